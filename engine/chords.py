@@ -1,0 +1,147 @@
+"""Chord symbols <-> pitch classes.
+
+Parsing uses music21's ``harmony.ChordSymbol`` (which spells flats as ``-``);
+we only normalise the common lead-sheet spellings (``Bb``, ``Bb/D``, ``N.C.``)
+before handing the symbol over, and turn its errors into messages that name
+the symbol. Recognition (pitch classes -> symbol) is template matching, used
+when reading the chord track of a MIDI file.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import numpy as np
+
+from engine.errors import ChordSymbolError
+from engine.music import Chord, ChordProgression
+
+NO_CHORD_SPELLINGS = {"N.C.", "NC", "N.C", "N", "-"}
+PITCH_NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
+
+_SYMBOL_RE = re.compile(r"^([A-Ga-g])([#b]?)([^/]*)(?:/([A-Ga-g])([#b]?))?$")
+
+# Suffix -> intervals above the root; the order decides ties in recognition
+# (simpler chords first).
+CHORD_TEMPLATES: dict[str, tuple[int, ...]] = {
+    "": (0, 4, 7),
+    "m": (0, 3, 7),
+    "7": (0, 4, 7, 10),
+    "m7": (0, 3, 7, 10),
+    "maj7": (0, 4, 7, 11),
+    "dim": (0, 3, 6),
+    "aug": (0, 4, 8),
+    "sus4": (0, 5, 7),
+    "sus2": (0, 2, 7),
+    "6": (0, 4, 7, 9),
+    "m6": (0, 3, 7, 9),
+    "dim7": (0, 3, 6, 9),
+    "m7b5": (0, 3, 6, 10),
+}
+
+
+def is_no_chord(symbol: str) -> bool:
+    return symbol.strip().upper() in NO_CHORD_SPELLINGS
+
+
+@lru_cache(maxsize=4096)
+def parse_chord_symbol(symbol: str) -> tuple[tuple[int, ...], int | None]:
+    """Pitch classes (sorted) and bass pitch class of a chord symbol.
+
+    "N.C." gives ``((), None)``. Raises :class:`ChordSymbolError` naming the
+    symbol when it is not a chord.
+    """
+    text = symbol.strip()
+    if not text:
+        raise ChordSymbolError("Empty chord symbol")
+    if is_no_chord(text):
+        return (), None
+    match = _SYMBOL_RE.match(text)
+    if match is None:
+        raise ChordSymbolError(f"Unknown chord symbol '{symbol}': it must start with a root A-G (e.g. C, Am, G7, F#dim, Bb/D, N.C.)")
+    root, root_acc, quality, bass, bass_acc = match.groups()
+    m21_text = root.upper() + root_acc.replace("b", "-") + quality
+    if bass:
+        m21_text += "/" + bass.upper() + bass_acc.replace("b", "-")
+    from music21 import harmony  # imported lazily: music21 is slow to import
+
+    try:
+        cs = harmony.ChordSymbol(m21_text)
+        pitch_classes = tuple(sorted({p.pitchClass for p in cs.pitches}))
+        bass_pc = cs.bass().pitchClass if cs.bass() is not None else None
+    except Exception as err:  # music21 raises ValueError and its own exceptions
+        raise ChordSymbolError(f"Unknown chord symbol '{symbol}': {err}") from None
+    if not pitch_classes:
+        raise ChordSymbolError(f"Unknown chord symbol '{symbol}'")
+    return pitch_classes, bass_pc
+
+
+def make_chord(symbol: str, start: int, end: int) -> Chord:
+    """A :class:`Chord` with its pitch classes resolved."""
+    pcs, bass = parse_chord_symbol(symbol)
+    return Chord(symbol.strip(), start, end, pcs, bass)
+
+
+def split_progression_text(text: str) -> list[list[str]]:
+    """Bars of chord symbols from text.
+
+    "C Am F G" is one chord per bar; "C Am | F G" puts C and Am in bar 1 and
+    F and G in bar 2 (as soon as a "|" appears, bars are split by "|").
+    Commas count as spaces.
+    """
+    text = text.replace(",", " ").strip()
+    if not text:
+        raise ChordSymbolError("The chord progression is empty: type chords such as 'C Am F G'")
+    if "|" in text:
+        bars = [bar.split() for bar in text.split("|")]
+        bars = [bar for bar in bars if bar]
+    else:
+        bars = [[sym] for sym in text.split()]
+    return bars
+
+
+def parse_progression(text: str, num_bars: int, steps_per_bar: int = 16) -> ChordProgression:
+    """Chord progression over ``num_bars`` bars from text (see :func:`split_progression_text`).
+
+    A progression shorter than ``num_bars`` repeats; chords within a bar share it equally.
+    Raises :class:`ChordSymbolError` naming the first unknown symbol.
+    """
+    bars = split_progression_text(text)
+    for bar in bars:
+        for sym in bar:
+            parse_chord_symbol(sym)  # validate everything before building
+    chords: list[Chord] = []
+    for bar_index in range(num_bars):
+        bar = bars[bar_index % len(bars)]
+        starts = [bar_index * steps_per_bar + (i * steps_per_bar) // len(bar) for i in range(len(bar) + 1)]
+        for sym, lo, hi in zip(bar, starts[:-1], starts[1:]):
+            if chords and chords[-1].symbol == sym and chords[-1].end == lo:
+                chords[-1] = Chord(sym, chords[-1].start, hi, chords[-1].pitch_classes, chords[-1].bass)
+            else:
+                chords.append(make_chord(sym, lo, hi))
+    return ChordProgression(chords)
+
+
+def recognize_chord(weights: np.ndarray, min_weight: float = 1e-6) -> str:
+    """Best-matching chord symbol for a 12-d pitch-class weight vector (``"N.C."`` if silent).
+
+    Score = weight inside the template - weight outside it - a small penalty for
+    template notes that are missing, so a plain triad wins over its 7th chord
+    unless the 7th is actually present.
+    """
+    weights = np.asarray(weights, dtype=np.float64)
+    total = weights.sum()
+    if total < min_weight:
+        return "N.C."
+    weights = weights / total
+    best, best_score = "N.C.", -np.inf
+    for root in range(12):
+        for suffix, intervals in CHORD_TEMPLATES.items():
+            mask = np.zeros(12, dtype=bool)
+            mask[[(root + i) % 12 for i in intervals]] = True
+            missing = np.sum(weights[mask] < 0.02)
+            score = weights[mask].sum() - weights[~mask].sum() - 0.15 * missing - 0.01 * len(intervals)
+            if score > best_score:
+                best, best_score = PITCH_NAMES[root] + suffix, score
+    return best

@@ -1,0 +1,72 @@
+import numpy as np
+import pytest
+
+from engine.errors import CadenzaInputError, ChordSymbolError, RhythmPatternError
+from engine.pipelines.compose import ComposePipeline, scale_pitch_classes
+from engine.representation import parse_rhythm_pattern
+
+PATTERN = "x...x...x.x.x...|x.......x..x.x..|x.x.x.x.x...x...|x...............|x..x..x.x...x...|x...x...x...x..."
+
+
+@pytest.fixture(scope="module")
+def pipe():
+    return ComposePipeline.from_pretrained("debug")
+
+
+def test_onsets_are_exactly_the_drawn_ones(pipe):
+    out = pipe(PATTERN, "C Am F G", num_bars=6, seed=5, num_samples=3)
+    expected = np.flatnonzero(parse_rhythm_pattern(PATTERN)).tolist()
+    assert len(out.leadsheets) == 3
+    for sheet in out.leadsheets:
+        assert [n.start for n in sheet.melody.notes] == expected
+        assert sheet.melody.num_steps == 96
+        assert all(n.end <= 96 and n.end > n.start for n in sheet.melody.notes)
+
+
+def test_same_seed_same_music_and_variation_i_is_seed_plus_i(pipe):
+    a = pipe(PATTERN, "C Am F G", 6, seed=11, num_samples=2)
+    b = pipe(PATTERN, "C Am F G", 6, seed=11, num_samples=2)
+    c = pipe(PATTERN, "C Am F G", 6, seed=12, num_samples=1)
+    assert [s.melody.notes for s in a.leadsheets] == [s.melody.notes for s in b.leadsheets]
+    assert a.leadsheets[1].melody.notes == c.leadsheets[0].melody.notes
+    assert a.leadsheets[0].melody.notes != a.leadsheets[1].melody.notes
+
+
+def test_short_pattern_repeats_and_chords_are_kept(pipe):
+    out = pipe("x...x...x...x...", "C G", num_bars=4, key="G", tempo_bpm=90)
+    sheet = out.leadsheets[0]
+    assert [n.start for n in sheet.melody.notes] == list(range(0, 64, 4))
+    assert sheet.chords.symbols_per_bar(16, 4) == ["C", "G", "C", "G"]
+    assert sheet.melody.tempo_bpm == 90 and sheet.melody.key == "G"
+
+
+def test_pitches_stay_in_range(pipe):
+    out = pipe(PATTERN, "C", 6, temperature=2.0, seed=3)
+    low, high = pipe.pitch_range
+    assert all(low <= n.pitch <= high for n in out.leadsheets[0].melody.notes)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        (dict(rhythm="", chords="C", num_bars=4), RhythmPatternError, "empty"),
+        (dict(rhythm="." * 16, chords="C", num_bars=4), RhythmPatternError, "no onsets"),
+        (dict(rhythm="x" * 16, chords="C Hm7x", num_bars=4), ChordSymbolError, "Hm7x"),
+        (dict(rhythm="x" * 16, chords="C", num_bars=0), CadenzaInputError, "Bars must be between 2 and 16"),
+        (dict(rhythm="x" * 16, chords="C", num_bars=1), CadenzaInputError, "Bars"),
+        (dict(rhythm="x" * 16, chords="C", num_bars=1000), CadenzaInputError, "got 1000"),
+        (dict(rhythm="x" * 16, chords="C", num_bars=4, temperature=-1), CadenzaInputError, "Temperature"),
+        (dict(rhythm="x" * 16, chords="C", num_bars=4, num_samples=99), CadenzaInputError, "Variations"),
+        (dict(rhythm="x" * 16, chords="C", num_bars=4, key="Q"), CadenzaInputError, "Unknown key"),
+        (dict(rhythm="|".join(["x" * 16] * 5), chords="C", num_bars=4), RhythmPatternError, "5 bars"),
+    ],
+)
+def test_bad_input_is_a_clear_error(pipe, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        pipe(**kwargs)
+
+
+def test_scales():
+    assert scale_pitch_classes("C") == (0, 2, 4, 5, 7, 9, 11)
+    assert scale_pitch_classes("Am") == (0, 2, 4, 5, 7, 9, 11)
+    assert 6 in scale_pitch_classes("G")

@@ -1,0 +1,90 @@
+import io
+
+import pretty_midi
+import pytest
+
+from engine.errors import MidiReadError
+from engine.midi_io import MAX_MIDI_BYTES, guess_melody_track, list_tracks, read_midi
+from tests.conftest import TUNE_NOTES, make_nottingham_midi
+
+
+def test_nottingham_layout_reads_melody_and_chords(nottingham_midi):
+    sheet = read_midi(nottingham_midi)
+    melody = sheet.melody
+    assert [(n.pitch, n.start, n.end) for n in melody.notes] == TUNE_NOTES
+    assert melody.time_signature == (4, 4) and melody.pickup_steps == 0
+    assert melody.tempo_bpm == pytest.approx(120.0)
+    assert sheet.chords.symbols_per_bar(16, 4) == ["G", "C", "D", "G"]
+
+
+def test_tempo_is_read_and_steps_do_not_depend_on_it():
+    sheet = read_midi(make_nottingham_midi(tempo=90.0))
+    assert sheet.melody.tempo_bpm == pytest.approx(90.0)
+    assert [(n.pitch, n.start) for n in sheet.melody.notes] == [(p, s) for p, s, _ in TUNE_NOTES]
+
+
+def test_pickup_is_detected():
+    # A one-beat pickup (4 steps) before bar 1: the file starts with a bar holding only the pickup.
+    notes = [(62, 12, 16)] + [(p, s + 16, e + 16) for p, s, e in TUNE_NOTES]
+    chords = [("N.C.", ())] + [c for c in [("G", (43, 47, 50)), ("C", (48, 52, 55)), ("D", (50, 54, 57)), ("G", (43, 47, 50))]]
+    sheet = read_midi(make_nottingham_midi(notes, chords))
+    assert sheet.melody.pickup_steps == 4
+    assert sheet.melody.notes[0].start == 0 and sheet.melody.notes[1].start == 4
+    assert sheet.chords.at(4).symbol == "G"
+
+
+@pytest.mark.parametrize("numerator, denominator, steps_per_bar", [(3, 4, 12), (6, 8, 12)])
+def test_other_meters(numerator, denominator, steps_per_bar):
+    sheet = read_midi(make_nottingham_midi(numerator=numerator, denominator=denominator, steps_per_chord=steps_per_bar))
+    assert sheet.melody.time_signature == (numerator, denominator)
+    assert sheet.melody.steps_per_bar == steps_per_bar
+    assert sheet.chords.at(steps_per_bar).symbol == "C"
+
+
+def test_polyphonic_track_is_reduced_to_top_voice_and_chords_recognised():
+    pm = pretty_midi.PrettyMIDI(initial_tempo=120)
+    lead = pretty_midi.Instrument(73, name="flute")
+    for i, pitch in enumerate([72, 74, 76, 77]):
+        lead.notes.append(pretty_midi.Note(90, pitch, i * 0.5, i * 0.5 + 0.5))
+        lead.notes.append(pretty_midi.Note(90, pitch - 12, i * 0.5, i * 0.5 + 0.5))  # doubled an octave below
+    pad = pretty_midi.Instrument(48, name="strings")
+    for pitch in (48, 52, 55):
+        pad.notes.append(pretty_midi.Note(60, pitch, 0, 2.0))
+    drums = pretty_midi.Instrument(0, is_drum=True)
+    drums.notes.append(pretty_midi.Note(100, 36, 0, 0.1))
+    pm.instruments.extend([drums, pad, lead])
+    buffer = io.BytesIO()
+    pm.write(buffer)
+    tracks = list_tracks(buffer.getvalue())
+    assert guess_melody_track(tracks) == 2
+    sheet = read_midi(buffer.getvalue())
+    assert [n.pitch for n in sheet.melody.notes] == [72, 74, 76, 77]
+    assert sheet.chords.at(0).symbol == "C"
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [(b"", "empty"), (b"hello, not midi", "not a MIDI"), (b"MThd\x00\x00\x00\x06\x00\x01", "damaged or truncated"),
+     (b"MThd" + b"\x00" * (MAX_MIDI_BYTES + 1), "limit")],
+)
+def test_bad_bytes_give_clear_errors(data, message):
+    with pytest.raises(MidiReadError, match=message):
+        read_midi(data)
+
+
+def test_truncated_file_is_rejected(nottingham_midi):
+    with pytest.raises(MidiReadError):
+        read_midi(nottingham_midi[: len(nottingham_midi) // 2])
+
+
+def test_drums_only_and_bad_track_index(nottingham_midi):
+    pm = pretty_midi.PrettyMIDI()
+    drums = pretty_midi.Instrument(0, is_drum=True)
+    drums.notes.append(pretty_midi.Note(100, 36, 0, 0.1))
+    pm.instruments.append(drums)
+    buffer = io.BytesIO()
+    pm.write(buffer)
+    with pytest.raises(MidiReadError, match="no pitched notes"):
+        read_midi(buffer.getvalue())
+    with pytest.raises(MidiReadError, match="Track 7 does not exist"):
+        read_midi(nottingham_midi, melody_track=7)
