@@ -57,3 +57,14 @@ def test_evaluate_cli_prints_json(midi_folder, tmp_path, capsys):
 def test_evaluate_cli_rejects_missing_folder(tmp_path, capsys):
     assert evaluate.main(["ec2vae", "--data", str(tmp_path / "nope"), "--checkpoint", "debug"]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_model_card_reports_the_logged_figures(midi_folder, tmp_path):
+    from engine.train.model_card import main as card_main
+
+    out = tmp_path / "ckpt"
+    train_main(["ec2vae", "--data", str(midi_folder), "--out", str(out), "--debug", "--epochs", "1", "--batch-size", "16"])
+    assert card_main([str(out)]) == 0
+    card = (out / "README.md").read_text()
+    accuracy = json.loads((out / "config.json").read_text())["validation"]["pitch_accuracy"]
+    assert f"**{accuracy}**" in card and "Nottingham" in card and "| 1 |" in card

@@ -88,3 +88,32 @@ def test_drums_only_and_bad_track_index(nottingham_midi):
         read_midi(buffer.getvalue())
     with pytest.raises(MidiReadError, match="Track 7 does not exist"):
         read_midi(nottingham_midi, melody_track=7)
+
+
+ABC = """X:1
+T:Test Tune
+M:4/4
+L:1/8
+K:G
+"G"GABc d2B2|"C"c2e2 "D7"d2c2|"G"B2G2 "D"A2F2|"G"G8|
+
+X:2
+T:Second
+M:6/8
+L:1/8
+K:D
+A|"D"d2f a2f|"G"g2e "A7"c2e|"D"d3 d2|]
+"""
+
+
+def test_abc_tunes_read_with_chords_meter_and_pickup(tmp_path):
+    from engine.midi_io import read_abc_file
+
+    path = tmp_path / "tunes.abc"
+    path.write_text(ABC)
+    first, second = read_abc_file(path)
+    assert first.title == "Test Tune" and first.melody.time_signature == (4, 4)
+    assert [(n.pitch, n.start) for n in first.melody.notes[:4]] == [(67, 0), (69, 2), (71, 4), (72, 6)]
+    assert [(c.symbol, c.start, c.end) for c in first.chords.chords[:3]] == [("G", 0, 16), ("C", 16, 24), ("D7", 24, 32)]
+    assert second.melody.time_signature == (6, 8) and second.melody.pickup_steps == 2
+    assert second.chords.at(2).symbol == "D"

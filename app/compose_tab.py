@@ -1,0 +1,346 @@
+"""The Compose tab: draw a rhythm, type chords, get melodies.
+
+:class:`ComposeTab` builds the components (inside the caller's ``gr.Tab``) and
+wires the events. Its handler methods are plain functions of the component
+values, so tests call them directly (e.g. ``tab.generate(...)``) without a
+browser; they never raise for bad input but return a status message.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import gradio as gr
+
+from app import step_grid as sg
+from app.services import (
+    MAX_TEMPO,
+    MAX_VARIATIONS,
+    MIN_TEMPO,
+    NO_ACCOMPANIMENT,
+    ComposeResult,
+    InputError,
+    Studio,
+)
+
+log = logging.getLogger("cadenza.compose")
+
+# Label -> (chord text, key). The label names the progression in roman numerals.
+PROGRESSIONS: dict[str, tuple[str, str]] = {
+    "I–vi–IV–V (pop, C)": ("C Am F G", "C"),
+    "I–V–vi–IV (axis, G)": ("G D Em C", "G"),
+    "ii–V–I (jazz, C)": ("Dm7 G7 Cmaj7 Cmaj7", "C"),
+    "I–vi–ii–V (turnaround, F)": ("F Dm Gm C7", "F"),
+    "12-bar blues (C)": ("C7 F7 C7 C7 F7 F7 C7 C7 G7 F7 C7 G7", "C"),
+    "Minor i–VI–III–VII (Am)": ("Am F C G", "Am"),
+    "Andalusian i–VII–VI–V (Am)": ("Am G F E", "Am"),
+    "Folk I–IV–V–I (D)": ("D G A D", "D"),
+    "Pachelbel canon (D)": ("D A Bm F#m G D G A", "D"),
+    "Two chords per bar (C)": ("C Am | F G | C Em | F G7", "C"),
+}
+CUSTOM_PROGRESSION = "(custom)"
+
+
+@dataclass(frozen=True)
+class StartingPoint:
+    """A clickable example that fills every input."""
+
+    label: str
+    preset: str
+    num_bars: int
+    chords: str
+    key: str
+    tempo: int
+    instrument: str
+    accompaniment: str
+
+
+STARTING_POINTS: list[StartingPoint] = [
+    StartingPoint("🎻 Folk reel in D", "Folk reel", 8, "D G D A D G A D", "D", 112, "Fiddle", "Steel Guitar"),
+    StartingPoint("🎹 Pop ballad (I–vi–IV–V)", "Ballad", 4, "C Am F G", "C", 76, "Electric Piano", "Strings"),
+    StartingPoint("🎷 Swing ii–V–I", "Dotted / swing-ish", 4, "Dm7 G7 Cmaj7 Cmaj7", "C", 132, "Alto Sax", "Electric Piano"),
+    StartingPoint("🌙 Minor groove", "Syncopated", 8, "Am F C G", "Am", 96, "Vibraphone", "Warm Pad"),
+]
+
+DEFAULT_CHORDS = "C Am F G"
+DEFAULT_TEMPO = 110
+
+
+def _pick(name: str, choices: list[str], default: str) -> str:
+    return name if name in choices else default
+
+
+def _random_seed() -> int:
+    return random.randint(0, 99_999)
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def error_markdown(message: str) -> str:
+    return f"<div class='cz-status cz-error'>⚠️ <b>Can't compose yet:</b> {_md_escape(message)}</div>"
+
+
+class ComposeTab:
+    """Components and handlers of the Compose tab (build inside a ``gr.Tab``)."""
+
+    def __init__(self, studio: Studio):
+        self.studio = studio
+        self.keys = studio.keys()
+        self.instruments = studio.melody_instruments()
+        self.accompaniments = studio.accompaniment_choices()
+        self.variation_boxes: list[dict[str, Any]] = []
+
+    # ------------------------------------------------------------------ layout
+
+    def build(self) -> "ComposeTab":
+        default_instrument = _pick("Flute", self.instruments, self.instruments[0])
+        default_acc = _pick("Acoustic Grand Piano", self.accompaniments, self.accompaniments[0])
+
+        gr.Markdown(
+            "Draw a **rhythm** on the grid (each cell is a sixteenth note, each row a bar), "
+            "type a **chord progression**, then press **Generate**. The model writes a melody "
+            "that plays exactly your rhythm over your chords.",
+            elem_classes=["cz-intro"],
+        )
+        with gr.Row(elem_classes=["cz-examples"]):
+            gr.Markdown("**Start from:**", elem_classes=["cz-examples-label"])
+            self.example_buttons = [gr.Button(sp.label, size="sm", variant="secondary") for sp in STARTING_POINTS]
+
+        initial_check = self.studio.check_chords(DEFAULT_CHORDS)
+        self.grid = sg.step_grid(sg.DEFAULT_PATTERN, chords=initial_check.bar_labels)
+        with gr.Row(equal_height=True):
+            self.bars = gr.Slider(
+                sg.MIN_BARS, sg.MAX_BARS, value=sg.DEFAULT_BARS, step=1, label="Bars",
+                elem_id="cz-bars", scale=1, min_width=200,
+            )  # fmt: skip
+            with gr.Column(scale=3):
+                gr.Markdown("Rhythm presets", elem_classes=["cz-small-label"])
+                with gr.Row(elem_classes=["cz-presets"]):
+                    self.preset_buttons = {
+                        name: gr.Button(name, size="sm", min_width=60, elem_classes=["cz-preset"])
+                        for name in sg.PRESET_NAMES
+                    }
+
+        with gr.Row():
+            with gr.Column(scale=3):
+                self.progression = gr.Dropdown(
+                    [CUSTOM_PROGRESSION, *PROGRESSIONS], value="I–vi–IV–V (pop, C)",
+                    label="Common progressions", elem_id="cz-progression",
+                )  # fmt: skip
+                self.chords = gr.Textbox(
+                    DEFAULT_CHORDS, label="Chords",
+                    info="One chord per bar (C Am F G); use | to put several chords in a bar (C Am | F G). "
+                    "The progression repeats to fill the bars.",
+                    elem_id="cz-chords", max_lines=2,
+                )  # fmt: skip
+                self.chord_status = gr.Markdown(self._chord_status_md(initial_check), elem_id="cz-chord-status")
+            with gr.Column(scale=2):
+                with gr.Row():
+                    self.key = gr.Dropdown(self.keys, value=_pick("C", self.keys, self.keys[0]), label="Key", elem_id="cz-key")
+                    self.tempo = gr.Slider(MIN_TEMPO, MAX_TEMPO, value=DEFAULT_TEMPO, step=1, label="Tempo (BPM)", elem_id="cz-tempo")
+                with gr.Row():
+                    self.instrument = gr.Dropdown(self.instruments, value=default_instrument, label="Melody instrument", elem_id="cz-instrument")
+                    self.accompaniment = gr.Dropdown(self.accompaniments, value=default_acc, label="Accompaniment", elem_id="cz-accompaniment")
+
+        with gr.Row(equal_height=True):
+            with gr.Row(scale=2):
+                self.seed = gr.Number(0, precision=0, minimum=0, maximum=99_999_999, label="Seed", elem_id="cz-seed", min_width=100)
+                self.dice = gr.Button("🎲 Random", size="sm", min_width=90, scale=0, elem_id="cz-dice")
+            self.temperature = gr.Slider(0.1, 2.0, value=0.8, step=0.05, label="Temperature", info="low = safe, high = adventurous", scale=2, elem_id="cz-temperature")
+            self.variations = gr.Slider(1, MAX_VARIATIONS, value=2, step=1, label="Variations", scale=1, elem_id="cz-variations")
+
+        self.generate_button = gr.Button("🎼 Generate", variant="primary", size="lg", elem_id="cz-generate")
+        self.status = gr.Markdown("", elem_id="cz-status")
+
+        self.last_sheet = gr.State(None)  # LeadSheet of variation 1 (other tabs read it)
+        self.last_sheets = gr.State([])  # every variation's LeadSheet
+
+        with gr.Row(elem_classes=["cz-results"]):
+            for index in range(1, MAX_VARIATIONS + 1):
+                with gr.Column(visible=False, variant="panel", min_width=320, elem_id=f"cz-var{index}") as column:
+                    title = gr.Markdown(f"### Variation {index}")
+                    audio = gr.Audio(
+                        type="numpy", label=f"Variation {index}", autoplay=False, interactive=False,
+                        elem_id=f"cz-audio{index}", buttons=["download"],
+                    )  # fmt: skip
+                    plot = gr.Plot(label="Piano roll", elem_id=f"cz-roll{index}")
+                    midi = gr.File(label="MIDI", interactive=False, elem_id=f"cz-midi{index}", file_types=[".mid"])
+                self.variation_boxes.append({"column": column, "title": title, "audio": audio, "plot": plot, "midi": midi})
+
+        self._wire()
+        return self
+
+    @staticmethod
+    def _chord_status_md(check) -> str:
+        if check.ok:
+            return f"<span class='cz-ok'>✓ {_md_escape(check.message)}</span>"
+        return f"<span class='cz-bad'>✗ {_md_escape(check.message)}</span>"
+
+    # ------------------------------------------------------------------ events
+
+    @property
+    def generate_inputs(self) -> list:
+        return [
+            self.grid, self.chords, self.bars, self.key, self.tempo, self.instrument,
+            self.accompaniment, self.seed, self.temperature, self.variations,
+        ]  # fmt: skip
+
+    @property
+    def generate_outputs(self) -> list:
+        outs: list = [self.status, self.last_sheet, self.last_sheets]
+        for box in self.variation_boxes:
+            outs += [box["column"], box["title"], box["audio"], box["plot"], box["midi"]]
+        return outs
+
+    def _wire(self) -> None:
+        quick = dict(queue=False, show_progress="hidden")
+        self.bars.change(self.resize_grid, [self.grid, self.bars], self.grid, **quick)
+        for name, button in self.preset_buttons.items():
+            button.click(partial(self.apply_preset, name), [self.bars], self.grid, **quick)
+        self.chords.change(self.validate_chords, [self.chords], [self.chord_status, self.grid], **quick)
+        self.progression.input(self.choose_progression, [self.progression], [self.chords, self.key], **quick)
+        self.chords.input(lambda: CUSTOM_PROGRESSION, None, self.progression, **quick)
+        self.dice.click(_random_seed, None, self.seed, **quick)
+        for sp, button in zip(STARTING_POINTS, self.example_buttons):
+            button.click(
+                partial(self.load_starting_point, sp), None,
+                [self.grid, self.bars, self.chords, self.key, self.tempo, self.instrument, self.accompaniment, self.progression],
+                **quick,
+            )  # fmt: skip
+        self.generate_button.click(
+            self.generate,
+            self.generate_inputs,
+            self.generate_outputs,
+            api_name="compose",
+            concurrency_limit=1,
+            show_progress="minimal",
+            show_progress_on=[self.status],
+            scroll_to_output=True,
+        )
+
+    # ------------------------------------------------------------------ handlers
+
+    @staticmethod
+    def resize_grid(grid_value: str | None, num_bars: float | None) -> str:
+        return sg.resize_pattern(grid_value, sg.clamp_bars(num_bars))
+
+    @staticmethod
+    def apply_preset(name: str, num_bars: float | None) -> str:
+        return sg.preset_pattern(name, sg.clamp_bars(num_bars))
+
+    def validate_chords(self, text: str | None):
+        check = self.studio.check_chords(text)
+        grid_update = gr.HTML(chords=check.bar_labels) if check.ok else gr.skip()
+        return self._chord_status_md(check), grid_update
+
+    @staticmethod
+    def choose_progression(label: str):
+        if label not in PROGRESSIONS:
+            return gr.skip(), gr.skip()
+        text, key = PROGRESSIONS[label]
+        return text, key
+
+    def load_starting_point(self, sp: StartingPoint):
+        progression = next((label for label, (text, _) in PROGRESSIONS.items() if text == sp.chords), CUSTOM_PROGRESSION)
+        return (
+            sg.preset_pattern(sp.preset, sp.num_bars),
+            sp.num_bars,
+            sp.chords,
+            _pick(sp.key, self.keys, self.keys[0]),
+            sp.tempo,
+            _pick(sp.instrument, self.instruments, self.instruments[0]),
+            _pick(sp.accompaniment, self.accompaniments, NO_ACCOMPANIMENT),
+            progression,
+        )
+
+    def generate(
+        self,
+        grid_value: str | None,
+        chords_text: str | None,
+        num_bars: Any,
+        key: str | None,
+        tempo: Any,
+        instrument: str | None,
+        accompaniment: str | None,
+        seed: Any,
+        temperature: Any,
+        variations: Any,
+        request: gr.Request | None = None,
+    ) -> dict:
+        """What the Generate button calls: a dict {component: update}; never raises.
+
+        On bad input only the status is updated (previous results stay visible).
+        """
+        started = time.perf_counter()
+        try:
+            bars = self.studio.check_num_bars(num_bars)
+            rhythm = sg.to_rhythm(grid_value, bars)
+            if sg.count_onsets(rhythm) == 0:
+                raise InputError("The rhythm grid is empty: click at least one cell to place a note onset")
+            results = self.studio.compose(
+                rhythm=rhythm,
+                chords=chords_text or "",
+                num_bars=bars,
+                key=key or "",
+                tempo=tempo,
+                instrument=instrument or "",
+                accompaniment=accompaniment,
+                seed=0 if seed is None else seed,
+                temperature=temperature,
+                variations=variations,
+                session_id=getattr(request, "session_hash", None),
+            )
+        except InputError as err:
+            return {self.status: error_markdown(str(err))}
+        except Exception as err:  # noqa: BLE001 - the page must survive anything
+            log.exception("compose failed")
+            return {
+                self.status: "<div class='cz-status cz-error'>❌ <b>Something went wrong while composing</b> "
+                f"({type(err).__name__}). The details are in the server log; try other settings or press Generate again.</div>"
+            }
+        return self._results_update(results, rhythm, bars, time.perf_counter() - started)
+
+    def _results_update(self, results: list[ComposeResult], rhythm: str, bars: int, seconds: float) -> dict:
+        first = results[0]
+        melody = first.sheet.melody
+        out: dict = {
+            self.status: (
+                f"<div class='cz-status cz-okay'>✅ {len(results)} variation{'s' if len(results) != 1 else ''} · "
+                f"{bars} bars · {sg.count_onsets(rhythm)} notes · key {_md_escape(melody.key or '?')} · "
+                f"{melody.tempo_bpm:g} BPM · {seconds:.1f} s"
+                + ("" if self.studio.has_audio else " · <i>audio unavailable on this server</i>")
+                + "</div>"
+            ),
+            self.last_sheet: first.sheet,
+            self.last_sheets: [r.sheet for r in results],
+        }
+        for index, box in enumerate(self.variation_boxes):
+            if index < len(results):
+                r = results[index]
+                out[box["column"]] = gr.Column(visible=True)
+                out[box["title"]] = (
+                    f"### {r.title}\n{_md_escape(r.instrument)}"
+                    + (f" + {_md_escape(r.accompaniment)}" if r.accompaniment != NO_ACCOMPANIMENT else "")
+                    + f" · {r.num_notes} notes"
+                )
+                out[box["audio"]] = r.audio
+                out[box["plot"]] = r.figure
+                out[box["midi"]] = r.midi_path
+            else:
+                out[box["column"]] = gr.Column(visible=False)
+                out[box["audio"]] = None
+                out[box["plot"]] = None
+                out[box["midi"]] = None
+        return out
+
+
+def build_compose_tab(studio: Studio) -> ComposeTab:
+    """Build the Compose tab's contents in the current Blocks context."""
+    return ComposeTab(studio).build()

@@ -1,0 +1,56 @@
+"""The whole studio page: header, instructions and the tabs."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from app.compose_tab import ComposeTab
+from app.services import Studio
+
+TITLE = "Cadenza — controllable melody studio"
+
+STUDIO_CSS = """
+.cz-header h1 { margin-bottom: 0.1em; }
+.cz-header p { margin-top: 0; color: var(--body-text-color-subdued); }
+.cz-examples { align-items: center; }
+.cz-examples-label { flex-grow: 0 !important; min-width: max-content !important; }
+.cz-small-label p { font-size: var(--block-label-text-size); color: var(--block-label-text-color); margin: 0; }
+.cz-presets { flex-wrap: wrap !important; gap: 6px; }
+.cz-presets button { flex: 0 0 auto !important; min-width: max-content !important; white-space: nowrap; }
+#cz-chord-status .cz-ok { color: var(--color-green-600, #16a34a); }
+#cz-chord-status .cz-bad { color: var(--color-red-600, #dc2626); font-weight: 600; }
+.cz-status { padding: 8px 12px; border-radius: 8px; }
+.cz-status.cz-error { background: var(--color-red-50, #fef2f2); color: var(--color-red-700, #b91c1c); border: 1px solid var(--color-red-200, #fecaca); }
+.cz-status.cz-okay { background: var(--color-green-50, #f0fdf4); color: var(--color-green-800, #166534); border: 1px solid var(--color-green-200, #bbf7d0); }
+#cz-generate { margin-top: 4px; }
+"""
+
+THEME = gr.themes.Soft(primary_hue="indigo", secondary_hue="amber")
+
+
+def build_studio(studio: Studio) -> gr.Blocks:
+    """The studio Blocks app (theme/CSS are passed to ``launch``: see :func:`launch_kwargs`)."""
+    # delete_cache: drop cached audio/MIDI older than an hour, checking every 30 minutes.
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(1800, 3600)) as demo:
+        gr.Markdown(
+            f"# 🎼 {TITLE}\n"
+            "Compose melodies with a neural model you steer: **you** choose the rhythm and the harmony, "
+            "the model chooses the notes. Listen, compare variations and download MIDI for your DAW.",
+            elem_classes=["cz-header"],
+        )
+        with gr.Tabs(elem_id="cz-tabs") as tabs:
+            with gr.Tab("Compose", id="compose", elem_id="cz-tab-compose"):
+                compose = ComposeTab(studio).build()
+
+        def close_session(request: gr.Request) -> None:
+            studio.close_session(getattr(request, "session_hash", None))
+
+        demo.unload(close_session)  # delete the session's generated files when its tab closes
+    demo.cz_tabs = tabs  # type: ignore[attr-defined]
+    demo.cz_compose = compose  # type: ignore[attr-defined]
+    return demo
+
+
+def launch_kwargs() -> dict:
+    """Theme and CSS for ``demo.launch`` (Gradio 6 takes them there, not in ``gr.Blocks``)."""
+    return {"theme": THEME, "css": STUDIO_CSS}

@@ -1,0 +1,137 @@
+"""``make bench``: studio latency, renderer comparison and memory, printed as JSON.
+
+1. Starts the studio (``app.py``) on a free port with the shipped checkpoint, as a user would.
+2. Click-to-audio: calls the Compose button's API (``/compose``) through gradio_client for an
+   8-bar rhythm; each call returns the audio, the piano roll and the MIDI. p50/p95 over N calls.
+3. Renders one 8-bar MIDI with our warm synth, midi2audio and pretty_midi.fluidsynth, same
+   SoundFont, side by side.
+4. Peak RSS (VmHWM) of the studio process at the end.
+
+Targets on 2-core CPUs: p50 <= 300 ms; our render >= 3x faster than midi2audio; RSS <= 1.5 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RHYTHM_8_BARS = "|".join(["x...x...x.x.x...", "x.......x..x.x..", "x.x.x.x.x...x...", "x...x...x......."] * 2)
+CHORDS = "C Am F G"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, process: subprocess.Popen, timeout: float = 180.0) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the studio exited with code {process.returncode} before it served {url}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"the studio did not answer at {url} within {timeout:.0f} s")
+
+
+def peak_rss_mb(pid: int) -> float:
+    """VmHWM: the high-water mark of the process's resident memory."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def compose_latency(client, calls: int) -> dict:
+    args = dict(grid_value=RHYTHM_8_BARS, chords_text=CHORDS, num_bars=8, key="C", tempo=120, instrument="Acoustic Grand Piano",
+                accompaniment="Acoustic Grand Piano", seed=1, temperature=0.8, variations=1)
+    for _ in range(2):  # warm-up: first calls pay for lazy imports and caches
+        client.predict(*args.values(), api_name="/compose")
+    times = []
+    for i in range(calls):
+        args["seed"] = i
+        started = time.perf_counter()
+        result = client.predict(*args.values(), api_name="/compose")
+        times.append((time.perf_counter() - started) * 1000)
+    audio = [r for r in result if isinstance(r, (str, dict)) and str(r).endswith(".wav")]
+    return {"calls": calls, "p50_ms": round(percentile(times, 50), 1), "p95_ms": round(percentile(times, 95), 1),
+            "mean_ms": round(statistics.mean(times), 1), "returned_audio": bool(audio) or any("wav" in str(r) for r in result)}
+
+
+def render_comparison(checkpoint: str) -> dict:
+    from bench.render_compare import compare_renderers
+    from engine.pipelines.compose import ComposePipeline
+    from engine.render.export import leadsheet_to_pretty_midi, save_midi
+
+    sheet = ComposePipeline.from_pretrained(checkpoint)(RHYTHM_8_BARS, CHORDS, 8, seed=1).leadsheets[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = save_midi(leadsheet_to_pretty_midi(sheet, 0, 0), Path(tmp) / "bench.mid")
+        return compare_renderers(path, repeats=5)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--calls", type=int, default=20)
+    parser.add_argument("--checkpoint", default=str(ROOT / "checkpoints" / "ec2vae"))
+    args = parser.parse_args(argv)
+    checkpoint = args.checkpoint if (Path(args.checkpoint) / "model.safetensors").exists() else "debug"
+
+    port = free_port()
+    env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1")
+    studio = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port), "--checkpoint", checkpoint],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    report: dict = {"checkpoint": checkpoint, "cpu_count": os.cpu_count()}
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        wait_for(url, studio)
+        from gradio_client import Client
+
+        client = Client(url, verbose=False)
+        report["click_to_audio_8_bars"] = compose_latency(client, args.calls)
+        try:
+            from bench.explore_bench import grid_latency  # the 2-D map (latent exploration), when present
+        except ImportError:
+            grid_latency = None
+        if grid_latency is not None:
+            report["explore_grid_5x5"] = grid_latency(client)
+        report["studio_peak_rss_mb"] = round(peak_rss_mb(studio.pid), 1)
+    finally:
+        studio.terminate()
+        try:
+            studio.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            studio.kill()
+    report["render"] = render_comparison(checkpoint)
+    report["targets"] = {
+        "click_to_audio_p50_le_300ms": report["click_to_audio_8_bars"]["p50_ms"] <= 300,
+        "render_ge_3x_midi2audio": report["render"].get("speedup_vs_midi2audio", 0) >= 3,
+        "rss_le_1_5_gb": report["studio_peak_rss_mb"] <= 1536,
+    }
+    if "explore_grid_5x5" in report:
+        report["targets"]["explore_grid_p50_le_1_5s"] = report["explore_grid_5x5"]["p50_ms"] <= 1500
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

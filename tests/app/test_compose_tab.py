@@ -1,0 +1,251 @@
+"""Studio services and the Compose tab's handlers, with the tiny "debug" model (no browser)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+import pretty_midi
+import pytest
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+from app import step_grid as sg  # noqa: E402
+from app.compose_tab import PROGRESSIONS, STARTING_POINTS, ComposeTab  # noqa: E402
+from app.services import ComposeResult, InputError, Studio, check_chords  # noqa: E402
+
+RHYTHM = "x...x...x...x...|x.....x...x....."
+ONSETS = [0, 4, 8, 12, 16, 22, 26]
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory) -> Studio:
+    return Studio.load("debug", device="cpu", cache_dir=tmp_path_factory.mktemp("studio"))
+
+
+@pytest.fixture(scope="module")
+def tab(studio) -> ComposeTab:
+    with gr.Blocks():
+        tab = ComposeTab(studio).build()
+    return tab
+
+
+def _args(**overrides):
+    args = dict(
+        grid_value=RHYTHM,
+        chords_text="C G7",
+        num_bars=2,
+        key="C",
+        tempo=120,
+        instrument="Flute",
+        accompaniment="Acoustic Grand Piano",
+        seed=3,
+        temperature=0.8,
+        variations=2,
+    )
+    args.update(overrides)
+    return args
+
+
+def _status(tab: ComposeTab, out: dict) -> str:
+    assert tab.status in out
+    return out[tab.status]
+
+
+# ---------------------------------------------------------------- services
+
+
+def test_studio_compose_returns_playable_results(studio):
+    results = studio.compose(RHYTHM, "C Am | F G", 2, key="C", tempo=120, instrument="Flute",
+                             accompaniment="Strings", seed=5, temperature=0.8, variations=2, session_id="abc")  # fmt: skip
+    assert [r.variation for r in results] == [1, 2]
+    assert [r.seed for r in results] == [5, 6]
+    for r in results:
+        assert isinstance(r, ComposeResult)
+        assert r.sheet.melody.onset_steps() == ONSETS
+        assert r.sheet.melody.num_steps == 32
+        # audio: (sample_rate, (N, 2)) for gr.Audio(type="numpy")
+        assert r.audio is not None, "the synthesizer should be available in the test environment"
+        sr, audio = r.audio
+        assert sr > 0 and audio.ndim == 2 and audio.shape[1] == 2
+        assert len(audio) >= int(r.sheet.melody.duration_seconds * sr)
+        assert np.abs(audio.astype(np.float32)).max() > 0
+        # piano roll
+        assert r.figure.__class__.__name__ == "Figure"
+        assert len(r.figure.data) > 0
+        # MIDI file in the session folder, named after variation and seed
+        path = Path(r.midi_path)
+        assert path.is_file() and path.name == f"cadenza_var{r.variation}_seed{r.seed}.mid"
+        assert path.parent == studio.session_dir("abc")
+        pm = pretty_midi.PrettyMIDI(str(path))
+        melody = pm.instruments[0]
+        assert melody.program == 73  # Flute
+        sps = 60.0 / 120 / 4
+        assert sorted(round(n.start / sps) for n in melody.notes) == ONSETS
+        assert len(pm.instruments) == 2  # accompaniment track
+    # same seed -> same music
+    again = studio.compose(RHYTHM, "C Am | F G", 2, seed=5, variations=1, session_id="abc")
+    assert [n.pitch for n in again[0].sheet.melody.notes] == [n.pitch for n in results[0].sheet.melody.notes]
+
+
+def test_studio_sessions_are_separate_and_cleaned(studio):
+    a, b = studio.session_dir("s1"), studio.session_dir("s2")
+    assert a != b and a.is_dir() and b.is_dir()
+    assert studio.session_dir("s1") == a
+    studio.compose(RHYTHM, "C", 2, variations=1, session_id="s1", accompaniment="None (melody only)")
+    assert any(a.glob("*.mid"))
+    studio.close_session("s1")
+    assert not a.exists()
+
+
+@pytest.mark.parametrize(
+    "overrides, fragment",
+    [
+        (dict(num_bars=0), "between 2 and 16"),
+        (dict(num_bars=1000), "between 2 and 16"),
+        (dict(num_bars=2.5), "whole number"),
+        (dict(tempo=5), "Tempo"),
+        (dict(temperature=9), "Temperature"),
+        (dict(variations=9), "variations"),
+        (dict(seed=-1), "Seed"),
+        (dict(key="H"), "Unknown key 'H'"),
+        (dict(instrument="Kazoo"), "Kazoo"),
+        (dict(accompaniment="Theremin"), "Theremin"),
+        (dict(chords="C Xq7"), "Xq7"),
+        (dict(chords="   "), "empty"),
+        (dict(rhythm="................|................"), "onset"),
+        (dict(rhythm=""), "empty"),
+    ],
+)
+def test_studio_compose_rejects_bad_input(studio, overrides, fragment):
+    args = dict(rhythm=RHYTHM, chords="C G", num_bars=2)
+    args.update(overrides)
+    with pytest.raises(InputError, match=fragment):
+        studio.compose(**args)
+
+
+def test_check_chords():
+    ok = check_chords("C Am | F G7")
+    assert ok.ok and ok.bar_labels == ["C Am", "F G7"]
+    bad = check_chords("C Xq7 F")
+    assert not bad.ok and "Xq7" in bad.message
+    assert not check_chords("").ok
+    assert not check_chords(None).ok
+    for text, _key in PROGRESSIONS.values():
+        assert check_chords(text).ok, text
+
+
+# ---------------------------------------------------------------- the Generate handler
+
+
+def test_generate_handler_success(tab):
+    out = tab.generate(**_args())
+    status = _status(tab, out)
+    assert "✅" in status and "2 variations" in status
+    boxes = tab.variation_boxes
+    for index, box in enumerate(boxes):
+        assert out[box["column"]].visible == (index < 2)
+    sr, audio = out[boxes[0]["audio"]]
+    assert audio.shape[1] == 2
+    assert Path(out[boxes[0]["midi"]]).name == "cadenza_var1_seed3.mid"
+    assert Path(out[boxes[1]["midi"]]).name == "cadenza_var2_seed4.mid"
+    assert out[boxes[0]["plot"]] is not None
+    assert out[boxes[2]["midi"]] is None
+    sheet = out[tab.last_sheet]
+    assert sheet.melody.onset_steps() == ONSETS
+    assert len(out[tab.last_sheets]) == 2
+
+
+def test_generate_handler_resizes_a_stale_grid(tab):
+    # The grid still has 2 bars but the slider says 4: the rhythm is padded, not rejected.
+    out = tab.generate(**_args(num_bars=4, variations=1))
+    assert "✅" in _status(tab, out)
+    assert out[tab.last_sheet].melody.num_steps == 64
+    assert out[tab.last_sheet].melody.onset_steps() == ONSETS
+
+
+@pytest.mark.parametrize(
+    "overrides, fragments",
+    [
+        (dict(grid_value=sg.empty_pattern(2)), ["grid is empty"]),
+        (dict(grid_value=""), ["grid is empty"]),
+        (dict(grid_value=None), ["grid is empty"]),
+        (dict(chords_text="C Xq7"), ["Xq7"]),
+        (dict(chords_text=""), ["empty"]),
+        (dict(chords_text=None), ["empty"]),
+        (dict(num_bars=0), ["between 2 and 16", "got 0"]),
+        (dict(num_bars=1000), ["between 2 and 16", "got 1000"]),
+        (dict(num_bars=None), ["Number of bars"]),
+        (dict(tempo=None), ["Tempo"]),
+        (dict(key=None), ["Unknown key"]),
+        (dict(instrument=None), ["instrument"]),
+        (dict(variations=0), ["variations"]),
+        (dict(temperature="hot"), ["Temperature"]),
+    ],
+)
+def test_generate_handler_bad_input_gives_a_message(tab, overrides, fragments):
+    out = tab.generate(**_args(**overrides))
+    assert set(out) == {tab.status}  # nothing else is touched: previous results stay
+    status = _status(tab, out)
+    assert "⚠️" in status
+    for fragment in fragments:
+        assert fragment in status
+
+
+def test_generate_handler_survives_engine_crash(tmp_path):
+    class Broken:
+        def __call__(self, **kwargs):
+            raise RuntimeError("boom")
+
+    studio = Studio(Broken(), synthesizer=None, cache_dir=tmp_path)
+    with gr.Blocks():
+        tab = ComposeTab(studio).build()
+    out = tab.generate(**_args())
+    assert set(out) == {tab.status}
+    assert "Something went wrong" in out[tab.status] and "RuntimeError" in out[tab.status]
+
+
+# ---------------------------------------------------------------- small handlers
+
+
+def test_validate_chords_handler(tab):
+    message, grid_update = tab.validate_chords("C Am | F G")
+    assert "✓" in message
+    assert grid_update.props["chords"] == ["C Am", "F G"]  # gr.HTML(chords=...) updates the bar labels
+    message, _ = tab.validate_chords("C Xq7")
+    assert "✗" in message and "Xq7" in message
+
+
+def test_grid_handlers(tab):
+    assert tab.resize_grid(RHYTHM, 3) == RHYTHM + "|" + "." * 16
+    assert tab.resize_grid(RHYTHM, 1000) == sg.resize_pattern(RHYTHM, 16)
+    assert tab.apply_preset("Quarter notes", 2) == "x...x...x...x...|x...x...x...x..."
+    assert tab.apply_preset("Clear", 3) == sg.empty_pattern(3)
+
+
+def test_choose_progression_and_starting_points(tab, studio):
+    chords, key = tab.choose_progression("ii–V–I (jazz, C)")
+    assert chords == "Dm7 G7 Cmaj7 Cmaj7" and key == "C"
+    for label, (text, key) in PROGRESSIONS.items():
+        assert key in studio.keys(), label
+    for sp in STARTING_POINTS:
+        grid, bars, chords, key, tempo, instrument, accompaniment, _progression = tab.load_starting_point(sp)
+        assert sg.num_bars_of(grid) == bars == sp.num_bars
+        assert instrument == sp.instrument, "starting-point instrument missing from the instrument list"
+        assert accompaniment == sp.accompaniment
+        assert key == sp.key
+        out = tab.generate(grid, chords, bars, key, tempo, instrument, accompaniment, 0, 0.8, 1)
+        assert "✅" in out[tab.status], (sp.label, out[tab.status])
+
+
+def test_build_studio(studio):
+    from app.studio import TITLE, build_studio
+
+    demo = build_studio(studio)
+    config = demo.get_config_file()
+    ids = {c.get("props", {}).get("elem_id") for c in config["components"]}
+    for elem_id in ["cz-step-grid", "cz-bars", "cz-chords", "cz-generate", "cz-status", "cz-audio1", "cz-roll1", "cz-midi1"]:
+        assert elem_id in ids
+    assert TITLE in str(config)
