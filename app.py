@@ -22,6 +22,9 @@ def main(argv: list[str] | None = None) -> None:
 
     from app.services import Studio
     from app.studio import build_studio, launch_kwargs
+    from engine.device import use_single_cpu_thread
+
+    use_single_cpu_thread()  # small step-by-step decodes run faster on one thread; the server keeps the other core
 
     try:
         studio = Studio.load(args.checkpoint, device=None if args.device == "auto" else args.device)

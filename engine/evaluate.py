@@ -1,12 +1,25 @@
 """Evaluation CLI.
 
     python -m engine.evaluate ec2vae --data DIR [--checkpoint DIR] [--split all|val] [--json]
+    python -m engine.evaluate explore --data DIR [--checkpoint DIR] [--pairs 50] [--steps 5] [--json]
 
 Reports, on the 2-bar windows of the tunes in DIR:
 * reconstruction accuracy (posterior mean, greedy, no teacher forcing): pitch tokens, rhythm classes;
 * control adherence of composition: for each window, the pipeline composes a melody for the
   window's own rhythm and chords; onset F1 against the requested onsets, and the share of
   note time on chord tones, beside the same share for the real windows.
+
+``explore`` draws pairs (A, B) of 2-bar windows from different tunes in DIR (see
+:func:`evaluate_explore`) and reports, for the latent exploration of
+engine.pipelines.explore:
+* interpolation: token accuracy of the endpoints against A and B (each decoded
+  under its own chords); gradualness: mean token edit distance between
+  neighbouring steps against that between A and B (a linear walk gives 1 / (steps - 1)),
+  and the share of the whole path taken by its largest jump;
+* analogy (A's pitch, B's rhythm): onset F1 against B's onsets, with the rhythm
+  forced (as the studio does; 1.0 by construction) and free (from B's z_rhythm
+  through the rhythm decoder: the model's own disentanglement); the correlation of
+  the step-wise sounding pitch with A's (the contour should follow A) and with B's.
 """
 
 from __future__ import annotations
@@ -105,6 +118,146 @@ def evaluate_ec2vae(data: str, checkpoint: str | None = None, split: str = "all"
     }
 
 
+def edit_distance(a: np.ndarray, b: np.ndarray) -> int:
+    """Levenshtein distance between two token sequences."""
+    a, b = np.asarray(a).tolist(), np.asarray(b).tolist()
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, start=1):
+        current = [i]
+        for j, y in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1]
+
+
+def sounding_pitch(tokens: np.ndarray) -> np.ndarray:
+    """The pitch sounding at each step (NaN where none) for melody tokens (T,)."""
+    out = np.full(len(tokens), np.nan)
+    pitch = np.nan
+    for step, token in enumerate(np.asarray(tokens).tolist()):
+        if token < HOLD:
+            pitch = float(token)
+        elif token != HOLD:
+            pitch = np.nan
+        out[step] = pitch
+    return out
+
+
+def contour_correlation(x: np.ndarray, y: np.ndarray) -> float | None:
+    """Pearson correlation of two step-wise pitch sequences over the steps where both sound (None if undefined)."""
+    both = ~np.isnan(x) & ~np.isnan(y)
+    if both.sum() < 3 or np.std(x[both]) == 0 or np.std(y[both]) == 0:
+        return None
+    return float(np.corrcoef(x[both], y[both])[0, 1])
+
+
+def _sheet_tokens(sheet) -> np.ndarray:
+    from engine.representation import melody_to_tokens
+
+    return melody_to_tokens(sheet.melody, 0, sheet.melody.num_steps)
+
+
+def _explore_pool(data: str, max_windows: int, max_files: int, rng: np.random.Generator) -> list:
+    """One random 2-bar window (with at least 2 onsets) from each of up to ``max_files`` tunes, as LeadSheets."""
+    from engine.midi_io import read_abc_file, read_midi
+    from engine.representation import leadsheet_windows
+    from engine.train.data import music_files
+
+    files = music_files(data)
+    pool = []
+    for index in rng.permutation(len(files))[:max_files]:
+        path = files[int(index)]
+        try:
+            sheets = read_abc_file(path) if path.suffix.lower() == ".abc" else [read_midi(path)]
+        except Exception:  # one bad file must not stop an evaluation
+            continue
+        for sheet in sheets:
+            windows = leadsheet_windows(sheet, hop=sheet.melody.steps_per_bar, min_notes=2)
+            if windows:
+                start = windows[int(rng.integers(len(windows)))][0]
+                window = sheet.cropped(start, WINDOW_STEPS)
+                window.title = f"{path.name}@{start}"
+                pool.append(window)
+        if len(pool) >= max_windows:
+            break
+    return pool
+
+
+def evaluate_explore(data: str, checkpoint: str | None = None, pairs: int = 50, steps: int = 5, device: str = "auto",
+                     seed: int = 0, max_files: int = 1000) -> dict:
+    """Interpolation and analogy figures on ``pairs`` random pairs of 2-bar windows from different tunes."""
+    from engine.pipelines.compose import DEFAULT_CHECKPOINT
+    from engine.pipelines.explore import MAX_STEPS, MIN_STEPS, ExplorePipeline, _check_number
+
+    _check_number("Pairs", pairs, 1, 10_000, integer=True)
+    _check_number("Steps", steps, MIN_STEPS, MAX_STEPS, integer=True)
+    pairs, steps = int(pairs), int(steps)
+    rng = np.random.default_rng(seed)
+    pool = _explore_pool(data, 2 * pairs, max_files, rng)
+    if len(pool) < 2:
+        raise CadenzaInputError(f"Need at least two tunes with a usable 2-bar window in {data} (found {len(pool)})")
+    pipe = ExplorePipeline.from_pretrained(checkpoint or DEFAULT_CHECKPOINT, device=device)
+
+    acc_a, acc_b, neighbour, endpoints, jump_share = [], [], [], [], []
+    f1_forced, f1_free, corr_a, corr_b = [], [], [], []
+    for _ in range(pairs):
+        i, j = rng.choice(len(pool), 2, replace=False)
+        a, b = pool[int(i)], pool[int(j)]
+        tokens_a, tokens_b = _sheet_tokens(a), _sheet_tokens(b)
+        path = [_sheet_tokens(s) for s in pipe.interpolate(a, b, steps, chords="a")]
+        recon_b = _sheet_tokens(pipe.interpolate(a, b, 2, chords="b")[-1])
+        acc_a.append(float(np.mean(path[0] == tokens_a)))
+        acc_b.append(float(np.mean(recon_b == tokens_b)))
+        jumps = [edit_distance(x, y) for x, y in zip(path[:-1], path[1:])]
+        neighbour.extend(jumps)
+        endpoints.append(edit_distance(tokens_a, tokens_b))
+        if sum(jumps):
+            jump_share.append(max(jumps) / sum(jumps))
+
+        forced = _sheet_tokens(pipe.analogy(a, b, chords="a"))
+        la, lb = pipe.encode(a), pipe.encode(b)
+        free = _sheet_tokens(pipe.decode(la.z_pitch, lb.z_rhythm, la.chroma, chords=a.chords))
+        onsets_b = tokens_b < HOLD
+        f1_forced.append(onset_f1(onsets_b, forced < HOLD))
+        f1_free.append(onset_f1(onsets_b, free < HOLD))
+        contour = sounding_pitch(forced)
+        for target, out in ((tokens_a, corr_a), (tokens_b, corr_b)):
+            value = contour_correlation(contour, sounding_pitch(target))
+            if value is not None:
+                out.append(value)
+
+    def mean(values) -> float | None:
+        return round(float(np.mean(values)), 4) if values else None
+
+    mean_neighbour, mean_endpoints = float(np.mean(neighbour)), float(np.mean(endpoints))
+    return {
+        "model": "ec2vae",
+        "task": "explore",
+        "checkpoint": str(checkpoint or DEFAULT_CHECKPOINT),
+        "data": str(data),
+        "pairs": pairs,
+        "steps": steps,
+        "window_pool": len(pool),
+        "window_steps": WINDOW_STEPS,
+        "interpolation": {
+            "endpoint_accuracy_a": mean(acc_a),
+            "endpoint_accuracy_b": mean(acc_b),
+            "neighbour_edit_distance": round(mean_neighbour, 4),
+            "a_b_edit_distance": round(mean_endpoints, 4),
+            "neighbour_to_a_b_ratio": round(mean_neighbour / mean_endpoints, 4) if mean_endpoints else None,
+            "linear_ratio": round(1 / (steps - 1), 4),
+            "largest_jump_share": mean(jump_share),
+        },
+        "analogy": {
+            "onset_f1_forced": mean(f1_forced),
+            "onset_f1_free": mean(f1_free),
+            "pitch_contour_corr_a": mean(corr_a),
+            "pitch_contour_corr_b": mean(corr_b),
+            "contour_pairs": len(corr_a),
+        },
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m engine.evaluate", description="Evaluate Cadenza's models on a folder of MIDI files.")
     sub = parser.add_subparsers(dest="model", required=True)
@@ -117,14 +270,33 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="auto")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print JSON only")
+    p = sub.add_parser("explore", help="latent exploration: interpolation endpoints and gradualness, analogy onsets and contour")
+    p.add_argument("--data", required=True, help="folder of .mid/.midi/.abc files")
+    p.add_argument("--checkpoint", default=None)
+    p.add_argument("--pairs", type=int, default=50, help="random pairs of 2-bar windows from different tunes")
+    p.add_argument("--steps", type=int, default=5, help="interpolation steps, endpoints included (2..12)")
+    p.add_argument("--max-files", type=int, default=1000, help="read at most this many files (chosen at random)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true", help="print JSON only")
     args = parser.parse_args(argv)
     try:
-        result = evaluate_ec2vae(args.data, args.checkpoint, args.split, args.max_windows, args.compose_windows, args.device, args.seed)
+        if args.model == "explore":
+            result = evaluate_explore(args.data, args.checkpoint, args.pairs, args.steps, args.device, args.seed, args.max_files)
+        else:
+            result = evaluate_ec2vae(args.data, args.checkpoint, args.split, args.max_windows, args.compose_windows, args.device, args.seed)
     except (CadenzaInputError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(result, indent=2))
+    elif args.model == "explore":
+        i, a = result["interpolation"], result["analogy"]
+        print(f"{result['pairs']} pairs of 2-bar windows ({result['window_pool']} tunes) from {result['data']}")
+        print(f"interpolation: endpoint accuracy A {i['endpoint_accuracy_a']}, B {i['endpoint_accuracy_b']}; "
+              f"neighbour/A-B edit distance {i['neighbour_to_a_b_ratio']} (linear {i['linear_ratio']}), largest jump share {i['largest_jump_share']}")
+        print(f"analogy: onset F1 forced {a['onset_f1_forced']}, free {a['onset_f1_free']}; "
+              f"pitch contour correlation with A {a['pitch_contour_corr_a']}, with B {a['pitch_contour_corr_b']}")
     else:
         r, c = result["reconstruction"], result["control"]
         print(f"{result['windows']} windows from {result['tunes']} tunes in {result['data']}")

@@ -2,6 +2,13 @@
 
     python -m engine.generate compose --rhythm "x...x...x.x.x...|x..." --chords "C Am F G" \
         --bars 8 --seed 1 --out song.mid [--wav song.wav]
+    python -m engine.generate interpolate --a A.mid --b B.mid --steps 5 --out-dir DIR \
+        [--chords a|b|"C Am F G"] [--morph] [--grid 5]
+    python -m engine.generate analogy --pitch-from A.mid --rhythm-from B.mid --out X.mid [--chords ...]
+    python -m engine.generate analogy --pitch-from A.mid --chords "C Am F G" --out X.mid   (re-harmonise A)
+
+Sources (--a, --b, --pitch-from, --rhythm-from) are MIDI files (or .abc, first tune),
+or one of the shipped example tunes as "example:TITLE" (see engine.examples).
 """
 
 from __future__ import annotations
@@ -35,7 +42,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="MIDI file to write")
     p.add_argument("--wav", default=None, help="also render audio to this WAV file")
     _add_common(p)
+
+    p = sub.add_parser("interpolate", help="melodies on the way from A to B in EC2-VAE's latent space")
+    p.add_argument("--a", required=True, help="melody A: a MIDI file, or example:TITLE")
+    p.add_argument("--b", required=True, help="melody B: a MIDI file, or example:TITLE")
+    _add_source_options(p, "a", "A")
+    _add_source_options(p, "b", "B")
+    p.add_argument("--steps", type=int, default=5, help="melodies from A to B, both included (2..12)")
+    p.add_argument("--chords", default="a", help="'a' (A's chords), 'b' (B's) or a progression such as \"C Am F G\"")
+    p.add_argument("--morph", action="store_true", help="also write morph.mid: all steps end to end")
+    p.add_argument("--grid", type=int, default=None, metavar="SIZE",
+                   help="also write the SIZE x SIZE pitch/rhythm map (2..7) as grid/pitch_I_rhythm_J.mid")
+    p.add_argument("--out-dir", required=True, help="folder for step_01.mid, step_02.mid, ...")
+    _add_common(p)
+
+    p = sub.add_parser("analogy", help="A's tune with B's rhythm, or A re-harmonised (no --rhythm-from)")
+    p.add_argument("--pitch-from", required=True, help="melody A, whose tune is kept: a MIDI file, or example:TITLE")
+    p.add_argument("--rhythm-from", default=None, help="melody B, whose rhythm is used; leave out to re-harmonise A under --chords")
+    _add_source_options(p, "pitch", "the pitch source")
+    _add_source_options(p, "rhythm", "the rhythm source")
+    p.add_argument("--chords", default=None,
+                   help="'a' (the pitch source's chords, the default), 'b' (the rhythm source's) or a progression such as \"C Am F G\"")
+    p.add_argument("--out", required=True, help="MIDI file to write")
+    p.add_argument("--wav", default=None, help="also render audio to this WAV file")
+    _add_common(p)
     return parser
+
+
+def _add_source_options(p: argparse.ArgumentParser, prefix: str, label: str) -> None:
+    p.add_argument(f"--{prefix}-track", type=int, default=None, help=f"melody track of {label} (default: guessed)")
+    p.add_argument(f"--{prefix}-start-bar", type=int, default=0, help=f"first bar of {label} after the pickup, from 0")
+    p.add_argument(f"--{prefix}-bars", type=int, default=None, help=f"bars of {label} to use (2..16, default all up to 16)")
 
 
 def _numbered(path: Path, index: int) -> Path:
@@ -70,10 +107,87 @@ def run_compose(args: argparse.Namespace) -> list[Path]:
     return written
 
 
+def _load_source(spec: str, track: int | None, start_bar: int, bars: int | None):
+    """A prepared LeadSheet from a file path or "example:TITLE"."""
+    from engine.pipelines.explore import prepare_source, read_source
+
+    if spec.startswith("example:"):
+        from engine.examples import load_example
+
+        return prepare_source(load_example(spec[len("example:"):]), start_bar, bars)
+    return read_source(spec, melody_track=track, start_bar=start_bar, num_bars=bars)
+
+
+def _writer(args: argparse.Namespace):
+    from engine.render.export import leadsheet_to_pretty_midi, save_midi
+    from engine.render.instruments import program_for
+
+    melody_program = program_for(args.instrument)
+    chord_program = None if args.accompaniment.lower() == "none" else program_for(args.accompaniment)
+
+    def write(sheet, path: Path, wav: str | None = None) -> list[Path]:
+        pm = leadsheet_to_pretty_midi(sheet, melody_program, chord_program)
+        out = [save_midi(pm, path)]
+        if wav:
+            from engine.render.audio import get_synthesizer
+            from engine.render.export import write_wav
+
+            synth = get_synthesizer()
+            out.append(write_wav(wav, synth.render(pm), synth.sample_rate))
+        return out
+
+    return write
+
+
+def _explore_pipeline(args: argparse.Namespace):
+    from engine.pipelines.explore import ExplorePipeline
+
+    return ExplorePipeline.from_pretrained(args.checkpoint, device=args.device)
+
+
+def run_interpolate(args: argparse.Namespace) -> list[Path]:
+    from engine.pipelines.explore import MAX_GRID, MIN_GRID, MAX_STEPS, MIN_STEPS, ExploreInputError
+
+    if not MIN_STEPS <= args.steps <= MAX_STEPS:
+        raise ExploreInputError(f"--steps must be between {MIN_STEPS} and {MAX_STEPS} (got {args.steps})")
+    if args.grid is not None and not MIN_GRID <= args.grid <= MAX_GRID:
+        raise ExploreInputError(f"--grid must be between {MIN_GRID} and {MAX_GRID} (got {args.grid})")
+    a = _load_source(args.a, args.a_track, args.a_start_bar, args.a_bars)
+    b = _load_source(args.b, args.b_track, args.b_start_bar, args.b_bars)
+    pipe = _explore_pipeline(args)
+    steps = pipe.interpolate(a, b, args.steps, chords=args.chords)
+    grid = pipe.grid(a, b, args.grid, chords=args.chords) if args.grid is not None else None
+    write, out_dir, written = _writer(args), Path(args.out_dir), []
+    for index, sheet in enumerate(steps):
+        written += write(sheet, out_dir / f"step_{index + 1:02d}.mid")
+    if args.morph:
+        written += write(pipe.morph(steps, title=f"{steps[0].title.split(':')[0]} (morph)"), out_dir / "morph.mid")
+    if grid is not None:
+        for i, row in enumerate(grid):
+            for j, cell in enumerate(row):
+                written += write(cell, out_dir / "grid" / f"pitch_{i + 1}_rhythm_{j + 1}.mid")
+    return written
+
+
+def run_analogy(args: argparse.Namespace) -> list[Path]:
+    from engine.pipelines.explore import ExploreInputError
+
+    if args.rhythm_from is None and not args.chords:
+        raise ExploreInputError("Give --rhythm-from (A's tune with B's rhythm) or --chords (A re-harmonised), or both")
+    a = _load_source(args.pitch_from, args.pitch_track, args.pitch_start_bar, args.pitch_bars)
+    pipe = _explore_pipeline(args)
+    if args.rhythm_from is None:
+        sheet = pipe.reharmonise(a, args.chords)
+    else:
+        b = _load_source(args.rhythm_from, args.rhythm_track, args.rhythm_start_bar, args.rhythm_bars)
+        sheet = pipe.analogy(a, b, chords=args.chords or "a")
+    return _writer(args)(sheet, Path(args.out), args.wav)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        written = {"compose": run_compose}[args.task](args)
+        written = {"compose": run_compose, "interpolate": run_interpolate, "analogy": run_analogy}[args.task](args)
     except (CadenzaInputError, ValueError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -25,6 +25,7 @@ from engine.music import Chord, ChordProgression, LeadSheet, Melody, Note
 
 MAX_MIDI_BYTES = 4 * 1024 * 1024
 MAX_NOTES = 50_000
+MAX_TRACKS = 64
 MAX_STEPS = 16 * 512  # 512 bars of 4/4
 
 
@@ -60,16 +61,28 @@ def _load_pretty_midi(source: bytes | str | Path):
         raise MidiReadError(f"MIDI file is {len(data) / 1e6:.1f} MB; the limit is {MAX_MIDI_BYTES / 1e6:.0f} MB")
     if not data.startswith(b"MThd"):
         raise MidiReadError("This is not a MIDI file (it does not start with the 'MThd' header)")
+    check_track_count(data)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             pm = pretty_midi.PrettyMIDI(io.BytesIO(data))
     except Exception as err:  # mido/pretty_midi raise many kinds for broken files
+        if "largest tick" in str(err):  # pretty_midi refuses files longer than 10^7 ticks
+            raise MidiReadError("The MIDI file is too long to read (over 10 million ticks); use a shorter excerpt") from None
         raise MidiReadError(f"The MIDI file is damaged or truncated and could not be read ({type(err).__name__}: {err})") from None
     total = sum(len(inst.notes) for inst in pm.instruments)
     if total > MAX_NOTES:
         raise MidiReadError(f"The MIDI file has {total:,} notes; the limit is {MAX_NOTES:,}")
     return pm
+
+
+def check_track_count(data: bytes) -> None:
+    """Reject a file whose header announces more than MAX_TRACKS tracks, before parsing it."""
+    if len(data) >= 12 and data.startswith(b"MThd"):
+        tracks = int.from_bytes(data[10:12], "big")
+        if tracks > MAX_TRACKS:
+            raise MidiReadError(f"The MIDI file has {tracks} tracks; the limit is {MAX_TRACKS}. "
+                                "Export just the melody (and its accompaniment) and try again")
 
 
 def _steps_of(pm, time: float) -> int:
@@ -150,6 +163,14 @@ def read_midi(source: bytes | str | Path, melody_track: int | None = None, title
     next_downbeat = min([d for d in downbeats if d > first_step], default=first_step)
     pickup = 0 if bar_start == first_step else next_downbeat - first_step
     origin = first_step if pickup else bar_start
+    signatures = sorted(pm.time_signature_changes, key=lambda ts: ts.time)
+    if not pickup and len(signatures) >= 2:
+        # A pickup may be written as a short first bar (e.g. 1/4 then 4/4), as our own export does.
+        first, second = signatures[0], signatures[1]
+        first_bar = first.numerator * 16 // first.denominator
+        second_start = _steps_of(pm, second.time)
+        if second_start - first_step == first_bar and first_bar < second.numerator * 16 // second.denominator and first_step == _steps_of(pm, first.time):
+            pickup, signatures = first_bar, signatures[1:]
 
     last_step = max(_steps_of(pm, n.end) for n in melody_inst.notes) - origin
     if last_step > MAX_STEPS:
@@ -167,7 +188,7 @@ def read_midi(source: bytes | str | Path, melody_track: int | None = None, title
     notes = _skyline(onsets, num_steps)
 
     tempo = float(pm.get_tempo_changes()[1][0]) if len(pm.get_tempo_changes()[1]) else 120.0
-    ts = pm.time_signature_changes[0] if pm.time_signature_changes else None
+    ts = signatures[0] if signatures else None
     time_signature = (ts.numerator, ts.denominator) if ts else (4, 4)
     key = None
     if pm.key_signature_changes:
@@ -247,7 +268,9 @@ def _score_to_leadsheet(score, harmony, m21note) -> LeadSheet:
             if pcs:
                 chords.append(Chord(element.figure, start, end, pcs, element.bass().pitchClass if element.bass() else None))
         elif isinstance(element, m21note.Note):
-            if element.tie is not None and element.tie.type in ("stop", "continue") and notes and notes[-1].end == start:
+            tied = element.tie is not None and element.tie.type in ("stop", "continue")
+            # ABC writes slurs and ties alike with '-' in some collections: only merge equal pitches.
+            if tied and notes and notes[-1].end == start and notes[-1].pitch == element.pitch.midi:
                 notes[-1] = Note(notes[-1].pitch, notes[-1].start, end)
             else:
                 notes.append(Note(element.pitch.midi, start, end))

@@ -32,7 +32,7 @@ def render_card(checkpoint: Path, log_rows: list[dict], evaluation: dict | None)
         "(Yang et al., ISMIR 2019), as used by Cadenza's Compose and Explore tabs.",
         "",
         "## Model",
-        f"- 2-bar windows of 32 sixteenth steps; 130 melody tokens per step (128 onsets, hold, rest); 12-d chord chroma per step.",
+        "- 2-bar windows of 32 sixteenth steps; 130 melody tokens per step (128 onsets, hold, rest); 12-d chord chroma per step.",
         f"- Encoder: bidirectional GRU, hidden {cfg['encoder_hidden']}; z_pitch {cfg['z_pitch']}-d, z_rhythm {cfg['z_rhythm']}-d.",
         f"- Rhythm decoder: GRU hidden {cfg['decoder_hidden']} -> onset/hold/rest. Pitch decoder: 2-layer GRU hidden {cfg['decoder_hidden']}, "
         "fed the previous token, the rhythm, both latents and the chord.",

@@ -117,3 +117,34 @@ def test_abc_tunes_read_with_chords_meter_and_pickup(tmp_path):
     assert [(c.symbol, c.start, c.end) for c in first.chords.chords[:3]] == [("G", 0, 16), ("C", 16, 24), ("D7", 24, 32)]
     assert second.melody.time_signature == (6, 8) and second.melody.pickup_steps == 2
     assert second.chords.at(2).symbol == "D"
+
+
+def test_pickup_written_as_a_short_first_bar_round_trips():
+    from engine.music import LeadSheet, Melody, Note
+    from engine.chords import parse_progression
+    from engine.render.export import leadsheet_to_pretty_midi, midi_bytes
+
+    notes = [Note(62, 0, 4)] + [Note(67 + i % 3, 4 + 4 * i, 8 + 4 * i) for i in range(8)]
+    sheet = LeadSheet(Melody(notes, 36, 100.0, (4, 4), pickup_steps=4), parse_progression("G C", 2).shifted(4))
+    back = read_midi(midi_bytes(leadsheet_to_pretty_midi(sheet, 0, 0)))
+    assert back.melody.pickup_steps == 4 and back.melody.time_signature == (4, 4)
+    assert [(n.pitch, n.start) for n in back.melody.notes] == [(n.pitch, n.start) for n in notes]
+    assert back.chords.at(4).symbol == "G"
+
+
+def test_abc_slur_between_different_pitches_keeps_both_notes(tmp_path):
+    from engine.midi_io import read_abc_file
+
+    path = tmp_path / "slur.abc"
+    path.write_text("X:1\nT:Slur\nM:4/4\nL:1/8\nK:D\nd2-e2 f2-f2|a8|\n")
+    (sheet,) = read_abc_file(path)
+    assert [(n.pitch, n.start, n.end) for n in sheet.melody.notes] == [(74, 0, 4), (76, 4, 8), (78, 8, 16), (81, 16, 32)]
+
+
+def test_too_many_tracks_is_refused(nottingham_midi):
+    from engine.midi_io import MAX_TRACKS
+
+    data = bytearray(nottingham_midi)
+    data[10:12] = (MAX_TRACKS + 1).to_bytes(2, "big")
+    with pytest.raises(MidiReadError, match=f"{MAX_TRACKS + 1} tracks"):
+        read_midi(bytes(data))

@@ -1,0 +1,529 @@
+"""Explore: the latent space between two melodies A and B (EC2-VAE).
+
+EC2-VAE encodes a 2-bar window (32 sixteenth steps) into two latents, z_pitch
+and z_rhythm. This pipeline works on whole pieces window by window:
+
+* sources (:func:`prepare_source`, :func:`read_source`): a piece is cut into
+  whole 32-step windows starting at a chosen bar after the pickup, at most
+  16 bars (8 windows of 4/4). A last window that is at least half full is kept
+  and padded with rests. Windows are always 32 steps: in 3/4 or 6/8 a window
+  covers 2 2/3 bars and does not line up with bar lines (the model was trained
+  on 4/4), and "16 bars" then means 16 bars of the piece's own meter
+  (192 steps of 3/4 = 6 windows);
+* :meth:`ExplorePipeline.encode` / :meth:`~ExplorePipeline.decode`: posterior
+  means per window; greedy decoding. The pitch decoder's output is masked so
+  that notes start exactly on the onsets of the rhythm it is given (the rhythm
+  decoder's, or a forced one), as Compose does;
+* interpolation and the 2-D map use spherical interpolation (:func:`slerp`)
+  per window. A and B must have the same number of windows: **the longer one
+  is cropped to the shorter** (looping the shorter one would invent music);
+* the analogy decodes A's z_pitch with B's z_rhythm, with B's actual rhythm
+  forced, so the onsets are exactly B's. By default it uses **A's chords**: the
+  tune belongs with its own harmony and B lends only its rhythm (its bar grid
+  is the same 2-bar windows); ``chords='b'`` or a typed progression are offered;
+* chords for decoding: ``'a'`` (A's), ``'b'`` (B's) or a typed progression such
+  as ``"C Am F G"`` (one chord per bar, repeated to fill; see
+  :func:`engine.chords.parse_progression`). ``'a'`` and ``'b'`` are lower case;
+  a typed chord ``A`` is the A major chord.
+
+Outputs are LeadSheets of whole windows (pickup 0) at A's tempo (the analogy:
+at the rhythm source's tempo), with the chord source's time signature.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from engine.chords import make_chord, parse_progression, recognize_chord
+from engine.device import resolve_device
+from engine.errors import CadenzaInputError, MidiReadError
+from engine.midi_io import MAX_MIDI_BYTES, TrackInfo, list_tracks, read_abc_file, read_midi
+from engine.models.checkpoint import load_ec2vae
+from engine.models.ec2vae import EC2VAE, EC2VAEConfig
+from engine.music import Chord, ChordProgression, LeadSheet, Melody
+from engine.representation import (
+    HOLD,
+    NUM_PITCH_TOKENS,
+    ONSET,
+    REST,
+    SILENCE,
+    STEPS_PER_BAR_44,
+    SUSTAIN,
+    WINDOW_STEPS,
+    melody_to_tokens,
+    tokens_to_notes,
+    tokens_to_rhythm,
+)
+
+MAX_BARS = 16
+MAX_WINDOWS = MAX_BARS * STEPS_PER_BAR_44 // WINDOW_STEPS  # 8 windows of 2 bars of 4/4
+MIN_STEPS, MAX_STEPS = 2, 12
+MIN_GRID, MAX_GRID = 2, 7
+MAX_MORPH_CELLS = 64
+SOURCE_CHORDS = {"a": "a", "b": "b", "pitch": "a", "rhythm": "b"}
+
+
+class ExploreInputError(CadenzaInputError):
+    """A source, number or choice that exploration cannot use."""
+
+
+@dataclass
+class Latents:
+    """Posterior means of every window of a source, and what they were encoded from."""
+
+    z_pitch: torch.Tensor  # (W, Zp)
+    z_rhythm: torch.Tensor  # (W, Zr)
+    chroma: np.ndarray  # (W, 32, 12) float32
+    tokens: np.ndarray | None = None  # (W, 32) int64 melody tokens of the source
+
+    @property
+    def num_windows(self) -> int:
+        return int(self.z_pitch.shape[0])
+
+    def cropped(self, num_windows: int) -> "Latents":
+        tokens = None if self.tokens is None else self.tokens[:num_windows]
+        return Latents(self.z_pitch[:num_windows], self.z_rhythm[:num_windows], self.chroma[:num_windows], tokens)
+
+
+# --------------------------------------------------------------------- checks
+def _check_number(name: str, value, low: float, high: float, integer: bool = False) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(float(value)) \
+            or (integer and not float(value).is_integer()):
+        raise ExploreInputError(f"{name} must be {'a whole number' if integer else 'a number'} (got {value!r})")
+    if not low <= value <= high:
+        shown = (int(low), int(high), int(value)) if integer else (f"{low:g}", f"{high:g}", f"{float(value):g}")
+        raise ExploreInputError(f"{name} must be between {shown[0]} and {shown[1]} (got {shown[2]})")
+
+
+def _check_sheet(sheet, name: str) -> None:
+    if not isinstance(sheet, LeadSheet):
+        raise ExploreInputError(f"{name} must be a melody (a LeadSheet), not {type(sheet).__name__}")
+    if not sheet.melody.notes:
+        raise ExploreInputError(f"{name} has no notes")
+
+
+def _name(sheet: LeadSheet, fallback: str) -> str:
+    return sheet.title.strip() or fallback
+
+
+# ------------------------------------------------------------------- sources
+def _midi_data(source: bytes | str | Path) -> bytes:
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.is_file():
+            raise MidiReadError(f"MIDI file not found: {path}")
+        size = path.stat().st_size
+        if size > MAX_MIDI_BYTES:
+            raise MidiReadError(f"MIDI file is {size / 1e6:.1f} MB; the limit is {MAX_MIDI_BYTES / 1e6:.0f} MB")
+        return path.read_bytes()
+    if not isinstance(source, (bytes, bytearray, memoryview)):
+        raise MidiReadError(f"A MIDI source must be a file path or bytes, not {type(source).__name__}")
+    return bytes(source)
+
+
+def source_tracks(source: bytes | str | Path) -> list[TrackInfo]:
+    """The tracks of an uploaded MIDI file, for choosing the melody (same checks as :func:`read_source`)."""
+    return list_tracks(_midi_data(source))
+
+
+def read_source(source: bytes | str | Path, melody_track: int | None = None, start_bar: int = 0,
+                num_bars: int | None = None, title: str = "") -> LeadSheet:
+    """A MIDI file (path or bytes; a path may also be an .abc file, its first tune) cut by :func:`prepare_source`.
+
+    Raises MidiReadError / ExploreInputError (both CadenzaInputError) with a readable
+    message for every kind of bad file: missing, empty, not MIDI, damaged or truncated,
+    over the size limit, too many tracks (midi_io.MAX_TRACKS) or notes, drums only, no notes.
+    """
+    if isinstance(source, (str, Path)) and Path(source).suffix.lower() == ".abc":
+        path = Path(source)
+        if not path.is_file():
+            raise ExploreInputError(f"ABC file not found: {path}")
+        try:
+            sheets = read_abc_file(path)
+        except Exception as err:  # music21 raises many kinds for broken ABC
+            raise ExploreInputError(f"The ABC file {path.name} could not be read ({type(err).__name__}: {err})") from None
+        if not sheets:
+            raise ExploreInputError(f"The ABC file {path.name} holds no tune with notes")
+        sheet = sheets[0]
+        sheet.title = title or sheet.title or path.stem
+    else:
+        data = _midi_data(source)  # size, header, track and note limits are checked by read_midi
+        if melody_track is not None:
+            _check_number("Melody track", melody_track, 0, 65_535, integer=True)
+            melody_track = int(melody_track)
+        default_title = Path(source).stem if isinstance(source, (str, Path)) else ""
+        sheet = read_midi(data, melody_track=melody_track, title=title or default_title)
+    return prepare_source(sheet, start_bar, num_bars)
+
+
+def prepare_source(sheet: LeadSheet, start_bar: int = 0, num_bars: int | None = None) -> LeadSheet:
+    """The part of ``sheet`` that exploration uses: whole 32-step windows from ``start_bar``.
+
+    ``start_bar`` counts the piece's bars from 0, after the pickup (bar 0 starts at the
+    first downbeat). ``num_bars`` (2..16, default 16) is rounded down to whole windows;
+    in 4/4 a window is 2 bars. A final window at least half full is kept and padded
+    with rests. Chords, tempo, key, meter and title are kept; the pickup is dropped.
+    Idempotent: a prepared sheet comes back unchanged. Raises ExploreInputError when
+    the start bar is past the end or the span holds no notes.
+    """
+    _check_sheet(sheet, f"'{_name(sheet, 'The source')}'" if isinstance(sheet, LeadSheet) else "The source")
+    _check_number("Start bar", start_bar, 0, 100_000, integer=True)
+    if num_bars is not None:
+        _check_number("Bars", num_bars, 2, MAX_BARS, integer=True)
+    melody = sheet.melody
+    steps_per_bar = melody.steps_per_bar
+    if steps_per_bar <= 0:
+        raise ExploreInputError(f"The time signature {melody.time_signature} has no whole steps per bar")
+    bars_after_pickup = max(0, -(-(melody.num_steps - melody.pickup_steps) // steps_per_bar))
+    if start_bar >= bars_after_pickup:
+        raise ExploreInputError(
+            f"Start bar {int(start_bar)} is past the end of '{_name(sheet, 'the piece')}': it has {bars_after_pickup} bar(s) "
+            f"after the pickup, so the start bar must be between 0 and {max(bars_after_pickup - 1, 0)} "
+            f"(at most {MAX_BARS} bars are used from there)")
+    start = melody.pickup_steps + int(start_bar) * steps_per_bar
+    full, part = divmod(melody.num_steps - start, WINDOW_STEPS)
+    available = full + (1 if part >= WINDOW_STEPS // 2 or full == 0 else 0)
+    wanted = MAX_BARS if num_bars is None else int(num_bars)
+    num_windows = min(available, max(1, wanted * steps_per_bar // WINDOW_STEPS), MAX_WINDOWS)
+    cropped = sheet.cropped(start, num_windows * WINDOW_STEPS)
+    if not cropped.melody.notes:
+        raise ExploreInputError(
+            f"There are no notes in the {num_windows * WINDOW_STEPS // steps_per_bar} bar(s) of '{_name(sheet, 'the piece')}' "
+            f"from start bar {int(start_bar)}: choose another start bar or track")
+    return cropped
+
+
+# -------------------------------------------------------------------- latents
+def slerp(a, b, t: float, eps: float = 1e-6):
+    """Spherical interpolation between a and b (..., D) at t (0 -> a, 1 -> b), row by row.
+
+    Works on the raw vectors (angle between them, norms interpolated along the arc,
+    as White 2016 does for VAE latents). Where a and b are (nearly) parallel or one is
+    zero, the sine of the angle vanishes and plain linear interpolation is used.
+    Accepts torch tensors or numpy arrays; returns the same kind.
+    """
+    if isinstance(t, bool) or not isinstance(t, numbers.Real) or not math.isfinite(float(t)):
+        raise ExploreInputError(f"The interpolation position t must be a number (got {t!r})")
+    as_numpy = isinstance(a, np.ndarray) and isinstance(b, np.ndarray)
+    ta = torch.as_tensor(a, dtype=torch.float32) if not isinstance(a, torch.Tensor) else a.float()
+    tb = torch.as_tensor(b, dtype=torch.float32, device=ta.device) if not isinstance(b, torch.Tensor) else b.float()
+    if ta.shape != tb.shape:
+        raise ExploreInputError(f"Cannot interpolate between latents of shapes {tuple(ta.shape)} and {tuple(tb.shape)}")
+    t = float(t)
+    norm_a = ta.norm(dim=-1, keepdim=True)
+    norm_b = tb.norm(dim=-1, keepdim=True)
+    cos = ((ta / norm_a.clamp_min(1e-12)) * (tb / norm_b.clamp_min(1e-12))).sum(-1, keepdim=True).clamp(-1.0, 1.0)
+    omega = torch.arccos(cos)
+    sin = torch.sin(omega)
+    parallel = (sin.abs() < eps) | (norm_a < 1e-12) | (norm_b < 1e-12)
+    safe = torch.where(parallel, torch.ones_like(sin), sin)
+    w_a = torch.where(parallel, torch.full_like(sin, 1.0 - t), torch.sin((1.0 - t) * omega) / safe)
+    w_b = torch.where(parallel, torch.full_like(sin, t), torch.sin(t * omega) / safe)
+    out = w_a * ta + w_b * tb
+    return out.cpu().numpy() if as_numpy else out
+
+
+def chroma_to_progression(chroma: np.ndarray) -> ChordProgression:
+    """Chord symbols for a per-step chroma (T, 12): one chord per run of equal rows (recognised by template)."""
+    chroma = np.asarray(chroma, dtype=np.float32).reshape(-1, 12)
+    chords: list[Chord] = []
+    start = 0
+    for step in range(1, len(chroma) + 1):
+        if step < len(chroma) and np.array_equal(chroma[step], chroma[start]):
+            continue
+        row = chroma[start]
+        if row.sum() > 0:
+            symbol = recognize_chord(row)
+            pcs = tuple(int(pc) for pc in np.flatnonzero(row > 0))
+            chords.append(Chord(symbol, start, step, pcs, make_chord(symbol, start, step).bass))
+        start = step
+    return ChordProgression(chords)
+
+
+@dataclass
+class _Harmony:
+    chroma: np.ndarray  # (W, 32, 12)
+    progression: ChordProgression
+    key: str | None
+    time_signature: tuple[int, int]
+
+
+class ExplorePipeline:
+    """Interpolation, 2-D pitch/rhythm maps, morphs, analogies and re-harmonisation. Inference only."""
+
+    def __init__(self, model: EC2VAE, pitch_range: tuple[int, int] = (21, 108)):
+        self.model = model.eval()
+        self.pitch_range = pitch_range
+
+    @classmethod
+    def from_pretrained(cls, path_or_name: str | Path | None = None, device: str | None = None) -> "ExplorePipeline":
+        """Load a checkpoint folder (default: the shipped checkpoints/ec2vae), or the tiny untrained model "debug"."""
+        from engine.pipelines.compose import DEFAULT_CHECKPOINT
+
+        resolved = resolve_device(device)
+        if str(path_or_name) == "debug":
+            torch.manual_seed(0)
+            return cls(EC2VAE(EC2VAEConfig.debug()).to(resolved))
+        return cls(load_ec2vae(path_or_name or DEFAULT_CHECKPOINT, resolved))
+
+    @property
+    def device(self) -> torch.device:
+        return self.model.device
+
+    # ------------------------------------------------------------- sources
+    @staticmethod
+    def prepare_source(sheet: LeadSheet, start_bar: int = 0, num_bars: int | None = None) -> LeadSheet:
+        """See :func:`prepare_source`."""
+        return prepare_source(sheet, start_bar, num_bars)
+
+    # ---------------------------------------------------------- encode/decode
+    @torch.no_grad()
+    def encode(self, sheet: LeadSheet) -> Latents:
+        """Posterior means per window of ``sheet`` (prepared first, see :func:`prepare_source`)."""
+        return self._encode([prepare_source(sheet)])[0]
+
+    def _encode(self, sheets: Sequence[LeadSheet]) -> list[Latents]:
+        """All windows of all (prepared) sheets in one encoder call."""
+        tokens, chroma, counts = [], [], []
+        for sheet in sheets:
+            num_windows = sheet.melody.num_steps // WINDOW_STEPS
+            steps = num_windows * WINDOW_STEPS
+            tokens.append(melody_to_tokens(sheet.melody, 0, steps).reshape(num_windows, WINDOW_STEPS))
+            chroma.append(sheet.chords.chroma(steps).reshape(num_windows, WINDOW_STEPS, 12))
+            counts.append(num_windows)
+        all_tokens = np.concatenate(tokens)
+        all_chroma = np.concatenate(chroma)
+        with torch.no_grad():
+            mu_p, _, mu_r, _ = self.model.encode(torch.from_numpy(all_tokens).to(self.device), torch.from_numpy(all_chroma).to(self.device))
+        out, offset = [], 0
+        for count in counts:
+            window = slice(offset, offset + count)
+            out.append(Latents(mu_p[window], mu_r[window], all_chroma[window], all_tokens[window]))
+            offset += count
+        return out
+
+    def _latent(self, z, size: int, name: str) -> torch.Tensor:
+        if not isinstance(z, (torch.Tensor, np.ndarray)):
+            raise ExploreInputError(f"{name} must be a tensor or array, not {type(z).__name__}")
+        z = torch.as_tensor(np.asarray(z) if isinstance(z, np.ndarray) else z).float().to(self.device)
+        if z.dim() == 1:
+            z = z.unsqueeze(0)
+        if z.dim() != 2 or z.shape[1] != size or not 1 <= z.shape[0] <= MAX_WINDOWS:
+            raise ExploreInputError(f"{name} must have shape (windows, {size}) with 1..{MAX_WINDOWS} windows (got {tuple(z.shape)})")
+        if not torch.isfinite(z).all():
+            raise ExploreInputError(f"{name} holds NaN or infinite values")
+        return z
+
+    @torch.no_grad()
+    def decode(self, z_pitch, z_rhythm, chroma, tempo: float = 120.0, title: str = "", *,
+               chords: ChordProgression | None = None, rhythm: np.ndarray | None = None, key: str | None = None,
+               time_signature: tuple[int, int] = (4, 4)) -> LeadSheet:
+        """Greedy decode of W windows -> one LeadSheet of W * 32 steps.
+
+        z_pitch (W, Zp), z_rhythm (W, Zr), chroma (W, 32, 12) (or (W*32, 12)). The rhythm
+        comes from the rhythm decoder unless ``rhythm`` (W, 32) classes is given; either
+        way the notes start exactly on its onsets. ``chords`` labels the result (default:
+        symbols recognised from ``chroma``).
+        """
+        cfg = self.model.config
+        z_p = self._latent(z_pitch, cfg.z_pitch, "z_pitch")
+        z_r = self._latent(z_rhythm, cfg.z_rhythm, "z_rhythm")
+        num_windows = z_p.shape[0]
+        if z_r.shape[0] != num_windows:
+            raise ExploreInputError(f"z_pitch has {num_windows} window(s) but z_rhythm has {z_r.shape[0]}")
+        chroma = np.asarray(chroma, dtype=np.float32)
+        if chroma.size != num_windows * WINDOW_STEPS * 12:
+            raise ExploreInputError(f"chroma must have shape ({num_windows}, {WINDOW_STEPS}, 12) (got {chroma.shape})")
+        chroma = chroma.reshape(num_windows, WINDOW_STEPS, 12)
+        _check_number("Tempo (BPM)", tempo, 20, 300)
+        rhythm_t = None
+        if rhythm is not None:
+            rhythm = np.asarray(rhythm, dtype=np.int64)
+            if rhythm.size != num_windows * WINDOW_STEPS or rhythm.min() < 0 or rhythm.max() > 2:
+                raise ExploreInputError(f"rhythm must be ({num_windows}, {WINDOW_STEPS}) classes 0 onset, 1 hold, 2 rest")
+            rhythm_t = torch.from_numpy(rhythm.reshape(num_windows, WINDOW_STEPS)).to(self.device)
+        tokens = self._decode_tokens(z_p, z_r, torch.from_numpy(chroma).to(self.device), rhythm_t)
+        progression = chords if chords is not None else chroma_to_progression(chroma)
+        return self._sheet(tokens, progression, float(tempo), title, key, time_signature)
+
+    def _rhythm_mask(self, rhythm: torch.Tensor) -> torch.Tensor:
+        """(N, T) rhythm classes -> (N, T, P) logit bias: pitches (in range) only at onsets, HOLD / REST elsewhere."""
+        low, high = self.pitch_range
+        allowed = torch.zeros(*rhythm.shape, NUM_PITCH_TOKENS, dtype=torch.bool, device=rhythm.device)
+        allowed[..., low : high + 1] = (rhythm == ONSET).unsqueeze(-1)
+        allowed[..., HOLD] = rhythm == SUSTAIN
+        allowed[..., REST] = rhythm == SILENCE
+        return torch.zeros(allowed.shape, device=rhythm.device).masked_fill(~allowed, float("-inf"))
+
+    @torch.no_grad()
+    def _decode_tokens(self, z_pitch: torch.Tensor, z_rhythm: torch.Tensor, chroma: torch.Tensor,
+                       rhythm: torch.Tensor | None = None) -> np.ndarray:
+        """One batched greedy decode: (N, Zp), (N, Zr), (N, 32, 12) [, (N, 32)] -> tokens (N, 32)."""
+        if rhythm is None:
+            _, rhythm = self.model.decode_rhythm(z_rhythm)
+        _, tokens = self.model.decode_pitch(z_pitch, z_rhythm, rhythm, chroma, logit_bias=self._rhythm_mask(rhythm))
+        return tokens.cpu().numpy()
+
+    @staticmethod
+    def _sheet(tokens: np.ndarray, progression: ChordProgression, tempo: float, title: str, key: str | None,
+               time_signature: tuple[int, int]) -> LeadSheet:
+        """Windows of tokens (W, 32) end to end -> LeadSheet (a note held over a window boundary continues)."""
+        flat = np.asarray(tokens).reshape(-1)
+        melody = Melody(tokens_to_notes(flat), len(flat), float(tempo), tuple(time_signature), 0, key)
+        return LeadSheet(melody, ChordProgression(list(progression.chords)), title)
+
+    # --------------------------------------------------------------- chords
+    def _harmony(self, chords, num_windows: int, a: LeadSheet, b: LeadSheet | None = None, b_name: str = "B") -> _Harmony:
+        steps = num_windows * WINDOW_STEPS
+        if not isinstance(chords, str):
+            raise ExploreInputError(f"Chords must be 'a', 'b' or a progression such as 'C Am F G' (got {chords!r})")
+        choice = SOURCE_CHORDS.get(chords.strip())
+        if choice is not None:
+            source = a if choice == "a" or b is None else b
+            if choice == "b" and b is None:
+                raise ExploreInputError(f"There is no {b_name} to take chords from: use 'a' or type a progression")
+            progression = source.cropped(0, steps).chords
+            return _Harmony(progression.chroma(steps).reshape(num_windows, WINDOW_STEPS, 12), progression,
+                            source.melody.key, source.melody.time_signature)
+        progression = parse_progression(chords, num_windows * WINDOW_STEPS // STEPS_PER_BAR_44, STEPS_PER_BAR_44)
+        return _Harmony(progression.chroma(steps).reshape(num_windows, WINDOW_STEPS, 12), progression, None, (4, 4))
+
+    def _pair(self, a: LeadSheet, b: LeadSheet, a_name: str = "A", b_name: str = "B"):
+        _check_sheet(a, a_name)
+        _check_sheet(b, b_name)
+        a, b = prepare_source(a), prepare_source(b)
+        la, lb = self._encode([a, b])
+        num_windows = min(la.num_windows, lb.num_windows)  # the longer source is cropped to the shorter
+        return a, b, la.cropped(num_windows), lb.cropped(num_windows), num_windows
+
+    # -------------------------------------------------------- interpolation
+    @torch.no_grad()
+    def interpolate(self, a: LeadSheet, b: LeadSheet, steps: int = 5, chords: str = "a") -> list[LeadSheet]:
+        """``steps`` (2..12) melodies from A to B: step k decodes slerp(z_A, z_B, k / (steps - 1)) for
+        both latents, window by window; step 0 reconstructs A and the last step B (under the chosen chords).
+
+        A and B are prepared (:func:`prepare_source`); the longer is cropped to the shorter.
+        All steps x windows are decoded in one batch.
+        """
+        _check_number("Steps", steps, MIN_STEPS, MAX_STEPS, integer=True)
+        steps = int(steps)
+        a, b, la, lb, num_windows = self._pair(a, b)
+        harmony = self._harmony(chords, num_windows, a, b)
+        positions = [k / (steps - 1) for k in range(steps)]
+        z_p = torch.cat([slerp(la.z_pitch, lb.z_pitch, t) for t in positions])
+        z_r = torch.cat([slerp(la.z_rhythm, lb.z_rhythm, t) for t in positions])
+        chroma = torch.from_numpy(np.tile(harmony.chroma, (steps, 1, 1))).to(self.device)
+        tokens = self._decode_tokens(z_p, z_r, chroma).reshape(steps, num_windows, WINDOW_STEPS)
+        name_a, name_b = _name(a, "A"), _name(b, "B")
+        return [self._sheet(tokens[k], harmony.progression, a.melody.tempo_bpm, f"{name_a} → {name_b}: step {k + 1} of {steps}",
+                            harmony.key, harmony.time_signature) for k in range(steps)]
+
+    @torch.no_grad()
+    def grid(self, a: LeadSheet, b: LeadSheet, size: int = 5, chords: str = "a") -> list[list[LeadSheet]]:
+        """The 2-D map, ``size`` x ``size`` (2..7): cell [i][j] decodes
+        slerp(z_pitch A, B, i / (size - 1)) with slerp(z_rhythm A, B, j / (size - 1)).
+
+        Rows move the pitch latent from A to B, columns the rhythm latent, so the cells of
+        a column share their rhythm. Cell [0][0] reconstructs A, [size-1][size-1] B.
+        The rhythm decoder runs once per column, the pitch decoder once for all cells x windows.
+        """
+        _check_number("Map size", size, MIN_GRID, MAX_GRID, integer=True)
+        size = int(size)
+        a, b, la, lb, num_windows = self._pair(a, b)
+        harmony = self._harmony(chords, num_windows, a, b)
+        positions = [k / (size - 1) for k in range(size)]
+        zp_rows = torch.stack([slerp(la.z_pitch, lb.z_pitch, t) for t in positions])  # (S, W, Zp)
+        zr_cols = torch.stack([slerp(la.z_rhythm, lb.z_rhythm, t) for t in positions])  # (S, W, Zr)
+        with torch.no_grad():
+            _, rhythm_cols = self.model.decode_rhythm(zr_cols.reshape(size * num_windows, -1))
+        rhythm_cols = rhythm_cols.view(size, num_windows, WINDOW_STEPS)
+        cells = size * size * num_windows
+        z_p = zp_rows.unsqueeze(1).expand(size, size, num_windows, -1).reshape(cells, -1)
+        z_r = zr_cols.unsqueeze(0).expand(size, size, num_windows, -1).reshape(cells, -1)
+        rhythm = rhythm_cols.unsqueeze(0).expand(size, size, num_windows, WINDOW_STEPS).reshape(cells, WINDOW_STEPS)
+        chroma = torch.from_numpy(harmony.chroma).to(self.device).repeat(size * size, 1, 1)
+        tokens = self._decode_tokens(z_p, z_r, chroma, rhythm).reshape(size, size, num_windows, WINDOW_STEPS)
+        tempo = a.melody.tempo_bpm
+        return [[self._sheet(tokens[i, j], harmony.progression, tempo,
+                             f"Pitch {round(100 * positions[i])}% B, rhythm {round(100 * positions[j])}% B",
+                             harmony.key, harmony.time_signature) for j in range(size)] for i in range(size)]
+
+    @staticmethod
+    def path_cells(grid: list[list[LeadSheet]], path: Sequence[tuple[int, int]]) -> list[LeadSheet]:
+        """The cells of ``grid`` along ``path`` [(row, column), ...] (for :meth:`morph`)."""
+        if not grid or not all(isinstance(row, list) and len(row) == len(grid) for row in grid):
+            raise ExploreInputError("The map must be a square list of rows of cells")
+        if not path:
+            raise ExploreInputError("The path is empty: choose at least one cell of the map")
+        if len(path) > MAX_MORPH_CELLS:
+            raise ExploreInputError(f"The path has {len(path)} cells; the limit is {MAX_MORPH_CELLS}")
+        size = len(grid)
+        cells = []
+        for index, cell in enumerate(path):
+            if not isinstance(cell, (tuple, list)) or len(cell) != 2:
+                raise ExploreInputError(f"Path entry {index + 1} must be a (row, column) pair (got {cell!r})")
+            row, col = cell
+            _check_number(f"Row of path entry {index + 1}", row, 0, size - 1, integer=True)
+            _check_number(f"Column of path entry {index + 1}", col, 0, size - 1, integer=True)
+            cells.append(grid[int(row)][int(col)])
+        return cells
+
+    @staticmethod
+    def morph(cells: Sequence[LeadSheet], title: str = "") -> LeadSheet:
+        """Cells (e.g. a path through the map) end to end as one piece, chords concatenated too.
+
+        Tempo, key and meter are the first cell's.
+        """
+        if isinstance(cells, LeadSheet) or not isinstance(cells, Sequence) or not cells:
+            raise ExploreInputError("A morph needs a non-empty list of melodies (cells of the map)")
+        if len(cells) > MAX_MORPH_CELLS:
+            raise ExploreInputError(f"A morph can join at most {MAX_MORPH_CELLS} cells (got {len(cells)})")
+        notes, chords, offset = [], [], 0
+        for index, cell in enumerate(cells):
+            if not isinstance(cell, LeadSheet):
+                raise ExploreInputError(f"Cell {index + 1} of the morph is not a melody (got {type(cell).__name__})")
+            notes.extend(replace(n, start=n.start + offset, end=n.end + offset) for n in cell.melody.notes)
+            chords.extend(cell.chords.shifted(offset).chords)
+            offset += cell.melody.num_steps
+        first = cells[0].melody
+        melody = Melody(notes, offset, first.tempo_bpm, first.time_signature, 0, first.key)
+        return LeadSheet(melody, ChordProgression(chords), title or f"Morph through {len(cells)} cells")
+
+    # -------------------------------------------------------------- analogy
+    @torch.no_grad()
+    def analogy(self, pitch_from: LeadSheet, rhythm_from: LeadSheet, chords: str = "a") -> LeadSheet:
+        """A's tune with B's rhythm: z_pitch of ``pitch_from`` (A) with z_rhythm of ``rhythm_from`` (B),
+        decoded with B's actual rhythm forced, so the onsets are exactly B's.
+
+        ``chords``: 'a' (default, A's own harmony; also 'pitch'), 'b' (B's; also 'rhythm') or a
+        typed progression. The result has B's tempo; the longer source is cropped to the shorter.
+        """
+        a, b, la, lb, num_windows = self._pair(pitch_from, rhythm_from, "The pitch source", "The rhythm source")
+        harmony = self._harmony(chords, num_windows, a, b)
+        rhythm = torch.from_numpy(tokens_to_rhythm(lb.tokens)).to(self.device)
+        tokens = self._decode_tokens(la.z_pitch, lb.z_rhythm, torch.from_numpy(harmony.chroma).to(self.device), rhythm)
+        title = f"{_name(a, 'A')} with the rhythm of {_name(b, 'B')}"
+        return self._sheet(tokens, harmony.progression, b.melody.tempo_bpm, title, harmony.key, harmony.time_signature)
+
+    @torch.no_grad()
+    def reharmonise(self, sheet: LeadSheet, chords_text: str) -> LeadSheet:
+        """The same melody (same z_pitch, z_rhythm; rhythm forced to the original's) under a new
+        chord progression (text, one chord per bar, repeated to fill, as in Compose)."""
+        _check_sheet(sheet, "The melody")
+        if not isinstance(chords_text, str):
+            raise ExploreInputError(f"Type the new chords as text such as 'C Am F G' (got {chords_text!r})")
+        prepared = prepare_source(sheet)
+        latents = self._encode([prepared])[0]
+        harmony = self._harmony(chords_text if chords_text.strip() not in SOURCE_CHORDS else chords_text.strip().upper(),
+                                latents.num_windows, prepared)
+        rhythm = torch.from_numpy(tokens_to_rhythm(latents.tokens)).to(self.device)
+        tokens = self._decode_tokens(latents.z_pitch, latents.z_rhythm, torch.from_numpy(harmony.chroma).to(self.device), rhythm)
+        title = f"{_name(prepared, 'Melody')} over {chords_text.strip()}"
+        return self._sheet(tokens, harmony.progression, prepared.melody.tempo_bpm, title, prepared.melody.key, (4, 4))

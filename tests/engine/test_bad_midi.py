@@ -1,0 +1,182 @@
+"""Every kind of bad MIDI source gets a clear message (files are built here, in the test).
+
+The sources go through engine.pipelines.explore.read_source (what the Explore tab and
+the interpolate/analogy CLI use), as a path named .mid and as uploaded bytes.
+"""
+
+import io
+import re
+import struct
+
+import pretty_midi
+import pytest
+
+from engine import generate
+from engine.errors import CadenzaInputError, MidiReadError
+from engine.midi_io import MAX_MIDI_BYTES, MAX_NOTES, read_midi
+from engine.midi_io import MAX_TRACKS
+from engine.pipelines.explore import read_source, source_tracks
+from tests.conftest import make_nottingham_midi
+
+
+def _pm_bytes(pm: pretty_midi.PrettyMIDI) -> bytes:
+    buffer = io.BytesIO()
+    pm.write(buffer)
+    return buffer.getvalue()
+
+
+def _vlq(value: int) -> bytes:
+    out = [value & 0x7F]
+    value >>= 7
+    while value:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    return bytes(reversed(out))
+
+
+def _chunk(tag: bytes, data: bytes) -> bytes:
+    return tag + struct.pack(">I", len(data)) + data
+
+
+def _track(events: bytes) -> bytes:
+    return _chunk(b"MTrk", events + b"\x00\xff\x2f\x00")  # + end of track
+
+
+def no_notes() -> bytes:
+    pm = pretty_midi.PrettyMIDI()
+    pm.instruments.append(pretty_midi.Instrument(0, name="empty"))
+    return _pm_bytes(pm)
+
+
+def drums_only() -> bytes:
+    pm = pretty_midi.PrettyMIDI()
+    drums = pretty_midi.Instrument(0, is_drum=True, name="kit")
+    for i in range(16):
+        drums.notes.append(pretty_midi.Note(100, 36 + i % 3, i * 0.25, i * 0.25 + 0.1))
+    pm.instruments.append(drums)
+    return _pm_bytes(pm)
+
+
+def many_tracks(count: int = 300) -> bytes:
+    """A type-1 file with ``count`` tracks of one note each (written by hand: fast)."""
+    data = _chunk(b"MThd", struct.pack(">HHH", 1, count, 480))
+    for i in range(count):
+        channel, pitch = i % 16, 48 + i % 24
+        data += _track(bytes([0, 0x90 | channel, pitch, 90]) + _vlq(480) + bytes([0x80 | channel, pitch, 0]))
+    return data
+
+
+def many_notes(count: int = 100_000, voices: int = 4) -> bytes:
+    """One track of ``count`` notes as 4-note chords on every sixteenth, like a long piano piece
+    (written by hand: fast; 25,000 sixteenths keep it under pretty_midi's 10^7-tick sanity limit)."""
+    events = bytearray()
+    for i in range(count // voices):
+        pitches = [48 + (i + 7 * v) % 36 for v in range(voices)]
+        for pitch in pitches:
+            events += bytes([0, 0x90, pitch, 90])
+        for index, pitch in enumerate(pitches):
+            events += _vlq(120 if index == 0 else 0) + bytes([0x80, pitch, 0])
+    return _chunk(b"MThd", struct.pack(">HHH", 0, 1, 480)) + _track(bytes(events))
+
+
+def not_midi() -> bytes:
+    return b"%PDF-1.4 this is a document, not a MIDI file\n" * 20
+
+
+def truncated() -> bytes:
+    data = make_nottingham_midi()
+    return data[: len(data) // 2]
+
+
+def oversized() -> bytes:
+    return b"MThd" + b"\x00" * MAX_MIDI_BYTES  # one byte over the limit
+
+
+BAD_FILES = [
+    ("no_notes", no_notes, "no pitched notes"),
+    ("drums_only", drums_only, r"no pitched notes \(only drums"),
+    ("300_tracks", many_tracks, f"300 tracks; the limit is {MAX_TRACKS}"),
+    ("100k_notes", many_notes, f"100,000 notes; the limit is {MAX_NOTES:,}"),
+    ("not_midi", not_midi, "not a MIDI file"),
+    ("truncated", truncated, "damaged or truncated"),
+    ("oversized", oversized, "MB; the limit is 4 MB"),
+]
+
+
+@pytest.fixture(scope="module")
+def bad_files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bad_midi")
+    paths = {}
+    for name, build, _ in BAD_FILES:
+        paths[name] = folder / f"{name}.mid"
+        paths[name].write_bytes(build())
+    return paths
+
+
+@pytest.mark.parametrize("name, message", [(name, message) for name, _, message in BAD_FILES])
+def test_bad_file_named_mid_gets_a_clear_message(bad_files, name, message):
+    with pytest.raises(MidiReadError, match=message):
+        read_source(bad_files[name])
+
+
+@pytest.mark.parametrize("name, message", [(name, message) for name, _, message in BAD_FILES if name != "100k_notes"])
+def test_bad_upload_bytes_get_the_same_message(bad_files, name, message):
+    with pytest.raises(MidiReadError, match=message):
+        read_source(bad_files[name].read_bytes())
+
+
+def test_track_listing_applies_the_same_limits(bad_files):
+    with pytest.raises(MidiReadError, match="300 tracks"):
+        source_tracks(bad_files["300_tracks"].read_bytes())
+    with pytest.raises(MidiReadError, match="limit is 4 MB"):
+        source_tracks(bad_files["oversized"])
+    assert [t.num_notes for t in source_tracks(make_nottingham_midi())] == [13, 12]
+
+
+def test_hundreds_of_tracks_are_refused_before_parsing(monkeypatch):
+    import pretty_midi
+
+    def must_not_parse(*args, **kwargs):
+        raise AssertionError("parsed a file with too many tracks")
+
+    monkeypatch.setattr(pretty_midi, "PrettyMIDI", must_not_parse)
+    with pytest.raises(MidiReadError, match="tracks"):
+        read_source(many_tracks(MAX_TRACKS + 1))
+
+
+def test_a_file_within_the_track_limit_still_reads():
+    sheet = read_source(many_tracks(MAX_TRACKS), num_bars=2)
+    assert sheet.melody.notes
+
+
+def test_the_size_limit_comes_from_midi_io():
+    with pytest.raises(MidiReadError, match="limit is 4 MB"):
+        read_midi(oversized())
+
+
+def test_empty_upload_and_missing_file(tmp_path):
+    with pytest.raises(MidiReadError, match="empty"):
+        read_source(b"")
+    with pytest.raises(MidiReadError, match="not found"):
+        read_source(tmp_path / "nowhere.mid")
+    with pytest.raises(MidiReadError, match="path or bytes"):
+        read_source(12345)
+
+
+def test_drum_track_chosen_as_melody_and_a_missing_track(bad_files):
+    with pytest.raises(MidiReadError, match="Track 0 .* has no pitched notes"):
+        read_source(bad_files["drums_only"], melody_track=0)
+    with pytest.raises(MidiReadError, match="Track 5 does not exist: this file has 2 track"):
+        read_source(make_nottingham_midi(), melody_track=5)
+    with pytest.raises(CadenzaInputError, match="Melody track must be a whole number"):
+        read_source(make_nottingham_midi(), melody_track=1.5)
+
+
+@pytest.mark.parametrize("name", ["not_midi", "truncated", "300_tracks", "drums_only"])
+def test_cli_reports_bad_files_without_a_traceback(bad_files, tmp_path, capsys, name):
+    message = next(m for n, _, m in BAD_FILES if n == name)
+    code = generate.main(["analogy", "--checkpoint", "debug", "--pitch-from", str(bad_files[name]),
+                          "--rhythm-from", "example:Cuckoo's Nest", "--out", str(tmp_path / "x.mid")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("error: ") and "Traceback" not in err
+    assert re.search(message, err)
