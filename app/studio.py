@@ -5,7 +5,8 @@ from __future__ import annotations
 import gradio as gr
 
 from app.compose_tab import ComposeTab
-from app.services import Studio
+from app.explore_tab import EXPLORE_CSS, ExploreTab
+from app.services import MAX_UPLOAD_BYTES, Studio
 
 TITLE = "Cadenza — controllable melody studio"
 
@@ -35,12 +36,15 @@ def build_studio(studio: Studio) -> gr.Blocks:
         gr.Markdown(
             f"# 🎼 {TITLE}\n"
             "Compose melodies with a neural model you steer: **you** choose the rhythm and the harmony, "
-            "the model chooses the notes. Listen, compare variations and download MIDI for your DAW.",
+            "the model chooses the notes. Listen, compare variations and download MIDI for your DAW. "
+            "In **Explore**, travel between two melodies: interpolate, map pitch × rhythm, swap tunes and rhythms.",
             elem_classes=["cz-header"],
         )
         with gr.Tabs(elem_id="cz-tabs") as tabs:
             with gr.Tab("Compose", id="compose", elem_id="cz-tab-compose"):
                 compose = ComposeTab(studio).build()
+            with gr.Tab("Explore", id="explore", elem_id="cz-tab-explore"):
+                explore = ExploreTab(studio, last_sheet=compose.last_sheet).build()
 
         def close_session(request: gr.Request) -> None:
             studio.close_session(getattr(request, "session_hash", None))
@@ -48,9 +52,14 @@ def build_studio(studio: Studio) -> gr.Blocks:
         demo.unload(close_session)  # delete the session's generated files when its tab closes
     demo.cz_tabs = tabs  # type: ignore[attr-defined]
     demo.cz_compose = compose  # type: ignore[attr-defined]
+    demo.cz_explore = explore  # type: ignore[attr-defined]
     return demo
 
 
 def launch_kwargs() -> dict:
-    """Theme and CSS for ``demo.launch`` (Gradio 6 takes them there, not in ``gr.Blocks``)."""
-    return {"theme": THEME, "css": STUDIO_CSS}
+    """Theme, CSS and the upload size limit for ``demo.launch`` (Gradio 6 takes them there, not in ``gr.Blocks``).
+
+    ``max_file_size`` makes the server refuse uploads over the MIDI limit (4 MB) before
+    they are stored; the browser shows Gradio's "file too large" message.
+    """
+    return {"theme": THEME, "css": STUDIO_CSS + EXPLORE_CSS, "max_file_size": MAX_UPLOAD_BYTES}
