@@ -187,7 +187,8 @@ def evaluate_explore(data: str, checkpoint: str | None = None, pairs: int = 50, 
                      seed: int = 0, max_files: int = 1000) -> dict:
     """Interpolation and analogy figures on ``pairs`` random pairs of 2-bar windows from different tunes."""
     from engine.pipelines.compose import DEFAULT_CHECKPOINT
-    from engine.pipelines.explore import MAX_STEPS, MIN_STEPS, ExplorePipeline, _check_number
+    from engine.pipelines.explore import MAX_STEPS, MIN_STEPS, ExplorePipeline
+    from engine.validation import check_number as _check_number
 
     _check_number("Pairs", pairs, 1, 10_000, integer=True)
     _check_number("Steps", steps, MIN_STEPS, MAX_STEPS, integer=True)

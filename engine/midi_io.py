@@ -42,19 +42,25 @@ class TrackInfo:
     polyphony: float  # mean number of notes sounding at an onset
 
 
-def _load_pretty_midi(source: bytes | str | Path):
-    import pretty_midi
-
+def read_midi_bytes(source: bytes | str | Path) -> bytes:
+    """The bytes of a MIDI source (a path or bytes), refusing missing and oversized files before reading them."""
     if isinstance(source, (str, Path)):
         path = Path(source)
-        if not path.exists():
+        if not path.is_file():
             raise MidiReadError(f"MIDI file not found: {path}")
         size = path.stat().st_size
         if size > MAX_MIDI_BYTES:
             raise MidiReadError(f"MIDI file is {size / 1e6:.1f} MB; the limit is {MAX_MIDI_BYTES / 1e6:.0f} MB")
-        data = path.read_bytes()
-    else:
-        data = bytes(source)
+        return path.read_bytes()
+    if not isinstance(source, (bytes, bytearray, memoryview)):
+        raise MidiReadError(f"A MIDI source must be a file path or bytes, not {type(source).__name__}")
+    return bytes(source)
+
+
+def _load_pretty_midi(source: bytes | str | Path):
+    import pretty_midi
+
+    data = read_midi_bytes(source)
     if not data:
         raise MidiReadError("The MIDI file is empty (0 bytes)")
     if len(data) > MAX_MIDI_BYTES:

@@ -24,6 +24,7 @@ import torch
 from engine.chords import parse_progression
 from engine.device import resolve_device
 from engine.errors import CadenzaInputError, RhythmPatternError
+from engine.validation import check_number
 from engine.models.checkpoint import load_ec2vae
 from engine.models.ec2vae import EC2VAE, EC2VAEConfig
 from engine.music import ChordProgression, LeadSheet, Melody
@@ -65,13 +66,6 @@ class ComposeOutput:
     seeds: list[int] = field(default_factory=list)
 
 
-def _check_number(name: str, value, low: float, high: float, integer: bool = False) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not float(value).is_integer()):
-        raise CadenzaInputError(f"{name} must be {'a whole number' if integer else 'a number'} (got {value!r})")
-    if not low <= value <= high:
-        raise CadenzaInputError(f"{name} must be between {low:g} and {high:g} (got {value:g})")
-
-
 class ComposePipeline:
     """Rhythm + chords + key -> melodies. Inference only; one ``__call__``."""
 
@@ -97,11 +91,11 @@ class ComposePipeline:
     @staticmethod
     def validate(rhythm: str, num_bars: int, tempo_bpm: float, seed: int, temperature: float, num_samples: int) -> np.ndarray:
         """Check every argument; returns the onset mask (num_bars * 16,). Raises CadenzaInputError."""
-        _check_number("Bars", num_bars, MIN_BARS, MAX_BARS, integer=True)
-        _check_number("Tempo (BPM)", tempo_bpm, 20, 300)
-        _check_number("Seed", seed, 0, 2**31 - 1, integer=True)
-        _check_number("Temperature", temperature, 0, 3)
-        _check_number("Variations", num_samples, 1, MAX_SAMPLES, integer=True)
+        check_number("Bars", num_bars, MIN_BARS, MAX_BARS, integer=True)
+        check_number("Tempo (BPM)", tempo_bpm, 20, 300)
+        check_number("Seed", seed, 0, 2**31 - 1, integer=True)
+        check_number("Temperature", temperature, 0, 3)
+        check_number("Variations", num_samples, 1, MAX_SAMPLES, integer=True)
         onsets = parse_rhythm_pattern(rhythm, STEPS_PER_BAR_44)
         pattern_bars = len(onsets) // STEPS_PER_BAR_44
         if pattern_bars > num_bars:

@@ -43,9 +43,10 @@ import torch
 
 from engine.chords import make_chord, parse_progression, recognize_chord
 from engine.device import resolve_device
-from engine.errors import CadenzaInputError, MidiReadError
-from engine.midi_io import MAX_MIDI_BYTES, TrackInfo, list_tracks, read_abc_file, read_midi
+from engine.errors import CadenzaInputError
+from engine.midi_io import TrackInfo, list_tracks, read_midi_bytes, read_abc_file, read_midi
 from engine.models.checkpoint import load_ec2vae
+from engine.validation import check_number
 from engine.models.ec2vae import EC2VAE, EC2VAEConfig
 from engine.music import Chord, ChordProgression, LeadSheet, Melody
 from engine.representation import (
@@ -94,12 +95,7 @@ class Latents:
 
 # --------------------------------------------------------------------- checks
 def _check_number(name: str, value, low: float, high: float, integer: bool = False) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(float(value)) \
-            or (integer and not float(value).is_integer()):
-        raise ExploreInputError(f"{name} must be {'a whole number' if integer else 'a number'} (got {value!r})")
-    if not low <= value <= high:
-        shown = (int(low), int(high), int(value)) if integer else (f"{low:g}", f"{high:g}", f"{float(value):g}")
-        raise ExploreInputError(f"{name} must be between {shown[0]} and {shown[1]} (got {shown[2]})")
+    check_number(name, value, low, high, integer, error=ExploreInputError)
 
 
 def _check_sheet(sheet, name: str) -> None:
@@ -114,23 +110,9 @@ def _name(sheet: LeadSheet, fallback: str) -> str:
 
 
 # ------------------------------------------------------------------- sources
-def _midi_data(source: bytes | str | Path) -> bytes:
-    if isinstance(source, (str, Path)):
-        path = Path(source)
-        if not path.is_file():
-            raise MidiReadError(f"MIDI file not found: {path}")
-        size = path.stat().st_size
-        if size > MAX_MIDI_BYTES:
-            raise MidiReadError(f"MIDI file is {size / 1e6:.1f} MB; the limit is {MAX_MIDI_BYTES / 1e6:.0f} MB")
-        return path.read_bytes()
-    if not isinstance(source, (bytes, bytearray, memoryview)):
-        raise MidiReadError(f"A MIDI source must be a file path or bytes, not {type(source).__name__}")
-    return bytes(source)
-
-
 def source_tracks(source: bytes | str | Path) -> list[TrackInfo]:
     """The tracks of an uploaded MIDI file, for choosing the melody (same checks as :func:`read_source`)."""
-    return list_tracks(_midi_data(source))
+    return list_tracks(read_midi_bytes(source))
 
 
 def read_source(source: bytes | str | Path, melody_track: int | None = None, start_bar: int = 0,
@@ -154,7 +136,7 @@ def read_source(source: bytes | str | Path, melody_track: int | None = None, sta
         sheet = sheets[0]
         sheet.title = title or sheet.title or path.stem
     else:
-        data = _midi_data(source)  # size, header, track and note limits are checked by read_midi
+        data = read_midi_bytes(source)  # size, header, track and note limits are checked by read_midi
         if melody_track is not None:
             _check_number("Melody track", melody_track, 0, 65_535, integer=True)
             melody_track = int(melody_track)

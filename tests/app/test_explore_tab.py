@@ -8,11 +8,9 @@ raises, and a normal request still works afterwards.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
-import struct
 from pathlib import Path
 
 import gradio as gr
@@ -37,6 +35,7 @@ from app.services import (  # noqa: E402
     Studio,
 )
 from tests.conftest import make_nottingham_midi  # noqa: E402
+from tests.midi_factory import drums_only, many_notes, many_tracks, no_notes, truncated  # noqa: E402
 
 A_TITLE, B_TITLE = "Cuckoo's Nest", "Hänschen klein"
 
@@ -297,75 +296,18 @@ def test_unexpected_errors_are_caught(tab, monkeypatch):
 # ---------------------------------------------------------------- bad uploads (issue point 6)
 
 
-def _pm_bytes(pm: pretty_midi.PrettyMIDI) -> bytes:
-    buffer = io.BytesIO()
-    pm.write(buffer)
-    return buffer.getvalue()
-
-
-def _vlq(value: int) -> bytes:
-    out = [value & 0x7F]
-    value >>= 7
-    while value:
-        out.append(0x80 | (value & 0x7F))
-        value >>= 7
-    return bytes(reversed(out))
-
-
-def _many_notes_midi(chords: int = 25_000, voices=(60, 64, 67, 72)) -> bytes:
-    """A one-track MIDI file of ``chords`` four-note chords, a sixteenth each (100k notes), written raw
-    (fast; the song stays far below any tick or length limit before the note count is checked)."""
-    events = bytearray()
-    for _ in range(chords):
-        for k, pitch in enumerate(voices):
-            events += b"\x00" + bytes([0x90, pitch, 80])
-        for k, pitch in enumerate(voices):
-            events += _vlq(120 if k == 0 else 0) + bytes([0x80, pitch, 0])
-    events += b"\x00\xff\x2f\x00"
-    header = b"MThd" + struct.pack(">IHHH", 6, 0, 1, 480)
-    return header + b"MTrk" + struct.pack(">I", len(events)) + bytes(events)
-
-
-def _no_notes() -> bytes:
-    pm = pretty_midi.PrettyMIDI()
-    pm.instruments.append(pretty_midi.Instrument(0, name="empty"))
-    return _pm_bytes(pm)
-
-
-def _drums_only() -> bytes:
-    pm = pretty_midi.PrettyMIDI()
-    drums = pretty_midi.Instrument(0, is_drum=True, name="Drums")
-    drums.notes = [pretty_midi.Note(100, 36 + (i % 3) * 2, i * 0.25, i * 0.25 + 0.1) for i in range(64)]
-    pm.instruments.append(drums)
-    return _pm_bytes(pm)
-
-
-def _hundreds_of_tracks(count: int = 300) -> bytes:
-    pm = pretty_midi.PrettyMIDI()
-    for i in range(count):
-        inst = pretty_midi.Instrument(0, name=f"t{i}")
-        inst.notes.append(pretty_midi.Note(80, 60 + i % 12, 0.0, 0.5))
-        pm.instruments.append(inst)
-    return _pm_bytes(pm)
-
-
-def _truncated() -> bytes:
-    data = make_nottingham_midi()
-    return data[: len(data) // 2]
-
-
 def _over_the_limit() -> bytes:
     data = make_nottingham_midi()
     return data + b"\0" * (MAX_UPLOAD_BYTES + 1 - len(data))
 
 
 BAD_UPLOADS = {
-    "no notes": (_no_notes, r"no (pitched )?notes"),
-    "drums only": (_drums_only, "drums"),
-    "hundreds of tracks": (_hundreds_of_tracks, r"\d+ tracks.*limit"),
-    "100k notes": (_many_notes_midi, r"100,000 notes.*limit"),
+    "no notes": (no_notes, r"no (pitched )?notes"),
+    "drums only": (drums_only, "drums"),
+    "hundreds of tracks": (many_tracks, r"\d+ tracks.*limit"),
+    "100k notes": (many_notes, r"100,000 notes.*limit"),
     "not MIDI": (lambda: b"Hello! I am a text file wearing a .mid name.\n" * 20, "not a MIDI file"),
-    "truncated": (_truncated, "truncated"),
+    "truncated": (truncated, "truncated"),
     "over the size limit": (_over_the_limit, r"too large.*limit is 4 MB"),
     "empty file": (lambda: b"", "empty"),
 }

@@ -4,92 +4,17 @@ The sources go through engine.pipelines.explore.read_source (what the Explore ta
 the interpolate/analogy CLI use), as a path named .mid and as uploaded bytes.
 """
 
-import io
 import re
-import struct
 
-import pretty_midi
 import pytest
 
 from engine import generate
 from engine.errors import CadenzaInputError, MidiReadError
-from engine.midi_io import MAX_MIDI_BYTES, MAX_NOTES, read_midi
+from engine.midi_io import MAX_NOTES, read_midi
 from engine.midi_io import MAX_TRACKS
 from engine.pipelines.explore import read_source, source_tracks
 from tests.conftest import make_nottingham_midi
-
-
-def _pm_bytes(pm: pretty_midi.PrettyMIDI) -> bytes:
-    buffer = io.BytesIO()
-    pm.write(buffer)
-    return buffer.getvalue()
-
-
-def _vlq(value: int) -> bytes:
-    out = [value & 0x7F]
-    value >>= 7
-    while value:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    return bytes(reversed(out))
-
-
-def _chunk(tag: bytes, data: bytes) -> bytes:
-    return tag + struct.pack(">I", len(data)) + data
-
-
-def _track(events: bytes) -> bytes:
-    return _chunk(b"MTrk", events + b"\x00\xff\x2f\x00")  # + end of track
-
-
-def no_notes() -> bytes:
-    pm = pretty_midi.PrettyMIDI()
-    pm.instruments.append(pretty_midi.Instrument(0, name="empty"))
-    return _pm_bytes(pm)
-
-
-def drums_only() -> bytes:
-    pm = pretty_midi.PrettyMIDI()
-    drums = pretty_midi.Instrument(0, is_drum=True, name="kit")
-    for i in range(16):
-        drums.notes.append(pretty_midi.Note(100, 36 + i % 3, i * 0.25, i * 0.25 + 0.1))
-    pm.instruments.append(drums)
-    return _pm_bytes(pm)
-
-
-def many_tracks(count: int = 300) -> bytes:
-    """A type-1 file with ``count`` tracks of one note each (written by hand: fast)."""
-    data = _chunk(b"MThd", struct.pack(">HHH", 1, count, 480))
-    for i in range(count):
-        channel, pitch = i % 16, 48 + i % 24
-        data += _track(bytes([0, 0x90 | channel, pitch, 90]) + _vlq(480) + bytes([0x80 | channel, pitch, 0]))
-    return data
-
-
-def many_notes(count: int = 100_000, voices: int = 4) -> bytes:
-    """One track of ``count`` notes as 4-note chords on every sixteenth, like a long piano piece
-    (written by hand: fast; 25,000 sixteenths keep it under pretty_midi's 10^7-tick sanity limit)."""
-    events = bytearray()
-    for i in range(count // voices):
-        pitches = [48 + (i + 7 * v) % 36 for v in range(voices)]
-        for pitch in pitches:
-            events += bytes([0, 0x90, pitch, 90])
-        for index, pitch in enumerate(pitches):
-            events += _vlq(120 if index == 0 else 0) + bytes([0x80, pitch, 0])
-    return _chunk(b"MThd", struct.pack(">HHH", 0, 1, 480)) + _track(bytes(events))
-
-
-def not_midi() -> bytes:
-    return b"%PDF-1.4 this is a document, not a MIDI file\n" * 20
-
-
-def truncated() -> bytes:
-    data = make_nottingham_midi()
-    return data[: len(data) // 2]
-
-
-def oversized() -> bytes:
-    return b"MThd" + b"\x00" * MAX_MIDI_BYTES  # one byte over the limit
+from tests.midi_factory import drums_only, many_notes, many_tracks, no_notes, not_midi, oversized, truncated
 
 
 BAD_FILES = [
