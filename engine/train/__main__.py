@@ -32,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-train-windows", type=int, default=None, help="use only the first N windows (quick runs)")
     p.add_argument("--cache", default=None, help="cache parsed windows in this .npz file")
     p.add_argument("--workers", type=int, default=2, help="processes for parsing files")
+    p.add_argument("--procs", type=int, default=1, help="data-parallel training processes on the CPU (torch.distributed, gloo); "
+                   "e.g. 2 on a 2-core machine, each with one thread")
+    p.add_argument("--threads", type=int, default=None, help="torch threads per process (default: torch's choice; 1 with --procs > 1)")
     p.add_argument("--seed", type=int, default=0)
     return parser
 

@@ -49,6 +49,8 @@ class TrainConfig:
     seed: int = 0
     cache: str | None = None
     workers: int = 2
+    procs: int = 1
+    threads: int | None = None
 
 
 @torch.no_grad()
@@ -75,21 +77,69 @@ def reconstruction_accuracy(model: EC2VAE, windows: WindowSet, device: torch.dev
 
 
 def train(cfg: TrainConfig) -> dict:
+    """Train EC2-VAE; with ``cfg.procs`` > 1 on the CPU, as that many data-parallel processes (DDP, gloo).
+
+    On a small CPU, N single-threaded processes each taking 1/N of every batch beat one
+    process with N intra-op threads: the GRU's matrices are small, so threads spend their
+    time synchronising (and collapse when anything else runs), while DDP only averages
+    gradients once per step.
+    """
     from engine.device import resolve_device
 
-    torch.manual_seed(cfg.seed)
+    device = resolve_device(cfg.device)
+    train_set, val_set, stats = build_windows(cfg.data, cache=cfg.cache, workers=cfg.workers)
+    if cfg.max_train_windows:
+        n = cfg.max_train_windows
+        train_set = WindowSet(train_set.tokens[:n], train_set.chroma[:n], train_set.tune[:n])
+        val_set = WindowSet(val_set.tokens[:n], val_set.chroma[:n], val_set.tune[:n])
+    print(f"data: {len(train_set)} training windows, {len(val_set)} validation windows ({stats})", flush=True)
+    if cfg.procs > 1 and device.type == "cpu":
+        import torch.multiprocessing as mp
+
+        port = _free_port()
+        mp.spawn(_distributed_worker, args=(cfg, port, train_set, val_set, stats), nprocs=cfg.procs, join=True)
+        history = [json.loads(line) for line in (Path(cfg.out) / "train_log.jsonl").read_text().splitlines()]
+        best = max(r["val_pitch_accuracy"] for r in history) if history else -1.0
+        return {"best_val_pitch_accuracy": best, "history": history, "data": stats}
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    return _train_rank(cfg, device, train_set, val_set, stats, rank=0, world=1)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _distributed_worker(rank: int, cfg: TrainConfig, port: int, train_set: WindowSet, val_set: WindowSet, stats: dict) -> None:
+    import os
+
+    import torch.distributed as dist
+
+    os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", str(port)
+    torch.set_num_threads(cfg.threads or 1)
+    dist.init_process_group("gloo", rank=rank, world_size=cfg.procs)
+    try:
+        _train_rank(cfg, torch.device("cpu"), train_set, val_set, stats, rank=rank, world=cfg.procs)
+    finally:
+        dist.destroy_process_group()
+
+
+def _train_rank(cfg: TrainConfig, device: torch.device, train_set: WindowSet, val_set: WindowSet, stats: dict,
+                rank: int, world: int) -> dict:
+    """The training loop of one process. Rank 0 validates, logs and saves; with world > 1
+    every rank takes its share of each batch and DDP averages the gradients."""
+    # Same seed everywhere for the choices all ranks must share (teacher forcing per batch,
+    # batch order); a per-rank seed for transposition and latent noise.
     random.seed(cfg.seed)
     np.random.seed(cfg.seed)
-    device = resolve_device(cfg.device)
+    torch.manual_seed(cfg.seed + rank)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-
-    cache = cfg.cache
-    train_set, val_set, stats = build_windows(cfg.data, cache=cache, workers=cfg.workers)
-    if cfg.max_train_windows:
-        train_set = WindowSet(train_set.tokens[: cfg.max_train_windows], train_set.chroma[: cfg.max_train_windows], train_set.tune[: cfg.max_train_windows])
-        val_set = WindowSet(val_set.tokens[: cfg.max_train_windows], val_set.chroma[: cfg.max_train_windows], val_set.tune[: cfg.max_train_windows])
-    print(f"data: {len(train_set)} training windows, {len(val_set)} validation windows ({stats})", flush=True)
+    is_main = rank == 0
 
     model_config = EC2VAEConfig.debug() if cfg.debug else EC2VAEConfig(encoder_hidden=cfg.hidden, decoder_hidden=cfg.hidden, z_pitch=cfg.z_dims, z_rhythm=cfg.z_dims)
     model = EC2VAE(model_config).to(device)
@@ -104,7 +154,16 @@ def train(cfg: TrainConfig) -> dict:
         scheduler.load_state_dict(state["scheduler"])
         start_epoch, best, step = int(state["epoch"]), float(state["best"]), int(state["step"])
         history = json.loads(state["history"])
-        print(f"resumed from {state_path} at epoch {start_epoch}", flush=True)
+        if is_main:
+            print(f"resumed from {state_path} at epoch {start_epoch}", flush=True)
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        forward = DistributedDataParallel(model)
+        for _ in range(step):  # keep the shared random stream where a single run would be
+            random.random()
+    else:
+        forward = model
 
     tokens_all = torch.from_numpy(train_set.tokens)
     chroma_all = torch.from_numpy(train_set.chroma)
@@ -113,18 +172,19 @@ def train(cfg: TrainConfig) -> dict:
         model.train()
         progress = epoch / max(cfg.epochs - 1, 1)
         tf_ratio = cfg.tf_start + (cfg.tf_end - cfg.tf_start) * progress
-        order = torch.randperm(len(train_set))
+        order = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(cfg.seed * 100_003 + epoch))
         sums: dict[str, float] = {}
-        batches = range(0, len(order), cfg.batch_size)
-        bar = tqdm(batches, desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="batch", mininterval=5.0)
-        for lo in bar:
-            index = order[lo : lo + cfg.batch_size]
+        batches = [order[lo : lo + cfg.batch_size] for lo in range(0, len(order), cfg.batch_size)]
+        batches = [b for b in batches if len(b) >= world]
+        bar = tqdm(batches, desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="batch", mininterval=5.0, disable=not is_main)
+        for batch in bar:
+            index = batch[rank::world]
             shifts = torch.randint(cfg.transpose_low, cfg.transpose_high + 1, (len(index),))
             tokens, chroma = transpose_batch(tokens_all[index], chroma_all[index], shifts)
             tokens, chroma = tokens.to(device), chroma.to(device)
             rhythm = make_rhythm(tokens)
             teacher_forcing = random.random() < tf_ratio
-            losses = ec2vae_loss(model(tokens, chroma, rhythm, teacher_forcing=teacher_forcing), tokens, rhythm, cfg.kl_weight)
+            losses = ec2vae_loss(forward(tokens, chroma, rhythm, teacher_forcing=teacher_forcing), tokens, rhythm, cfg.kl_weight)
             optimizer.zero_grad(set_to_none=True)
             losses["loss"].backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -134,20 +194,25 @@ def train(cfg: TrainConfig) -> dict:
                 sums[k] = sums.get(k, 0.0) + v.item()
             bar.set_postfix(loss=f"{losses['loss'].item():.3f}", tf=f"{tf_ratio:.2f}", refresh=False)
         scheduler.step()
-        n_batches = len(batches)
-        metrics = reconstruction_accuracy(model, val_set, device)
-        record = {"epoch": epoch + 1, "step": step, "tf_ratio": round(tf_ratio, 3), "elapsed_s": round(time.time() - started, 1),
-                  **{f"train_{k}": round(v / n_batches, 4) for k, v in sums.items()}, **{f"val_{k}": round(v, 4) for k, v in metrics.items()}}
-        history.append(record)
-        print(json.dumps(record), flush=True)
-        with open(out / "train_log.jsonl", "a") as f:
-            f.write(json.dumps(record) + "\n")
-        if metrics["pitch_accuracy"] > best:
-            best = metrics["pitch_accuracy"]
-            save_ec2vae(model, out, {"training": {"data": str(cfg.data), "epoch": epoch + 1, "step": step, "data_stats": stats,
-                                                  "batch_size": cfg.batch_size, "lr": cfg.lr, "kl_weight": cfg.kl_weight,
-                                                  "transpose": [cfg.transpose_low, cfg.transpose_high]},
-                                     "validation": {k: round(v, 4) for k, v in metrics.items()}})
-        torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                    "epoch": epoch + 1, "best": best, "step": step, "history": json.dumps(history)}, state_path)
+        if is_main:
+            n_batches = len(batches)
+            metrics = reconstruction_accuracy(model, val_set, device)
+            record = {"epoch": epoch + 1, "step": step, "tf_ratio": round(tf_ratio, 3), "elapsed_s": round(time.time() - started, 1),
+                      **{f"train_{k}": round(v / n_batches, 4) for k, v in sums.items()}, **{f"val_{k}": round(v, 4) for k, v in metrics.items()}}
+            history.append(record)
+            print(json.dumps(record), flush=True)
+            with open(out / "train_log.jsonl", "a") as f:
+                f.write(json.dumps(record) + "\n")
+            if metrics["pitch_accuracy"] > best:
+                best = metrics["pitch_accuracy"]
+                save_ec2vae(model, out, {"training": {"data": str(cfg.data), "epoch": epoch + 1, "step": step, "data_stats": stats,
+                                                      "batch_size": cfg.batch_size, "lr": cfg.lr, "kl_weight": cfg.kl_weight,
+                                                      "transpose": [cfg.transpose_low, cfg.transpose_high], "processes": world},
+                                         "validation": {k: round(v, 4) for k, v in metrics.items()}})
+            torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                        "epoch": epoch + 1, "best": best, "step": step, "history": json.dumps(history)}, state_path)
+        if world > 1:
+            import torch.distributed as dist
+
+            dist.barrier()  # the others wait while rank 0 validates and saves
     return {"best_val_pitch_accuracy": best, "history": history, "data": stats}

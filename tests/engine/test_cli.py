@@ -68,3 +68,13 @@ def test_model_card_reports_the_logged_figures(midi_folder, tmp_path):
     card = (out / "README.md").read_text()
     accuracy = json.loads((out / "config.json").read_text())["validation"]["pitch_accuracy"]
     assert f"**{accuracy}**" in card and "Nottingham" in card and "| 1 |" in card
+
+
+def test_train_cli_data_parallel_processes(midi_folder, tmp_path):
+    out = tmp_path / "ddp"
+    args = ["ec2vae", "--data", str(midi_folder), "--out", str(out), "--debug", "--batch-size", "16", "--procs", "2"]
+    assert train_main(args + ["--epochs", "1"]) == 0
+    assert train_main(args + ["--epochs", "2", "--resume"]) == 0
+    log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in log] == [1, 2]
+    assert json.loads((out / "config.json").read_text())["training"]["processes"] == 2
