@@ -114,12 +114,30 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _exit_with_launcher(poll_seconds: float = 2.0) -> None:
+    """Stop this worker when the launching process dies (e.g. it was killed with SIGTERM):
+    an orphaned worker would otherwise go on training and writing into the same folder."""
+    import os
+    import threading
+
+    launcher = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(poll_seconds)
+            if os.getppid() != launcher:
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="exit-with-launcher").start()
+
+
 def _distributed_worker(rank: int, cfg: TrainConfig, port: int, train_set: WindowSet, val_set: WindowSet, stats: dict) -> None:
     import os
 
     import torch.distributed as dist
 
     os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", str(port)
+    _exit_with_launcher()
     torch.set_num_threads(cfg.threads or 1)
     dist.init_process_group("gloo", rank=rank, world_size=cfg.procs)
     try:
