@@ -78,3 +78,30 @@ def test_train_cli_data_parallel_processes(midi_folder, tmp_path):
     log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in log] == [1, 2]
     assert json.loads((out / "config.json").read_text())["training"]["processes"] == 2
+
+
+def test_data_parallel_workers_stop_when_the_launcher_is_killed(midi_folder, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    out = tmp_path / "orphans"
+    launcher = subprocess.Popen([sys.executable, "-m", "engine.train", "ec2vae", "--data", str(midi_folder), "--out", str(out),
+                                 "--debug", "--batch-size", "16", "--procs", "2", "--epochs", "500"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        while not (out / "train_log.jsonl").exists() and time.time() < deadline:
+            time.sleep(0.5)
+        workers = psutil.Process(launcher.pid).children(recursive=True)
+        assert workers, "no worker processes were started"
+        launcher.send_signal(signal.SIGTERM)
+        launcher.wait(timeout=30)
+        gone, alive = psutil.wait_procs(workers, timeout=20)
+        assert not alive, f"workers still running after the launcher died: {[p.pid for p in alive]}"
+    finally:
+        for proc in psutil.Process().children(recursive=True):
+            proc.kill()
