@@ -1,4 +1,4 @@
-"""Shared fixtures: small MIDI files made on the fly (tests never read ../shared)."""
+"""Shared fixtures: small MIDI files made on the fly (tests never read the training corpus)."""
 
 from __future__ import annotations
 

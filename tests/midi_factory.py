@@ -1,4 +1,4 @@
-"""MIDI files for tests, good and bad, built in memory (tests never read ../shared)."""
+"""MIDI files for tests, good and bad, built in memory (tests never read the training corpus)."""
 
 from __future__ import annotations
 

@@ -59,7 +59,7 @@ def render_card(checkpoint: Path, log_rows: list[dict], evaluation: dict | None)
         parts += ["", "### Training log", "", _table(log_rows, keys)]
     if evaluation:
         parts += ["", "## Evaluation (`python -m engine.evaluate`)", "", "```json", json.dumps(evaluation, indent=2), "```"]
-    parts += ["", "## Reproduce", "", "```", "python -m engine.train ec2vae --data ../shared/data/nottingham/midi --out checkpoints/ec2vae "
+    parts += ["", "## Reproduce", "", "```", f"python -m engine.train ec2vae --data {training.get('data', 'DIR')} --out checkpoints/ec2vae "
               f"--hidden {cfg['decoder_hidden']} --epochs N", "```", ""]
     return "\n".join(parts)
 
