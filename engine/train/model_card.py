@@ -55,7 +55,7 @@ def render_card(checkpoint: Path, log_rows: list[dict], evaluation: dict | None)
         f"- Pitch accuracy on onset steps only (stricter): {validation.get('onset_pitch_accuracy', '?')}",
     ]
     if log_rows:
-        keys = ["epoch", "step", "tf_ratio", "elapsed_s", "train_loss", "val_pitch_accuracy", "val_rhythm_accuracy", "val_onset_pitch_accuracy"]
+        keys = ["epoch", "step", "tf_ratio", "train_loss", "val_pitch_accuracy", "val_rhythm_accuracy", "val_onset_pitch_accuracy"]
         parts += ["", "### Training log", "", _table(log_rows, keys)]
     if evaluation:
         parts += ["", "## Evaluation (`python -m engine.evaluate`)", "", "```json", json.dumps(evaluation, indent=2), "```"]
