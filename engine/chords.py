@@ -58,6 +58,8 @@ def parse_chord_symbol(symbol: str) -> tuple[tuple[int, ...], int | None]:
     if is_no_chord(text):
         return (), None
     match = _SYMBOL_RE.match(text)
+    if match is None and "/" in text and _SYMBOL_RE.match(text.split("/")[0]):
+        raise ChordSymbolError(f"Unknown chord symbol '{symbol}': the bass note after '/' must be a note A-G (e.g. C/E, Bb/D)")
     if match is None:
         raise ChordSymbolError(f"Unknown chord symbol '{symbol}': it must start with a root A-G (e.g. C, Am, G7, F#dim, Bb/D, N.C.)")
     root, root_acc, quality, bass, bass_acc = match.groups()
@@ -70,8 +72,11 @@ def parse_chord_symbol(symbol: str) -> tuple[tuple[int, ...], int | None]:
         cs = harmony.ChordSymbol(m21_text)
         pitch_classes = tuple(sorted({p.pitchClass for p in cs.pitches}))
         bass_pc = cs.bass().pitchClass if cs.bass() is not None else None
-    except Exception as err:  # music21 raises ValueError and its own exceptions
-        raise ChordSymbolError(f"Unknown chord symbol '{symbol}': {err}") from None
+    except Exception:  # music21 raises ValueError and its own exceptions, worded for programmers
+        raise ChordSymbolError(
+            f"Unknown chord symbol '{symbol}': '{quality}' is not a chord type I know "
+            "(try e.g. m, 7, maj7, m7, dim, aug, sus4, 6, m7b5, or a bass note like C/E)"
+        ) from None
     if not pitch_classes:
         raise ChordSymbolError(f"Unknown chord symbol '{symbol}'")
     return pitch_classes, bass_pc

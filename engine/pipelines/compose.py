@@ -69,8 +69,12 @@ class ComposeOutput:
 class ComposePipeline:
     """Rhythm + chords + key -> melodies. Inference only; one ``__call__``."""
 
-    def __init__(self, model: EC2VAE, candidates: int = 4, pitch_range: tuple[int, int] = (55, 88)):
+    def __init__(self, model: EC2VAE, candidates: int = 4, pitch_range: tuple[int, int] = (55, 88), chord_tone_bias: float = 3.0):
+        """``chord_tone_bias``: logit bonus for chord tones at onsets. The decoder is chord-conditioned,
+        but sampled from the prior its melodies put 46% of note time on chord tones against 79% in
+        held-out Nottingham tunes; with a bonus of 3.0 the share was 68% (python -m engine.evaluate)."""
         self.model = model.eval()
+        self.chord_tone_bias = chord_tone_bias
         self.candidates = candidates
         self.pitch_range = pitch_range
 
@@ -138,8 +142,9 @@ class ComposePipeline:
             leadsheets.append(LeadSheet(melody, progression, title=f"Variation {index + 1} (seed {seed + index})"))
         return ComposeOutput(leadsheets, [seed + i for i in range(num_samples)])
 
-    def _logit_bias(self, rhythm: np.ndarray, scale: tuple[int, ...]) -> torch.Tensor:
-        """(T, P) additive bias: onsets only at ONSET steps within range, HOLD/REST forced elsewhere."""
+    def _logit_bias(self, rhythm: np.ndarray, scale: tuple[int, ...], chroma: np.ndarray) -> torch.Tensor:
+        """(T, P) additive bias: onsets only at ONSET steps within range, HOLD/REST forced elsewhere,
+        and a bonus of ``chord_tone_bias`` for the tones of the chord sounding at each onset."""
         bias = np.full((len(rhythm), NUM_PITCH_TOKENS), -np.inf, dtype=np.float32)
         low, high = self.pitch_range
         pitch_bias = np.full(128, -np.inf, dtype=np.float32)
@@ -147,6 +152,9 @@ class ComposePipeline:
         out_of_key = np.array([p % 12 not in scale for p in range(128)])
         pitch_bias[out_of_key & np.isfinite(pitch_bias)] = -2.0
         bias[rhythm == ONSET, :128] = pitch_bias
+        if self.chord_tone_bias:
+            chord_tones = np.tile(chroma > 0, (1, 11))[:, :128]  # (T, 128): pitch p is a tone of the chord at t
+            bias[:, :128] += np.where((rhythm == ONSET)[:, None] & chord_tones, self.chord_tone_bias, 0.0).astype(np.float32)
         bias[rhythm == SUSTAIN, HOLD] = 0.0
         bias[rhythm == SILENCE, REST] = 0.0
         return torch.from_numpy(bias)
@@ -178,7 +186,7 @@ class ComposePipeline:
         z_r = z_rhythm.repeat_interleave(k, 0)
         rhythm_t = torch.from_numpy(windows_rhythm).to(device).repeat_interleave(k, 0)
         chroma_rep = chroma_t.repeat_interleave(k, 0)
-        bias = torch.stack([self._logit_bias(r, scale) for r in windows_rhythm]).to(device).repeat_interleave(k, 0)
+        bias = torch.stack([self._logit_bias(r, scale, c) for r, c in zip(windows_rhythm, windows_chroma)]).to(device).repeat_interleave(k, 0)
         # Sampling on the CPU generator keeps results identical across devices.
         _, tokens = model.decode_pitch(z_pitch, z_r, rhythm_t, chroma_rep, temperature=temperature,
                                        logit_bias=bias, generator=generator if device.type == "cpu" else None)

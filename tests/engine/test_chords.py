@@ -60,3 +60,10 @@ def test_recognize_chord(pcs, expected):
     weights[list(pcs)] = 1.0
     assert recognize_chord(weights) == expected
     assert recognize_chord(np.zeros(12)) == "N.C."
+
+
+def test_bad_bass_note_is_named():
+    with pytest.raises(ChordSymbolError, match="bass note"):
+        parse_chord_symbol("C/X")
+    with pytest.raises(ChordSymbolError, match="'x7' is not a chord type"):
+        parse_chord_symbol("Fx7")

@@ -70,3 +70,13 @@ def test_scales():
     assert scale_pitch_classes("C") == (0, 2, 4, 5, 7, 9, 11)
     assert scale_pitch_classes("Am") == (0, 2, 4, 5, 7, 9, 11)
     assert 6 in scale_pitch_classes("G")
+
+
+def test_chord_tone_bias_pulls_onsets_onto_the_chord():
+    strong = ComposePipeline(ComposePipeline.from_pretrained("debug").model, chord_tone_bias=50.0)
+    sheet = strong(PATTERN, "C Am F G", 6, seed=2, temperature=1.0).leadsheets[0]
+    for note in sheet.melody.notes:
+        assert note.pitch % 12 in sheet.chords.at(note.start).pitch_classes
+    off = ComposePipeline(strong.model, chord_tone_bias=0.0)
+    sheets = off(PATTERN, "C Am F G", 6, seed=2, temperature=1.0, num_samples=3).leadsheets
+    assert any(n.pitch % 12 not in s.chords.at(n.start).pitch_classes for s in sheets for n in s.melody.notes)
