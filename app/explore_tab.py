@@ -425,13 +425,19 @@ class ExploreTab:
             log.exception("interpolation failed")
             return {self.interp_status: crash_markdown("interpolating", err)}
         seconds = clip.sheet.melody.duration_seconds
+        message = (f"{len(sheets)} steps from <b>{_md_escape(a.title)}</b> to <b>{_md_escape(b.title)}</b> · "
+                   f"{clip.notes} notes · {seconds:.0f} s")  # fmt: skip
+        return self._clip_outputs(clip, message, self.interp_status, self.interp_results, self.interp_audio,
+                                  self.interp_plot, self.interp_midi)
+
+    def _clip_outputs(self, clip, message: str, status, results, audio, plot, midi) -> dict:
+        """Updates that show one rendered piece: status line, its result row, audio, piano roll and MIDI."""
         return {
-            self.interp_status: ok_markdown(f"{len(sheets)} steps from <b>{_md_escape(a.title)}</b> to <b>{_md_escape(b.title)}</b> · "
-                                            f"{clip.notes} notes · {seconds:.0f} s" + self._no_audio_note()),  # fmt: skip
-            self.interp_results: gr.Row(visible=True),
-            self.interp_audio: clip.audio,
-            self.interp_plot: clip.figure,
-            self.interp_midi: clip.midi_path,
+            status: ok_markdown(message + self._no_audio_note()),
+            results: gr.Row(visible=True),
+            audio: clip.audio,
+            plot: clip.figure,
+            midi: clip.midi_path,
         }
 
     def build_map(self, kind_a, example_a, file_a, track_a, start_a, kind_b, example_b, file_b, track_b, start_b,
@@ -508,14 +514,9 @@ class ExploreTab:
         except Exception as err:  # noqa: BLE001
             log.exception("morph export failed")
             return {self.morph_status: crash_markdown("exporting the morph", err)}
-        return {
-            self.morph_status: ok_markdown(f"Morph through {len(path)} cells{note} · {clip.notes} notes · "
-                                           f"{clip.sheet.melody.duration_seconds:.0f} s" + self._no_audio_note()),  # fmt: skip
-            self.morph_results: gr.Row(visible=True),
-            self.morph_audio: clip.audio,
-            self.morph_plot: clip.figure,
-            self.morph_midi: clip.midi_path,
-        }
+        message = f"Morph through {len(path)} cells{note} · {clip.notes} notes · {clip.sheet.melody.duration_seconds:.0f} s"
+        return self._clip_outputs(clip, message, self.morph_status, self.morph_results, self.morph_audio,
+                                  self.morph_plot, self.morph_midi)
 
     def analogy(self, kind_a, example_a, file_a, track_a, start_a, kind_b, example_b, file_b, track_b, start_b,
                 bars, analogy_chords, reharm_text, instrument=None, last_sheet=None,

@@ -174,12 +174,12 @@ def _train_rank(cfg: TrainConfig, device: torch.device, train_set: WindowSet, va
         history = json.loads(state["history"])
         if is_main:
             print(f"resumed from {state_path} at epoch {start_epoch}", flush=True)
+    for _ in range(step):  # after a resume, continue the shared random stream where an unbroken run would be
+        random.random()
     if world > 1:
         from torch.nn.parallel import DistributedDataParallel
 
         forward = DistributedDataParallel(model)
-        for _ in range(step):  # keep the shared random stream where a single run would be
-            random.random()
     else:
         forward = model
 
