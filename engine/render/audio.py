@@ -15,13 +15,16 @@ from __future__ import annotations
 import ctypes
 import functools
 import math
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from engine.music import LeadSheet
+from engine.render.segments import Segment, plan_segments, stitch
 from engine.render.soundfont import default_soundfont
 
 # Defaults chosen by measurement (bench/render_compare.py; 16 s melody + block
@@ -33,8 +36,11 @@ from engine.render.soundfont import default_soundfont
 #   synth.cpu-cores=2: no gain (114 ms at 44.1 kHz with both effects).
 # 32 kHz keeps everything a GM font holds that matters for a melody (16 kHz
 # bandwidth) at ~30% less cost than 44.1 kHz; reverb is kept (a dry GM piano
-# sounds boxy), chorus is off (little audible effect on these presets); one core
-# (more threads only add hand-off overhead for the few voices of a lead sheet).
+# sounds boxy), chorus is off (little audible effect on these presets).
+# FluidSynth's own threads (synth.cpu-cores) only add hand-off overhead for the few
+# voices of a lead sheet; instead a second engine renders the second half of a long
+# piece at the same time (engine/render/segments.py): 8 bars at 120 BPM with
+# chords took 79 ms on one engine and 61 ms on two (2-core CPU).
 # midi2audio takes ~320 ms for the same file, so this is ~4x faster.
 DEFAULT_SAMPLE_RATE = 32000
 DEFAULT_GAIN = 1.0  # peaks around 0.4-0.55 for melody + chords with FluidR3_GM
@@ -93,11 +99,113 @@ def _float_writer(fluidsynth_module):
 _OFF, _CC, _BEND, _ON = 0, 1, 2, 3
 
 
+def default_engine_count() -> int:
+    """Engines per synthesizer: one per CPU core, at most two (see :mod:`engine.render.segments`)."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+class _Engine:
+    """One FluidSynth instance with the SoundFont loaded. Not thread-safe: the Synthesizer serialises."""
+
+    def __init__(self, fluidsynth, soundfont: Path, sample_rate: int, gain: float, settings: dict[str, Any]):
+        self.synth = fluidsynth.Synth(gain=gain, samplerate=sample_rate, **settings)
+        self._write_float = _float_writer(fluidsynth)
+        self._scratch = np.zeros((_BLOCK, 2), dtype=np.float32)
+        self._frames_written = 0
+        self.sfid = self.synth.sfload(str(soundfont))
+        if self.sfid is None or self.sfid < 0:
+            self.synth.delete()
+            raise AudioBackendError(f"FluidSynth could not load the SoundFont {soundfont}")
+
+    def write(self, out: np.ndarray, pos: int, frames: int) -> None:
+        """Render ``frames`` frames into ``out[pos : pos + frames]`` (float32, C-contiguous (N, 2))."""
+        if frames <= 0:
+            return
+        self._frames_written += frames
+        if self._write_float is not None:
+            # out is C-contiguous float32 (frames, 2): left at 2*i, right at 2*i+1.
+            base = out.ctypes.data
+            self._write_float(self.synth.synth, frames, base, 2 * pos, 2, base, 2 * pos + 1, 2)
+        else:
+            chunk = self.synth.get_samples(frames)  # interleaved int16 stereo
+            out[pos : pos + frames] = chunk.reshape(-1, 2) / 32768.0
+
+    def silence(self) -> None:
+        """Kill every voice, clear the effects, and realign FluidSynth's 64-frame block.
+
+        ``system_reset`` alone leaves voices ringing in their release phase, so
+        all voices are killed first and the kill is let through by rendering a
+        few scratch frames; ``system_reset`` then resets controllers and effects
+        (twice: once is not always enough to empty the reverb). FluidSynth
+        applies events at 64-frame block boundaries, so the block position is
+        realigned: events then land on the same frames in every render. Without
+        reverb, renders of the same MIDI are identical from an engine's second
+        render on; the reverb's delay-line modulation keeps running between
+        renders, so with reverb on they differ very slightly (about -50 dB).
+        """
+        synth = self.synth
+        if synth.all_sounds_off(-1) != 0:  # -1: every channel (FluidSynth >= 2)
+            for chan in range(256):
+                synth.all_sounds_off(chan)
+        self.write(self._scratch, 0, _BLOCK)
+        synth.system_reset()
+        self.write(self._scratch, 0, _BLOCK)
+        synth.system_reset()
+        self.write(self._scratch, 0, (-self._frames_written) % _BLOCK)
+
+    def prepare(self, programs: list[tuple[int, int, int]]) -> None:
+        """Silence, then select ``(channel, bank, program)`` presets."""
+        self.silence()
+        for chan, bank, program in programs:
+            if self.synth.program_select(chan, self.sfid, bank, program) < 0:
+                # The font lacks this preset: fall back to its first in the bank.
+                self.synth.program_select(chan, self.sfid, bank, 0)
+
+    def play(self, events: list[tuple[int, int, int, int, int]], start: int, stop: int) -> np.ndarray:
+        """Frames ``[start, stop)`` of the piece: float32 (stop - start, 2).
+
+        Events before ``start``: controllers and bends are applied at once (they
+        are state); notes are skipped (the segment plan replays every note that
+        is still heard). ``start`` must be block-aligned.
+        """
+        synth = self.synth
+        out = np.zeros((stop - start, 2), dtype=np.float32)
+        pos = start
+        for sample, kind, chan, a, b in events:
+            if sample < start:
+                if kind == _CC:
+                    synth.cc(chan, a, b)
+                elif kind == _BEND:
+                    synth.pitch_bend(chan, a)
+                continue
+            if sample >= stop:
+                break
+            if sample > pos:
+                self.write(out, pos - start, sample - pos)
+                pos = sample
+            if kind == _ON:
+                synth.noteon(chan, a, b)
+            elif kind == _OFF:
+                synth.noteoff(chan, a)
+            elif kind == _CC:
+                synth.cc(chan, a, b)
+            else:
+                synth.pitch_bend(chan, a)
+        self.write(out, pos - start, stop - pos)
+        return out
+
+    def delete(self) -> None:
+        self.synth.delete()
+
+
 class Synthesizer:
     """A warm FluidSynth: the SoundFont is loaded once, :meth:`render` is thread-safe.
 
     ``settings`` are extra FluidSynth settings (e.g. ``{"synth.chorus.active": 1}``)
-    applied over :data:`DEFAULT_SETTINGS`.
+    applied over :data:`DEFAULT_SETTINGS`. ``engines`` FluidSynth instances (default:
+    :func:`default_engine_count`) each hold the SoundFont; a long piece is cut into
+    time segments that they render at once on separate cores (FluidSynth runs
+    without Python's lock), see :mod:`engine.render.segments`.
     """
 
     def __init__(
@@ -106,6 +214,7 @@ class Synthesizer:
         sample_rate: int = DEFAULT_SAMPLE_RATE,
         gain: float = DEFAULT_GAIN,
         settings: dict[str, Any] | None = None,
+        engines: int | None = None,
     ):
         fluidsynth = _import_fluidsynth()
         self.soundfont = Path(soundfont) if soundfont is not None else default_soundfont()
@@ -114,16 +223,24 @@ class Synthesizer:
         self.sample_rate = int(sample_rate)
         self.gain = float(gain)
         self.settings = {**DEFAULT_SETTINGS, **(settings or {})}
+        count = default_engine_count() if engines is None else max(1, int(engines))
         self._lock = threading.Lock()
-        self._synth = fluidsynth.Synth(gain=self.gain, samplerate=self.sample_rate, **self.settings)
-        self._write_float = _float_writer(fluidsynth)
-        self._scratch = np.zeros((_BLOCK, 2), dtype=np.float32)
-        self._frames_written = 0
-        self.sfid = self._synth.sfload(str(self.soundfont))
-        if self.sfid is None or self.sfid < 0:
-            self._synth.delete()
-            raise AudioBackendError(f"FluidSynth could not load the SoundFont {self.soundfont}")
+        self._engines: list[_Engine] = []
+        try:
+            for _ in range(count):
+                self._engines.append(_Engine(fluidsynth, self.soundfont, self.sample_rate, self.gain, self.settings))
+        except Exception:
+            for engine in self._engines:
+                engine.delete()
+            raise
+        self._pool = ThreadPoolExecutor(count - 1, thread_name_prefix="cadenza-synth") if count > 1 else None
         self.renders = 0
+        self._closed = False
+
+    @property
+    def engines(self) -> int:
+        """How many FluidSynth instances render in parallel."""
+        return len(self._engines)
 
     # -- events -----------------------------------------------------------------
 
@@ -141,9 +258,11 @@ class Synthesizer:
                 melodic += 1
         return channels
 
-    def _events(self, pm, channels: list[int]) -> list[tuple[int, int, int, int, int]]:
+    def _events(self, pm, channels: list[int]) -> tuple[list[tuple[int, int, int, int, int]], list[tuple[int, int]]]:
+        """(sorted events (frame, kind, channel, a, b), note spans (on, off) in frames)."""
         sr = self.sample_rate
         events: list[tuple[int, int, int, int, int]] = []
+        spans: list[tuple[int, int]] = []
         for inst, chan in zip(pm.instruments, channels):
             for note in inst.notes:
                 on, off = round(note.start * sr), round(note.end * sr)
@@ -151,54 +270,13 @@ class Synthesizer:
                     continue
                 events.append((on, _ON, chan, note.pitch, note.velocity))
                 events.append((off, _OFF, chan, note.pitch, 0))
+                spans.append((on, off))
             for cc in inst.control_changes:
                 events.append((round(cc.time * sr), _CC, chan, cc.number, cc.value))
             for bend in inst.pitch_bends:
                 events.append((round(bend.time * sr), _BEND, chan, bend.pitch, 0))
         events.sort()
-        return events
-
-    def _silence(self) -> None:
-        """Kill every voice, clear the effects, and realign FluidSynth's 64-frame block.
-
-        ``system_reset`` alone leaves voices ringing in their release phase, so
-        all voices are killed first and the kill is let through by rendering a
-        few scratch frames; ``system_reset`` then resets controllers and effects
-        (twice: once is not always enough to empty the reverb). FluidSynth
-        applies events at 64-frame block boundaries, so the block position is
-        realigned: events then land on the same frames in every render (renders
-        of the same MIDI are identical from the second render of a synth on).
-        """
-        synth = self._synth
-        if synth.all_sounds_off(-1) != 0:  # -1: every channel (FluidSynth >= 2)
-            for chan in range(256):
-                synth.all_sounds_off(chan)
-        self._write(self._scratch, 0, _BLOCK)
-        synth.system_reset()
-        self._write(self._scratch, 0, _BLOCK)
-        synth.system_reset()
-        self._write(self._scratch, 0, (-self._frames_written) % _BLOCK)
-
-    def _reset(self, pm, channels: list[int]) -> None:
-        synth = self._synth
-        self._silence()
-        for inst, chan in zip(pm.instruments, channels):
-            bank = 128 if inst.is_drum else 0
-            if synth.program_select(chan, self.sfid, bank, int(inst.program)) < 0:
-                # The font lacks this preset: fall back to its first in the bank.
-                synth.program_select(chan, self.sfid, bank, 0)
-
-    def _write(self, out: np.ndarray, pos: int, frames: int) -> None:
-        if frames <= 0:
-            return
-        self._frames_written += frames
-        if self._write_float is not None:
-            # out is C-contiguous float32 (frames, 2): left at 2*i, right at 2*i+1.
-            base = out.ctypes.data
-            self._write_float(self._synth.synth, frames, base, 2 * pos, 2, base, 2 * pos + 1, 2)
-        else:
-            chunk = self._synth.get_samples(frames)  # interleaved int16 stereo
-            out[pos : pos + frames] = chunk.reshape(-1, 2) / 32768.0
+        return events, spans
 
     # -- public -------------------------------------------------------------------
 
@@ -213,30 +291,27 @@ class Synthesizer:
         """
         end = max(float(pm.get_end_time()), 0.0) + max(float(tail_seconds), 0.0)
         total = int(round(end * self.sample_rate))
-        out = np.zeros((total, 2), dtype=np.float32)
+        channels = self._channels(pm)
+        programs = [(chan, 128 if inst.is_drum else 0, int(inst.program)) for inst, chan in zip(pm.instruments, channels)]
+        events, spans = self._events(pm, channels)
+        segments = plan_segments(spans, total, len(self._engines), self.sample_rate, _BLOCK)
         with self._lock:
-            synth = self._synth
-            if synth is None:
+            if self._closed:
                 raise AudioBackendError("This Synthesizer was closed; use get_synthesizer() for a live one")
-            channels = self._channels(pm)
-            self._reset(pm, channels)
-            events = self._events(pm, channels)
-            pos = 0
-            for sample, kind, chan, a, b in events:
-                sample = min(sample, total)
-                if sample > pos:
-                    self._write(out, pos, sample - pos)
-                    pos = sample
-                if kind == _ON:
-                    synth.noteon(chan, a, b)
-                elif kind == _OFF:
-                    synth.noteoff(chan, a)
-                elif kind == _CC:
-                    synth.cc(chan, a, b)
-                else:
-                    synth.pitch_bend(chan, a)
-            self._write(out, pos, total - pos)
+
+            def run(engine: _Engine, seg: Segment) -> np.ndarray:
+                engine.prepare(programs)
+                return engine.play(events, seg.play_from, seg.render_to)
+
+            # Segments 1.. go to the pool; the calling thread renders segment 0 meanwhile.
+            futures = [self._pool.submit(run, engine, seg) for engine, seg in zip(self._engines[1:], segments[1:])]
+            try:
+                first = run(self._engines[0], segments[0])
+            finally:  # never leave the lock while a pool thread still uses an engine
+                wait(futures)
+            parts = [first] + [f.result() for f in futures]
             self.renders += 1
+        out = parts[0] if len(parts) == 1 else stitch(parts, segments, np.empty((total, 2), dtype=np.float32))
         peak = float(np.max(np.abs(out))) if total else 0.0
         if peak > PEAK_LIMIT:
             out *= PEAK_LIMIT / peak
@@ -244,12 +319,18 @@ class Synthesizer:
 
     def close(self) -> None:
         with self._lock:
-            if self._synth is not None:
-                self._synth.delete()
-                self._synth = None
+            if not self._closed:
+                self._closed = True
+                for engine in self._engines:
+                    engine.delete()
+                if self._pool is not None:
+                    self._pool.shutdown(wait=False)
 
     def __repr__(self) -> str:
-        return f"Synthesizer(soundfont='{self.soundfont}', sample_rate={self.sample_rate}, settings={self.settings})"
+        return (
+            f"Synthesizer(soundfont='{self.soundfont}', sample_rate={self.sample_rate}, "
+            f"engines={len(self._engines)}, settings={self.settings})"
+        )
 
 
 @functools.lru_cache(maxsize=4)
@@ -267,7 +348,11 @@ def get_synthesizer(soundfont: str | Path | None = None, sample_rate: int = DEFA
 
 
 def to_int16(audio: np.ndarray) -> np.ndarray:
-    return (np.clip(audio, -1.0, 1.0) * 32767.0).round().astype(np.int16)
+    """float audio in [-1, 1] -> int16 (clipped, rounded); ``audio`` is left unchanged."""
+    scaled = np.multiply(audio, 32767.0, dtype=np.float32)  # one temporary, reused in place below
+    np.clip(scaled, -32767.0, 32767.0, out=scaled)
+    np.rint(scaled, out=scaled)
+    return scaled.astype(np.int16)
 
 
 def render_leadsheet(

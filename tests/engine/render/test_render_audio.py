@@ -72,7 +72,7 @@ def test_synth_is_reused_and_font_loaded_once(monkeypatch):
         pm = leadsheet_to_pretty_midi(make_sheet())
         a = first.render(pm)
         b = get_synthesizer(SMALL_FONT).render(pm)
-        assert len(calls) == 1
+        assert len(calls) == first.engines  # once per engine, at construction only
         assert a.shape == b.shape and rms(b) > 1e-3
         assert first.renders >= 2
     finally:
@@ -158,3 +158,72 @@ def test_bad_soundfont_raises(tmp_path):
     junk.write_bytes(b"not a soundfont")
     with pytest.raises(AudioBackendError, match="junk.sf2"):
         Synthesizer(junk)
+
+
+def snr_db(reference, other):
+    err = np.sum((reference - other).astype(np.float64) ** 2)
+    return 10 * np.log10(np.sum(reference.astype(np.float64) ** 2) / max(err, 1e-30))
+
+
+def long_pm(bars=8, tempo=120.0, pad_program=None):
+    """Melody (1 note per beat) over whole-bar chords; ``pad_program`` makes the chords a long-release pad."""
+    pm = pretty_midi.PrettyMIDI(initial_tempo=tempo)
+    beat = 60.0 / tempo
+    melody = pretty_midi.Instrument(program=73)
+    chords = pretty_midi.Instrument(program=0 if pad_program is None else pad_program)
+    for bar in range(bars):
+        for b in range(4):
+            t = (bar * 4 + b) * beat
+            melody.notes.append(pretty_midi.Note(96, 67 + (bar * 4 + b) % 7, t, t + 0.9 * beat))
+        for pitch in (48, 52, 55):
+            chords.notes.append(pretty_midi.Note(70, pitch + bar % 3, bar * 4 * beat, (bar + 1) * 4 * beat))
+    chords.control_changes.append(pretty_midi.ControlChange(7, 90, 0.0))  # state set before any split
+    pm.instruments += [melody, chords]
+    return pm
+
+
+@needs_fluidsynth
+@pytest.mark.parametrize("pad_program", [None, 89])  # piano chords; "Warm Pad" (long release)
+def test_parallel_render_equals_one_engine_without_reverb(pad_program):
+    settings = {"synth.reverb.active": 0}
+    one = Synthesizer(SMALL_FONT, engines=1, settings=settings)
+    two = Synthesizer(SMALL_FONT, engines=2, settings=settings)
+    try:
+        pm = long_pm(pad_program=pad_program)
+        for synth in (one, two):
+            synth.render(pm)  # first render of an engine aligns its blocks
+        a, b = one.render(pm), two.render(pm)
+        assert a.shape == b.shape
+        # Dry, the split render is the same signal (floating-point noise only).
+        assert np.abs(a - b).max() < 1e-4
+    finally:
+        one.close()
+        two.close()
+
+
+@needs_fluidsynth
+def test_parallel_render_with_reverb_is_close_and_has_no_click():
+    one = Synthesizer(SMALL_FONT, engines=1)
+    two = Synthesizer(SMALL_FONT, engines=2)
+    try:
+        pm = long_pm()
+        for synth in (one, two):
+            synth.render(pm)
+        a, b = one.render(pm), two.render(pm)
+        assert a.shape == b.shape
+        # Only the reverb's delay-line modulation phase differs (it runs on in each engine
+        # between renders, so even one engine's renders differ slightly with reverb on).
+        assert snr_db(a, b) > 20
+        # No click: the largest sample-to-sample step is no bigger than in the one-engine render.
+        assert np.abs(np.diff(b, axis=0)).max() <= 1.2 * np.abs(np.diff(a, axis=0)).max()
+    finally:
+        one.close()
+        two.close()
+
+
+@needs_fluidsynth
+def test_closed_synthesizer_raises():
+    synth = Synthesizer(SMALL_FONT, engines=2)
+    synth.close()
+    with pytest.raises(AudioBackendError, match="closed"):
+        synth.render(long_pm(bars=1))
