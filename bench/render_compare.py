@@ -5,7 +5,9 @@
 prints JSON: the median wall time (ms) of
 
 * ``cadenza_warm``: :meth:`engine.render.audio.Synthesizer.render` with the
-  default settings (font loaded once beforehand; its load time is reported apart),
+  default settings (font loaded once beforehand; its load time is reported apart;
+  its engines render time segments on separate cores),
+* ``cadenza_warm_one_engine``: the same on one engine (one core),
 * ``cadenza_warm_44k_fx``: the same warm synth at 44.1 kHz with reverb and chorus,
   i.e. the same work the fluidsynth program does by default,
 * ``midi2audio``: ``midi2audio.FluidSynth(sf).midi_to_audio(mid, tmp.wav)`` (a
@@ -91,10 +93,17 @@ def compare_renderers(
     synth.render(pm)  # warm-up (page cache, first-touch of samples)
     ms, audio = _median_ms(lambda: synth.render(pm), repeats)
     result["cadenza_warm_ms"] = round(ms, 1)
+    result["cadenza_engines"] = synth.engines
     result["cadenza_sample_rate"] = sr
     result["cadenza_settings"] = synth.settings
     result["audio_seconds"] = round(len(audio) / sr, 3)
     synth.close()
+
+    single = Synthesizer(sf, sample_rate=sr, engines=1)  # the same synth on one core
+    single.render(pm)
+    ms, _ = _median_ms(lambda: single.render(pm), repeats)
+    result["cadenza_warm_one_engine_ms"] = round(ms, 1)
+    single.close()
 
     full = Synthesizer(sf, sample_rate=44100, settings={"synth.reverb.active": 1, "synth.chorus.active": 1})
     full.render(pm)
@@ -125,7 +134,7 @@ def compare_renderers(
         result["pretty_midi_ms"] = round(ms, 1)
 
     ours = result["cadenza_warm_ms"]
-    for key in ("midi2audio_ms", "pretty_midi_ms", "cadenza_warm_44k_fx_ms"):
+    for key in ("midi2audio_ms", "pretty_midi_ms", "cadenza_warm_44k_fx_ms", "cadenza_warm_one_engine_ms"):
         other = result.get(key)
         if other:
             result[f"speedup_vs_{key[:-3]}"] = round(other / ours, 2)
