@@ -34,6 +34,7 @@ _EXPORTS = {
     "AudioBackendError": "audio",
     "get_synthesizer": "audio",
     "render_leadsheet": "audio",
+    "render_leadsheets": "audio",
     "DEFAULT_SAMPLE_RATE": "audio",
     # pianoroll.py
     "piano_roll_figure": "pianoroll",

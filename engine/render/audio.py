@@ -16,10 +16,12 @@ import ctypes
 import functools
 import math
 import os
+import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -198,6 +200,28 @@ class _Engine:
         self.synth.delete()
 
 
+@dataclass(frozen=True)
+class _Piece:
+    """A MIDI piece turned into what the engines play: length, presets, events, note spans (frames)."""
+
+    total: int
+    programs: list[tuple[int, int, int]]
+    events: list[tuple[int, int, int, int, int]]
+    spans: list[tuple[int, int]]
+
+    def play(self, engine: _Engine, segment: Segment) -> np.ndarray:
+        engine.prepare(self.programs)
+        return engine.play(self.events, segment.play_from, segment.render_to)
+
+
+def _limit_peak(audio: np.ndarray) -> np.ndarray:
+    """Scale down (never up, in place) so that no sample exceeds PEAK_LIMIT."""
+    peak = float(np.max(np.abs(audio))) if len(audio) else 0.0
+    if peak > PEAK_LIMIT:
+        audio *= PEAK_LIMIT / peak
+    return audio
+
+
 class Synthesizer:
     """A warm FluidSynth: the SoundFont is loaded once, :meth:`render` is thread-safe.
 
@@ -289,33 +313,69 @@ class Synthesizer:
         the same instant; control changes and pitch bends are played too.
         Timing resolution is FluidSynth's 64-frame block (2 ms at 32 kHz).
         """
-        end = max(float(pm.get_end_time()), 0.0) + max(float(tail_seconds), 0.0)
-        total = int(round(end * self.sample_rate))
-        channels = self._channels(pm)
-        programs = [(chan, 128 if inst.is_drum else 0, int(inst.program)) for inst, chan in zip(pm.instruments, channels)]
-        events, spans = self._events(pm, channels)
-        segments = plan_segments(spans, total, len(self._engines), self.sample_rate, _BLOCK)
+        piece = self._piece(pm, tail_seconds)
+        segments = plan_segments(piece.spans, piece.total, len(self._engines), self.sample_rate, _BLOCK)
         with self._lock:
-            if self._closed:
-                raise AudioBackendError("This Synthesizer was closed; use get_synthesizer() for a live one")
-
-            def run(engine: _Engine, seg: Segment) -> np.ndarray:
-                engine.prepare(programs)
-                return engine.play(events, seg.play_from, seg.render_to)
-
+            self._check_open()
             # Segments 1.. go to the pool; the calling thread renders segment 0 meanwhile.
-            futures = [self._pool.submit(run, engine, seg) for engine, seg in zip(self._engines[1:], segments[1:])]
+            futures = [self._pool.submit(piece.play, engine, seg) for engine, seg in zip(self._engines[1:], segments[1:])]
             try:
-                first = run(self._engines[0], segments[0])
+                first = piece.play(self._engines[0], segments[0])
             finally:  # never leave the lock while a pool thread still uses an engine
                 wait(futures)
             parts = [first] + [f.result() for f in futures]
             self.renders += 1
-        out = parts[0] if len(parts) == 1 else stitch(parts, segments, np.empty((total, 2), dtype=np.float32))
-        peak = float(np.max(np.abs(out))) if total else 0.0
-        if peak > PEAK_LIMIT:
-            out *= PEAK_LIMIT / peak
-        return out
+        out = parts[0] if len(parts) == 1 else stitch(parts, segments, np.empty((piece.total, 2), dtype=np.float32))
+        return _limit_peak(out)
+
+    def render_many(self, pms: Sequence, tail_seconds: float | Sequence[float] = 1.0) -> list[np.ndarray]:
+        """Audio for several pieces (as :meth:`render`), the engines rendering different pieces at once.
+
+        Each piece is rendered whole by one engine (for many short clips, such as
+        the cells of a map, this shares the work better than cutting each one).
+        ``tail_seconds`` is one value for all or one per piece.
+        """
+        tails = [tail_seconds] * len(pms) if isinstance(tail_seconds, (int, float)) else list(tail_seconds)
+        if len(tails) != len(pms):
+            raise ValueError(f"render_many got {len(pms)} pieces but {len(tails)} tail lengths")
+        pieces = [self._piece(pm, tail) for pm, tail in zip(pms, tails)]
+        results: list[np.ndarray | None] = [None] * len(pieces)
+        todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+        for index in range(len(pieces)):
+            todo.put(index)
+
+        def drain(engine: _Engine) -> None:  # each engine takes the next piece until none are left
+            while True:
+                try:
+                    index = todo.get_nowait()
+                except queue.Empty:
+                    return
+                piece = pieces[index]
+                results[index] = _limit_peak(piece.play(engine, Segment(0, 0, piece.total, piece.total)))
+
+        with self._lock:
+            self._check_open()
+            helpers = min(len(self._engines), len(pieces)) - 1
+            futures = [self._pool.submit(drain, engine) for engine in self._engines[1 : 1 + helpers]]
+            try:
+                drain(self._engines[0])
+            finally:
+                wait(futures)
+            for future in futures:
+                future.result()
+            self.renders += len(pieces)
+        return [r for r in results if r is not None]
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise AudioBackendError("This Synthesizer was closed; use get_synthesizer() for a live one")
+
+    def _piece(self, pm, tail_seconds: float) -> "_Piece":
+        end = max(float(pm.get_end_time()), 0.0) + max(float(tail_seconds), 0.0)
+        channels = self._channels(pm)
+        programs = [(chan, 128 if inst.is_drum else 0, int(inst.program)) for inst, chan in zip(pm.instruments, channels)]
+        events, spans = self._events(pm, channels)
+        return _Piece(int(round(end * self.sample_rate)), programs, events, spans)
 
     def close(self) -> None:
         with self._lock:
@@ -355,6 +415,14 @@ def to_int16(audio: np.ndarray) -> np.ndarray:
     return scaled.astype(np.int16)
 
 
+def _leadsheet_midi(sheet: LeadSheet, program: int, accompaniment_program: int | None, tail_seconds: float):
+    """(PrettyMIDI, tail) such that the audio covers the whole melody (trailing rests too) plus ``tail_seconds``."""
+    from engine.render.export import leadsheet_to_pretty_midi
+
+    pm = leadsheet_to_pretty_midi(sheet, program=program, accompaniment_program=accompaniment_program)
+    return pm, max(tail_seconds, sheet.melody.duration_seconds + tail_seconds - pm.get_end_time())
+
+
 def render_leadsheet(
     sheet: LeadSheet,
     program: int = 0,
@@ -370,14 +438,25 @@ def render_leadsheet(
     The length covers the whole melody (``melody.num_steps``, trailing rests too)
     plus ``tail_seconds``.
     """
-    from engine.render.export import leadsheet_to_pretty_midi
-
     synth = synthesizer or get_synthesizer()
-    pm = leadsheet_to_pretty_midi(sheet, program=program, accompaniment_program=accompaniment_program)
-    # Trailing rests count: render up to the melody's end, then the tail.
-    tail = max(tail_seconds, sheet.melody.duration_seconds + tail_seconds - pm.get_end_time())
+    pm, tail = _leadsheet_midi(sheet, program, accompaniment_program, tail_seconds)
     audio = synth.render(pm, tail_seconds=tail)
     return synth.sample_rate, (to_int16(audio) if as_int16 else audio)
+
+
+def render_leadsheets(
+    sheets: Sequence[LeadSheet],
+    program: int = 0,
+    accompaniment_program: int | None = 0,
+    tail_seconds: float = 1.0,
+    synthesizer: Synthesizer | None = None,
+    as_int16: bool = True,
+) -> tuple[int, list[np.ndarray]]:
+    """``(sample_rate, [audio, ...])``: :func:`render_leadsheet` for many sheets, engines working at once."""
+    synth = synthesizer or get_synthesizer()
+    midis = [_leadsheet_midi(sheet, program, accompaniment_program, tail_seconds) for sheet in sheets]
+    audios = synth.render_many([pm for pm, _ in midis], [tail for _, tail in midis])
+    return synth.sample_rate, [to_int16(a) if as_int16 else a for a in audios]
 
 
 def audio_duration_seconds(audio: np.ndarray, sample_rate: int) -> float:
