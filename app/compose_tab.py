@@ -67,6 +67,23 @@ STARTING_POINTS: list[StartingPoint] = [
     StartingPoint("🌙 Minor groove", "Syncopated", 8, "Am F C G", "Am", 96, "Vibraphone", "Warm Pad"),
 ]
 
+# Runs in the browser between Generate and the piano rolls: waits (at most 1 s) until a WAV
+# has finished downloading. Drawing a plotly figure keeps the page's main thread busy for
+# tens of milliseconds, which stalls the audio download if both happen at once.
+WAIT_FOR_AUDIO_JS = """
+async () => {
+  const since = performance.now() - 100;
+  await new Promise((resolve) => {
+    const done = () => { observer.disconnect(); clearTimeout(timer); resolve(); };
+    const observer = new PerformanceObserver((list) => {
+      if (list.getEntries().some((e) => e.name.includes('.wav') && e.startTime >= since)) done();
+    });
+    observer.observe({ type: 'resource', buffered: true });
+    const timer = setTimeout(done, 1000);
+  });
+}
+"""
+
 DEFAULT_CHORDS = "C Am F G"
 DEFAULT_TEMPO = 110
 
@@ -161,6 +178,8 @@ class ComposeTab:
 
         self.last_sheet = gr.State(None)  # LeadSheet of variation 1 (other tabs read it)
         self.last_sheets = gr.State([])  # every variation's LeadSheet
+        # Set by Generate: the sheets whose piano rolls are still to draw (None: keep the rolls on screen).
+        self.pending_rolls = gr.State(None)
 
         with gr.Row(elem_classes=["cz-results"]):
             for index in range(1, MAX_VARIATIONS + 1):
@@ -194,10 +213,16 @@ class ComposeTab:
 
     @property
     def generate_outputs(self) -> list:
-        outs: list = [self.status, self.last_sheet, self.last_sheets]
+        """Everything Generate fills except the piano rolls, which follow in a second event
+        (drawing a plotly figure in the browser holds up the audio download, so audio goes first)."""
+        outs: list = [self.status, self.last_sheet, self.last_sheets, self.pending_rolls]
         for box in self.variation_boxes:
-            outs += [box["column"], box["title"], box["audio"], box["plot"], box["midi"]]
+            outs += [box["column"], box["title"], box["audio"], box["midi"]]
         return outs
+
+    @property
+    def roll_outputs(self) -> list:
+        return [box["plot"] for box in self.variation_boxes]
 
     def _wire(self) -> None:
         quick = dict(queue=False, show_progress="hidden")
@@ -223,6 +248,8 @@ class ComposeTab:
             show_progress="minimal",
             show_progress_on=[self.status],
             scroll_to_output=True,
+        ).then(None, js=WAIT_FOR_AUDIO_JS, **quick).then(
+            self.draw_rolls, [self.pending_rolls], self.roll_outputs, api_name="compose_rolls", **quick
         )
 
     # ------------------------------------------------------------------ handlers
@@ -298,14 +325,34 @@ class ComposeTab:
                 session_id=getattr(request, "session_hash", None),
             )
         except InputError as err:
-            return {self.status: error_markdown(str(err))}
+            return {self.status: error_markdown(str(err)), self.pending_rolls: None}
         except Exception as err:  # noqa: BLE001 - the page must survive anything
             log.exception("compose failed")
             return {
                 self.status: "<div class='cz-status cz-error'>❌ <b>Something went wrong while composing</b> "
-                f"({type(err).__name__}). The details are in the server log; try other settings or press Generate again.</div>"
+                f"({type(err).__name__}). The details are in the server log; try other settings or press Generate again.</div>",
+                self.pending_rolls: None,
             }
         return self._results_update(results, rhythm, bars, time.perf_counter() - started)
+
+    def draw_rolls(self, sheets: list | None) -> list:
+        """Piano rolls for the sheets Generate just made (one per variation box); never raises.
+
+        ``None`` (Generate failed or was not run) leaves every roll as it is.
+        """
+        if not sheets:
+            return [gr.skip() for _ in self.variation_boxes]
+        rolls: list = []
+        for index, _box in enumerate(self.variation_boxes):
+            if index >= len(sheets):
+                rolls.append(None)
+                continue
+            try:
+                rolls.append(self.studio.piano_roll(sheets[index], title=sheets[index].title or f"Variation {index + 1}"))
+            except Exception:  # noqa: BLE001 - a missing roll must not break the page
+                log.exception("piano roll failed")
+                rolls.append(gr.skip())
+        return rolls
 
     def _results_update(self, results: list[ComposeResult], rhythm: str, bars: int, seconds: float) -> dict:
         first = results[0]
@@ -320,6 +367,7 @@ class ComposeTab:
             ),
             self.last_sheet: first.sheet,
             self.last_sheets: [r.sheet for r in results],
+            self.pending_rolls: [r.sheet for r in results],
         }
         for index, box in enumerate(self.variation_boxes):
             if index < len(results):
@@ -331,12 +379,10 @@ class ComposeTab:
                     + f" · {r.num_notes} notes"
                 )
                 out[box["audio"]] = r.audio
-                out[box["plot"]] = r.figure
                 out[box["midi"]] = r.midi_path
             else:
                 out[box["column"]] = gr.Column(visible=False)
                 out[box["audio"]] = None
-                out[box["plot"]] = None
                 out[box["midi"]] = None
         return out
 

@@ -15,6 +15,7 @@ here as :data:`InputError`) with a message that can be shown as-is.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import shutil
@@ -42,7 +43,7 @@ from engine.pipelines.explore import MAX_STEPS as EXPLORE_MAX_STEPS
 from engine.pipelines.explore import MIN_GRID as EXPLORE_MIN_GRID
 from engine.pipelines.explore import MIN_STEPS as EXPLORE_MIN_STEPS
 from engine.pipelines.explore import ExplorePipeline, prepare_source, read_source, source_tracks
-from engine.render.audio import get_synthesizer, render_leadsheet
+from engine.render.audio import get_synthesizer, render_leadsheet, render_leadsheets
 from engine.render.export import leadsheet_to_pretty_midi, save_midi, write_wav
 from engine.render.instruments import (
     ACCOMPANIMENT_INSTRUMENTS,
@@ -92,7 +93,6 @@ class ComposeResult:
     variation: int  # 1-based
     seed: int
     sheet: LeadSheet
-    figure: Any  # plotly Figure
     midi_path: str
     audio: tuple[int, np.ndarray] | None = None  # (sample_rate, int16 (N, 2)); None without a synth
     instrument: str = ""
@@ -101,6 +101,11 @@ class ComposeResult:
     @property
     def title(self) -> str:
         return f"Variation {self.variation} · seed {self.seed}"
+
+    @functools.cached_property
+    def figure(self) -> Any:
+        """The plotly piano roll, built on first use (the page draws it after the audio is out)."""
+        return piano_roll_figure(self.sheet, title=self.title)
 
     @property
     def num_notes(self) -> int:
@@ -283,6 +288,11 @@ class Studio:
     def has_audio(self) -> bool:
         return self.synthesizer is not None
 
+    @staticmethod
+    def piano_roll(sheet: LeadSheet, title: str = "") -> Any:
+        """The plotly piano roll of a lead sheet (chords marked)."""
+        return piano_roll_figure(sheet, title=title)
+
     # -- compose ---------------------------------------------------------------------
 
     def compose(
@@ -361,7 +371,6 @@ class Studio:
     ) -> ComposeResult:
         midi = leadsheet_to_pretty_midi(sheet, program=program, accompaniment_program=acc_program)
         midi_path = save_midi(midi, out_dir / f"cadenza_var{index}_seed{seed}.mid")
-        figure = piano_roll_figure(sheet, title=f"Variation {index} · seed {seed}")
         audio = None
         if self.synthesizer is not None:
             audio = render_leadsheet(sheet, program=program, accompaniment_program=acc_program, synthesizer=self.synthesizer)
@@ -369,7 +378,6 @@ class Studio:
             variation=index,
             seed=seed,
             sheet=sheet,
-            figure=figure,
             midi_path=str(midi_path),
             audio=audio,
             instrument=instrument,
@@ -739,22 +747,24 @@ class ExploreService:
                 svg = svg_mini_roll(sheet, 150, 60, title=title, pitch_range=span, css_class="cz-roll cz-cell-roll")
                 # The MIDI is written when the cell is first clicked (cell_clip): most never are.
                 midi_path = folder / f"cadenza_map_r{i + 1}c{j + 1}.mid"
-                cell = MapCell(i, j, title, sheet, str(midi_path), None, svg)
-                if prerender:
-                    cell.wav_path = self._render_cell(cell, folder, program, acc)
-                out_row.append(cell)
+                out_row.append(MapCell(i, j, title, sheet, str(midi_path), None, svg))
             cells.append(out_row)
+        if prerender:
+            self._render_cells([cell for row in cells for cell in row], folder, program, acc)
         bars = grid[0][0].melody.num_steps / (grid[0][0].melody.steps_per_bar or 16)
         return ExploreMap(size, cells, a.title, b.title, bars, label, str(folder), program, acc,
                           time.perf_counter() - started, prerender)  # fmt: skip
 
-    def _render_cell(self, cell: MapCell, folder: Path, program: int, acc: int | None) -> str | None:
-        if self.studio.synthesizer is None:
-            return None
-        rate, audio = render_leadsheet(cell.sheet, program=program, accompaniment_program=acc,
-                                       tail_seconds=CELL_TAIL_SECONDS, synthesizer=self.studio.synthesizer)  # fmt: skip
-        mono = ((audio[:, 0].astype(np.int32) + audio[:, 1]) // 2).astype(np.int16) if audio.ndim == 2 else audio
-        return str(write_wav(folder / f"cadenza_map_r{cell.row + 1}c{cell.col + 1}.wav", mono, rate))
+    def _render_cells(self, cells: list[MapCell], folder: Path, program: int, acc: int | None) -> None:
+        """Render cells (the synth's engines share them) to mono WAVs in ``folder``; sets ``cell.wav_path``."""
+        if self.studio.synthesizer is None or not cells:
+            return
+        rate, audios = render_leadsheets([cell.sheet for cell in cells], program=program, accompaniment_program=acc,
+                                         tail_seconds=CELL_TAIL_SECONDS, synthesizer=self.studio.synthesizer)  # fmt: skip
+        for cell, audio in zip(cells, audios):
+            # Mono: a cell is a short preview, and half the bytes reach the browser sooner.
+            mono = ((audio[:, 0].astype(np.int32) + audio[:, 1]) // 2).astype(np.int16) if audio.ndim == 2 else audio
+            cell.wav_path = str(write_wav(folder / f"cadenza_map_r{cell.row + 1}c{cell.col + 1}.wav", mono, rate))
 
     def cell_clip(self, explore_map: ExploreMap, row: Any, col: Any) -> ExploreClip:
         """A map cell ready to play: its WAV (rendered now if the map was too big to pre-render), roll and MIDI."""
@@ -764,7 +774,7 @@ class ExploreService:
         if cell.wav_path is None or not Path(cell.wav_path).is_file():
             folder = Path(explore_map.folder)
             folder.mkdir(parents=True, exist_ok=True)
-            cell.wav_path = self._render_cell(cell, folder, explore_map.program, explore_map.accompaniment_program)
+            self._render_cells([cell], folder, explore_map.program, explore_map.accompaniment_program)
         if not Path(cell.midi_path).is_file():
             chords_program = accompaniment_program_for(DEFAULT_ACCOMPANIMENT)  # the MIDI always holds the chords
             save_midi(leadsheet_to_pretty_midi(cell.sheet, program=explore_map.program, accompaniment_program=chords_program), cell.midi_path)

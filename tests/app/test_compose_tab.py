@@ -151,11 +151,26 @@ def test_generate_handler_success(tab):
     assert audio.shape[1] == 2
     assert Path(out[boxes[0]["midi"]]).name == "cadenza_var1_seed3.mid"
     assert Path(out[boxes[1]["midi"]]).name == "cadenza_var2_seed4.mid"
-    assert out[boxes[0]["plot"]] is not None
     assert out[boxes[2]["midi"]] is None
     sheet = out[tab.last_sheet]
     assert sheet.melody.onset_steps() == ONSETS
     assert len(out[tab.last_sheets]) == 2
+    # The piano rolls follow in a second event, from the sheets Generate left pending.
+    assert all(box["plot"] not in out for box in boxes)
+    rolls = tab.draw_rolls(out[tab.pending_rolls])
+    assert len(rolls) == len(boxes)
+    for roll, pending in zip(rolls[:2], out[tab.pending_rolls]):
+        assert roll.__class__.__name__ == "Figure" and len(roll.data) > 0
+        assert pending.title in roll.layout.title.text
+    assert rolls[2:] == [None] * (len(boxes) - 2)
+
+
+def test_failed_generate_leaves_the_piano_rolls_alone(tab):
+    out = tab.generate(**_args(chords_text="C Xq7"))
+    assert out[tab.pending_rolls] is None
+    skipped = tab.draw_rolls(out[tab.pending_rolls])
+    assert len(skipped) == len(tab.variation_boxes)
+    assert all(isinstance(roll, dict) and roll.get("__type__") == "update" and len(roll) == 1 for roll in skipped)
 
 
 def test_generate_handler_resizes_a_stale_grid(tab):
@@ -187,7 +202,8 @@ def test_generate_handler_resizes_a_stale_grid(tab):
 )
 def test_generate_handler_bad_input_gives_a_message(tab, overrides, fragments):
     out = tab.generate(**_args(**overrides))
-    assert set(out) == {tab.status}  # nothing else is touched: previous results stay
+    # Nothing else is touched (previous results stay); no piano rolls are redrawn.
+    assert set(out) == {tab.status, tab.pending_rolls} and out[tab.pending_rolls] is None
     status = _status(tab, out)
     assert "⚠️" in status
     for fragment in fragments:
@@ -203,7 +219,7 @@ def test_generate_handler_survives_engine_crash(tmp_path):
     with gr.Blocks():
         tab = ComposeTab(studio).build()
     out = tab.generate(**_args())
-    assert set(out) == {tab.status}
+    assert set(out) == {tab.status, tab.pending_rolls} and out[tab.pending_rolls] is None
     assert "Something went wrong" in out[tab.status] and "RuntimeError" in out[tab.status]
 
 

@@ -394,5 +394,6 @@ def test_api_names_are_registered(studio):
 
     demo = build_studio(studio)
     names = {dep.get("api_name") for dep in demo.config["dependencies"]}
-    assert {"explore_map", "explore_interpolate", "explore_cell", "explore_morph", "explore_analogy", "compose"} <= names
+    assert {"explore_map", "explore_interpolate", "explore_cell", "explore_morph", "explore_analogy", "compose",
+            "compose_rolls"} <= names  # fmt: skip
     assert launch_kwargs()["max_file_size"] == MAX_UPLOAD_BYTES
