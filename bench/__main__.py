@@ -7,7 +7,9 @@
    downloads the MIDI and opens a new connection per file.
 3. Renders one 8-bar MIDI with our warm synth, midi2audio and pretty_midi.fluidsynth, same
    SoundFont, side by side.
-4. Peak RSS (VmHWM) of the studio process at the end.
+4. In headless chromium (when installed): click on Generate until the WAV has arrived
+   (bench/browser_latency.py), as a person on the page waits for it.
+5. Peak RSS (VmHWM) of the studio process at the end.
 
 Targets on 2-core CPUs: p50 <= 300 ms; our render >= 3x faster than midi2audio; RSS <= 1.5 GB.
 """
@@ -171,6 +173,12 @@ def main(argv: list[str] | None = None) -> int:
             grid_latency = None
         if grid_latency is not None:
             report["explore_grid_5x5"] = grid_latency(client)
+        from bench import browser_latency
+
+        if browser_latency.available():
+            report["browser_click_to_wav_8_bars"] = browser_latency.browser_click_to_audio(url)
+        else:
+            report["browser_click_to_wav_8_bars"] = "skipped: chromium or Playwright missing (make test installs them)"
         report["studio_peak_rss_mb"] = round(peak_rss_mb(studio.pid), 1)
     finally:
         studio.terminate()
