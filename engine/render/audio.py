@@ -43,7 +43,8 @@ from engine.render.soundfont import default_soundfont
 # voices of a lead sheet; instead a second engine renders the second half of a long
 # piece at the same time (engine/render/segments.py): 8 bars at 120 BPM with
 # chords took 79 ms on one engine and 61 ms on two (2-core CPU).
-# midi2audio takes ~320 ms for the same file, so this is ~4x faster.
+# midi2audio (a fluidsynth process per call, reloading the font) takes ~420 ms for
+# the same file here; `make bench` prints the comparison.
 DEFAULT_SAMPLE_RATE = 32000
 DEFAULT_GAIN = 1.0  # peaks around 0.4-0.55 for melody + chords with FluidR3_GM
 DEFAULT_SETTINGS: dict[str, Any] = {
