@@ -355,34 +355,15 @@ class Studio:
         for index, (sheet, var_seed) in enumerate(zip(sheets, seeds), start=1):
             if not sheet.title:
                 sheet.title = f"Variation {index} (seed {var_seed})"
-            results.append(self._package(sheet, index, var_seed, program, acc_program, out_dir, instrument, accompaniment))
-        return results
-
-    def _package(
-        self,
-        sheet: LeadSheet,
-        index: int,
-        seed: int,
-        program: int,
-        acc_program: int | None,
-        out_dir: Path,
-        instrument: str,
-        accompaniment: str | None,
-    ) -> ComposeResult:
-        midi = leadsheet_to_pretty_midi(sheet, program=program, accompaniment_program=acc_program)
-        midi_path = save_midi(midi, out_dir / f"cadenza_var{index}_seed{seed}.mid")
-        audio = None
+            midi = leadsheet_to_pretty_midi(sheet, program=program, accompaniment_program=acc_program)
+            midi_path = save_midi(midi, out_dir / f"cadenza_var{index}_seed{var_seed}.mid")
+            results.append(ComposeResult(index, var_seed, sheet, str(midi_path), None, instrument, accompaniment or NO_ACCOMPANIMENT))
         if self.synthesizer is not None:
-            audio = render_leadsheet(sheet, program=program, accompaniment_program=acc_program, synthesizer=self.synthesizer)
-        return ComposeResult(
-            variation=index,
-            seed=seed,
-            sheet=sheet,
-            midi_path=str(midi_path),
-            audio=audio,
-            instrument=instrument,
-            accompaniment=accompaniment or NO_ACCOMPANIMENT,
-        )
+            # All variations at once: the synth's engines take one each (one alone is cut in time).
+            rate, audios = render_leadsheets(sheets, program=program, accompaniment_program=acc_program, synthesizer=self.synthesizer)
+            for result, audio in zip(results, audios):
+                result.audio = (rate, audio)
+        return results
 
 
 # ================================================================ explore (latent space between two melodies)

@@ -332,13 +332,16 @@ class Synthesizer:
     def render_many(self, pms: Sequence, tail_seconds: float | Sequence[float] = 1.0) -> list[np.ndarray]:
         """Audio for several pieces (as :meth:`render`), the engines rendering different pieces at once.
 
-        Each piece is rendered whole by one engine (for many short clips, such as
-        the cells of a map, this shares the work better than cutting each one).
+        Each piece is rendered whole by one engine (for several pieces, such as the
+        variations of a compose or the cells of a map, this shares the work better
+        than cutting each one); a single piece is cut as :meth:`render` does.
         ``tail_seconds`` is one value for all or one per piece.
         """
         tails = [tail_seconds] * len(pms) if isinstance(tail_seconds, (int, float)) else list(tail_seconds)
         if len(tails) != len(pms):
             raise ValueError(f"render_many got {len(pms)} pieces but {len(tails)} tail lengths")
+        if len(pms) == 1:
+            return [self.render(pms[0], tail_seconds=tails[0])]
         pieces = [self._piece(pm, tail) for pm, tail in zip(pms, tails)]
         results: list[np.ndarray | None] = [None] * len(pieces)
         todo: queue.SimpleQueue[int] = queue.SimpleQueue()
