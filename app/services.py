@@ -3,7 +3,8 @@
 :class:`Studio` holds the loaded compose pipeline and the warm synthesizer
 (constructed once by ``app.py``; no module-level model globals) and turns UI
 inputs (plain strings and numbers) into :class:`ComposeResult` objects holding a
-LeadSheet, its audio, its piano-roll figure and a MIDI file on disk. Its
+LeadSheet, its audio and a MIDI file on disk (``Studio.piano_roll`` draws the
+figure separately: the page shows it after the audio). Its
 :class:`ExploreService` (``studio.explore``) does the same for the Explore tab:
 sources A and B, interpolation, the 2-D pitch x rhythm map, morphs and analogies,
 with an ``ExplorePipeline`` that shares the compose pipeline's model. The Gradio
@@ -15,7 +16,6 @@ here as :data:`InputError`) with a message that can be shown as-is.
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 import shutil
@@ -101,11 +101,6 @@ class ComposeResult:
     @property
     def title(self) -> str:
         return f"Variation {self.variation} · seed {self.seed}"
-
-    @functools.cached_property
-    def figure(self) -> Any:
-        """The plotly piano roll, built on first use (the page draws it after the audio is out)."""
-        return piano_roll_figure(self.sheet, title=self.title)
 
     @property
     def num_notes(self) -> int:

@@ -72,9 +72,10 @@ def test_studio_compose_returns_playable_results(studio):
         assert sr > 0 and audio.ndim == 2 and audio.shape[1] == 2
         assert len(audio) >= int(r.sheet.melody.duration_seconds * sr)
         assert np.abs(audio.astype(np.float32)).max() > 0
-        # piano roll
-        assert r.figure.__class__.__name__ == "Figure"
-        assert len(r.figure.data) > 0
+        # piano roll (the page draws it in a second event, from the sheet)
+        figure = studio.piano_roll(r.sheet, title=r.title)
+        assert figure.__class__.__name__ == "Figure"
+        assert len(figure.data) > 0
         # MIDI file in the session folder, named after variation and seed
         path = Path(r.midi_path)
         assert path.is_file() and path.name == f"cadenza_var{r.variation}_seed{r.seed}.mid"
