@@ -16,16 +16,12 @@ import statistics
 import sys
 import time
 
+from bench.stats import percentile
+
 EXAMPLE_A = "Cuckoo's Nest"
 EXAMPLE_B = "Hänschen klein"
 SIZE = 5
 BARS = 2
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def map_arguments(size: int = SIZE, bars: int = BARS, example_a: str = EXAMPLE_A, example_b: str = EXAMPLE_B) -> dict:
@@ -61,8 +57,8 @@ def grid_latency(client, calls: int = 10, size: int = SIZE, bars: int = BARS) ->
         "calls": calls,
         "cells": size * size,
         "bars": bars,
-        "p50_ms": round(_percentile(times, 50), 1),
-        "p95_ms": round(_percentile(times, 95), 1),
+        "p50_ms": round(percentile(times, 50), 1),
+        "p95_ms": round(percentile(times, 95), 1),
         "mean_ms": round(statistics.mean(times), 1),
         "built": bool(built and reported_size == size),
     }

@@ -21,7 +21,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence, TypeVar
 
 import numpy as np
 
@@ -100,6 +100,8 @@ def _float_writer(fluidsynth_module):
 # Event kinds, in the order they apply when they fall on the same sample:
 # note-offs before controllers before note-ons (so a repeated pitch re-strikes).
 _OFF, _CC, _BEND, _ON = 0, 1, 2, 3
+
+T = TypeVar("T")
 
 
 def default_engine_count() -> int:
@@ -316,16 +318,7 @@ class Synthesizer:
         """
         piece = self._piece(pm, tail_seconds)
         segments = plan_segments(piece.spans, piece.total, len(self._engines), self.sample_rate, _BLOCK)
-        with self._lock:
-            self._check_open()
-            # Segments 1.. go to the pool; the calling thread renders segment 0 meanwhile.
-            futures = [self._pool.submit(piece.play, engine, seg) for engine, seg in zip(self._engines[1:], segments[1:])]
-            try:
-                first = piece.play(self._engines[0], segments[0])
-            finally:  # never leave the lock while a pool thread still uses an engine
-                wait(futures)
-            parts = [first] + [f.result() for f in futures]
-            self.renders += 1
+        parts = self._on_engines([functools.partial(piece.play, segment=seg) for seg in segments], renders=1)
         out = parts[0] if len(parts) == 1 else stitch(parts, segments, np.empty((piece.total, 2), dtype=np.float32))
         return _limit_peak(out)
 
@@ -357,24 +350,28 @@ class Synthesizer:
                 piece = pieces[index]
                 results[index] = _limit_peak(piece.play(engine, Segment(0, 0, piece.total, piece.total)))
 
-        with self._lock:
-            self._check_open()
-            helpers = min(len(self._engines), len(pieces)) - 1
-            futures = [self._pool.submit(drain, engine) for engine in self._engines[1 : 1 + helpers]]
-            try:
-                drain(self._engines[0])
-            finally:
-                wait(futures)
-            for future in futures:
-                future.result()
-            self.renders += len(pieces)
+        self._on_engines([drain] * min(len(self._engines), max(1, len(pieces))), renders=len(pieces))
         return [r for r in results if r is not None]
 
-    def _check_open(self) -> None:
-        if self._closed:
-            raise AudioBackendError("This Synthesizer was closed; use get_synthesizer() for a live one")
+    def _on_engines(self, tasks: list[Callable[[_Engine], T]], renders: int) -> list[T]:
+        """Run ``tasks[k](engine k)`` at once, task 0 on the calling thread, the rest on the pool.
 
-    def _piece(self, pm, tail_seconds: float) -> "_Piece":
+        At most one task per engine; the lock is held until every task is done.
+        ``renders`` is added to the render count.
+        """
+        with self._lock:
+            if self._closed:
+                raise AudioBackendError("This Synthesizer was closed; use get_synthesizer() for a live one")
+            futures = [self._pool.submit(task, engine) for task, engine in zip(tasks[1:], self._engines[1:])]
+            try:
+                first = tasks[0](self._engines[0])
+            finally:  # never leave the lock while a pool thread still uses an engine
+                wait(futures)
+            results = [first] + [f.result() for f in futures]
+            self.renders += renders
+            return results
+
+    def _piece(self, pm, tail_seconds: float) -> _Piece:
         end = max(float(pm.get_end_time()), 0.0) + max(float(tail_seconds), 0.0)
         channels = self._channels(pm)
         programs = [(chan, 128 if inst.is_drum else 0, int(inst.program)) for inst, chan in zip(pm.instruments, channels)]
