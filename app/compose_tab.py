@@ -226,9 +226,14 @@ class ComposeTab:
 
     def _wire(self) -> None:
         quick = dict(queue=False, show_progress="hidden")
-        self.bars.change(self.resize_grid, [self.grid, self.bars], self.grid, **quick)
+        # The grid's own edits happen in the browser; so do the bars slider and the fixed presets
+        # (a server reply landing after the user's next clicks would overwrite them).
+        self.bars.change(None, [self.grid, self.bars], self.grid, js=sg.RESIZE_JS, **quick)
         for name, button in self.preset_buttons.items():
-            button.click(partial(self.apply_preset, name), [self.bars], self.grid, **quick)
+            if name == sg.RANDOM_PRESET:
+                button.click(partial(self.apply_preset, name), [self.bars], self.grid, **quick)
+            else:
+                button.click(None, [self.bars], self.grid, js=sg.preset_js(name), **quick)
         self.chords.change(self.validate_chords, [self.chords], [self.chord_status, self.grid], **quick)
         self.progression.input(self.choose_progression, [self.progression], [self.chords, self.key], **quick)
         self.chords.input(lambda: CUSTOM_PROGRESSION, None, self.progression, **quick)
@@ -253,10 +258,6 @@ class ComposeTab:
         )
 
     # ------------------------------------------------------------------ handlers
-
-    @staticmethod
-    def resize_grid(grid_value: str | None, num_bars: float | None) -> str:
-        return sg.resize_pattern(grid_value, sg.clamp_bars(num_bars))
 
     @staticmethod
     def apply_preset(name: str, num_bars: float | None) -> str:

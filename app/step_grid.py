@@ -31,6 +31,7 @@ How the widget works
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from collections.abc import Callable, Sequence
@@ -215,6 +216,36 @@ def preset_pattern(name: str, num_bars: int, rng: random.Random | None = None) -
 
 
 DEFAULT_PATTERN = preset_pattern("Call & answer", DEFAULT_BARS)
+
+
+# The fixed presets and the bars slider act in the browser (no round trip to the server):
+# a server reply that arrived after the user's next clicks would overwrite those clicks.
+def preset_table(name: str) -> dict[str, str]:
+    """``{"2": pattern, ..., "16": pattern}``: a fixed preset for every bar count."""
+    return {str(n): preset_pattern(name, n) for n in range(MIN_BARS, MAX_BARS + 1)}
+
+
+_CLAMP_BARS_JS = (
+    f"const n = Math.round(Number(bars)); "
+    f"const b = Number.isFinite(n) ? Math.min(Math.max(n, {MIN_BARS}), {MAX_BARS}) : {DEFAULT_BARS};"
+)
+
+
+def preset_js(name: str) -> str:
+    """A Gradio ``js`` event function ``(bars) => pattern`` for a fixed (not Random) preset."""
+    if name == RANDOM_PRESET:
+        raise ValueError("the Random preset is drawn on the server")
+    return f"(bars) => {{ {_CLAMP_BARS_JS} return {json.dumps(preset_table(name))}[String(b)]; }}"
+
+
+# ``(value, bars) => pattern``: resize_pattern in the browser (keep onsets, pad or cut bars).
+RESIZE_JS = (
+    "(value, bars) => { " + _CLAMP_BARS_JS + " "
+    f"const kept = String(value || '').split('{BAR_SEP}').filter((x) => x.length).slice(0, b)"
+    f".map((x) => x.padEnd({STEPS_PER_BAR}, '{OFF}').slice(0, {STEPS_PER_BAR})); "
+    f"while (kept.length < b) kept.push('{OFF * STEPS_PER_BAR}'); "
+    f"return kept.join('{BAR_SEP}'); }}"
+)
 
 # ---------------------------------------------------------------- the widget
 

@@ -140,3 +140,11 @@ def test_step_grid_component_config():
     # The template must survive Handlebars (no mustaches) and JS template-literal evaluation
     # (no backslash escapes that Python would already have consumed).
     assert "{{" not in sg.HTML_TEMPLATE and "\\" not in sg.HTML_TEMPLATE and "\\" not in sg.JS_ON_LOAD
+
+
+def test_preset_table_holds_every_bar_count():
+    table = sg.preset_table("Folk reel")
+    assert sorted(map(int, table)) == list(range(sg.MIN_BARS, sg.MAX_BARS + 1))
+    assert all(table[str(n)] == sg.preset_pattern("Folk reel", n) for n in range(sg.MIN_BARS, sg.MAX_BARS + 1))
+    with pytest.raises(ValueError, match="Random"):
+        sg.preset_js(sg.RANDOM_PRESET)

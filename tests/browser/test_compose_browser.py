@@ -185,3 +185,30 @@ def test_drag_paints_cells_and_keyboard_toggles(page):
     page.keyboard.press("Space")
     wait_grid(page, bars=4, onsets=7)
     assert cell(page, 0, 8).get_attribute("aria-pressed") == "true"
+
+
+def test_clicks_right_after_a_preset_are_kept(page):
+    # The presets act in the browser: a click made at once after one is never overwritten.
+    page.get_by_role("button", name="Clear", exact=True).click()
+    for bar, steps in CLICKS.items():
+        for step in steps:
+            cell(page, bar, step).click()
+    wait_grid(page, bars=4, onsets=len(EXPECTED_ONSETS))
+    page.get_by_role("button", name="Quarter notes", exact=True).click()
+    cell(page, 0, 2).click()
+    wait_grid(page, bars=4, onsets=17)
+    page.wait_for_timeout(500)  # nothing arrives later to undo the click
+    wait_grid(page, bars=4, onsets=17)
+
+
+def test_browser_presets_and_resize_match_python(page):
+    from app import step_grid as sg
+
+    for name in sg.PRESETS:
+        for bars in (2, 5, 16, 40, "junk"):
+            expected = sg.preset_pattern(name, sg.clamp_bars(bars))
+            assert page.evaluate(f"({sg.preset_js(name)})({bars!r})") == expected, (name, bars)
+    pattern = "x...x...x.x.x...|x.....x...x....."
+    for bars in (1, 2, 3, 16, 99):
+        assert page.evaluate(f"({sg.RESIZE_JS})({pattern!r}, {bars})") == sg.resize_pattern(pattern, sg.clamp_bars(bars))
+    assert page.evaluate(f"({sg.RESIZE_JS})(null, 2)") == sg.empty_pattern(2)
