@@ -67,12 +67,13 @@ def chord_tone_share(tokens: np.ndarray, chroma: np.ndarray) -> tuple[int, int]:
 def evaluate_ec2vae(data: str, checkpoint: str | None = None, split: str = "all", max_windows: int = 2000,
                     compose_windows: int = 300, device: str = "auto", seed: int = 0) -> dict:
     from engine.pipelines.compose import DEFAULT_CHECKPOINT, ComposePipeline
-    from engine.train.data import WindowSet, _windows_of_file, is_validation, music_files
+    from engine.corpus import is_validation, music_files, windows_of_file
+    from engine.train.data import WindowSet
     from engine.train.ec2vae import reconstruction_accuracy
 
     tokens, chroma, tunes = [], [], 0
     for path in music_files(data):
-        for name, t, c in _windows_of_file(path):
+        for name, t, c in windows_of_file(path):
             if split == "val" and not is_validation(name):
                 continue
             tokens.append(t)
@@ -159,19 +160,14 @@ def _sheet_tokens(sheet) -> np.ndarray:
 
 def _explore_pool(data: str, max_windows: int, max_files: int, rng: np.random.Generator) -> list:
     """One random 2-bar window (with at least 2 onsets) from each of up to ``max_files`` tunes, as LeadSheets."""
-    from engine.midi_io import read_abc_file, read_midi
+    from engine.corpus import music_files, read_tunes
     from engine.representation import leadsheet_windows
-    from engine.train.data import music_files
 
     files = music_files(data)
     pool = []
     for index in rng.permutation(len(files))[:max_files]:
         path = files[int(index)]
-        try:
-            sheets = read_abc_file(path) if path.suffix.lower() == ".abc" else [read_midi(path)]
-        except Exception:  # one bad file must not stop an evaluation
-            continue
-        for sheet in sheets:
+        for _, sheet in read_tunes(path):
             windows = leadsheet_windows(sheet, hop=sheet.melody.steps_per_bar, min_notes=2)
             if windows:
                 start = windows[int(rng.integers(len(windows)))][0]

@@ -6,7 +6,6 @@ on both sides. Parsed windows are cached as .npz beside the run (parsing is slow
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -15,12 +14,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from engine.corpus import MUSIC_SUFFIXES, is_validation, music_files, windows_of_file  # noqa: F401 (re-exported)
 from engine.errors import CadenzaInputError
-from engine.midi_io import read_abc_file, read_midi
-from engine.representation import HOLD, leadsheet_windows
+from engine.representation import HOLD
 
 log = logging.getLogger(__name__)
-MUSIC_SUFFIXES = {".mid", ".midi", ".abc"}
 
 
 @dataclass
@@ -35,39 +33,6 @@ class WindowSet:
         return len(self.tokens)
 
 
-def is_validation(name: str, fraction: float = 0.1, seed: int = 0) -> bool:
-    digest = hashlib.sha1(f"{seed}:{name}".encode()).digest()
-    return int.from_bytes(digest[:4], "big") / 2**32 < fraction
-
-
-def music_files(folder: str | Path) -> list[Path]:
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise CadenzaInputError(f"Data folder not found: {folder}")
-    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in MUSIC_SUFFIXES)
-    if not files:
-        raise CadenzaInputError(f"No .mid, .midi or .abc files under {folder}")
-    return files
-
-
-def _windows_of_file(path: Path) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """(tune name, tokens (N, T), chroma (N, T, 12)) for every tune in one file."""
-    try:
-        sheets = read_abc_file(path) if path.suffix.lower() == ".abc" else [read_midi(path)]
-    except Exception as err:  # one bad file must not stop a training run
-        log.warning("skipping %s: %s", path.name, err)
-        return []
-    out = []
-    for index, sheet in enumerate(sheets):
-        windows = leadsheet_windows(sheet, hop=sheet.melody.steps_per_bar, min_notes=2)
-        if not windows:
-            continue
-        tokens = np.stack([w[1] for w in windows])
-        chroma = np.stack([w[2] for w in windows])
-        out.append((f"{path.name}#{index}", tokens, chroma))
-    return out
-
-
 def build_windows(folder: str | Path, cache: str | Path | None = None, workers: int = 2) -> tuple[WindowSet, WindowSet, dict]:
     """Parse every tune under ``folder`` -> (train, validation, stats)."""
     files = music_files(folder)
@@ -79,7 +44,7 @@ def build_windows(folder: str | Path, cache: str | Path | None = None, workers: 
     parts: dict[bool, list] = {False: [], True: []}
     tunes = {False: 0, True: 0}
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        for results in pool.map(_windows_of_file, files, chunksize=8):
+        for results in pool.map(windows_of_file, files, chunksize=8):
             for name, tokens, chroma in results:
                 side = is_validation(name)
                 parts[side].append((tokens, chroma, np.full(len(tokens), tunes[side])))
