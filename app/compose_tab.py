@@ -18,15 +18,9 @@ from typing import Any
 import gradio as gr
 
 from app import step_grid as sg
-from app.services import (
-    MAX_TEMPO,
-    MAX_VARIATIONS,
-    MIN_TEMPO,
-    NO_ACCOMPANIMENT,
-    ComposeResult,
-    InputError,
-    Studio,
-)
+from app.services import Studio
+from app.services.common import NO_ACCOMPANIMENT, InputError
+from app.services.compose import MAX_TEMPO, MAX_VARIATIONS, MIN_TEMPO, ComposeResult
 
 log = logging.getLogger("cadenza.compose")
 

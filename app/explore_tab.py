@@ -5,7 +5,7 @@ the events. As in the Compose tab, handlers are plain methods of the component
 values, so tests call them directly; they never raise: bad input (a broken MIDI
 file, an unknown chord...) becomes a message in the section's status line and the
 previous results stay on screen. All engine work goes through ``studio.explore``
-(:class:`app.services.ExploreService`).
+(:class:`app.services.explore.ExploreService`).
 
 Sections: sources A and B (example / uploaded MIDI with track and start bar / the
 last melody composed), decoding chords, **1** the interpolation path A -> B,
@@ -27,7 +27,9 @@ from typing import Any
 import gradio as gr
 
 from app import latent_map as lm
-from app.services import (
+from app.services import Studio
+from app.services.common import MAX_UPLOAD_BYTES, InputError, check_chords
+from app.services.explore import (
     ANALOGY_CHORD_MODES,
     ANALOGY_OWN,
     CHORD_MODES,
@@ -39,16 +41,12 @@ from app.services import (
     EXPLORE_MIN_BARS,
     EXPLORE_MIN_GRID,
     EXPLORE_MIN_STEPS,
-    MAX_UPLOAD_BYTES,
     SOURCE_EXAMPLE,
     SOURCE_KINDS,
     SOURCE_LAST,
     SOURCE_UPLOAD,
     ExploreMap,
     ExploreSource,
-    InputError,
-    Studio,
-    check_chords,
 )
 
 log = logging.getLogger("cadenza.explore")

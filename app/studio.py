@@ -6,7 +6,8 @@ import gradio as gr
 
 from app.compose_tab import ComposeTab
 from app.explore_tab import EXPLORE_CSS, ExploreTab
-from app.services import MAX_UPLOAD_BYTES, Studio
+from app.services import Studio
+from app.services.common import MAX_UPLOAD_BYTES
 
 TITLE = "Cadenza — controllable melody studio"
 

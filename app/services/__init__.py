@@ -1,0 +1,272 @@
+"""The studio's only door into the engine: one service per tab, behind the :class:`Studio` facade.
+
+Each tab is a pair you can read alone: ``app/<tab>_tab.py`` (layout and wiring,
+never importing the engine) and its service ``app/services/<tab>.py``:
+
+* :mod:`app.services.compose`: :class:`ComposeService` turns a rhythm and a chord
+  progression into :class:`ComposeResult` objects (LeadSheet, audio, MIDI file);
+* :mod:`app.services.explore`: :class:`ExploreService` (``studio.explore``) serves
+  the latent space between two melodies: sources A and B, interpolation, the 2-D
+  pitch x rhythm map, morphs and analogies;
+* :mod:`app.services.common`: what they share: the :class:`Shared` resources
+  (synthesizer, model lock, per-session file folders), number and chord checks,
+  instrument choices and upload checks.
+
+:class:`Studio` (constructed once by ``app.py``; no module-level model globals)
+holds the loaded compose pipeline, the warm synthesizer and the session folders,
+and builds every tab's service in ``__init__``: a new tab's service is built
+there beside the others. This package re-exports the names the tabs and tests
+import, so ``from app.services import X`` keeps working.
+
+Bad user input raises :class:`engine.errors.CadenzaInputError` (re-exported here
+as :data:`InputError`) with a message that can be shown as-is.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from app.services.common import (
+    DEFAULT_ACCOMPANIMENT,
+    DEFAULT_INSTRUMENT,
+    KEYS,
+    MAX_SEED,
+    MAX_UPLOAD_BYTES,
+    NO_ACCOMPANIMENT,
+    ChordCheck,
+    InputError,
+    Shared,
+    accompaniment_choices,
+    check_chords,
+    melody_instruments,
+)
+from app.services.compose import (
+    MAX_BARS,
+    MAX_TEMPERATURE,
+    MAX_TEMPO,
+    MAX_VARIATIONS,
+    MIN_BARS,
+    MIN_TEMPERATURE,
+    MIN_TEMPO,
+    ComposeResult,
+    ComposeService,
+    check_num_bars,
+)
+from app.services.explore import (
+    ANALOGY_CHORD_MODES,
+    ANALOGY_OWN,
+    ANALOGY_RHYTHM,
+    CELL_TAIL_SECONDS,
+    CHORD_MODES,
+    CHORDS_FROM_A,
+    CHORDS_FROM_B,
+    CHORDS_TYPED,
+    DEFAULT_EXAMPLES,
+    EXPLORE_MAX_BARS,
+    EXPLORE_MAX_GRID,
+    EXPLORE_MAX_STEPS,
+    EXPLORE_MIN_BARS,
+    EXPLORE_MIN_GRID,
+    EXPLORE_MIN_STEPS,
+    PRERENDER_AUDIO_SECONDS,
+    SOURCE_EXAMPLE,
+    SOURCE_KINDS,
+    SOURCE_LAST,
+    SOURCE_UPLOAD,
+    ExploreClip,
+    ExploreMap,
+    ExploreService,
+    ExploreSource,
+    MapCell,
+    TrackChoices,
+)
+from engine.music import LeadSheet
+from engine.pipelines.compose import ComposePipeline
+from engine.pipelines.explore import ExplorePipeline
+from engine.render.audio import get_synthesizer
+from engine.render.pianoroll import piano_roll_figure
+
+__all__ = [
+    # the facade
+    "Studio",
+    # common
+    "DEFAULT_ACCOMPANIMENT", "DEFAULT_INSTRUMENT", "KEYS", "MAX_SEED", "MAX_UPLOAD_BYTES", "NO_ACCOMPANIMENT",
+    "ChordCheck", "InputError", "Shared", "accompaniment_choices", "check_chords", "melody_instruments",
+    # compose
+    "MAX_BARS", "MAX_TEMPERATURE", "MAX_TEMPO", "MAX_VARIATIONS", "MIN_BARS", "MIN_TEMPERATURE", "MIN_TEMPO",
+    "ComposeResult", "ComposeService", "check_num_bars",
+    # explore
+    "ANALOGY_CHORD_MODES", "ANALOGY_OWN", "ANALOGY_RHYTHM", "CELL_TAIL_SECONDS", "CHORD_MODES", "CHORDS_FROM_A",
+    "CHORDS_FROM_B", "CHORDS_TYPED", "DEFAULT_EXAMPLES", "EXPLORE_MAX_BARS", "EXPLORE_MAX_GRID", "EXPLORE_MAX_STEPS",
+    "EXPLORE_MIN_BARS", "EXPLORE_MIN_GRID", "EXPLORE_MIN_STEPS", "PRERENDER_AUDIO_SECONDS", "SOURCE_EXAMPLE",
+    "SOURCE_KINDS", "SOURCE_LAST", "SOURCE_UPLOAD", "ExploreClip", "ExploreMap", "ExploreService", "ExploreSource",
+    "MapCell", "TrackChoices",
+]  # fmt: skip
+
+log = logging.getLogger("cadenza.studio")
+
+
+class Studio:
+    """Engine services for the UI: one instance per app, shared by all sessions.
+
+    ``pipeline`` is a ``ComposePipeline`` (anything with its call signature);
+    ``synthesizer`` an ``engine.render.audio.Synthesizer`` or None (then results
+    have no audio). ``explore_pipeline`` defaults to an ``ExplorePipeline`` around
+    ``pipeline.model`` (shared weights); ``studio.explore`` serves the Explore tab.
+    Generated files go to per-session folders under ``cache_dir``.
+    """
+
+    def __init__(
+        self,
+        pipeline: Any,
+        synthesizer: Any | None = None,
+        cache_dir: str | Path | None = None,
+        explore_pipeline: Any | None = None,
+    ):
+        self.pipeline = pipeline
+        # Synthesizer, model lock (the model is not assumed thread-safe) and session folders: one set for all tabs.
+        self.shared = Shared(synthesizer, cache_dir)
+        if explore_pipeline is None and getattr(pipeline, "model", None) is not None:
+            # The same EC2-VAE serves both tabs: one copy of the weights in memory.
+            explore_pipeline = ExplorePipeline(pipeline.model)
+
+        # -- one service per tab (app/services/<tab>.py), all on the same shared resources.
+        # A new tab's service is built here too and added to ``tab_services`` (warm_up goes through them).
+        self.compose_service = ComposeService(pipeline, self.shared)  # reached through Studio.compose
+        self.explore = ExploreService(explore_pipeline, self.shared)
+        self.tab_services: dict[str, Any] = {"compose": self.compose_service, "explore": self.explore}
+
+    # -- construction ---------------------------------------------------------------
+
+    @classmethod
+    def load(
+        cls,
+        checkpoint: str = "checkpoints/ec2vae",
+        device: str | None = None,
+        cache_dir: str | Path | None = None,
+        with_audio: bool = True,
+    ) -> "Studio":
+        """Build the pipeline (``checkpoint`` may be "debug") and the warm synthesizer.
+
+        When no synthesizer can be started (FluidSynth or SoundFont missing) the
+        studio still works, without audio, and logs why.
+        """
+        if device in (None, "", "auto"):
+            device = None
+        pipeline = ComposePipeline.from_pretrained(checkpoint, device=device)
+        synthesizer = None
+        if with_audio:
+            try:
+                synthesizer = get_synthesizer()
+            except Exception as err:  # AudioBackendError / RuntimeError (no SoundFont)
+                log.warning("Audio disabled: %s", err)
+        return cls(pipeline, synthesizer, cache_dir=cache_dir)
+
+    def warm_up(self) -> None:
+        """Pay one-off costs (music21 import, first synth render) before the first user does.
+
+        Each tab's service warms up in turn; a failure is logged and the studio still starts.
+        """
+        for name, service in self.tab_services.items():
+            try:
+                service.warm_up()
+            except Exception:  # noqa: BLE001 - warm-up is best effort
+                log.exception("%s warm-up failed (the studio still starts)", name)
+
+    # -- shared resources --------------------------------------------------------------
+
+    @property
+    def synthesizer(self) -> Any | None:
+        """The warm synthesizer every tab renders with (None: no audio)."""
+        return self.shared.synthesizer
+
+    @synthesizer.setter
+    def synthesizer(self, value: Any | None) -> None:
+        self.shared.synthesizer = value
+
+    @property
+    def cache_dir(self) -> Path:
+        """This run's folder of generated files (deleted with the studio or at exit)."""
+        return self.shared.cache_dir
+
+    @property
+    def has_audio(self) -> bool:
+        """Whether results come with audio (a synthesizer is running)."""
+        return self.shared.synthesizer is not None
+
+    def session_dir(self, session_id: str | None = None) -> Path:
+        """The folder holding one browser session's generated files (created on demand)."""
+        return self.shared.session_dir(session_id)
+
+    def close_session(self, session_id: str | None) -> None:
+        """Delete a session's files (called when the browser tab closes)."""
+        self.shared.close_session(session_id)
+
+    # -- choices ---------------------------------------------------------------------
+
+    @staticmethod
+    def keys() -> list[str]:
+        """The keys a melody can be composed in."""
+        return list(KEYS)
+
+    @staticmethod
+    def melody_instruments() -> list[str]:
+        """Melody instrument names, in display order."""
+        return melody_instruments()
+
+    @staticmethod
+    def accompaniment_choices() -> list[str]:
+        """Accompaniment names, "None (melody only)" first."""
+        return accompaniment_choices()
+
+    @staticmethod
+    def check_chords(text: str | None) -> ChordCheck:
+        """Validate a progression text without composing; never raises."""
+        return check_chords(text)
+
+    @staticmethod
+    def check_num_bars(num_bars: Any) -> int:
+        """The number of bars to compose; raises :data:`InputError` outside MIN_BARS..MAX_BARS."""
+        return check_num_bars(num_bars)
+
+    @staticmethod
+    def piano_roll(sheet: LeadSheet, title: str = "") -> Any:
+        """The plotly piano roll of a lead sheet (chords marked)."""
+        return piano_roll_figure(sheet, title=title)
+
+    # -- compose ---------------------------------------------------------------------
+
+    def compose(
+        self,
+        rhythm: str,
+        chords: str,
+        num_bars: int,
+        key: str = "C",
+        tempo: float = 120.0,
+        instrument: str = DEFAULT_INSTRUMENT,
+        accompaniment: str | None = DEFAULT_ACCOMPANIMENT,
+        seed: int = 0,
+        temperature: float = 0.8,
+        variations: int = 1,
+        session_id: str | None = None,
+    ) -> list[ComposeResult]:
+        """Generate ``variations`` melodies for a rhythm pattern and chord progression.
+
+        See :meth:`ComposeService.compose`: variation ``i`` (1-based) uses seed
+        ``seed + i - 1``; raises :data:`InputError` for bad input.
+        """
+        return self.compose_service.compose(
+            rhythm,
+            chords,
+            num_bars,
+            key=key,
+            tempo=tempo,
+            instrument=instrument,
+            accompaniment=accompaniment,
+            seed=seed,
+            temperature=temperature,
+            variations=variations,
+            session_id=session_id,
+        )

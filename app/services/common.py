@@ -1,0 +1,224 @@
+"""What the tabs' services share: session files, input and chord checks, instruments, uploads.
+
+One :class:`Shared` per studio (built by :class:`app.services.Studio`) is handed to
+every tab's service: the warm synthesizer, the model lock and the per-session
+folders for generated files. The rest are plain helpers; bad user input raises
+:data:`InputError` (:class:`engine.errors.CadenzaInputError`) with a message that
+can be shown as-is.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import shutil
+import tempfile
+import threading
+import weakref
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.chords import parse_chord_symbol, split_progression_text
+from engine.errors import CadenzaInputError
+from engine.midi_io import MAX_MIDI_BYTES
+from engine.music import LeadSheet
+from engine.pipelines.compose import KEYS as _PIPELINE_KEYS
+from engine.render.instruments import (
+    ACCOMPANIMENT_INSTRUMENTS,
+    DEFAULT_ACCOMPANIMENT_INSTRUMENT,
+    DEFAULT_MELODY_INSTRUMENT,
+    MELODY_INSTRUMENTS,
+    NO_ACCOMPANIMENT,
+    accompaniment_program_for,
+    program_for,
+)
+
+log = logging.getLogger("cadenza.studio")
+
+InputError = CadenzaInputError
+
+KEYS: list[str] = list(_PIPELINE_KEYS)
+MAX_SEED = 2**31 - 1
+MAX_UPLOAD_BYTES = MAX_MIDI_BYTES  # also the studio's upload limit (launch(max_file_size=...))
+
+# ---------------------------------------------------------------- shared resources
+
+
+class Shared:
+    """What every tab's service shares, one per studio.
+
+    ``synthesizer`` is an ``engine.render.audio.Synthesizer`` or None (then there is
+    no audio); hold ``model_lock`` around every model call (the model is not assumed
+    thread-safe). Generated files go to per-session folders under ``cache_dir``, a
+    fresh ``run_*`` folder that is deleted when this object is garbage-collected or
+    the process exits.
+    """
+
+    def __init__(self, synthesizer: Any | None = None, cache_dir: str | Path | None = None):
+        self.synthesizer = synthesizer
+        self.model_lock = threading.Lock()
+        root = Path(cache_dir) if cache_dir is not None else Path(tempfile.gettempdir()) / "cadenza_studio"
+        root.mkdir(parents=True, exist_ok=True)
+        self.cache_dir = Path(tempfile.mkdtemp(prefix="run_", dir=root))
+        self._cleanup = weakref.finalize(self, shutil.rmtree, str(self.cache_dir), True)
+        self._sessions: dict[str, Path] = {}
+        self._sessions_lock = threading.Lock()
+
+    def session_dir(self, session_id: str | None = None) -> Path:
+        """The folder holding one browser session's generated files (created on demand)."""
+        key = session_id or "_shared"
+        with self._sessions_lock:
+            path = self._sessions.get(key)
+            if path is None or not path.is_dir():
+                path = Path(tempfile.mkdtemp(prefix="session_", dir=self.cache_dir))
+                self._sessions[key] = path
+            return path
+
+    def close_session(self, session_id: str | None) -> None:
+        """Delete a session's files (called when the browser tab closes)."""
+        with self._sessions_lock:
+            path = self._sessions.pop(session_id or "_shared", None)
+        if path is not None:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- number checks
+
+
+def number(name: str, value: Any) -> float:
+    """``value`` as a finite float; ``name`` labels the field in the error message."""
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise CadenzaInputError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(out):
+        raise CadenzaInputError(f"{name} must be a finite number, got {value!r}")
+    return out
+
+
+def int_in(name: str, value: Any, lo: int, hi: int) -> int:
+    """``value`` as a whole number in ``lo..hi`` (inclusive)."""
+    out = number(name, value)
+    if out != int(out):
+        raise CadenzaInputError(f"{name} must be a whole number, got {value!r}")
+    if not lo <= out <= hi:
+        raise CadenzaInputError(f"{name} must be between {lo} and {hi}, got {int(out)}")
+    return int(out)
+
+
+def float_in(name: str, value: Any, lo: float, hi: float) -> float:
+    """``value`` as a float in ``lo..hi`` (inclusive)."""
+    out = number(name, value)
+    if not lo <= out <= hi:
+        raise CadenzaInputError(f"{name} must be between {lo:g} and {hi:g}, got {out:g}")
+    return out
+
+
+# ---------------------------------------------------------------- chords
+
+
+@dataclass
+class ChordCheck:
+    """Result of validating the chord text box."""
+
+    ok: bool
+    message: str
+    bar_labels: list[str] = field(default_factory=list)  # one label per bar of the progression text
+
+
+def check_chords(text: str | None) -> ChordCheck:
+    """Validate a progression text without composing; never raises."""
+    try:
+        bars = split_progression_text(text or "")
+        for bar in bars:
+            for symbol in bar:
+                parse_chord_symbol(symbol)
+    except CadenzaInputError as err:
+        return ChordCheck(False, str(err))
+    except Exception as err:  # noqa: BLE001 - validation must never break the page
+        log.exception("chord validation failed")
+        return ChordCheck(False, f"Could not read the chords ({type(err).__name__})")
+    labels = [" ".join(bar) for bar in bars]
+    return ChordCheck(True, f"{len(labels)} bar{'s' if len(labels) != 1 else ''}: " + " | ".join(labels), labels)
+
+
+# ---------------------------------------------------------------- instruments
+
+DEFAULT_INSTRUMENT = DEFAULT_MELODY_INSTRUMENT
+DEFAULT_ACCOMPANIMENT = DEFAULT_ACCOMPANIMENT_INSTRUMENT
+
+
+def melody_instruments() -> list[str]:
+    """Melody instrument names, in display order."""
+    return list(MELODY_INSTRUMENTS)
+
+
+def accompaniment_choices() -> list[str]:
+    """Accompaniment names, "None (melody only)" first."""
+    return [NO_ACCOMPANIMENT] + [name for name in ACCOMPANIMENT_INSTRUMENTS if name != NO_ACCOMPANIMENT]
+
+
+def melody_program(instrument: str | None) -> int:
+    """The General MIDI program of a melody instrument name; an unknown name is an input error."""
+    try:
+        return program_for(instrument)
+    except ValueError as err:
+        raise CadenzaInputError(str(err)) from None
+
+
+def accompaniment_program(accompaniment: str | None) -> int | None:
+    """The program of an accompaniment name (None: melody only); an unknown name is an input error."""
+    try:
+        return accompaniment_program_for(accompaniment)
+    except ValueError as err:
+        raise CadenzaInputError(str(err)) from None
+
+
+# ---------------------------------------------------------------- uploads and text
+
+
+def file_path(file: Any) -> Path | bytes | None:
+    """A gr.File value (path string, dict with 'path', object with .name) or raw bytes."""
+    if file is None or file == "":
+        return None
+    if isinstance(file, (bytes, bytearray, memoryview)):
+        return bytes(file)
+    if isinstance(file, dict):
+        file = file.get("path") or file.get("name")
+    elif not isinstance(file, (str, Path)) and hasattr(file, "name"):
+        file = file.name
+    if not isinstance(file, (str, Path)) or not str(file):
+        raise CadenzaInputError(f"Could not read the uploaded file ({type(file).__name__})")
+    return Path(file)
+
+
+def check_upload(file: Any) -> Path | bytes:
+    """An uploaded MIDI file (see :func:`file_path`) that exists, is not empty and is under MAX_UPLOAD_BYTES."""
+    source = file_path(file)
+    if source is None:
+        raise CadenzaInputError("No MIDI file uploaded yet: drop a .mid file on the upload box")
+    size = len(source) if isinstance(source, bytes) else (source.stat().st_size if source.is_file() else -1)
+    if size < 0:
+        raise CadenzaInputError("The uploaded file is gone from the server; upload it again")
+    if size > MAX_UPLOAD_BYTES:
+        raise CadenzaInputError(
+            f"The file is too large: {size / 2**20:.2f} MB; the upload limit is {MAX_UPLOAD_BYTES / 2**20:.0f} MB. "
+            "Export just the melody (a few bars) and try again"
+        )
+    if size == 0:
+        raise CadenzaInputError("The uploaded file is empty (0 bytes)")
+    return source
+
+
+def bars_text(sheet: LeadSheet) -> str:
+    """The length of a lead sheet in words: "4 bars", "1 bar", "2.5 bars"."""
+    spb = sheet.melody.steps_per_bar or 16
+    bars = sheet.melody.num_steps / spb
+    return f"{bars:g} bar{'s' if bars != 1 else ''}" if float(bars).is_integer() else f"{bars:.1f} bars"
+
+
+def slug(text: str) -> str:
+    """``text`` as a short file-name part: lowercase letters, digits and single underscores ("melody" if empty)."""
+    out = "".join(ch.lower() if ch.isalnum() else "_" for ch in text)
+    return "_".join(part for part in out.split("_") if part)[:40] or "melody"
