@@ -203,7 +203,7 @@ def test_cell_click_plays_and_offers_midi(tab):
 def test_big_maps_render_cells_on_first_click(studio, tab, monkeypatch):
     if not studio.has_audio:
         pytest.skip("no synthesizer")
-    monkeypatch.setattr("app.services.PRERENDER_AUDIO_SECONDS", 0.0)
+    monkeypatch.setattr("app.services.explore.PRERENDER_AUDIO_SECONDS", 0.0)
     explore_map = tab.build_map(*_map_args(size=2))[tab.map_state]
     assert not explore_map.prerendered and explore_map.cells[1][1].wav_path is None
     out = tab.play_cell(lm.map_value(cell=(1, 1)), explore_map)
