@@ -2,6 +2,7 @@
 
     python -m engine.evaluate ec2vae --data DIR [--checkpoint DIR] [--split all|val] [--json]
     python -m engine.evaluate explore --data DIR [--checkpoint DIR] [--pairs 50] [--steps 5] [--json]
+    python -m engine.evaluate song --data DIR [--vae DIR] [--latent DIR] [--split val|all] [--bars 8] [--json]
 
 Reports, on the 2-bar windows of the tunes in DIR:
 * reconstruction accuracy (posterior mean, greedy, no teacher forcing): pitch tokens, rhythm classes;
@@ -20,6 +21,10 @@ engine.pipelines.explore:
   forced (as the studio does; 1.0 by construction) and free (from B's z_rhythm
   through the rhythm decoder: the model's own disentanglement); the correlation of
   the step-wise sounding pitch with A's (the contour should follow A) and with B's.
+
+``song`` measures the latent sequence model on held-out tunes: infill and continuation
+token accuracy beside the slerp and prior baselines, and Compose's melodies beside the
+real tunes (interval and chord-tone statistics); see engine.song_evaluation.
 """
 
 from __future__ import annotations
@@ -87,7 +92,7 @@ def evaluate_ec2vae(data: str, checkpoint: str | None = None, split: str = "all"
         keep = np.sort(rng.choice(len(windows), max_windows, replace=False))
         windows = WindowSet(windows.tokens[keep], windows.chroma[keep], np.zeros(0))
 
-    pipe = ComposePipeline.from_pretrained(checkpoint or DEFAULT_CHECKPOINT, device=device)
+    pipe = ComposePipeline.from_pretrained(checkpoint or DEFAULT_CHECKPOINT, device=device, latent=None)  # the VAE alone
     recon = reconstruction_accuracy(pipe.model, windows, pipe.device)
 
     chromatic = tuple(range(12))  # no key bias: measure the model's own harmony
@@ -276,9 +281,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="auto")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print JSON only")
+    p = sub.add_parser("song", help="the latent sequence model: infill, continuation, and Compose's melodies against real tunes")
+    p.add_argument("--data", required=True, help="folder of .mid/.midi/.abc files")
+    p.add_argument("--vae", default=None, help="EC2-VAE checkpoint (default: checkpoints/ec2vae)")
+    p.add_argument("--latent", default=None, help="latent sequence model checkpoint (default: checkpoints/latent)")
+    p.add_argument("--split", choices=["all", "val"], default="val", help="'val': only the tunes the training split held out")
+    p.add_argument("--bars", type=int, default=8, help="bars of each tune that Compose writes for the melody statistics")
+    p.add_argument("--max-tunes", type=int, default=None)
+    p.add_argument("--temperature", type=float, default=0.8, help="Compose's temperature (the studio's default)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true", help="print JSON only")
     args = parser.parse_args(argv)
     try:
-        if args.model == "explore":
+        if args.model == "song":
+            from engine.song_evaluation import evaluate_song
+
+            result = evaluate_song(args.data, args.vae, args.latent, args.split, args.bars, args.max_tunes, args.device,
+                                   args.seed, args.temperature)
+        elif args.model == "explore":
             result = evaluate_explore(args.data, args.checkpoint, args.pairs, args.steps, args.device, args.seed, args.max_files)
         else:
             result = evaluate_ec2vae(args.data, args.checkpoint, args.split, args.max_windows, args.compose_windows, args.device, args.seed)
@@ -287,6 +308,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.json:
         print(json.dumps(result, indent=2))
+    elif args.model == "song":
+        m = result["melody_stats"]
+        print(f"{result['tunes']} {result['split']} tunes from {result['data']}")
+        print(f"infill token accuracy {result['infill_token_accuracy']} (slerp {result['infill_token_accuracy_slerp']}, "
+              f"prior {result['infill_token_accuracy_prior']}); continuation {result['continuation_token_accuracy']}")
+        for name in ("real", "composed", "composed_prior"):
+            r = m[name]
+            print(f"{name:>15}: repeat {r['repeat_share']}, step {r['step_share']}, leap {r['leap_share']}, "
+                  f"chord tones {r['chord_tone_share']}, histogram overlap with real {r['interval_histogram_overlap']}")
     elif args.model == "explore":
         i, a = result["interpolation"], result["analogy"]
         print(f"{result['pairs']} pairs of 2-bar windows ({result['window_pool']} tunes) from {result['data']}")

@@ -6,6 +6,11 @@
         [--chords a|b|"C Am F G"] [--morph] [--grid 5]
     python -m engine.generate analogy --pitch-from A.mid --rhythm-from B.mid --out X.mid [--chords ...]
     python -m engine.generate analogy --pitch-from A.mid --chords "C Am F G" --out X.mid   (re-harmonise A)
+    python -m engine.generate continue --from A.mid --bars 8 --out X.mid [--chords ...] [--rhythm ...]
+    python -m engine.generate infill --from A.mid --blocks 2,3 --out X.mid [--new-rhythm | --rhythm ...]
+    python -m engine.generate song --chords "C Am F G" --bars 16 --seed 1 --out X.mid [--rhythm ...] [--functions "T S D T"]
+
+All take --seed and --wav. Blocks are 2-bar windows, counted from 0.
 
 Sources (--a, --b, --pitch-from, --rhythm-from) are MIDI files (or .abc, first tune),
 or one of the shipped example tunes as "example:TITLE" (see engine.examples).
@@ -66,13 +71,51 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="MIDI file to write")
     p.add_argument("--wav", default=None, help="also render audio to this WAV file")
     _add_common(p)
+
+    p = sub.add_parser("continue", help="a tune followed by N new bars (latent sequence model)")
+    p.add_argument("--from", dest="source", required=True, help="the tune: a MIDI or ABC file, or example:TITLE")
+    _add_source_options(p, "from", "the tune", max_bars=32)
+    p.add_argument("--bars", type=int, default=8, help="bars to add (even; the tune and the new bars make at most 32)")
+    p.add_argument("--chords", default=None, help="chords of the new bars (default: the tune's own again from its first bar)")
+    p.add_argument("--rhythm", default=None, help="rhythm of the new bars as in compose (default: the model's own)")
+    _add_song_common(p)
+
+    p = sub.add_parser("infill", help="rewrite chosen 2-bar blocks of a tune so they join both neighbours")
+    p.add_argument("--from", dest="source", required=True, help="the tune: a MIDI or ABC file, or example:TITLE")
+    _add_source_options(p, "from", "the tune", max_bars=32)
+    p.add_argument("--blocks", required=True, help="0-based 2-bar blocks to rewrite, e.g. 2,3")
+    p.add_argument("--rhythm", default=None, help="a new 2-bar rhythm for every rewritten block (default: each keeps its own)")
+    p.add_argument("--new-rhythm", action="store_true", help="let the model write the blocks' rhythm too")
+    _add_song_common(p)
+
+    p = sub.add_parser("song", help="a new tune of 8..32 bars over a chord progression")
+    p.add_argument("--chords", required=True, help="e.g. \"C Am F G\" (one per bar, repeats) or \"C Am | F G\"")
+    p.add_argument("--bars", type=int, default=16, help="8..32, even")
+    p.add_argument("--key", default="C")
+    p.add_argument("--rhythm", default=None, help="a rhythm for every bar as in compose (repeats; default: the model's own)")
+    p.add_argument("--functions", default=None, help="chord functions per bar, e.g. \"T S D T\" (default: from the chords in the key)")
+    p.add_argument("--tempo", type=float, default=120.0)
+    _add_song_common(p)
     return parser
 
 
-def _add_source_options(p: argparse.ArgumentParser, prefix: str, label: str) -> None:
+def _add_song_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--temperature", type=float, default=1.0, help="of the latent sampling (0: the most likely latents)")
+    p.add_argument("--variations", type=int, default=1, help="more than one writes X_2.mid, X_3.mid, ...")
+    p.add_argument("--out", required=True, help="MIDI file to write")
+    p.add_argument("--wav", default=None, help="also render audio to this WAV file")
+    p.add_argument("--vae", default=None, help="EC2-VAE checkpoint (default: checkpoints/ec2vae; 'debug' for tiny untrained models)")
+    p.add_argument("--latent", default=None, help="latent sequence model checkpoint (default: checkpoints/latent)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--instrument", default="Acoustic Grand Piano", help="GM instrument of the melody")
+    p.add_argument("--accompaniment", default="Acoustic Grand Piano", help="GM instrument of the chord track, or 'none'")
+
+
+def _add_source_options(p: argparse.ArgumentParser, prefix: str, label: str, max_bars: int = 16) -> None:
     p.add_argument(f"--{prefix}-track", type=int, default=None, help=f"melody track of {label} (default: guessed)")
     p.add_argument(f"--{prefix}-start-bar", type=int, default=0, help=f"first bar of {label} after the pickup, from 0")
-    p.add_argument(f"--{prefix}-bars", type=int, default=None, help=f"bars of {label} to use (2..16, default all up to 16)")
+    p.add_argument(f"--{prefix}-bars", type=int, default=None, help=f"bars of {label} to use (2..{max_bars}, default all up to {max_bars})")
 
 
 def _numbered(path: Path, index: int) -> Path:
@@ -107,15 +150,15 @@ def run_compose(args: argparse.Namespace) -> list[Path]:
     return written
 
 
-def _load_source(spec: str, track: int | None, start_bar: int, bars: int | None):
-    """A prepared LeadSheet from a file path or "example:TITLE"."""
+def _load_source(spec: str, track: int | None, start_bar: int, bars: int | None, max_bars: int = 16):
+    """A prepared LeadSheet from a file path or "example:TITLE" (at most ``max_bars`` bars)."""
     from engine.pipelines.explore import prepare_source, read_source
 
     if spec.startswith("example:"):
         from engine.examples import load_example
 
-        return prepare_source(load_example(spec[len("example:"):]), start_bar, bars)
-    return read_source(spec, melody_track=track, start_bar=start_bar, num_bars=bars)
+        return prepare_source(load_example(spec[len("example:"):]), start_bar, bars, max_bars)
+    return read_source(spec, melody_track=track, start_bar=start_bar, num_bars=bars, max_bars=max_bars)
 
 
 def _writer(args: argparse.Namespace):
@@ -184,10 +227,62 @@ def run_analogy(args: argparse.Namespace) -> list[Path]:
     return _writer(args)(sheet, Path(args.out), args.wav)
 
 
+def _song_model(args: argparse.Namespace):
+    from engine.pipelines.song import DEFAULT_LATENT, DEFAULT_VAE, SongModel
+
+    if args.vae == "debug" or args.latent == "debug":
+        return SongModel.debug()
+    return SongModel.from_pretrained(args.vae or DEFAULT_VAE, args.latent or DEFAULT_LATENT, device=args.device)
+
+
+def _write_all(args: argparse.Namespace, sheets) -> list[Path]:
+    write, written = _writer(args), []
+    for index, sheet in enumerate(sheets):
+        path = _numbered(Path(args.out), index)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        written += write(sheet, path, str(_numbered(Path(args.wav), index)) if args.wav else None)
+    return written
+
+
+def _tune_source(args: argparse.Namespace):
+    return _load_source(args.source, args.from_track, args.from_start_bar, args.from_bars, max_bars=32)
+
+
+def run_continue(args: argparse.Namespace) -> list[Path]:
+    from engine.pipelines.song import ContinuePipeline
+
+    sheet = _tune_source(args)
+    out = ContinuePipeline(_song_model(args))(sheet, args.bars, chords=args.chords, rhythm=args.rhythm, seed=args.seed,
+                                              temperature=args.temperature, num_samples=args.variations)
+    return _write_all(args, out.leadsheets)
+
+
+def run_infill(args: argparse.Namespace) -> list[Path]:
+    from engine.pipelines.song import InfillPipeline, block_count, parse_blocks
+
+    sheet = _tune_source(args)
+    blocks = parse_blocks(args.blocks, block_count(sheet))
+    rhythm = {b: args.rhythm for b in blocks} if args.rhythm else None
+    out = InfillPipeline(_song_model(args))(sheet, blocks, rhythm=rhythm, keep_rhythm=not args.new_rhythm, seed=args.seed,
+                                            temperature=args.temperature, num_samples=args.variations)
+    return _write_all(args, out.leadsheets)
+
+
+def run_song(args: argparse.Namespace) -> list[Path]:
+    from engine.pipelines.song import SongPipeline
+
+    out = SongPipeline(_song_model(args))(args.chords, args.bars, key=args.key, rhythm=args.rhythm, functions=args.functions,
+                                          tempo_bpm=args.tempo, seed=args.seed, temperature=args.temperature,
+                                          num_samples=args.variations)
+    return _write_all(args, out.leadsheets)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    tasks = {"compose": run_compose, "interpolate": run_interpolate, "analogy": run_analogy,
+             "continue": run_continue, "infill": run_infill, "song": run_song}
     try:
-        written = {"compose": run_compose, "interpolate": run_interpolate, "analogy": run_analogy}[args.task](args)
+        written = tasks[args.task](args)
     except (CadenzaInputError, ValueError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -9,32 +10,65 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from engine.models.ec2vae import EC2VAE, EC2VAEConfig
+from engine.models.latent import LatentModelConfig, LatentSequenceModel
 
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
 
 
-def save_ec2vae(model: EC2VAE, directory: str | Path, metadata: dict | None = None) -> Path:
-    """Write model.safetensors and config.json ({"model": "ec2vae", "config": {...}, **metadata})."""
+def _save(model: torch.nn.Module, kind: str, directory: str | Path, metadata: dict | None) -> Path:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
     save_file(state, str(directory / WEIGHTS_FILE))
-    config = {"model": "ec2vae", "config": model.config.to_dict(), **(metadata or {})}
+    config = {"model": kind, "config": model.config.to_dict(), **(metadata or {})}
     (directory / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
     return directory
 
 
-def load_ec2vae(directory: str | Path, device: torch.device | str = "cpu") -> EC2VAE:
-    """Build the model from config.json and load its safetensors weights (eval mode)."""
+def read_config(directory: str | Path, kind: str) -> dict:
+    """config.json of a checkpoint folder, checked to describe a ``kind`` model and to have its weights."""
     directory = Path(directory)
     config_path = directory / CONFIG_FILE
-    weights_path = directory / WEIGHTS_FILE
-    if not config_path.exists() or not weights_path.exists():
-        raise FileNotFoundError(f"No EC2-VAE checkpoint in {directory} (expected {CONFIG_FILE} and {WEIGHTS_FILE})")
+    if not config_path.exists() or not (directory / WEIGHTS_FILE).exists():
+        raise FileNotFoundError(f"No {kind} checkpoint in {directory} (expected {CONFIG_FILE} and {WEIGHTS_FILE})")
     meta = json.loads(config_path.read_text())
-    if meta.get("model") != "ec2vae":
-        raise ValueError(f"{config_path} describes a '{meta.get('model')}' model, not 'ec2vae'")
+    if meta.get("model") != kind:
+        raise ValueError(f"{config_path} describes a '{meta.get('model')}' model, not '{kind}'")
+    return meta
+
+
+def weights_fingerprint(directory: str | Path) -> str:
+    """SHA-256 (first 16 hex digits) of a checkpoint's weights file: a latent model belongs to one EC2-VAE's weights."""
+    return hashlib.sha256(Path(directory, WEIGHTS_FILE).read_bytes()).hexdigest()[:16]
+
+
+def _weights(directory: str | Path) -> dict[str, torch.Tensor]:
+    # Weights may be stored in float16 to halve the file; the models compute in float32.
+    return {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(Path(directory) / WEIGHTS_FILE)).items()}
+
+
+def save_ec2vae(model: EC2VAE, directory: str | Path, metadata: dict | None = None) -> Path:
+    """Write model.safetensors and config.json ({"model": "ec2vae", "config": {...}, **metadata})."""
+    return _save(model, "ec2vae", directory, metadata)
+
+
+def load_ec2vae(directory: str | Path, device: torch.device | str = "cpu") -> EC2VAE:
+    """Build the model from config.json and load its safetensors weights (eval mode)."""
+    meta = read_config(directory, "ec2vae")
     model = EC2VAE(EC2VAEConfig(**meta["config"]))
-    model.load_state_dict(load_file(str(weights_path)))
+    model.load_state_dict(_weights(directory))
     return model.to(device).eval()
+
+
+def save_latent_model(model: LatentSequenceModel, directory: str | Path, metadata: dict | None = None) -> Path:
+    """Write the latent sequence model (model.safetensors + config.json {"model": "latent", ...})."""
+    return _save(model, "latent", directory, metadata)
+
+
+def load_latent_model(directory: str | Path, device: torch.device | str = "cpu") -> tuple[LatentSequenceModel, dict]:
+    """The latent sequence model (eval mode) and its config.json (which names the EC2-VAE it belongs to)."""
+    meta = read_config(directory, "latent")
+    model = LatentSequenceModel(LatentModelConfig(**meta["config"]))
+    model.load_state_dict(_weights(directory))
+    return model.to(device).eval(), meta

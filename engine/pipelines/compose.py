@@ -9,12 +9,18 @@ How the controls are honoured:
 * key: out-of-scale pitches get a logit penalty (soft, so chromatic chord tones survive);
 * seed: variation i uses seed + i, so the same seed gives the same music.
 
-Each 2-bar window is sampled from the prior; of a few candidates per window the
-one that joins the previous window most smoothly is kept.
+Where the latents come from: with the latent sequence model (checkpoints/latent, the
+default) the windows' latents are sampled one window after another, each given the
+windows before it, the drawn rhythm, the chords and their functions in the key
+(engine.pipelines.song.SongModel), so the melody moves like a tune; ``temperature``
+scales that sampling and the decoder decodes greedily. Without it (``latent=None``)
+each window's pitch latent is drawn from EC2-VAE's prior N(0, I) and decoded at
+``temperature``, as before. Of a few candidates the one that joins best is kept.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,40 +30,28 @@ import torch
 from engine.chords import parse_progression
 from engine.device import resolve_device
 from engine.errors import CadenzaInputError, RhythmPatternError
-from engine.validation import check_number
 from engine.models.checkpoint import load_ec2vae
-from engine.models.ec2vae import EC2VAE, EC2VAEConfig
+from engine.models.ec2vae import EC2VAE
 from engine.music import ChordProgression, LeadSheet, Melody
-from engine.representation import (
-    HOLD,
-    NUM_PITCH_TOKENS,
-    ONSET,
-    REST,
-    SILENCE,
-    STEPS_PER_BAR_44,
-    SUSTAIN,
-    WINDOW_STEPS,
-    onsets_to_rhythm,
-    parse_rhythm_pattern,
-    tokens_to_notes,
-)
+from engine.pipelines.decoding import DecodeControls, decode_windows, join_cost
+from engine.pipelines.song import DEFAULT_LATENT, DEFAULT_VAE, SongModel, TuneLatents
+from engine.representation import HOLD, STEPS_PER_BAR_44, WINDOW_STEPS, onsets_to_rhythm, parse_rhythm_pattern, tokens_to_notes
+from engine.tonality import KEYS, NOTE_NAMES, functions_from_chroma  # noqa: F401 (KEYS, NOTE_NAMES re-exported)
+from engine.tonality import scale_pitch_classes as _scale_of
+from engine.validation import check_number
+
+log = logging.getLogger(__name__)
 
 MIN_BARS, MAX_BARS = 2, 16
 MAX_SAMPLES = 8
-NOTE_NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
-MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
-MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10)  # natural minor; the leading tone is left to the chords
-KEYS = [name for name in NOTE_NAMES] + [name + "m" for name in NOTE_NAMES]
-DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "checkpoints" / "ec2vae"
+DEFAULT_CHECKPOINT = DEFAULT_VAE
 
 
 def scale_pitch_classes(key: str) -> tuple[int, ...]:
-    """Pitch classes of a key such as "G" or "F#m"; raises CadenzaInputError for unknown keys."""
+    """Pitch classes of a key such as "G" or "F#m" (one of KEYS); raises CadenzaInputError for unknown keys."""
     if key not in KEYS:
         raise CadenzaInputError(f"Unknown key '{key}': choose one of {', '.join(KEYS)}")
-    minor = key.endswith("m")
-    tonic = NOTE_NAMES.index(key[:-1] if minor else key)
-    return tuple(sorted((tonic + i) % 12 for i in (MINOR_SCALE if minor else MAJOR_SCALE)))
+    return _scale_of(key)
 
 
 @dataclass
@@ -69,27 +63,53 @@ class ComposeOutput:
 class ComposePipeline:
     """Rhythm + chords + key -> melodies. Inference only; one ``__call__``."""
 
-    def __init__(self, model: EC2VAE, candidates: int = 4, pitch_range: tuple[int, int] = (55, 88), chord_tone_bias: float = 3.0):
-        """``chord_tone_bias``: logit bonus for chord tones at onsets. The decoder is chord-conditioned,
-        but sampled from the prior its melodies put 46% of note time on chord tones against 79% in
-        held-out Nottingham tunes; with a bonus of 3.0 the share was 68% (python -m engine.evaluate)."""
+    def __init__(self, model: EC2VAE, latent=None, candidates: int = 4, pitch_range: tuple[int, int] = (55, 88),
+                 chord_tone_bias: float | None = None):
+        """``latent``: a LatentSequenceModel for the pitch latents (None: EC2-VAE's prior).
+
+        ``chord_tone_bias``: logit bonus for chord tones at onsets. Sampled from the prior, the
+        decoder put 46% of note time on chord tones against 79% in held-out Nottingham tunes, and a
+        bonus of 3.0 raised it to 68%; the latent model's windows need none (see the model card).
+        Default: 3.0 with the prior, 0 with the latent model.
+        """
         self.model = model.eval()
-        self.chord_tone_bias = chord_tone_bias
+        self.song_model = SongModel(model, latent, candidates) if latent is not None else None
         self.candidates = candidates
         self.pitch_range = pitch_range
+        self.chord_tone_bias = (0.0 if latent is not None else 3.0) if chord_tone_bias is None else chord_tone_bias
 
     @classmethod
-    def from_pretrained(cls, path_or_name: str | Path = DEFAULT_CHECKPOINT, device: str | None = None) -> "ComposePipeline":
-        """Load a checkpoint folder, or build the untrained tiny model with the name "debug"."""
+    def from_pretrained(cls, path_or_name: str | Path = DEFAULT_CHECKPOINT, device: str | None = None,
+                        latent: str | Path | None = DEFAULT_LATENT) -> "ComposePipeline":
+        """Load the EC2-VAE folder and the latent sequence model ``latent`` ("debug": tiny untrained ones).
+
+        With ``latent=None``, or when the default latent folder is missing or was trained on another
+        EC2-VAE's latents (e.g. beside a freshly trained EC2-VAE), Compose draws from the prior (logged).
+        A latent folder named explicitly must exist and match.
+        """
         resolved = resolve_device(device)
         if str(path_or_name) == "debug":
-            torch.manual_seed(0)
-            return cls(EC2VAE(EC2VAEConfig.debug()).to(resolved))
-        return cls(load_ec2vae(path_or_name, resolved))
+            song = SongModel.debug(resolved)
+            return cls(song.vae, song.latent)
+        if latent is None:
+            return cls(load_ec2vae(path_or_name, resolved))
+        is_default = Path(latent).resolve() == Path(DEFAULT_LATENT).resolve()
+        try:
+            song = SongModel.from_pretrained(path_or_name, latent, resolved)
+        except (FileNotFoundError, ValueError) as err:
+            if not is_default:
+                raise
+            log.warning("Compose draws pitch latents from the prior: %s", err)
+            return cls(load_ec2vae(path_or_name, resolved))
+        return cls(song.vae, song.latent)
 
     @property
     def device(self) -> torch.device:
         return self.model.device
+
+    @property
+    def latent(self):
+        return None if self.song_model is None else self.song_model.latent
 
     # ------------------------------------------------------------------ checks
     @staticmethod
@@ -132,51 +152,54 @@ class ComposePipeline:
         onset_mask[:num_steps] = onsets
         rhythm_classes = onsets_to_rhythm(onset_mask)
         chroma = progression.chroma(padded)
+        functions = SongModel.functions(progression, key, padded // WINDOW_STEPS) if self.song_model else None
 
         leadsheets = []
         for index in range(num_samples):
             generator = torch.Generator(device="cpu").manual_seed(seed + index)
-            tokens = self.sample_tokens(rhythm_classes, chroma, scale, temperature, generator)
+            tokens = self.sample_tokens(rhythm_classes, chroma, scale, temperature, generator, functions)
             notes = tokens_to_notes(tokens[:num_steps])
             melody = Melody(notes, num_steps, float(tempo_bpm), (4, 4), 0, key)
             leadsheets.append(LeadSheet(melody, progression, title=f"Variation {index + 1} (seed {seed + index})"))
         return ComposeOutput(leadsheets, [seed + i for i in range(num_samples)])
 
-    def _logit_bias(self, rhythm: np.ndarray, scale: tuple[int, ...], chroma: np.ndarray) -> torch.Tensor:
-        """(T, P) additive bias: onsets only at ONSET steps within range, HOLD/REST forced elsewhere,
-        and a bonus of ``chord_tone_bias`` for the tones of the chord sounding at each onset."""
-        bias = np.full((len(rhythm), NUM_PITCH_TOKENS), -np.inf, dtype=np.float32)
-        low, high = self.pitch_range
-        pitch_bias = np.full(128, -np.inf, dtype=np.float32)
-        pitch_bias[low : high + 1] = 0.0
-        out_of_key = np.array([p % 12 not in scale for p in range(128)])
-        pitch_bias[out_of_key & np.isfinite(pitch_bias)] = -2.0
-        bias[rhythm == ONSET, :128] = pitch_bias
-        if self.chord_tone_bias:
-            chord_tones = np.tile(chroma > 0, (1, 11))[:, :128]  # (T, 128): pitch p is a tone of the chord at t
-            bias[:, :128] += np.where((rhythm == ONSET)[:, None] & chord_tones, self.chord_tone_bias, 0.0).astype(np.float32)
-        bias[rhythm == SUSTAIN, HOLD] = 0.0
-        bias[rhythm == SILENCE, REST] = 0.0
-        return torch.from_numpy(bias)
-
-    def _placeholder_melody(self, rhythm: np.ndarray, scale: tuple[int, ...]) -> np.ndarray:
-        """A melody with the requested rhythm (tonic onsets) to encode z_rhythm from."""
-        tonic = 60 + scale[0] if 60 + scale[0] <= 71 else 48 + scale[0]
-        tokens = np.where(rhythm == ONSET, tonic, np.where(rhythm == SUSTAIN, HOLD, REST))
-        return tokens.astype(np.int64)
+    def controls(self, scale: tuple[int, ...]) -> DecodeControls:
+        return DecodeControls(pitch_range=self.pitch_range, scale=scale, chord_tone_bias=self.chord_tone_bias)
 
     @torch.no_grad()
-    def sample_tokens(self, rhythm: np.ndarray, chroma: np.ndarray, scale: tuple[int, ...], temperature: float, generator: torch.Generator) -> np.ndarray:
+    def sample_tokens(self, rhythm: np.ndarray, chroma: np.ndarray, scale: tuple[int, ...], temperature: float,
+                      generator: torch.Generator, functions: np.ndarray | None = None) -> np.ndarray:
         """Melody tokens (T,) for rhythm classes (T,) and chroma (T, 12), T a multiple of 32.
 
-        ``scale`` holds the pitch classes that get no penalty (all 12 for none).
+        ``scale`` holds the pitch classes that get no penalty (all 12 for none); ``functions`` (W, 8)
+        the chord-function classes per beat (default: read from the chroma, see
+        engine.tonality.functions_from_chroma).
         """
-        model, device, k = self.model, self.device, self.candidates
-        cfg = model.config
         num_windows = len(rhythm) // WINDOW_STEPS
         windows_rhythm = rhythm.reshape(num_windows, WINDOW_STEPS)
         windows_chroma = chroma.reshape(num_windows, WINDOW_STEPS, 12)
+        if self.song_model is not None:
+            return self._sample_with_latent_model(windows_rhythm, windows_chroma, scale, temperature, generator, functions)
+        return self._sample_from_prior(windows_rhythm, windows_chroma, scale, temperature, generator)
 
+    def _sample_with_latent_model(self, rhythm: np.ndarray, chroma: np.ndarray, scale: tuple[int, ...], temperature: float,
+                                  generator: torch.Generator, functions: np.ndarray | None) -> np.ndarray:
+        song = self.song_model
+        w = len(rhythm)
+        if functions is None:
+            functions = functions_from_chroma(chroma)
+        zeros = torch.zeros(w, song.vae.config.z_pitch), torch.zeros(w, song.vae.config.z_rhythm)
+        base = TuneLatents(np.full((w, WINDOW_STEPS), 129, np.int64), chroma, *zeros)
+        # The drawn rhythm is known as a pattern; its latent is sampled (a placeholder melody's would carry false pitch).
+        tokens = song.generate(base, range(w), rhythm, np.ones(w, bool), np.zeros(w, bool), functions, self.controls(scale),
+                               generator, float(temperature), "left_to_right")
+        return tokens.reshape(-1)
+
+    def _sample_from_prior(self, windows_rhythm: np.ndarray, windows_chroma: np.ndarray, scale: tuple[int, ...],
+                           temperature: float, generator: torch.Generator) -> np.ndarray:
+        model, device, k = self.model, self.device, self.candidates
+        cfg = model.config
+        num_windows = len(windows_rhythm)
         placeholder = torch.from_numpy(np.stack([self._placeholder_melody(r, scale) for r in windows_rhythm])).to(device)
         chroma_t = torch.from_numpy(windows_chroma).to(device)
         _, _, z_rhythm, _ = model.encode(placeholder, chroma_t)  # (W, Zr): posterior means
@@ -184,17 +207,13 @@ class ComposePipeline:
         # All windows x candidates in one batch: (W*K, ...).
         z_pitch = torch.randn(num_windows * k, cfg.z_pitch, generator=generator).to(device)
         z_r = z_rhythm.repeat_interleave(k, 0)
-        rhythm_t = torch.from_numpy(windows_rhythm).to(device).repeat_interleave(k, 0)
-        chroma_rep = chroma_t.repeat_interleave(k, 0)
-        bias = torch.stack([self._logit_bias(r, scale, c) for r, c in zip(windows_rhythm, windows_chroma)]).to(device).repeat_interleave(k, 0)
-        # Sampling on the CPU generator keeps results identical across devices.
-        _, tokens = model.decode_pitch(z_pitch, z_r, rhythm_t, chroma_rep, temperature=temperature,
-                                       logit_bias=bias, generator=generator if device.type == "cpu" else None)
-        tokens = tokens.view(num_windows, k, WINDOW_STEPS).cpu().numpy()
+        tokens, _ = decode_windows(model, z_pitch, z_r, np.repeat(windows_chroma, k, 0), np.repeat(windows_rhythm, k, 0),
+                                   self.controls(scale), temperature, generator)
+        tokens = tokens.reshape(num_windows, k, WINDOW_STEPS)
 
         chosen, last_pitch = [], None
         for w in range(num_windows):
-            scores = [self._join_cost(tokens[w, j], last_pitch, scale) for j in range(k)]
+            scores = [join_cost(tokens[w, j], last_pitch, None, scale) for j in range(k)]
             best = tokens[w, int(np.argmin(scores))]
             chosen.append(best)
             pitches = best[best < HOLD]
@@ -203,14 +222,13 @@ class ComposePipeline:
         return np.concatenate(chosen)
 
     @staticmethod
-    def _join_cost(tokens: np.ndarray, last_pitch: int | None, scale: tuple[int, ...]) -> float:
-        """Lower is better: a small leap from the previous window and few out-of-key notes."""
-        pitches = tokens[tokens < HOLD]
-        if len(pitches) == 0:
-            return 0.0
-        leap = abs(int(pitches[0]) - last_pitch) if last_pitch is not None else 0
-        out_of_key = sum(int(p) % 12 not in scale for p in pitches)
-        return max(leap - 4, 0) + 2.0 * out_of_key
+    def _placeholder_melody(rhythm: np.ndarray, scale: tuple[int, ...]) -> np.ndarray:
+        """A melody with the requested rhythm (one repeated pitch) to encode z_rhythm from."""
+        from engine.representation import ONSET, REST, SUSTAIN
+
+        tonic = 60 + scale[0] if 60 + scale[0] <= 71 else 48 + scale[0]
+        tokens = np.where(rhythm == ONSET, tonic, np.where(rhythm == SUSTAIN, HOLD, REST))
+        return tokens.astype(np.int64)
 
 
 def chords_for_display(progression: ChordProgression, num_bars: int) -> list[str]:

@@ -116,7 +116,7 @@ def source_tracks(source: bytes | str | Path) -> list[TrackInfo]:
 
 
 def read_source(source: bytes | str | Path, melody_track: int | None = None, start_bar: int = 0,
-                num_bars: int | None = None, title: str = "") -> LeadSheet:
+                num_bars: int | None = None, title: str = "", max_bars: int = MAX_BARS) -> LeadSheet:
     """A MIDI file (path or bytes; a path may also be an .abc file, its first tune) cut by :func:`prepare_source`.
 
     Raises MidiReadError / ExploreInputError (both CadenzaInputError) with a readable
@@ -142,14 +142,15 @@ def read_source(source: bytes | str | Path, melody_track: int | None = None, sta
             melody_track = int(melody_track)
         default_title = Path(source).stem if isinstance(source, (str, Path)) else ""
         sheet = read_midi(data, melody_track=melody_track, title=title or default_title)
-    return prepare_source(sheet, start_bar, num_bars)
+    return prepare_source(sheet, start_bar, num_bars, max_bars)
 
 
-def prepare_source(sheet: LeadSheet, start_bar: int = 0, num_bars: int | None = None) -> LeadSheet:
+def prepare_source(sheet: LeadSheet, start_bar: int = 0, num_bars: int | None = None, max_bars: int = MAX_BARS) -> LeadSheet:
     """The part of ``sheet`` that exploration uses: whole 32-step windows from ``start_bar``.
 
     ``start_bar`` counts the piece's bars from 0, after the pickup (bar 0 starts at the
-    first downbeat). ``num_bars`` (2..16, default 16) is rounded down to whole windows;
+    first downbeat). ``num_bars`` (2..``max_bars``, default ``max_bars``: 16 for Explore,
+    32 for songs) is rounded down to whole windows;
     in 4/4 a window is 2 bars. A final window at least half full is kept and padded
     with rests. Chords, tempo, key, meter and title are kept; the pickup is dropped.
     Idempotent: a prepared sheet comes back unchanged. Raises ExploreInputError when
@@ -158,7 +159,7 @@ def prepare_source(sheet: LeadSheet, start_bar: int = 0, num_bars: int | None = 
     _check_sheet(sheet, f"'{_name(sheet, 'The source')}'" if isinstance(sheet, LeadSheet) else "The source")
     _check_number("Start bar", start_bar, 0, 100_000, integer=True)
     if num_bars is not None:
-        _check_number("Bars", num_bars, 2, MAX_BARS, integer=True)
+        _check_number("Bars", num_bars, 2, max_bars, integer=True)
     melody = sheet.melody
     steps_per_bar = melody.steps_per_bar
     if steps_per_bar <= 0:
@@ -168,12 +169,13 @@ def prepare_source(sheet: LeadSheet, start_bar: int = 0, num_bars: int | None = 
         raise ExploreInputError(
             f"Start bar {int(start_bar)} is past the end of '{_name(sheet, 'the piece')}': it has {bars_after_pickup} bar(s) "
             f"after the pickup, so the start bar must be between 0 and {max(bars_after_pickup - 1, 0)} "
-            f"(at most {MAX_BARS} bars are used from there)")
+            f"(at most {max_bars} bars are used from there)")
     start = melody.pickup_steps + int(start_bar) * steps_per_bar
     full, part = divmod(melody.num_steps - start, WINDOW_STEPS)
     available = full + (1 if part >= WINDOW_STEPS // 2 or full == 0 else 0)
-    wanted = MAX_BARS if num_bars is None else int(num_bars)
-    num_windows = min(available, max(1, wanted * steps_per_bar // WINDOW_STEPS), MAX_WINDOWS)
+    wanted = max_bars if num_bars is None else int(num_bars)
+    max_windows = max_bars * STEPS_PER_BAR_44 // WINDOW_STEPS
+    num_windows = min(available, max(1, wanted * steps_per_bar // WINDOW_STEPS), max_windows)
     cropped = sheet.cropped(start, num_windows * WINDOW_STEPS)
     if not cropped.melody.notes:
         raise ExploreInputError(

@@ -1,4 +1,11 @@
-"""Training CLI: ``python -m engine.train ec2vae --data DIR --out checkpoints/ec2vae``."""
+"""Training CLI.
+
+    python -m engine.train ec2vae --data DIR --out checkpoints/ec2vae
+    python -m engine.train latent --vae checkpoints/ec2vae --data DIR --out checkpoints/latent
+
+Both run data-parallel under torchrun (``torchrun --nnodes N --nproc_per_node M -m engine.train ...``,
+across machines) or, on one machine, with ``--procs P`` (CPU processes spawned here).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,7 @@ import dataclasses
 import sys
 
 from engine.train.ec2vae import TrainConfig, train
+from engine.train.latent import LatentTrainConfig
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,13 +44,48 @@ def build_parser() -> argparse.ArgumentParser:
                    "e.g. 2 on a 2-core machine, each with one thread")
     p.add_argument("--threads", type=int, default=None, help="torch threads per process (default: torch's choice; 1 with --procs > 1)")
     p.add_argument("--seed", type=int, default=0)
+
+    p = sub.add_parser("latent", help="the latent sequence model (continuation, infill, songs) over a trained EC2-VAE's latents")
+    p.add_argument("--vae", required=True, help="EC2-VAE checkpoint folder whose latents the model learns ('debug': the tiny untrained one)")
+    p.add_argument("--data", required=True, help="folder of .mid/.midi/.abc files (searched recursively)")
+    p.add_argument("--out", default="checkpoints/latent", help="checkpoint folder")
+    d = LatentTrainConfig
+    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--batch-size", type=int, default=d.batch_size, help="sequences per step (split across processes)")
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--weight-decay", type=float, default=d.weight_decay)
+    p.add_argument("--warmup-steps", type=int, default=d.warmup_steps)
+    p.add_argument("--transpose", type=int, nargs=2, default=[d.transpose_low, d.transpose_high], metavar=("LOW", "HIGH"),
+                   help="every tune is encoded at each transposition in LOW..HIGH semitones; 0 0 turns it off")
+    p.add_argument("--max-windows", type=int, default=d.max_windows, help="longest sequence in 2-bar windows (16 = 32 bars)")
+    p.add_argument("--d-model", type=int, default=d.d_model)
+    p.add_argument("--layers", type=int, default=d.layers)
+    p.add_argument("--heads", type=int, default=d.heads)
+    p.add_argument("--mixtures", type=int, default=d.mixtures, help="Gaussian components of the mixture density heads")
+    p.add_argument("--dropout", type=float, default=d.dropout)
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/train_state.pt")
+    p.add_argument("--debug", action="store_true", help="tiny model (for tests)")
+    p.add_argument("--max-tunes", type=int, default=None, help="use only the first N tunes (quick runs)")
+    p.add_argument("--cache", default=None, help="keep the encoded latents in this .npz file (reused for the same data and VAE)")
+    p.add_argument("--workers", type=int, default=2, help="processes for parsing files")
+    p.add_argument("--procs", type=int, default=1, help="data-parallel training processes on this machine's CPU (gloo)")
+    p.add_argument("--threads", type=int, default=None, help="torch threads per process")
+    p.add_argument("--seed", type=int, default=0)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig) if hasattr(args, f.name)}
+    config_class = LatentTrainConfig if args.model == "latent" else TrainConfig
+    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(config_class) if hasattr(args, f.name)}
     values["transpose_low"], values["transpose_high"] = args.transpose
+    if args.model == "latent":
+        from engine.train.latent import train as train_latent
+
+        result = train_latent(LatentTrainConfig(**values))
+        print(f"best validation loss: {result['best_val_loss']:.4f} nats per dimension")
+        return 0
     result = train(TrainConfig(**values))
     print(f"best validation pitch accuracy: {result['best_val_pitch_accuracy']:.4f}")
     return 0

@@ -22,6 +22,7 @@ from tqdm import tqdm
 from engine.models.checkpoint import save_ec2vae
 from engine.models.ec2vae import EC2VAE, EC2VAEConfig, ec2vae_loss
 from engine.train.data import WindowSet, build_windows, make_rhythm, transpose_batch
+from engine.train.distributed import Rank, barrier, launched_by_torchrun, spawn, torchrun_context, wrap_model
 
 log = logging.getLogger(__name__)
 STATE_FILE = "train_state.pt"
@@ -77,7 +78,8 @@ def reconstruction_accuracy(model: EC2VAE, windows: WindowSet, device: torch.dev
 
 
 def train(cfg: TrainConfig) -> dict:
-    """Train EC2-VAE; with ``cfg.procs`` > 1 on the CPU, as that many data-parallel processes (DDP, gloo).
+    """Train EC2-VAE: alone, as ``cfg.procs`` data-parallel CPU processes (DDP, gloo), or as one
+    rank of a torchrun job (``torchrun --nnodes N --nproc_per_node M -m engine.train ec2vae ...``).
 
     On a small CPU, N single-threaded processes each taking 1/N of every batch beat one
     process with N intra-op threads: the GRU's matrices are small, so threads spend their
@@ -86,70 +88,42 @@ def train(cfg: TrainConfig) -> dict:
     """
     from engine.device import resolve_device
 
+    if launched_by_torchrun():
+        with torchrun_context(cfg.device) as rank:
+            # Rank 0 parses (and writes the cache) first, so the others read the cache instead of racing it.
+            if not rank.is_main:
+                barrier(rank)
+            train_set, val_set, stats = _load_data(cfg, announce=rank.is_main)
+            if rank.is_main:
+                barrier(rank)
+            return _train_rank(cfg, train_set, val_set, stats, rank)
     device = resolve_device(cfg.device)
-    train_set, val_set, stats = build_windows(cfg.data, cache=cfg.cache, workers=cfg.workers)
-    if cfg.max_train_windows:
-        n = cfg.max_train_windows
-        train_set = WindowSet(train_set.tokens[:n], train_set.chroma[:n], train_set.tune[:n])
-        val_set = WindowSet(val_set.tokens[:n], val_set.chroma[:n], val_set.tune[:n])
-    print(f"data: {len(train_set)} training windows, {len(val_set)} validation windows ({stats})", flush=True)
+    train_set, val_set, stats = _load_data(cfg)
     if cfg.procs > 1 and device.type == "cpu":
-        import torch.multiprocessing as mp
-
-        port = _free_port()
-        mp.spawn(_distributed_worker, args=(cfg, port, train_set, val_set, stats), nprocs=cfg.procs, join=True)
+        spawn(_train_rank, cfg.procs, (cfg, train_set, val_set, stats), threads=cfg.threads)
         history = [json.loads(line) for line in (Path(cfg.out) / "train_log.jsonl").read_text().splitlines()]
         best = max(r["val_pitch_accuracy"] for r in history) if history else -1.0
         return {"best_val_pitch_accuracy": best, "history": history, "data": stats}
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    return _train_rank(cfg, device, train_set, val_set, stats, rank=0, world=1)
+    return _train_rank(cfg, train_set, val_set, stats, Rank(0, 1, device))
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _exit_with_launcher(poll_seconds: float = 2.0) -> None:
-    """Stop this worker when the launching process dies (e.g. it was killed with SIGTERM):
-    an orphaned worker would otherwise go on training and writing into the same folder."""
-    import os
-    import threading
-
-    launcher = os.getppid()
-
-    def watch() -> None:
-        while True:
-            time.sleep(poll_seconds)
-            if os.getppid() != launcher:
-                os._exit(1)
-
-    threading.Thread(target=watch, daemon=True, name="exit-with-launcher").start()
+def _load_data(cfg: TrainConfig, announce: bool = True) -> tuple[WindowSet, WindowSet, dict]:
+    train_set, val_set, stats = build_windows(cfg.data, cache=cfg.cache, workers=cfg.workers)
+    if cfg.max_train_windows:
+        n = cfg.max_train_windows
+        train_set = WindowSet(train_set.tokens[:n], train_set.chroma[:n], train_set.tune[:n])
+        val_set = WindowSet(val_set.tokens[:n], val_set.chroma[:n], val_set.tune[:n])
+    if announce:
+        print(f"data: {len(train_set)} training windows, {len(val_set)} validation windows ({stats})", flush=True)
+    return train_set, val_set, stats
 
 
-def _distributed_worker(rank: int, cfg: TrainConfig, port: int, train_set: WindowSet, val_set: WindowSet, stats: dict) -> None:
-    import os
-
-    import torch.distributed as dist
-
-    os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", str(port)
-    _exit_with_launcher()
-    torch.set_num_threads(cfg.threads or 1)
-    dist.init_process_group("gloo", rank=rank, world_size=cfg.procs)
-    try:
-        _train_rank(cfg, torch.device("cpu"), train_set, val_set, stats, rank=rank, world=cfg.procs)
-    finally:
-        dist.destroy_process_group()
-
-
-def _train_rank(cfg: TrainConfig, device: torch.device, train_set: WindowSet, val_set: WindowSet, stats: dict,
-                rank: int, world: int) -> dict:
+def _train_rank(cfg: TrainConfig, train_set: WindowSet, val_set: WindowSet, stats: dict, where: Rank) -> dict:
     """The training loop of one process. Rank 0 validates, logs and saves; with world > 1
     every rank takes its share of each batch and DDP averages the gradients."""
+    rank, world, device = where.rank, where.world, where.device
     # Same seed everywhere for the choices all ranks must share (teacher forcing per batch,
     # batch order); a per-rank seed for transposition and latent noise.
     random.seed(cfg.seed)
@@ -176,12 +150,7 @@ def _train_rank(cfg: TrainConfig, device: torch.device, train_set: WindowSet, va
             print(f"resumed from {state_path} at epoch {start_epoch}", flush=True)
     for _ in range(step):  # after a resume, continue the shared random stream where an unbroken run would be
         random.random()
-    if world > 1:
-        from torch.nn.parallel import DistributedDataParallel
-
-        forward = DistributedDataParallel(model)
-    else:
-        forward = model
+    forward = wrap_model(model, where)
 
     tokens_all = torch.from_numpy(train_set.tokens)
     chroma_all = torch.from_numpy(train_set.chroma)
@@ -229,8 +198,5 @@ def _train_rank(cfg: TrainConfig, device: torch.device, train_set: WindowSet, va
                                          "validation": {k: round(v, 4) for k, v in metrics.items()}})
             torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                         "epoch": epoch + 1, "best": best, "step": step, "history": json.dumps(history)}, state_path)
-        if world > 1:
-            import torch.distributed as dist
-
-            dist.barrier()  # the others wait while rank 0 validates and saves
+        barrier(where)  # the others wait while rank 0 validates and saves
     return {"best_val_pitch_accuracy": best, "history": history, "data": stats}
