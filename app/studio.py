@@ -8,6 +8,7 @@ from app.compose_tab import ComposeTab
 from app.explore_tab import EXPLORE_CSS, ExploreTab
 from app.services import Studio
 from app.services.common import MAX_UPLOAD_BYTES
+from app.song_tab import SONG_CSS, SongTab
 
 TITLE = "Cadenza — controllable melody studio"
 
@@ -38,7 +39,8 @@ def build_studio(studio: Studio) -> gr.Blocks:
             f"# 🎼 {TITLE}\n"
             "Compose melodies with a neural model you steer: **you** choose the rhythm and the harmony, "
             "the model chooses the notes. Listen, compare variations and download MIDI for your DAW. "
-            "In **Explore**, travel between two melodies: interpolate, map pitch × rhythm, swap tunes and rhythms.",
+            "In **Explore**, travel between two melodies: interpolate, map pitch × rhythm, swap tunes and rhythms. "
+            "In **Song**, grow a melody into a whole tune: continue it, rewrite chosen 2-bar blocks, undo.",
             elem_classes=["cz-header"],
         )
         with gr.Tabs(elem_id="cz-tabs") as tabs:
@@ -46,6 +48,8 @@ def build_studio(studio: Studio) -> gr.Blocks:
                 compose = ComposeTab(studio).build()
             with gr.Tab("Explore", id="explore", elem_id="cz-tab-explore"):
                 explore = ExploreTab(studio, last_sheet=compose.last_sheet).build()
+            with gr.Tab("Song", id="song", elem_id="cz-tab-song"):
+                song = SongTab(studio, last_sheet=compose.last_sheet).build()
 
         def close_session(request: gr.Request) -> None:
             studio.close_session(getattr(request, "session_hash", None))
@@ -54,6 +58,7 @@ def build_studio(studio: Studio) -> gr.Blocks:
     demo.cz_tabs = tabs  # type: ignore[attr-defined]
     demo.cz_compose = compose  # type: ignore[attr-defined]
     demo.cz_explore = explore  # type: ignore[attr-defined]
+    demo.cz_song = song  # type: ignore[attr-defined]
     return demo
 
 
@@ -63,4 +68,4 @@ def launch_kwargs() -> dict:
     ``max_file_size`` makes the server refuse uploads over the MIDI limit (4 MB) before
     they are stored; the browser shows Gradio's "file too large" message.
     """
-    return {"theme": THEME, "css": STUDIO_CSS + EXPLORE_CSS, "max_file_size": MAX_UPLOAD_BYTES}
+    return {"theme": THEME, "css": STUDIO_CSS + EXPLORE_CSS + SONG_CSS, "max_file_size": MAX_UPLOAD_BYTES}

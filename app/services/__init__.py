@@ -8,9 +8,11 @@ never importing the engine) and its service ``app/services/<tab>.py``:
 * :mod:`app.services.explore`: :class:`ExploreService` (``studio.explore``) serves
   the latent space between two melodies: sources A and B, interpolation, the 2-D
   pitch x rhythm map, morphs and analogies;
+* :mod:`app.services.song`: :class:`SongService` (``studio.song``) grows a melody
+  into a whole tune of 2-bar blocks: new songs, loaded tunes, continuations, infills;
 * :mod:`app.services.common`: what they share: the :class:`Shared` resources
   (synthesizer, model lock, per-session file folders), number and chord checks,
-  instrument choices and upload checks.
+  instrument choices, upload checks and tracks, the example tunes.
 
 :class:`Studio` (constructed once by ``app.py``; no module-level model globals)
 holds the loaded compose pipeline, the warm synthesizer and the session folders,
@@ -38,6 +40,7 @@ from app.services.common import (
     ChordCheck,
     InputError,
     Shared,
+    TrackChoices,
     accompaniment_choices,
     check_chords,
     melody_instruments,
@@ -80,7 +83,21 @@ from app.services.explore import (
     ExploreService,
     ExploreSource,
     MapCell,
-    TrackChoices,
+)
+from app.services.song import (
+    MAX_ADD_BARS,
+    MAX_HISTORY,
+    MIN_ADD_BARS,
+    RHYTHM_GRID,
+    RHYTHM_KEEP,
+    RHYTHM_MODEL,
+    RHYTHM_MODES,
+    SONG_NEW,
+    SONG_SOURCES,
+    SongBlock,
+    SongResult,
+    SongService,
+    SongVersion,
 )
 from engine.music import LeadSheet
 from engine.pipelines.compose import ComposePipeline
@@ -103,6 +120,9 @@ __all__ = [
     "EXPLORE_MIN_BARS", "EXPLORE_MIN_GRID", "EXPLORE_MIN_STEPS", "PRERENDER_AUDIO_SECONDS", "SOURCE_EXAMPLE",
     "SOURCE_KINDS", "SOURCE_LAST", "SOURCE_UPLOAD", "ExploreClip", "ExploreMap", "ExploreService", "ExploreSource",
     "MapCell", "TrackChoices",
+    # song
+    "MAX_ADD_BARS", "MAX_HISTORY", "MIN_ADD_BARS", "RHYTHM_GRID", "RHYTHM_KEEP", "RHYTHM_MODEL", "RHYTHM_MODES", "SONG_NEW",
+    "SONG_SOURCES", "SongBlock", "SongResult", "SongService", "SongVersion",
 ]  # fmt: skip
 
 log = logging.getLogger("cadenza.studio")
@@ -115,6 +135,8 @@ class Studio:
     ``synthesizer`` an ``engine.render.audio.Synthesizer`` or None (then results
     have no audio). ``explore_pipeline`` defaults to an ``ExplorePipeline`` around
     ``pipeline.model`` (shared weights); ``studio.explore`` serves the Explore tab.
+    ``song_model`` defaults to ``pipeline.song_model`` (the same EC2-VAE with the latent
+    sequence model; None without it); ``studio.song`` serves the Song tab.
     Generated files go to per-session folders under ``cache_dir``.
     """
 
@@ -124,6 +146,7 @@ class Studio:
         synthesizer: Any | None = None,
         cache_dir: str | Path | None = None,
         explore_pipeline: Any | None = None,
+        song_model: Any | None = None,
     ):
         self.pipeline = pipeline
         # Synthesizer, model lock (the model is not assumed thread-safe) and session folders: one set for all tabs.
@@ -136,7 +159,8 @@ class Studio:
         # A new tab's service is built here too and added to ``tab_services`` (warm_up goes through them).
         self.compose_service = ComposeService(pipeline, self.shared)  # reached through Studio.compose
         self.explore = ExploreService(explore_pipeline, self.shared)
-        self.tab_services: dict[str, Any] = {"compose": self.compose_service, "explore": self.explore}
+        self.song = SongService(song_model if song_model is not None else getattr(pipeline, "song_model", None), self.shared)
+        self.tab_services: dict[str, Any] = {"compose": self.compose_service, "explore": self.explore, "song": self.song}
 
     # -- construction ---------------------------------------------------------------
 

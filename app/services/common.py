@@ -2,7 +2,8 @@
 
 One :class:`Shared` per studio (built by :class:`app.services.Studio`) is handed to
 every tab's service: the warm synthesizer, the model lock and the per-session
-folders for generated files. The rest are plain helpers; bad user input raises
+folders for generated files. The rest are plain helpers (number and chord checks,
+instruments, uploads and their tracks, the example tunes); bad user input raises
 :data:`InputError` (:class:`engine.errors.CadenzaInputError`) with a message that
 can be shown as-is.
 """
@@ -21,9 +22,11 @@ from typing import Any
 
 from engine.chords import parse_chord_symbol, split_progression_text
 from engine.errors import CadenzaInputError
-from engine.midi_io import MAX_MIDI_BYTES
+from engine.examples import list_examples
+from engine.midi_io import MAX_MIDI_BYTES, guess_melody_track
 from engine.music import LeadSheet
 from engine.pipelines.compose import KEYS as _PIPELINE_KEYS
+from engine.pipelines.explore import source_tracks
 from engine.render.instruments import (
     ACCOMPANIMENT_INSTRUMENTS,
     DEFAULT_ACCOMPANIMENT_INSTRUMENT,
@@ -209,6 +212,45 @@ def check_upload(file: Any) -> Path | bytes:
     if size == 0:
         raise CadenzaInputError("The uploaded file is empty (0 bytes)")
     return source
+
+
+@dataclass
+class TrackChoices:
+    """The tracks of an uploaded MIDI file for a dropdown: (label, index) pairs and the guessed melody."""
+
+    choices: list[tuple[str, int]]
+    default: int | None
+
+
+def upload_tracks(file: Any) -> TrackChoices:
+    """Tracks of an uploaded MIDI file: 'name · N notes · mean pitch' labels and the guessed melody track."""
+    source = check_upload(file)
+    tracks = source_tracks(source if isinstance(source, bytes) else source.read_bytes())
+    if not tracks:
+        raise CadenzaInputError("The MIDI file has no notes (no track holds any)")
+    choices = []
+    for t in tracks:
+        if t.is_drum:
+            detail = f"drums, {t.num_notes} notes"
+        elif t.num_notes == 0:
+            detail = "no notes"
+        else:
+            detail = f"{t.num_notes} notes, mean pitch {t.mean_pitch:.0f}" + (f", chords ×{t.polyphony:.1f}" if t.polyphony >= 1.5 else "")
+        choices.append((f"{t.index}: {t.name} ({detail})", t.index))
+    try:
+        default = guess_melody_track(tracks)
+    except CadenzaInputError:
+        default = None
+    return TrackChoices(choices, default)
+
+
+def example_titles() -> list[str]:
+    """Titles of the example tunes ([] if they cannot be listed)."""
+    try:
+        return list_examples()
+    except Exception:  # noqa: BLE001 - a missing index must not break the page
+        log.exception("could not list the example tunes")
+        return []
 
 
 def bars_text(sheet: LeadSheet) -> str:

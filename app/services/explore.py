@@ -25,23 +25,24 @@ from app.services.common import (
     DEFAULT_INSTRUMENT,
     InputError,
     Shared,
+    TrackChoices,
     accompaniment_program,
     bars_text,
     check_chords,
     check_upload,
+    example_titles,
     int_in,
     melody_program,
+    upload_tracks,
 )
-from engine.examples import list_examples as _list_examples
 from engine.examples import load_example as _load_example
-from engine.midi_io import guess_melody_track
 from engine.music import LeadSheet
 from engine.pipelines.explore import MAX_GRID as EXPLORE_MAX_GRID
 from engine.pipelines.explore import MAX_MORPH_CELLS
 from engine.pipelines.explore import MAX_STEPS as EXPLORE_MAX_STEPS
 from engine.pipelines.explore import MIN_GRID as EXPLORE_MIN_GRID
 from engine.pipelines.explore import MIN_STEPS as EXPLORE_MIN_STEPS
-from engine.pipelines.explore import prepare_source, read_source, source_tracks
+from engine.pipelines.explore import prepare_source, read_source
 from engine.render.audio import render_leadsheet, render_leadsheets
 from engine.render.export import leadsheet_to_pretty_midi, save_midi, write_wav
 from engine.render.pianoroll import piano_roll_figure
@@ -76,14 +77,6 @@ class ExploreSource:
     @property
     def title(self) -> str:
         return self.sheet.title
-
-
-@dataclass
-class TrackChoices:
-    """The tracks of an uploaded MIDI file for a dropdown: (label, index) pairs and the guessed melody."""
-
-    choices: list[tuple[str, int]]
-    default: int | None
 
 
 @dataclass
@@ -169,11 +162,7 @@ class ExploreService:
     @staticmethod
     def examples() -> list[str]:
         """Titles of the example tunes ([] if they cannot be listed)."""
-        try:
-            return _list_examples()
-        except Exception:  # noqa: BLE001 - a missing index must not break the page
-            log.exception("could not list the example tunes")
-            return []
+        return example_titles()
 
     def default_examples(self) -> tuple[str | None, str | None]:
         """The example titles first shown as A and B (DEFAULT_EXAMPLES when present)."""
@@ -189,24 +178,7 @@ class ExploreService:
 
     def upload_tracks(self, file: Any) -> TrackChoices:
         """Tracks of an uploaded MIDI file: 'name · N notes · mean pitch' labels and the guessed melody track."""
-        source = check_upload(file)
-        tracks = source_tracks(source if isinstance(source, bytes) else source.read_bytes())
-        if not tracks:
-            raise InputError("The MIDI file has no notes (no track holds any)")
-        choices = []
-        for t in tracks:
-            if t.is_drum:
-                detail = f"drums, {t.num_notes} notes"
-            elif t.num_notes == 0:
-                detail = "no notes"
-            else:
-                detail = f"{t.num_notes} notes, mean pitch {t.mean_pitch:.0f}" + (f", chords ×{t.polyphony:.1f}" if t.polyphony >= 1.5 else "")
-            choices.append((f"{t.index}: {t.name} ({detail})", t.index))
-        try:
-            default = guess_melody_track(tracks)
-        except InputError:
-            default = None
-        return TrackChoices(choices, default)
+        return upload_tracks(file)
 
     @staticmethod
     def check_bars(bars: Any) -> int:

@@ -1,0 +1,444 @@
+"""The Song tab's service: grow a melody into a whole tune, two bars at a time.
+
+:class:`SongService` (``studio.song``) holds the three song pipelines over the one
+shared ``SongModel`` (EC2-VAE + latent sequence model, the compose pipeline's
+``song_model``): a new song of 8..32 bars from a chord progression, a loaded tune
+(example, uploaded MIDI or the last composed melody, up to 32 bars), its
+continuation by more bars, and the infill that rewrites chosen 2-bar blocks while
+every other block comes back note for note. Each result is a :class:`SongResult`:
+the LeadSheet, one :class:`SongBlock` per 2-bar block for the timeline (chords with
+their functions in the tune's key, a mini roll), audio, a MIDI file in the session's
+folder and the piano roll with the block boundaries marked.
+
+The tab keeps the versions (:class:`SongVersion`) in its session state; Undo shows
+an earlier one again through :meth:`SongService.present`. Bad input raises
+:data:`InputError` with a message that can be shown as-is.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from app.services.common import (
+    DEFAULT_ACCOMPANIMENT,
+    DEFAULT_INSTRUMENT,
+    KEYS,
+    MAX_SEED,
+    InputError,
+    Shared,
+    TrackChoices,
+    accompaniment_program,
+    bars_text,
+    check_chords,
+    check_upload,
+    example_titles,
+    float_in,
+    int_in,
+    melody_program,
+    upload_tracks,
+)
+from app.services.explore import SOURCE_EXAMPLE, SOURCE_LAST, SOURCE_UPLOAD
+from engine.examples import load_example
+from engine.music import Chord, LeadSheet
+from engine.pipelines.explore import read_source
+from engine.pipelines.song import (
+    BARS_PER_BLOCK,
+    MAX_SONG_BARS,
+    MIN_SONG_BARS,
+    ContinuePipeline,
+    InfillPipeline,
+    SongPipeline,
+    block_count,
+    check_tune,
+    prepare_tune,
+)
+from engine.render.audio import render_leadsheet
+from engine.render.export import leadsheet_to_pretty_midi, save_midi
+from engine.render.pianoroll import piano_roll_figure
+from engine.render.svg_roll import pitch_span, svg_mini_roll
+from engine.representation import WINDOW_STEPS
+from engine.tonality import FUNCTION_LETTERS, chord_function, estimate_key
+
+SONG_NEW = "New song from chords"
+SONG_SOURCES: tuple[str, ...] = (SONG_NEW, SOURCE_EXAMPLE, SOURCE_UPLOAD, SOURCE_LAST)
+RHYTHM_KEEP, RHYTHM_GRID, RHYTHM_MODEL = "keep", "grid", "model"
+RHYTHM_MODES: tuple[str, ...] = (RHYTHM_KEEP, RHYTHM_GRID, RHYTHM_MODEL)
+MIN_LOAD_BARS = BARS_PER_BLOCK  # a loaded tune may be short: Continue grows it
+MIN_ADD_BARS, MAX_ADD_BARS = 2, 16
+MIN_SONG_TEMPO, MAX_SONG_TEMPO = 40.0, 240.0
+MIN_SONG_TEMPERATURE, MAX_SONG_TEMPERATURE = 0.0, 2.0
+MAX_HISTORY = 30  # earlier versions kept for Undo, per session
+BLOCK_STEPS = WINDOW_STEPS  # 32 sixteenths: 2 bars of 4/4
+ROLL_HEIGHT = 340
+
+
+@dataclass
+class SongBlock:
+    """One 2-bar block as the timeline shows it."""
+
+    index: int  # 0-based, as the pipelines count
+    label: str  # "Block 1 · bars 1–2"
+    bars: list[tuple[int, list[tuple[str, str]]]]  # (bar number, [(chord symbol, function letter), ...])
+    svg: str  # mini piano roll
+    changed: bool = False  # written by the last action
+
+    def widget(self) -> dict:
+        """What the timeline widget draws for this block."""
+        return {
+            "index": self.index,
+            "label": self.label,
+            "bars": [{"bar": bar, "chords": [{"symbol": s, "fn": f} for s, f in chords]} for bar, chords in self.bars],
+            "svg": self.svg,
+            "changed": self.changed,
+        }
+
+
+@dataclass
+class SongResult:
+    """A version of the song ready for the page: heard, seen and downloadable."""
+
+    sheet: LeadSheet
+    key: str
+    blocks: list[SongBlock]
+    changed: list[int]  # 0-based blocks written by the action (none for a new or loaded tune)
+    midi_path: str
+    figure: Any  # plotly Figure
+    audio: tuple[int, np.ndarray] | None = None  # (sample_rate, int16 (N, 2)); None without a synth
+
+    @property
+    def num_bars(self) -> int:
+        return self.sheet.melody.num_steps // (self.sheet.melody.steps_per_bar or 16)
+
+    @property
+    def num_notes(self) -> int:
+        return len(self.sheet.melody.notes)
+
+    def widget_blocks(self) -> list[dict]:
+        return [block.widget() for block in self.blocks]
+
+
+@dataclass
+class SongVersion:
+    """One entry of the song's history: the tune and what made it."""
+
+    number: int  # 1-based, counts every action of the session
+    action: str  # "new song", "infilled blocks 2, 3", ...
+    sheet: LeadSheet
+    changed: list[int] = field(default_factory=list)
+
+    @property
+    def num_blocks(self) -> int:
+        return block_count(self.sheet)
+
+    @property
+    def line(self) -> str:
+        """'Version 3 · infilled blocks 2, 3 · 16 bars'."""
+        return f"Version {self.number} · {self.action} · {bars_text(self.sheet)}"
+
+
+def push_version(history: list[SongVersion] | None, current: SongVersion | None) -> list[SongVersion]:
+    """The history with ``current`` added on top (the oldest dropped beyond MAX_HISTORY)."""
+    out = list(history or [])
+    if current is not None:
+        out.append(current)
+    return out[-MAX_HISTORY:]
+
+
+def blocks_text(blocks: list[int]) -> str:
+    """0-based blocks as people count them: "2, 3"."""
+    return ", ".join(str(b + 1) for b in blocks)
+
+
+def parse_selection(value: Any) -> list[int]:
+    """The timeline's value as sorted unique 0-based block indices: a list, a JSON list or "1,2" text.
+
+    Malformed entries are an input error naming them (the range is checked by the infill)."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = json.loads(text) if text.startswith("[") else [v for v in text.replace(" ", ",").split(",") if v]
+        except ValueError:
+            raise InputError(f"The block selection must be a list of block numbers, got {text!r}") from None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = [value]
+    if not isinstance(value, (list, tuple)):
+        raise InputError(f"The block selection must be a list of block numbers, got {type(value).__name__}")
+    return sorted({int_in("Block", v, 0, MAX_SONG_BARS // BARS_PER_BLOCK - 1) for v in value})
+
+
+def _chords_in(sheet: LeadSheet, lo: int, hi: int, key: str) -> list[tuple[str, str]]:
+    """(symbol, function letter) of the chords sounding in steps lo..hi, repeats merged ("N.C." for none)."""
+    chords: list[Chord] = sorted((c for c in sheet.chords.chords if c.end > lo and c.start < hi), key=lambda c: c.start)
+    out: list[tuple[str, str]] = []
+    for chord in chords:
+        item = (chord.symbol, FUNCTION_LETTERS[chord_function(chord, key)])
+        if not out or out[-1] != item:
+            out.append(item)
+    return out or [("N.C.", FUNCTION_LETTERS[-1])]
+
+
+def song_blocks(sheet: LeadSheet, key: str, changed: Sequence[int] = ()) -> list[SongBlock]:
+    """The timeline's blocks of a tune: bars, chords with their functions in ``key``, a mini roll each."""
+    spb = sheet.melody.steps_per_bar or 16
+    span = pitch_span([sheet])  # one pitch scale for every block: rolls compare at a glance
+    out = []
+    for index in range(block_count(sheet)):
+        lo, hi = index * BLOCK_STEPS, (index + 1) * BLOCK_STEPS
+        first, last = lo // spb, (hi - 1) // spb  # 0-based bars the block touches (more than 2 outside 4/4)
+        bars = [(bar + 1, _chords_in(sheet, max(lo, bar * spb), min(hi, (bar + 1) * spb), key)) for bar in range(first, last + 1)]
+        label = f"Block {index + 1} · bars {first + 1}–{last + 1}"
+        svg = svg_mini_roll(sheet.cropped(lo, BLOCK_STEPS), 200, 56, title=label, pitch_range=span, css_class="cz-roll cz-block-roll")
+        out.append(SongBlock(index, label, bars, svg, index in changed))
+    return out
+
+
+def song_figure(sheet: LeadSheet, title: str, changed: Sequence[int] = ()) -> Any:
+    """The whole tune's piano roll: a line at each block boundary, block numbers on top, written blocks shaded."""
+    figure = piano_roll_figure(sheet, title=title, height=ROLL_HEIGHT)
+    spb = sheet.melody.steps_per_bar or 16
+    shapes, labels = [], []
+    for index in range(block_count(sheet)):
+        x0, x1 = index * BLOCK_STEPS / spb + 1.0, (index + 1) * BLOCK_STEPS / spb + 1.0
+        if index:
+            shapes.append(dict(type="line", xref="x", yref="paper", x0=x0, x1=x0, y0=0, y1=1,
+                               line=dict(color="#f59e0b", width=2)))  # fmt: skip
+        if index in changed:
+            shapes.append(dict(type="rect", xref="x", yref="paper", x0=x0, x1=x1, y0=0, y1=1, layer="below",
+                               fillcolor="rgba(245, 158, 11, 0.12)", line=dict(width=0)))  # fmt: skip
+        # Above the chord symbols (which sit on the plot's top edge).
+        labels.append(dict(x=(x0 + x1) / 2, y=1.0, xref="x", yref="paper", yanchor="bottom", yshift=16, showarrow=False,
+                           text=f"<b>{index + 1}</b>" if index in changed else str(index + 1),
+                           font=dict(size=11, color="#b45309")))  # fmt: skip
+    figure.update_layout(shapes=list(figure.layout.shapes or ()) + shapes,
+                         annotations=list(figure.layout.annotations or ()) + labels,
+                         margin=dict(l=44, r=10, t=66 if title else 44, b=30))  # fmt: skip
+    return figure
+
+
+class SongService:
+    """Song-tab services: new songs, loaded tunes, continuations, infills.
+
+    Built by :class:`app.services.Studio` around the compose pipeline's ``SongModel``
+    (None when the latent sequence model is not loaded: every action then says so)
+    with the studio's :class:`Shared` resources (model lock, synthesizer, session
+    folders). Every method raises :class:`InputError` with a message for bad input.
+    """
+
+    def __init__(self, song_model: Any | None, shared: Shared):
+        self.song_model = song_model
+        self.shared = shared
+        self.song_pipeline = SongPipeline(song_model) if song_model is not None else None
+        self.continue_pipeline = ContinuePipeline(song_model) if song_model is not None else None
+        self.infill_pipeline = InfillPipeline(song_model) if song_model is not None else None
+
+    # -- choices and checks ------------------------------------------------------------
+
+    @staticmethod
+    def examples() -> list[str]:
+        """Titles of the example tunes ([] if they cannot be listed)."""
+        return example_titles()
+
+    @staticmethod
+    def upload_tracks(file: Any) -> TrackChoices:
+        """Tracks of an uploaded MIDI file and the guessed melody track."""
+        return upload_tracks(file)
+
+    @staticmethod
+    def check_song_bars(bars: Any, lo: int = MIN_SONG_BARS, name: str = "Bars") -> int:
+        """A song length: a whole, even number of bars in ``lo``..32."""
+        value = int_in(name, bars, lo, MAX_SONG_BARS)
+        if value % BARS_PER_BLOCK:
+            raise InputError(f"{name} must be even (whole 2-bar blocks), got {value}")
+        return value
+
+    @property
+    def available(self) -> bool:
+        """Whether the song model is loaded (else every action says it is missing)."""
+        return self.song_model is not None
+
+    def _ready(self) -> None:
+        if self.song_model is None:
+            raise InputError("The Song tab needs the latent sequence model (checkpoints/latent), which is not loaded on "
+                             "this server; Compose and Explore still work")  # fmt: skip
+
+    @staticmethod
+    def _common(seed: Any, temperature: Any, instrument: str | None) -> tuple[int, float, int]:
+        """(seed, temperature, melody program), each checked."""
+        seed = int_in("Seed", 0 if seed in (None, "") else seed, 0, MAX_SEED)
+        temperature = float_in("Temperature", temperature, MIN_SONG_TEMPERATURE, MAX_SONG_TEMPERATURE)
+        return seed, temperature, melody_program(instrument or DEFAULT_INSTRUMENT)
+
+    @staticmethod
+    def _tune(sheet: Any) -> LeadSheet:
+        """The current song, or a message asking for one."""
+        if not isinstance(sheet, LeadSheet):
+            raise InputError("There is no song yet: press New song (or load a tune) first")
+        check_tune(sheet)
+        return sheet
+
+    # -- results -----------------------------------------------------------------------
+
+    def present(self, sheet: LeadSheet, changed: list[int] | None = None, instrument: str | None = DEFAULT_INSTRUMENT,
+                session_id: str | None = None, file_name: str = "cadenza_song.mid") -> SongResult:  # fmt: skip
+        """A tune ready for the page: its blocks, audio (melody + chords), MIDI in the session folder and piano roll.
+
+        ``changed``: the 0-based blocks the last action wrote (marked on the timeline and the roll)."""
+        program = melody_program(instrument or DEFAULT_INSTRUMENT)
+        acc = accompaniment_program(DEFAULT_ACCOMPANIMENT)
+        key = estimate_key(sheet)
+        changed = sorted(changed or [])
+        out_dir = self.shared.session_dir(session_id)
+        midi_path = save_midi(leadsheet_to_pretty_midi(sheet, program=program, accompaniment_program=acc), out_dir / file_name)
+        audio = None
+        if self.shared.synthesizer is not None:
+            audio = render_leadsheet(sheet, program=program, accompaniment_program=acc, synthesizer=self.shared.synthesizer)
+        title = f"{sheet.title or 'Song'} · key {key}"
+        return SongResult(sheet, key, song_blocks(sheet, key, changed), changed, str(midi_path),
+                          song_figure(sheet, title, changed), audio)  # fmt: skip
+
+    # -- actions -----------------------------------------------------------------------
+
+    def new_song(self, chords: str | None, bars: Any = 16, key: str | None = "C", rhythm: str | None = None,
+                 functions: str | None = None, tempo: Any = 120.0, seed: Any = 0, temperature: Any = 0.8,
+                 instrument: str | None = DEFAULT_INSTRUMENT, session_id: str | None = None,
+                 file_name: str = "cadenza_song.mid") -> SongResult:  # fmt: skip
+        """A new tune of ``bars`` (8..32, even) bars over ``chords`` (repeated to fill) in ``key``.
+
+        ``rhythm``: a step-grid pattern repeated over every bar (it needs an onset), or None for the model's own;
+        ``functions``: "T S D T" (one letter per bar, repeated), or empty to derive them from the chords.
+        """
+        bars = self.check_song_bars(bars)
+        tempo = float_in("Tempo (BPM)", tempo, MIN_SONG_TEMPO, MAX_SONG_TEMPO)
+        seed, temperature, _ = self._common(seed, temperature, instrument)
+        key = (key or "").strip()
+        if key not in KEYS:
+            raise InputError(f"Unknown key '{key}'. Choose one of: {', '.join(KEYS)}")
+        if not isinstance(chords, str) or not chords.strip():
+            raise InputError("The chord progression is empty: type chords such as 'C Am F G'")
+        check = check_chords(chords)
+        if not check.ok:
+            raise InputError(check.message)
+        if rhythm is not None and (not isinstance(rhythm, str) or "x" not in rhythm.lower()):
+            raise InputError("The rhythm grid is empty: click at least one cell, or let the model choose the rhythm")
+        self._ready()
+        with self.shared.model_lock:
+            output = self.song_pipeline(chords.strip(), bars, key=key, rhythm=rhythm, functions=(functions or "").strip() or None,
+                                        tempo_bpm=tempo, seed=seed, temperature=temperature)  # fmt: skip
+        sheet = output.leadsheets[0]
+        sheet.title = f"Song over {' | '.join(check.bar_labels)}" if len(check.bar_labels) <= 8 else "New song"
+        return self.present(sheet, [], instrument, session_id, file_name)
+
+    def load(self, kind: str | None, example: str | None = None, file: Any = None, track: Any = None, start_bar: Any = 0,
+             bars: Any = 16, last_sheet: LeadSheet | None = None, instrument: str | None = DEFAULT_INSTRUMENT,
+             session_id: str | None = None, file_name: str = "cadenza_song.mid") -> SongResult:  # fmt: skip
+        """A tune from an example title, an uploaded MIDI (track, start bar) or the last composed melody,
+        cut to at most ``bars`` (2..32, even) bars of whole 2-bar blocks from ``start_bar``."""
+        sheet = self.read_source(kind, example, file, track, start_bar, bars, last_sheet)
+        return self.present(sheet, None, instrument, session_id, file_name)
+
+    def read_source(self, kind: str | None, example: str | None = None, file: Any = None, track: Any = None,
+                    start_bar: Any = 0, bars: Any = 16, last_sheet: LeadSheet | None = None) -> LeadSheet:  # fmt: skip
+        """The tune of :meth:`load`, without rendering it."""
+        num_bars = self.check_song_bars(bars, MIN_LOAD_BARS)
+        start = int_in("Start bar", 0 if start_bar in (None, "") else start_bar, 0, 10_000)
+        kind = (kind or SOURCE_EXAMPLE).strip()
+        if kind == SONG_NEW:
+            raise InputError("A new song has nothing to load: press New song to make one from the chords")
+        if kind == SOURCE_EXAMPLE:
+            if not example:
+                raise InputError("Choose an example tune")
+            sheet = prepare_tune(load_example(str(example)), start, num_bars)
+        elif kind == SOURCE_UPLOAD:
+            source = check_upload(file)
+            melody_track = None
+            if track not in (None, ""):
+                melody_track = int_in("Melody track", track if not isinstance(track, str) else track.split(":")[0], 0, 65_535)
+            title = "Upload" if isinstance(source, bytes) else (source.stem or "Upload")
+            data = source if isinstance(source, bytes) else source.read_bytes()  # bytes: read as MIDI whatever the extension
+            sheet = read_source(data, melody_track=melody_track, start_bar=start, num_bars=num_bars, title=title,
+                                max_bars=MAX_SONG_BARS)  # fmt: skip
+        elif kind == SOURCE_LAST:
+            if not isinstance(last_sheet, LeadSheet):
+                raise InputError("Nothing composed yet: make a melody in the Compose tab first, or choose an example or upload")
+            sheet = prepare_tune(last_sheet, start, num_bars)
+            sheet.title = last_sheet.title or "Last composed melody"
+        else:
+            raise InputError(f"Unknown source '{kind}': choose one of {', '.join(SONG_SOURCES)}")
+        sheet.title = sheet.title or "Tune"
+        check_tune(sheet)
+        return sheet
+
+    def continue_song(self, sheet: LeadSheet | None, bars: Any = 4, chords: str | None = None, seed: Any = 0,
+                      temperature: Any = 0.8, instrument: str | None = DEFAULT_INSTRUMENT, session_id: str | None = None,
+                      file_name: str = "cadenza_song.mid") -> SongResult:  # fmt: skip
+        """The tune followed by ``bars`` (2..16, even) new bars over ``chords`` (empty: the tune's own progression again)."""
+        sheet = self._tune(sheet)
+        have = block_count(sheet) * BARS_PER_BLOCK
+        add = int_in("Bars to add", bars, MIN_ADD_BARS, MAX_ADD_BARS)
+        if add % BARS_PER_BLOCK:
+            raise InputError(f"Bars to add must be even (whole 2-bar blocks), got {add}")
+        if have + add > MAX_SONG_BARS:
+            room = MAX_SONG_BARS - have
+            raise InputError(f"The song has {have} bars and a song has at most {MAX_SONG_BARS}: "
+                             + (f"add at most {room} bars" if room else "it cannot grow any more (infill blocks instead)"))  # fmt: skip
+        seed, temperature, _ = self._common(seed, temperature, instrument)
+        typed = (chords or "").strip()
+        if typed:
+            check = check_chords(typed)
+            if not check.ok:
+                raise InputError(f"Chords for the new bars: {check.message}")
+        self._ready()
+        with self.shared.model_lock:
+            output = self.continue_pipeline(sheet, add, chords=typed or None, key=estimate_key(sheet), seed=seed,
+                                            temperature=temperature)  # fmt: skip
+        grown = output.leadsheets[0]
+        grown.title = sheet.title  # the pipeline's title grows with every action; the version line tells the story
+        return self.present(grown, output.blocks, instrument, session_id, file_name)
+
+    def infill(self, sheet: LeadSheet | None, blocks: Any, rhythm_mode: str | None = RHYTHM_KEEP, grid_rhythm: str | None = None,
+               seed: Any = 0, temperature: Any = 0.8, instrument: str | None = DEFAULT_INSTRUMENT,
+               session_id: str | None = None, file_name: str = "cadenza_song.mid") -> SongResult:  # fmt: skip
+        """The tune with the 0-based ``blocks`` rewritten (some, not all); every other block unchanged.
+
+        ``rhythm_mode``: "keep" (the blocks keep their rhythm), "grid" (``grid_rhythm``, a 2-bar step-grid
+        pattern, for every chosen block) or "model" (the model's own)."""
+        sheet = self._tune(sheet)
+        chosen = parse_selection(blocks)
+        count = block_count(sheet)
+        if not chosen:
+            raise InputError("No block selected: click the 2-bar block(s) to rewrite in the timeline")
+        if chosen[-1] >= count:
+            raise InputError(f"There is no block {chosen[-1] + 1}: the song has {count} blocks")
+        if len(chosen) == count:
+            raise InputError(f"All {count} blocks are selected: infill rewrites some blocks from the others. "
+                             "Leave at least one unselected (or make a new song)")  # fmt: skip
+        mode = (rhythm_mode or RHYTHM_KEEP).strip()
+        if mode not in RHYTHM_MODES:
+            raise InputError(f"Unknown rhythm choice '{mode}': choose one of {', '.join(RHYTHM_MODES)}")
+        rhythm = None
+        if mode == RHYTHM_GRID:
+            if not isinstance(grid_rhythm, str) or "x" not in grid_rhythm.lower():
+                raise InputError("The rhythm grid is empty: click at least one cell, or keep the blocks' rhythm")
+            rhythm = {block: grid_rhythm for block in chosen}
+        seed, temperature, _ = self._common(seed, temperature, instrument)
+        self._ready()
+        with self.shared.model_lock:
+            output = self.infill_pipeline(sheet, chosen, rhythm=rhythm, keep_rhythm=mode != RHYTHM_MODEL, key=estimate_key(sheet),
+                                          seed=seed, temperature=temperature)  # fmt: skip
+        filled = output.leadsheets[0]
+        filled.title = sheet.title
+        return self.present(filled, output.blocks, instrument, session_id, file_name)
+
+    def warm_up(self) -> None:
+        """A short new song and an infill (model paths, first render); errors go to the caller."""
+        if self.song_model is None:
+            return
+        result = self.new_song("C G", MIN_SONG_BARS, "C", seed=0)
+        self.infill(result.sheet, [1], seed=0)
