@@ -128,7 +128,11 @@ def parse_progression(text: str, num_bars: int, steps_per_bar: int = 16) -> Chor
     return ChordProgression(chords)
 
 
-def recognize_chord(weights: np.ndarray, min_weight: float = 1e-6) -> str:
+TRIADS = ("", "m")
+
+
+def recognize_chord(weights: np.ndarray, min_weight: float = 1e-6, suffixes: tuple[str, ...] | None = None,
+                    root_bonus: float = 0.0) -> str:
     """Best-matching chord symbol for a 12-d pitch-class weight vector (``"N.C."`` if silent).
 
     Score = weight inside the template - weight outside it - a small penalty for
@@ -141,12 +145,38 @@ def recognize_chord(weights: np.ndarray, min_weight: float = 1e-6) -> str:
         return "N.C."
     weights = weights / total
     best, best_score = "N.C.", -np.inf
+    templates = {k: v for k, v in CHORD_TEMPLATES.items() if suffixes is None or k in suffixes}
     for root in range(12):
-        for suffix, intervals in CHORD_TEMPLATES.items():
+        for suffix, intervals in templates.items():
             mask = np.zeros(12, dtype=bool)
             mask[[(root + i) % 12 for i in intervals]] = True
             missing = np.sum(weights[mask] < 0.02)
-            score = weights[mask].sum() - weights[~mask].sum() - 0.15 * missing - 0.01 * len(intervals)
+            score = weights[mask].sum() - weights[~mask].sum() - 0.15 * missing - 0.01 * len(intervals) + root_bonus * weights[root]
             if score > best_score:
                 best, best_score = PITCH_NAMES[root] + suffix, score
     return best
+
+
+def infer_chords(melody, steps_per_chord: int | None = None) -> ChordProgression:
+    """One major or minor triad per bar (or per ``steps_per_chord``) that best fits the melody's
+    duration-weighted pitch classes there: harmony for tunes written without chord symbols
+    (e.g. the O'Neill collection), so the models see chords as they do in the Nottingham tunes."""
+    span = steps_per_chord or melody.steps_per_bar or 16
+    offset = melody.pickup_steps % span  # bars start at the pickup's end
+    chords: list[Chord] = []
+    for lo in range(offset - span if offset else 0, melody.num_steps, span):
+        a, b = max(lo, 0), min(lo + span, melody.num_steps)
+        weights = np.zeros(12)
+        for note in melody.notes:
+            overlap = min(note.end, b) - max(note.start, a)
+            if overlap > 0:
+                weights[note.pitch % 12] += overlap
+        # A melody's few notes fit several triads equally: prefer the one built on the most-heard note.
+        symbol = recognize_chord(weights, suffixes=TRIADS, root_bonus=0.02)
+        if symbol == "N.C.":
+            continue
+        if chords and chords[-1].symbol == symbol and chords[-1].end == a:
+            chords[-1] = Chord(symbol, chords[-1].start, b, chords[-1].pitch_classes, chords[-1].bass)
+        else:
+            chords.append(make_chord(symbol, a, b))
+    return ChordProgression(chords)

@@ -260,6 +260,17 @@ def evaluate_explore(data: str, checkpoint: str | None = None, pairs: int = 50, 
     }
 
 
+def _named(items: list[str], flag: str) -> dict[str, str]:
+    """NAME=VALUE pairs of a repeated option -> {NAME: VALUE}."""
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name or not value:
+            raise CadenzaInputError(f"{flag} takes NAME=DIR (got '{item}')")
+        out[name] = value
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m engine.evaluate", description="Evaluate Cadenza's models on a folder of MIDI files.")
     sub = parser.add_subparsers(dest="model", required=True)
@@ -292,9 +303,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="auto")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print JSON only")
+    p = sub.add_parser("cross-corpus", help="held-out NLL of latent models trained on different corpora, on each corpus")
+    p.add_argument("--model", action="append", required=True, metavar="NAME=DIR", help="a latent model checkpoint (repeat)")
+    p.add_argument("--data", action="append", required=True, metavar="NAME=DIR", help="a corpus folder (repeat)")
+    p.add_argument("--vae", default=None, help="the EC2-VAE all of them use (default: checkpoints/ec2vae)")
+    p.add_argument("--cache-dir", default="data_cache", help="where each corpus's encoded latents are kept")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--json", action="store_true", help="print JSON only")
     args = parser.parse_args(argv)
     try:
-        if args.model == "song":
+        if args.model == "cross-corpus":
+            from engine.song_evaluation import evaluate_cross_corpus
+
+            result = evaluate_cross_corpus(_named(args.model, "--model"), _named(args.data, "--data"), args.vae, args.cache_dir, args.device)
+        elif args.model == "song":
             from engine.song_evaluation import evaluate_song
 
             result = evaluate_song(args.data, args.vae, args.latent, args.split, args.bars, args.max_tunes, args.device,
@@ -308,6 +330,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.json:
         print(json.dumps(result, indent=2))
+    elif args.model == "cross-corpus":
+        corpora = list(result["corpora"])
+        print("held-out loss (nats per latent dimension; lower is better)")
+        print("model \\ corpus".ljust(20) + "".join(c.rjust(14) for c in corpora))
+        for name, row in result["loss"].items():
+            print(name.ljust(20) + "".join(f"{row[c]:14.4f}" for c in corpora))
     elif args.model == "song":
         m = result["melody_stats"]
         print(f"{result['tunes']} {result['split']} tunes from {result['data']}")

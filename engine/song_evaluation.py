@@ -223,3 +223,34 @@ def _onset_f1(real: np.ndarray, composed: np.ndarray) -> float:
     from engine.evaluate import onset_f1
 
     return onset_f1(real < HOLD, composed < HOLD)
+
+
+def evaluate_cross_corpus(models: dict[str, str], corpora: dict[str, str], vae: str | None = None,
+                          cache_dir: str | None = "data_cache", device: str = "auto") -> dict:
+    """Held-out NLL of every latent model on every corpus (the Deep_Music_Generator question: does one
+    genre's model generalise to another?). ``models`` and ``corpora`` map names to checkpoint and data
+    folders; each corpus is encoded with the same EC2-VAE (cached as ``cache_dir/latent_<name>.npz``) and
+    judged on its own validation tunes, untransposed, with the fixed masks of the training validation."""
+    from pathlib import Path
+
+    from engine.device import resolve_device
+    from engine.models.checkpoint import load_latent_model
+    from engine.pipelines.song import DEFAULT_VAE
+    from engine.train.latent import LatentTrainConfig, load_dataset, load_vae, validate, validation_batches
+
+    resolved = resolve_device(device)
+    vae_path = str(vae or DEFAULT_VAE)
+    vae_model = load_vae(vae_path, resolved)
+    loaded = {name: load_latent_model(path, resolved)[0] for name, path in models.items()}
+    out: dict = {"task": "cross_corpus", "vae": vae_path, "models": dict(models), "corpora": {}, "loss": {}, "tasks": {}}
+    for corpus, data in corpora.items():
+        cache = str(Path(cache_dir) / f"latent_{corpus}.npz") if cache_dir else None
+        config = LatentTrainConfig(data=str(data), vae=vae_path, out="", cache=cache)
+        dataset, stats = load_dataset(config, vae_model, announce=False)
+        out["corpora"][corpus] = {"data": str(data), "val_tunes": stats["val_tunes"], "train_tunes": stats["train_tunes"]}
+        for name, model in loaded.items():
+            batches = validation_batches(dataset, model.config.max_windows)
+            figures = validate(model, batches, resolved)
+            out["loss"].setdefault(name, {})[corpus] = round(figures["loss"], 4)
+            out["tasks"].setdefault(name, {})[corpus] = {k: round(v, 4) for k, v in figures.items() if k != "loss"}
+    return out

@@ -64,7 +64,7 @@ class ComposePipeline:
     """Rhythm + chords + key -> melodies. Inference only; one ``__call__``."""
 
     def __init__(self, model: EC2VAE, latent=None, candidates: int = 4, pitch_range: tuple[int, int] = (55, 88),
-                 chord_tone_bias: float | None = None):
+                 chord_tone_bias: float | None = None, decode_temperature: float = 0.0):
         """``latent``: a LatentSequenceModel for the pitch latents (None: EC2-VAE's prior).
 
         ``chord_tone_bias``: logit bonus for chord tones at onsets. Sampled from the prior, the
@@ -77,6 +77,7 @@ class ComposePipeline:
         self.candidates = candidates
         self.pitch_range = pitch_range
         self.chord_tone_bias = (0.0 if latent is not None else 3.0) if chord_tone_bias is None else chord_tone_bias
+        self.decode_temperature = decode_temperature  # with the latent model; 0 decodes greedily
 
     @classmethod
     def from_pretrained(cls, path_or_name: str | Path = DEFAULT_CHECKPOINT, device: str | None = None,
@@ -192,7 +193,7 @@ class ComposePipeline:
         base = TuneLatents(np.full((w, WINDOW_STEPS), 129, np.int64), chroma, *zeros)
         # The drawn rhythm is known as a pattern; its latent is sampled (a placeholder melody's would carry false pitch).
         tokens = song.generate(base, range(w), rhythm, np.ones(w, bool), np.zeros(w, bool), functions, self.controls(scale),
-                               generator, float(temperature), "left_to_right")
+                               generator, float(temperature), "left_to_right", self.decode_temperature)
         return tokens.reshape(-1)
 
     def _sample_from_prior(self, windows_rhythm: np.ndarray, windows_chroma: np.ndarray, scale: tuple[int, ...],

@@ -387,7 +387,7 @@ class ContinuePipeline(_SongPipelineBase):
         for i in range(int(num_samples)):
             tokens = self.model.generate(base, targets, pattern, known_pattern, known_rhythm, fn, controls, _generator(seed + i),
                                          float(temperature), "left_to_right")
-            title = f"{sheet.title or 'Tune'} + {num_bars} bars (seed {seed + i})"
+            title = sheet.title or "Tune"  # what changed is the caller's to say (the studio keeps a version line)
             sheets.append(_sheet(tokens, progression, key, sheet.melody.tempo_bpm, title, sheet.melody.time_signature))
         return SongOutput(sheets, [seed + i for i in range(int(num_samples))], targets)
 
@@ -419,14 +419,14 @@ class InfillPipeline(_SongPipelineBase):
         if rhythm:
             stray = sorted(set(rhythm) - set(targets))
             if stray:
-                raise SongInputError(f"A rhythm was given for block(s) {', '.join(str(b + 1) for b in stray)}, which are not selected")
+                raise SongInputError(f"A rhythm was given for block(s) {', '.join(str(b) for b in stray)} (counted from 0), which are not selected")
         fn = self.model.functions(sheet.chords, key, count)
         controls = DecodeControls(pitch_range=_range_of(sheet), scale=scale)
         sheets = []
         for i in range(int(num_samples)):
             tokens = self.model.generate(base, targets, pattern, known_pattern, known_rhythm, fn, controls, _generator(seed + i),
                                          float(temperature), "outside_in")
-            title = f"{sheet.title or 'Tune'}, block{'s' if len(targets) > 1 else ''} {', '.join(str(b + 1) for b in targets)} rewritten (seed {seed + i})"
+            title = sheet.title or "Tune"
             sheets.append(_sheet(tokens, sheet.chords, key, sheet.melody.tempo_bpm, title, sheet.melody.time_signature))
         return SongOutput(sheets, [seed + i for i in range(int(num_samples))], targets)
 

@@ -36,6 +36,7 @@ from engine.train.latent_data import LatentDataset, build_latent_dataset, read_t
 log = logging.getLogger(__name__)
 STATE_FILE = "train_state.pt"
 VALIDATION_TASKS = ("infill", "continuation", "free")
+DATA_PREP_VERSION = 2  # bump when the windows, chords or features change: older caches are rebuilt
 
 
 @dataclass
@@ -171,7 +172,7 @@ def validate(model: LatentSequenceModel, batches: dict[str, list[LatentBatch]], 
 def load_dataset(cfg: LatentTrainConfig, vae: EC2VAE, announce: bool = True) -> tuple[LatentDataset, dict]:
     """Encode the tunes under cfg.data with the VAE (or read the cache made for the same VAE and transpositions)."""
     fingerprint = "debug" if cfg.vae == "debug" else weights_fingerprint(cfg.vae)
-    meta = {"data": str(cfg.data), "vae": str(cfg.vae), "vae_fingerprint": fingerprint,
+    meta = {"prep_version": DATA_PREP_VERSION, "data": str(cfg.data), "vae": str(cfg.vae), "vae_fingerprint": fingerprint,
             "transpose": [cfg.transpose_low, cfg.transpose_high], "max_tunes": cfg.max_tunes}
     cache = Path(cfg.cache) if cfg.cache else None
     if cache is not None and cache.exists() and cache.with_suffix(".json").exists():

@@ -20,9 +20,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from engine.chords import infer_chords
 from engine.corpus import is_validation, music_files, read_tunes
 from engine.errors import CadenzaInputError
 from engine.models.ec2vae import EC2VAE
+from engine.music import LeadSheet
 from engine.models.latent import BEATS_PER_WINDOW, STEPS_PER_BEAT, LatentBatch, beat_chroma
 from engine.representation import SILENCE, WINDOW_STEPS, melody_to_tokens, tokens_to_rhythm
 from engine.tonality import NO_FUNCTION, estimate_key, functions_per_step
@@ -43,8 +45,13 @@ class TuneWindows:
 
 
 def tune_windows(name: str, sheet, min_windows: int = 2) -> TuneWindows | None:
-    """Consecutive 2-bar windows of a lead sheet from its first downbeat; None when shorter than ``min_windows``."""
+    """Consecutive 2-bar windows of a lead sheet from its first downbeat; None when shorter than ``min_windows``.
+
+    A tune written without chord symbols gets one triad per bar fitted to its melody (engine.chords.infer_chords).
+    """
     melody = sheet.melody
+    if not sheet.chords.chords:
+        sheet = LeadSheet(melody, infer_chords(melody), sheet.title)
     count = (melody.num_steps - melody.pickup_steps) // WINDOW_STEPS
     if count < min_windows:
         return None
