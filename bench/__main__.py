@@ -11,7 +11,11 @@
    (bench/browser_latency.py), as a person on the page waits for it.
 5. Peak RSS (VmHWM) of the studio process at the end.
 
-Targets on 2-core CPUs: p50 <= 300 ms; our render >= 3x faster than midi2audio; RSS <= 1.5 GB.
+6. Song tab: Continue 8 -> 16 bars and Infill of 2 blocks through the API, until the audio
+   has arrived (bench/song_bench.py).
+
+Targets on 2-core CPUs: p50 <= 300 ms; our render >= 3x faster than midi2audio; RSS <= 1.5 GB;
+Continue and Infill p50 <= 400 ms each.
 """
 
 from __future__ import annotations
@@ -169,6 +173,9 @@ def main(argv: list[str] | None = None) -> int:
             grid_latency = None
         if grid_latency is not None:
             report["explore_grid_5x5"] = grid_latency(client)
+        from bench.song_bench import song_latency
+
+        report["song"] = song_latency(url, calls=max(5, args.calls // 2))
         from bench import browser_latency
 
         if browser_latency.available():
@@ -190,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     if "explore_grid_5x5" in report:
         report["targets"]["explore_grid_p50_le_1_5s"] = report["explore_grid_5x5"]["p50_ms"] <= 1500
+    report["targets"]["song_continue_p50_le_400ms"] = report["song"]["continue_8_to_16_bars"]["p50_ms"] <= 400
+    report["targets"]["song_infill_p50_le_400ms"] = report["song"]["infill_2_blocks_of_16_bars"]["p50_ms"] <= 400
     print(json.dumps(report, indent=2))
     return 0
 

@@ -201,7 +201,6 @@ def song_blocks(sheet: LeadSheet, key: str, changed: Sequence[int] = ()) -> list
 
 def song_figure(sheet: LeadSheet, title: str, changed: Sequence[int] = ()) -> Any:
     """The whole tune's piano roll: a line at each block boundary, block numbers on top, written blocks shaded."""
-    figure = piano_roll_figure(sheet, title=title, height=ROLL_HEIGHT)
     spb = sheet.melody.steps_per_bar or 16
     shapes, labels = [], []
     for index in range(block_count(sheet)):
@@ -216,10 +215,9 @@ def song_figure(sheet: LeadSheet, title: str, changed: Sequence[int] = ()) -> An
         labels.append(dict(x=(x0 + x1) / 2, y=1.0, xref="x", yref="paper", yanchor="bottom", yshift=16, showarrow=False,
                            text=f"<b>{index + 1}</b>" if index in changed else str(index + 1),
                            font=dict(size=11, color="#b45309")))  # fmt: skip
-    figure.update_layout(shapes=list(figure.layout.shapes or ()) + shapes,
-                         annotations=list(figure.layout.annotations or ()) + labels,
-                         margin=dict(l=44, r=10, t=66 if title else 44, b=30))  # fmt: skip
-    return figure
+    # Built in one go: adding shapes afterwards (update_layout) re-validates them all (~0.5 s for 16 bars).
+    return piano_roll_figure(sheet, title=title, height=ROLL_HEIGHT, extra_shapes=shapes, extra_annotations=labels,
+                             top_margin=66 if title else 44)
 
 
 class SongService:

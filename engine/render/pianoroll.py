@@ -181,8 +181,14 @@ def _pitch_range(pitches: list[int]) -> tuple[float, float]:
     return lo - 1.5, hi + 1.5
 
 
-def piano_roll_figure(sheet: LeadSheet, title: str = "", height: int = 320) -> go.Figure:
-    """Interactive piano roll: notes (one trace), bar/beat grid, chord bands and symbols."""
+def piano_roll_figure(sheet: LeadSheet, title: str = "", height: int = 320, extra_shapes: list[dict] | None = None,
+                      extra_annotations: list[dict] | None = None, top_margin: int | None = None) -> go.Figure:
+    """Interactive piano roll: notes (one trace), bar/beat grid, chord bands and symbols.
+
+    ``extra_shapes`` / ``extra_annotations`` (plotly layout dicts, e.g. part boundaries) join the
+    chord decorations when the figure is built: adding them later with ``update_layout``
+    re-validates every shape and costs about half a second for a 16-bar tune.
+    """
     notes = [n for n in sheet.melody.notes if n.end > n.start]
     if not notes:
         return _empty_figure(height, title, compact=False)
@@ -191,11 +197,13 @@ def piano_roll_figure(sheet: LeadSheet, title: str = "", height: int = 320) -> g
     x0, x1 = _extent(sheet)
     y0, y1 = _pitch_range([n.pitch for n in notes])
     shapes, annotations = _chord_decor(sheet, compact=False)
+    shapes += list(extra_shapes or ())
+    annotations += list(extra_annotations or ())
     labelled = (0, 4, 7) if y1 - y0 <= 26 else (0,)  # C, E, G; only C when the range is wide
     c_ticks = [p for p in range(int(y0), int(y1) + 1) if p % 12 in labelled and y0 <= p <= y1]
     layout = _layout_base(height, title)
     layout.update(
-        margin=dict(l=44, r=10, t=(46 if title else 26), b=30),
+        margin=dict(l=44, r=10, t=top_margin if top_margin is not None else (46 if title else 26), b=30),
         shapes=shapes,
         annotations=annotations,
         xaxis=dict(
