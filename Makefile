@@ -4,6 +4,7 @@
 #   make test       install what is missing (incl. chromium), then run the whole test suite
 #   make bench      run the benchmarks (prints JSON)
 #   make train      train EC2-VAE on $(DATA) into checkpoints/ec2vae
+#   make train-latent  train the latent sequence model on $(DATA) over checkpoints/ec2vae
 #   make clean      remove caches (keeps .venv)
 #   make distclean  clean + remove .venv
 #
@@ -36,10 +37,10 @@ export MPLBACKEND := Agg
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export VENV
 
-.PHONY: help install install-test sysdeps sysdeps-test venv run test bench train clean distclean
+.PHONY: help install install-test sysdeps sysdeps-test venv run test bench train train-latent clean distclean
 
 help:
-	@sed -n '3,8p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
+	@sed -n '3,9p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
 
 # ---- installation ----------------------------------------------------------
 
@@ -74,6 +75,10 @@ bench: install
 # Training reads the corpus from $(DATA) (training only; the studio never reads ../shared).
 train: venv
 	$(PY) -m engine.train ec2vae --data $(DATA) --out $(CKPT) $(TRAIN_ARGS)
+
+train-latent: venv
+	$(PY) -m engine.train latent --vae $(CKPT) --data $(DATA) --out checkpoints/latent \
+	    --cache data_cache/latent_nottingham.npz --procs 2 $(TRAIN_ARGS)
 
 # ---- cleanup ---------------------------------------------------------------
 
