@@ -80,6 +80,7 @@ async () => {
 
 DEFAULT_CHORDS = "C Am F G"
 DEFAULT_TEMPO = 110
+DEFAULT_TEMPERATURE = 0.5  # the melodies move most like real tunes here (checkpoints/latent/README.md)
 
 
 def _pick(name: str, choices: list[str], default: str) -> str:
@@ -164,7 +165,7 @@ class ComposeTab:
             with gr.Row(scale=2):
                 self.seed = gr.Number(0, precision=0, minimum=0, maximum=99_999_999, label="Seed", elem_id="cz-seed", min_width=100)
                 self.dice = gr.Button("🎲 Random", size="sm", min_width=90, scale=0, elem_id="cz-dice")
-            self.temperature = gr.Slider(0.1, 2.0, value=0.8, step=0.05, label="Temperature", info="low = safe, high = adventurous", scale=2, elem_id="cz-temperature")
+            self.temperature = gr.Slider(0.1, 2.0, value=DEFAULT_TEMPERATURE, step=0.05, label="Temperature", info="low = safe, high = adventurous", scale=2, elem_id="cz-temperature")
             self.variations = gr.Slider(1, MAX_VARIATIONS, value=2, step=1, label="Variations", scale=1, elem_id="cz-variations")
 
         self.generate_button = gr.Button("🎼 Generate", variant="primary", size="lg", elem_id="cz-generate")

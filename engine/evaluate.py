@@ -299,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--split", choices=["all", "val"], default="val", help="'val': only the tunes the training split held out")
     p.add_argument("--bars", type=int, default=8, help="bars of each tune that Compose writes for the melody statistics")
     p.add_argument("--max-tunes", type=int, default=None)
-    p.add_argument("--temperature", type=float, default=0.8, help="Compose's temperature (the studio's default)")
+    p.add_argument("--temperature", type=float, default=0.5, help="Compose's temperature (the studio's default)")
     p.add_argument("--device", default="auto")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print JSON only")
@@ -341,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{result['tunes']} {result['split']} tunes from {result['data']}")
         print(f"infill token accuracy {result['infill_token_accuracy']} (slerp {result['infill_token_accuracy_slerp']}, "
               f"prior {result['infill_token_accuracy_prior']}); continuation {result['continuation_token_accuracy']}")
-        for name in ("real", "composed", "composed_prior"):
+        for name in ("real", "composed", "composed_no_bias", "composed_prior"):
             r = m[name]
             print(f"{name:>15}: repeat {r['repeat_share']}, step {r['step_share']}, leap {r['leap_share']}, "
                   f"chord tones {r['chord_tone_share']}, histogram overlap with real {r['interval_histogram_overlap']}")

@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--key", default="C")
     p.add_argument("--tempo", type=float, default=120.0)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--temperature", type=float, default=0.8)
+    p.add_argument("--temperature", type=float, default=0.5, help="0.1..2: low = safe, high = adventurous")
     p.add_argument("--variations", type=int, default=1, help="more than one writes song_2.mid, song_3.mid, ...")
     p.add_argument("--out", required=True, help="MIDI file to write")
     p.add_argument("--wav", default=None, help="also render audio to this WAV file")
@@ -101,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_song_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--temperature", type=float, default=1.0, help="of the latent sampling (0: the most likely latents)")
+    p.add_argument("--temperature", type=float, default=0.5, help="of the latent sampling (0: the most likely latents)")
     p.add_argument("--variations", type=int, default=1, help="more than one writes X_2.mid, X_3.mid, ...")
     p.add_argument("--out", required=True, help="MIDI file to write")
     p.add_argument("--wav", default=None, help="also render audio to this WAV file")

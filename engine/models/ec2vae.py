@@ -151,12 +151,14 @@ class EC2VAE(nn.Module):
         temperature: float = 0.0,
         logit_bias: torch.Tensor | None = None,
         generator: torch.Generator | None = None,
+        repeat_penalty: float = 0.0,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """-> (logits (B, T, P), tokens (B, T)).
 
         rhythm: (B, T) classes or (B, T, R) probabilities; chords (B, T, C).
         ``target`` (B, T) teacher-forces; otherwise tokens are fed back, sampled at
-        ``temperature`` after adding ``logit_bias`` (B, T, P) (use -inf to forbid tokens).
+        ``temperature`` after adding ``logit_bias`` (B, T, P) (use -inf to forbid tokens)
+        and subtracting ``repeat_penalty`` from the pitch of the previous note (at onsets).
         """
         c = self.config
         if rhythm.dim() == 2:
@@ -170,14 +172,20 @@ class EC2VAE(nn.Module):
             return self.pitch_out(out), target
         batch = z.shape[0]
         prev = torch.zeros(batch, 1, c.num_tokens, device=z.device)
+        last_pitch = torch.full((batch,), -1, dtype=torch.long, device=z.device)
         all_logits, tokens = [], []
         for t in range(c.num_steps):
             out, h = self.pitch_gru(self._pitch_inputs(prev, rhythm[:, t : t + 1], z, chords[:, t : t + 1]), h)
             logits = self.pitch_out(out[:, 0])  # (B, P)
             biased = logits if logit_bias is None else logits + logit_bias[:, t]
+            if repeat_penalty:
+                rows = torch.nonzero(last_pitch >= 0).flatten()
+                biased = biased.clone()
+                biased[rows, last_pitch[rows]] -= repeat_penalty
             token = sample_from_logits(biased, temperature, generator)
             all_logits.append(logits)
             tokens.append(token)
+            last_pitch = torch.where(token < 128, token, last_pitch)
             prev = F.one_hot(token, c.num_tokens).float().unsqueeze(1)
         return torch.stack(all_logits, 1), torch.stack(tokens, 1)
 

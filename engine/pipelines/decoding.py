@@ -30,6 +30,7 @@ class DecodeControls:
     scale: tuple[int, ...] = CHROMATIC
     out_of_key_penalty: float = 2.0
     chord_tone_bias: float = 0.0
+    repeat_penalty: float = 0.0  # subtracted from the logit of the previous note's pitch at an onset
 
     def logit_bias(self, rhythm: np.ndarray, chroma: np.ndarray) -> torch.Tensor:
         """(T, 130) additive bias for rhythm classes (T,) and chroma (T, 12): onsets only at ONSET steps
@@ -70,7 +71,7 @@ def decode_windows(vae: EC2VAE, z_pitch: torch.Tensor, z_rhythm: torch.Tensor, c
     rhythm_t = torch.from_numpy(rhythm).to(device)
     # Sampling on the CPU generator keeps results identical across devices.
     _, tokens = vae.decode_pitch(z_pitch, z_rhythm, rhythm_t, chroma_t, temperature=temperature, logit_bias=bias,
-                                 generator=generator if device.type == "cpu" else None)
+                                 generator=generator if device.type == "cpu" else None, repeat_penalty=controls.repeat_penalty)
     return tokens.cpu().numpy(), rhythm
 
 

@@ -15,8 +15,10 @@ pipelines are its verbs, each with one ``__call__`` and Compose's argument names
 * :class:`InfillPipeline`: a tune and block indices -> the same tune with those blocks
   rewritten to join both neighbours. Every other block comes back note for note.
 
-``temperature`` scales the latent model's sampling (0: its most likely latents); the
-decoder then decodes greedily, so a latent means one melody. Of ``candidates`` samples per
+``temperature`` scales the latent model's sampling (0: its most likely latents; default
+0.5); the decoder then decodes greedily, so a latent means one melody, with a small bonus
+for chord tones and a penalty on repeating the previous pitch (CHORD_TONE_BIAS,
+REPEAT_PENALTY). Of ``candidates`` samples per
 variation, the one that joins its neighbours with the smallest leaps is kept.
 """
 
@@ -61,6 +63,13 @@ MAX_BLOCKS = 16
 MAX_SONG_BARS = MAX_BLOCKS * BARS_PER_BLOCK  # 32
 MIN_SONG_BARS = 8
 MAX_SAMPLES = 8
+# How the latent model's tunes are decoded, chosen on held-out Nottingham tunes (see checkpoints/latent/README.md):
+# latent sampling at temperature 0.5; a logit bonus of 1.0 for chord tones at onsets (0.71 -> 0.75-0.76 of note time
+# on chord tones; real tunes 0.79-0.81) and a penalty of 2.0 on repeating the previous pitch (the decoder repeats notes
+# even from real tunes' latents: 0.155 of intervals against 0.117; with the latent model 0.20 -> 0.10-0.12).
+DEFAULT_TEMPERATURE = 0.5
+CHORD_TONE_BIAS = 1.0
+REPEAT_PENALTY = 2.0
 
 
 class SongInputError(CadenzaInputError):
@@ -301,7 +310,8 @@ class _SongPipelineBase:
 
     @staticmethod
     def _controls(key: str, pitch_range: tuple[int, int]) -> DecodeControls:
-        return DecodeControls(pitch_range=pitch_range, scale=scale_pitch_classes(key))
+        return DecodeControls(pitch_range=pitch_range, scale=scale_pitch_classes(key), chord_tone_bias=CHORD_TONE_BIAS,
+                              repeat_penalty=REPEAT_PENALTY)
 
 
 class SongPipeline(_SongPipelineBase):
@@ -309,7 +319,7 @@ class SongPipeline(_SongPipelineBase):
 
     @torch.no_grad()
     def __call__(self, chords: str, num_bars: int = 16, key: str = "C", rhythm: str | None = None, functions: str | None = None,
-                 tempo_bpm: float = 120.0, seed: int = 0, temperature: float = 1.0, num_samples: int = 1) -> SongOutput:
+                 tempo_bpm: float = 120.0, seed: int = 0, temperature: float = DEFAULT_TEMPERATURE, num_samples: int = 1) -> SongOutput:
         """``rhythm``: a step-grid pattern for every bar (repeats to fill), or None for the model's own;
         ``functions``: "T S D T" (one per bar, repeats), or None to derive them from the chords in ``key``."""
         _check("Bars", num_bars, MIN_SONG_BARS, MAX_SONG_BARS, integer=True)
@@ -331,7 +341,7 @@ class SongPipeline(_SongPipelineBase):
         else:
             pattern, known_pattern = np.full((blocks, WINDOW_STEPS), SILENCE), np.zeros(blocks, bool)
         fn = self.model.functions(progression, key, blocks, per_bar)
-        controls = DecodeControls(pitch_range=(55, 88), scale=scale)
+        controls = self._controls(key, (55, 88))
         sheets = []
         for i in range(int(num_samples)):
             tokens = self.model.generate(base, range(blocks), pattern, known_pattern, np.zeros(blocks, bool), fn, controls,
@@ -345,7 +355,7 @@ class ContinuePipeline(_SongPipelineBase):
 
     @torch.no_grad()
     def __call__(self, sheet: LeadSheet, num_bars: int = 8, chords: str | None = None, rhythm: str | None = None,
-                 key: str | None = None, seed: int = 0, temperature: float = 1.0, num_samples: int = 1) -> SongOutput:
+                 key: str | None = None, seed: int = 0, temperature: float = DEFAULT_TEMPERATURE, num_samples: int = 1) -> SongOutput:
         """``chords`` for the new bars (default: the tune's own progression again from its first bar);
         ``rhythm`` for the new bars (default: the model's own); ``key`` (default: the tune's)."""
         check_tune(sheet)
@@ -381,7 +391,7 @@ class ContinuePipeline(_SongPipelineBase):
             known_pattern[:] = True
         known_rhythm = np.arange(blocks) < have
         fn = self.model.functions(progression, key, blocks)
-        controls = DecodeControls(pitch_range=_range_of(sheet), scale=scale)
+        controls = self._controls(key, _range_of(sheet))
         targets = list(range(have, blocks))
         sheets = []
         for i in range(int(num_samples)):
@@ -397,7 +407,7 @@ class InfillPipeline(_SongPipelineBase):
 
     @torch.no_grad()
     def __call__(self, sheet: LeadSheet, blocks: Sequence[int], rhythm: dict[int, str] | None = None, keep_rhythm: bool = True,
-                 key: str | None = None, seed: int = 0, temperature: float = 1.0, num_samples: int = 1) -> SongOutput:
+                 key: str | None = None, seed: int = 0, temperature: float = DEFAULT_TEMPERATURE, num_samples: int = 1) -> SongOutput:
         """``blocks``: 0-based block indices to rewrite (not all). ``rhythm``: {block: 2-bar pattern} for blocks that
         get a new drawn rhythm; the other chosen blocks keep their rhythm (``keep_rhythm``) or get the model's."""
         check_tune(sheet)
@@ -421,7 +431,7 @@ class InfillPipeline(_SongPipelineBase):
             if stray:
                 raise SongInputError(f"A rhythm was given for block(s) {', '.join(str(b) for b in stray)} (counted from 0), which are not selected")
         fn = self.model.functions(sheet.chords, key, count)
-        controls = DecodeControls(pitch_range=_range_of(sheet), scale=scale)
+        controls = self._controls(key, _range_of(sheet))
         sheets = []
         for i in range(int(num_samples)):
             tokens = self.model.generate(base, targets, pattern, known_pattern, known_rhythm, fn, controls, _generator(seed + i),

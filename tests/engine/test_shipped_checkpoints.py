@@ -1,0 +1,44 @@
+"""The checkpoints that ship in checkpoints/: they load, belong together, and drive Compose and the Song verbs."""
+
+import json
+
+import numpy as np
+import pytest
+
+from engine.models.checkpoint import weights_fingerprint
+from engine.pipelines.compose import ComposePipeline
+from engine.pipelines.song import DEFAULT_LATENT, DEFAULT_VAE, InfillPipeline, SongModel, SongPipeline
+from engine.representation import melody_to_tokens
+
+
+@pytest.fixture(scope="module")
+def song_model():
+    return SongModel.from_pretrained()
+
+
+def test_the_latent_model_belongs_to_the_shipped_ec2vae():
+    config = json.loads((DEFAULT_LATENT / "config.json").read_text())
+    assert config["vae"]["fingerprint"] == weights_fingerprint(DEFAULT_VAE)
+    assert (DEFAULT_LATENT / "model.safetensors").stat().st_size < 25e6
+
+
+def test_compose_draws_from_the_latent_model_by_default():
+    pipe = ComposePipeline.from_pretrained()
+    assert pipe.latent is not None
+    out = pipe("x...x...x.x.x...", "C Am F G", 4, key="C", seed=1)
+    assert [n.start for n in out.leadsheets[0].melody.notes] == [s for s in range(64) if "x...x...x.x.x..."[s % 16] == "x"]
+
+
+def test_a_song_and_an_infill_with_the_shipped_models(song_model):
+    song = SongPipeline(song_model)("G C D G", 8, key="G", seed=2).leadsheets[0]
+    assert song.melody.num_steps == 128 and len(song.melody.notes) >= 8
+    infilled = InfillPipeline(song_model)(song, [1], seed=3).leadsheets[0]
+    before = melody_to_tokens(song.melody, 0, 128).reshape(4, 32)
+    after = melody_to_tokens(infilled.melody, 0, 128).reshape(4, 32)
+    assert np.array_equal(before[[0, 2, 3]], after[[0, 2, 3]])
+
+
+def test_different_seeds_give_different_songs(song_model):
+    pipe = SongPipeline(song_model)
+    first, second = (pipe("C F G C", 8, key="C", seed=s).leadsheets[0] for s in (1, 2))
+    assert [n.pitch for n in first.melody.notes] != [n.pitch for n in second.melody.notes]
