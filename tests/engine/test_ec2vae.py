@@ -61,6 +61,18 @@ def test_decode_pitch_respects_logit_bias():
     assert (tokens == 64).all()
 
 
+def test_repeat_penalty_steers_onsets_off_the_previous_pitch():
+    model = EC2VAE(EC2VAEConfig.debug()).eval()
+    z_p, z_r = torch.randn(3, 16), torch.randn(3, 16)
+    bias = torch.full((3, 32, 130), float("-inf"))
+    bias[:, :, 60:63] = 0.0  # three pitches allowed at every step, every step an onset
+    onsets = torch.zeros(3, 32, dtype=torch.long)
+    _, plain = model.decode_pitch(z_p, z_r, onsets, torch.zeros(3, 32, 12), logit_bias=bias)
+    _, penalised = model.decode_pitch(z_p, z_r, onsets, torch.zeros(3, 32, 12), logit_bias=bias, repeat_penalty=1e4)
+    assert (penalised[:, 1:] != penalised[:, :-1]).all()
+    assert (plain[:, 1:] == plain[:, :-1]).any()  # the untrained decoder repeats itself when left alone
+
+
 def test_transposition_moves_pitches_and_chroma_together():
     tokens = torch.tensor([[60, 128, 129, 67]])
     chroma = torch.zeros(1, 4, 12)
