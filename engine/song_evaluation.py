@@ -14,6 +14,8 @@
   tunes: the share of note-to-note intervals that repeat the pitch, move by step (1-2 semitones)
   or leap (5 or more), the share of note time on chord tones, and the overlap of the interval
   histograms (signed intervals -12..+12, larger ones clipped; 1.0 = the same distribution).
+  ``song_stats``: the same figures for whole new songs (SongPipeline, up to 32 bars, the model's own
+  rhythm) over each tune's chords (the chord at each bar's downbeat) and key, beside the whole real tunes.
   Beside them: ``composed_no_bias`` (the same without the chord-tone bonus and the repeat
   penalty) and ``composed_prior`` (Compose before the latent model: pitch latents from N(0, I)).
 """
@@ -126,7 +128,7 @@ def evaluate_song(data: str, vae: str | None = None, latent: str | None = None, 
     from engine.pipelines.compose import ComposePipeline
     from engine.pipelines.decoding import DecodeControls, decode_windows
     from engine.pipelines.explore import slerp
-    from engine.pipelines.song import DEFAULT_LATENT, DEFAULT_VAE, SongModel
+    from engine.pipelines.song import DEFAULT_LATENT, DEFAULT_VAE, SongModel, SongPipeline
     from engine.tonality import scale_pitch_classes
 
     tunes = held_out_tunes(data, split, bars, max_tunes)
@@ -142,6 +144,8 @@ def evaluate_song(data: str, vae: str | None = None, latent: str | None = None, 
     onset_acc = {name: [] for name in ("model", "slerp", "prior")}
     cont, cont_onset = [], []
     real_tokens, real_chroma, composed_tokens, plain_tokens, prior_tokens = [], [], [], [], []
+    whole_real, whole_song, whole_chroma = [], [], []
+    song_pipe = SongPipeline(song)
     for index, tune in enumerate(tunes):
         base = song.encode(tune.sheet)
         w = base.num_blocks
@@ -183,12 +187,22 @@ def evaluate_song(data: str, vae: str | None = None, latent: str | None = None, 
             out.append(pipe.sample_tokens(tokens_to_rhythm(real), chroma, scale, temperature, g, fn[:blocks]))
         real_tokens.append(real)
         real_chroma.append(chroma)
+        # A whole new song over the tune's chords, one per bar (downbeats), in its key.
+        tune_bars = (tune.sheet.melody.num_steps // STEPS_PER_BAR_44) // 2 * 2
+        progression = " ".join(tune.sheet.chords.symbols_per_bar(STEPS_PER_BAR_44, tune_bars))
+        made = song_pipe(progression, tune_bars, key=tune.key, seed=seed + index, temperature=temperature).leadsheets[0]
+        tune_steps = tune_bars * STEPS_PER_BAR_44
+        whole_real.append(melody_to_tokens(tune.sheet.melody, 0, tune_steps))
+        whole_song.append(melody_to_tokens(made.melody, 0, tune_steps))
+        whole_chroma.append(tune.sheet.chords.chroma(tune_steps))
 
     stats_real = melody_stats(real_tokens, real_chroma)
     stats_composed = melody_stats(composed_tokens, real_chroma)
     stats_plain = melody_stats(plain_tokens, real_chroma)
     stats_prior = melody_stats(prior_tokens, real_chroma)
     onset_f1s = [_onset_f1(r, c) for r, c in zip(real_tokens, composed_tokens)]
+    stats_whole_real = melody_stats(whole_real, whole_chroma)
+    stats_whole_song = melody_stats(whole_song, whole_chroma)
 
     def summary(stats: dict) -> dict:
         out = {k: v for k, v in stats.items() if k != "histogram"}
@@ -220,6 +234,12 @@ def evaluate_song(data: str, vae: str | None = None, latent: str | None = None, 
             "composed_prior": summary(stats_prior),
             "interval_histogram_overlap": round(histogram_overlap(stats_composed["histogram"], stats_real["histogram"]), 4),
             "onset_f1": mean(onset_f1s),
+        },
+        "song_stats": {
+            "bars": "whole tunes, at most 32",
+            "real": {k: v for k, v in stats_whole_real.items() if k != "histogram"},
+            "song": {**{k: v for k, v in stats_whole_song.items() if k != "histogram"},
+                     "interval_histogram_overlap": round(histogram_overlap(stats_whole_song["histogram"], stats_whole_real["histogram"]), 4)},
         },
     }
 

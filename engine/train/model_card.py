@@ -153,6 +153,15 @@ def render_latent_card(checkpoint: Path, log_rows: list[dict], evaluation: dict 
             "The prior line is Compose before this model (each window's pitch latent from N(0, I), decoder temperature "
             "0.5, chord-tone bonus 3.0).",
         ]
+    if evaluation and "song_stats" in evaluation:
+        song = evaluation["song_stats"]
+        keys = ["repeat_share", "step_share", "leap_share", "chord_tone_share"]
+        parts += ["", "Whole new songs (New song in the Song tab: the model's own rhythm, up to 32 bars) over each held-out "
+                  "tune's chords (one per bar) and key, beside the whole real tunes:", "",
+                  _table([{"": "real tunes", **{k: song["real"].get(k) for k in keys}, "interval_histogram_overlap": 1.0},
+                          {"": "new songs", **{k: song["song"].get(k) for k in keys},
+                           "interval_histogram_overlap": song["song"].get("interval_histogram_overlap")}],
+                         ["", *keys, "interval_histogram_overlap"])]
     if cross:
         corpora = list(cross.get("corpora", {}))
         rows = [{"model trained on": name, **{c: cross["loss"][name].get(c, "") for c in corpora}} for name in cross.get("loss", {})]
