@@ -104,3 +104,4 @@ def test_evaluate_song_prints_the_figures(midi_folder, capsys):
     stats = report["melody_stats"]
     assert set(stats["real"]) >= {"repeat_share", "step_share", "leap_share", "chord_tone_share", "interval_histogram_overlap"}
     assert stats["real"]["interval_histogram_overlap"] == 1.0 and stats["onset_f1"] == 1.0
+    assert set(report["song_stats"]["song"]) >= {"repeat_share", "step_share", "chord_tone_share", "interval_histogram_overlap"}
