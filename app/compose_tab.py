@@ -18,6 +18,7 @@ from typing import Any
 import gradio as gr
 
 from app import step_grid as sg
+from app.audio_first import WAIT_FOR_AUDIO_JS
 from app.services import Studio
 from app.services.common import NO_ACCOMPANIMENT, InputError
 from app.services.compose import MAX_TEMPO, MAX_VARIATIONS, MIN_TEMPO, ComposeResult
@@ -60,23 +61,6 @@ STARTING_POINTS: list[StartingPoint] = [
     StartingPoint("🎷 Swing ii–V–I", "Dotted / swing-ish", 4, "Dm7 G7 Cmaj7 Cmaj7", "C", 132, "Alto Sax", "Electric Piano"),
     StartingPoint("🌙 Minor groove", "Syncopated", 8, "Am F C G", "Am", 96, "Vibraphone", "Warm Pad"),
 ]
-
-# Runs in the browser between Generate and the piano rolls: waits (at most 1 s) until a WAV
-# has finished downloading. Drawing a plotly figure keeps the page's main thread busy for
-# tens of milliseconds, which stalls the audio download if both happen at once.
-WAIT_FOR_AUDIO_JS = """
-async () => {
-  const since = performance.now() - 100;
-  await new Promise((resolve) => {
-    const done = () => { observer.disconnect(); clearTimeout(timer); resolve(); };
-    const observer = new PerformanceObserver((list) => {
-      if (list.getEntries().some((e) => e.name.includes('.wav') && e.startTime >= since)) done();
-    });
-    observer.observe({ type: 'resource', buffered: true });
-    const timer = setTimeout(done, 1000);
-  });
-}
-"""
 
 DEFAULT_CHORDS = "C Am F G"
 DEFAULT_TEMPO = 110

@@ -22,7 +22,8 @@ API names (gradio_client; gr.State inputs are kept per client session, so call
   temperature, instrument
 * ``/song_undo``: instrument
 
-Each returns: status, version line, timeline, audio, piano roll, MIDI file.
+Each returns: status, version line, timeline, audio, MIDI file; the piano roll follows in a chained
+event once the browser has the audio (app.audio_first).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ import gradio as gr
 
 from app import song_timeline as st
 from app import step_grid as sg
+from app.audio_first import WAIT_FOR_AUDIO_JS
 from app.services import Studio
 from app.services.common import MAX_UPLOAD_BYTES, InputError, check_chords
 from app.services.explore import SOURCE_EXAMPLE, SOURCE_UPLOAD
@@ -186,6 +188,7 @@ class SongTab:
         self.timeline = st.song_timeline(elem_id="cz-song-timeline")
         self.current = gr.State(None)  # SongVersion on screen
         self.history = gr.State([])  # earlier SongVersions, oldest first (at most MAX_HISTORY)
+        self.pending_roll = gr.State(None)  # the SongResult whose piano roll the chained event draws
 
         with gr.Row(equal_height=False):
             with gr.Column(scale=2, variant="panel", min_width=280, elem_classes=["cz-song-panel"]):
@@ -279,7 +282,7 @@ class SongTab:
     @property
     def outputs(self) -> list:
         """What every action fills: on bad input only the status changes."""
-        return [self.status, self.version_line, self.timeline, self.audio, self.roll, self.midi, self.current, self.history]
+        return [self.status, self.version_line, self.timeline, self.audio, self.midi, self.current, self.history, self.pending_roll]
 
     # ------------------------------------------------------------------ events
 
@@ -298,11 +301,13 @@ class SongTab:
         self.file.clear(lambda: gr.Dropdown(choices=[], value=None), None, self.track, **quick)
 
         busy = dict(concurrency_limit=1, show_progress="minimal", show_progress_on=[self.status])
-        self.new_button.click(self.new_song, self.new_inputs, self.outputs, api_name="song_new", **busy)
-        self.load_button.click(self.load, self.load_inputs, self.outputs, api_name="song_load", **busy)
-        self.continue_button.click(self.continue_song, self.continue_inputs, self.outputs, api_name="song_continue", **busy)
-        self.infill_button.click(self.infill, self.infill_inputs, self.outputs, api_name="song_infill", **busy)
-        self.undo_button.click(self.undo, self.undo_inputs, self.outputs, api_name="song_undo", **busy)
+        actions = ((self.new_button, self.new_song, self.new_inputs, "song_new"), (self.load_button, self.load, self.load_inputs, "song_load"),
+                   (self.continue_button, self.continue_song, self.continue_inputs, "song_continue"),
+                   (self.infill_button, self.infill, self.infill_inputs, "song_infill"), (self.undo_button, self.undo, self.undo_inputs, "song_undo"))
+        for button, handler, inputs, api_name in actions:
+            # Audio first; the piano roll is drawn by a chained event once the browser has the audio.
+            button.click(handler, inputs, self.outputs, api_name=api_name, **busy).then(
+                None, js=WAIT_FOR_AUDIO_JS, **quick).then(self.draw_roll, [self.pending_roll], self.roll, **quick)
 
     # ------------------------------------------------------------------ UI helpers
 
@@ -339,7 +344,19 @@ class SongTab:
         """Bad input: the message, and everything else left as it was."""
         out = {component: gr.skip() for component in self.outputs}
         out[self.status] = message
+        out[self.pending_roll] = None  # keep the roll on screen
         return out
+
+    @staticmethod
+    def draw_roll(pending: SongResult | None):
+        """The piano roll of the result an action just put on the page (None: keep the one shown); never raises."""
+        if not isinstance(pending, SongResult):
+            return gr.skip()
+        try:
+            return pending.figure()
+        except Exception:  # noqa: BLE001 - a missing roll must not break the page
+            log.exception("song piano roll failed")
+            return gr.skip()
 
     def _shown(self, result: SongResult, version: SongVersion, history: list, message: str, selected=()) -> dict:
         """Updates that put a version of the song on the page."""
@@ -349,7 +366,7 @@ class SongTab:
             self.version_line: version_markdown(version, len(history)),
             self.timeline: st.timeline_update(result.widget_blocks(), selected),
             self.audio: result.audio,
-            self.roll: result.figure,
+            self.pending_roll: result,
             self.midi: result.midi_path,
             self.current: version,
             self.history: history,

@@ -107,8 +107,12 @@ class SongResult:
     blocks: list[SongBlock]
     changed: list[int]  # 0-based blocks written by the action (none for a new or loaded tune)
     midi_path: str
-    figure: Any  # plotly Figure
+    title: str  # of the piano roll
     audio: tuple[int, np.ndarray] | None = None  # (sample_rate, int16 (N, 2)); None without a synth
+
+    def figure(self) -> Any:
+        """The piano roll (plotly), drawn on demand: the page sends it after the audio."""
+        return song_figure(self.sheet, self.title, self.changed)
 
     @property
     def num_bars(self) -> int:
@@ -285,7 +289,8 @@ class SongService:
 
     def present(self, sheet: LeadSheet, changed: list[int] | None = None, instrument: str | None = DEFAULT_INSTRUMENT,
                 session_id: str | None = None, file_name: str = "cadenza_song.mid") -> SongResult:  # fmt: skip
-        """A tune ready for the page: its blocks, audio (melody + chords), MIDI in the session folder and piano roll.
+        """A tune ready for the page: its blocks, audio (melody + chords), MIDI in the session folder (and its piano
+        roll on demand, :meth:`SongResult.figure`).
 
         ``changed``: the 0-based blocks the last action wrote (marked on the timeline and the roll)."""
         program = melody_program(instrument or DEFAULT_INSTRUMENT)
@@ -298,8 +303,7 @@ class SongService:
         if self.shared.synthesizer is not None:
             audio = render_leadsheet(sheet, program=program, accompaniment_program=acc, synthesizer=self.shared.synthesizer)
         title = f"{sheet.title or 'Song'} · key {key}"
-        return SongResult(sheet, key, song_blocks(sheet, key, changed), changed, str(midi_path),
-                          song_figure(sheet, title, changed), audio)  # fmt: skip
+        return SongResult(sheet, key, song_blocks(sheet, key, changed), changed, str(midi_path), title, audio)
 
     # -- actions -----------------------------------------------------------------------
 

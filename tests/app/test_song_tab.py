@@ -85,9 +85,11 @@ def _kept(sheet, chosen: list[int]) -> list[tuple[int, int, int]]:
 
 
 def _untouched(tab, out: dict) -> None:
-    """Only the status changed: every other output is gr.skip()."""
+    """Only the status changed: every other output is gr.skip() (and no piano roll is pending)."""
     for component in tab.outputs:
-        if component is not tab.status:
+        if component is tab.pending_roll:
+            assert out[component] is None and tab.draw_roll(out[component]) == gr.skip()
+        elif component is not tab.status:
             assert out[component] == gr.skip(), component
 
 
@@ -124,7 +126,7 @@ def test_new_song_fills_the_timeline(tab, first):
     assert rate > 0 and audio.dtype.name == "int16" and len(audio) > 0
     pm = pretty_midi.PrettyMIDI(first[tab.midi])
     assert pm.get_end_time() == pytest.approx(16 * 4 * 60 / 110, abs=0.2)  # 16 bars at 110 BPM
-    assert first[tab.roll] is not None
+    assert tab.draw_roll(first[tab.pending_roll]) is not None  # the roll follows the audio in a chained event
 
 
 def test_new_song_with_the_grid_rhythm_and_functions(tab):
