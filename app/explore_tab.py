@@ -26,6 +26,7 @@ from typing import Any
 
 import gradio as gr
 
+from app import status
 from app import latent_map as lm
 from app.services import Studio
 from app.services.common import MAX_UPLOAD_BYTES, InputError, check_chords
@@ -71,23 +72,13 @@ EXPLORE_CSS = """
 """
 
 
-def _md_escape(text: str) -> str:
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def error_markdown(message: str, what: str = "Can't explore yet") -> str:
-    return f"<div class='cz-status cz-error'>⚠️ <b>{_md_escape(what)}:</b> {_md_escape(message)}</div>"
+    return status.error_markdown(message, what)
 
 
-def crash_markdown(action: str, err: BaseException) -> str:
-    return (
-        f"<div class='cz-status cz-error'>❌ <b>Something went wrong while {_md_escape(action)}</b> "
-        f"({type(err).__name__}). The details are in the server log; try other settings or press the button again.</div>"
-    )
-
-
-def ok_markdown(text: str) -> str:
-    return f"<div class='cz-status cz-okay'>✅ {text}</div>"
+_md_escape = status.md_escape
+crash_markdown = status.crash_markdown
+ok_markdown = status.ok_markdown
 
 
 def source_status_markdown(source: ExploreSource | None, error: str | None = None) -> str:
