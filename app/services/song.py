@@ -48,6 +48,7 @@ from engine.music import Chord, LeadSheet
 from engine.pipelines.explore import read_source
 from engine.pipelines.song import (
     BARS_PER_BLOCK,
+    DEFAULT_TEMPERATURE,
     MAX_SONG_BARS,
     MIN_SONG_BARS,
     ContinuePipeline,
@@ -308,7 +309,7 @@ class SongService:
     # -- actions -----------------------------------------------------------------------
 
     def new_song(self, chords: str | None, bars: Any = 16, key: str | None = "C", rhythm: str | None = None,
-                 functions: str | None = None, tempo: Any = 120.0, seed: Any = 0, temperature: Any = 0.8,
+                 functions: str | None = None, tempo: Any = 120.0, seed: Any = 0, temperature: Any = DEFAULT_TEMPERATURE,
                  instrument: str | None = DEFAULT_INSTRUMENT, session_id: str | None = None,
                  file_name: str = "cadenza_song.mid") -> SongResult:  # fmt: skip
         """A new tune of ``bars`` (8..32, even) bars over ``chords`` (repeated to fill) in ``key``.
@@ -378,7 +379,7 @@ class SongService:
         return sheet
 
     def continue_song(self, sheet: LeadSheet | None, bars: Any = 4, chords: str | None = None, seed: Any = 0,
-                      temperature: Any = 0.8, instrument: str | None = DEFAULT_INSTRUMENT, session_id: str | None = None,
+                      temperature: Any = DEFAULT_TEMPERATURE, instrument: str | None = DEFAULT_INSTRUMENT, session_id: str | None = None,
                       file_name: str = "cadenza_song.mid") -> SongResult:  # fmt: skip
         """The tune followed by ``bars`` (2..16, even) new bars over ``chords`` (empty: the tune's own progression again)."""
         sheet = self._tune(sheet)
@@ -405,7 +406,7 @@ class SongService:
         return self.present(grown, output.blocks, instrument, session_id, file_name)
 
     def infill(self, sheet: LeadSheet | None, blocks: Any, rhythm_mode: str | None = RHYTHM_KEEP, grid_rhythm: str | None = None,
-               seed: Any = 0, temperature: Any = 0.8, instrument: str | None = DEFAULT_INSTRUMENT,
+               seed: Any = 0, temperature: Any = DEFAULT_TEMPERATURE, instrument: str | None = DEFAULT_INSTRUMENT,
                session_id: str | None = None, file_name: str = "cadenza_song.mid") -> SongResult:  # fmt: skip
         """The tune with the 0-based ``blocks`` rewritten (some, not all); every other block unchanged.
 
