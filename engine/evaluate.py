@@ -304,7 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print JSON only")
     p = sub.add_parser("cross-corpus", help="held-out NLL of latent models trained on different corpora, on each corpus")
-    p.add_argument("--model", action="append", required=True, metavar="NAME=DIR", help="a latent model checkpoint (repeat)")
+    p.add_argument("--model", dest="models", action="append", required=True, metavar="NAME=DIR",
+                   help="a latent model checkpoint (repeat)")
     p.add_argument("--data", action="append", required=True, metavar="NAME=DIR", help="a corpus folder (repeat)")
     p.add_argument("--vae", default=None, help="the EC2-VAE all of them use (default: checkpoints/ec2vae)")
     p.add_argument("--cache-dir", default="data_cache", help="where each corpus's encoded latents are kept")
@@ -315,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.model == "cross-corpus":
             from engine.song_evaluation import evaluate_cross_corpus
 
-            result = evaluate_cross_corpus(_named(args.model, "--model"), _named(args.data, "--data"), args.vae, args.cache_dir, args.device)
+            result = evaluate_cross_corpus(_named(args.models, "--model"), _named(args.data, "--data"), args.vae, args.cache_dir, args.device)
         elif args.model == "song":
             from engine.song_evaluation import evaluate_song
 

@@ -266,8 +266,13 @@ def evaluate_cross_corpus(models: dict[str, str], corpora: dict[str, str], vae: 
     resolved = resolve_device(device)
     vae_path = str(vae or DEFAULT_VAE)
     vae_model = load_vae(vae_path, resolved)
-    loaded = {name: load_latent_model(path, resolved)[0] for name, path in models.items()}
-    out: dict = {"task": "cross_corpus", "vae": vae_path, "models": dict(models), "corpora": {}, "loss": {}, "tasks": {}}
+    loaded, trained = {}, {}
+    for name, path in models.items():
+        loaded[name], meta = load_latent_model(path, resolved)
+        training = meta.get("training", {})
+        trained[name] = {"path": str(path), "data": training.get("data"), "epoch": training.get("epoch"), "step": training.get("step"),
+                         "train_tunes": training.get("data_stats", {}).get("train_tunes")}
+    out: dict = {"task": "cross_corpus", "vae": vae_path, "models": trained, "corpora": {}, "loss": {}, "tasks": {}}
     for corpus, data in corpora.items():
         cache = str(Path(cache_dir) / f"latent_{corpus}.npz") if cache_dir else None
         config = LatentTrainConfig(data=str(data), vae=vae_path, out="", cache=cache)

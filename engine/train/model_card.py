@@ -168,7 +168,14 @@ def render_latent_card(checkpoint: Path, log_rows: list[dict], evaluation: dict 
         parts += ["", "## Across corpora (`python -m engine.evaluate cross-corpus`)", "",
                   "Validation loss (mean NLL per latent dimension over the three tasks) of each model on each corpus's held-out tunes:", "",
                   _table(rows, ["model trained on", *corpora]), "",
-                  "; ".join(f"{c}: `{v['data']}` ({v['val_tunes']} held-out tunes)" for c, v in cross.get("corpora", {}).items())]
+                  "Corpora: " + "; ".join(f"{c}: `{v['data']}` ({v['train_tunes']} training and {v['val_tunes']} held-out tunes)"
+                                          for c, v in cross.get("corpora", {}).items()) + ".", "",
+                  "Models: " + "; ".join(f"{n}: `{m.get('path')}`, trained on `{m.get('data')}` for {m.get('epoch')} epochs "
+                                         f"({m.get('step')} steps)" for n, m in cross.get("models", {}).items()
+                                         if isinstance(m, dict)) + " (only this folder's model ships; the others are "
+                  "reproduced with the training command below and their `--data`).", "",
+                  "Both use the same EC2-VAE and training settings but for the number of epochs; the O'Neill tunes have no chord symbols, so theirs are fitted "
+                  "to the melody (one triad per bar), a harmony the Nottingham model never saw in training."]
     if log_rows:
         keys = ["epoch", "step", "train_loss", "val_infill_pitch_nll", "val_continuation_pitch_nll", "val_free_pitch_nll",
                 "val_free_rhythm_nll", "val_loss"]

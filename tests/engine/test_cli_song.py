@@ -105,3 +105,18 @@ def test_evaluate_song_prints_the_figures(midi_folder, capsys):
     assert set(stats["real"]) >= {"repeat_share", "step_share", "leap_share", "chord_tone_share", "interval_histogram_overlap"}
     assert stats["real"]["interval_histogram_overlap"] == 1.0 and stats["onset_f1"] == 1.0
     assert set(report["song_stats"]["song"]) >= {"repeat_share", "step_share", "chord_tone_share", "interval_histogram_overlap"}
+
+
+def test_cross_corpus_table_of_models_on_corpora(midi_folder, tmp_path, capsys):
+    out = tmp_path / "latent"
+    assert train_main(latent_args(midi_folder, out, "--epochs", "1")) == 0
+    capsys.readouterr()
+    args = ["cross-corpus", "--vae", "debug", "--model", f"a={out}", "--model", f"b={out}", "--data", f"x={midi_folder}",
+            "--data", f"y={midi_folder}", "--cache-dir", str(tmp_path / "cache"), "--json"]
+    assert evaluate.main(args) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report["loss"]) == {"a", "b"} and set(report["loss"]["a"]) == {"x", "y"}
+    assert report["loss"]["a"]["x"] == report["loss"]["b"]["y"]  # the same model on the same tunes
+    assert report["models"]["a"]["epoch"] == 1
+    assert evaluate.main(["cross-corpus", "--model", "nameless", "--data", f"x={midi_folder}"]) == 2
+    assert "NAME=DIR" in capsys.readouterr().err
