@@ -32,6 +32,7 @@ from engine.device import resolve_device
 from engine.errors import CadenzaInputError, RhythmPatternError
 from engine.models.checkpoint import load_ec2vae
 from engine.models.ec2vae import EC2VAE
+from engine.models.latent import LatentSequenceModel
 from engine.music import ChordProgression, LeadSheet, Melody
 from engine.pipelines.decoding import DecodeControls, decode_windows, join_cost
 from engine.pipelines.song import CHORD_TONE_BIAS, DEFAULT_LATENT, DEFAULT_TEMPERATURE, DEFAULT_VAE, REPEAT_PENALTY, SongModel, TuneLatents
@@ -63,7 +64,7 @@ class ComposeOutput:
 class ComposePipeline:
     """Rhythm + chords + key -> melodies. Inference only; one ``__call__``."""
 
-    def __init__(self, model: EC2VAE, latent=None, candidates: int = 4, pitch_range: tuple[int, int] = (55, 88),
+    def __init__(self, model: EC2VAE, latent: LatentSequenceModel | None = None, candidates: int = 4, pitch_range: tuple[int, int] = (55, 88),
                  chord_tone_bias: float | None = None, decode_temperature: float = 0.0, repeat_penalty: float | None = None):
         """``latent``: a LatentSequenceModel for the pitch latents (None: EC2-VAE's prior).
 
@@ -113,7 +114,8 @@ class ComposePipeline:
         return self.model.device
 
     @property
-    def latent(self):
+    def latent(self) -> LatentSequenceModel | None:
+        """The latent sequence model the windows' latents come from (None: EC2-VAE's prior)."""
         return None if self.song_model is None else self.song_model.latent
 
     # ------------------------------------------------------------------ checks
@@ -169,6 +171,7 @@ class ComposePipeline:
         return ComposeOutput(leadsheets, [seed + i for i in range(num_samples)])
 
     def controls(self, scale: tuple[int, ...]) -> DecodeControls:
+        """How this pipeline decodes for a key's ``scale``: its pitch range, chord-tone bonus and repeat penalty."""
         return DecodeControls(pitch_range=self.pitch_range, scale=scale, chord_tone_bias=self.chord_tone_bias,
                               repeat_penalty=self.repeat_penalty)
 
