@@ -311,9 +311,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cache-dir", default="data_cache", help="where each corpus's encoded latents are kept")
     p.add_argument("--device", default="auto")
     p.add_argument("--json", action="store_true", help="print JSON only")
+    p = sub.add_parser("emotion", help="the emotion pipeline: readable ABC, mode before the template, arousal, template, judge")
+    p.add_argument("--checkpoint", default=None, help="ABC emotion model (default: checkpoints/abc_emotion; 'debug' for a tiny untrained one)")
+    p.add_argument("--samples", type=int, default=100, help="melodies in all, a quarter per quadrant")
+    p.add_argument("--bars", type=int, default=16)
+    p.add_argument("--unconstrained", type=int, default=20, help="also sample this many tunes without the token grammar")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true", help="print JSON only")
     args = parser.parse_args(argv)
     try:
-        if args.model == "cross-corpus":
+        if args.model == "emotion":
+            from engine.emotion_evaluation import evaluate_emotion
+
+            result = evaluate_emotion(args.checkpoint, args.samples, args.bars, args.seed, args.device, args.unconstrained)
+        elif args.model == "cross-corpus":
             from engine.song_evaluation import evaluate_cross_corpus
 
             result = evaluate_cross_corpus(_named(args.models, "--model"), _named(args.data, "--data"), args.vae, args.cache_dir, args.device)
@@ -330,6 +342,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     if args.json:
+        print(json.dumps(result, indent=2))
+    elif args.model == "emotion":
         print(json.dumps(result, indent=2))
     elif args.model == "cross-corpus":
         corpora = list(result["corpora"])

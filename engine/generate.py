@@ -10,6 +10,9 @@
     python -m engine.generate infill --from A.mid --blocks 2,3 --out X.mid [--new-rhythm | --rhythm ...]
     python -m engine.generate song --chords "C Am F G" --bars 16 --seed 1 --out X.mid [--rhythm ...] [--functions "T S D T"]
 
+    python -m engine.generate emotion --quadrant Q3 --bars 16 --seed 1 --out tune.abc [--midi X.mid] [--wav X.wav]
+        [--musicxml X.musicxml]      (or --valence V --arousal A, each -1..1, instead of --quadrant)
+
 All take --seed and --wav. Blocks are 2-bar windows, counted from 0.
 
 Sources (--a, --b, --pitch-from, --rhythm-from) are MIDI files (or .abc, first tune),
@@ -96,6 +99,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--functions", default=None, help="chord functions per bar, e.g. \"T S D T\" (default: from the chords in the key)")
     p.add_argument("--tempo", type=float, default=120.0)
     _add_song_common(p)
+
+    p = sub.add_parser("emotion", help="a melody in ABC that carries a feeling (a quadrant, or a valence-arousal point)")
+    p.add_argument("--quadrant", default=None, help="Q1 happy, Q2 tense, Q3 sad, Q4 calm")
+    p.add_argument("--valence", type=float, default=None, help="-1 (negative) .. 1 (positive), with --arousal instead of --quadrant")
+    p.add_argument("--arousal", type=float, default=None, help="-1 (calm) .. 1 (excited)")
+    p.add_argument("--bars", type=int, default=16, help="8..32")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--variations", type=int, default=1, help="more than one writes X_2.abc, X_3.abc, ...")
+    p.add_argument("--out", required=True, help="ABC file to write")
+    p.add_argument("--midi", default=None, help="also write MIDI")
+    p.add_argument("--wav", default=None, help="also render audio to this WAV file")
+    p.add_argument("--musicxml", default=None, help="also write MusicXML")
+    p.add_argument("--checkpoint", default=None, help="ABC emotion model (default: checkpoints/abc_emotion; 'debug' for a tiny untrained one)")
+    p.add_argument("--instrument", default="Acoustic Grand Piano", help="GM instrument of the melody")
+    p.add_argument("--device", default="auto")
     return parser
 
 
@@ -277,10 +295,42 @@ def run_song(args: argparse.Namespace) -> list[Path]:
     return _write_all(args, out.leadsheets)
 
 
+def run_emotion(args: argparse.Namespace) -> list[Path]:
+    from engine.pipelines.emotion import DEFAULT_CHECKPOINT, EmotionPipeline
+    from engine.render.export import leadsheet_to_pretty_midi, save_midi
+    from engine.render.instruments import program_for
+    from engine.render.score import abc_to_musicxml
+
+    program = program_for(args.instrument)
+    pipe = EmotionPipeline.from_pretrained(args.checkpoint or DEFAULT_CHECKPOINT, device=args.device)
+    point = pipe.point(args.quadrant, args.valence, args.arousal)
+    out = pipe(valence=point[0], arousal=point[1], num_bars=args.bars, seed=args.seed, num_samples=args.variations)
+    written: list[Path] = []
+    for index, tune in enumerate(out.tunes):
+        abc_path = _numbered(Path(args.out), index)
+        abc_path.parent.mkdir(parents=True, exist_ok=True)
+        abc_path.write_text(tune.abc)
+        written.append(abc_path)
+        pm = leadsheet_to_pretty_midi(tune.sheet, program, None)
+        if args.midi:
+            written.append(save_midi(pm, _numbered(Path(args.midi), index)))
+        if args.musicxml:
+            path = _numbered(Path(args.musicxml), index)
+            path.write_bytes(abc_to_musicxml(tune.abc))
+            written.append(path)
+        if args.wav:
+            from engine.render.audio import get_synthesizer
+            from engine.render.export import write_wav
+
+            synth = get_synthesizer()
+            written.append(write_wav(_numbered(Path(args.wav), index), synth.render(pm), synth.sample_rate))
+    return written
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     tasks = {"compose": run_compose, "interpolate": run_interpolate, "analogy": run_analogy,
-             "continue": run_continue, "infill": run_infill, "song": run_song}
+             "continue": run_continue, "infill": run_infill, "song": run_song, "emotion": run_emotion}
     try:
         written = tasks[args.task](args)
     except (CadenzaInputError, ValueError, FileNotFoundError) as err:

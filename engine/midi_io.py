@@ -263,6 +263,34 @@ def read_abc_file(path: str | Path) -> list[LeadSheet]:
     return [s for s in sheets if s.melody.notes]
 
 
+def read_abc_text(text: str) -> LeadSheet:
+    """The first tune of ABC text as a LeadSheet (tempo from its Q: field; key from music21's reading of K:).
+
+    Raises MidiReadError when music21 cannot read it or it holds no notes."""
+    from music21 import converter, harmony, key as m21key, note as m21note, stream, tempo as m21tempo
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parsed = converter.parse(text, format="abc")
+        score = parsed.scores[0] if isinstance(parsed, stream.Opus) else parsed
+        sheet = _score_to_leadsheet(score, harmony, m21note)
+    except Exception as err:  # music21 raises many kinds for broken ABC
+        raise MidiReadError(f"The ABC text could not be read ({type(err).__name__}: {err})") from None
+    if not sheet.melody.notes:
+        raise MidiReadError("The ABC text holds no notes")
+    flat = score.flatten()
+    marks = flat.getElementsByClass(m21tempo.MetronomeMark)
+    if marks:
+        sheet.melody.tempo_bpm = float(marks[0].getQuarterBPM())
+    signatures = flat.getElementsByClass(m21key.KeySignature)
+    if signatures:
+        k = signatures[0].asKey() if not isinstance(signatures[0], m21key.Key) else signatures[0]
+        name = k.tonic.name.replace("-", "b")
+        sheet.melody.key = name + ("m" if k.mode == "minor" else "")
+    return sheet
+
+
 def _score_to_leadsheet(score, harmony, m21note) -> LeadSheet:
     flat = score.flatten()
     notes, chords = [], []

@@ -19,7 +19,12 @@ CONFIG_FILE = "config.json"
 def _save(model: torch.nn.Module, kind: str, directory: str | Path, metadata: dict | None) -> Path:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+    state, seen = {}, {}
+    for name, tensor in model.state_dict().items():
+        if tensor.data_ptr() in seen:  # a tied weight (safetensors refuses shared memory): stored once
+            continue
+        seen[tensor.data_ptr()] = name
+        state[name] = tensor.detach().to("cpu").contiguous()
     save_file(state, str(directory / WEIGHTS_FILE))
     config = {"model": kind, "config": model.config.to_dict(), **(metadata or {})}
     (directory / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
@@ -72,3 +77,20 @@ def load_latent_model(directory: str | Path, device: torch.device | str = "cpu")
     model = LatentSequenceModel(LatentModelConfig(**meta["config"]))
     model.load_state_dict(_weights(directory))
     return model.to(device).eval(), meta
+
+
+def save_abc_model(model: "AbcLanguageModel", tokenizer: "AbcTokenizer", directory: str | Path, metadata: dict | None = None) -> Path:
+    """Write the ABC emotion model (model.safetensors + config.json {"model": "abc_emotion", "vocab": [...], ...})."""
+    return _save(model, "abc_emotion", directory, {"vocab": tokenizer.vocab, **(metadata or {})})
+
+
+def load_abc_model(directory: str | Path, device: torch.device | str = "cpu") -> tuple["AbcLanguageModel", "AbcTokenizer", dict]:
+    """The ABC emotion model (eval mode), its tokenizer and its config.json."""
+    from engine.models.abc_lm import AbcLanguageModel, AbcModelConfig, AbcTokenizer
+
+    meta = read_config(directory, "abc_emotion")
+    model = AbcLanguageModel(AbcModelConfig(**meta["config"]))
+    weights = _weights(directory)
+    weights.setdefault("head.weight", weights["tokens.weight"])  # tied to the embedding (stored once)
+    model.load_state_dict(weights)
+    return model.to(device).eval(), AbcTokenizer(meta["vocab"]), meta

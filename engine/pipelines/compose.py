@@ -21,7 +21,7 @@ each window's pitch latent is drawn from EC2-VAE's prior N(0, I) and decoded at
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -146,9 +146,13 @@ class ComposePipeline:
         seed: int = 0,
         temperature: float = DEFAULT_TEMPERATURE,
         num_samples: int = 1,
+        register_shift: int = 0,
     ) -> ComposeOutput:
-        """Melodies whose onsets are exactly the 'x' steps of ``rhythm`` over ``chords``."""
+        """Melodies whose onsets are exactly the 'x' steps of ``rhythm`` over ``chords``; ``register_shift``
+        (-24, -12, 0, 12 or 24 semitones) moves the finished melody by whole octaves (an emotion's register)."""
         onsets = self.validate(rhythm, num_bars, tempo_bpm, seed, temperature, num_samples)
+        if register_shift not in (-24, -12, 0, 12, 24):
+            raise CadenzaInputError(f"Register shift must be a whole number of octaves from -24 to 24 semitones (got {register_shift!r})")
         num_bars, seed, num_samples = int(num_bars), int(seed), int(num_samples)
         scale = scale_pitch_classes(key)
         progression = parse_progression(chords, num_bars, STEPS_PER_BAR_44)
@@ -165,7 +169,7 @@ class ComposePipeline:
         for index in range(num_samples):
             generator = torch.Generator(device="cpu").manual_seed(seed + index)
             tokens = self.sample_tokens(rhythm_classes, chroma, scale, temperature, generator, functions)
-            notes = tokens_to_notes(tokens[:num_steps])
+            notes = [replace(n, pitch=_octave_into_range(n.pitch + register_shift)) for n in tokens_to_notes(tokens[:num_steps])]
             melody = Melody(notes, num_steps, float(tempo_bpm), (4, 4), 0, key)
             leadsheets.append(LeadSheet(melody, progression, title=f"Variation {index + 1} (seed {seed + index})"))
         return ComposeOutput(leadsheets, [seed + i for i in range(num_samples)])
@@ -187,11 +191,12 @@ class ComposePipeline:
         num_windows = len(rhythm) // WINDOW_STEPS
         windows_rhythm = rhythm.reshape(num_windows, WINDOW_STEPS)
         windows_chroma = chroma.reshape(num_windows, WINDOW_STEPS, 12)
+        controls = self.controls(scale)
         if self.song_model is not None:
-            return self._sample_with_latent_model(windows_rhythm, windows_chroma, scale, temperature, generator, functions)
-        return self._sample_from_prior(windows_rhythm, windows_chroma, scale, temperature, generator)
+            return self._sample_with_latent_model(windows_rhythm, windows_chroma, controls, temperature, generator, functions)
+        return self._sample_from_prior(windows_rhythm, windows_chroma, controls, temperature, generator)
 
-    def _sample_with_latent_model(self, rhythm: np.ndarray, chroma: np.ndarray, scale: tuple[int, ...], temperature: float,
+    def _sample_with_latent_model(self, rhythm: np.ndarray, chroma: np.ndarray, controls: DecodeControls, temperature: float,
                                   generator: torch.Generator, functions: np.ndarray | None) -> np.ndarray:
         song = self.song_model
         w = len(rhythm)
@@ -200,15 +205,16 @@ class ComposePipeline:
         zeros = torch.zeros(w, song.vae.config.z_pitch), torch.zeros(w, song.vae.config.z_rhythm)
         base = TuneLatents(np.full((w, WINDOW_STEPS), 129, np.int64), chroma, *zeros)
         # The drawn rhythm is known as a pattern; its latent is sampled (a placeholder melody's would carry false pitch).
-        tokens = song.generate(base, range(w), rhythm, np.ones(w, bool), np.zeros(w, bool), functions, self.controls(scale),
+        tokens = song.generate(base, range(w), rhythm, np.ones(w, bool), np.zeros(w, bool), functions, controls,
                                generator, float(temperature), "left_to_right", self.decode_temperature)
         return tokens.reshape(-1)
 
-    def _sample_from_prior(self, windows_rhythm: np.ndarray, windows_chroma: np.ndarray, scale: tuple[int, ...],
+    def _sample_from_prior(self, windows_rhythm: np.ndarray, windows_chroma: np.ndarray, controls: DecodeControls,
                            temperature: float, generator: torch.Generator) -> np.ndarray:
         model, device, k = self.model, self.device, self.candidates
         cfg = model.config
         num_windows = len(windows_rhythm)
+        scale = controls.scale
         placeholder = torch.from_numpy(np.stack([self._placeholder_melody(r, scale) for r in windows_rhythm])).to(device)
         chroma_t = torch.from_numpy(windows_chroma).to(device)
         _, _, z_rhythm, _ = model.encode(placeholder, chroma_t)  # (W, Zr): posterior means
@@ -217,7 +223,7 @@ class ComposePipeline:
         z_pitch = torch.randn(num_windows * k, cfg.z_pitch, generator=generator).to(device)
         z_r = z_rhythm.repeat_interleave(k, 0)
         tokens, _ = decode_windows(model, z_pitch, z_r, np.repeat(windows_chroma, k, 0), np.repeat(windows_rhythm, k, 0),
-                                   self.controls(scale), temperature, generator)
+                                   controls, temperature, generator)
         tokens = tokens.reshape(num_windows, k, WINDOW_STEPS)
 
         chosen, last_pitch = [], None
@@ -238,6 +244,15 @@ class ComposePipeline:
         tonic = 60 + scale[0] if 60 + scale[0] <= 71 else 48 + scale[0]
         tokens = np.where(rhythm == ONSET, tonic, np.where(rhythm == SUSTAIN, HOLD, REST))
         return tokens.astype(np.int64)
+
+
+def _octave_into_range(pitch: int) -> int:
+    """A MIDI pitch moved by octaves into 0..127."""
+    while pitch < 0:
+        pitch += 12
+    while pitch > 127:
+        pitch -= 12
+    return pitch
 
 
 def chords_for_display(progression: ChordProgression, num_bars: int) -> list[str]:

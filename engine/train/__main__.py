@@ -2,6 +2,7 @@
 
     python -m engine.train ec2vae --data DIR --out checkpoints/ec2vae
     python -m engine.train latent --vae checkpoints/ec2vae --data DIR --out checkpoints/latent
+    python -m engine.train abc --data DIR [DIR ...] --out checkpoints/abc_emotion
 
 Both run data-parallel under torchrun (``torchrun --nnodes N --nproc_per_node M -m engine.train ...``,
 across machines) or, on one machine, with ``--procs P`` (CPU processes spawned here).
@@ -14,6 +15,7 @@ import dataclasses
 import sys
 
 from engine.train.ec2vae import TrainConfig, train
+from engine.train.abc import AbcTrainConfig
 from engine.train.latent import LatentTrainConfig
 
 
@@ -72,14 +74,46 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--procs", type=int, default=1, help="data-parallel training processes on this machine's CPU (gloo)")
     p.add_argument("--threads", type=int, default=None, help="torch threads per process")
     p.add_argument("--seed", type=int, default=0)
+
+    p = sub.add_parser("abc", help="the ABC emotion model (a language model over ABC text prompted with a Russell quadrant)")
+    p.add_argument("--data", nargs="+", required=True, help="folders (or files) of .abc collections, searched recursively")
+    p.add_argument("--out", default="checkpoints/abc_emotion", help="checkpoint folder")
+    a = AbcTrainConfig
+    p.add_argument("--epochs", type=int, default=a.epochs)
+    p.add_argument("--batch-size", type=int, default=a.batch_size)
+    p.add_argument("--lr", type=float, default=a.lr)
+    p.add_argument("--weight-decay", type=float, default=a.weight_decay)
+    p.add_argument("--warmup-steps", type=int, default=a.warmup_steps)
+    p.add_argument("--transpose", type=int, nargs=2, default=[a.transpose_low, a.transpose_high], metavar=("LOW", "HIGH"),
+                   help="each epoch every tune moves by a random interval in LOW..HIGH semitones; 0 0 turns it off")
+    p.add_argument("--d-model", type=int, default=a.d_model)
+    p.add_argument("--layers", type=int, default=a.layers)
+    p.add_argument("--heads", type=int, default=a.heads)
+    p.add_argument("--context", type=int, default=a.context, help="longest tune in tokens (longer ones are left out)")
+    p.add_argument("--dropout", type=float, default=a.dropout)
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/train_state.pt")
+    p.add_argument("--debug", action="store_true", help="tiny model (for tests)")
+    p.add_argument("--cache", default=a.cache, help="JSON-lines cache of the parsed, labelled tunes (music21 parsing is slow)")
+    p.add_argument("--max-tunes", type=int, default=None, help="use only the first N tunes (quick runs)")
+    p.add_argument("--workers", type=int, default=2, help="processes for parsing tunes")
+    p.add_argument("--procs", type=int, default=1, help="data-parallel training processes on this machine's CPU (gloo)")
+    p.add_argument("--threads", type=int, default=None, help="torch threads per process")
+    p.add_argument("--seed", type=int, default=0)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    config_class = LatentTrainConfig if args.model == "latent" else TrainConfig
+    config_class = {"latent": LatentTrainConfig, "abc": AbcTrainConfig}.get(args.model, TrainConfig)
     values = {f.name: getattr(args, f.name) for f in dataclasses.fields(config_class) if hasattr(args, f.name)}
     values["transpose_low"], values["transpose_high"] = args.transpose
+    if args.model == "abc":
+        from engine.train.abc import train as train_abc
+
+        result = train_abc(AbcTrainConfig(**values))
+        print(f"best validation loss: {result['best_val_loss']:.4f} nats per token")
+        return 0
     if args.model == "latent":
         from engine.train.latent import train as train_latent
 

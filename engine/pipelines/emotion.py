@@ -1,0 +1,324 @@
+"""Emotion: a feeling (a Russell quadrant, or any point of the valence-arousal plane) -> melodies in ABC.
+
+EMusicGen's recipe (arXiv 2309.13259): a language model over ABC text prompted with a quadrant
+(Q1 happy, Q2 tense, Q3 sad, Q4 calm) writes a tune; a feature template then sets what the
+listener hears most: tempo, mode, register and loudness.
+
+* **The prompt.** ``A:<quadrant>`` and ``B:<bars>``; the model writes the meter, unit, key and
+  body. Sampling is EMusicGen's (temperature 1.2, top-k 8, top-p 0.8) inside a small grammar:
+  header fields in order (M, L, K), then only notes, rests, bar lines, tuplets and line breaks,
+  so every tune is readable ABC; it stops after the bars asked for.
+* **Between the anchors.** A point (valence, arousal), each -1..1, picks its quadrant; within
+  ``BLEND_ZONE`` of an axis the next-token logits of the two quadrants on either side are mixed
+  in proportion to the distance (at the axis half and half), so the melody moves smoothly across.
+* **The template** (:class:`EmotionTemplate`) moves continuously with the point: the four
+  quadrants' EMusicGen values sit at the corners (+-1, +-1) and are interpolated bilinearly:
+  tempo range (BPM), register shift (rounded to whole octaves), loudness (dB, as MIDI
+  velocity) and articulation (share of each note's length that sounds: short at high arousal);
+  mode: major for valence > ``MODE_ZONE``, minor below -``MODE_ZONE``, the model's own between
+  (the K: field is rewritten to the parallel mode, as EMusicGen does).
+Results carry the raw ABC (the model's), the final ABC (template applied), a LeadSheet and the
+template, so evaluation can tell the model's contribution from the template's.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from engine.abc_text import parse_key_field, transpose_abc
+from engine.device import resolve_device
+from engine.errors import CadenzaInputError
+from engine.midi_io import read_abc_text
+from engine.models.abc_lm import AbcLanguageModel, AbcModelConfig, AbcTokenizer, split_tokens
+from engine.models.checkpoint import load_abc_model
+from engine.music import LeadSheet, Note
+from engine.validation import check_number
+
+DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "checkpoints" / "abc_emotion"
+QUADRANTS = ("Q1", "Q2", "Q3", "Q4")
+QUADRANT_NAMES = {"Q1": "happy", "Q2": "tense", "Q3": "sad", "Q4": "calm"}
+# Where each quadrant sits on the (valence, arousal) plane, and EMusicGen's template for it.
+CORNERS = {"Q1": (1.0, 1.0), "Q2": (-1.0, 1.0), "Q3": (-1.0, -1.0), "Q4": (1.0, -1.0)}
+ANCHORS = {  # tempo range (BPM), mode, register shift (semitones), loudness (dB)
+    "Q1": ((160, 184), "major", 0, 5.0),
+    "Q2": ((184, 228), "minor", -24, 10.0),
+    "Q3": ((40, 69), "minor", -12, 0.0),
+    "Q4": ((40, 69), "major", 0, 0.0),
+}
+BLEND_ZONE = 0.25
+MODE_ZONE = 0.1
+MIN_BARS, MAX_BARS = 8, 32
+MAX_SAMPLES = 4
+MAX_ATTEMPTS = 4
+BASE_VELOCITY = 80
+SAMPLING = dict(temperature=1.2, top_k=8, top_p=0.8)
+_BODY_TOKEN = re.compile(r"^((?:\^\^|\^|__|_|=)?[A-Ga-gzx][,']*(?:\d*/+\d*|\d+)?-? ?|(?:\||\|\||\|\]|\|:|:\||::|\[1|\[2|:\|2|:\|1)\s?|\(3 ?|\n|>|<)$")
+_BAR = re.compile(r"\||::")
+
+
+class EmotionInputError(CadenzaInputError):
+    """A feeling, length or number the emotion pipeline cannot use."""
+
+
+@dataclass(frozen=True)
+class EmotionTemplate:
+    """What the template sets for one point of the plane."""
+
+    valence: float
+    arousal: float
+    tempo_range: tuple[float, float]
+    mode: str | None  # "major", "minor", or None: the model's own
+    register_shift: int  # semitones
+    loudness_db: float
+    articulation: float  # share of each note's written length that sounds
+
+    def tempo(self, generator: torch.Generator) -> int:
+        """A tempo drawn in the range (EMusicGen draws at random in the quadrant's range)."""
+        lo, hi = self.tempo_range
+        return int(round(lo + (hi - lo) * float(torch.rand((), generator=generator))))
+
+    @property
+    def velocity(self) -> int:
+        # FluidSynth's loudness follows velocity roughly as 40 log10(v): +x dB is a velocity factor of 10^(x/40).
+        return int(max(1, min(127, round(BASE_VELOCITY * 10 ** (self.loudness_db / 40)))))
+
+
+def _bilinear(valence: float, arousal: float, value) -> float:
+    """Bilinear interpolation of ``value(quadrant)`` between the corners of the plane."""
+    u, w = (valence + 1) / 2, (arousal + 1) / 2  # 0..1 from negative to positive
+    return ((1 - u) * (1 - w) * value("Q3") + u * (1 - w) * value("Q4") + (1 - u) * w * value("Q2") + u * w * value("Q1"))
+
+
+def template_at(valence: float, arousal: float) -> EmotionTemplate:
+    """The template for a point (each coordinate -1..1); at a corner it is EMusicGen's for that quadrant."""
+    lo = _bilinear(valence, arousal, lambda q: ANCHORS[q][0][0])
+    hi = _bilinear(valence, arousal, lambda q: ANCHORS[q][0][1])
+    mode = "major" if valence > MODE_ZONE else "minor" if valence < -MODE_ZONE else None
+    # Whole octaves: a shift by other intervals would only move the tune to another key.
+    shift = 12 * int(round(_bilinear(valence, arousal, lambda q: ANCHORS[q][2]) / 12))
+    loudness = _bilinear(valence, arousal, lambda q: ANCHORS[q][3])
+    articulation = 0.85 - 0.15 * arousal  # legato when calm or sad, detached when excited
+    return EmotionTemplate(valence, arousal, (lo, hi), mode, shift, round(loudness, 2), round(articulation, 3))
+
+
+def prompt_weights(valence: float, arousal: float) -> dict[str, float]:
+    """The quadrant(s) that prompt the model and their logit weights (see the module docstring)."""
+    own = quadrant_of_point(valence, arousal)
+    distances = {"valence": abs(valence), "arousal": abs(arousal)}
+    axis = min(distances, key=distances.get)
+    if distances[axis] >= BLEND_ZONE:
+        return {own: 1.0}
+    # The quadrant across the nearer axis.
+    other = quadrant_of_point(-valence if axis == "valence" else valence, -arousal if axis == "arousal" else arousal)
+    if other == own:  # on the axis itself: lean to the positive side's partner
+        other = quadrant_of_point(valence - 1e-9 if axis == "valence" else valence, arousal - 1e-9 if axis == "arousal" else arousal)
+    weight_own = 0.5 + distances[axis] / (2 * BLEND_ZONE)
+    return {own: round(weight_own, 4), other: round(1 - weight_own, 4)} if other != own else {own: 1.0}
+
+
+def quadrant_of_point(valence: float, arousal: float) -> str:
+    if arousal >= 0:
+        return "Q1" if valence >= 0 else "Q2"
+    return "Q4" if valence >= 0 else "Q3"
+
+
+@dataclass
+class EmotionTune:
+    """One melody: the model's ABC, the final ABC (template applied), the LeadSheet heard, and how it was made."""
+
+    abc_raw: str
+    abc: str
+    sheet: LeadSheet
+    template: EmotionTemplate
+    tempo_bpm: int
+    prompt: dict[str, float]
+    seed: int
+    attempts: int = 1
+
+
+@dataclass
+class EmotionOutput:
+    tunes: list[EmotionTune]
+    seeds: list[int] = field(default_factory=list)
+
+
+class TokenGrammar:
+    """Which token ids may come next: M:, L:, K: header lines in that order, then body tokens; the end token
+    only once ``bars`` bar lines are written."""
+
+    def __init__(self, tokenizer: AbcTokenizer):
+        self.tokenizer = tokenizer
+        vocab = tokenizer.vocab
+        self.newline = tokenizer.index["\n"]
+        self.fields = {name: [i for i, t in enumerate(vocab) if t.startswith(f"{name}:") and _field_ok(name, t)] for name in "MLK"}
+        self.body = [i for i, t in enumerate(vocab) if i > 2 and _BODY_TOKEN.match(t)]
+        self.body_without_newline = [i for i in self.body if i != self.newline]
+        self.bars = {i for i in self.body if _BAR.search(vocab[i])}
+
+    def allowed(self, tokens: list[int]) -> list[int]:
+        lines = 0
+        for token in tokens:
+            if token == self.newline:
+                lines += 1
+                if lines == 3:
+                    break
+        last = tokens[-1] if tokens else self.newline
+        if lines < 3:
+            if last != self.newline:
+                return [self.newline]
+            return self.fields["MLK"[lines]]
+        if last == self.newline:  # a blank line would end the tune in ABC
+            return self.body_without_newline
+        return self.body
+
+    def bar_count(self, tokens: list[int]) -> int:
+        newlines, count = 0, 0
+        for token in tokens:
+            if newlines >= 3 and token in self.bars:
+                count += 1
+            if token == self.newline:
+                newlines += 1
+        return count
+
+
+def _field_ok(name: str, token: str) -> bool:
+    value = token[2:].strip()
+    if name == "K":
+        return parse_key_field(value) is not None
+    if name == "M":
+        return bool(re.fullmatch(r"\d+/\d+|C\|?", value))
+    return bool(re.fullmatch(r"1/\d+", value))
+
+
+class EmotionPipeline:
+    """A feeling -> melodies (ABC, LeadSheet, template). Inference only; one ``__call__``."""
+
+    def __init__(self, model: AbcLanguageModel, tokenizer: AbcTokenizer):
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.grammar = TokenGrammar(tokenizer)
+        missing = [q for q in QUADRANTS if f"A:{q}" not in tokenizer.index]
+        if missing:
+            raise ValueError(f"the ABC model has no prompt token for {', '.join(missing)}")
+
+    @classmethod
+    def from_pretrained(cls, path_or_name: str | Path = DEFAULT_CHECKPOINT, device: str | None = None) -> "EmotionPipeline":
+        """Load a checkpoint folder, or "debug": a tiny untrained model over a small vocabulary."""
+        resolved = resolve_device(device)
+        if str(path_or_name) == "debug":
+            torch.manual_seed(0)
+            tokenizer = AbcTokenizer.build(_DEBUG_TEXTS, min_count=1)
+            return cls(AbcLanguageModel(AbcModelConfig.debug(len(tokenizer))).to(resolved), tokenizer)
+        model, tokenizer, _ = load_abc_model(path_or_name, resolved)
+        return cls(model, tokenizer)
+
+    @staticmethod
+    def point(quadrant: str | None = None, valence: float | None = None, arousal: float | None = None) -> tuple[float, float]:
+        """(valence, arousal) from a quadrant name or two numbers in -1..1 (checked)."""
+        if quadrant not in (None, ""):
+            q = str(quadrant).strip().upper()
+            if q not in QUADRANTS:
+                raise EmotionInputError(f"Unknown quadrant '{quadrant}': choose one of Q1 (happy), Q2 (tense), Q3 (sad), Q4 (calm)")
+            return CORNERS[q]  # a preset is the corner: EMusicGen's template exactly
+        if valence is None or arousal is None:
+            raise EmotionInputError("Give a quadrant (Q1..Q4) or both valence and arousal (each -1..1)")
+        check_number("Valence", valence, -1, 1, error=EmotionInputError)
+        check_number("Arousal", arousal, -1, 1, error=EmotionInputError)
+        return float(valence), float(arousal)
+
+    @torch.no_grad()
+    def __call__(self, quadrant: str | None = None, valence: float | None = None, arousal: float | None = None,
+                 num_bars: int = 16, seed: int = 0, num_samples: int = 1) -> EmotionOutput:
+        """``num_samples`` melodies of ``num_bars`` bars for a quadrant or a (valence, arousal) point; variation i
+        uses seed + i. A tune music21 cannot read is drawn again (up to MAX_ATTEMPTS); then an error names it."""
+        v, a = self.point(quadrant, valence, arousal)
+        check_number("Bars", num_bars, MIN_BARS, MAX_BARS, integer=True, error=EmotionInputError)
+        check_number("Seed", seed, 0, 2**31 - 1, integer=True, error=EmotionInputError)
+        check_number("Variations", num_samples, 1, MAX_SAMPLES, integer=True, error=EmotionInputError)
+        weights = prompt_weights(v, a)
+        template = template_at(v, a)
+        tunes = [self._one(weights, template, int(num_bars), int(seed) + i) for i in range(int(num_samples))]
+        return EmotionOutput(tunes, [int(seed) + i for i in range(int(num_samples))])
+
+    def _one(self, weights: dict[str, float], template: EmotionTemplate, bars: int, seed: int) -> EmotionTune:
+        errors = []
+        for attempt in range(MAX_ATTEMPTS):
+            generator = torch.Generator().manual_seed(seed + 1_000_003 * attempt)
+            raw = self.sample_abc(weights, bars, generator)
+            try:
+                return self.apply_template(raw, template, generator, weights, seed, attempt + 1)
+            except CadenzaInputError as err:  # unreadable, or no notes: draw again
+                errors.append(str(err))
+        raise EmotionInputError(f"The model wrote no readable tune in {MAX_ATTEMPTS} tries (seed {seed}): {errors[-1]}")
+
+    def sample_abc(self, weights: dict[str, float], bars: int, generator: torch.Generator) -> str:
+        """The model's own tune (before the template) as ABC text, for the prompt quadrant(s) ``weights``."""
+        prompts = [self.tokenizer.encode(f"A:{q}\nB:{bars}\n") for q in weights]
+        grammar = self.grammar
+        budget = self.model.config.context - max(len(p) for p in prompts) - 2
+        tokens = self.model.generate(prompts, list(weights.values()), budget, generator, **SAMPLING,
+                                     allowed=grammar.allowed, stop=lambda out: grammar.bar_count(out) >= bars)
+        text = self.tokenizer.decode(tokens)
+        lines = text.split("\n")
+        header, body = lines[:3], "\n".join(lines[3:]).rstrip()
+        if len(header) < 3:
+            raise EmotionInputError("the model stopped inside the header")
+        if not body.endswith(("|", "|]", "||", ":|")):
+            body += " |"
+        body = body[:-1] + "|]" if body.endswith("|") and not body.endswith(("||", ":|", "|]")) else body
+        return "X:1\n" + "\n".join(header) + "\n" + body + "\n"
+
+    def apply_template(self, raw: str, template: EmotionTemplate, generator: torch.Generator, weights: dict[str, float],
+                       seed: int, attempts: int = 1) -> EmotionTune:
+        """The template on a raw tune: parallel mode, register shift, tempo (Q:), loudness and articulation."""
+        read_abc_text(raw)  # raises if music21 cannot read the model's own tune
+        text = set_mode(raw, template.mode) if template.mode else raw
+        if template.register_shift:
+            text = transpose_abc(text, template.register_shift)
+        tempo = template.tempo(generator)
+        name = " + ".join(f"{QUADRANT_NAMES[q]} {w:.0%}" if w < 1 else QUADRANT_NAMES[q] for q, w in weights.items())
+        text = text.replace("X:1\n", f"X:1\nT:Cadenza emotion: {name} (valence {template.valence:+.2f}, "
+                                     f"arousal {template.arousal:+.2f})\nQ:1/4={tempo}\n", 1)
+        sheet = read_abc_text(text)
+        sheet.melody.tempo_bpm = float(tempo)
+        velocity = template.velocity
+        sheet.melody.notes = [Note(n.pitch, n.start, n.start + max(1, int(round((n.end - n.start) * template.articulation))), velocity)
+                              for n in sheet.melody.notes]
+        sheet.title = f"{name.capitalize()} · seed {seed}"
+        return EmotionTune(raw, text, sheet, template, tempo, dict(weights), seed, attempts)
+
+
+def set_mode(abc: str, mode: str) -> str:
+    """The tune with every K: field in ``mode`` ("major" or "minor") on the same tonic (EMusicGen's parallel-mode
+    rewrite: notes without accidentals follow the new key signature)."""
+    def rewrite(match: re.Match) -> str:
+        parsed = parse_key_field(match.group(1))
+        if parsed is None:
+            return match.group(0)
+        tonic = parsed[0]
+        return f"K:{tonic}{'m' if mode == 'minor' else ''}"
+    return re.sub(r"^K:([^\n]*)$", rewrite, abc, flags=re.M)
+
+
+def tune_mode(abc: str) -> str | None:
+    """"major" / "minor" of music21's key analysis of an ABC tune (None when it cannot be read)."""
+    from music21 import converter
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return str(converter.parse(abc, format="abc").analyze("key").mode)
+    except Exception:  # music21 raises many kinds for broken ABC
+        return None
+
+
+# Texts for the "debug" vocabulary: every kind of token the grammar needs, nothing trained.
+_DEBUG_TEXTS = [
+    f"A:{q}\nB:{b}\nM:{m}\nL:1/8\nK:{k}\nGAB c2d|e2d cBA|G4 z2:|\n|:(3cde f>g a2|]\n"
+    for q in QUADRANTS for b in range(1, 65) for m, k in (("6/8", "G"), ("4/4", "Am"), ("3/4", "D"), ("2/4", "Em"))
+]

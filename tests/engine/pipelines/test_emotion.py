@@ -1,0 +1,99 @@
+"""Emotion pipeline (tiny untrained model): the template, the prompt blend, readable tunes, bad input."""
+
+import pytest
+
+from engine.errors import CadenzaInputError
+from engine.midi_io import read_abc_text
+from engine.pipelines.emotion import (
+    ANCHORS,
+    CORNERS,
+    EmotionPipeline,
+    prompt_weights,
+    set_mode,
+    template_at,
+    tune_mode,
+)
+
+
+@pytest.fixture(scope="module")
+def pipe():
+    return EmotionPipeline.from_pretrained("debug")
+
+
+@pytest.mark.parametrize("quadrant", ["Q1", "Q2", "Q3", "Q4"])
+def test_the_template_at_each_corner_is_emusicgens(quadrant):
+    tempo, mode, shift, loudness = ANCHORS[quadrant]
+    t = template_at(*CORNERS[quadrant])
+    assert t.tempo_range == tempo and t.mode == mode and t.register_shift == shift and t.loudness_db == loudness
+
+
+def test_the_template_moves_between_the_corners():
+    sad, between, tense = template_at(-1, -1), template_at(-1, 0), template_at(-1, 1)
+    assert sad.tempo_range[0] < between.tempo_range[0] < tense.tempo_range[0]
+    assert sad.articulation > between.articulation > tense.articulation  # legato when sad, detached when tense
+    assert template_at(0.05, 0.5).mode is None  # the model's own mode near the middle
+    assert template_at(0.5, 0.5).register_shift % 12 == 0
+
+
+def test_prompts_blend_two_quadrants_near_an_axis():
+    assert prompt_weights(0.8, 0.8) == {"Q1": 1.0}
+    near = prompt_weights(0.1, 0.8)
+    assert set(near) == {"Q1", "Q2"} and near["Q1"] > near["Q2"] and sum(near.values()) == pytest.approx(1.0)
+    assert prompt_weights(-0.6, -0.05) == {"Q3": pytest.approx(0.6), "Q2": pytest.approx(0.4)}
+
+
+def test_a_sad_tune_is_slow_minor_low_and_readable(pipe):
+    out = pipe(quadrant="Q3", num_bars=8, seed=1, num_samples=2)
+    assert out.seeds == [1, 2]
+    for tune in out.tunes:
+        assert 40 <= tune.tempo_bpm <= 69 and tune.sheet.melody.tempo_bpm == tune.tempo_bpm
+        assert tune.sheet.melody.key.endswith("m")
+        assert "Q:1/4=" in tune.abc and "T:Cadenza emotion: sad" in tune.abc
+        assert read_abc_text(tune.abc_raw).melody.notes  # the model's own text reads too
+        raw, final = read_abc_text(tune.abc_raw), read_abc_text(tune.abc)
+        assert min(n.pitch for n in final.melody.notes) <= min(n.pitch for n in raw.melody.notes) - 11  # an octave down
+        assert tune.template.register_shift == -12
+
+
+def test_same_seed_same_tune_and_a_point_between_quadrants(pipe):
+    a = pipe(valence=0.1, arousal=0.7, num_bars=8, seed=4).tunes[0]
+    b = pipe(valence=0.1, arousal=0.7, num_bars=8, seed=4).tunes[0]
+    assert a.abc == b.abc and set(a.prompt) == {"Q1", "Q2"}
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(valence=1.5, arousal=0), "Valence must be between -1 and 1"),
+    (dict(valence=0, arousal=-3), "Arousal must be between -1 and 1"),
+    (dict(valence="x", arousal=0), "Valence must be a number"),
+    (dict(quadrant="Q5"), "Unknown quadrant"),
+    (dict(), "Give a quadrant"),
+    (dict(quadrant="Q1", num_bars=0), "Bars must be between 8 and 32"),
+    (dict(quadrant="Q1", num_bars=1000), "Bars must be between 8 and 32"),
+    (dict(quadrant="Q1", num_samples=9), "Variations"),
+])
+def test_bad_input_is_named(pipe, kwargs, message):
+    with pytest.raises(CadenzaInputError, match=message):
+        pipe(**kwargs)
+
+
+def test_a_tune_music21_rejects_is_drawn_again_then_reported(pipe, monkeypatch):
+    calls = []
+    real = pipe.sample_abc
+
+    def broken_first(weights, bars, generator):
+        calls.append(1)
+        return "X:1\nM:4/4\nL:1/8\nK:C\n|]\n" if len(calls) == 1 else real(weights, bars, generator)
+
+    monkeypatch.setattr(pipe, "sample_abc", broken_first)
+    tune = pipe(quadrant="Q1", num_bars=8, seed=2).tunes[0]
+    assert tune.attempts == 2
+    monkeypatch.setattr(pipe, "sample_abc", lambda weights, bars, generator: "X:1\nK:C\n")
+    with pytest.raises(CadenzaInputError, match="no readable tune in 4 tries"):
+        pipe(quadrant="Q1", num_bars=8, seed=2)
+
+
+def test_parallel_mode_rewrite():
+    abc = "X:1\nM:4/4\nL:1/8\nK:G\nGABc d2B2|\nK:D\nd4 A4|]\n"
+    minor = set_mode(abc, "minor")
+    assert "K:Gm" in minor and "K:Dm" in minor
+    assert tune_mode("X:1\nM:4/4\nL:1/4\nK:Am\nA c e c|A E A2|e d c B|A4|]\n") == "minor"
