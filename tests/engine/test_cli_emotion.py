@@ -65,3 +65,19 @@ def test_evaluate_emotion_prints_the_figures(capsys):
     assert report["samples"] == 4 and report["parse_success"] == 1.0 and report["template_adherence"] == 1.0
     assert 0 <= report["mode_accuracy_raw"] <= 1 and 0 <= report["arousal_separation"] <= 1
     assert 0 <= report["parse_success_unconstrained"] <= 1
+
+
+def test_model_card_of_the_abc_model(tmp_path):
+    from engine.train.model_card import main as card_main
+
+    data = write_corpus(tmp_path / "abc")
+    out = tmp_path / "model"
+    train_main(["abc", "--data", str(data), "--out", str(out), "--debug", "--batch-size", "4", "--epochs", "1",
+                "--cache", str(tmp_path / "tunes.jsonl"), "--workers", "1"])
+    evaluation = tmp_path / "eval.json"
+    evaluation.write_text(json.dumps({"parse_success": 0.5}))
+    assert card_main([str(out), "--eval", str(evaluation)]) == 0
+    card = (out / "README.md").read_text()
+    config = json.loads((out / "config.json").read_text())
+    assert "# ABC emotion model" in card and '"parse_success": 0.5' in card
+    assert f"{config['training']['data_stats']['tunes']} tunes" in card and "| train |" in card

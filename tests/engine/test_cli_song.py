@@ -120,3 +120,18 @@ def test_cross_corpus_table_of_models_on_corpora(midi_folder, tmp_path, capsys):
     assert report["models"]["a"]["epoch"] == 1
     assert evaluate.main(["cross-corpus", "--model", "nameless", "--data", f"x={midi_folder}"]) == 2
     assert "NAME=DIR" in capsys.readouterr().err
+
+
+def test_model_card_of_the_latent_model(midi_folder, tmp_path, capsys):
+    from engine.train.model_card import main as card_main
+
+    out = tmp_path / "latent"
+    assert train_main(latent_args(midi_folder, out, "--epochs", "1")) == 0
+    capsys.readouterr()
+    assert evaluate.main(["song", "--data", str(midi_folder), "--vae", "debug", "--latent", "debug", "--split", "all",
+                          "--max-tunes", "2", "--json"]) == 0
+    evaluation = tmp_path / "song.json"
+    evaluation.write_text(capsys.readouterr().out)
+    assert card_main([str(out), "--eval", str(evaluation)]) == 0
+    card = (out / "README.md").read_text()
+    assert "# Latent sequence model" in card and "| infill, one interior block |" in card and "new songs" in card
