@@ -5,9 +5,10 @@ EMusicGen's recipe (arXiv 2309.13259): a language model over ABC text prompted w
 listener hears most: tempo, mode, register and loudness.
 
 * **The prompt.** ``A:<quadrant>`` and ``B:<bars>``; the model writes the meter, unit, key and
-  body. Sampling is EMusicGen's (temperature 1.2, top-k 8, top-p 0.8) inside a small grammar:
-  header fields in order (M, L, K), then only notes, rests, bar lines, tuplets and line breaks,
-  so every tune is readable ABC; it stops after the bars asked for.
+  body. Sampling is EMusicGen's (temperature 1.2, top-k 8, top-p 0.8) inside a small grammar
+  (:class:`TokenGrammar`): header fields in order (M, L, K), then notes and rests that fit the
+  bar, bar lines only where a bar is full, so every tune is readable ABC with whole bars; it
+  stops after the bars asked for.
 * **Between the anchors.** A point (valence, arousal), each -1..1, picks its quadrant; within
   ``BLEND_ZONE`` of an axis the next-token logits of the two quadrants on either side are mixed
   in proportion to the distance (at the axis half and half), so the melody moves smoothly across.
@@ -26,6 +27,7 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 import torch
@@ -57,8 +59,8 @@ MAX_SAMPLES = 4
 MAX_ATTEMPTS = 4
 BASE_VELOCITY = 80
 SAMPLING = dict(temperature=1.2, top_k=8, top_p=0.8)
-_BODY_TOKEN = re.compile(r"^((?:\^\^|\^|__|_|=)?[A-Ga-gzx][,']*(?:\d*/+\d*|\d+)?-? ?|(?:\||\|\||\|\]|\|:|:\||::|\[1|\[2|:\|2|:\|1)\s?|\(3 ?|\n|>|<)$")
-_BAR = re.compile(r"\||::")
+_NOTE_TOKEN = re.compile(r"^(?:\^\^|\^|__|_|=)?[A-Ga-gz][,']*(\d*/+\d*|\d+)?-? ?$")
+_BAR_TOKEN = re.compile(r"^(?:\||\|\||\|:|:\||::) ?$")
 
 
 class EmotionInputError(CadenzaInputError):
@@ -148,42 +150,92 @@ class EmotionOutput:
 
 
 class TokenGrammar:
-    """Which token ids may come next: M:, L:, K: header lines in that order, then body tokens; the end token
-    only once ``bars`` bar lines are written."""
+    """Which token ids may come next, so that every tune is readable and every bar full.
+
+    Header: M:, L:, K: lines in that order. Body: notes and rests whose durations fit what is left
+    of the bar (in units of L), a bar line (``|``, ``||``, ``|:``, ``:|``, ``::``) only when the bar
+    is full (the first bar may be a pickup of any length), a line break only after a bar line.
+    Tuplets, broken rhythms and chords are not offered: their durations need more bookkeeping than
+    they are worth in these folk melodies.
+    """
 
     def __init__(self, tokenizer: AbcTokenizer):
         self.tokenizer = tokenizer
         vocab = tokenizer.vocab
         self.newline = tokenizer.index["\n"]
         self.fields = {name: [i for i, t in enumerate(vocab) if t.startswith(f"{name}:") and _field_ok(name, t)] for name in "MLK"}
-        self.body = [i for i, t in enumerate(vocab) if i > 2 and _BODY_TOKEN.match(t)]
-        self.body_without_newline = [i for i in self.body if i != self.newline]
-        self.bars = {i for i in self.body if _BAR.search(vocab[i])}
+        self.durations: dict[int, Fraction] = {}
+        self.bars: set[int] = set()
+        for i, token in enumerate(vocab):
+            if i <= 2:
+                continue
+            note = _NOTE_TOKEN.match(token)
+            if note:
+                self.durations[i] = _duration(note.group(1))
+            elif _BAR_TOKEN.match(token):
+                self.bars.add(i)
+
+    def _state(self, tokens: list[int]) -> tuple[int, Fraction | None, Fraction, int, int]:
+        """(header lines done, bar length in L units, used in this bar, bars done, last token)."""
+        vocab = self.tokenizer.vocab
+        lines, meter, unit = 0, Fraction(4, 4), Fraction(1, 8)
+        used, bars, body_start = Fraction(0), 0, None
+        for position, token in enumerate(tokens):
+            if lines < 3:
+                text = vocab[token]
+                if text.startswith("M:"):
+                    meter = _meter(text[2:])
+                elif text.startswith("L:"):
+                    unit = Fraction(text[2:].strip())
+                if token == self.newline:
+                    lines += 1
+                    if lines == 3:
+                        body_start = position + 1
+                continue
+            if token in self.durations:
+                used += self.durations[token]
+            elif token in self.bars:
+                bars, used = bars + 1, Fraction(0)
+        return lines, meter / unit, used, bars, (tokens[-1] if tokens else self.newline)
 
     def allowed(self, tokens: list[int]) -> list[int]:
-        lines = 0
-        for token in tokens:
-            if token == self.newline:
-                lines += 1
-                if lines == 3:
-                    break
-        last = tokens[-1] if tokens else self.newline
+        lines, bar_length, used, bars, last = self._state(tokens)
         if lines < 3:
-            if last != self.newline:
+            if last != self.newline and tokens:
                 return [self.newline]
             return self.fields["MLK"[lines]]
-        if last == self.newline:  # a blank line would end the tune in ABC
-            return self.body_without_newline
-        return self.body
+        left = bar_length - used
+        fits = [i for i, d in self.durations.items() if 0 < d <= left]
+        closing = list(self.bars) if (left == 0 or (bars == 0 and used > 0)) else []
+        if not fits and not closing:  # nothing fits (e.g. a very long unit): close the bar anyway
+            closing = list(self.bars)
+        newline = [self.newline] if last in self.bars else []
+        return fits + closing + newline
 
     def bar_count(self, tokens: list[int]) -> int:
-        newlines, count = 0, 0
-        for token in tokens:
-            if newlines >= 3 and token in self.bars:
-                count += 1
-            if token == self.newline:
-                newlines += 1
-        return count
+        return self._state(tokens)[3]
+
+
+def _meter(text: str) -> Fraction:
+    text = text.strip()
+    if text == "C":
+        return Fraction(4, 4)
+    if text == "C|":
+        return Fraction(2, 2)
+    return Fraction(text)
+
+
+def _duration(text: str) -> Fraction:
+    """An ABC duration suffix in units of L: "" 1, "2" 2, "/2" or "/" 1/2, "//" 1/4, "3/2" 3/2."""
+    if not text:
+        return Fraction(1)
+    if "/" not in text:
+        return Fraction(int(text))
+    numerator, _, rest = text.partition("/")
+    slashes = 1 + rest.count("/")
+    denominator = rest.replace("/", "")
+    value = Fraction(int(numerator) if numerator else 1, int(denominator) if denominator else 2 ** slashes)
+    return value
 
 
 def _field_ok(name: str, token: str) -> bool:
