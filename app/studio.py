@@ -5,6 +5,8 @@ from __future__ import annotations
 import gradio as gr
 
 from app.compose_tab import ComposeTab
+from app.emotion_pad import PAD_CSS
+from app.emotion_tab import EMOTION_CSS, EmotionTab
 from app.explore_tab import EXPLORE_CSS, ExploreTab
 from app.services import Studio
 from app.services.common import MAX_UPLOAD_BYTES
@@ -40,7 +42,9 @@ def build_studio(studio: Studio) -> gr.Blocks:
             "Compose melodies with a neural model you steer: **you** choose the rhythm and the harmony, "
             "the model chooses the notes. Listen, compare variations and download MIDI for your DAW. "
             "In **Explore**, travel between two melodies: interpolate, map pitch × rhythm, swap tunes and rhythms. "
-            "In **Song**, grow a melody into a whole tune: continue it, rewrite chosen 2-bar blocks, undo.",
+            "In **Song**, grow a melody into a whole tune: continue it, rewrite chosen 2-bar blocks, undo. "
+            "In **Emotion**, pick a feeling on a valence × arousal pad and get tunes in ABC with their score "
+            "(Compose takes a feeling too, under *Feeling*).",
             elem_classes=["cz-header"],
         )
         with gr.Tabs(elem_id="cz-tabs") as tabs:
@@ -50,6 +54,8 @@ def build_studio(studio: Studio) -> gr.Blocks:
                 explore = ExploreTab(studio, last_sheet=compose.last_sheet).build()
             with gr.Tab("Song", id="song", elem_id="cz-tab-song"):
                 song = SongTab(studio, last_sheet=compose.last_sheet).build()
+            with gr.Tab("Emotion", id="emotion", elem_id="cz-tab-emotion"):
+                emotion = EmotionTab(studio).build()
 
         def close_session(request: gr.Request) -> None:
             studio.close_session(getattr(request, "session_hash", None))
@@ -59,6 +65,7 @@ def build_studio(studio: Studio) -> gr.Blocks:
     demo.cz_compose = compose  # type: ignore[attr-defined]
     demo.cz_explore = explore  # type: ignore[attr-defined]
     demo.cz_song = song  # type: ignore[attr-defined]
+    demo.cz_emotion = emotion  # type: ignore[attr-defined]
     return demo
 
 
@@ -68,4 +75,4 @@ def launch_kwargs() -> dict:
     ``max_file_size`` makes the server refuse uploads over the MIDI limit (4 MB) before
     they are stored; the browser shows Gradio's "file too large" message.
     """
-    return {"theme": THEME, "css": STUDIO_CSS + EXPLORE_CSS + SONG_CSS, "max_file_size": MAX_UPLOAD_BYTES}
+    return {"theme": THEME, "css": STUDIO_CSS + EXPLORE_CSS + SONG_CSS + EMOTION_CSS + PAD_CSS, "max_file_size": MAX_UPLOAD_BYTES}

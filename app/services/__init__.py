@@ -10,6 +10,9 @@ never importing the engine) and its service ``app/services/<tab>.py``:
   pitch x rhythm map, morphs and analogies;
 * :mod:`app.services.song`: :class:`SongService` (``studio.song``) grows a melody
   into a whole tune of 2-bar blocks: new songs, loaded tunes, continuations, infills;
+* :mod:`app.services.emotion`: :class:`EmotionService` (``studio.emotion``) writes tunes
+  in ABC for a feeling (a quadrant or a valence-arousal point) with score, audio and
+  files; its point helpers also serve Compose's feeling pad;
 * :mod:`app.services.common`: what they share: the :class:`Shared` resources
   (synthesizer, model lock, per-session file folders), number and chord checks,
   instrument choices, upload checks and tracks, the example tunes.
@@ -57,6 +60,20 @@ from app.services.compose import (
     ComposeService,
     check_num_bars,
 )
+from app.services.emotion import (
+    EMOTION_CHECKPOINT,
+    EMOTION_MAX_BARS,
+    EMOTION_MAX_VARIATIONS,
+    EMOTION_MIN_BARS,
+    PRESETS,
+    EmotionResult,
+    EmotionService,
+    FeelingSummary,
+    check_feeling,
+    describe_point,
+    feeling_line,
+    parse_point,
+)
 from app.services.explore import (
     ANALOGY_CHORD_MODES,
     ANALOGY_OWN,
@@ -101,6 +118,7 @@ from app.services.song import (
 )
 from engine.music import LeadSheet
 from engine.pipelines.compose import ComposePipeline
+from engine.pipelines.emotion import EmotionPipeline
 from engine.pipelines.explore import ExplorePipeline
 from engine.render.audio import get_synthesizer
 from engine.render.pianoroll import piano_roll_figure
@@ -123,6 +141,9 @@ __all__ = [
     # song
     "MAX_ADD_BARS", "MAX_HISTORY", "MIN_ADD_BARS", "RHYTHM_GRID", "RHYTHM_KEEP", "RHYTHM_MODEL", "RHYTHM_MODES", "SONG_NEW",
     "SONG_SOURCES", "SongBlock", "SongResult", "SongService", "SongVersion",
+    # emotion
+    "EMOTION_CHECKPOINT", "EMOTION_MAX_BARS", "EMOTION_MAX_VARIATIONS", "EMOTION_MIN_BARS", "PRESETS", "EmotionResult", "EmotionService",
+    "FeelingSummary", "check_feeling", "describe_point", "feeling_line", "parse_point",
 ]  # fmt: skip
 
 log = logging.getLogger("cadenza.studio")
@@ -137,6 +158,8 @@ class Studio:
     ``pipeline.model`` (shared weights); ``studio.explore`` serves the Explore tab.
     ``song_model`` defaults to ``pipeline.song_model`` (the same EC2-VAE with the latent
     sequence model; None without it); ``studio.song`` serves the Song tab.
+    ``emotion_pipeline`` is an ``EmotionPipeline`` or None (then the Emotion tab
+    says it is unavailable); ``studio.emotion`` serves the Emotion tab.
     Generated files go to per-session folders under ``cache_dir``.
     """
 
@@ -147,6 +170,7 @@ class Studio:
         cache_dir: str | Path | None = None,
         explore_pipeline: Any | None = None,
         song_model: Any | None = None,
+        emotion_pipeline: Any | None = None,
     ):
         self.pipeline = pipeline
         # Synthesizer, model lock (the model is not assumed thread-safe) and session folders: one set for all tabs.
@@ -160,7 +184,9 @@ class Studio:
         self.compose_service = ComposeService(pipeline, self.shared)  # reached through Studio.compose
         self.explore = ExploreService(explore_pipeline, self.shared)
         self.song = SongService(song_model if song_model is not None else getattr(pipeline, "song_model", None), self.shared)
-        self.tab_services: dict[str, Any] = {"compose": self.compose_service, "explore": self.explore, "song": self.song}
+        self.emotion = EmotionService(emotion_pipeline, self.shared)
+        self.tab_services: dict[str, Any] = {"compose": self.compose_service, "explore": self.explore, "song": self.song,
+                                             "emotion": self.emotion}  # fmt: skip
 
     # -- construction ---------------------------------------------------------------
 
@@ -171,22 +197,28 @@ class Studio:
         device: str | None = None,
         cache_dir: str | Path | None = None,
         with_audio: bool = True,
+        emotion_checkpoint: str | Path | None = None,
     ) -> "Studio":
-        """Build the pipeline (``checkpoint`` may be "debug") and the warm synthesizer.
+        """Build the pipelines (``checkpoint`` may be "debug") and the warm synthesizer.
 
+        The emotion model comes from ``emotion_checkpoint``, by default "debug" with a
+        "debug" studio and else ``checkpoints/abc_emotion`` when that folder exists; when
+        it is missing or fails to load the Emotion tab says it is unavailable (logged).
         When no synthesizer can be started (FluidSynth or SoundFont missing) the
         studio still works, without audio, and logs why.
         """
         if device in (None, "", "auto"):
             device = None
         pipeline = ComposePipeline.from_pretrained(checkpoint, device=device)
+        emotion = load_emotion_pipeline(emotion_checkpoint if emotion_checkpoint is not None else
+                                        ("debug" if str(checkpoint) == "debug" else EMOTION_CHECKPOINT), device)  # fmt: skip
         synthesizer = None
         if with_audio:
             try:
                 synthesizer = get_synthesizer()
             except Exception as err:  # AudioBackendError / RuntimeError (no SoundFont)
                 log.warning("Audio disabled: %s", err)
-        return cls(pipeline, synthesizer, cache_dir=cache_dir)
+        return cls(pipeline, synthesizer, cache_dir=cache_dir, emotion_pipeline=emotion)
 
     def warm_up(self) -> None:
         """Pay one-off costs (music21 import, first synth render) before the first user does.
@@ -275,11 +307,13 @@ class Studio:
         temperature: float = 0.8,
         variations: int = 1,
         session_id: str | None = None,
+        emotion: Any = None,
     ) -> list[ComposeResult]:
         """Generate ``variations`` melodies for a rhythm pattern and chord progression.
 
         See :meth:`ComposeService.compose`: variation ``i`` (1-based) uses seed
-        ``seed + i - 1``; raises :data:`InputError` for bad input.
+        ``seed + i - 1``; ``emotion`` (a (valence, arousal) point or None) applies a
+        feeling's register, loudness and articulation; raises :data:`InputError` for bad input.
         """
         return self.compose_service.compose(
             rhythm,
@@ -293,4 +327,18 @@ class Studio:
             temperature=temperature,
             variations=variations,
             session_id=session_id,
+            emotion=emotion,
         )
+
+
+def load_emotion_pipeline(checkpoint: str | Path, device: str | None = None) -> Any | None:
+    """The emotion pipeline from ``checkpoint`` ("debug": the tiny untrained model), or None when the folder is
+    missing or cannot be loaded (logged: the studio starts and the Emotion tab says it is unavailable)."""
+    if str(checkpoint) != "debug" and not Path(checkpoint).is_dir():
+        log.warning("Emotion tab unavailable: no ABC emotion model at %s", checkpoint)
+        return None
+    try:
+        return EmotionPipeline.from_pretrained(checkpoint, device=device)
+    except Exception:  # noqa: BLE001 - a broken emotion model must not stop the other tabs
+        log.exception("Emotion tab unavailable: the ABC emotion model at %s did not load", checkpoint)
+        return None

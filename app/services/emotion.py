@@ -1,0 +1,420 @@
+"""The Emotion tab's service: a feeling in, tunes in ABC out (score, audio, files).
+
+A **feeling** is a quadrant of Russell's valence-arousal plane (Q1 happy, Q2 tense, Q3 sad,
+Q4 calm) or any point (valence, arousal), each -1..1, as the feeling pad sends it (``"v,a"``).
+:class:`EmotionService` (``studio.emotion``) runs ``engine.pipelines.emotion.EmotionPipeline``
+(under the shared model lock) and makes each tune an :class:`EmotionResult`: the final ABC
+(template applied), the model's raw ABC, the engraved score (verovio SVG), audio, and .abc,
+.mid, .musicxml and .wav files in the session's folder, with the template's figures.
+
+The point helpers here are shared with Compose's feeling pad: :func:`parse_point` reads a pad
+value leniently (clamped, for the live description), :func:`check_feeling` strictly (API input:
+out of range is an error), :func:`describe_point` summarises the template at a point and
+:func:`express` gives a melody the template's loudness and articulation. Bad input raises
+:data:`InputError` with a message that can be shown as-is.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.services.common import (
+    DEFAULT_INSTRUMENT,
+    MAX_SEED,
+    InputError,
+    Shared,
+    int_in,
+    melody_program,
+    number,
+)
+from engine.music import LeadSheet
+from engine.pipelines.emotion import (
+    CORNERS,
+    DEFAULT_CHECKPOINT,
+    MAX_BARS,
+    MAX_SAMPLES,
+    MIN_BARS,
+    QUADRANT_NAMES,
+    QUADRANTS,
+    EmotionTemplate,
+    EmotionTune,
+    prompt_weights,
+    template_at,
+)
+from engine.render.audio import render_leadsheets
+from engine.render.export import leadsheet_to_pretty_midi, save_midi, write_wav
+from engine.render.score import abc_to_musicxml, abc_to_svg
+
+log = logging.getLogger("cadenza.emotion")
+
+EMOTION_MIN_BARS, EMOTION_MAX_BARS = MIN_BARS, MAX_BARS
+EMOTION_MAX_VARIATIONS = MAX_SAMPLES
+EMOTION_CHECKPOINT = DEFAULT_CHECKPOINT
+SCORE_WIDTH_PX = 900
+FILE_KINDS = ("abc", "mid", "musicxml", "wav")  # the downloads of a tune, in the order the page lists them
+# Quadrant -> (button label, pad value of its corner): the presets move the dot there.
+PRESETS: dict[str, tuple[str, str]] = {
+    q: (f"{QUADRANT_NAMES[q].capitalize()} · {q}", f"{CORNERS[q][0]:.2f},{CORNERS[q][1]:.2f}") for q in QUADRANTS
+}
+_NAMES = {name: q for q, name in QUADRANT_NAMES.items()}
+_POINT_HELP = ("a quadrant (Q1 happy, Q2 tense, Q3 sad, Q4 calm) or a point \"valence,arousal\" with each "
+               "between -1 and 1 (e.g. \"-0.7,-0.4\")")  # fmt: skip
+
+# ---------------------------------------------------------------- points
+
+
+def _quadrant_name(text: str) -> str | None:
+    """"Q3", "q3", "sad", "Q3 sad" -> "Q3" (None when the text names no quadrant)."""
+    words = text.replace("(", " ").replace(")", " ").replace("·", " ").split()
+    found = {w.upper() for w in words if w.upper() in QUADRANTS} | {_NAMES[w.lower()] for w in words if w.lower() in _NAMES}
+    return found.pop() if len(found) == 1 else None
+
+
+def read_point(value: Any) -> tuple[Any, Any] | None:
+    """The two raw coordinates of a feeling, unchecked; None when empty.
+
+    Takes the pad's ``"v,a"`` text (spaces or ``;`` also separate), JSON ``[v, a]`` or
+    ``{"valence": v, "arousal": a}``, a pair, a dict, or a quadrant name (its corner).
+    Raises :data:`InputError` when the value is none of these."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        quadrant = _quadrant_name(text)
+        if quadrant is not None:
+            return CORNERS[quadrant]
+        if text[:1] in "Qq" and text[1:2].isdigit():
+            raise InputError(f"Unknown quadrant {text[:20]!r}: choose one of Q1 (happy), Q2 (tense), Q3 (sad), Q4 (calm)")
+        if text[:1] in "[{":
+            try:
+                value = json.loads(text)
+            except ValueError:
+                raise InputError(f"Feeling must be {_POINT_HELP}; got {text[:60]!r}") from None
+        else:
+            value = [part for part in text.replace(";", ",").replace(" ", ",").split(",") if part]
+    if isinstance(value, dict):
+        if "valence" not in value or "arousal" not in value:
+            raise InputError(f"Feeling must be {_POINT_HELP}; the object needs both 'valence' and 'arousal'")
+        return value["valence"], value["arousal"]
+    if isinstance(value, (list, tuple)) and len(value) == 2:
+        return value[0], value[1]
+    raise InputError(f"Feeling must be {_POINT_HELP}; got {str(value)[:60]!r}")
+
+
+def parse_point(value: Any) -> tuple[float, float] | None:
+    """A pad value as (valence, arousal), each clamped to -1..1 and rounded to 2 decimals; None when
+    empty or unreadable. Never raises (for the live description, not for generating)."""
+    try:
+        raw = read_point(value)
+        if raw is None:
+            return None
+        v, a = (number("Valence", raw[0]), number("Arousal", raw[1]))
+    except InputError:
+        return None
+    return tuple(round(min(1.0, max(-1.0, x)), 2) + 0.0 for x in (v, a))  # type: ignore[return-value]
+
+
+def check_feeling(value: Any) -> tuple[float, float]:
+    """A feeling to generate with, as (valence, arousal): strict, an error names what is wrong.
+
+    Out of range is an error here (an API caller sent it), not clamped; rounded to 2 decimals."""
+    raw = read_point(value)
+    if raw is None:
+        raise InputError(f"No feeling chosen: click the pad, press a preset, or give {_POINT_HELP}")
+    out = []
+    for name, x in zip(("Valence", "Arousal"), raw):
+        if isinstance(x, bool):
+            raise InputError(f"{name} must be a number between -1 and 1, got {x!r}")
+        x = number(name, x)
+        if not -1.0 <= x <= 1.0:
+            raise InputError(f"{name} must be between -1 and 1, got {x:g}")
+        out.append(round(x, 2) + 0.0)
+    return out[0], out[1]
+
+
+# ---------------------------------------------------------------- what a point means
+
+
+def register_words(shift: int) -> str:
+    """A register shift in semitones in words: "one octave down", "home register"."""
+    octaves = int(round(shift / 12))
+    if octaves == 0:
+        return "home register"
+    count = {1: "one", 2: "two"}.get(abs(octaves), str(abs(octaves)))
+    return f"{count} octave{'s' if abs(octaves) > 1 else ''} {'up' if octaves > 0 else 'down'}"
+
+
+def articulation_words(share: float) -> str:
+    """The share of each note's length that sounds, in words (legato when calm or sad, detached when excited)."""
+    if share >= 0.92:
+        return "legato"
+    if share <= 0.78:
+        return "detached"
+    return "lightly detached"
+
+
+@dataclass(frozen=True)
+class FeelingSummary:
+    """The template at a point and the quadrant(s) prompting the model, for display."""
+
+    valence: float
+    arousal: float
+    weights: dict[str, float]  # quadrant -> weight, largest first
+    template: EmotionTemplate
+
+    @property
+    def prompt_text(self) -> str:
+        """"sad" or "sad 70% + tense 30%"."""
+        if len(self.weights) == 1:
+            return QUADRANT_NAMES[next(iter(self.weights))]
+        return " + ".join(f"{QUADRANT_NAMES[q]} {w:.0%}" for q, w in self.weights.items())
+
+    @property
+    def tempo_text(self) -> str:
+        lo, hi = self.template.tempo_range
+        return f"~{lo:.0f}–{hi:.0f} BPM"
+
+    @property
+    def mode_text(self) -> str:
+        return self.template.mode or "the model's own mode"
+
+    @property
+    def loudness_text(self) -> str:
+        db = self.template.loudness_db
+        return f"{db:+.0f} dB" if round(db) else "0 dB"
+
+    @property
+    def line(self) -> str:
+        """"sad 70% + tense 30% · ~52–81 BPM · minor · one octave down · +4 dB · legato"."""
+        t = self.template
+        return " · ".join([self.prompt_text, self.tempo_text, self.mode_text, register_words(t.register_shift),
+                           self.loudness_text, articulation_words(t.articulation)])  # fmt: skip
+
+    @property
+    def middle_tempo(self) -> int:
+        """The middle of the tempo range (what Compose suggests)."""
+        lo, hi = self.template.tempo_range
+        return int(round((lo + hi) / 2))
+
+
+def describe_point(valence: float, arousal: float) -> FeelingSummary:
+    """What the template and the prompt do at a point (each coordinate -1..1)."""
+    weights = dict(sorted(prompt_weights(valence, arousal).items(), key=lambda item: -item[1]))
+    return FeelingSummary(valence, arousal, weights, template_at(valence, arousal))
+
+
+def feeling_line(value: Any) -> str:
+    """The live line under a pad (HTML): the point and what it means; never raises."""
+    point = parse_point(value)
+    if point is None:
+        return "<span class='cz-pad-none'>No feeling chosen yet: click or drag on the pad.</span>"
+    try:
+        summary = describe_point(*point)
+    except Exception:  # noqa: BLE001 - a description must never break the page
+        log.exception("describing the point %r failed", point)
+        return "<span class='cz-pad-none'>(could not describe this point)</span>"
+    return f"<b>{summary.prompt_text}</b> · " + " · ".join(summary.line.split(" · ")[1:])
+
+
+def express(sheet: LeadSheet, template: EmotionTemplate) -> LeadSheet:
+    """The sheet with the template's loudness (velocity) and articulation (sounding share of each note's length)
+    on its melody, as the emotion pipeline does to its tunes; changed in place and returned."""
+    velocity = template.velocity
+    sheet.melody.notes = [replace(n, end=n.start + max(1, int(round((n.end - n.start) * template.articulation))), velocity=velocity)
+                          for n in sheet.melody.notes]  # fmt: skip
+    return sheet
+
+
+# ---------------------------------------------------------------- results
+
+
+@dataclass
+class EmotionResult:
+    """One generated tune, ready for the page: read (ABC, score), heard and downloadable."""
+
+    variation: int  # 1-based
+    seed: int
+    tune: EmotionTune
+    summary: FeelingSummary
+    svg: str  # the engraved score (all pages), "" when it could not be drawn
+    files: dict[str, str] = field(default_factory=dict)  # kind ("abc", "mid", "musicxml", "wav") -> path
+    audio: tuple[int, np.ndarray] | None = None  # (sample_rate, int16 (N, 2)); None without a synth
+    instrument: str = ""
+    num_bars: int = 0  # as asked (the tune may add a pickup)
+
+    @property
+    def abc(self) -> str:
+        """The final ABC (title, tempo, mode and register of the template)."""
+        return self.tune.abc
+
+    @property
+    def abc_raw(self) -> str:
+        """The model's own ABC, before the template."""
+        return self.tune.abc_raw
+
+    @property
+    def sheet(self) -> LeadSheet:
+        return self.tune.sheet
+
+    @property
+    def tempo_bpm(self) -> int:
+        return self.tune.tempo_bpm
+
+    @property
+    def key(self) -> str:
+        return self.sheet.melody.key or "?"
+
+    @property
+    def title(self) -> str:
+        """"Variation 1 · sad · seed 3"."""
+        return f"Variation {self.variation} · {self.summary.prompt_text} · seed {self.seed}"
+
+    @property
+    def details(self) -> str:
+        """"67 BPM (of ~40–69) · key Dm · one octave down · 0 dB · legato · 3/4 · 88 notes"."""
+        t = self.summary.template
+        num, den = self.sheet.melody.time_signature
+        return " · ".join([f"{self.tempo_bpm} BPM (of {self.summary.tempo_text.lstrip('~')})", f"key {self.key}",
+                           register_words(t.register_shift), self.summary.loudness_text, articulation_words(t.articulation),
+                           f"{num}/{den}", f"{len(self.sheet.melody.notes)} notes"])  # fmt: skip
+
+    @property
+    def paths(self) -> list[str]:
+        """The files in the page's order (.abc, .mid, .musicxml, .wav)."""
+        return [self.files[kind] for kind in FILE_KINDS if kind in self.files]
+
+
+_METER = re.compile(r"^M:\s*(\d+)/(\d+)\s*$", re.M)
+
+
+def _valid_meter(num: int, den: int) -> bool:
+    """A time signature a MIDI file can hold (denominator a power of two) that a tune would use."""
+    return 1 <= num <= 32 and den in (1, 2, 4, 8, 16, 32)
+
+
+def repair_meter(sheet: LeadSheet, abc: str) -> LeadSheet:
+    """The sheet with its ABC's M: meter when music21 read an impossible one (it can infer e.g. 53/3 from an
+    irregular first bar, which no MIDI file can hold); changed in place and returned."""
+    melody = sheet.melody
+    if _valid_meter(*melody.time_signature):
+        return sheet
+    match = _METER.search(abc)
+    meter = (int(match.group(1)), int(match.group(2))) if match else (4, 4)
+    melody.time_signature = meter if _valid_meter(*meter) else (4, 4)
+    if melody.pickup_steps >= melody.steps_per_bar:
+        melody.pickup_steps = 0
+    log.info("emotion tune: music21's meter replaced by %s/%s (the tune's M: field)", *melody.time_signature)
+    return sheet
+
+
+def score_svg(abc: str, width_px: int = SCORE_WIDTH_PX) -> str:
+    """The engraved score of an ABC tune (every page), or "" when verovio cannot draw it (logged)."""
+    try:
+        return "\n".join(abc_to_svg(abc, width_px=width_px))
+    except Exception:  # noqa: BLE001 - the score is a view: the tune still plays and downloads without it
+        log.exception("engraving the score failed")
+        return ""
+
+
+class EmotionService:
+    """Emotion-tab service around an ``EmotionPipeline`` (None when the model is not loaded: every action
+    then says so), with the studio's :class:`Shared` resources (model lock, synthesizer, session folders)."""
+
+    def __init__(self, pipeline: Any | None, shared: Shared):
+        self.pipeline = pipeline
+        self.shared = shared
+
+    @property
+    def available(self) -> bool:
+        """Whether the ABC emotion model is loaded."""
+        return self.pipeline is not None
+
+    def _ready(self) -> None:
+        if self.pipeline is None:
+            raise InputError("The Emotion tab needs the ABC emotion model (checkpoints/abc_emotion), which is not loaded "
+                             "on this server; Compose, Explore and Song still work")  # fmt: skip
+
+    # -- checks ------------------------------------------------------------------------
+
+    @staticmethod
+    def check_bars(bars: Any) -> int:
+        return int_in("Bars", bars, EMOTION_MIN_BARS, EMOTION_MAX_BARS)
+
+    @staticmethod
+    def check_variations(variations: Any) -> int:
+        return int_in("Variations", variations, 1, EMOTION_MAX_VARIATIONS)
+
+    @staticmethod
+    def check_seed(seed: Any) -> int:
+        return int_in("Seed", 0 if seed in (None, "") else seed, 0, MAX_SEED - EMOTION_MAX_VARIATIONS)
+
+    # -- actions -----------------------------------------------------------------------
+
+    def generate(self, feeling: Any, bars: Any = 16, seed: Any = 0, instrument: str | None = DEFAULT_INSTRUMENT,
+                 variations: Any = 1, session_id: str | None = None) -> list[EmotionResult]:  # fmt: skip
+        """``variations`` tunes of ``bars`` (8..32) bars for a feeling (see :func:`check_feeling`); variation ``i``
+        (1-based) uses seed ``seed + i - 1``. Raises :data:`InputError` for bad input."""
+        valence, arousal = check_feeling(feeling)
+        bars = self.check_bars(bars)
+        seed = self.check_seed(seed)
+        variations = self.check_variations(variations)
+        if instrument is not None and not isinstance(instrument, str):
+            raise InputError(f"Instrument must be an instrument name, got {instrument!r}")
+        program = melody_program(instrument or DEFAULT_INSTRUMENT)
+        self._ready()
+        with self.shared.model_lock:
+            output = self.pipeline(valence=valence, arousal=arousal, num_bars=bars, seed=seed, num_samples=variations)
+        summary = describe_point(valence, arousal)
+        out_dir = self.shared.session_dir(session_id)
+        results = [self._result(index, tune, summary, program, instrument or DEFAULT_INSTRUMENT, out_dir, bars)
+                   for index, tune in enumerate(output.tunes, start=1)]  # fmt: skip
+        self._render(results, program, out_dir)
+        return results
+
+    def _result(self, index: int, tune: EmotionTune, summary: FeelingSummary, program: int, instrument: str,
+                out_dir: Path, bars: int) -> EmotionResult:  # fmt: skip
+        """The tune's score and files (.abc, .mid, .musicxml; the .wav comes with the audio)."""
+        repair_meter(tune.sheet, tune.abc)
+        stem = out_dir / f"cadenza_emotion_var{index}_seed{tune.seed}"
+        files = {"abc": str(_write_text(stem.with_suffix(".abc"), tune.abc))}
+        files["mid"] = str(save_midi(leadsheet_to_pretty_midi(tune.sheet, program=program, accompaniment_program=None),
+                                     stem.with_suffix(".mid")))  # fmt: skip
+        try:
+            xml = stem.with_suffix(".musicxml")
+            xml.write_bytes(abc_to_musicxml(tune.abc))
+            files["musicxml"] = str(xml)
+        except InputError as err:  # music21 reads the tune but cannot always write it (e.g. a note too long): no file
+            log.warning("no MusicXML for variation %d: %s", index, err)
+        return EmotionResult(index, tune.seed, tune, summary, score_svg(tune.abc), files, None, instrument, bars)
+
+    def _render(self, results: list[EmotionResult], program: int, out_dir: Path) -> None:
+        """Audio for every result at once (the synth's engines take one each) and its .wav file."""
+        synthesizer = self.shared.synthesizer
+        if synthesizer is None or not results:
+            return
+        rate, audios = render_leadsheets([r.sheet for r in results], program=program, accompaniment_program=None,
+                                         synthesizer=synthesizer)  # fmt: skip
+        for result, audio in zip(results, audios):
+            result.audio = (rate, audio)
+            wav = out_dir / f"cadenza_emotion_var{result.variation}_seed{result.seed}.wav"
+            result.files["wav"] = str(write_wav(wav, audio, rate))
+
+    def warm_up(self) -> None:
+        """One short sad tune (model path, verovio, music21's MusicXML writer, first render); errors go to the caller."""
+        if self.pipeline is None:
+            return
+        self.generate("Q3", EMOTION_MIN_BARS, 0, DEFAULT_INSTRUMENT, 1)
+
+
+def _write_text(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
