@@ -4,6 +4,19 @@
 wires the events. Its handler methods are plain functions of the component
 values, so tests call them directly (e.g. ``tab.generate(...)``) without a
 browser; they never raise for bad input but return a status message.
+
+**Feeling (optional)**: the accordion holds the feeling pad (``app.emotion_pad``,
+``cz-compose-pad``). Setting a point suggests settings (a private event): the key's
+parallel major/minor in the feeling's mode, the middle of its tempo range, a progression
+in that mode (only while the chord box holds a preset progression: typed chords win) and
+a denser or sparser rhythm by arousal (only while the grid is empty or a preset: a drawn
+rhythm wins). With **Use this feeling** ticked, Generate also gives the melodies the
+feeling's register (whole octaves), loudness and articulation.
+
+API ``/compose`` inputs, in order: grid, chords, bars, key, tempo, instrument,
+accompaniment, seed, temperature, variations, then (optional, added last so older
+callers keep working) use feeling (bool, default False) and feeling ("valence,arousal",
+each -1..1, or a quadrant Q1..Q4; default none).
 """
 
 from __future__ import annotations
@@ -19,9 +32,11 @@ import gradio as gr
 
 from app import step_grid as sg
 from app.audio_first import WAIT_FOR_AUDIO_JS
+from app.emotion_pad import feeling_panel
 from app.services import Studio
 from app.services.common import NO_ACCOMPANIMENT, InputError
-from app.services.compose import MAX_TEMPO, MAX_VARIATIONS, MIN_TEMPO, ComposeResult
+from app.services.compose import MAX_TEMPO, MAX_VARIATIONS, MIN_TEMPO, ComposeResult, same_progression, transpose_chords
+from app.services.emotion import articulation_words, feeling_line, parse_point, register_words
 
 log = logging.getLogger("cadenza.compose")
 
@@ -39,6 +54,18 @@ PROGRESSIONS: dict[str, tuple[str, str]] = {
     "Two chords per bar (C)": ("C Am | F G | C Em | F G7", "C"),
 }
 CUSTOM_PROGRESSION = "(custom)"
+# (mode, excited?) -> the preset progression a feeling suggests (moved to the suggested key).
+FEELING_PROGRESSIONS: dict[tuple[str, bool], str] = {
+    ("major", True): "Folk I–IV–V–I (D)",
+    ("major", False): "I–vi–IV–V (pop, C)",
+    ("minor", True): "Andalusian i–VII–VI–V (Am)",
+    ("minor", False): "Minor i–VI–III–VII (Am)",
+}
+# Arousal -> rhythm preset: denser when excited, sparser when calm or sad.
+DENSE_RHYTHM, MEDIUM_RHYTHM, SPARSE_RHYTHM = "Eighth notes", "Call & answer", "Ballad"
+FEELING_HINT = ("Click the pad: Compose suggests a key, tempo, chords and rhythm for the feeling (your own chords and "
+                "drawn rhythm are kept). Tick **Use this feeling** to also give the melody its register, loudness and "
+                "articulation.")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -152,6 +179,7 @@ class ComposeTab:
             self.temperature = gr.Slider(0.1, 2.0, value=DEFAULT_TEMPERATURE, step=0.05, label="Temperature", info="low = safe, high = adventurous", scale=2, elem_id="cz-temperature")
             self.variations = gr.Slider(1, MAX_VARIATIONS, value=2, step=1, label="Variations", scale=1, elem_id="cz-variations")
 
+        self._feeling_box()
         self.generate_button = gr.Button("🎼 Generate", variant="primary", size="lg", elem_id="cz-generate")
         self.status = gr.Markdown("", elem_id="cz-status")
 
@@ -175,6 +203,18 @@ class ComposeTab:
         self._wire()
         return self
 
+    def _feeling_box(self) -> None:
+        """The optional feeling: the pad, "Use this feeling" and the line saying what was suggested."""
+        with gr.Accordion("Feeling (optional)", open=False, elem_id="cz-compose-feeling"):
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=2, min_width=300):
+                    self.feeling = feeling_panel(feeling_line, "", elem_id="cz-compose-pad", show_help="folded")
+                with gr.Column(scale=3, min_width=280):
+                    self.use_feeling = gr.Checkbox(False, label="Use this feeling", elem_id="cz-compose-use-feeling",
+                                                   info="Generate also moves the melody's register and sets its loudness "
+                                                   "and articulation (the tempo and key are the ones above)")  # fmt: skip
+                    self.feeling_note = gr.Markdown(FEELING_HINT, elem_id="cz-compose-feeling-note")
+
     @staticmethod
     def _chord_status_md(check) -> str:
         if check.ok:
@@ -188,6 +228,7 @@ class ComposeTab:
         return [
             self.grid, self.chords, self.bars, self.key, self.tempo, self.instrument,
             self.accompaniment, self.seed, self.temperature, self.variations,
+            self.use_feeling, self.feeling.pad,  # last: callers from before the feeling keep working
         ]  # fmt: skip
 
     @property
@@ -217,6 +258,11 @@ class ComposeTab:
         self.progression.input(self.choose_progression, [self.progression], [self.chords, self.key], **quick)
         self.chords.input(lambda: CUSTOM_PROGRESSION, None, self.progression, **quick)
         self.dice.click(_random_seed, None, self.seed, **quick)
+        self.feeling.pad.change(
+            self.suggest_feeling, [self.feeling.pad, self.key, self.chords, self.grid, self.bars],
+            [self.key, self.tempo, self.chords, self.progression, self.grid, self.feeling_note],
+            api_visibility="private", trigger_mode="always_last", **quick,
+        )  # fmt: skip
         for sp, button in zip(STARTING_POINTS, self.example_buttons):
             button.click(
                 partial(self.load_starting_point, sp), None,
@@ -254,6 +300,61 @@ class ComposeTab:
         text, key = PROGRESSIONS[label]
         return text, key
 
+    def suggest_feeling(self, point: Any, key: str | None, chords: str | None, grid: str | None, bars: Any):
+        """Settings for the pad's point: key, tempo, chords (only over a preset progression), progression label,
+        rhythm (only over an empty or preset grid) and the note saying what changed; never raises."""
+        skip = (gr.skip(),) * 5
+        point_ = parse_point(point)
+        if point_ is None:
+            return (*skip, FEELING_HINT)
+        try:
+            settings = self.studio.compose_service.feeling_settings(point_, key if key in self.keys else "C")
+        except Exception:  # noqa: BLE001 - a suggestion must never break the page
+            log.exception("feeling suggestion failed")
+            return (*skip, gr.skip())
+        summary = settings.summary
+        said = [f"key **{settings.key}**", f"**{settings.tempo} BPM**"]
+        kept = []
+        new_chords, label = gr.skip(), gr.skip()
+        if settings.mode is None:
+            said[0] = f"key **{settings.key}** (kept: near the middle the mode is the model's own)"
+        elif any(same_progression(chords, text) for text, _ in PROGRESSIONS.values()):
+            label_ = FEELING_PROGRESSIONS[(settings.mode, settings.arousal >= 0)]
+            text, preset_key = PROGRESSIONS[label_]
+            new_chords = transpose_chords(text, preset_key, settings.key)
+            label = label_ if settings.key == preset_key else CUSTOM_PROGRESSION
+            said.append(f"chords **{new_chords}** ({label_.split(' (')[0]})")
+        else:
+            kept.append("your chords")
+        new_grid = gr.skip()
+        if self._grid_is_preset(grid):
+            name = self.rhythm_for(settings.arousal)
+            new_grid = sg.preset_pattern(name, sg.clamp_bars(bars))
+            said.append(f"rhythm **{name}**")
+        else:
+            kept.append("your rhythm")
+        t = summary.template
+        note = (f"For **{summary.prompt_text}**: " + " · ".join(said) + (f" (kept {' and '.join(kept)})" if kept else "")
+                + f". With *Use this feeling*: {register_words(t.register_shift)}, {summary.loudness_text}, "
+                f"{articulation_words(t.articulation)}.")  # fmt: skip
+        return settings.key, settings.tempo, new_chords, label, new_grid, note
+
+    @staticmethod
+    def rhythm_for(arousal: float) -> str:
+        """The rhythm preset for a feeling: denser when excited, sparser when calm or sad."""
+        if arousal >= 0.33:
+            return DENSE_RHYTHM
+        return SPARSE_RHYTHM if arousal <= -0.33 else MEDIUM_RHYTHM
+
+    @staticmethod
+    def _grid_is_preset(grid: str | None) -> bool:
+        """Whether the grid is empty or still one of the fixed presets (a drawn rhythm is never replaced)."""
+        pattern = sg.normalize_pattern(grid)
+        if sg.count_onsets(pattern) == 0:
+            return True
+        bars = sg.num_bars_of(pattern)
+        return any(pattern == sg.preset_pattern(name, bars) for name in sg.PRESETS)
+
     def load_starting_point(self, sp: StartingPoint):
         progression = next((label for label, (text, _) in PROGRESSIONS.items() if text == sp.chords), CUSTOM_PROGRESSION)
         return (
@@ -279,14 +380,23 @@ class ComposeTab:
         seed: Any,
         temperature: Any,
         variations: Any,
+        use_feeling: Any = False,
+        feeling: Any = None,
         request: gr.Request | None = None,
     ) -> dict:
         """What the Generate button calls: a dict {component: update}; never raises.
 
-        On bad input only the status is updated (previous results stay visible).
+        With ``use_feeling`` the melodies take the feeling's (the pad's point) register, loudness and
+        articulation. On bad input only the status is updated (previous results stay visible).
         """
         started = time.perf_counter()
         try:
+            emotion = None
+            if use_feeling:
+                if feeling is None or (isinstance(feeling, str) and not feeling.strip()):
+                    raise InputError("'Use this feeling' is on but no feeling is chosen: click the pad under Feeling "
+                                     "(optional), or untick it")  # fmt: skip
+                emotion = feeling
             bars = self.studio.check_num_bars(num_bars)
             rhythm = sg.to_rhythm(grid_value, bars)
             if sg.count_onsets(rhythm) == 0:
@@ -303,6 +413,7 @@ class ComposeTab:
                 temperature=temperature,
                 variations=variations,
                 session_id=getattr(request, "session_hash", None),
+                emotion=emotion,
             )
         except InputError as err:
             return {self.status: error_markdown(str(err)), self.pending_rolls: None}
@@ -341,7 +452,10 @@ class ComposeTab:
             self.status: (
                 f"<div class='cz-status cz-okay'>✅ {len(results)} variation{'s' if len(results) != 1 else ''} · "
                 f"{bars} bars · {sg.count_onsets(rhythm)} notes · key {_md_escape(melody.key or '?')} · "
-                f"{melody.tempo_bpm:g} BPM · {seconds:.1f} s"
+                f"{melody.tempo_bpm:g} BPM"
+                + (f" · feeling {_md_escape(first.feeling.prompt_text)} ({register_words(first.feeling.template.register_shift)})"
+                   if first.feeling is not None else "")
+                + f" · {seconds:.1f} s"
                 + ("" if self.studio.has_audio else " · <i>audio unavailable on this server</i>")
                 + "</div>"
             ),
@@ -357,6 +471,7 @@ class ComposeTab:
                     f"### {r.title}\n{_md_escape(r.instrument)}"
                     + (f" + {_md_escape(r.accompaniment)}" if r.accompaniment != NO_ACCOMPANIMENT else "")
                     + f" · {r.num_notes} notes"
+                    + (f" · feeling: {_md_escape(r.feeling.prompt_text)}" if r.feeling is not None else "")
                 )
                 out[box["audio"]] = r.audio
                 out[box["midi"]] = r.midi_path

@@ -67,8 +67,8 @@ def peak_rss_mb(pid: int) -> float:
 
 
 def compose_arguments(seed: int = 1) -> list:
-    """The 10 inputs of the Compose button (``/compose``) for the 8-bar bench rhythm."""
-    return [RHYTHM_8_BARS, CHORDS, 8, "C", 120, "Acoustic Grand Piano", "Acoustic Grand Piano", seed, 0.5, 1]
+    """The 12 inputs of the Compose button (``/compose``) for the 8-bar bench rhythm (no feeling: the last two)."""
+    return [RHYTHM_8_BARS, CHORDS, 8, "C", 120, "Acoustic Grand Piano", "Acoustic Grand Piano", seed, 0.5, 1, False, ""]
 
 
 def _wav_url(result: tuple) -> str:

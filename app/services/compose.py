@@ -4,10 +4,18 @@
 :class:`ComposeResult` objects holding a LeadSheet, its audio and a MIDI file in
 the session's folder (``Studio.piano_roll`` draws the figure separately: the page
 shows it after the audio). The tab reaches it through ``Studio.compose``.
+
+A **feeling** (a point of the valence-arousal plane, see :mod:`app.services.emotion`) can
+steer a melody: :meth:`ComposeService.feeling_settings` suggests a key (the parallel
+major/minor) and a tempo for it, and ``compose(..., emotion=(v, a))`` applies the emotion
+template's register shift (whole octaves), loudness and articulation to the melodies.
+:func:`transpose_chords` and :func:`same_progression` let the tab move a preset progression
+into the suggested key without touching chords the user typed.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +35,8 @@ from app.services.common import (
     int_in,
     melody_program,
 )
+from app.services.emotion import FeelingSummary, check_feeling, describe_point, express
+from engine.chords import split_progression_text
 from engine.music import LeadSheet
 from engine.render.audio import render_leadsheets
 from engine.render.export import leadsheet_to_pretty_midi, save_midi
@@ -48,6 +58,7 @@ class ComposeResult:
     audio: tuple[int, np.ndarray] | None = None  # (sample_rate, int16 (N, 2)); None without a synth
     instrument: str = ""
     accompaniment: str = ""
+    feeling: FeelingSummary | None = None  # the feeling applied (None: none)
 
     @property
     def title(self) -> str:
@@ -65,6 +76,105 @@ def check_num_bars(num_bars: Any) -> int:
     return int_in("Number of bars", num_bars, MIN_BARS, MAX_BARS)
 
 
+# ---------------------------------------------------------------- a feeling's settings
+
+_SHARPS = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+_FLATS = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
+_FLAT_KEYS = {"F", "Bb", "Eb", "Ab", "Dm", "Gm", "Cm", "Fm", "Bbm", "Ebm", "Abm"}
+_ROOT = re.compile(r"^([A-Ga-g])([#b]?)(.*)$")
+_PITCH_CLASS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+
+
+def _pitch_class(letter: str, accidental: str) -> int:
+    return (_PITCH_CLASS[letter.upper()] + {"#": 1, "b": -1}.get(accidental, 0)) % 12
+
+
+def key_tonic(key: str) -> int:
+    """The tonic pitch class of a key name ("Am" -> 9, "Eb" -> 3)."""
+    match = _ROOT.match(key.strip())
+    if match is None:
+        raise InputError(f"Unknown key '{key}'. Choose one of: {', '.join(KEYS)}")
+    return _pitch_class(match.group(1), match.group(2))
+
+
+def parallel_key(key: str, mode: str | None) -> str:
+    """The key on the same tonic in ``mode`` ("major"/"minor"; None keeps the key): "C" + minor -> "Cm"."""
+    key = (key or "").strip()
+    if key not in KEYS:
+        raise InputError(f"Unknown key '{key}'. Choose one of: {', '.join(KEYS)}")
+    tonic = key[:-1] if key.endswith("m") else key
+    if mode is None:
+        return key
+    return tonic + "m" if mode == "minor" else tonic
+
+
+def _transpose_symbol(symbol: str, semitones: int, names: tuple[str, ...]) -> str:
+    """One chord symbol moved by ``semitones`` (the root and any bass after "/"); "N.C." stays."""
+    head, slash, bass = symbol.partition("/")
+    match = _ROOT.match(head)
+    if match is None:
+        return symbol
+    out = names[(_pitch_class(match.group(1), match.group(2)) + semitones) % 12] + match.group(3)
+    bass_match = _ROOT.match(bass) if slash else None
+    if bass_match is not None:
+        out += "/" + names[(_pitch_class(bass_match.group(1), bass_match.group(2)) + semitones) % 12] + bass_match.group(3)
+    return out
+
+
+def transpose_chords(text: str, from_key: str, to_key: str) -> str:
+    """A progression written in ``from_key`` moved to ``to_key``'s tonic, spelled with the target key's flats or
+    sharps; the "|" bar layout is kept ("Am F C G" from Am to Dm -> "Dm Bb F C")."""
+    semitones = (key_tonic(to_key) - key_tonic(from_key)) % 12
+    names = _FLATS if to_key in _FLAT_KEYS else _SHARPS
+    return " ".join(token if token == "|" else _transpose_symbol(token, semitones, names)
+                    for token in text.replace("|", " | ").split())  # fmt: skip
+
+
+def _shape(text: str) -> tuple | None:
+    """A progression with its roots counted from the first chord's root: equal shapes are transpositions."""
+    try:
+        bars = split_progression_text(text or "")
+    except InputError:
+        return None
+    first = None
+    out = []
+    for bar in bars:
+        chords = []
+        for symbol in bar:
+            head, _, bass = symbol.partition("/")
+            match = _ROOT.match(head)
+            if match is None:
+                chords.append(symbol)
+                continue
+            pc = _pitch_class(match.group(1), match.group(2))
+            first = pc if first is None else first
+            bass_match = _ROOT.match(bass) if bass else None
+            bass_pc = None if bass_match is None else (_pitch_class(bass_match.group(1), bass_match.group(2)) - first) % 12
+            chords.append(((pc - first) % 12, match.group(3), bass_pc))
+        out.append(tuple(chords))
+    return tuple(out)
+
+
+def same_progression(text: str | None, preset: str) -> bool:
+    """Whether ``text`` is ``preset`` in some key (so a suggestion may replace it: typed chords are never replaced)."""
+    shape = _shape(text or "")
+    return shape is not None and shape == _shape(preset)
+
+
+@dataclass(frozen=True)
+class FeelingSettings:
+    """What Compose suggests for a feeling: key, tempo, the template's mode and the point's arousal."""
+
+    key: str
+    tempo: int
+    mode: str | None
+    summary: FeelingSummary
+
+    @property
+    def arousal(self) -> float:
+        return self.summary.arousal
+
+
 class ComposeService:
     """Compose-tab service around a ``ComposePipeline`` (anything with its call signature).
 
@@ -75,6 +185,17 @@ class ComposeService:
     def __init__(self, pipeline: Any, shared: Shared):
         self.pipeline = pipeline
         self.shared = shared
+
+    @staticmethod
+    def feeling_settings(feeling: Any, key: str | None) -> FeelingSettings:
+        """The settings a feeling suggests: the parallel major/minor of ``key``'s tonic in the template's mode
+        (``key`` kept near the middle of the pad, where the mode is the model's own) and the middle of the
+        template's tempo range (within MIN_TEMPO..MAX_TEMPO)."""
+        valence, arousal = check_feeling(feeling)
+        summary = describe_point(valence, arousal)
+        mode = summary.template.mode
+        tempo = int(min(MAX_TEMPO, max(MIN_TEMPO, summary.middle_tempo)))
+        return FeelingSettings(parallel_key(key or "", mode), tempo, mode, summary)
 
     def compose(
         self,
@@ -89,12 +210,16 @@ class ComposeService:
         temperature: float = 0.8,
         variations: int = 1,
         session_id: str | None = None,
+        emotion: Any = None,
     ) -> list[ComposeResult]:
         """Generate ``variations`` melodies for a rhythm pattern and chord progression.
 
         ``rhythm`` is the step-grid string ("x..." bars joined by "|"). Variation
         ``i`` (1-based) uses seed ``seed + i - 1`` (the pipeline's convention), so
-        any variation can be recreated alone. Raises :class:`InputError` for bad input.
+        any variation can be recreated alone. ``emotion``: None, or a feeling
+        ((valence, arousal), a pad value "v,a" or a quadrant name) whose template's
+        register shift, loudness and articulation the melodies take (the tempo and
+        key stay the ones given). Raises :class:`InputError` for bad input.
         """
         num_bars = check_num_bars(num_bars)
         tempo = float_in("Tempo (BPM)", tempo, MIN_TEMPO, MAX_TEMPO)
@@ -110,6 +235,9 @@ class ComposeService:
             raise InputError("The chord progression is empty: type chords such as 'C Am F G'")
         program = melody_program(instrument)
         acc_program = accompaniment_program(accompaniment)
+        feeling = describe_point(*check_feeling(emotion)) if emotion is not None else None
+        # Only with a feeling: pipelines written before the register shift keep working without one.
+        extra = {"register_shift": feeling.template.register_shift} if feeling is not None else {}
 
         out_dir = self.shared.session_dir(session_id)
         with self.shared.model_lock:
@@ -122,8 +250,12 @@ class ComposeService:
                 seed=seed,
                 temperature=temperature,
                 num_samples=variations,
+                **extra,
             )
         sheets = list(output.leadsheets)
+        if feeling is not None:
+            for sheet in sheets:
+                express(sheet, feeling.template)
         seeds = list(getattr(output, "seeds", None) or [seed + i for i in range(len(sheets))])
         results: list[ComposeResult] = []
         for index, (sheet, var_seed) in enumerate(zip(sheets, seeds), start=1):
@@ -131,7 +263,8 @@ class ComposeService:
                 sheet.title = f"Variation {index} (seed {var_seed})"
             midi = leadsheet_to_pretty_midi(sheet, program=program, accompaniment_program=acc_program)
             midi_path = save_midi(midi, out_dir / f"cadenza_var{index}_seed{var_seed}.mid")
-            results.append(ComposeResult(index, var_seed, sheet, str(midi_path), None, instrument, accompaniment or NO_ACCOMPANIMENT))
+            results.append(ComposeResult(index, var_seed, sheet, str(midi_path), None, instrument, accompaniment or NO_ACCOMPANIMENT,
+                                         feeling))  # fmt: skip
         synthesizer = self.shared.synthesizer
         if synthesizer is not None:
             # All variations at once: the synth's engines take one each (one alone is cut in time).

@@ -264,3 +264,94 @@ def test_build_studio(studio):
     for elem_id in ["cz-step-grid", "cz-bars", "cz-chords", "cz-generate", "cz-status", "cz-audio1", "cz-roll1", "cz-midi1"]:
         assert elem_id in ids
     assert TITLE in str(config)
+
+
+# ---------------------------------------------------------------- the feeling pad
+
+
+PRESET_GRID = sg.preset_pattern("Call & answer", 4)
+DRAWN_GRID = "x..x..x.........|x...............|..x...x...x.....|x..............."
+
+
+def test_a_feeling_suggests_key_tempo_chords_and_rhythm(tab):
+    key, tempo, chords, progression, grid, note = tab.suggest_feeling("-1.00,-1.00", "C", "C Am F G", PRESET_GRID, 4)
+    assert key == "Cm" and tempo == 54  # the parallel minor; the middle of 40-69 BPM
+    assert chords == "Cm Ab Eb Bb" and progression == "(custom)"  # i–VI–III–VII moved from Am to Cm
+    assert grid == sg.preset_pattern("Ballad", 4)  # sparser: sad is calm
+    assert "sad" in note and "Cm" in note and "one octave down" in note
+    # Excited and pleasant: the parallel major, a fast tempo, a major progression, a denser rhythm.
+    key, tempo, chords, progression, grid, _ = tab.suggest_feeling("1.00,1.00", "Am", "Am F C G", sg.empty_pattern(4), 4)
+    assert key == "A" and tempo == 172
+    assert chords == "A D E A" and progression == "(custom)"  # Folk I–IV–V–I moved from D to A
+    assert grid == sg.preset_pattern("Eighth notes", 4)
+    # A preset in its own key keeps its label in the dropdown.
+    key, _, chords, progression, _, _ = tab.suggest_feeling("-0.8,-0.8", "A", "C Am F G", PRESET_GRID, 4)
+    assert (key, chords, progression) == ("Am", "Am F C G", "Minor i–VI–III–VII (Am)")
+
+
+def test_a_feeling_keeps_typed_chords_and_a_drawn_rhythm(tab):
+    key, tempo, chords, progression, grid, note = tab.suggest_feeling("-1,-1", "G", "G Em C D7 | Bm", DRAWN_GRID, 4)
+    assert key == "Gm" and tempo == 54
+    for kept in (chords, progression, grid):
+        assert isinstance(kept, dict) and kept.get("__type__") == "update" and len(kept) == 1  # gr.skip()
+    assert "kept your chords and your rhythm" in note
+    # A preset progression moved to another key is still a preset: a second point may replace it.
+    _, _, chords, _, _, _ = tab.suggest_feeling("0.9,-0.9", "Cm", "Cm Ab Eb Bb", PRESET_GRID, 4)
+    assert chords == "C Am F G"
+
+
+def test_a_feeling_near_the_middle_keeps_the_key_and_chords(tab):
+    key, tempo, chords, _, _, note = tab.suggest_feeling("0.05,0.6", "Am", "Am F C G", PRESET_GRID, 4)
+    assert key == "Am" and isinstance(chords, dict) and "model's own" in note
+    assert 100 < tempo < 200
+
+
+def test_no_feeling_changes_nothing(tab):
+    out = tab.suggest_feeling("", "C", "C Am F G", PRESET_GRID, 4)
+    assert all(isinstance(x, dict) and x.get("__type__") == "update" for x in out[:5]) and "Click the pad" in out[5]
+
+
+def test_transpose_and_compare_progressions():
+    from app.services.compose import parallel_key, same_progression, transpose_chords
+
+    assert transpose_chords("Am F C G", "Am", "Dm") == "Dm Bb F C"
+    assert transpose_chords("C Am | F G7", "C", "E") == "E C#m | A B7"
+    assert transpose_chords("C/E G", "C", "D") == "D/F# A"
+    assert same_progression("Dm Bb F C", "Am F C G") and same_progression("E C#m | A B7", "C Am | F G7")
+    assert not same_progression("Dm Bb F D", "Am F C G") and not same_progression("C Am F G", "C Am | F G")
+    assert not same_progression("C Xq7", "C G") and not same_progression(None, "C G")  # never raises
+    assert parallel_key("Eb", "minor") == "Ebm" and parallel_key("F#m", "major") == "F#" and parallel_key("Bb", None) == "Bb"
+
+
+def test_use_this_feeling_applies_register_loudness_and_articulation(studio):
+    plain = studio.compose(RHYTHM, "C G", 2, seed=9, variations=1, accompaniment="None (melody only)")[0]
+    tense = studio.compose(RHYTHM, "C G", 2, seed=9, variations=1, accompaniment="None (melody only)", emotion=(-1.0, 1.0))[0]
+    assert tense.feeling is not None and tense.feeling.prompt_text == "tense"
+    before, after = plain.sheet.melody.notes, tense.sheet.melody.notes
+    assert [n.start for n in after] == [n.start for n in before]  # the drawn rhythm stays
+    assert [n.pitch for n in after] == [n.pitch - 24 for n in before]  # two octaves down
+    assert {n.velocity for n in after} == {127}  # +10 dB
+    assert [n.end - n.start for n in after] == [max(1, round((n.end - n.start) * 0.7)) for n in before]  # detached
+    pm = pretty_midi.PrettyMIDI(tense.midi_path)
+    assert {n.velocity for n in pm.instruments[0].notes} == {127}
+    assert plain.sheet.melody.tempo_bpm == tense.sheet.melody.tempo_bpm  # the tempo stays the slider's
+
+
+def test_generate_with_the_feeling(tab):
+    out = tab.generate(**_args(variations=1), use_feeling=True, feeling="-1.00,-1.00")
+    assert "✅" in _status(tab, out) and "feeling sad (one octave down)" in _status(tab, out)
+    assert "feeling: sad" in out[tab.variation_boxes[0]["title"]]
+    plain = tab.generate(**_args(variations=1), use_feeling=False, feeling="-1.00,-1.00")
+    assert "feeling" not in _status(tab, plain)
+    shifted = [n.pitch for n in out[tab.last_sheet].melody.notes]
+    assert shifted == [n.pitch - 12 for n in plain[tab.last_sheet].melody.notes]
+
+
+@pytest.mark.parametrize(
+    "feeling, fragment",
+    [("", "no feeling is chosen"), (None, "no feeling is chosen"), ("2,0", "Valence must be between -1 and 1"), ("Q7", "Unknown quadrant")],
+)
+def test_generate_with_a_bad_feeling_gives_a_message(tab, feeling, fragment):
+    out = tab.generate(**_args(), use_feeling=True, feeling=feeling)
+    assert set(out) == {tab.status, tab.pending_rolls} and out[tab.pending_rolls] is None
+    assert "⚠️" in _status(tab, out) and fragment in _status(tab, out)
