@@ -13,6 +13,7 @@ move notes; the first tempo and time signature are kept on the Melody.
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -279,6 +280,15 @@ def read_abc_text(text: str) -> LeadSheet:
         raise MidiReadError(f"The ABC text could not be read ({type(err).__name__}: {err})") from None
     if not sheet.melody.notes:
         raise MidiReadError("The ABC text holds no notes")
+    num, den = sheet.melody.time_signature
+    if num <= 0 or den <= 0 or den & (den - 1):
+        # music21 can infer a meter such as 53/3 from an irregular first bar, which no MIDI file can hold:
+        # the tune's own M: field (else 4/4) instead.
+        field = re.search(r"^M:\s*(\d+)/(\d+)", text, re.M)
+        meter = (int(field.group(1)), int(field.group(2))) if field else (4, 4)
+        sheet.melody.time_signature = meter if meter[1] & (meter[1] - 1) == 0 else (4, 4)
+        if sheet.melody.pickup_steps >= sheet.melody.steps_per_bar:
+            sheet.melody.pickup_steps = 0
     flat = score.flatten()
     marks = flat.getElementsByClass(m21tempo.MetronomeMark)
     if marks:

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
-import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -224,11 +223,8 @@ def feeling_line(value: Any) -> str:
 
 
 def express(sheet: LeadSheet, template: EmotionTemplate) -> LeadSheet:
-    """The sheet with the template's loudness (velocity) and articulation (sounding share of each note's length)
-    on its melody, as the emotion pipeline does to its tunes; changed in place and returned."""
-    velocity = template.velocity
-    sheet.melody.notes = [replace(n, end=n.start + max(1, int(round((n.end - n.start) * template.articulation))), velocity=velocity)
-                          for n in sheet.melody.notes]  # fmt: skip
+    """The sheet with the template's loudness and articulation on its melody (EmotionTemplate.express); in place."""
+    sheet.melody.notes = template.express(sheet.melody.notes)
     return sheet
 
 
@@ -289,29 +285,6 @@ class EmotionResult:
     def paths(self) -> list[str]:
         """The files in the page's order (.abc, .mid, .musicxml, .wav)."""
         return [self.files[kind] for kind in FILE_KINDS if kind in self.files]
-
-
-_METER = re.compile(r"^M:\s*(\d+)/(\d+)\s*$", re.M)
-
-
-def _valid_meter(num: int, den: int) -> bool:
-    """A time signature a MIDI file can hold (denominator a power of two) that a tune would use."""
-    return 1 <= num <= 32 and den in (1, 2, 4, 8, 16, 32)
-
-
-def repair_meter(sheet: LeadSheet, abc: str) -> LeadSheet:
-    """The sheet with its ABC's M: meter when music21 read an impossible one (it can infer e.g. 53/3 from an
-    irregular first bar, which no MIDI file can hold); changed in place and returned."""
-    melody = sheet.melody
-    if _valid_meter(*melody.time_signature):
-        return sheet
-    match = _METER.search(abc)
-    meter = (int(match.group(1)), int(match.group(2))) if match else (4, 4)
-    melody.time_signature = meter if _valid_meter(*meter) else (4, 4)
-    if melody.pickup_steps >= melody.steps_per_bar:
-        melody.pickup_steps = 0
-    log.info("emotion tune: music21's meter replaced by %s/%s (the tune's M: field)", *melody.time_signature)
-    return sheet
 
 
 def score_svg(abc: str, width_px: int = SCORE_WIDTH_PX) -> str:
@@ -381,7 +354,6 @@ class EmotionService:
     def _result(self, index: int, tune: EmotionTune, summary: FeelingSummary, program: int, instrument: str,
                 out_dir: Path, bars: int) -> EmotionResult:  # fmt: skip
         """The tune's score and files (.abc, .mid, .musicxml; the .wav comes with the audio)."""
-        repair_meter(tune.sheet, tune.abc)
         stem = out_dir / f"cadenza_emotion_var{index}_seed{tune.seed}"
         files = {"abc": str(_write_text(stem.with_suffix(".abc"), tune.abc))}
         files["mid"] = str(save_midi(leadsheet_to_pretty_midi(tune.sheet, program=program, accompaniment_program=None),

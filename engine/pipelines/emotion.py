@@ -36,7 +36,7 @@ from engine.abc_text import parse_key_field, transpose_abc
 from engine.device import resolve_device
 from engine.errors import CadenzaInputError
 from engine.midi_io import read_abc_text
-from engine.models.abc_lm import AbcLanguageModel, AbcModelConfig, AbcTokenizer, split_tokens
+from engine.models.abc_lm import AbcLanguageModel, AbcModelConfig, AbcTokenizer
 from engine.models.checkpoint import load_abc_model
 from engine.music import LeadSheet, Note
 from engine.validation import check_number
@@ -84,6 +84,11 @@ class EmotionTemplate:
         lo, hi = self.tempo_range
         return int(round(lo + (hi - lo) * float(torch.rand((), generator=generator))))
 
+    def express(self, notes: list[Note]) -> list[Note]:
+        """The notes with this template's loudness (velocity) and articulation (sounding share of each length)."""
+        velocity = self.velocity
+        return [Note(n.pitch, n.start, n.start + max(1, int(round((n.end - n.start) * self.articulation))), velocity) for n in notes]
+
     @property
     def velocity(self) -> int:
         # FluidSynth's loudness follows velocity roughly as 40 log10(v): +x dB is a velocity factor of 10^(x/40).
@@ -98,8 +103,8 @@ def _bilinear(valence: float, arousal: float, value) -> float:
 
 def template_at(valence: float, arousal: float) -> EmotionTemplate:
     """The template for a point (each coordinate -1..1); at a corner it is EMusicGen's for that quadrant."""
-    lo = _bilinear(valence, arousal, lambda q: ANCHORS[q][0][0])
-    hi = _bilinear(valence, arousal, lambda q: ANCHORS[q][0][1])
+    lo = round(_bilinear(valence, arousal, lambda q: ANCHORS[q][0][0]), 2)
+    hi = round(_bilinear(valence, arousal, lambda q: ANCHORS[q][0][1]), 2)
     mode = "major" if valence > MODE_ZONE else "minor" if valence < -MODE_ZONE else None
     # Whole octaves: a shift by other intervals would only move the tune to another key.
     shift = 12 * int(round(_bilinear(valence, arousal, lambda q: ANCHORS[q][2]) / 12))
@@ -338,9 +343,7 @@ class EmotionPipeline:
                                      f"arousal {template.arousal:+.2f})\nQ:1/4={tempo}\n", 1)
         sheet = read_abc_text(text)
         sheet.melody.tempo_bpm = float(tempo)
-        velocity = template.velocity
-        sheet.melody.notes = [Note(n.pitch, n.start, n.start + max(1, int(round((n.end - n.start) * template.articulation))), velocity)
-                              for n in sheet.melody.notes]
+        sheet.melody.notes = template.express(sheet.melody.notes)
         sheet.title = f"{name.capitalize()} · seed {seed}"
         return EmotionTune(raw, text, sheet, template, tempo, dict(weights), seed, attempts)
 

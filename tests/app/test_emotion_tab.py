@@ -23,7 +23,7 @@ from app.emotion_pad import point_value, set_point_js  # noqa: E402
 from app.emotion_tab import EmotionTab, score_html  # noqa: E402
 from app.services import PRESETS, InputError, Studio, check_feeling, describe_point, feeling_line, parse_point  # noqa: E402
 from app.services import load_emotion_pipeline  # noqa: E402
-from app.services.emotion import articulation_words, register_words, repair_meter  # noqa: E402
+from app.services.emotion import articulation_words, register_words  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -97,13 +97,6 @@ def test_service_results_carry_the_template(studio):
         assert "BPM" in r.details and "key" in r.details and r.instrument == "Oboe" and r.num_bars == 8
     again = studio.emotion.generate("-0.5,-0.5", 8, 3, "Oboe", 1, session_id="emo")
     assert again[0].abc == results[0].abc  # same seed, same tune
-
-
-def test_repair_meter_replaces_an_impossible_time_signature(studio):
-    sheet = studio.emotion.generate("Q1", 8, 0, "Flute", 1)[0].sheet
-    sheet.melody.time_signature, sheet.melody.pickup_steps = (53, 3), 4
-    repair_meter(sheet, "X:1\nM:6/8\nL:1/8\nK:G\nGAB|]\n")
-    assert sheet.melody.time_signature == (6, 8) and sheet.melody.pickup_steps == 4
 
 
 # ---------------------------------------------------------------- the pad's value

@@ -97,3 +97,12 @@ def test_parallel_mode_rewrite():
     minor = set_mode(abc, "minor")
     assert "K:Gm" in minor and "K:Dm" in minor
     assert tune_mode("X:1\nM:4/4\nL:1/4\nK:Am\nA c e c|A E A2|e d c B|A4|]\n") == "minor"
+
+
+def test_expression_sets_velocity_and_shortens_notes():
+    from engine.music import Note
+
+    template = template_at(1, 1)  # happy: louder, detached
+    notes = template.express([Note(60, 0, 8, 90), Note(62, 8, 9, 90)])
+    assert [n.velocity for n in notes] == [template.velocity] * 2 and template.velocity > 80
+    assert notes[0].end == round(8 * template.articulation) and notes[1].end == 9  # at least one step sounds
