@@ -13,9 +13,11 @@
 
 6. Song tab: Continue 8 -> 16 bars and Infill of 2 blocks through the API, until the audio
    has arrived (bench/song_bench.py).
+7. Emotion tab: one 16-bar melody for the sad corner through the API until its audio has
+   arrived, and the ABC model's characters per second in-process (bench/emotion_bench.py).
 
 Targets on 2-core CPUs: p50 <= 300 ms; our render >= 3x faster than midi2audio; RSS <= 1.5 GB;
-Continue and Infill p50 <= 400 ms each.
+Continue and Infill p50 <= 400 ms each; an emotion melody p50 <= 1.0 s.
 """
 
 from __future__ import annotations
@@ -176,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
         from bench.song_bench import song_latency
 
         report["song"] = song_latency(url, calls=max(5, args.calls // 2))
+        from bench.emotion_bench import emotion_latency
+
+        report["emotion_16_bars"] = emotion_latency(url, calls=max(5, args.calls // 2))
         from bench import browser_latency
 
         if browser_latency.available():
@@ -190,6 +195,10 @@ def main(argv: list[str] | None = None) -> int:
         except subprocess.TimeoutExpired:
             studio.kill()
     report["render"] = render_comparison(checkpoint)
+    from bench.emotion_bench import model_speed
+
+    emotion_checkpoint = ROOT / "checkpoints" / "abc_emotion"
+    report["emotion_model"] = model_speed(str(emotion_checkpoint) if (emotion_checkpoint / "config.json").exists() else "debug")
     report["targets"] = {
         "click_to_audio_p50_le_300ms": report["click_to_audio_8_bars"]["p50_ms"] <= 300,
         "render_ge_3x_midi2audio": report["render"].get("speedup_vs_midi2audio", 0) >= 3,
@@ -199,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
         report["targets"]["explore_grid_p50_le_1_5s"] = report["explore_grid_5x5"]["p50_ms"] <= 1500
     report["targets"]["song_continue_p50_le_400ms"] = report["song"]["continue_8_to_16_bars"]["p50_ms"] <= 400
     report["targets"]["song_infill_p50_le_400ms"] = report["song"]["infill_2_blocks_of_16_bars"]["p50_ms"] <= 400
+    report["targets"]["emotion_16_bars_p50_le_1s"] = report["emotion_16_bars"]["p50_ms"] <= 1000
     print(json.dumps(report, indent=2))
     return 0
 
