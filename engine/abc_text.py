@@ -136,6 +136,20 @@ def clean_tune(tune: AbcTune) -> AbcTune:
     return AbcTune(fields, body, tune.title)
 
 
+MAJOR_MODES = ("maj", "ion", "mix", "lyd")
+MINOR_MODES = ("m", "aeo", "dor", "phr", "loc")  # "m" covers m, min, minor
+
+
+def key_field_mode(key: str) -> str:
+    """"major" or "minor" for an ABC K: value ("Am", "Ador", "D mix", "G", "Bbmin", "HP" ...)."""
+    text = key.strip().split(" ", 1)
+    tonic, rest = text[0], (text[1] if len(text) > 1 else "")
+    body = (tonic[1:].lstrip("#b") + rest).strip().lower()
+    if any(body.startswith(mode) for mode in MAJOR_MODES):
+        return "major"
+    return "minor" if any(body.startswith(mode) for mode in MINOR_MODES) else "major"
+
+
 # ------------------------------------------------------------------ keys and transposition
 _LETTERS = "CDEFGAB"
 _LETTER_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}

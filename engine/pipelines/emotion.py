@@ -32,7 +32,7 @@ from pathlib import Path
 
 import torch
 
-from engine.abc_text import parse_key_field, transpose_abc
+from engine.abc_text import key_field_mode, parse_key_field, transpose_abc
 from engine.device import resolve_device
 from engine.errors import CadenzaInputError
 from engine.midi_io import read_abc_text
@@ -128,6 +128,13 @@ def prompt_weights(valence: float, arousal: float) -> dict[str, float]:
     return {own: round(weight_own, 4), other: round(1 - weight_own, 4)} if other != own else {own: 1.0}
 
 
+def prompt_mode(weights: dict[str, float]) -> str | None:
+    """The mode of the key the model writes in: that of the prompt quadrants' valence (Q1/Q4 major, Q2/Q3 minor),
+    or None (the model's choice) when they straddle the valence axis."""
+    modes = {"major" if q in ("Q1", "Q4") else "minor" for q in weights}
+    return modes.pop() if len(modes) == 1 else None
+
+
 def quadrant_of_point(valence: float, arousal: float) -> str:
     if arousal >= 0:
         return "Q1" if valence >= 0 else "Q2"
@@ -169,6 +176,8 @@ class TokenGrammar:
         vocab = tokenizer.vocab
         self.newline = tokenizer.index["\n"]
         self.fields = {name: [i for i, t in enumerate(vocab) if t.startswith(f"{name}:") and _field_ok(name, t)] for name in "MLK"}
+        # Keys of each mode: the feeling's valence picks the key field's mode (the model is conditioned on K:).
+        self.keys = {mode: [i for i in self.fields["K"] if key_field_mode(vocab[i][2:]) == mode] for mode in ("major", "minor")}
         self.durations: dict[int, Fraction] = {}
         self.bars: set[int] = set()
         for i, token in enumerate(vocab):
@@ -203,11 +212,14 @@ class TokenGrammar:
                 bars, used = bars + 1, Fraction(0)
         return lines, meter / unit, used, bars, (tokens[-1] if tokens else self.newline)
 
-    def allowed(self, tokens: list[int]) -> list[int]:
+    def allowed(self, tokens: list[int], mode: str | None = None) -> list[int]:
+        """The ids that may follow ``tokens``; ``mode`` ("major"/"minor") restricts the key field to keys of that mode."""
         lines, bar_length, used, bars, last = self._state(tokens)
         if lines < 3:
             if last != self.newline and tokens:
                 return [self.newline]
+            if lines == 2 and mode and self.keys[mode]:
+                return self.keys[mode]
             return self.fields["MLK"[lines]]
         left = bar_length - used
         fits = [i for i, d in self.durations.items() if 0 < d <= left]
@@ -306,20 +318,21 @@ class EmotionPipeline:
         errors = []
         for attempt in range(MAX_ATTEMPTS):
             generator = torch.Generator().manual_seed(seed + 1_000_003 * attempt)
-            raw = self.sample_abc(weights, bars, generator)
+            raw = self.sample_abc(weights, bars, generator, prompt_mode(weights))
             try:
                 return self.apply_template(raw, template, generator, weights, seed, attempt + 1)
             except CadenzaInputError as err:  # unreadable, or no notes: draw again
                 errors.append(str(err))
         raise EmotionInputError(f"The model wrote no readable tune in {MAX_ATTEMPTS} tries (seed {seed}): {errors[-1]}")
 
-    def sample_abc(self, weights: dict[str, float], bars: int, generator: torch.Generator) -> str:
-        """The model's own tune (before the template) as ABC text, for the prompt quadrant(s) ``weights``."""
+    def sample_abc(self, weights: dict[str, float], bars: int, generator: torch.Generator, mode: str | None = None) -> str:
+        """The model's own tune (before the template) as ABC text, for the prompt quadrant(s) ``weights``, in a key
+        of ``mode`` ("major"/"minor"; None: the model's choice)."""
         prompts = [self.tokenizer.encode(f"A:{q}\nB:{bars}\n") for q in weights]
         grammar = self.grammar
         budget = self.model.config.context - max(len(p) for p in prompts) - 2
         tokens = self.model.generate(prompts, list(weights.values()), budget, generator, **SAMPLING,
-                                     allowed=grammar.allowed, stop=lambda out: grammar.bar_count(out) >= bars)
+                                     allowed=lambda out: grammar.allowed(out, mode), stop=lambda out: grammar.bar_count(out) >= bars)
         text = self.tokenizer.decode(tokens)
         lines = text.split("\n")
         header, body = lines[:3], "\n".join(lines[3:]).rstrip()

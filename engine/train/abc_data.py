@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.abc_text import clean_tune, split_tunes
+from engine.abc_text import clean_tune, key_field_mode, split_tunes
 
 log = logging.getLogger(__name__)
 QUADRANTS = ("Q1", "Q2", "Q3", "Q4")
@@ -100,20 +100,6 @@ def label_corpus(folders: list[str | Path], cache: str | Path, workers: int = 2,
         row["quadrant"] = quadrant_of(row["analysed_mode"] == "major", row["pitch_sd"] > median)
         tunes.append(LabelledTune(**row))
     return tunes
-
-
-MAJOR_MODES = ("maj", "ion", "mix", "lyd")
-MINOR_MODES = ("m", "aeo", "dor", "phr", "loc")  # "m" covers m, min, minor
-
-
-def key_field_mode(key: str) -> str:
-    """"major" or "minor" for an ABC K: value ("Am", "Ador", "D mix", "G", "Bbmin", "HP" ...)."""
-    text = key.strip().split(" ", 1)
-    tonic, rest = text[0], (text[1] if len(text) > 1 else "")
-    body = (tonic[1:].lstrip("#b") + rest).strip().lower()
-    if any(body.startswith(mode) for mode in MAJOR_MODES):
-        return "major"
-    return "minor" if any(body.startswith(mode) for mode in MINOR_MODES) else "major"
 
 
 def quadrant_of(positive_valence: bool, high_arousal: bool) -> str:
