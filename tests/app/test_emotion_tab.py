@@ -80,7 +80,7 @@ def test_sad_midi_is_slow_and_minor(tab, sad):
     midi = next(f for f in sad[tab.boxes[0]["files"]] if f.endswith(".mid"))
     pm = pretty_midi.PrettyMIDI(midi)
     _, tempi = pm.get_tempo_changes()
-    assert 40 <= tempi[0] <= 69
+    assert 40 <= round(tempi[0], 2) <= 69  # MIDI stores microseconds per beat: 69 BPM reads back as 69.00002
     assert pm.key_signature_changes and pm.key_signature_changes[0].key_number >= 12  # 12..23: minor keys
     melody = pm.instruments[0]
     assert melody.program == 73 and len(pm.instruments) == 1  # Flute, no accompaniment

@@ -80,14 +80,14 @@ def test_a_tune_music21_rejects_is_drawn_again_then_reported(pipe, monkeypatch):
     calls = []
     real = pipe.sample_abc
 
-    def broken_first(weights, bars, generator):
+    def broken_first(weights, bars, generator, mode=None):
         calls.append(1)
-        return "X:1\nM:4/4\nL:1/8\nK:C\n|]\n" if len(calls) == 1 else real(weights, bars, generator)
+        return "X:1\nM:4/4\nL:1/8\nK:C\n|]\n" if len(calls) == 1 else real(weights, bars, generator, mode)
 
     monkeypatch.setattr(pipe, "sample_abc", broken_first)
     tune = pipe(quadrant="Q1", num_bars=8, seed=2).tunes[0]
     assert tune.attempts == 2
-    monkeypatch.setattr(pipe, "sample_abc", lambda weights, bars, generator: "X:1\nK:C\n")
+    monkeypatch.setattr(pipe, "sample_abc", lambda weights, bars, generator, mode=None: "X:1\nK:C\n")
     with pytest.raises(CadenzaInputError, match="no readable tune in 4 tries"):
         pipe(quadrant="Q1", num_bars=8, seed=2)
 
@@ -106,3 +106,10 @@ def test_expression_sets_velocity_and_shortens_notes():
     notes = template.express([Note(60, 0, 8, 90), Note(62, 8, 9, 90)])
     assert [n.velocity for n in notes] == [template.velocity] * 2 and template.velocity > 80
     assert notes[0].end == round(8 * template.articulation) and notes[1].end == 9  # at least one step sounds
+
+
+def test_the_key_the_model_writes_under_follows_the_valence(pipe):
+    for quadrant, minor in (("Q1", False), ("Q2", True), ("Q3", True), ("Q4", False)):
+        raw = pipe(quadrant=quadrant, num_bars=8, seed=3).tunes[0].abc_raw
+        key = next(line[2:] for line in raw.splitlines() if line.startswith("K:"))
+        assert key.endswith("m") == minor, (quadrant, key)
