@@ -167,9 +167,14 @@ def _train_rank(cfg: AbcTrainConfig, tunes: list[LabelledTune], where: Rank) -> 
     out.mkdir(parents=True, exist_ok=True)
     device = where.device
     train_tunes, val_tunes = split_tunes(tunes, cfg.validation_fraction)
-    # The vocabulary covers the transposed texts the model will see (one pass at every interval).
-    vocab_texts = [tune_text(t, s) for t in train_tunes[:4000] for s in range(cfg.transpose_low, cfg.transpose_high + 1)]
-    tokenizer = AbcTokenizer.build([tune_text(t) for t in train_tunes] + vocab_texts, reserved=tuple(f"A:{q}" for q in QUADRANTS))
+    state_path = out / STATE_FILE
+    state = torch.load(state_path, map_location=device, weights_only=True) if cfg.resume and state_path.exists() else None
+    if state is not None:
+        tokenizer = AbcTokenizer(list(state["vocab"]))  # a resumed run keeps the vocabulary it was trained with
+    else:
+        # The vocabulary covers the transposed texts the model will see (one pass at every interval).
+        vocab_texts = [tune_text(t, s) for t in train_tunes[:4000] for s in range(cfg.transpose_low, cfg.transpose_high + 1)]
+        tokenizer = AbcTokenizer.build([tune_text(t) for t in train_tunes] + vocab_texts, reserved=tuple(f"A:{q}" for q in QUADRANTS))
     model_cfg = AbcModelConfig.debug(len(tokenizer)) if cfg.debug else AbcModelConfig(
         vocab_size=len(tokenizer), d_model=cfg.d_model, layers=cfg.layers, heads=cfg.heads, context=cfg.context, dropout=cfg.dropout)
     model = AbcLanguageModel(model_cfg).to(device)
@@ -185,11 +190,7 @@ def _train_rank(cfg: AbcTrainConfig, tunes: list[LabelledTune], where: Rank) -> 
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
     start_epoch, best, history, step = 0, float("inf"), [], 0
-    state_path = out / STATE_FILE
-    if cfg.resume and state_path.exists():
-        state = torch.load(state_path, map_location=device, weights_only=True)
-        if state.get("vocab") != tokenizer.vocab:
-            raise ValueError(f"{state_path} was trained with another vocabulary (other data?): start afresh without --resume")
+    if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
