@@ -37,6 +37,7 @@ from app.services.common import (
 )
 from app.services.emotion import FeelingSummary, check_feeling, describe_point, express
 from engine.chords import split_progression_text
+from engine.tonality import parse_key, pitch_class_of
 from engine.music import LeadSheet
 from engine.render.audio import render_leadsheets
 from engine.render.export import leadsheet_to_pretty_midi, save_midi
@@ -82,19 +83,13 @@ _SHARPS = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 _FLATS = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
 _FLAT_KEYS = {"F", "Bb", "Eb", "Ab", "Dm", "Gm", "Cm", "Fm", "Bbm", "Ebm", "Abm"}
 _ROOT = re.compile(r"^([A-Ga-g])([#b]?)(.*)$")
-_PITCH_CLASS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
-
-
 def _pitch_class(letter: str, accidental: str) -> int:
-    return (_PITCH_CLASS[letter.upper()] + {"#": 1, "b": -1}.get(accidental, 0)) % 12
+    return pitch_class_of(letter + accidental)
 
 
 def key_tonic(key: str) -> int:
     """The tonic pitch class of a key name ("Am" -> 9, "Eb" -> 3)."""
-    match = _ROOT.match(key.strip())
-    if match is None:
-        raise InputError(f"Unknown key '{key}'. Choose one of: {', '.join(KEYS)}")
-    return _pitch_class(match.group(1), match.group(2))
+    return parse_key(key)[0]
 
 
 def parallel_key(key: str, mode: str | None) -> str:
