@@ -8,7 +8,11 @@ listener hears most: tempo, mode, register and loudness.
   body. Sampling is EMusicGen's (temperature 1.2, top-k 8, top-p 0.8) inside a small grammar
   (:class:`TokenGrammar`): header fields in order (M, L, K), then notes and rests that fit the
   bar, bar lines only where a bar is full, so every tune is readable ABC with whole bars; it
-  stops after the bars asked for.
+  stops after the bars asked for. Keys have at most four sharps or flats.
+* **Draw and check.** A tune whose notes music21's key analysis does not hear in the asked mode
+  (minor for sad and tense, major for happy and calm), or that plays one bar more than three
+  times in a row, is drawn again (up to ``MAX_ATTEMPTS``; then the first readable draw is kept):
+  the model alone writes the asked mode about four times in five.
 * **Between the anchors.** A point (valence, arousal), each -1..1, picks its quadrant; within
   ``BLEND_ZONE`` of an axis the next-token logits of the two quadrants on either side are mixed
   in proportion to the distance (at the axis half and half), so the melody moves smoothly across.
@@ -56,7 +60,9 @@ BLEND_ZONE = 0.25
 MODE_ZONE = 0.1
 MIN_BARS, MAX_BARS = 8, 32
 MAX_SAMPLES = 4
-MAX_ATTEMPTS = 4
+MAX_ATTEMPTS = 6
+MAX_BAR_REPEATS = 3
+MAX_KEY_ACCIDENTALS = 4
 BASE_VELOCITY = 80
 SAMPLING = dict(temperature=1.2, top_k=8, top_p=0.8)
 _NOTE_TOKEN = re.compile(r"^(?:\^\^|\^|__|_|=)?[A-Ga-gz][,']*(\d*/+\d*|\d+)?-? ?$")
@@ -177,6 +183,9 @@ class TokenGrammar:
         self.newline = tokenizer.index["\n"]
         self.fields = {name: [i for i, t in enumerate(vocab) if t.startswith(f"{name}:") and _field_ok(name, t)] for name in "MLK"}
         # Keys of each mode: the feeling's valence picks the key field's mode (the model is conditioned on K:).
+        # Only keys of at most MAX_KEY_ACCIDENTALS sharps or flats: transposition taught the model keys like D#m,
+        # which folk players rarely read and whose melodies it writes worse.
+        self.fields["K"] = [i for i in self.fields["K"] if abs(parse_key_field(vocab[i][2:].strip())[1]) <= MAX_KEY_ACCIDENTALS]
         self.keys = {mode: [i for i in self.fields["K"] if key_field_mode(vocab[i][2:]) == mode] for mode in ("major", "minor")}
         self.durations: dict[int, Fraction] = {}
         self.bars: set[int] = set()
@@ -267,8 +276,11 @@ def _field_ok(name: str, token: str) -> bool:
 class EmotionPipeline:
     """A feeling -> melodies (ABC, LeadSheet, template). Inference only; one ``__call__``."""
 
-    def __init__(self, model: AbcLanguageModel, tokenizer: AbcTokenizer):
+    def __init__(self, model: AbcLanguageModel, tokenizer: AbcTokenizer, select: bool = True):
         self.model = model.eval()
+        # Draw again when a tune misses the asked mode or repeats a bar too often (see fits); False: the first
+        # readable draw, to measure the model alone.
+        self.select = select
         self.tokenizer = tokenizer
         self.grammar = TokenGrammar(tokenizer)
         missing = [q for q in QUADRANTS if f"A:{q}" not in tokenizer.index]
@@ -276,15 +288,16 @@ class EmotionPipeline:
             raise ValueError(f"the ABC model has no prompt token for {', '.join(missing)}")
 
     @classmethod
-    def from_pretrained(cls, path_or_name: str | Path = DEFAULT_CHECKPOINT, device: str | None = None) -> "EmotionPipeline":
-        """Load a checkpoint folder, or "debug": a tiny untrained model over a small vocabulary."""
+    def from_pretrained(cls, path_or_name: str | Path = DEFAULT_CHECKPOINT, device: str | None = None,
+                        select: bool = True) -> "EmotionPipeline":
+        """Load a checkpoint folder, or "debug": a tiny untrained model over a small vocabulary (``select``: see ``fits``)."""
         resolved = resolve_device(device)
         if str(path_or_name) == "debug":
             torch.manual_seed(0)
             tokenizer = AbcTokenizer.build(_DEBUG_TEXTS, min_count=1)
-            return cls(AbcLanguageModel(AbcModelConfig.debug(len(tokenizer))).to(resolved), tokenizer)
+            return cls(AbcLanguageModel(AbcModelConfig.debug(len(tokenizer))).to(resolved), tokenizer, select)
         model, tokenizer, _ = load_abc_model(path_or_name, resolved)
-        return cls(model, tokenizer)
+        return cls(model, tokenizer, select)
 
     @staticmethod
     def point(quadrant: str | None = None, valence: float | None = None, arousal: float | None = None) -> tuple[float, float]:
@@ -304,7 +317,8 @@ class EmotionPipeline:
     def __call__(self, quadrant: str | None = None, valence: float | None = None, arousal: float | None = None,
                  num_bars: int = 16, seed: int = 0, num_samples: int = 1) -> EmotionOutput:
         """``num_samples`` melodies of ``num_bars`` bars for a quadrant or a (valence, arousal) point; variation i
-        uses seed + i. A tune music21 cannot read is drawn again (up to MAX_ATTEMPTS); then an error names it."""
+        uses seed + i. A tune music21 cannot read, in the wrong mode or stuck on one bar is drawn again (up to
+        MAX_ATTEMPTS draws; see ``_one``); when none is readable an error names why."""
         v, a = self.point(quadrant, valence, arousal)
         check_number("Bars", num_bars, MIN_BARS, MAX_BARS, integer=True, error=EmotionInputError)
         check_number("Seed", seed, 0, 2**31 - 1, integer=True, error=EmotionInputError)
@@ -315,15 +329,31 @@ class EmotionPipeline:
         return EmotionOutput(tunes, [int(seed) + i for i in range(int(num_samples))])
 
     def _one(self, weights: dict[str, float], template: EmotionTemplate, bars: int, seed: int) -> EmotionTune:
-        errors = []
+        """One tune: draws until music21 reads it and (with ``self.select``) it passes :meth:`fits`; after
+        MAX_ATTEMPTS draws the first readable one is kept (a tune that misses the check beats no tune)."""
+        errors, fallback = [], None
         for attempt in range(MAX_ATTEMPTS):
             generator = torch.Generator().manual_seed(seed + 1_000_003 * attempt)
             raw = self.sample_abc(weights, bars, generator, prompt_mode(weights))
             try:
-                return self.apply_template(raw, template, generator, weights, seed, attempt + 1)
+                tune = self.apply_template(raw, template, generator, weights, seed, attempt + 1)
             except CadenzaInputError as err:  # unreadable, or no notes: draw again
                 errors.append(str(err))
+                continue
+            if not self.select or self.fits(raw, prompt_mode(weights)):
+                return tune
+            fallback = fallback or tune
+        if fallback is not None:
+            return fallback
         raise EmotionInputError(f"The model wrote no readable tune in {MAX_ATTEMPTS} tries (seed {seed}): {errors[-1]}")
+
+    @staticmethod
+    def fits(raw: str, mode: str | None) -> bool:
+        """Whether the model's own tune carries the asked valence and is not stuck: music21's key analysis of its
+        notes gives ``mode`` (any mode when None) and no bar sounds more than MAX_BAR_REPEATS times in a row."""
+        if longest_bar_repeat(raw) > MAX_BAR_REPEATS:
+            return False
+        return mode is None or tune_mode(raw) == mode
 
     def sample_abc(self, weights: dict[str, float], bars: int, generator: torch.Generator, mode: str | None = None) -> str:
         """The model's own tune (before the template) as ABC text, for the prompt quadrant(s) ``weights``, in a key
@@ -371,6 +401,18 @@ def set_mode(abc: str, mode: str) -> str:
         tonic = parsed[0]
         return f"K:{tonic}{'m' if mode == 'minor' else ''}"
     return re.sub(r"^K:([^\n]*)$", rewrite, abc, flags=re.M)
+
+
+def longest_bar_repeat(abc: str) -> int:
+    """The most times one bar is played in a row in an ABC tune's body (1: no bar repeats its neighbour)."""
+    body = " ".join(line for line in abc.split("\n") if line and not re.match(r"^[A-Za-z]:", line))
+    bars = [bar.strip(" :[]") for bar in re.split(r"\|+|:\|", body)]
+    bars = [bar for bar in bars if bar]
+    best = run = 1
+    for before, after in zip(bars, bars[1:]):
+        run = run + 1 if before == after else 1
+        best = max(best, run)
+    return best if bars else 0
 
 
 def tune_mode(abc: str) -> str | None:

@@ -7,7 +7,9 @@ from engine.midi_io import read_abc_text
 from engine.pipelines.emotion import (
     ANCHORS,
     CORNERS,
+    MAX_ATTEMPTS,
     EmotionPipeline,
+    longest_bar_repeat,
     prompt_weights,
     set_mode,
     template_at,
@@ -85,10 +87,11 @@ def test_a_tune_music21_rejects_is_drawn_again_then_reported(pipe, monkeypatch):
         return "X:1\nM:4/4\nL:1/8\nK:C\n|]\n" if len(calls) == 1 else real(weights, bars, generator, mode)
 
     monkeypatch.setattr(pipe, "sample_abc", broken_first)
+    monkeypatch.setattr(pipe, "select", False)  # the untrained model's mode is chance: count readable draws only
     tune = pipe(quadrant="Q1", num_bars=8, seed=2).tunes[0]
     assert tune.attempts == 2
     monkeypatch.setattr(pipe, "sample_abc", lambda weights, bars, generator, mode=None: "X:1\nK:C\n")
-    with pytest.raises(CadenzaInputError, match="no readable tune in 4 tries"):
+    with pytest.raises(CadenzaInputError, match=f"no readable tune in {MAX_ATTEMPTS} tries"):
         pipe(quadrant="Q1", num_bars=8, seed=2)
 
 
@@ -113,3 +116,37 @@ def test_the_key_the_model_writes_under_follows_the_valence(pipe):
         raw = pipe(quadrant=quadrant, num_bars=8, seed=3).tunes[0].abc_raw
         key = next(line[2:] for line in raw.splitlines() if line.startswith("K:"))
         assert key.endswith("m") == minor, (quadrant, key)
+
+
+MAJOR_TUNE = "X:1\nM:4/4\nL:1/4\nK:C\nC E G E|F A G2|E G c G|C4|]\n"
+MINOR_TUNE = "X:1\nM:4/4\nL:1/4\nK:Am\nA c e c|A E A2|e d c B|A4|]\n"
+STUCK_TUNE = "X:1\nM:4/4\nL:1/4\nK:Am\nA c e c|A c e c|A c e c|A c e c|A4|]\n"
+
+
+def test_longest_bar_repeat():
+    assert longest_bar_repeat(MINOR_TUNE) == 1
+    assert longest_bar_repeat(STUCK_TUNE) == 4
+    assert longest_bar_repeat("X:1\nM:2/4\nL:1/8\nK:G\n|:GABc|GABc:|\n") == 2
+
+
+def test_a_sad_prompt_draws_again_when_the_notes_sound_major(pipe, monkeypatch):
+    draws = iter([MAJOR_TUNE, STUCK_TUNE, MINOR_TUNE])
+    monkeypatch.setattr(pipe, "sample_abc", lambda weights, bars, generator, mode=None: next(draws))
+    tune = pipe(quadrant="Q3", num_bars=8, seed=0).tunes[0]
+    assert tune.attempts == 3 and tune.abc_raw == MINOR_TUNE
+    assert not pipe.fits(MAJOR_TUNE, "minor") and not pipe.fits(STUCK_TUNE, "minor") and pipe.fits(MINOR_TUNE, "minor")
+    assert pipe.fits(MAJOR_TUNE, None)  # astride the valence axis any mode will do
+
+
+def test_when_no_draw_fits_the_first_readable_one_is_kept(pipe, monkeypatch):
+    monkeypatch.setattr(pipe, "sample_abc", lambda weights, bars, generator, mode=None: MAJOR_TUNE)
+    tune = pipe(quadrant="Q3", num_bars=8, seed=0).tunes[0]
+    assert tune.attempts == 1 and tune.abc_raw == MAJOR_TUNE
+
+
+def test_the_grammar_offers_keys_of_at_most_four_accidentals(pipe):
+    from engine.abc_text import parse_key_field
+
+    vocab = pipe.tokenizer.vocab
+    offered = [vocab[i][2:].strip() for i in pipe.grammar.fields["K"]]
+    assert offered and all(abs(parse_key_field(k)[1]) <= 4 for k in offered)
