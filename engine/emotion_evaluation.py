@@ -6,7 +6,9 @@
   made at the first draw; ``parse_success_unconstrained``: the same model sampled without the
   token grammar (for comparison);
 * ``mode_accuracy_raw``: on the model's own tune, before the template rewrites the key: music21's
-  key analysis says major for Q1/Q4 and minor for Q2/Q3;
+  key analysis says major for Q1/Q4 and minor for Q2/Q3 (the pipeline draws again when it does
+  not, so ``mode_accuracy_first_draw`` gives the same figure for the first readable draw, without
+  that check: the model alone; ``draws_per_tune_mean`` what the check costs);
 * ``arousal_separation``: share of Q1/Q2 tunes (raw) whose pitch standard deviation exceeds the
   median of the Q3/Q4 tunes';
 * ``template_adherence``: share of tunes whose tempo lies in the template's range, whose notes are
@@ -97,6 +99,7 @@ def evaluate_emotion(checkpoint: str | None = None, samples: int = 100, bars: in
         "bars": bars,
         "parse_success": round(parsed / total, 4),
         "first_try_share": round(sum(t.attempts == 1 for _, t in tunes) / total, 4),
+        "draws_per_tune_mean": round(float(np.mean([t.attempts for _, t in tunes])), 3) if tunes else 0.0,
         "mode_accuracy_raw": round(float(np.mean(mode_hits)), 4) if mode_hits else 0.0,
         "mode_accuracy_raw_per_quadrant": {q: round(float(np.mean([h for (qq, _), h in zip(modes, mode_hits) if qq == q])), 4)
                                            for q in QUADRANTS if made[q]},
@@ -105,6 +108,10 @@ def evaluate_emotion(checkpoint: str | None = None, samples: int = 100, bars: in
         "template_adherence": round(sum(_adheres(t) for _, t in tunes) / total, 4),
         "seconds_per_tune_p50": round(float(np.median(seconds)), 3),
     }
+    first = EmotionPipeline.from_pretrained(path, device, select=False)
+    first_hits = [tune_mode(first(quadrant=q, num_bars=bars, seed=seed + i).tunes[0].abc_raw) == ("major" if q in ("Q1", "Q4") else "minor")
+                  for q in QUADRANTS for i in range(per_quadrant)]
+    result["mode_accuracy_first_draw"] = round(float(np.mean(first_hits)), 4)
     if judge is not None:
         features = [(q, tune_features(t.abc)) for q, t in tunes]
         features = [(q, f) for q, f in features if f is not None]

@@ -237,7 +237,13 @@ def render_abc_card(checkpoint: Path, log_rows: list[dict], evaluation: dict | N
         f"stored in config.json) on held-out real tunes: accuracy {stats.get('judge_accuracy_val', '?')}.",
     ]
     if evaluation:
-        parts += ["", "## Evaluation (`python -m engine.evaluate emotion`)", "", "```json", json.dumps(evaluation, indent=2), "```"]
+        parts += ["", "## Evaluation (`python -m engine.evaluate emotion`)", "",
+                  f"{evaluation.get('samples', '?')} tunes of {evaluation.get('bars', '?')} bars, a quarter per quadrant, fixed seeds. "
+                  "The pipeline draws a tune again when music21 cannot read it, when its notes do not sound in the asked mode "
+                  "or when one bar repeats more than three times in a row: `mode_accuracy_raw` is measured after that check, "
+                  f"`mode_accuracy_first_draw` ({evaluation.get('mode_accuracy_first_draw', '?')}) on the first readable draw, the "
+                  f"model alone; the check costs {evaluation.get('draws_per_tune_mean', '?')} draws per tune on average.",
+                  "", "```json", json.dumps(evaluation, indent=2), "```"]
     if log_rows:
         keys = ["epoch", "step", "train_nll_per_token", "val_nll_per_token", "val_bits_per_char"]
         parts += ["", "### Training log", "", _table(log_rows, keys)]
