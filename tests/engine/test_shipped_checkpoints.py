@@ -42,3 +42,45 @@ def test_different_seeds_give_different_songs(song_model):
     pipe = SongPipeline(song_model)
     first, second = (pipe("C F G C", 8, key="C", seed=s).leadsheets[0] for s in (1, 2))
     assert [n.pitch for n in first.melody.notes] != [n.pitch for n in second.melody.notes]
+
+
+# ---------------------------------------------------------------- the ABC emotion model
+
+
+@pytest.fixture(scope="module")
+def emotion_pipeline():
+    from engine.pipelines.emotion import EmotionPipeline
+
+    return EmotionPipeline.from_pretrained(device="cpu")
+
+
+def test_the_abc_model_ships_small_with_its_judge():
+    from engine.pipelines.emotion import DEFAULT_CHECKPOINT
+
+    config = json.loads((DEFAULT_CHECKPOINT / "config.json").read_text())
+    assert (DEFAULT_CHECKPOINT / "model.safetensors").stat().st_size < 25e6
+    assert (DEFAULT_CHECKPOINT / "README.md").is_file()
+    assert "judge" in config
+
+
+def test_a_sad_tune_from_the_shipped_model_is_slow_low_and_minor(emotion_pipeline):
+    from engine.pipelines.emotion import tune_mode
+
+    tune = emotion_pipeline("Q3", num_bars=16, seed=1).tunes[0]
+    assert tune.tempo_bpm <= 69
+    assert tune_mode(tune.abc) == "minor"
+    assert tune_mode(tune.abc_raw) is not None  # the model's own text is readable ABC
+    assert len(tune.sheet.melody.notes) >= 16
+
+
+def test_a_happy_tune_from_the_shipped_model_is_fast_and_major(emotion_pipeline):
+    from engine.pipelines.emotion import tune_mode
+
+    tune = emotion_pipeline("Q1", num_bars=8, seed=2).tunes[0]
+    assert tune.tempo_bpm >= 160
+    assert tune_mode(tune.abc) == "major"
+
+
+def test_different_seeds_give_different_tunes(emotion_pipeline):
+    first, second = (emotion_pipeline("Q4", num_bars=8, seed=s).tunes[0] for s in (3, 4))
+    assert first.abc_raw != second.abc_raw
