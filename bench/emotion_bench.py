@@ -17,7 +17,7 @@ import statistics
 import sys
 import time
 
-from bench.stats import percentile
+from bench.stats import percentile, player_audio
 
 SAD_CORNER = "-1,-1"
 INSTRUMENT = "Acoustic Grand Piano"
@@ -29,10 +29,8 @@ def emotion_arguments(seed: int, point: str = SAD_CORNER, bars: int = 16) -> lis
 
 
 def _wav_url(result) -> str:
-    for value in result:
-        if isinstance(value, dict) and str(value.get("path", "")).endswith(".wav") and value.get("url"):
-            return value["url"]
-    raise RuntimeError(f"/emotion returned no audio: {[str(v)[:120] for v in result][:3]}")
+    """The URL of the tune's audio for the player in an /emotion reply."""
+    return player_audio(result, "/emotion")["url"]
 
 
 def emotion_latency(url: str, calls: int = 10) -> dict:
