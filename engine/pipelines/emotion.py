@@ -38,6 +38,7 @@ import torch
 
 from engine.abc_text import key_field_mode, parse_key_field, transpose_abc
 from engine.device import resolve_device
+from engine.emotion_features import FeatureJudge
 from engine.errors import CadenzaInputError
 from engine.midi_io import read_abc_text
 from engine.models.abc_lm import AbcLanguageModel, AbcModelConfig, AbcTokenizer
@@ -198,12 +199,13 @@ class TokenGrammar:
             elif _BAR_TOKEN.match(token):
                 self.bars.add(i)
 
-    def _state(self, tokens: list[int]) -> tuple[int, Fraction | None, Fraction, int, int]:
-        """(header lines done, bar length in L units, used in this bar, bars done, last token)."""
+    def _state(self, tokens: list[int]) -> tuple[int, Fraction | None, Fraction, int, int, bool]:
+        """(header lines done, bar length in L units, used in this bar, full bars done, last token, whether a pickup
+        bar was closed). A short first bar is a pickup: it does not count as one of the bars asked for."""
         vocab = self.tokenizer.vocab
         lines, meter, unit = 0, Fraction(4, 4), Fraction(1, 8)
-        used, bars, body_start = Fraction(0), 0, None
-        for position, token in enumerate(tokens):
+        used, bars, pickup = Fraction(0), 0, False
+        for token in tokens:
             if lines < 3:
                 text = vocab[token]
                 if text.startswith("M:"):
@@ -212,18 +214,20 @@ class TokenGrammar:
                     unit = Fraction(text[2:].strip())
                 if token == self.newline:
                     lines += 1
-                    if lines == 3:
-                        body_start = position + 1
                 continue
             if token in self.durations:
                 used += self.durations[token]
             elif token in self.bars:
-                bars, used = bars + 1, Fraction(0)
-        return lines, meter / unit, used, bars, (tokens[-1] if tokens else self.newline)
+                if bars == 0 and not pickup and used < meter / unit:
+                    pickup = True
+                else:
+                    bars += 1
+                used = Fraction(0)
+        return lines, meter / unit, used, bars, (tokens[-1] if tokens else self.newline), pickup
 
     def allowed(self, tokens: list[int], mode: str | None = None) -> list[int]:
         """The ids that may follow ``tokens``; ``mode`` ("major"/"minor") restricts the key field to keys of that mode."""
-        lines, bar_length, used, bars, last = self._state(tokens)
+        lines, bar_length, used, bars, last, pickup = self._state(tokens)
         if lines < 3:
             if last != self.newline and tokens:
                 return [self.newline]
@@ -232,7 +236,7 @@ class TokenGrammar:
             return self.fields["MLK"[lines]]
         left = bar_length - used
         fits = [i for i, d in self.durations.items() if 0 < d <= left]
-        closing = list(self.bars) if (left == 0 or (bars == 0 and used > 0)) else []
+        closing = list(self.bars) if (left == 0 or (bars == 0 and not pickup and used > 0)) else []
         if not fits and not closing:  # nothing fits (e.g. a very long unit): close the bar anyway
             closing = list(self.bars)
         newline = [self.newline] if last in self.bars else []
@@ -281,6 +285,7 @@ class EmotionPipeline:
         # Draw again when a tune misses the asked mode or repeats a bar too often (see fits); False: the first
         # readable draw, to measure the model alone.
         self.select = select
+        self.judge: FeatureJudge | None = None  # set by from_pretrained when the checkpoint has one
         self.tokenizer = tokenizer
         self.grammar = TokenGrammar(tokenizer)
         missing = [q for q in QUADRANTS if f"A:{q}" not in tokenizer.index]
@@ -296,8 +301,11 @@ class EmotionPipeline:
             torch.manual_seed(0)
             tokenizer = AbcTokenizer.build(_DEBUG_TEXTS, min_count=1)
             return cls(AbcLanguageModel(AbcModelConfig.debug(len(tokenizer))).to(resolved), tokenizer, select)
-        model, tokenizer, _ = load_abc_model(path_or_name, resolved)
-        return cls(model, tokenizer, select)
+        model, tokenizer, meta = load_abc_model(path_or_name, resolved)
+        pipe = cls(model, tokenizer, select)
+        if "judge" in meta:  # the feature judge trained with the model: it gives each tune's control report a verdict
+            pipe.judge = FeatureJudge.from_dict(meta["judge"])
+        return pipe
 
     @staticmethod
     def point(quadrant: str | None = None, valence: float | None = None, arousal: float | None = None) -> tuple[float, float]:

@@ -150,3 +150,15 @@ def test_the_grammar_offers_keys_of_at_most_four_accidentals(pipe):
     vocab = pipe.tokenizer.vocab
     offered = [vocab[i][2:].strip() for i in pipe.grammar.fields["K"]]
     assert offered and all(abs(parse_key_field(k)[1]) <= 4 for k in offered)
+
+
+def test_a_pickup_bar_is_not_one_of_the_bars_asked_for(pipe):
+    encode = lambda text: pipe.tokenizer.encode(text)[1:]  # noqa: E731 - without <bos>
+    grammar = pipe.grammar
+    after_pickup = encode("M:4/4\nL:1/8\nK:Am\nGA|c2")
+    assert grammar.bar_count(after_pickup) == 0
+    assert not set(grammar.allowed(after_pickup)) & grammar.bars  # a second short bar is no pickup
+    full = encode("M:4/4\nL:1/8\nK:Am\nGA|c2e2c2e2|")
+    assert grammar.bar_count(full) == 1
+    no_pickup = encode("M:4/4\nL:1/8\nK:Am\nc2e2c2e2|")
+    assert grammar.bar_count(no_pickup) == 1
