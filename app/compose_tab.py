@@ -30,13 +30,14 @@ from typing import Any
 
 import gradio as gr
 
+from app import api_inputs as ai
 from app import step_grid as sg
 from app.audio_first import WAIT_FOR_AUDIO_JS
 from app.emotion_pad import feeling_panel
 from app.services import Studio
-from app.services.common import NO_ACCOMPANIMENT, InputError
+from app.services.common import NO_ACCOMPANIMENT, InputError, flag
 from app.services.compose import MAX_TEMPO, MAX_VARIATIONS, MIN_TEMPO, ComposeResult, same_progression, transpose_chords
-from app.services.emotion import articulation_words, feeling_line, parse_point, register_words
+from app.services.emotion import articulation_words, check_feeling, feeling_line, parse_point, register_words
 
 log = logging.getLogger("cadenza.compose")
 
@@ -139,7 +140,7 @@ class ComposeTab:
         initial_check = self.studio.check_chords(DEFAULT_CHORDS)
         self.grid = sg.step_grid(sg.DEFAULT_PATTERN, chords=initial_check.bar_labels)
         with gr.Row(equal_height=True):
-            self.bars = gr.Slider(
+            self.bars = ai.Slider(
                 sg.MIN_BARS, sg.MAX_BARS, value=sg.DEFAULT_BARS, step=1, label="Bars",
                 elem_id="cz-bars", scale=1, min_width=200,
             )  # fmt: skip
@@ -153,7 +154,7 @@ class ComposeTab:
 
         with gr.Row():
             with gr.Column(scale=3):
-                self.progression = gr.Dropdown(
+                self.progression = ai.Dropdown(
                     [CUSTOM_PROGRESSION, *PROGRESSIONS], value="I–vi–IV–V (pop, C)",
                     label="Common progressions", elem_id="cz-progression",
                 )  # fmt: skip
@@ -166,18 +167,18 @@ class ComposeTab:
                 self.chord_status = gr.Markdown(self._chord_status_md(initial_check), elem_id="cz-chord-status")
             with gr.Column(scale=2):
                 with gr.Row():
-                    self.key = gr.Dropdown(self.keys, value=_pick("C", self.keys, self.keys[0]), label="Key", elem_id="cz-key")
-                    self.tempo = gr.Slider(MIN_TEMPO, MAX_TEMPO, value=DEFAULT_TEMPO, step=1, label="Tempo (BPM)", elem_id="cz-tempo")
+                    self.key = ai.Dropdown(self.keys, value=_pick("C", self.keys, self.keys[0]), label="Key", elem_id="cz-key")
+                    self.tempo = ai.Slider(MIN_TEMPO, MAX_TEMPO, value=DEFAULT_TEMPO, step=1, label="Tempo (BPM)", elem_id="cz-tempo")
                 with gr.Row():
-                    self.instrument = gr.Dropdown(self.instruments, value=default_instrument, label="Melody instrument", elem_id="cz-instrument")
-                    self.accompaniment = gr.Dropdown(self.accompaniments, value=default_acc, label="Accompaniment", elem_id="cz-accompaniment")
+                    self.instrument = ai.Dropdown(self.instruments, value=default_instrument, label="Melody instrument", elem_id="cz-instrument")
+                    self.accompaniment = ai.Dropdown(self.accompaniments, value=default_acc, label="Accompaniment", elem_id="cz-accompaniment")
 
         with gr.Row(equal_height=True):
             with gr.Row(scale=2):
-                self.seed = gr.Number(0, precision=0, minimum=0, maximum=99_999_999, label="Seed", elem_id="cz-seed", min_width=100)
+                self.seed = ai.Number(0, precision=0, minimum=0, maximum=99_999_999, label="Seed", elem_id="cz-seed", min_width=100)
                 self.dice = gr.Button("🎲 Random", size="sm", min_width=90, scale=0, elem_id="cz-dice")
-            self.temperature = gr.Slider(0.1, 2.0, value=DEFAULT_TEMPERATURE, step=0.05, label="Temperature", info="low = safe, high = adventurous", scale=2, elem_id="cz-temperature")
-            self.variations = gr.Slider(1, MAX_VARIATIONS, value=2, step=1, label="Variations", scale=1, elem_id="cz-variations")
+            self.temperature = ai.Slider(0.1, 2.0, value=DEFAULT_TEMPERATURE, step=0.05, label="Temperature", info="low = safe, high = adventurous", scale=2, elem_id="cz-temperature")
+            self.variations = ai.Slider(1, MAX_VARIATIONS, value=2, step=1, label="Variations", scale=1, elem_id="cz-variations")
 
         self._feeling_box()
         self.generate_button = gr.Button("🎼 Generate", variant="primary", size="lg", elem_id="cz-generate")
@@ -246,28 +247,29 @@ class ComposeTab:
 
     def _wire(self) -> None:
         quick = dict(queue=False, show_progress="hidden")
+        plumbing = dict(quick, api_visibility="private")  # page events, not API verbs
         # The grid's own edits happen in the browser; so do the bars slider and the fixed presets
         # (a server reply landing after the user's next clicks would overwrite them).
-        self.bars.change(None, [self.grid, self.bars], self.grid, js=sg.RESIZE_JS, **quick)
+        self.bars.change(None, [self.grid, self.bars], self.grid, js=sg.RESIZE_JS, **plumbing)
         for name, button in self.preset_buttons.items():
             if name == sg.RANDOM_PRESET:
-                button.click(partial(self.apply_preset, name), [self.bars], self.grid, **quick)
+                button.click(partial(self.apply_preset, name), [self.bars], self.grid, **plumbing)
             else:
-                button.click(None, [self.bars], self.grid, js=sg.preset_js(name), **quick)
-        self.chords.change(self.validate_chords, [self.chords], [self.chord_status, self.grid], **quick)
-        self.progression.input(self.choose_progression, [self.progression], [self.chords, self.key], **quick)
-        self.chords.input(lambda: CUSTOM_PROGRESSION, None, self.progression, **quick)
-        self.dice.click(_random_seed, None, self.seed, **quick)
+                button.click(None, [self.bars], self.grid, js=sg.preset_js(name), **plumbing)
+        self.chords.change(self.validate_chords, [self.chords], [self.chord_status, self.grid], **plumbing)
+        self.progression.input(self.choose_progression, [self.progression], [self.chords, self.key], **plumbing)
+        self.chords.input(lambda: CUSTOM_PROGRESSION, None, self.progression, **plumbing)
+        self.dice.click(_random_seed, None, self.seed, **plumbing)
         self.feeling.pad.change(
             self.suggest_feeling, [self.feeling.pad, self.key, self.chords, self.grid, self.bars],
             [self.key, self.tempo, self.chords, self.progression, self.grid, self.feeling_note],
-            api_visibility="private", trigger_mode="always_last", **quick,
+            trigger_mode="always_last", **plumbing,
         )  # fmt: skip
         for sp, button in zip(STARTING_POINTS, self.example_buttons):
             button.click(
                 partial(self.load_starting_point, sp), None,
                 [self.grid, self.bars, self.chords, self.key, self.tempo, self.instrument, self.accompaniment, self.progression],
-                **quick,
+                **plumbing,
             )  # fmt: skip
         self.generate_button.click(
             self.generate,
@@ -278,7 +280,7 @@ class ComposeTab:
             show_progress="minimal",
             show_progress_on=[self.status],
             scroll_to_output=True,
-        ).then(None, js=WAIT_FOR_AUDIO_JS, **quick).then(
+        ).then(None, js=WAIT_FOR_AUDIO_JS, **plumbing).then(
             self.draw_rolls, [self.pending_rolls], self.roll_outputs, api_name="compose_rolls", **quick
         )
 
@@ -392,8 +394,11 @@ class ComposeTab:
         started = time.perf_counter()
         try:
             emotion = None
-            if use_feeling:
-                if feeling is None or (isinstance(feeling, str) and not feeling.strip()):
+            chosen = not (feeling is None or (isinstance(feeling, str) and not feeling.strip()))
+            if chosen:
+                check_feeling(feeling)  # a feeling sent must be readable even while unused
+            if flag("Use this feeling (use_feeling)", use_feeling):
+                if not chosen:
                     raise InputError("'Use this feeling' is on but no feeling is chosen: click the pad under Feeling "
                                      "(optional), or untick it")  # fmt: skip
                 emotion = feeling

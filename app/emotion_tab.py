@@ -33,6 +33,7 @@ from typing import Any
 
 import gradio as gr
 
+from app import api_inputs as ai
 from app import status
 from app.audio_first import WAIT_FOR_AUDIO_JS
 from app.emotion_pad import feeling_help, feeling_panel, set_point_js
@@ -116,18 +117,18 @@ class EmotionTab:
                     }  # fmt: skip
                 feeling_help("cz-emotion-pad")
             with gr.Column(scale=2, min_width=280):
-                self.bars = gr.Slider(EMOTION_MIN_BARS, EMOTION_MAX_BARS, value=DEFAULT_BARS, step=1, label="Bars",
+                self.bars = ai.Slider(EMOTION_MIN_BARS, EMOTION_MAX_BARS, value=DEFAULT_BARS, step=1, label="Bars",
                                       elem_id="cz-emotion-bars")  # fmt: skip
                 with gr.Row(equal_height=True):
-                    # No minimum/maximum here: Gradio would refuse a negative seed with a pop-up before the handler;
-                    # the service's check names the field and its range in the status line instead.
-                    self.seed = gr.Number(0, precision=0, label="Seed", elem_id="cz-emotion-seed", min_width=100)
+                    # Any value reaches the service (app.api_inputs), whose check names the field and its range
+                    # in the status line (Gradio's own check would refuse a negative seed with a pop-up).
+                    self.seed = ai.Number(0, precision=0, label="Seed", elem_id="cz-emotion-seed", min_width=100)
                     self.dice = gr.Button("🎲 Random", size="sm", min_width=90, scale=0, elem_id="cz-emotion-dice")
-                self.instrument = gr.Dropdown(
+                self.instrument = ai.Dropdown(
                     self.instruments, value="Flute" if "Flute" in self.instruments else self.instruments[0],
                     label="Melody instrument", elem_id="cz-emotion-instrument",
                 )  # fmt: skip
-                self.variations = gr.Slider(1, EMOTION_MAX_VARIATIONS, value=DEFAULT_VARIATIONS, step=1, label="Variations",
+                self.variations = ai.Slider(1, EMOTION_MAX_VARIATIONS, value=DEFAULT_VARIATIONS, step=1, label="Variations",
                                             elem_id="cz-emotion-variations")  # fmt: skip
                 self.generate_button = gr.Button("🎼 Generate", variant="primary", size="lg", elem_id="cz-emotion-generate")
 

@@ -26,10 +26,11 @@ from typing import Any
 
 import gradio as gr
 
+from app import api_inputs as ai
 from app import status
 from app import latent_map as lm
 from app.services import Studio
-from app.services.common import MAX_UPLOAD_BYTES, InputError, check_chords
+from app.services.common import MAX_UPLOAD_BYTES, InputError, check_chords, flag
 from app.services.explore import (
     ANALOGY_CHORD_MODES,
     ANALOGY_OWN,
@@ -127,17 +128,17 @@ class ExploreTab:
                 self.sides[side] = self._source_column(side, defaults.get(side))
 
         with gr.Row(equal_height=True):
-            self.bars = gr.Slider(
+            self.bars = ai.Slider(
                 EXPLORE_MIN_BARS, EXPLORE_MAX_BARS, value=DEFAULT_BARS, step=2, label="Bars used",
                 info="from each start bar (whole 2-bar windows); the longer of A and B is cut to the shorter",
                 elem_id="cz-x-bars", scale=3,
             )  # fmt: skip
-            self.instrument = gr.Dropdown(
+            self.instrument = ai.Dropdown(
                 self.instruments, value="Acoustic Grand Piano" if "Acoustic Grand Piano" in self.instruments else self.instruments[0],
                 label="Melody instrument", elem_id="cz-x-instrument", scale=1, min_width=180,
             )  # fmt: skip
         with gr.Row(equal_height=True):
-            self.chords_mode = gr.Radio(
+            self.chords_mode = ai.Radio(
                 list(CHORD_MODES), value=CHORDS_FROM_A, label="Chords for decoding (interpolation and map)",
                 elem_id="cz-x-chords-mode", scale=2,
             )  # fmt: skip
@@ -152,7 +153,7 @@ class ExploreTab:
         with gr.Group(elem_classes=["cz-x-section"]):
             gr.Markdown("### 1 · Hear the path A → B")
         with gr.Row(equal_height=True):
-            self.steps = gr.Slider(EXPLORE_MIN_STEPS, EXPLORE_MAX_STEPS, value=DEFAULT_STEPS, step=1,
+            self.steps = ai.Slider(EXPLORE_MIN_STEPS, EXPLORE_MAX_STEPS, value=DEFAULT_STEPS, step=1,
                                    label="Steps (A, …, B)", elem_id="cz-x-steps", scale=3)  # fmt: skip
             self.interp_button = gr.Button("🎧 Interpolate A → B", variant="primary", elem_id="cz-x-interpolate", scale=1)
         self.interp_status = gr.Markdown("", elem_id="cz-x-interp-status")
@@ -168,7 +169,7 @@ class ExploreTab:
         with gr.Group(elem_classes=["cz-x-section"]):
             gr.Markdown("### 2 · The pitch × rhythm map")
         with gr.Row(equal_height=True):
-            self.size = gr.Slider(EXPLORE_MIN_GRID, EXPLORE_MAX_GRID, value=DEFAULT_SIZE, step=1,
+            self.size = ai.Slider(EXPLORE_MIN_GRID, EXPLORE_MAX_GRID, value=DEFAULT_SIZE, step=1,
                                   label="Map size (rows × columns)", elem_id="cz-x-size", scale=2)  # fmt: skip
             self.cell_chords = gr.Checkbox(False, label="Chords in the cells' audio", elem_id="cz-x-cell-chords", scale=1,
                                            info="off: the melody alone (faster); MIDI files always hold the chords")  # fmt: skip
@@ -201,7 +202,7 @@ class ExploreTab:
         with gr.Group(elem_classes=["cz-x-section"]):
             gr.Markdown("### 3 · Analogies")
         with gr.Row(equal_height=True):
-            self.analogy_chords = gr.Radio(list(ANALOGY_CHORD_MODES), value=ANALOGY_OWN, label="Chords for the swaps",
+            self.analogy_chords = ai.Radio(list(ANALOGY_CHORD_MODES), value=ANALOGY_OWN, label="Chords for the swaps",
                                            elem_id="cz-x-analogy-chords", scale=2)  # fmt: skip
             with gr.Column(scale=2):
                 self.reharm_text = gr.Textbox(DEFAULT_REHARMONISE, label="New chords for A", max_lines=1, elem_id="cz-x-reharm")
@@ -233,16 +234,16 @@ class ExploreTab:
                 error = str(err)
         with gr.Column(variant="panel", elem_classes=["cz-source"], elem_id=f"cz-x-{s}"):
             gr.Markdown(f"### Melody {side}")
-            kind = gr.Radio(list(SOURCE_KINDS), value=SOURCE_EXAMPLE, label=f"Source of {side}", elem_id=f"cz-x-{s}-kind")
-            example_box = gr.Dropdown(self.examples, value=example, label="Example tune", elem_id=f"cz-x-{s}-example")
-            file = gr.File(
+            kind = ai.Radio(list(SOURCE_KINDS), value=SOURCE_EXAMPLE, label=f"Source of {side}", elem_id=f"cz-x-{s}-kind")
+            example_box = ai.Dropdown(self.examples, value=example, label="Example tune", elem_id=f"cz-x-{s}-example")
+            file = ai.File(
                 label=f"MIDI file (.mid, up to {MAX_UPLOAD_BYTES // 2**20} MB)", file_types=[".mid", ".midi"], type="filepath",
                 height=110, elem_id=f"cz-x-{s}-file", elem_classes=["cz-x-upload"],
             )  # fmt: skip
             with gr.Row():
-                track = gr.Dropdown([], value=None, label="Melody track", allow_custom_value=True, elem_id=f"cz-x-{s}-track",
+                track = ai.Dropdown([], value=None, label="Melody track", allow_custom_value=True, elem_id=f"cz-x-{s}-track",
                                     info="filled after an upload", scale=2)  # fmt: skip
-                start = gr.Number(0, precision=0, minimum=0, maximum=10_000, label="Start bar", elem_id=f"cz-x-{s}-start",
+                start = ai.Number(0, precision=0, minimum=0, maximum=10_000, label="Start bar", elem_id=f"cz-x-{s}-start",
                                   info="0 = first full bar", scale=1, min_width=110)  # fmt: skip
             preview = gr.HTML(initial.svg if initial else _empty_preview(), elem_id=f"cz-x-{s}-preview",
                               elem_classes=["cz-source-preview"])  # fmt: skip
@@ -305,6 +306,7 @@ class ExploreTab:
 
     def _wire(self) -> None:
         quick = dict(show_progress="hidden", trigger_mode="always_last")
+        plumbing = dict(quick, api_visibility="private")  # page events, not API verbs
         for side in SIDES:
             box = self.sides[side]
             s = side.lower()
@@ -316,20 +318,23 @@ class ExploreTab:
                 [box["kind"], box["track"], box["preview"], box["status"]], api_name=f"explore_tracks_{s}", **quick,
             )  # fmt: skip
             box["file"].clear(partial(self.clear_file, side), None, [box["track"], box["preview"], box["status"]],
-                              api_visibility="undocumented", **quick)  # fmt: skip
-            box["example"].input(lambda: SOURCE_EXAMPLE, None, box["kind"], queue=False, show_progress="hidden")
+                              **plumbing)  # fmt: skip
+            box["example"].input(lambda: SOURCE_EXAMPLE, None, box["kind"], queue=False, show_progress="hidden",
+                                 api_visibility="private")  # fmt: skip
             box["kind"].change(preview, preview_inputs, preview_outputs, api_name=f"explore_source_{s}", **quick)
             for trigger in (box["example"].change, box["track"].input, box["start"].change):
-                trigger(preview, preview_inputs, preview_outputs, api_visibility="undocumented", **quick)
+                trigger(preview, preview_inputs, preview_outputs, **plumbing)
         self.bars.change(self.preview_both, [*self.source_inputs("A"), *self.source_inputs("B"), self.bars, self.last_sheet],
-                         [self.sides[s][k] for s in SIDES for k in ("preview", "status")],
-                         api_visibility="undocumented", **quick)  # fmt: skip
+                         [self.sides[s][k] for s in SIDES for k in ("preview", "status")], **plumbing)  # fmt: skip
         self.last_sheet.change(self.refresh_last_composed, [*self.source_inputs("A"), *self.source_inputs("B"), self.bars, self.last_sheet],
-                               [self.sides[s][k] for s in SIDES for k in ("preview", "status")],
-                               api_visibility="undocumented", **quick)  # fmt: skip
-        self.chords_text.change(self._chord_status_md, [self.chords_text], self.chord_status, queue=False, show_progress="hidden")
-        self.chords_text.input(lambda: CHORDS_TYPED, None, self.chords_mode, queue=False, show_progress="hidden")
-        self.reharm_text.change(self._chord_status_md, [self.reharm_text], self.reharm_status, queue=False, show_progress="hidden")
+                               [self.sides[s][k] for s in SIDES for k in ("preview", "status")], **plumbing)  # fmt: skip
+        # The typed progression's check is also the API's chord check (/check_chords: text -> status line).
+        self.chords_text.change(self._chord_status_md, [self.chords_text], self.chord_status, queue=False, show_progress="hidden",
+                                api_name="check_chords")  # fmt: skip
+        self.chords_text.input(lambda: CHORDS_TYPED, None, self.chords_mode, queue=False, show_progress="hidden",
+                               api_visibility="private")  # fmt: skip
+        self.reharm_text.change(self._chord_status_md, [self.reharm_text], self.reharm_status, queue=False, show_progress="hidden",
+                                api_visibility="private")  # fmt: skip
 
         busy = dict(concurrency_limit=1, show_progress="minimal")
         self.interp_button.click(self.interpolate, self.interpolate_inputs, self.interpolate_outputs, api_name="explore_interpolate",
@@ -348,7 +353,7 @@ class ExploreTab:
     def _load(self, side: str, kind, example, file, track, start, bars, last_sheet) -> ExploreSource:
         return self.service.load_source(side, kind, example, file, track, start, bars, last_sheet)
 
-    def preview_source(self, side: str, kind, example, file, track, start, bars, last_sheet=None):
+    def preview_source(self, side: str, kind, example, file=None, track=None, start=0, bars=DEFAULT_BARS, last_sheet=None):
         """(preview HTML, status) for one source; never raises."""
         try:
             source = self._load(side, kind, example, file, track, start, bars, last_sheet)
@@ -401,8 +406,9 @@ class ExploreTab:
 
     # ------------------------------------------------------------------ action handlers
 
-    def interpolate(self, kind_a, example_a, file_a, track_a, start_a, kind_b, example_b, file_b, track_b, start_b,
-                    bars, chords_mode, chords_text, steps, instrument, last_sheet=None,
+    def interpolate(self, kind_a, example_a, file_a=None, track_a=None, start_a=0, kind_b=SOURCE_EXAMPLE, example_b=None,
+                    file_b=None, track_b=None, start_b=0, bars=DEFAULT_BARS, chords_mode=CHORDS_FROM_A, chords_text="",
+                    steps=DEFAULT_STEPS, instrument=None, last_sheet=None,
                     request: gr.Request | None = None) -> dict:  # fmt: skip
         """The Interpolate button: one audio/roll/MIDI of the whole path A -> B; never raises."""
         try:
@@ -429,13 +435,15 @@ class ExploreTab:
             midi: clip.midi_path,
         }
 
-    def build_map(self, kind_a, example_a, file_a, track_a, start_a, kind_b, example_b, file_b, track_b, start_b,
-                  bars, chords_mode, chords_text, size, instrument=None, cell_chords=False, last_sheet=None,
+    def build_map(self, kind_a, example_a, file_a=None, track_a=None, start_a=0, kind_b=SOURCE_EXAMPLE, example_b=None,
+                  file_b=None, track_b=None, start_b=0, bars=DEFAULT_BARS, chords_mode=CHORDS_FROM_A, chords_text="",
+                  size=DEFAULT_SIZE, instrument=None, cell_chords=False, last_sheet=None,
                   request: gr.Request | None = None) -> dict:  # fmt: skip
         """The Build map button (API ``/explore_map``): decode, draw and render every cell; never raises."""
         try:
             a, b = self._both([kind_a, example_a, file_a, track_a, start_a, kind_b, example_b, file_b, track_b, start_b], bars, last_sheet)
-            explore_map = self.service.build_map(a, b, size, chords_mode, chords_text, instrument, bool(cell_chords), _session(request))
+            with_chords = flag("Chords in the cells' audio (cell_chords)", cell_chords)
+            explore_map = self.service.build_map(a, b, size, chords_mode, chords_text, instrument, with_chords, _session(request))
         except InputError as err:
             return {self.map_status: error_markdown(str(err), "Can't build the map")}
         except Exception as err:  # noqa: BLE001
@@ -507,8 +515,9 @@ class ExploreTab:
         return self._clip_outputs(clip, message, self.morph_status, self.morph_results, self.morph_audio,
                                   self.morph_plot, self.morph_midi)
 
-    def analogy(self, kind_a, example_a, file_a, track_a, start_a, kind_b, example_b, file_b, track_b, start_b,
-                bars, analogy_chords, reharm_text, instrument=None, last_sheet=None,
+    def analogy(self, kind_a, example_a, file_a=None, track_a=None, start_a=0, kind_b=SOURCE_EXAMPLE, example_b=None,
+                file_b=None, track_b=None, start_b=0, bars=DEFAULT_BARS, analogy_chords=ANALOGY_OWN,
+                reharm_text=DEFAULT_REHARMONISE, instrument=None, last_sheet=None,
                 request: gr.Request | None = None) -> dict:  # fmt: skip
         """The Make analogies button: A pitch + B rhythm, B pitch + A rhythm, A re-harmonised; never raises."""
         try:

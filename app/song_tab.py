@@ -21,6 +21,7 @@ API names (gradio_client; gr.State inputs are kept per client session, so call
 * ``/song_infill``: selected blocks (0-based list), rhythm mode ("keep" | "grid" | "model"), grid, seed,
   temperature, instrument
 * ``/song_undo``: instrument
+* ``/song_tracks``: file (an uploaded MIDI) -> source, its tracks (the guessed melody track chosen), status
 
 Each returns: status, version line, timeline, audio, MIDI file; the piano roll follows in a chained
 event once the browser has the audio (app.audio_first).
@@ -37,12 +38,13 @@ from typing import Any
 
 import gradio as gr
 
+from app import api_inputs as ai
 from app import status
 from app import song_timeline as st
 from app import step_grid as sg
 from app.audio_first import WAIT_FOR_AUDIO_JS
 from app.services import Studio
-from app.services.common import MAX_UPLOAD_BYTES, InputError, check_chords
+from app.services.common import MAX_UPLOAD_BYTES, InputError, check_chords, flag
 from app.services.explore import SOURCE_EXAMPLE, SOURCE_UPLOAD
 from app.services.song import (
     MAX_ADD_BARS,
@@ -153,21 +155,21 @@ class SongTab:
                                        "Explore still work", "The Song tab is unavailable"))  # fmt: skip
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, variant="panel", elem_id="cz-song-start", elem_classes=["cz-song-panel"]):
-                self.source = gr.Radio(list(SONG_SOURCES), value=SONG_NEW, label="Start from", elem_id="cz-song-source")
+                self.source = ai.Radio(list(SONG_SOURCES), value=SONG_NEW, label="Start from", elem_id="cz-song-source")
                 self._new_song_box()
                 self._load_box()
             with gr.Column(scale=2, min_width=300):
-                self.bars = gr.Slider(MIN_SONG_BARS, MAX_SONG_BARS, value=DEFAULT_BARS, step=2, label="Bars",
+                self.bars = ai.Slider(MIN_SONG_BARS, MAX_SONG_BARS, value=DEFAULT_BARS, step=2, label="Bars",
                                       info="a new song's length; for a loaded tune, the most bars taken from the start bar",
                                       elem_id="cz-song-bars")  # fmt: skip
-                self.instrument = gr.Dropdown(
+                self.instrument = ai.Dropdown(
                     self.instruments, value="Flute" if "Flute" in self.instruments else self.instruments[0],
                     label="Melody instrument", elem_id="cz-song-instrument",
                 )  # fmt: skip
                 with gr.Row(equal_height=True):
-                    self.seed = gr.Number(0, precision=0, minimum=0, maximum=99_999_999, label="Seed", elem_id="cz-song-seed", min_width=100)
+                    self.seed = ai.Number(0, precision=0, minimum=0, maximum=99_999_999, label="Seed", elem_id="cz-song-seed", min_width=100)
                     self.dice = gr.Button("🎲 Random", size="sm", min_width=90, scale=0, elem_id="cz-song-dice")
-                self.temperature = gr.Slider(MIN_SONG_TEMPERATURE, MAX_SONG_TEMPERATURE, value=DEFAULT_TEMPERATURE, step=0.05,
+                self.temperature = ai.Slider(MIN_SONG_TEMPERATURE, MAX_SONG_TEMPERATURE, value=DEFAULT_TEMPERATURE, step=0.05,
                                              label="Temperature", info="low = safe, high = adventurous",
                                              elem_id="cz-song-temperature")  # fmt: skip
                 with gr.Row():
@@ -184,7 +186,7 @@ class SongTab:
         with gr.Row(equal_height=False):
             with gr.Column(scale=2, variant="panel", min_width=280, elem_classes=["cz-song-panel"]):
                 gr.Markdown("#### ➕ Continue")
-                self.add_bars = gr.Slider(MIN_ADD_BARS, MAX_ADD_BARS, value=DEFAULT_ADD_BARS, step=2, label="Bars to add",
+                self.add_bars = ai.Slider(MIN_ADD_BARS, MAX_ADD_BARS, value=DEFAULT_ADD_BARS, step=2, label="Bars to add",
                                           elem_id="cz-song-add-bars")  # fmt: skip
                 self.continue_chords = gr.Textbox("", label="Chords for the new bars (optional)", max_lines=1,
                                                   placeholder="empty: the song's own progression again",
@@ -193,7 +195,7 @@ class SongTab:
                 self.continue_button = gr.Button("➕ Continue", variant="primary", elem_id="cz-song-continue")
             with gr.Column(scale=3, variant="panel", min_width=360, elem_classes=["cz-song-panel"]):
                 gr.Markdown("#### ✏️ Infill the selected blocks")
-                self.rhythm_mode = gr.Radio(RHYTHM_CHOICES, value=RHYTHM_KEEP, label="Rhythm of the rewritten blocks",
+                self.rhythm_mode = ai.Radio(RHYTHM_CHOICES, value=RHYTHM_KEEP, label="Rhythm of the rewritten blocks",
                                             elem_id="cz-song-rhythm-mode")  # fmt: skip
                 self.grid = sg.step_grid(sg.preset_pattern("Call & answer", GRID_BARS), elem_id="cz-song-grid")
                 with gr.Row(elem_classes=["cz-presets"]):
@@ -221,14 +223,14 @@ class SongTab:
                     self.chords = gr.Textbox(DEFAULT_CHORDS, label="Chords", max_lines=2, elem_id="cz-song-chords",
                                              info="one chord per bar (C Am F G), | for several in a bar; repeats to fill")  # fmt: skip
                     self.chord_status = gr.Markdown(chord_status_markdown(DEFAULT_CHORDS), elem_id="cz-song-chord-status")
-                self.key = gr.Dropdown(self.keys, value="C" if "C" in self.keys else self.keys[0], label="Key",
+                self.key = ai.Dropdown(self.keys, value="C" if "C" in self.keys else self.keys[0], label="Key",
                                        elem_id="cz-song-key", scale=1, min_width=90)  # fmt: skip
             with gr.Row():
                 self.functions = gr.Textbox("", label="Chord functions (optional)", max_lines=1, elem_id="cz-song-functions",
                                             placeholder="e.g. T S D T", scale=2,
                                             info="one letter per bar: T tonic, S subdominant, D dominant, O other; "
                                             "empty: from the chords")  # fmt: skip
-                self.tempo = gr.Slider(MIN_SONG_TEMPO, MAX_SONG_TEMPO, value=DEFAULT_TEMPO, step=1, label="Tempo (BPM)",
+                self.tempo = ai.Slider(MIN_SONG_TEMPO, MAX_SONG_TEMPO, value=DEFAULT_TEMPO, step=1, label="Tempo (BPM)",
                                        elem_id="cz-song-tempo", scale=2)  # fmt: skip
             self.new_rhythm = gr.Checkbox(False, label="Use the 2-bar rhythm grid (Infill panel) for every two bars",
                                           elem_id="cz-song-new-rhythm")  # fmt: skip
@@ -236,14 +238,14 @@ class SongTab:
     def _load_box(self) -> None:
         """Example, upload (track) and start bar of a loaded tune (shown for the other sources)."""
         with gr.Column(visible=False) as self.load_box:
-            self.example = gr.Dropdown(self.examples, value=self.examples[0] if self.examples else None, label="Example tune",
+            self.example = ai.Dropdown(self.examples, value=self.examples[0] if self.examples else None, label="Example tune",
                                        elem_id="cz-song-example")  # fmt: skip
-            self.file = gr.File(label=f"MIDI file (.mid, up to {MAX_UPLOAD_BYTES // 2**20} MB)", file_types=[".mid", ".midi"],
+            self.file = ai.File(label=f"MIDI file (.mid, up to {MAX_UPLOAD_BYTES // 2**20} MB)", file_types=[".mid", ".midi"],
                                 type="filepath", height=110, elem_id="cz-song-file", elem_classes=["cz-song-upload"])  # fmt: skip
             with gr.Row():
-                self.track = gr.Dropdown([], value=None, label="Melody track", allow_custom_value=True, elem_id="cz-song-track",
+                self.track = ai.Dropdown([], value=None, label="Melody track", allow_custom_value=True, elem_id="cz-song-track",
                                          info="filled after an upload", scale=2)  # fmt: skip
-                self.start = gr.Number(0, precision=0, minimum=0, maximum=10_000, label="Start bar", elem_id="cz-song-start-bar",
+                self.start = ai.Number(0, precision=0, minimum=0, maximum=10_000, label="Start bar", elem_id="cz-song-start-bar",
                                        info="0 = first full bar", scale=1, min_width=110)  # fmt: skip
 
     # ------------------------------------------------------------------ inputs/outputs
@@ -287,8 +289,9 @@ class SongTab:
         for name, button in self.grid_presets.items():
             # Fixed patterns set in the browser: a late server reply could overwrite the user's next clicks.
             button.click(None, None, self.grid, js=f"() => {json.dumps(sg.preset_pattern(name, GRID_BARS))}", **quick)
+        # Also the API's track list for an upload (/song_tracks: file -> source, tracks, status).
         self.file.upload(self.upload_file, [self.file], [self.source, self.track, self.status], show_progress="hidden",
-                         api_visibility="private")  # fmt: skip
+                         api_name="song_tracks")  # fmt: skip
         self.file.clear(lambda: gr.Dropdown(choices=[], value=None), None, self.track, **quick)
 
         busy = dict(concurrency_limit=1, show_progress="minimal", show_progress_on=[self.status])
@@ -386,16 +389,16 @@ class SongTab:
     def new_song(self, chords, bars, key, functions, tempo, use_grid, grid, seed, temperature, instrument, current=None,
                  history=None, request: gr.Request | None = None) -> dict:  # fmt: skip
         """The New song button (API ``/song_new``); never raises."""
-        rhythm = sg.to_rhythm(grid, GRID_BARS) if use_grid else None
 
         def run(file_name: str) -> SongResult:
+            rhythm = sg.to_rhythm(grid, GRID_BARS) if flag("Use the rhythm grid (use_grid)", use_grid) else None
             return self.service.new_song(chords, bars, key, rhythm, functions, tempo, seed, temperature, instrument,
                                          _session(request), file_name)  # fmt: skip
 
         return self._act("make the song", "making the song", run, lambda r: "new song", current, history)
 
-    def load(self, kind, example, file, track, start, bars, instrument, last_sheet=None, current=None, history=None,
-             request: gr.Request | None = None) -> dict:  # fmt: skip
+    def load(self, kind, example, file=None, track=None, start=0, bars=DEFAULT_BARS, instrument=None, last_sheet=None,
+             current=None, history=None, request: gr.Request | None = None) -> dict:  # fmt: skip
         """The Load button (API ``/song_load``); never raises."""
 
         def run(file_name: str) -> SongResult:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from app.api_inputs import StudioBlocks
 from app.compose_tab import ComposeTab
 from app.emotion_pad import PAD_CSS
 from app.emotion_tab import EMOTION_CSS, EmotionTab
@@ -34,9 +35,11 @@ THEME = gr.themes.Soft(primary_hue="indigo", secondary_hue="amber")
 
 
 def build_studio(studio: Studio) -> gr.Blocks:
-    """The studio Blocks app (theme/CSS are passed to ``launch``: see :func:`launch_kwargs`)."""
+    """The studio Blocks app (theme/CSS are passed to ``launch``: see :func:`launch_kwargs`).
+
+    A :class:`StudioBlocks`: malformed API values get a message naming the parameter (app.api_inputs)."""
     # delete_cache: drop cached audio/MIDI older than an hour, checking every 30 minutes.
-    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(1800, 3600)) as demo:
+    with StudioBlocks(title=TITLE, analytics_enabled=False, delete_cache=(1800, 3600)) as demo:
         gr.Markdown(
             f"# 🎼 {TITLE}\n"
             "Compose melodies with a neural model you steer: **you** choose the rhythm and the harmony, "

@@ -16,6 +16,7 @@ import shutil
 import tempfile
 import threading
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,8 @@ class Shared:
 
 def number(name: str, value: Any) -> float:
     """``value`` as a finite float; ``name`` labels the field in the error message."""
+    if isinstance(value, bool):  # float(True) is 1.0, but true/false is no number
+        raise CadenzaInputError(f"{name} must be a number, got {value!r}")
     try:
         out = float(value)
     except (TypeError, ValueError):
@@ -116,6 +119,28 @@ def float_in(name: str, value: Any, lo: float, hi: float) -> float:
     if not lo <= out <= hi:
         raise CadenzaInputError(f"{name} must be between {lo:g} and {hi:g}, got {out:g}")
     return out
+
+
+def choice(name: str, value: Any, choices: Sequence[str], default: str | None = None) -> str:
+    """``value`` (surrounding spaces stripped) when it is one of ``choices``; None or "" give ``default``
+    when there is one. Anything else is an input error naming the field and the choices
+    ("Unknown key 'H': choose one of C, C#, ...")."""
+    if default is not None and (value is None or value == ""):
+        return default
+    text = value.strip() if isinstance(value, str) else None
+    if text not in choices:
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        raise CadenzaInputError(f"Unknown {name} {shown}: choose one of {', '.join(choices)}")
+    return text
+
+
+def flag(name: str, value: Any) -> bool:
+    """A checkbox value: true or false (1 and 0 too); anything else is an input error naming the field."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    raise CadenzaInputError(f"{name} must be true or false, got {value!r}"[:200])
 
 
 # ---------------------------------------------------------------- chords

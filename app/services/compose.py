@@ -31,6 +31,7 @@ from app.services.common import (
     Shared,
     accompaniment_program,
     check_chords,
+    choice,
     float_in,
     int_in,
     melody_program,
@@ -221,9 +222,7 @@ class ComposeService:
         temperature = float_in("Temperature", temperature, MIN_TEMPERATURE, MAX_TEMPERATURE)
         variations = int_in("Number of variations", variations, 1, MAX_VARIATIONS)
         seed = int_in("Seed", seed, 0, MAX_SEED - MAX_VARIATIONS)
-        key = (key or "").strip()
-        if key not in KEYS:
-            raise InputError(f"Unknown key '{key}'. Choose one of: {', '.join(KEYS)}")
+        key = choice("key", key, KEYS)
         if not isinstance(rhythm, str) or not rhythm.strip():
             raise InputError("The rhythm is empty: click some cells of the step grid")
         if not isinstance(chords, str) or not chords.strip():

@@ -30,6 +30,7 @@ from app.services.common import (
     bars_text,
     check_chords,
     check_upload,
+    choice,
     example_titles,
     int_in,
     melody_program,
@@ -201,7 +202,7 @@ class ExploreService:
         last composed melody, cut to ``bars`` bars from ``start_bar``; raises InputError."""
         num_bars = self.check_bars(bars)
         start = int_in(f"Start bar of {side}", 0 if start_bar in (None, "") else start_bar, 0, 10_000)
-        kind = (kind or SOURCE_EXAMPLE).strip()
+        kind = choice(f"source of {side}", kind, SOURCE_KINDS, SOURCE_EXAMPLE)
         if kind == SOURCE_EXAMPLE:
             if not example:
                 raise InputError(f"Choose an example tune for {side}")
@@ -243,13 +244,11 @@ class ExploreService:
 
     def _chords(self, mode: str | None, text: str | None) -> tuple[str, str]:
         """(pipeline chords argument, label) for the decoding-chords radio and text box."""
-        mode = (mode or CHORDS_FROM_A).strip()
+        mode = choice("chord choice", mode, CHORD_MODES, CHORDS_FROM_A)
         if mode == CHORDS_FROM_A:
             return "a", "A's chords"
         if mode == CHORDS_FROM_B:
             return "b", "B's chords"
-        if mode != CHORDS_TYPED:
-            raise InputError(f"Unknown chord choice '{mode}': choose one of {', '.join(CHORD_MODES)}")
         check = check_chords(text)
         if not check.ok:
             raise InputError(check.message)
@@ -261,7 +260,7 @@ class ExploreService:
     @staticmethod
     def _programs(instrument: str | None, with_chords: bool = True) -> tuple[int, int | None]:
         """(melody program, accompaniment program or None) for an instrument name."""
-        return melody_program(instrument or DEFAULT_INSTRUMENT), (accompaniment_program(DEFAULT_ACCOMPANIMENT) if with_chords else None)
+        return melody_program(DEFAULT_INSTRUMENT if instrument is None else instrument), (accompaniment_program(DEFAULT_ACCOMPANIMENT) if with_chords else None)
 
     @staticmethod
     def _joined_figure(sheet: LeadSheet, title: str, part_steps: list[int], labels: list[str]):
@@ -398,9 +397,7 @@ class ExploreService:
                 reharmonise_text: str | None = "", instrument: str | None = DEFAULT_INSTRUMENT,
                 session_id: str | None = None) -> list[ExploreClip]:  # fmt: skip
         """[A's pitch with B's rhythm, B's pitch with A's rhythm, A re-harmonised under ``reharmonise_text``]."""
-        mode = (chords_mode or ANALOGY_OWN).strip()
-        if mode not in ANALOGY_CHORD_MODES:
-            raise InputError(f"Unknown chord choice '{mode}': choose one of {', '.join(ANALOGY_CHORD_MODES)}")
+        mode = choice("chord choice", chords_mode, ANALOGY_CHORD_MODES, ANALOGY_OWN)
         chords = "pitch" if mode == ANALOGY_OWN else "rhythm"
         check = check_chords(reharmonise_text)
         if not check.ok:

@@ -36,6 +36,7 @@ from app.services.common import (
     bars_text,
     check_chords,
     check_upload,
+    choice,
     example_titles,
     float_in,
     int_in,
@@ -276,7 +277,7 @@ class SongService:
         """(seed, temperature, melody program), each checked."""
         seed = int_in("Seed", 0 if seed in (None, "") else seed, 0, MAX_SEED)
         temperature = float_in("Temperature", temperature, MIN_SONG_TEMPERATURE, MAX_SONG_TEMPERATURE)
-        return seed, temperature, melody_program(instrument or DEFAULT_INSTRUMENT)
+        return seed, temperature, melody_program(DEFAULT_INSTRUMENT if instrument is None else instrument)
 
     @staticmethod
     def _tune(sheet: Any) -> LeadSheet:
@@ -294,7 +295,7 @@ class SongService:
         roll on demand, :meth:`SongResult.figure`).
 
         ``changed``: the 0-based blocks the last action wrote (marked on the timeline and the roll)."""
-        program = melody_program(instrument or DEFAULT_INSTRUMENT)
+        program = melody_program(DEFAULT_INSTRUMENT if instrument is None else instrument)
         acc = accompaniment_program(DEFAULT_ACCOMPANIMENT)
         key = estimate_key(sheet)
         changed = sorted(changed or [])
@@ -320,9 +321,7 @@ class SongService:
         bars = self.check_song_bars(bars)
         tempo = float_in("Tempo (BPM)", tempo, MIN_SONG_TEMPO, MAX_SONG_TEMPO)
         seed, temperature, _ = self._common(seed, temperature, instrument)
-        key = (key or "").strip()
-        if key not in KEYS:
-            raise InputError(f"Unknown key '{key}'. Choose one of: {', '.join(KEYS)}")
+        key = choice("key", key, KEYS)
         if not isinstance(chords, str) or not chords.strip():
             raise InputError("The chord progression is empty: type chords such as 'C Am F G'")
         check = check_chords(chords)
@@ -351,7 +350,7 @@ class SongService:
         """The tune of :meth:`load`, without rendering it."""
         num_bars = self.check_song_bars(bars, MIN_LOAD_BARS)
         start = int_in("Start bar", 0 if start_bar in (None, "") else start_bar, 0, 10_000)
-        kind = (kind or SOURCE_EXAMPLE).strip()
+        kind = choice("source", kind, SONG_SOURCES, SOURCE_EXAMPLE)
         if kind == SONG_NEW:
             raise InputError("A new song has nothing to load: press New song to make one from the chords")
         if kind == SOURCE_EXAMPLE:
@@ -422,9 +421,7 @@ class SongService:
         if len(chosen) == count:
             raise InputError(f"All {count} blocks are selected: infill rewrites some blocks from the others. "
                              "Leave at least one unselected (or make a new song)")  # fmt: skip
-        mode = (rhythm_mode or RHYTHM_KEEP).strip()
-        if mode not in RHYTHM_MODES:
-            raise InputError(f"Unknown rhythm choice '{mode}': choose one of {', '.join(RHYTHM_MODES)}")
+        mode = choice("rhythm choice", rhythm_mode, RHYTHM_MODES, RHYTHM_KEEP)
         rhythm = None
         if mode == RHYTHM_GRID:
             if not isinstance(grid_rhythm, str) or "x" not in grid_rhythm.lower():

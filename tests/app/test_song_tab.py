@@ -348,6 +348,7 @@ def test_the_tab_is_registered_with_its_api(studio):
         "/song_continue": ["add_bars", "chords", "seed", "temperature", "instrument"],
         "/song_infill": ["selection", "rhythm_mode", "grid", "seed", "temperature", "instrument"],
         "/song_undo": ["instrument"],
+        "/song_tracks": ["file"],
     }
     config = demo.get_config_file()
     ids = {c.get("props", {}).get("elem_id") for c in config["components"]}
