@@ -13,7 +13,9 @@
     python -m engine.generate emotion --quadrant Q3 --bars 16 --seed 1 --out tune.abc [--midi X.mid] [--wav X.wav]
         [--musicxml X.musicxml]      (or --valence V --arousal A, each -1..1, instead of --quadrant)
 
-All take --seed and --wav. Blocks are 2-bar windows, counted from 0.
+All take --seed and --wav, and --json to print the files and each result's control report (asked vs
+measured: onsets, chord tones, key, range, tempo; feeling features and the judge for emotion).
+Blocks are 2-bar windows, counted from 0.
 
 Sources (--a, --b, --pitch-from, --rhythm-from) are MIDI files (or .abc, first tune),
 or one of the shipped example tunes as "example:TITLE" (see engine.examples).
@@ -22,9 +24,13 @@ or one of the shipped example tunes as "example:TITLE" (see engine.examples).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
+from engine.control_report import melody_report
 from engine.errors import CadenzaInputError
 
 
@@ -114,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", default=None, help="ABC emotion model (default: checkpoints/abc_emotion; 'debug' for a tiny untrained one)")
     p.add_argument("--instrument", default="Acoustic Grand Piano", help="GM instrument of the melody")
     p.add_argument("--device", default="auto")
+    for task_parser in sub.choices.values():  # every task can print its control report
+        task_parser.add_argument("--json", action="store_true",
+                                 help="print JSON: the files written and each result's control report (asked vs measured)")
     return parser
 
 
@@ -142,6 +151,7 @@ def _numbered(path: Path, index: int) -> Path:
 
 def run_compose(args: argparse.Namespace) -> list[Path]:
     from engine.pipelines.compose import DEFAULT_CHECKPOINT, ComposePipeline
+    from engine.representation import parse_rhythm_pattern
     from engine.render.export import leadsheet_to_pretty_midi, save_midi
     from engine.render.instruments import program_for
 
@@ -151,7 +161,9 @@ def run_compose(args: argparse.Namespace) -> list[Path]:
     result = pipe(args.rhythm, args.chords, args.bars, key=args.key, tempo_bpm=args.tempo, seed=args.seed,
                   temperature=args.temperature, num_samples=args.variations)
     written = []
+    drawn = np.flatnonzero(np.resize(parse_rhythm_pattern(args.rhythm), args.bars * 16)).tolist()
     for index, sheet in enumerate(result.leadsheets):
+        args.reports.append(melody_report(sheet, drawn_onsets=drawn, key=args.key, tempo_bpm=args.tempo))
         pm = leadsheet_to_pretty_midi(sheet, melody_program, chord_program)
         midi_path = _numbered(Path(args.out), index)
         midi_path.parent.mkdir(parents=True, exist_ok=True)
@@ -187,6 +199,7 @@ def _writer(args: argparse.Namespace):
     chord_program = None if args.accompaniment.lower() == "none" else program_for(args.accompaniment)
 
     def write(sheet, path: Path, wav: str | None = None) -> list[Path]:
+        args.reports.append(melody_report(sheet, tempo_bpm=getattr(args, "tempo", None)))
         pm = leadsheet_to_pretty_midi(sheet, melody_program, chord_program)
         out = [save_midi(pm, path)]
         if wav:
@@ -296,7 +309,8 @@ def run_song(args: argparse.Namespace) -> list[Path]:
 
 
 def run_emotion(args: argparse.Namespace) -> list[Path]:
-    from engine.pipelines.emotion import DEFAULT_CHECKPOINT, EmotionPipeline
+    from engine.control_report import emotion_report
+    from engine.pipelines.emotion import DEFAULT_CHECKPOINT, EmotionPipeline, quadrant_of_point
     from engine.render.export import leadsheet_to_pretty_midi, save_midi
     from engine.render.instruments import program_for
     from engine.render.score import abc_to_musicxml
@@ -307,6 +321,7 @@ def run_emotion(args: argparse.Namespace) -> list[Path]:
     out = pipe(valence=point[0], arousal=point[1], num_bars=args.bars, seed=args.seed, num_samples=args.variations)
     written: list[Path] = []
     for index, tune in enumerate(out.tunes):
+        args.reports.append(emotion_report(tune.sheet, tune.abc, quadrant_of_point(*point), pipe.judge, tune.template.tempo_range))
         abc_path = _numbered(Path(args.out), index)
         abc_path.parent.mkdir(parents=True, exist_ok=True)
         abc_path.write_text(tune.abc)
@@ -331,11 +346,15 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     tasks = {"compose": run_compose, "interpolate": run_interpolate, "analogy": run_analogy,
              "continue": run_continue, "infill": run_infill, "song": run_song, "emotion": run_emotion}
+    args.reports = []  # each task adds one control report per result
     try:
         written = tasks[args.task](args)
     except (CadenzaInputError, ValueError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    if args.json:
+        print(json.dumps({"task": args.task, "files": [str(p) for p in written], "reports": args.reports}, indent=2))
+        return 0
     for path in written:
         print(path)
     return 0

@@ -105,3 +105,16 @@ def test_data_parallel_workers_stop_when_the_launcher_is_killed(midi_folder, tmp
     finally:
         for proc in psutil.Process().children(recursive=True):
             proc.kill()
+
+
+def test_generate_json_prints_each_results_control_report(tmp_path, capsys):
+    rhythm = "x...x...x.x.x..."
+    code = generate.main(["compose", "--rhythm", rhythm, "--chords", "C Am F G", "--bars", "4", "--key", "G", "--tempo", "96",
+                          "--variations", "2", "--checkpoint", "debug", "--out", str(tmp_path / "x.mid"), "--json"])  # fmt: skip
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["task"] == "compose" and len(out["files"]) == 2 and len(out["reports"]) == 2
+    report = out["reports"][0]
+    assert report["onsets"] == {"drawn": 20, "placed": 20, "extra": 0, "share": 1.0}  # 5 onsets a bar, 4 bars
+    assert report["tempo"] == {"asked": 96.0, "file": 96.0} and report["in_key"]["key"] == "G"
+    assert 0.0 <= report["chord_tones"] <= 1.0 and report["range"]["semitones"] >= 0

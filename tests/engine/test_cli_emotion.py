@@ -81,3 +81,11 @@ def test_model_card_of_the_abc_model(tmp_path):
     config = json.loads((out / "config.json").read_text())
     assert "# ABC emotion model" in card and '"parse_success": 0.5' in card
     assert f"{config['training']['data_stats']['tunes']} tunes" in card and "| train |" in card
+
+
+def test_generate_emotion_json_reports_the_feeling(tmp_path, capsys):
+    code = generate.main(["emotion", "--quadrant", "Q3", "--bars", "8", "--checkpoint", "debug", "--out", str(tmp_path / "t.abc"), "--json"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)["reports"][0]
+    assert report["emotion"]["asked"] == "Q3" and report["emotion"]["tempo_range"] == [40.0, 69.0]
+    assert 40 <= report["tempo"]["file"] <= 69 and report["emotion"]["judged"] is None  # the debug model has no judge
