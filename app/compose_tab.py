@@ -33,6 +33,7 @@ import gradio as gr
 from app import api_inputs as ai
 from app import step_grid as sg
 from app.audio_first import WAIT_FOR_AUDIO_JS
+from app.control_report import report_html
 from app.emotion_pad import feeling_panel
 from app.services import Studio
 from app.services.common import NO_ACCOMPANIMENT, InputError, flag
@@ -193,13 +194,18 @@ class ComposeTab:
             for index in range(1, MAX_VARIATIONS + 1):
                 with gr.Column(visible=False, variant="panel", min_width=320, elem_id=f"cz-var{index}") as column:
                     title = gr.Markdown(f"### Variation {index}")
+                    # The player gets compressed audio (Opus by default); the WAV is a download below.
                     audio = gr.Audio(
-                        type="numpy", label=f"Variation {index}", autoplay=False, interactive=False,
+                        type="filepath", label=f"Variation {index}", autoplay=False, interactive=False,
                         elem_id=f"cz-audio{index}", buttons=["download"],
                     )  # fmt: skip
                     plot = gr.Plot(label="Piano roll", elem_id=f"cz-roll{index}")
-                    midi = gr.File(label="MIDI", interactive=False, elem_id=f"cz-midi{index}", file_types=[".mid"])
-                self.variation_boxes.append({"column": column, "title": title, "audio": audio, "plot": plot, "midi": midi})
+                    with gr.Row():
+                        midi = gr.File(label="MIDI", interactive=False, elem_id=f"cz-midi{index}", file_types=[".mid"])
+                        wav = gr.File(label="WAV", interactive=False, elem_id=f"cz-wav{index}", file_types=[".wav"])
+                    report = gr.HTML("", elem_id=f"cz-report{index}", label="Control report")
+                self.variation_boxes.append({"column": column, "title": title, "audio": audio, "plot": plot, "midi": midi,
+                                             "wav": wav, "report": report})  # fmt: skip
 
         self._wire()
         return self
@@ -238,7 +244,7 @@ class ComposeTab:
         (drawing a plotly figure in the browser holds up the audio download, so audio goes first)."""
         outs: list = [self.status, self.last_sheet, self.last_sheets, self.pending_rolls]
         for box in self.variation_boxes:
-            outs += [box["column"], box["title"], box["audio"], box["midi"]]
+            outs += [box["column"], box["title"], box["audio"], box["midi"], box["wav"], box["report"]]
         return outs
 
     @property
@@ -478,12 +484,16 @@ class ComposeTab:
                     + f" · {r.num_notes} notes"
                     + (f" · feeling: {_md_escape(r.feeling.prompt_text)}" if r.feeling is not None else "")
                 )
-                out[box["audio"]] = r.audio
+                out[box["audio"]] = r.audio_file
                 out[box["midi"]] = r.midi_path
+                out[box["wav"]] = r.wav_path
+                out[box["report"]] = report_html(r.report)
             else:
                 out[box["column"]] = gr.Column(visible=False)
                 out[box["audio"]] = None
                 out[box["midi"]] = None
+                out[box["wav"]] = None
+                out[box["report"]] = ""
         return out
 
 

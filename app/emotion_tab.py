@@ -20,7 +20,7 @@ API name (gradio_client):
   corner); ``bars`` 8..32; ``seed`` 0 or more (variation i uses seed + i - 1); ``instrument``
   a melody instrument name (e.g. ``"Flute"``); ``variations`` 1..4.
   Returns the status (HTML), then for each of the 4 variation boxes: title (Markdown), final
-  ABC, raw ABC, audio (WAV), files (.abc, .mid, .musicxml, .wav). The scores follow in a
+  ABC, raw ABC, audio (Opus by default), files (.abc, .mid, .musicxml, .wav). The scores follow in a
   chained private event once the browser has the audio (app.audio_first).
 """
 
@@ -36,6 +36,7 @@ import gradio as gr
 from app import api_inputs as ai
 from app import status
 from app.audio_first import WAIT_FOR_AUDIO_JS
+from app.control_report import report_html
 from app.emotion_pad import feeling_help, feeling_panel, set_point_js
 from app.services import Studio
 from app.services.common import InputError
@@ -148,16 +149,18 @@ class EmotionTab:
                 with gr.Column(scale=3, min_width=360):
                     score = gr.HTML("", elem_id=f"cz-emotion-score{index}", label="Score")
                 with gr.Column(scale=2, min_width=280):
-                    audio = gr.Audio(type="numpy", label=f"Variation {index}", interactive=False, elem_id=f"cz-emotion-audio{index}",
+                    audio = gr.Audio(type="filepath", label=f"Variation {index}", interactive=False, elem_id=f"cz-emotion-audio{index}",
                                      buttons=["download"])  # fmt: skip
                     files = gr.File(label="Downloads: ABC, MIDI, MusicXML, WAV", file_count="multiple", interactive=False,
                                     elem_id=f"cz-emotion-files{index}")  # fmt: skip
+                    report = gr.HTML("", elem_id=f"cz-emotion-report{index}", label="Control report")
             abc = gr.Code("", label="ABC (copy it into any ABC tool)", lines=6, max_lines=16, interactive=False, wrap_lines=True,
                           buttons=["copy", "download"], elem_id=f"cz-emotion-abc{index}")  # fmt: skip
             with gr.Accordion("The model's own ABC (before the template set tempo, mode and register)", open=False):
                 raw = gr.Code("", label="Raw ABC", lines=4, max_lines=12, interactive=False, wrap_lines=True, buttons=["copy"],
                               elem_id=f"cz-emotion-raw{index}")  # fmt: skip
-        return {"column": column, "title": title, "score": score, "audio": audio, "files": files, "abc": abc, "raw": raw}
+        return {"column": column, "title": title, "score": score, "audio": audio, "files": files, "abc": abc, "raw": raw,
+                "report": report}
 
     # ------------------------------------------------------------------ events
 
@@ -171,7 +174,7 @@ class EmotionTab:
         """Everything Generate fills except the scores, which follow in a chained event (audio first)."""
         outs: list = [self.status, self.pending_scores]
         for box in self.boxes:
-            outs += [box["column"], box["title"], box["abc"], box["raw"], box["audio"], box["files"]]
+            outs += [box["column"], box["title"], box["abc"], box["raw"], box["audio"], box["files"], box["report"]]
         return outs
 
     @property
@@ -225,12 +228,14 @@ class EmotionTab:
                                      f"{status.md_escape(r.details)} · {status.md_escape(r.instrument)}")  # fmt: skip
                 out[box["abc"]] = r.abc
                 out[box["raw"]] = r.abc_raw
-                out[box["audio"]] = r.audio
+                out[box["audio"]] = r.audio_file
                 out[box["files"]] = r.paths
+                out[box["report"]] = report_html(r.report)
             else:
                 out[box["column"]] = gr.Column(visible=False)
                 out[box["audio"]] = None
                 out[box["files"]] = None
+                out[box["report"]] = ""
         return out
 
     def draw_scores(self, pending: list | None) -> list:

@@ -29,6 +29,7 @@ import gradio as gr
 from app import api_inputs as ai
 from app import status
 from app import latent_map as lm
+from app.control_report import report_html
 from app.services import Studio
 from app.services.common import MAX_UPLOAD_BYTES, InputError, check_chords, flag
 from app.services.explore import (
@@ -96,6 +97,14 @@ def _session(request: gr.Request | None) -> str | None:
     return getattr(request, "session_hash", None)
 
 
+def _map_selection(map_value: Any, size: int) -> lm.MapSelection:
+    """The map's value read strictly (API callers send it as text); a malformed one is an input error."""
+    try:
+        return lm.check_map_value(map_value, size)
+    except ValueError as err:
+        raise InputError(str(err)) from None
+
+
 class ExploreTab:
     """Components and handlers of the Explore tab (build inside a ``gr.Tab``).
 
@@ -161,9 +170,10 @@ class ExploreTab:
             with gr.Column(scale=3):
                 self.interp_plot = gr.Plot(label="Path A → B", elem_id="cz-x-interp-roll")
             with gr.Column(scale=2, min_width=260):
-                self.interp_audio = gr.Audio(type="numpy", label="Path A → B", interactive=False,
+                self.interp_audio = gr.Audio(type="filepath", label="Path A → B", interactive=False,
                                              elem_id="cz-x-interp-audio", buttons=["download"])  # fmt: skip
                 self.interp_midi = gr.File(label="MIDI", interactive=False, elem_id="cz-x-interp-midi", file_types=[".mid"])
+                self.interp_report = gr.HTML("", elem_id="cz-x-interp-report", label="Control report")
 
         # 2. the 2-D map
         with gr.Group(elem_classes=["cz-x-section"]):
@@ -194,9 +204,10 @@ class ExploreTab:
             with gr.Column(scale=3):
                 self.morph_plot = gr.Plot(label="Morph", elem_id="cz-x-morph-roll")
             with gr.Column(scale=2, min_width=260):
-                self.morph_audio = gr.Audio(type="numpy", label="Morph", interactive=False, elem_id="cz-x-morph-audio",
+                self.morph_audio = gr.Audio(type="filepath", label="Morph", interactive=False, elem_id="cz-x-morph-audio",
                                             buttons=["download"])  # fmt: skip
                 self.morph_midi = gr.File(label="Morph MIDI", interactive=False, elem_id="cz-x-morph-midi", file_types=[".mid"])
+                self.morph_report = gr.HTML("", elem_id="cz-x-morph-report", label="Control report")
 
         # 3. analogies
         with gr.Group(elem_classes=["cz-x-section"]):
@@ -213,11 +224,12 @@ class ExploreTab:
             for index, heading in enumerate(("A's tune, B's rhythm", "B's tune, A's rhythm", "A re-harmonised"), start=1):
                 with gr.Column(variant="panel", min_width=300, elem_id=f"cz-x-an{index}"):
                     title = gr.Markdown(f"#### {heading}")
-                    audio = gr.Audio(type="numpy", label=heading, interactive=False, elem_id=f"cz-x-an{index}-audio",
+                    audio = gr.Audio(type="filepath", label=heading, interactive=False, elem_id=f"cz-x-an{index}-audio",
                                      buttons=["download"])  # fmt: skip
                     plot = gr.Plot(label="Piano roll", elem_id=f"cz-x-an{index}-roll")
                     midi = gr.File(label="MIDI", interactive=False, elem_id=f"cz-x-an{index}-midi", file_types=[".mid"])
-                self.analogy_boxes.append({"title": title, "audio": audio, "plot": plot, "midi": midi})
+                    report = gr.HTML("", elem_id=f"cz-x-an{index}-report", label="Control report")
+                self.analogy_boxes.append({"title": title, "audio": audio, "plot": plot, "midi": midi, "report": report})
 
         self._wire()
         return self
@@ -280,7 +292,7 @@ class ExploreTab:
 
     @property
     def interpolate_outputs(self) -> list:
-        return [self.interp_status, self.interp_results, self.interp_audio, self.interp_plot, self.interp_midi]
+        return [self.interp_status, self.interp_results, self.interp_audio, self.interp_plot, self.interp_midi, self.interp_report]
 
     @property
     def analogy_inputs(self) -> list:
@@ -291,7 +303,7 @@ class ExploreTab:
     def analogy_outputs(self) -> list:
         outs: list = [self.analogy_status, self.analogy_results]
         for box in self.analogy_boxes:
-            outs += [box["title"], box["audio"], box["plot"], box["midi"]]
+            outs += [box["title"], box["audio"], box["plot"], box["midi"], box["report"]]
         return outs
 
     @property
@@ -300,7 +312,7 @@ class ExploreTab:
 
     @property
     def morph_outputs(self) -> list:
-        return [self.morph_status, self.morph_results, self.morph_audio, self.morph_plot, self.morph_midi]
+        return [self.morph_status, self.morph_results, self.morph_audio, self.morph_plot, self.morph_midi, self.morph_report]
 
     # ------------------------------------------------------------------ events
 
@@ -423,16 +435,17 @@ class ExploreTab:
         message = (f"{len(sheets)} steps from <b>{_md_escape(a.title)}</b> to <b>{_md_escape(b.title)}</b> · "
                    f"{clip.notes} notes · {seconds:.0f} s")  # fmt: skip
         return self._clip_outputs(clip, message, self.interp_status, self.interp_results, self.interp_audio,
-                                  self.interp_plot, self.interp_midi)
+                                  self.interp_plot, self.interp_midi, self.interp_report)
 
-    def _clip_outputs(self, clip, message: str, status, results, audio, plot, midi) -> dict:
-        """Updates that show one rendered piece: status line, its result row, audio, piano roll and MIDI."""
+    def _clip_outputs(self, clip, message: str, status, results, audio, plot, midi, report) -> dict:
+        """Updates that show one rendered piece: status line, its result row, audio, piano roll, MIDI and control report."""
         return {
             status: ok_markdown(message + self._no_audio_note()),
             results: gr.Row(visible=True),
-            audio: clip.audio,
+            audio: clip.audio_file,
             plot: clip.figure,
             midi: clip.midi_path,
+            report: report_html(clip.report),
         }
 
     def build_map(self, kind_a, example_a, file_a=None, track_a=None, start_a=0, kind_b=SOURCE_EXAMPLE, example_b=None,
@@ -477,7 +490,7 @@ class ExploreTab:
             if isinstance(data, dict) and "row" in data and "col" in data:
                 row, col = data["row"], data["col"]
             else:
-                selection = lm.parse_map_value(map_value, explore_map.size)
+                selection = _map_selection(map_value, explore_map.size)
                 if selection.cell is None:
                     raise InputError("Click a cell of the map")
                 row, col = selection.cell
@@ -489,7 +502,7 @@ class ExploreTab:
             return {self.cell_title: crash_markdown("playing the cell", err)}
         return {
             self.cell_title: f"**{_md_escape(clip.title)}** · {clip.notes} notes",
-            self.cell_audio: clip.audio,
+            self.cell_audio: clip.audio_file,
             self.cell_plot: clip.figure,
             self.cell_midi: clip.midi_path,
         }
@@ -499,7 +512,7 @@ class ExploreTab:
         try:
             if not isinstance(explore_map, ExploreMap):
                 raise InputError("Build the map first (press Build map), then choose a path through it")
-            selection = lm.parse_map_value(map_value, explore_map.size)
+            selection = _map_selection(map_value, explore_map.size)
             path = selection.path
             note = ""
             if not path:
@@ -513,7 +526,7 @@ class ExploreTab:
             return {self.morph_status: crash_markdown("exporting the morph", err)}
         message = f"Morph through {len(path)} cells{note} · {clip.notes} notes · {clip.sheet.melody.duration_seconds:.0f} s"
         return self._clip_outputs(clip, message, self.morph_status, self.morph_results, self.morph_audio,
-                                  self.morph_plot, self.morph_midi)
+                                  self.morph_plot, self.morph_midi, self.morph_report)
 
     def analogy(self, kind_a, example_a, file_a=None, track_a=None, start_a=0, kind_b=SOURCE_EXAMPLE, example_b=None,
                 file_b=None, track_b=None, start_b=0, bars=DEFAULT_BARS, analogy_chords=ANALOGY_OWN,
@@ -533,9 +546,10 @@ class ExploreTab:
             f"{_md_escape((reharm_text or '').strip())}" + self._no_audio_note()), self.analogy_results: gr.Row(visible=True)}  # fmt: skip
         for box, clip in zip(self.analogy_boxes, clips):
             out[box["title"]] = f"#### {_md_escape(clip.title)}\n{clip.notes} notes"
-            out[box["audio"]] = clip.audio
+            out[box["audio"]] = clip.audio_file
             out[box["plot"]] = clip.figure
             out[box["midi"]] = clip.midi_path
+            out[box["report"]] = report_html(clip.report)
         return out
 
     def _no_audio_note(self) -> str:

@@ -43,6 +43,7 @@ from app import status
 from app import song_timeline as st
 from app import step_grid as sg
 from app.audio_first import WAIT_FOR_AUDIO_JS
+from app.control_report import report_html
 from app.services import Studio
 from app.services.common import MAX_UPLOAD_BYTES, InputError, check_chords, flag
 from app.services.explore import SOURCE_EXAMPLE, SOURCE_UPLOAD
@@ -208,9 +209,10 @@ class SongTab:
             with gr.Column(scale=3):
                 self.roll = gr.Plot(label="Piano roll (block numbers on top; amber: the blocks just written)", elem_id="cz-song-roll")
             with gr.Column(scale=2, min_width=280):
-                self.audio = gr.Audio(type="numpy", label="The whole song", interactive=False, elem_id="cz-song-audio",
+                self.audio = gr.Audio(type="filepath", label="The whole song", interactive=False, elem_id="cz-song-audio",
                                       buttons=["download"])  # fmt: skip
                 self.midi = gr.File(label="MIDI", interactive=False, elem_id="cz-song-midi", file_types=[".mid"])
+                self.report = gr.HTML("", elem_id="cz-song-report", label="Control report")
 
         self._wire()
         return self
@@ -275,7 +277,8 @@ class SongTab:
     @property
     def outputs(self) -> list:
         """What every action fills: on bad input only the status changes."""
-        return [self.status, self.version_line, self.timeline, self.audio, self.midi, self.current, self.history, self.pending_roll]
+        return [self.status, self.version_line, self.timeline, self.audio, self.midi, self.report, self.current, self.history,
+                self.pending_roll]
 
     # ------------------------------------------------------------------ events
 
@@ -359,9 +362,10 @@ class SongTab:
             self.status: ok_markdown(message + note),
             self.version_line: version_markdown(version, len(history)),
             self.timeline: st.timeline_update(result.widget_blocks(), selected),
-            self.audio: result.audio,
+            self.audio: result.audio_file,
             self.pending_roll: result,
             self.midi: result.midi_path,
+            self.report: report_html(result.report),
             self.current: version,
             self.history: history,
         }

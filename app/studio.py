@@ -6,6 +6,7 @@ import gradio as gr
 
 from app.api_inputs import StudioBlocks
 from app.compose_tab import ComposeTab
+from app.control_report import REPORT_CSS
 from app.emotion_pad import PAD_CSS
 from app.emotion_tab import EMOTION_CSS, EmotionTab
 from app.explore_tab import EXPLORE_CSS, ExploreTab
@@ -34,12 +35,14 @@ STUDIO_CSS = """
 THEME = gr.themes.Soft(primary_hue="indigo", secondary_hue="amber")
 
 
-def build_studio(studio: Studio) -> gr.Blocks:
+def build_studio(studio: Studio, max_file_age: int = 3600) -> gr.Blocks:
     """The studio Blocks app (theme/CSS are passed to ``launch``: see :func:`launch_kwargs`).
 
-    A :class:`StudioBlocks`: malformed API values get a message naming the parameter (app.api_inputs)."""
-    # delete_cache: drop cached audio/MIDI older than an hour, checking every 30 minutes.
-    with StudioBlocks(title=TITLE, analytics_enabled=False, delete_cache=(1800, 3600)) as demo:
+    A :class:`StudioBlocks`: malformed API values get a message naming the parameter (app.api_inputs).
+    ``max_file_age``: seconds Gradio keeps the files it handed out (its ``delete_cache``, which ages files
+    only; the size cap is app/storage.py's, started by app.py)."""
+    delete_cache = (max(60, min(1800, max_file_age // 2)), max_file_age)
+    with StudioBlocks(title=TITLE, analytics_enabled=False, delete_cache=delete_cache) as demo:
         gr.Markdown(
             f"# 🎼 {TITLE}\n"
             "Compose melodies with a neural model you steer: **you** choose the rhythm and the harmony, "
@@ -78,4 +81,4 @@ def launch_kwargs() -> dict:
     ``max_file_size`` makes the server refuse uploads over the MIDI limit (4 MB) before
     they are stored; the browser shows Gradio's "file too large" message.
     """
-    return {"theme": THEME, "css": STUDIO_CSS + EXPLORE_CSS + SONG_CSS + EMOTION_CSS + PAD_CSS, "max_file_size": MAX_UPLOAD_BYTES}
+    return {"theme": THEME, "css": STUDIO_CSS + EXPLORE_CSS + SONG_CSS + EMOTION_CSS + PAD_CSS + REPORT_CSS, "max_file_size": MAX_UPLOAD_BYTES}

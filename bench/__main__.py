@@ -34,7 +34,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench.stats import percentile
+from bench.stats import percentile, player_audio
 
 ROOT = Path(__file__).resolve().parents[1]
 RHYTHM_8_BARS = "|".join(["x...x...x.x.x...", "x.......x..x.x..", "x.x.x.x.x...x...", "x...x...x......."] * 2)
@@ -74,43 +74,47 @@ def compose_arguments(seed: int = 1) -> list:
 
 
 def _wav_url(result: tuple) -> str:
-    for value in result:
-        if isinstance(value, dict) and str(value.get("path", "")).endswith(".wav") and value.get("url"):
-            return value["url"]
-    raise RuntimeError(f"/compose returned no audio: {[str(v)[:80] for v in result]}")
+    """The URL of variation 1's audio for the player (Ogg Opus by default) in a /compose reply."""
+    return player_audio(result, "/compose")["url"]
 
 
 def click_to_audio(url: str, calls: int) -> dict:
     """Press Generate through the API and time until the audio is on the client.
 
     As the page does: the job goes through gradio_client (queue, SSE), then the
-    WAV of variation 1 is fetched over a kept-alive HTTP connection, the way the
-    browser's audio player fetches it. The MIDI and the piano roll arrive in the
-    same reply but are not needed to play.
+    player's audio of variation 1 (Ogg Opus by default) is fetched over a kept-alive
+    HTTP connection, the way the browser's audio player fetches it. The MIDI, the WAV
+    download and the piano roll arrive in the same reply but are not needed to play.
+    Also reports the player file's size and, for comparison, the WAV download's.
     """
     import httpx
     from gradio_client import Client
 
     client = Client(url, verbose=False, download_files=False)
-    times, sizes = [], []
+    times, sizes, wav_sizes, suffix = [], [], [], ""
     with httpx.Client(timeout=30) as http:
         for i in range(-2, calls):  # two warm-up calls: lazy imports and caches
             started = time.perf_counter()
             result = client.predict(*compose_arguments(seed=max(i, 0)), api_name="/compose")
-            wav = http.get(_wav_url(result))
-            wav.raise_for_status()
+            audio = http.get(_wav_url(result))
+            audio.raise_for_status()
             elapsed = (time.perf_counter() - started) * 1000
+            if not audio.content.startswith((b"OggS", b"ID3", b"\xff\xfb", b"\xff\xf3", b"RIFF")):
+                raise RuntimeError("the audio fetched for /compose is not an Ogg, MP3 or WAV file")
             if i >= 0:
                 times.append(elapsed)
-                sizes.append(len(wav.content))
-            if not wav.content.startswith(b"RIFF"):
-                raise RuntimeError("the audio fetched for /compose is not a WAV file")
+                sizes.append(len(audio.content))
+                suffix = Path(player_audio(result, "/compose")["path"]).suffix
+                wavs = [v for v in result if isinstance(v, dict) and str(v.get("path", "")).endswith(".wav")]
+                wav_sizes += [int(wavs[-1]["size"])] if wavs and wavs[-1].get("size") else []
     return {
         "calls": calls,
         "p50_ms": round(percentile(times, 50), 1),
         "p95_ms": round(percentile(times, 95), 1),
         "mean_ms": round(statistics.mean(times), 1),
-        "wav_bytes": int(statistics.median(sizes)),
+        "player_audio": suffix,
+        "player_audio_bytes": int(statistics.median(sizes)),
+        "wav_download_bytes": int(statistics.median(wav_sizes)) if wav_sizes else None,
     }
 
 
@@ -201,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     report["emotion_model"] = model_speed(str(emotion_checkpoint) if (emotion_checkpoint / "config.json").exists() else "debug")
     report["targets"] = {
         "click_to_audio_p50_le_300ms": report["click_to_audio_8_bars"]["p50_ms"] <= 300,
+        "player_audio_8_bars_le_300kb": report["click_to_audio_8_bars"]["player_audio_bytes"] <= 300 * 1024,
         "render_ge_3x_midi2audio": report["render"].get("speedup_vs_midi2audio", 0) >= 3,
         "rss_le_1_5_gb": report["studio_peak_rss_mb"] <= 1536,
     }

@@ -121,6 +121,7 @@ from engine.pipelines.compose import ComposePipeline
 from engine.pipelines.emotion import EmotionPipeline
 from engine.pipelines.explore import ExplorePipeline
 from engine.render.audio import get_synthesizer
+from engine.render.encode import DEFAULT_PLAYER_FORMAT
 from engine.render.pianoroll import piano_roll_figure
 
 __all__ = [
@@ -171,10 +172,12 @@ class Studio:
         explore_pipeline: Any | None = None,
         song_model: Any | None = None,
         emotion_pipeline: Any | None = None,
+        player_audio: str = DEFAULT_PLAYER_FORMAT,
     ):
         self.pipeline = pipeline
-        # Synthesizer, model lock (the model is not assumed thread-safe) and session folders: one set for all tabs.
-        self.shared = Shared(synthesizer, cache_dir)
+        # Synthesizer, model lock (the model is not assumed thread-safe), session folders and the players' audio
+        # format ("opus", "mp3" or "wav"): one set for all tabs.
+        self.shared = Shared(synthesizer, cache_dir, player_audio)
         if explore_pipeline is None and getattr(pipeline, "model", None) is not None:
             # The same EC2-VAE serves both tabs: one copy of the weights in memory.
             explore_pipeline = ExplorePipeline(pipeline.model)
@@ -198,6 +201,7 @@ class Studio:
         cache_dir: str | Path | None = None,
         with_audio: bool = True,
         emotion_checkpoint: str | Path | None = None,
+        player_audio: str = DEFAULT_PLAYER_FORMAT,
     ) -> "Studio":
         """Build the pipelines (``checkpoint`` may be "debug") and the warm synthesizer.
 
@@ -218,7 +222,7 @@ class Studio:
                 synthesizer = get_synthesizer()
             except Exception as err:  # AudioBackendError / RuntimeError (no SoundFont)
                 log.warning("Audio disabled: %s", err)
-        return cls(pipeline, synthesizer, cache_dir=cache_dir, emotion_pipeline=emotion)
+        return cls(pipeline, synthesizer, cache_dir=cache_dir, emotion_pipeline=emotion, player_audio=player_audio)
 
     def warm_up(self) -> None:
         """Pay one-off costs (music21 import, first synth render) before the first user does.

@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import shutil
 import tempfile
 import threading
 import weakref
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from engine.chords import parse_chord_symbol, split_progression_text
 from engine.errors import CadenzaInputError
@@ -28,6 +32,7 @@ from engine.midi_io import MAX_MIDI_BYTES, guess_melody_track
 from engine.music import LeadSheet
 from engine.pipelines.compose import KEYS as _PIPELINE_KEYS
 from engine.pipelines.explore import source_tracks
+from engine.render.encode import DEFAULT_PLAYER_FORMAT, player_format, write_player_audio
 from engine.render.instruments import (
     ACCOMPANIMENT_INSTRUMENTS,
     DEFAULT_ACCOMPANIMENT_INSTRUMENT,
@@ -49,6 +54,14 @@ MAX_UPLOAD_BYTES = MAX_MIDI_BYTES  # also the studio's upload limit (launch(max_
 # ---------------------------------------------------------------- shared resources
 
 
+def default_cache_root() -> Path:
+    """Where the studio writes its results by default: a ``cadenza`` folder inside Gradio's upload folder
+    (``GRADIO_TEMP_DIR``, else the system temp folder's ``gradio``). Gradio serves files there in place
+    instead of copying them into its cache, so each result is stored once and one storage limit covers all."""
+    upload = os.environ.get("GRADIO_TEMP_DIR") or str((Path(tempfile.gettempdir()) / "gradio").resolve())
+    return Path(upload) / "cadenza"
+
+
 class Shared:
     """What every tab's service shares, one per studio.
 
@@ -59,10 +72,14 @@ class Shared:
     the process exits.
     """
 
-    def __init__(self, synthesizer: Any | None = None, cache_dir: str | Path | None = None):
+    def __init__(self, synthesizer: Any | None = None, cache_dir: str | Path | None = None,
+                 player_audio: str = DEFAULT_PLAYER_FORMAT):
         self.synthesizer = synthesizer
+        # What the page's players get (Opus by default: a tenth of the WAV); WAV stays a download.
+        self.player_format = player_format(player_audio)
+        self._encoders = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cadenza-encode")
         self.model_lock = threading.Lock()
-        root = Path(cache_dir) if cache_dir is not None else Path(tempfile.gettempdir()) / "cadenza_studio"
+        root = Path(cache_dir) if cache_dir is not None else default_cache_root()
         root.mkdir(parents=True, exist_ok=True)
         self.cache_dir = Path(tempfile.mkdtemp(prefix="run_", dir=root))
         self._cleanup = weakref.finalize(self, shutil.rmtree, str(self.cache_dir), True)
@@ -86,8 +103,24 @@ class Shared:
         if path is not None:
             shutil.rmtree(path, ignore_errors=True)
 
+    def player_files(self, audios: Sequence[np.ndarray], sample_rate: int, paths: Sequence[str | Path]) -> list[str]:
+        """Each audio (int16 or float, (frames,) or (frames, channels)) written for the page's player in
+        ``player_format`` at its path (the suffix becomes the format's), two at a time; returns the paths written."""
+        jobs = [self._encoders.submit(write_player_audio, path, audio, sample_rate, self.player_format)
+                for audio, path in zip(audios, paths)]
+        return [str(job.result()) for job in jobs]
+
 
 # ---------------------------------------------------------------- number checks
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for messages that quote what was sent."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int beyond Python's digit limit for str()
+        return f"a {type(value).__name__} too large to show"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def number(name: str, value: Any) -> float:
@@ -96,10 +129,12 @@ def number(name: str, value: Any) -> float:
         raise CadenzaInputError(f"{name} must be a number, got {value!r}")
     try:
         out = float(value)
+    except OverflowError:  # an int beyond any float (10**400)
+        raise CadenzaInputError(f"{name} must be a finite number, got a number too large for it") from None
     except (TypeError, ValueError):
-        raise CadenzaInputError(f"{name} must be a number, got {value!r}") from None
+        raise CadenzaInputError(f"{name} must be a number, got {shown(value)}") from None
     if not math.isfinite(out):
-        raise CadenzaInputError(f"{name} must be a finite number, got {value!r}")
+        raise CadenzaInputError(f"{name} must be a finite number, got {shown(value)}")
     return out
 
 
@@ -107,7 +142,7 @@ def int_in(name: str, value: Any, lo: int, hi: int) -> int:
     """``value`` as a whole number in ``lo..hi`` (inclusive)."""
     out = number(name, value)
     if out != int(out):
-        raise CadenzaInputError(f"{name} must be a whole number, got {value!r}")
+        raise CadenzaInputError(f"{name} must be a whole number, got {shown(value)}")
     if not lo <= out <= hi:
         raise CadenzaInputError(f"{name} must be between {lo} and {hi}, got {int(out)}")
     return int(out)
@@ -129,8 +164,7 @@ def choice(name: str, value: Any, choices: Sequence[str], default: str | None = 
         return default
     text = value.strip() if isinstance(value, str) else None
     if text not in choices:
-        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
-        raise CadenzaInputError(f"Unknown {name} {shown}: choose one of {', '.join(choices)}")
+        raise CadenzaInputError(f"Unknown {name} {shown(value)}: choose one of {', '.join(choices)}")
     return text
 
 
@@ -140,7 +174,7 @@ def flag(name: str, value: Any) -> bool:
         return value
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
-    raise CadenzaInputError(f"{name} must be true or false, got {value!r}"[:200])
+    raise CadenzaInputError(f"{name} must be true or false, got {shown(value)}")
 
 
 # ---------------------------------------------------------------- chords

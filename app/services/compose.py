@@ -16,7 +16,7 @@ into the suggested key without touching chords the user typed.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -38,10 +38,12 @@ from app.services.common import (
 )
 from app.services.emotion import FeelingSummary, check_feeling, describe_point, express
 from engine.chords import split_progression_text
-from engine.tonality import parse_key, pitch_class_of
+from engine.control_report import melody_report
 from engine.music import LeadSheet
 from engine.render.audio import render_leadsheets
-from engine.render.export import leadsheet_to_pretty_midi, save_midi
+from engine.render.export import leadsheet_to_pretty_midi, save_midi, write_wav
+from engine.representation import parse_rhythm_pattern
+from engine.tonality import parse_key, pitch_class_of
 
 MIN_BARS, MAX_BARS = 2, 16
 MIN_TEMPO, MAX_TEMPO = 40.0, 240.0
@@ -61,6 +63,9 @@ class ComposeResult:
     instrument: str = ""
     accompaniment: str = ""
     feeling: FeelingSummary | None = None  # the feeling applied (None: none)
+    audio_file: str | None = None  # the audio for the page's player (Opus by default); None without a synth
+    wav_path: str | None = None  # the same audio as a WAV download
+    report: dict[str, Any] = field(default_factory=dict)  # what was asked and what came out (engine.control_report)
 
     @property
     def title(self) -> str:
@@ -259,12 +264,18 @@ class ComposeService:
             midi_path = save_midi(midi, out_dir / f"cadenza_var{index}_seed{var_seed}.mid")
             results.append(ComposeResult(index, var_seed, sheet, str(midi_path), None, instrument, accompaniment or NO_ACCOMPANIMENT,
                                          feeling))  # fmt: skip
+        drawn = np.flatnonzero(np.resize(parse_rhythm_pattern(rhythm), int(num_bars) * 16)).tolist()
+        for result in results:
+            result.report = melody_report(result.sheet, drawn_onsets=drawn, key=key, tempo_bpm=tempo)
         synthesizer = self.shared.synthesizer
         if synthesizer is not None:
             # All variations at once: the synth's engines take one each (one alone is cut in time).
             rate, audios = render_leadsheets(sheets, program=program, accompaniment_program=acc_program, synthesizer=synthesizer)
-            for result, audio in zip(results, audios):
-                result.audio = (rate, audio)
+            stems = [out_dir / f"cadenza_var{r.variation}_seed{r.seed}" for r in results]
+            players = self.shared.player_files(audios, rate, stems)
+            for result, audio, player, stem in zip(results, audios, players, stems):
+                result.audio, result.audio_file = (rate, audio), player
+                result.wav_path = player if player.endswith(".wav") else str(write_wav(stem.with_suffix(".wav"), audio, rate))
         return results
 
     def warm_up(self) -> None:

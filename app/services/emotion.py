@@ -33,6 +33,7 @@ from app.services.common import (
     melody_program,
     number,
 )
+from engine.control_report import emotion_report
 from engine.music import LeadSheet
 from engine.pipelines.emotion import (
     CORNERS,
@@ -45,6 +46,7 @@ from engine.pipelines.emotion import (
     EmotionTemplate,
     EmotionTune,
     prompt_weights,
+    quadrant_of_point,
     template_at,
 )
 from engine.render.audio import render_leadsheets
@@ -244,6 +246,8 @@ class EmotionResult:
     audio: tuple[int, np.ndarray] | None = None  # (sample_rate, int16 (N, 2)); None without a synth
     instrument: str = ""
     num_bars: int = 0  # as asked (the tune may add a pickup)
+    audio_file: str | None = None  # the audio for the page's player (Opus by default); None without a synth
+    report: dict[str, Any] = field(default_factory=dict)  # asked and measured: features, judge (engine.control_report)
 
     @property
     def abc(self) -> str:
@@ -364,19 +368,22 @@ class EmotionService:
             files["musicxml"] = str(xml)
         except InputError as err:  # music21 reads the tune but cannot always write it (e.g. a note too long): no file
             log.warning("no MusicXML for variation %d: %s", index, err)
-        return EmotionResult(index, tune.seed, tune, summary, score_svg(tune.abc), files, None, instrument, bars)
+        asked = quadrant_of_point(tune.template.valence, tune.template.arousal)
+        report = emotion_report(tune.sheet, tune.abc, asked, getattr(self.pipeline, "judge", None), tune.template.tempo_range)
+        return EmotionResult(index, tune.seed, tune, summary, score_svg(tune.abc), files, None, instrument, bars, report=report)
 
     def _render(self, results: list[EmotionResult], program: int, out_dir: Path) -> None:
-        """Audio for every result at once (the synth's engines take one each) and its .wav file."""
+        """Audio for every result at once (the synth's engines take one each): the player's file and the .wav download."""
         synthesizer = self.shared.synthesizer
         if synthesizer is None or not results:
             return
         rate, audios = render_leadsheets([r.sheet for r in results], program=program, accompaniment_program=None,
                                          synthesizer=synthesizer)  # fmt: skip
-        for result, audio in zip(results, audios):
-            result.audio = (rate, audio)
-            wav = out_dir / f"cadenza_emotion_var{result.variation}_seed{result.seed}.wav"
-            result.files["wav"] = str(write_wav(wav, audio, rate))
+        stems = [out_dir / f"cadenza_emotion_var{r.variation}_seed{r.seed}" for r in results]
+        players = self.shared.player_files(audios, rate, stems)
+        for result, audio, player, stem in zip(results, audios, players, stems):
+            result.audio, result.audio_file = (rate, audio), player
+            result.files["wav"] = player if player.endswith(".wav") else str(write_wav(stem.with_suffix(".wav"), audio, rate))
 
     def warm_up(self) -> None:
         """One short sad tune (model path, verovio, music21's MusicXML writer, first render); errors go to the caller."""

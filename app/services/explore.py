@@ -14,7 +14,7 @@ import logging
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +44,9 @@ from engine.pipelines.explore import MAX_STEPS as EXPLORE_MAX_STEPS
 from engine.pipelines.explore import MIN_GRID as EXPLORE_MIN_GRID
 from engine.pipelines.explore import MIN_STEPS as EXPLORE_MIN_STEPS
 from engine.pipelines.explore import prepare_source, read_source
+from engine.control_report import melody_report
 from engine.render.audio import render_leadsheet, render_leadsheets
-from engine.render.export import leadsheet_to_pretty_midi, save_midi, write_wav
+from engine.render.export import leadsheet_to_pretty_midi, save_midi
 from engine.render.pianoroll import piano_roll_figure
 from engine.render.svg_roll import pitch_span, svg_mini_roll
 
@@ -88,13 +89,15 @@ class ExploreClip:
     sheet: LeadSheet
     figure: Any  # plotly Figure
     midi_path: str
-    audio: Any = None  # (sample_rate, int16 array), a WAV path, or None without a synth
+    audio: Any = None  # (sample_rate, int16 array), the player's file path (map cells), or None without a synth
     notes: int = 0
+    audio_file: str | None = None  # the audio for the page's player (Opus by default); None without a synth
+    report: dict[str, Any] = field(default_factory=dict)  # what came out, measured (engine.control_report)
 
 
 @dataclass
 class MapCell:
-    """One cell of the map: its decoded melody, mini roll (SVG), MIDI path and pre-rendered WAV (or None)."""
+    """One cell of the map: its decoded melody, mini roll (SVG), MIDI path and pre-rendered audio file (or None)."""
 
     row: int
     col: int
@@ -282,14 +285,19 @@ class ExploreService:
         return figure
 
     def _clip(self, sheet: LeadSheet, title: str, file_name: str, out_dir: Path, program: int, acc: int | None,
-              figure=None) -> ExploreClip:  # fmt: skip
+              figure=None, rhythm_of: LeadSheet | None = None) -> ExploreClip:  # fmt: skip
+        """A piece heard, seen and downloadable, with its control report (``rhythm_of``: the melody whose onsets it
+        was asked to take)."""
         midi_path = save_midi(leadsheet_to_pretty_midi(sheet, program=program, accompaniment_program=acc), out_dir / file_name)
-        audio = None
+        audio, audio_file = None, None
         if self.shared.synthesizer is not None:
             audio = render_leadsheet(sheet, program=program, accompaniment_program=acc, synthesizer=self.shared.synthesizer)
+            audio_file = self.shared.player_files([audio[1]], audio[0], [out_dir / Path(file_name).stem])[0]
         if figure is None:
             figure = piano_roll_figure(sheet, title=title)
-        return ExploreClip(title, sheet, figure, str(midi_path), audio, len(sheet.melody.notes))
+        drawn = None if rhythm_of is None else [t for t in rhythm_of.melody.onset_steps() if t < sheet.melody.num_steps]
+        report = melody_report(sheet, drawn_onsets=drawn, tempo_bpm=None)
+        return ExploreClip(title, sheet, figure, str(midi_path), audio, len(sheet.melody.notes), audio_file, report)
 
     # -- interpolation ---------------------------------------------------------------
 
@@ -348,15 +356,16 @@ class ExploreService:
                           time.perf_counter() - started, prerender)  # fmt: skip
 
     def _render_cells(self, cells: list[MapCell], folder: Path, program: int, acc: int | None) -> None:
-        """Render cells (the synth's engines share them) to mono WAVs in ``folder``; sets ``cell.wav_path``."""
+        """Render cells (the synth's engines share them) to mono files for the player in ``folder``; sets ``cell.wav_path``."""
         if self.shared.synthesizer is None or not cells:
             return
         rate, audios = render_leadsheets([cell.sheet for cell in cells], program=program, accompaniment_program=acc,
                                          tail_seconds=CELL_TAIL_SECONDS, synthesizer=self.shared.synthesizer)  # fmt: skip
-        for cell, audio in zip(cells, audios):
-            # Mono: a cell is a short preview, and half the bytes reach the browser sooner.
-            mono = ((audio[:, 0].astype(np.int32) + audio[:, 1]) // 2).astype(np.int16) if audio.ndim == 2 else audio
-            cell.wav_path = str(write_wav(folder / f"cadenza_map_r{cell.row + 1}c{cell.col + 1}.wav", mono, rate))
+        # Mono: a cell is a short preview, and half the bytes reach the browser sooner.
+        monos = [((a[:, 0].astype(np.int32) + a[:, 1]) // 2).astype(np.int16) if a.ndim == 2 else a for a in audios]
+        paths = self.shared.player_files(monos, rate, [folder / f"cadenza_map_r{c.row + 1}c{c.col + 1}" for c in cells])
+        for cell, path in zip(cells, paths):
+            cell.wav_path = path
 
     def cell_clip(self, explore_map: ExploreMap, row: Any, col: Any) -> ExploreClip:
         """A map cell ready to play: its WAV (rendered now if the map was too big to pre-render), roll and MIDI."""
@@ -371,7 +380,8 @@ class ExploreService:
             chords_program = accompaniment_program(DEFAULT_ACCOMPANIMENT)  # the MIDI always holds the chords
             save_midi(leadsheet_to_pretty_midi(cell.sheet, program=explore_map.program, accompaniment_program=chords_program), cell.midi_path)
         title = f"Cell ({cell.row + 1}, {cell.col + 1}): {cell.title}"
-        return ExploreClip(title, cell.sheet, piano_roll_figure(cell.sheet, title=title, height=260), cell.midi_path, cell.wav_path, cell.notes)
+        return ExploreClip(title, cell.sheet, piano_roll_figure(cell.sheet, title=title, height=260), cell.midi_path, cell.wav_path,
+                           cell.notes, cell.wav_path)  # fmt: skip
 
     def morph(self, explore_map: ExploreMap, path: list[tuple[int, int]], instrument: str | None = None,
               session_id: str | None = None) -> ExploreClip:  # fmt: skip
@@ -409,8 +419,10 @@ class ExploreService:
             re_a = self.pipeline.reharmonise(a.sheet, reharmonise_text.strip())
         out_dir = self.shared.session_dir(session_id)
         return [
-            self._clip(ab, f"A's tune, B's rhythm: {ab.title}", "cadenza_a_pitch_b_rhythm.mid", out_dir, program, acc),
-            self._clip(ba, f"B's tune, A's rhythm: {ba.title}", "cadenza_b_pitch_a_rhythm.mid", out_dir, program, acc),
+            self._clip(ab, f"A's tune, B's rhythm: {ab.title}", "cadenza_a_pitch_b_rhythm.mid", out_dir, program, acc,
+                       rhythm_of=b.sheet),
+            self._clip(ba, f"B's tune, A's rhythm: {ba.title}", "cadenza_b_pitch_a_rhythm.mid", out_dir, program, acc,
+                       rhythm_of=a.sheet),
             self._clip(re_a, f"A re-harmonised: {re_a.title}", "cadenza_a_reharmonised.mid", out_dir, program, acc),
         ]
 

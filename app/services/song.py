@@ -18,8 +18,9 @@ an earlier one again through :meth:`SongService.present`. Bad input raises
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -59,6 +60,7 @@ from engine.pipelines.song import (
     check_tune,
     prepare_tune,
 )
+from engine.control_report import melody_report
 from engine.render.audio import render_leadsheet
 from engine.render.export import leadsheet_to_pretty_midi, save_midi
 from engine.render.pianoroll import piano_roll_figure
@@ -111,6 +113,8 @@ class SongResult:
     midi_path: str
     title: str  # of the piano roll
     audio: tuple[int, np.ndarray] | None = None  # (sample_rate, int16 (N, 2)); None without a synth
+    audio_file: str | None = None  # the audio for the page's player (Opus by default); None without a synth
+    report: dict[str, Any] = field(default_factory=dict)  # what came out, measured (engine.control_report)
 
     def figure(self) -> Any:
         """The piano roll (plotly), drawn on demand: the page sends it after the audio."""
@@ -301,11 +305,13 @@ class SongService:
         changed = sorted(changed or [])
         out_dir = self.shared.session_dir(session_id)
         midi_path = save_midi(leadsheet_to_pretty_midi(sheet, program=program, accompaniment_program=acc), out_dir / file_name)
-        audio = None
+        audio, audio_file = None, None
         if self.shared.synthesizer is not None:
             audio = render_leadsheet(sheet, program=program, accompaniment_program=acc, synthesizer=self.shared.synthesizer)
+            audio_file = self.shared.player_files([audio[1]], audio[0], [Path(midi_path).with_suffix("")])[0]
         title = f"{sheet.title or 'Song'} · key {key}"
-        return SongResult(sheet, key, song_blocks(sheet, key, changed), changed, str(midi_path), title, audio)
+        report = melody_report(sheet, key=key)
+        return SongResult(sheet, key, song_blocks(sheet, key, changed), changed, str(midi_path), title, audio, audio_file, report)
 
     # -- actions -----------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 from app import step_grid as sg  # noqa: E402
 from app.compose_tab import PROGRESSIONS, STARTING_POINTS, ComposeTab  # noqa: E402
 from app.services import ComposeResult, InputError, Studio, check_chords  # noqa: E402
+from engine.render.encode import decode_audio  # noqa: E402
 
 RHYTHM = "x...x...x...x...|x.....x...x....."
 ONSETS = [0, 4, 8, 12, 16, 22, 26]
@@ -72,6 +73,11 @@ def test_studio_compose_returns_playable_results(studio):
         assert sr > 0 and audio.ndim == 2 and audio.shape[1] == 2
         assert len(audio) >= int(r.sheet.melody.duration_seconds * sr)
         assert np.abs(audio.astype(np.float32)).max() > 0
+        # the player's file: Ogg Opus, a small fraction of the WAV download beside it, the same length
+        assert r.audio_file.endswith(".ogg") and r.wav_path.endswith(".wav")
+        assert Path(r.audio_file).stat().st_size < Path(r.wav_path).stat().st_size / 5
+        rate, decoded = decode_audio(r.audio_file)
+        assert abs(len(decoded) / rate - len(audio) / sr) < 0.05
         # piano roll (the page draws it in a second event, from the sheet)
         figure = studio.piano_roll(r.sheet, title=r.title)
         assert figure.__class__.__name__ == "Figure"
@@ -148,8 +154,12 @@ def test_generate_handler_success(tab):
     boxes = tab.variation_boxes
     for index, box in enumerate(boxes):
         assert out[box["column"]].visible == (index < 2)
-    sr, audio = out[boxes[0]["audio"]]
-    assert audio.shape[1] == 2
+    assert Path(out[boxes[0]["audio"]]).name == "cadenza_var1_seed3.ogg"
+    # the control report: every drawn onset got its note (the debug model still follows the rhythm)
+    assert f"{len(ONSETS)} onsets drawn" in out[boxes[0]["report"]] and f"{len(ONSETS)} placed on them, 0 elsewhere" in out[boxes[0]["report"]]
+    assert "Tempo" in out[boxes[0]["report"]] and out[boxes[2]["report"]] == ""
+    assert Path(out[boxes[0]["wav"]]).name == "cadenza_var1_seed3.wav"
+    assert out[boxes[2]["audio"]] is None and out[boxes[2]["wav"]] is None
     assert Path(out[boxes[0]["midi"]]).name == "cadenza_var1_seed3.mid"
     assert Path(out[boxes[1]["midi"]]).name == "cadenza_var2_seed4.mid"
     assert out[boxes[2]["midi"]] is None

@@ -24,6 +24,7 @@ from app.emotion_tab import EmotionTab, score_html  # noqa: E402
 from app.services import PRESETS, InputError, Studio, check_feeling, describe_point, feeling_line, parse_point  # noqa: E402
 from app.services import load_emotion_pipeline  # noqa: E402
 from app.services.emotion import articulation_words, register_words  # noqa: E402
+from engine.render.encode import decode_audio  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +67,10 @@ def test_generate_sad_gives_abc_score_audio_and_files(tab, sad):
     # The score follows in the chained event.
     scores = tab.draw_scores(sad[tab.pending_scores])
     assert "<svg" in scores[0] and scores[1:] == ["", "", ""]
-    sr, audio = sad[box["audio"]]
-    assert sr > 0 and audio.ndim == 2 and audio.dtype == np.int16 and np.abs(audio).max() > 0
+    rate, audio = decode_audio(sad[box["audio"]])  # the player's file: Ogg Opus
+    assert sad[box["audio"]].endswith(".ogg") and rate > 0 and audio.shape[1] == 2 and np.abs(audio).max() > 0
+    report = sad[box["report"]]  # the control report: the sad corner's tempo range, met
+    assert "Tempo range" in report and "40–69 BPM" in report and "Mode" in report and "Loudness" in report
     files = sad[box["files"]]
     assert [Path(f).suffix for f in files] == [".abc", ".mid", ".musicxml", ".wav"]
     assert all(Path(f).is_file() and Path(f).stat().st_size > 0 for f in files)
@@ -302,7 +305,7 @@ def test_build_studio_has_the_emotion_tab(studio):
     assert "Emotion" in str(config)
     api = demo.get_api_info()["named_endpoints"]["/emotion"]
     assert [p["parameter_name"] for p in api["parameters"]] == ["feeling", "bars", "seed", "instrument", "variations"]
-    assert len(api["returns"]) == 1 + 4 * 5  # status, then title, ABC, raw ABC, audio, files per variation
+    assert len(api["returns"]) == 1 + 4 * 6  # status, then title, ABC, raw ABC, audio, files, control report per variation
     compose = demo.get_api_info()["named_endpoints"]["/compose"]
     names = [p["parameter_name"] for p in compose["parameters"]]
     assert names[:10] == ["grid_value", "chords_text", "num_bars", "key", "tempo", "instrument", "accompaniment", "seed",

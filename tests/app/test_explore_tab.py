@@ -20,6 +20,7 @@ import pytest
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from app import latent_map as lm  # noqa: E402
+from engine.render.encode import decode_audio  # noqa: E402
 from app.explore_tab import ExploreTab  # noqa: E402
 from app.services import (  # noqa: E402
     ANALOGY_OWN,
@@ -154,7 +155,7 @@ def test_interpolation_is_one_piece_of_n_steps(tab):
     assert pm.get_end_time() == pytest.approx(4 * 32 * seconds_per_step, abs=0.05)  # 4 steps x one 2-bar window
     assert out[tab.interp_plot] is not None
     if tab.studio.has_audio:
-        rate, audio = out[tab.interp_audio]
+        rate, audio = decode_audio(out[tab.interp_audio])  # the player's file: Ogg Opus
         assert rate > 0 and len(audio) >= 4 * 32 * seconds_per_step * rate
 
 
@@ -174,7 +175,7 @@ def test_map_build_renders_every_cell(tab):
         assert explore_map.prerendered
         for row in explore_map.cells:
             for cell in row:
-                assert cell.wav_path and Path(cell.wav_path).stat().st_size > 1000
+                assert cell.wav_path.endswith(".ogg") and Path(cell.wav_path).stat().st_size > 1000
     # rows move pitch, columns rhythm: cells of one column share their onsets
     for col in range(5):
         onsets = {tuple(explore_map.cells[row][col].sheet.melody.onset_steps()) for row in range(5)}
@@ -193,7 +194,7 @@ def test_cell_click_plays_and_offers_midi(tab):
         pm = pretty_midi.PrettyMIDI(out[tab.cell_midi])
         assert sum(len(inst.notes) for inst in pm.instruments) > 0  # melody and chords
         if tab.studio.has_audio:
-            assert Path(out[tab.cell_audio]).suffix == ".wav" and Path(out[tab.cell_audio]).is_file()
+            assert Path(out[tab.cell_audio]).suffix == ".ogg" and Path(out[tab.cell_audio]).is_file()
     # no map yet, a cell outside the map, no cell at all: messages
     assert "Build the map" in tab.play_cell(lm.map_value(cell=(0, 0)), None)[tab.cell_title]
     assert "no cell" in tab.play_cell("", explore_map, gr.EventData(None, {"row": 7, "col": 0}))[tab.cell_title]
@@ -241,7 +242,7 @@ def test_analogy_takes_b_rhythm_exactly(studio, tab):
         assert pretty_midi.PrettyMIDI(out[box["midi"]]).instruments
         assert out[box["plot"]] is not None
         if tab.studio.has_audio:
-            assert out[box["audio"]][0] > 0
+            assert out[box["audio"]].endswith(".ogg") and Path(out[box["audio"]]).stat().st_size > 1000
     bad = tab.analogy(*_map_args()[:11], ANALOGY_OWN, "Am Xq7", "Flute")
     assert "Xq7" in bad[tab.analogy_status] and tab.analogy_boxes[0]["audio"] not in bad  # old results stay
 
@@ -397,3 +398,11 @@ def test_api_names_are_registered(studio):
     assert {"explore_map", "explore_interpolate", "explore_cell", "explore_morph", "explore_analogy", "compose",
             "compose_rolls"} <= names  # fmt: skip
     assert launch_kwargs()["max_file_size"] == MAX_UPLOAD_BYTES
+
+
+def test_each_analogy_reports_whether_it_took_the_other_rhythm(tab):
+    out = tab.analogy(*_map_args()[:11], ANALOGY_OWN, "Am F C G", "Flute")
+    first = out[tab.analogy_boxes[0]["report"]]
+    assert "onsets drawn" in first and "placed on them" in first  # A's tune on B's onsets
+    assert "onsets drawn" not in out[tab.analogy_boxes[2]["report"]]  # the re-harmonised A keeps its own rhythm
+    assert "Chords" in out[tab.analogy_boxes[2]["report"]]

@@ -17,6 +17,7 @@ import pytest
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from app import song_timeline as st  # noqa: E402
+from engine.render.encode import decode_audio  # noqa: E402
 from app import step_grid as sg  # noqa: E402
 from app.services import (  # noqa: E402
     MAX_HISTORY,
@@ -122,8 +123,10 @@ def test_new_song_fills_the_timeline(tab, first):
     assert all("<svg" in b["svg"] for b in blocks)
     assert not any(b["changed"] for b in blocks)
 
-    rate, audio = first[tab.audio]
-    assert rate > 0 and audio.dtype.name == "int16" and len(audio) > 0
+    assert first[tab.audio].endswith(".ogg")  # the player's file: Ogg Opus
+    assert "Key" in first[tab.report] and "Range" in first[tab.report]  # the control report
+    rate, audio = decode_audio(first[tab.audio])
+    assert len(audio) / rate == pytest.approx(16 * 4 * 60 / 110 + 1.0, abs=0.3)  # the song and its release tail
     pm = pretty_midi.PrettyMIDI(first[tab.midi])
     assert pm.get_end_time() == pytest.approx(16 * 4 * 60 / 110, abs=0.2)  # 16 bars at 110 BPM
     assert tab.draw_roll(first[tab.pending_roll]) is not None  # the roll follows the audio in a chained event
