@@ -25,8 +25,8 @@ log = logging.getLogger("cadenza.storage")
 
 DEFAULT_MAX_MB = 500
 DEFAULT_MAX_AGE_S = 3600
-DEFAULT_MIN_AGE_S = 60
-DEFAULT_INTERVAL_S = 15
+DEFAULT_MIN_AGE_S = 10
+DEFAULT_INTERVAL_S = 5
 
 
 @dataclass
