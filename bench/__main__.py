@@ -13,6 +13,8 @@
 
 6. Song tab: Continue 8 -> 16 bars and Infill of 2 blocks through the API, until the audio
    has arrived (bench/song_bench.py).
+8. Player audio: the 8-bar piece in each player format (Opus, MP3, WAV): bytes, encode time and
+   distances to the WAV (bench/audio_codecs.py).
 7. Emotion tab: one 16-bar melody for the sad corner through the API until its audio has
    arrived, and the ABC model's characters per second in-process (bench/emotion_bench.py).
 
@@ -203,6 +205,9 @@ def main(argv: list[str] | None = None) -> int:
 
     emotion_checkpoint = ROOT / "checkpoints" / "abc_emotion"
     report["emotion_model"] = model_speed(str(emotion_checkpoint) if (emotion_checkpoint / "config.json").exists() else "debug")
+    from bench.audio_codecs import codec_report
+
+    report["player_audio_codecs"] = codec_report()
     report["targets"] = {
         "click_to_audio_p50_le_300ms": report["click_to_audio_8_bars"]["p50_ms"] <= 300,
         "player_audio_8_bars_le_300kb": report["click_to_audio_8_bars"]["player_audio_bytes"] <= 300 * 1024,
