@@ -13,10 +13,10 @@
 
 6. Song tab: Continue 8 -> 16 bars and Infill of 2 blocks through the API, until the audio
    has arrived (bench/song_bench.py).
-8. Player audio: the 8-bar piece in each player format (Opus, MP3, WAV): bytes, encode time and
-   distances to the WAV (bench/audio_codecs.py).
 7. Emotion tab: one 16-bar melody for the sad corner through the API until its audio has
    arrived, and the ABC model's characters per second in-process (bench/emotion_bench.py).
+8. Player audio: the 8-bar piece in each player format (Opus, MP3, WAV): bytes, encode time and
+   distances to the WAV (bench/audio_codecs.py).
 
 Targets on 2-core CPUs: p50 <= 300 ms; our render >= 3x faster than midi2audio; RSS <= 1.5 GB;
 Continue and Infill p50 <= 400 ms each; an emotion melody p50 <= 1.0 s.
