@@ -36,7 +36,7 @@ from app.audio_first import WAIT_FOR_AUDIO_JS
 from app.control_report import report_html
 from app.emotion_pad import feeling_panel
 from app.services import Studio
-from app.services.common import NO_ACCOMPANIMENT, InputError, flag
+from app.services.common import NO_ACCOMPANIMENT, InputError, brief, flag
 from app.services.compose import MAX_TEMPO, MAX_VARIATIONS, MIN_TEMPO, ComposeResult, same_progression, transpose_chords
 from app.services.emotion import articulation_words, check_feeling, feeling_line, parse_point, register_words
 
@@ -109,7 +109,7 @@ def _md_escape(text: str) -> str:
 
 
 def error_markdown(message: str) -> str:
-    return f"<div class='cz-status cz-error'>⚠️ <b>Can't compose yet:</b> {_md_escape(message)}</div>"
+    return f"<div class='cz-status cz-error'>⚠️ <b>Can't compose yet:</b> {_md_escape(brief(message))}</div>"
 
 
 class ComposeTab:

@@ -31,7 +31,7 @@ from app import status
 from app import latent_map as lm
 from app.control_report import report_html
 from app.services import Studio
-from app.services.common import MAX_UPLOAD_BYTES, InputError, check_chords, flag
+from app.services.common import MAX_UPLOAD_BYTES, InputError, brief, check_chords, flag
 from app.services.explore import (
     ANALOGY_CHORD_MODES,
     ANALOGY_OWN,
@@ -85,7 +85,7 @@ ok_markdown = status.ok_markdown
 
 def source_status_markdown(source: ExploreSource | None, error: str | None = None) -> str:
     if error is not None:
-        return f"<span class='cz-bad'>⚠️ {_md_escape(error)}</span>"
+        return f"<span class='cz-bad'>⚠️ {_md_escape(brief(error))}</span>"
     return f"<span class='cz-ok'>✓ {_md_escape(source.summary)}</span>" if source else ""
 
 

@@ -145,6 +145,38 @@ def parse_map_value(value: Any, size: int | None = None) -> MapSelection:
     return MapSelection(cell, path, mode, own_size)
 
 
+def check_map_value(value: Any, size: int) -> MapSelection:
+    """A strict reading of a map value sent to the API (``{"cell": [row, col], "path": [[row, col], ...]}``,
+    JSON text or a dict; empty: nothing chosen) for a ``size`` x ``size`` map.
+
+    Raises ``ValueError`` naming what is wrong: not a JSON object, a path that is no list or is longer
+    than :data:`MAX_PATH`, a cell outside the map. The page's own values always pass.
+    """
+    if value is None or value == "":
+        return MapSelection(size=size)
+    data: Any = value
+    if isinstance(value, str):
+        try:
+            data = json.loads(value)
+        except ValueError:
+            raise ValueError(f'map_value must be the map\'s JSON value such as {{"cell": [0, 1]}}, got {value[:40]!r}') from None
+    if not isinstance(data, dict):
+        raise ValueError(f'map_value must be a JSON object such as {{"cell": [0, 1]}}, got {type(data).__name__}')
+    where = f"this {size}×{size} map (rows and columns 0..{size - 1})"
+    cell = data.get("cell")
+    if cell is not None and _pair(cell, size) is None:
+        raise ValueError(f"map_value's cell {str(cell)[:40]} is no cell of {where}")
+    path = data.get("path", [])
+    if not isinstance(path, list):
+        raise ValueError("map_value's path must be a list of [row, column] cells")
+    if len(path) > MAX_PATH:
+        raise ValueError(f"map_value's path has {len(path)} cells; the limit is {MAX_PATH}")
+    for item in path:
+        if _pair(item, size) is None:
+            raise ValueError(f"map_value's path holds {str(item)[:40]}, which is no cell of {where}")
+    return parse_map_value(data, size)
+
+
 def map_update_props(cells: list[list[dict]], a_title: str, b_title: str) -> dict:
     """The extra props to send with a new map: ``gr.HTML(value=..., **map_update_props(...))``."""
     return {"cells": cells, "a_title": a_title, "b_title": b_title}

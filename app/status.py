@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from app.services.common import brief
+
 
 def md_escape(text: str) -> str:
     """Text safe inside the status HTML."""
@@ -9,8 +11,8 @@ def md_escape(text: str) -> str:
 
 
 def error_markdown(message: str, what: str) -> str:
-    """Bad input: ``what`` could not be done, and the message naming what to fix."""
-    return f"<div class='cz-status cz-error'>⚠️ <b>{md_escape(what)}:</b> {md_escape(message)}</div>"
+    """Bad input: ``what`` could not be done, and the message naming what to fix (long quoted values cut short)."""
+    return f"<div class='cz-status cz-error'>⚠️ <b>{md_escape(what)}:</b> {md_escape(brief(message))}</div>"
 
 
 def crash_markdown(action: str, err: BaseException) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import os
 import shutil
 import tempfile
@@ -27,7 +28,7 @@ import numpy as np
 
 from engine.chords import parse_chord_symbol, split_progression_text
 from engine.errors import CadenzaInputError
-from engine.examples import list_examples
+from engine.examples import list_examples, load_example
 from engine.midi_io import MAX_MIDI_BYTES, guess_melody_track
 from engine.music import LeadSheet
 from engine.pipelines.compose import KEYS as _PIPELINE_KEYS
@@ -123,6 +124,12 @@ def shown(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def brief(message: str, limit: int = 60) -> str:
+    """``message`` with every quoted value longer than ``limit`` characters cut short: a message shown to the
+    user never echoes a 5,000-character name or chord whole."""
+    return re.sub(r"'([^'\n]{%d,})'" % (limit + 1), lambda m: f"'{m[1][: limit - 3]}...'", message)
+
+
 def number(name: str, value: Any) -> float:
     """``value`` as a finite float; ``name`` labels the field in the error message."""
     if isinstance(value, bool):  # float(True) is 1.0, but true/false is no number
@@ -197,7 +204,7 @@ def check_chords(text: str | None) -> ChordCheck:
             for symbol in bar:
                 parse_chord_symbol(symbol)
     except CadenzaInputError as err:
-        return ChordCheck(False, str(err))
+        return ChordCheck(False, brief(str(err)))
     except Exception as err:  # noqa: BLE001 - validation must never break the page
         log.exception("chord validation failed")
         return ChordCheck(False, f"Could not read the chords ({type(err).__name__})")
@@ -310,6 +317,13 @@ def example_titles() -> list[str]:
     except Exception:  # noqa: BLE001 - a missing index must not break the page
         log.exception("could not list the example tunes")
         return []
+
+
+def example_tune(title: Any) -> LeadSheet:
+    """The example tune called ``title`` (case ignored); an unknown title is an input error quoting it briefly."""
+    if isinstance(title, str) and len(title) <= 200:
+        return load_example(title)
+    raise CadenzaInputError(f"No example called {shown(title)}: choose one of {', '.join(repr(t) for t in example_titles())}")
 
 
 def bars_text(sheet: LeadSheet) -> str:

@@ -32,11 +32,11 @@ from app.services.common import (
     check_upload,
     choice,
     example_titles,
+    example_tune,
     int_in,
     melody_program,
     upload_tracks,
 )
-from engine.examples import load_example as _load_example
 from engine.music import LeadSheet
 from engine.pipelines.explore import MAX_GRID as EXPLORE_MAX_GRID
 from engine.pipelines.explore import MAX_MORPH_CELLS
@@ -209,7 +209,7 @@ class ExploreService:
         if kind == SOURCE_EXAMPLE:
             if not example:
                 raise InputError(f"Choose an example tune for {side}")
-            sheet = prepare_source(_load_example(str(example)), start, num_bars)
+            sheet = prepare_source(example_tune(example), start, num_bars)
         elif kind == SOURCE_UPLOAD:
             source = check_upload(file)
             melody_track = None

@@ -39,13 +39,13 @@ from app.services.common import (
     check_upload,
     choice,
     example_titles,
+    example_tune,
     float_in,
     int_in,
     melody_program,
     upload_tracks,
 )
 from app.services.explore import SOURCE_EXAMPLE, SOURCE_LAST, SOURCE_UPLOAD
-from engine.examples import load_example
 from engine.music import Chord, LeadSheet
 from engine.pipelines.explore import read_source
 from engine.pipelines.song import (
@@ -362,7 +362,7 @@ class SongService:
         if kind == SOURCE_EXAMPLE:
             if not example:
                 raise InputError("Choose an example tune")
-            sheet = prepare_tune(load_example(str(example)), start, num_bars)
+            sheet = prepare_tune(example_tune(example), start, num_bars)
         elif kind == SOURCE_UPLOAD:
             source = check_upload(file)
             melody_track = None

@@ -198,7 +198,9 @@ def test_cell_click_plays_and_offers_midi(tab):
     # no map yet, a cell outside the map, no cell at all: messages
     assert "Build the map" in tab.play_cell(lm.map_value(cell=(0, 0)), None)[tab.cell_title]
     assert "no cell" in tab.play_cell("", explore_map, gr.EventData(None, {"row": 7, "col": 0}))[tab.cell_title]
-    assert "Click a cell" in tab.play_cell("not json", explore_map)[tab.cell_title]
+    assert "Click a cell" in tab.play_cell(lm.map_value(size=3), explore_map)[tab.cell_title]
+    assert "map_value must be the map's JSON value" in tab.play_cell("not json", explore_map)[tab.cell_title]
+    assert "no cell of this 3×3 map" in tab.play_cell('{"cell": [0, 3]}', explore_map)[tab.cell_title]
 
 
 def test_big_maps_render_cells_on_first_click(studio, tab, monkeypatch):
@@ -225,6 +227,10 @@ def test_morph_follows_the_path(studio, tab):
     out = tab.export_morph(lm.map_value(size=5), explore_map, "Flute")
     assert "diagonal" in out[tab.morph_status] and "5 cells" in out[tab.morph_status]
     assert "Build the map" in tab.export_morph(lm.map_value(path=path), None)[tab.morph_status]
+    # an API caller's malformed path is named, not silently replaced by the diagonal
+    out = tab.export_morph(lm.map_value(path=[(0, 0), (5, 5)], size=5), explore_map, "Flute")
+    assert "cz-error" in out[tab.morph_status] and "[5, 5], which is no cell of this 5×5 map" in out[tab.morph_status]
+    assert "map_value must be a JSON object" in tab.export_morph("[1, 2]", explore_map, "Flute")[tab.morph_status]
 
 
 def test_analogy_takes_b_rhythm_exactly(studio, tab):
