@@ -17,9 +17,13 @@
    arrived, and the ABC model's characters per second in-process (bench/emotion_bench.py).
 8. Player audio: the 8-bar piece in each player format (Opus, MP3, WAV): bytes, encode time and
    distances to the WAV (bench/audio_codecs.py).
+9. Load: 32 concurrent gradio_client clients composing 8 bars (and fetching the audio) for 60 s
+   (``--load-seconds``, 0 skips; ``--load-clients``): errors, p50/p95, calls/s, the studio's VmRSS
+   and generated-file bytes (its own fresh GRADIO_TEMP_DIR) at start and end (bench/load_bench.py).
 
 Targets on 2-core CPUs: p50 <= 300 ms; our render >= 3x faster than midi2audio; RSS <= 1.5 GB;
-Continue and Infill p50 <= 400 ms each; an emotion melody p50 <= 1.0 s.
+Continue and Infill p50 <= 400 ms each; an emotion melody p50 <= 1.0 s; under load no errors and
+the studio's memory grows by 10% at most.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -159,11 +164,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--calls", type=int, default=20)
     parser.add_argument("--checkpoint", default=str(ROOT / "checkpoints" / "ec2vae"))
+    parser.add_argument("--load-seconds", type=float, default=60.0, help="length of the load test (0 skips it)")
+    parser.add_argument("--load-clients", type=int, default=32, help="concurrent clients in the load test")
     args = parser.parse_args(argv)
     checkpoint = args.checkpoint if (Path(args.checkpoint) / "model.safetensors").exists() else "debug"
 
     port = free_port()
-    env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1")
+    # A fresh folder for the studio's uploads, Gradio's cache and its results, so the load test can measure them.
+    temp_dir = Path(tempfile.mkdtemp(prefix="cadenza_bench_gradio_"))
+    env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", GRADIO_TEMP_DIR=str(temp_dir))
     studio = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port), "--checkpoint", checkpoint],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     report: dict = {"checkpoint": checkpoint, "cpu_count": os.cpu_count()}
@@ -194,12 +203,17 @@ def main(argv: list[str] | None = None) -> int:
         else:
             report["browser_click_to_wav_8_bars"] = "skipped: chromium or Playwright missing (make test installs them)"
         report["studio_peak_rss_mb"] = round(peak_rss_mb(studio.pid), 1)
+        if args.load_seconds > 0:  # last: its memory and files do not colour the figures above
+            from bench.load_bench import load_test
+
+            report["load"] = load_test(url, studio.pid, temp_dir, clients=args.load_clients, seconds=args.load_seconds)
     finally:
         studio.terminate()
         try:
             studio.wait(timeout=20)
         except subprocess.TimeoutExpired:
             studio.kill()
+        shutil.rmtree(temp_dir, ignore_errors=True)
     report["render"] = render_comparison(checkpoint)
     from bench.emotion_bench import model_speed
 
@@ -219,6 +233,10 @@ def main(argv: list[str] | None = None) -> int:
     report["targets"]["song_continue_p50_le_400ms"] = report["song"]["continue_8_to_16_bars"]["p50_ms"] <= 400
     report["targets"]["song_infill_p50_le_400ms"] = report["song"]["infill_2_blocks_of_16_bars"]["p50_ms"] <= 400
     report["targets"]["emotion_16_bars_p50_le_1s"] = report["emotion_16_bars"]["p50_ms"] <= 1000
+    if "load" in report:
+        report["targets"]["load_no_errors"] = report["load"]["errors"] == 0
+        growth = report["load"]["rss_growth_pct"]
+        report["targets"]["load_rss_growth_le_10pct"] = growth is not None and growth <= 10
     print(json.dumps(report, indent=2))
     return 0
 

@@ -1,0 +1,196 @@
+"""Load: many gradio_client clients pressing Compose at once, and what it costs the server.
+
+``clients`` threads (32 by default), each with its own ``gradio_client.Client`` (its own
+session), call ``/compose`` for the 8-bar bench rhythm (one variation, as the click-to-audio
+bench) and fetch the player's audio as the page does, again and again for ``seconds``. The
+studio composes one request at a time (its queue), so the latency is mostly waiting in line
+and the throughput is what one studio process serves.
+
+Reported: calls, errors (an exception, a refused or crashed status, or no audio; target 0, with
+a few samples), p50/p95 latency, throughput (calls/s), the studio's resident memory (VmRSS of
+its process) at the start and end of the load (target: grows by 10% at most) and its peak
+during it, and the bytes of generated files at the start and end: the studio process's
+``GRADIO_TEMP_DIR`` (uploads and Gradio's cache) and, inside it, the studio's own result
+folders (``cadenza``).
+
+Called by ``python -m bench`` (``--load-seconds``, ``--load-clients``); also runnable against a
+running studio (its PID for the memory, its GRADIO_TEMP_DIR for the storage)::
+
+    python -m bench.load_bench http://127.0.0.1:7860/ --pid PID --temp-dir DIR --seconds 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from bench.stats import percentile, player_audio
+
+RHYTHM_8_BARS = "|".join(["x...x...x.x.x...", "x.......x..x.x..", "x.x.x.x.x...x...", "x...x...x......."] * 2)
+CALL_TIMEOUT_S = 120.0  # one call, queue included; beyond it the call counts as an error
+
+
+def compose_kwargs(seed: int) -> dict:
+    """The /compose arguments of the 8-bar bench (one variation, no feeling)."""
+    return {"grid_value": RHYTHM_8_BARS, "chords_text": "C Am F G", "num_bars": 8, "key": "C", "tempo": 120,
+            "instrument": "Acoustic Grand Piano", "accompaniment": "Acoustic Grand Piano", "seed": seed,
+            "temperature": 0.5, "variations": 1, "use_feeling": False, "feeling": ""}  # fmt: skip
+
+
+def rss_mb(pid: int) -> float:
+    """VmRSS: the process's resident memory now, in MB (NaN when it cannot be read)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def folder_bytes(folder: Path | None) -> int:
+    """Bytes of the files under ``folder`` (0 when it is missing; files deleted while walking are skipped)."""
+    if folder is None or not folder.is_dir():
+        return 0
+    total = 0
+    for root, _dirs, names in os.walk(folder):
+        for name in names:
+            try:
+                total += os.stat(os.path.join(root, name), follow_symlinks=False).st_size
+            except OSError:
+                pass
+    return total
+
+
+def storage(temp_dir: Path | None) -> dict:
+    """Generated-file bytes: all of GRADIO_TEMP_DIR, and the studio's own result folders inside it."""
+    return {"gradio_temp_dir_bytes": folder_bytes(temp_dir),
+            "studio_cache_bytes": folder_bytes(temp_dir / "cadenza" if temp_dir else None)}  # fmt: skip
+
+
+class _Tally:
+    """What the client threads report, under one lock."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.times_ms: list[float] = []
+        self.errors = 0
+        self.samples: list[str] = []
+
+    def ok(self, ms: float) -> None:
+        with self.lock:
+            self.times_ms.append(ms)
+
+    def error(self, what: str) -> None:
+        with self.lock:
+            self.errors += 1
+            if len(self.samples) < 5:
+                self.samples.append(what[:300])
+
+
+class _Clock:
+    """When the clients stop (set once every client is connected)."""
+
+    deadline = float("inf")
+
+
+def _client_loop(url: str, index: int, clock: _Clock, start: threading.Barrier, tally: _Tally) -> None:
+    """One user: a session of its own, Compose and the audio fetch, until the clock's deadline."""
+    import httpx
+    from gradio_client import Client
+
+    try:
+        client = Client(url, verbose=False, download_files=False)
+    except Exception as err:  # noqa: BLE001 - a client that cannot connect is an error, and the others still run
+        tally.error(f"connect: {type(err).__name__}: {err}")
+        start.wait()
+        return
+    with httpx.Client(timeout=CALL_TIMEOUT_S) as http:
+        start.wait()
+        call = 0
+        while time.monotonic() < clock.deadline:
+            started = time.perf_counter()
+            try:
+                job = client.submit(api_name="/compose", **compose_kwargs(seed=index * 10_000 + call))
+                result = job.result(timeout=CALL_TIMEOUT_S)
+                if "cz-okay" not in str(result[0]):
+                    raise RuntimeError(f"status: {result[0]}")
+                audio = http.get(player_audio(result, "/compose")["url"])
+                audio.raise_for_status()
+                if not audio.content:
+                    raise RuntimeError("empty audio")
+            except Exception as err:  # noqa: BLE001 - every failure is counted and sampled
+                tally.error(f"{type(err).__name__}: {err}")
+            else:
+                tally.ok((time.perf_counter() - started) * 1000)
+            call += 1
+
+
+def load_test(url: str, pid: int | None = None, temp_dir: Path | None = None, clients: int = 32,
+              seconds: float = 60.0) -> dict:  # fmt: skip
+    """``clients`` concurrent users composing for ``seconds``: errors, latency, throughput, memory and storage."""
+    from gradio_client import Client
+
+    warm = Client(url, verbose=False, download_files=False)
+    warm.predict(api_name="/compose", **compose_kwargs(seed=0))  # lazy imports and caches before the clock
+    rss_start = rss_mb(pid) if pid else float("nan")
+    stored_start = storage(temp_dir)
+    tally, clock = _Tally(), _Clock()
+    start = threading.Barrier(clients + 1, timeout=300)
+    peak = rss_start
+    with ThreadPoolExecutor(max_workers=clients, thread_name_prefix="load-client") as pool:
+        futures = [pool.submit(_client_loop, url, index, clock, start, tally) for index in range(clients)]
+        while start.n_waiting < clients:  # every client connected (each fetched the config)
+            time.sleep(0.05)
+        began = time.monotonic()
+        clock.deadline = began + seconds
+        start.wait()
+        while not all(f.done() for f in futures):
+            if pid:
+                peak = max(peak, rss_mb(pid))
+            time.sleep(0.5)
+        for future in futures:
+            future.result()
+    elapsed = time.monotonic() - began
+    time.sleep(1.0)  # the last replies' cleanup
+    rss_end = rss_mb(pid) if pid else float("nan")
+    stored_end = storage(temp_dir)
+    times = tally.times_ms
+    return {
+        "clients": clients,
+        "seconds": round(elapsed, 1),
+        "calls": len(times) + tally.errors,
+        "errors": tally.errors,
+        "error_samples": tally.samples,
+        "p50_ms": round(percentile(times, 50), 1) if times else None,
+        "p95_ms": round(percentile(times, 95), 1) if times else None,
+        "throughput_calls_per_s": round(len(times) / elapsed, 2) if elapsed > 0 else None,
+        "rss_mb_start": round(rss_start, 1),
+        "rss_mb_end": round(rss_end, 1),
+        "rss_mb_peak": round(peak, 1),
+        "rss_growth_pct": round(100 * (rss_end - rss_start) / rss_start, 1) if rss_start > 0 else None,
+        "storage_start": stored_start,
+        "storage_end": stored_end,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.load_bench")
+    parser.add_argument("url", nargs="?", default="http://127.0.0.1:7860/")
+    parser.add_argument("--pid", type=int, default=None, help="the studio's process id (for its memory)")
+    parser.add_argument("--temp-dir", type=Path, default=None, help="the studio's GRADIO_TEMP_DIR (for its storage)")
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    args = parser.parse_args(argv)
+    print(json.dumps(load_test(args.url, args.pid, args.temp_dir, args.clients, args.seconds), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
