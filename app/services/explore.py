@@ -46,7 +46,7 @@ from engine.pipelines.explore import MIN_STEPS as EXPLORE_MIN_STEPS
 from engine.pipelines.explore import prepare_source, read_source
 from engine.control_report import melody_report
 from engine.render.audio import render_leadsheet, render_leadsheets
-from engine.render.export import leadsheet_to_pretty_midi, save_midi
+from engine.render.export import leadsheet_to_pretty_midi, read_wav, save_midi, write_wav
 from engine.render.pianoroll import piano_roll_figure
 from engine.render.svg_roll import pitch_span, svg_mini_roll
 
@@ -97,7 +97,8 @@ class ExploreClip:
 
 @dataclass
 class MapCell:
-    """One cell of the map: its decoded melody, mini roll (SVG), MIDI path and pre-rendered audio file (or None)."""
+    """One cell of the map: its decoded melody, mini roll (SVG), MIDI path, pre-rendered WAV (or None) and the player's
+    file, encoded from the WAV when the cell is first clicked (most never are)."""
 
     row: int
     col: int
@@ -106,6 +107,7 @@ class MapCell:
     midi_path: str
     wav_path: str | None
     svg: str
+    audio_path: str | None = None
 
     @property
     def notes(self) -> int:
@@ -356,16 +358,16 @@ class ExploreService:
                           time.perf_counter() - started, prerender)  # fmt: skip
 
     def _render_cells(self, cells: list[MapCell], folder: Path, program: int, acc: int | None) -> None:
-        """Render cells (the synth's engines share them) to mono files for the player in ``folder``; sets ``cell.wav_path``."""
+        """Render cells (the synth's engines share them) to mono WAVs in ``folder``; sets ``cell.wav_path``."""
         if self.shared.synthesizer is None or not cells:
             return
         rate, audios = render_leadsheets([cell.sheet for cell in cells], program=program, accompaniment_program=acc,
                                          tail_seconds=CELL_TAIL_SECONDS, synthesizer=self.shared.synthesizer)  # fmt: skip
         # Mono: a cell is a short preview, and half the bytes reach the browser sooner.
-        monos = [((a[:, 0].astype(np.int32) + a[:, 1]) // 2).astype(np.int16) if a.ndim == 2 else a for a in audios]
-        paths = self.shared.player_files(monos, rate, [folder / f"cadenza_map_r{c.row + 1}c{c.col + 1}" for c in cells])
-        for cell, path in zip(cells, paths):
-            cell.wav_path = path
+        for cell, audio in zip(cells, audios):
+            mono = ((audio[:, 0].astype(np.int32) + audio[:, 1]) // 2).astype(np.int16) if audio.ndim == 2 else audio
+            cell.wav_path = str(write_wav(folder / f"cadenza_map_r{cell.row + 1}c{cell.col + 1}.wav", mono, rate))
+            cell.audio_path = None
 
     def cell_clip(self, explore_map: ExploreMap, row: Any, col: Any) -> ExploreClip:
         """A map cell ready to play: its WAV (rendered now if the map was too big to pre-render), roll and MIDI."""
@@ -376,12 +378,15 @@ class ExploreService:
             folder = Path(explore_map.folder)
             folder.mkdir(parents=True, exist_ok=True)
             self._render_cells([cell], folder, explore_map.program, explore_map.accompaniment_program)
+        if cell.wav_path is not None and (cell.audio_path is None or not Path(cell.audio_path).is_file()):
+            rate, mono = read_wav(cell.wav_path)
+            cell.audio_path = self.shared.player_files([mono], rate, [Path(cell.wav_path).with_name(Path(cell.wav_path).stem + "_play")])[0]
         if not Path(cell.midi_path).is_file():
             chords_program = accompaniment_program(DEFAULT_ACCOMPANIMENT)  # the MIDI always holds the chords
             save_midi(leadsheet_to_pretty_midi(cell.sheet, program=explore_map.program, accompaniment_program=chords_program), cell.midi_path)
         title = f"Cell ({cell.row + 1}, {cell.col + 1}): {cell.title}"
-        return ExploreClip(title, cell.sheet, piano_roll_figure(cell.sheet, title=title, height=260), cell.midi_path, cell.wav_path,
-                           cell.notes, cell.wav_path)  # fmt: skip
+        return ExploreClip(title, cell.sheet, piano_roll_figure(cell.sheet, title=title, height=260), cell.midi_path,
+                           cell.audio_path, cell.notes, cell.audio_path)  # fmt: skip
 
     def morph(self, explore_map: ExploreMap, path: list[tuple[int, int]], instrument: str | None = None,
               session_id: str | None = None) -> ExploreClip:  # fmt: skip

@@ -175,3 +175,13 @@ def write_wav(path: str | Path, audio: np.ndarray, sample_rate: int) -> Path:
         out.setframerate(int(sample_rate))
         out.writeframes(np.ascontiguousarray(data, dtype="<i2").tobytes())
     return path
+
+
+def read_wav(path: str | Path) -> tuple[int, np.ndarray]:
+    """``(sample_rate, int16 (frames,) or (frames, channels))`` of a 16-bit PCM WAV (as :func:`write_wav` writes)."""
+    with wave.open(str(path), "rb") as src:
+        if src.getsampwidth() != 2:
+            raise ValueError(f"{path}: only 16-bit WAV is read, not {8 * src.getsampwidth()}-bit")
+        channels, rate = src.getnchannels(), src.getframerate()
+        data = np.frombuffer(src.readframes(src.getnframes()), dtype="<i2").astype(np.int16)
+    return rate, (data if channels == 1 else data.reshape(-1, channels))

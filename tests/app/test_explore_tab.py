@@ -175,7 +175,7 @@ def test_map_build_renders_every_cell(tab):
         assert explore_map.prerendered
         for row in explore_map.cells:
             for cell in row:
-                assert cell.wav_path.endswith(".ogg") and Path(cell.wav_path).stat().st_size > 1000
+                assert cell.wav_path.endswith(".wav") and cell.audio_path is None and Path(cell.wav_path).stat().st_size > 1000
     # rows move pitch, columns rhythm: cells of one column share their onsets
     for col in range(5):
         onsets = {tuple(explore_map.cells[row][col].sheet.melody.onset_steps()) for row in range(5)}

@@ -54,3 +54,11 @@ def test_bad_shapes_and_unknown_formats_are_named():
     with pytest.raises(ValueError, match="opus, mp3, wav"):
         player_format("flac")
     assert set(PLAYER_FORMATS) == {"opus", "mp3", "wav"}
+
+
+def test_read_wav_returns_what_write_wav_wrote(tmp_path):
+    from engine.render.export import read_wav, write_wav
+
+    audio = (_chord(0.5) * 32767).astype(np.int16)
+    rate, back = read_wav(write_wav(tmp_path / "a.wav", audio, RATE))
+    assert rate == RATE and np.array_equal(back, audio)
