@@ -94,3 +94,18 @@ def load_abc_model(directory: str | Path, device: torch.device | str = "cpu") ->
     weights.setdefault("head.weight", weights["tokens.weight"])  # tied to the embedding (stored once)
     model.load_state_dict(weights)
     return model.to(device).eval(), AbcTokenizer(meta["vocab"]), meta
+
+
+def save_style_judge(model: "StyleJudge", directory: str | Path, metadata: dict | None = None) -> Path:
+    """Write the style judge (model.safetensors + config.json with its style names in ``metadata``)."""
+    return _save(model, "style_judge", directory, metadata)
+
+
+def load_style_judge(directory: str | Path, device: torch.device | str = "cpu") -> tuple["StyleJudge", dict]:
+    """(StyleJudge in eval mode, config.json); config["styles"] names the logits in order."""
+    from engine.models.style_judge import StyleJudge, StyleJudgeConfig
+
+    meta = read_config(directory, "style_judge")
+    model = StyleJudge(StyleJudgeConfig.from_dict(meta["config"]))
+    model.load_state_dict(_weights(directory))
+    return model.to(device).eval(), meta

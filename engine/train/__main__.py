@@ -3,6 +3,7 @@
     python -m engine.train ec2vae --data DIR --out checkpoints/ec2vae
     python -m engine.train latent --vae checkpoints/ec2vae --data DIR --out checkpoints/latent
     python -m engine.train abc --data DIR [DIR ...] --out checkpoints/abc_emotion
+    python -m engine.train style-judge --data data_cache/style_windows.npz --out checkpoints/style_judge
 
 Both run data-parallel under torchrun (``torchrun --nnodes N --nproc_per_node M -m engine.train ...``,
 across machines) or, on one machine, with ``--procs P`` (CPU processes spawned here).
@@ -100,12 +101,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--procs", type=int, default=1, help="data-parallel training processes on this machine's CPU (gloo)")
     p.add_argument("--threads", type=int, default=None, help="torch threads per process")
     p.add_argument("--seed", type=int, default=0)
+
+    from engine.train.style_judge import StyleJudgeTrainConfig as j
+
+    p = sub.add_parser("style-judge", help="the style judge: a classifier of four-track windows trained on real ones only")
+    p.add_argument("--data", default=j.data, help="the style cache (python -m engine.train.style_data)")
+    p.add_argument("--out", default=j.out, help="checkpoint folder")
+    p.add_argument("--epochs", type=int, default=j.epochs)
+    p.add_argument("--steps-per-epoch", type=int, default=j.steps_per_epoch)
+    p.add_argument("--batch-size", type=int, default=j.batch_size)
+    p.add_argument("--lr", type=float, default=j.lr)
+    p.add_argument("--transpose", type=int, nargs=2, default=[j.transpose_low, j.transpose_high], metavar=("LOW", "HIGH"))
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/train_state.pt")
+    p.add_argument("--debug", action="store_true", help="tiny model (for tests)")
+    p.add_argument("--seed", type=int, default=0)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    config_class = {"latent": LatentTrainConfig, "abc": AbcTrainConfig}.get(args.model, TrainConfig)
+    from engine.train.style_judge import StyleJudgeTrainConfig
+
+    config_class = {"latent": LatentTrainConfig, "abc": AbcTrainConfig, "style-judge": StyleJudgeTrainConfig}.get(args.model, TrainConfig)
     values = {f.name: getattr(args, f.name) for f in dataclasses.fields(config_class) if hasattr(args, f.name)}
     values["transpose_low"], values["transpose_high"] = args.transpose
     if args.model == "abc":
@@ -113,6 +131,12 @@ def main(argv: list[str] | None = None) -> int:
 
         result = train_abc(AbcTrainConfig(**values))
         print(f"best validation loss: {result['best_val_loss']:.4f} nats per token")
+        return 0
+    if args.model == "style-judge":
+        from engine.train.style_judge import train_style_judge
+
+        best = train_style_judge(StyleJudgeTrainConfig(**values))
+        print(f"best held-out accuracy (balanced over styles): {best['val']['balanced']:.4f} at epoch {best['epoch']}")
         return 0
     if args.model == "latent":
         from engine.train.latent import train as train_latent
