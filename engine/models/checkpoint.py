@@ -109,3 +109,18 @@ def load_style_judge(directory: str | Path, device: torch.device | str = "cpu") 
     model = StyleJudge(StyleJudgeConfig.from_dict(meta["config"]))
     model.load_state_dict(_weights(directory))
     return model.to(device).eval(), meta
+
+
+def save_musae(model: "MusAE", directory: str | Path, metadata: dict | None = None) -> Path:
+    """Write MusAE or its VAE baseline (config["config"]["kind"] tells which), with its style names in ``metadata``."""
+    return _save(model, "musae", directory, metadata)
+
+
+def load_musae(directory: str | Path, device: torch.device | str = "cpu") -> tuple["MusAE", dict]:
+    """(MusAE in eval mode, config.json); config["styles"] names the style codes in order."""
+    from engine.models.musae import MusAE, MusAEConfig
+
+    meta = read_config(directory, "musae")
+    model = MusAE(MusAEConfig.from_dict(meta["config"]))
+    model.load_state_dict(_weights(directory))
+    return model.to(device).eval(), meta

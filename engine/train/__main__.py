@@ -4,6 +4,7 @@
     python -m engine.train latent --vae checkpoints/ec2vae --data DIR --out checkpoints/latent
     python -m engine.train abc --data DIR [DIR ...] --out checkpoints/abc_emotion
     python -m engine.train style-judge --data data_cache/style_windows.npz --out checkpoints/style_judge
+    python -m engine.train musae [--baseline vae] --data data_cache/style_windows.npz --out checkpoints/musae
 
 Both run data-parallel under torchrun (``torchrun --nnodes N --nproc_per_node M -m engine.train ...``,
 across machines) or, on one machine, with ``--procs P`` (CPU processes spawned here).
@@ -116,6 +117,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue from OUT/train_state.pt")
     p.add_argument("--debug", action="store_true", help="tiny model (for tests)")
     p.add_argument("--seed", type=int, default=0)
+
+    from engine.train.musae import MusAETrainConfig as m
+
+    p = sub.add_parser("musae", help="MusAE (adversarial autoencoder, style-mixture prior) or, with --baseline vae, its VAE twin")
+    p.add_argument("--data", default=m.data, help="the style cache (python -m engine.train.style_data)")
+    p.add_argument("--out", default=m.out, help="checkpoint folder")
+    p.add_argument("--baseline", default="musae", choices=["musae", "vae"], help="vae: the same encoder and decoder as a VAE")
+    p.add_argument("--epochs", type=int, default=m.epochs)
+    p.add_argument("--steps-per-epoch", type=int, default=m.steps_per_epoch)
+    p.add_argument("--batch-size", type=int, default=m.batch_size)
+    p.add_argument("--lr", type=float, default=m.lr)
+    p.add_argument("--reg-weight", type=float, default=m.reg_weight, help="final weight of the critic (MusAE) or KL (VAE) term")
+    p.add_argument("--transpose", type=int, nargs=2, default=[m.transpose_low, m.transpose_high], metavar=("LOW", "HIGH"))
+    p.add_argument("--greedy-sample", type=int, default=m.greedy_sample, help="held-out windows decoded greedily each epoch")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/train_state.pt")
+    p.add_argument("--debug", action="store_true", help="tiny model (for tests)")
+    p.add_argument("--seed", type=int, default=0)
     return parser
 
 
@@ -123,7 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from engine.train.style_judge import StyleJudgeTrainConfig
 
-    config_class = {"latent": LatentTrainConfig, "abc": AbcTrainConfig, "style-judge": StyleJudgeTrainConfig}.get(args.model, TrainConfig)
+    from engine.train.musae import MusAETrainConfig
+
+    config_class = {"latent": LatentTrainConfig, "abc": AbcTrainConfig, "style-judge": StyleJudgeTrainConfig,
+                    "musae": MusAETrainConfig}.get(args.model, TrainConfig)  # fmt: skip
     values = {f.name: getattr(args, f.name) for f in dataclasses.fields(config_class) if hasattr(args, f.name)}
     values["transpose_low"], values["transpose_high"] = args.transpose
     if args.model == "abc":
@@ -131,6 +153,12 @@ def main(argv: list[str] | None = None) -> int:
 
         result = train_abc(AbcTrainConfig(**values))
         print(f"best validation loss: {result['best_val_loss']:.4f} nats per token")
+        return 0
+    if args.model == "musae":
+        from engine.train.musae import train_musae
+
+        best = train_musae(MusAETrainConfig(**values))
+        print(f"best held-out greedy reconstruction: {best['val']['greedy']['mean']:.4f} at epoch {best['epoch']}")
         return 0
     if args.model == "style-judge":
         from engine.train.style_judge import train_style_judge

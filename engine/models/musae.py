@@ -1,0 +1,182 @@
+"""MusAE: an adversarial autoencoder over four-track windows whose latent prior is a mixture of styles.
+
+After Valenti, Carta and Bacciu (ECAI 2020), smaller so it trains on two CPU cores:
+
+* **Encoder**: each step's four tokens are embedded (one token table, plus a track embedding),
+  side by side, and read by a 2-layer bidirectional GRU; its last states give ``z`` (and, in the
+  VAE baseline, a log-variance).
+* **Decoder**: one GRU per track, autoregressive over the 32 steps, fed at every step with ``z``,
+  the style code (one-hot) and the track's previous token; 130 logits per step.
+* **Prior** (:meth:`MusAE.prior_sample`): a Gaussian mixture with one component per style. The
+  component means sit on a circle of radius ``prior_radius`` in the first two latent dimensions
+  (zero in the others); every component has unit variance, so the other dimensions keep room
+  for the music (the paper's small variance elsewhere would leave two dimensions to encode it).
+* **Critic** (:class:`LatentCritic`): a 2-layer MLP on (z, style code) scoring encoder codes
+  against samples of that style's component (WGAN-GP), so each style's windows fill their own
+  component. The style code is the window's label: every training window has one.
+
+``kind="vae"`` makes the baseline: the same encoder and decoder, with a Gaussian posterior and a
+KL term to N(0, I) instead of the critic.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from engine.representation import HOLD, NUM_PITCH_TOKENS, REST, WINDOW_STEPS
+
+START = NUM_PITCH_TOKENS  # the decoder's first input token (no token before the window)
+
+
+@dataclass
+class MusAEConfig:
+    kind: str = "musae"  # "musae" (adversarial, mixture prior) or "vae" (the baseline)
+    num_styles: int = 7
+    tracks: int = 4
+    steps: int = WINDOW_STEPS
+    embed: int = 48
+    hidden: int = 256
+    z_dims: int = 96
+    critic_hidden: int = 256
+    prior_radius: float = 4.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "MusAEConfig":
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+    @classmethod
+    def debug(cls, kind: str = "musae", num_styles: int = 7) -> "MusAEConfig":
+        return cls(kind=kind, num_styles=num_styles, embed=8, hidden=16, z_dims=8, critic_hidden=16)
+
+
+class MusAE(nn.Module):
+    """Encoder, per-track decoders and the style-mixture prior (the critic is separate: :class:`LatentCritic`)."""
+
+    def __init__(self, config: MusAEConfig):
+        super().__init__()
+        if config.kind not in ("musae", "vae"):
+            raise ValueError(f"kind must be 'musae' or 'vae', not {config.kind!r}")
+        self.config = config
+        c = config
+        self.tokens = nn.Embedding(NUM_PITCH_TOKENS + 1, c.embed)  # + START
+        self.track = nn.Parameter(torch.zeros(c.tracks, c.embed))
+        self.encoder = nn.GRU(c.tracks * c.embed, c.hidden, num_layers=2, batch_first=True, bidirectional=True)
+        self.to_z = nn.Linear(4 * c.hidden, c.z_dims * (2 if c.kind == "vae" else 1))
+        self.decoders = nn.ModuleList(nn.GRU(c.embed + c.z_dims + c.num_styles, c.hidden, batch_first=True) for _ in range(c.tracks))
+        self.init_state = nn.ModuleList(nn.Linear(c.z_dims + c.num_styles, c.hidden) for _ in range(c.tracks))
+        self.outputs = nn.ModuleList(nn.Linear(c.hidden, NUM_PITCH_TOKENS) for _ in range(c.tracks))
+        angles = torch.arange(c.num_styles, dtype=torch.float32) * 2 * math.pi / c.num_styles
+        means = torch.zeros(c.num_styles, c.z_dims)
+        means[:, 0], means[:, 1] = c.prior_radius * torch.cos(angles), c.prior_radius * torch.sin(angles)
+        self.register_buffer("prior_means", means)
+
+    # ------------------------------------------------------------------ encode
+    def encode(self, windows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """windows (B, tracks, steps) -> (z or mu (B, z_dims), logvar (B, z_dims) for the VAE, else None)."""
+        x = self.tokens(windows) + self.track[None, :, None, :]  # (B, T, S, E)
+        b, t, s, e = x.shape
+        x = x.permute(0, 2, 1, 3).reshape(b, s, t * e)
+        _, h = self.encoder(x)  # (layers * 2, B, H)
+        h = torch.cat([h[-2], h[-1], h[0], h[1]], dim=1)  # both directions of both layers
+        out = self.to_z(h)
+        if self.config.kind == "vae":
+            mu, logvar = out.chunk(2, dim=1)
+            return mu, logvar.clamp(-8, 8)
+        return out, None
+
+    # ------------------------------------------------------------------ decode
+    def _style_code(self, style: torch.Tensor) -> torch.Tensor:
+        return F.one_hot(style, self.config.num_styles).float()
+
+    def decode_logits(self, z: torch.Tensor, style: torch.Tensor, windows: torch.Tensor) -> torch.Tensor:
+        """Teacher-forced logits (B, tracks, steps, 130) for ``windows`` given z (B, z_dims) and style (B,)."""
+        cond = torch.cat([z, self._style_code(style)], dim=1)  # (B, Z + K)
+        b = z.shape[0]
+        start = torch.full((b, self.config.tracks, 1), START, dtype=torch.long, device=z.device)
+        previous = torch.cat([start, windows[:, :, :-1]], dim=2)
+        out = []
+        for t, (gru, init, head) in enumerate(zip(self.decoders, self.init_state, self.outputs)):
+            inputs = torch.cat([self.tokens(previous[:, t]), cond[:, None, :].expand(-1, self.config.steps, -1)], dim=2)
+            states, _ = gru(inputs, torch.tanh(init(cond))[None])
+            out.append(head(states))
+        return torch.stack(out, dim=1)
+
+    @torch.no_grad()
+    def decode(self, z: torch.Tensor, style: torch.Tensor, temperature: float = 0.0,
+               generator: torch.Generator | None = None) -> torch.Tensor:
+        """Windows (B, tracks, steps) decoded from z and style: greedy at temperature 0, else sampled."""
+        self.eval()
+        cond = torch.cat([z, self._style_code(style)], dim=1)
+        b = z.shape[0]
+        windows = torch.full((b, self.config.tracks, self.config.steps), REST, dtype=torch.long, device=z.device)
+        for t, (gru, init, head) in enumerate(zip(self.decoders, self.init_state, self.outputs)):
+            state = torch.tanh(init(cond))[None]
+            token = torch.full((b,), START, dtype=torch.long, device=z.device)
+            for step in range(self.config.steps):
+                inputs = torch.cat([self.tokens(token), cond], dim=1)[:, None, :]
+                output, state = gru(inputs, state)
+                logits = head(output[:, 0])
+                if step == 0:
+                    logits[:, HOLD] = -math.inf  # a window cannot start by holding a note
+                if temperature <= 0:
+                    token = logits.argmax(dim=1)
+                else:
+                    token = torch.multinomial(F.softmax(logits / temperature, dim=1), 1, generator=generator)[:, 0]
+                windows[:, t, step] = token
+        return windows
+
+    # ------------------------------------------------------------------ prior
+    def prior_sample(self, style: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """z (B, z_dims) from the style components ``style`` (B,) of the mixture (the VAE: N(0, I) for every style)."""
+        noise = torch.randn(style.shape[0], self.config.z_dims, generator=generator, device=self.prior_means.device)
+        if self.config.kind == "vae":
+            return noise
+        return self.prior_means[style] + noise
+
+    def forward(self, windows: torch.Tensor, style: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Reconstruction logits and the code: {"logits", "z", "mu", "logvar"} (mu/logvar only for the VAE)."""
+        z, logvar = self.encode(windows)
+        out = {"mu": z, "logvar": logvar}
+        if logvar is not None and self.training:
+            z = z + torch.randn_like(z) * torch.exp(0.5 * logvar)
+        out["z"] = z
+        out["logits"] = self.decode_logits(z, style, windows)
+        return out
+
+
+class LatentCritic(nn.Module):
+    """WGAN critic on (z, style code): high for samples of the style's prior component, low for encoder codes."""
+
+    def __init__(self, config: MusAEConfig):
+        super().__init__()
+        self.config = config
+        self.net = nn.Sequential(
+            nn.Linear(config.z_dims + config.num_styles, config.critic_hidden), nn.LeakyReLU(0.2),
+            nn.Linear(config.critic_hidden, config.critic_hidden), nn.LeakyReLU(0.2),
+            nn.Linear(config.critic_hidden, 1),
+        )  # fmt: skip
+
+    def forward(self, z: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        return self.net(torch.cat([z, F.one_hot(style, self.config.num_styles).float()], dim=1))[:, 0]
+
+
+def gradient_penalty(critic: LatentCritic, real: torch.Tensor, fake: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+    """WGAN-GP: (||grad critic(x_hat)|| - 1)^2 on points between real and fake codes."""
+    alpha = torch.rand(real.shape[0], 1, device=real.device)
+    mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+    score = critic(mixed, style)
+    (grad,) = torch.autograd.grad(score.sum(), mixed, create_graph=True)
+    return ((grad.norm(dim=1) - 1) ** 2).mean()
+
+
+def reconstruction_accuracy(logits: torch.Tensor, windows: torch.Tensor) -> torch.Tensor:
+    """Share of steps right per track, (tracks,), of teacher-forced logits (B, T, S, 130)."""
+    return (logits.argmax(-1) == windows).float().mean(dim=(0, 2))
