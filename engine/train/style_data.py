@@ -214,7 +214,7 @@ def nottingham_windows(path: str) -> np.ndarray:
             tenor.append((chord.start, chord.end, below[1]))
         bass.append((chord.start, chord.end, 36 + (root - 36) % 12))  # the root between C2 and B2
     tracks = [lead, voice_tokens(alto, total), voice_tokens(tenor, total), voice_tokens(bass, total)]
-    starts = list(range(melody.pickup_steps, total, melody.steps_per_bar))
+    starts = list(range(melody.pickup_steps, total, max(1, melody.steps_per_bar)))
     return piece_windows(tracks, starts)
 
 
@@ -230,6 +230,8 @@ def abc_melody_windows(path: str) -> np.ndarray:
     out = []
     for sheet in sheets:
         melody = sheet.melody
+        if melody.steps_per_bar <= 0:  # a meter shorter than a sixteenth (e.g. 1/32): no bars to start at
+            continue
         lead = voice_tokens([(n.start, n.end, n.pitch) for n in melody.notes], melody.num_steps)
         starts = list(range(melody.pickup_steps, melody.num_steps, melody.steps_per_bar))
         windows = piece_windows([lead, None, None, None], starts)
@@ -262,12 +264,16 @@ def _run(job: tuple[str, str, str, dict]) -> tuple[str, str, np.ndarray]:
     style, name, path, kwargs = job
     kwargs = dict(kwargs)
     reader = kwargs.pop("reader")
-    if reader == "score":
-        windows = read_score_windows(path, **kwargs)
-    elif reader == "nottingham":
-        windows = nottingham_windows(path)
-    else:
-        windows = abc_melody_windows(path)
+    try:
+        if reader == "score":
+            windows = read_score_windows(path, **kwargs)
+        elif reader == "nottingham":
+            windows = nottingham_windows(path)
+        else:
+            windows = abc_melody_windows(path)
+    except Exception as err:  # noqa: BLE001 - one odd file (say a meter of no length) must not lose the whole run
+        log.warning("skipping %s: %s", path, err)
+        windows = np.zeros((0, TRACKS, WINDOW_STEPS), dtype=np.int64)
     return style, name, windows
 
 

@@ -57,3 +57,14 @@ def test_a_four_part_score_becomes_windows(tmp_path):
     assert windows.shape == (3, 4, 32)  # windows at bars 1, 2 and 3
     assert [int(windows[0, t, 0]) for t in range(4)] == [72, 60, 48, 36]
     assert len(read_score_windows(str(path), exact_parts=3)) == 0  # the wrong number of parts
+
+
+def test_an_unreadable_or_odd_file_is_skipped_not_fatal(tmp_path):
+    from engine.train.style_data import _run
+
+    bad = tmp_path / "broken.abc"
+    bad.write_text("X:1\nM:1/32\nL:1/64\nK:C\nCDEF|]\n")
+    style, name, windows = _run(("Irish folk", "x", str(bad), {"reader": "abc"}))
+    assert windows.shape == (0, 4, 32)
+    style, name, windows = _run(("Bach chorale", "y", str(tmp_path / "missing.xml"), {"reader": "score"}))
+    assert windows.shape == (0, 4, 32)
