@@ -253,6 +253,47 @@ def render_abc_card(checkpoint: Path, log_rows: list[dict], evaluation: dict | N
     return "\n".join(parts)
 
 
+def _style_counts_table(training: dict) -> str:
+    counts = training.get("data_counts", {})
+    rows = [{"style": name, "pieces": c.get("pieces"), "windows (before transposition)": c.get("windows"),
+             "with transposition -5..+6": 12 * int(c.get("windows") or 0)} for name, c in counts.items()]  # fmt: skip
+    return _table(rows, ["style", "pieces", "windows (before transposition)", "with transposition -5..+6"])
+
+
+def render_style_judge_card(checkpoint: Path, log_rows: list[dict]) -> str:
+    """The style judge's model card (every figure read from its files)."""
+    meta = json.loads((checkpoint / "config.json").read_text())
+    cfg, training, validation = meta["config"], meta.get("training", {}), meta.get("validation", {})
+    weights_mb = (checkpoint / "model.safetensors").stat().st_size / 1e6
+    per_style = [{"style": name, "held-out windows": validation.get("counts", {}).get(name), "accuracy": acc}
+                 for name, acc in validation.get("per_style", {}).items()]  # fmt: skip
+    parts = [
+        "# Style judge (Cadenza)", "",
+        "Which of Cadenza's styles a four-track 2-bar window is in. Trained on real windows only; it judges the style "
+        "generators (MusAE, the style GAN).", "",
+        "## Model",
+        f"- Token embedding ({cfg['embed']}) plus a track embedding per step, the four tracks side by side; three dilated "
+        f"1-D convolutions ({cfg['channels']} channels, dilation 1, 2, 4); mean and max pooling; one logit per style. "
+        f"Weights: {weights_mb:.2f} MB.", "",
+        "## Data (engine/train/style_data.py)", "",
+        _style_counts_table(training), "",
+        f"- Split by piece (seeded hash): {training.get('train_windows')} training windows, {training.get('val_windows')} held out.",
+        f"- Batches draw every style equally often; each window moves by a random interval in "
+        f"[{training.get('transpose_low')}, {training.get('transpose_high')}] semitones. AdamW lr {training.get('lr')}, batch "
+        f"{training.get('batch_size')}, {training.get('steps_per_epoch')} steps per epoch; best epoch {training.get('epoch')} "
+        f"({training.get('step')} steps).", "",
+        "## Held-out accuracy (untransposed windows of held-out pieces)", "",
+        f"- Overall {validation.get('overall')}; balanced (mean over styles) {validation.get('balanced')}.", "",
+        _table(per_style, ["style", "held-out windows", "accuracy"]),
+    ]
+    if log_rows:
+        parts += ["", "### Training log", "", _table(log_rows, ["epoch", "step", "train_loss", "val_accuracy", "val_balanced"])]
+    parts += ["", "## Reproduce", "", "```", "python -m engine.train.style_data --nottingham DIR --out data_cache/style_windows.npz",
+              "python -m engine.train style-judge --data data_cache/style_windows.npz --out checkpoints/style_judge",
+              "python -m engine.train.model_card checkpoints/style_judge", "```", ""]
+    return "\n".join(parts)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m engine.train.model_card")
     parser.add_argument("checkpoint")
@@ -267,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
     kind = json.loads((checkpoint / "config.json").read_text()).get("model")
     if kind == "abc_emotion":
         card = render_abc_card(checkpoint, rows, evaluation)
+    elif kind == "style_judge":
+        card = render_style_judge_card(checkpoint, rows)
     elif kind == "latent":
         cross = json.loads(Path(args.cross_corpus).read_text()) if args.cross_corpus else None
         card = render_latent_card(checkpoint, rows, evaluation, cross)

@@ -24,3 +24,14 @@ def test_the_judge_learns_saves_resumes_and_loads(tmp_path, fake_style_cache):
     assert set(meta["validation"]["per_style"]) == {"a", "b", "c"}
     logits = judge(torch.zeros(2, TRACKS, 32, dtype=torch.long) + REST)
     assert logits.shape == (2, 3)
+
+
+def test_the_judge_model_card_gives_counts_and_per_style_accuracy(tmp_path, fake_style_cache):
+    from engine.train.model_card import main as card_main
+
+    out = tmp_path / "judge"
+    assert train_main(["style-judge", "--data", str(fake_style_cache), "--out", str(out), "--epochs", "1", "--steps-per-epoch", "20", "--debug"]) == 0
+    assert card_main([str(out)]) == 0
+    card = (out / "README.md").read_text()
+    assert "| a | 30 | 120 | 1440 |" in card  # pieces, windows, with transposition
+    assert "Held-out accuracy" in card and "| epoch |" in card
