@@ -260,6 +260,52 @@ def _style_counts_table(training: dict) -> str:
     return _table(rows, ["style", "pieces", "windows (before transposition)", "with transposition -5..+6"])
 
 
+def render_musae_card(checkpoint: Path, log_rows: list[dict], evaluation: dict | None) -> str:
+    """The model card of MusAE or its VAE baseline (every figure read from its files)."""
+    meta = json.loads((checkpoint / "config.json").read_text())
+    cfg, training, validation = meta["config"], meta.get("training", {}), meta.get("validation", {})
+    weights_mb = (checkpoint / "model.safetensors").stat().st_size / 1e6
+    is_vae = cfg.get("kind") == "vae"
+    greedy, forced = validation.get("greedy", {}), validation.get("teacher_forced", {})
+    parts = [
+        f"# {'VAE baseline of MusAE' if is_vae else 'MusAE'} (Cadenza)", "",
+        ("The same encoder and decoder as Cadenza's MusAE, trained as a VAE (KL to N(0, I)): the baseline MusAE is "
+         "measured against." if is_vae else
+         "An adversarial autoencoder over four-track 2-bar windows whose latent prior is a Gaussian mixture with one "
+         "component per style (after Valenti, Carta and Bacciu, ECAI 2020), smaller, to train on two CPU cores."), "",
+        "## Model (engine/models/musae.py)",
+        f"- Encoder: token and track embeddings ({cfg['embed']}), a 2-layer bidirectional GRU ({cfg['hidden']}) -> z "
+        f"({cfg['z_dims']} dimensions{', mean and log-variance' if is_vae else ''}).",
+        f"- Decoder: one GRU ({cfg['hidden']}) per track, autoregressive over 32 steps, fed z, the style code and the "
+        "previous token; 130 tokens per step (EC2-VAE's).",
+        ("- Prior: N(0, I)." if is_vae else
+         f"- Prior: one unit-variance Gaussian per style, means on a circle of radius {cfg['prior_radius']} in the first two "
+         "dimensions; a WGAN-GP critic on (z, style code) pulls each style's codes into its component."),
+        f"- Weights: {weights_mb:.1f} MB.", "",
+        "## Data (engine/train/style_data.py)", "",
+        _style_counts_table(training), "",
+        f"- Split by piece: {training.get('train_windows')} training windows, {training.get('val_windows')} held out. Batches draw "
+        f"every style equally often, transposed in [{training.get('transpose_low')}, {training.get('transpose_high')}].",
+        f"- Adam lr {training.get('lr')}, batch {training.get('batch_size')}, {training.get('steps_per_epoch')} steps per epoch; "
+        f"{'KL' if is_vae else 'critic'} weight annealed 0 -> {training.get('reg_weight')} over the first "
+        f"{training.get('anneal')} of the steps; checkpoint: epoch {training.get('epoch')} ({training.get('step')} steps, "
+        "best greedy held-out reconstruction).", "",
+        "## Held-out reconstruction (at the checkpoint)",
+        f"- Greedy (decoded from the code alone, {greedy.get('windows')} windows): per track {greedy.get('per_track')}, mean "
+        f"{greedy.get('mean')}.",
+        f"- Teacher-forced (every held-out window): per track {forced.get('per_track')}, mean {forced.get('mean')}.",
+    ]
+    if evaluation:
+        parts += ["", "## Evaluation (`python -m engine.evaluate style`)", "", "```json", json.dumps(evaluation, indent=2), "```"]
+    if log_rows:
+        keys = ["epoch", "step", "recon_loss", "reg", "critic_loss", "reg_weight", "val_teacher_forced", "val_greedy"]
+        parts += ["", "### Training log", "", _table(log_rows, keys)]
+    flag = " --baseline vae" if is_vae else ""
+    parts += ["", "## Reproduce", "", "```", f"python -m engine.train musae{flag} --data data_cache/style_windows.npz --out {checkpoint}",
+              f"python -m engine.train.model_card {checkpoint} [--eval style.json]", "```", ""]
+    return "\n".join(parts)
+
+
 def render_style_judge_card(checkpoint: Path, log_rows: list[dict]) -> str:
     """The style judge's model card (every figure read from its files)."""
     meta = json.loads((checkpoint / "config.json").read_text())
@@ -310,6 +356,8 @@ def main(argv: list[str] | None = None) -> int:
         card = render_abc_card(checkpoint, rows, evaluation)
     elif kind == "style_judge":
         card = render_style_judge_card(checkpoint, rows)
+    elif kind == "musae":
+        card = render_musae_card(checkpoint, rows, evaluation)
     elif kind == "latent":
         cross = json.loads(Path(args.cross_corpus).read_text()) if args.cross_corpus else None
         card = render_latent_card(checkpoint, rows, evaluation, cross)

@@ -56,3 +56,14 @@ def test_the_gradient_penalty_is_zero_for_a_unit_slope_critic():
         critic.net[4].weight[0, 0] = 1.0
     real[:, 0], fake[:, 0] = 5.0, 6.0  # positive: the leaky ReLUs pass it unchanged
     assert gradient_penalty(critic, real, fake, style).item() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_the_model_card_of_musae(tmp_path, fake_style_cache):
+    from engine.train.model_card import main as card_main
+
+    out = tmp_path / "m"
+    assert train_main(["musae", "--data", str(fake_style_cache), "--out", str(out), "--epochs", "1", "--steps-per-epoch", "10",
+                       "--greedy-sample", "8", "--debug"]) == 0  # fmt: skip
+    assert card_main([str(out)]) == 0
+    card = (out / "README.md").read_text()
+    assert card.startswith("# MusAE") and "| a | 30 | 120 | 1440 |" in card and "Greedy" in card and "| epoch |" in card
