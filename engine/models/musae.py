@@ -94,6 +94,9 @@ class MusAE(nn.Module):
 
     # ------------------------------------------------------------------ decode
     def _style_code(self, style: torch.Tensor) -> torch.Tensor:
+        """A one-hot code from style indices (B,), or style weights (B, num_styles) as they are (a blend, for morphs)."""
+        if style.is_floating_point():
+            return style
         return F.one_hot(style, self.config.num_styles).float()
 
     def decode_logits(self, z: torch.Tensor, style: torch.Tensor, windows: torch.Tensor) -> torch.Tensor:
@@ -112,7 +115,8 @@ class MusAE(nn.Module):
     @torch.no_grad()
     def decode(self, z: torch.Tensor, style: torch.Tensor, temperature: float = 0.0,
                generator: torch.Generator | None = None) -> torch.Tensor:
-        """Windows (B, tracks, steps) decoded from z and style: greedy at temperature 0, else sampled."""
+        """Windows (B, tracks, steps) decoded from z and style (indices (B,) or weights (B, num_styles)): greedy at
+        temperature 0, else sampled."""
         self.eval()
         cond = torch.cat([z, self._style_code(style)], dim=1)
         b = z.shape[0]
