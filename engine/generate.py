@@ -12,6 +12,8 @@
 
     python -m engine.generate emotion --quadrant Q3 --bars 16 --seed 1 --out tune.abc [--midi X.mid] [--wav X.wav]
         [--musicxml X.musicxml]      (or --valence V --arousal A, each -1..1, instead of --quadrant)
+    python -m engine.generate style --style "Bach chorale" --bars 4 --seed 1 --out X.mid [--morph-to STYLE --steps 5]
+    python -m engine.generate style-transfer --from A.mid --to "String quartet" --strength 0.8 --out X.mid
 
 All take --seed and --wav, and --json to print the files and each result's control report (asked vs
 measured: onsets, chord tones, key, range, tempo; feeling features and the judge for emotion).
@@ -120,6 +122,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", default=None, help="ABC emotion model (default: checkpoints/abc_emotion; 'debug' for a tiny untrained one)")
     p.add_argument("--instrument", default="Acoustic Grand Piano", help="GM instrument of the melody")
     p.add_argument("--device", default="auto")
+    p = sub.add_parser("style", help="four-part music in a style (MusAE), or a morph from one style to another")
+    p.add_argument("--style", required=True, help='e.g. "Bach chorale" (see checkpoints/musae/README.md for the styles)')
+    p.add_argument("--bars", type=int, default=4, help="2..16, even")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--morph-to", default=None, help="a second style: write a morph from --style to it instead")
+    p.add_argument("--steps", type=int, default=5, help="windows of the morph (2..12)")
+    p.add_argument("--tempo", type=float, default=96.0)
+    p.add_argument("--out", required=True, help="MIDI file to write (four tracks)")
+    p.add_argument("--wav", default=None, help="also render audio to this WAV file")
+    p.add_argument("--musae", default=None, help="MusAE checkpoint (default: checkpoints/musae)")
+    p.add_argument("--judge", default=None, help="style judge checkpoint (default: checkpoints/style_judge)")
+
+    p = sub.add_parser("style-transfer", help="a MIDI file with 2..4 voices moved toward another style (MusAE)")
+    p.add_argument("--from", dest="source", required=True, help="a MIDI file with 2 to 4 voices")
+    p.add_argument("--to", required=True, help="the target style")
+    p.add_argument("--strength", type=float, default=0.8, help="0 (unchanged) .. 1 (all the way)")
+    p.add_argument("--out", required=True, help="MIDI file to write (four tracks)")
+    p.add_argument("--wav", default=None, help="also render audio to this WAV file")
+    p.add_argument("--musae", default=None, help="MusAE checkpoint (default: checkpoints/musae)")
+    p.add_argument("--judge", default=None, help="style judge checkpoint (default: checkpoints/style_judge)")
+
     for task_parser in sub.choices.values():  # every task can print its control report
         task_parser.add_argument("--json", action="store_true",
                                  help="print JSON: the files written and each result's control report (asked vs measured)")
@@ -342,10 +365,53 @@ def run_emotion(args: argparse.Namespace) -> list[Path]:
     return written
 
 
+def _style_pipeline(args: argparse.Namespace):
+    from engine.pipelines.style import DEFAULT_JUDGE, DEFAULT_MUSAE, StylePipeline
+
+    return StylePipeline.from_pretrained(args.musae or DEFAULT_MUSAE, args.judge or DEFAULT_JUDGE)
+
+
+def _write_piece(args: argparse.Namespace, piece, style: str, tempo: float) -> list[Path]:
+    from engine.render.multitrack import piece_to_midi, style_programs
+
+    args.reports.append({"styles_asked": piece.asked, "judge_verdicts": piece.verdicts, "agreement": round(piece.agreement, 4)})
+    pm = piece_to_midi(piece.tokens, tempo, style_programs(style))
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    pm.write(str(out))
+    written = [out]
+    if args.wav:
+        from engine.render.audio import get_synthesizer
+        from engine.render.export import write_wav
+
+        synth = get_synthesizer()
+        written.append(write_wav(args.wav, synth.render(pm), synth.sample_rate))
+    return written
+
+
+def run_style(args: argparse.Namespace) -> list[Path]:
+    pipe = _style_pipeline(args)
+    if args.morph_to:
+        piece = pipe.morph(args.style, args.morph_to, args.steps, args.seed)
+        return _write_piece(args, piece, pipe.styles[pipe.style_index(args.morph_to)], args.tempo)
+    piece = pipe.sample(args.style, args.bars, args.seed)
+    return _write_piece(args, piece, pipe.styles[pipe.style_index(args.style)], args.tempo)
+
+
+def run_style_transfer(args: argparse.Namespace) -> list[Path]:
+    from engine.render.multitrack import midi_windows
+
+    pipe = _style_pipeline(args)
+    windows, tempo = midi_windows(args.source)
+    piece = pipe.transfer(windows, args.to, args.strength)
+    return _write_piece(args, piece, pipe.styles[pipe.style_index(args.to)], tempo)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     tasks = {"compose": run_compose, "interpolate": run_interpolate, "analogy": run_analogy,
-             "continue": run_continue, "infill": run_infill, "song": run_song, "emotion": run_emotion}
+             "continue": run_continue, "infill": run_infill, "song": run_song, "emotion": run_emotion,
+             "style": run_style, "style-transfer": run_style_transfer}
     args.reports = []  # each task adds one control report per result
     try:
         written = tasks[args.task](args)

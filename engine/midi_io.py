@@ -83,6 +83,11 @@ def _load_pretty_midi(source: bytes | str | Path):
     return pm
 
 
+def load_pretty_midi(source: bytes | str | Path):
+    """A checked ``pretty_midi.PrettyMIDI`` (size, header, track and note limits; MidiReadError naming the problem)."""
+    return _load_pretty_midi(source)
+
+
 def check_track_count(data: bytes) -> None:
     """Reject a file whose header announces more than MAX_TRACKS tracks, before parsing it."""
     if len(data) >= 12 and data.startswith(b"MThd"):

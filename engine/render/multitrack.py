@@ -1,0 +1,69 @@
+"""Four-track pieces (the style models' tokens) to and from multitrack MIDI, with instruments that fit each style."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pretty_midi
+
+from engine.errors import CadenzaInputError
+from engine.representation import tokens_to_notes
+from engine.train.style_data import TRACKS, choose_voices, piece_windows, voice_tokens
+
+TRACK_NAMES = ("Voice 1 (top)", "Voice 2", "Voice 3", "Voice 4 (bass)")
+# GM programs per track (0-based), chosen to suit each style: choir for chorales, recorders for the Renaissance
+# (GM has no viols), strings for quartets, fiddle and guitars for folk.
+STYLE_INSTRUMENTS: dict[str, tuple[int, int, int, int]] = {
+    "Bach chorale": (52, 52, 52, 52),  # Choir Aahs
+    "Palestrina mass": (74, 74, 74, 74),  # Recorder
+    "Monteverdi madrigal": (52, 52, 52, 52),
+    "Trecento": (74, 74, 74, 71),  # recorders, clarinet for the tenor line
+    "String quartet": (40, 40, 41, 42),  # violin, violin, viola, cello
+    "English folk": (110, 24, 24, 32),  # fiddle, two nylon guitars, acoustic bass
+    "Irish folk": (110, 24, 24, 32),
+}
+DEFAULT_INSTRUMENTS = (0, 0, 0, 0)
+MIN_VOICES, MAX_VOICES = 2, 4
+
+
+def piece_to_midi(tokens: np.ndarray, tempo_bpm: float = 96.0, programs: tuple[int, ...] = DEFAULT_INSTRUMENTS,
+                  velocity: int = 80) -> pretty_midi.PrettyMIDI:
+    """A MIDI file with one instrument per track (all four, silent ones too) from tokens (4, steps)."""
+    seconds = 60.0 / float(tempo_bpm) / 4
+    pm = pretty_midi.PrettyMIDI(initial_tempo=float(tempo_bpm))
+    for track, (row, program) in enumerate(zip(tokens, programs)):
+        instrument = pretty_midi.Instrument(program=int(program), name=TRACK_NAMES[track])
+        for note in tokens_to_notes(row, velocity=velocity):
+            instrument.notes.append(pretty_midi.Note(velocity, note.pitch, note.start * seconds, note.end * seconds))
+        pm.instruments.append(instrument)
+    return pm
+
+
+def midi_windows(source: str | Path | bytes) -> tuple[np.ndarray, float]:
+    """(windows (N, 4, 32), tempo) of a MIDI file with 2..4 voices (instruments with notes, drums left out), each read
+    top note first; raises CadenzaInputError naming the count otherwise."""
+    from engine.midi_io import load_pretty_midi
+
+    pm = load_pretty_midi(source)
+    voices = [inst for inst in pm.instruments if inst.notes and not inst.is_drum]
+    if not MIN_VOICES <= len(voices) <= MAX_VOICES:
+        raise CadenzaInputError(f"Style transfer needs a MIDI file with {MIN_VOICES} to {MAX_VOICES} voices (tracks with notes); "
+                                f"this one has {len(voices)}")  # fmt: skip
+    tempo = float(pm.get_tempo_changes()[1][0]) if len(pm.get_tempo_changes()[1]) else 120.0
+    step = 60.0 / tempo / 4
+    total = int(np.ceil(pm.get_end_time() / step)) + 1
+    tracks = [voice_tokens([(int(round(n.start / step)), int(round(n.end / step)), n.pitch) for n in inst.notes], total)
+              for inst in voices]  # fmt: skip
+    windows = piece_windows(choose_voices(tracks), list(range(0, total, 32)), min_onsets=1)
+    if not len(windows):
+        raise CadenzaInputError("The MIDI file has no 2-bar stretch with notes in its top voice")
+    return windows, tempo
+
+
+def style_programs(style: str) -> tuple[int, int, int, int]:
+    """The default GM programs of a style's four tracks."""
+    return STYLE_INSTRUMENTS.get(style, DEFAULT_INSTRUMENTS)
+
+
+__all__ = ["TRACKS", "TRACK_NAMES", "STYLE_INSTRUMENTS", "piece_to_midi", "midi_windows", "style_programs"]

@@ -1,0 +1,48 @@
+"""python -m engine.generate style / style-transfer with tiny models trained on the synthetic style cache."""
+
+import json
+
+import pretty_midi
+import pytest
+
+from engine import generate
+from engine.train.__main__ import main as train_main
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory, fake_style_cache):
+    root = tmp_path_factory.mktemp("style_models")
+    common = ["--data", str(fake_style_cache), "--epochs", "1", "--steps-per-epoch", "10", "--debug"]
+    assert train_main(["style-judge", "--out", str(root / "judge"), *common]) == 0
+    assert train_main(["musae", "--out", str(root / "musae"), "--greedy-sample", "8", *common]) == 0
+    return ["--musae", str(root / "musae"), "--judge", str(root / "judge")]
+
+
+def test_style_writes_four_tracks_and_reports_the_judge(models, tmp_path, capsys):
+    out = tmp_path / "x.mid"
+    assert generate.main(["style", "--style", "a", "--bars", "4", "--seed", "1", "--out", str(out), *models, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)["reports"][0]
+    assert report["styles_asked"] == ["a", "a"] and len(report["judge_verdicts"]) == 2
+    pm = pretty_midi.PrettyMIDI(str(out))
+    assert len(pm.instruments) == 4
+    assert generate.main(["style", "--style", "a", "--morph-to", "c", "--steps", "3", "--out", str(out), *models]) == 0
+    assert pretty_midi.PrettyMIDI(str(out)).get_end_time() > 0
+
+
+def test_style_transfer_needs_two_to_four_voices(models, tmp_path, capsys):
+    source = tmp_path / "three.mid"
+    pm = pretty_midi.PrettyMIDI(initial_tempo=120)
+    for base in (72, 64, 48):
+        inst = pretty_midi.Instrument(0)
+        inst.notes = [pretty_midi.Note(80, base + (i % 3), i * 0.5, i * 0.5 + 0.5) for i in range(16)]
+        pm.instruments.append(inst)
+    pm.write(str(source))
+    out = tmp_path / "moved.mid"
+    assert generate.main(["style-transfer", "--from", str(source), "--to", "b", "--out", str(out), *models]) == 0
+    assert len(pretty_midi.PrettyMIDI(str(out)).instruments) == 4
+    pm.instruments = pm.instruments[:1]
+    pm.write(str(source))
+    assert generate.main(["style-transfer", "--from", str(source), "--to", "b", "--out", str(out), *models]) == 2
+    assert "2 to 4 voices" in capsys.readouterr().err
+    assert generate.main(["style", "--style", "Jazz", "--out", str(out), *models]) == 2
+    assert "Unknown style 'Jazz'" in capsys.readouterr().err
