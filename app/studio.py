@@ -13,6 +13,7 @@ from app.explore_tab import EXPLORE_CSS, ExploreTab
 from app.services import Studio
 from app.services.common import MAX_UPLOAD_BYTES
 from app.song_tab import SONG_CSS, SongTab
+from app.style_tab import StyleTab
 
 TITLE = "Cadenza — controllable melody studio"
 
@@ -50,7 +51,8 @@ def build_studio(studio: Studio, max_file_age: int = 3600) -> gr.Blocks:
             "In **Explore**, travel between two melodies: interpolate, map pitch × rhythm, swap tunes and rhythms. "
             "In **Song**, grow a melody into a whole tune: continue it, rewrite chosen 2-bar blocks, undo. "
             "In **Emotion**, pick a feeling on a valence × arousal pad and get tunes in ABC with their score "
-            "(Compose takes a feeling too, under *Feeling*).",
+            "(Compose takes a feeling too, under *Feeling*). In **Style**, hear four-part music in a style you pick, "
+            "morph one style into another, or move your own piece toward a style.",
             elem_classes=["cz-header"],
         )
         with gr.Tabs(elem_id="cz-tabs") as tabs:
@@ -62,6 +64,8 @@ def build_studio(studio: Studio, max_file_age: int = 3600) -> gr.Blocks:
                 song = SongTab(studio, last_sheet=compose.last_sheet).build()
             with gr.Tab("Emotion", id="emotion", elem_id="cz-tab-emotion"):
                 emotion = EmotionTab(studio).build()
+            with gr.Tab("Style", id="style", elem_id="cz-tab-style"):
+                style = StyleTab(studio).build()
 
         def close_session(request: gr.Request) -> None:
             studio.close_session(getattr(request, "session_hash", None))
@@ -72,6 +76,7 @@ def build_studio(studio: Studio, max_file_age: int = 3600) -> gr.Blocks:
     demo.cz_explore = explore  # type: ignore[attr-defined]
     demo.cz_song = song  # type: ignore[attr-defined]
     demo.cz_emotion = emotion  # type: ignore[attr-defined]
+    demo.cz_style = style  # type: ignore[attr-defined]
     return demo
 
 

@@ -116,6 +116,7 @@ from app.services.song import (
     SongService,
     SongVersion,
 )
+from app.services.style import STYLE_CHECKPOINT, StyleResult, StyleService
 from engine.music import LeadSheet
 from engine.pipelines.compose import ComposePipeline
 from engine.pipelines.emotion import EmotionPipeline
@@ -145,6 +146,8 @@ __all__ = [
     # emotion
     "EMOTION_CHECKPOINT", "EMOTION_MAX_BARS", "EMOTION_MAX_VARIATIONS", "EMOTION_MIN_BARS", "PRESETS", "EmotionResult", "EmotionService",
     "FeelingSummary", "check_feeling", "describe_point", "feeling_line", "parse_point",
+    # style
+    "STYLE_CHECKPOINT", "StyleResult", "StyleService",
 ]  # fmt: skip
 
 log = logging.getLogger("cadenza.studio")
@@ -173,6 +176,7 @@ class Studio:
         song_model: Any | None = None,
         emotion_pipeline: Any | None = None,
         player_audio: str = DEFAULT_PLAYER_FORMAT,
+        style_pipeline: Any | None = None,
     ):
         self.pipeline = pipeline
         # Synthesizer, model lock (the model is not assumed thread-safe), session folders and the players' audio
@@ -188,8 +192,9 @@ class Studio:
         self.explore = ExploreService(explore_pipeline, self.shared)
         self.song = SongService(song_model if song_model is not None else getattr(pipeline, "song_model", None), self.shared)
         self.emotion = EmotionService(emotion_pipeline, self.shared)
+        self.style = StyleService(style_pipeline, self.shared)
         self.tab_services: dict[str, Any] = {"compose": self.compose_service, "explore": self.explore, "song": self.song,
-                                             "emotion": self.emotion}  # fmt: skip
+                                             "emotion": self.emotion, "style": self.style}  # fmt: skip
 
     # -- construction ---------------------------------------------------------------
 
@@ -202,6 +207,7 @@ class Studio:
         with_audio: bool = True,
         emotion_checkpoint: str | Path | None = None,
         player_audio: str = DEFAULT_PLAYER_FORMAT,
+        style_checkpoint: str | Path | None = None,
     ) -> "Studio":
         """Build the pipelines (``checkpoint`` may be "debug") and the warm synthesizer.
 
@@ -222,7 +228,10 @@ class Studio:
                 synthesizer = get_synthesizer()
             except Exception as err:  # AudioBackendError / RuntimeError (no SoundFont)
                 log.warning("Audio disabled: %s", err)
-        return cls(pipeline, synthesizer, cache_dir=cache_dir, emotion_pipeline=emotion, player_audio=player_audio)
+        style = load_style_pipeline(style_checkpoint if style_checkpoint is not None else
+                                    ("debug" if str(checkpoint) == "debug" else STYLE_CHECKPOINT))  # fmt: skip
+        return cls(pipeline, synthesizer, cache_dir=cache_dir, emotion_pipeline=emotion, player_audio=player_audio,
+                   style_pipeline=style)
 
     def warm_up(self) -> None:
         """Pay one-off costs (music21 import, first synth render) before the first user does.
@@ -333,6 +342,30 @@ class Studio:
             session_id=session_id,
             emotion=emotion,
         )
+
+
+def load_style_pipeline(checkpoint: str | Path) -> Any | None:
+    """The style pipeline (MusAE in ``checkpoint`` and checkpoints/style_judge; "debug": tiny untrained models over the
+    seven styles), or None when missing or broken (logged: the Style tab says it is unavailable)."""
+    from engine.pipelines.style import DEFAULT_JUDGE, StylePipeline
+
+    if str(checkpoint) == "debug":
+        import torch
+
+        from engine.models.musae import MusAE, MusAEConfig
+        from engine.models.style_judge import StyleJudge, StyleJudgeConfig
+        from engine.train.style_data import STYLES
+
+        torch.manual_seed(0)
+        return StylePipeline(MusAE(MusAEConfig.debug(num_styles=len(STYLES))), StyleJudge(StyleJudgeConfig.debug(len(STYLES))), list(STYLES))
+    if not Path(checkpoint).is_dir():
+        log.warning("Style tab unavailable: no MusAE model at %s", checkpoint)
+        return None
+    try:
+        return StylePipeline.from_pretrained(checkpoint, DEFAULT_JUDGE)
+    except Exception:  # noqa: BLE001 - a broken style model must not stop the other tabs
+        log.exception("Style tab unavailable: the MusAE model at %s did not load", checkpoint)
+        return None
 
 
 def load_emotion_pipeline(checkpoint: str | Path, device: str | None = None) -> Any | None:

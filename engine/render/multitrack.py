@@ -12,24 +12,25 @@ from engine.representation import tokens_to_notes
 from engine.train.style_data import TRACKS, choose_voices, piece_windows, voice_tokens
 
 TRACK_NAMES = ("Voice 1 (top)", "Voice 2", "Voice 3", "Voice 4 (bass)")
-# GM programs per track (0-based), chosen to suit each style: choir for chorales, recorders for the Renaissance
-# (GM has no viols), strings for quartets, fiddle and guitars for folk.
-STYLE_INSTRUMENTS: dict[str, tuple[int, int, int, int]] = {
-    "Bach chorale": (52, 52, 52, 52),  # Choir Aahs
-    "Palestrina mass": (74, 74, 74, 74),  # Recorder
-    "Monteverdi madrigal": (52, 52, 52, 52),
-    "Trecento": (74, 74, 74, 71),  # recorders, clarinet for the tenor line
-    "String quartet": (40, 40, 41, 42),  # violin, violin, viola, cello
-    "English folk": (110, 24, 24, 32),  # fiddle, two nylon guitars, acoustic bass
-    "Irish folk": (110, 24, 24, 32),
+# Instruments per track (names of engine.render.instruments), chosen to suit each style: choir for chorales and
+# madrigals, recorders for the Renaissance mass and the Trecento (GM has no viols), a string quartet for quartets,
+# fiddle, guitars and bass for folk.
+STYLE_INSTRUMENTS: dict[str, tuple[str, str, str, str]] = {
+    "Bach chorale": ("Choir Aahs",) * 4,
+    "Palestrina mass": ("Recorder",) * 4,
+    "Monteverdi madrigal": ("Choir Aahs",) * 4,
+    "Trecento": ("Recorder", "Recorder", "Recorder", "Clarinet"),
+    "String quartet": ("Violin", "Violin", "Viola", "Cello"),
+    "English folk": ("Fiddle", "Nylon Guitar", "Nylon Guitar", "Acoustic Bass"),
+    "Irish folk": ("Fiddle", "Nylon Guitar", "Nylon Guitar", "Acoustic Bass"),
 }
-DEFAULT_INSTRUMENTS = (0, 0, 0, 0)
+DEFAULT_INSTRUMENTS = ("Acoustic Grand Piano",) * 4
 MIN_VOICES, MAX_VOICES = 2, 4
 
 
-def piece_to_midi(tokens: np.ndarray, tempo_bpm: float = 96.0, programs: tuple[int, ...] = DEFAULT_INSTRUMENTS,
+def piece_to_midi(tokens: np.ndarray, tempo_bpm: float = 96.0, programs: tuple[int, ...] = (0, 0, 0, 0),
                   velocity: int = 80) -> pretty_midi.PrettyMIDI:
-    """A MIDI file with one instrument per track (all four, silent ones too) from tokens (4, steps)."""
+    """A MIDI file with one instrument (GM ``programs``) per track (all four, silent ones too) from tokens (4, steps)."""
     seconds = 60.0 / float(tempo_bpm) / 4
     pm = pretty_midi.PrettyMIDI(initial_tempo=float(tempo_bpm))
     for track, (row, program) in enumerate(zip(tokens, programs)):
@@ -61,9 +62,16 @@ def midi_windows(source: str | Path | bytes) -> tuple[np.ndarray, float]:
     return windows, tempo
 
 
-def style_programs(style: str) -> tuple[int, int, int, int]:
-    """The default GM programs of a style's four tracks."""
+def style_instruments(style: str) -> tuple[str, str, str, str]:
+    """The default instrument names of a style's four tracks."""
     return STYLE_INSTRUMENTS.get(style, DEFAULT_INSTRUMENTS)
 
 
-__all__ = ["TRACKS", "TRACK_NAMES", "STYLE_INSTRUMENTS", "piece_to_midi", "midi_windows", "style_programs"]
+def style_programs(style: str) -> tuple[int, ...]:
+    """The default GM programs of a style's four tracks."""
+    from engine.render.instruments import program_for
+
+    return tuple(program_for(name) for name in style_instruments(style))
+
+
+__all__ = ["TRACKS", "TRACK_NAMES", "STYLE_INSTRUMENTS", "piece_to_midi", "midi_windows", "style_instruments", "style_programs"]

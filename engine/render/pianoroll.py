@@ -8,6 +8,7 @@ with their symbols written above.
 
 from __future__ import annotations
 
+import numpy as np
 import plotly.graph_objects as go
 
 from engine.music import LeadSheet
@@ -250,3 +251,32 @@ def mini_piano_roll_figure(sheet: LeadSheet, height: int = 120) -> go.Figure:
         yaxis=dict(range=[y0, y1], visible=False, fixedrange=True),
     )
     return go.Figure(data=[_notes_trace(sheet, compact=True)], layout=layout)
+
+
+TRACK_COLOURS = ("#4f46e5", "#16a34a", "#d97706", "#dc2626")  # indigo, green, amber, red: one per track
+
+
+def multitrack_roll_figure(tokens: np.ndarray, names: list[str], title: str = "", height: int = 340,
+                           steps_per_bar: int = 16) -> go.Figure:
+    """A piano roll of four tracks of tokens (4, steps), one colour and legend entry per track, bars on x."""
+    from engine.representation import tokens_to_notes
+
+    traces, pitches = [], []
+    for track, (row, name) in enumerate(zip(tokens, names)):
+        notes = tokens_to_notes(row)
+        pitches += [n.pitch for n in notes]
+        xs, ys = [], []
+        for n in notes:  # one line segment per note, broken by None
+            xs += [n.start / steps_per_bar + 1, n.end / steps_per_bar + 1, None]
+            ys += [n.pitch, n.pitch, None]
+        traces.append(go.Scatter(x=xs, y=ys, mode="lines", name=name, line=dict(width=7, color=TRACK_COLOURS[track % 4]),
+                                 hoverinfo="name"))  # fmt: skip
+    if not pitches:
+        return _empty_figure(height, title, compact=False)
+    y0, y1 = _pitch_range(pitches)
+    layout = _layout_base(height, title)
+    layout.update(margin=dict(l=44, r=10, t=46 if title else 26, b=30), showlegend=True,
+                  legend=dict(orientation="h", y=-0.15),
+                  xaxis=dict(range=[1, tokens.shape[1] / steps_per_bar + 1], dtick=1, title="bar"),
+                  yaxis=dict(range=[y0, y1], title="pitch"))  # fmt: skip
+    return go.Figure(data=traces, layout=layout)

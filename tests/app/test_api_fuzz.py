@@ -64,6 +64,8 @@ from app.services import (  # noqa: E402
 from app.services.common import accompaniment_program, choice, flag, float_in, int_in, melody_program, number  # noqa: E402
 from app.services.compose import MAX_TEMPERATURE, MAX_TEMPO, MIN_TEMPERATURE, MIN_TEMPO  # noqa: E402
 from app.services.explore import ANALOGY_CHORD_MODES, CHORD_MODES, SOURCE_KINDS  # noqa: E402
+from app.services.style import MORPH_MAX_STEPS, MORPH_MIN_STEPS, STYLE_MAX_BARS, STYLE_MIN_BARS  # noqa: E402
+from engine.train.style_data import STYLES  # noqa: E402
 from app.services.song import (  # noqa: E402
     MAX_ADD_BARS,
     MAX_SEED,
@@ -340,6 +342,36 @@ def _tracks_cases(folder: Path) -> list[Case]:
             _number_case("bars", ExploreService.check_bars, ("bars",), **tune)]  # fmt: skip
 
 
+def _style_bars(value: Any) -> None:
+    bars = int_in("Bars", value, STYLE_MIN_BARS, STYLE_MAX_BARS)
+    if bars % 2:
+        raise ValueError("odd")
+
+
+def _style_instrument_cases() -> list[Case]:
+    """inst1..inst4 of the Style verbs: None or "" is the style's default, anything else must be a name."""
+    return [_instrument_case(f"inst{i}") for i in range(1, 5)]
+
+
+def _style_endpoints(folder: Path) -> dict[str, list[Case]]:
+    """/style_generate, /style_morph and /style_transfer (the debug studio knows every style)."""
+    def style_case(param: str, **around: Any) -> Case:
+        return _choice_case(param, list(STYLES), lambda v: choice("style", v, list(STYLES)), ("style",), **around)
+
+    seed = _number_case("seed", lambda v: int_in("Seed", _or_zero(v), 0, MAX_SEED), ("seed",), EMOTION_SEED_BOX)
+    tune = {"file": ("upload", "tune.mid", None)}
+    return {
+        "/style_generate": [style_case("style"), _number_case("bars", _style_bars, ("bars",)), seed, *_style_instrument_cases()],
+        "/style_morph": [style_case("style_a"), style_case("style_b"),
+                         _number_case("steps", lambda v: int_in("Steps", v, MORPH_MIN_STEPS, MORPH_MAX_STEPS), ("steps",)),
+                         seed, *_style_instrument_cases()],
+        "/style_transfer": [Case("file", _bad_file_values(folder), ("midi", "file", "voices"), file=True),
+                            style_case("target", **tune),
+                            _number_case("strength", lambda v: float_in("Strength", v, 0.0, 1.0), ("strength",), **tune),
+                            *[Case(c.param, c.values, c.words, {**tune, **c.around}) for c in _style_instrument_cases()]],
+    }  # fmt: skip
+
+
 def endpoints(folder: Path) -> dict[str, list[Case]]:
     """Every API verb with the cases of its arguments (compose_rolls takes none)."""
     instruments = list(Studio.melody_instruments())
@@ -453,6 +485,7 @@ def endpoints(folder: Path) -> dict[str, list[Case]]:
             *song_common,
         ],
         "/song_undo": [_instrument_case()],
+        **_style_endpoints(folder),
         "/emotion": [
             Case("feeling", bad(st.one_of(ANYTHING, st.text(alphabet="0123456789.,-Qq ", max_size=12)), lambda v: refused(check_feeling, v)),
                  ("feeling", "valence", "arousal", "quadrant")),
@@ -535,7 +568,8 @@ ENDPOINTS = endpoints(Path("."))  # cases are built again per test with the real
 EXAMPLES = {"/compose": 60, "/check_chords": 25, "/explore_source_a": 30, "/explore_source_b": 20, "/explore_tracks_a": 20,
             "/explore_tracks_b": 15, "/explore_interpolate": 45, "/explore_map": 45, "/explore_analogy": 40, "/explore_cell": 20,
             "/explore_morph": 20, "/song_new": 50, "/song_load": 35, "/song_tracks": 15, "/song_continue": 25,
-            "/song_infill": 30, "/song_undo": 12, "/emotion": 30}  # examples per endpoint: 537 in all  # fmt: skip
+            "/song_infill": 30, "/song_undo": 12, "/emotion": 30,
+            "/style_generate": 25, "/style_morph": 25, "/style_transfer": 25}  # examples per endpoint: 612 in all  # fmt: skip
 
 
 def test_every_api_endpoint_is_fuzzed(client):

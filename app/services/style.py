@@ -1,0 +1,154 @@
+"""The Style tab's service: a style in, four-part music out (audio, multitrack roll, MIDI, the judge's verdict).
+
+:class:`StyleService` (``studio.style``) runs ``engine.pipelines.style.StylePipeline`` (MusAE and
+the style judge) under the shared model lock: ``generate`` (a style, bars, seed), ``morph`` (style
+A to style B in N steps, one piece) and ``transfer`` (an uploaded MIDI with 2..4 voices moved
+toward a style). Every result is a :class:`StyleResult`: the four tracks' tokens, a four-track MIDI
+file with an instrument per track (defaults that fit the style), the player's audio and a WAV, the
+multitrack piano roll (drawn on demand) and the judge's verdict per window. Bad input raises
+:data:`InputError` naming the argument.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.services.common import MAX_SEED, InputError, Shared, check_upload, choice, float_in, int_in, melody_program
+from engine.render.export import write_wav
+from engine.render.multitrack import TRACK_NAMES, midi_windows, piece_to_midi, style_instruments
+from engine.render.pianoroll import multitrack_roll_figure
+
+log = logging.getLogger("cadenza.style")
+
+STYLE_MIN_BARS, STYLE_MAX_BARS = 2, 16
+MORPH_MIN_STEPS, MORPH_MAX_STEPS = 2, 12
+STYLE_TEMPO = 96.0
+STYLE_CHECKPOINT = Path(__file__).resolve().parents[2] / "checkpoints" / "musae"
+
+
+@dataclass
+class StyleResult:
+    """One piece ready for the page: heard, seen, downloadable and judged."""
+
+    title: str
+    tokens: np.ndarray  # (4, steps)
+    asked: list[str]
+    verdicts: list[str]
+    instruments: tuple[str, ...]
+    midi_path: str
+    audio_file: str | None = None
+    wav_path: str | None = None
+    report: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def agreement(self) -> float:
+        return sum(v == a for v, a in zip(self.verdicts, self.asked)) / max(len(self.verdicts), 1)
+
+    def figure(self) -> Any:
+        """The multitrack piano roll (plotly), one colour per track: drawn on demand, after the audio."""
+        names = [f"{TRACK_NAMES[i]}: {name}" for i, name in enumerate(self.instruments)]
+        return multitrack_roll_figure(self.tokens, names, self.title)
+
+
+class StyleService:
+    """The Style tab's verbs; ``pipeline`` is a StylePipeline, or None (then the tab says it is unavailable)."""
+
+    def __init__(self, pipeline: Any | None, shared: Shared):
+        self.pipeline = pipeline
+        self.shared = shared
+
+    @property
+    def available(self) -> bool:
+        return self.pipeline is not None
+
+    @property
+    def styles(self) -> list[str]:
+        return list(self.pipeline.styles) if self.pipeline is not None else []
+
+    def _ready(self) -> None:
+        if self.pipeline is None:
+            raise InputError(f"The Style tab is unavailable: no MusAE model at {STYLE_CHECKPOINT} (train one: see README)")
+
+    def _style(self, name: str, value: Any) -> str:
+        return choice(name, value, self.styles)
+
+    def instruments_for(self, style: str, instruments: list[Any] | None) -> tuple[str, ...]:
+        """Four instrument names: those given (each checked), else the style's defaults."""
+        defaults = style_instruments(style)
+        if not instruments:
+            return defaults
+        if len(instruments) != 4:
+            raise InputError(f"Instruments: give one per track (4), got {len(instruments)}")
+        out = []
+        for index, (value, default) in enumerate(zip(instruments, defaults), start=1):
+            name = default if value in (None, "") else value
+            if not isinstance(name, str):
+                raise InputError(f"Instrument of track {index} must be an instrument name, got {value!r}")
+            melody_program(name)  # raises naming the unknown instrument
+            out.append(name)
+        return tuple(out)
+
+    def generate(self, style: Any, bars: Any = 4, seed: Any = 0, instruments: list[Any] | None = None,
+                 session_id: str | None = None) -> StyleResult:
+        """``bars`` (even, 2..16) bars of four-part music in ``style``."""
+        self._ready()
+        style = self._style("style", style)
+        bars = int_in("Bars", bars, STYLE_MIN_BARS, STYLE_MAX_BARS)
+        if bars % 2:
+            raise InputError(f"Bars must be even (the model writes 2-bar windows), got {bars}")
+        seed = int_in("Seed", 0 if seed in (None, "") else seed, 0, MAX_SEED)  # a cleared box: 0
+        names = self.instruments_for(style, instruments)
+        with self.shared.model_lock:
+            piece = self.pipeline.sample(style, bars, seed)
+        return self._present(piece, f"{style} · {bars} bars · seed {seed}", names, f"cadenza_style_seed{seed}", session_id)
+
+    def morph(self, style_a: Any, style_b: Any, steps: Any = 5, seed: Any = 0, instruments: list[Any] | None = None,
+              session_id: str | None = None) -> StyleResult:
+        """From style A to style B in ``steps`` 2-bar windows (2..12), one piece."""
+        self._ready()
+        a, b = self._style("style A", style_a), self._style("style B", style_b)
+        steps = int_in("Morph steps", steps, MORPH_MIN_STEPS, MORPH_MAX_STEPS)
+        seed = int_in("Seed", 0 if seed in (None, "") else seed, 0, MAX_SEED)
+        names = self.instruments_for(b, instruments)
+        with self.shared.model_lock:
+            piece = self.pipeline.morph(a, b, steps, seed)
+        return self._present(piece, f"{a} → {b} · {steps} steps · seed {seed}", names, f"cadenza_morph_seed{seed}", session_id)
+
+    def transfer(self, file: Any, target: Any, strength: Any = 0.8, instruments: list[Any] | None = None,
+                 session_id: str | None = None) -> StyleResult:
+        """An uploaded MIDI file with 2..4 voices moved ``strength`` (0..1) toward ``target``."""
+        self._ready()
+        target = self._style("target style", target)
+        strength = float_in("Strength", strength, 0.0, 1.0)
+        source = check_upload(file)
+        names = self.instruments_for(target, instruments)
+        windows, tempo = midi_windows(source)  # 2..4 voices, else an error naming the count
+        with self.shared.model_lock:
+            piece = self.pipeline.transfer(windows, target, strength)
+        return self._present(piece, f"Upload → {target} · strength {strength:.2f}", names, "cadenza_transfer", session_id, tempo)
+
+    def _present(self, piece: Any, title: str, names: tuple[str, ...], stem: str, session_id: str | None,
+                 tempo: float = STYLE_TEMPO) -> StyleResult:
+        programs = tuple(melody_program(n) for n in names)
+        pm = piece_to_midi(piece.tokens, tempo, programs)
+        out_dir = self.shared.session_dir(session_id)
+        midi_path = out_dir / f"{stem}.mid"
+        pm.write(str(midi_path))
+        result = StyleResult(title, piece.tokens, list(piece.asked), list(piece.verdicts), names, str(midi_path))
+        result.report = {"styles_asked": result.asked, "judge_verdicts": result.verdicts, "agreement": round(result.agreement, 4)}
+        synthesizer = self.shared.synthesizer
+        if synthesizer is not None:
+            audio = synthesizer.render(pm)
+            result.audio_file = self.shared.player_files([audio], synthesizer.sample_rate, [out_dir / stem])[0]
+            result.wav_path = str(write_wav(out_dir / f"{stem}.wav", audio, synthesizer.sample_rate))
+        return result
+
+    def warm_up(self) -> None:
+        """One short piece (first decode, first render); errors go to the caller."""
+        if self.pipeline is not None and self.styles:
+            self.generate(self.styles[0], 2, 0)
