@@ -20,8 +20,8 @@
 9. Load: 32 concurrent gradio_client clients composing 8 bars (and fetching the audio) for 60 s
    (``--load-seconds``, 0 skips; ``--load-clients``): errors, p50/p95, calls/s, the studio's VmRSS
    and generated-file bytes (its own fresh GRADIO_TEMP_DIR) at start and end (bench/load_bench.py).
-9. Style tab: a 4-bar four-track piece through the API until its audio has arrived (bench/style_bench.py;
-   skipped without a MusAE checkpoint).
+10. Style tab: a 4-bar four-track piece through the API until its audio has arrived (bench/style_bench.py;
+    skipped without a MusAE checkpoint).
 
 Targets on 2-core CPUs: p50 <= 300 ms; our render >= 3x faster than midi2audio; RSS <= 1.5 GB;
 Continue and Infill p50 <= 400 ms each; an emotion melody p50 <= 1.0 s; under load no errors and
