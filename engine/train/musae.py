@@ -30,8 +30,7 @@ from tqdm import tqdm
 from engine.device import resolve_device
 from engine.models.checkpoint import save_musae
 from engine.models.musae import LatentCritic, MusAE, MusAEConfig, gradient_penalty, reconstruction_accuracy
-from engine.train.style_data import load_style_cache, transpose_windows
-from engine.train.style_judge import split_by_piece
+from engine.train.style_judge import StyleSplit
 
 
 @dataclass
@@ -85,12 +84,8 @@ def train_musae(cfg: MusAETrainConfig) -> dict:
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     device = resolve_device(cfg.device)
-    cache = load_style_cache(cfg.data)
-    names = [str(s) for s in cache["styles"]]
-    train_mask, val_mask = split_by_piece(cache)
-    windows, styles = cache["windows"], cache["style"].astype(np.int64)
-    by_style = [np.flatnonzero(train_mask & (styles == i)) for i in range(len(names))]
-    present = [i for i, idx in enumerate(by_style) if len(idx)]
+    data = StyleSplit.load(cfg.data)
+    names, windows, styles, train_mask, val_mask = data.names, data.windows, data.styles, data.train_mask, data.val_mask
     model_cfg = MusAEConfig.debug(cfg.baseline, len(names)) if cfg.debug else MusAEConfig(kind=cfg.baseline, num_styles=len(names))
     model = MusAE(model_cfg).to(device)
     critic = LatentCritic(model_cfg).to(device) if cfg.baseline == "musae" else None
@@ -119,10 +114,8 @@ def train_musae(cfg: MusAETrainConfig) -> dict:
         for index in bar:
             step = (epoch - 1) * cfg.steps_per_epoch + index
             weight = cfg.reg_weight * min(1.0, step / max(1.0, cfg.anneal * total))
-            labels = rng.choice(present, size=cfg.batch_size)
-            picks = np.array([rng.choice(by_style[label]) for label in labels])
-            shift = rng.integers(cfg.transpose_low, cfg.transpose_high + 1, size=cfg.batch_size)
-            batch = torch.as_tensor(transpose_windows(windows[picks], shift), device=device)
+            windows_batch, labels = data.batch(rng, cfg.batch_size, cfg.transpose_low, cfg.transpose_high)
+            batch = torch.as_tensor(windows_batch, device=device)
             style = torch.as_tensor(labels, device=device)
             if critic is not None:  # the critic first, on detached codes
                 with torch.no_grad():
@@ -161,7 +154,7 @@ def train_musae(cfg: MusAETrainConfig) -> dict:
             best = {"epoch": epoch, "step": row["step"], "val": val}
             save_musae(model, out, {"styles": names, "validation": val,
                                     "training": {**asdict(cfg), "epoch": epoch, "step": row["step"],
-                                                 "data_counts": cache["meta"]["counts"],
+                                                 "data_counts": data.counts,
                                                  "train_windows": int(train_mask.sum()), "val_windows": int(val_mask.sum())}})  # fmt: skip
         state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch, "best": json.dumps(best)}
         if critic is not None:

@@ -53,6 +53,37 @@ def split_by_piece(cache: dict, fraction: float = 0.1) -> tuple[np.ndarray, np.n
     return ~val, val
 
 
+@dataclass
+class StyleSplit:
+    """A style cache split by piece, with style-balanced, transposed training batches (both style trainers use it)."""
+
+    names: list[str]
+    windows: np.ndarray  # (N, 4, 32) tokens
+    styles: np.ndarray  # (N,) style indices
+    train_mask: np.ndarray
+    val_mask: np.ndarray
+
+    @classmethod
+    def load(cls, path: str | Path) -> "StyleSplit":
+        cache = load_style_cache(path)
+        train_mask, val_mask = split_by_piece(cache)
+        split = cls([str(s) for s in cache["styles"]], cache["windows"], cache["style"].astype(np.int64), train_mask, val_mask)
+        split.counts = cache["meta"]["counts"]
+        return split
+
+    def __post_init__(self) -> None:
+        self.by_style = [np.flatnonzero(self.train_mask & (self.styles == i)) for i in range(len(self.names))]
+        self.present = [i for i, idx in enumerate(self.by_style) if len(idx)]
+        self.counts: dict = {}
+
+    def batch(self, rng: np.random.Generator, size: int, low: int, high: int) -> tuple[np.ndarray, np.ndarray]:
+        """(windows (size, 4, 32), style labels (size,)): every style drawn equally often, each window transposed by a
+        random interval in low..high semitones."""
+        labels = rng.choice(self.present, size=size)
+        picks = np.array([rng.choice(self.by_style[label]) for label in labels])
+        return transpose_windows(self.windows[picks], rng.integers(low, high + 1, size=size)), labels
+
+
 def per_style_accuracy(model: StyleJudge, windows: np.ndarray, styles: np.ndarray, names: list[str],
                        device: torch.device, batch: int = 512) -> dict:
     """{"overall": acc, "per_style": {name: acc}, "counts": {name: n}} of the judge on ``windows`` (N, 4, 32)."""
@@ -73,12 +104,8 @@ def train_style_judge(cfg: StyleJudgeTrainConfig) -> dict:
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     device = resolve_device(cfg.device)
-    cache = load_style_cache(cfg.data)
-    names = [str(s) for s in cache["styles"]]
-    train_mask, val_mask = split_by_piece(cache)
-    windows, styles = cache["windows"], cache["style"].astype(np.int64)
-    by_style = [np.flatnonzero(train_mask & (styles == i)) for i in range(len(names))]
-    present = [i for i, idx in enumerate(by_style) if len(idx)]
+    data = StyleSplit.load(cfg.data)
+    names, windows, styles, train_mask, val_mask = data.names, data.windows, data.styles, data.train_mask, data.val_mask
     model_cfg = StyleJudgeConfig.debug(len(names)) if cfg.debug else StyleJudgeConfig(num_styles=len(names))
     model_cfg = StyleJudgeConfig.from_dict({**model_cfg.to_dict(), **cfg.model_overrides})
     model = StyleJudge(model_cfg).to(device)
@@ -105,10 +132,8 @@ def train_style_judge(cfg: StyleJudgeTrainConfig) -> dict:
         losses = []
         bar = tqdm(range(cfg.steps_per_epoch), desc=f"epoch {epoch}/{cfg.epochs}", unit="batch")
         for _ in bar:
-            labels = rng.choice(present, size=cfg.batch_size)  # every style equally often
-            picks = np.array([rng.choice(by_style[label]) for label in labels])
-            shift = rng.integers(cfg.transpose_low, cfg.transpose_high + 1, size=cfg.batch_size)
-            batch = torch.as_tensor(transpose_windows(windows[picks], shift), device=device)
+            windows_batch, labels = data.batch(rng, cfg.batch_size, cfg.transpose_low, cfg.transpose_high)
+            batch = torch.as_tensor(windows_batch, device=device)
             loss = F.cross_entropy(model(batch), torch.as_tensor(labels, device=device))
             optimizer.zero_grad()
             loss.backward()
@@ -125,7 +150,7 @@ def train_style_judge(cfg: StyleJudgeTrainConfig) -> dict:
             log.write(json.dumps(row) + "\n")
         if val["balanced"] > best["val"]["balanced"]:
             best = {"epoch": epoch, "step": row["step"], "val": val}
-            counts = cache["meta"]["counts"]
+            counts = data.counts
             save_style_judge(model, out, {"styles": names, "training": {**asdict(cfg), "epoch": epoch, "step": row["step"],
                                                                         "data_counts": counts,
                                                                         "train_windows": int(train_mask.sum()),
