@@ -11,8 +11,8 @@ After Valenti, Carta and Bacciu (ECAI 2020), smaller so it trains on two CPU cor
   component means sit on a circle of radius ``prior_radius`` in the first two latent dimensions
   (zero in the others); every component has unit variance, so the other dimensions keep room
   for the music (the paper's small variance elsewhere would leave two dimensions to encode it).
-* **Critic** (:class:`LatentCritic`): a 2-layer MLP on (z, style code) scoring encoder codes
-  against samples of that style's component (WGAN-GP), so each style's windows fill their own
+* **Critic** (:class:`LatentCritic`): a 2-layer MLP on z with one head per style, scoring encoder
+  codes against samples of their style's component (WGAN-GP), so each style's windows fill their own
   component. The style code is the window's label: every training window has one.
 
 ``kind="vae"`` makes the baseline: the same encoder and decoder, with a Gaussian posterior and a
@@ -157,19 +157,25 @@ class MusAE(nn.Module):
 
 
 class LatentCritic(nn.Module):
-    """WGAN critic on (z, style code): high for samples of the style's prior component, low for encoder codes."""
+    """WGAN critic on z with one output head per style: the head of a code's style scores it, high for samples
+    of that style's prior component, low for encoder codes.
+
+    One head per style (rather than the style one-hot appended to z) makes the condition strong: with the
+    one-hot, the critic learnt to match the codes to the mixture as a whole long before it told styles apart.
+    """
 
     def __init__(self, config: MusAEConfig):
         super().__init__()
         self.config = config
         self.net = nn.Sequential(
-            nn.Linear(config.z_dims + config.num_styles, config.critic_hidden), nn.LeakyReLU(0.2),
+            nn.Linear(config.z_dims, config.critic_hidden), nn.LeakyReLU(0.2),
             nn.Linear(config.critic_hidden, config.critic_hidden), nn.LeakyReLU(0.2),
-            nn.Linear(config.critic_hidden, 1),
+            nn.Linear(config.critic_hidden, config.num_styles),
         )  # fmt: skip
 
     def forward(self, z: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
-        return self.net(torch.cat([z, F.one_hot(style, self.config.num_styles).float()], dim=1))[:, 0]
+        """Scores (B,) of codes z (B, z_dims) by the heads of their styles (B,)."""
+        return self.net(z).gather(1, style[:, None])[:, 0]
 
 
 def gradient_penalty(critic: LatentCritic, real: torch.Tensor, fake: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
@@ -179,6 +185,17 @@ def gradient_penalty(critic: LatentCritic, real: torch.Tensor, fake: torch.Tenso
     score = critic(mixed, style)
     (grad,) = torch.autograd.grad(score.sum(), mixed, create_graph=True)
     return ((grad.norm(dim=1) - 1) ** 2).mean()
+
+
+def kl_per_dimension(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(q(z|x) || N(0, I)) per latent dimension (z_dims,), in nats, averaged over the batch (mu, logvar (B, z_dims))."""
+    return (-0.5 * (1 + logvar - mu**2 - logvar.exp())).mean(0)
+
+
+def free_bits_kl(mu: torch.Tensor, logvar: torch.Tensor, free_bits: float) -> torch.Tensor:
+    """The VAE's KL term with free bits: each dimension's KL counts as at least ``free_bits`` nats, so pushing a
+    dimension below that gains nothing (and the decoder keeps a reason to read the code)."""
+    return kl_per_dimension(mu, logvar).clamp(min=free_bits).sum()
 
 
 def reconstruction_accuracy(logits: torch.Tensor, windows: torch.Tensor) -> torch.Tensor:

@@ -278,9 +278,10 @@ def render_musae_card(checkpoint: Path, log_rows: list[dict], evaluation: dict |
         f"({cfg['z_dims']} dimensions{', mean and log-variance' if is_vae else ''}).",
         f"- Decoder: one GRU ({cfg['hidden']}) per track, autoregressive over 32 steps, fed z, the style code and the "
         "previous token; 130 tokens per step (EC2-VAE's).",
-        ("- Prior: N(0, I)." if is_vae else
+        ("- Prior: N(0, I); the KL per dimension is held at least at the free bits below (Kingma et al. 2016), so the "
+         "autoregressive decoder cannot learn to ignore the code." if is_vae else
          f"- Prior: one unit-variance Gaussian per style, means on a circle of radius {cfg['prior_radius']} in the first two "
-         "dimensions; a WGAN-GP critic on (z, style code) pulls each style's codes into its component."),
+         "dimensions; a WGAN-GP critic on z with one head per style pulls each style's codes into its component."),
         f"- Weights: {weights_mb:.1f} MB.", "",
         "## Data (engine/train/style_data.py)", "",
         _style_counts_table(training), "",
@@ -290,20 +291,42 @@ def render_musae_card(checkpoint: Path, log_rows: list[dict], evaluation: dict |
         f"{'KL' if is_vae else 'critic'} weight annealed 0 -> {training.get('reg_weight')} over the first "
         f"{training.get('anneal')} of the steps; checkpoint: epoch {training.get('epoch')} ({training.get('step')} steps, "
         "best greedy held-out reconstruction).", "",
+        *_musae_phases(log_rows, is_vae),
         "## Held-out reconstruction (at the checkpoint)",
         f"- Greedy (decoded from the code alone, {greedy.get('windows')} windows): per track {greedy.get('per_track')}, mean "
         f"{greedy.get('mean')}.",
         f"- Teacher-forced (every held-out window): per track {forced.get('per_track')}, mean {forced.get('mean')}.",
     ]
+    latent = validation.get("latent")
+    if latent:
+        parts.append(f"- Held-out codes against the prior: mean squared distance to their {'prior mean' if is_vae else 'style component mean'} "
+                     f"per dimension {latent['prior_fit']} (1.0 for the prior's own samples); nearest to their own style's "
+                     f"component: {latent['component_accuracy']}{' (one component: meaningless for the VAE)' if is_vae else ''}.")
     if evaluation:
         parts += ["", "## Evaluation (`python -m engine.evaluate style`)", "", "```json", json.dumps(evaluation, indent=2), "```"]
     if log_rows:
-        keys = ["epoch", "step", "recon_loss", "reg", "critic_loss", "reg_weight", "val_teacher_forced", "val_greedy"]
-        parts += ["", "### Training log", "", _table(log_rows, keys)]
+        keys = ["epoch", "step", "recon_loss", "reg", "critic_loss", "reg_weight", "val_teacher_forced", "val_greedy",
+                "val_prior_fit", "val_component_accuracy"]
+        parts += ["", "### Training log", "", "`reg`: minus the critic's score of the codes (MusAE), the KL in nats (VAE).", "",
+                  _table([r for r in log_rows if "epoch" in r], keys)]
     flag = " --baseline vae" if is_vae else ""
     parts += ["", "## Reproduce", "", "```", f"python -m engine.train musae{flag} --data data_cache/style_windows.npz --out {checkpoint}",
               f"python -m engine.train.model_card {checkpoint} [--eval style.json]", "```", ""]
     return "\n".join(parts)
+
+
+def _musae_phases(log_rows: list[dict], is_vae: bool) -> list[str]:
+    """The settings of each (re)start of the run, from the log's ``run_start`` rows: a resumed run can change them."""
+    starts = [r for r in log_rows if "run_start" in r]
+    if not starts:
+        return []
+    lines = ["## Training phases (the log's run starts)"]
+    for r in starts:
+        what = (f"KL weight {r.get('reg_weight')}, free bits {r.get('free_bits')} nats per dimension" if is_vae else
+                f"critic weight {r.get('reg_weight')}, {r.get('critic_steps')} critic updates per step at lr {r.get('critic_lr')}")
+        note = f"; critic: {r['critic']}" if r.get("critic") else ""
+        lines.append(f"- From epoch {r['run_start']} (of {r.get('epochs')}): {what}, autoencoder lr {r.get('lr')}{note}.")
+    return lines + [""]
 
 
 def render_style_judge_card(checkpoint: Path, log_rows: list[dict]) -> str:

@@ -3,14 +3,20 @@
 Data: the style cache (engine.train.style_data), split by piece like the style judge's. Batches
 draw every style equally often and transpose each window by -5..+6 semitones.
 
-* MusAE, per step: one critic update (WGAN-GP, lambda 10) on encoder codes against samples of
-  each window's style component, then one autoencoder update: reconstruction cross-entropy plus
-  the regularisation weight (annealed 0 -> ``reg_weight`` over the first ``anneal`` share of the
-  steps) times minus the critic's score of the codes.
+* MusAE, per step: the batch is encoded once; ``critic_steps`` critic updates (WGAN-GP, lambda 10)
+  on those codes (detached) against fresh samples of each window's style component, then one
+  autoencoder update: reconstruction cross-entropy plus the regularisation weight (annealed
+  0 -> ``reg_weight`` over the first ``anneal`` share of the steps) times minus the critic's score
+  of the codes. Several critic updates per step matter: with one, the encoder outran the critic
+  and its codes drifted far from the prior (norm ~20 outside the two style dimensions).
 * VAE: reconstruction plus the KL weight (annealed the same way to the same value) times the KL
-  to N(0, I).
+  to N(0, I), each dimension's KL held at least at ``free_bits`` nats (Kingma et al. 2016), so the
+  autoregressive decoder cannot learn to ignore the code (without it the KL fell to 0.002).
 Each epoch: held-out reconstruction accuracy, teacher-forced on every held-out window and greedy
-(decoded from the code alone) on a fixed sample, per track and mean; the best epoch (greedy mean)
+(decoded from the code alone) on a fixed sample, per track and mean; and how well the held-out
+codes fit the prior: ``prior_fit`` (mean squared distance to their style's component mean per
+dimension: 1.0 when they fill it as its samples do) and ``component_accuracy`` (share nearest to
+their own style's component); the best epoch (greedy mean)
 is saved with its figures; ``--resume`` continues.
 """
 
@@ -29,7 +35,8 @@ from tqdm import tqdm
 
 from engine.device import resolve_device
 from engine.models.checkpoint import save_musae
-from engine.models.musae import LatentCritic, MusAE, MusAEConfig, gradient_penalty, reconstruction_accuracy
+from engine.models.musae import (LatentCritic, MusAE, MusAEConfig, free_bits_kl, gradient_penalty, kl_per_dimension,
+                                 reconstruction_accuracy)
 from engine.train.style_judge import StyleSplit
 
 
@@ -43,7 +50,9 @@ class MusAETrainConfig:
     batch_size: int = 64
     lr: float = 1e-3
     critic_lr: float = 1e-4
+    critic_steps: int = 5
     reg_weight: float = 0.2
+    free_bits: float = 0.25
     anneal: float = 0.3
     gp_weight: float = 10.0
     transpose_low: int = -5
@@ -53,6 +62,7 @@ class MusAETrainConfig:
     resume: bool = False
     debug: bool = False
     seed: int = 0
+    z_dims: int = 0  # 0: the model config's default
 
 
 def held_out_accuracy(model: MusAE, windows: np.ndarray, styles: np.ndarray, device: torch.device,
@@ -61,20 +71,25 @@ def held_out_accuracy(model: MusAE, windows: np.ndarray, styles: np.ndarray, dev
     model.eval()
     if len(windows) == 0:
         empty = {"per_track": [], "mean": 0.0}
-        return {"teacher_forced": empty, "greedy": {**empty, "windows": 0}}
-    forced = []
+        return {"latent": {"prior_fit": 0.0, "component_accuracy": 0.0}, "teacher_forced": empty, "greedy": {**empty, "windows": 0}}
+    forced, fit, nearest = [], [], []
+    means = model.prior_means if model.config.kind == "musae" else torch.zeros_like(model.prior_means)
     with torch.no_grad():
         for start in range(0, len(windows), batch):
             w = torch.as_tensor(windows[start : start + batch], device=device)
             s = torch.as_tensor(styles[start : start + batch], device=device)
             z, _ = model.encode(w)
             forced.append(reconstruction_accuracy(model.decode_logits(z, s, w), w).cpu().numpy() * len(w))
+            fit.append(((z - means[s]) ** 2).mean(1).cpu().numpy())
+            nearest.append((torch.cdist(z, means).argmin(1) == s).cpu().numpy())
         pick = np.random.default_rng(seed).permutation(len(windows))[:greedy_sample]
         w = torch.as_tensor(windows[pick], device=device)
         z, _ = model.encode(w)
         greedy = (model.decode(z, torch.as_tensor(styles[pick], device=device)) == w).float().mean(dim=(0, 2)).cpu().numpy()
     forced = np.sum(forced, axis=0) / max(len(windows), 1)
-    return {"teacher_forced": {"per_track": [round(float(x), 4) for x in forced], "mean": round(float(forced.mean()), 4)},
+    latent = {"prior_fit": round(float(np.concatenate(fit).mean()), 4),
+              "component_accuracy": round(float(np.concatenate(nearest).mean()), 4)}  # fmt: skip
+    return {"latent": latent, "teacher_forced": {"per_track": [round(float(x), 4) for x in forced], "mean": round(float(forced.mean()), 4)},
             "greedy": {"per_track": [round(float(x), 4) for x in greedy], "mean": round(float(greedy.mean()), 4),
                        "windows": int(len(pick))}}  # fmt: skip
 
@@ -87,6 +102,8 @@ def train_musae(cfg: MusAETrainConfig) -> dict:
     data = StyleSplit.load(cfg.data)
     names, windows, styles, train_mask, val_mask = data.names, data.windows, data.styles, data.train_mask, data.val_mask
     model_cfg = MusAEConfig.debug(cfg.baseline, len(names)) if cfg.debug else MusAEConfig(kind=cfg.baseline, num_styles=len(names))
+    if cfg.z_dims:
+        model_cfg.z_dims = cfg.z_dims
     model = MusAE(model_cfg).to(device)
     critic = LatentCritic(model_cfg).to(device) if cfg.baseline == "musae" else None
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
@@ -99,13 +116,18 @@ def train_musae(cfg: MusAETrainConfig) -> dict:
         state = torch.load(state_path, map_location=device, weights_only=True)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
-        if critic is not None:
+        if critic is not None and "critic" in state:  # without one (a state from another run), a fresh critic
             critic.load_state_dict(state["critic"])
             critic_opt.load_state_dict(state["critic_optimizer"])
         start_epoch, best = int(state["epoch"]), json.loads(state["best"])
         rng = np.random.default_rng(cfg.seed + start_epoch)
     val_windows, val_styles = windows[val_mask], styles[val_mask]
     total = cfg.epochs * cfg.steps_per_epoch
+    with log_path.open("a") as log:  # each (re)start's settings, so the model card can tell a resumed run's phases
+        log.write(json.dumps({"run_start": start_epoch + 1, "epochs": cfg.epochs, "reg_weight": cfg.reg_weight,
+                              "critic_steps": cfg.critic_steps if critic is not None else None,
+                              "critic_lr": cfg.critic_lr if critic is not None else None,
+                              "free_bits": cfg.free_bits if critic is None else None, "lr": cfg.lr}) + "\n")  # fmt: skip
     started = time.time()
     for epoch in range(start_epoch + 1, cfg.epochs + 1):
         model.train()
@@ -117,35 +139,35 @@ def train_musae(cfg: MusAETrainConfig) -> dict:
             windows_batch, labels = data.batch(rng, cfg.batch_size, cfg.transpose_low, cfg.transpose_high)
             batch = torch.as_tensor(windows_batch, device=device)
             style = torch.as_tensor(labels, device=device)
-            if critic is not None:  # the critic first, on detached codes
-                with torch.no_grad():
-                    fake, _ = model.encode(batch)
-                real = model.prior_sample(style)
-                critic_loss = critic(fake, style).mean() - critic(real, style).mean() + cfg.gp_weight * gradient_penalty(critic, real, fake, style)
-                critic_opt.zero_grad()
-                critic_loss.backward()
-                critic_opt.step()
-                sums["critic"].append(critic_loss.item())
             result = model(batch, style)
             recon = F.cross_entropy(result["logits"].reshape(-1, result["logits"].shape[-1]), batch.reshape(-1))
             if critic is not None:
+                fake = result["z"].detach()
+                for _ in range(cfg.critic_steps):  # the critic catches up on this batch's codes first
+                    real = model.prior_sample(style)
+                    critic_loss = critic(fake, style).mean() - critic(real, style).mean() + cfg.gp_weight * gradient_penalty(critic, real, fake, style)
+                    critic_opt.zero_grad()
+                    critic_loss.backward()
+                    critic_opt.step()
+                sums["critic"].append(critic_loss.item())
                 reg = -critic(result["z"], style).mean()
             else:
                 mu, logvar = result["mu"], result["logvar"]
-                reg = -0.5 * torch.mean(torch.sum(1 + logvar - mu**2 - logvar.exp(), dim=1))
+                reg = free_bits_kl(mu, logvar, cfg.free_bits)
+                kl = kl_per_dimension(mu, logvar).sum()
             loss = recon + weight * reg
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
             sums["recon"].append(recon.item())
-            sums["reg"].append(reg.item())
+            sums["reg"].append(reg.item() if critic is not None else kl.item())  # the VAE's true KL
             bar.set_postfix(recon=f"{np.mean(sums['recon'][-20:]):.3f}")
         val = held_out_accuracy(model, val_windows, val_styles, device, cfg.greedy_sample, cfg.seed)
         row = {"epoch": epoch, "step": epoch * cfg.steps_per_epoch, "elapsed_s": round(time.time() - started, 1),
                "recon_loss": round(float(np.mean(sums["recon"])), 4), "reg": round(float(np.mean(sums["reg"])), 4),
                "critic_loss": round(float(np.mean(sums["critic"])), 4) if sums["critic"] else None, "reg_weight": round(weight, 4),
-               "val_teacher_forced": val["teacher_forced"]["mean"], "val_greedy": val["greedy"]["mean"],
+               "val_teacher_forced": val["teacher_forced"]["mean"], **{f"val_{k}": v for k, v in val["latent"].items()}, "val_greedy": val["greedy"]["mean"],
                "val_greedy_per_track": val["greedy"]["per_track"]}  # fmt: skip
         print(json.dumps(row), flush=True)
         with log_path.open("a") as log:

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from engine.models.checkpoint import load_musae
-from engine.models.musae import LatentCritic, MusAE, MusAEConfig, gradient_penalty
+from engine.models.musae import LatentCritic, MusAE, MusAEConfig, free_bits_kl, gradient_penalty, kl_per_dimension
 from engine.train.__main__ import main as train_main
 
 
@@ -18,8 +18,11 @@ def test_training_learns_saves_resumes_and_loads(tmp_path, fake_style_cache, bas
             "--steps-per-epoch", "40", "--greedy-sample", "32", "--debug", "--lr", "0.01"]  # fmt: skip
     assert train_main(args) == 0
     assert train_main(args[:8] + ["3"] + args[9:] + ["--resume"]) == 0
-    rows = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    assert [r["run_start"] for r in log if "run_start" in r] == [1, 3]  # each (re)start notes its settings
+    rows = [r for r in log if "epoch" in r]
     assert [r["epoch"] for r in rows] == [1, 2, 3]
+    assert all(r["val_prior_fit"] >= 0 and 0 <= r["val_component_accuracy"] <= 1 for r in rows)
     assert rows[-1]["recon_loss"] < rows[0]["recon_loss"]
     model, meta = load_musae(out)
     assert meta["config"]["kind"] == baseline and meta["styles"] == ["a", "b", "c"]
@@ -56,6 +59,30 @@ def test_the_gradient_penalty_is_zero_for_a_unit_slope_critic():
         critic.net[4].weight[0, 0] = 1.0
     real[:, 0], fake[:, 0] = 5.0, 6.0  # positive: the leaky ReLUs pass it unchanged
     assert gradient_penalty(critic, real, fake, style).item() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_the_critic_scores_each_style_with_its_own_head():
+    config = MusAEConfig.debug(num_styles=3)
+    critic = LatentCritic(config)
+    z = torch.randn(5, config.z_dims)
+    scores = [critic(z, torch.full((5,), k)) for k in range(3)]
+    assert scores[0].shape == (5,)
+    assert not torch.allclose(scores[0], scores[1])  # the same code, judged against another style's component
+    mixed = critic(z, torch.tensor([0, 1, 2, 0, 1]))
+    assert torch.allclose(mixed, torch.stack([scores[k][i] for i, k in enumerate([0, 1, 2, 0, 1])]))
+
+
+def test_free_bits_hold_each_dimension_of_the_kl_at_a_floor():
+    mu, logvar = torch.zeros(4, 6), torch.zeros(4, 6)  # the posterior is the prior: KL 0 in every dimension
+    assert torch.allclose(kl_per_dimension(mu, logvar), torch.zeros(6))
+    assert free_bits_kl(mu, logvar, 0.25).item() == pytest.approx(6 * 0.25)
+    mu[:, 0] = 2.0  # KL 2 nats in dimension 0 (mu^2 / 2), above the floor: it counts in full
+    assert kl_per_dimension(mu, logvar)[0].item() == pytest.approx(2.0)
+    assert free_bits_kl(mu, logvar, 0.25).item() == pytest.approx(2.0 + 5 * 0.25)
+    mu.requires_grad_(True)
+    free_bits_kl(mu, logvar, 0.25).backward()
+    assert mu.grad[:, 0].abs().sum() > 0  # above the floor: pulled toward the prior
+    assert mu.grad[:, 1:].abs().sum() == 0  # below it: no pull
 
 
 def test_the_model_card_of_musae(tmp_path, fake_style_cache):
