@@ -5,6 +5,7 @@
     python -m engine.train abc --data DIR [DIR ...] --out checkpoints/abc_emotion
     python -m engine.train style-judge --data data_cache/style_windows.npz --out checkpoints/style_judge
     python -m engine.train musae [--baseline vae] --data data_cache/style_windows.npz --out checkpoints/musae
+    python -m engine.train stylegan --data data_cache/style_windows.npz --out checkpoints/stylegan
 
 Both run data-parallel under torchrun (``torchrun --nnodes N --nproc_per_node M -m engine.train ...``,
 across machines) or, on one machine, with ``--procs P`` (CPU processes spawned here).
@@ -139,11 +140,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue from OUT/train_state.pt")
     p.add_argument("--debug", action="store_true", help="tiny model (for tests)")
     p.add_argument("--seed", type=int, default=0)
+
+    from engine.train.stylegan import StyleGANTrainConfig as g
+
+    p = sub.add_parser("stylegan", help="the style GAN: a style-, chord- and previous-window-conditioned generator (WGAN-GP, AC-GAN critic)")
+    p.add_argument("--data", default=g.data, help="the style cache (python -m engine.train.style_data)")
+    p.add_argument("--out", default=g.out, help="checkpoint folder (the best epoch; the last one in OUT/last)")
+    p.add_argument("--judge", default=g.judge, help="style judge checkpoint for the epoch's sample metrics (skipped if absent)")
+    p.add_argument("--epochs", type=int, default=g.epochs)
+    p.add_argument("--steps-per-epoch", type=int, default=g.steps_per_epoch, help="generator updates per epoch")
+    p.add_argument("--batch-size", type=int, default=g.batch_size)
+    p.add_argument("--lr", type=float, default=g.lr, help="generator learning rate")
+    p.add_argument("--critic-lr", type=float, default=g.critic_lr)
+    p.add_argument("--critic-steps", type=int, default=g.critic_steps, help="critic updates per generator update")
+    p.add_argument("--gp-weight", type=float, default=g.gp_weight, help="WGAN-GP gradient penalty weight")
+    p.add_argument("--ac-weight", type=float, default=g.ac_weight, help="weight of the style head's cross-entropy (AC-GAN)")
+    p.add_argument("--tau", type=float, default=g.tau, help="Gumbel-softmax temperature of the relaxation")
+    p.add_argument("--chord-drop", type=float, default=g.chord_drop, help="probability of training a window without its chords")
+    p.add_argument("--previous-drop", type=float, default=g.previous_drop, help="probability of training a window without its previous window")
+    p.add_argument("--transpose", type=int, nargs=2, default=[g.transpose_low, g.transpose_high], metavar=("LOW", "HIGH"))
+    p.add_argument("--eval-samples", type=int, default=g.eval_samples, help="windows per style generated for the epoch's metrics")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/train_state.pt")
+    p.add_argument("--debug", action="store_true", help="tiny model (for tests)")
+    p.add_argument("--seed", type=int, default=0)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.model == "stylegan":
+        from engine.train.stylegan import StyleGANTrainConfig, train_stylegan
+
+        values = {f.name: getattr(args, f.name) for f in dataclasses.fields(StyleGANTrainConfig) if hasattr(args, f.name)}
+        values["transpose_low"], values["transpose_high"] = args.transpose
+        best = train_stylegan(StyleGANTrainConfig(**values))
+        print(f"best epoch {best.get('epoch')}: score {best['score']:.4f} (judge balanced accuracy {best.get('judge_balanced')}, "
+              f"metric gap {best.get('metric_gap')})")
+        return 0
     from engine.train.style_judge import StyleJudgeTrainConfig
 
     from engine.train.musae import MusAETrainConfig

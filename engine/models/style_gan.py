@@ -1,0 +1,330 @@
+"""The style GAN: a convolutional generator of four-track 2-bar windows in a named style (MidiNet / MuseGAN-like)
+with an AC-GAN critic (WGAN-GP score + style classifier).
+
+Shapes (B windows, 4 tracks, 32 sixteenth steps, 8 beats, 130 tokens: engine.representation):
+
+* **Conditions**, shared by generator and critic:
+  - the style: indices (B,) or weights (B, num_styles) (a blend; the generator embeds it);
+  - chords: chroma per beat (B, 8, 12), 1 where a pitch class belongs to the beat's chord;
+    all zeros means "no chords" (the model is trained with chords dropped half the time);
+  - the previous window: tokens (B, 4, 32) of the 2 bars before (MidiNet's "previous bar"
+    condition); an all-REST window means "none" (its features are zeroed by a has-previous flag,
+    so "none" is exact, whatever the conditioner makes of silence).
+* **Generator** (:class:`StyleGenerator`): noise (B, noise_dims shared + 4 x track_noise_dims,
+  MuseGAN's shared and per-track inputs) and the style embedding -> a linear layer to a (C, 4)
+  map (time resolution 4 = half bars) -> three transposed convolutions doubling time
+  (4 -> 8 -> 16 -> 32). Before every one, and at 32, the chord chroma (pooled or repeated to
+  that resolution), its flag, and the previous-window conditioner's feature map at the same
+  resolution are concatenated (MidiNet's 2-D conditioner: a mirror of the generator, here
+  strided 1-D convolutions over the previous window's embedded tokens). Per-track ("private")
+  grouped convolutions with each track's own noise give logits (B, 4, 32, 130): one categorical per
+  track and step, so every track is monophonic by construction. Step 0's HOLD logit is masked
+  (a window never begins by holding a note it does not contain).
+* **Critic** (:class:`StyleCritic`): one-hot windows (B, 4, 32, 130) (real, or the generator's
+  relaxed samples) are projected per step and track (a linear map of the one-hot, i.e. an
+  embedding that also accepts soft inputs) and read by convolutions over time down to one
+  feature per beat (B, C, 8). The **style head** (AC-GAN) reads only these features of the window
+  itself, never the conditions: the previous window has the same style, and a head allowed to
+  read it would classify the condition rather than the music. The **score head** concatenates them
+  with the previous window's features (same encoder, zeroed when there is none), the chord chroma
+  per beat and both flags, and convolves down to one Wasserstein score.
+
+Why a straight-through Gumbel-softmax between them: the generator's output is discrete, so its
+argmax has no gradient; feeding the critic the softmax instead lets it separate real from fake by
+how peaked the vectors are (real ones are exactly one-hot), whatever the music, and the
+WGAN-GP critic does exactly that. The straight-through Gumbel-softmax (Jang et al. 2017) sends
+a hard one-hot sample (the same kind of input as a real window) forward and the gradient of
+its soft relaxation backward, and being a sample of the categorical rather than its mode, it
+trains the whole distribution the generator puts on each step, not only its top token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from engine.representation import HOLD, NUM_PITCH_TOKENS, REST, WINDOW_STEPS
+
+BEATS = WINDOW_STEPS // 4  # chroma rows per window (one per quarter-note beat)
+MASK = -1e4  # a logit that softmax turns into 0 (finite: -inf turns 0 * inf into NaN in some losses)
+
+
+@dataclass
+class StyleGANConfig:
+    num_styles: int = 7
+    tracks: int = 4
+    noise_dims: int = 64  # shared by the tracks
+    track_noise_dims: int = 16  # each track's own
+    style_dims: int = 16
+    gen_widths: tuple[int, int, int, int] = (256, 192, 128, 96)  # channels at time resolution 4, 8, 16, 32
+    private_width: int = 64  # per-track channels of the last layers
+    cond_embed: int = 16  # token embedding of the previous-window conditioner
+    cond_channels: int = 64  # conditioner channels at every resolution
+    critic_embed: int = 32
+    critic_widths: tuple[int, int, int] = (128, 192, 256)  # channels at time resolution 32, 16, 8
+    critic_joint: int = 256  # channels of the score head
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "StyleGANConfig":
+        # JSON stores the widths as lists; the dataclass wants tuples.
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+    @classmethod
+    def debug(cls, num_styles: int = 7) -> "StyleGANConfig":
+        return cls(num_styles=num_styles, noise_dims=8, track_noise_dims=4, style_dims=4, gen_widths=(16, 16, 16, 16),
+                   private_width=8, cond_embed=4, cond_channels=8, critic_embed=4, critic_widths=(16, 16, 16), critic_joint=16)
+
+    @property
+    def noise_size(self) -> int:
+        """Length of one noise vector: the shared part, then each track's."""
+        return self.noise_dims + self.tracks * self.track_noise_dims
+
+
+# ---------------------------------------------------------------- conditions
+
+
+def chords_at(chords: torch.Tensor | None, batch: int, resolution: int, device: torch.device) -> torch.Tensor:
+    """Chord chroma per beat (B, 8, 12) (or None: no chords) as channels at a time resolution, with a flag
+    channel (1 where the window has chords): (B, 13, resolution)."""
+    if chords is None:
+        return torch.zeros(batch, 13, resolution, device=device)
+    x = chords.float().transpose(1, 2)  # (B, 12, 8)
+    if resolution < BEATS:
+        x = F.avg_pool1d(x, BEATS // resolution)
+    elif resolution > BEATS:
+        x = x.repeat_interleave(resolution // BEATS, dim=2)
+    flag = (chords.flatten(1) > 0).any(dim=1).float()[:, None, None].expand(-1, 1, resolution)
+    return torch.cat([x, flag], dim=1)
+
+
+def has_previous(previous: torch.Tensor | None, batch: int, device: torch.device) -> torch.Tensor:
+    """(B,) float: 1 where a previous window is given and is not all REST."""
+    if previous is None:
+        return torch.zeros(batch, device=device)
+    return (previous != REST).flatten(1).any(dim=1).float()
+
+
+class PreviousConditioner(nn.Module):
+    """MidiNet's conditioner: the previous window's tokens -> feature maps at time resolution 32, 16, 8 and 4."""
+
+    def __init__(self, config: StyleGANConfig):
+        super().__init__()
+        c = config
+        self.tokens = nn.Embedding(NUM_PITCH_TOKENS, c.cond_embed)
+        self.track = nn.Parameter(torch.zeros(c.tracks, c.cond_embed))
+        self.first = nn.Conv1d(c.tracks * c.cond_embed, c.cond_channels, 3, padding=1)
+        self.down = nn.ModuleList(nn.Conv1d(c.cond_channels, c.cond_channels, 4, stride=2, padding=1) for _ in range(3))
+
+    def forward(self, previous: torch.Tensor) -> list[torch.Tensor]:
+        """previous (B, tracks, 32) long -> [(B, C, 32), (B, C, 16), (B, C, 8), (B, C, 4)]."""
+        x = self.tokens(previous) + self.track[None, :, None, :]  # (B, T, S, E)
+        b, t, s, e = x.shape
+        x = F.leaky_relu(self.first(x.permute(0, 1, 3, 2).reshape(b, t * e, s)), 0.2)
+        maps = [x]
+        for conv in self.down:
+            x = F.leaky_relu(conv(x), 0.2)
+            maps.append(x)
+        return maps
+
+
+# ---------------------------------------------------------------- generator
+
+
+class StyleGenerator(nn.Module):
+    """Noise, style, chords and previous window -> logits (B, tracks, 32, 130) (see the module's docstring)."""
+
+    def __init__(self, config: StyleGANConfig):
+        super().__init__()
+        self.config = config
+        c = config
+        w4, w8, w16, w32 = c.gen_widths
+        cond = 13 + c.cond_channels + 1  # chroma + chord flag, previous-window features + its flag
+        self.style = nn.Embedding(c.num_styles, c.style_dims)
+        self.conditioner = PreviousConditioner(c)
+        self.start = nn.Linear(c.noise_dims + c.style_dims, w4 * 4)
+        self.start_norm = nn.GroupNorm(1, w4)
+        ups, norms = [], []
+        for w_in, w_out in ((w4, w8), (w8, w16), (w16, w32)):
+            ups.append(nn.ConvTranspose1d(w_in + cond, w_out, 4, stride=2, padding=1))
+            norms.append(nn.GroupNorm(1, w_out))  # per-window normalisation: no train/eval gap at batch 1
+        self.ups, self.norms = nn.ModuleList(ups), nn.ModuleList(norms)
+        self.shared = nn.Conv1d(w32 + cond, w32, 3, padding=1)
+        self.shared_norm = nn.GroupNorm(1, w32)
+        # Private layers: one group per track, each reading the shared map and its own noise.
+        self.private = nn.Conv1d(c.tracks * (w32 + c.track_noise_dims), c.tracks * c.private_width, 3, padding=1, groups=c.tracks)
+        self.out = nn.Conv1d(c.tracks * c.private_width, c.tracks * NUM_PITCH_TOKENS, 1, groups=c.tracks)
+        mask = torch.zeros(1, 1, WINDOW_STEPS, NUM_PITCH_TOKENS)
+        mask[0, 0, 0, HOLD] = MASK
+        self.register_buffer("step_mask", mask, persistent=False)
+
+    def style_embedding(self, style: torch.Tensor) -> torch.Tensor:
+        """(B, style_dims) from indices (B,) or blend weights (B, num_styles)."""
+        if style.is_floating_point():
+            return style @ self.style.weight
+        return self.style(style)
+
+    def sample_noise(self, batch: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """(batch, noise_size) standard normal noise (drawn on the CPU, so a seed gives the same noise anywhere)."""
+        return torch.randn(batch, self.config.noise_size, generator=generator).to(self.style.weight.device)
+
+    def forward(self, noise: torch.Tensor, style: torch.Tensor, chords: torch.Tensor | None = None,
+                previous: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits (B, tracks, 32, 130).
+
+        noise (B, noise_size); style (B,) or (B, num_styles); chords (B, 8, 12) chroma per beat or None;
+        previous (B, tracks, 32) tokens or None (all REST: none).
+        """
+        c = self.config
+        b, device = noise.shape[0], noise.device
+        shared_noise, track_noise = noise[:, : c.noise_dims], noise[:, c.noise_dims :].reshape(b, c.tracks, c.track_noise_dims)
+        flag = has_previous(previous, b, device)
+        if previous is None:
+            previous = torch.full((b, c.tracks, WINDOW_STEPS), REST, dtype=torch.long, device=device)
+        prev_maps = [m * flag[:, None, None] for m in self.conditioner(previous)]  # exactly zero when there is none
+
+        def conditions(resolution: int, level: int) -> torch.Tensor:
+            return torch.cat([chords_at(chords, b, resolution, device), prev_maps[level],
+                              flag[:, None, None].expand(-1, 1, resolution)], dim=1)  # fmt: skip
+
+        x = self.start(torch.cat([shared_noise, self.style_embedding(style)], dim=1)).reshape(b, c.gen_widths[0], 4)
+        x = F.relu(self.start_norm(x))
+        for level, (up, norm) in enumerate(zip(self.ups, self.norms)):
+            resolution = 4 * 2**level
+            x = F.relu(norm(up(torch.cat([x, conditions(resolution, 3 - level)], dim=1))))
+        x = F.relu(self.shared_norm(self.shared(torch.cat([x, conditions(WINDOW_STEPS, 0)], dim=1))))
+        per_track = torch.cat([x[:, None].expand(-1, c.tracks, -1, -1),
+                               track_noise[:, :, :, None].expand(-1, -1, -1, WINDOW_STEPS)], dim=2)  # (B, T, C + N, S)
+        x = F.relu(self.private(per_track.reshape(b, -1, WINDOW_STEPS)))
+        logits = self.out(x).reshape(b, c.tracks, NUM_PITCH_TOKENS, WINDOW_STEPS).transpose(2, 3)
+        return logits + self.step_mask
+
+    def relaxed(self, logits: torch.Tensor, tau: float = 1.0) -> torch.Tensor:
+        """Straight-through Gumbel-softmax samples of logits: hard one-hot (B, tracks, 32, 130) forward, the soft
+        relaxation's gradient backward (see the module's docstring)."""
+        return F.gumbel_softmax(logits, tau=tau, hard=True, dim=-1)
+
+    @torch.no_grad()
+    def generate(self, style: torch.Tensor, chords: torch.Tensor | None = None, previous: torch.Tensor | None = None,
+                 temperature: float = 0.0, generator: torch.Generator | None = None,
+                 noise: torch.Tensor | None = None) -> torch.Tensor:
+        """Windows (B, tracks, 32) of tokens: the most likely token per step (``temperature`` 0) or sampled at
+        ``temperature``. Step 0 is never HOLD, and a HOLD after a rest becomes a rest (it would hold nothing)."""
+        self.eval()
+        b = style.shape[0]
+        noise = self.sample_noise(b, generator) if noise is None else noise
+        logits = self(noise, style, chords, previous)
+        if temperature > 0:
+            u = torch.rand(logits.shape, generator=generator).to(logits.device).clamp_(1e-9, 1 - 1e-9)
+            logits = logits / temperature - torch.log(-torch.log(u))  # Gumbel-max: a sample of softmax(logits / T)
+        return clean_tokens(logits.argmax(dim=-1))
+
+    @torch.no_grad()
+    def generate_chain(self, style: torch.Tensor, num_windows: int, chords: torch.Tensor | None = None,
+                       previous: torch.Tensor | None = None, temperature: float = 0.0,
+                       generator: torch.Generator | None = None) -> torch.Tensor:
+        """``num_windows`` windows, each conditioned on the one before (the first on ``previous``, or none), joined:
+        (B, tracks, 32 * num_windows). chords: (B, num_windows, 8, 12) chroma per beat, or None."""
+        out = []
+        for index in range(num_windows):
+            window_chords = chords[:, index] if chords is not None else None
+            previous = self.generate(style, window_chords, previous, temperature, generator)
+            out.append(previous)
+        return torch.cat(out, dim=2)
+
+
+def clean_tokens(tokens: torch.Tensor) -> torch.Tensor:
+    """Tokens (..., steps) with every HOLD that follows a REST, or opens the window, made a REST."""
+    tokens = tokens.clone()
+    for step in range(tokens.shape[-1]):
+        orphan = tokens[..., step] == HOLD
+        if step > 0:
+            orphan &= tokens[..., step - 1] == REST
+        tokens[..., step] = torch.where(orphan, torch.full_like(tokens[..., step], REST), tokens[..., step])
+    return tokens
+
+
+# ---------------------------------------------------------------- critic
+
+
+class StyleCritic(nn.Module):
+    """One-hot windows (B, tracks, 32, 130) + conditions -> (Wasserstein score (B,), style logits (B, num_styles))."""
+
+    def __init__(self, config: StyleGANConfig):
+        super().__init__()
+        self.config = config
+        c = config
+        w32, w16, w8 = c.critic_widths
+        self.project = nn.Linear(NUM_PITCH_TOKENS, c.critic_embed, bias=False)  # an embedding that takes soft inputs
+        self.track = nn.Parameter(torch.zeros(c.tracks, c.critic_embed))
+        self.encoder = nn.ModuleList([
+            nn.Conv1d(c.tracks * c.critic_embed, w32, 3, padding=1),
+            nn.Conv1d(w32, w16, 4, stride=2, padding=1),
+            nn.Conv1d(w16, w8, 4, stride=2, padding=1),
+        ])  # fmt: skip
+        self.style_head = nn.Linear(w8 * BEATS, c.num_styles)
+        self.joint = nn.Conv1d(2 * w8 + 13 + 1, c.critic_joint, 3, padding=1)
+        self.joint_down = nn.Conv1d(c.critic_joint, c.critic_joint, 4, stride=2, padding=1)
+        self.score_head = nn.Linear(c.critic_joint * BEATS // 2, 1)
+
+    def encode(self, onehot: torch.Tensor) -> torch.Tensor:
+        """(B, tracks, 32, 130) one-hot (hard or soft) -> features per beat (B, C, 8)."""
+        x = self.project(onehot) + self.track[None, :, None, :]
+        b, t, s, e = x.shape
+        x = x.permute(0, 1, 3, 2).reshape(b, t * e, s)
+        for conv in self.encoder:
+            x = F.leaky_relu(conv(x), 0.2)
+        return x
+
+    def forward(self, onehot: torch.Tensor, chords: torch.Tensor | None = None,
+                previous: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """onehot (B, tracks, 32, 130); chords (B, 8, 12) or None; previous (B, tracks, 32) tokens or None.
+        Returns (scores (B,), style logits (B, num_styles))."""
+        b, device = onehot.shape[0], onehot.device
+        features = self.encode(onehot)
+        style_logits = self.style_head(features.flatten(1))
+        flag = has_previous(previous, b, device)
+        if previous is None:
+            prev_features = torch.zeros_like(features)
+        else:
+            prev_features = self.encode(F.one_hot(previous, NUM_PITCH_TOKENS).float()) * flag[:, None, None]
+        x = torch.cat([features, prev_features, chords_at(chords, b, BEATS, device), flag[:, None, None].expand(-1, 1, BEATS)], dim=1)
+        x = F.leaky_relu(self.joint(x), 0.2)
+        x = F.leaky_relu(self.joint_down(x), 0.2)
+        return self.score_head(x.flatten(1))[:, 0], style_logits
+
+
+def gradient_penalty(critic: StyleCritic, real: torch.Tensor, fake: torch.Tensor, chords: torch.Tensor | None = None,
+                     previous: torch.Tensor | None = None) -> torch.Tensor:
+    """WGAN-GP (Gulrajani et al. 2017): (||d score / d x|| - 1)^2 at random points x between real and fake one-hot
+    windows (B, tracks, 32, 130) under the same conditions; the norm is over each window's whole input."""
+    alpha = torch.rand(real.shape[0], 1, 1, 1, device=real.device)
+    mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+    score, _ = critic(mixed, chords, previous)
+    (grad,) = torch.autograd.grad(score.sum(), mixed, create_graph=True)
+    return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+
+
+# ---------------------------------------------------------------- chords from a progression
+
+
+def beat_chroma_from_steps(step_chroma: np.ndarray) -> np.ndarray:
+    """Chroma per step (..., steps, 12) -> per beat (..., steps // 4, 12): the pitch classes of any chord heard in
+    the beat (1.0 / 0.0)."""
+    step_chroma = np.asarray(step_chroma)
+    shape = step_chroma.shape
+    beats = step_chroma.reshape(*shape[:-2], shape[-2] // 4, 4, 12)
+    return (beats > 0).any(axis=-2).astype(np.float32)
+
+
+def progression_beat_chroma(progression, num_windows: int, offset: int = 0) -> np.ndarray:
+    """The chord condition of ``num_windows`` consecutive windows from a ChordProgression (engine.music), e.g.
+    ``parse_progression("C Am F G", num_bars=8)``: (num_windows, 8, 12)."""
+    steps = progression.chroma(num_windows * WINDOW_STEPS, offset)  # (steps, 12)
+    return beat_chroma_from_steps(steps.reshape(num_windows, WINDOW_STEPS, 12))

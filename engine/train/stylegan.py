@@ -1,0 +1,391 @@
+"""Train the style GAN (``python -m engine.train stylegan``): WGAN-GP with an AC-GAN style head.
+
+Data: the style cache (engine.train.style_data), split by piece like the style judge's. Batches
+draw every style equally often and move each window, with its previous window, by one random
+interval in -5..+6 semitones. Each real window comes with its conditions:
+
+* **previous window**: the exact 32 steps before it in its piece (:func:`piece_context`). The
+  cache keeps windows in order, one per bar, but bars are 16 steps only in 4/4 and 2/2: in 3/4
+  and 6/8 windows start 12 steps apart, in 2/4 8, and a window with too few notes is left out,
+  so the window two before is the preceding 2 bars for only about half of the cache. The
+  preceding steps are therefore rebuilt from the overlapping windows of the same piece (their
+  overlaps tell the hop); a window whose 32 steps before are not all covered has none. The
+  condition is also dropped (all REST: "none") with probability ``previous_drop``, so the
+  generator learns to open a piece too.
+* **chords**: the window's own chroma per beat (:func:`window_beat_chroma`), zeroed with
+  probability ``chord_drop`` so the generator also works without chords.
+* A note held into a window from before (a HOLD at step 0) is re-struck at step 0 (its pitch is
+  known from the windows before) or, where it is not known, the held steps become rests: the
+  generator never opens a window with HOLD, and a critic shown real windows that do would tell
+  them apart by that alone.
+
+Per generator step: ``critic_steps`` critic updates on fresh real batches against generated
+windows under the same conditions (Wasserstein loss, gradient penalty ``gp_weight`` = 10, plus
+``ac_weight`` x the style head's cross-entropy on the real windows), then one generator update
+(minus the critic's score of its straight-through Gumbel-softmax samples, plus ``ac_weight`` x the
+style head's cross-entropy for the style it was asked for). Adam (lr 1e-4, betas 0.5/0.9) for both.
+
+Every epoch, on fixed noise and held-out conditions (engine.style_metrics): per style, the
+style judge's accuracy on ``eval_samples`` windows generated without conditions (when
+``judge`` names a checkpoint), MuseGAN's metrics and diversity of those windows, and the share of
+onsets on chord tones with and without the held-out windows' chords. The first log row of a
+run holds the same metrics of the held-out real windows. The best epoch (judge balanced
+accuracy, or 0 without a judge, minus ``metric_gap``: the mean absolute difference of empty-bar
+rate, qualified-note rate and used pitch classes / 12 from the real windows, over styles and
+tracks) is saved to ``out``, the last to ``out/last``; ``--resume`` continues.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from engine.device import resolve_device
+from engine.models.style_gan import StyleCritic, StyleGANConfig, StyleGenerator, gradient_penalty
+from engine.models.style_gan_checkpoint import save_stylegan
+from engine.representation import HOLD, NUM_PITCH_TOKENS, REST, WINDOW_STEPS
+from engine.style_metrics import UNKNOWN, beat_pitch_class_counts, chord_tone_share, diversity, sounding_pitches, window_metrics
+from engine.train.style_data import transpose_windows
+from engine.train.style_judge import StyleSplit
+
+# Bar lengths in sixteenths, most common first (the hop between a piece's consecutive windows): 4/4, 3/4 and 6/8,
+# 2/4, 6/4 and 12/8, 9/8, 3/8, 5/4, 2/8, 5/8, 7/8, 9/16.
+BAR_HOPS = (16, 12, 8, 24, 18, 6, 20, 4, 10, 14, 9)
+
+
+@dataclass
+class StyleGANTrainConfig:
+    data: str = "data_cache/style_windows.npz"
+    out: str = "checkpoints/stylegan"
+    judge: str = "checkpoints/style_judge"  # style judge checkpoint for the sample metrics (skipped if absent)
+    epochs: int = 20
+    steps_per_epoch: int = 300  # generator updates
+    batch_size: int = 64
+    lr: float = 1e-4
+    critic_lr: float = 1e-4
+    beta1: float = 0.5
+    beta2: float = 0.9
+    critic_steps: int = 5
+    gp_weight: float = 10.0
+    ac_weight: float = 1.0
+    tau: float = 1.0  # Gumbel-softmax temperature of the relaxation's gradient
+    chord_drop: float = 0.5
+    previous_drop: float = 0.3
+    transpose_low: int = -5
+    transpose_high: int = 6
+    eval_samples: int = 64  # generated (and held-out real) windows per style for the epoch's metrics
+    device: str = "auto"
+    resume: bool = False
+    debug: bool = False
+    seed: int = 0
+    model_overrides: dict = field(default_factory=dict)  # StyleGANConfig fields to change
+
+
+# ---------------------------------------------------------------- conditions from the cache
+
+
+def link_windows(windows: np.ndarray, piece: np.ndarray, hops: tuple[int, ...] = BAR_HOPS) -> np.ndarray:
+    """(N,) hop in steps from window i-1 to window i, found from their overlap (window i-1's last 32 - h steps equal
+    window i's first), or 0 where i-1 is another piece or no bar length fits (a window was left out between)."""
+    hop = np.zeros(len(windows), dtype=np.int64)
+    same = piece[1:] == piece[:-1]
+    for h in hops:
+        fits = same & (hop[1:] == 0) & (windows[:-1, :, h:] == windows[1:, :, : WINDOW_STEPS - h]).all(axis=(1, 2))
+        hop[1:][fits] = h
+    return hop
+
+
+def _resolve_pitch(sounding: np.ndarray, hop: np.ndarray, k: np.ndarray, t: np.ndarray, q: np.ndarray,
+                   max_back: int = 32) -> np.ndarray:
+    """The pitch sounding at position q of track t of window k, looked up in the windows before while the window
+    holds a note it does not contain; UNKNOWN where the chain of overlapping windows ends first."""
+    k, q = k.copy(), q.copy()
+    pitch = sounding[k, t, q]
+    for _ in range(max_back):
+        open_ = (pitch == UNKNOWN) & (hop[k] > 0)
+        if not open_.any():
+            break
+        # The same held note in the window before; past its end, its last step (still inside the held stretch).
+        q[open_] = np.minimum(q[open_] + hop[k[open_]], WINDOW_STEPS - 1)
+        k[open_] -= 1
+        pitch[open_] = sounding[k[open_], t[open_], q[open_]]
+    return pitch
+
+
+def _open_held_notes(windows: np.ndarray, start_pitch: np.ndarray) -> np.ndarray:
+    """Windows whose step-0 HOLD is re-struck as ``start_pitch`` (N, tracks) where that is known (>= 0), else the
+    held steps at the start become rests."""
+    out = windows.copy()
+    held = out[:, :, 0] == HOLD
+    known = held & (start_pitch >= 0)
+    out[:, :, 0][known] = start_pitch[known]
+    leading = np.cumprod(out == HOLD, axis=2).astype(bool)  # the HOLDs before anything else
+    out[leading] = REST
+    return out
+
+
+def piece_context(windows: np.ndarray, piece: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(windows with held-in notes re-struck, previous windows (N, tracks, 32) (all REST where none), has previous
+    (N,) bool): the previous window is the 32 steps just before each window, rebuilt from the overlapping windows
+    of its piece."""
+    windows = np.asarray(windows)
+    n, tracks, steps = windows.shape
+    hop = link_windows(windows, piece)
+    sounding = sounding_pitches(windows)
+    # Position of every window within its chain of linked windows, and the chain's id.
+    chain = np.cumsum(hop == 0) - 1
+    pos = np.cumsum(hop)
+    pos -= pos[np.flatnonzero(hop == 0)][chain]
+    # Re-strike (or rest) the held notes that open each window.
+    k_all, t_all = np.repeat(np.arange(n), tracks), np.tile(np.arange(tracks), n)
+    start = _resolve_pitch(sounding, hop, k_all, t_all, np.zeros(n * tracks, dtype=np.int64)).reshape(n, tracks)
+    current = _open_held_notes(windows, start)
+    # The 32 steps before: for every step, the last window of the chain that starts at or before it.
+    has = pos >= steps
+    targets = np.flatnonzero(has)
+    previous = np.full_like(windows, REST)
+    if len(targets):
+        key = chain.astype(np.int64) * (1 << 32) + pos  # sorted, as windows are stored in order
+        wanted = (chain[targets, None] * (1 << 32) + pos[targets, None] - steps + np.arange(steps)[None, :])
+        source = np.searchsorted(key, wanted, side="right") - 1  # (M, 32) window holding each step
+        offset = (wanted - key[source]).astype(np.int64)  # its position there (< its hop, so inside it)
+        gathered = windows[source[:, None, :], np.arange(tracks)[None, :, None], offset[:, None, :]]  # (M, T, 32)
+        first = _resolve_pitch(sounding, hop, np.repeat(source[:, 0], tracks), np.tile(np.arange(tracks), len(targets)),
+                               np.repeat(offset[:, 0], tracks)).reshape(len(targets), tracks)  # fmt: skip
+        previous[targets] = _open_held_notes(gathered, first)
+    return current, previous, has
+
+
+def window_beat_chroma(windows: np.ndarray, min_steps: int = 2) -> np.ndarray:
+    """The chord condition of real windows (N, tracks, 32): per beat, the pitch classes sounding for at least
+    ``min_steps`` steps over the four tracks together (so a passing sixteenth is left out), or, in a beat where
+    none does, every pitch class sounding in it. (N, 8, 12) float32, 1.0 / 0.0."""
+    counts = beat_pitch_class_counts(windows).sum(axis=1)  # (N, beats, 12)
+    strong = counts >= min_steps
+    weak_only = ~strong.any(axis=2, keepdims=True)
+    return np.where(weak_only, counts > 0, strong).astype(np.float32)
+
+
+class StyleGANData:
+    """The style split with each window's previous window, for conditioned, transposed, style-balanced batches."""
+
+    def __init__(self, path: str | Path):
+        self.split = StyleSplit.load(path)
+        with np.load(path, allow_pickle=False) as cache:
+            piece = cache["piece"]
+        current, previous, has = piece_context(self.split.windows, piece)
+        self.current, self.previous, self.has_previous = current.astype(np.int16), previous.astype(np.int16), has
+        self.names = self.split.names
+
+    def draw(self, rng: np.random.Generator, picks: np.ndarray, labels: np.ndarray, low: int, high: int,
+             chord_drop: float, previous_drop: float) -> dict[str, np.ndarray]:
+        """Windows ``picks`` with their conditions: {"windows", "previous", "chords", "styles"} (conditions dropped
+        with the given probabilities), each window moved with its previous one by a random interval in low..high."""
+        size = len(picks)
+        both = np.concatenate([self.previous[picks], self.current[picks]], axis=1).astype(np.int64)
+        both = transpose_windows(both, rng.integers(low, high + 1, size=size))
+        tracks = self.current.shape[1]
+        previous, windows = both[:, :tracks], both[:, tracks:]
+        drop = ~self.has_previous[picks] | (rng.random(size) < previous_drop)
+        previous[drop] = REST
+        chords = window_beat_chroma(windows)
+        chords[rng.random(size) < chord_drop] = 0.0
+        return {"windows": windows, "previous": previous, "chords": chords, "styles": labels}
+
+    def batch(self, rng: np.random.Generator, size: int, cfg: StyleGANTrainConfig) -> dict[str, np.ndarray]:
+        """A training batch: every style equally often (as StyleSplit.batch draws them)."""
+        labels = rng.choice(self.split.present, size=size)
+        picks = np.array([rng.choice(self.split.by_style[label]) for label in labels])
+        return self.draw(rng, picks, labels, cfg.transpose_low, cfg.transpose_high, cfg.chord_drop, cfg.previous_drop)
+
+    def held_out(self, per_style: int, seed: int) -> dict[int, dict[str, np.ndarray]]:
+        """Up to ``per_style`` held-out windows per style (training ones for a style with none held out), untransposed,
+        with all their conditions: {style index: batch}."""
+        rng = np.random.default_rng(seed)
+        out = {}
+        for index in self.split.present:
+            pool = np.flatnonzero(self.split.val_mask & (self.split.styles == index))
+            pool = pool if len(pool) else self.split.by_style[index]
+            picks = np.sort(rng.permutation(pool)[:per_style])
+            out[index] = self.draw(rng, picks, np.full(len(picks), index), 0, 0, 0.0, 0.0)
+        return out
+
+
+# ---------------------------------------------------------------- the epoch's sample metrics
+
+
+def _tensor(batch: dict[str, np.ndarray], device: torch.device) -> dict[str, torch.Tensor]:
+    """A batch's arrays as tensors on ``device``."""
+    return {key: torch.as_tensor(batch[key], device=device) for key in ("windows", "previous", "chords", "styles")}
+
+
+def metric_gap(generated: dict, real: dict) -> float:
+    """Mean absolute difference of empty-bar rate, qualified-note rate and used pitch classes / 12 between
+    generated and real windows ({style: window_metrics}), over styles and tracks where both are defined."""
+    gaps = []
+    for style, figures in generated.items():
+        if style not in real:
+            continue
+        for metric, scale in (("empty_bar_rate", 1.0), ("qualified_note_rate", 1.0), ("used_pitch_classes", 12.0)):
+            for a, b in zip(figures[metric], real[style][metric]):
+                if a is not None and b is not None:
+                    gaps.append(abs(a - b) / scale)
+    return round(float(np.mean(gaps)), 4) if gaps else 1.0
+
+
+@torch.no_grad()
+def sample_report(generator: StyleGenerator, held_out: dict[int, dict[str, np.ndarray]], names: list[str],
+                  device: torch.device, seed: int, judge=None, judge_styles: list[str] | None = None) -> dict:
+    """Per style: the judge's accuracy (when given) on windows generated with no conditions, their metrics and
+    diversity, and chord-tone shares (generated with and without the held-out windows' chords, and real)."""
+    report: dict = {"judge_accuracy": {}, "metrics": {}, "diversity": {}, "chord_tone_share": {}}
+    with_chords, without_chords, real_share = [], [], []
+    for index, batch in held_out.items():
+        name, n = names[index], len(batch["windows"])
+        if n == 0:
+            continue
+        t = _tensor(batch, device)
+        noise = generator.sample_noise(n, torch.Generator().manual_seed(seed + index))  # the same noise every epoch
+        free = generator.generate(t["styles"], noise=noise).cpu().numpy()
+        report["metrics"][name] = window_metrics(free)
+        report["diversity"][name] = diversity(free)
+        if judge is not None and judge_styles is not None and name in judge_styles:
+            predicted = judge(torch.as_tensor(free, device=device)).argmax(1).cpu().numpy()
+            report["judge_accuracy"][name] = round(float((predicted == judge_styles.index(name)).mean()), 4)
+        chorded = batch["chords"].sum(axis=(1, 2)) > 0
+        if chorded.any():
+            conditioned = generator.generate(t["styles"], t["chords"], t["previous"], noise=noise).cpu().numpy()
+            share = lambda w: chord_tone_share(w[chorded], batch["chords"][chorded])  # noqa: E731
+            report["chord_tone_share"][name] = {"with_chords": share(conditioned)["all"], "without_chords": share(free)["all"],
+                                                "real": share(batch["windows"])["all"]}  # fmt: skip
+            for out, key in ((with_chords, "with_chords"), (without_chords, "without_chords"), (real_share, "real")):
+                if report["chord_tone_share"][name][key] is not None:
+                    out.append(report["chord_tone_share"][name][key])
+    accuracies = list(report["judge_accuracy"].values())
+    report["judge_balanced"] = round(float(np.mean(accuracies)), 4) if accuracies else None
+    shares = {"with_chords": with_chords, "without_chords": without_chords, "real": real_share}
+    report["chord_tone_share_mean"] = {key: round(float(np.mean(v)), 4) if v else None for key, v in shares.items()}
+    return report
+
+
+def load_judge(path: str, device: torch.device) -> tuple[object | None, list[str] | None]:
+    """(style judge, its style names), or (None, None) when there is no checkpoint at ``path``."""
+    if not path or not (Path(path) / "config.json").exists():
+        return None, None
+    from engine.models.checkpoint import load_style_judge
+
+    judge, meta = load_style_judge(path, device)
+    return judge, [str(s) for s in meta.get("styles", [])]
+
+
+# ---------------------------------------------------------------- training
+
+
+def train_stylegan(cfg: StyleGANTrainConfig) -> dict:
+    """Train, report sample metrics each epoch, save the best and the last; returns the best epoch's figures."""
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    device = resolve_device(cfg.device)
+    data = StyleGANData(cfg.data)
+    names = data.names
+    model_cfg = StyleGANConfig.debug(len(names)) if cfg.debug else StyleGANConfig(num_styles=len(names))
+    model_cfg = StyleGANConfig.from_dict({**model_cfg.to_dict(), **cfg.model_overrides})
+    generator, critic = StyleGenerator(model_cfg).to(device), StyleCritic(model_cfg).to(device)
+    g_opt = torch.optim.Adam(generator.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
+    d_opt = torch.optim.Adam(critic.parameters(), lr=cfg.critic_lr, betas=(cfg.beta1, cfg.beta2))
+    judge, judge_styles = load_judge(cfg.judge, device)
+    held_out = data.held_out(cfg.eval_samples, cfg.seed)
+    real_metrics = {names[i]: window_metrics(b["windows"]) for i, b in held_out.items() if len(b["windows"])}
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    state_path, log_path = out / "train_state.pt", out / "train_log.jsonl"
+    start_epoch, best = 0, {"score": -math.inf}
+    if cfg.resume and state_path.exists():
+        state = torch.load(state_path, map_location=device, weights_only=True)
+        generator.load_state_dict(state["generator"])
+        critic.load_state_dict(state["critic"])
+        g_opt.load_state_dict(state["generator_optimizer"])
+        d_opt.load_state_dict(state["critic_optimizer"])
+        start_epoch, best = int(state["epoch"]), json.loads(state["best"])
+        rng = np.random.default_rng(cfg.seed + start_epoch)
+        torch.manual_seed(cfg.seed + start_epoch)
+    with log_path.open("a") as log:  # each (re)start's settings and the real windows' figures to compare with
+        log.write(json.dumps({"run_start": start_epoch + 1, "epochs": cfg.epochs, "critic_steps": cfg.critic_steps,
+                              "lr": cfg.lr, "critic_lr": cfg.critic_lr, "ac_weight": cfg.ac_weight, "judge": judge is not None,
+                              "previous_share": round(float(data.has_previous.mean()), 4),
+                              "real_metrics": real_metrics}) + "\n")  # fmt: skip
+    training = {"data_counts": data.split.counts, "train_windows": int(data.split.train_mask.sum()),
+                "val_windows": int(data.split.val_mask.sum())}  # fmt: skip
+    started = time.time()
+    for epoch in range(start_epoch + 1, cfg.epochs + 1):
+        generator.train()
+        critic.train()
+        sums: dict[str, list[float]] = {k: [] for k in ("critic_loss", "wasserstein", "gp", "ac_real", "ac_real_accuracy",
+                                                        "generator_loss", "ac_fake", "confidence")}  # fmt: skip
+        bar = tqdm(range(cfg.steps_per_epoch), desc=f"epoch {epoch}/{cfg.epochs}", unit="step")
+        for _ in bar:
+            critic.requires_grad_(True)
+            for _ in range(cfg.critic_steps):
+                b = _tensor(data.batch(rng, cfg.batch_size, cfg), device)
+                with torch.no_grad():
+                    logits = generator(generator.sample_noise(cfg.batch_size), b["styles"], b["chords"], b["previous"])
+                    fake = generator.relaxed(logits, cfg.tau)
+                real = F.one_hot(b["windows"], NUM_PITCH_TOKENS).float()
+                real_score, real_style = critic(real, b["chords"], b["previous"])
+                fake_score, _ = critic(fake, b["chords"], b["previous"])
+                gp = gradient_penalty(critic, real, fake, b["chords"], b["previous"])
+                ac_real = F.cross_entropy(real_style, b["styles"])
+                wasserstein = real_score.mean() - fake_score.mean()
+                loss = -wasserstein + cfg.gp_weight * gp + cfg.ac_weight * ac_real
+                d_opt.zero_grad()
+                loss.backward()
+                d_opt.step()
+            sums["critic_loss"].append(loss.item())
+            sums["wasserstein"].append(wasserstein.item())
+            sums["gp"].append(gp.item())
+            sums["ac_real"].append(ac_real.item())
+            sums["ac_real_accuracy"].append((real_style.argmax(1) == b["styles"]).float().mean().item())
+            critic.requires_grad_(False)  # the generator's update needs gradients through the critic, not for it
+            b = _tensor(data.batch(rng, cfg.batch_size, cfg), device)
+            logits = generator(generator.sample_noise(cfg.batch_size), b["styles"], b["chords"], b["previous"])
+            fake_score, fake_style = critic(generator.relaxed(logits, cfg.tau), b["chords"], b["previous"])
+            ac_fake = F.cross_entropy(fake_style, b["styles"])
+            g_loss = -fake_score.mean() + cfg.ac_weight * ac_fake
+            g_opt.zero_grad()
+            g_loss.backward()
+            g_opt.step()
+            sums["generator_loss"].append(g_loss.item())
+            sums["ac_fake"].append(ac_fake.item())
+            sums["confidence"].append(logits.detach().softmax(-1).amax(-1).mean().item())  # near 1: argmax ~ sampling
+            bar.set_postfix(w=f"{np.mean(sums['wasserstein'][-20:]):.3f}", ac=f"{np.mean(sums['ac_fake'][-20:]):.3f}")
+        critic.requires_grad_(True)
+        losses = {k: round(float(np.mean(v)), 4) for k, v in sums.items()}
+        if not all(math.isfinite(v) for v in losses.values()):
+            raise RuntimeError(f"training diverged at epoch {epoch}: {losses}")
+        report = sample_report(generator, held_out, names, device, cfg.seed, judge, judge_styles)
+        gap = metric_gap(report["metrics"], real_metrics)
+        score = round((report["judge_balanced"] or 0.0) - gap, 4)
+        row = {"epoch": epoch, "step": epoch * cfg.steps_per_epoch, "elapsed_s": round(time.time() - started, 1), **losses,
+               "judge_balanced": report["judge_balanced"], "metric_gap": gap, "score": score,
+               "chord_tone_share": report["chord_tone_share_mean"], "judge_accuracy": report["judge_accuracy"],
+               "diversity": report["diversity"], "metrics": report["metrics"]}  # fmt: skip
+        print(json.dumps({k: v for k, v in row.items() if k not in ("metrics", "diversity")}), flush=True)
+        with log_path.open("a") as log:
+            log.write(json.dumps(row) + "\n")
+        metadata = {"styles": names, "evaluation": {**report, "metric_gap": gap, "score": score, "real_metrics": real_metrics},
+                    "training": {**asdict(cfg), "epoch": epoch, "step": row["step"], **training}}  # fmt: skip
+        save_stylegan(generator, out / "last", metadata)
+        if score > best["score"]:
+            best = {"epoch": epoch, "step": row["step"], "score": score, "judge_balanced": report["judge_balanced"], "metric_gap": gap}
+            save_stylegan(generator, out, metadata)
+        torch.save({"generator": generator.state_dict(), "critic": critic.state_dict(), "generator_optimizer": g_opt.state_dict(),
+                    "critic_optimizer": d_opt.state_dict(), "epoch": epoch, "best": json.dumps(best)}, state_path)  # fmt: skip
+    return best

@@ -1,0 +1,206 @@
+"""The style GAN (tiny debug models on a synthetic style cache): it trains, logs its sample metrics, saves, resumes
+and loads; its windows are valid, vary with the seed and follow the chord and previous-window conditions; the
+previous windows are rebuilt from the cache's overlapping windows."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from engine.models.checkpoint import save_style_judge
+from engine.models.style_gan import (
+    StyleCritic,
+    StyleGANConfig,
+    StyleGenerator,
+    gradient_penalty,
+    progression_beat_chroma,
+)
+from engine.models.style_gan_checkpoint import load_stylegan
+from engine.models.style_judge import StyleJudge, StyleJudgeConfig
+from engine.music import Chord, ChordProgression
+from engine.representation import HOLD, NUM_PITCH_TOKENS, REST
+from engine.style_metrics import sounding_pitches
+from engine.train.__main__ import main as train_main
+from engine.train.style_data import voice_tokens
+from engine.train.stylegan import link_windows, piece_context, window_beat_chroma
+
+
+def valid(windows: torch.Tensor) -> bool:
+    """Tokens in range, no window opening with HOLD, no HOLD after a rest."""
+    w = windows.numpy()
+    after_rest = (w[..., 1:] == HOLD) & (w[..., :-1] == REST)
+    return bool(w.min() >= 0 and w.max() < NUM_PITCH_TOKENS and not (w[..., 0] == HOLD).any() and not after_rest.any())
+
+
+def test_training_learns_logs_saves_resumes_and_loads(tmp_path, fake_style_cache):
+    judge_dir = tmp_path / "judge"  # an untrained judge: the metric's plumbing, not its value
+    save_style_judge(StyleJudge(StyleJudgeConfig.debug(3)), judge_dir, {"styles": ["a", "b", "c"]})
+    out = tmp_path / "gan"
+    args = ["stylegan", "--data", str(fake_style_cache), "--out", str(out), "--judge", str(judge_dir), "--epochs", "2",
+            "--steps-per-epoch", "12", "--batch-size", "16", "--critic-steps", "2", "--eval-samples", "12", "--lr", "0.002",
+            "--critic-lr", "0.002", "--device", "cpu", "--debug"]  # fmt: skip
+    assert train_main(args) == 0
+    assert train_main(args[:8] + ["3"] + args[9:] + ["--resume"]) == 0
+    lines = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    starts, rows = [r for r in lines if "run_start" in r], [r for r in lines if "epoch" in r]
+    assert [r["run_start"] for r in starts] == [1, 3] and [r["epoch"] for r in rows] == [1, 2, 3]
+    assert set(starts[0]["real_metrics"]) == {"a", "b", "c"}
+    for row in rows:
+        assert all(math.isfinite(row[k]) for k in ("critic_loss", "wasserstein", "gp", "ac_real", "generator_loss", "ac_fake"))
+        assert set(row["judge_accuracy"]) == {"a", "b", "c"} and 0 <= row["judge_balanced"] <= 1
+        assert len(row["metrics"]["a"]["empty_bar_rate"]) == 4 and "0-1" in row["metrics"]["a"]["tonal_distance"]
+        assert set(row["chord_tone_share"]) == {"with_chords", "without_chords", "real"}
+        assert row["diversity"]["b"]["unique_share"] > 0.5  # no mode collapse: the windows of one style differ
+    assert rows[-1]["ac_real"] < rows[0]["ac_real"]  # the critic learns to tell the styles apart
+    generator, meta = load_stylegan(out)
+    assert meta["styles"] == ["a", "b", "c"] and meta["config"]["num_styles"] == 3 and "judge_accuracy" in meta["evaluation"]
+    last, last_meta = load_stylegan(out / "last")
+    assert last_meta["training"]["epoch"] == 3
+    style = torch.tensor([0, 1, 2, 1])
+    first = last.generate(style, generator=torch.Generator().manual_seed(1))
+    again = last.generate(style, generator=torch.Generator().manual_seed(1))
+    other = last.generate(style, generator=torch.Generator().manual_seed(2))
+    assert valid(first) and torch.equal(first, again) and not torch.equal(first, other)
+
+
+def test_generated_windows_are_valid_and_chain():
+    torch.manual_seed(0)
+    model = StyleGenerator(StyleGANConfig.debug(num_styles=4))
+    style = torch.tensor([0, 1, 2, 3, 0, 1])
+    greedy = model.generate(style)
+    assert greedy.shape == (6, 4, 32) and greedy.dtype == torch.long and valid(greedy)
+    sampled = model.generate(style, temperature=1.0, generator=torch.Generator().manual_seed(0))
+    assert valid(sampled) and not torch.equal(sampled, greedy)
+    blend = model.generate(torch.tensor([[0.5, 0.5, 0.0, 0.0]]))  # style weights (a blend) work too
+    assert blend.shape == (1, 4, 32)
+    chords = torch.zeros(2, 4, 8, 12)
+    chords[:, :, :, [0, 4, 7]] = 1
+    piece = model.generate_chain(style[:2], 4, chords, generator=torch.Generator().manual_seed(0))
+    assert piece.shape == (2, 4, 128) and valid(piece.reshape(2, 4, 4, 32).transpose(1, 2))
+    logits = model(model.sample_noise(2), style[:2])
+    assert (logits[:, :, 0].argmax(-1) != HOLD).all() and (logits[:, :, 0, HOLD] < -1e3).all()
+
+
+def test_the_critic_has_a_style_head_and_a_penalised_score():
+    config = StyleGANConfig.debug(num_styles=5)
+    generator, critic = StyleGenerator(config), StyleCritic(config)
+    style = torch.tensor([0, 4, 2])
+    chords = torch.zeros(3, 8, 12)
+    chords[0, :, [2, 6, 9]] = 1
+    previous = torch.randint(0, NUM_PITCH_TOKENS, (3, 4, 32))
+    logits = generator(generator.sample_noise(3), style, chords, previous)
+    fake = generator.relaxed(logits)
+    assert torch.equal(fake.sum(-1), torch.ones(3, 4, 32)) and set(fake.unique().tolist()) <= {0.0, 1.0}  # hard one-hot
+    score, style_logits = critic(fake, chords, previous)
+    assert score.shape == (3,) and style_logits.shape == (3, 5)
+    score.sum().backward()  # straight-through: the hard samples still pass gradients to the generator
+    assert generator.start.weight.grad.abs().sum() > 0
+    real = F.one_hot(torch.randint(0, NUM_PITCH_TOKENS, (3, 4, 32)), NUM_PITCH_TOKENS).float()
+    penalty = gradient_penalty(critic, real, fake.detach(), chords, previous)
+    assert penalty.item() >= 0 and math.isfinite(penalty.item())
+
+
+def test_chord_and_previous_window_conditions_change_the_output():
+    torch.manual_seed(0)
+    model = StyleGenerator(StyleGANConfig.debug(num_styles=3))
+    noise, style = model.sample_noise(2), torch.tensor([0, 1])
+    plain = model(noise, style)
+    chords = torch.zeros(2, 8, 12)
+    chords[:, :4, [0, 4, 7]] = 1
+    chords[:, 4:, [7, 11, 2]] = 1
+    previous = torch.randint(0, 128, (2, 4, 32))
+    assert not torch.allclose(model(noise, style, chords=chords), plain)
+    assert not torch.allclose(model(noise, style, previous=previous), plain)
+    # "None" is exact: zero chords and an all-REST previous window are the same as giving neither.
+    assert torch.allclose(model(noise, style, torch.zeros(2, 8, 12), torch.full((2, 4, 32), REST)), plain)
+    critic = StyleCritic(model.config)
+    onehot = model.relaxed(plain)
+    assert not torch.allclose(critic(onehot, chords)[0], critic(onehot)[0])
+    assert not torch.allclose(critic(onehot, previous=previous)[0], critic(onehot)[0])
+    assert torch.allclose(critic(onehot, previous=previous)[1], critic(onehot)[1])  # the style head reads the window only
+
+
+def _piece(rng, length):
+    """Four random voices of ``length`` steps, notes of 1..20 steps (many cross window starts) with some rests."""
+    tracks = []
+    for t in range(4):
+        notes, step = [], 0
+        while step < length:
+            size = int(rng.integers(1, 21))
+            if rng.random() < 0.85:
+                notes.append((step, step + size, int(rng.integers(40, 90)) - 6 * t))
+            step += size
+        tracks.append(voice_tokens(notes, length))
+    return np.stack(tracks)
+
+
+def _expected(full, start, chain_start):
+    """The 32 steps of ``full`` from ``start``, a note held in re-struck at step 0 where its pitch is known from the
+    windows since ``chain_start`` (the first of a chain of overlapping windows), else its held steps as rests."""
+    window = full[:, start : start + 32].copy()
+    pitches = sounding_pitches(full[:, chain_start:])[:, start - chain_start]
+    known = (window[:, 0] == HOLD) & (pitches >= 0)
+    window[known, 0] = pitches[known]
+    window[np.cumprod(window == HOLD, axis=1).astype(bool)] = REST
+    return window
+
+
+def test_previous_windows_are_rebuilt_from_overlapping_windows():
+    rng = np.random.default_rng(0)
+    pieces = [(_piece(rng, 16 * 8 + 32), 16), (_piece(rng, 12 * 10 + 32), 12), (_piece(rng, 8 * 12 + 32), 8)]
+    windows, piece, starts = [], [], []
+    for index, (full, hop) in enumerate(pieces):
+        for start in range(0, full.shape[1] - 31, hop):
+            if index == 0 and start == 64:
+                continue  # a window left out (too few notes, say): the chain breaks there
+            windows.append(full[:, start : start + 32])
+            piece.append(index)
+            starts.append(start)
+    windows, piece = np.stack(windows), np.array(piece)
+    hop = link_windows(windows, piece)
+    current, previous, has = piece_context(windows, piece)
+    for i, (p, start) in enumerate(zip(piece, starts)):
+        full = pieces[p][0]
+        # The piece's first windows have no previous window; in piece 0 nor do the two after the missing window.
+        chain_start = 80 if p == 0 and start >= 80 else 0
+        assert np.array_equal(current[i], _expected(full, start, chain_start)), i
+        assert has[i] == (start - chain_start >= 32), (i, start)
+        if has[i]:
+            assert np.array_equal(previous[i], _expected(full, start - 32, chain_start)), i
+        else:
+            assert (previous[i] == REST).all()
+    assert not (current[:, :, 0] == HOLD).any()
+    held_in = windows[:, :, 0] == HOLD
+    assert (held_in & (current[:, :, 0] < HOLD)).sum() > 5 and (held_in & (current[:, :, 0] == REST)).any()  # both cases met
+    assert set(hop.tolist()) == {0, 16, 12, 8}
+
+
+def test_the_chord_condition_of_real_windows_and_of_a_progression():
+    w = np.full((1, 4, 32), REST)
+    w[0, 0] = [72] + [HOLD] * 31
+    w[0, 1] = [67] + [HOLD] * 31
+    w[0, 2] = [64] + [HOLD] * 31
+    w[0, 3, :4] = [50, 48, HOLD, HOLD]  # a passing sixteenth (D) on beat 1, then C
+    chroma = window_beat_chroma(w)
+    assert chroma.shape == (1, 8, 12)
+    assert np.flatnonzero(chroma[0, 0]).tolist() == [0, 4, 7]  # the D lasts one step: left out
+    assert (chroma[0, 1:, [0, 4, 7]] == 1).all() and chroma[0, 1:].sum() == 7 * 3
+    lone = np.full((1, 4, 32), REST)
+    lone[0, 0, :4] = [60, 62, 64, 65]  # only sixteenths in beat 1: all of them count
+    assert np.flatnonzero(window_beat_chroma(lone)[0, 0]).tolist() == [0, 2, 4, 5]
+    progression = ChordProgression([Chord("C", 0, 16, (0, 4, 7), 0), Chord("G", 16, 32, (2, 7, 11), 7),
+                                    Chord("Am", 32, 64, (0, 4, 9), 9)])  # fmt: skip
+    beats = progression_beat_chroma(progression, 2)
+    assert beats.shape == (2, 8, 12)
+    assert np.flatnonzero(beats[0, 0]).tolist() == [0, 4, 7] and np.flatnonzero(beats[0, 7]).tolist() == [2, 7, 11]
+    assert np.flatnonzero(beats[1, 5]).tolist() == [0, 4, 9]
+
+
+@pytest.mark.parametrize("field", ["gen_widths", "critic_widths"])
+def test_the_config_round_trips_through_json(field):
+    config = StyleGANConfig.debug(num_styles=6)
+    again = StyleGANConfig.from_dict(json.loads(json.dumps(config.to_dict())))
+    assert again == config and isinstance(getattr(again, field), tuple)
