@@ -6,7 +6,11 @@ On the held-out pieces of the style cache (split by piece, as in training):
 * ``recon_accuracy_musae`` / ``recon_accuracy_vae``: greedy reconstruction (decoded from the code
   alone) of up to ``recon_windows`` held-out windows, per track and mean;
 * ``sample_style_accuracy_musae``: share of ``samples`` windows per style, drawn from that style's
-  prior component and decoded greedily, that the judge assigns to the style asked for;
+  prior component and decoded at the pipeline's temperature (one draw each: the model's own
+  figure), that the judge assigns to the style asked for;
+* ``sample_style_accuracy_musae_checked``: the same for what the studio delivers, the pipeline's
+  draw and check (the best of ``CANDIDATES`` chains by the same judge, so this figure is partly
+  the judge agreeing with itself: read the first one as the model's quality);
 * ``transfer_style_accuracy``: held-out windows of every other style encoded, moved all the way
   (strength 1) to a target style's component and decoded with its code, judged as the target;
 * ``latent_style_purity``: k-NN (k=5) style accuracy of held-out encodings against training
@@ -19,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from engine.pipelines.style import CANDIDATES, SAMPLE_TEMPERATURE, StylePipeline
 from engine.train.style_data import load_style_cache
 from engine.train.style_judge import per_style_accuracy, split_by_piece
 
@@ -60,15 +65,26 @@ def knn_purity(train_codes: np.ndarray, train_styles: np.ndarray, codes: np.ndar
 
 
 @torch.no_grad()
-def sample_accuracy(model, judge, num_styles: int, samples: int, seed: int = 0) -> dict:
-    """Judge accuracy on ``samples`` windows per style drawn from the prior and decoded greedily."""
+def sample_accuracy(model, judge, num_styles: int, samples: int, seed: int = 0, temperature: float = 0.0) -> dict:
+    """Judge accuracy on ``samples`` windows per style drawn from the prior and decoded at ``temperature``."""
     generator = torch.Generator().manual_seed(seed)
     per_style = {}
     for style in range(num_styles):
         asked = torch.full((samples,), style, dtype=torch.long)
-        windows = model.decode(model.prior_sample(asked, generator), asked)
+        windows = model.decode(model.prior_sample(asked, generator), asked, temperature, generator)
         per_style[style] = float((judge(windows).argmax(1) == style).float().mean())
     return per_style
+
+
+@torch.no_grad()
+def checked_sample_accuracy(pipeline, samples: int, seed: int = 0) -> dict:
+    """Judge accuracy on ``samples`` 2-bar pieces per style from the pipeline's draw and check (seeds seed..)."""
+    return {index: float(np.mean([pipeline.sample(name, 2, seed + i).agreement for i in range(samples)]))
+            for index, name in enumerate(pipeline.styles)}  # fmt: skip
+
+
+def _summary(per_style: dict, names: list[str]) -> dict:
+    return {"mean": round(float(np.mean(list(per_style.values()))), 4), "per_style": {names[i]: round(v, 4) for i, v in per_style.items()}}
 
 
 @torch.no_grad()
@@ -117,9 +133,10 @@ def evaluate_style(data: str, judge_dir: str, musae_dir: str | None = None, vae_
         train_pick = rng.choice(np.flatnonzero(train_mask), size=min(5000, int(train_mask.sum())), replace=False)
         result[f"latent_style_purity_{label}"] = knn_purity(encode_all(model, windows[train_pick]), styles[train_pick],
                                                             encode_all(model, windows[recon_pick]), styles[recon_pick])  # fmt: skip
-        per_style = sample_accuracy(model, judge, len(names), samples, seed)
-        result[f"sample_style_accuracy_{label}"] = {"mean": round(float(np.mean(list(per_style.values()))), 4),
-                                                     "per_style": {names[i]: round(v, 4) for i, v in per_style.items()}}  # fmt: skip
+        result[f"sample_style_accuracy_{label}"] = _summary(sample_accuracy(model, judge, len(names), samples, seed, SAMPLE_TEMPERATURE), names)
         if label == "musae":
+            result["sample_temperature"] = SAMPLE_TEMPERATURE
+            result["sample_style_accuracy_musae_checked"] = {
+                **_summary(checked_sample_accuracy(StylePipeline(model, judge, names), samples, seed), names), "candidates": CANDIDATES}
             result["transfer_style_accuracy"] = transfer_accuracy(model, judge, windows[recon_pick], styles[recon_pick], len(names), seed=seed)
     return result

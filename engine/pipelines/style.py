@@ -3,6 +3,10 @@
 * ``sample(style, bars, seed)``: consecutive 2-bar windows joined smoothly: the first code is drawn
   from the style's component, each next one stays near it (z' = mean + rho (z - mean) + sqrt(1 -
   rho^2) noise, rho = ``SMOOTHNESS``), so neighbouring windows share much of their material.
+  Decoded at ``SAMPLE_TEMPERATURE`` (chosen on the judge's figures: see the model card). Draw and
+  check: ``CANDIDATES`` such chains are decoded at once and the one with the most windows the
+  judge hears in the asked style is kept (the first on a tie); ``check=False`` keeps the first
+  draw. The evaluation reports both, the first draw as the model's own figure.
 * ``morph(style_a, style_b, steps, seed)``: one code walked from style A's component to B's (the same
   offset from each mean), the style code blended along the way; one window per step, heard as one piece.
 * ``transfer(windows, target, strength)``: a piece's windows encoded, moved ``strength`` (0..1) of the
@@ -28,6 +32,8 @@ DEFAULT_MUSAE = ROOT / "checkpoints" / "musae"
 DEFAULT_JUDGE = ROOT / "checkpoints" / "style_judge"
 MIN_BARS, MAX_BARS = 2, 16
 SMOOTHNESS = 0.8
+SAMPLE_TEMPERATURE = 0.0
+CANDIDATES = 8
 
 
 class StyleInputError(CadenzaInputError):
@@ -83,19 +89,26 @@ class StylePipeline:
         return [self.styles[i] for i in self.judge(windows).argmax(1).tolist()]
 
     @torch.no_grad()
-    def sample(self, style: str, bars: int = 4, seed: int = 0, temperature: float = 0.0) -> StylePiece:
-        """``bars`` bars (even, 2..16) of four-part music in ``style``."""
+    def sample(self, style: str, bars: int = 4, seed: int = 0, temperature: float | None = None,
+               check: bool = True) -> StylePiece:
+        """``bars`` bars (even, 2..16) of four-part music in ``style``; ``temperature`` None: SAMPLE_TEMPERATURE."""
         index, count = self.style_index(style), self._windows(bars)
+        temperature = SAMPLE_TEMPERATURE if temperature is None else float(temperature)
         generator = torch.Generator().manual_seed(int(seed))
+        chains = CANDIDATES if check else 1
         mean = self.model.prior_means[index]
-        z = self.model.prior_sample(torch.tensor([index]), generator)[0]
+        z = self.model.prior_sample(torch.full((chains,), index), generator)  # (chains, z_dims)
         codes = [z]
         for _ in range(count - 1):
             noise = torch.randn(z.shape, generator=generator)
             z = mean + SMOOTHNESS * (z - mean) + math.sqrt(1 - SMOOTHNESS**2) * noise
             codes.append(z)
-        windows = self.model.decode(torch.stack(codes), torch.full((count,), index), temperature, generator)
-        return StylePiece(_join(windows), [self.styles[index]] * count, self._judge(windows))
+        codes = torch.stack(codes, dim=1).reshape(chains * count, -1)  # chain-major: chain c is rows c*count..
+        windows = self.model.decode(codes, torch.full((chains * count,), index), temperature, generator)
+        verdicts = self.judge(windows).argmax(1).reshape(chains, count)
+        best = int((verdicts == index).sum(1).argmax())  # argmax returns the first of equal counts
+        chosen = windows.reshape(chains, count, *windows.shape[1:])[best]
+        return StylePiece(_join(chosen), [self.styles[index]] * count, [self.styles[i] for i in verdicts[best].tolist()])
 
     @torch.no_grad()
     def morph(self, style_a: str, style_b: str, steps: int = 5, seed: int = 0) -> StylePiece:

@@ -28,6 +28,27 @@ def test_sample_gives_four_tracks_of_the_bars_asked_and_a_verdict_per_window(pip
     assert np.array_equal(piece.tokens, again.tokens) and not np.array_equal(piece.tokens, other.tokens)
 
 
+def test_draw_and_check_keeps_the_chain_the_judge_hears_in_the_asked_style(pipe, monkeypatch):
+    first = pipe.sample("Trecento", bars=4, seed=5, check=False)
+    checked = pipe.sample("Trecento", bars=4, seed=5)
+    assert len(first.verdicts) == len(checked.verdicts) == 2
+    assert checked.agreement >= first.agreement
+    # a judge that hears Trecento only in windows whose top track starts with a rest: the kept chain has such windows
+    import torch
+
+    def picky_judge(windows):
+        logits = torch.zeros(len(windows), 3)
+        logits[:, 1] = (windows[:, 0, 0] == 129).float() * 2 - 1
+        return logits
+
+    monkeypatch.setattr(pipe, "judge", picky_judge)
+    pieces = [pipe.sample("Trecento", bars=2, seed=s, temperature=1.0) for s in range(6)]
+    for piece in pieces:
+        assert (piece.tokens[0, 0] == 129) == (piece.verdicts == ["Trecento"])
+    assert sum(p.tokens[0, 0] == 129 for p in pieces) >= sum(
+        pipe.sample("Trecento", bars=2, seed=s, temperature=1.0, check=False).tokens[0, 0] == 129 for s in range(6))
+
+
 def test_morph_walks_from_one_style_to_the_other(pipe):
     piece = pipe.morph("Bach chorale", "Irish folk", steps=5, seed=0)
     assert piece.tokens.shape == (4, 160)
