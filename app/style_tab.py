@@ -1,11 +1,14 @@
 """The Style tab: pick a style and hear new four-part music in it; morph one style into another; move an upload.
 
 Layout and wiring only (the work is app/services/style.py). Three verbs, each with an API name:
-``/style_generate`` (style, bars, seed, four instruments), ``/style_morph`` (style A, style B,
-steps, seed, four instruments) and ``/style_transfer`` (MIDI file, target style, strength, four
-instruments). Every result shows its audio, a four-track MIDI and WAV, the judge's verdict
-per 2-bar window, and then (after the audio, in a chained event) the multitrack piano roll.
-Choosing a style sets the four instruments to ones that fit it (you can change them).
+``/style_generate`` (style, bars, seed, four instruments, then the generator "MusAE" or "GAN" and
+the GAN's chord progression: both last and optional, so clients written before the GAN keep
+working and get MusAE), ``/style_morph`` (style A, style B, steps, seed, four instruments) and
+``/style_transfer`` (MIDI file, target style, strength, four instruments); morph and transfer are
+MusAE's alone. Every result shows its audio, a four-track MIDI and WAV, the judge's verdict per
+2-bar window and which generator wrote it, and then (after the audio, in a chained event) the
+multitrack piano roll. Choosing a style sets the four instruments to ones that fit it (you can
+change them); the chord box shows while the GAN is chosen.
 """
 
 from __future__ import annotations
@@ -20,7 +23,16 @@ from app import api_inputs as ai
 from app.audio_first import WAIT_FOR_AUDIO_JS
 from app.services import Studio
 from app.services.common import InputError, melody_instruments
-from app.services.style import MORPH_MAX_STEPS, MORPH_MIN_STEPS, STYLE_MAX_BARS, STYLE_MIN_BARS, StyleResult
+from app.services.style import (
+    GAN,
+    MORPH_MAX_STEPS,
+    MORPH_MIN_STEPS,
+    MUSAE,
+    STYLE_MAX_BARS,
+    STYLE_MIN_BARS,
+    STYLE_MODELS,
+    StyleResult,
+)
 from app.status import crash_markdown, error_markdown, md_escape, ok_markdown
 
 log = logging.getLogger("cadenza.style")
@@ -35,7 +47,8 @@ def verdict_html(result: StyleResult) -> str:
     cells = "".join(f"<td title='asked: {md_escape(a)}'>{'✓' if v == a else '✗'} {md_escape(v)}</td>"
                     for a, v in zip(result.asked, result.verdicts))  # fmt: skip
     hits = sum(v == a for v, a in zip(result.verdicts, result.asked))
-    return (f"<div class='cz-report'><b>Style judge:</b> {hits} of {len(result.verdicts)} windows heard as asked"
+    return (f"<div class='cz-report'><b>Style judge</b> on the {md_escape(result.model)} piece: {hits} of {len(result.verdicts)} "
+            "windows heard as asked"
             f"<table><tr>{''.join(f'<th>bars {2 * i + 1}-{2 * i + 2}</th>' for i in range(len(result.verdicts)))}</tr>"
             f"<tr>{cells}</tr></table></div>")
 
@@ -50,13 +63,23 @@ class StyleTab:
     def build(self) -> "StyleTab":
         styles = self.service.styles
         first = styles[0] if styles else None
+        service = self.service
+        notes = []
+        if not service.available:
+            notes.append("**The Style tab is unavailable:** no MusAE model and no style GAN were found (see README, *Styles*).")
+        elif not service.musae_available:
+            notes.append("**MusAE is unavailable** (no model in checkpoints/musae, see README, *Styles*): the GAN writes the "
+                         "pieces; Morph and Transfer need MusAE.")  # fmt: skip
+        elif not service.gan_available:
+            notes.append("**The GAN is unavailable** (no model in checkpoints/stylegan): MusAE writes the pieces.")
         gr.Markdown(
-            "Pick a **style** and hear new four-part music in it, written by MusAE (an adversarial autoencoder whose "
-            "latent space holds one region per style). **Morph** walks from one style to another; **Transfer** moves "
-            "an uploaded MIDI file (2 to 4 voices) toward a style. A style judge, trained on real music only, says "
-            "which style it hears in every 2-bar window."
-            + ("" if self.service.available else "\n\n**The Style tab is unavailable:** no MusAE model was found "
-               "(see README, *Styles*)."),
+            "Pick a **style** and hear new four-part music in it, written by one of two generators: **MusAE** (an "
+            "adversarial autoencoder whose latent space holds one region per style) or the **GAN** (a style GAN that "
+            "writes 2 bars at a time, each following the 2 before, and can follow a **chord progression** you type). "
+            "**Morph** walks from one style to another and **Transfer** moves an uploaded MIDI file (2 to 4 voices) "
+            "toward a style: both always use MusAE. A style judge, trained on real music only, says which style it "
+            "hears in every 2-bar window."
+            + "".join(f"\n\n{note}" for note in notes),
         )  # fmt: skip
         with gr.Row(equal_height=True):
             self.style = ai.Dropdown(styles, value=first, label="Style", elem_id="cz-style-style", scale=2)
@@ -64,6 +87,14 @@ class StyleTab:
             self.seed = ai.Number(0, precision=0, label="Seed", elem_id="cz-style-seed", scale=1, min_width=100)
             self.dice = gr.Button("🎲", elem_id="cz-style-dice", scale=0, min_width=50)
             self.generate_button = gr.Button("🎼 Generate", variant="primary", elem_id="cz-style-generate", scale=1)
+        with gr.Row(equal_height=True):
+            missing = [name for name, here in ((MUSAE, service.musae_available), (GAN, service.gan_available)) if not here]
+            self.model = ai.Radio(list(STYLE_MODELS), value=service.default_model, label="Generator", elem_id="cz-style-model",
+                                  info=("unavailable here: " + ", ".join(missing)) if missing else "MusAE or the style GAN",
+                                  scale=1, min_width=200)  # fmt: skip
+            self.chords = gr.Textbox("", label="Chord progression (GAN only, optional)", placeholder="C G Am F", max_lines=1,
+                                     info="one chord per bar, repeated to fill the bars; | for several in a bar; empty: no chords",
+                                     elem_id="cz-style-chords", visible=service.default_model == GAN, scale=3)  # fmt: skip
         with gr.Accordion("Instruments (one per track, top voice first)", open=False):
             with gr.Row():
                 names = melody_instruments()
@@ -103,9 +134,11 @@ class StyleTab:
         quick = dict(queue=False, show_progress="hidden", api_visibility="private")  # UI plumbing, not API
         busy = dict(concurrency_limit=1, show_progress="minimal", show_progress_on=[self.status])
         self.style.change(self.default_instruments, [self.style], self.instruments, **quick)
+        self.model.change(self.chords_box, [self.model], [self.chords], **quick)
         self.dice.click(lambda: random.randint(0, 99_999), None, self.seed, **quick)
         for button, handler, inputs, name in (
-            (self.generate_button, self.generate, [self.style, self.bars, self.seed, *self.instruments], "style_generate"),
+            (self.generate_button, self.generate, [self.style, self.bars, self.seed, *self.instruments, self.model, self.chords],
+             "style_generate"),
             (self.morph_button, self.morph, [self.style, self.style_b, self.steps, self.seed, *self.instruments], "style_morph"),
             (self.transfer_button, self.transfer, [self.upload, self.style, self.strength, *self.instruments], "style_transfer"),
         ):
@@ -119,6 +152,11 @@ class StyleTab:
         if style not in self.service.styles:
             return [gr.skip()] * 4
         return list(self.service.instruments_for(style, None))
+
+    @staticmethod
+    def chords_box(model: Any) -> Any:
+        """The chord box shows while the GAN is chosen (MusAE takes no chords)."""
+        return gr.Textbox(visible=model == GAN)
 
     def _run(self, action: str, call) -> dict:
         try:
@@ -138,10 +176,12 @@ class StyleTab:
             self.pending_roll: result,
         }
 
-    def generate(self, style, bars, seed, inst1=None, inst2=None, inst3=None, inst4=None, request: gr.Request | None = None) -> dict:
-        """The Generate button (API ``/style_generate``); never raises."""
+    def generate(self, style, bars, seed, inst1=None, inst2=None, inst3=None, inst4=None, model=None, chords=None,
+                 request: gr.Request | None = None) -> dict:  # fmt: skip
+        """The Generate button (API ``/style_generate``): ``model`` "MusAE" or "GAN" (None: the tab's default),
+        ``chords`` the GAN's progression (ignored by MusAE); never raises."""
         return self._run("write the piece", lambda: self.service.generate(style, bars, seed, [inst1, inst2, inst3, inst4],
-                                                                             _session(request)))  # fmt: skip
+                                                                             _session(request), model=model, chords=chords))  # fmt: skip
 
     def morph(self, style_a, style_b, steps, seed, inst1=None, inst2=None, inst3=None, inst4=None,
               request: gr.Request | None = None) -> dict:  # fmt: skip

@@ -320,11 +320,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="auto")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print JSON only")
-    p = sub.add_parser("style", help="the style judge on real windows; MusAE and the VAE: reconstruction, samples, transfer, latent purity")
+    p = sub.add_parser("style", help="the style judge on real windows; MusAE and the VAE: reconstruction, samples, transfer, latent purity; "
+                                     "the style GAN: samples; MuseGAN's metrics of real and generated windows")
     p.add_argument("--data", default="data_cache/style_windows.npz", help="the style cache (python -m engine.train.style_data)")
     p.add_argument("--judge", default="checkpoints/style_judge")
     p.add_argument("--musae", default="checkpoints/musae", help="MusAE checkpoint ('' to skip)")
     p.add_argument("--vae", default="checkpoints/musae_vae", help="the VAE baseline ('' to skip)")
+    p.add_argument("--gan", default="checkpoints/stylegan", help="the style GAN ('' to skip)")
     p.add_argument("--samples", type=int, default=100, help="samples per style")
     p.add_argument("--recon-windows", type=int, default=1000, help="held-out windows reconstructed greedily")
     p.add_argument("--seed", type=int, default=0)
@@ -335,7 +337,8 @@ def main(argv: list[str] | None = None) -> int:
             from engine.style_evaluation import evaluate_style
 
             present = lambda d: d if d and Path(d, "config.json").exists() else None  # noqa: E731 - a model not trained yet is skipped
-            result = evaluate_style(args.data, args.judge, present(args.musae), present(args.vae), args.samples, args.recon_windows, args.seed)
+            result = evaluate_style(args.data, args.judge, present(args.musae), present(args.vae), args.samples, args.recon_windows, args.seed,
+                                    present(args.gan))  # fmt: skip
         elif args.model == "emotion":
             from engine.emotion_evaluation import evaluate_emotion
 

@@ -13,6 +13,7 @@
     python -m engine.generate emotion --quadrant Q3 --bars 16 --seed 1 --out tune.abc [--midi X.mid] [--wav X.wav]
         [--musicxml X.musicxml]      (or --valence V --arousal A, each -1..1, instead of --quadrant)
     python -m engine.generate style --style "Bach chorale" --bars 4 --seed 1 --out X.mid [--morph-to STYLE --steps 5]
+    python -m engine.generate style --model gan --style "Bach chorale" [--chords "C G Am F"] --bars 8 --seed 1 --out X.mid
     python -m engine.generate style-transfer --from A.mid --to "String quartet" --strength 0.8 --out X.mid
 
 All take --seed and --wav, and --json to print the files and each result's control report (asked vs
@@ -122,16 +123,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", default=None, help="ABC emotion model (default: checkpoints/abc_emotion; 'debug' for a tiny untrained one)")
     p.add_argument("--instrument", default="Acoustic Grand Piano", help="GM instrument of the melody")
     p.add_argument("--device", default="auto")
-    p = sub.add_parser("style", help="four-part music in a style (MusAE), or a morph from one style to another")
+    p = sub.add_parser("style", help="four-part music in a style (MusAE or the style GAN), or a morph from one style to another (MusAE)")
     p.add_argument("--style", required=True, help='e.g. "Bach chorale" (see checkpoints/musae/README.md for the styles)')
+    p.add_argument("--model", choices=["musae", "gan"], default="musae", help="the generator (default musae)")
     p.add_argument("--bars", type=int, default=4, help="2..16, even")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--morph-to", default=None, help="a second style: write a morph from --style to it instead")
+    p.add_argument("--chords", default=None, help='with --model gan: a progression such as "C G Am F" (one chord per bar, repeats; '
+                                                  '"C Am | F G" for several in a bar); default: no chords')
+    p.add_argument("--morph-to", default=None, help="a second style: write a morph from --style to it instead (MusAE only)")
     p.add_argument("--steps", type=int, default=5, help="windows of the morph (2..12)")
     p.add_argument("--tempo", type=float, default=96.0)
     p.add_argument("--out", required=True, help="MIDI file to write (four tracks)")
     p.add_argument("--wav", default=None, help="also render audio to this WAV file")
     p.add_argument("--musae", default=None, help="MusAE checkpoint (default: checkpoints/musae)")
+    p.add_argument("--gan", default=None, help="style GAN checkpoint, with --model gan (default: checkpoints/stylegan)")
     p.add_argument("--judge", default=None, help="style judge checkpoint (default: checkpoints/style_judge)")
 
     p = sub.add_parser("style-transfer", help="a MIDI file with 2..4 voices moved toward another style (MusAE)")
@@ -371,10 +376,18 @@ def _style_pipeline(args: argparse.Namespace):
     return StylePipeline.from_pretrained(args.musae or DEFAULT_MUSAE, args.judge or DEFAULT_JUDGE)
 
 
-def _write_piece(args: argparse.Namespace, piece, style: str, tempo: float) -> list[Path]:
+def _style_gan_pipeline(args: argparse.Namespace):
+    from engine.pipelines.style import DEFAULT_JUDGE
+    from engine.pipelines.style_gan import DEFAULT_GAN, StyleGANPipeline
+
+    return StyleGANPipeline.from_pretrained(args.gan or DEFAULT_GAN, args.judge or DEFAULT_JUDGE)
+
+
+def _write_piece(args: argparse.Namespace, piece, style: str, tempo: float, extra: dict | None = None) -> list[Path]:
     from engine.render.multitrack import piece_to_midi, style_programs
 
-    args.reports.append({"styles_asked": piece.asked, "judge_verdicts": piece.verdicts, "agreement": round(piece.agreement, 4)})
+    args.reports.append({**(extra or {}), "styles_asked": piece.asked, "judge_verdicts": piece.verdicts,
+                         "agreement": round(piece.agreement, 4)})  # fmt: skip
     pm = piece_to_midi(piece.tokens, tempo, style_programs(style))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -390,12 +403,21 @@ def _write_piece(args: argparse.Namespace, piece, style: str, tempo: float) -> l
 
 
 def run_style(args: argparse.Namespace) -> list[Path]:
+    if args.model == "gan":
+        if args.morph_to:
+            raise CadenzaInputError("--morph-to needs --model musae: the morph walks MusAE's latent space (the GAN has none)")
+        pipe = _style_gan_pipeline(args)
+        piece = pipe.sample(args.style, args.bars, args.seed, args.chords)
+        return _write_piece(args, piece, pipe.styles[pipe.style_index(args.style)], args.tempo,
+                            {"generator": "gan", "chords": args.chords})  # fmt: skip
+    if args.chords:  # said, not ignored: the user expects the chords to be heard
+        raise CadenzaInputError("--chords needs --model gan: MusAE takes no chords")
     pipe = _style_pipeline(args)
     if args.morph_to:
         piece = pipe.morph(args.style, args.morph_to, args.steps, args.seed)
-        return _write_piece(args, piece, pipe.styles[pipe.style_index(args.morph_to)], args.tempo)
+        return _write_piece(args, piece, pipe.styles[pipe.style_index(args.morph_to)], args.tempo, {"generator": "musae"})
     piece = pipe.sample(args.style, args.bars, args.seed)
-    return _write_piece(args, piece, pipe.styles[pipe.style_index(args.style)], args.tempo)
+    return _write_piece(args, piece, pipe.styles[pipe.style_index(args.style)], args.tempo, {"generator": "musae"})
 
 
 def run_style_transfer(args: argparse.Namespace) -> list[Path]:

@@ -15,7 +15,24 @@ On the held-out pieces of the style cache (split by piece, as in training):
   (strength 1) to a target style's component and decoded with its code, judged as the target;
 * ``latent_style_purity``: k-NN (k=5) style accuracy of held-out encodings against training
   encodings (the means, for the VAE).
-Seeds are fixed, so two runs print the same figures.
+
+With the style GAN (``gan_dir``):
+
+* ``sample_style_accuracy_gan``: share of ``samples`` windows per style generated with no
+  conditions (no chords, no previous window: a piece's first window, one draw each) at the
+  pipeline's temperature that the judge assigns to the style asked for;
+* ``sample_style_accuracy_gan_checked``: the same through the GAN pipeline's draw and check
+  (as MusAE's ``_checked`` figure, and as partly the judge agreeing with itself);
+* ``musegan_metrics`` (also without the GAN, when MusAE is given): per style, MuseGAN's metrics
+  (engine.style_metrics: empty-bar rate, used pitch classes, qualified-note rate per track, tonal
+  distance per track pair) of up to ``samples`` real held-out windows, of MusAE's and the GAN's
+  samples (the windows behind the first-draw accuracies' figures, drawn again with their own
+  seeds), ``within_25_percent`` flags per figure (|generated - real| <= 25% of |real|, so a real 0
+  needs a generated 0), and ``chord_tone_share``: the GAN's windows generated over the real
+  windows' own chords (chroma per beat, as in training) against the real windows, with the same
+  noise and no chords as the baseline.
+Seeds are fixed, so two runs print the same figures; the MusAE figures do not depend on whether
+the GAN is evaluated too (every part draws from its own seeded generator).
 """
 
 from __future__ import annotations
@@ -24,8 +41,11 @@ import numpy as np
 import torch
 
 from engine.pipelines.style import CANDIDATES, SAMPLE_TEMPERATURE, StylePipeline
+from engine.style_metrics import METRICS, chord_tone_share, metrics_table, window_metrics
 from engine.train.style_data import load_style_cache
 from engine.train.style_judge import per_style_accuracy, split_by_piece
+
+WITHIN = 0.25  # a generated figure "matches" the real one within this share of the real value
 
 
 def _batches(n: int, size: int):
@@ -107,8 +127,105 @@ def transfer_accuracy(model, judge, windows: np.ndarray, styles: np.ndarray, num
     return round(right / max(total, 1), 4)
 
 
+@torch.no_grad()
+def gan_windows(generator, num_styles: int, samples: int, seed: int = 0, temperature: float = 0.0) -> dict[int, np.ndarray]:
+    """{style: (samples, 4, 32)} windows the GAN writes with no conditions (a piece's first window), style by style
+    from one seeded generator."""
+    rng = torch.Generator().manual_seed(seed)
+    out = {}
+    for style in range(num_styles):
+        asked = torch.full((samples,), style, dtype=torch.long)
+        out[style] = generator.generate(asked, temperature=temperature, generator=rng).cpu().numpy()
+    return out
+
+
+@torch.no_grad()
+def musae_windows(model, num_styles: int, samples: int, seed: int = 0, temperature: float = 0.0) -> dict[int, np.ndarray]:
+    """{style: (samples, 4, 32)} windows decoded from MusAE's prior (as :func:`sample_accuracy` draws them, from a
+    generator of their own so its figures stay as they are)."""
+    rng = torch.Generator().manual_seed(seed)
+    out = {}
+    for style in range(num_styles):
+        asked = torch.full((samples,), style, dtype=torch.long)
+        out[style] = model.decode(model.prior_sample(asked, rng), asked, temperature, rng).cpu().numpy()
+    return out
+
+
+@torch.no_grad()
+def judged_accuracy(judge, windows: dict[int, np.ndarray]) -> dict[int, float]:
+    """{style: share of its windows the judge assigns to it}."""
+    return {style: float((judge(torch.as_tensor(w, dtype=torch.long)).argmax(1) == style).float().mean())
+            for style, w in windows.items()}  # fmt: skip
+
+
+def within(generated: float | None, real: float | None, share: float = WITHIN) -> bool | None:
+    """Whether ``generated`` is within ``share`` of ``real`` (relative to |real|; a real 0 needs a generated 0);
+    None where either is undefined."""
+    if generated is None or real is None:
+        return None
+    return bool(abs(generated - real) <= share * abs(real))
+
+
+def musegan_comparison(real: dict[str, np.ndarray], generated: dict[str, dict[str, np.ndarray]]) -> dict:
+    """Per style: MuseGAN's metrics (engine.style_metrics.window_metrics) of the real windows and of each model's,
+    and per model the ``within_25_percent`` flags (shaped like the metrics: a list per track, a dict per track
+    pair); plus ``within_25_percent_share``: per model, the share of defined figures within 25% of the real ones."""
+    out: dict = {"per_style": {}, "within_25_percent_share": {}}
+    for style, windows in real.items():
+        entry = {"real": window_metrics(windows)}
+        for name, by_style in generated.items():
+            if style in by_style:
+                entry[name] = window_metrics(by_style[style])
+        entry["within_25_percent"] = {name: {} for name in generated if name in entry}
+        out["per_style"][style] = entry
+    # metrics_table lines every model's figure up beside the real one, per style, metric and track (or pair).
+    hits: dict[str, list[bool]] = {name: [] for name in generated}
+    for row in metrics_table(real, generated):
+        entry = out["per_style"].get(row["style"])
+        if entry is None:
+            continue
+        for name in generated:
+            if name not in entry["within_25_percent"]:
+                continue
+            flag = within(row.get(name), row["real"])
+            flags = entry["within_25_percent"][name]
+            if row["metric"] == "tonal_distance":
+                flags.setdefault(row["metric"], {})[row["track"]] = flag
+            else:
+                flags.setdefault(row["metric"], []).append(flag)
+            if flag is not None:
+                hits[name].append(flag)
+    for entry in out["per_style"].values():  # the metrics in the module's order, as window_metrics lists them
+        for name, flags in entry["within_25_percent"].items():
+            entry["within_25_percent"][name] = {m: flags[m] for m in METRICS if m in flags}
+    out["within_25_percent_share"] = {name: round(float(np.mean(v)), 4) if v else None for name, v in hits.items()}
+    return out
+
+
+@torch.no_grad()
+def gan_chord_tone_share(generator, windows: np.ndarray, style: int, seed: int = 0, temperature: float = 0.0) -> dict:
+    """Share of onsets on chord tones, the chords being each real window's own (chroma per beat, as in training):
+    in the real windows, in the GAN's windows generated over those chords, and in the GAN's windows from the same
+    noise without chords (the baseline). Windows without any chord are left out."""
+    from engine.train.stylegan import window_beat_chroma
+
+    chords = window_beat_chroma(windows)
+    chorded = chords.sum(axis=(1, 2)) > 0
+    windows, chords = windows[chorded], chords[chorded]
+    if not len(windows):
+        return {"windows": 0, "real": None, "gan_with_chords": None, "gan_without_chords": None}
+    asked = torch.full((len(windows),), style, dtype=torch.long)
+    noise = generator.sample_noise(len(windows), torch.Generator().manual_seed(seed))
+    rng = torch.Generator().manual_seed(seed + 1)
+    with_chords = generator.generate(asked, torch.as_tensor(chords), temperature=temperature, generator=rng, noise=noise).cpu().numpy()
+    without = generator.generate(asked, temperature=temperature, generator=rng, noise=noise).cpu().numpy()
+    return {"windows": int(len(windows)), "real": chord_tone_share(windows, chords)["all"],
+            "gan_with_chords": chord_tone_share(with_chords, chords)["all"],
+            "gan_without_chords": chord_tone_share(without, chords)["all"]}  # fmt: skip
+
+
 def evaluate_style(data: str, judge_dir: str, musae_dir: str | None = None, vae_dir: str | None = None,
-                   samples: int = 100, recon_windows: int = 1000, seed: int = 0) -> dict:
+                   samples: int = 100, recon_windows: int = 1000, seed: int = 0, gan_dir: str | None = None) -> dict:
     """Every figure of the module docstring that the given checkpoints allow, as one JSON-ready dict."""
     from engine.models.checkpoint import load_musae, load_style_judge
 
@@ -125,6 +242,7 @@ def evaluate_style(data: str, judge_dir: str, musae_dir: str | None = None, vae_
     rng = np.random.default_rng(seed)
     val_idx = np.flatnonzero(val_mask)
     recon_pick = rng.choice(val_idx, size=min(recon_windows, len(val_idx)), replace=False)
+    musae_model = None
     for label, directory in (("musae", musae_dir), ("vae", vae_dir)):
         if not directory:
             continue
@@ -139,4 +257,40 @@ def evaluate_style(data: str, judge_dir: str, musae_dir: str | None = None, vae_
             result["sample_style_accuracy_musae_checked"] = {
                 **_summary(checked_sample_accuracy(StylePipeline(model, judge, names), samples, seed), names), "candidates": CANDIDATES}
             result["transfer_style_accuracy"] = transfer_accuracy(model, judge, windows[recon_pick], styles[recon_pick], len(names), seed=seed)
+            musae_model = model
+    # Everything below draws from its own seeded generators (after the MusAE figures), so those stay as they were.
+    generated: dict[str, dict[str, np.ndarray]] = {}
+    if musae_model is not None:
+        drawn = musae_windows(musae_model, len(names), samples, seed + 1, SAMPLE_TEMPERATURE)
+        generated["musae"] = {names[i]: w for i, w in drawn.items()}
+    gan = None
+    if gan_dir:
+        from engine.models.style_gan_checkpoint import load_stylegan
+        from engine.pipelines.style_gan import GAN_TEMPERATURE, StyleGANPipeline
+
+        gan, gan_meta = load_stylegan(gan_dir)
+        if list(gan_meta.get("styles", [])) != names:
+            raise ValueError(f"the style GAN knows {gan_meta.get('styles')}, the data {names}")
+        drawn = gan_windows(gan, len(names), samples, seed, GAN_TEMPERATURE)
+        result["sample_style_accuracy_gan"] = _summary(judged_accuracy(judge, drawn), names)
+        result["gan_temperature"] = GAN_TEMPERATURE
+        result["sample_style_accuracy_gan_checked"] = {
+            **_summary(checked_sample_accuracy(StyleGANPipeline(gan, judge, names), samples, seed), names), "candidates": CANDIDATES}
+        generated["gan"] = {names[i]: w for i, w in drawn.items()}
+    if generated:
+        metric_rng = np.random.default_rng(seed + 2)
+        real = {}
+        for index, name in enumerate(names):
+            pool = np.flatnonzero(val_mask & (styles == index))
+            if len(pool):
+                real[name] = windows[np.sort(metric_rng.permutation(pool)[:samples])].astype(np.int64)
+        comparison = musegan_comparison(real, generated)
+        if gan is not None:
+            shares = {name: gan_chord_tone_share(gan, w, names.index(name), seed, GAN_TEMPERATURE) for name, w in real.items()}
+            for name, share in shares.items():
+                comparison["per_style"][name]["chord_tone_share"] = share
+            comparison["chord_tone_share_mean"] = {
+                key: round(float(np.mean(v)), 4) if (v := [s[key] for s in shares.values() if s[key] is not None]) else None
+                for key in ("real", "gan_with_chords", "gan_without_chords")}  # fmt: skip
+        result["musegan_metrics"] = {"windows_per_style": {name: int(len(w)) for name, w in real.items()}, **comparison}
     return result

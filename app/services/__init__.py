@@ -116,7 +116,7 @@ from app.services.song import (
     SongService,
     SongVersion,
 )
-from app.services.style import STYLE_CHECKPOINT, StyleResult, StyleService
+from app.services.style import STYLE_CHECKPOINT, STYLE_MODELS, STYLEGAN_CHECKPOINT, StyleResult, StyleService
 from engine.music import LeadSheet
 from engine.pipelines.compose import ComposePipeline
 from engine.pipelines.emotion import EmotionPipeline
@@ -147,7 +147,7 @@ __all__ = [
     "EMOTION_CHECKPOINT", "EMOTION_MAX_BARS", "EMOTION_MAX_VARIATIONS", "EMOTION_MIN_BARS", "PRESETS", "EmotionResult", "EmotionService",
     "FeelingSummary", "check_feeling", "describe_point", "feeling_line", "parse_point",
     # style
-    "STYLE_CHECKPOINT", "StyleResult", "StyleService",
+    "STYLE_CHECKPOINT", "STYLE_MODELS", "STYLEGAN_CHECKPOINT", "StyleResult", "StyleService",
 ]  # fmt: skip
 
 log = logging.getLogger("cadenza.studio")
@@ -164,6 +164,8 @@ class Studio:
     sequence model; None without it); ``studio.song`` serves the Song tab.
     ``emotion_pipeline`` is an ``EmotionPipeline`` or None (then the Emotion tab
     says it is unavailable); ``studio.emotion`` serves the Emotion tab.
+    ``style_pipeline`` (MusAE) and ``style_gan_pipeline`` (the style GAN) serve the
+    Style tab (``studio.style``); either may be None (then the tab says it is unavailable).
     Generated files go to per-session folders under ``cache_dir``.
     """
 
@@ -177,6 +179,7 @@ class Studio:
         emotion_pipeline: Any | None = None,
         player_audio: str = DEFAULT_PLAYER_FORMAT,
         style_pipeline: Any | None = None,
+        style_gan_pipeline: Any | None = None,
     ):
         self.pipeline = pipeline
         # Synthesizer, model lock (the model is not assumed thread-safe), session folders and the players' audio
@@ -192,7 +195,7 @@ class Studio:
         self.explore = ExploreService(explore_pipeline, self.shared)
         self.song = SongService(song_model if song_model is not None else getattr(pipeline, "song_model", None), self.shared)
         self.emotion = EmotionService(emotion_pipeline, self.shared)
-        self.style = StyleService(style_pipeline, self.shared)
+        self.style = StyleService(style_pipeline, self.shared, style_gan_pipeline)
         self.tab_services: dict[str, Any] = {"compose": self.compose_service, "explore": self.explore, "song": self.song,
                                              "emotion": self.emotion, "style": self.style}  # fmt: skip
 
@@ -208,12 +211,17 @@ class Studio:
         emotion_checkpoint: str | Path | None = None,
         player_audio: str = DEFAULT_PLAYER_FORMAT,
         style_checkpoint: str | Path | None = None,
+        stylegan_checkpoint: str | Path | None = None,
     ) -> "Studio":
         """Build the pipelines (``checkpoint`` may be "debug") and the warm synthesizer.
 
         The emotion model comes from ``emotion_checkpoint``, by default "debug" with a
         "debug" studio and else ``checkpoints/abc_emotion`` when that folder exists; when
         it is missing or fails to load the Emotion tab says it is unavailable (logged).
+        The Style tab's MusAE comes from ``style_checkpoint`` and its GAN from
+        ``stylegan_checkpoint`` (by default "debug" with a "debug" studio, else
+        ``checkpoints/musae`` and ``checkpoints/stylegan``); each that is missing or
+        fails to load is unavailable (logged) and the other keeps working.
         When no synthesizer can be started (FluidSynth or SoundFont missing) the
         studio still works, without audio, and logs why.
         """
@@ -228,10 +236,14 @@ class Studio:
                 synthesizer = get_synthesizer()
             except Exception as err:  # AudioBackendError / RuntimeError (no SoundFont)
                 log.warning("Audio disabled: %s", err)
-        style = load_style_pipeline(style_checkpoint if style_checkpoint is not None else
-                                    ("debug" if str(checkpoint) == "debug" else STYLE_CHECKPOINT))  # fmt: skip
+        debug = str(checkpoint) == "debug"
+        style = load_style_pipeline(style_checkpoint if style_checkpoint is not None else ("debug" if debug else STYLE_CHECKPOINT))
+        # The same judge object for both generators when they agree on the styles: one copy in memory.
+        style_gan = load_style_gan_pipeline(stylegan_checkpoint if stylegan_checkpoint is not None else
+                                            ("debug" if debug else STYLEGAN_CHECKPOINT), getattr(style, "judge", None),
+                                            getattr(style, "styles", None))  # fmt: skip
         return cls(pipeline, synthesizer, cache_dir=cache_dir, emotion_pipeline=emotion, player_audio=player_audio,
-                   style_pipeline=style)
+                   style_pipeline=style, style_gan_pipeline=style_gan)
 
     def warm_up(self) -> None:
         """Pay one-off costs (music21 import, first synth render) before the first user does.
@@ -365,6 +377,43 @@ def load_style_pipeline(checkpoint: str | Path) -> Any | None:
         return StylePipeline.from_pretrained(checkpoint, DEFAULT_JUDGE)
     except Exception:  # noqa: BLE001 - a broken style model must not stop the other tabs
         log.exception("Style tab unavailable: the MusAE model at %s did not load", checkpoint)
+        return None
+
+
+def load_style_gan_pipeline(checkpoint: str | Path, judge: Any | None = None, judge_styles: list[str] | None = None) -> Any | None:
+    """The style GAN's pipeline (the generator in ``checkpoint`` and checkpoints/style_judge; "debug": a tiny untrained
+    generator over the seven styles), or None when missing or broken (logged: the Style tab says the GAN is
+    unavailable, MusAE keeps working). ``judge`` (with its ``judge_styles``), when given, is used instead of loading
+    the judge again, if it knows the same styles."""
+    from engine.pipelines.style_gan import StyleGANPipeline
+
+    if str(checkpoint) == "debug":
+        import torch
+
+        from engine.models.style_gan import StyleGANConfig, StyleGenerator
+        from engine.train.style_data import STYLES
+
+        torch.manual_seed(0)
+        generator = StyleGenerator(StyleGANConfig.debug(len(STYLES)))
+        if judge is None or list(judge_styles or []) != list(STYLES):
+            from engine.models.style_judge import StyleJudge, StyleJudgeConfig
+
+            judge = StyleJudge(StyleJudgeConfig.debug(len(STYLES)))
+        return StyleGANPipeline(generator, judge, list(STYLES))
+    if not Path(checkpoint).is_dir():
+        log.warning("Style GAN unavailable: no GAN model at %s", checkpoint)
+        return None
+    try:
+        from engine.models.style_gan_checkpoint import load_stylegan
+        from engine.pipelines.style import DEFAULT_JUDGE
+
+        if judge is not None and judge_styles is not None:
+            generator, meta = load_stylegan(checkpoint)
+            if list(meta.get("styles", [])) == list(judge_styles):
+                return StyleGANPipeline(generator, judge, list(judge_styles))
+        return StyleGANPipeline.from_pretrained(checkpoint, DEFAULT_JUDGE)
+    except Exception:  # noqa: BLE001 - a broken GAN must not stop MusAE or the other tabs
+        log.exception("Style GAN unavailable: the GAN model at %s did not load", checkpoint)
         return None
 
 

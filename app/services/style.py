@@ -1,12 +1,16 @@
 """The Style tab's service: a style in, four-part music out (audio, multitrack roll, MIDI, the judge's verdict).
 
-:class:`StyleService` (``studio.style``) runs ``engine.pipelines.style.StylePipeline`` (MusAE and
-the style judge) under the shared model lock: ``generate`` (a style, bars, seed), ``morph`` (style
-A to style B in N steps, one piece) and ``transfer`` (an uploaded MIDI with 2..4 voices moved
-toward a style). Every result is a :class:`StyleResult`: the four tracks' tokens, a four-track MIDI
+:class:`StyleService` (``studio.style``) runs two generators under the shared model lock, each
+with the same style judge: ``engine.pipelines.style.StylePipeline`` (MusAE) and
+``engine.pipelines.style_gan.StyleGANPipeline`` (the style GAN). ``generate`` (a style, bars,
+seed, the generator, and for the GAN an optional chord progression) uses either; ``morph``
+(style A to style B in N steps, one piece) and ``transfer`` (an uploaded MIDI with 2..4 voices
+moved toward a style) are MusAE's alone (they walk its latent space; the GAN has no encoder).
+Either generator may be missing (None): its verbs then say it is unavailable, and the other
+keeps working. Every result is a :class:`StyleResult`: the four tracks' tokens, a four-track MIDI
 file with an instrument per track (defaults that fit the style), the player's audio and a WAV, the
-multitrack piano roll (drawn on demand) and the judge's verdict per window. Bad input raises
-:data:`InputError` naming the argument.
+multitrack piano roll (drawn on demand), the judge's verdict per window and the generator that
+wrote it. Bad input raises :data:`InputError` naming the argument.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from app.services.common import MAX_SEED, InputError, Shared, check_upload, choice, float_in, int_in, melody_program
+from app.services.common import MAX_SEED, InputError, Shared, check_chords, check_upload, choice, float_in, int_in, melody_program
 from engine.render.export import write_wav
 from engine.render.multitrack import TRACK_NAMES, midi_windows, piece_to_midi, style_instruments
 from engine.render.pianoroll import multitrack_roll_figure
@@ -29,6 +33,36 @@ STYLE_MIN_BARS, STYLE_MAX_BARS = 2, 16
 MORPH_MIN_STEPS, MORPH_MAX_STEPS = 2, 12
 STYLE_TEMPO = 96.0
 STYLE_CHECKPOINT = Path(__file__).resolve().parents[2] / "checkpoints" / "musae"
+STYLEGAN_CHECKPOINT = Path(__file__).resolve().parents[2] / "checkpoints" / "stylegan"
+MUSAE, GAN = "MusAE", "GAN"
+STYLE_MODELS = (MUSAE, GAN)  # the generator choice; MusAE first: the default of API clients that do not name one
+
+
+def check_model(value: Any) -> str:
+    """The generator choice: "MusAE" or "GAN" (case and surrounding spaces ignored; None or "": MusAE). Anything else
+    is an input error naming the choices."""
+    if value is None or value == "":
+        return MUSAE
+    if isinstance(value, str):
+        for name in STYLE_MODELS:
+            if value.strip().lower() == name.lower():
+                return name
+    return choice("generator", value, STYLE_MODELS)  # raises: "Unknown generator ...: choose one of MusAE, GAN"
+
+
+def check_style_chords(value: Any) -> str | None:
+    """The GAN's chord progression: None for none (None or blank text), else the text, checked symbol by symbol as
+    Compose checks it (an input error naming the first unknown symbol)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InputError(f"Chords must be text such as 'C G Am F', got {type(value).__name__}")
+    if not value.strip():
+        return None
+    checked = check_chords(value)
+    if not checked.ok:
+        raise InputError(f"Chords: {checked.message}")
+    return value.strip() if checked.bar_labels else None  # bar lines alone ("|"): no chord given
 
 
 @dataclass
@@ -44,6 +78,7 @@ class StyleResult:
     audio_file: str | None = None
     wav_path: str | None = None
     report: dict[str, Any] = field(default_factory=dict)
+    model: str = MUSAE  # the generator that wrote it
 
     @property
     def agreement(self) -> float:
@@ -56,23 +91,54 @@ class StyleResult:
 
 
 class StyleService:
-    """The Style tab's verbs; ``pipeline`` is a StylePipeline, or None (then the tab says it is unavailable)."""
+    """The Style tab's verbs. ``pipeline`` is a StylePipeline (MusAE) and ``gan_pipeline`` a StyleGANPipeline, each
+    or both None (then the tab says which is unavailable)."""
 
-    def __init__(self, pipeline: Any | None, shared: Shared):
+    def __init__(self, pipeline: Any | None, shared: Shared, gan_pipeline: Any | None = None):
         self.pipeline = pipeline
+        self.gan_pipeline = gan_pipeline
         self.shared = shared
 
     @property
     def available(self) -> bool:
+        """Whether any generator is here (else the whole tab is unavailable)."""
+        return self.pipeline is not None or self.gan_pipeline is not None
+
+    @property
+    def musae_available(self) -> bool:
         return self.pipeline is not None
 
     @property
-    def styles(self) -> list[str]:
-        return list(self.pipeline.styles) if self.pipeline is not None else []
+    def gan_available(self) -> bool:
+        return self.gan_pipeline is not None
 
-    def _ready(self) -> None:
+    @property
+    def default_model(self) -> str:
+        """The generator the tab starts on: MusAE, or the GAN when only it is here."""
+        return GAN if self.pipeline is None and self.gan_pipeline is not None else MUSAE
+
+    @property
+    def styles(self) -> list[str]:
+        """The style names (the judge's: both generators know the same ones, checked when they load)."""
+        for pipeline in (self.pipeline, self.gan_pipeline):
+            if pipeline is not None:
+                return list(pipeline.styles)
+        return []
+
+    def _ready(self, model: str = MUSAE) -> Any:
+        """The pipeline of ``model``, or an input error saying it is unavailable."""
+        if model == GAN:
+            if self.gan_pipeline is None:
+                other = "; choose MusAE to generate" if self.pipeline is not None else ""
+                raise InputError(f"The style GAN is unavailable: no GAN model at {STYLEGAN_CHECKPOINT} "
+                                 f"(train one: python -m engine.train stylegan){other}")  # fmt: skip
+            return self.gan_pipeline
         if self.pipeline is None:
+            if self.gan_pipeline is not None:  # the GAN can still write pieces: say so
+                raise InputError(f"MusAE is unavailable: no MusAE model at {STYLE_CHECKPOINT} (train one: see README); "
+                                 "choose the GAN to generate (morph and transfer need MusAE)")  # fmt: skip
             raise InputError(f"The Style tab is unavailable: no MusAE model at {STYLE_CHECKPOINT} (train one: see README)")
+        return self.pipeline
 
     def _style(self, name: str, value: Any) -> str:
         return choice(name, value, self.styles)
@@ -94,35 +160,45 @@ class StyleService:
         return tuple(out)
 
     def generate(self, style: Any, bars: Any = 4, seed: Any = 0, instruments: list[Any] | None = None,
-                 session_id: str | None = None) -> StyleResult:
-        """``bars`` (even, 2..16) bars of four-part music in ``style``."""
-        self._ready()
+                 session_id: str | None = None, model: Any = None, chords: Any = None) -> StyleResult:
+        """``bars`` (even, 2..16) bars of four-part music in ``style`` by ``model`` ("MusAE" or "GAN"; None: the
+        default, MusAE unless only the GAN is here); ``chords``
+        (a progression such as "C G Am F", or None) conditions the GAN and is ignored by MusAE (which has no chord
+        input: the tab hides the box for it)."""
+        model = self.default_model if model is None or model == "" else check_model(model)
+        pipeline = self._ready(model)
         style = self._style("style", style)
         bars = int_in("Bars", bars, STYLE_MIN_BARS, STYLE_MAX_BARS)
         if bars % 2:
             raise InputError(f"Bars must be even (the model writes 2-bar windows), got {bars}")
         seed = int_in("Seed", 0 if seed in (None, "") else seed, 0, MAX_SEED)  # a cleared box: 0
+        progression = check_style_chords(chords) if model == GAN else None
         names = self.instruments_for(style, instruments)
         with self.shared.model_lock:
-            piece = self.pipeline.sample(style, bars, seed)
-        return self._present(piece, f"{style} · {bars} bars · seed {seed}", names, f"cadenza_style_seed{seed}", session_id)
+            piece = pipeline.sample(style, bars, seed, progression) if model == GAN else pipeline.sample(style, bars, seed)
+        title = f"{model}: {style} · {bars} bars · seed {seed}"
+        if progression:
+            shown = " ".join(progression.split())
+            title += f" · chords {shown if len(shown) <= 40 else shown[:37] + '...'}"  # a long progression shown cut
+        stem = f"cadenza_style_seed{seed}" if model == MUSAE else f"cadenza_style_gan_seed{seed}"  # neither overwrites the other
+        return self._present(piece, title, names, stem, session_id, model=model)
 
     def morph(self, style_a: Any, style_b: Any, steps: Any = 5, seed: Any = 0, instruments: list[Any] | None = None,
               session_id: str | None = None) -> StyleResult:
         """From style A to style B in ``steps`` 2-bar windows (2..12), one piece."""
-        self._ready()
+        self._ready(MUSAE)  # the morph walks MusAE's latent space: no GAN morph
         a, b = self._style("style A", style_a), self._style("style B", style_b)
         steps = int_in("Morph steps", steps, MORPH_MIN_STEPS, MORPH_MAX_STEPS)
         seed = int_in("Seed", 0 if seed in (None, "") else seed, 0, MAX_SEED)
         names = self.instruments_for(b, instruments)
         with self.shared.model_lock:
             piece = self.pipeline.morph(a, b, steps, seed)
-        return self._present(piece, f"{a} → {b} · {steps} steps · seed {seed}", names, f"cadenza_morph_seed{seed}", session_id)
+        return self._present(piece, f"{MUSAE}: {a} → {b} · {steps} steps · seed {seed}", names, f"cadenza_morph_seed{seed}", session_id)
 
     def transfer(self, file: Any, target: Any, strength: Any = 0.8, instruments: list[Any] | None = None,
                  session_id: str | None = None) -> StyleResult:
         """An uploaded MIDI file with 2..4 voices moved ``strength`` (0..1) toward ``target``."""
-        self._ready()
+        self._ready(MUSAE)  # transfer encodes the piece: MusAE only (the GAN has no encoder)
         target = self._style("target style", target)
         strength = float_in("Strength", strength, 0.0, 1.0)
         source = check_upload(file)
@@ -130,17 +206,18 @@ class StyleService:
         windows, tempo = midi_windows(source)  # 2..4 voices, else an error naming the count
         with self.shared.model_lock:
             piece = self.pipeline.transfer(windows, target, strength)
-        return self._present(piece, f"Upload → {target} · strength {strength:.2f}", names, "cadenza_transfer", session_id, tempo)
+        return self._present(piece, f"{MUSAE}: Upload → {target} · strength {strength:.2f}", names, "cadenza_transfer", session_id, tempo)
 
     def _present(self, piece: Any, title: str, names: tuple[str, ...], stem: str, session_id: str | None,
-                 tempo: float = STYLE_TEMPO) -> StyleResult:
+                 tempo: float = STYLE_TEMPO, model: str = MUSAE) -> StyleResult:
         programs = tuple(melody_program(n) for n in names)
         pm = piece_to_midi(piece.tokens, tempo, programs)
         out_dir = self.shared.session_dir(session_id)
         midi_path = out_dir / f"{stem}.mid"
         pm.write(str(midi_path))
-        result = StyleResult(title, piece.tokens, list(piece.asked), list(piece.verdicts), names, str(midi_path))
-        result.report = {"styles_asked": result.asked, "judge_verdicts": result.verdicts, "agreement": round(result.agreement, 4)}
+        result = StyleResult(title, piece.tokens, list(piece.asked), list(piece.verdicts), names, str(midi_path), model=model)
+        result.report = {"generator": model, "styles_asked": result.asked, "judge_verdicts": result.verdicts,
+                         "agreement": round(result.agreement, 4)}  # fmt: skip
         synthesizer = self.shared.synthesizer
         if synthesizer is not None:
             audio = synthesizer.render(pm)
@@ -149,6 +226,8 @@ class StyleService:
         return result
 
     def warm_up(self) -> None:
-        """One short piece (first decode, first render); errors go to the caller."""
+        """One short piece per generator here (first decode, first chord parse, first render); errors go to the caller."""
         if self.pipeline is not None and self.styles:
             self.generate(self.styles[0], 2, 0)
+        if self.gan_pipeline is not None and self.styles:
+            self.generate(self.styles[0], 2, 0, model=GAN, chords="C G")

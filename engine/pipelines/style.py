@@ -12,6 +12,8 @@
 * ``transfer(windows, target, strength)``: a piece's windows encoded, moved ``strength`` (0..1) of the
   way from the component nearest to them to the target's, decoded with the style code blended as much.
 Every result carries the judge's verdict per window (engine.models.style_judge).
+:class:`StyleModel` holds what MusAE's pipeline shares with the style GAN's
+(engine.pipelines.style_gan): style and bars checks, verdicts and the draw-and-check choice.
 """
 
 from __future__ import annotations
@@ -56,19 +58,12 @@ class StylePiece:
         return sum(v == a for v, a in zip(self.verdicts, self.asked)) / len(self.verdicts)
 
 
-class StylePipeline:
-    """MusAE + the style judge, on the CPU or a GPU."""
+class StyleModel:
+    """What both style generators (MusAE here, the GAN in engine.pipelines.style_gan) share: the style names
+    (the judge's), the style and bars checks, the judge's verdicts and the draw-and-check choice of a chain."""
 
-    def __init__(self, model, judge, styles: list[str]):
-        self.model, self.judge, self.styles = model.eval(), judge.eval(), list(styles)
-
-    @classmethod
-    def from_pretrained(cls, musae: str | Path = DEFAULT_MUSAE, judge: str | Path = DEFAULT_JUDGE) -> "StylePipeline":
-        model, meta = load_musae(musae)
-        judge_model, judge_meta = load_style_judge(judge)
-        if meta["styles"] != judge_meta["styles"]:
-            raise ValueError(f"MusAE knows {meta['styles']}, the judge {judge_meta['styles']}")
-        return cls(model, judge_model, meta["styles"])
+    styles: list[str]
+    judge: torch.nn.Module
 
     def style_index(self, style: str) -> int:
         """The index of a style name (case and spaces ignored); raises StyleInputError naming the choices."""
@@ -89,6 +84,33 @@ class StylePipeline:
         return [self.styles[i] for i in self.judge(windows).argmax(1).tolist()]
 
     @torch.no_grad()
+    def _best_chain(self, windows: torch.Tensor, chains: int, count: int, index: int) -> StylePiece:
+        """Draw and check: of ``chains`` candidate pieces of ``count`` windows each (``windows`` chain-major:
+        (chains * count, 4, 32)), the one with the most windows the judge hears in style ``index`` (the first on
+        a tie), with its verdicts."""
+        verdicts = self.judge(windows).argmax(1).reshape(chains, count)
+        best = int((verdicts == index).sum(1).argmax())  # argmax returns the first of equal counts
+        chosen = windows.reshape(chains, count, *windows.shape[1:])[best]
+        return StylePiece(_join(chosen), [self.styles[index]] * count, [self.styles[i] for i in verdicts[best].tolist()])
+
+
+class StylePipeline(StyleModel):
+    """MusAE + the style judge, on the CPU or a GPU."""
+
+    name = "MusAE"
+
+    def __init__(self, model, judge, styles: list[str]):
+        self.model, self.judge, self.styles = model.eval(), judge.eval(), list(styles)
+
+    @classmethod
+    def from_pretrained(cls, musae: str | Path = DEFAULT_MUSAE, judge: str | Path = DEFAULT_JUDGE) -> "StylePipeline":
+        model, meta = load_musae(musae)
+        judge_model, judge_meta = load_style_judge(judge)
+        if meta["styles"] != judge_meta["styles"]:
+            raise ValueError(f"MusAE knows {meta['styles']}, the judge {judge_meta['styles']}")
+        return cls(model, judge_model, meta["styles"])
+
+    @torch.no_grad()
     def sample(self, style: str, bars: int = 4, seed: int = 0, temperature: float | None = None,
                check: bool = True) -> StylePiece:
         """``bars`` bars (even, 2..16) of four-part music in ``style``; ``temperature`` None: SAMPLE_TEMPERATURE."""
@@ -105,10 +127,7 @@ class StylePipeline:
             codes.append(z)
         codes = torch.stack(codes, dim=1).reshape(chains * count, -1)  # chain-major: chain c is rows c*count..
         windows = self.model.decode(codes, torch.full((chains * count,), index), temperature, generator)
-        verdicts = self.judge(windows).argmax(1).reshape(chains, count)
-        best = int((verdicts == index).sum(1).argmax())  # argmax returns the first of equal counts
-        chosen = windows.reshape(chains, count, *windows.shape[1:])[best]
-        return StylePiece(_join(chosen), [self.styles[index]] * count, [self.styles[i] for i in verdicts[best].tolist()])
+        return self._best_chain(windows, chains, count, index)
 
     @torch.no_grad()
     def morph(self, style_a: str, style_b: str, steps: int = 5, seed: int = 0) -> StylePiece:

@@ -64,7 +64,14 @@ from app.services import (  # noqa: E402
 from app.services.common import accompaniment_program, choice, flag, float_in, int_in, melody_program, number  # noqa: E402
 from app.services.compose import MAX_TEMPERATURE, MAX_TEMPO, MIN_TEMPERATURE, MIN_TEMPO  # noqa: E402
 from app.services.explore import ANALOGY_CHORD_MODES, CHORD_MODES, SOURCE_KINDS  # noqa: E402
-from app.services.style import MORPH_MAX_STEPS, MORPH_MIN_STEPS, STYLE_MAX_BARS, STYLE_MIN_BARS  # noqa: E402
+from app.services.style import (  # noqa: E402
+    MORPH_MAX_STEPS,
+    MORPH_MIN_STEPS,
+    STYLE_MAX_BARS,
+    STYLE_MIN_BARS,
+    STYLE_MODELS,
+    check_model,
+)
 from engine.train.style_data import STYLES  # noqa: E402
 from app.services.song import (  # noqa: E402
     MAX_ADD_BARS,
@@ -354,14 +361,17 @@ def _style_instrument_cases() -> list[Case]:
 
 
 def _style_endpoints(folder: Path) -> dict[str, list[Case]]:
-    """/style_generate, /style_morph and /style_transfer (the debug studio knows every style)."""
+    """/style_generate, /style_morph and /style_transfer (the debug studio knows every style, and has both generators:
+    the chords are fuzzed with the GAN, which reads them)."""
     def style_case(param: str, **around: Any) -> Case:
         return _choice_case(param, list(STYLES), lambda v: choice("style", v, list(STYLES)), ("style",), **around)
 
     seed = _number_case("seed", lambda v: int_in("Seed", _or_zero(v), 0, MAX_SEED), ("seed",), EMOTION_SEED_BOX)
     tune = {"file": ("upload", "tune.mid", None)}
     return {
-        "/style_generate": [style_case("style"), _number_case("bars", _style_bars, ("bars",)), seed, *_style_instrument_cases()],
+        "/style_generate": [style_case("style"), _number_case("bars", _style_bars, ("bars",)), seed, *_style_instrument_cases(),
+                            _choice_case("model", list(STYLE_MODELS), check_model, ("generator",)),
+                            Case("chords", bad(CHORD_TEXT, _bad_chords(optional=True)), ("chord",), {"model": "GAN"})],
         "/style_morph": [style_case("style_a"), style_case("style_b"),
                          _number_case("steps", lambda v: int_in("Steps", v, MORPH_MIN_STEPS, MORPH_MAX_STEPS), ("steps",)),
                          seed, *_style_instrument_cases()],

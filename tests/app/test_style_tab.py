@@ -1,5 +1,6 @@
-"""The Style tab with the tiny debug models: generate, morph and transfer give audio, a four-track MIDI, a verdict
-per window and the roll; bad input is named and leaves the results on screen; the tab without a model says so."""
+"""The Style tab with the tiny debug models: generate (MusAE, or the GAN over typed chords), morph and transfer give
+audio, a four-track MIDI, a verdict per window and the roll; bad input is named and leaves the results on screen; the
+tab without a model, or without the GAN, says so."""
 
 from __future__ import annotations
 
@@ -64,7 +65,39 @@ def test_morph_and_transfer(tab, tmp_path):
     assert len(pretty_midi.PrettyMIDI(moved[tab.midi]).instruments) == 4
 
 
+def test_the_gan_over_typed_chords_gives_four_tracks_and_a_verdict(tab):
+    assert tab.model.value == "MusAE" and tab.chords.visible is False  # both here: MusAE first, no chord box
+    assert tab.chords_box("GAN").visible is True and tab.chords_box("MusAE").visible is False
+    out = tab.generate("Irish folk", 8, 4, None, None, None, None, "GAN", "C G Am F")
+    assert _ok(out, tab), out[tab.status]
+    assert "GAN: Irish folk · 8 bars · seed 4 · chords C G Am F" in out[tab.status]
+    assert len(pretty_midi.PrettyMIDI(out[tab.midi]).instruments) == 4
+    assert out[tab.verdict].count("<td") == 4 and "on the GAN piece" in out[tab.verdict]
+    assert out[tab.pending_roll].model == "GAN" and out[tab.pending_roll].report["generator"] == "GAN"
+    if tab.studio.has_audio:
+        assert out[tab.audio].endswith(".ogg") and "gan" in out[tab.audio]
+    assert len(tab.draw_roll(out[tab.pending_roll]).data) == 4
+    again = tab.generate("Irish folk", 8, 4, None, None, None, None, "GAN", "C G Am F")
+    other = tab.generate("Irish folk", 8, 4, None, None, None, None, "GAN", "Bb Eb F Gm")
+    assert (again[tab.pending_roll].tokens == out[tab.pending_roll].tokens).all()
+    assert not (other[tab.pending_roll].tokens == out[tab.pending_roll].tokens).all()  # the chords are heard
+    plain = tab.generate("Irish folk", 2, 0, None, None, None, None, "GAN", "")  # no chords: fine too
+    assert _ok(plain, tab) and "chords" not in plain[tab.status]
+    musae = tab.generate("Irish folk", 2, 0, None, None, None, None, "MusAE", "C G")  # MusAE ignores the (hidden) box
+    assert _ok(musae, tab) and "MusAE: Irish folk" in musae[tab.status] and "on the MusAE piece" in musae[tab.verdict]
+
+
+def test_old_api_clients_get_musae(studio):
+    result = studio.style.generate("Trecento", 2, 1)  # no generator named: MusAE, as before the GAN
+    assert result.model == "MusAE" and result.title.startswith("MusAE: Trecento")
+
+
 @pytest.mark.parametrize("call, words", [
+    (lambda t: t.generate("Trecento", 4, 0, None, None, None, None, "GAN", "C H7 F"), "Unknown chord symbol 'H7'"),
+    (lambda t: t.generate("Trecento", 4, 0, None, None, None, None, "GAN", "C/Q"), "Chords: Unknown chord symbol 'C/Q'"),
+    (lambda t: t.generate("Trecento", 4, 0, None, None, None, None, "Markov", ""), "Unknown generator 'Markov': choose one of MusAE, GAN"),
+    (lambda t: t.generate("Jazz", 4, 0, None, None, None, None, "GAN", "C"), "Unknown style 'Jazz'"),
+    (lambda t: t.generate("Trecento", 5, 0, None, None, None, None, "GAN", "C"), "even"),
     (lambda t: t.generate("Jazz", 4, 0), "Unknown style 'Jazz'"),
     (lambda t: t.generate("Trecento", 0, 0), "Bars must be between 2 and 16"),
     (lambda t: t.generate("Trecento", 5, 0), "even"),
@@ -76,7 +109,7 @@ def test_morph_and_transfer(tab, tmp_path):
 def test_bad_input_is_named_and_results_stay(tab, call, words):
     out = call(tab)
     assert words in out[tab.status] and "cz-error" in out[tab.status]
-    assert tab.audio not in out and tab.midi not in out  # the results on screen stay
+    assert tab.audio not in out and tab.midi not in out and tab.verdict not in out  # the results on screen stay
 
 
 def test_a_midi_with_one_voice_or_twelve_is_refused(tab, tmp_path):
@@ -98,3 +131,53 @@ def test_without_the_model_the_tab_says_it_is_unavailable(studio, tmp_path):
         tab = StyleTab(bare).build()
     assert "The Style tab is unavailable" in str(demo.get_config_file())
     assert "no MusAE model" in tab.generate("Trecento", 4, 0)[tab.status]
+    assert "The style GAN is unavailable" in tab.generate("Trecento", 4, 0, None, None, None, None, "GAN", "C")[tab.status]
+
+
+def test_without_the_gan_it_says_so_and_musae_keeps_working(studio, tmp_path):
+    from app.services import load_style_gan_pipeline
+
+    missing = tmp_path / "no_stylegan"
+    assert load_style_gan_pipeline(missing) is None  # what Studio.load does when checkpoints/stylegan is missing
+    no_gan = Studio(studio.pipeline, synthesizer=None, cache_dir=tmp_path, style_pipeline=studio.style.pipeline,
+                    style_gan_pipeline=None)  # fmt: skip
+    with gr.Blocks() as demo:
+        tab = StyleTab(no_gan).build()
+    config = str(demo.get_config_file())
+    assert "The GAN is unavailable" in config and "unavailable here: GAN" in config
+    assert "The Style tab is unavailable" not in config
+    out = tab.generate("Trecento", 4, 0, None, None, None, None, "GAN", "C G")
+    assert "The style GAN is unavailable: no GAN model at" in out[tab.status] and "choose MusAE" in out[tab.status]
+    assert tab.audio not in out and tab.midi not in out
+    assert _ok(tab.generate("Trecento", 4, 0, None, None, None, None, "MusAE", ""), tab)
+    assert _ok(tab.morph("Trecento", "Irish folk", 2, 0), tab)
+
+
+def test_with_the_gan_alone_it_is_the_default_and_morph_says_it_needs_musae(studio, tmp_path):
+    gan_only = Studio(studio.pipeline, synthesizer=None, cache_dir=tmp_path, style_gan_pipeline=studio.style.gan_pipeline)
+    with gr.Blocks() as demo:
+        tab = StyleTab(gan_only).build()
+    assert tab.model.value == "GAN" and tab.chords.visible is True
+    assert "MusAE is unavailable" in str(demo.get_config_file())
+    assert _ok(tab.generate("Trecento", 4, 0, None, None, None, None), tab)  # the default: the GAN
+    morph = tab.morph("Trecento", "Irish folk", 2, 0)
+    assert "MusAE is unavailable" in morph[tab.status] and "morph and transfer need MusAE" in morph[tab.status]
+
+
+def test_a_gan_checkpoint_loads_with_the_shared_judge_and_a_broken_one_is_unavailable(studio, tmp_path):
+    import torch
+
+    from app.services import load_style_gan_pipeline
+    from engine.models.style_gan import StyleGANConfig, StyleGenerator
+    from engine.models.style_gan_checkpoint import save_stylegan
+
+    styles = studio.style.styles
+    torch.manual_seed(3)
+    save_stylegan(StyleGenerator(StyleGANConfig.debug(len(styles))), tmp_path / "gan", {"styles": styles})
+    judge = studio.style.pipeline.judge
+    loaded = load_style_gan_pipeline(tmp_path / "gan", judge, styles)
+    assert loaded is not None and loaded.judge is judge and loaded.styles == styles  # one judge in memory
+    assert loaded.sample(styles[0], 2, 0, "C").tokens.shape == (4, 32)
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "config.json").write_text("{not json")
+    assert load_style_gan_pipeline(tmp_path / "broken", judge, styles) is None  # logged; MusAE and the rest keep working

@@ -46,3 +46,44 @@ def test_style_transfer_needs_two_to_four_voices(models, tmp_path, capsys):
     assert "2 to 4 voices" in capsys.readouterr().err
     assert generate.main(["style", "--style", "Jazz", "--out", str(out), *models]) == 2
     assert "Unknown style 'Jazz'" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def gan(tmp_path_factory, fake_style_cache):
+    """A debug style GAN trained a few steps on the synthetic cache (python -m engine.train stylegan --debug)."""
+    out = tmp_path_factory.mktemp("style_gan") / "gan"
+    assert train_main(["stylegan", "--data", str(fake_style_cache), "--out", str(out), "--judge", "", "--epochs", "1",
+                       "--steps-per-epoch", "3", "--batch-size", "8", "--critic-steps", "1", "--eval-samples", "4",
+                       "--device", "cpu", "--debug"]) == 0  # fmt: skip
+    return out
+
+
+def test_style_with_the_gan_follows_typed_chords(models, gan, tmp_path, capsys):
+    out = tmp_path / "gan.mid"
+    common = ["--style", "a", "--bars", "8", "--seed", "1", "--out", str(out), "--gan", str(gan), *models, "--json"]
+    assert generate.main(["style", "--model", "gan", "--chords", "C G Am F", *common]) == 0
+    report = json.loads(capsys.readouterr().out)["reports"][0]
+    assert report["generator"] == "gan" and report["chords"] == "C G Am F"
+    assert report["styles_asked"] == ["a"] * 4 and len(report["judge_verdicts"]) == 4
+    pm = pretty_midi.PrettyMIDI(str(out))
+    assert len(pm.instruments) == 4
+    assert generate.main(["style", "--model", "gan", *common]) == 0  # no chords: fine too
+    assert json.loads(capsys.readouterr().out)["reports"][0]["chords"] is None
+
+
+@pytest.mark.parametrize("extra, words", [
+    (["--model", "gan", "--chords", "C H7"], "Unknown chord symbol 'H7'"),
+    (["--model", "gan", "--morph-to", "b"], "--morph-to needs --model musae"),
+    (["--chords", "C G"], "--chords needs --model gan"),
+    (["--model", "gan", "--style", "Jazz"], "Unknown style 'Jazz'"),
+])  # fmt: skip
+def test_style_with_the_gan_names_bad_input(models, gan, tmp_path, capsys, extra, words):
+    args = ["style", "--style", "a", "--out", str(tmp_path / "x.mid"), "--gan", str(gan), *models, *extra]
+    assert generate.main(args) == 2
+    assert words in capsys.readouterr().err
+
+
+def test_style_with_a_missing_gan_says_so(models, tmp_path, capsys):
+    args = ["style", "--model", "gan", "--style", "a", "--out", str(tmp_path / "x.mid"), "--gan", str(tmp_path / "none"), *models]
+    assert generate.main(args) == 2
+    assert "No stylegan checkpoint" in capsys.readouterr().err

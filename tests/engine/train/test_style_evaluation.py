@@ -12,9 +12,13 @@ def test_evaluate_style_prints_every_figure(tmp_path, fake_style_cache, capsys):
     assert train_main(["style-judge", "--out", str(judge), *common]) == 0
     assert train_main(["musae", "--out", str(musae), "--greedy-sample", "16", *common]) == 0
     assert train_main(["musae", "--baseline", "vae", "--out", str(vae), "--greedy-sample", "16", *common]) == 0
+    gan = tmp_path / "gan"  # python -m engine.train stylegan --debug, a few steps
+    assert train_main(["stylegan", "--data", str(fake_style_cache), "--out", str(gan), "--judge", str(judge), "--epochs", "1",
+                       "--steps-per-epoch", "3", "--batch-size", "8", "--critic-steps", "1", "--eval-samples", "4",
+                       "--device", "cpu", "--debug"]) == 0  # fmt: skip
     capsys.readouterr()
     code = evaluate.main(["style", "--data", str(fake_style_cache), "--judge", str(judge), "--musae", str(musae), "--vae", str(vae),
-                          "--samples", "8", "--recon-windows", "40", "--json"])  # fmt: skip
+                          "--gan", str(gan), "--samples", "8", "--recon-windows", "40", "--json"])  # fmt: skip
     assert code == 0
     result = json.loads(capsys.readouterr().out)
     for key in ("judge_accuracy_real", "recon_accuracy_musae", "recon_accuracy_vae", "sample_style_accuracy_musae",
@@ -26,3 +30,29 @@ def test_evaluate_style_prints_every_figure(tmp_path, fake_style_cache, capsys):
     assert set(checked["per_style"]) == {"a", "b", "c"} and checked["candidates"] > 1
     assert checked["mean"] >= result["sample_style_accuracy_musae"]["mean"] - 0.2  # different seeds, but a check cannot hurt much
     assert result["judge_accuracy_real"]["balanced"] > 0.5
+
+    # the style GAN: first draw and draw and check, like MusAE's
+    for key in ("sample_style_accuracy_gan", "sample_style_accuracy_gan_checked"):
+        assert set(result[key]["per_style"]) == {"a", "b", "c"} and 0 <= result[key]["mean"] <= 1, key
+    assert result["sample_style_accuracy_gan_checked"]["candidates"] > 1
+    # MuseGAN's metrics: real held-out windows, MusAE's and the GAN's samples, per style, with the 25% flags
+    metrics = result["musegan_metrics"]
+    assert set(metrics["per_style"]) == {"a", "b", "c"} and all(0 < n <= 8 for n in metrics["windows_per_style"].values())
+    for style, entry in metrics["per_style"].items():
+        for source in ("real", "musae", "gan"):
+            figures = entry[source]
+            assert len(figures["empty_bar_rate"]) == 4 and len(figures["qualified_note_rate"]) == 4, (style, source)
+            assert len(figures["used_pitch_classes"]) == 4 and set(figures["tonal_distance"]) == {"0-1", "0-2", "0-3", "1-2", "1-3", "2-3"}
+        assert set(entry["within_25_percent"]) == {"musae", "gan"}
+        flags = entry["within_25_percent"]["gan"]
+        assert set(flags) == {"empty_bar_rate", "used_pitch_classes", "qualified_note_rate", "tonal_distance"}
+        assert all(f in (True, False, None) for f in flags["empty_bar_rate"]) and len(flags["empty_bar_rate"]) == 4
+        for metric in ("empty_bar_rate", "qualified_note_rate"):  # a flag says what the figures say
+            for real, gen, flag in zip(entry["real"][metric], entry["gan"][metric], flags[metric]):
+                assert flag == (None if real is None or gen is None else abs(gen - real) <= 0.25 * abs(real))
+        share = entry["chord_tone_share"]  # the GAN over the real windows' own chords vs the real windows
+        assert set(share) == {"windows", "real", "gan_with_chords", "gan_without_chords"}
+    assert metrics["per_style"]["a"]["chord_tone_share"]["real"] > 0.9  # style a: held chord tones only
+    assert set(metrics["within_25_percent_share"]) == {"musae", "gan"}
+    assert all(0 <= v <= 1 for v in metrics["within_25_percent_share"].values())
+    assert set(metrics["chord_tone_share_mean"]) == {"real", "gan_with_chords", "gan_without_chords"}
