@@ -96,13 +96,13 @@ def split_progression_text(text: str) -> list[list[str]]:
     Commas count as spaces.
     """
     text = text.replace(",", " ").strip()
-    if not text:
-        raise ChordSymbolError("The chord progression is empty: type chords such as 'C Am F G'")
     if "|" in text:
         bars = [bar.split() for bar in text.split("|")]
         bars = [bar for bar in bars if bar]
     else:
         bars = [[sym] for sym in text.split()]
+    if not bars:  # nothing typed, or only bar lines ("| |")
+        raise ChordSymbolError("The chord progression is empty: type chords such as 'C Am F G'")
     return bars
 
 

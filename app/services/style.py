@@ -57,12 +57,12 @@ def check_style_chords(value: Any) -> str | None:
         return None
     if not isinstance(value, str):
         raise InputError(f"Chords must be text such as 'C G Am F', got {type(value).__name__}")
-    if not value.strip():
+    if not value.replace("|", " ").replace(",", " ").strip():  # blank, or bar lines alone: no chords given
         return None
     checked = check_chords(value)
     if not checked.ok:
         raise InputError(f"Chords: {checked.message}")
-    return value.strip() if checked.bar_labels else None  # bar lines alone ("|"): no chord given
+    return value.strip()
 
 
 @dataclass

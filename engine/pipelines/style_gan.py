@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from engine.chords import parse_progression, split_progression_text
+from engine.chords import parse_progression
 from engine.errors import ChordSymbolError
 from engine.models.checkpoint import load_style_judge
 from engine.models.style_gan import StyleGenerator, progression_beat_chroma
@@ -60,11 +60,9 @@ class StyleGANPipeline(StyleModel):
             return None
         if not isinstance(chords, str):
             raise StyleInputError(f"Chords must be text such as 'C G Am F', got {type(chords).__name__}")
-        if not chords.strip():
+        if not chords.replace("|", " ").replace(",", " ").strip():  # blank, or bar lines alone: no chords given
             return None
         try:
-            if not split_progression_text(chords):  # bar lines alone ("|"): no chord given
-                return None
             progression = parse_progression(chords, int(bars), STEPS_PER_BAR)
         except ChordSymbolError as err:  # already names the symbol; raised as the pipeline's own kind
             raise StyleInputError(str(err)) from None

@@ -67,3 +67,9 @@ def test_bad_bass_note_is_named():
         parse_chord_symbol("C/X")
     with pytest.raises(ChordSymbolError, match="'x7' is not a chord type"):
         parse_chord_symbol("Fx7")
+
+
+@pytest.mark.parametrize("text", ["", "   ", "|", "| |", ", |"])
+def test_a_progression_of_only_bar_lines_is_empty_not_a_crash(text):
+    with pytest.raises(ChordSymbolError, match="empty"):
+        parse_progression(text, 4)
