@@ -2,6 +2,7 @@
 
     python -m engine.train.model_card checkpoints/ec2vae [--eval eval.json] [--log runs/ec2vae/train_log.jsonl]
     python -m engine.train.model_card checkpoints/latent [--eval song.json] [--cross-corpus cross.json] [--log ...]
+    python -m engine.train.model_card checkpoints/stylegan [--eval style.json] [--log ...]
 
 Every number in the card is read from config.json, the training log or an
 evaluation JSON written by ``python -m engine.evaluate``; nothing is typed in.
@@ -13,7 +14,10 @@ import argparse
 import json
 from pathlib import Path
 
+import numpy as np
+
 from engine.pipelines.song import CHORD_TONE_BIAS, DEFAULT_TEMPERATURE, REPEAT_PENALTY
+from engine.style_metrics import METRICS
 
 
 def _table(rows: list[dict], keys: list[str]) -> str:
@@ -329,6 +333,224 @@ def _musae_phases(log_rows: list[dict], is_vae: bool) -> list[str]:
     return lines + [""]
 
 
+def _weights_summary(path: Path) -> tuple[int | None, str]:
+    """(parameter count, dtypes) of a safetensors file, read from its header (nothing loaded)."""
+    try:
+        from safetensors import safe_open
+
+        count, dtypes = 0, set()
+        with safe_open(str(path), framework="pt") as f:
+            for key in f.keys():
+                part = f.get_slice(key)
+                count += int(np.prod(part.get_shape()))
+                dtypes.add(str(part.get_dtype()))
+        return count, "/".join(sorted(dtypes))
+    except Exception:  # a card must render even when the weights cannot be read
+        return None, "?"
+
+
+def _mean(values) -> float | None:
+    """Mean of the defined values of a list (per track) or dict (per track pair), rounded; None when none is."""
+    if isinstance(values, dict):
+        values = list(values.values())
+    defined = [v for v in (values or []) if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    return round(float(np.mean(defined)), 4) if defined else None
+
+
+def _metric_rows(sources: dict[str, dict], track_means: bool = False) -> list[dict]:
+    """Rows lining up MuseGAN's metrics ({source: {style: window_metrics}}) per style, metric and track (or track
+    pair), or per style and metric with the tracks' mean when ``track_means``; None (missing) shows as an empty cell."""
+    styles = list(dict.fromkeys(s for by_style in sources.values() for s in (by_style or {})))
+    rows = []
+    for style in styles:
+        for metric in METRICS:
+            present = [by_style[style][metric] for by_style in sources.values()
+                       if style in (by_style or {}) and isinstance(by_style[style], dict) and metric in by_style[style]]  # fmt: skip
+            if not present:
+                continue
+            if track_means:
+                row = {"style": style, "metric": metric}
+                for name, by_style in sources.items():
+                    row[name] = _mean((by_style or {}).get(style, {}).get(metric))
+                rows.append(row)
+                continue
+            keys = list(present[0]) if isinstance(present[0], dict) else list(range(len(present[0])))
+            for key in keys:
+                row = {"style": style, "metric": metric, "track": key}
+                for name, by_style in sources.items():
+                    value = (by_style or {}).get(style, {}).get(metric)
+                    if isinstance(value, dict):
+                        row[name] = value.get(key)
+                    elif isinstance(value, list) and key < len(value):
+                        row[name] = value[key]
+                    else:
+                        row[name] = None
+                rows.append(row)
+    return [{k: ("" if v is None else v) for k, v in row.items()} for row in rows]
+
+
+def _accuracy_rows(evaluation: dict, labels: dict[str, str]) -> list[dict]:
+    """One row per style (and the mean) of the evaluation's sample accuracies named in ``labels``."""
+    present = {key: evaluation[key] for key in labels if isinstance(evaluation.get(key), dict)}
+    styles = list(dict.fromkeys(s for v in present.values() for s in v.get("per_style", {})))
+    rows = [{"style": s, **{labels[k]: v.get("per_style", {}).get(s, "") for k, v in present.items()}} for s in styles]
+    if present:
+        rows.append({"style": "**mean**", **{labels[k]: v.get("mean", v.get("balanced", "")) for k, v in present.items()}})
+    return [{k: ("" if v is None else v) for k, v in row.items()} for row in rows]
+
+
+def _blank_none(rows: list[dict]) -> list[dict]:
+    """Rows with None shown as an empty cell."""
+    return [{k: ("" if v is None else v) for k, v in row.items()} for row in rows]
+
+
+def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dict | None) -> str:
+    """The style GAN's model card (every figure read from its files; a debug run's card renders too)."""
+    meta = json.loads((checkpoint / "config.json").read_text())
+    cfg, training, ev = meta.get("config", {}), meta.get("training", {}), meta.get("evaluation", {})
+    weights = checkpoint / "model.safetensors"
+    weights_mb = weights.stat().st_size / 1e6 if weights.exists() else None
+    params, dtypes = _weights_summary(weights) if weights.exists() else (None, "?")
+    tracks, noise, track_noise = cfg.get("tracks"), cfg.get("noise_dims"), cfg.get("track_noise_dims")
+    noise_size = noise + tracks * track_noise if all(isinstance(v, int) for v in (noise, tracks, track_noise)) else "?"
+    starts = [r for r in log_rows if "run_start" in r]
+    epochs = [r for r in log_rows if "epoch" in r and "run_start" not in r]
+    steps = training.get("steps_per_epoch")
+    total_epochs = starts[-1].get("epochs") if starts and starts[-1].get("epochs") is not None else training.get("epochs")
+    judge_balanced = ev.get("judge_balanced")
+    parts = [
+        "# Style GAN (Cadenza)", "",
+        "A convolutional generator of four-track 2-bar windows (32 sixteenth steps, one monophonic voice per track) "
+        "conditioned on a style, the chords (chroma per beat) and the previous window, trained against a WGAN-GP critic "
+        "with an AC-GAN style head (a classifier of the window's style beside the Wasserstein score); MidiNet / "
+        "MuseGAN-like (shared and per-track noise, MidiNet's previous-bar conditioner). "
+        "Cadenza's style pipeline chains its windows into pieces and checks them with the style judge.", "",
+        "## Model (engine/models/style_gan.py)",
+        f"- Styles: {', '.join(str(s) for s in meta.get('styles', [])) or '?'} ({cfg.get('num_styles', '?')}), "
+        f"embedded in {cfg.get('style_dims', '?')} dimensions.",
+        f"- Noise: {noise if noise is not None else '?'} shared dimensions plus {track_noise if track_noise is not None else '?'} "
+        f"per track for {tracks if tracks is not None else '?'} tracks ({noise_size} in all).",
+        f"- Generator: a linear layer to a map at time resolution 4, then transposed convolutions to 32 steps, widths "
+        f"{cfg.get('gen_widths', '?')} at resolutions 4, 8, 16, 32; per-track (private) layers of {cfg.get('private_width', '?')} "
+        f"channels give one categorical over 130 tokens per track and step. Chords and the previous window's "
+        f"conditioner (token embedding {cfg.get('cond_embed', '?')}, {cfg.get('cond_channels', '?')} channels) enter at "
+        "every resolution.",
+        f"- Critic (training only, not shipped): token embedding {cfg.get('critic_embed', '?')}, widths "
+        f"{cfg.get('critic_widths', '?')} at resolutions 32, 16, 8, score head {cfg.get('critic_joint', '?')} channels; its "
+        "style head reads the window alone, the score head the window with its conditions. Straight-through "
+        "Gumbel-softmax samples of the generator feed it.",
+        f"- Weights (generator only): `model.safetensors`, "
+        f"{f'{params:,}' if params is not None else '?'} parameters, "
+        f"{f'{weights_mb:.2f}' if weights_mb is not None else '?'} MB ({dtypes}).", "",
+        "## Data (engine/train/style_data.py)", "",
+        _style_counts_table(training), "",
+        f"- Split by piece (as the style judge's): {training.get('train_windows', '?')} training windows, "
+        f"{training.get('val_windows', '?')} held out. Batches draw every style equally often; each window moves with its "
+        f"previous window by one random interval in [{training.get('transpose_low', '?')}, {training.get('transpose_high', '?')}] "
+        "semitones.",
+        f"- Conditions: the window's own chroma per beat, dropped (all zeros) with probability {training.get('chord_drop', '?')}; "
+        f"the 32 steps before it, rebuilt from the piece's overlapping windows, dropped (all rests) with probability "
+        f"{training.get('previous_drop', '?')}"
+        + (f" (share of windows that have one at all: {starts[-1]['previous_share']})." if starts and
+           starts[-1].get("previous_share") is not None else "."), "",
+        "## Training (engine/train/stylegan.py)",
+        f"- {total_epochs if total_epochs is not None else '?'} epochs of {steps if steps is not None else '?'} generator "
+        f"updates, batch {training.get('batch_size', '?')}; critic updates per generator update: "
+        f"{training.get('critic_steps', '?')}. Adam (betas {training.get('beta1', '?')}/{training.get('beta2', '?')}), generator lr {training.get('lr', '?')}, "
+        f"critic lr {training.get('critic_lr', '?')}.",
+        f"- Critic loss: -(Wasserstein estimate) + {training.get('gp_weight', '?')} x gradient penalty + "
+        f"{training.get('ac_weight', '?')} x the style head's cross-entropy on real windows. Generator loss: -(critic score) + "
+        f"{training.get('ac_weight', '?')} x the style head's cross-entropy for the style asked for; Gumbel-softmax "
+        f"temperature tau {training.get('tau', '?')}.",
+        f"- Checkpoint: epoch {training.get('epoch', '?')} ({training.get('step', '?')} generator updates), the best by score = "
+        "the style judge's balanced accuracy on the epoch's samples (0 without a judge) minus the metric gap (the mean "
+        "absolute difference of empty-bar rate, qualified-note rate and used pitch classes / 12 from the held-out real "
+        f"windows, over styles and tracks): score {ev.get('score', '?')} = "
+        f"{judge_balanced if judge_balanced is not None else '0 (no judge)'} - {ev.get('metric_gap', '?')}. "
+        "The last epoch is in `last/`.",
+    ]
+    if starts and len(starts) > 1:
+        parts.append("- Run (re)starts: " + "; ".join(
+            f"from epoch {r.get('run_start')} of {r.get('epochs')}: lr {r.get('lr')}, critic lr {r.get('critic_lr')}, "
+            f"{r.get('critic_steps')} critic steps, ac weight {r.get('ac_weight')}" for r in starts) + ".")
+    # ---- samples at the checkpoint
+    share = ev.get("chord_tone_share", {}) or {}
+    judged = ev.get("judge_accuracy", {}) or {}
+    styles = list(dict.fromkeys([*judged, *share, *(ev.get("metrics", {}) or {})]))
+    per_style = [{"style": s, "judge accuracy": judged.get(s, ""),
+                  "chord tones, with chords": (share.get(s) or {}).get("with_chords", ""),
+                  "chord tones, without chords": (share.get(s) or {}).get("without_chords", ""),
+                  "chord tones, real": (share.get(s) or {}).get("real", ""),
+                  "unique share": ((ev.get("diversity", {}) or {}).get(s) or {}).get("unique_share", "")} for s in styles]  # fmt: skip
+    mean_share = ev.get("chord_tone_share_mean", {}) or {}
+    per_style.append({"style": "**mean**", "judge accuracy": ev.get("judge_balanced", ""),
+                      "chord tones, with chords": mean_share.get("with_chords", ""),
+                      "chord tones, without chords": mean_share.get("without_chords", ""),
+                      "chord tones, real": mean_share.get("real", "")})  # fmt: skip
+    parts += [
+        "", "## Samples at the checkpoint (the training run's epoch report)", "",
+        f"Per style, {training.get('eval_samples', '?')} windows from fixed noise. Judge accuracy: the style judge on windows "
+        "generated with no conditions (blank without a judge). Chord tones: share of onsets on the chord's pitch classes, over "
+        "the held-out windows' own chords, for windows generated with those chords and from the same noise without them, "
+        "and for the real windows. Unique share: distinct windows / windows (mode collapse check).", "",
+        _table(_blank_none(per_style), ["style", "judge accuracy", "chord tones, with chords", "chord tones, without chords",
+                           "chord tones, real", "unique share"]),
+    ]
+    metric_rows = _metric_rows({"real": ev.get("real_metrics", {}), "gan": ev.get("metrics", {})})
+    if metric_rows:
+        parts += ["", "MuseGAN's metrics (engine.style_metrics) of held-out real windows and of the GAN's (no conditions), "
+                  "per style and track (0 = top voice ... bass; tonal distance per track pair):", "",
+                  _table(metric_rows, ["style", "metric", "track", "real", "gan"])]
+    # ---- the evaluation JSON
+    if evaluation:
+        parts += ["", "## Evaluation (`python -m engine.evaluate style`)"]
+        acc = _accuracy_rows(evaluation, {"judge_accuracy_real": "judge on real", "sample_style_accuracy_musae": "MusAE",
+                                          "sample_style_accuracy_musae_checked": "MusAE checked",
+                                          "sample_style_accuracy_gan": "GAN", "sample_style_accuracy_gan_checked": "GAN checked"})
+        if acc:
+            parts += ["", "Style judge accuracy per style: on real held-out windows, and on samples drawn with no conditions "
+                      f"(GAN temperature {evaluation.get('gan_temperature', '?')}); \"checked\": through the pipeline's draw and "
+                      "check (best of "
+                      f"{(evaluation.get('sample_style_accuracy_gan_checked') or evaluation.get('sample_style_accuracy_musae_checked') or {}).get('candidates', '?')}"
+                      " by the same judge, so partly the judge agreeing with itself).", "",
+                      _table(acc, ["style", *[c for c in ("judge on real", "MusAE", "MusAE checked", "GAN", "GAN checked")
+                                              if any(c in r for r in acc)]])]
+        mg = evaluation.get("musegan_metrics") or {}
+        by_style = mg.get("per_style") or {}
+        if by_style:
+            sources = {name: {s: e.get(name) for s, e in by_style.items() if isinstance(e.get(name), dict)}
+                       for name in ("real", "musae", "gan")}
+            sources = {k: v for k, v in sources.items() if v}
+            counts = mg.get("windows_per_style", {})
+            parts += ["", "MuseGAN's metrics, track means (tonal distance: mean over track pairs), real held-out windows "
+                      f"({', '.join(f'{s} {n}' for s, n in counts.items()) or '?'} per style) against each model's samples:", "",
+                      _table(_metric_rows(sources, track_means=True), ["style", "metric", *sources])]
+            within = mg.get("within_25_percent_share") or {}
+            if within:
+                parts += ["", "Share of figures (per style, metric and track) within 25% of the real one: "
+                          + ", ".join(f"{name} {value}" for name, value in within.items()) + "."]
+            chord_rows = [{"style": s, **{k: (e.get("chord_tone_share") or {}).get(k, "") for k in
+                                          ("windows", "real", "gan_with_chords", "gan_without_chords")}}
+                          for s, e in by_style.items() if isinstance(e.get("chord_tone_share"), dict)]  # fmt: skip
+            if chord_rows:
+                m = mg.get("chord_tone_share_mean") or {}
+                chord_rows.append({"style": "**mean**", **{k: m.get(k, "") for k in ("real", "gan_with_chords", "gan_without_chords")}})
+                parts += ["", "Chord-tone share of onsets over the real windows' own chords:", "",
+                          _table(_blank_none(chord_rows), ["style", "windows", "real", "gan_with_chords", "gan_without_chords"])]
+        parts += ["", "<details><summary>The evaluation JSON</summary>", "", "```json", json.dumps(evaluation, indent=2), "```",
+                  "", "</details>"]
+    if epochs:
+        keys = ["epoch", "step", "critic_loss", "wasserstein", "gp", "ac_real_accuracy", "generator_loss", "ac_fake",
+                "judge_balanced", "metric_gap", "score"]
+        parts += ["", "### Training log", "", _table(_blank_none(epochs), keys)]
+    out = str(checkpoint)
+    parts += ["", "## Reproduce", "", "```",
+              f"python -m engine.train stylegan --data data_cache/style_windows.npz --out {out}",
+              f"python -m engine.evaluate style --gan {out} --json > style.json",
+              f"python -m engine.train.model_card {out} --eval style.json", "```", ""]
+    return "\n".join(parts)
+
+
 def render_style_judge_card(checkpoint: Path, log_rows: list[dict]) -> str:
     """The style judge's model card (every figure read from its files)."""
     meta = json.loads((checkpoint / "config.json").read_text())
@@ -381,6 +603,8 @@ def main(argv: list[str] | None = None) -> int:
         card = render_style_judge_card(checkpoint, rows)
     elif kind == "musae":
         card = render_musae_card(checkpoint, rows, evaluation)
+    elif kind == "stylegan":
+        card = render_stylegan_card(checkpoint, rows, evaluation)
     elif kind == "latent":
         cross = json.loads(Path(args.cross_corpus).read_text()) if args.cross_corpus else None
         card = render_latent_card(checkpoint, rows, evaluation, cross)

@@ -204,3 +204,26 @@ def test_the_config_round_trips_through_json(field):
     config = StyleGANConfig.debug(num_styles=6)
     again = StyleGANConfig.from_dict(json.loads(json.dumps(config.to_dict())))
     assert again == config and isinstance(getattr(again, field), tuple)
+
+
+def test_the_model_card_of_the_style_gan(tmp_path, fake_style_cache):
+    from engine.style_evaluation import evaluate_style
+    from engine.train.model_card import main as card_main
+
+    judge_dir = tmp_path / "judge"
+    save_style_judge(StyleJudge(StyleJudgeConfig.debug(3)), judge_dir, {"styles": ["a", "b", "c"]})
+    out = tmp_path / "gan"
+    assert train_main(["stylegan", "--data", str(fake_style_cache), "--out", str(out), "--judge", str(judge_dir), "--epochs", "1",
+                       "--steps-per-epoch", "3", "--batch-size", "8", "--critic-steps", "1", "--eval-samples", "6",
+                       "--device", "cpu", "--debug"]) == 0  # fmt: skip
+    assert card_main([str(out)]) == 0
+    card = (out / "README.md").read_text()
+    assert card.startswith("# Style GAN") and "| a | 30 | 120 | 1440 |" in card and "| epoch |" in card
+    meta = json.loads((out / "config.json").read_text())
+    assert f"epoch {meta['training']['epoch']}" in card and f"score {meta['evaluation']['score']}" in card
+    # With the evaluation JSON: its tables (real / GAN per style and metric) and the JSON itself.
+    evaluation = evaluate_style(str(fake_style_cache), str(judge_dir), samples=4, recon_windows=8, gan_dir=str(out))
+    (tmp_path / "style.json").write_text(json.dumps(evaluation))
+    assert card_main([str(out), "--eval", str(tmp_path / "style.json")]) == 0
+    card = (out / "README.md").read_text()
+    assert "| style | metric | real | gan |" in card and '"sample_style_accuracy_gan"' in card and "GAN checked" in card
