@@ -4,13 +4,17 @@ On the held-out pieces of the style cache (split by piece, as in training):
 
 * ``judge_accuracy_real``: the style judge on real held-out windows (overall, balanced, per style);
 * ``recon_accuracy_musae`` / ``recon_accuracy_vae``: greedy reconstruction (decoded from the code
-  alone) of up to ``recon_windows`` held-out windows, per track and mean;
+  alone) of up to ``recon_windows`` held-out windows: share of steps right per track and mean, and
+  ``onset_accuracy``, the share of the real onsets decoded with their exact pitch (holds and rests
+  are most steps, so the first figure flatters);
 * ``sample_style_accuracy_musae``: share of ``samples`` windows per style, drawn from that style's
   prior component and decoded at the pipeline's temperature (one draw each: the model's own
   figure), that the judge assigns to the style asked for;
 * ``sample_style_accuracy_musae_checked``: the same for what the studio delivers, the pipeline's
   draw and check (the best of ``CANDIDATES`` chains by the same judge, so this figure is partly
   the judge agreeing with itself: read the first one as the model's quality);
+* ``sample_style_accuracy_musae_by_temperature``: the first-draw figure (mean over styles, another
+  seed) at each of ``TEMPERATURES``, greedy (0) to the model's own distribution (1);
 * ``transfer_style_accuracy``: held-out windows of every other style encoded, moved all the way
   (strength 1) to a target style's component and decoded with its code, judged as the target;
 * ``latent_style_purity``: k-NN (k=5) style accuracy of held-out encodings against training
@@ -41,11 +45,15 @@ import numpy as np
 import torch
 
 from engine.pipelines.style import CANDIDATES, SAMPLE_TEMPERATURE, StylePipeline
+from engine.representation import HOLD
 from engine.style_metrics import METRICS, chord_tone_share, metrics_table, window_metrics
 from engine.train.style_data import load_style_cache
 from engine.train.style_judge import per_style_accuracy, split_by_piece
 
 WITHIN = 0.25  # a generated figure "matches" the real one within this share of the real value
+
+
+TEMPERATURES = (0.0, 0.5, 0.8, 1.0)
 
 
 def _batches(n: int, size: int):
@@ -63,13 +71,17 @@ def encode_all(model, windows: np.ndarray, batch: int = 512) -> np.ndarray:
 @torch.no_grad()
 def greedy_reconstruction(model, windows: np.ndarray, styles: np.ndarray, batch: int = 256) -> dict:
     """Share of steps right per track (and mean) when windows are decoded greedily from their codes."""
-    hits = []
+    hits, onset_hits, onsets = [], 0, 0
     for s in _batches(len(windows), batch):
-        w = torch.as_tensor(windows[s])
+        w = torch.as_tensor(windows[s]).long()
         z, _ = model.encode(w)
-        hits.append((model.decode(z, torch.as_tensor(styles[s])) == w).float().mean(dim=2).numpy())
+        out = model.decode(z, torch.as_tensor(styles[s]))
+        hits.append((out == w).float().mean(dim=2).numpy())
+        is_onset = w < HOLD
+        onset_hits, onsets = onset_hits + int((out[is_onset] == w[is_onset]).sum()), onsets + int(is_onset.sum())
     per_track = np.concatenate(hits).mean(axis=0)
-    return {"per_track": [round(float(x), 4) for x in per_track], "mean": round(float(per_track.mean()), 4), "windows": int(len(windows))}
+    return {"per_track": [round(float(x), 4) for x in per_track], "mean": round(float(per_track.mean()), 4),
+            "onset_accuracy": round(onset_hits / max(onsets, 1), 4), "windows": int(len(windows))}  # fmt: skip
 
 
 def knn_purity(train_codes: np.ndarray, train_styles: np.ndarray, codes: np.ndarray, styles: np.ndarray, k: int = 5) -> float:
@@ -257,6 +269,9 @@ def evaluate_style(data: str, judge_dir: str, musae_dir: str | None = None, vae_
             result["sample_style_accuracy_musae_checked"] = {
                 **_summary(checked_sample_accuracy(StylePipeline(model, judge, names), samples, seed), names), "candidates": CANDIDATES}
             result["transfer_style_accuracy"] = transfer_accuracy(model, judge, windows[recon_pick], styles[recon_pick], len(names), seed=seed)
+            # How the first draw's figure moves with the decoding temperature (its own seed): the pipeline's is chosen on it.
+            result["sample_style_accuracy_musae_by_temperature"] = {
+                str(t): _summary(sample_accuracy(model, judge, len(names), samples, seed + 3, t), names)["mean"] for t in TEMPERATURES}
             musae_model = model
     # Everything below draws from its own seeded generators (after the MusAE figures), so those stay as they were.
     generated: dict[str, dict[str, np.ndarray]] = {}

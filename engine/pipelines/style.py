@@ -34,7 +34,7 @@ DEFAULT_MUSAE = ROOT / "checkpoints" / "musae"
 DEFAULT_JUDGE = ROOT / "checkpoints" / "style_judge"
 MIN_BARS, MAX_BARS = 2, 16
 SMOOTHNESS = 0.8
-SAMPLE_TEMPERATURE = 0.0
+SAMPLE_TEMPERATURE = 1.0  # the model's own distribution: the judge hears the asked style most often there (model card)
 CANDIDATES = 8
 
 

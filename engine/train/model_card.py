@@ -293,7 +293,7 @@ def render_musae_card(checkpoint: Path, log_rows: list[dict], evaluation: dict |
         f"every style equally often, transposed in [{training.get('transpose_low')}, {training.get('transpose_high')}].",
         f"- Adam lr {training.get('lr')}, batch {training.get('batch_size')}, {training.get('steps_per_epoch')} steps per epoch; "
         f"{'KL' if is_vae else 'critic'} weight annealed 0 -> {training.get('reg_weight')} over the first "
-        f"{training.get('anneal')} of the steps; checkpoint: epoch {training.get('epoch')} ({training.get('step')} steps, "
+        f"{training.get('anneal')} of the steps (of the last run start's plan: see the phases below); checkpoint: epoch {training.get('epoch')} ({training.get('step')} steps, "
         "best greedy held-out reconstruction).", "",
         *_musae_phases(log_rows, is_vae),
         "## Held-out reconstruction (at the checkpoint)",
@@ -307,7 +307,9 @@ def render_musae_card(checkpoint: Path, log_rows: list[dict], evaluation: dict |
                      f"per dimension {latent['prior_fit']} (1.0 for the prior's own samples); nearest to their own style's "
                      f"component: {latent['component_accuracy']}{' (one component: meaningless for the VAE)' if is_vae else ''}.")
     if evaluation:
-        parts += ["", "## Evaluation (`python -m engine.evaluate style`)", "", "```json", json.dumps(evaluation, indent=2), "```"]
+        parts += ["", "## Evaluation (`python -m engine.evaluate style`)", "", *_style_headline(evaluation), "",
+                  "<details><summary>The whole evaluation JSON</summary>", "", "```json", json.dumps(evaluation, indent=2), "```", "",
+                  "</details>"]
     if log_rows:
         keys = ["epoch", "step", "recon_loss", "reg", "critic_loss", "reg_weight", "val_teacher_forced", "val_greedy",
                 "val_prior_fit", "val_component_accuracy"]
@@ -319,6 +321,37 @@ def render_musae_card(checkpoint: Path, log_rows: list[dict], evaluation: dict |
     return "\n".join(parts)
 
 
+def _style_headline(evaluation: dict) -> list[str]:
+    """The style evaluation's figures that have targets, one table row each (what the JSON holds, nothing else)."""
+    def get(key: str, field: str = "mean"):
+        value = evaluation.get(key)
+        return value.get(field) if isinstance(value, dict) else value
+
+    rows = [("the style judge on real held-out windows (balanced over styles)", get("judge_accuracy_real", "balanced"), ">= 0.9"),
+            ("MusAE, greedy reconstruction of held-out windows (mean of tracks)", get("recon_accuracy_musae"), ">= the VAE's"),
+            ("VAE baseline, the same", get("recon_accuracy_vae"), ""),
+            ("the same for the real onsets only (exact pitch): MusAE / VAE",
+             f"{get('recon_accuracy_musae', 'onset_accuracy')} / {get('recon_accuracy_vae', 'onset_accuracy')}", ""),
+            (f"MusAE samples judged as the asked style, first draw (temperature {evaluation.get('sample_temperature')})",
+             get("sample_style_accuracy_musae"), ">= 0.85"),
+            (f"the same after the studio's draw and check (best of {get('sample_style_accuracy_musae_checked', 'candidates')}, "
+             "by the same judge)", get("sample_style_accuracy_musae_checked"), ""),
+            ("VAE samples judged as the asked style, first draw", get("sample_style_accuracy_vae"), ""),
+            ("transferred held-out windows judged as the target style", get("transfer_style_accuracy"), ""),
+            ("k-NN style purity of held-out codes: MusAE / VAE",
+             f"{get('latent_style_purity_musae')} / {get('latent_style_purity_vae')}", "")]
+    lines = ["| figure | measured | target |", "|---|---|---|"]
+    lines += [f"| {what} | {value} | {target} |" for what, value, target in rows if value not in (None, "None / None")]
+    sweep = evaluation.get("sample_style_accuracy_musae_by_temperature")
+    if sweep:
+        lines += ["", "First-draw samples judged as the asked style by decoding temperature (another seed): "
+                  + ", ".join(f"{t}: {v}" for t, v in sweep.items()) + ". The pipeline decodes at the best of these."]
+    per_style = evaluation.get("sample_style_accuracy_musae", {}).get("per_style") if isinstance(evaluation.get("sample_style_accuracy_musae"), dict) else None
+    if per_style:
+        lines += ["", "MusAE first draw per style: " + ", ".join(f"{k} {v}" for k, v in per_style.items()) + "."]
+    return lines
+
+
 def _musae_phases(log_rows: list[dict], is_vae: bool) -> list[str]:
     """The settings of each (re)start of the run, from the log's ``run_start`` rows: a resumed run can change them."""
     starts = [r for r in log_rows if "run_start" in r]
@@ -327,7 +360,7 @@ def _musae_phases(log_rows: list[dict], is_vae: bool) -> list[str]:
     lines = ["## Training phases (the log's run starts)"]
     for r in starts:
         what = (f"KL weight {r.get('reg_weight')}, free bits {r.get('free_bits')} nats per dimension" if is_vae else
-                f"critic weight {r.get('reg_weight')}, {r.get('critic_steps')} critic updates per step at lr {r.get('critic_lr')}")
+                f"critic weight {r.get('reg_weight')}, critic updates per step: {r.get('critic_steps')} at lr {r.get('critic_lr')}")
         note = f"; critic: {r['critic']}" if r.get("critic") else ""
         lines.append(f"- From epoch {r['run_start']} (of {r.get('epochs')}): {what}, autoencoder lr {r.get('lr')}{note}.")
     return lines + [""]
