@@ -31,6 +31,7 @@ from app.services.style import (
     STYLE_MAX_BARS,
     STYLE_MIN_BARS,
     STYLE_MODELS,
+    STYLE_OWN,
     StyleResult,
 )
 from app.status import crash_markdown, error_markdown, md_escape, ok_markdown
@@ -97,9 +98,8 @@ class StyleTab:
                                      elem_id="cz-style-chords", visible=service.default_model == GAN, scale=3)  # fmt: skip
         with gr.Accordion("Instruments (one per track, top voice first)", open=False):
             with gr.Row():
-                names = melody_instruments()
-                defaults = self.service.instruments_for(first, None) if first else [None] * 4
-                self.instruments = [ai.Dropdown(names, value=defaults[i], label=f"Track {i + 1}", elem_id=f"cz-style-inst{i + 1}")
+                names = [STYLE_OWN, *melody_instruments()]
+                self.instruments = [ai.Dropdown(names, value=STYLE_OWN, label=f"Track {i + 1}", elem_id=f"cz-style-inst{i + 1}")
                                     for i in range(4)]  # fmt: skip
         with gr.Row(equal_height=True):
             self.style_b = ai.Dropdown(styles, value=styles[-1] if styles else None, label="Morph to style",

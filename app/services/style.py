@@ -32,6 +32,9 @@ log = logging.getLogger("cadenza.style")
 STYLE_MIN_BARS, STYLE_MAX_BARS = 2, 16
 MORPH_MIN_STEPS, MORPH_MAX_STEPS = 2, 12
 STYLE_TEMPO = 96.0
+# The instrument dropdowns' first choice and starting value: so an API call that leaves inst1..inst4 out hears the
+# style's own instruments, not those of the style the page happened to open on.
+STYLE_OWN = "The style's own"
 STYLE_CHECKPOINT = Path(__file__).resolve().parents[2] / "checkpoints" / "musae"
 STYLEGAN_CHECKPOINT = Path(__file__).resolve().parents[2] / "checkpoints" / "stylegan"
 MUSAE, GAN = "MusAE", "GAN"
@@ -144,7 +147,7 @@ class StyleService:
         return choice(name, value, self.styles)
 
     def instruments_for(self, style: str, instruments: list[Any] | None) -> tuple[str, ...]:
-        """Four instrument names: those given (each checked), else the style's defaults."""
+        """Four instrument names: those given (each checked), else (None, "" or STYLE_OWN) the style's defaults."""
         defaults = style_instruments(style)
         if not instruments:
             return defaults
@@ -152,7 +155,7 @@ class StyleService:
             raise InputError(f"Instruments: give one per track (4), got {len(instruments)}")
         out = []
         for index, (value, default) in enumerate(zip(instruments, defaults), start=1):
-            name = default if value in (None, "") else value
+            name = default if value in (None, "", STYLE_OWN) else value
             if not isinstance(name, str):
                 raise InputError(f"Instrument of track {index} must be an instrument name, got {value!r}")
             melody_program(name)  # raises naming the unknown instrument

@@ -13,6 +13,7 @@ import pytest
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from app.services import Studio  # noqa: E402
+from app.services.style import STYLE_OWN  # noqa: E402
 from app.style_tab import StyleTab  # noqa: E402
 
 
@@ -42,6 +43,13 @@ def test_generate_gives_four_tracks_audio_and_a_verdict_per_window(tab):
         assert out[tab.audio].endswith(".ogg") and out[tab.wav].endswith(".wav")
     figure = tab.draw_roll(out[tab.pending_roll])
     assert len(figure.data) == 4  # one trace (colour) per track
+
+
+def test_an_api_call_that_leaves_the_instruments_out_hears_the_styles_own(tab):
+    # the API's default for inst1..inst4 is the dropdowns' starting value: it must not be the first style's instruments
+    assert [dropdown.value for dropdown in tab.instruments] == [STYLE_OWN] * 4
+    out = tab.generate("String quartet", 2, 0, *[dropdown.value for dropdown in tab.instruments])
+    assert [i.program for i in pretty_midi.PrettyMIDI(out[tab.midi]).instruments] == [40, 40, 41, 42]  # violins, viola, cello
 
 
 def test_style_sets_fitting_instruments_and_they_can_be_changed(tab):
