@@ -227,3 +227,24 @@ def test_the_model_card_of_the_style_gan(tmp_path, fake_style_cache):
     assert card_main([str(out), "--eval", str(tmp_path / "style.json")]) == 0
     card = (out / "README.md").read_text()
     assert "| style | metric | real | gan |" in card and '"sample_style_accuracy_gan"' in card and "GAN checked" in card
+
+
+def test_the_off_chord_loss_costs_only_onsets_outside_the_chord():
+    import torch
+
+    from engine.train.stylegan import off_chord_loss
+
+    chords = torch.zeros(2, 8, 12)
+    chords[0, :, [0, 4, 7]] = 1.0  # C major on every beat of window 0; window 1 has no chords
+    on_c, on_d = torch.full((2, 4, 32, 130), -30.0), torch.full((2, 4, 32, 130), -30.0)
+    on_c[..., 60] = 30.0  # every step strikes C4: a chord tone
+    on_d[..., 62] = 30.0  # every step strikes D4: not one
+    assert off_chord_loss(on_c, chords).item() < 1e-6
+    assert off_chord_loss(on_d, chords).item() > 10
+    holds = torch.full((2, 4, 32, 130), -30.0)
+    holds[..., 128] = 30.0  # holding and resting cost nothing
+    assert off_chord_loss(holds, chords).item() < 1e-6
+    assert off_chord_loss(on_d, torch.zeros(2, 8, 12)).item() == 0.0  # no chords, no loss
+    logits = torch.randn(2, 4, 32, 130, requires_grad=True)
+    off_chord_loss(logits, chords).backward()
+    assert logits.grad[1].abs().sum() == 0 and logits.grad[0].abs().sum() > 0  # only windows with chords are pushed
