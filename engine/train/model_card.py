@@ -493,7 +493,8 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
         f"critic lr {training.get('critic_lr', '?')}.",
         f"- Critic loss: -(Wasserstein estimate) + {training.get('gp_weight', '?')} x gradient penalty + "
         f"{training.get('ac_weight', '?')} x the style head's cross-entropy on real windows. Generator loss: -(critic score) + "
-        f"{training.get('ac_weight', '?')} x the style head's cross-entropy for the style asked for; Gumbel-softmax "
+        f"{training.get('ac_weight', '?')} x the style head's cross-entropy for the style asked for + "
+        f"{training.get('chord_weight', 0)} x the off-chord onset loss (windows given chords); Gumbel-softmax "
         f"temperature tau {training.get('tau', '?')}.",
         f"- Checkpoint: epoch {training.get('epoch', '?')} ({training.get('step', '?')} generator updates), the best by score = "
         "the style judge's balanced accuracy on the epoch's samples (0 without a judge) minus the metric gap (the mean "
