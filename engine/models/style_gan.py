@@ -50,6 +50,11 @@ import torch.nn.functional as F
 from engine.representation import HOLD, NUM_PITCH_TOKENS, REST, WINDOW_STEPS
 
 BEATS = WINDOW_STEPS // 4  # chroma rows per window (one per quarter-note beat)
+# The generator is trained on straight-through Gumbel samples of its categoricals, so its samples, not the most
+# likely token per step, are what the critic judged. Measured on 64 held-out windows per style after 2,400 steps:
+# the judge's balanced accuracy 0.60 at temperature 0 (argmax), 0.77 at 0.7, 0.83 at 1.0; at 0 every track held
+# one or two notes per bar (1.0-1.8 pitch classes per bar, real 1.5-4.7).
+SAMPLE_TEMPERATURE = 1.0
 MASK = -1e4  # a logit that softmax turns into 0 (finite: -inf turns 0 * inf into NaN in some losses)
 
 
@@ -137,6 +142,25 @@ class PreviousConditioner(nn.Module):
 # ---------------------------------------------------------------- generator
 
 
+class ChordSkip(nn.Module):
+    """A skip from the chord condition to the pitch logits: a learned gain per track on every pitch token whose pitch
+    class is in the step's chord. Through the convolutions alone the chords were learned slowly: after 2,400 steps,
+    25-29% of onsets were chord tones with the chords given, 21% without (real windows: 95%)."""
+
+    def __init__(self, tracks: int, gain: float = 1.0):
+        super().__init__()
+        self.gain = nn.Parameter(torch.full((tracks,), gain))
+
+    def forward(self, chords: torch.Tensor) -> torch.Tensor:
+        """chords (B, 8, 12) chroma per beat -> logit bias (B, tracks, 32, 130): ``gain`` on chord tones' pitch tokens,
+        0 on other pitches, on HOLD and REST, and everywhere in a window without chords."""
+        per_step = chords.float().repeat_interleave(WINDOW_STEPS // chords.shape[1], dim=1)  # (B, 32, 12)
+        pitches = per_step[..., torch.arange(HOLD, device=chords.device) % 12]  # (B, 32, 128)
+        tokens = F.pad(pitches, (0, NUM_PITCH_TOKENS - HOLD))
+        return self.gain[None, :, None, None] * tokens[:, None]
+
+
+
 class StyleGenerator(nn.Module):
     """Noise, style, chords and previous window -> logits (B, tracks, 32, 130) (see the module's docstring)."""
 
@@ -163,6 +187,8 @@ class StyleGenerator(nn.Module):
         mask = torch.zeros(1, 1, WINDOW_STEPS, NUM_PITCH_TOKENS)
         mask[0, 0, 0, HOLD] = MASK
         self.register_buffer("step_mask", mask, persistent=False)
+        # Registered last, so the parameter order of checkpoints trained before it (and their optimizer states) holds.
+        self.chord_skip = ChordSkip(c.tracks)
 
     def style_embedding(self, style: torch.Tensor) -> torch.Tensor:
         """(B, style_dims) from indices (B,) or blend weights (B, num_styles)."""
@@ -203,6 +229,8 @@ class StyleGenerator(nn.Module):
                                track_noise[:, :, :, None].expand(-1, -1, -1, WINDOW_STEPS)], dim=2)  # (B, T, C + N, S)
         x = F.relu(self.private(per_track.reshape(b, -1, WINDOW_STEPS)))
         logits = self.out(x).reshape(b, c.tracks, NUM_PITCH_TOKENS, WINDOW_STEPS).transpose(2, 3)
+        if chords is not None:
+            logits = logits + self.chord_skip(chords)
         return logits + self.step_mask
 
     def relaxed(self, logits: torch.Tensor, tau: float = 1.0) -> torch.Tensor:

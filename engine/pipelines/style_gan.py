@@ -22,14 +22,12 @@ import torch
 from engine.chords import parse_progression
 from engine.errors import ChordSymbolError
 from engine.models.checkpoint import load_style_judge
-from engine.models.style_gan import StyleGenerator, progression_beat_chroma
+from engine.models.style_gan import SAMPLE_TEMPERATURE, StyleGenerator, progression_beat_chroma
 from engine.models.style_gan_checkpoint import load_stylegan
 from engine.pipelines.style import CANDIDATES, DEFAULT_JUDGE, ROOT, StyleInputError, StyleModel, StylePiece
 
 DEFAULT_GAN = ROOT / "checkpoints" / "stylegan"
-# The most likely token per step: the generator's randomness is its noise, and sampling each step on top of it
-# adds sixteenth-note chatter (the same choice as MusAE's SAMPLE_TEMPERATURE, to be revisited on a trained model).
-GAN_TEMPERATURE = 0.0
+GAN_TEMPERATURE = SAMPLE_TEMPERATURE  # samples, as the critic saw in training (see engine.models.style_gan)
 STEPS_PER_BAR = 16  # the generator's windows are two 4/4 bars of sixteenths
 
 

@@ -51,7 +51,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from engine.device import resolve_device
-from engine.models.style_gan import StyleCritic, StyleGANConfig, StyleGenerator, gradient_penalty
+from engine.models.style_gan import SAMPLE_TEMPERATURE, StyleCritic, StyleGANConfig, StyleGenerator, gradient_penalty
 from engine.models.style_gan_checkpoint import save_stylegan
 from engine.representation import HOLD, NUM_PITCH_TOKENS, REST, WINDOW_STEPS
 from engine.style_metrics import UNKNOWN, beat_pitch_class_counts, chord_tone_share, diversity, sounding_pitches, window_metrics
@@ -246,9 +246,11 @@ def metric_gap(generated: dict, real: dict) -> float:
 
 @torch.no_grad()
 def sample_report(generator: StyleGenerator, held_out: dict[int, dict[str, np.ndarray]], names: list[str],
-                  device: torch.device, seed: int, judge=None, judge_styles: list[str] | None = None) -> dict:
+                  device: torch.device, seed: int, judge=None, judge_styles: list[str] | None = None,
+                  temperature: float = SAMPLE_TEMPERATURE) -> dict:
     """Per style: the judge's accuracy (when given) on windows generated with no conditions, their metrics and
-    diversity, and chord-tone shares (generated with and without the held-out windows' chords, and real)."""
+    diversity, and chord-tone shares (generated with and without the held-out windows' chords, and real).
+    Windows are sampled at ``temperature``, as the studio samples them (engine.pipelines.style_gan)."""
     report: dict = {"judge_accuracy": {}, "metrics": {}, "diversity": {}, "chord_tone_share": {}}
     with_chords, without_chords, real_share = [], [], []
     for index, batch in held_out.items():
@@ -256,8 +258,9 @@ def sample_report(generator: StyleGenerator, held_out: dict[int, dict[str, np.nd
         if n == 0:
             continue
         t = _tensor(batch, device)
-        noise = generator.sample_noise(n, torch.Generator().manual_seed(seed + index))  # the same noise every epoch
-        free = generator.generate(t["styles"], noise=noise).cpu().numpy()
+        draw = torch.Generator().manual_seed(seed + index)  # the same noise (and Gumbel draws) every epoch
+        noise = generator.sample_noise(n, draw)
+        free = generator.generate(t["styles"], noise=noise, temperature=temperature, generator=draw).cpu().numpy()
         report["metrics"][name] = window_metrics(free)
         report["diversity"][name] = diversity(free)
         if judge is not None and judge_styles is not None and name in judge_styles:
@@ -265,7 +268,8 @@ def sample_report(generator: StyleGenerator, held_out: dict[int, dict[str, np.nd
             report["judge_accuracy"][name] = round(float((predicted == judge_styles.index(name)).mean()), 4)
         chorded = batch["chords"].sum(axis=(1, 2)) > 0
         if chorded.any():
-            conditioned = generator.generate(t["styles"], t["chords"], t["previous"], noise=noise).cpu().numpy()
+            conditioned = generator.generate(t["styles"], t["chords"], t["previous"], noise=noise, temperature=temperature,
+                                             generator=draw).cpu().numpy()
             share = lambda w: chord_tone_share(w[chorded], batch["chords"][chorded])  # noqa: E731
             report["chord_tone_share"][name] = {"with_chords": share(conditioned)["all"], "without_chords": share(free)["all"],
                                                 "real": share(batch["windows"])["all"]}  # fmt: skip

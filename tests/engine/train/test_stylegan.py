@@ -248,3 +248,23 @@ def test_the_off_chord_loss_costs_only_onsets_outside_the_chord():
     logits = torch.randn(2, 4, 32, 130, requires_grad=True)
     off_chord_loss(logits, chords).backward()
     assert logits.grad[1].abs().sum() == 0 and logits.grad[0].abs().sum() > 0  # only windows with chords are pushed
+
+
+def test_the_chord_skip_raises_only_the_chord_tones_of_each_beat():
+    from engine.models.style_gan import ChordSkip
+
+    skip = ChordSkip(tracks=4, gain=2.0)
+    chords = torch.zeros(2, 8, 12)
+    chords[0, :4, [0, 4, 7]] = 1.0  # C major for beats 1-4 of window 0
+    chords[0, 4:, [7, 11, 2]] = 1.0  # G major for beats 5-8; window 1 has no chords
+    bias = skip(chords)
+    assert bias.shape == (2, 4, 32, NUM_PITCH_TOKENS)
+    assert bias[0, :, 0, 60].eq(2.0).all() and bias[0, :, 0, 64].eq(2.0).all() and bias[0, :, 0, 62].eq(0.0).all()
+    assert bias[0, :, 16, 62].eq(2.0).all() and bias[0, :, 16, 60].eq(0.0).all()  # step 16 = beat 5: G major
+    assert bias[0, :, :, HOLD:].abs().sum() == 0 and bias[1].abs().sum() == 0  # holds, rests, no chords: no bias
+    # In the generator it is the only path whose gradient is the onsets' chord-tone mass: it is trained.
+    model = StyleGenerator(StyleGANConfig.debug(num_styles=3))
+    logits = model(model.sample_noise(2), torch.tensor([0, 1]), chords)
+    logits[0, :, :, 60].sum().backward()
+    assert model.chord_skip.gain.grad.abs().sum() > 0
+    assert [name for name, _ in model.named_parameters()][-1] == "chord_skip.gain"  # older checkpoints' order holds
