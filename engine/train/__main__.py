@@ -156,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gp-weight", type=float, default=g.gp_weight, help="WGAN-GP gradient penalty weight")
     p.add_argument("--ac-weight", type=float, default=g.ac_weight, help="weight of the style head's cross-entropy (AC-GAN)")
     p.add_argument("--chord-weight", type=float, default=g.chord_weight, help="weight of the off-chord onset loss (0: none)")
+    p.add_argument("--chord-skip-lr", type=float, default=g.chord_skip_lr, help="learning rate of the chord skip's gains")
     p.add_argument("--tau", type=float, default=g.tau, help="Gumbel-softmax temperature of the relaxation")
     p.add_argument("--chord-drop", type=float, default=g.chord_drop, help="probability of training a window without its chords")
     p.add_argument("--previous-drop", type=float, default=g.previous_drop, help="probability of training a window without its previous window")
