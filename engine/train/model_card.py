@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.pipelines.song import CHORD_TONE_BIAS, DEFAULT_TEMPERATURE, REPEAT_PENALTY
+from engine.models.style_gan import SAMPLE_TEMPERATURE
 from engine.style_metrics import METRICS
 
 
@@ -437,6 +438,16 @@ def _blank_none(rows: list[dict]) -> list[dict]:
     return [{k: ("" if v is None else v) for k, v in row.items()} for row in rows]
 
 
+def _chord_gains(weights: Path) -> list[float] | None:
+    """The style GAN's chord-skip gains per track, or None (no weights, or a generator without the skip)."""
+    if not weights.exists():
+        return None
+    from safetensors import safe_open
+
+    with safe_open(str(weights), "pt") as f:
+        return f.get_tensor("chord_skip.gain").tolist() if "chord_skip.gain" in f.keys() else None
+
+
 def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dict | None) -> str:
     """The style GAN's model card (every figure read from its files; a debug run's card renders too)."""
     meta = json.loads((checkpoint / "config.json").read_text())
@@ -467,7 +478,9 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
         f"{cfg.get('gen_widths', '?')} at resolutions 4, 8, 16, 32; per-track (private) layers of {cfg.get('private_width', '?')} "
         f"channels give one categorical over 130 tokens per track and step. Chords and the previous window's "
         f"conditioner (token embedding {cfg.get('cond_embed', '?')}, {cfg.get('cond_channels', '?')} channels) enter at "
-        "every resolution.",
+        "every resolution, and a chord skip adds a learned gain per track to the logits of the beat's chord tones"
+        + (f" (gains at the checkpoint: {', '.join(f'{g:.2f}' for g in gains)})." if (gains := _chord_gains(weights)) else ".")
+        + f" Windows are sampled from these categoricals at temperature {SAMPLE_TEMPERATURE}, as the critic saw them.",
         f"- Critic (training only, not shipped): token embedding {cfg.get('critic_embed', '?')}, widths "
         f"{cfg.get('critic_widths', '?')} at resolutions 32, 16, 8, score head {cfg.get('critic_joint', '?')} channels; its "
         "style head reads the window alone, the score head the window with its conditions. Straight-through "
@@ -506,7 +519,9 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
     if starts and len(starts) > 1:
         parts.append("- Run (re)starts: " + "; ".join(
             f"from epoch {r.get('run_start')} of {r.get('epochs')}: lr {r.get('lr')}, critic lr {r.get('critic_lr')}, "
-            f"{r.get('critic_steps')} critic steps, ac weight {r.get('ac_weight')}" for r in starts) + ".")
+            f"{r.get('critic_steps')} critic steps, ac weight {r.get('ac_weight')}, chord weight {r.get('chord_weight', 'not logged')}, "
+            f"chord-skip lr {r.get('chord_skip_lr', 'not logged')}, epoch samples at temperature "
+            f"{r.get('sample_temperature', 'not logged')}" for r in starts) + ".")
     # ---- samples at the checkpoint
     share = ev.get("chord_tone_share", {}) or {}
     judged = ev.get("judge_accuracy", {}) or {}

@@ -354,7 +354,7 @@ def train_stylegan(cfg: StyleGANTrainConfig) -> dict:
         torch.manual_seed(cfg.seed + start_epoch)
     with log_path.open("a") as log:  # each (re)start's settings and the real windows' figures to compare with
         log.write(json.dumps({"run_start": start_epoch + 1, "epochs": cfg.epochs, "critic_steps": cfg.critic_steps,
-                              "lr": cfg.lr, "critic_lr": cfg.critic_lr, "ac_weight": cfg.ac_weight, "chord_weight": cfg.chord_weight, "chord_skip_lr": cfg.chord_skip_lr, "judge": judge is not None,
+                              "lr": cfg.lr, "critic_lr": cfg.critic_lr, "ac_weight": cfg.ac_weight, "chord_weight": cfg.chord_weight, "chord_skip_lr": cfg.chord_skip_lr, "sample_temperature": SAMPLE_TEMPERATURE, "judge": judge is not None,
                               "previous_share": round(float(data.has_previous.mean()), 4),
                               "real_metrics": real_metrics}) + "\n")  # fmt: skip
     training = {"data_counts": data.split.counts, "train_windows": int(data.split.train_mask.sum()),
@@ -407,7 +407,7 @@ def train_stylegan(cfg: StyleGANTrainConfig) -> dict:
         losses = {k: round(float(np.mean(v)), 4) for k, v in sums.items()}
         if not all(math.isfinite(v) for v in losses.values()):
             raise RuntimeError(f"training diverged at epoch {epoch}: {losses}")
-        report = sample_report(generator, held_out, names, device, cfg.seed, judge, judge_styles)
+        report = sample_report(generator, held_out, names, device, cfg.seed, judge, judge_styles, SAMPLE_TEMPERATURE)
         gap = metric_gap(report["metrics"], real_metrics)
         score = round((report["judge_balanced"] or 0.0) - gap, 4)
         row = {"epoch": epoch, "step": epoch * cfg.steps_per_epoch, "elapsed_s": round(time.time() - started, 1), **losses,
