@@ -216,12 +216,12 @@ def musegan_comparison(real: dict[str, np.ndarray], generated: dict[str, dict[st
 
 @torch.no_grad()
 def gan_chord_tone_share(generator, windows: np.ndarray, style: int, seed: int = 0, temperature: float = 0.0) -> dict:
-    """Share of onsets on chord tones, the chords being each real window's own (chroma per beat, as in training):
+    """Share of onsets on chord tones, the chords being the triads that best fit each real window (as in training):
     in the real windows, in the GAN's windows generated over those chords, and in the GAN's windows from the same
     noise without chords (the baseline). Windows without any chord are left out."""
-    from engine.train.stylegan import window_beat_chroma
+    from engine.train.stylegan import window_triad_chroma
 
-    chords = window_beat_chroma(windows)
+    chords = window_triad_chroma(windows)
     chorded = chords.sum(axis=(1, 2)) > 0
     windows, chords = windows[chorded], chords[chorded]
     if not len(windows):

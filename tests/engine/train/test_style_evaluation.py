@@ -50,9 +50,10 @@ def test_evaluate_style_prints_every_figure(tmp_path, fake_style_cache, capsys):
         for metric in ("empty_bar_rate", "qualified_note_rate"):  # a flag says what the figures say
             for real, gen, flag in zip(entry["real"][metric], entry["gan"][metric], flags[metric]):
                 assert flag == (None if real is None or gen is None else abs(gen - real) <= 0.25 * abs(real))
-        share = entry["chord_tone_share"]  # the GAN over the real windows' own chords vs the real windows
+        share = entry["chord_tone_share"]  # the GAN over the triads fitted to the real windows vs the real windows
         assert set(share) == {"windows", "real", "gan_with_chords", "gan_without_chords"}
-    assert metrics["per_style"]["a"]["chord_tone_share"]["real"] > 0.9  # style a: held chord tones only
+    # style a holds stacked fourths (C F Bb Eb, then D G C F): the best-fitting triad holds two of the four
+    assert metrics["per_style"]["a"]["chord_tone_share"]["real"] == 0.5
     assert set(metrics["within_25_percent_share"]) == {"musae", "gan"}
     assert all(0 <= v <= 1 for v in metrics["within_25_percent_share"].values())
     assert set(metrics["chord_tone_share_mean"]) == {"real", "gan_with_chords", "gan_without_chords"}

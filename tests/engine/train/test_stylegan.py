@@ -25,7 +25,7 @@ from engine.representation import HOLD, NUM_PITCH_TOKENS, REST
 from engine.style_metrics import sounding_pitches
 from engine.train.__main__ import main as train_main
 from engine.train.style_data import voice_tokens
-from engine.train.stylegan import link_windows, piece_context, window_beat_chroma
+from engine.train.stylegan import link_windows, piece_context, window_chord_shares, window_triad_chroma
 
 
 def valid(windows: torch.Tensor) -> bool:
@@ -186,13 +186,22 @@ def test_the_chord_condition_of_real_windows_and_of_a_progression():
     w[0, 1] = [67] + [HOLD] * 31
     w[0, 2] = [64] + [HOLD] * 31
     w[0, 3, :4] = [50, 48, HOLD, HOLD]  # a passing sixteenth (D) on beat 1, then C
-    chroma = window_beat_chroma(w)
+    w[0, 0, 16:] = [74] + [HOLD] * 15  # bar 2: G major (D, B, G, G)
+    w[0, 1, 16:] = [71] + [HOLD] * 15
+    w[0, 2, 16:] = [67] + [HOLD] * 15
+    w[0, 3, 16:] = [43] + [HOLD] * 15
+    chroma = window_triad_chroma(w)
     assert chroma.shape == (1, 8, 12)
-    assert np.flatnonzero(chroma[0, 0]).tolist() == [0, 4, 7]  # the D lasts one step: left out
-    assert (chroma[0, 1:, [0, 4, 7]] == 1).all() and chroma[0, 1:].sum() == 7 * 3
-    lone = np.full((1, 4, 32), REST)
-    lone[0, 0, :4] = [60, 62, 64, 65]  # only sixteenths in beat 1: all of them count
-    assert np.flatnonzero(window_beat_chroma(lone)[0, 0]).tolist() == [0, 2, 4, 5]
+    assert np.flatnonzero(chroma[0, 0]).tolist() == [0, 4, 7]  # C E G with a passing D: C major
+    assert (chroma[0, :4, [0, 4, 7]] == 1).all() and chroma[0, :4].sum() == 4 * 3
+    assert (chroma[0, 4:, [2, 7, 11]] == 1).all() and chroma[0, 4:].sum() == 4 * 3  # G B D: G major
+    minor = np.full((1, 4, 32), REST)
+    minor[0, :3, :8] = [[69] + [HOLD] * 7, [64] + [HOLD] * 7, [60] + [HOLD] * 7]  # A E C: A minor, then silence
+    chroma = window_triad_chroma(minor)
+    assert np.flatnonzero(chroma[0, 0]).tolist() == [0, 4, 9] and chroma[0, 2:].sum() == 0  # silent beats: no chord
+    shares = window_chord_shares(w, window_triad_chroma(w))
+    assert shares[0] == pytest.approx(8 / 9)  # 9 onsets, the D not in C major
+    assert np.isnan(window_chord_shares(w, np.zeros((1, 8, 12), np.float32))[0])  # no chords: no share
     progression = ChordProgression([Chord("C", 0, 16, (0, 4, 7), 0), Chord("G", 16, 32, (2, 7, 11), 7),
                                     Chord("Am", 32, 64, (0, 4, 9), 9)])  # fmt: skip
     beats = progression_beat_chroma(progression, 2)
@@ -231,25 +240,22 @@ def test_the_model_card_of_the_style_gan(tmp_path, fake_style_cache):
     assert "| style | metric | real | gan |" in card and '"sample_style_accuracy_gan"' in card and "GAN checked" in card
 
 
-def test_the_off_chord_loss_costs_only_onsets_outside_the_chord():
-    import torch
-
-    from engine.train.stylegan import off_chord_loss
+def test_the_chord_share_loss_asks_for_the_real_windows_share_of_chord_tones():
+    from engine.train.stylegan import chord_share_loss
 
     chords = torch.zeros(2, 8, 12)
-    chords[0, :, [0, 4, 7]] = 1.0  # C major on every beat of window 0; window 1 has no chords
-    on_c, on_d = torch.full((2, 4, 32, 130), -30.0), torch.full((2, 4, 32, 130), -30.0)
-    on_c[..., 60] = 30.0  # every step strikes C4: a chord tone
-    on_d[..., 62] = 30.0  # every step strikes D4: not one
-    assert off_chord_loss(on_c, chords).item() < 1e-6
-    assert off_chord_loss(on_d, chords).item() > 10
-    holds = torch.full((2, 4, 32, 130), -30.0)
-    holds[..., 128] = 30.0  # holding and resting cost nothing
-    assert off_chord_loss(holds, chords).item() < 1e-6
-    assert off_chord_loss(on_d, torch.zeros(2, 8, 12)).item() == 0.0  # no chords, no loss
-    logits = torch.randn(2, 4, 32, 130, requires_grad=True)
-    off_chord_loss(logits, chords).backward()
-    assert logits.grad[1].abs().sum() == 0 and logits.grad[0].abs().sum() > 0  # only windows with chords are pushed
+    chords[:, :, [0, 4, 7]] = 1.0  # C major on every beat
+    logits = torch.full((2, 4, 32, 130), -30.0)
+    logits[..., ::2, 60] = 30.0  # even steps strike C (a chord tone) ...
+    logits[..., 1::2, 62] = 30.0  # ... odd steps D (not one): half the onsets on chord tones
+    assert chord_share_loss(logits, chords, torch.tensor([0.5, 0.5])).item() < 1e-6
+    assert chord_share_loss(logits, chords, torch.tensor([1.0, 1.0])).item() == pytest.approx(0.25, abs=1e-4)
+    nothing = torch.zeros(2, 8, 12)
+    assert chord_share_loss(logits, nothing, torch.tensor([1.0, 1.0])).item() == 0.0  # no chords, no loss
+    assert chord_share_loss(logits, chords, torch.tensor([float("nan")] * 2)).item() == 0.0  # no real share, no loss
+    soft = torch.randn(2, 4, 32, 130, requires_grad=True)
+    chord_share_loss(soft, torch.stack([chords[0], nothing[0]]), torch.tensor([0.9, 0.9])).backward()
+    assert soft.grad[1].abs().sum() == 0 and soft.grad[0].abs().sum() > 0  # only windows with chords are pushed
 
 
 def test_the_chord_skip_raises_only_the_chord_tones_of_each_beat():
