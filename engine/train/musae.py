@@ -63,6 +63,9 @@ class MusAETrainConfig:
     debug: bool = False
     seed: int = 0
     z_dims: int = 0  # 0: the model config's default
+    # Fine-tune the decoder of this MusAE checkpoint with cross-track inputs (MusAEConfig.cross_track): its encoder,
+    # token table and so its codes and prior fit stay as they are, so no critic is needed.
+    decoder_from: str = ""
 
 
 def held_out_accuracy(model: MusAE, windows: np.ndarray, styles: np.ndarray, device: torch.device,
@@ -94,6 +97,25 @@ def held_out_accuracy(model: MusAE, windows: np.ndarray, styles: np.ndarray, dev
                        "windows": int(len(pick))}}  # fmt: skip
 
 
+def decoder_finetune_model(directory: str, names: list[str]) -> MusAE:
+    """The MusAE in ``directory`` with cross-track decoder inputs added (zero, so it decodes as before) and everything
+    the codes depend on (token table, track embedding, encoder, to_z) frozen."""
+    from engine.models.checkpoint import load_musae
+
+    base, meta = load_musae(directory)
+    if list(meta.get("styles", [])) != list(names):
+        raise ValueError(f"{directory} knows the styles {meta.get('styles')}, the data {names}")
+    model = MusAE(MusAEConfig.from_dict({**base.config.to_dict(), "cross_track": True}))
+    missing, unexpected = model.load_state_dict(base.state_dict(), strict=False)
+    if unexpected or any(not key.startswith("cross.") for key in missing):
+        raise ValueError(f"{directory} does not match: missing {missing}, unexpected {unexpected}")
+    for module in (model.encoder, model.to_z):
+        module.requires_grad_(False)
+    model.tokens.requires_grad_(False)
+    model.track.requires_grad_(False)
+    return model
+
+
 def train_musae(cfg: MusAETrainConfig) -> dict:
     """Train, validate each epoch, save the best; returns the best epoch's figures."""
     torch.manual_seed(cfg.seed)
@@ -104,9 +126,12 @@ def train_musae(cfg: MusAETrainConfig) -> dict:
     model_cfg = MusAEConfig.debug(cfg.baseline, len(names)) if cfg.debug else MusAEConfig(kind=cfg.baseline, num_styles=len(names))
     if cfg.z_dims:
         model_cfg.z_dims = cfg.z_dims
-    model = MusAE(model_cfg).to(device)
-    critic = LatentCritic(model_cfg).to(device) if cfg.baseline == "musae" else None
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    if cfg.decoder_from:
+        model = decoder_finetune_model(cfg.decoder_from, names).to(device)
+    else:
+        model = MusAE(model_cfg).to(device)
+    critic = LatentCritic(model_cfg).to(device) if cfg.baseline == "musae" and not cfg.decoder_from else None
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
     critic_opt = torch.optim.Adam(critic.parameters(), lr=cfg.critic_lr, betas=(0.5, 0.9)) if critic is not None else None
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -127,7 +152,8 @@ def train_musae(cfg: MusAETrainConfig) -> dict:
         log.write(json.dumps({"run_start": start_epoch + 1, "epochs": cfg.epochs, "reg_weight": cfg.reg_weight,
                               "critic_steps": cfg.critic_steps if critic is not None else None,
                               "critic_lr": cfg.critic_lr if critic is not None else None,
-                              "free_bits": cfg.free_bits if critic is None else None, "lr": cfg.lr}) + "\n")  # fmt: skip
+                              "free_bits": cfg.free_bits if critic is None and not cfg.decoder_from else None, "lr": cfg.lr,
+                              "decoder_from": cfg.decoder_from or None}) + "\n")  # fmt: skip
     started = time.time()
     for epoch in range(start_epoch + 1, cfg.epochs + 1):
         model.train()
@@ -151,6 +177,8 @@ def train_musae(cfg: MusAETrainConfig) -> dict:
                     critic_opt.step()
                 sums["critic"].append(critic_loss.item())
                 reg = -critic(result["z"], style).mean()
+            elif cfg.decoder_from:
+                reg = kl = recon.new_zeros(())  # the frozen encoder's codes keep their prior fit
             else:
                 mu, logvar = result["mu"], result["logvar"]
                 reg = free_bits_kl(mu, logvar, cfg.free_bits)

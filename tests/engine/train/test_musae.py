@@ -94,3 +94,39 @@ def test_the_model_card_of_musae(tmp_path, fake_style_cache):
     assert card_main([str(out)]) == 0
     card = (out / "README.md").read_text()
     assert card.startswith("# MusAE") and "| a | 30 | 120 | 1440 |" in card and "Greedy" in card and "| epoch |" in card
+
+
+def test_the_decoder_fine_tune_adds_cross_track_inputs_and_keeps_the_codes(tmp_path, fake_style_cache):
+    base = tmp_path / "base"
+    args = ["musae", "--data", str(fake_style_cache), "--out", str(base), "--epochs", "1", "--steps-per-epoch", "30",
+            "--greedy-sample", "32", "--debug", "--lr", "0.01"]  # fmt: skip
+    assert train_main(args) == 0
+    tuned = tmp_path / "tuned"
+    assert train_main(["musae", "--data", str(fake_style_cache), "--out", str(tuned), "--epochs", "1", "--steps-per-epoch",
+                       "30", "--greedy-sample", "32", "--lr", "0.01", "--decoder-from", str(base)]) == 0  # fmt: skip
+    before, _ = load_musae(base)
+    after, meta = load_musae(tuned)
+    assert meta["config"]["cross_track"] and not before.config.cross_track
+    assert any(layer.weight.abs().sum() > 0 for layer in after.cross)  # the cross-track inputs were trained
+    windows = torch.randint(0, 128, (5, 4, 32))
+    assert torch.equal(before.encode(windows)[0], after.encode(windows)[0])  # the encoder, so the codes, are unchanged
+    log = [json.loads(line) for line in (tuned / "train_log.jsonl").read_text().splitlines()]
+    assert log[0]["decoder_from"] == str(base) and log[1]["critic_loss"] is None
+
+
+def test_a_cross_track_decoder_hears_the_tracks_above_only():
+    torch.manual_seed(0)
+    model = MusAE(MusAEConfig(**{**MusAEConfig.debug(num_styles=3).to_dict(), "cross_track": True}))
+    for layer in model.cross:
+        torch.nn.init.normal_(layer.weight)
+    z, style = torch.randn(2, model.config.z_dims), torch.tensor([0, 1])
+    windows = torch.randint(0, 128, (2, 4, 32))
+    changed = windows.clone()
+    changed[:, 1] = (changed[:, 1] + 5) % 128  # another second track
+    a, b = model.decode_logits(z, style, windows), model.decode_logits(z, style, changed)
+    assert torch.equal(a[:, 0], b[:, 0])  # the top track does not hear it
+    assert not torch.allclose(a[:, 2], b[:, 2]) and not torch.allclose(a[:, 3], b[:, 3])  # the tracks below do
+    decoded = model.decode(z, style)
+    assert decoded.shape == (2, 4, 32) and decoded.max() < 130
+    # greedy decoding agrees with teacher forcing on its own output (the same inputs at every step)
+    assert torch.equal(model.decode_logits(z, style, decoded).argmax(-1)[:, :, 1:], decoded[:, :, 1:])
