@@ -17,7 +17,7 @@ Each epoch: held-out reconstruction accuracy, teacher-forced on every held-out w
 codes fit the prior: ``prior_fit`` (mean squared distance to their style's component mean per
 dimension: 1.0 when they fill it as its samples do) and ``component_accuracy`` (share nearest to
 their own style's component); the best epoch (greedy mean)
-is saved with its figures; ``--resume`` continues.
+is saved with its figures, the last in ``out/last``; ``--resume`` continues.
 """
 
 from __future__ import annotations
@@ -200,12 +200,13 @@ def train_musae(cfg: MusAETrainConfig) -> dict:
         print(json.dumps(row), flush=True)
         with log_path.open("a") as log:
             log.write(json.dumps(row) + "\n")
+        metadata = {"styles": names, "validation": val,
+                    "training": {**asdict(cfg), "epoch": epoch, "step": row["step"], "data_counts": data.counts,
+                                 "train_windows": int(train_mask.sum()), "val_windows": int(val_mask.sum())}}  # fmt: skip
+        save_musae(model, out / "last", metadata)  # greedy reconstruction is not all: the last epoch is kept too
         if val["greedy"]["mean"] > best["val"]["greedy"]["mean"]:
             best = {"epoch": epoch, "step": row["step"], "val": val}
-            save_musae(model, out, {"styles": names, "validation": val,
-                                    "training": {**asdict(cfg), "epoch": epoch, "step": row["step"],
-                                                 "data_counts": data.counts,
-                                                 "train_windows": int(train_mask.sum()), "val_windows": int(val_mask.sum())}})  # fmt: skip
+            save_musae(model, out, metadata)
         state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch, "best": json.dumps(best)}
         if critic is not None:
             state.update(critic=critic.state_dict(), critic_optimizer=critic_opt.state_dict())

@@ -112,6 +112,7 @@ def test_the_decoder_fine_tune_adds_cross_track_inputs_and_keeps_the_codes(tmp_p
     assert torch.equal(before.encode(windows)[0], after.encode(windows)[0])  # the encoder, so the codes, are unchanged
     log = [json.loads(line) for line in (tuned / "train_log.jsonl").read_text().splitlines()]
     assert log[0]["decoder_from"] == str(base) and log[1]["critic_loss"] is None
+    assert load_musae(tuned / "last")[1]["training"]["epoch"] == 1
 
 
 def test_a_cross_track_decoder_hears_the_tracks_above_only():
