@@ -281,6 +281,7 @@ def evaluate_style(data: str, judge_dir: str, musae_dir: str | None = None, vae_
     gan = None
     if gan_dir:
         from engine.models.style_gan_checkpoint import load_stylegan
+        from engine.models.style_gan import SAMPLE_TOP_P
         from engine.pipelines.style_gan import GAN_TEMPERATURE, StyleGANPipeline
 
         gan, gan_meta = load_stylegan(gan_dir)
@@ -289,6 +290,7 @@ def evaluate_style(data: str, judge_dir: str, musae_dir: str | None = None, vae_
         drawn = gan_windows(gan, len(names), samples, seed, GAN_TEMPERATURE)
         result["sample_style_accuracy_gan"] = _summary(judged_accuracy(judge, drawn), names)
         result["gan_temperature"] = GAN_TEMPERATURE
+        result["gan_top_p"] = SAMPLE_TOP_P
         result["sample_style_accuracy_gan_checked"] = {
             **_summary(checked_sample_accuracy(StyleGANPipeline(gan, judge, names), samples, seed), names), "candidates": CANDIDATES}
         generated["gan"] = {names[i]: w for i, w in drawn.items()}

@@ -55,6 +55,11 @@ BEATS = WINDOW_STEPS // 4  # chroma rows per window (one per quarter-note beat)
 # the judge's balanced accuracy 0.60 at temperature 0 (argmax), 0.77 at 0.7, 0.83 at 1.0; at 0 every track held
 # one or two notes per bar (1.0-1.8 pitch classes per bar, real 1.5-4.7).
 SAMPLE_TEMPERATURE = 1.0
+# ... but from the nucleus only (Holtzman et al. 2020): at 1.0, the tail of 130 tokens gave 6% of onsets outside the
+# real onsets' 0.5-99.5 percentile range (MIDI 38-88; a B-1 under an English folk tune, a G9 in a chorale). Measured on
+# 64 held-out conditions per style (epoch 33): top_p 1.0 / 0.95 / 0.9 / 0.8 -> 6.0 / 2.6 / 1.5 / 0.6% such onsets,
+# judge 0.92 / 0.93 / 0.94 / 0.94, chord-tone share over triads 0.75 / 0.78 / 0.81 / 0.88 (real 0.72).
+SAMPLE_TOP_P = 0.9
 MASK = -1e4  # a logit that softmax turns into 0 (finite: -inf turns 0 * inf into NaN in some losses)
 
 
@@ -241,13 +246,16 @@ class StyleGenerator(nn.Module):
     @torch.no_grad()
     def generate(self, style: torch.Tensor, chords: torch.Tensor | None = None, previous: torch.Tensor | None = None,
                  temperature: float = 0.0, generator: torch.Generator | None = None,
-                 noise: torch.Tensor | None = None) -> torch.Tensor:
+                 noise: torch.Tensor | None = None, top_p: float = SAMPLE_TOP_P) -> torch.Tensor:
         """Windows (B, tracks, 32) of tokens: the most likely token per step (``temperature`` 0) or sampled at
-        ``temperature``. Step 0 is never HOLD, and a HOLD after a rest becomes a rest (it would hold nothing)."""
+        ``temperature`` from the smallest set of tokens whose probabilities add up to ``top_p`` (nucleus sampling;
+        1.0: all). Step 0 is never HOLD, and a HOLD after a rest becomes a rest (it would hold nothing)."""
         self.eval()
         b = style.shape[0]
         noise = self.sample_noise(b, generator) if noise is None else noise
         logits = self(noise, style, chords, previous)
+        if temperature > 0 and top_p < 1.0:
+            logits = nucleus(logits, top_p)
         if temperature > 0:
             u = torch.rand(logits.shape, generator=generator).to(logits.device).clamp_(1e-9, 1 - 1e-9)
             logits = logits / temperature - torch.log(-torch.log(u))  # Gumbel-max: a sample of softmax(logits / T)
@@ -256,15 +264,23 @@ class StyleGenerator(nn.Module):
     @torch.no_grad()
     def generate_chain(self, style: torch.Tensor, num_windows: int, chords: torch.Tensor | None = None,
                        previous: torch.Tensor | None = None, temperature: float = 0.0,
-                       generator: torch.Generator | None = None) -> torch.Tensor:
+                       generator: torch.Generator | None = None, top_p: float = SAMPLE_TOP_P) -> torch.Tensor:
         """``num_windows`` windows, each conditioned on the one before (the first on ``previous``, or none), joined:
         (B, tracks, 32 * num_windows). chords: (B, num_windows, 8, 12) chroma per beat, or None."""
         out = []
         for index in range(num_windows):
             window_chords = chords[:, index] if chords is not None else None
-            previous = self.generate(style, window_chords, previous, temperature, generator)
+            previous = self.generate(style, window_chords, previous, temperature, generator, top_p=top_p)
             out.append(previous)
         return torch.cat(out, dim=2)
+
+
+def nucleus(logits: torch.Tensor, top_p: float) -> torch.Tensor:
+    """Logits (..., tokens) with every token outside the nucleus (the most likely tokens whose probabilities add up
+    to ``top_p``; the most likely one always stays) set to MASK."""
+    probs, order = logits.softmax(-1).sort(dim=-1, descending=True)
+    outside = probs.cumsum(-1) - probs >= top_p  # the mass before a token already reaches top_p
+    return logits.masked_fill(outside.scatter(-1, order, outside), MASK)
 
 
 def clean_tokens(tokens: torch.Tensor) -> torch.Tensor:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.pipelines.song import CHORD_TONE_BIAS, DEFAULT_TEMPERATURE, REPEAT_PENALTY
-from engine.models.style_gan import SAMPLE_TEMPERATURE
+from engine.models.style_gan import SAMPLE_TEMPERATURE, SAMPLE_TOP_P
 from engine.style_metrics import METRICS
 
 
@@ -480,7 +480,8 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
         f"conditioner (token embedding {cfg.get('cond_embed', '?')}, {cfg.get('cond_channels', '?')} channels) enter at "
         "every resolution, and a chord skip adds a learned gain per track to the logits of the beat's chord tones"
         + (f" (gains at the checkpoint: {', '.join(f'{g:.2f}' for g in gains)})." if (gains := _chord_gains(weights)) else ".")
-        + f" Windows are sampled from these categoricals at temperature {SAMPLE_TEMPERATURE}, as the critic saw them.",
+        + f" Windows are sampled from these categoricals at temperature {SAMPLE_TEMPERATURE}, as the critic saw them, "
+        f"from each step's nucleus (top-p {SAMPLE_TOP_P}).",
         f"- Critic (training only, not shipped): token embedding {cfg.get('critic_embed', '?')}, widths "
         f"{cfg.get('critic_widths', '?')} at resolutions 32, 16, 8, score head {cfg.get('critic_joint', '?')} channels; its "
         "style head reads the window alone, the score head the window with its conditions. Straight-through "
@@ -558,7 +559,7 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
                                           "sample_style_accuracy_gan": "GAN", "sample_style_accuracy_gan_checked": "GAN checked"})
         if acc:
             parts += ["", "Style judge accuracy per style: on real held-out windows, and on samples drawn with no conditions "
-                      f"(GAN temperature {evaluation.get('gan_temperature', '?')}); \"checked\": through the pipeline's draw and "
+                      f"(GAN temperature {evaluation.get('gan_temperature', '?')}, top-p {evaluation.get('gan_top_p', 1.0)}); \"checked\": through the pipeline's draw and "
                       "check (best of "
                       f"{(evaluation.get('sample_style_accuracy_gan_checked') or evaluation.get('sample_style_accuracy_musae_checked') or {}).get('candidates', '?')}"
                       " by the same judge, so partly the judge agreeing with itself).", "",

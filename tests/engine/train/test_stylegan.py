@@ -276,3 +276,18 @@ def test_the_chord_skip_raises_only_the_chord_tones_of_each_beat():
     logits[0, :, :, 60].sum().backward()
     assert model.chord_skip.gain.grad.abs().sum() > 0
     assert [name for name, _ in model.named_parameters()][-1] == "chord_skip.gain"  # older checkpoints' order holds
+
+
+def test_nucleus_sampling_keeps_the_most_likely_tokens_that_make_up_top_p():
+    from engine.models.style_gan import MASK, nucleus
+
+    logits = torch.log(torch.tensor([[0.05, 0.5, 0.3, 0.1, 0.05]]))
+    kept = nucleus(logits, 0.75) > MASK / 2
+    assert kept.tolist() == [[False, True, True, False, False]]  # 0.5 + 0.3 reach 0.75
+    assert (nucleus(logits, 0.1) > MASK / 2).tolist() == [[False, True, False, False, False]]  # the top one always stays
+    assert (nucleus(logits, 1.0) > MASK / 2).all()
+    model = StyleGenerator(StyleGANConfig.debug(num_styles=3))
+    style = torch.tensor([0, 1, 2])
+    noise = model.sample_noise(3, torch.Generator().manual_seed(0))
+    narrow = model.generate(style, temperature=1.0, generator=torch.Generator().manual_seed(1), noise=noise, top_p=1e-6)
+    assert torch.equal(narrow, model.generate(style, noise=noise))  # a nucleus of one token is the argmax
