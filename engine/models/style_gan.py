@@ -150,7 +150,8 @@ class PreviousConditioner(nn.Module):
 class ChordSkip(nn.Module):
     """A skip from the chord condition to the pitch logits: a learned gain per track on every pitch token whose pitch
     class is in the step's chord. Through the convolutions alone the chords were learned slowly: after 2,400 steps,
-    25-29% of onsets were chord tones with the chords given, 21% without (real windows: 95%)."""
+    25-29% of onsets were chord tones with the chords given, 21% without (real windows: 95%, over the every-pitch-class
+    chroma of that run)."""
 
     def __init__(self, tracks: int, gain: float = 1.0):
         super().__init__()
@@ -163,7 +164,6 @@ class ChordSkip(nn.Module):
         pitches = per_step[..., torch.arange(HOLD, device=chords.device) % 12]  # (B, 32, 128)
         tokens = F.pad(pitches, (0, NUM_PITCH_TOKENS - HOLD))
         return self.gain[None, :, None, None] * tokens[:, None]
-
 
 
 class StyleGenerator(nn.Module):

@@ -128,3 +128,46 @@ def test_shipped_musae_reconstructs_a_chorale_better_than_chance_and_transfers_i
     moved = pipe.transfer(windows, "Irish folk", 1.0)
     assert moved.tokens.shape == (4, 64) and moved.asked == ["Irish folk"] * 2
     assert (moved.tokens[1:] == REST).mean() > (windows[:, 1:] == REST).mean()  # Irish folk: the lower tracks rest
+
+
+@pytest.fixture(scope="module")
+def gan_pipeline():
+    from engine.pipelines.style_gan import StyleGANPipeline
+
+    return StyleGANPipeline.from_pretrained()
+
+
+def test_the_style_gan_ships_small_with_a_card_for_the_judges_styles():
+    from engine.pipelines.style import DEFAULT_JUDGE
+    from engine.pipelines.style_gan import DEFAULT_GAN
+
+    judge = json.loads((DEFAULT_JUDGE / "config.json").read_text())
+    config = json.loads((DEFAULT_GAN / "config.json").read_text())
+    assert config["styles"] == judge["styles"]
+    assert (DEFAULT_GAN / "model.safetensors").stat().st_size < 25e6
+    assert "## Evaluation" in (DEFAULT_GAN / "README.md").read_text()
+
+
+def test_shipped_gan_samples_are_mostly_heard_in_the_asked_style(gan_pipeline):
+    # first draws (no check), 3 styles x 6 seeds of one window: the model card has the figures per style
+    hits = [gan_pipeline.sample(style, 2, seed, check=False).agreement
+            for style in ("Bach chorale", "String quartet", "Irish folk") for seed in range(6)]  # fmt: skip
+    assert np.mean(hits) >= 0.6
+
+
+def test_the_shipped_gan_follows_typed_chords(gan_pipeline):
+    from engine.representation import HOLD
+
+    def chord_tone_share(tokens, chords_by_bar):
+        onsets = [(step, int(p)) for track in tokens for step, p in enumerate(track) if p < HOLD]
+        hits = [p % 12 in chords_by_bar[(step // 16) % len(chords_by_bar)] for step, p in onsets]
+        return np.mean(hits)
+
+    c_major, f_sharp_major = [{0, 4, 7}], [{6, 10, 1}]
+    seeds = range(4)
+    on_c = np.mean([chord_tone_share(gan_pipeline.sample("English folk", 4, s, chords="C", check=False).tokens, c_major) for s in seeds])
+    on_fs = np.mean([chord_tone_share(gan_pipeline.sample("English folk", 4, s, chords="F#", check=False).tokens, c_major) for s in seeds])
+    # Over "C" most onsets are C, E or G; over "F#" (no common tone with C major) few are.
+    assert on_c > 0.6 and on_fs < 0.3, (on_c, on_fs)
+    assert np.mean([chord_tone_share(gan_pipeline.sample("English folk", 4, s, chords="F#", check=False).tokens,
+                                     f_sharp_major) for s in seeds]) > 0.6  # fmt: skip
