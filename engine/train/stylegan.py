@@ -56,7 +56,7 @@ from engine.device import resolve_device
 from engine.models.style_gan import SAMPLE_TEMPERATURE, SAMPLE_TOP_P, StyleCritic, StyleGANConfig, StyleGenerator, gradient_penalty
 from engine.models.style_gan_checkpoint import save_stylegan
 from engine.representation import HOLD, NUM_PITCH_TOKENS, REST, WINDOW_STEPS
-from engine.style_metrics import UNKNOWN, beat_pitch_class_counts, chord_tone_share, diversity, sounding_pitches, window_metrics
+from engine.style_metrics import UNKNOWN, chord_tone_share, diversity, sounding_pitches, window_metrics, window_triad_chroma
 from engine.train.style_data import transpose_windows
 from engine.train.style_judge import StyleSplit
 
@@ -170,34 +170,6 @@ def piece_context(windows: np.ndarray, piece: np.ndarray) -> tuple[np.ndarray, n
                                np.repeat(offset[:, 0], tracks)).reshape(len(targets), tracks)  # fmt: skip
         previous[targets] = _open_held_notes(gathered, first)
     return current, previous, has
-
-
-# Major and minor triads (rows: C, C#, ... B major, then C minor ... B minor), as typed chords are mostly triads.
-_TRIADS = np.array([[(pc - root) % 12 in shape for pc in range(12)] for shape in ((0, 4, 7), (0, 3, 7)) for root in range(12)],
-                   dtype=np.float32)  # fmt: skip
-
-
-def window_triad_chroma(windows: np.ndarray, beats_per_chord: int = 2) -> np.ndarray:
-    """The chord condition of real windows (N, tracks, 32) as a user types it: one major or minor triad per half bar
-    (``beats_per_chord`` beats), the one that best fits the four tracks' duration-weighted pitch classes there (as
-    engine.chords.recognize_chord scores triads: weight inside minus outside, a penalty per missing tone, a small
-    bonus for the root). Silent half bars get no chord. (N, 8, 12) float32, 1.0 / 0.0 per beat.
-
-    Why triads rather than every pitch class heard: with those, 95% of real onsets were "chord tones" by
-    construction, the generator learnt to play nothing else, and over typed triads its melodies were arpeggios
-    (99% chord tones; real Nottingham melodies over their chord symbols: 78%).
-    """
-    counts = beat_pitch_class_counts(windows).sum(axis=1)  # (N, beats, 12)
-    n, beats, _ = counts.shape
-    spans = counts.reshape(n, beats // beats_per_chord, beats_per_chord, 12).sum(axis=2)  # (N, spans, 12)
-    total = spans.sum(axis=2, keepdims=True)
-    weights = spans / np.maximum(total, 1e-9)
-    inside = weights @ _TRIADS.T  # (N, spans, 24)
-    missing = (weights < 0.02).astype(np.float32) @ _TRIADS.T
-    roots = np.tile(np.arange(12), 2)
-    score = 2 * inside - 1 - 0.15 * missing + 0.02 * weights[..., roots]
-    chroma = _TRIADS[score.argmax(axis=2)] * (total > 0)  # (N, spans, 12)
-    return np.repeat(chroma, beats_per_chord, axis=1).astype(np.float32)
 
 
 def window_chord_shares(windows: np.ndarray, chords: np.ndarray) -> np.ndarray:

@@ -291,3 +291,22 @@ def test_nucleus_sampling_keeps_the_most_likely_tokens_that_make_up_top_p():
     noise = model.sample_noise(3, torch.Generator().manual_seed(0))
     narrow = model.generate(style, temperature=1.0, generator=torch.Generator().manual_seed(1), noise=noise, top_p=1e-6)
     assert torch.equal(narrow, model.generate(style, noise=noise))  # a nucleus of one token is the argmax
+
+
+def test_a_window_without_chords_is_harmonised_over_the_triads_of_its_own_sketch():
+    torch.manual_seed(0)
+    model = StyleGenerator(StyleGANConfig.debug(num_styles=3))
+    with torch.no_grad():
+        model.chord_skip.gain.fill_(3.0)  # an untrained model: make the chords matter
+    style = torch.tensor([0, 1, 2])
+    noise = model.sample_noise(3, torch.Generator().manual_seed(0))
+    sketch = model.generate(style, noise=noise, harmonise=False)
+    triads = torch.as_tensor(window_triad_chroma(sketch.numpy()))
+    expected = model.generate(style, triads, noise=noise, harmonise=False)
+    assert not torch.equal(sketch, expected)
+    assert torch.equal(model.generate(style, noise=noise), expected)  # the default: sketch, fit, draw again
+    given = torch.zeros(3, 8, 12)
+    given[0, :, [0, 4, 7]] = 1.0  # window 0 has chords: they stay; windows 1 and 2 get their sketch's
+    mixed = model.generate(style, given, noise=noise)
+    assert torch.equal(mixed[0], model.generate(style, given, noise=noise, harmonise=False)[0])
+    assert torch.equal(mixed[1:], expected[1:])
