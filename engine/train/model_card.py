@@ -495,7 +495,8 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
         f"{training.get('val_windows', '?')} held out. Batches draw every style equally often; each window moves with its "
         f"previous window by one random interval in [{training.get('transpose_low', '?')}, {training.get('transpose_high', '?')}] "
         "semitones.",
-        f"- Conditions: the window's own chroma per beat, dropped (all zeros) with probability {training.get('chord_drop', '?')}; "
+        f"- Conditions: the major or minor triads that best fit each half bar of the window, as chroma per beat, dropped (all "
+        f"zeros) with probability {training.get('chord_drop', '?')}; "
         f"the 32 steps before it, rebuilt from the piece's overlapping windows, dropped (all rests) with probability "
         f"{training.get('previous_drop', '?')}"
         + (f" (share of windows that have one at all: {starts[-1]['previous_share']})." if starts and
@@ -508,7 +509,8 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
         f"- Critic loss: -(Wasserstein estimate) + {training.get('gp_weight', '?')} x gradient penalty + "
         f"{training.get('ac_weight', '?')} x the style head's cross-entropy on real windows. Generator loss: -(critic score) + "
         f"{training.get('ac_weight', '?')} x the style head's cross-entropy for the style asked for + "
-        f"{training.get('chord_weight', 0)} x the off-chord onset loss (windows given chords); Gumbel-softmax "
+        f"{training.get('chord_weight', 0)} x the chord-share loss (the squared difference between the generator's expected "
+        "share of onsets on chord tones and the real window's, on windows given chords); Gumbel-softmax "
         f"temperature tau {training.get('tau', '?')}.",
         f"- Checkpoint: epoch {training.get('epoch', '?')} ({training.get('step', '?')} generator updates), the best by score = "
         "the style judge's balanced accuracy on the epoch's samples (0 without a judge) minus the metric gap (the mean "
@@ -541,7 +543,7 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
         "", "## Samples at the checkpoint (the training run's epoch report)", "",
         f"Per style, {training.get('eval_samples', '?')} windows from fixed noise. Judge accuracy: the style judge on windows "
         "generated with no conditions (blank without a judge). Chord tones: share of onsets on the chord's pitch classes, over "
-        "the held-out windows' own chords, for windows generated with those chords and from the same noise without them, "
+        "the triads fitted to the held-out windows, for windows generated over them and from the same noise without them, "
         "and for the real windows. Unique share: distinct windows / windows (mode collapse check).", "",
         _table(_blank_none(per_style), ["style", "judge accuracy", "chord tones, with chords", "chord tones, without chords",
                            "chord tones, real", "unique share"]),
@@ -587,7 +589,7 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
             if chord_rows:
                 m = mg.get("chord_tone_share_mean") or {}
                 chord_rows.append({"style": "**mean**", **{k: m.get(k, "") for k in ("real", "gan_with_chords", "gan_without_chords")}})
-                parts += ["", "Chord-tone share of onsets over the real windows' own chords:", "",
+                parts += ["", "Chord-tone share of onsets over the triads fitted to the real windows (half bars):", "",
                           _table(_blank_none(chord_rows), ["style", "windows", "real", "gan_with_chords", "gan_without_chords"])]
         parts += ["", "<details><summary>The evaluation JSON</summary>", "", "```json", json.dumps(evaluation, indent=2), "```",
                   "", "</details>"]
@@ -643,6 +645,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log", default=None, help="train_log.jsonl (default: CHECKPOINT/train_log.jsonl)")
     parser.add_argument("--eval", default=None, help="JSON written by python -m engine.evaluate")
     parser.add_argument("--cross-corpus", default=None, help="JSON written by python -m engine.evaluate cross-corpus (latent models)")
+    parser.add_argument("--history", default=None, help="a Markdown file of the trainer's notes on the run's phases, appended as is")
     args = parser.parse_args(argv)
     checkpoint = Path(args.checkpoint)
     log_path = Path(args.log) if args.log else checkpoint / "train_log.jsonl"
@@ -662,6 +665,8 @@ def main(argv: list[str] | None = None) -> int:
         card = render_latent_card(checkpoint, rows, evaluation, cross)
     else:
         card = render_card(checkpoint, rows, evaluation)
+    if args.history:  # what the log cannot say (a loss that changed meaning between restarts), in the trainer's words
+        card = card.rstrip("\n") + "\n\n## Training history (the trainer's notes)\n\n" + Path(args.history).read_text().strip() + "\n"
     (checkpoint / "README.md").write_text(card)
     print(checkpoint / "README.md")
     return 0

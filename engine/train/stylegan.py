@@ -357,7 +357,7 @@ def train_stylegan(cfg: StyleGANTrainConfig) -> dict:
         torch.manual_seed(cfg.seed + start_epoch)
     with log_path.open("a") as log:  # each (re)start's settings and the real windows' figures to compare with
         log.write(json.dumps({"run_start": start_epoch + 1, "epochs": cfg.epochs, "critic_steps": cfg.critic_steps,
-                              "lr": cfg.lr, "critic_lr": cfg.critic_lr, "ac_weight": cfg.ac_weight, "chord_weight": cfg.chord_weight, "chord_skip_lr": cfg.chord_skip_lr, "sample_temperature": SAMPLE_TEMPERATURE, "sample_top_p": SAMPLE_TOP_P, "judge": judge is not None,
+                              "lr": cfg.lr, "critic_lr": cfg.critic_lr, "ac_weight": cfg.ac_weight, "chord_weight": cfg.chord_weight, "chord_skip_lr": cfg.chord_skip_lr, "sample_temperature": SAMPLE_TEMPERATURE, "sample_top_p": SAMPLE_TOP_P, "chord_loss": "share", "chord_condition": "triads per half bar", "judge": judge is not None,
                               "previous_share": round(float(data.has_previous.mean()), 4),
                               "real_metrics": real_metrics}) + "\n")  # fmt: skip
     training = {"data_counts": data.split.counts, "train_windows": int(data.split.train_mask.sum()),

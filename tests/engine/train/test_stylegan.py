@@ -304,9 +304,25 @@ def test_a_window_without_chords_is_harmonised_over_the_triads_of_its_own_sketch
     triads = torch.as_tensor(window_triad_chroma(sketch.numpy()))
     expected = model.generate(style, triads, noise=noise, harmonise=False)
     assert not torch.equal(sketch, expected)
+    silent = (sketch == REST).all(dim=2, keepdim=True)
+    expected = expected.masked_fill(silent, REST)  # a track silent in the sketch stays silent
     assert torch.equal(model.generate(style, noise=noise), expected)  # the default: sketch, fit, draw again
     given = torch.zeros(3, 8, 12)
     given[0, :, [0, 4, 7]] = 1.0  # window 0 has chords: they stay; windows 1 and 2 get their sketch's
     mixed = model.generate(style, given, noise=noise)
     assert torch.equal(mixed[0], model.generate(style, given, noise=noise, harmonise=False)[0])
     assert torch.equal(mixed[1:], expected[1:])
+
+
+def test_a_track_silent_in_the_sketch_stays_silent_when_harmonised():
+    torch.manual_seed(0)
+    model = StyleGenerator(StyleGANConfig.debug(num_styles=3))
+    with torch.no_grad():
+        model.out.bias[3 * NUM_PITCH_TOKENS + REST] = 4.0  # the bass rests unless the chords lift a pitch
+        model.chord_skip.gain.fill_(8.0)  # ... which they would
+    style, noise = torch.tensor([0, 1]), model.sample_noise(2, torch.Generator().manual_seed(0))
+    sketch = model.generate(style, noise=noise, harmonise=False)
+    assert (sketch[:, 3] == REST).all()
+    over_triads = model.generate(style, torch.as_tensor(window_triad_chroma(sketch.numpy())), noise=noise, harmonise=False)
+    assert (over_triads[:, 3] != REST).any()  # over the chords alone it would play
+    assert (model.generate(style, noise=noise)[:, 3] == REST).all()
