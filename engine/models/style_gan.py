@@ -78,6 +78,9 @@ class StyleGANConfig:
     critic_embed: int = 32
     critic_widths: tuple[int, int, int] = (128, 192, 256)  # channels at time resolution 32, 16, 8
     critic_joint: int = 256  # channels of the score head
+    # Per style and track, the lowest and highest MIDI pitch the training windows (transposed) struck, or None for a
+    # track that never plays in the style; generation strikes nothing outside (None here: no limit). See RangeMask.
+    pitch_ranges: list | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -148,6 +151,18 @@ class PreviousConditioner(nn.Module):
 # ---------------------------------------------------------------- generator
 
 
+def range_mask(pitch_ranges: list, num_styles: int, tracks: int) -> torch.Tensor:
+    """(num_styles, tracks, 130) logit offsets: 0 for HOLD, REST and the pitches in the style's range for the track,
+    MASK for the others (every pitch of a track with no range: it never plays in that style)."""
+    mask = torch.full((num_styles, tracks, NUM_PITCH_TOKENS), MASK)
+    mask[..., HOLD:] = 0.0
+    for style, per_track in enumerate(pitch_ranges[:num_styles]):
+        for track, limits in enumerate(per_track[:tracks]):
+            if limits is not None:
+                mask[style, track, int(limits[0]) : int(limits[1]) + 1] = 0.0
+    return mask
+
+
 class ChordSkip(nn.Module):
     """A skip from the chord condition to the pitch logits: a learned gain per track on every pitch token whose pitch
     class is in the step's chord. Through the convolutions alone the chords were learned slowly: after 2,400 steps,
@@ -195,6 +210,12 @@ class StyleGenerator(nn.Module):
         self.register_buffer("step_mask", mask, persistent=False)
         # Registered last, so the parameter order of checkpoints trained before it (and their optimizer states) holds.
         self.chord_skip = ChordSkip(c.tracks)
+        # Sampling at temperature 1 from the nucleus still struck pitches no voice of the style ever plays (string
+        # quartets at MIDI 1 and 127), where a track's distribution is flat: generation keeps to each track's range.
+        if c.pitch_ranges is not None:
+            self.register_buffer("ranges", range_mask(c.pitch_ranges, c.num_styles, c.tracks), persistent=False)
+        else:
+            self.ranges = None
 
     def style_embedding(self, style: torch.Tensor) -> torch.Tensor:
         """(B, style_dims) from indices (B,) or blend weights (B, num_styles)."""
@@ -277,6 +298,13 @@ class StyleGenerator(nn.Module):
               temperature: float, generator: torch.Generator | None, top_p: float) -> torch.Tensor:
         """One draw of windows (B, tracks, 32) from the given noise and conditions (see :meth:`generate`)."""
         logits = self(noise, style, chords, previous)
+        if self.ranges is not None:
+            if style.is_floating_point():  # a blend (weights): the union of its styles' ranges
+                inside = ((style[:, :, None, None] > 0) & (self.ranges[None] == 0)).any(dim=1)  # (B, tracks, 130)
+                offset = (~inside).float() * MASK
+            else:
+                offset = self.ranges[style]
+            logits = logits + offset[:, :, None, :]
         if temperature > 0 and top_p < 1.0:
             logits = nucleus(logits, top_p)
         if temperature > 0:

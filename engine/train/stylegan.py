@@ -184,6 +184,21 @@ def window_chord_shares(windows: np.ndarray, chords: np.ndarray) -> np.ndarray:
         return np.where(count > 0, on_chord.sum(axis=(1, 2)) / count, np.nan).astype(np.float32)
 
 
+def pitch_ranges(windows: np.ndarray, styles: np.ndarray, num_styles: int, low: int, high: int) -> list:
+    """Per style and track, [lowest + low, highest + high] of the pitches struck in ``windows`` (N, tracks, 32) (the
+    transposition interval widens them as training did), clipped to MIDI 0..127; None for a track with no note in that
+    style. The generator's StyleGANConfig.pitch_ranges."""
+    out = []
+    for style in range(num_styles):
+        chosen = windows[styles == style]
+        per_track = []
+        for track in range(windows.shape[1]):
+            onsets = chosen[:, track][chosen[:, track] < HOLD] if len(chosen) else np.zeros(0)
+            per_track.append([max(0, int(onsets.min()) + low), min(127, int(onsets.max()) + high)] if len(onsets) else None)
+        out.append(per_track)
+    return out
+
+
 class StyleGANData:
     """The style split with each window's previous window, for conditioned, transposed, style-balanced batches."""
 
@@ -333,7 +348,9 @@ def train_stylegan(cfg: StyleGANTrainConfig) -> dict:
     data = StyleGANData(cfg.data)
     names = data.names
     model_cfg = StyleGANConfig.debug(len(names)) if cfg.debug else StyleGANConfig(num_styles=len(names))
-    model_cfg = StyleGANConfig.from_dict({**model_cfg.to_dict(), **cfg.model_overrides})
+    ranges = pitch_ranges(data.split.windows[data.split.train_mask], data.split.styles[data.split.train_mask], len(names),
+                          cfg.transpose_low, cfg.transpose_high)  # fmt: skip
+    model_cfg = StyleGANConfig.from_dict({**model_cfg.to_dict(), "pitch_ranges": ranges, **cfg.model_overrides})
     generator, critic = StyleGenerator(model_cfg).to(device), StyleCritic(model_cfg).to(device)
     skip = [p for name, p in generator.named_parameters() if name.startswith("chord_skip.")]
     body = [p for name, p in generator.named_parameters() if not name.startswith("chord_skip.")]

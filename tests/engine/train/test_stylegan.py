@@ -326,3 +326,28 @@ def test_a_track_silent_in_the_sketch_stays_silent_when_harmonised():
     over_triads = model.generate(style, torch.as_tensor(window_triad_chroma(sketch.numpy())), noise=noise, harmonise=False)
     assert (over_triads[:, 3] != REST).any()  # over the chords alone it would play
     assert (model.generate(style, noise=noise)[:, 3] == REST).all()
+
+
+def test_generation_keeps_each_track_in_its_styles_range():
+    from engine.train.stylegan import pitch_ranges
+
+    windows = np.full((3, 4, 32), REST)
+    windows[0, 0, 0], windows[0, 0, 8], windows[0, 3, 0] = 60, 72, 40  # style 0: top voice 60..72, bass 40
+    windows[1, 0, 0] = 80  # style 1: the top voice alone
+    windows[2, 0, 0] = 81
+    ranges = pitch_ranges(windows, np.array([0, 1, 1]), 2, -5, 6)
+    assert ranges[0] == [[55, 78], None, None, [35, 46]] and ranges[1] == [[75, 87], None, None, None]
+    config = StyleGANConfig(**{**StyleGANConfig.debug(num_styles=2).to_dict(), "pitch_ranges": ranges})
+    model = StyleGenerator(config)
+    with torch.no_grad():
+        model.out.bias.zero_()
+        model.out.bias[torch.arange(4) * NUM_PITCH_TOKENS + 120] = 50.0  # every track wants MIDI 120
+    out = model.generate(torch.tensor([0, 1, 0]), temperature=1.0, generator=torch.Generator().manual_seed(0))
+    pitches = out[out < HOLD]
+    assert len(pitches) and pitches.max() <= 87  # 120 is outside every range
+    assert (out[0, 0][out[0, 0] < HOLD] >= 55).all() and (out[0, 0][out[0, 0] < HOLD] <= 78).all()
+    assert (out[:, 1:3] >= HOLD).all() and (out[1, 3] >= HOLD).all()  # tracks that never play in the style stay silent
+    blend = model.generate(torch.tensor([[0.5, 0.5]]), temperature=1.0, generator=torch.Generator().manual_seed(0))
+    assert (blend[0, 0][blend[0, 0] < HOLD] >= 55).all()  # a blend keeps to the union of its styles' ranges
+    unlimited = StyleGenerator(StyleGANConfig.debug(num_styles=2))
+    assert unlimited.ranges is None and "ranges" not in unlimited.state_dict() and "ranges" not in model.state_dict()
