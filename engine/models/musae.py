@@ -6,7 +6,9 @@ After Valenti, Carta and Bacciu (ECAI 2020), smaller so it trains on two CPU cor
   side by side, and read by a 2-layer bidirectional GRU; its last states give ``z`` (and, in the
   VAE baseline, a log-variance).
 * **Decoder**: one GRU per track, autoregressive over the 32 steps, fed at every step with ``z``,
-  the style code (one-hot) and the track's previous token; 130 logits per step.
+  the style code (one-hot) and the track's previous token; 130 logits per step. With
+  ``cross_track`` (not in the shipped model), each track's logits also hear the tokens of the tracks
+  above it at the same step.
 * **Prior** (:meth:`MusAE.prior_sample`): a Gaussian mixture with one component per style. The
   component means sit on a circle of radius ``prior_radius`` in the first two latent dimensions
   (zero in the others); every component has unit variance, so the other dimensions keep room
