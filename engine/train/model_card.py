@@ -483,7 +483,9 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
         + f" Windows are sampled from these categoricals at temperature {SAMPLE_TEMPERATURE}, as the critic saw them, "
         f"from each step's nucleus (top-p {SAMPLE_TOP_P})"
         + (", inside each track's pitch range in the style (the training windows' lowest and highest notes, widened by the "
-           "transposition interval; tracks that never play in a style stay silent)." if cfg.get("pitch_ranges") else "."),
+           "transposition interval; tracks that never play in a style stay silent)" if cfg.get("pitch_ranges") else "")
+        + ". A window asked for without chords is drawn twice: a sketch, then again from the same noise over the triads "
+        "that fit the sketch, so its voices share a harmony.",
         f"- Critic (training only, not shipped): token embedding {cfg.get('critic_embed', '?')}, widths "
         f"{cfg.get('critic_widths', '?')} at resolutions 32, 16, 8, score head {cfg.get('critic_joint', '?')} channels; its "
         "style head reads the window alone, the score head the window with its conditions. Straight-through "
