@@ -265,13 +265,24 @@ def _style_counts_table(training: dict) -> str:
     return _table(rows, ["style", "pieces", "windows (before transposition)", "with transposition -5..+6"])
 
 
-def render_musae_card(checkpoint: Path, log_rows: list[dict], evaluation: dict | None) -> str:
-    """The model card of MusAE or its VAE baseline (every figure read from its files)."""
+def render_musae_card(checkpoint: Path, log_rows: list[dict], evaluation: dict | None,
+                      encoder_rows: list[dict] | None = None) -> str:
+    """The model card of MusAE or its VAE baseline (every figure read from its files). ``encoder_rows``: the log of the
+    run whose frozen encoder a decoder-only run (``--decoder-from``) trained on, shown as its first stage."""
     meta = json.loads((checkpoint / "config.json").read_text())
     cfg, training, validation = meta["config"], meta.get("training", {}), meta.get("validation", {})
     weights_mb = (checkpoint / "model.safetensors").stat().st_size / 1e6
     is_vae = cfg.get("kind") == "vae"
     greedy, forced = validation.get("greedy", {}), validation.get("teacher_forced", {})
+    two_stage = bool(training.get("decoder_from"))
+    if cfg.get("joint"):
+        decoder = (f"- Decoder: one GRU ({cfg['joint_hidden']}) for all four tracks, autoregressive over 32 steps, fed z, the "
+                   "style code and the previous step's four tokens; at each step the tracks are drawn in order, each "
+                   f"track's head (a {cfg['hidden']}-unit layer) reading the GRU's state and the tokens the tracks above it "
+                   "have just drawn; 130 tokens per step (EC2-VAE's).")
+    else:
+        decoder = (f"- Decoder: one GRU ({cfg['hidden']}) per track, autoregressive over 32 steps, fed z, the style code and "
+                   "the previous token; 130 tokens per step (EC2-VAE's).")
     parts = [
         f"# {'VAE baseline of MusAE' if is_vae else 'MusAE'} (Cadenza)", "",
         ("The same encoder and decoder as Cadenza's MusAE, trained as a VAE (KL to N(0, I)): the baseline MusAE is "
@@ -281,8 +292,7 @@ def render_musae_card(checkpoint: Path, log_rows: list[dict], evaluation: dict |
         "## Model (engine/models/musae.py)",
         f"- Encoder: token and track embeddings ({cfg['embed']}), a 2-layer bidirectional GRU ({cfg['hidden']}) -> z "
         f"({cfg['z_dims']} dimensions{', mean and log-variance' if is_vae else ''}).",
-        f"- Decoder: one GRU ({cfg['hidden']}) per track, autoregressive over 32 steps, fed z, the style code and the "
-        "previous token; 130 tokens per step (EC2-VAE's).",
+        decoder,
         ("- Prior: N(0, I); the KL per dimension is held at least at the free bits below (Kingma et al. 2016), so the "
          "autoregressive decoder cannot learn to ignore the code." if is_vae else
          f"- Prior: one unit-variance Gaussian per style, means on a circle of radius {cfg['prior_radius']} in the first two "
@@ -292,11 +302,12 @@ def render_musae_card(checkpoint: Path, log_rows: list[dict], evaluation: dict |
         _style_counts_table(training), "",
         f"- Split by piece: {training.get('train_windows')} training windows, {training.get('val_windows')} held out. Batches draw "
         f"every style equally often, transposed in [{training.get('transpose_low')}, {training.get('transpose_high')}].",
-        f"- Adam lr {training.get('lr')}, batch {training.get('batch_size')}, {training.get('steps_per_epoch')} steps per epoch; "
-        f"{'KL' if is_vae else 'critic'} weight annealed 0 -> {training.get('reg_weight')} over the first "
-        f"{training.get('anneal')} of the steps (of the last run start's plan: see the phases below); checkpoint: epoch {training.get('epoch')} ({training.get('step')} steps, "
-        "best greedy held-out reconstruction).", "",
-        *_musae_phases(log_rows, is_vae),
+        *(_two_stage_training(training, encoder_rows or []) if two_stage else [
+            f"- Adam lr {training.get('lr')}, batch {training.get('batch_size')}, {training.get('steps_per_epoch')} steps per epoch; "
+            f"{'KL' if is_vae else 'critic'} weight annealed 0 -> {training.get('reg_weight')} over the first "
+            f"{training.get('anneal')} of the steps (of the last run start's plan: see the phases below); checkpoint: epoch "
+            f"{training.get('epoch')} ({training.get('step')} steps, best greedy held-out reconstruction).", "",
+            *_musae_phases(log_rows, is_vae)]),
         "## Held-out reconstruction (at the checkpoint)",
         f"- Greedy (decoded from the code alone, {greedy.get('windows')} windows): per track {greedy.get('per_track')}, mean "
         f"{greedy.get('mean')}.",
@@ -314,12 +325,42 @@ def render_musae_card(checkpoint: Path, log_rows: list[dict], evaluation: dict |
     if log_rows:
         keys = ["epoch", "step", "recon_loss", "reg", "critic_loss", "reg_weight", "val_teacher_forced", "val_greedy",
                 "val_prior_fit", "val_component_accuracy"]
-        parts += ["", "### Training log", "", "`reg`: minus the critic's score of the codes (MusAE), the KL in nats (VAE).", "",
+        if two_stage:  # the decoder's run has no regulariser: its codes are the frozen encoder's
+            keys = [k for k in keys if k not in ("reg", "critic_loss", "reg_weight")]
+        parts += ["", f"### Training log{' (the decoder stage)' if two_stage else ''}", "",
+                  "" if two_stage else "`reg`: minus the critic's score of the codes (MusAE), the KL in nats (VAE).", "",
                   _table([r for r in log_rows if "epoch" in r], keys)]
     flag = " --baseline vae" if is_vae else ""
-    parts += ["", "## Reproduce", "", "```", f"python -m engine.train musae{flag} --data data_cache/style_windows.npz --out {checkpoint}",
-              f"python -m engine.train.model_card {checkpoint} [--eval style.json]", "```", ""]
+    if two_stage:
+        train = [f"python -m engine.train musae --data data_cache/style_windows.npz --out runs/musae_encoder",
+                 f"python -m engine.train musae --decoder-from runs/musae_encoder{' --joint' if cfg.get('joint') else ''} "
+                 f"--epochs {training.get('epochs')} --lr {training.get('lr')} --out {checkpoint}",
+                 f"python -m engine.train.model_card {checkpoint} --log {checkpoint}/train_log.jsonl "
+                 "--encoder-log runs/musae_encoder/train_log.jsonl [--eval style.json]"]
+    else:
+        train = [f"python -m engine.train musae{flag} --data data_cache/style_windows.npz --out {checkpoint}",
+                 f"python -m engine.train.model_card {checkpoint} [--eval style.json]"]
+    parts += ["", "## Reproduce", "", "```", *train, "```", ""]
     return "\n".join(parts)
+
+
+def _two_stage_training(training: dict, encoder_rows: list[dict]) -> list[str]:
+    """How a MusAE whose decoder was trained on a frozen encoder (``--decoder-from``) came to be: the encoder's run
+    (its phases and last epoch, from ``encoder_rows``), then the decoder's."""
+    epochs = [r for r in encoder_rows if "epoch" in r]
+    lines = ["Two stages:", "",
+             "1. **Encoder, prior and critic**: a whole MusAE (encoder, per-track decoders, critic) trained adversarially; "
+             "its encoder and token table were then frozen, so the codes and their fit to the prior are that run's."]
+    if epochs:
+        last = epochs[-1]
+        lines.append(f"   Its run: {last.get('step')} steps to epoch {last.get('epoch')}, "
+                     f"{sum(1 for r in encoder_rows if 'run_start' in r)} (re)starts:")
+        lines += ["   " + line for line in _musae_phases(encoder_rows, False)[1:-1]]
+    lines += [f"2. **Decoder**: trained from scratch on the frozen encoder's codes of the same batches (reconstruction only: "
+              f"the codes do not move, so no critic), Adam lr {training.get('lr')}, batch {training.get('batch_size')}, "
+              f"{training.get('steps_per_epoch')} steps per epoch; checkpoint: epoch {training.get('epoch')} "
+              f"({training.get('step')} steps, best greedy held-out reconstruction).", ""]
+    return lines
 
 
 def _style_headline(evaluation: dict) -> list[str]:
@@ -649,6 +690,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log", default=None, help="train_log.jsonl (default: CHECKPOINT/train_log.jsonl)")
     parser.add_argument("--eval", default=None, help="JSON written by python -m engine.evaluate")
     parser.add_argument("--cross-corpus", default=None, help="JSON written by python -m engine.evaluate cross-corpus (latent models)")
+    parser.add_argument("--encoder-log", default=None, help="MusAE trained with --decoder-from: the log of the encoder's run")
     parser.add_argument("--history", default=None, help="a Markdown file of the trainer's notes on the run's phases, appended as is")
     args = parser.parse_args(argv)
     checkpoint = Path(args.checkpoint)
@@ -661,7 +703,8 @@ def main(argv: list[str] | None = None) -> int:
     elif kind == "style_judge":
         card = render_style_judge_card(checkpoint, rows)
     elif kind == "musae":
-        card = render_musae_card(checkpoint, rows, evaluation)
+        encoder_rows = [json.loads(line) for line in Path(args.encoder_log).read_text().splitlines()] if args.encoder_log else None
+        card = render_musae_card(checkpoint, rows, evaluation, encoder_rows)
     elif kind == "stylegan":
         card = render_stylegan_card(checkpoint, rows, evaluation)
     elif kind == "latent":

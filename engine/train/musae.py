@@ -66,6 +66,9 @@ class MusAETrainConfig:
     # Fine-tune the decoder of this MusAE checkpoint with cross-track inputs (MusAEConfig.cross_track): its encoder,
     # token table and so its codes and prior fit stay as they are, so no critic is needed.
     decoder_from: str = ""
+    # The decoder is one joint decoder for all tracks (MusAEConfig.joint); with decoder_from, a new one is trained
+    # from scratch on that checkpoint's frozen encoder.
+    joint: bool = False
 
 
 def held_out_accuracy(model: MusAE, windows: np.ndarray, styles: np.ndarray, device: torch.device,
@@ -97,17 +100,28 @@ def held_out_accuracy(model: MusAE, windows: np.ndarray, styles: np.ndarray, dev
                        "windows": int(len(pick))}}  # fmt: skip
 
 
-def decoder_finetune_model(directory: str, names: list[str]) -> MusAE:
-    """The MusAE in ``directory`` with cross-track decoder inputs added (zero, so it decodes as before) and everything
-    the codes depend on (token table, track embedding, encoder, to_z) frozen."""
+ENCODER_KEYS = ("tokens.", "track", "encoder.", "to_z.", "prior_means")  # what a window's code depends on
+
+
+def decoder_finetune_model(directory: str, names: list[str], joint: bool = False) -> MusAE:
+    """The MusAE in ``directory`` with everything the codes depend on (token table, track embedding, encoder, to_z)
+    frozen, and either its decoder with cross-track inputs added (zero, so it decodes as before) or, ``joint``, a new
+    joint decoder (MusAEConfig.joint) to train from scratch."""
     from engine.models.checkpoint import load_musae
 
     base, meta = load_musae(directory)
     if list(meta.get("styles", [])) != list(names):
         raise ValueError(f"{directory} knows the styles {meta.get('styles')}, the data {names}")
-    model = MusAE(MusAEConfig.from_dict({**base.config.to_dict(), "cross_track": True}))
-    missing, unexpected = model.load_state_dict(base.state_dict(), strict=False)
-    if unexpected or any(not key.startswith("cross.") for key in missing):
+    if joint:
+        model = MusAE(MusAEConfig.from_dict({**base.config.to_dict(), "cross_track": False, "joint": True}))
+        encoder = {k: v for k, v in base.state_dict().items() if k.startswith(ENCODER_KEYS)}
+        missing, unexpected = model.load_state_dict(encoder, strict=False)
+        new = [key for key in missing if not key.startswith("joint.")]
+    else:
+        model = MusAE(MusAEConfig.from_dict({**base.config.to_dict(), "cross_track": True}))
+        missing, unexpected = model.load_state_dict(base.state_dict(), strict=False)
+        new = [key for key in missing if not key.startswith("cross.")]
+    if unexpected or new:
         raise ValueError(f"{directory} does not match: missing {missing}, unexpected {unexpected}")
     for module in (model.encoder, model.to_z):
         module.requires_grad_(False)
@@ -127,8 +141,9 @@ def train_musae(cfg: MusAETrainConfig) -> dict:
     if cfg.z_dims:
         model_cfg.z_dims = cfg.z_dims
     if cfg.decoder_from:
-        model = decoder_finetune_model(cfg.decoder_from, names).to(device)
+        model = decoder_finetune_model(cfg.decoder_from, names, cfg.joint).to(device)
     else:
+        model_cfg.joint = cfg.joint
         model = MusAE(model_cfg).to(device)
     critic = LatentCritic(model_cfg).to(device) if cfg.baseline == "musae" and not cfg.decoder_from else None
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
@@ -153,7 +168,7 @@ def train_musae(cfg: MusAETrainConfig) -> dict:
                               "critic_steps": cfg.critic_steps if critic is not None else None,
                               "critic_lr": cfg.critic_lr if critic is not None else None,
                               "free_bits": cfg.free_bits if critic is None and not cfg.decoder_from else None, "lr": cfg.lr,
-                              "decoder_from": cfg.decoder_from or None}) + "\n")  # fmt: skip
+                              "decoder_from": cfg.decoder_from or None, "joint": cfg.joint}) + "\n")  # fmt: skip
     started = time.time()
     for epoch in range(start_epoch + 1, cfg.epochs + 1):
         model.train()

@@ -9,6 +9,7 @@ import torch
 from engine.models.checkpoint import load_musae
 from engine.models.musae import LatentCritic, MusAE, MusAEConfig, free_bits_kl, gradient_penalty, kl_per_dimension
 from engine.train.__main__ import main as train_main
+from engine.representation import HOLD
 
 
 @pytest.mark.parametrize("baseline", ["musae", "vae"])
@@ -131,3 +132,48 @@ def test_a_cross_track_decoder_hears_the_tracks_above_only():
     assert decoded.shape == (2, 4, 32) and decoded.max() < 130
     # greedy decoding agrees with teacher forcing on its own output (the same inputs at every step)
     assert torch.equal(model.decode_logits(z, style, decoded).argmax(-1)[:, :, 1:], decoded[:, :, 1:])
+
+
+def test_a_joint_decoder_hears_every_track_s_past_and_the_tracks_above_at_the_same_step():
+    torch.manual_seed(0)
+    model = MusAE(MusAEConfig(**{**MusAEConfig.debug(num_styles=3).to_dict(), "joint": True, "joint_hidden": 24}))
+    assert not hasattr(model, "decoders")  # no per-track GRUs beside it
+    z, style = torch.randn(2, model.config.z_dims), torch.tensor([0, 1])
+    windows = torch.randint(0, 128, (2, 4, 32))
+    changed = windows.clone()
+    changed[:, 1, 10] = (changed[:, 1, 10] + 5) % 128  # the second track, at step 10 only
+    a, b = model.decode_logits(z, style, windows), model.decode_logits(z, style, changed)
+    assert torch.equal(a[:, :, :10], b[:, :, :10])  # nothing before the change hears it
+    assert torch.equal(a[:, :2, 10], b[:, :2, 10])  # nor the tracks above it (or itself) at that step
+    assert not torch.allclose(a[:, 2, 10], b[:, 2, 10]) and not torch.allclose(a[:, 3, 10], b[:, 3, 10])  # those below do
+    assert not torch.allclose(a[:, 0, 11], b[:, 0, 11])  # and the top track hears it at the next step
+    decoded = model.decode(z, style)
+    assert decoded.shape == (2, 4, 32) and decoded.max() < 130
+    # greedy decoding agrees with teacher forcing on its own output (the same inputs at every step)
+    assert torch.equal(model.decode_logits(z, style, decoded).argmax(-1)[:, :, 1:], decoded[:, :, 1:])
+    sampled = model.decode(z, style, 1.0, torch.Generator().manual_seed(0))
+    assert (sampled[:, :, 0] != HOLD).all()  # a window never opens by holding
+
+
+def test_a_joint_decoder_is_trained_on_a_frozen_encoder(tmp_path, fake_style_cache):
+    base = tmp_path / "base"
+    args = ["musae", "--data", str(fake_style_cache), "--out", str(base), "--epochs", "1", "--steps-per-epoch", "20",
+            "--greedy-sample", "32", "--debug", "--lr", "0.01"]  # fmt: skip
+    assert train_main(args) == 0
+    tuned = tmp_path / "joint"
+    assert train_main(["musae", "--data", str(fake_style_cache), "--out", str(tuned), "--epochs", "1", "--steps-per-epoch",
+                       "30", "--greedy-sample", "32", "--lr", "0.01", "--decoder-from", str(base), "--joint"]) == 0  # fmt: skip
+    before, _ = load_musae(base)
+    after, meta = load_musae(tuned)
+    assert meta["config"]["joint"] and not meta["config"]["cross_track"] and not hasattr(after, "decoders")
+    windows = torch.randint(0, 128, (5, 4, 32))
+    assert torch.equal(before.encode(windows)[0], after.encode(windows)[0])  # the codes are the base model's
+    log = [json.loads(line) for line in (tuned / "train_log.jsonl").read_text().splitlines()]
+    assert log[0]["joint"] and log[1]["critic_loss"] is None
+    assert meta["validation"]["teacher_forced"]["mean"] > 0.2  # the new decoder learnt (a fresh one is near 1/130)
+    from engine.train.model_card import main as card_main
+
+    assert card_main([str(tuned), "--encoder-log", str(base / "train_log.jsonl")]) == 0
+    card = (tuned / "README.md").read_text()
+    assert "one GRU (16) for all four tracks" in card and "Two stages" in card
+    assert "20 steps to epoch 1" in card and "--decoder-from runs/musae_encoder --joint" in card
