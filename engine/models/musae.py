@@ -30,6 +30,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from engine.models.sampling import nucleus
 from engine.representation import HOLD, NUM_PITCH_TOKENS, REST, WINDOW_STEPS
 
 START = NUM_PITCH_TOKENS  # the decoder's first input token (no token before the window)
@@ -146,13 +147,13 @@ class MusAE(nn.Module):
 
     @torch.no_grad()
     def decode(self, z: torch.Tensor, style: torch.Tensor, temperature: float = 0.0,
-               generator: torch.Generator | None = None) -> torch.Tensor:
+               generator: torch.Generator | None = None, top_p: float = 1.0) -> torch.Tensor:
         """Windows (B, tracks, steps) decoded from z and style (indices (B,) or weights (B, num_styles)): greedy at
         temperature 0, else sampled."""
         self.eval()
         cond = torch.cat([z, self._style_code(style)], dim=1)
         if self.config.joint:
-            return self.joint.sample(cond, temperature, generator)
+            return self.joint.sample(cond, temperature, generator, top_p)
         b = z.shape[0]
         windows = torch.full((b, self.config.tracks, self.config.steps), REST, dtype=torch.long, device=z.device)
         for t, (gru, init, head) in enumerate(zip(self.decoders, self.init_state, self.outputs)):
@@ -237,8 +238,10 @@ class JointDecoder(nn.Module):
         return torch.stack([self._head(t, states, current) for t in range(self.config.tracks)], dim=1)
 
     @torch.no_grad()
-    def sample(self, cond: torch.Tensor, temperature: float, generator: torch.Generator | None) -> torch.Tensor:
-        """Windows (B, tracks, steps) from cond (B, Z + K): greedy at temperature 0, else sampled."""
+    def sample(self, cond: torch.Tensor, temperature: float, generator: torch.Generator | None,
+               top_p: float = 1.0) -> torch.Tensor:
+        """Windows (B, tracks, steps) from cond (B, Z + K): greedy at temperature 0, else sampled (from the nucleus
+        ``top_p`` when below 1)."""
         c, b = self.config, cond.shape[0]
         windows = torch.full((b, c.tracks, c.steps), REST, dtype=torch.long, device=cond.device)
         state = torch.tanh(self.init(cond))[None]
@@ -253,7 +256,10 @@ class JointDecoder(nn.Module):
                 if temperature <= 0:
                     token = logits.argmax(dim=1)
                 else:
-                    token = torch.multinomial(F.softmax(logits / temperature, dim=1), 1, generator=generator)[:, 0]
+                    logits = logits / temperature
+                    if top_p < 1.0:
+                        logits = nucleus(logits, top_p)
+                    token = torch.multinomial(F.softmax(logits, dim=1), 1, generator=generator)[:, 0]
                 current[:, t, 0] = token
             windows[:, :, step] = current[:, :, 0]
             previous = current

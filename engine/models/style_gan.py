@@ -47,6 +47,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from engine.models.sampling import MASK, nucleus
 from engine.representation import HOLD, NUM_PITCH_TOKENS, REST, WINDOW_STEPS
 from engine.style_metrics import window_triad_chroma
 
@@ -61,7 +62,6 @@ SAMPLE_TEMPERATURE = 1.0
 # 64 held-out conditions per style (epoch 33): top_p 1.0 / 0.95 / 0.9 / 0.8 -> 6.0 / 2.6 / 1.5 / 0.6% such onsets,
 # judge 0.92 / 0.93 / 0.94 / 0.94, chord-tone share over triads 0.75 / 0.78 / 0.81 / 0.88 (real 0.72).
 SAMPLE_TOP_P = 0.9
-MASK = -1e4  # a logit that softmax turns into 0 (finite: -inf turns 0 * inf into NaN in some losses)
 
 
 @dataclass
@@ -324,14 +324,6 @@ class StyleGenerator(nn.Module):
             previous = self.generate(style, window_chords, previous, temperature, generator, top_p=top_p)
             out.append(previous)
         return torch.cat(out, dim=2)
-
-
-def nucleus(logits: torch.Tensor, top_p: float) -> torch.Tensor:
-    """Logits (..., tokens) with every token outside the nucleus (the most likely tokens whose probabilities add up
-    to ``top_p``; the most likely one always stays) set to MASK."""
-    probs, order = logits.softmax(-1).sort(dim=-1, descending=True)
-    outside = probs.cumsum(-1) - probs >= top_p  # the mass before a token already reaches top_p
-    return logits.masked_fill(outside.scatter(-1, order, outside), MASK)
 
 
 def clean_tokens(tokens: torch.Tensor) -> torch.Tensor:

@@ -153,6 +153,8 @@ def test_a_joint_decoder_hears_every_track_s_past_and_the_tracks_above_at_the_sa
     assert torch.equal(model.decode_logits(z, style, decoded).argmax(-1)[:, :, 1:], decoded[:, :, 1:])
     sampled = model.decode(z, style, 1.0, torch.Generator().manual_seed(0))
     assert (sampled[:, :, 0] != HOLD).all()  # a window never opens by holding
+    # a nucleus that keeps one token is the greedy choice
+    assert torch.equal(model.decode(z, style, 1.0, torch.Generator().manual_seed(0), top_p=1e-6), decoded)
 
 
 def test_a_joint_decoder_is_trained_on_a_frozen_encoder(tmp_path, fake_style_cache):

@@ -279,7 +279,7 @@ def test_the_chord_skip_raises_only_the_chord_tones_of_each_beat():
 
 
 def test_nucleus_sampling_keeps_the_most_likely_tokens_that_make_up_top_p():
-    from engine.models.style_gan import MASK, nucleus
+    from engine.models.sampling import MASK, nucleus
 
     logits = torch.log(torch.tensor([[0.05, 0.5, 0.3, 0.1, 0.05]]))
     kept = nucleus(logits, 0.75) > MASK / 2
