@@ -156,6 +156,8 @@ def train_musae(cfg: MusAETrainConfig) -> dict:
         state = torch.load(state_path, map_location=device, weights_only=True)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
+        for group in optimizer.param_groups:  # a resumed run may lower the rate: the one asked for, not the saved one
+            group["lr"] = cfg.lr
         if critic is not None and "critic" in state:  # without one (a state from another run), a fresh critic
             critic.load_state_dict(state["critic"])
             critic_opt.load_state_dict(state["critic_optimizer"])

@@ -18,9 +18,11 @@ def test_training_learns_saves_resumes_and_loads(tmp_path, fake_style_cache, bas
     args = ["musae", "--baseline", baseline, "--data", str(fake_style_cache), "--out", str(out), "--epochs", "2",
             "--steps-per-epoch", "40", "--greedy-sample", "32", "--debug", "--lr", "0.01"]  # fmt: skip
     assert train_main(args) == 0
-    assert train_main(args[:8] + ["3"] + args[9:] + ["--resume"]) == 0
+    assert train_main(args[:8] + ["3"] + args[9:] + ["--resume", "--lr", "0.005"]) == 0
     log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
     assert [r["run_start"] for r in log if "run_start" in r] == [1, 3]  # each (re)start notes its settings
+    state = torch.load(out / "train_state.pt", weights_only=True)
+    assert state["optimizer"]["param_groups"][0]["lr"] == 0.005  # the resumed run's rate, not the saved one
     rows = [r for r in log if "epoch" in r]
     assert [r["epoch"] for r in rows] == [1, 2, 3]
     assert all(r["val_prior_fit"] >= 0 and 0 <= r["val_component_accuracy"] <= 1 for r in rows)
