@@ -8,13 +8,15 @@ On the held-out pieces of the style cache (split by piece, as in training):
   ``onset_accuracy``, the share of the real onsets decoded with their exact pitch (holds and rests
   are most steps, so the first figure flatters);
 * ``sample_style_accuracy_musae``: share of ``samples`` windows per style, drawn from that style's
-  prior component and decoded at the pipeline's temperature (one draw each: the model's own
-  figure), that the judge assigns to the style asked for;
+  prior component narrowed to the pipeline's ``PRIOR_SCALE`` and decoded at its temperature (one
+  draw each: the model's own figure as the studio samples it), that the judge assigns to the style
+  asked for; ``sample_style_accuracy_musae_full_prior``: the same from the whole component;
 * ``sample_style_accuracy_musae_checked``: the same for what the studio delivers, the pipeline's
   draw and check (the best of ``CANDIDATES`` chains by the same judge, so this figure is partly
   the judge agreeing with itself: read the first one as the model's quality);
 * ``sample_style_accuracy_musae_by_temperature``: the first-draw figure (mean over styles, another
-  seed) at each of ``TEMPERATURES``, greedy (0) to the model's own distribution (1);
+  seed) at each of ``TEMPERATURES``, greedy (0) to the model's own distribution (1), and
+  ``..._by_prior_scale`` at each of ``PRIOR_SCALES`` (yet another seed);
 * ``transfer_style_accuracy``: held-out windows of every other style encoded, moved all the way
   (strength 1) to a target style's component and decoded with its code, judged as the target;
 * ``latent_style_purity``: k-NN (k=5) style accuracy of held-out encodings against training
@@ -44,7 +46,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from engine.pipelines.style import CANDIDATES, SAMPLE_TEMPERATURE, StylePipeline
+from engine.pipelines.style import CANDIDATES, PRIOR_SCALE, SAMPLE_TEMPERATURE, StylePipeline
 from engine.representation import HOLD
 from engine.style_metrics import METRICS, chord_tone_share, metrics_table, window_metrics
 from engine.train.style_data import load_style_cache
@@ -54,6 +56,7 @@ WITHIN = 0.25  # a generated figure "matches" the real one within this share of 
 
 
 TEMPERATURES = (0.0, 0.5, 0.8, 1.0)
+PRIOR_SCALES = (1.0, 0.8, 0.6)
 
 
 def _batches(n: int, size: int):
@@ -97,13 +100,15 @@ def knn_purity(train_codes: np.ndarray, train_styles: np.ndarray, codes: np.ndar
 
 
 @torch.no_grad()
-def sample_accuracy(model, judge, num_styles: int, samples: int, seed: int = 0, temperature: float = 0.0) -> dict:
-    """Judge accuracy on ``samples`` windows per style drawn from the prior and decoded at ``temperature``."""
+def sample_accuracy(model, judge, num_styles: int, samples: int, seed: int = 0, temperature: float = 0.0,
+                    scale: float = 1.0) -> dict:
+    """Judge accuracy on ``samples`` windows per style drawn from the prior (narrowed to ``scale``) and decoded at
+    ``temperature``."""
     generator = torch.Generator().manual_seed(seed)
     per_style = {}
     for style in range(num_styles):
         asked = torch.full((samples,), style, dtype=torch.long)
-        windows = model.decode(model.prior_sample(asked, generator), asked, temperature, generator)
+        windows = model.decode(model.prior_sample(asked, generator, scale), asked, temperature, generator)
         per_style[style] = float((judge(windows).argmax(1) == style).float().mean())
     return per_style
 
@@ -152,14 +157,15 @@ def gan_windows(generator, num_styles: int, samples: int, seed: int = 0, tempera
 
 
 @torch.no_grad()
-def musae_windows(model, num_styles: int, samples: int, seed: int = 0, temperature: float = 0.0) -> dict[int, np.ndarray]:
+def musae_windows(model, num_styles: int, samples: int, seed: int = 0, temperature: float = 0.0,
+                  scale: float = 1.0) -> dict[int, np.ndarray]:
     """{style: (samples, 4, 32)} windows decoded from MusAE's prior (as :func:`sample_accuracy` draws them, from a
     generator of their own so its figures stay as they are)."""
     rng = torch.Generator().manual_seed(seed)
     out = {}
     for style in range(num_styles):
         asked = torch.full((samples,), style, dtype=torch.long)
-        out[style] = model.decode(model.prior_sample(asked, rng), asked, temperature, rng).cpu().numpy()
+        out[style] = model.decode(model.prior_sample(asked, rng, scale), asked, temperature, rng).cpu().numpy()
     return out
 
 
@@ -263,20 +269,31 @@ def evaluate_style(data: str, judge_dir: str, musae_dir: str | None = None, vae_
         train_pick = rng.choice(np.flatnonzero(train_mask), size=min(5000, int(train_mask.sum())), replace=False)
         result[f"latent_style_purity_{label}"] = knn_purity(encode_all(model, windows[train_pick]), styles[train_pick],
                                                             encode_all(model, windows[recon_pick]), styles[recon_pick])  # fmt: skip
-        result[f"sample_style_accuracy_{label}"] = _summary(sample_accuracy(model, judge, len(names), samples, seed, SAMPLE_TEMPERATURE), names)
+        # The studio's first draw: its temperature and its narrowed prior.
+        result[f"sample_style_accuracy_{label}"] = _summary(
+            sample_accuracy(model, judge, len(names), samples, seed, SAMPLE_TEMPERATURE, PRIOR_SCALE), names)
+        # The same codes' distribution unnarrowed: the prior the model was trained to fill.
+        result[f"sample_style_accuracy_{label}_full_prior"] = _summary(
+            sample_accuracy(model, judge, len(names), samples, seed, SAMPLE_TEMPERATURE), names)
         if label == "musae":
             result["sample_temperature"] = SAMPLE_TEMPERATURE
+            result["sample_prior_scale"] = PRIOR_SCALE
             result["sample_style_accuracy_musae_checked"] = {
                 **_summary(checked_sample_accuracy(StylePipeline(model, judge, names), samples, seed), names), "candidates": CANDIDATES}
             result["transfer_style_accuracy"] = transfer_accuracy(model, judge, windows[recon_pick], styles[recon_pick], len(names), seed=seed)
             # How the first draw's figure moves with the decoding temperature (its own seed): the pipeline's is chosen on it.
             result["sample_style_accuracy_musae_by_temperature"] = {
-                str(t): _summary(sample_accuracy(model, judge, len(names), samples, seed + 3, t), names)["mean"] for t in TEMPERATURES}
+                str(t): _summary(sample_accuracy(model, judge, len(names), samples, seed + 3, t, PRIOR_SCALE), names)["mean"]
+                for t in TEMPERATURES}
+            # And with the prior's scale (its own seed): the pipeline's PRIOR_SCALE is chosen on it.
+            result["sample_style_accuracy_musae_by_prior_scale"] = {
+                str(k): _summary(sample_accuracy(model, judge, len(names), samples, seed + 4, SAMPLE_TEMPERATURE, k), names)["mean"]
+                for k in PRIOR_SCALES}
             musae_model = model
     # Everything below draws from its own seeded generators (after the MusAE figures), so those stay as they were.
     generated: dict[str, dict[str, np.ndarray]] = {}
     if musae_model is not None:
-        drawn = musae_windows(musae_model, len(names), samples, seed + 1, SAMPLE_TEMPERATURE)
+        drawn = musae_windows(musae_model, len(names), samples, seed + 1, SAMPLE_TEMPERATURE, PRIOR_SCALE)
         generated["musae"] = {names[i]: w for i, w in drawn.items()}
     gan = None
     if gan_dir:

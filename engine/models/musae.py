@@ -176,9 +176,10 @@ class MusAE(nn.Module):
         return windows
 
     # ------------------------------------------------------------------ prior
-    def prior_sample(self, style: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """z (B, z_dims) from the style components ``style`` (B,) of the mixture (the VAE: N(0, I) for every style)."""
-        noise = torch.randn(style.shape[0], self.config.z_dims, generator=generator, device=self.prior_means.device)
+    def prior_sample(self, style: torch.Tensor, generator: torch.Generator | None = None, scale: float = 1.0) -> torch.Tensor:
+        """z (B, z_dims) from the style components ``style`` (B,) of the mixture (the VAE: N(0, I) for every style);
+        ``scale`` below 1 draws from each component narrowed to that standard deviation (truncation, as BigGAN's)."""
+        noise = scale * torch.randn(style.shape[0], self.config.z_dims, generator=generator, device=self.prior_means.device)
         if self.config.kind == "vae":
             return noise
         return self.prior_means[style] + noise

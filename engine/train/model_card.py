@@ -374,8 +374,11 @@ def _style_headline(evaluation: dict) -> list[str]:
             ("VAE baseline, the same", get("recon_accuracy_vae"), ""),
             ("the same for the real onsets only (exact pitch): MusAE / VAE",
              f"{get('recon_accuracy_musae', 'onset_accuracy')} / {get('recon_accuracy_vae', 'onset_accuracy')}", ""),
-            (f"MusAE samples judged as the asked style, first draw (temperature {evaluation.get('sample_temperature')})",
+            (f"MusAE samples judged as the asked style, first draw (temperature {evaluation.get('sample_temperature')}"
+             + (f", prior narrowed to {evaluation['sample_prior_scale']} of its spread: the studio's sampling)"
+                if "sample_prior_scale" in evaluation else ")"),
              get("sample_style_accuracy_musae"), ">= 0.85"),
+            ("the same from the whole prior component (scale 1.0)", get("sample_style_accuracy_musae_full_prior"), ""),
             (f"the same after the studio's draw and check (best of {get('sample_style_accuracy_musae_checked', 'candidates')}, "
              "by the same judge)", get("sample_style_accuracy_musae_checked"), ""),
             ("VAE samples judged as the asked style, first draw", get("sample_style_accuracy_vae"), ""),
@@ -388,6 +391,11 @@ def _style_headline(evaluation: dict) -> list[str]:
     if sweep:
         lines += ["", "First-draw samples judged as the asked style by decoding temperature (another seed): "
                   + ", ".join(f"{t}: {v}" for t, v in sweep.items()) + ". The pipeline decodes at the best of these."]
+    scales = evaluation.get("sample_style_accuracy_musae_by_prior_scale")
+    if scales:
+        lines += ["", "The same by the prior's scale (yet another seed; the studio's temperature): "
+                  + ", ".join(f"{k}: {v}" for k, v in scales.items()) + ". Narrower codes stay where the encoder put real "
+                  "windows of the style, at the cost of variety."]
     per_style = evaluation.get("sample_style_accuracy_musae", {}).get("per_style") if isinstance(evaluation.get("sample_style_accuracy_musae"), dict) else None
     if per_style:
         lines += ["", "MusAE first draw per style: " + ", ".join(f"{k} {v}" for k, v in per_style.items()) + "."]
