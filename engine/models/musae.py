@@ -6,9 +6,9 @@ After Valenti, Carta and Bacciu (ECAI 2020), smaller so it trains on two CPU cor
   side by side, and read by a 2-layer bidirectional GRU; its last states give ``z`` (and, in the
   VAE baseline, a log-variance).
 * **Decoder**: one GRU per track, autoregressive over the 32 steps, fed at every step with ``z``,
-  the style code (one-hot) and the track's previous token; 130 logits per step. With
-  ``cross_track`` (not in the shipped model), each track's logits also hear the tokens of the tracks
-  above it at the same step.
+  the style code (one-hot) and the track's previous token; 130 logits per step. Or, with ``joint``,
+  one GRU for all four tracks (:class:`JointDecoder`), each track hearing every track's past and the
+  tracks above it at the same step.
 * **Prior** (:meth:`MusAE.prior_sample`): a Gaussian mixture with one component per style. The
   component means sit on a circle of radius ``prior_radius`` in the first two latent dimensions
   (zero in the others); every component has unit variance, so the other dimensions keep room
@@ -47,10 +47,6 @@ class MusAEConfig:
     z_dims: int = 96
     critic_hidden: int = 256
     prior_radius: float = 4.0
-    # Each track's decoder also reads, at every step, the tokens the tracks above it have at that step (decoded
-    # before it), so the voices can agree on a harmony; without it they are independent given z, and 9% of the
-    # English folk samples' beats fit one triad (real: 73%).
-    cross_track: bool = False
     # One decoder for all four tracks (see :class:`JointDecoder`) instead of one GRU per track: every track hears
     # every track's past and the tracks above it at the same step.
     joint: bool = False
@@ -87,13 +83,6 @@ class MusAE(nn.Module):
             self.decoders = nn.ModuleList(nn.GRU(c.embed + c.z_dims + c.num_styles, c.hidden, batch_first=True) for _ in range(c.tracks))
             self.init_state = nn.ModuleList(nn.Linear(c.z_dims + c.num_styles, c.hidden) for _ in range(c.tracks))
             self.outputs = nn.ModuleList(nn.Linear(c.hidden, NUM_PITCH_TOKENS) for _ in range(c.tracks))
-        if c.cross_track and not c.joint:
-            # Added to each decoder's state before its output layer; zero at first, so a decoder fine-tuned from
-            # one without it starts where that one was.
-            self.cross = nn.ModuleList(nn.Linear(c.tracks * c.embed, c.hidden) for _ in range(c.tracks))
-            for layer in self.cross:
-                nn.init.zeros_(layer.weight)
-                nn.init.zeros_(layer.bias)
         angles = torch.arange(c.num_styles, dtype=torch.float32) * 2 * math.pi / c.num_styles
         means = torch.zeros(c.num_styles, c.z_dims)
         means[:, 0], means[:, 1] = c.prior_radius * torch.cos(angles), c.prior_radius * torch.sin(angles)
@@ -132,18 +121,8 @@ class MusAE(nn.Module):
         for t, (gru, init, head) in enumerate(zip(self.decoders, self.init_state, self.outputs)):
             inputs = torch.cat([self.tokens(previous[:, t]), cond[:, None, :].expand(-1, self.config.steps, -1)], dim=2)
             states, _ = gru(inputs, torch.tanh(init(cond))[None])
-            if self.config.cross_track:
-                states = states + self.cross[t](self._above(windows, t))
             out.append(head(states))
         return torch.stack(out, dim=1)
-
-    def _above(self, windows: torch.Tensor, track: int) -> torch.Tensor:
-        """The tokens of the tracks above ``track`` at each step, embedded side by side, zeros for the others:
-        windows (B, tracks, steps) -> (B, steps, tracks * embed)."""
-        x = self.tokens(windows.clamp(max=NUM_PITCH_TOKENS - 1))  # (B, T, S, E)
-        x = x * (torch.arange(self.config.tracks, device=windows.device) < track).float()[None, :, None, None]
-        b, t, s, e = x.shape
-        return x.permute(0, 2, 1, 3).reshape(b, s, t * e)
 
     @torch.no_grad()
     def decode(self, z: torch.Tensor, style: torch.Tensor, temperature: float = 0.0,
@@ -162,10 +141,7 @@ class MusAE(nn.Module):
             for step in range(self.config.steps):
                 inputs = torch.cat([self.tokens(token), cond], dim=1)[:, None, :]
                 output, state = gru(inputs, state)
-                hidden = output[:, 0]
-                if self.config.cross_track:  # the tracks above are decoded already (tracks go in order)
-                    hidden = hidden + self.cross[t](self._above(windows[:, :, step : step + 1], t)[:, 0])
-                logits = head(hidden)
+                logits = head(output[:, 0])
                 if step == 0:
                     logits[:, HOLD] = -math.inf  # a window cannot start by holding a note
                 if temperature <= 0:

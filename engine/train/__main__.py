@@ -134,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--critic-lr", type=float, default=m.critic_lr)
     p.add_argument("--free-bits", type=float, default=m.free_bits, help="least KL per latent dimension, nats (VAE)")
     p.add_argument("--z-dims", type=int, default=m.z_dims, help="latent size (0: the model's default)")
-    p.add_argument("--decoder-from", default=m.decoder_from, help="fine-tune the decoder of this MusAE checkpoint with cross-track inputs, or with --joint train a new joint decoder (encoder frozen)")
+    p.add_argument("--decoder-from", default=m.decoder_from, help="train a new decoder on this MusAE checkpoint's frozen encoder (no critic: the codes stay as they are)")
     p.add_argument("--joint", action="store_true", help="one joint decoder for all tracks (MusAEConfig.joint)")
     p.add_argument("--transpose", type=int, nargs=2, default=[m.transpose_low, m.transpose_high], metavar=("LOW", "HIGH"))
     p.add_argument("--greedy-sample", type=int, default=m.greedy_sample, help="held-out windows decoded greedily each epoch")

@@ -12,6 +12,9 @@ draw every style equally often and transpose each window by -5..+6 semitones.
 * VAE: reconstruction plus the KL weight (annealed the same way to the same value) times the KL
   to N(0, I), each dimension's KL held at least at ``free_bits`` nats (Kingma et al. 2016), so the
   autoregressive decoder cannot learn to ignore the code (without it the KL fell to 0.002).
+* A new decoder on a trained encoder (``--decoder-from DIR``, with ``--joint`` for MusAEConfig.joint):
+  DIR's token table and encoder are frozen, so its codes and their fit to the prior stay as they
+  are, and only reconstruction is trained (no critic).
 Each epoch: held-out reconstruction accuracy, teacher-forced on every held-out window and greedy
 (decoded from the code alone) on a fixed sample, per track and mean; and how well the held-out
 codes fit the prior: ``prior_fit`` (mean squared distance to their style's component mean per
@@ -63,12 +66,10 @@ class MusAETrainConfig:
     debug: bool = False
     seed: int = 0
     z_dims: int = 0  # 0: the model config's default
-    # Fine-tune the decoder of this MusAE checkpoint with cross-track inputs (MusAEConfig.cross_track): its encoder,
-    # token table and so its codes and prior fit stay as they are, so no critic is needed.
+    # Train a new decoder from scratch on this MusAE checkpoint's frozen encoder: its token table, encoder and so
+    # its codes and prior fit stay as they are, so no critic is needed.
     decoder_from: str = ""
-    # The decoder is one joint decoder for all tracks (MusAEConfig.joint); with decoder_from, a new one is trained
-    # from scratch on that checkpoint's frozen encoder.
-    joint: bool = False
+    joint: bool = False  # one joint decoder for all tracks (MusAEConfig.joint), not one per track
 
 
 def held_out_accuracy(model: MusAE, windows: np.ndarray, styles: np.ndarray, device: torch.device,
@@ -103,25 +104,18 @@ def held_out_accuracy(model: MusAE, windows: np.ndarray, styles: np.ndarray, dev
 ENCODER_KEYS = ("tokens.", "track", "encoder.", "to_z.", "prior_means")  # what a window's code depends on
 
 
-def decoder_finetune_model(directory: str, names: list[str], joint: bool = False) -> MusAE:
+def new_decoder_model(directory: str, names: list[str], joint: bool = False) -> MusAE:
     """The MusAE in ``directory`` with everything the codes depend on (token table, track embedding, encoder, to_z)
-    frozen, and either its decoder with cross-track inputs added (zero, so it decodes as before) or, ``joint``, a new
-    joint decoder (MusAEConfig.joint) to train from scratch."""
+    kept and frozen, and a new decoder, untrained: ``joint`` (MusAEConfig.joint) or one per track."""
     from engine.models.checkpoint import load_musae
 
     base, meta = load_musae(directory)
     if list(meta.get("styles", [])) != list(names):
         raise ValueError(f"{directory} knows the styles {meta.get('styles')}, the data {names}")
-    if joint:
-        model = MusAE(MusAEConfig.from_dict({**base.config.to_dict(), "cross_track": False, "joint": True}))
-        encoder = {k: v for k, v in base.state_dict().items() if k.startswith(ENCODER_KEYS)}
-        missing, unexpected = model.load_state_dict(encoder, strict=False)
-        new = [key for key in missing if not key.startswith("joint.")]
-    else:
-        model = MusAE(MusAEConfig.from_dict({**base.config.to_dict(), "cross_track": True}))
-        missing, unexpected = model.load_state_dict(base.state_dict(), strict=False)
-        new = [key for key in missing if not key.startswith("cross.")]
-    if unexpected or new:
+    model = MusAE(MusAEConfig.from_dict({**base.config.to_dict(), "joint": joint}))
+    encoder = {k: v for k, v in base.state_dict().items() if k.startswith(ENCODER_KEYS)}
+    missing, unexpected = model.load_state_dict(encoder, strict=False)
+    if unexpected or any(key.startswith(ENCODER_KEYS) for key in missing):
         raise ValueError(f"{directory} does not match: missing {missing}, unexpected {unexpected}")
     for module in (model.encoder, model.to_z):
         module.requires_grad_(False)
@@ -141,7 +135,7 @@ def train_musae(cfg: MusAETrainConfig) -> dict:
     if cfg.z_dims:
         model_cfg.z_dims = cfg.z_dims
     if cfg.decoder_from:
-        model = decoder_finetune_model(cfg.decoder_from, names, cfg.joint).to(device)
+        model = new_decoder_model(cfg.decoder_from, names, cfg.joint).to(device)
     else:
         model_cfg.joint = cfg.joint
         model = MusAE(model_cfg).to(device)
