@@ -265,10 +265,10 @@ def _style_counts_table(training: dict) -> str:
     return _table(rows, ["style", "pieces", "windows (before transposition)", "with transposition -5..+6"])
 
 
-def render_musae_card(checkpoint: Path, log_rows: list[dict], evaluation: dict | None,
-                      encoder_rows: list[dict] | None = None) -> str:
-    """The model card of MusAE or its VAE baseline (every figure read from its files). ``encoder_rows``: the log of the
-    run whose frozen encoder a decoder-only run (``--decoder-from``) trained on, shown as its first stage."""
+def render_musae_card(checkpoint: Path, log_rows: list[dict], evaluation: dict | None, encoder: Path | None = None) -> str:
+    """The model card of MusAE or its VAE baseline (every figure read from its files). ``encoder``: the checkpoint
+    folder (config.json, train_log.jsonl) whose frozen encoder a decoder-only run (``--decoder-from``) trained on,
+    shown as its first stage."""
     meta = json.loads((checkpoint / "config.json").read_text())
     cfg, training, validation = meta["config"], meta.get("training", {}), meta.get("validation", {})
     weights_mb = (checkpoint / "model.safetensors").stat().st_size / 1e6
@@ -302,7 +302,7 @@ def render_musae_card(checkpoint: Path, log_rows: list[dict], evaluation: dict |
         _style_counts_table(training), "",
         f"- Split by piece: {training.get('train_windows')} training windows, {training.get('val_windows')} held out. Batches draw "
         f"every style equally often, transposed in [{training.get('transpose_low')}, {training.get('transpose_high')}].",
-        *(_two_stage_training(training, encoder_rows or []) if two_stage else [
+        *(_two_stage_training(training, encoder) if two_stage else [
             f"- Adam lr {training.get('lr')}, batch {training.get('batch_size')}, {training.get('steps_per_epoch')} steps per epoch; "
             f"{'KL' if is_vae else 'critic'} weight annealed 0 -> {training.get('reg_weight')} over the first "
             f"{training.get('anneal')} of the steps (of the last run start's plan: see the phases below); checkpoint: epoch "
@@ -335,8 +335,7 @@ def render_musae_card(checkpoint: Path, log_rows: list[dict], evaluation: dict |
         train = [f"python -m engine.train musae --data data_cache/style_windows.npz --out runs/musae_encoder",
                  f"python -m engine.train musae --decoder-from runs/musae_encoder{' --joint' if cfg.get('joint') else ''} "
                  f"--epochs {training.get('epochs')} --lr {training.get('lr')} --out {checkpoint}",
-                 f"python -m engine.train.model_card {checkpoint} --log {checkpoint}/train_log.jsonl "
-                 "--encoder-log runs/musae_encoder/train_log.jsonl [--eval style.json]"]
+                 f"python -m engine.train.model_card {checkpoint} --encoder runs/musae_encoder [--eval style.json]"]
     else:
         train = [f"python -m engine.train musae{flag} --data data_cache/style_windows.npz --out {checkpoint}",
                  f"python -m engine.train.model_card {checkpoint} [--eval style.json]"]
@@ -344,18 +343,21 @@ def render_musae_card(checkpoint: Path, log_rows: list[dict], evaluation: dict |
     return "\n".join(parts)
 
 
-def _two_stage_training(training: dict, encoder_rows: list[dict]) -> list[str]:
+def _two_stage_training(training: dict, encoder: Path | None) -> list[str]:
     """How a MusAE whose decoder was trained on a frozen encoder (``--decoder-from``) came to be: the encoder's run
-    (its phases and last epoch, from ``encoder_rows``), then the decoder's."""
-    epochs = [r for r in encoder_rows if "epoch" in r]
+    (its checkpoint's epoch and its log's phases, from the ``encoder`` folder), then the decoder's."""
     lines = ["Two stages:", "",
              "1. **Encoder, prior and critic**: a whole MusAE (encoder, per-track decoders, critic) trained adversarially; "
              "its encoder and token table were then frozen, so the codes and their fit to the prior are that run's."]
-    if epochs:
-        last = epochs[-1]
-        lines.append(f"   Its run: {last.get('step')} steps to epoch {last.get('epoch')}, "
-                     f"{sum(1 for r in encoder_rows if 'run_start' in r)} (re)starts:")
-        lines += ["   " + line for line in _musae_phases(encoder_rows, False)[1:-1]]
+    if encoder is not None:
+        base = json.loads((encoder / "config.json").read_text()).get("training", {})
+        log = encoder / "train_log.jsonl"
+        rows = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+        last = [r for r in rows if "epoch" in r][-1:] or [{}]
+        lines.append(f"   Its checkpoint: epoch {base.get('epoch')} ({base.get('step')} steps, the best greedy held-out "
+                     f"reconstruction) of a run logged to epoch {last[0].get('epoch')}, Adam lr {base.get('lr')}, batch "
+                     f"{base.get('batch_size')}; its phases:")
+        lines += ["   " + line for line in _musae_phases(rows, False)[1:-1]]
     lines += [f"2. **Decoder**: trained from scratch on the frozen encoder's codes of the same batches (reconstruction only: "
               f"the codes do not move, so no critic), Adam lr {training.get('lr')}, batch {training.get('batch_size')}, "
               f"{training.get('steps_per_epoch')} steps per epoch; checkpoint: epoch {training.get('epoch')} "
@@ -698,7 +700,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log", default=None, help="train_log.jsonl (default: CHECKPOINT/train_log.jsonl)")
     parser.add_argument("--eval", default=None, help="JSON written by python -m engine.evaluate")
     parser.add_argument("--cross-corpus", default=None, help="JSON written by python -m engine.evaluate cross-corpus (latent models)")
-    parser.add_argument("--encoder-log", default=None, help="MusAE trained with --decoder-from: the log of the encoder's run")
+    parser.add_argument("--encoder", default=None, help="MusAE trained with --decoder-from: the encoder's checkpoint folder "
+                        "(config.json, train_log.jsonl)")
     parser.add_argument("--history", default=None, help="a Markdown file of the trainer's notes on the run's phases, appended as is")
     args = parser.parse_args(argv)
     checkpoint = Path(args.checkpoint)
@@ -711,8 +714,7 @@ def main(argv: list[str] | None = None) -> int:
     elif kind == "style_judge":
         card = render_style_judge_card(checkpoint, rows)
     elif kind == "musae":
-        encoder_rows = [json.loads(line) for line in Path(args.encoder_log).read_text().splitlines()] if args.encoder_log else None
-        card = render_musae_card(checkpoint, rows, evaluation, encoder_rows)
+        card = render_musae_card(checkpoint, rows, evaluation, Path(args.encoder) if args.encoder else None)
     elif kind == "stylegan":
         card = render_stylegan_card(checkpoint, rows, evaluation)
     elif kind == "latent":

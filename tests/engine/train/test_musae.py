@@ -159,7 +159,7 @@ def test_a_joint_decoder_is_trained_on_a_frozen_encoder(tmp_path, fake_style_cac
     assert meta["validation"]["teacher_forced"]["mean"] > 0.2  # the new decoder learnt (a fresh one is near 1/130)
     from engine.train.model_card import main as card_main
 
-    assert card_main([str(tuned), "--encoder-log", str(base / "train_log.jsonl")]) == 0
+    assert card_main([str(tuned), "--encoder", str(base)]) == 0
     card = (tuned / "README.md").read_text()
     assert "one GRU (16) for all four tracks" in card and "Two stages" in card
-    assert "20 steps to epoch 1" in card and "--decoder-from runs/musae_encoder --joint" in card
+    assert "Its checkpoint: epoch 1 (20 steps" in card and "--decoder-from runs/musae_encoder --joint" in card
