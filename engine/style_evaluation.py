@@ -56,7 +56,7 @@ WITHIN = 0.25  # a generated figure "matches" the real one within this share of 
 
 
 TEMPERATURES = (0.0, 0.5, 0.8, 1.0)
-PRIOR_SCALES = (1.0, 0.8, 0.6)
+PRIOR_SCALES = (1.0, 0.8, 0.7, 0.6)
 
 
 def _batches(n: int, size: int):

@@ -302,7 +302,7 @@ def render_musae_card(checkpoint: Path, log_rows: list[dict], evaluation: dict |
         _style_counts_table(training), "",
         f"- Split by piece: {training.get('train_windows')} training windows, {training.get('val_windows')} held out. Batches draw "
         f"every style equally often, transposed in [{training.get('transpose_low')}, {training.get('transpose_high')}].",
-        *(_two_stage_training(training, encoder) if two_stage else [
+        *(_two_stage_training(training, encoder, log_rows) if two_stage else [
             f"- Adam lr {training.get('lr')}, batch {training.get('batch_size')}, {training.get('steps_per_epoch')} steps per epoch; "
             f"{'KL' if is_vae else 'critic'} weight annealed 0 -> {training.get('reg_weight')} over the first "
             f"{training.get('anneal')} of the steps (of the last run start's plan: see the phases below); checkpoint: epoch "
@@ -328,13 +328,16 @@ def render_musae_card(checkpoint: Path, log_rows: list[dict], evaluation: dict |
         if two_stage:  # the decoder's run has no regulariser: its codes are the frozen encoder's
             keys = [k for k in keys if k not in ("reg", "critic_loss", "reg_weight")]
         parts += ["", f"### Training log{' (the decoder stage)' if two_stage else ''}", "",
-                  "" if two_stage else "`reg`: minus the critic's score of the codes (MusAE), the KL in nats (VAE).", "",
+                  *([] if two_stage else ["`reg`: minus the critic's score of the codes (MusAE), the KL in nats (VAE).", ""]),
                   _table([r for r in log_rows if "epoch" in r], keys)]
     flag = " --baseline vae" if is_vae else ""
-    if two_stage:
-        train = [f"python -m engine.train musae --data data_cache/style_windows.npz --out runs/musae_encoder",
-                 f"python -m engine.train musae --decoder-from runs/musae_encoder{' --joint' if cfg.get('joint') else ''} "
-                 f"--epochs {training.get('epochs')} --lr {training.get('lr')} --out {checkpoint}",
+    if two_stage:  # the decoder's run as it was started and resumed (its log's run starts)
+        starts = [r for r in log_rows if "run_start" in r] or [{"epochs": training.get("epochs"), "lr": training.get("lr")}]
+        decoder_runs = [f"python -m engine.train musae --decoder-from runs/musae_encoder{' --joint' if cfg.get('joint') else ''} "
+                        f"--epochs {r.get('epochs')} --lr {r.get('lr')} --out {checkpoint}{' --resume' if i else ''}"
+                        for i, r in enumerate(starts)]
+        train = ["python -m engine.train musae --data data_cache/style_windows.npz --out runs/musae_encoder  # then the phases above",
+                 *decoder_runs,
                  f"python -m engine.train.model_card {checkpoint} --encoder runs/musae_encoder [--eval style.json]"]
     else:
         train = [f"python -m engine.train musae{flag} --data data_cache/style_windows.npz --out {checkpoint}",
@@ -343,10 +346,10 @@ def render_musae_card(checkpoint: Path, log_rows: list[dict], evaluation: dict |
     return "\n".join(parts)
 
 
-def _two_stage_training(training: dict, encoder: Path | None) -> list[str]:
+def _two_stage_training(training: dict, encoder: Path | None, log_rows: list[dict]) -> list[str]:
     """How a MusAE whose decoder was trained on a frozen encoder (``--decoder-from``) came to be: the encoder's run
-    (its checkpoint's epoch and its log's phases, from the ``encoder`` folder), then the decoder's."""
-    lines = ["Two stages:", "",
+    (its checkpoint's epoch and its log's phases, from the ``encoder`` folder), then the decoder's (``log_rows``)."""
+    lines = ["", "Two stages:", "",
              "1. **Encoder, prior and critic**: a whole MusAE (encoder, per-track decoders, critic) trained adversarially; "
              "its encoder and token table were then frozen, so the codes and their fit to the prior are that run's."]
     if encoder is not None:
@@ -358,10 +361,13 @@ def _two_stage_training(training: dict, encoder: Path | None) -> list[str]:
                      f"reconstruction) of a run logged to epoch {last[0].get('epoch')}, Adam lr {base.get('lr')}, batch "
                      f"{base.get('batch_size')}; its phases:")
         lines += ["   " + line for line in _musae_phases(rows, False)[1:-1]]
+    starts = [r for r in log_rows if "run_start" in r]
+    rates = "; ".join(f"from epoch {r['run_start']} (of {r.get('epochs')}) lr {r.get('lr')}" for r in starts)
     lines += [f"2. **Decoder**: trained from scratch on the frozen encoder's codes of the same batches (reconstruction only: "
-              f"the codes do not move, so no critic), Adam lr {training.get('lr')}, batch {training.get('batch_size')}, "
-              f"{training.get('steps_per_epoch')} steps per epoch; checkpoint: epoch {training.get('epoch')} "
-              f"({training.get('step')} steps, best greedy held-out reconstruction).", ""]
+              f"the codes do not move, so no critic), Adam, batch {training.get('batch_size')}, "
+              f"{training.get('steps_per_epoch')} steps per epoch ({rates or 'lr ' + str(training.get('lr'))}); "
+              f"checkpoint: epoch {training.get('epoch')} ({training.get('step')} steps, best greedy held-out "
+              "reconstruction).", ""]
     return lines
 
 

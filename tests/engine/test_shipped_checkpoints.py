@@ -105,11 +105,12 @@ def test_musae_and_its_vae_baseline_ship_small_with_cards_for_the_judges_styles(
 
 
 def test_shipped_musae_samples_are_mostly_heard_in_the_asked_style(style_pipeline):
-    # 3 styles the judge tells apart best in real music, 6 one-window samples each, first draw (no check):
-    # the shipped model's first draws are judged in style 0.87-0.99 of the time for these (model card)
-    hits = [style_pipeline.sample(style, 2, seed, check=False).agreement
-            for style in ("Trecento", "String quartet", "Irish folk") for seed in range(6)]  # fmt: skip
-    assert np.mean(hits) >= 0.6
+    # 6 one-window samples of each of 3 styles, first draw (no check): the shipped model's first draws are judged in
+    # style 0.90 (Bach), 0.90 (English folk) and 0.97 (Irish folk) of the time (model card). English folk is the hard
+    # one: its held chords need the voices to agree, and per-track decoders got 0.13.
+    hits = {style: [style_pipeline.sample(style, 2, seed, check=False).agreement for seed in range(6)]
+            for style in ("Bach chorale", "English folk", "Irish folk")}  # fmt: skip
+    assert np.mean(list(hits.values())) >= 0.7 and np.mean(hits["English folk"]) >= 0.5, hits
 
 
 def test_shipped_musae_reconstructs_a_chorale_better_than_chance_and_transfers_it(style_pipeline):

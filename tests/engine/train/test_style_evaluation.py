@@ -28,7 +28,7 @@ def test_evaluate_style_prints_every_figure(tmp_path, fake_style_cache, capsys):
     assert set(result["sample_style_accuracy_musae"]["per_style"]) == {"a", "b", "c"}
     # the studio's narrowed prior and the whole one, and the sweep the narrowing is chosen on
     assert set(result["sample_style_accuracy_musae_full_prior"]["per_style"]) == {"a", "b", "c"}
-    assert 0 < result["sample_prior_scale"] <= 1 and set(result["sample_style_accuracy_musae_by_prior_scale"]) == {"1.0", "0.8", "0.6"}
+    assert 0 < result["sample_prior_scale"] <= 1 and set(result["sample_style_accuracy_musae_by_prior_scale"]) == {"1.0", "0.8", "0.7", "0.6"}
     checked = result["sample_style_accuracy_musae_checked"]
     assert set(checked["per_style"]) == {"a", "b", "c"} and checked["candidates"] > 1
     assert checked["mean"] >= result["sample_style_accuracy_musae"]["mean"] - 0.2  # different seeds, but a check cannot hurt much
