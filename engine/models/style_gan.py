@@ -47,7 +47,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from engine.models.sampling import MASK, nucleus
+from engine.models.sampling import MASK, nucleus, range_mask, range_offsets
 from engine.representation import HOLD, NUM_PITCH_TOKENS, REST, WINDOW_STEPS
 from engine.style_metrics import window_triad_chroma
 
@@ -149,18 +149,6 @@ class PreviousConditioner(nn.Module):
 
 
 # ---------------------------------------------------------------- generator
-
-
-def range_mask(pitch_ranges: list, num_styles: int, tracks: int) -> torch.Tensor:
-    """(num_styles, tracks, 130) logit offsets: 0 for HOLD, REST and the pitches in the style's range for the track,
-    MASK for the others (every pitch of a track with no range: it never plays in that style)."""
-    mask = torch.full((num_styles, tracks, NUM_PITCH_TOKENS), MASK)
-    mask[..., HOLD:] = 0.0
-    for style, per_track in enumerate(pitch_ranges[:num_styles]):
-        for track, limits in enumerate(per_track[:tracks]):
-            if limits is not None:
-                mask[style, track, int(limits[0]) : int(limits[1]) + 1] = 0.0
-    return mask
 
 
 class ChordSkip(nn.Module):
@@ -298,13 +286,8 @@ class StyleGenerator(nn.Module):
               temperature: float, generator: torch.Generator | None, top_p: float) -> torch.Tensor:
         """One draw of windows (B, tracks, 32) from the given noise and conditions (see :meth:`generate`)."""
         logits = self(noise, style, chords, previous)
-        if self.ranges is not None:
-            if style.is_floating_point():  # a blend (weights): the union of its styles' ranges
-                inside = ((style[:, :, None, None] > 0) & (self.ranges[None] == 0)).any(dim=1)  # (B, tracks, 130)
-                offset = (~inside).float() * MASK
-            else:
-                offset = self.ranges[style]
-            logits = logits + offset[:, :, None, :]
+        if self.ranges is not None:  # a blend of styles (weights) may use the union of their ranges
+            logits = logits + range_offsets(self.ranges, style)[:, :, None, :]
         if temperature > 0 and top_p < 1.0:
             logits = nucleus(logits, top_p)
         if temperature > 0:

@@ -38,7 +38,8 @@ SMOOTHNESS = 0.8
 SAMPLE_TEMPERATURE = 1.0  # the model's own distribution: the judge hears the asked style most often there (model card)
 # The encoder's codes do not fill their components evenly (their mean sits ~2.5 from the component's): the rim of a
 # unit-variance component decodes to music of a neighbouring style more often. The shipped model, 100 codes per style,
-# seeds 11 and 12 (not the evaluation's): scale 1.0 / 0.8 / 0.7 -> 0.82 / 0.86-0.88 / 0.89-0.90 judged in style.
+# seeds 11 and 12 (not the evaluation's), before the pitch ranges: scale 1.0 / 0.8 / 0.7 -> 0.82 / 0.86-0.88 /
+# 0.89-0.90 judged in style. The evaluation's sweep, with the ranges, is in the model card.
 PRIOR_SCALE = 0.7
 CANDIDATES = 8
 

@@ -297,6 +297,10 @@ def render_musae_card(checkpoint: Path, log_rows: list[dict], evaluation: dict |
          "autoregressive decoder cannot learn to ignore the code." if is_vae else
          f"- Prior: one unit-variance Gaussian per style, means on a circle of radius {cfg['prior_radius']} in the first two "
          "dimensions; a WGAN-GP critic on z with one head per style pulls each style's codes into its component."),
+        *([("- Decoding keeps each track inside the pitches its voice strikes in the style's training windows, widened by "
+            "the transposition interval (config.json `pitch_ranges`; a track that never plays in a style stays silent)"
+            + (", recorded after training by `python -m engine.train.pitch_ranges`." if training.get("pitch_ranges_added") else "."))]
+          if cfg.get("pitch_ranges") else []),
         f"- Weights: {weights_mb:.1f} MB.", "",
         "## Data (engine/train/style_data.py)", "",
         _style_counts_table(training), "",
@@ -338,9 +342,11 @@ def render_musae_card(checkpoint: Path, log_rows: list[dict], evaluation: dict |
                         for i, r in enumerate(starts)]
         train = ["python -m engine.train musae --data data_cache/style_windows.npz --out runs/musae_encoder  # then the phases above",
                  *decoder_runs,
+                 *([f"python -m engine.train.pitch_ranges {checkpoint}"] if training.get("pitch_ranges_added") else []),
                  f"python -m engine.train.model_card {checkpoint} --encoder runs/musae_encoder [--eval style.json]"]
     else:
         train = [f"python -m engine.train musae{flag} --data data_cache/style_windows.npz --out {checkpoint}",
+                 *([f"python -m engine.train.pitch_ranges {checkpoint}"] if training.get("pitch_ranges_added") else []),
                  f"python -m engine.train.model_card {checkpoint} [--eval style.json]"]
     parts += ["", "## Reproduce", "", "```", *train, "```", ""]
     return "\n".join(parts)

@@ -40,6 +40,7 @@ from engine.device import resolve_device
 from engine.models.checkpoint import save_musae
 from engine.models.musae import (LatentCritic, MusAE, MusAEConfig, free_bits_kl, gradient_penalty, kl_per_dimension,
                                  reconstruction_accuracy)
+from engine.train.style_data import pitch_ranges
 from engine.train.style_judge import StyleSplit
 
 
@@ -104,7 +105,7 @@ def held_out_accuracy(model: MusAE, windows: np.ndarray, styles: np.ndarray, dev
 ENCODER_KEYS = ("tokens.", "track", "encoder.", "to_z.", "prior_means")  # what a window's code depends on
 
 
-def new_decoder_model(directory: str, names: list[str], joint: bool = False) -> MusAE:
+def new_decoder_model(directory: str, names: list[str], joint: bool = False, pitch_ranges: list | None = None) -> MusAE:
     """The MusAE in ``directory`` with everything the codes depend on (token table, track embedding, encoder, to_z)
     kept and frozen, and a new decoder, untrained: ``joint`` (MusAEConfig.joint) or one per track."""
     from engine.models.checkpoint import load_musae
@@ -112,7 +113,7 @@ def new_decoder_model(directory: str, names: list[str], joint: bool = False) -> 
     base, meta = load_musae(directory)
     if list(meta.get("styles", [])) != list(names):
         raise ValueError(f"{directory} knows the styles {meta.get('styles')}, the data {names}")
-    model = MusAE(MusAEConfig.from_dict({**base.config.to_dict(), "joint": joint}))
+    model = MusAE(MusAEConfig.from_dict({**base.config.to_dict(), "joint": joint, "pitch_ranges": pitch_ranges}))
     encoder = {k: v for k, v in base.state_dict().items() if k.startswith(ENCODER_KEYS)}
     missing, unexpected = model.load_state_dict(encoder, strict=False)
     if unexpected or any(key.startswith(ENCODER_KEYS) for key in missing):
@@ -134,8 +135,10 @@ def train_musae(cfg: MusAETrainConfig) -> dict:
     model_cfg = MusAEConfig.debug(cfg.baseline, len(names)) if cfg.debug else MusAEConfig(kind=cfg.baseline, num_styles=len(names))
     if cfg.z_dims:
         model_cfg.z_dims = cfg.z_dims
+    # The pitches each style's tracks strike in training (widened by the transposition): decoding stays inside them.
+    model_cfg.pitch_ranges = pitch_ranges(windows[train_mask], styles[train_mask], len(names), cfg.transpose_low, cfg.transpose_high)
     if cfg.decoder_from:
-        model = new_decoder_model(cfg.decoder_from, names, cfg.joint).to(device)
+        model = new_decoder_model(cfg.decoder_from, names, cfg.joint, model_cfg.pitch_ranges).to(device)
     else:
         model_cfg.joint = cfg.joint
         model = MusAE(model_cfg).to(device)

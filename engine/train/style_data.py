@@ -303,6 +303,21 @@ def build_style_cache(out: str | Path, nottingham: str | Path | None = None, pro
     return counts
 
 
+def pitch_ranges(windows: np.ndarray, styles: np.ndarray, num_styles: int, low: int, high: int) -> list:
+    """Per style and track, [lowest + low, highest + high] of the pitches struck in ``windows`` (N, tracks, 32) (the
+    transposition interval widens them as training did), clipped to MIDI 0..127; None for a track with no note in that
+    style. The generators' pitch_ranges (StyleGANConfig, MusAEConfig)."""
+    out = []
+    for style in range(num_styles):
+        chosen = windows[styles == style]
+        per_track = []
+        for track in range(windows.shape[1]):
+            onsets = chosen[:, track][chosen[:, track] < HOLD] if len(chosen) else np.zeros(0)
+            per_track.append([max(0, int(onsets.min()) + low), min(127, int(onsets.max()) + high)] if len(onsets) else None)
+        out.append(per_track)
+    return out
+
+
 def load_style_cache(path: str | Path) -> dict:
     """The arrays :func:`build_style_cache` wrote (windows as int64)."""
     with np.load(path, allow_pickle=False) as data:

@@ -57,7 +57,7 @@ from engine.models.style_gan import SAMPLE_TEMPERATURE, SAMPLE_TOP_P, StyleCriti
 from engine.models.style_gan_checkpoint import save_stylegan
 from engine.representation import HOLD, NUM_PITCH_TOKENS, REST, WINDOW_STEPS
 from engine.style_metrics import UNKNOWN, chord_tone_share, diversity, sounding_pitches, window_metrics, window_triad_chroma
-from engine.train.style_data import transpose_windows
+from engine.train.style_data import pitch_ranges, transpose_windows
 from engine.train.style_judge import StyleSplit
 
 # Bar lengths in sixteenths, most common first (the hop between a piece's consecutive windows): 4/4, 3/4 and 6/8,
@@ -183,21 +183,6 @@ def window_chord_shares(windows: np.ndarray, chords: np.ndarray) -> np.ndarray:
     count = onsets.sum(axis=(1, 2))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(count > 0, on_chord.sum(axis=(1, 2)) / count, np.nan).astype(np.float32)
-
-
-def pitch_ranges(windows: np.ndarray, styles: np.ndarray, num_styles: int, low: int, high: int) -> list:
-    """Per style and track, [lowest + low, highest + high] of the pitches struck in ``windows`` (N, tracks, 32) (the
-    transposition interval widens them as training did), clipped to MIDI 0..127; None for a track with no note in that
-    style. The generator's StyleGANConfig.pitch_ranges."""
-    out = []
-    for style in range(num_styles):
-        chosen = windows[styles == style]
-        per_track = []
-        for track in range(windows.shape[1]):
-            onsets = chosen[:, track][chosen[:, track] < HOLD] if len(chosen) else np.zeros(0)
-            per_track.append([max(0, int(onsets.min()) + low), min(127, int(onsets.max()) + high)] if len(onsets) else None)
-        out.append(per_track)
-    return out
 
 
 class StyleGANData:

@@ -163,3 +163,47 @@ def test_a_joint_decoder_is_trained_on_a_frozen_encoder(tmp_path, fake_style_cac
     card = (tuned / "README.md").read_text()
     assert "one GRU (16) for all four tracks" in card and "Two stages" in card
     assert "Its checkpoint: epoch 1 (20 steps" in card and "--decoder-from runs/musae_encoder --joint" in card
+
+
+def test_decoding_stays_inside_each_style_s_pitch_ranges():
+    torch.manual_seed(0)
+    ranges = [[[60, 72], [48, 60], None, [36, 48]], [[70, 80], None, None, None]]
+    for joint in (False, True):
+        config = MusAEConfig(**{**MusAEConfig.debug(num_styles=2).to_dict(), "joint": joint, "pitch_ranges": ranges})
+        model = MusAE(config)
+        style = torch.tensor([0] * 20 + [1] * 20)
+        windows = model.decode(model.prior_sample(style), style, 1.0, torch.Generator().manual_seed(0))
+        for s, per_track in enumerate(ranges):
+            for t, limits in enumerate(per_track):
+                played = windows[style == s, t][windows[style == s, t] < HOLD]
+                if limits is None:
+                    assert len(played) == 0, (joint, s, t)  # a track that never plays in the style stays silent
+                else:
+                    assert ((played >= limits[0]) & (played <= limits[1])).all(), (joint, s, t)
+        # a blend may use the union of its styles' ranges: track 1 plays only in style 0's 48..60
+        blend = torch.tensor([[0.5, 0.5]]).repeat(20, 1)
+        played = model.decode(model.prior_sample(torch.zeros(20, dtype=torch.long)), blend, 1.0)[:, 1]
+        played = played[played < HOLD]
+        assert ((played >= 48) & (played <= 60)).all()
+    unmasked = MusAE(MusAEConfig.debug(num_styles=2))
+    assert unmasked.ranges is None and "ranges" not in unmasked.state_dict()  # from the config, not the weights
+
+
+def test_training_records_the_pitch_ranges_and_the_tool_adds_them_to_an_older_checkpoint(tmp_path, fake_style_cache):
+    from engine.train.pitch_ranges import main as ranges_main
+
+    out = tmp_path / "m"
+    assert train_main(["musae", "--data", str(fake_style_cache), "--out", str(out), "--epochs", "1", "--steps-per-epoch", "5",
+                       "--greedy-sample", "8", "--debug"]) == 0  # fmt: skip
+    model, meta = load_musae(out)
+    recorded = meta["config"]["pitch_ranges"]
+    assert len(recorded) == 3 and model.ranges is not None
+    assert all(limits is None or 0 <= limits[0] <= limits[1] <= 127 for per_track in recorded for limits in per_track)
+    config = json.loads((out / "config.json").read_text())
+    del config["config"]["pitch_ranges"]  # as a checkpoint from before the trainer recorded them
+    (out / "config.json").write_text(json.dumps(config))
+    assert load_musae(out)[0].ranges is None
+    assert ranges_main([str(out), "--data", str(fake_style_cache)]) == 0
+    again = json.loads((out / "config.json").read_text())
+    assert again["config"]["pitch_ranges"] == recorded and "pitch_ranges_added" in again["training"]
+    assert load_musae(out)[0].ranges is not None

@@ -329,7 +329,7 @@ def test_a_track_silent_in_the_sketch_stays_silent_when_harmonised():
 
 
 def test_generation_keeps_each_track_in_its_styles_range():
-    from engine.train.stylegan import pitch_ranges
+    from engine.train.style_data import pitch_ranges
 
     windows = np.full((3, 4, 32), REST)
     windows[0, 0, 0], windows[0, 0, 8], windows[0, 3, 0] = 60, 72, 40  # style 0: top voice 60..72, bass 40
