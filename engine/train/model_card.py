@@ -306,7 +306,7 @@ def render_musae_card(checkpoint: Path, log_rows: list[dict], evaluation: dict |
         _style_counts_table(training), "",
         f"- Split by piece: {training.get('train_windows')} training windows, {training.get('val_windows')} held out. Batches draw "
         f"every style equally often, transposed in [{training.get('transpose_low')}, {training.get('transpose_high')}].",
-        *(_two_stage_training(training, encoder, log_rows) if two_stage else [
+        *(_two_stage_training(training, encoder, log_rows, is_vae) if two_stage else [
             f"- Adam lr {training.get('lr')}, batch {training.get('batch_size')}, {training.get('steps_per_epoch')} steps per epoch; "
             f"{'KL' if is_vae else 'critic'} weight annealed 0 -> {training.get('reg_weight')} over the first "
             f"{training.get('anneal')} of the steps (of the last run start's plan: see the phases below); checkpoint: epoch "
@@ -337,13 +337,14 @@ def render_musae_card(checkpoint: Path, log_rows: list[dict], evaluation: dict |
     flag = " --baseline vae" if is_vae else ""
     if two_stage:  # the decoder's run as it was started and resumed (its log's run starts)
         starts = [r for r in log_rows if "run_start" in r] or [{"epochs": training.get("epochs"), "lr": training.get("lr")}]
-        decoder_runs = [f"python -m engine.train musae --decoder-from runs/musae_encoder{' --joint' if cfg.get('joint') else ''} "
+        base = "runs/vae_encoder" if is_vae else "runs/musae_encoder"
+        decoder_runs = [f"python -m engine.train musae{flag} --decoder-from {base}{' --joint' if cfg.get('joint') else ''} "
                         f"--epochs {r.get('epochs')} --lr {r.get('lr')} --out {checkpoint}{' --resume' if i else ''}"
                         for i, r in enumerate(starts)]
-        train = ["python -m engine.train musae --data data_cache/style_windows.npz --out runs/musae_encoder  # then the phases above",
+        train = [f"python -m engine.train musae{flag} --data data_cache/style_windows.npz --out {base}  # then the phases above",
                  *decoder_runs,
                  *([f"python -m engine.train.pitch_ranges {checkpoint}"] if training.get("pitch_ranges_added") else []),
-                 f"python -m engine.train.model_card {checkpoint} --encoder runs/musae_encoder [--eval style.json]"]
+                 f"python -m engine.train.model_card {checkpoint} --encoder {base} [--eval style.json]"]
     else:
         train = [f"python -m engine.train musae{flag} --data data_cache/style_windows.npz --out {checkpoint}",
                  *([f"python -m engine.train.pitch_ranges {checkpoint}"] if training.get("pitch_ranges_added") else []),
@@ -352,12 +353,15 @@ def render_musae_card(checkpoint: Path, log_rows: list[dict], evaluation: dict |
     return "\n".join(parts)
 
 
-def _two_stage_training(training: dict, encoder: Path | None, log_rows: list[dict]) -> list[str]:
-    """How a MusAE whose decoder was trained on a frozen encoder (``--decoder-from``) came to be: the encoder's run
-    (its checkpoint's epoch and its log's phases, from the ``encoder`` folder), then the decoder's (``log_rows``)."""
+def _two_stage_training(training: dict, encoder: Path | None, log_rows: list[dict], is_vae: bool = False) -> list[str]:
+    """How a MusAE (or VAE) whose decoder was trained on a frozen encoder (``--decoder-from``) came to be: the
+    encoder's run (its checkpoint's epoch and its log's phases, from the ``encoder`` folder), then the decoder's
+    (``log_rows``)."""
+    first = ("1. **Encoder and prior**: a whole VAE (encoder, per-track decoders) trained with its KL term; "
+             if is_vae else
+             "1. **Encoder, prior and critic**: a whole MusAE (encoder, per-track decoders, critic) trained adversarially; ")
     lines = ["", "Two stages:", "",
-             "1. **Encoder, prior and critic**: a whole MusAE (encoder, per-track decoders, critic) trained adversarially; "
-             "its encoder and token table were then frozen, so the codes and their fit to the prior are that run's."]
+             first + "its encoder and token table were then frozen, so the codes and their fit to the prior are that run's."]
     if encoder is not None:
         base = json.loads((encoder / "config.json").read_text()).get("training", {})
         log = encoder / "train_log.jsonl"
@@ -366,7 +370,7 @@ def _two_stage_training(training: dict, encoder: Path | None, log_rows: list[dic
         lines.append(f"   Its checkpoint: epoch {base.get('epoch')} ({base.get('step')} steps, the best greedy held-out "
                      f"reconstruction) of a run logged to epoch {last[0].get('epoch')}, Adam lr {base.get('lr')}, batch "
                      f"{base.get('batch_size')}; its phases:")
-        lines += ["   " + line for line in _musae_phases(rows, False)[1:-1]]
+        lines += ["   " + line for line in _musae_phases(rows, is_vae)[1:-1]]
     starts = [r for r in log_rows if "run_start" in r]
     rates = "; ".join(f"from epoch {r['run_start']} (of {r.get('epochs')}) lr {r.get('lr')}" for r in starts)
     lines += [f"2. **Decoder**: trained from scratch on the frozen encoder's codes of the same batches (reconstruction only: "
