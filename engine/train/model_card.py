@@ -374,7 +374,7 @@ def _two_stage_training(training: dict, encoder: Path | None, log_rows: list[dic
     starts = [r for r in log_rows if "run_start" in r]
     rates = "; ".join(f"from epoch {r['run_start']} (of {r.get('epochs')}) lr {r.get('lr')}" for r in starts)
     lines += [f"2. **Decoder**: trained from scratch on the frozen encoder's codes of the same batches (reconstruction only: "
-              f"the codes do not move, so no critic), Adam, batch {training.get('batch_size')}, "
+              f"the codes do not move, so no {'KL term' if is_vae else 'critic'}), Adam, batch {training.get('batch_size')}, "
               f"{training.get('steps_per_epoch')} steps per epoch ({rates or 'lr ' + str(training.get('lr'))}); "
               f"checkpoint: epoch {training.get('epoch')} ({training.get('step')} steps, best greedy held-out "
               "reconstruction).", ""]
