@@ -106,7 +106,7 @@ def test_musae_and_its_vae_baseline_ship_small_with_cards_for_the_judges_styles(
 
 def test_shipped_musae_samples_are_mostly_heard_in_the_asked_style(style_pipeline):
     # 6 one-window samples of each of 3 styles, first draw (no check): the shipped model's first draws are judged in
-    # style 0.90 (Bach), 0.90 (English folk) and 0.97 (Irish folk) of the time (model card). English folk is the hard
+    # style 0.90 (Bach), 0.91 (English folk) and 0.99 (Irish folk) of the time (model card). English folk is the hard
     # one: its held chords need the voices to agree, and per-track decoders got 0.13.
     hits = {style: [style_pipeline.sample(style, 2, seed, check=False).agreement for seed in range(6)]
             for style in ("Bach chorale", "English folk", "Irish folk")}  # fmt: skip
