@@ -157,7 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--critic-steps", type=int, default=g.critic_steps, help="critic updates per generator update")
     p.add_argument("--gp-weight", type=float, default=g.gp_weight, help="WGAN-GP gradient penalty weight")
     p.add_argument("--ac-weight", type=float, default=g.ac_weight, help="weight of the style head's cross-entropy (AC-GAN)")
-    p.add_argument("--chord-weight", type=float, default=g.chord_weight, help="weight of the off-chord onset loss (0: none)")
+    p.add_argument("--chord-weight", type=float, default=g.chord_weight, help="weight of the chord-share loss (0: none)")
+    p.add_argument("--chord-share", choices=("track", "window"), default="track",
+                   help="the chord-share loss asks each track for its real share (track) or all tracks together (window)")
     p.add_argument("--chord-skip-lr", type=float, default=g.chord_skip_lr, help="learning rate of the chord skip's gains")
     p.add_argument("--tau", type=float, default=g.tau, help="Gumbel-softmax temperature of the relaxation")
     p.add_argument("--chord-drop", type=float, default=g.chord_drop, help="probability of training a window without its chords")
@@ -166,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--eval-samples", type=int, default=g.eval_samples, help="windows per style generated for the epoch's metrics")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
     p.add_argument("--resume", action="store_true", help="continue from OUT/train_state.pt")
+    p.add_argument("--restart-best", action="store_true", help="with --resume: choose the best epoch among the new ones only")
     p.add_argument("--debug", action="store_true", help="tiny model (for tests)")
     p.add_argument("--seed", type=int, default=0)
     return parser
@@ -178,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
 
         values = {f.name: getattr(args, f.name) for f in dataclasses.fields(StyleGANTrainConfig) if hasattr(args, f.name)}
         values["transpose_low"], values["transpose_high"] = args.transpose
+        values["chord_share_per_track"] = args.chord_share == "track"
         best = train_stylegan(StyleGANTrainConfig(**values))
         print(f"best epoch {best.get('epoch')}: score {best['score']:.4f} (judge balanced accuracy {best.get('judge_balanced')}, "
               f"metric gap {best.get('metric_gap')})")

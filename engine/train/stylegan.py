@@ -25,8 +25,8 @@ windows under the same conditions (Wasserstein loss, gradient penalty ``gp_weigh
 ``ac_weight`` x the style head's cross-entropy on the real windows), then one generator update
 (minus the critic's score of its straight-through Gumbel-softmax samples, plus ``ac_weight`` x the
 style head's cross-entropy for the style it was asked for, plus ``chord_weight`` x
-:func:`chord_share_loss`: its expected share of onsets on chord tones against the real window's, on
-the windows given chords; left to the critic alone, the chords were ignored, 25% of onsets on chord
+:func:`chord_share_loss`: each track's expected share of onsets on chord tones against the real
+window's track's, on the windows given chords; left to the critic alone, the chords were ignored, 25% of onsets on chord
 tones after 1,650 steps, chance for a triad). Adam (lr 1e-4, betas 0.5/0.9) for both.
 
 Every epoch, on fixed noise and held-out conditions (engine.style_metrics): per style, the
@@ -35,8 +35,8 @@ style judge's accuracy on ``eval_samples`` windows generated without conditions 
 onsets on chord tones with and without the held-out windows' chords. The first log row of a
 run holds the same metrics of the held-out real windows. The best epoch (judge balanced
 accuracy, or 0 without a judge, minus ``metric_gap``: the mean absolute difference of empty-bar
-rate, qualified-note rate and used pitch classes / 12 from the real windows, over styles and
-tracks) is saved to ``out``, the last to ``out/last``; ``--resume`` continues.
+rate, qualified-note rate, used pitch classes / 12 and tonal distance / 4 from the real windows,
+over styles and tracks) is saved to ``out``, the last to ``out/last``; ``--resume`` continues.
 """
 
 from __future__ import annotations
@@ -81,6 +81,7 @@ class StyleGANTrainConfig:
     gp_weight: float = 10.0
     ac_weight: float = 1.0
     chord_weight: float = 10.0  # weight of the chord-share loss (0: the critic alone enforces the chords)
+    chord_share_per_track: bool = True  # the chord-share loss asks each track for its real share (False: all tracks')
     # The chord skip's gains are 4 scalars; Adam moves a parameter by about lr per step, so at lr 1e-4 they moved
     # 1.0 -> 1.045 in 450 steps while the onsets' chord-tone share stayed at 0.46 (real 0.95, over the every-pitch-class
     # chroma of that run).
@@ -93,6 +94,7 @@ class StyleGANTrainConfig:
     eval_samples: int = 64  # generated (and held-out real) windows per style for the epoch's metrics
     device: str = "auto"
     resume: bool = False
+    restart_best: bool = False  # on resume, forget the best epoch so far (after a change of recipe)
     debug: bool = False
     seed: int = 0
     model_overrides: dict = field(default_factory=dict)  # StyleGANConfig fields to change
@@ -173,16 +175,18 @@ def piece_context(windows: np.ndarray, piece: np.ndarray) -> tuple[np.ndarray, n
     return current, previous, has
 
 
-def window_chord_shares(windows: np.ndarray, chords: np.ndarray) -> np.ndarray:
-    """Per window, the share of its onsets (over all tracks, at steps with a chord) on the chord's pitch classes:
-    (N,) float32, NaN for a window with no such onset. windows (N, tracks, 32); chords (N, 8, 12) per beat."""
+def window_chord_shares(windows: np.ndarray, chords: np.ndarray, per_track: bool = False) -> np.ndarray:
+    """Per window, the share of its onsets (at steps with a chord) on the chord's pitch classes: over all tracks (N,),
+    or ``per_track`` (N, tracks); float32, NaN where there is no such onset. windows (N, tracks, 32); chords
+    (N, 8, 12) per beat."""
     per_step = np.repeat(np.asarray(chords) > 0, WINDOW_STEPS // chords.shape[1], axis=1)  # (N, 32, 12)
     onsets = (windows < HOLD) & per_step.any(axis=2)[:, None, :]
     pcs = np.where(windows < HOLD, windows % 12, 0)
     on_chord = np.take_along_axis(per_step[:, None], pcs[..., None], axis=3)[..., 0] & onsets  # (N, tracks, 32)
-    count = onsets.sum(axis=(1, 2))
+    axes = 2 if per_track else (1, 2)
+    count = onsets.sum(axis=axes)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, on_chord.sum(axis=(1, 2)) / count, np.nan).astype(np.float32)
+        return np.where(count > 0, on_chord.sum(axis=axes) / count, np.nan).astype(np.float32)
 
 
 class StyleGANData:
@@ -197,7 +201,7 @@ class StyleGANData:
         self.names = self.split.names
 
     def draw(self, rng: np.random.Generator, picks: np.ndarray, labels: np.ndarray, low: int, high: int,
-             chord_drop: float, previous_drop: float) -> dict[str, np.ndarray]:
+             chord_drop: float, previous_drop: float, per_track: bool = True) -> dict[str, np.ndarray]:
         """Windows ``picks`` with their conditions: {"windows", "previous", "chords", "styles"} (conditions dropped
         with the given probabilities), each window moved with its previous one by a random interval in low..high."""
         size = len(picks)
@@ -210,13 +214,14 @@ class StyleGANData:
         chords = window_triad_chroma(windows)
         chords[rng.random(size) < chord_drop] = 0.0
         return {"windows": windows, "previous": previous, "chords": chords, "styles": labels,
-                "chord_share": window_chord_shares(windows, chords)}  # fmt: skip
+                "chord_share": window_chord_shares(windows, chords, per_track)}  # fmt: skip
 
     def batch(self, rng: np.random.Generator, size: int, cfg: StyleGANTrainConfig) -> dict[str, np.ndarray]:
         """A training batch: every style equally often (as StyleSplit.batch draws them)."""
         labels = rng.choice(self.split.present, size=size)
         picks = np.array([rng.choice(self.split.by_style[label]) for label in labels])
-        return self.draw(rng, picks, labels, cfg.transpose_low, cfg.transpose_high, cfg.chord_drop, cfg.previous_drop)
+        return self.draw(rng, picks, labels, cfg.transpose_low, cfg.transpose_high, cfg.chord_drop, cfg.previous_drop,
+                         cfg.chord_share_per_track)
 
     def held_out(self, per_style: int, seed: int) -> dict[int, dict[str, np.ndarray]]:
         """Up to ``per_style`` held-out windows per style (training ones for a style with none held out), untransposed,
@@ -240,14 +245,19 @@ def _tensor(batch: dict[str, np.ndarray], device: torch.device) -> dict[str, tor
 
 
 def metric_gap(generated: dict, real: dict) -> float:
-    """Mean absolute difference of empty-bar rate, qualified-note rate and used pitch classes / 12 between
-    generated and real windows ({style: window_metrics}), over styles and tracks where both are defined."""
+    """Mean absolute difference of empty-bar rate, qualified-note rate, used pitch classes / 12 and tonal distance
+    between tracks / 4 between generated and real windows ({style: window_metrics}), over styles and tracks (pairs)
+    where both are defined. The scales bring each to about 0..0.5 (pitch classes per bar lie in 0..~6, tonal
+    distances in 0..~2), so no one figure outweighs the others."""
     gaps = []
     for style, figures in generated.items():
         if style not in real:
             continue
-        for metric, scale in (("empty_bar_rate", 1.0), ("qualified_note_rate", 1.0), ("used_pitch_classes", 12.0)):
-            for a, b in zip(figures[metric], real[style][metric]):
+        for metric, scale in (("empty_bar_rate", 1.0), ("qualified_note_rate", 1.0), ("used_pitch_classes", 12.0),
+                              ("tonal_distance", 4.0)):  # fmt: skip
+            ours, theirs = figures[metric], real[style][metric]
+            pairs = [(ours[k], theirs[k]) for k in ours] if isinstance(ours, dict) else zip(ours, theirs)
+            for a, b in pairs:
                 if a is not None and b is not None:
                     gaps.append(abs(a - b) / scale)
     return round(float(np.mean(gaps)), 4) if gaps else 1.0
@@ -306,24 +316,32 @@ def load_judge(path: str, device: torch.device) -> tuple[object | None, list[str
 
 
 def chord_share_loss(logits: torch.Tensor, chords: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Squared difference between the generator's expected share of onsets on chord tones and the real window's
-    (``target`` (B,), from :func:`window_chord_shares`), over the windows that have chords and real onsets on them;
-    logits (B, 4, 32, 130), chords per beat (B, 8, 12).
+    """Squared difference between the generator's expected share of onsets on chord tones and the real window's,
+    over the windows that have chords and real onsets on them; logits (B, 4, 32, 130), chords per beat (B, 8, 12),
+    ``target`` from :func:`window_chord_shares`: (B,) the window's share over all tracks, or (B, tracks) each
+    track's (then each track is asked for its own share, where the real track has such onsets).
 
     It asks for the real music's share, not for as many chord tones as possible: a loss that only cost onsets outside
-    the chord drove the chord skip's gains up without end (5.8 after 1,000 steps, 99% chord tones).
+    the chord drove the chord skip's gains up without end (5.8 after 1,000 steps, 99% chord tones). Per track,
+    because over all tracks together the shipped epoch 36 put the share where the upper voices' was too high and the
+    bass's too low (held-out, harmonised: bass 0.68-0.80 against the real 0.72-0.92, upper voices 0.76-0.91 against
+    0.61-0.86), and the bass's tonal distance to the other voices was 1.6-1.7 against the real 1.2-1.5.
     """
-    has = (chords.flatten(1).sum(1) > 0) & torch.isfinite(target)
+    has = chords.flatten(1).sum(1) > 0
     if not bool(has.any()):
         return logits.new_zeros(())
     logits, chords, target = logits[has], chords[has], target[has]
     per_step = chords.repeat_interleave(logits.shape[2] // chords.shape[1], dim=1)  # (B, 32, 12)
     tones = per_step[..., torch.arange(HOLD, device=logits.device) % 12]  # (B, 32, 128)
     probs = logits.softmax(-1)[..., :HOLD] * (per_step.sum(-1) > 0)[:, None, :, None]  # onsets at steps with a chord
-    onsets = probs.sum(dim=(1, 2, 3))
-    on_chord = (probs * tones[:, None]).sum(dim=(1, 2, 3))
+    axes = (2, 3) if target.dim() == 2 else (1, 2, 3)
+    onsets = probs.sum(dim=axes)
+    on_chord = (probs * tones[:, None]).sum(dim=axes)
     share = on_chord / onsets.clamp_min(1e-6)
-    return ((share - target) ** 2).mean()
+    known = torch.isfinite(target)
+    if not bool(known.any()):
+        return logits.new_zeros(())
+    return ((share[known] - target[known]) ** 2).mean()
 
 
 def train_stylegan(cfg: StyleGANTrainConfig) -> dict:
@@ -356,11 +374,13 @@ def train_stylegan(cfg: StyleGANTrainConfig) -> dict:
         g_opt.load_state_dict(state["generator_optimizer"])
         d_opt.load_state_dict(state["critic_optimizer"])
         start_epoch, best = int(state["epoch"]), json.loads(state["best"])
+        if cfg.restart_best:  # the epochs before were trained (and scored) under another recipe
+            best = {"score": -math.inf}
         rng = np.random.default_rng(cfg.seed + start_epoch)
         torch.manual_seed(cfg.seed + start_epoch)
     with log_path.open("a") as log:  # each (re)start's settings and the real windows' figures to compare with
         log.write(json.dumps({"run_start": start_epoch + 1, "epochs": cfg.epochs, "critic_steps": cfg.critic_steps,
-                              "lr": cfg.lr, "critic_lr": cfg.critic_lr, "ac_weight": cfg.ac_weight, "chord_weight": cfg.chord_weight, "chord_skip_lr": cfg.chord_skip_lr, "sample_temperature": SAMPLE_TEMPERATURE, "sample_top_p": SAMPLE_TOP_P, "chord_loss": "share", "chord_condition": "triads per half bar", "judge": judge is not None,
+                              "lr": cfg.lr, "critic_lr": cfg.critic_lr, "ac_weight": cfg.ac_weight, "chord_weight": cfg.chord_weight, "chord_skip_lr": cfg.chord_skip_lr, "sample_temperature": SAMPLE_TEMPERATURE, "sample_top_p": SAMPLE_TOP_P, "chord_loss": "share per track" if cfg.chord_share_per_track else "share", "restart_best": cfg.restart_best, "chord_condition": "triads per half bar", "judge": judge is not None,
                               "previous_share": round(float(data.has_previous.mean()), 4),
                               "real_metrics": real_metrics}) + "\n")  # fmt: skip
     training = {"data_counts": data.split.counts, "train_windows": int(data.split.train_mask.sum()),

@@ -202,6 +202,8 @@ def test_the_chord_condition_of_real_windows_and_of_a_progression():
     shares = window_chord_shares(w, window_triad_chroma(w))
     assert shares[0] == pytest.approx(8 / 9)  # 9 onsets, the D not in C major
     assert np.isnan(window_chord_shares(w, np.zeros((1, 8, 12), np.float32))[0])  # no chords: no share
+    per_track = window_chord_shares(w, window_triad_chroma(w), per_track=True)
+    assert per_track.shape == (1, 4) and per_track[0].tolist() == pytest.approx([1.0, 1.0, 1.0, 2 / 3])  # the D: the bass
     progression = ChordProgression([Chord("C", 0, 16, (0, 4, 7), 0), Chord("G", 16, 32, (2, 7, 11), 7),
                                     Chord("Am", 32, 64, (0, 4, 9), 9)])  # fmt: skip
     beats = progression_beat_chroma(progression, 2)
@@ -256,6 +258,25 @@ def test_the_chord_share_loss_asks_for_the_real_windows_share_of_chord_tones():
     soft = torch.randn(2, 4, 32, 130, requires_grad=True)
     chord_share_loss(soft, torch.stack([chords[0], nothing[0]]), torch.tensor([0.9, 0.9])).backward()
     assert soft.grad[1].abs().sum() == 0 and soft.grad[0].abs().sum() > 0  # only windows with chords are pushed
+
+
+def test_the_chord_share_loss_per_track_asks_each_track_for_its_own_share():
+    from engine.train.stylegan import chord_share_loss
+
+    chords = torch.zeros(1, 8, 12)
+    chords[:, :, [0, 4, 7]] = 1.0  # C major
+    logits = torch.full((1, 4, 32, 130), -30.0)
+    logits[:, :2, :, 60] = 30.0  # the upper two tracks strike only C (share 1) ...
+    logits[:, 2:, :, 62] = 30.0  # ... the lower two only D (share 0): 0.5 over all tracks
+    assert chord_share_loss(logits, chords, torch.tensor([0.5])).item() < 1e-6  # the window's share is met
+    per_track = torch.tensor([[0.5, 0.5, 0.5, 0.5]])
+    assert chord_share_loss(logits, chords, per_track).item() == pytest.approx(0.25, abs=1e-4)  # no track's is
+    assert chord_share_loss(logits, chords, torch.tensor([[1.0, 1.0, 0.0, 0.0]])).item() < 1e-6
+    # A track with no real onsets on chord steps (NaN) asks for nothing.
+    assert chord_share_loss(logits, chords, torch.tensor([[1.0, float("nan"), 0.0, float("nan")]])).item() < 1e-6
+    soft = torch.randn(1, 4, 32, 130, requires_grad=True)
+    chord_share_loss(soft, chords, torch.tensor([[0.9, float("nan"), 0.9, 0.9]])).backward()
+    assert soft.grad[0, 1].abs().sum() == 0 and soft.grad[0, 0].abs().sum() > 0
 
 
 def test_the_chord_skip_raises_only_the_chord_tones_of_each_beat():
@@ -351,3 +372,14 @@ def test_generation_keeps_each_track_in_its_styles_range():
     assert (blend[0, 0][blend[0, 0] < HOLD] >= 55).all()  # a blend keeps to the union of its styles' ranges
     unlimited = StyleGenerator(StyleGANConfig.debug(num_styles=2))
     assert unlimited.ranges is None and "ranges" not in unlimited.state_dict() and "ranges" not in model.state_dict()
+
+
+def test_the_metric_gap_counts_tonal_distance_between_tracks():
+    from engine.train.stylegan import metric_gap
+
+    real = {"a": {"empty_bar_rate": [0.0], "qualified_note_rate": [1.0], "used_pitch_classes": [3.0],
+                  "tonal_distance": {"0-1": 1.2, "0-2": None}}}  # fmt: skip
+    same = {"a": {**real["a"], "tonal_distance": {"0-1": 1.2, "0-2": 0.5}}}  # undefined in the real ones: not counted
+    assert metric_gap(same, real) == 0.0
+    far = {"a": {**real["a"], "tonal_distance": {"0-1": 2.0, "0-2": 0.5}}}
+    assert metric_gap(far, real) == pytest.approx(0.8 / 4 / 4)  # one of four figures off by 0.8, scaled by 1/4
