@@ -329,6 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--gan", default="checkpoints/stylegan", help="the style GAN ('' to skip)")
     p.add_argument("--samples", type=int, default=100, help="samples per style")
     p.add_argument("--recon-windows", type=int, default=1000, help="held-out windows reconstructed greedily")
+    p.add_argument("--metric-windows", type=int, default=300, help="windows per style behind MuseGAN's metrics (real, each model's)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print JSON only")
     args = parser.parse_args(argv)
@@ -338,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
 
             present = lambda d: d if d and Path(d, "config.json").exists() else None  # noqa: E731 - a model not trained yet is skipped
             result = evaluate_style(args.data, args.judge, present(args.musae), present(args.vae), args.samples, args.recon_windows, args.seed,
-                                    present(args.gan))  # fmt: skip
+                                    present(args.gan), args.metric_windows)  # fmt: skip
         elif args.model == "emotion":
             from engine.emotion_evaluation import evaluate_emotion
 

@@ -31,9 +31,10 @@ With the style GAN (``gan_dir``):
   (as MusAE's ``_checked`` figure, and as partly the judge agreeing with itself);
 * ``musegan_metrics`` (also without the GAN, when MusAE is given): per style, MuseGAN's metrics
   (engine.style_metrics: empty-bar rate, used pitch classes, qualified-note rate per track, tonal
-  distance per track pair) of up to ``samples`` real held-out windows, of MusAE's and the GAN's
-  samples (the windows behind the first-draw accuracies' figures, drawn again with their own
-  seeds), ``within_25_percent`` flags per figure (|generated - real| <= 25% of |real|, so a real 0
+  distance per track pair) of up to ``metric_windows`` (300) real held-out windows, of as many
+  of MusAE's and the GAN's samples (drawn as for the first-draw accuracies, with their own seeds),
+  of up to as many other real held-out windows (``real_again``: real music scored like a model;
+  a style with fewer held-out windows splits them in two halves), ``within_25_percent`` flags per figure (|generated - real| <= 25% of |real|, so a real 0
   needs a generated 0), and ``chord_tone_share``: the GAN's windows generated over the real
   windows' own chords (chroma per beat, as in training) against the real windows, with the same
   noise and no chords as the baseline.
@@ -53,6 +54,10 @@ from engine.train.style_data import load_style_cache
 from engine.train.style_judge import per_style_accuracy, split_by_piece
 
 WITHIN = 0.25  # a generated figure "matches" the real one within this share of the real value
+# Windows per style behind MuseGAN's metrics (real, each model's, and real again; a style with fewer held-out windows
+# gives half of them to each real set). At 100, sampling noise alone put 8% of real-against-real figures outside 25%:
+# an empty-bar rate of 0.035 is 7 bars in 200, give or take 3.
+METRIC_WINDOWS = 300
 
 
 TEMPERATURES = (0.0, 0.5, 0.8, 1.0)
@@ -243,7 +248,8 @@ def gan_chord_tone_share(generator, windows: np.ndarray, style: int, seed: int =
 
 
 def evaluate_style(data: str, judge_dir: str, musae_dir: str | None = None, vae_dir: str | None = None,
-                   samples: int = 100, recon_windows: int = 1000, seed: int = 0, gan_dir: str | None = None) -> dict:
+                   samples: int = 100, recon_windows: int = 1000, seed: int = 0, gan_dir: str | None = None,
+                   metric_windows: int = METRIC_WINDOWS) -> dict:
     """Every figure of the module docstring that the given checkpoints allow, as one JSON-ready dict."""
     from engine.models.checkpoint import load_musae, load_style_judge
 
@@ -293,7 +299,7 @@ def evaluate_style(data: str, judge_dir: str, musae_dir: str | None = None, vae_
     # Everything below draws from its own seeded generators (after the MusAE figures), so those stay as they were.
     generated: dict[str, dict[str, np.ndarray]] = {}
     if musae_model is not None:
-        drawn = musae_windows(musae_model, len(names), samples, seed + 1, SAMPLE_TEMPERATURE, PRIOR_SCALE)
+        drawn = musae_windows(musae_model, len(names), metric_windows, seed + 1, SAMPLE_TEMPERATURE, PRIOR_SCALE)
         generated["musae"] = {names[i]: w for i, w in drawn.items()}
     gan = None
     if gan_dir:
@@ -310,16 +316,18 @@ def evaluate_style(data: str, judge_dir: str, musae_dir: str | None = None, vae_
         result["gan_top_p"] = SAMPLE_TOP_P
         result["sample_style_accuracy_gan_checked"] = {
             **_summary(checked_sample_accuracy(StyleGANPipeline(gan, judge, names), samples, seed), names), "candidates": CANDIDATES}
+        drawn = gan_windows(gan, len(names), metric_windows, seed + 5, GAN_TEMPERATURE)  # as many as the real ones
         generated["gan"] = {names[i]: w for i, w in drawn.items()}
     if generated:
         metric_rng = np.random.default_rng(seed + 2)
         real, real_again = {}, {}
         for index, name in enumerate(names):
             pool = metric_rng.permutation(np.flatnonzero(val_mask & (styles == index)))
-            if len(pool):
-                real[name] = windows[np.sort(pool[:samples])].astype(np.int64)
-            if len(pool) > samples:
-                real_again[name] = windows[np.sort(pool[samples : 2 * samples])].astype(np.int64)
+            half = min(metric_windows, len(pool) // 2) if len(pool) > 1 else len(pool)
+            if half:
+                real[name] = windows[np.sort(pool[:half])].astype(np.int64)
+            if len(pool) > 1:
+                real_again[name] = windows[np.sort(pool[half : 2 * half])].astype(np.int64)
         # Other held-out windows of the same styles, scored like a model: how close real music comes to the real
         # figures at this sample size (the ceiling of "within 25%": a rate of 0.01 is 2 bars in 200).
         comparison = musegan_comparison(real, {**generated, "real_again": real_again})

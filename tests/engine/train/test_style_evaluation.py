@@ -18,7 +18,7 @@ def test_evaluate_style_prints_every_figure(tmp_path, fake_style_cache, capsys):
                        "--device", "cpu", "--debug"]) == 0  # fmt: skip
     capsys.readouterr()
     code = evaluate.main(["style", "--data", str(fake_style_cache), "--judge", str(judge), "--musae", str(musae), "--vae", str(vae),
-                          "--gan", str(gan), "--samples", "8", "--recon-windows", "40", "--json"])  # fmt: skip
+                          "--gan", str(gan), "--samples", "8", "--recon-windows", "40", "--metric-windows", "6", "--json"])  # fmt: skip
     assert code == 0
     result = json.loads(capsys.readouterr().out)
     for key in ("judge_accuracy_real", "recon_accuracy_musae", "recon_accuracy_vae", "sample_style_accuracy_musae",
@@ -40,8 +40,9 @@ def test_evaluate_style_prints_every_figure(tmp_path, fake_style_cache, capsys):
     assert result["sample_style_accuracy_gan_checked"]["candidates"] > 1
     # MuseGAN's metrics: real held-out windows, MusAE's and the GAN's samples, per style, with the 25% flags
     metrics = result["musegan_metrics"]
-    assert set(metrics["per_style"]) == {"a", "b", "c"} and all(0 < n <= 8 for n in metrics["windows_per_style"].values())
+    assert set(metrics["per_style"]) == {"a", "b", "c"} and all(0 < n <= 6 for n in metrics["windows_per_style"].values())
     for style, entry in metrics["per_style"].items():
+        assert entry["musae"]["windows"] == entry["gan"]["windows"] == 6  # --metric-windows samples of each model
         for source in ("real", "musae", "gan"):
             figures = entry[source]
             assert len(figures["empty_bar_rate"]) == 4 and len(figures["qualified_note_rate"]) == 4, (style, source)
