@@ -383,3 +383,20 @@ def test_the_metric_gap_counts_tonal_distance_between_tracks():
     assert metric_gap(same, real) == 0.0
     far = {"a": {**real["a"], "tonal_distance": {"0-1": 2.0, "0-2": 0.5}}}
     assert metric_gap(far, real) == pytest.approx(0.8 / 4 / 4)  # one of four figures off by 0.8, scaled by 1/4
+
+
+def test_the_onset_rate_loss_asks_each_track_for_the_real_windows_share_of_struck_steps():
+    from engine.train.stylegan import onset_rate_loss
+
+    windows = torch.full((1, 4, 32), HOLD)
+    windows[:, :, ::4] = 60  # every track strikes a note on every beat: 8 of 32 steps
+    logits = torch.full((1, 4, 32, 130), -30.0)
+    logits[:, :, ::4, 60] = 30.0
+    logits[:, :, 1::4, HOLD] = logits[:, :, 2::4, HOLD] = logits[:, :, 3::4, HOLD] = 30.0
+    assert onset_rate_loss(logits, windows).item() < 1e-6  # the same texture
+    busy = torch.full((1, 4, 32, 130), -30.0)
+    busy[..., 62] = 30.0  # a note on every step
+    assert onset_rate_loss(busy, windows).item() == pytest.approx(0.75**2, abs=1e-4)
+    soft = torch.randn(1, 4, 32, 130, requires_grad=True)
+    onset_rate_loss(soft, windows).backward()
+    assert soft.grad.abs().sum() > 0
