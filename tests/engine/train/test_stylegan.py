@@ -400,3 +400,22 @@ def test_the_onset_rate_loss_asks_each_track_for_the_real_windows_share_of_struc
     soft = torch.randn(1, 4, 32, 130, requires_grad=True)
     onset_rate_loss(soft, windows).backward()
     assert soft.grad.abs().sum() > 0
+
+
+def test_the_empty_bar_loss_asks_for_silent_bars_where_the_real_window_rests():
+    from engine.train.stylegan import empty_bar_loss
+
+    windows = torch.full((1, 4, 32), REST)
+    windows[:, :, 16] = 60  # every track rests through bar 1 and plays in bar 2
+    logits = torch.full((1, 4, 32, 130), -30.0)
+    logits[:, :, :16, REST] = 30.0
+    logits[:, :, 16:, 60] = 30.0
+    assert empty_bar_loss(logits, windows).item() < 1e-6
+    # REST at 0.9 a step leaves a bar silent 0.9^16 of the time: far from the real silent bar.
+    unsure = logits.clone()
+    unsure[:, :, :16, REST] = 0.0
+    unsure[:, :, :16, 60] = float(np.log(1 / 9))
+    assert empty_bar_loss(unsure, windows).item() == pytest.approx((1 - 0.9**16) ** 2 / 2, abs=1e-3)
+    soft = torch.randn(1, 4, 32, 130, requires_grad=True)
+    empty_bar_loss(soft, windows).backward()
+    assert soft.grad[..., REST].abs().sum() > 0
