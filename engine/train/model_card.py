@@ -581,13 +581,24 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
         f"{training.get('ac_weight', '?')} x the style head's cross-entropy on real windows. Generator loss: -(critic score) + "
         f"{training.get('ac_weight', '?')} x the style head's cross-entropy for the style asked for + "
         f"{training.get('chord_weight', 0)} x the chord-share loss (the squared difference between the generator's expected "
-        "share of onsets on chord tones and the real window's, on windows given chords); Gumbel-softmax "
-        f"temperature tau {training.get('tau', '?')}.",
+        "share of onsets on chord tones and the real window's, "
+        + ("each track's against the real track's" if training.get("chord_share_per_track") else "over all tracks")
+        + ", on windows given chords)"
+        + (f" + {training['onset_weight']} x the onset-rate loss (each track's expected share of steps striking a note "
+           "against the real window's)" if training.get("onset_weight") else "")
+        + (f" + {training['empty_bar_weight']} x the empty-bar loss (the probability that each track's bar is drawn "
+           "silent against whether the real bar is)" if training.get("empty_bar_weight") else "")
+        + f"; Gumbel-softmax temperature tau {training.get('tau', '?')}.",
         f"- Checkpoint: epoch {training.get('epoch', '?')} ({training.get('step', '?')} generator updates), the best by score = "
         "the style judge's balanced accuracy on the epoch's samples (0 without a judge) minus the metric gap (the mean "
-        "absolute difference of empty-bar rate, qualified-note rate and used pitch classes / 12 from the held-out real "
+        "absolute difference of "
+        + (", ".join(f.replace("_", " ") for f in training["metric_gap_figures"]) if training.get("metric_gap_figures")
+           else "empty bar rate, qualified note rate, used pitch classes / 12")
+        + " from the held-out real "
         f"windows, over styles and tracks): score {ev.get('score', '?')} = "
-        f"{judge_balanced if judge_balanced is not None else '0 (no judge)'} - {ev.get('metric_gap', '?')}. "
+        f"{judge_balanced if judge_balanced is not None else '0 (no judge)'} - {ev.get('metric_gap', '?')}"
+        + (f", among the epochs from {training['best_since']} on (the best was chosen afresh when the recipe changed)"
+           if (training.get("best_since") or 1) > 1 else "") + ". "
         "The last epoch is in `last/`.",
     ]
     if starts and len(starts) > 1:
@@ -595,7 +606,11 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
             f"from epoch {r.get('run_start')} of {r.get('epochs')}: lr {r.get('lr')}, critic lr {r.get('critic_lr')}, "
             f"{r.get('critic_steps')} critic steps, ac weight {r.get('ac_weight')}, chord weight {r.get('chord_weight', 'not logged')}, "
             f"chord-skip lr {r.get('chord_skip_lr', 'not logged')}, epoch samples at temperature "
-            f"{r.get('sample_temperature', 'not logged')}" for r in starts) + ".")
+            f"{r.get('sample_temperature', 'not logged')}"
+            + (f", chord-share loss {r['chord_loss']}" if r.get("chord_loss") else "")
+            + (f", onset weight {r['onset_weight']}" if r.get("onset_weight") else "")
+            + (f", empty-bar weight {r['empty_bar_weight']}" if r.get("empty_bar_weight") else "")
+            + (", the best epoch chosen afresh" if r.get("restart_best") else "") for r in starts) + ".")
     # ---- samples at the checkpoint
     share = ev.get("chord_tone_share", {}) or {}
     judged = ev.get("judge_accuracy", {}) or {}

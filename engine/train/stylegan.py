@@ -249,6 +249,10 @@ def _tensor(batch: dict[str, np.ndarray], device: torch.device) -> dict[str, tor
     return {key: torch.as_tensor(batch[key], device=device) for key in ("windows", "previous", "chords", "styles", "chord_share")}
 
 
+# The figures of the metric gap and their scales (see metric_gap).
+GAP_FIGURES = (("empty_bar_rate", 1.0), ("qualified_note_rate", 1.0), ("used_pitch_classes", 12.0), ("tonal_distance", 4.0))
+
+
 def metric_gap(generated: dict, real: dict) -> float:
     """Mean absolute difference of empty-bar rate, qualified-note rate, used pitch classes / 12 and tonal distance
     between tracks / 4 between generated and real windows ({style: window_metrics}), over styles and tracks (pairs)
@@ -258,8 +262,7 @@ def metric_gap(generated: dict, real: dict) -> float:
     for style, figures in generated.items():
         if style not in real:
             continue
-        for metric, scale in (("empty_bar_rate", 1.0), ("qualified_note_rate", 1.0), ("used_pitch_classes", 12.0),
-                              ("tonal_distance", 4.0)):  # fmt: skip
+        for metric, scale in GAP_FIGURES:
             ours, theirs = figures[metric], real[style][metric]
             pairs = [(ours[k], theirs[k]) for k in ours] if isinstance(ours, dict) else zip(ours, theirs)
             for a, b in pairs:
@@ -401,7 +404,7 @@ def train_stylegan(cfg: StyleGANTrainConfig) -> dict:
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     state_path, log_path = out / "train_state.pt", out / "train_log.jsonl"
-    start_epoch, best = 0, {"score": -math.inf}
+    start_epoch, best, best_since = 0, {"score": -math.inf}, 1
     if cfg.resume and state_path.exists():
         state = torch.load(state_path, map_location=device, weights_only=True)
         generator.load_state_dict(state["generator"])
@@ -409,8 +412,9 @@ def train_stylegan(cfg: StyleGANTrainConfig) -> dict:
         g_opt.load_state_dict(state["generator_optimizer"])
         d_opt.load_state_dict(state["critic_optimizer"])
         start_epoch, best = int(state["epoch"]), json.loads(state["best"])
+        best_since = int(state.get("best_since", 1))
         if cfg.restart_best:  # the epochs before were trained (and scored) under another recipe
-            best = {"score": -math.inf}
+            best, best_since = {"score": -math.inf}, start_epoch + 1
         rng = np.random.default_rng(cfg.seed + start_epoch)
         torch.manual_seed(cfg.seed + start_epoch)
     with log_path.open("a") as log:  # each (re)start's settings and the real windows' figures to compare with
@@ -483,11 +487,13 @@ def train_stylegan(cfg: StyleGANTrainConfig) -> dict:
         with log_path.open("a") as log:
             log.write(json.dumps(row) + "\n")
         metadata = {"styles": names, "evaluation": {**report, "metric_gap": gap, "score": score, "real_metrics": real_metrics},
-                    "training": {**asdict(cfg), "epoch": epoch, "step": row["step"], **training}}  # fmt: skip
+                    "training": {**asdict(cfg), "epoch": epoch, "step": row["step"], "best_since": best_since,
+                                 "metric_gap_figures": [name if scale == 1 else f"{name} / {scale:g}" for name, scale in GAP_FIGURES], **training}}  # fmt: skip
         save_stylegan(generator, out / "last", metadata)
         if score > best["score"]:
             best = {"epoch": epoch, "step": row["step"], "score": score, "judge_balanced": report["judge_balanced"], "metric_gap": gap}
             save_stylegan(generator, out, metadata)
         torch.save({"generator": generator.state_dict(), "critic": critic.state_dict(), "generator_optimizer": g_opt.state_dict(),
-                    "critic_optimizer": d_opt.state_dict(), "epoch": epoch, "best": json.dumps(best)}, state_path)  # fmt: skip
+                    "critic_optimizer": d_opt.state_dict(), "epoch": epoch, "best": json.dumps(best), "best_since": best_since},
+                   state_path)  # fmt: skip
     return best
