@@ -160,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chord-weight", type=float, default=g.chord_weight, help="weight of the chord-share loss (0: none)")
     p.add_argument("--onset-weight", type=float, default=g.onset_weight, help="weight of the onset-rate loss (0: none)")
     p.add_argument("--empty-bar-weight", type=float, default=g.empty_bar_weight, help="weight of the empty-bar loss (0: none)")
+    p.add_argument("--scale-weight", type=float, default=g.scale_weight, help="weight of the scale-share loss (0: none)")
     p.add_argument("--chord-share", choices=("track", "window"), default="track",
                    help="the chord-share loss asks each track for its real share (track) or all tracks together (window)")
     p.add_argument("--chord-skip-lr", type=float, default=g.chord_skip_lr, help="learning rate of the chord skip's gains")

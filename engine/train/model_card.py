@@ -588,6 +588,8 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
            "against the real window's)" if training.get("onset_weight") else "")
         + (f" + {training['empty_bar_weight']} x the empty-bar loss (the probability that each track's bar is drawn "
            "silent against whether the real bar is)" if training.get("empty_bar_weight") else "")
+        + (f" + {training['scale_weight']} x the scale-share loss (the share of its expected onsets in the diatonic scale "
+           "that holds most of them against the real window's)" if training.get("scale_weight") else "")
         + f"; Gumbel-softmax temperature tau {training.get('tau', '?')}.",
         f"- Checkpoint: epoch {training.get('epoch', '?')} ({training.get('step', '?')} generator updates), the best by score = "
         "the style judge's balanced accuracy on the epoch's samples (0 without a judge) minus the metric gap (the mean "
@@ -610,6 +612,7 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
             + (f", chord-share loss {r['chord_loss']}" if r.get("chord_loss") else "")
             + (f", onset weight {r['onset_weight']}" if r.get("onset_weight") else "")
             + (f", empty-bar weight {r['empty_bar_weight']}" if r.get("empty_bar_weight") else "")
+            + (f", scale weight {r['scale_weight']}" if r.get("scale_weight") else "")
             + (", the best epoch chosen afresh" if r.get("restart_best") else "") for r in starts) + ".")
     # ---- samples at the checkpoint
     share = ev.get("chord_tone_share", {}) or {}

@@ -428,3 +428,29 @@ def test_the_empty_bar_loss_asks_for_silent_bars_where_the_real_window_rests():
     soft = torch.randn(1, 4, 32, 130, requires_grad=True)
     empty_bar_loss(soft, windows).backward()
     assert soft.grad[..., REST].abs().sum() > 0
+
+
+def test_the_scale_share_loss_asks_the_voices_to_keep_to_one_diatonic_scale():
+    from engine.train.stylegan import scale_share_loss
+
+    windows = torch.full((1, 4, 32), HOLD)
+    windows[:, :, ::4] = torch.tensor([60, 62, 64, 65, 67, 69, 71, 72])  # C major, every track: share 1
+    diatonic = torch.full((1, 4, 32, 130), -30.0)
+    diatonic[:, :, ::4, 62] = 30.0  # D, E ... in any one scale: share 1 as well
+    diatonic[:, :, 1::4, 64] = 30.0
+    diatonic[:, :, 2::4, HOLD] = diatonic[:, :, 3::4, HOLD] = 30.0
+    assert scale_share_loss(diatonic, windows).item() < 1e-6
+    chromatic = torch.full((1, 4, 32, 130), -30.0)
+    for step in range(32):
+        chromatic[:, :, step, 60 + step % 12] = 30.0  # every pitch class: at best 7 of 12 in a scale (more or less)
+    loss = scale_share_loss(chromatic, windows).item()
+    assert loss == pytest.approx((1 - 19 / 32) ** 2, abs=1e-3)  # at best 19 of the 32 onsets in one scale (C major)
+    # Transposed to another key, the same melody is just as good: no key is imposed.
+    shifted = torch.full((1, 4, 32, 130), -30.0)
+    shifted[:, :, ::4, 63] = 30.0
+    shifted[:, :, 1::4, 65] = 30.0
+    shifted[:, :, 2::4, HOLD] = shifted[:, :, 3::4, HOLD] = 30.0
+    assert scale_share_loss(shifted, windows).item() < 1e-6
+    soft = torch.randn(1, 4, 32, 130, requires_grad=True)
+    scale_share_loss(soft, windows).backward()
+    assert soft.grad.abs().sum() > 0
