@@ -34,10 +34,13 @@ With the style GAN (``gan_dir``):
   distance per track pair) of up to ``metric_windows`` (300) real held-out windows, of as many
   of MusAE's and the GAN's samples (drawn as for the first-draw accuracies, with their own seeds),
   of up to as many other real held-out windows (``real_again``: real music scored like a model;
-  a style with fewer held-out windows splits them in two halves), ``within_25_percent`` flags per figure (|generated - real| <= 25% of |real|, so a real 0
-  needs a generated 0), and ``chord_tone_share``: the GAN's windows generated over the real
-  windows' own chords (chroma per beat, as in training) against the real windows, with the same
-  noise and no chords as the baseline.
+  a style with fewer held-out windows splits them in two halves); ``within_25_percent`` flags
+  per figure (|generated - real| <= 25% of |real|, so a real 0 needs a generated 0);
+  ``in_scale_share`` per source (engine.style_metrics.in_scale_share: the share of a window's
+  onsets in its best diatonic scale; beside the 25% flags, not among them); and
+  ``chord_tone_share``: the GAN's windows generated over the real windows' own chords (chroma per
+  beat, as in training) against the real windows, with the same noise and no chords as the
+  baseline.
 Seeds are fixed, so two runs print the same figures; the MusAE figures do not depend on whether
 the GAN is evaluated too (every part draws from its own seeded generator).
 """
@@ -49,7 +52,7 @@ import torch
 
 from engine.pipelines.style import CANDIDATES, PRIOR_SCALE, SAMPLE_TEMPERATURE, StylePipeline
 from engine.representation import HOLD
-from engine.style_metrics import METRICS, chord_tone_share, metrics_table, window_metrics
+from engine.style_metrics import METRICS, chord_tone_share, in_scale_share, metrics_table, window_metrics
 from engine.train.style_data import load_style_cache
 from engine.train.style_judge import per_style_accuracy, split_by_piece
 
@@ -222,6 +225,15 @@ def musegan_comparison(real: dict[str, np.ndarray], generated: dict[str, dict[st
         for name, flags in entry["within_25_percent"].items():
             entry["within_25_percent"][name] = {m: flags[m] for m in METRICS if m in flags}
     out["within_25_percent_share"] = {name: round(float(np.mean(v)), 4) if v else None for name, v in hits.items()}
+    # Beside MuseGAN's figures (not among the 25% flags): how well each source's voices keep to one key.
+    for style, entry in out["per_style"].items():
+        entry["in_scale_share"] = {"real": in_scale_share(real[style]),
+                                   **{name: in_scale_share(by_style[style]) for name, by_style in generated.items() if style in by_style}}
+    sources = ["real", *generated]
+    out["in_scale_share_mean"] = {
+        name: round(float(np.mean(v)), 4) if (v := [e["in_scale_share"][name] for e in out["per_style"].values()
+                                                    if e["in_scale_share"].get(name) is not None]) else None
+        for name in sources}  # fmt: skip
     return out
 
 

@@ -14,6 +14,7 @@ undefined (say the used pitch classes of a track that never plays).
   chroma per beat, Euclidean distance between two tracks averaged over the beats where both sound
   (as MuseGAN compares track pairs).
 * :func:`chord_tone_share`: share of onsets whose pitch class is in the chord at that step.
+* :func:`in_scale_share`: share of a window's onsets in the diatonic scale that holds most of them.
 
 A HOLD with no onset before it in the window (a note tied in from before the window) counts as
 sounding for :func:`empty_bar_rate` but its pitch is unknown, so the pitch-based metrics skip it.
@@ -203,6 +204,25 @@ def chord_tone_share(windows: np.ndarray, chroma: np.ndarray) -> dict:
     tracks_of = idx[1]
     per_track = [_round(in_chord[tracks_of == t].mean()) if (tracks_of == t).any() else None for t in range(tracks)]
     return {"per_track": per_track, "all": _round(in_chord.mean()) if len(in_chord) else None, "onsets": int(len(in_chord))}
+
+
+# The twelve diatonic scales (the major scale on C, C#, ... B; each also a natural minor and a church mode).
+_DIATONIC = np.array([[(pc - root) % 12 in (0, 2, 4, 5, 7, 9, 11) for pc in range(12)] for root in range(12)], dtype=np.float64)
+
+
+def in_scale_share(windows: np.ndarray, min_onsets: int = 4) -> float | None:
+    """Mean over windows (with at least ``min_onsets`` onsets, all tracks) of the share of a window's onsets that fall
+    in the diatonic scale holding most of them: how well its voices keep to one key, whichever it is. Not one of
+    MuseGAN's metrics (its ``in-scale ratio`` fixed C major): a pitch-class statistic this data needs, as every piece
+    is transposed."""
+    windows = np.asarray(windows)
+    shares = []
+    for window in windows:
+        pcs = window[window < HOLD] % 12
+        if len(pcs) >= min_onsets:
+            counts = np.bincount(pcs, minlength=12)
+            shares.append((_DIATONIC @ counts).max() / counts.sum())
+    return _round(np.mean(shares)) if shares else None
 
 
 def window_metrics(windows: np.ndarray) -> dict:

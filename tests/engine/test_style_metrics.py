@@ -11,6 +11,7 @@ from engine.style_metrics import (
     chord_tone_share,
     diversity,
     empty_bar_rate,
+    in_scale_share,
     metrics_table,
     qualified_note_rate,
     sounding_pitches,
@@ -102,6 +103,15 @@ def test_chord_tone_share():
     assert chord_tone_share(off, c_chroma())["all"] == 0.5
     no_chords = chord_tone_share(off, np.zeros((1, 8, 12)))
     assert no_chords["onsets"] == 0 and no_chords["all"] is None
+
+
+def test_in_scale_share_counts_onsets_in_the_windows_own_best_diatonic_scale():
+    d_major = window(track(*[(p, i * 4, 4) for i, p in enumerate((62, 64, 66, 67, 69, 71, 73, 74))]))
+    assert in_scale_share(d_major) == 1.0  # any key: D major is one of the twelve scales
+    chromatic = window(track(*[(60 + i, i * 4, 4) for i in range(8)]))  # C .. G chromatically: at best 5 of 8
+    assert in_scale_share(chromatic) == pytest.approx(5 / 8)
+    assert in_scale_share(np.concatenate([d_major, chromatic])) == pytest.approx((1 + 5 / 8) / 2)
+    assert in_scale_share(held_triad()) is None  # three onsets: too few to tell a key
 
 
 def test_window_metrics_are_json_ready_and_the_table_compares_sources():
