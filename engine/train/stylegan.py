@@ -407,7 +407,14 @@ def scale_share_loss(logits: torch.Tensor, windows: torch.Tensor) -> torch.Tenso
     at epoch 52, 79-84% of the onsets of a held-out sample fell in its best diatonic scale, against 93-99% in real
     windows of every style (MusAE 89-96%; 200 a style, the best of the 12 scales per window): the GAN's voices
     wandered chromatically (an English folk sample's tune struck E5, B4 and C#5 over a B flat chord)."""
-    expected = logits.softmax(-1)[..., :HOLD].sum(dim=(1, 2)) @ PITCH_CLASS.to(logits)  # (B, 12)
+    # Each step's pitch given that it strikes, weighted by its (fixed) chance of striking: the loss moves pitches into
+    # the scale and leaves whether to strike to the critic. Through the plain expected onsets, fewer notes is also a
+    # way to fewer out-of-scale ones: in five epochs with that form (beside the onset-rate and empty-bar losses) string
+    # quartets' notes of two steps or more went from 0.58-0.80 of all to 0.89-0.93 (real 0.41-0.71).
+    probs = logits.softmax(-1)[..., :HOLD]
+    strike = probs.sum(-1, keepdim=True)
+    pitch = probs / strike.clamp_min(1e-6) * strike.detach()
+    expected = pitch.sum(dim=(1, 2)) @ PITCH_CLASS.to(logits)  # (B, 12)
     real = F.one_hot(windows.clamp(max=HOLD)[..., None], HOLD + 1)[..., :HOLD].flatten(1, 3).float()  # (B, *, 128)
     real = real.sum(1) @ PITCH_CLASS.to(logits)  # (B, 12)
     known = (real.sum(-1) > 0) & (expected.sum(-1) > 1e-6)

@@ -454,3 +454,15 @@ def test_the_scale_share_loss_asks_the_voices_to_keep_to_one_diatonic_scale():
     soft = torch.randn(1, 4, 32, 130, requires_grad=True)
     scale_share_loss(soft, windows).backward()
     assert soft.grad.abs().sum() > 0
+
+
+def test_the_scale_share_loss_moves_pitches_not_whether_a_step_strikes():
+    from engine.train.stylegan import scale_share_loss
+
+    windows = torch.full((1, 4, 32), HOLD)
+    windows[:, :, ::4] = torch.tensor([60, 62, 64, 65, 67, 69, 71, 72])
+    logits = torch.randn(1, 4, 32, 130, requires_grad=True)
+    scale_share_loss(logits, windows).backward()
+    # Raising every pitch token's logit by the same amount (more onsets, the same pitches) does not change the loss.
+    assert logits.grad[..., :HOLD].sum(-1).abs().max() < 1e-6
+    assert logits.grad[..., HOLD:].abs().max() < 1e-6
