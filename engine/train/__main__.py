@@ -158,8 +158,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gp-weight", type=float, default=g.gp_weight, help="WGAN-GP gradient penalty weight")
     p.add_argument("--ac-weight", type=float, default=g.ac_weight, help="weight of the style head's cross-entropy (AC-GAN)")
     p.add_argument("--chord-weight", type=float, default=g.chord_weight, help="weight of the chord-share loss (0: none)")
-    p.add_argument("--onset-weight", type=float, default=g.onset_weight, help="weight of the onset-rate loss (0: none)")
-    p.add_argument("--empty-bar-weight", type=float, default=g.empty_bar_weight, help="weight of the empty-bar loss (0: none)")
     p.add_argument("--scale-weight", type=float, default=g.scale_weight, help="weight of the scale-share loss (0: none)")
     p.add_argument("--chord-share", choices=("track", "window"), default="track",
                    help="the chord-share loss asks each track for its real share (track) or all tracks together (window)")

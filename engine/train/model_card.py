@@ -584,10 +584,6 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
         "share of onsets on chord tones and the real window's, "
         + ("each track's against the real track's" if training.get("chord_share_per_track") else "over all tracks")
         + ", on windows given chords)"
-        + (f" + {training['onset_weight']} x the onset-rate loss (each track's expected share of steps striking a note "
-           "against the real window's)" if training.get("onset_weight") else "")
-        + (f" + {training['empty_bar_weight']} x the empty-bar loss (the probability that each track's bar is drawn "
-           "silent against whether the real bar is)" if training.get("empty_bar_weight") else "")
         + (f" + {training['scale_weight']} x the scale-share loss (the share of its expected onsets in the diatonic scale "
            "that holds most of them against the real window's)" if training.get("scale_weight") else "")
         + f"; Gumbel-softmax temperature tau {training.get('tau', '?')}.",
@@ -610,8 +606,6 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
             f"chord-skip lr {r.get('chord_skip_lr', 'not logged')}, epoch samples at temperature "
             f"{r.get('sample_temperature', 'not logged')}"
             + (f", chord-share loss {r['chord_loss']}" if r.get("chord_loss") else "")
-            + (f", onset weight {r['onset_weight']}" if r.get("onset_weight") else "")
-            + (f", empty-bar weight {r['empty_bar_weight']}" if r.get("empty_bar_weight") else "")
             + (f", scale weight {r['scale_weight']}" if r.get("scale_weight") else "")
             + (", the best epoch chosen afresh" if r.get("restart_best") else "") for r in starts) + ".")
     # ---- samples at the checkpoint

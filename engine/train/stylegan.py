@@ -27,12 +27,9 @@ windows under the same conditions (Wasserstein loss, gradient penalty ``gp_weigh
 style head's cross-entropy for the style it was asked for, plus ``chord_weight`` x
 :func:`chord_share_loss`: each track's expected share of onsets on chord tones against the real
 window's track's, on the windows given chords (left to the critic alone, the chords were ignored,
-25% of onsets on chord tones after 1,650 steps, chance for a triad), plus ``onset_weight`` x
-:func:`onset_rate_loss`: each track's expected share of steps striking a note against the real
-window's, plus ``empty_bar_weight`` x :func:`empty_bar_loss`: the probability that it leaves each
-track's bar silent against whether the real one is, plus ``scale_weight`` x :func:`scale_share_loss`:
-the share of its onsets in the diatonic scale that holds most of them against the real window's).
-Adam (lr 1e-4, betas 0.5/0.9) for both.
+25% of onsets on chord tones after 1,650 steps, chance for a triad), plus ``scale_weight`` x
+:func:`scale_share_loss`: the share of its onsets in the diatonic scale that holds most of them
+against the real window's). Adam (lr 1e-4, betas 0.5/0.9) for both.
 
 Every epoch, on fixed noise and held-out conditions (engine.style_metrics): per style, the
 style judge's accuracy on ``eval_samples`` windows generated without conditions (when
@@ -61,7 +58,7 @@ from engine.device import resolve_device
 from engine.models.style_gan import SAMPLE_TEMPERATURE, SAMPLE_TOP_P, StyleCritic, StyleGANConfig, StyleGenerator, gradient_penalty
 from engine.models.style_gan_checkpoint import save_stylegan
 from engine.representation import HOLD, NUM_PITCH_TOKENS, REST, WINDOW_STEPS
-from engine.style_metrics import STEPS_PER_BAR, UNKNOWN, chord_tone_share, diversity, sounding_pitches, window_metrics, window_triad_chroma
+from engine.style_metrics import UNKNOWN, chord_tone_share, diversity, sounding_pitches, window_metrics, window_triad_chroma
 from engine.train.style_data import pitch_ranges, transpose_windows
 from engine.train.style_judge import StyleSplit
 
@@ -87,8 +84,6 @@ class StyleGANTrainConfig:
     ac_weight: float = 1.0
     chord_weight: float = 10.0  # weight of the chord-share loss (0: the critic alone enforces the chords)
     chord_share_per_track: bool = True  # the chord-share loss asks each track for its real share (False: all tracks')
-    onset_weight: float = 0.0  # weight of the onset-rate loss (0: the critic alone sets how busy each track is)
-    empty_bar_weight: float = 0.0  # weight of the empty-bar loss (0: the critic alone sets when a track rests a bar)
     scale_weight: float = 0.0  # weight of the scale-share loss (0: the critic alone keeps the voices in one key)
     # The chord skip's gains are 4 scalars; Adam moves a parameter by about lr per step, so at lr 1e-4 they moved
     # 1.0 -> 1.045 in 450 steps while the onsets' chord-tone share stayed at 0.46 (real 0.95, over the every-pitch-class
@@ -355,36 +350,6 @@ def chord_share_loss(logits: torch.Tensor, chords: torch.Tensor, target: torch.T
     return ((share[known] - target[known]) ** 2).mean()
 
 
-def onset_rate_loss(logits: torch.Tensor, windows: torch.Tensor) -> torch.Tensor:
-    """Squared difference between each track's expected share of steps that strike a note and the real window's,
-    under the same conditions (feature matching, Salimans et al. 2016, on one figure): logits (B, tracks, 32, 130),
-    windows (B, tracks, 32) tokens.
-
-    Why: each step is drawn on its own, so a track's texture comes only from its per-step probabilities, and the
-    critic had not set them after 6,450 steps (epoch 43; 200 samples a style against as many held-out windows): too
-    few short notes in string quartets (notes of two steps or more 0.68-0.85 of all, real 0.41-0.70) and stray notes
-    among Monteverdi's long ones (1.9-2.7 pitch classes a bar, real 1.5-1.8)."""
-    expected = logits.softmax(-1)[..., :HOLD].sum(-1).mean(-1)  # (B, tracks)
-    real = (windows < HOLD).float().mean(-1)
-    return ((expected - real) ** 2).mean()
-
-
-def empty_bar_loss(logits: torch.Tensor, windows: torch.Tensor) -> torch.Tensor:
-    """Squared difference between the probability that the generator leaves a track's bar silent and whether the real
-    window's is, under the same conditions: logits (B, tracks, 32, 130), windows (B, tracks, 32) tokens.
-
-    Each step is drawn on its own, so a bar is silent only when REST is drawn at all 16 steps: the product of their
-    probabilities (a bar at 0.9 a step is silent 0.9^16 = 19% of the time). Matching that product to the real bars
-    asks for REST near 1 where a voice rests and near 0 where it plays; after 7,050 steps (epoch 47; 300 samples a
-    style against as many training windows) the critic alone had left it between: Palestrina's voices rested a whole
-    bar 2-14% of the time (real 6-20%), string quartets' 7-14% (real 1-4%)."""
-    rest = logits.log_softmax(-1)[..., REST]  # (B, tracks, 32)
-    b, t, s = rest.shape
-    silent = rest.reshape(b, t, s // STEPS_PER_BAR, STEPS_PER_BAR).sum(-1).exp()
-    real = (windows == REST).reshape(b, t, s // STEPS_PER_BAR, STEPS_PER_BAR).all(-1).float()
-    return ((silent - real) ** 2).mean()
-
-
 # The twelve diatonic scales (rows: the major scale on C, C#, ... B; each also a natural minor and a church mode) over
 # the 12 pitch classes, and the pitch class of every pitch token.
 DIATONIC = torch.tensor([[float((pc - root) % 12 in (0, 2, 4, 5, 7, 9, 11)) for pc in range(12)] for root in range(12)])
@@ -409,8 +374,7 @@ def scale_share_loss(logits: torch.Tensor, windows: torch.Tensor) -> torch.Tenso
     wandered chromatically (an English folk sample's tune struck E5, B4 and C#5 over a B flat chord)."""
     # Each step's pitch given that it strikes, weighted by its (fixed) chance of striking: the loss moves pitches into
     # the scale and leaves whether to strike to the critic. Through the plain expected onsets, fewer notes is also a
-    # way to fewer out-of-scale ones: in five epochs with that form (beside the onset-rate and empty-bar losses) string
-    # quartets' notes of two steps or more went from 0.58-0.80 of all to 0.89-0.93 (real 0.41-0.71).
+    # way to fewer out-of-scale ones (see docs/training/stylegan_history.md).
     probs = logits.softmax(-1)[..., :HOLD]
     strike = probs.sum(-1, keepdim=True)
     pitch = probs / strike.clamp_min(1e-6) * strike.detach()
@@ -460,7 +424,7 @@ def train_stylegan(cfg: StyleGANTrainConfig) -> dict:
         torch.manual_seed(cfg.seed + start_epoch)
     with log_path.open("a") as log:  # each (re)start's settings and the real windows' figures to compare with
         log.write(json.dumps({"run_start": start_epoch + 1, "epochs": cfg.epochs, "critic_steps": cfg.critic_steps,
-                              "lr": cfg.lr, "critic_lr": cfg.critic_lr, "ac_weight": cfg.ac_weight, "chord_weight": cfg.chord_weight, "chord_skip_lr": cfg.chord_skip_lr, "sample_temperature": SAMPLE_TEMPERATURE, "sample_top_p": SAMPLE_TOP_P, "chord_loss": "share per track" if cfg.chord_share_per_track else "share", "restart_best": cfg.restart_best, "onset_weight": cfg.onset_weight, "empty_bar_weight": cfg.empty_bar_weight, "scale_weight": cfg.scale_weight, "chord_condition": "triads per half bar", "judge": judge is not None,
+                              "lr": cfg.lr, "critic_lr": cfg.critic_lr, "ac_weight": cfg.ac_weight, "chord_weight": cfg.chord_weight, "chord_skip_lr": cfg.chord_skip_lr, "sample_temperature": SAMPLE_TEMPERATURE, "sample_top_p": SAMPLE_TOP_P, "chord_loss": "share per track" if cfg.chord_share_per_track else "share", "restart_best": cfg.restart_best, "scale_weight": cfg.scale_weight, "chord_condition": "triads per half bar", "judge": judge is not None,
                               "previous_share": round(float(data.has_previous.mean()), 4),
                               "real_metrics": real_metrics}) + "\n")  # fmt: skip
     training = {"data_counts": data.split.counts, "train_windows": int(data.split.train_mask.sum()),
@@ -470,8 +434,7 @@ def train_stylegan(cfg: StyleGANTrainConfig) -> dict:
         generator.train()
         critic.train()
         sums: dict[str, list[float]] = {k: [] for k in ("critic_loss", "wasserstein", "gp", "ac_real", "ac_real_accuracy",
-                                                        "generator_loss", "ac_fake", "chord_share_loss", "onset_loss", "empty_bar_loss", "scale_loss",
-                                                        "confidence")}  # fmt: skip
+                                                        "generator_loss", "ac_fake", "chord_share_loss", "scale_loss", "confidence")}  # fmt: skip
         bar = tqdm(range(cfg.steps_per_epoch), desc=f"epoch {epoch}/{cfg.epochs}", unit="step")
         for _ in bar:
             critic.requires_grad_(True)
@@ -501,18 +464,14 @@ def train_stylegan(cfg: StyleGANTrainConfig) -> dict:
             fake_score, fake_style = critic(generator.relaxed(logits, cfg.tau), b["chords"], b["previous"])
             ac_fake = F.cross_entropy(fake_style, b["styles"])
             chord_loss = chord_share_loss(logits, b["chords"], b["chord_share"])
-            onset_loss, empty_loss = onset_rate_loss(logits, b["windows"]), empty_bar_loss(logits, b["windows"])
             scale_loss = scale_share_loss(logits, b["windows"])
-            g_loss = (-fake_score.mean() + cfg.ac_weight * ac_fake + cfg.chord_weight * chord_loss + cfg.onset_weight * onset_loss
-                      + cfg.empty_bar_weight * empty_loss + cfg.scale_weight * scale_loss)  # fmt: skip
+            g_loss = -fake_score.mean() + cfg.ac_weight * ac_fake + cfg.chord_weight * chord_loss + cfg.scale_weight * scale_loss
             g_opt.zero_grad()
             g_loss.backward()
             g_opt.step()
             sums["generator_loss"].append(g_loss.item())
             sums["ac_fake"].append(ac_fake.item())
             sums["chord_share_loss"].append(chord_loss.item())
-            sums["onset_loss"].append(onset_loss.item())
-            sums["empty_bar_loss"].append(empty_loss.item())
             sums["scale_loss"].append(scale_loss.item())
             sums["confidence"].append(logits.detach().softmax(-1).amax(-1).mean().item())  # near 1: argmax ~ sampling
             bar.set_postfix(w=f"{np.mean(sums['wasserstein'][-20:]):.3f}", ac=f"{np.mean(sums['ac_fake'][-20:]):.3f}")
