@@ -67,7 +67,11 @@ _TRIADS = np.array([[(pc - root) % 12 in shape for pc in range(12)] for shape in
                    dtype=np.float32)  # fmt: skip
 
 
-def window_triad_chroma(windows: np.ndarray, beats_per_chord: int = 2) -> np.ndarray:
+# The twelve diatonic scales (the major scale on C, C#, ... B; each also a natural minor and a church mode).
+_DIATONIC = np.array([[(pc - root) % 12 in (0, 2, 4, 5, 7, 9, 11) for pc in range(12)] for root in range(12)], dtype=np.float32)
+
+
+def window_triad_chroma(windows: np.ndarray, beats_per_chord: int = 2, in_key: bool = False) -> np.ndarray:
     """The chord condition of real windows (N, tracks, 32) as a user types it: one major or minor triad per half bar
     (``beats_per_chord`` beats), the one that best fits the four tracks' duration-weighted pitch classes there (as
     engine.chords.recognize_chord scores triads: weight inside minus outside, a penalty per missing tone, a small
@@ -76,6 +80,9 @@ def window_triad_chroma(windows: np.ndarray, beats_per_chord: int = 2) -> np.nda
     Why triads rather than every pitch class heard: with those, 95% of real onsets were "chord tones" by
     construction, the generator learnt to play nothing else, and over typed triads its melodies were arpeggios
     (99% chord tones; real Nottingham melodies over their chord symbols: 78%).
+
+    ``in_key``: only the triads of the window's key, the diatonic scale that holds most of its duration-weighted pitch
+    classes (its major and minor triads: I, ii, iii, IV, V, vi), as a person types chords in one key.
     """
     counts = beat_pitch_class_counts(windows).sum(axis=1)  # (N, beats, 12)
     n, beats, _ = counts.shape
@@ -86,6 +93,10 @@ def window_triad_chroma(windows: np.ndarray, beats_per_chord: int = 2) -> np.nda
     missing = (weights < 0.02).astype(np.float32) @ _TRIADS.T
     roots = np.tile(np.arange(12), 2)
     score = 2 * inside - 1 - 0.15 * missing + 0.02 * weights[..., roots]
+    if in_key:
+        scale = _DIATONIC[(counts.sum(axis=1) @ _DIATONIC.T).argmax(axis=1)]  # (N, 12)
+        allowed = (_TRIADS[None] <= scale[:, None, :]).all(axis=2)  # (N, 24)
+        score = np.where(allowed[:, None, :], score, -np.inf)
     chroma = _TRIADS[score.argmax(axis=2)] * (total > 0)  # (N, spans, 12)
     return np.repeat(chroma, beats_per_chord, axis=1).astype(np.float32)
 
@@ -204,10 +215,6 @@ def chord_tone_share(windows: np.ndarray, chroma: np.ndarray) -> dict:
     tracks_of = idx[1]
     per_track = [_round(in_chord[tracks_of == t].mean()) if (tracks_of == t).any() else None for t in range(tracks)]
     return {"per_track": per_track, "all": _round(in_chord.mean()) if len(in_chord) else None, "onsets": int(len(in_chord))}
-
-
-# The twelve diatonic scales (the major scale on C, C#, ... B; each also a natural minor and a church mode).
-_DIATONIC = np.array([[(pc - root) % 12 in (0, 2, 4, 5, 7, 9, 11) for pc in range(12)] for root in range(12)], dtype=np.float64)
 
 
 def in_scale_share(windows: np.ndarray, min_onsets: int = 4) -> float | None:

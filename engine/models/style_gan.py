@@ -262,10 +262,12 @@ class StyleGenerator(nn.Module):
         1.0: all). Step 0 is never HOLD, and a HOLD after a rest becomes a rest (it would hold nothing).
 
         ``harmonise``: a window given no chords is first drawn as a sketch, the triads that fit it are found
-        (engine.style_metrics.window_triad_chroma, as the training chords were) and it is drawn again from the same
-        noise over them (a track silent in the sketch stays silent). Each track samples its own token at every step, so
+        (engine.style_metrics.window_triad_chroma, as the training chords were, but only among the triads of the
+        sketch's key) and it is drawn again from the same noise over them (a track silent in the sketch stays silent). Each track samples its own token at every step, so
         without a shared harmony the voices clash: tonal distance between tracks 1.88 against the real 1.49 (held-out,
-        all styles), 1.59 harmonised.
+        all styles), 1.59 harmonised. Triads of one key keep the voices in it: at epoch 62, the share of a window's
+        onsets in its best diatonic scale rose from 0.86-0.99 to 0.91-1.00 by style (real 0.93-0.99; 300 samples a
+        style on seeds the evaluation does not use, against training windows), the judge's accuracy 0.942 to 0.948.
         """
         self.eval()
         b = style.shape[0]
@@ -274,7 +276,7 @@ class StyleGenerator(nn.Module):
         if not harmonise or bool(given.all()):
             return self._draw(noise, style, chords, previous, temperature, generator, top_p)
         sketch = self._draw(noise, style, chords, previous, temperature, generator, top_p)
-        fitted = torch.as_tensor(window_triad_chroma(sketch.cpu().numpy()), device=noise.device)
+        fitted = torch.as_tensor(window_triad_chroma(sketch.cpu().numpy(), in_key=True), device=noise.device)
         chords = fitted if chords is None else torch.where(given[:, None, None], chords.float(), fitted)
         windows = self._draw(noise, style, chords, previous, temperature, generator, top_p)
         # A track the sketch left silent stays silent: the chord skip would otherwise lift chord tones there, and a

@@ -199,6 +199,13 @@ def test_the_chord_condition_of_real_windows_and_of_a_progression():
     minor[0, :3, :8] = [[69] + [HOLD] * 7, [64] + [HOLD] * 7, [60] + [HOLD] * 7]  # A E C: A minor, then silence
     chroma = window_triad_chroma(minor)
     assert np.flatnonzero(chroma[0, 0]).tolist() == [0, 4, 9] and chroma[0, 2:].sum() == 0  # silent beats: no chord
+    # In key: a half bar of E G# B in a window otherwise in C major fits E major, or among C major's triads E minor.
+    keyed = np.full((1, 4, 32), REST)
+    keyed[0, :3, :24] = [[72] + [HOLD] * 23, [67] + [HOLD] * 23, [64] + [HOLD] * 23]
+    keyed[0, :3, 24:] = [[71] + [HOLD] * 7, [68] + [HOLD] * 7, [64] + [HOLD] * 7]
+    assert np.flatnonzero(window_triad_chroma(keyed)[0, 7]).tolist() == [4, 8, 11]  # E major
+    assert np.flatnonzero(window_triad_chroma(keyed, in_key=True)[0, 7]).tolist() == [4, 7, 11]  # E minor
+    assert np.flatnonzero(window_triad_chroma(keyed, in_key=True)[0, 0]).tolist() == [0, 4, 7]  # C major stays
     shares = window_chord_shares(w, window_triad_chroma(w))
     assert shares[0] == pytest.approx(8 / 9)  # 9 onsets, the D not in C major
     assert np.isnan(window_chord_shares(w, np.zeros((1, 8, 12), np.float32))[0])  # no chords: no share
@@ -323,7 +330,7 @@ def test_nucleus_sampling_keeps_the_most_likely_tokens_that_make_up_top_p():
     assert torch.equal(narrow, model.generate(style, noise=noise))  # a nucleus of one token is the argmax
 
 
-def test_a_window_without_chords_is_harmonised_over_the_triads_of_its_own_sketch():
+def test_a_window_without_chords_is_harmonised_over_the_triads_of_its_own_sketchs_key():
     torch.manual_seed(0)
     model = StyleGenerator(StyleGANConfig.debug(num_styles=3))
     with torch.no_grad():
@@ -331,7 +338,7 @@ def test_a_window_without_chords_is_harmonised_over_the_triads_of_its_own_sketch
     style = torch.tensor([0, 1, 2])
     noise = model.sample_noise(3, torch.Generator().manual_seed(0))
     sketch = model.generate(style, noise=noise, harmonise=False)
-    triads = torch.as_tensor(window_triad_chroma(sketch.numpy()))
+    triads = torch.as_tensor(window_triad_chroma(sketch.numpy(), in_key=True))  # the triads of the sketch's key
     expected = model.generate(style, triads, noise=noise, harmonise=False)
     assert not torch.equal(sketch, expected)
     silent = (sketch == REST).all(dim=2, keepdim=True)
