@@ -159,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ac-weight", type=float, default=g.ac_weight, help="weight of the style head's cross-entropy (AC-GAN)")
     p.add_argument("--chord-weight", type=float, default=g.chord_weight, help="weight of the chord-share loss (0: none)")
     p.add_argument("--scale-weight", type=float, default=g.scale_weight, help="weight of the scale-share loss (0: none)")
+    p.add_argument("--step-weight", type=float, default=g.step_weight, help="weight of the stepwise-motion loss (0: none)")
     p.add_argument("--chord-share", choices=("track", "window"), default="track",
                    help="the chord-share loss asks each track for its real share (track) or all tracks together (window)")
     p.add_argument("--chord-skip-lr", type=float, default=g.chord_skip_lr, help="learning rate of the chord skip's gains")

@@ -437,3 +437,20 @@ def test_the_scale_share_loss_moves_pitches_not_whether_a_step_strikes():
     # Raising every pitch token's logit by the same amount (more onsets, the same pitches) does not change the loss.
     assert logits.grad[..., :HOLD].sum(-1).abs().max() < 1e-6
     assert logits.grad[..., HOLD:].abs().max() < 1e-6
+
+
+def test_the_stepwise_loss_scores_intervals_between_consecutive_onsets_and_moves_pitches_only():
+    from engine.train.stylegan import stepwise_loss, stepwise_shares
+
+    w = torch.full((1, 4, 32), REST)
+    w[0, 0, ::4] = torch.tensor([60, 62, 64, 65, 67, 72, 71, 69])  # intervals 2 2 1 2 5 1 2: 6 of 7 by step
+    w[0, 0, 1::4] = HOLD
+    w[0, 1, ::8] = torch.tensor([60, 72, 60, 72])  # octaves: none
+    onehot = torch.log(torch.nn.functional.one_hot(w, NUM_PITCH_TOKENS).float().clamp_min(1e-9))
+    shares = stepwise_shares(onehot)
+    assert shares[0, :2].tolist() == pytest.approx([6 / 7, 0.0], abs=1e-4) and torch.isnan(shares[0, 2:]).all()
+    assert stepwise_loss(onehot * 1.0, w).item() < 1e-6  # the real window itself
+    soft = torch.randn(1, 4, 32, NUM_PITCH_TOKENS, requires_grad=True)
+    stepwise_loss(soft, w).backward()
+    assert soft.grad[..., :HOLD].abs().sum() > 0
+    assert soft.grad[..., HOLD:].abs().max() < 1e-9  # whether a step strikes, holds or rests is left alone
