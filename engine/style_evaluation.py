@@ -36,8 +36,9 @@ With the style GAN (``gan_dir``):
   of up to as many other real held-out windows (``real_again``: real music scored like a model;
   a style with fewer held-out windows splits them in two halves); ``within_25_percent`` flags
   per figure (|generated - real| <= 25% of |real|, so a real 0 needs a generated 0);
-  ``in_scale_share`` per source (engine.style_metrics.in_scale_share: the share of a window's
-  onsets in its best diatonic scale; beside the 25% flags, not among them); and
+  ``in_scale_share`` and ``stepwise_share`` per source (engine.style_metrics: the share of a
+  window's onsets in its best diatonic scale, and of the top voice's intervals of 2 semitones or
+  less; beside the 25% flags, not among them); and
   ``chord_tone_share``: the GAN's windows generated over the real windows' own chords (chroma per
   beat, as in training) against the real windows, with the same noise and no chords as the
   baseline.
@@ -52,7 +53,7 @@ import torch
 
 from engine.pipelines.style import CANDIDATES, PRIOR_SCALE, SAMPLE_TEMPERATURE, StylePipeline
 from engine.representation import HOLD
-from engine.style_metrics import METRICS, chord_tone_share, in_scale_share, metrics_table, window_metrics
+from engine.style_metrics import METRICS, chord_tone_share, in_scale_share, metrics_table, stepwise_share, window_metrics
 from engine.train.style_data import load_style_cache
 from engine.train.style_judge import per_style_accuracy, split_by_piece
 
@@ -225,15 +226,17 @@ def musegan_comparison(real: dict[str, np.ndarray], generated: dict[str, dict[st
         for name, flags in entry["within_25_percent"].items():
             entry["within_25_percent"][name] = {m: flags[m] for m in METRICS if m in flags}
     out["within_25_percent_share"] = {name: round(float(np.mean(v)), 4) if v else None for name, v in hits.items()}
-    # Beside MuseGAN's figures (not among the 25% flags): how well each source's voices keep to one key.
-    for style, entry in out["per_style"].items():
-        entry["in_scale_share"] = {"real": in_scale_share(real[style]),
-                                   **{name: in_scale_share(by_style[style]) for name, by_style in generated.items() if style in by_style}}
+    # Beside MuseGAN's figures (not among the 25% flags): how well each source's voices keep to one key, and how often
+    # its top voice moves by step.
     sources = ["real", *generated]
-    out["in_scale_share_mean"] = {
-        name: round(float(np.mean(v)), 4) if (v := [e["in_scale_share"][name] for e in out["per_style"].values()
-                                                    if e["in_scale_share"].get(name) is not None]) else None
-        for name in sources}  # fmt: skip
+    for key, figure in (("in_scale_share", in_scale_share), ("stepwise_share", stepwise_share)):
+        for style, entry in out["per_style"].items():
+            entry[key] = {"real": figure(real[style]),
+                          **{name: figure(by_style[style]) for name, by_style in generated.items() if style in by_style}}
+        out[f"{key}_mean"] = {
+            name: round(float(np.mean(v)), 4) if (v := [e[key][name] for e in out["per_style"].values()
+                                                        if e[key].get(name) is not None]) else None
+            for name in sources}  # fmt: skip
     return out
 
 

@@ -15,6 +15,7 @@ undefined (say the used pitch classes of a track that never plays).
   (as MuseGAN compares track pairs).
 * :func:`chord_tone_share`: share of onsets whose pitch class is in the chord at that step.
 * :func:`in_scale_share`: share of a window's onsets in the diatonic scale that holds most of them.
+* :func:`stepwise_share`: share of the top voice's intervals of 2 semitones or less.
 
 A HOLD with no onset before it in the window (a note tied in from before the window) counts as
 sounding for :func:`empty_bar_rate` but its pitch is unknown, so the pitch-based metrics skip it.
@@ -230,6 +231,16 @@ def in_scale_share(windows: np.ndarray, min_onsets: int = 4) -> float | None:
             counts = np.bincount(pcs, minlength=12)
             shares.append((_DIATONIC @ counts).max() / counts.sum())
     return _round(np.mean(shares)) if shares else None
+
+
+def stepwise_share(windows: np.ndarray, track: int = 0, max_step: int = 2) -> float | None:
+    """Share of the melodic intervals between consecutive onsets of one track (the top voice by default), within each
+    window, of at most ``max_step`` semitones: how often the line moves by step rather than by leap."""
+    intervals = []
+    for window in np.asarray(windows):
+        pitches = window[track][window[track] < HOLD]
+        intervals.extend(np.abs(np.diff(pitches)).tolist())
+    return _round(np.mean(np.array(intervals) <= max_step)) if intervals else None
 
 
 def window_metrics(windows: np.ndarray) -> dict:

@@ -586,6 +586,8 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
         + ", on windows given chords)"
         + (f" + {training['scale_weight']} x the scale-share loss (the share of its expected onsets in the diatonic scale "
            "that holds most of them against the real window's)" if training.get("scale_weight") else "")
+        + (f" + {training['step_weight']} x the stepwise-motion loss (each track's expected share of intervals of 2 "
+           "semitones or less between consecutive onsets against the real window's)" if training.get("step_weight") else "")
         + f"; Gumbel-softmax temperature tau {training.get('tau', '?')}.",
         f"- Checkpoint: epoch {training.get('epoch', '?')} ({training.get('step', '?')} generator updates), the best by score = "
         "the style judge's balanced accuracy on the epoch's samples (0 without a judge) minus the metric gap (the mean "
@@ -607,6 +609,7 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
             f"{r.get('sample_temperature', 'not logged')}"
             + (f", chord-share loss {r['chord_loss']}" if r.get("chord_loss") else "")
             + (f", scale weight {r['scale_weight']}" if r.get("scale_weight") else "")
+            + (f", step weight {r['step_weight']}" if r.get("step_weight") else "")
             + (", the best epoch chosen afresh" if r.get("restart_best") else "") for r in starts) + ".")
     # ---- samples at the checkpoint
     share = ev.get("chord_tone_share", {}) or {}

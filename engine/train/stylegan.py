@@ -85,7 +85,7 @@ class StyleGANTrainConfig:
     chord_weight: float = 10.0  # weight of the chord-share loss (0: the critic alone enforces the chords)
     chord_share_per_track: bool = True  # the chord-share loss asks each track for its real share (False: all tracks')
     scale_weight: float = 10.0  # weight of the scale-share loss (0: the critic alone keeps the voices in one key)
-    step_weight: float = 0.0  # weight of the stepwise-motion loss (0: the critic alone shapes the melodic intervals)
+    step_weight: float = 10.0  # weight of the stepwise-motion loss (0: the critic alone shapes the melodic intervals)
     # The chord skip's gains are 4 scalars; Adam moves a parameter by about lr per step, so at lr 1e-4 they moved
     # 1.0 -> 1.045 in 450 steps while the onsets' chord-tone share stayed at 0.46 (real 0.95, over the every-pitch-class
     # chroma of that run).

@@ -13,6 +13,7 @@ from engine.style_metrics import (
     empty_bar_rate,
     in_scale_share,
     metrics_table,
+    stepwise_share,
     qualified_note_rate,
     sounding_pitches,
     tonal_centroids,
@@ -112,6 +113,13 @@ def test_in_scale_share_counts_onsets_in_the_windows_own_best_diatonic_scale():
     assert in_scale_share(chromatic) == pytest.approx(5 / 8)
     assert in_scale_share(np.concatenate([d_major, chromatic])) == pytest.approx((1 + 5 / 8) / 2)
     assert in_scale_share(held_triad()) is None  # three onsets: too few to tell a key
+
+
+def test_stepwise_share_counts_the_top_voices_intervals_of_two_semitones_or_less():
+    line = window(track((60, 0, 4), (62, 4, 4), (64, 8, 4), (72, 12, 4), (71, 16, 16)))  # 2 2 8 1: 3 of 4 by step
+    assert stepwise_share(line) == 0.75
+    assert stepwise_share(np.concatenate([line, window(track((60, 0, 8), (67, 8, 8)))])) == pytest.approx(3 / 5)
+    assert stepwise_share(line, track=1) is None  # a silent track has no intervals
 
 
 def test_window_metrics_are_json_ready_and_the_table_compares_sources():

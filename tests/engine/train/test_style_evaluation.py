@@ -63,5 +63,5 @@ def test_evaluate_style_prints_every_figure(tmp_path, fake_style_cache, capsys):
     assert all(0 <= v <= 1 for v in metrics["within_25_percent_share"].values())
     assert set(metrics["chord_tone_share_mean"]) == {"real", "gan_with_chords", "gan_without_chords"}
     # how well each source keeps to one key, beside the 25% flags
-    assert set(metrics["in_scale_share_mean"]) == {"real", "musae", "gan", "real_again"}
+    assert set(metrics["in_scale_share_mean"]) == set(metrics["stepwise_share_mean"]) == {"real", "musae", "gan", "real_again"}
     assert all(set(e["in_scale_share"]) >= {"real", "musae", "gan"} for e in metrics["per_style"].values())

@@ -235,18 +235,18 @@ def test_the_model_card_of_the_style_gan(tmp_path, fake_style_cache):
     out = tmp_path / "gan"
     assert train_main(["stylegan", "--data", str(fake_style_cache), "--out", str(out), "--judge", str(judge_dir), "--epochs", "1",
                        "--steps-per-epoch", "3", "--batch-size", "8", "--critic-steps", "1", "--eval-samples", "6",
-                       "--device", "cpu", "--debug"]) == 0  # fmt: skip
+                       "--device", "cpu", "--debug", "--scale-weight", "0", "--step-weight", "0"]) == 0  # fmt: skip
     assert card_main([str(out)]) == 0
     card = (out / "README.md").read_text()
     assert card.startswith("# Style GAN") and "| a | 30 | 120 | 1440 |" in card and "| epoch |" in card
-    assert "each track's against the real track's" in card and "scale-share loss" not in card
-    # A resumed run under a new recipe (the scale-share loss, the best chosen afresh) says so.
+    assert "each track's against the real track's" in card and "scale-share loss" not in card and "stepwise" not in card
+    # A resumed run under a new recipe (the scale-share and stepwise-motion losses, the best chosen afresh) says so.
     assert train_main(["stylegan", "--data", str(fake_style_cache), "--out", str(out), "--judge", str(judge_dir), "--epochs", "2",
                        "--steps-per-epoch", "2", "--batch-size", "8", "--critic-steps", "1", "--eval-samples", "6",
-                       "--device", "cpu", "--debug", "--resume", "--restart-best", "--scale-weight", "2"]) == 0  # fmt: skip
+                       "--device", "cpu", "--debug", "--resume", "--restart-best", "--scale-weight", "2", "--step-weight", "3"]) == 0  # fmt: skip
     assert card_main([str(out)]) == 0
     card = (out / "README.md").read_text()
-    assert "2.0 x the scale-share loss" in card and "tonal distance / 4" in card
+    assert "2.0 x the scale-share loss" in card and "3.0 x the stepwise-motion loss" in card and "tonal distance / 4" in card
     assert "among the epochs from 2 on" in card and "the best epoch chosen afresh" in card
     meta = json.loads((out / "config.json").read_text())
     assert f"epoch {meta['training']['epoch']}" in card and f"score {meta['evaluation']['score']}" in card
