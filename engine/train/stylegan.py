@@ -29,7 +29,9 @@ style head's cross-entropy for the style it was asked for, plus ``chord_weight``
 window's track's, on the windows given chords (left to the critic alone, the chords were ignored,
 25% of onsets on chord tones after 1,650 steps, chance for a triad), plus ``scale_weight`` x
 :func:`scale_share_loss`: the share of its onsets in the diatonic scale that holds most of them
-against the real window's). Adam (lr 1e-4, betas 0.5/0.9) for both.
+against the real window's, plus ``step_weight`` x :func:`stepwise_loss`: each track's share of
+intervals of 2 semitones or less between consecutive onsets against the real window's). Adam
+(lr 1e-4, betas 0.5/0.9) for both.
 
 Every epoch, on fixed noise and held-out conditions (engine.style_metrics): per style, the
 style judge's accuracy on ``eval_samples`` windows generated without conditions (when
