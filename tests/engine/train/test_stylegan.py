@@ -246,7 +246,9 @@ def test_the_model_card_of_the_style_gan(tmp_path, fake_style_cache):
                        "--device", "cpu", "--debug", "--resume", "--restart-best", "--scale-weight", "2", "--step-weight", "3"]) == 0  # fmt: skip
     assert card_main([str(out)]) == 0
     card = (out / "README.md").read_text()
-    assert "2.0 x the scale-share loss" in card and "3.0 x the stepwise-motion loss" in card and "tonal distance / 4" in card
+    assert "2.0 x the scale-share loss" in card and "tonal distance / 4" in card
+    assert "3.0 x the stepwise-motion loss (each track's expected shares of repeated pitches and of steps" in card
+    assert "step weight 3.0 (repeats and steps apart)" in card
     assert "among the epochs from 2 on" in card and "the best epoch chosen afresh" in card
     meta = json.loads((out / "config.json").read_text())
     assert f"epoch {meta['training']['epoch']}" in card and f"score {meta['evaluation']['score']}" in card
@@ -256,6 +258,9 @@ def test_the_model_card_of_the_style_gan(tmp_path, fake_style_cache):
     assert card_main([str(out), "--eval", str(tmp_path / "style.json")]) == 0
     card = (out / "README.md").read_text()
     assert "| style | metric | real | gan |" in card and '"sample_style_accuracy_gan"' in card and "GAN checked" in card
+    # The share within 25% of the held-out figures, beside other held-out windows' and the training windows' own.
+    within = evaluation["musegan_metrics"]["within_25_percent_share"]
+    assert f"training windows, scored the same way: {within['real_training']}" in card
 
 
 def test_the_chord_share_loss_asks_for_the_real_windows_share_of_chord_tones():
@@ -439,17 +444,24 @@ def test_the_scale_share_loss_moves_pitches_not_whether_a_step_strikes():
     assert logits.grad[..., HOLD:].abs().max() < 1e-6
 
 
-def test_the_stepwise_loss_scores_intervals_between_consecutive_onsets_and_moves_pitches_only():
+def test_the_stepwise_loss_scores_repeats_and_steps_between_consecutive_onsets_and_moves_pitches_only():
     from engine.train.stylegan import stepwise_loss, stepwise_shares
 
     w = torch.full((1, 4, 32), REST)
-    w[0, 0, ::4] = torch.tensor([60, 62, 64, 65, 67, 72, 71, 69])  # intervals 2 2 1 2 5 1 2: 6 of 7 by step
+    w[0, 0, ::4] = torch.tensor([60, 62, 62, 64, 65, 72, 71, 69])  # intervals 2 0 2 1 7 1 2: 1 repeat, 5 steps of 7
     w[0, 0, 1::4] = HOLD
-    w[0, 1, ::8] = torch.tensor([60, 72, 60, 72])  # octaves: none
+    w[0, 1, ::8] = torch.tensor([60, 72, 60, 72])  # octaves: neither
     onehot = torch.log(torch.nn.functional.one_hot(w, NUM_PITCH_TOKENS).float().clamp_min(1e-9))
-    shares = stepwise_shares(onehot)
-    assert shares[0, :2].tolist() == pytest.approx([6 / 7, 0.0], abs=1e-4) and torch.isnan(shares[0, 2:]).all()
+    shares = stepwise_shares(onehot)  # (1, 4, 2): [repeat, step] per track
+    assert shares[0, 0].tolist() == pytest.approx([1 / 7, 5 / 7], abs=1e-4)
+    assert shares[0, 1].tolist() == pytest.approx([0.0, 0.0], abs=1e-4) and torch.isnan(shares[0, 2:]).all()
     assert stepwise_loss(onehot * 1.0, w).item() < 1e-6  # the real window itself
+    # A line of repeated notes has as many intervals of 2 semitones or less as the real one, but is not let off (the
+    # loss is the mean over the two tracks that have intervals; the octaves' track matches).
+    repeated = w.clone()
+    repeated[0, 0, ::4] = 60
+    assert stepwise_loss(torch.log(torch.nn.functional.one_hot(repeated, NUM_PITCH_TOKENS).float().clamp_min(1e-9)), w).item() \
+        == pytest.approx(((1 - 1 / 7) ** 2 + (5 / 7) ** 2) / 2, abs=1e-3)
     soft = torch.randn(1, 4, 32, NUM_PITCH_TOKENS, requires_grad=True)
     stepwise_loss(soft, w).backward()
     assert soft.grad[..., :HOLD].abs().sum() > 0
