@@ -34,11 +34,14 @@ With the style GAN (``gan_dir``):
   distance per track pair) of up to ``metric_windows`` (300) real held-out windows, of as many
   of MusAE's and the GAN's samples (drawn as for the first-draw accuracies, with their own seeds),
   of up to as many other real held-out windows (``real_again``: real music scored like a model;
-  a style with fewer held-out windows splits them in two halves); ``within_25_percent`` flags
+  a style with fewer held-out windows splits them in two halves), and of as many training windows
+  (``real_training``: what the models learnt from, scored like a model; the held-out pieces differ
+  from the training pieces, so this is the most a perfect model of the training data could score);
+  ``within_25_percent`` flags
   per figure (|generated - real| <= 25% of |real|, so a real 0 needs a generated 0);
-  ``in_scale_share`` and ``stepwise_share`` per source (engine.style_metrics: the share of a
-  window's onsets in its best diatonic scale, and of the top voice's intervals of 2 semitones or
-  less; beside the 25% flags, not among them); and
+  ``in_scale_share``, ``stepwise_share`` and ``repeat_share`` per source (engine.style_metrics:
+  the share of a window's onsets in its best diatonic scale, and of the top voice's intervals of
+  1-2 semitones and of 0; beside the 25% flags, not among them); and
   ``chord_tone_share``: the GAN's windows generated over the real windows' own chords (chroma per
   beat, as in training) against the real windows, with the same noise and no chords as the
   baseline.
@@ -53,7 +56,8 @@ import torch
 
 from engine.pipelines.style import CANDIDATES, PRIOR_SCALE, SAMPLE_TEMPERATURE, StylePipeline
 from engine.representation import HOLD
-from engine.style_metrics import METRICS, chord_tone_share, in_scale_share, metrics_table, stepwise_share, window_metrics
+from engine.style_metrics import (METRICS, chord_tone_share, in_scale_share, metrics_table, repeat_share, stepwise_share,
+                                  window_metrics)
 from engine.train.style_data import load_style_cache
 from engine.train.style_judge import per_style_accuracy, split_by_piece
 
@@ -227,9 +231,9 @@ def musegan_comparison(real: dict[str, np.ndarray], generated: dict[str, dict[st
             entry["within_25_percent"][name] = {m: flags[m] for m in METRICS if m in flags}
     out["within_25_percent_share"] = {name: round(float(np.mean(v)), 4) if v else None for name, v in hits.items()}
     # Beside MuseGAN's figures (not among the 25% flags): how well each source's voices keep to one key, and how often
-    # its top voice moves by step.
+    # its top voice moves by step, and strikes the same pitch again.
     sources = ["real", *generated]
-    for key, figure in (("in_scale_share", in_scale_share), ("stepwise_share", stepwise_share)):
+    for key, figure in (("in_scale_share", in_scale_share), ("stepwise_share", stepwise_share), ("repeat_share", repeat_share)):
         for style, entry in out["per_style"].items():
             entry[key] = {"real": figure(real[style]),
                           **{name: figure(by_style[style]) for name, by_style in generated.items() if style in by_style}}
@@ -343,9 +347,19 @@ def evaluate_style(data: str, judge_dir: str, musae_dir: str | None = None, vae_
                 real[name] = windows[np.sort(pool[:half])].astype(np.int64)
             if len(pool) > 1:
                 real_again[name] = windows[np.sort(pool[half : 2 * half])].astype(np.int64)
+        # Training windows of each style (their own seeded draw), scored like a model: the held-out pieces are other
+        # pieces (string quartets' held-out movements are busier), so a model that wrote exactly the training data
+        # would score this.
+        training_rng = np.random.default_rng(seed + 6)
+        real_training = {}
+        for index, name in enumerate(names):
+            pool = np.flatnonzero(train_mask & (styles == index))
+            if name in real and len(pool):
+                pick = training_rng.choice(pool, size=min(len(real[name]), len(pool)), replace=False)
+                real_training[name] = windows[np.sort(pick)].astype(np.int64)
         # Other held-out windows of the same styles, scored like a model: how close real music comes to the real
         # figures at this sample size (the ceiling of "within 25%": a rate of 0.01 is 2 bars in 200).
-        comparison = musegan_comparison(real, {**generated, "real_again": real_again})
+        comparison = musegan_comparison(real, {**generated, "real_again": real_again, "real_training": real_training})
         if gan is not None:
             shares = {name: gan_chord_tone_share(gan, w, names.index(name), seed, GAN_TEMPERATURE) for name, w in real.items()}
             for name, share in shares.items():

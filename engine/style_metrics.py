@@ -15,7 +15,8 @@ undefined (say the used pitch classes of a track that never plays).
   (as MuseGAN compares track pairs).
 * :func:`chord_tone_share`: share of onsets whose pitch class is in the chord at that step.
 * :func:`in_scale_share`: share of a window's onsets in the diatonic scale that holds most of them.
-* :func:`stepwise_share`: share of the top voice's intervals of 2 semitones or less.
+* :func:`stepwise_share`: share of the top voice's intervals of 1 or 2 semitones (steps).
+* :func:`repeat_share`: share of the top voice's intervals of 0 semitones (a pitch struck again).
 
 A HOLD with no onset before it in the window (a note tied in from before the window) counts as
 sounding for :func:`empty_bar_rate` but its pitch is unknown, so the pitch-based metrics skip it.
@@ -233,14 +234,28 @@ def in_scale_share(windows: np.ndarray, min_onsets: int = 4) -> float | None:
     return _round(np.mean(shares)) if shares else None
 
 
-def stepwise_share(windows: np.ndarray, track: int = 0, max_step: int = 2) -> float | None:
-    """Share of the melodic intervals between consecutive onsets of one track (the top voice by default), within each
-    window, of at most ``max_step`` semitones: how often the line moves by step rather than by leap."""
+def _top_voice_intervals(windows: np.ndarray, track: int) -> np.ndarray:
+    """Absolute melodic intervals (semitones) between consecutive onsets of one track, within each window."""
     intervals = []
     for window in np.asarray(windows):
         pitches = window[track][window[track] < HOLD]
         intervals.extend(np.abs(np.diff(pitches)).tolist())
-    return _round(np.mean(np.array(intervals) <= max_step)) if intervals else None
+    return np.array(intervals)
+
+
+def stepwise_share(windows: np.ndarray, track: int = 0, max_step: int = 2) -> float | None:
+    """Share of the melodic intervals between consecutive onsets of one track (the top voice by default), within each
+    window, of 1 to ``max_step`` semitones: how often the line moves by step rather than by leap or not at all (a
+    repeated pitch is not a step; see :func:`repeat_share`)."""
+    intervals = _top_voice_intervals(windows, track)
+    return _round(np.mean((intervals >= 1) & (intervals <= max_step))) if len(intervals) else None
+
+
+def repeat_share(windows: np.ndarray, track: int = 0) -> float | None:
+    """Share of the melodic intervals between consecutive onsets of one track (the top voice by default), within each
+    window, that repeat the pitch before."""
+    intervals = _top_voice_intervals(windows, track)
+    return _round(np.mean(intervals == 0)) if len(intervals) else None
 
 
 def window_metrics(windows: np.ndarray) -> dict:

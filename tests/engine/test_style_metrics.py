@@ -13,6 +13,7 @@ from engine.style_metrics import (
     empty_bar_rate,
     in_scale_share,
     metrics_table,
+    repeat_share,
     stepwise_share,
     qualified_note_rate,
     sounding_pitches,
@@ -115,11 +116,14 @@ def test_in_scale_share_counts_onsets_in_the_windows_own_best_diatonic_scale():
     assert in_scale_share(held_triad()) is None  # three onsets: too few to tell a key
 
 
-def test_stepwise_share_counts_the_top_voices_intervals_of_two_semitones_or_less():
-    line = window(track((60, 0, 4), (62, 4, 4), (64, 8, 4), (72, 12, 4), (71, 16, 16)))  # 2 2 8 1: 3 of 4 by step
-    assert stepwise_share(line) == 0.75
-    assert stepwise_share(np.concatenate([line, window(track((60, 0, 8), (67, 8, 8)))])) == pytest.approx(3 / 5)
-    assert stepwise_share(line, track=1) is None  # a silent track has no intervals
+def test_stepwise_and_repeat_shares_split_the_top_voices_intervals_into_steps_and_repeats():
+    line = window(track((60, 0, 4), (62, 4, 4), (64, 8, 4), (72, 12, 4), (71, 16, 8), (71, 24, 8)))  # 2 2 8 1 0
+    assert stepwise_share(line) == pytest.approx(3 / 5)  # a repeated pitch is not a step
+    assert repeat_share(line) == pytest.approx(1 / 5)
+    other = window(track((60, 0, 8), (67, 8, 8)))
+    assert stepwise_share(np.concatenate([line, other])) == pytest.approx(3 / 6)
+    assert repeat_share(np.concatenate([line, other])) == pytest.approx(1 / 6, abs=1e-4)  # rounded to 4 places
+    assert stepwise_share(line, track=1) is None and repeat_share(line, track=1) is None  # a silent track: no intervals
 
 
 def test_window_metrics_are_json_ready_and_the_table_compares_sources():
