@@ -19,7 +19,10 @@ Shapes (B windows, 4 tracks, 32 sixteenth steps, 8 beats, 130 tokens: engine.rep
   strided 1-D convolutions over the previous window's embedded tokens). Per-track ("private")
   grouped convolutions with each track's own noise give logits (B, 4, 32, 130): one categorical per
   track and step, so every track is monophonic by construction. Step 0's HOLD logit is masked
-  (a window never begins by holding a note it does not contain).
+  (a window never begins by holding a note it does not contain). With ``bar_gate``, a **rest gate**
+  reads each track's private features over each bar and gives the logit (B, 4, 2) of that bar
+  resting whole: drawn once per bar, a rest the steps' own draws almost never make together (16
+  RESTs in a row).
 * **Critic** (:class:`StyleCritic`): one-hot windows (B, 4, 32, 130) (real, or the generator's
   relaxed samples) are projected per step and track (a linear map of the one-hot, i.e. an
   embedding that also accepts soft inputs) and read by convolutions over time down to one
@@ -52,6 +55,8 @@ from engine.representation import HOLD, NUM_PITCH_TOKENS, REST, WINDOW_STEPS
 from engine.style_metrics import window_triad_chroma
 
 BEATS = WINDOW_STEPS // 4  # chroma rows per window (one per quarter-note beat)
+BAR_STEPS = 16  # steps in a bar (the rest gate's unit)
+GATE_START = -5.0  # the rest gate's bias when it is added: sigmoid(-5) = 0.7% of bars resting whole
 # The generator is trained on straight-through Gumbel samples of its categoricals, so its samples, not the most
 # likely token per step, are what the critic judged. Measured on 64 held-out windows per style after 2,400 steps:
 # the judge's balanced accuracy 0.60 at temperature 0 (argmax), 0.77 at 0.7, 0.83 at 1.0; at 0 every track held
@@ -81,6 +86,8 @@ class StyleGANConfig:
     # Per style and track, the lowest and highest MIDI pitch the training windows (transposed) struck, or None for a
     # track that never plays in the style; generation strikes nothing outside (None here: no limit). See RangeMask.
     pitch_ranges: list | None = None
+    # A rest gate per track and bar (see StyleGenerator.forward_with_gate); False in checkpoints trained before it.
+    bar_gate: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -198,6 +205,14 @@ class StyleGenerator(nn.Module):
         self.register_buffer("step_mask", mask, persistent=False)
         # Registered last, so the parameter order of checkpoints trained before it (and their optimizer states) holds.
         self.chord_skip = ChordSkip(c.tracks)
+        if c.bar_gate:
+            # One logit per track and bar from that track's features pooled over the bar. Starts nearly shut (a bar
+            # rests whole with chance 0.7%), so adding it to a trained generator changes little until it learns.
+            self.bar_gate = nn.Conv1d(c.tracks * c.private_width, c.tracks, BAR_STEPS, stride=BAR_STEPS, groups=c.tracks)
+            nn.init.normal_(self.bar_gate.weight, std=1e-3)
+            nn.init.constant_(self.bar_gate.bias, GATE_START)
+        else:
+            self.bar_gate = None
         # Sampling at temperature 1 from the nucleus still struck pitches no voice of the style ever plays (string
         # quartets at MIDI 1 and 127), where a track's distribution is flat: generation keeps to each track's range.
         if c.pitch_ranges is not None:
@@ -222,6 +237,12 @@ class StyleGenerator(nn.Module):
         noise (B, noise_size); style (B,) or (B, num_styles); chords (B, 8, 12) chroma per beat or None;
         previous (B, tracks, 32) tokens or None (all REST: none).
         """
+        return self.forward_with_gate(noise, style, chords, previous)[0]
+
+    def forward_with_gate(self, noise: torch.Tensor, style: torch.Tensor, chords: torch.Tensor | None = None,
+                          previous: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Logits (B, tracks, 32, 130) as :meth:`forward`, and the rest gate's logits (B, tracks, 2): per track and
+        bar, of the whole bar resting (None without ``bar_gate``)."""
         c = self.config
         b, device = noise.shape[0], noise.device
         shared_noise, track_noise = noise[:, : c.noise_dims], noise[:, c.noise_dims :].reshape(b, c.tracks, c.track_noise_dims)
@@ -246,12 +267,21 @@ class StyleGenerator(nn.Module):
         logits = self.out(x).reshape(b, c.tracks, NUM_PITCH_TOKENS, WINDOW_STEPS).transpose(2, 3)
         if chords is not None:
             logits = logits + self.chord_skip(chords)
-        return logits + self.step_mask
+        gate = self.bar_gate(x) if self.bar_gate is not None else None  # (B, T, bars)
+        return logits + self.step_mask, gate
 
-    def relaxed(self, logits: torch.Tensor, tau: float = 1.0) -> torch.Tensor:
+    def relaxed(self, logits: torch.Tensor, tau: float = 1.0, gate: torch.Tensor | None = None) -> torch.Tensor:
         """Straight-through Gumbel-softmax samples of logits: hard one-hot (B, tracks, 32, 130) forward, the soft
-        relaxation's gradient backward (see the module's docstring)."""
-        return F.gumbel_softmax(logits, tau=tau, hard=True, dim=-1)
+        relaxation's gradient backward (see the module's docstring). With the rest gate's logits (B, tracks, bars),
+        each bar is also drawn resting whole or not (a straight-through Gumbel-sigmoid), and a resting bar's steps
+        become RESTs (and a HOLD just after it a REST too: it would hold nothing)."""
+        onehot = F.gumbel_softmax(logits, tau=tau, hard=True, dim=-1)
+        if gate is None:
+            return onehot
+        u = torch.rand_like(gate).clamp_(1e-6, 1 - 1e-6)
+        soft = torch.sigmoid((gate + torch.log(u) - torch.log1p(-u)) / tau)
+        rests = (soft > 0.5).to(soft) - soft.detach() + soft  # (B, T, bars): 1 where the bar rests whole
+        return rest_bars(onehot, rests)
 
     @torch.no_grad()
     def generate(self, style: torch.Tensor, chords: torch.Tensor | None = None, previous: torch.Tensor | None = None,
@@ -288,7 +318,7 @@ class StyleGenerator(nn.Module):
     def _draw(self, noise: torch.Tensor, style: torch.Tensor, chords: torch.Tensor | None, previous: torch.Tensor | None,
               temperature: float, generator: torch.Generator | None, top_p: float) -> torch.Tensor:
         """One draw of windows (B, tracks, 32) from the given noise and conditions (see :meth:`generate`)."""
-        logits = self(noise, style, chords, previous)
+        logits, gate = self.forward_with_gate(noise, style, chords, previous)
         if self.ranges is not None:  # a blend of styles (weights) may use the union of their ranges
             logits = logits + range_offsets(self.ranges, style)[:, :, None, :]
         if temperature > 0 and top_p < 1.0:
@@ -296,7 +326,15 @@ class StyleGenerator(nn.Module):
         if temperature > 0:
             u = torch.rand(logits.shape, generator=generator).to(logits.device).clamp_(1e-9, 1 - 1e-9)
             logits = logits / temperature - torch.log(-torch.log(u))  # Gumbel-max: a sample of softmax(logits / T)
-        return clean_tokens(logits.argmax(dim=-1))
+        tokens = logits.argmax(dim=-1)
+        if gate is not None:  # each bar rests whole with the gate's chance (at temperature 0: where it is over half)
+            if temperature > 0:
+                u = torch.rand(gate.shape, generator=generator).to(gate.device)
+                rests = u < torch.sigmoid(gate / temperature)
+            else:
+                rests = gate > 0
+            tokens = tokens.masked_fill(rests.repeat_interleave(BAR_STEPS, dim=2), REST)
+        return clean_tokens(tokens)
 
     @torch.no_grad()
     def generate_chain(self, style: torch.Tensor, num_windows: int, chords: torch.Tensor | None = None,
@@ -310,6 +348,24 @@ class StyleGenerator(nn.Module):
             previous = self.generate(style, window_chords, previous, temperature, generator, top_p=top_p)
             out.append(previous)
         return torch.cat(out, dim=2)
+
+
+def rest_bars(onehot: torch.Tensor, rests: torch.Tensor) -> torch.Tensor:
+    """One-hot (or relaxed) windows (B, tracks, steps, 130) with each bar where ``rests`` (B, tracks, bars) is 1 made
+    all REST, and a HOLD on the first step after such a bar made a REST; differentiable in both."""
+    b, t, steps, tokens = onehot.shape
+    weight = rests.repeat_interleave(BAR_STEPS, dim=2)[..., None]  # (B, T, S, 1)
+    rest = torch.zeros(tokens, dtype=onehot.dtype, device=onehot.device)
+    rest[REST] = 1.0
+    out = onehot * (1 - weight) + rest * weight
+    # The step after a resting bar: its HOLD (weighted by that bar's rest) moves to REST.
+    after = torch.zeros_like(weight[..., 0])  # (B, T, S)
+    after[..., BAR_STEPS::BAR_STEPS] = rests[..., :-1]
+    moved = out[..., HOLD] * after
+    hold_shift = torch.zeros_like(out)
+    hold_shift[..., HOLD] = -moved
+    hold_shift[..., REST] = moved
+    return out + hold_shift
 
 
 def clean_tokens(tokens: torch.Tensor) -> torch.Tensor:

@@ -547,6 +547,8 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
         f"conditioner (token embedding {cfg.get('cond_embed', '?')}, {cfg.get('cond_channels', '?')} channels) enter at "
         "every resolution, and a chord skip adds a learned gain per track to the logits of the beat's chord tones"
         + (f" (gains at the checkpoint: {', '.join(f'{g:.2f}' for g in gains)})." if (gains := _chord_gains(weights)) else ".")
+        + (" A rest gate reads each track's private features over each bar and gives the chance that the bar rests "
+           "whole, drawn once per bar (the steps' own draws almost never rest 16 times in a row)." if cfg.get("bar_gate") else "")
         + f" Windows are sampled from these categoricals at temperature {SAMPLE_TEMPERATURE}, as the critic saw them, "
         f"from each step's nucleus (top-p {SAMPLE_TOP_P})"
         + (", inside each track's pitch range in the style (the training windows' lowest and highest notes, widened by the "
@@ -586,8 +588,13 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
         + ", on windows given chords)"
         + (f" + {training['scale_weight']} x the scale-share loss (the share of its expected onsets in the diatonic scale "
            "that holds most of them against the real window's)" if training.get("scale_weight") else "")
-        + (f" + {training['step_weight']} x the stepwise-motion loss (each track's expected share of intervals of 2 "
-           "semitones or less between consecutive onsets against the real window's)" if training.get("step_weight") else "")
+        + (f" + {training['step_weight']} x the stepwise-motion loss (each track's expected "
+           + ("shares of repeated pitches and of steps of 1-2 semitones" if training.get("step_loss") == "repeats and steps apart"
+              else "share of intervals of 2 semitones or less")
+           + " between consecutive onsets against the real window's)" if training.get("step_weight") else "")
+        + (f" + {training.get('rest_weight', '?')} x the rest-rate loss (per style in the batch and track, the Bernoulli KL "
+           "divergence from the real windows' share of bars resting whole to the generator's expected share; it moves the "
+           "rest gate only)" if cfg.get("bar_gate") and training.get("rest_weight") else "")
         + f"; Gumbel-softmax temperature tau {training.get('tau', '?')}.",
         f"- Checkpoint: epoch {training.get('epoch', '?')} ({training.get('step', '?')} generator updates), the best by score = "
         "the style judge's balanced accuracy on the epoch's samples (0 without a judge) minus the metric gap (the mean "
@@ -609,7 +616,9 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
             f"{r.get('sample_temperature', 'not logged')}"
             + (f", chord-share loss {r['chord_loss']}" if r.get("chord_loss") else "")
             + (f", scale weight {r['scale_weight']}" if r.get("scale_weight") else "")
-            + (f", step weight {r['step_weight']}" if r.get("step_weight") else "")
+            + (f", step weight {r['step_weight']}" + (f" ({r['step_loss']})" if r.get("step_loss") else "")
+               if r.get("step_weight") else "")
+            + (f", rest gate (rest weight {r.get('rest_weight')})" if r.get("bar_gate") else "")
             + (", the best epoch chosen afresh" if r.get("restart_best") else "") for r in starts) + ".")
     # ---- samples at the checkpoint
     share = ev.get("chord_tone_share", {}) or {}
@@ -666,9 +675,12 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
             within = mg.get("within_25_percent_share") or {}
             if within:
                 parts += ["", "Share of figures (per style, metric and track) within 25% of the real one: "
-                          + ", ".join(f"{name} {value}" for name, value in within.items() if name != "real_again")
+                          + ", ".join(f"{name} {value}" for name, value in within.items() if not name.startswith("real_"))
                           + (f"; other held-out real windows of the same styles, scored the same way: {within['real_again']} "
-                             "(the ceiling at this sample size)." if within.get("real_again") is not None else ".")]
+                             "(the ceiling at this sample size)" if within.get("real_again") is not None else "")
+                          + (f"; training windows, scored the same way: {within['real_training']} (the held-out pieces "
+                             "are other pieces: a model that wrote exactly its training data would score this)"
+                             if within.get("real_training") is not None else "") + "."]
             chord_rows = [{"style": s, **{k: (e.get("chord_tone_share") or {}).get(k, "") for k in
                                           ("windows", "real", "gan_with_chords", "gan_without_chords")}}
                           for s, e in by_style.items() if isinstance(e.get("chord_tone_share"), dict)]  # fmt: skip

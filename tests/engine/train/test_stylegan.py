@@ -466,3 +466,79 @@ def test_the_stepwise_loss_scores_repeats_and_steps_between_consecutive_onsets_a
     stepwise_loss(soft, w).backward()
     assert soft.grad[..., :HOLD].abs().sum() > 0
     assert soft.grad[..., HOLD:].abs().max() < 1e-9  # whether a step strikes, holds or rests is left alone
+
+
+def test_the_rest_gate_rests_whole_bars_when_sampled_and_in_the_relaxation():
+    from engine.models.style_gan import rest_bars
+
+    config = StyleGANConfig.from_dict({**StyleGANConfig.debug(num_styles=3).to_dict(), "bar_gate": True})
+    model = StyleGenerator(config)
+    noise, style = model.sample_noise(6), torch.tensor([0, 1, 2, 0, 1, 2])
+    logits, gate = model.forward_with_gate(noise, style)
+    assert gate.shape == (6, 4, 2) and torch.sigmoid(gate).max() < 0.01  # it starts nearly shut
+    assert StyleGenerator(StyleGANConfig.debug(3)).forward_with_gate(noise, style)[1] is None  # no gate: as before
+    # The relaxation: with the same Gumbel draws, a shut gate changes nothing, an open one rests every bar.
+    torch.manual_seed(1)
+    plain = model.relaxed(logits)
+    torch.manual_seed(1)
+    assert torch.equal(model.relaxed(logits, gate=torch.full_like(gate, -30.0)), plain)
+    assert (model.relaxed(logits, gate=torch.full_like(gate, 30.0)).argmax(-1) == REST).all()
+    # rest_bars: bar 1 of track 0 rests, and the HOLD that opened bar 2 (of a note struck in bar 1) becomes a REST.
+    tokens = torch.full((1, 4, 32), 60)
+    tokens[0, 0, 16] = HOLD
+    rests = torch.zeros(1, 4, 2)
+    rests[0, 0, 0] = 1.0
+    out = rest_bars(F.one_hot(tokens, NUM_PITCH_TOKENS).float(), rests).argmax(-1)
+    assert (out[0, 0, :17] == REST).all() and (out[0, 0, 17:] == 60).all() and (out[0, 1:] == 60).all()
+    # Sampling: a gate open for track 1's second bar alone rests that bar in every window, and nothing else.
+    with torch.no_grad():
+        model.bar_gate.bias.copy_(torch.tensor([-30.0, -30.0, -30.0, -30.0]))
+        model.bar_gate.weight.zero_()
+        shut = model.generate(style, temperature=1.0, generator=torch.Generator().manual_seed(3), harmonise=False)
+        model.bar_gate.bias[1] = 30.0
+        opened = model.generate(style, temperature=1.0, generator=torch.Generator().manual_seed(3), harmonise=False)
+    assert valid(opened) and (opened[:, 1] == REST).all() and torch.equal(opened[:, [0, 2, 3]], shut[:, [0, 2, 3]])
+
+
+def test_the_rest_rate_loss_matches_each_styles_share_of_resting_bars_and_moves_the_gate_only():
+    from engine.train.stylegan import rest_rate_loss
+
+    windows = torch.full((4, 4, 32), 60)
+    windows[:2, 3, :16] = REST  # style 0: the bass rests in half its bars; style 1 never rests
+    styles = torch.tensor([0, 0, 1, 1])
+    logits = torch.full((4, 4, 32, NUM_PITCH_TOKENS), -20.0)
+    logits[..., 60] = 20.0  # the steps never rest by themselves
+    logits.requires_grad_(True)
+    gate = torch.full((4, 4, 2), -20.0)
+    gate[:2, 3] = 0.0  # style 0's bass: a bar rests with chance 1/2, as in the real windows
+    gate.requires_grad_(True)
+    assert rest_rate_loss(logits, gate, windows, styles).item() < 1e-3  # (shares are kept 1e-4 from 0 and 1)
+    wrong = torch.full((4, 4, 2), -20.0, requires_grad=True)  # a gate that never rests
+    loss = rest_rate_loss(logits, wrong, windows, styles)
+    assert loss.item() > 0.1
+    loss.backward()
+    assert wrong.grad[:2, 3].sum() < 0 and wrong.grad[2:].abs().max() < 1e-6  # open style 0's bass gate; leave style 1's
+    assert logits.grad is None or logits.grad.abs().max() == 0  # the steps' own chance of resting is held fixed
+
+
+def test_a_run_resumed_with_the_rest_gate_adds_it_and_keeps_the_rest(tmp_path, fake_style_cache):
+    out = tmp_path / "gan"
+    common = ["stylegan", "--data", str(fake_style_cache), "--out", str(out), "--steps-per-epoch", "2", "--batch-size", "8",
+              "--critic-steps", "1", "--eval-samples", "4", "--device", "cpu", "--debug"]  # fmt: skip
+    assert train_main([*common, "--epochs", "1"]) == 0
+    before, _ = load_stylegan(out / "last")
+    assert before.bar_gate is None
+    assert train_main([*common, "--epochs", "2", "--resume", "--restart-best", "--bar-gate", "--rest-weight", "2"]) == 0
+    after, meta = load_stylegan(out / "last")
+    assert after.bar_gate is not None and meta["config"]["bar_gate"] and meta["training"]["rest_weight"] == 2.0
+    log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    assert log[-1]["epoch"] == 2 and "rest_loss" in log[-1] and [r["bar_gate"] for r in log if "run_start" in r] == [False, True]
+    state = torch.load(out / "train_state.pt", weights_only=True)
+    assert len(state["generator_optimizer"]["param_groups"]) == 3  # body, chord skip, rest gate
+    from engine.train.model_card import main as card_main
+
+    assert card_main([str(out)]) == 0
+    card = (out / "README.md").read_text()
+    assert "A rest gate reads each track's private features" in card and "2.0 x the rest-rate loss" in card
+    assert "rest gate (rest weight 2.0)" in card
+    assert train_main([*common, "--epochs", "3", "--resume", "--bar-gate"]) == 0  # and a gated state resumes as it is
