@@ -542,3 +542,39 @@ def test_a_run_resumed_with_the_rest_gate_adds_it_and_keeps_the_rest(tmp_path, f
     assert "A rest gate reads each track's private features" in card and "2.0 x the rest-rate loss" in card
     assert "rest gate (rest weight 2.0)" in card
     assert train_main([*common, "--epochs", "3", "--resume", "--bar-gate"]) == 0  # and a gated state resumes as it is
+
+
+def test_the_repeat_penalty_draws_steps_in_order_and_steers_off_the_pitch_just_struck():
+    from engine.models.sampling import nucleus
+    from engine.models.style_gan import _draw_in_order, clean_tokens, last_onsets
+
+    model = StyleGenerator(StyleGANConfig.debug(num_styles=3))
+    with torch.no_grad():  # every step of every track: C4 most likely, then D4, HOLD and REST far below
+        model.out.weight.zero_()
+        bias = torch.full((NUM_PITCH_TOKENS,), -50.0)
+        bias[60], bias[62] = 5.0, 4.0
+        model.out.bias.copy_(bias.repeat(4))
+    style = torch.tensor([0, 1])
+    plain = model.generate(style, temperature=0.0, harmonise=False, repeat_penalty=0.0)
+    assert (plain == 60).all()  # struck again at every step
+    steered = model.generate(style, temperature=0.0, harmonise=False, repeat_penalty=2.0)
+    assert (steered[..., 0::2] == 60).all() and (steered[..., 1::2] == 62).all()  # C D C D: 60's logit 3 after a C
+    # A previous window's last onset counts: one that ended on C opens on D.
+    previous = torch.full((2, 4, 32), REST)
+    previous[:, :, 4] = 60
+    previous[:, :, 5:9] = HOLD
+    previous[1, 2] = REST  # track 2 of window 1 had no onset: it opens on C as before
+    assert last_onsets(previous, (2, 4)).tolist() == [[60, 60, 60, 60], [60, 60, -1, 60]]
+    assert last_onsets(None, (2, 4)).eq(-1).all()
+    chained = model.generate(style, previous=previous, temperature=0.0, harmonise=False, repeat_penalty=2.0)
+    assert chained[0, :, 0].tolist() == [62, 62, 62, 62] and chained[1, :, 0].tolist() == [62, 62, 60, 62]
+    # Drawn in order with no penalty, the steps come out exactly as drawn all at once.
+    fresh = StyleGenerator(StyleGANConfig.debug(num_styles=3))
+    noise = fresh.sample_noise(5, torch.Generator().manual_seed(1))
+    logits = fresh(noise, torch.zeros(5, dtype=torch.long))
+    u = torch.rand(logits.shape, generator=torch.Generator().manual_seed(2)).clamp_(1e-9, 1 - 1e-9)
+    gumbel = -torch.log(-torch.log(u))
+    at_once = (nucleus(logits, 0.9) + gumbel).argmax(-1)
+    assert torch.equal(_draw_in_order(logits, gumbel, 1.0, 0.9, 0.0, last_onsets(None, (5, 4))), at_once)
+    assert torch.equal(fresh._draw(noise, torch.zeros(5, dtype=torch.long), None, None, 1.0, torch.Generator().manual_seed(2), 0.9),
+                       clean_tokens(at_once))
