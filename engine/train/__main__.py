@@ -163,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bar-gate", action=argparse.BooleanOptionalAction, default=g.bar_gate,
                    help="give the generator a rest gate per track and bar (a run resumed from one without adds it)")
     p.add_argument("--rest-weight", type=float, default=g.rest_weight, help="weight of the rest-rate loss (with the rest gate)")
+    p.add_argument("--gate-lr", type=float, default=g.gate_lr, help="learning rate of the rest gate")
     p.add_argument("--chord-share", choices=("track", "window"), default="track",
                    help="the chord-share loss asks each track for its real share (track) or all tracks together (window)")
     p.add_argument("--chord-skip-lr", type=float, default=g.chord_skip_lr, help="learning rate of the chord skip's gains")

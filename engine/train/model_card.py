@@ -529,6 +529,9 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
     steps = training.get("steps_per_epoch")
     total_epochs = starts[-1].get("epochs") if starts and starts[-1].get("epochs") is not None else training.get("epochs")
     judge_balanced = ev.get("judge_balanced")
+    # The epoch the trainer's score would pick among those logged since the best was last chosen afresh.
+    since = [r for r in epochs if r.get("score") is not None and r["epoch"] >= (training.get("best_since") or 1)]
+    best_logged = max(since, key=lambda r: r["score"]) if since else None
     parts = [
         "# Style GAN (Cadenza)", "",
         "A convolutional generator of four-track 2-bar windows (32 sixteenth steps, one monophonic voice per track) "
@@ -596,8 +599,11 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
            "divergence from the real windows' share of bars resting whole to the generator's expected share; it moves the "
            "rest gate only)" if cfg.get("bar_gate") and training.get("rest_weight") else "")
         + f"; Gumbel-softmax temperature tau {training.get('tau', '?')}.",
-        f"- Checkpoint: epoch {training.get('epoch', '?')} ({training.get('step', '?')} generator updates), the best by score = "
-        "the style judge's balanced accuracy on the epoch's samples (0 without a judge) minus the metric gap (the mean "
+        f"- Checkpoint: epoch {training.get('epoch', '?')} ({training.get('step', '?')} generator updates), "
+        + ("the best by score" if best_logged is None or best_logged.get("epoch") == training.get("epoch")
+           else f"chosen on training windows by a rule set before they were scored (see the history), not the trainer's "
+                f"best by score (epoch {best_logged.get('epoch')}, score {best_logged.get('score')}); its score")
+        + " = the style judge's balanced accuracy on the epoch's samples (0 without a judge) minus the metric gap (the mean "
         "absolute difference of "
         + (", ".join(f.replace("_", " ") for f in training["metric_gap_figures"]) if training.get("metric_gap_figures")
            else "empty bar rate, qualified note rate, used pitch classes / 12")
@@ -605,8 +611,8 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
         f"windows, over styles and tracks): score {ev.get('score', '?')} = "
         f"{judge_balanced if judge_balanced is not None else '0 (no judge)'} - {ev.get('metric_gap', '?')}"
         + (f", among the epochs from {training['best_since']} on (the best was chosen afresh when the recipe changed)"
-           if (training.get("best_since") or 1) > 1 else "") + ". "
-        "The last epoch is in `last/`.",
+           if (training.get("best_since") or 1) > 1 else "") + "."
+        + (" The last epoch is in `last/`." if (checkpoint / "last").exists() else ""),
     ]
     if starts and len(starts) > 1:
         parts.append("- Run (re)starts: " + "; ".join(

@@ -252,6 +252,19 @@ def test_the_model_card_of_the_style_gan(tmp_path, fake_style_cache):
     assert "among the epochs from 2 on" in card and "the best epoch chosen afresh" in card
     meta = json.loads((out / "config.json").read_text())
     assert f"epoch {meta['training']['epoch']}" in card and f"score {meta['evaluation']['score']}" in card
+    # A checkpoint that is not the trainer's best by score (chosen otherwise, say the last epoch) says which was.
+    rows = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    for row in rows:
+        if row.get("epoch") is not None and "run_start" not in row:
+            row["score"] = 0.9 if row["epoch"] == 1 else 0.1
+    log = tmp_path / "log.jsonl"
+    log.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    last_meta = json.loads((out / "last" / "config.json").read_text())
+    last_meta["training"]["best_since"] = 1
+    (out / "last" / "config.json").write_text(json.dumps(last_meta))
+    assert card_main([str(out / "last"), "--log", str(log)]) == 0
+    last_card = (out / "last" / "README.md").read_text()
+    assert "not the trainer's best by score (epoch 1, score 0.9)" in last_card and "`last/`" not in last_card
     # With the evaluation JSON: its tables (real / GAN per style and metric) and the JSON itself.
     evaluation = evaluate_style(str(fake_style_cache), str(judge_dir), samples=4, recon_windows=8, gan_dir=str(out))
     (tmp_path / "style.json").write_text(json.dumps(evaluation))
@@ -498,6 +511,12 @@ def test_the_rest_gate_rests_whole_bars_when_sampled_and_in_the_relaxation():
         model.bar_gate.bias[1] = 30.0
         opened = model.generate(style, temperature=1.0, generator=torch.Generator().manual_seed(3), harmonise=False)
     assert valid(opened) and (opened[:, 1] == REST).all() and torch.equal(opened[:, [0, 2, 3]], shut[:, [0, 2, 3]])
+    # Sampled, a bar rests where the gate gives it over even odds, not with the gate's chance: 0.3 never, 0.7 always.
+    with torch.no_grad():
+        model.bar_gate.bias[1] = math.log(0.3 / 0.7)
+        model.bar_gate.bias[2] = math.log(0.7 / 0.3)
+        drawn = model.generate(style, temperature=1.0, generator=torch.Generator().manual_seed(4), harmonise=False)
+    assert (drawn[:, 2] == REST).all() and (drawn[:, 1] != REST).any(dim=1).all()
 
 
 def test_the_rest_rate_loss_matches_each_styles_share_of_resting_bars_and_moves_the_gate_only():
@@ -534,7 +553,8 @@ def test_a_run_resumed_with_the_rest_gate_adds_it_and_keeps_the_rest(tmp_path, f
     log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
     assert log[-1]["epoch"] == 2 and "rest_loss" in log[-1] and [r["bar_gate"] for r in log if "run_start" in r] == [False, True]
     state = torch.load(out / "train_state.pt", weights_only=True)
-    assert len(state["generator_optimizer"]["param_groups"]) == 3  # body, chord skip, rest gate
+    groups = state["generator_optimizer"]["param_groups"]
+    assert [g["lr"] for g in groups] == [1e-4, 1e-2, 5e-3]  # body, chord skip, rest gate (its own rate)
     from engine.train.model_card import main as card_main
 
     assert card_main([str(out)]) == 0
