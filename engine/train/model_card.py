@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.pipelines.song import CHORD_TONE_BIAS, DEFAULT_TEMPERATURE, REPEAT_PENALTY
-from engine.models.style_gan import SAMPLE_TEMPERATURE, SAMPLE_TOP_P
+from engine.models.style_gan import REPEAT_PENALTY, SAMPLE_TEMPERATURE, SAMPLE_TOP_P
 from engine.style_metrics import METRICS
 
 
@@ -553,7 +553,8 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
         + (" A rest gate reads each track's private features over each bar and gives the chance that the bar rests "
            "whole, drawn once per bar (the steps' own draws almost never rest 16 times in a row)." if cfg.get("bar_gate") else "")
         + f" Windows are sampled from these categoricals at temperature {SAMPLE_TEMPERATURE}, as the critic saw them, "
-        f"from each step's nucleus (top-p {SAMPLE_TOP_P})"
+        f"from each step's nucleus (top-p {SAMPLE_TOP_P}), step by step with each track's logit for the pitch it last struck "
+        f"lowered by {REPEAT_PENALTY} (the repeat penalty)"
         + (", inside each track's pitch range in the style (the training windows' lowest and highest notes, widened by the "
            "transposition interval; tracks that never play in a style stay silent)" if cfg.get("pitch_ranges") else "")
         + ". A window asked for without chords is drawn twice: a sketch, then again from the same noise over the triads "

@@ -560,6 +560,7 @@ def test_a_run_resumed_with_the_rest_gate_adds_it_and_keeps_the_rest(tmp_path, f
     assert card_main([str(out)]) == 0
     card = (out / "README.md").read_text()
     assert "A rest gate reads each track's private features" in card and "2.0 x the rest-rate loss" in card
+    assert "lowered by 1.0 (the repeat penalty)" in card
     assert "rest gate (rest weight 2.0)" in card
     assert train_main([*common, "--epochs", "3", "--resume", "--bar-gate"]) == 0  # and a gated state resumes as it is
 
