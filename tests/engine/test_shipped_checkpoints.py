@@ -175,14 +175,15 @@ def test_the_shipped_gan_follows_typed_chords(gan_pipeline):
 
 
 def test_the_shipped_gans_voices_keep_to_one_key_and_its_tunes_move_by_step(gan_pipeline):
-    from engine.style_metrics import in_scale_share, stepwise_share
+    from engine.style_metrics import in_scale_share, repeat_share, stepwise_share
 
-    # First draws with no chords, 2 bars each (here: 0.88 in scale, 0.66 by step). In the evaluation (300 windows a
-    # style), the share of a window's onsets in its best diatonic scale: real 0.95 (Bach chorale) and 0.99 (English
-    # folk), this GAN 0.90 and 0.94, the one shipped before the scale-share loss and in-key harmonising 0.79 and 0.82
-    # (0.83 here). The top voice's intervals of 2 semitones or less: real 0.83 and 0.62, this GAN 0.76 and 0.60, the
-    # one before the stepwise-motion loss 0.25 and 0.24 (0.28 here).
+    # First draws with no chords, 2 bars each (here: 0.88 in scale, 0.44 by step, 0.06 repeated). In the evaluation
+    # (300 held-out windows a style), real music keeps 97% of a window's onsets in its best diatonic scale, moves its
+    # top voice by step (1-2 semitones) in 60% of its intervals and repeats a pitch in 17%; this GAN 0.92, 0.41, 0.12.
+    # The one shipped before (epoch 74), sampled without the repeat penalty, repeated 31% here (step 0.35): its "steps"
+    # had mostly been repeated notes.
     windows = np.stack([gan_pipeline.sample(style, 2, seed, check=False).tokens
                         for style in ("Bach chorale", "English folk") for seed in range(8)])  # fmt: skip
     assert in_scale_share(windows) >= 0.85
-    assert stepwise_share(windows) >= 0.5
+    assert stepwise_share(windows) >= 0.38
+    assert repeat_share(windows) <= 0.15
