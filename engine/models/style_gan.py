@@ -219,9 +219,9 @@ class StyleGenerator(nn.Module):
         # Registered last, so the parameter order of checkpoints trained before it (and their optimizer states) holds.
         self.chord_skip = ChordSkip(c.tracks)
         if c.bar_gate:
-            # One logit per track and bar from that track's features pooled over the bar. Starts nearly shut (a bar
+            # One logit per track and bar from that track's features averaged over the bar. Starts nearly shut (a bar
             # rests whole with chance 0.7%), so adding it to a trained generator changes little until it learns.
-            self.bar_gate = nn.Conv1d(c.tracks * c.private_width, c.tracks, 1, groups=c.tracks)  # on features averaged per bar
+            self.bar_gate = nn.Conv1d(c.tracks * c.private_width, c.tracks, 1, groups=c.tracks)
             nn.init.normal_(self.bar_gate.weight, std=1e-3)
             nn.init.constant_(self.bar_gate.bias, GATE_START)
         else:
@@ -406,7 +406,7 @@ def _draw_in_order(logits: torch.Tensor, gumbel: torch.Tensor | None, temperatur
 def rest_bars(onehot: torch.Tensor, rests: torch.Tensor) -> torch.Tensor:
     """One-hot (or relaxed) windows (B, tracks, steps, 130) with each bar where ``rests`` (B, tracks, bars) is 1 made
     all REST, and a HOLD on the first step after such a bar made a REST; differentiable in both."""
-    b, t, steps, tokens = onehot.shape
+    tokens = onehot.shape[-1]
     weight = rests.repeat_interleave(BAR_STEPS, dim=2)[..., None]  # (B, T, S, 1)
     rest = torch.zeros(tokens, dtype=onehot.dtype, device=onehot.device)
     rest[REST] = 1.0

@@ -551,7 +551,8 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
         "every resolution, and a chord skip adds a learned gain per track to the logits of the beat's chord tones"
         + (f" (gains at the checkpoint: {', '.join(f'{g:.2f}' for g in gains)})." if (gains := _chord_gains(weights)) else ".")
         + (" A rest gate reads each track's private features over each bar and gives the chance that the bar rests "
-           "whole, drawn once per bar (the steps' own draws almost never rest 16 times in a row)." if cfg.get("bar_gate") else "")
+           "whole (the steps' own draws almost never rest 16 times in a row): drawn once per bar in training, and in sampling "
+           "a bar rests where that chance is over even odds." if cfg.get("bar_gate") else "")
         + f" Windows are sampled from these categoricals at temperature {SAMPLE_TEMPERATURE}, as the critic saw them, "
         f"from each step's nucleus (top-p {SAMPLE_TOP_P}), step by step with each track's logit for the pitch it last struck "
         f"lowered by {REPEAT_PENALTY} (the repeat penalty)"
