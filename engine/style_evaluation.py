@@ -62,6 +62,8 @@ from engine.train.style_data import load_style_cache
 from engine.train.style_judge import per_style_accuracy, split_by_piece
 
 WITHIN = 0.25  # a generated figure "matches" the real one within this share of the real value
+# Resamples of the held-out pieces behind each real figure's interval (real_figure_intervals).
+BOOTSTRAP_ROUNDS = 200
 # Windows per style behind MuseGAN's metrics (real, each model's, and real again; a style with fewer held-out windows
 # gives half of them to each real set). At 100, sampling noise alone put 8% of real-against-real figures outside 25%:
 # an empty-bar rate of 0.035 is 7 bars in 200, give or take 3.
@@ -197,10 +199,66 @@ def within(generated: float | None, real: float | None, share: float = WITHIN) -
     return bool(abs(generated - real) <= share * abs(real))
 
 
-def musegan_comparison(real: dict[str, np.ndarray], generated: dict[str, dict[str, np.ndarray]]) -> dict:
+def real_figure_intervals(windows: np.ndarray, pieces: np.ndarray, rounds: int = BOOTSTRAP_ROUNDS, seed: int = 0,
+                          level: float = 0.95) -> dict:
+    """How well real windows (N, tracks, 32) pin their style's figures down: per figure of
+    engine.style_metrics.window_metrics (shaped like it: a list per track, a dict per track pair), the central ``level``
+    interval [low, high] of that figure over ``rounds`` sets of windows drawn by piece (``pieces`` (N,): each window's
+    piece; the pieces are drawn with replacement and bring all their windows), widened to hold the figure of the
+    windows as they are, None where a figure is undefined.
+
+    Windows of one piece share its tempo, texture and key, so a style's figure depends on which pieces were held out as
+    much as on how many windows were: string quartets' held-out movements hold far more sixteenth notes than others."""
+    rng = np.random.default_rng(seed)
+    pieces = np.asarray(pieces)
+    names, members = np.unique(pieces, return_inverse=True)
+    by_piece = [np.flatnonzero(members == i) for i in range(len(names))]
+    draws: dict[str, list] = {}
+    for _ in range(rounds):
+        chosen = np.concatenate([by_piece[i] for i in rng.integers(0, len(by_piece), len(by_piece))])
+        figures = window_metrics(windows[chosen])
+        for metric in METRICS:
+            value = figures[metric]
+            for key, figure in (value.items() if isinstance(value, dict) else enumerate(value)):
+                draws.setdefault(f"{metric}|{key}", []).append(np.nan if figure is None else figure)
+    tail = (1 - level) / 2 * 100
+    out: dict = {}
+    reference = window_metrics(windows)
+    for metric in METRICS:
+        value = reference[metric]
+        keys = list(value) if isinstance(value, dict) else range(len(value))
+        spans = {}
+        for key in keys:
+            values = np.asarray(draws.get(f"{metric}|{key}", []), dtype=float)
+            values = values[np.isfinite(values)]
+            if not len(values) or value[key] is None:
+                spans[key] = None
+                continue
+            # The figure of the windows as they are stays inside its own interval (a skewed resampling might leave it).
+            spans[key] = [round(float(min(np.percentile(values, tail), value[key])), 4),
+                          round(float(max(np.percentile(values, 100 - tail), value[key])), 4)]
+        out[metric] = spans if isinstance(value, dict) else [spans[k] for k in keys]
+    return out
+
+
+def within_interval(generated: float | None, interval: list[float] | None, share: float = WITHIN) -> bool | None:
+    """Whether ``generated`` is within ``share`` of some value in ``interval`` [low, high] of non-negative real figures
+    (so between (1 - share) * low and (1 + share) * high); None where either is undefined."""
+    if generated is None or interval is None:
+        return None
+    low, high = interval
+    return bool((1 - share) * low <= generated <= (1 + share) * high)
+
+
+def musegan_comparison(real: dict[str, np.ndarray], generated: dict[str, dict[str, np.ndarray]],
+                       intervals: dict[str, dict] | None = None) -> dict:
     """Per style: MuseGAN's metrics (engine.style_metrics.window_metrics) of the real windows and of each model's,
     and per model the ``within_25_percent`` flags (shaped like the metrics: a list per track, a dict per track
-    pair); plus ``within_25_percent_share``: per model, the share of defined figures within 25% of the real ones."""
+    pair); plus ``within_25_percent_share``: per model, the share of defined figures within 25% of the real ones.
+
+    With ``intervals`` ({style: :func:`real_figure_intervals` of the real windows}), also each style's
+    ``real_interval`` and per model the ``within_25_percent_of_interval`` flags (within 25% of some value the real
+    pieces leave possible: :func:`within_interval`), and their ``within_25_percent_of_interval_share``."""
     out: dict = {"per_style": {}, "within_25_percent_share": {}}
     for style, windows in real.items():
         entry = {"real": window_metrics(windows)}
@@ -210,26 +268,38 @@ def musegan_comparison(real: dict[str, np.ndarray], generated: dict[str, dict[st
         entry["within_25_percent"] = {name: {} for name in generated if name in entry}
         out["per_style"][style] = entry
     # metrics_table lines every model's figure up beside the real one, per style, metric and track (or pair).
-    hits: dict[str, list[bool]] = {name: [] for name in generated}
+    kinds = ["within_25_percent"]
+    if intervals is not None:
+        kinds.append("within_25_percent_of_interval")
+        for style, entry in out["per_style"].items():
+            entry["real_interval"] = intervals.get(style)
+            entry["within_25_percent_of_interval"] = {name: {} for name in entry["within_25_percent"]}
+    hits: dict[str, dict[str, list[bool]]] = {kind: {name: [] for name in generated} for kind in kinds}
     for row in metrics_table(real, generated):
         entry = out["per_style"].get(row["style"])
         if entry is None:
             continue
+        span = None
+        if intervals is not None and entry["real_interval"] is not None:
+            span = entry["real_interval"][row["metric"]][row["track"]]
         for name in generated:
             if name not in entry["within_25_percent"]:
                 continue
-            flag = within(row.get(name), row["real"])
-            flags = entry["within_25_percent"][name]
-            if row["metric"] == "tonal_distance":
-                flags.setdefault(row["metric"], {})[row["track"]] = flag
-            else:
-                flags.setdefault(row["metric"], []).append(flag)
-            if flag is not None:
-                hits[name].append(flag)
+            for kind in kinds:
+                flag = within(row.get(name), row["real"]) if kind == "within_25_percent" else within_interval(row.get(name), span)
+                flags = entry[kind][name]
+                if row["metric"] == "tonal_distance":
+                    flags.setdefault(row["metric"], {})[row["track"]] = flag
+                else:
+                    flags.setdefault(row["metric"], []).append(flag)
+                if flag is not None:
+                    hits[kind][name].append(flag)
     for entry in out["per_style"].values():  # the metrics in the module's order, as window_metrics lists them
-        for name, flags in entry["within_25_percent"].items():
-            entry["within_25_percent"][name] = {m: flags[m] for m in METRICS if m in flags}
-    out["within_25_percent_share"] = {name: round(float(np.mean(v)), 4) if v else None for name, v in hits.items()}
+        for kind in kinds:
+            for name, flags in entry[kind].items():
+                entry[kind][name] = {m: flags[m] for m in METRICS if m in flags}
+    for kind in kinds:
+        out[f"{kind}_share"] = {name: round(float(np.mean(v)), 4) if v else None for name, v in hits[kind].items()}
     # Beside MuseGAN's figures (not among the 25% flags): how well each source's voices keep to one key, and how often
     # its top voice moves by step, and strikes the same pitch again.
     sources = ["real", *generated]
@@ -339,12 +409,13 @@ def evaluate_style(data: str, judge_dir: str, musae_dir: str | None = None, vae_
         generated["gan"] = {names[i]: w for i, w in drawn.items()}
     if generated:
         metric_rng = np.random.default_rng(seed + 2)
-        real, real_again = {}, {}
+        real, real_again, real_pieces = {}, {}, {}
         for index, name in enumerate(names):
             pool = metric_rng.permutation(np.flatnonzero(val_mask & (styles == index)))
             half = min(metric_windows, len(pool) // 2) if len(pool) > 1 else len(pool)
             if half:
                 real[name] = windows[np.sort(pool[:half])].astype(np.int64)
+                real_pieces[name] = cache["piece"][np.sort(pool[:half])]
             if len(pool) > 1:
                 real_again[name] = windows[np.sort(pool[half : 2 * half])].astype(np.int64)
         # Training windows of each style (their own seeded draw), scored like a model: the held-out pieces are other
@@ -359,7 +430,10 @@ def evaluate_style(data: str, judge_dir: str, musae_dir: str | None = None, vae_
                 real_training[name] = windows[np.sort(pick)].astype(np.int64)
         # Other held-out windows of the same styles, scored like a model: how close real music comes to the real
         # figures at this sample size (the ceiling of "within 25%": a rate of 0.01 is 2 bars in 200).
-        comparison = musegan_comparison(real, {**generated, "real_again": real_again, "real_training": real_training})
+        # How much the real figures depend on which pieces were held out (drawn by piece, their own seed).
+        intervals = {name: real_figure_intervals(w, real_pieces[name], seed=seed + 7) for name, w in real.items()}
+        comparison = musegan_comparison(real, {**generated, "real_again": real_again, "real_training": real_training},
+                                        intervals)
         if gan is not None:
             shares = {name: gan_chord_tone_share(gan, w, names.index(name), seed, GAN_TEMPERATURE) for name, w in real.items()}
             for name, share in shares.items():

@@ -62,8 +62,56 @@ def test_evaluate_style_prints_every_figure(tmp_path, fake_style_cache, capsys):
     # the real figures' own spread: other held-out windows of the same styles, scored like a model
     assert set(metrics["within_25_percent_share"]) == {"musae", "gan", "real_again", "real_training"}
     assert all(0 <= v <= 1 for v in metrics["within_25_percent_share"].values())
+    # ... and against the interval the held-out pieces leave for each real figure: never stricter than the figure alone
+    shares, loose = metrics["within_25_percent_share"], metrics["within_25_percent_of_interval_share"]
+    assert set(loose) == set(shares) and all(loose[k] >= shares[k] for k in shares)
+    for entry in metrics["per_style"].values():
+        for track, span in enumerate(entry["real_interval"]["empty_bar_rate"]):
+            real = entry["real"]["empty_bar_rate"][track]
+            assert span is None if real is None else span[0] <= span[1]
     assert set(metrics["chord_tone_share_mean"]) == {"real", "gan_with_chords", "gan_without_chords"}
     # how well each source keeps to one key, beside the 25% flags
     assert (set(metrics["in_scale_share_mean"]) == set(metrics["stepwise_share_mean"]) == set(metrics["repeat_share_mean"])
             == {"real", "musae", "gan", "real_again", "real_training"})
     assert all(set(e["in_scale_share"]) >= {"real", "musae", "gan"} for e in metrics["per_style"].values())
+
+
+def _piece(pitch: int, rest_track0: bool, windows: int):
+    """Windows (windows, 4, 32) of one made-up piece: quarter notes of ``pitch`` (a fifth apart per track), track 0 all
+    rests where ``rest_track0``."""
+    import numpy as np
+
+    from engine.representation import HOLD, REST
+
+    out = np.full((windows, 4, 32), HOLD, dtype=np.int64)
+    for track in range(4):
+        out[:, track, ::4] = pitch - 7 * track
+    if rest_track0:
+        out[:, 0] = REST
+    return out
+
+
+def test_real_figure_intervals_follow_the_pieces():
+    import numpy as np
+
+    from engine.style_evaluation import real_figure_intervals, within_interval
+    from engine.style_metrics import window_metrics
+
+    # One piece: every resample is the same windows, so each interval is the figure itself.
+    same = _piece(72, False, 6)
+    spans = real_figure_intervals(same, np.zeros(6, dtype=np.int64), rounds=20)
+    figures = window_metrics(same)
+    assert spans["empty_bar_rate"] == [[v, v] for v in figures["empty_bar_rate"]]
+    assert spans["tonal_distance"]["0-1"] == [figures["tonal_distance"]["0-1"]] * 2
+    # Two pieces, one whose top voice rests throughout: the top voice's empty-bar rate is 0.5 over both, and
+    # resampling the two pieces spreads it between 0 and 1; the other voices never rest.
+    mixed = np.concatenate([_piece(72, False, 4), _piece(74, True, 4)])
+    spans = real_figure_intervals(mixed, np.repeat([3, 9], 4), rounds=200, seed=1)
+    low, high = spans["empty_bar_rate"][0]
+    assert low == 0.0 and high == 1.0
+    assert spans["empty_bar_rate"][1] == [0.0, 0.0]
+    # A generated figure counts when within 25% of some value in the interval.
+    assert within_interval(0.9, [1.0, 2.0]) and within_interval(2.5, [1.0, 2.0])
+    assert not within_interval(0.7, [1.0, 2.0]) and not within_interval(2.6, [1.0, 2.0])
+    assert within_interval(0.0, [0.0, 0.0]) and not within_interval(0.01, [0.0, 0.0])
+    assert within_interval(None, [0.0, 1.0]) is None and within_interval(0.5, None) is None
