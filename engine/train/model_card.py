@@ -17,7 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from engine.pipelines.song import CHORD_TONE_BIAS, DEFAULT_TEMPERATURE, REPEAT_PENALTY
-from engine.models.style_gan import REPEAT_PENALTY, SAMPLE_TEMPERATURE, SAMPLE_TOP_P
+# The style GAN's repeat penalty under its own name: the song pipeline's REPEAT_PENALTY (2.0) is a different setting.
+from engine.models.style_gan import KEY_PENALTY, LEAP_CAP, LEAP_PENALTY, SAMPLE_TEMPERATURE, SAMPLE_TOP_P
+from engine.models.style_gan import REPEAT_PENALTY as GAN_REPEAT_PENALTY
 from engine.style_metrics import METRICS
 
 
@@ -555,7 +557,9 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
            "a bar rests where that chance is over even odds." if cfg.get("bar_gate") else "")
         + f" Windows are sampled from these categoricals at temperature {SAMPLE_TEMPERATURE}, as the critic saw them, "
         f"from each step's nucleus (top-p {SAMPLE_TOP_P}), step by step with each track's logit for the pitch it last struck "
-        f"lowered by {REPEAT_PENALTY} (the repeat penalty)"
+        f"lowered by {GAN_REPEAT_PENALTY} (the repeat penalty), the top voice's for each pitch by {LEAP_PENALTY} per semitone "
+        f"beyond a whole tone from it (the leap penalty, up to {LEAP_CAP} semitones beyond), and, in the final draw, "
+        f"every pitch outside the window's key and the chord at that step by {KEY_PENALTY} (the key penalty)"
         + (", inside each track's pitch range in the style (the training windows' lowest and highest notes, widened by the "
            "transposition interval; tracks that never play in a style stay silent)" if cfg.get("pitch_ranges") else "")
         + ". A window asked for without chords is drawn twice: a sketch, then again from the same noise over the triads "

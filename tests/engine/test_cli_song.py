@@ -135,3 +135,6 @@ def test_model_card_of_the_latent_model(midi_folder, tmp_path, capsys):
     assert card_main([str(out), "--eval", str(evaluation)]) == 0
     card = (out / "README.md").read_text()
     assert "# Latent sequence model" in card and "| infill, one interior block |" in card and "new songs" in card
+    from engine.pipelines.song import REPEAT_PENALTY  # the song pipeline's own, not the style GAN's
+
+    assert f"a penalty of {REPEAT_PENALTY} on repeating the previous pitch" in card
