@@ -70,7 +70,7 @@ _TRIADS = np.array([[(pc - root) % 12 in shape for pc in range(12)] for shape in
 
 
 # The twelve diatonic scales (the major scale on C, C#, ... B; each also a natural minor and a church mode).
-_DIATONIC = np.array([[(pc - root) % 12 in (0, 2, 4, 5, 7, 9, 11) for pc in range(12)] for root in range(12)], dtype=np.float32)
+DIATONIC_SCALES = np.array([[(pc - root) % 12 in (0, 2, 4, 5, 7, 9, 11) for pc in range(12)] for root in range(12)], dtype=np.float32)
 
 
 def window_triad_chroma(windows: np.ndarray, beats_per_chord: int = 2, in_key: bool = False) -> np.ndarray:
@@ -96,7 +96,7 @@ def window_triad_chroma(windows: np.ndarray, beats_per_chord: int = 2, in_key: b
     roots = np.tile(np.arange(12), 2)
     score = 2 * inside - 1 - 0.15 * missing + 0.02 * weights[..., roots]
     if in_key:
-        scale = _DIATONIC[(counts.sum(axis=1) @ _DIATONIC.T).argmax(axis=1)]  # (N, 12)
+        scale = DIATONIC_SCALES[(counts.sum(axis=1) @ DIATONIC_SCALES.T).argmax(axis=1)]  # (N, 12)
         allowed = (_TRIADS[None] <= scale[:, None, :]).all(axis=2)  # (N, 24)
         score = np.where(allowed[:, None, :], score, -np.inf)
     chroma = _TRIADS[score.argmax(axis=2)] * (total > 0)  # (N, spans, 12)
@@ -230,7 +230,7 @@ def in_scale_share(windows: np.ndarray, min_onsets: int = 4) -> float | None:
         pcs = window[window < HOLD] % 12
         if len(pcs) >= min_onsets:
             counts = np.bincount(pcs, minlength=12)
-            shares.append((_DIATONIC @ counts).max() / counts.sum())
+            shares.append((DIATONIC_SCALES @ counts).max() / counts.sum())
     return _round(np.mean(shares)) if shares else None
 
 

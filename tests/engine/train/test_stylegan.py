@@ -560,7 +560,10 @@ def test_a_run_resumed_with_the_rest_gate_adds_it_and_keeps_the_rest(tmp_path, f
     assert card_main([str(out)]) == 0
     card = (out / "README.md").read_text()
     assert "A rest gate reads each track's private features" in card and "2.0 x the rest-rate loss" in card
-    assert "lowered by 1.0 (the repeat penalty)" in card
+    from engine.models.style_gan import KEY_PENALTY, LEAP_PENALTY, REPEAT_PENALTY
+
+    assert f"lowered by {REPEAT_PENALTY} (the repeat penalty)" in card
+    assert f"by {LEAP_PENALTY} per semitone" in card and f"chord at that step by {KEY_PENALTY} (the key penalty)" in card
     assert "rest gate (rest weight 2.0)" in card
     assert train_main([*common, "--epochs", "3", "--resume", "--bar-gate"]) == 0  # and a gated state resumes as it is
 
@@ -599,3 +602,54 @@ def test_the_repeat_penalty_draws_steps_in_order_and_steers_off_the_pitch_just_s
     assert torch.equal(_draw_in_order(logits, gumbel, 1.0, 0.9, 0.0, last_onsets(None, (5, 4))), at_once)
     assert torch.equal(fresh._draw(noise, torch.zeros(5, dtype=torch.long), None, None, 1.0, torch.Generator().manual_seed(2), 0.9),
                        clean_tokens(at_once))
+
+
+def _peaked_generator(peaks: dict[int, float]) -> StyleGenerator:
+    """A debug generator whose every track and step gives the pitches in ``peaks`` those logits, the rest -50."""
+    model = StyleGenerator(StyleGANConfig.debug(num_styles=3))
+    with torch.no_grad():
+        model.out.weight.zero_()
+        bias = torch.full((NUM_PITCH_TOKENS,), -50.0)
+        for pitch, logit in peaks.items():
+            bias[pitch] = logit
+        model.out.bias.copy_(bias.repeat(4))
+    return model
+
+
+def test_the_leap_penalty_keeps_the_top_voice_near_its_last_pitch():
+    model = _peaked_generator({60: 5.0, 72: 5.5})  # C4, and C5 a little likelier
+    style = torch.tensor([0])
+    previous = torch.full((1, 4, 32), REST)
+    previous[:, :, 0] = 60  # every track ended on C4
+    free = model.generate(style, previous=previous, temperature=0.0, harmonise=False, repeat_penalty=0.0, leap_penalty=0.0)
+    assert (free == 72).all()  # an octave leap, then C5 again
+    held = model.generate(style, previous=previous, temperature=0.0, harmonise=False, repeat_penalty=0.0, leap_penalty=0.5)
+    # the top voice: C5 is 10 semitones beyond a whole tone (-5.0), so it stays on C4; the other voices still leap
+    assert (held[0, 0] == 60).all() and (held[0, 1:] == 72).all()
+
+
+def test_the_key_penalty_keeps_pitches_in_the_key_or_the_chord():
+    from engine.models.style_gan import key_offsets, key_scale
+
+    c_major = torch.zeros(1, 8, 12)
+    c_major[:, :, [0, 4, 7]] = 1.0
+    key = key_scale(chords=c_major)
+    assert key[0].nonzero().flatten().tolist() == [0, 2, 4, 5, 7, 9, 11]  # C major holds the triad first
+    e_major = c_major.clone()
+    e_major[:, :4] = 0.0
+    e_major[:, :4, [4, 8, 11]] = 1.0  # E major for the first bar: G# is in its chord there
+    offsets = key_offsets(key, e_major, 32, 2.0)
+    assert offsets.shape == (1, 32, NUM_PITCH_TOKENS)
+    assert offsets[0, :16, 68].eq(0).all() and offsets[0, 16:, 68].eq(-2.0).all()  # G#4: chord tone, then outside
+    assert offsets[0, :, 66].eq(-2.0).all() and offsets[0, :, 69].eq(0).all()  # F#4 never in C major, A4 always
+    assert offsets[0, :, HOLD:].eq(0).all()
+    # From the sketch's sounding steps: a window of D, F#, A holds D major (or its relatives) and not F.
+    window = torch.full((1, 4, 32), HOLD)
+    window[:, :, ::8] = torch.tensor([62, 66, 69, 62])
+    assert key_scale(windows=window)[0, 6] and not key_scale(windows=window)[0, 5]
+    # Over C major chords, F#4 (likeliest) gives way to A4 with the penalty.
+    model = _peaked_generator({66: 5.0, 69: 4.5})
+    style = torch.tensor([0])
+    kept = dict(temperature=0.0, repeat_penalty=0.0, leap_penalty=0.0)
+    assert (model.generate(style, c_major, key_penalty=0.0, **kept)[0, :, 0] == 66).all()
+    assert (model.generate(style, c_major, key_penalty=1.0, **kept)[0, :, 0] == 69).all()
