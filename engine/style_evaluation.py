@@ -38,7 +38,10 @@ With the style GAN (``gan_dir``):
   (``real_training``: what the models learnt from, scored like a model; the held-out pieces differ
   from the training pieces, so this is the most a perfect model of the training data could score);
   ``within_25_percent`` flags
-  per figure (|generated - real| <= 25% of |real|, so a real 0 needs a generated 0);
+  per figure (|generated - real| <= 25% of |real|, so a real 0 needs a generated 0), and, since a style's real
+  figure depends on which pieces were held out, ``real_interval`` (each real figure's 95% interval when the held-out
+  pieces behind the real windows are drawn again, ``BOOTSTRAP_ROUNDS`` times) and ``within_25_percent_of_interval``
+  flags (within 25% of some value in it) with their ``within_25_percent_of_interval_share``;
   ``in_scale_share``, ``stepwise_share`` and ``repeat_share`` per source (engine.style_metrics:
   the share of a window's onsets in its best diatonic scale, and of the top voice's intervals of
   1-2 semitones and of 0; beside the 25% flags, not among them); and

@@ -693,6 +693,15 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
                           + (f"; training windows, scored the same way: {within['real_training']} (the held-out pieces "
                              "are other pieces: a model that wrote exactly its training data would score this)"
                              if within.get("real_training") is not None else "") + "."]
+            loose = mg.get("within_25_percent_of_interval_share") or {}
+            if loose:
+                parts += ["", "The real figures depend on which pieces were held out as much as on how many windows: drawn "
+                          "again by piece (200 times), each real figure spans an interval (95%). Share of figures within 25% "
+                          "of some value in that interval: "
+                          + ", ".join(f"{name} {value}" for name, value in loose.items() if not name.startswith("real_"))
+                          + "".join(f"; {label} {loose[key]}" for key, label in (("real_again", "other held-out windows"),
+                                                                                ("real_training", "training windows"))
+                                    if loose.get(key) is not None) + "."]
             chord_rows = [{"style": s, **{k: (e.get("chord_tone_share") or {}).get(k, "") for k in
                                           ("windows", "real", "gan_with_chords", "gan_without_chords")}}
                           for s, e in by_style.items() if isinstance(e.get("chord_tone_share"), dict)]  # fmt: skip

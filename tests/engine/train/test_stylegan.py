@@ -274,6 +274,9 @@ def test_the_model_card_of_the_style_gan(tmp_path, fake_style_cache):
     # The share within 25% of the held-out figures, beside other held-out windows' and the training windows' own.
     within = evaluation["musegan_metrics"]["within_25_percent_share"]
     assert f"training windows, scored the same way: {within['real_training']}" in card
+    loose = evaluation["musegan_metrics"]["within_25_percent_of_interval_share"]  # ... and of the real figures' intervals
+    assert f"of some value in that interval: gan {loose['gan']}" in card
+    assert f"training windows {loose['real_training']}." in card
 
 
 def test_the_chord_share_loss_asks_for_the_real_windows_share_of_chord_tones():
