@@ -442,14 +442,16 @@ def _draw_in_order(logits: torch.Tensor, gumbel: torch.Tensor | None, temperatur
     is taken; ``gumbel`` (the same shape as logits) samples at ``temperature``, None takes the most likely token."""
     last = last.to(logits.device)
     tokens = torch.empty(logits.shape[:-1], dtype=torch.long, device=logits.device)
-    pitches = torch.arange(HOLD, device=logits.device)  # tokens 0..127 are pitches
+    if leap_penalty > 0:  # row p + 1: the top voice's offsets after pitch p; row 0 (no pitch yet): none
+        pitches = torch.arange(HOLD, device=logits.device)  # tokens 0..127 are pitches
+        leaps = torch.zeros(HOLD + 1, NUM_PITCH_TOKENS, dtype=logits.dtype, device=logits.device)
+        leaps[1:, :HOLD] = -leap_penalty * ((pitches[:, None] - pitches[None, :]).abs() - 2).clamp(min=0, max=LEAP_CAP)
     for step in range(logits.shape[2]):
         row = logits[:, :, step].clone()
         known = last >= 0
         row.scatter_add_(-1, last.clamp(min=0)[..., None], torch.where(known, -penalty, 0.0)[..., None].to(row))
         if leap_penalty > 0:
-            beyond = ((pitches[None, :] - last[:, :1]).abs() - 2).clamp(min=0, max=LEAP_CAP).to(row)  # (B, 128)
-            row[:, 0, :HOLD] -= leap_penalty * beyond * known[:, :1].to(row)
+            row[:, 0] += leaps[last[:, 0] + 1]
         if gumbel is not None:
             row = (nucleus(row, top_p) if top_p < 1.0 else row) / temperature + gumbel[:, :, step]
         token = row.argmax(dim=-1)
