@@ -1,7 +1,8 @@
 # Cadenza - controllable symbolic music generation studio.
 #
 #   make run        install what is missing, then start the studio (http://127.0.0.1:7860)
-#   make test       install what is missing (incl. chromium), then run the whole test suite
+#   make test       install what is missing (incl. chromium), then lint and run the whole test suite
+#   make lint       ruff (lint + format check) on the repository and mypy on engine/
 #   make bench      run the benchmarks (prints JSON)
 #   make train      train EC2-VAE on $(DATA) into checkpoints/ec2vae
 #   make train-latent  train the latent sequence model on $(DATA) over checkpoints/ec2vae
@@ -37,10 +38,10 @@ export MPLBACKEND := Agg
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export VENV
 
-.PHONY: help install install-test sysdeps sysdeps-test venv run test bench train train-latent clean distclean
+.PHONY: help install install-test sysdeps sysdeps-test venv run lint test bench train train-latent clean distclean
 
 help:
-	@sed -n '3,9p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
+	@sed -n '3,10p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
 
 # ---- installation ----------------------------------------------------------
 
@@ -66,7 +67,13 @@ install-test: sysdeps-test venv
 run: install
 	$(PY) app.py $(APP_ARGS)
 
-test: install-test
+# ruff and mypy keep the code's shape (pyproject.toml); make test runs them first so CI keeps the line.
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+test: install-test lint
 	$(PY) -m pytest -q tests $(PYTEST_ARGS)
 
 bench: install

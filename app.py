@@ -34,8 +34,10 @@ def exposure_warning(host: str, auth: tuple[str, str] | None) -> str | None:
     """The warning to print when the studio is reachable from other machines without a password (else None)."""
     if host in LOCAL_HOSTS or auth is not None:
         return None
-    return (f"WARNING: the studio listens on {host} without a password: anyone who can reach this machine can use it "
-            "and its CPU. Add --auth user:password, or drop --host to stay on 127.0.0.1.")
+    return (
+        f"WARNING: the studio listens on {host} without a password: anyone who can reach this machine can use it "
+        "and its CPU. Add --auth user:password, or drop --host to stay on 127.0.0.1."
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,18 +45,34 @@ def build_parser() -> argparse.ArgumentParser:
     from engine.render.encode import DEFAULT_PLAYER_FORMAT, PLAYER_FORMATS
 
     parser = argparse.ArgumentParser(description="Cadenza — controllable melody studio")
-    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1, this machine only)")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1, this machine only)"
+    )
     parser.add_argument("--port", type=int, default=7860)
     parser.add_argument("--auth", default=None, metavar="USER:PASSWORD", help="ask for this user name and password")
-    parser.add_argument("--checkpoint", default="checkpoints/ec2vae", help='model folder, or "debug" for a tiny untrained model')
+    parser.add_argument(
+        "--checkpoint", default="checkpoints/ec2vae", help='model folder, or "debug" for a tiny untrained model'
+    )
     parser.add_argument("--device", default="auto", help='"auto", "cpu", "cuda", ...')
     parser.add_argument("--no-warmup", action="store_true", help="skip the warm-up generation at start")
-    parser.add_argument("--player-audio", default=DEFAULT_PLAYER_FORMAT, choices=sorted(PLAYER_FORMATS),
-                        help="what the page's players get (default opus: about a tenth of the WAV; WAV stays a download)")
-    parser.add_argument("--max-storage-mb", type=float, default=float(os.environ.get("CADENZA_MAX_STORAGE_MB", DEFAULT_MAX_MB)),
-                        help=f"cap on generated and uploaded files, oldest deleted first (default {DEFAULT_MAX_MB})")
-    parser.add_argument("--max-file-age", type=float, default=DEFAULT_MAX_AGE_S,
-                        help=f"seconds a generated or uploaded file is kept (default {DEFAULT_MAX_AGE_S})")
+    parser.add_argument(
+        "--player-audio",
+        default=DEFAULT_PLAYER_FORMAT,
+        choices=sorted(PLAYER_FORMATS),
+        help="what the page's players get (default opus: about a tenth of the WAV; WAV stays a download)",
+    )
+    parser.add_argument(
+        "--max-storage-mb",
+        type=float,
+        default=float(os.environ.get("CADENZA_MAX_STORAGE_MB", DEFAULT_MAX_MB)),
+        help=f"cap on generated and uploaded files, oldest deleted first (default {DEFAULT_MAX_MB})",
+    )
+    parser.add_argument(
+        "--max-file-age",
+        type=float,
+        default=DEFAULT_MAX_AGE_S,
+        help=f"seconds a generated or uploaded file is kept (default {DEFAULT_MAX_AGE_S})",
+    )
     return parser
 
 
@@ -85,15 +103,24 @@ def main(argv: list[str] | None = None) -> None:
     use_single_cpu_thread()  # small step-by-step decodes run faster on one thread; the server keeps the other core
 
     try:
-        studio = Studio.load(args.checkpoint, device=None if args.device == "auto" else args.device, player_audio=args.player_audio)
+        studio = Studio.load(
+            args.checkpoint, device=None if args.device == "auto" else args.device, player_audio=args.player_audio
+        )
     except (FileNotFoundError, ValueError) as err:
-        parser.exit(2, f"error: cannot load the model: {err}\n(train one first, or try the tiny untrained model with --checkpoint debug)\n")
+        parser.exit(
+            2,
+            f"error: cannot load the model: {err}\n(train one first, or try the tiny untrained model with --checkpoint debug)\n",
+        )
     if not args.no_warmup:
         studio.warm_up()
     # Everything the studio writes, and Gradio's uploads, live in Gradio's upload folder: one limit bounds them.
-    StorageLimit([default_cache_root().parent], max_bytes=int(args.max_storage_mb * 1024 * 1024), max_age_s=args.max_file_age).start()
+    StorageLimit(
+        [default_cache_root().parent], max_bytes=int(args.max_storage_mb * 1024 * 1024), max_age_s=args.max_file_age
+    ).start()
     demo = build_studio(studio, max_file_age=int(args.max_file_age))
-    demo.queue(default_concurrency_limit=1).launch(server_name=args.host, server_port=args.port, auth=auth, **launch_kwargs())
+    demo.queue(default_concurrency_limit=1).launch(
+        server_name=args.host, server_port=args.port, auth=auth, **launch_kwargs()
+    )
 
 
 if __name__ == "__main__":

@@ -33,8 +33,8 @@ from typing import Any
 
 import gradio as gr
 from gradio import utils as gr_utils
-from gradio_client import utils as client_utils
 from gradio.data_classes import FileData, ListFiles
+from gradio_client import utils as client_utils
 
 _FILE_META = {"_type": "gradio.FileData"}
 
@@ -100,13 +100,17 @@ class File(gr.File):
         if value is None:
             return None
         if not isinstance(value, dict) or value.get("meta") != _FILE_META:
-            return (f"must be a MIDI file uploaded with gradio_client.handle_file('tune.mid') (or None), "
-                    f"got {_short(value)}")  # fmt: skip
+            return (
+                f"must be a MIDI file uploaded with gradio_client.handle_file('tune.mid') (or None), "
+                f"got {_short(value)}"
+            )
         path = value.get("path")
         if not isinstance(path, str) or not path:
             return f"must be an uploaded file with a path, got path {_short(path)}"
         if client_utils.is_http_url_like(path):
-            return "must be a file uploaded to this studio; URLs are not fetched (download the file, then handle_file it)"
+            return (
+                "must be a file uploaded to this studio; URLs are not fetched (download the file, then handle_file it)"
+            )
         upload_root = Path(gr_utils.get_upload_folder()).resolve()
         try:
             inside = Path(path).resolve().is_relative_to(upload_root)
@@ -142,8 +146,10 @@ class StudioBlocks(gr.Blocks):
         names = parameter_names(block_fn)
         if len(inputs) < len(block_fn.inputs):
             endpoint = f"/{block_fn.api_name}" if isinstance(block_fn.api_name, str) else "this event"
-            raise gr.Error(f"{endpoint} takes {len(block_fn.inputs)} values, got {len(inputs)}; missing: "
-                           f"{', '.join(names[len(inputs):])}")  # fmt: skip
+            raise gr.Error(
+                f"{endpoint} takes {len(block_fn.inputs)} values, got {len(inputs)}; missing: "
+                f"{', '.join(names[len(inputs) :])}"
+            )
         prop_inputs = set(getattr(block_fn, "component_prop_inputs", None) or ())
         for index, (block, value) in enumerate(zip(block_fn.inputs, inputs)):
             if index in prop_inputs or not isinstance(block, File):

@@ -65,9 +65,11 @@ FEELING_PROGRESSIONS: dict[tuple[str, bool], str] = {
 }
 # Arousal -> rhythm preset: denser when excited, sparser when calm or sad.
 DENSE_RHYTHM, MEDIUM_RHYTHM, SPARSE_RHYTHM = "Eighth notes", "Call & answer", "Ballad"
-FEELING_HINT = ("Click the pad: Compose suggests a key, tempo, chords and rhythm for the feeling (your own chords and "
-                "drawn rhythm are kept). Tick **Use this feeling** to also give the melody its register, loudness and "
-                "articulation.")  # fmt: skip
+FEELING_HINT = (
+    "Click the pad: Compose suggests a key, tempo, chords and rhythm for the feeling (your own chords and "
+    "drawn rhythm are kept). Tick **Use this feeling** to also give the melody its register, loudness and "
+    "articulation."
+)
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,9 @@ class StartingPoint:
 STARTING_POINTS: list[StartingPoint] = [
     StartingPoint("🎻 Folk reel in D", "Folk reel", 8, "D G D A D G A D", "D", 112, "Fiddle", "Steel Guitar"),
     StartingPoint("🎹 Pop ballad (I–vi–IV–V)", "Ballad", 4, "C Am F G", "C", 76, "Electric Piano", "Strings"),
-    StartingPoint("🎷 Swing ii–V–I", "Dotted / swing-ish", 4, "Dm7 G7 Cmaj7 Cmaj7", "C", 132, "Alto Sax", "Electric Piano"),
+    StartingPoint(
+        "🎷 Swing ii–V–I", "Dotted / swing-ish", 4, "Dm7 G7 Cmaj7 Cmaj7", "C", 132, "Alto Sax", "Electric Piano"
+    ),
     StartingPoint("🌙 Minor groove", "Syncopated", 8, "Am F C G", "Am", 96, "Vibraphone", "Warm Pad"),
 ]
 
@@ -124,7 +128,7 @@ class ComposeTab:
 
     # ------------------------------------------------------------------ layout
 
-    def build(self) -> "ComposeTab":
+    def build(self) -> ComposeTab:
         default_instrument = _pick("Flute", self.instruments, self.instruments[0])
         default_acc = _pick("Acoustic Grand Piano", self.accompaniments, self.accompaniments[0])
 
@@ -142,9 +146,15 @@ class ComposeTab:
         self.grid = sg.step_grid(sg.DEFAULT_PATTERN, chords=initial_check.bar_labels)
         with gr.Row(equal_height=True):
             self.bars = ai.Slider(
-                sg.MIN_BARS, sg.MAX_BARS, value=sg.DEFAULT_BARS, step=1, label="Bars",
-                elem_id="cz-bars", scale=1, min_width=200,
-            )  # fmt: skip
+                sg.MIN_BARS,
+                sg.MAX_BARS,
+                value=sg.DEFAULT_BARS,
+                step=1,
+                label="Bars",
+                elem_id="cz-bars",
+                scale=1,
+                min_width=200,
+            )
             with gr.Column(scale=3):
                 gr.Markdown("Rhythm presets", elem_classes=["cz-small-label"])
                 with gr.Row(elem_classes=["cz-presets"]):
@@ -156,30 +166,55 @@ class ComposeTab:
         with gr.Row():
             with gr.Column(scale=3):
                 self.progression = ai.Dropdown(
-                    [CUSTOM_PROGRESSION, *PROGRESSIONS], value="I–vi–IV–V (pop, C)",
-                    label="Common progressions", elem_id="cz-progression",
-                )  # fmt: skip
+                    [CUSTOM_PROGRESSION, *PROGRESSIONS],
+                    value="I–vi–IV–V (pop, C)",
+                    label="Common progressions",
+                    elem_id="cz-progression",
+                )
                 self.chords = gr.Textbox(
-                    DEFAULT_CHORDS, label="Chords",
+                    DEFAULT_CHORDS,
+                    label="Chords",
                     info="One chord per bar (C Am F G); use | to put several chords in a bar (C Am | F G). "
                     "The progression repeats to fill the bars.",
-                    elem_id="cz-chords", max_lines=2,
-                )  # fmt: skip
+                    elem_id="cz-chords",
+                    max_lines=2,
+                )
                 self.chord_status = gr.Markdown(self._chord_status_md(initial_check), elem_id="cz-chord-status")
             with gr.Column(scale=2):
                 with gr.Row():
-                    self.key = ai.Dropdown(self.keys, value=_pick("C", self.keys, self.keys[0]), label="Key", elem_id="cz-key")
-                    self.tempo = ai.Slider(MIN_TEMPO, MAX_TEMPO, value=DEFAULT_TEMPO, step=1, label="Tempo (BPM)", elem_id="cz-tempo")
+                    self.key = ai.Dropdown(
+                        self.keys, value=_pick("C", self.keys, self.keys[0]), label="Key", elem_id="cz-key"
+                    )
+                    self.tempo = ai.Slider(
+                        MIN_TEMPO, MAX_TEMPO, value=DEFAULT_TEMPO, step=1, label="Tempo (BPM)", elem_id="cz-tempo"
+                    )
                 with gr.Row():
-                    self.instrument = ai.Dropdown(self.instruments, value=default_instrument, label="Melody instrument", elem_id="cz-instrument")
-                    self.accompaniment = ai.Dropdown(self.accompaniments, value=default_acc, label="Accompaniment", elem_id="cz-accompaniment")
+                    self.instrument = ai.Dropdown(
+                        self.instruments, value=default_instrument, label="Melody instrument", elem_id="cz-instrument"
+                    )
+                    self.accompaniment = ai.Dropdown(
+                        self.accompaniments, value=default_acc, label="Accompaniment", elem_id="cz-accompaniment"
+                    )
 
         with gr.Row(equal_height=True):
             with gr.Row(scale=2):
-                self.seed = ai.Number(0, precision=0, minimum=0, maximum=99_999_999, label="Seed", elem_id="cz-seed", min_width=100)
+                self.seed = ai.Number(
+                    0, precision=0, minimum=0, maximum=99_999_999, label="Seed", elem_id="cz-seed", min_width=100
+                )
                 self.dice = gr.Button("🎲 Random", size="sm", min_width=90, scale=0, elem_id="cz-dice")
-            self.temperature = ai.Slider(0.1, 2.0, value=DEFAULT_TEMPERATURE, step=0.05, label="Temperature", info="low = safe, high = adventurous", scale=2, elem_id="cz-temperature")
-            self.variations = ai.Slider(1, MAX_VARIATIONS, value=2, step=1, label="Variations", scale=1, elem_id="cz-variations")
+            self.temperature = ai.Slider(
+                0.1,
+                2.0,
+                value=DEFAULT_TEMPERATURE,
+                step=0.05,
+                label="Temperature",
+                info="low = safe, high = adventurous",
+                scale=2,
+                elem_id="cz-temperature",
+            )
+            self.variations = ai.Slider(
+                1, MAX_VARIATIONS, value=2, step=1, label="Variations", scale=1, elem_id="cz-variations"
+            )
 
         self._feeling_box()
         self.generate_button = gr.Button("🎼 Generate", variant="primary", size="lg", elem_id="cz-generate")
@@ -196,16 +231,29 @@ class ComposeTab:
                     title = gr.Markdown(f"### Variation {index}")
                     # The player gets compressed audio (Opus by default); the WAV is a download below.
                     audio = gr.Audio(
-                        type="filepath", label=f"Variation {index}", autoplay=False, interactive=False,
-                        elem_id=f"cz-audio{index}", buttons=["download"],
-                    )  # fmt: skip
+                        type="filepath",
+                        label=f"Variation {index}",
+                        autoplay=False,
+                        interactive=False,
+                        elem_id=f"cz-audio{index}",
+                        buttons=["download"],
+                    )
                     plot = gr.Plot(label="Piano roll", elem_id=f"cz-roll{index}")
                     with gr.Row():
                         midi = gr.File(label="MIDI", interactive=False, elem_id=f"cz-midi{index}", file_types=[".mid"])
                         wav = gr.File(label="WAV", interactive=False, elem_id=f"cz-wav{index}", file_types=[".wav"])
                     report = gr.HTML("", elem_id=f"cz-report{index}", label="Control report")
-                self.variation_boxes.append({"column": column, "title": title, "audio": audio, "plot": plot, "midi": midi,
-                                             "wav": wav, "report": report})  # fmt: skip
+                self.variation_boxes.append(
+                    {
+                        "column": column,
+                        "title": title,
+                        "audio": audio,
+                        "plot": plot,
+                        "midi": midi,
+                        "wav": wav,
+                        "report": report,
+                    }
+                )
 
         self._wire()
         return self
@@ -217,9 +265,13 @@ class ComposeTab:
                 with gr.Column(scale=2, min_width=300):
                     self.feeling = feeling_panel(feeling_line, "", elem_id="cz-compose-pad", show_help="folded")
                 with gr.Column(scale=3, min_width=280):
-                    self.use_feeling = gr.Checkbox(False, label="Use this feeling", elem_id="cz-compose-use-feeling",
-                                                   info="Generate also moves the melody's register and sets its loudness "
-                                                   "and articulation (the tempo and key are the ones above)")  # fmt: skip
+                    self.use_feeling = gr.Checkbox(
+                        False,
+                        label="Use this feeling",
+                        elem_id="cz-compose-use-feeling",
+                        info="Generate also moves the melody's register and sets its loudness "
+                        "and articulation (the tempo and key are the ones above)",
+                    )
                     self.feeling_note = gr.Markdown(FEELING_HINT, elem_id="cz-compose-feeling-note")
 
     @staticmethod
@@ -233,10 +285,19 @@ class ComposeTab:
     @property
     def generate_inputs(self) -> list:
         return [
-            self.grid, self.chords, self.bars, self.key, self.tempo, self.instrument,
-            self.accompaniment, self.seed, self.temperature, self.variations,
-            self.use_feeling, self.feeling.pad,  # last: callers from before the feeling keep working
-        ]  # fmt: skip
+            self.grid,
+            self.chords,
+            self.bars,
+            self.key,
+            self.tempo,
+            self.instrument,
+            self.accompaniment,
+            self.seed,
+            self.temperature,
+            self.variations,
+            self.use_feeling,
+            self.feeling.pad,  # last: callers from before the feeling keep working
+        ]
 
     @property
     def generate_outputs(self) -> list:
@@ -267,16 +328,28 @@ class ComposeTab:
         self.chords.input(lambda: CUSTOM_PROGRESSION, None, self.progression, **plumbing)
         self.dice.click(_random_seed, None, self.seed, **plumbing)
         self.feeling.pad.change(
-            self.suggest_feeling, [self.feeling.pad, self.key, self.chords, self.grid, self.bars],
+            self.suggest_feeling,
+            [self.feeling.pad, self.key, self.chords, self.grid, self.bars],
             [self.key, self.tempo, self.chords, self.progression, self.grid, self.feeling_note],
-            trigger_mode="always_last", **plumbing,
-        )  # fmt: skip
+            trigger_mode="always_last",
+            **plumbing,
+        )
         for sp, button in zip(STARTING_POINTS, self.example_buttons):
             button.click(
-                partial(self.load_starting_point, sp), None,
-                [self.grid, self.bars, self.chords, self.key, self.tempo, self.instrument, self.accompaniment, self.progression],
+                partial(self.load_starting_point, sp),
+                None,
+                [
+                    self.grid,
+                    self.bars,
+                    self.chords,
+                    self.key,
+                    self.tempo,
+                    self.instrument,
+                    self.accompaniment,
+                    self.progression,
+                ],
                 **plumbing,
-            )  # fmt: skip
+            )
         self.generate_button.click(
             self.generate,
             self.generate_inputs,
@@ -342,9 +415,13 @@ class ComposeTab:
         else:
             kept.append("your rhythm")
         t = summary.template
-        note = (f"For **{summary.prompt_text}**: " + " · ".join(said) + (f" (kept {' and '.join(kept)})" if kept else "")
-                + f". With *Use this feeling*: {register_words(t.register_shift)}, {summary.loudness_text}, "
-                f"{articulation_words(t.articulation)}.")  # fmt: skip
+        note = (
+            f"For **{summary.prompt_text}**: "
+            + " · ".join(said)
+            + (f" (kept {' and '.join(kept)})" if kept else "")
+            + f". With *Use this feeling*: {register_words(t.register_shift)}, {summary.loudness_text}, "
+            f"{articulation_words(t.articulation)}."
+        )
         return settings.key, settings.tempo, new_chords, label, new_grid, note
 
     @staticmethod
@@ -364,7 +441,9 @@ class ComposeTab:
         return any(pattern == sg.preset_pattern(name, bars) for name in sg.PRESETS)
 
     def load_starting_point(self, sp: StartingPoint):
-        progression = next((label for label, (text, _) in PROGRESSIONS.items() if text == sp.chords), CUSTOM_PROGRESSION)
+        progression = next(
+            (label for label, (text, _) in PROGRESSIONS.items() if text == sp.chords), CUSTOM_PROGRESSION
+        )
         return (
             sg.preset_pattern(sp.preset, sp.num_bars),
             sp.num_bars,
@@ -405,8 +484,10 @@ class ComposeTab:
                 check_feeling(feeling)  # a feeling sent must be readable even while unused
             if flag("Use this feeling (use_feeling)", use_feeling):
                 if not chosen:
-                    raise InputError("'Use this feeling' is on but no feeling is chosen: click the pad under Feeling "
-                                     "(optional), or untick it")  # fmt: skip
+                    raise InputError(
+                        "'Use this feeling' is on but no feeling is chosen: click the pad under Feeling "
+                        "(optional), or untick it"
+                    )
                 emotion = feeling
             bars = self.studio.check_num_bars(num_bars)
             rhythm = sg.to_rhythm(grid_value, bars)
@@ -450,7 +531,9 @@ class ComposeTab:
                 rolls.append(None)
                 continue
             try:
-                rolls.append(self.studio.piano_roll(sheets[index], title=sheets[index].title or f"Variation {index + 1}"))
+                rolls.append(
+                    self.studio.piano_roll(sheets[index], title=sheets[index].title or f"Variation {index + 1}")
+                )
             except Exception:  # noqa: BLE001 - a missing roll must not break the page
                 log.exception("piano roll failed")
                 rolls.append(gr.skip())
@@ -464,8 +547,11 @@ class ComposeTab:
                 f"<div class='cz-status cz-okay'>✅ {len(results)} variation{'s' if len(results) != 1 else ''} · "
                 f"{bars} bars · {sg.count_onsets(rhythm)} notes · key {_md_escape(melody.key or '?')} · "
                 f"{melody.tempo_bpm:g} BPM"
-                + (f" · feeling {_md_escape(first.feeling.prompt_text)} ({register_words(first.feeling.template.register_shift)})"
-                   if first.feeling is not None else "")
+                + (
+                    f" · feeling {_md_escape(first.feeling.prompt_text)} ({register_words(first.feeling.template.register_shift)})"
+                    if first.feeling is not None
+                    else ""
+                )
                 + f" · {seconds:.1f} s"
                 + ("" if self.studio.has_audio else " · <i>audio unavailable on this server</i>")
                 + "</div>"

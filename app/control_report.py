@@ -38,8 +38,14 @@ def report_rows(report: dict[str, Any]) -> list[tuple[str, str, str, bool | None
     onsets = report.get("onsets")
     if onsets:
         ok = onsets["placed"] == onsets["drawn"] and onsets["extra"] == 0
-        rows.append(("Rhythm", f"{onsets['drawn']} onsets drawn",
-                     f"{onsets['placed']} placed on them, {onsets['extra']} elsewhere", ok))  # fmt: skip
+        rows.append(
+            (
+                "Rhythm",
+                f"{onsets['drawn']} onsets drawn",
+                f"{onsets['placed']} placed on them, {onsets['extra']} elsewhere",
+                ok,
+            )
+        )
     if report.get("chord_tones") is not None:
         rows.append(("Chords", "the progression", f"{_pct(report['chord_tones'])} of note time on chord tones", None))
     in_key = report.get("in_key")
@@ -51,25 +57,51 @@ def report_rows(report: dict[str, Any]) -> list[tuple[str, str, str, bool | None
     tempo = report.get("tempo")
     if tempo:
         asked = tempo.get("asked")
-        rows.append(("Tempo", "" if asked is None else f"{asked:g} BPM", f"{tempo['file']:g} BPM in the file",
-                     None if asked is None else abs(asked - tempo["file"]) < 0.5))  # fmt: skip
+        rows.append(
+            (
+                "Tempo",
+                "" if asked is None else f"{asked:g} BPM",
+                f"{tempo['file']:g} BPM in the file",
+                None if asked is None else abs(asked - tempo["file"]) < 0.5,
+            )
+        )
     emotion = report.get("emotion")
     if emotion:
         asked_q = emotion.get("asked")
         asked_words = f"{QUADRANT_WORDS.get(asked_q, asked_q)} ({asked_q})" if asked_q else ""
         judged = emotion.get("judged")
         if judged:
-            rows.append(("Feeling", asked_words, f"the feature judge hears {QUADRANT_WORDS.get(judged, judged)} ({judged})",
-                         judged == asked_q))  # fmt: skip
+            rows.append(
+                (
+                    "Feeling",
+                    asked_words,
+                    f"the feature judge hears {QUADRANT_WORDS.get(judged, judged)} ({judged})",
+                    judged == asked_q,
+                )
+            )
         mode = emotion.get("mode_heard")
         if mode and asked_q:
             wanted = "major" if asked_q in ("Q1", "Q4") else "minor"
             rows.append(("Mode", wanted, f"music21 hears {mode}", mode == wanted))
         span = emotion.get("tempo_range")
         if span and tempo:
-            rows.append(("Tempo range", f"{span[0]:g}–{span[1]:g} BPM", f"{tempo['file']:g} BPM", span[0] <= tempo["file"] <= span[1]))
+            rows.append(
+                (
+                    "Tempo range",
+                    f"{span[0]:g}–{span[1]:g} BPM",
+                    f"{tempo['file']:g} BPM",
+                    span[0] <= tempo["file"] <= span[1],
+                )
+            )
         if emotion.get("mean_pitch") is not None:
-            rows.append(("Register", "", f"mean pitch {emotion['mean_pitch']:.1f}, spread {emotion['pitch_sd']:.2f} semitones", None))
+            rows.append(
+                (
+                    "Register",
+                    "",
+                    f"mean pitch {emotion['mean_pitch']:.1f}, spread {emotion['pitch_sd']:.2f} semitones",
+                    None,
+                )
+            )
         if emotion.get("velocity") is not None:
             rows.append(("Loudness", "", f"velocity {emotion['velocity']:g}", None))
     return rows
@@ -79,7 +111,8 @@ def report_html(report: dict[str, Any] | None) -> str:
     """The report as a small HTML table ("" for None)."""
     if not report:
         return ""
-    body = "".join(f"<tr><td>{escape(c)}</td><td>{escape(a)}</td><td>{escape(m)} {_mark(ok)}</td></tr>"
-                   for c, a, m, ok in report_rows(report))  # fmt: skip
-    return ("<div class='cz-report'><table><tr><th>Control</th><th>Asked</th><th>Measured</th></tr>"
-            f"{body}</table></div>")
+    body = "".join(
+        f"<tr><td>{escape(c)}</td><td>{escape(a)}</td><td>{escape(m)} {_mark(ok)}</td></tr>"
+        for c, a, m, ok in report_rows(report)
+    )
+    return f"<div class='cz-report'><table><tr><th>Control</th><th>Asked</th><th>Measured</th></tr>{body}</table></div>"

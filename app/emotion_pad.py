@@ -238,8 +238,12 @@ def feeling_help(elem_id: str = "cz-emotion-pad", folded: bool = False) -> None:
         gr.Markdown(HELP_MARKDOWN, elem_id=f"{elem_id}-help", elem_classes=["cz-pad-help"])
 
 
-def feeling_panel(describe: Callable[[str | None], str], value: str | None = "", elem_id: str = "cz-emotion-pad",
-                  show_help: str | None = "open") -> FeelingPanel:  # fmt: skip
+def feeling_panel(
+    describe: Callable[[str | None], str],
+    value: str | None = "",
+    elem_id: str = "cz-emotion-pad",
+    show_help: str | None = "open",
+) -> FeelingPanel:
     """Build the pad, its description line and the help text in the current Blocks context.
 
     ``describe(value) -> str`` (HTML; never raises) writes the line; it runs on every change of the pad
@@ -250,8 +254,9 @@ def feeling_panel(describe: Callable[[str | None], str], value: str | None = "",
     line = gr.Markdown(describe(value), elem_id=f"{elem_id}-line", elem_classes=["cz-pad-line"])
     if show_help is not None:
         feeling_help(elem_id, folded=show_help == "folded")
-    pad.change(describe, [pad], line, queue=False, show_progress="hidden", api_visibility="private",
-               trigger_mode="always_last")  # fmt: skip
+    pad.change(
+        describe, [pad], line, queue=False, show_progress="hidden", api_visibility="private", trigger_mode="always_last"
+    )
     return FeelingPanel(pad, line)
 
 

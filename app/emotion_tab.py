@@ -96,7 +96,7 @@ class EmotionTab:
 
     # ------------------------------------------------------------------ layout
 
-    def build(self) -> "EmotionTab":
+    def build(self) -> EmotionTab:
         gr.Markdown(
             "Choose a **feeling** and the model writes melodies in **ABC** notation that sound like it. "
             "Click or drag on the pad (**valence** left to right: unpleasant to pleasant; **arousal** bottom to "
@@ -105,8 +105,13 @@ class EmotionTab:
             elem_classes=["cz-intro"],
         )
         if not self.service.available:
-            gr.Markdown(error_markdown("this server has no ABC emotion model (checkpoints/abc_emotion); Compose, "
-                                       "Explore and Song still work", "The Emotion tab is unavailable"))  # fmt: skip
+            gr.Markdown(
+                error_markdown(
+                    "this server has no ABC emotion model (checkpoints/abc_emotion); Compose, "
+                    "Explore and Song still work",
+                    "The Emotion tab is unavailable",
+                )
+            )
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
                 self.panel = feeling_panel(feeling_line, DEFAULT_POINT, elem_id="cz-emotion-pad", show_help=None)
@@ -115,23 +120,39 @@ class EmotionTab:
                     self.preset_buttons = {
                         q: gr.Button(f"{PRESET_ICONS[q]} {label}", size="sm", elem_id=f"cz-emotion-{q.lower()}")
                         for q, (label, _value) in PRESETS.items()
-                    }  # fmt: skip
+                    }
                 feeling_help("cz-emotion-pad")
             with gr.Column(scale=2, min_width=280):
-                self.bars = ai.Slider(EMOTION_MIN_BARS, EMOTION_MAX_BARS, value=DEFAULT_BARS, step=1, label="Bars",
-                                      elem_id="cz-emotion-bars")  # fmt: skip
+                self.bars = ai.Slider(
+                    EMOTION_MIN_BARS,
+                    EMOTION_MAX_BARS,
+                    value=DEFAULT_BARS,
+                    step=1,
+                    label="Bars",
+                    elem_id="cz-emotion-bars",
+                )
                 with gr.Row(equal_height=True):
                     # Any value reaches the service (app.api_inputs), whose check names the field and its range
                     # in the status line (Gradio's own check would refuse a negative seed with a pop-up).
                     self.seed = ai.Number(0, precision=0, label="Seed", elem_id="cz-emotion-seed", min_width=100)
                     self.dice = gr.Button("🎲 Random", size="sm", min_width=90, scale=0, elem_id="cz-emotion-dice")
                 self.instrument = ai.Dropdown(
-                    self.instruments, value="Flute" if "Flute" in self.instruments else self.instruments[0],
-                    label="Melody instrument", elem_id="cz-emotion-instrument",
-                )  # fmt: skip
-                self.variations = ai.Slider(1, EMOTION_MAX_VARIATIONS, value=DEFAULT_VARIATIONS, step=1, label="Variations",
-                                            elem_id="cz-emotion-variations")  # fmt: skip
-                self.generate_button = gr.Button("🎼 Generate", variant="primary", size="lg", elem_id="cz-emotion-generate")
+                    self.instruments,
+                    value="Flute" if "Flute" in self.instruments else self.instruments[0],
+                    label="Melody instrument",
+                    elem_id="cz-emotion-instrument",
+                )
+                self.variations = ai.Slider(
+                    1,
+                    EMOTION_MAX_VARIATIONS,
+                    value=DEFAULT_VARIATIONS,
+                    step=1,
+                    label="Variations",
+                    elem_id="cz-emotion-variations",
+                )
+                self.generate_button = gr.Button(
+                    "🎼 Generate", variant="primary", size="lg", elem_id="cz-emotion-generate"
+                )
 
         self.status = gr.Markdown("", elem_id="cz-emotion-status")
         self.pending_scores = gr.State(None)  # the scores (SVG) the chained event draws; None: keep those shown
@@ -143,24 +164,59 @@ class EmotionTab:
     @staticmethod
     def _variation_box(index: int) -> dict[str, Any]:
         """One variation's panel (hidden until filled): title, score, audio, files, ABC, the model's ABC."""
-        with gr.Column(visible=False, variant="panel", elem_id=f"cz-emotion-var{index}", elem_classes=["cz-emotion-var"]) as column:
+        with gr.Column(
+            visible=False, variant="panel", elem_id=f"cz-emotion-var{index}", elem_classes=["cz-emotion-var"]
+        ) as column:
             title = gr.Markdown(f"### Variation {index}", elem_id=f"cz-emotion-title{index}")
             with gr.Row(equal_height=False):
                 with gr.Column(scale=3, min_width=360):
                     score = gr.HTML("", elem_id=f"cz-emotion-score{index}", label="Score")
                 with gr.Column(scale=2, min_width=280):
-                    audio = gr.Audio(type="filepath", label=f"Variation {index}", interactive=False, elem_id=f"cz-emotion-audio{index}",
-                                     buttons=["download"])  # fmt: skip
-                    files = gr.File(label="Downloads: ABC, MIDI, MusicXML, WAV", file_count="multiple", interactive=False,
-                                    elem_id=f"cz-emotion-files{index}")  # fmt: skip
+                    audio = gr.Audio(
+                        type="filepath",
+                        label=f"Variation {index}",
+                        interactive=False,
+                        elem_id=f"cz-emotion-audio{index}",
+                        buttons=["download"],
+                    )
+                    files = gr.File(
+                        label="Downloads: ABC, MIDI, MusicXML, WAV",
+                        file_count="multiple",
+                        interactive=False,
+                        elem_id=f"cz-emotion-files{index}",
+                    )
                     report = gr.HTML("", elem_id=f"cz-emotion-report{index}", label="Control report")
-            abc = gr.Code("", label="ABC (copy it into any ABC tool)", lines=6, max_lines=16, interactive=False, wrap_lines=True,
-                          buttons=["copy", "download"], elem_id=f"cz-emotion-abc{index}")  # fmt: skip
+            abc = gr.Code(
+                "",
+                label="ABC (copy it into any ABC tool)",
+                lines=6,
+                max_lines=16,
+                interactive=False,
+                wrap_lines=True,
+                buttons=["copy", "download"],
+                elem_id=f"cz-emotion-abc{index}",
+            )
             with gr.Accordion("The model's own ABC (before the template set tempo, mode and register)", open=False):
-                raw = gr.Code("", label="Raw ABC", lines=4, max_lines=12, interactive=False, wrap_lines=True, buttons=["copy"],
-                              elem_id=f"cz-emotion-raw{index}")  # fmt: skip
-        return {"column": column, "title": title, "score": score, "audio": audio, "files": files, "abc": abc, "raw": raw,
-                "report": report}
+                raw = gr.Code(
+                    "",
+                    label="Raw ABC",
+                    lines=4,
+                    max_lines=12,
+                    interactive=False,
+                    wrap_lines=True,
+                    buttons=["copy"],
+                    elem_id=f"cz-emotion-raw{index}",
+                )
+        return {
+            "column": column,
+            "title": title,
+            "score": score,
+            "audio": audio,
+            "files": files,
+            "abc": abc,
+            "raw": raw,
+            "report": report,
+        }
 
     # ------------------------------------------------------------------ events
 
@@ -189,9 +245,16 @@ class EmotionTab:
             button.click(None, None, self.pad, js=set_point_js(v, a), **quick)
         self.dice.click(_random_seed, None, self.seed, **quick)
         self.generate_button.click(
-            self.generate, self.generate_inputs, self.generate_outputs, api_name="emotion", concurrency_limit=1,
-            show_progress="minimal", show_progress_on=[self.status],
-        ).then(None, js=WAIT_FOR_AUDIO_JS, **quick).then(self.draw_scores, [self.pending_scores], self.score_outputs, **quick)  # fmt: skip
+            self.generate,
+            self.generate_inputs,
+            self.generate_outputs,
+            api_name="emotion",
+            concurrency_limit=1,
+            show_progress="minimal",
+            show_progress_on=[self.status],
+        ).then(None, js=WAIT_FOR_AUDIO_JS, **quick).then(
+            self.draw_scores, [self.pending_scores], self.score_outputs, **quick
+        )
 
     # ------------------------------------------------------------------ handlers
 
@@ -199,8 +262,9 @@ class EmotionTab:
         """Bad input: the message; every result on screen stays (and its score)."""
         return {self.status: message, self.pending_scores: None}
 
-    def generate(self, feeling: Any, bars: Any, seed: Any, instrument: Any, variations: Any,
-                 request: gr.Request | None = None) -> dict:  # fmt: skip
+    def generate(
+        self, feeling: Any, bars: Any, seed: Any, instrument: Any, variations: Any, request: gr.Request | None = None
+    ) -> dict:
         """The Generate button (API ``/emotion``): a dict {component: update}; never raises."""
         started = time.perf_counter()
         try:
@@ -216,16 +280,19 @@ class EmotionTab:
         first = results[0]
         tempos = ", ".join(str(r.tempo_bpm) for r in results)
         note = "" if self.studio.has_audio else " · <i>audio unavailable on this server</i>"
-        message = (f"{len(results)} tune{'s' if len(results) != 1 else ''} · {status.md_escape(first.summary.prompt_text)} · "
-                   f"{first.num_bars} bars · {tempos} BPM · "
-                   f"{seconds:.1f} s{note}")  # fmt: skip
+        message = (
+            f"{len(results)} tune{'s' if len(results) != 1 else ''} · {status.md_escape(first.summary.prompt_text)} · "
+            f"{first.num_bars} bars · {tempos} BPM · "
+            f"{seconds:.1f} s{note}"
+        )
         out: dict = {self.status: status.ok_markdown(message), self.pending_scores: [r.svg for r in results]}
         for index, box in enumerate(self.boxes):
             if index < len(results):
                 r = results[index]
                 out[box["column"]] = gr.Column(visible=True)
-                out[box["title"]] = (f"### {status.md_escape(r.title)}\n"
-                                     f"{status.md_escape(r.details)} · {status.md_escape(r.instrument)}")  # fmt: skip
+                out[box["title"]] = (
+                    f"### {status.md_escape(r.title)}\n{status.md_escape(r.details)} · {status.md_escape(r.instrument)}"
+                )
                 out[box["abc"]] = r.abc
                 out[box["raw"]] = r.abc_raw
                 out[box["audio"]] = r.audio_file

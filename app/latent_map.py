@@ -159,7 +159,9 @@ def check_map_value(value: Any, size: int) -> MapSelection:
         try:
             data = json.loads(value)
         except ValueError:
-            raise ValueError(f'map_value must be the map\'s JSON value such as {{"cell": [0, 1]}}, got {value[:40]!r}') from None
+            raise ValueError(
+                f'map_value must be the map\'s JSON value such as {{"cell": [0, 1]}}, got {value[:40]!r}'
+            ) from None
     if not isinstance(data, dict):
         raise ValueError(f'map_value must be a JSON object such as {{"cell": [0, 1]}}, got {type(data).__name__}')
     where = f"this {size}×{size} map (rows and columns 0..{size - 1})"

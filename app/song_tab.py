@@ -39,8 +39,8 @@ from typing import Any
 import gradio as gr
 
 from app import api_inputs as ai
-from app import status
 from app import song_timeline as st
+from app import status
 from app import step_grid as sg
 from app.audio_first import WAIT_FOR_AUDIO_JS
 from app.control_report import report_html
@@ -103,7 +103,11 @@ def version_markdown(version: SongVersion | None, earlier: int = 0) -> str:
     """The version line: 'Version 3 · infilled blocks 2, 3 · 16 bars' and how many versions Undo can go back."""
     if version is None:
         return "No song yet."
-    undo = f" <span class='cz-song-undo-count'>({earlier} earlier version{'s' if earlier != 1 else ''} to undo)</span>" if earlier else ""
+    undo = (
+        f" <span class='cz-song-undo-count'>({earlier} earlier version{'s' if earlier != 1 else ''} to undo)</span>"
+        if earlier
+        else ""
+    )
     return f"<b>{_md_escape(version.line)}</b>{undo}"
 
 
@@ -142,7 +146,7 @@ class SongTab:
 
     # ------------------------------------------------------------------ layout
 
-    def build(self) -> "SongTab":
+    def build(self) -> SongTab:
         self.last_sheet = self._last_sheet if self._last_sheet is not None else gr.State(None)
         gr.Markdown(
             "Grow a melody into a **whole tune** (8 to 32 bars) made of **2-bar blocks**. "
@@ -152,27 +156,53 @@ class SongTab:
             elem_classes=["cz-intro"],
         )
         if not self.service.available:
-            gr.Markdown(error_markdown("this server has no latent sequence model (checkpoints/latent); Compose and "
-                                       "Explore still work", "The Song tab is unavailable"))  # fmt: skip
+            gr.Markdown(
+                error_markdown(
+                    "this server has no latent sequence model (checkpoints/latent); Compose and Explore still work",
+                    "The Song tab is unavailable",
+                )
+            )
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, variant="panel", elem_id="cz-song-start", elem_classes=["cz-song-panel"]):
                 self.source = ai.Radio(list(SONG_SOURCES), value=SONG_NEW, label="Start from", elem_id="cz-song-source")
                 self._new_song_box()
                 self._load_box()
             with gr.Column(scale=2, min_width=300):
-                self.bars = ai.Slider(MIN_SONG_BARS, MAX_SONG_BARS, value=DEFAULT_BARS, step=2, label="Bars",
-                                      info="a new song's length; for a loaded tune, the most bars taken from the start bar",
-                                      elem_id="cz-song-bars")  # fmt: skip
+                self.bars = ai.Slider(
+                    MIN_SONG_BARS,
+                    MAX_SONG_BARS,
+                    value=DEFAULT_BARS,
+                    step=2,
+                    label="Bars",
+                    info="a new song's length; for a loaded tune, the most bars taken from the start bar",
+                    elem_id="cz-song-bars",
+                )
                 self.instrument = ai.Dropdown(
-                    self.instruments, value="Flute" if "Flute" in self.instruments else self.instruments[0],
-                    label="Melody instrument", elem_id="cz-song-instrument",
-                )  # fmt: skip
+                    self.instruments,
+                    value="Flute" if "Flute" in self.instruments else self.instruments[0],
+                    label="Melody instrument",
+                    elem_id="cz-song-instrument",
+                )
                 with gr.Row(equal_height=True):
-                    self.seed = ai.Number(0, precision=0, minimum=0, maximum=99_999_999, label="Seed", elem_id="cz-song-seed", min_width=100)
+                    self.seed = ai.Number(
+                        0,
+                        precision=0,
+                        minimum=0,
+                        maximum=99_999_999,
+                        label="Seed",
+                        elem_id="cz-song-seed",
+                        min_width=100,
+                    )
                     self.dice = gr.Button("🎲 Random", size="sm", min_width=90, scale=0, elem_id="cz-song-dice")
-                self.temperature = ai.Slider(MIN_SONG_TEMPERATURE, MAX_SONG_TEMPERATURE, value=DEFAULT_TEMPERATURE, step=0.05,
-                                             label="Temperature", info="low = safe, high = adventurous",
-                                             elem_id="cz-song-temperature")  # fmt: skip
+                self.temperature = ai.Slider(
+                    MIN_SONG_TEMPERATURE,
+                    MAX_SONG_TEMPERATURE,
+                    value=DEFAULT_TEMPERATURE,
+                    step=0.05,
+                    label="Temperature",
+                    info="low = safe, high = adventurous",
+                    elem_id="cz-song-temperature",
+                )
                 with gr.Row():
                     self.new_button = gr.Button("🎼 New song", variant="primary", elem_id="cz-song-new")
                     self.load_button = gr.Button("📂 Load", variant="secondary", elem_id="cz-song-load")
@@ -187,30 +217,55 @@ class SongTab:
         with gr.Row(equal_height=False):
             with gr.Column(scale=2, variant="panel", min_width=280, elem_classes=["cz-song-panel"]):
                 gr.Markdown("#### ➕ Continue")
-                self.add_bars = ai.Slider(MIN_ADD_BARS, MAX_ADD_BARS, value=DEFAULT_ADD_BARS, step=2, label="Bars to add",
-                                          elem_id="cz-song-add-bars")  # fmt: skip
-                self.continue_chords = gr.Textbox("", label="Chords for the new bars (optional)", max_lines=1,
-                                                  placeholder="empty: the song's own progression again",
-                                                  elem_id="cz-song-continue-chords")  # fmt: skip
-                self.continue_status = gr.Markdown(chord_status_markdown("", optional=True), elem_id="cz-song-continue-status")
+                self.add_bars = ai.Slider(
+                    MIN_ADD_BARS,
+                    MAX_ADD_BARS,
+                    value=DEFAULT_ADD_BARS,
+                    step=2,
+                    label="Bars to add",
+                    elem_id="cz-song-add-bars",
+                )
+                self.continue_chords = gr.Textbox(
+                    "",
+                    label="Chords for the new bars (optional)",
+                    max_lines=1,
+                    placeholder="empty: the song's own progression again",
+                    elem_id="cz-song-continue-chords",
+                )
+                self.continue_status = gr.Markdown(
+                    chord_status_markdown("", optional=True), elem_id="cz-song-continue-status"
+                )
                 self.continue_button = gr.Button("➕ Continue", variant="primary", elem_id="cz-song-continue")
             with gr.Column(scale=3, variant="panel", min_width=360, elem_classes=["cz-song-panel"]):
                 gr.Markdown("#### ✏️ Infill the selected blocks")
-                self.rhythm_mode = ai.Radio(RHYTHM_CHOICES, value=RHYTHM_KEEP, label="Rhythm of the rewritten blocks",
-                                            elem_id="cz-song-rhythm-mode")  # fmt: skip
+                self.rhythm_mode = ai.Radio(
+                    RHYTHM_CHOICES,
+                    value=RHYTHM_KEEP,
+                    label="Rhythm of the rewritten blocks",
+                    elem_id="cz-song-rhythm-mode",
+                )
                 self.grid = sg.step_grid(sg.preset_pattern("Call & answer", GRID_BARS), elem_id="cz-song-grid")
                 with gr.Row(elem_classes=["cz-presets"]):
                     self.grid_presets = {name: gr.Button(name, size="sm", min_width=60) for name in GRID_PRESETS}
                 with gr.Row():
                     self.infill_button = gr.Button("✏️ Infill selected", variant="primary", elem_id="cz-song-infill")
-                    self.undo_button = gr.Button("↩️ Undo", variant="secondary", elem_id="cz-song-undo", scale=0, min_width=110)
+                    self.undo_button = gr.Button(
+                        "↩️ Undo", variant="secondary", elem_id="cz-song-undo", scale=0, min_width=110
+                    )
 
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
-                self.roll = gr.Plot(label="Piano roll (block numbers on top; amber: the blocks just written)", elem_id="cz-song-roll")
+                self.roll = gr.Plot(
+                    label="Piano roll (block numbers on top; amber: the blocks just written)", elem_id="cz-song-roll"
+                )
             with gr.Column(scale=2, min_width=280):
-                self.audio = gr.Audio(type="filepath", label="The whole song", interactive=False, elem_id="cz-song-audio",
-                                      buttons=["download"])  # fmt: skip
+                self.audio = gr.Audio(
+                    type="filepath",
+                    label="The whole song",
+                    interactive=False,
+                    elem_id="cz-song-audio",
+                    buttons=["download"],
+                )
                 self.midi = gr.File(label="MIDI", interactive=False, elem_id="cz-song-midi", file_types=[".mid"])
                 self.report = gr.HTML("", elem_id="cz-song-report", label="Control report")
 
@@ -222,53 +277,144 @@ class SongTab:
         with gr.Column(visible=True) as self.new_box:
             with gr.Row():
                 with gr.Column(scale=3, min_width=240):
-                    self.chords = gr.Textbox(DEFAULT_CHORDS, label="Chords", max_lines=2, elem_id="cz-song-chords",
-                                             info="one chord per bar (C Am F G), | for several in a bar; repeats to fill")  # fmt: skip
-                    self.chord_status = gr.Markdown(chord_status_markdown(DEFAULT_CHORDS), elem_id="cz-song-chord-status")
-                self.key = ai.Dropdown(self.keys, value="C" if "C" in self.keys else self.keys[0], label="Key",
-                                       elem_id="cz-song-key", scale=1, min_width=90)  # fmt: skip
+                    self.chords = gr.Textbox(
+                        DEFAULT_CHORDS,
+                        label="Chords",
+                        max_lines=2,
+                        elem_id="cz-song-chords",
+                        info="one chord per bar (C Am F G), | for several in a bar; repeats to fill",
+                    )
+                    self.chord_status = gr.Markdown(
+                        chord_status_markdown(DEFAULT_CHORDS), elem_id="cz-song-chord-status"
+                    )
+                self.key = ai.Dropdown(
+                    self.keys,
+                    value="C" if "C" in self.keys else self.keys[0],
+                    label="Key",
+                    elem_id="cz-song-key",
+                    scale=1,
+                    min_width=90,
+                )
             with gr.Row():
-                self.functions = gr.Textbox("", label="Chord functions (optional)", max_lines=1, elem_id="cz-song-functions",
-                                            placeholder="e.g. T S D T", scale=2,
-                                            info="one letter per bar: T tonic, S subdominant, D dominant, O other; "
-                                            "empty: from the chords")  # fmt: skip
-                self.tempo = ai.Slider(MIN_SONG_TEMPO, MAX_SONG_TEMPO, value=DEFAULT_TEMPO, step=1, label="Tempo (BPM)",
-                                       elem_id="cz-song-tempo", scale=2)  # fmt: skip
-            self.new_rhythm = gr.Checkbox(False, label="Use the 2-bar rhythm grid (Infill panel) for every two bars",
-                                          elem_id="cz-song-new-rhythm")  # fmt: skip
+                self.functions = gr.Textbox(
+                    "",
+                    label="Chord functions (optional)",
+                    max_lines=1,
+                    elem_id="cz-song-functions",
+                    placeholder="e.g. T S D T",
+                    scale=2,
+                    info="one letter per bar: T tonic, S subdominant, D dominant, O other; empty: from the chords",
+                )
+                self.tempo = ai.Slider(
+                    MIN_SONG_TEMPO,
+                    MAX_SONG_TEMPO,
+                    value=DEFAULT_TEMPO,
+                    step=1,
+                    label="Tempo (BPM)",
+                    elem_id="cz-song-tempo",
+                    scale=2,
+                )
+            self.new_rhythm = gr.Checkbox(
+                False, label="Use the 2-bar rhythm grid (Infill panel) for every two bars", elem_id="cz-song-new-rhythm"
+            )
 
     def _load_box(self) -> None:
         """Example, upload (track) and start bar of a loaded tune (shown for the other sources)."""
         with gr.Column(visible=False) as self.load_box:
-            self.example = ai.Dropdown(self.examples, value=self.examples[0] if self.examples else None, label="Example tune",
-                                       elem_id="cz-song-example")  # fmt: skip
-            self.file = ai.File(label=f"MIDI file (.mid, up to {MAX_UPLOAD_BYTES // 2**20} MB)", file_types=[".mid", ".midi"],
-                                type="filepath", height=110, elem_id="cz-song-file", elem_classes=["cz-song-upload"])  # fmt: skip
+            self.example = ai.Dropdown(
+                self.examples,
+                value=self.examples[0] if self.examples else None,
+                label="Example tune",
+                elem_id="cz-song-example",
+            )
+            self.file = ai.File(
+                label=f"MIDI file (.mid, up to {MAX_UPLOAD_BYTES // 2**20} MB)",
+                file_types=[".mid", ".midi"],
+                type="filepath",
+                height=110,
+                elem_id="cz-song-file",
+                elem_classes=["cz-song-upload"],
+            )
             with gr.Row():
-                self.track = ai.Dropdown([], value=None, label="Melody track", allow_custom_value=True, elem_id="cz-song-track",
-                                         info="filled after an upload", scale=2)  # fmt: skip
-                self.start = ai.Number(0, precision=0, minimum=0, maximum=10_000, label="Start bar", elem_id="cz-song-start-bar",
-                                       info="0 = first full bar", scale=1, min_width=110)  # fmt: skip
+                self.track = ai.Dropdown(
+                    [],
+                    value=None,
+                    label="Melody track",
+                    allow_custom_value=True,
+                    elem_id="cz-song-track",
+                    info="filled after an upload",
+                    scale=2,
+                )
+                self.start = ai.Number(
+                    0,
+                    precision=0,
+                    minimum=0,
+                    maximum=10_000,
+                    label="Start bar",
+                    elem_id="cz-song-start-bar",
+                    info="0 = first full bar",
+                    scale=1,
+                    min_width=110,
+                )
 
     # ------------------------------------------------------------------ inputs/outputs
 
     @property
     def new_inputs(self) -> list:
-        return [self.chords, self.bars, self.key, self.functions, self.tempo, self.new_rhythm, self.grid, self.seed,
-                self.temperature, self.instrument, self.current, self.history]  # fmt: skip
+        return [
+            self.chords,
+            self.bars,
+            self.key,
+            self.functions,
+            self.tempo,
+            self.new_rhythm,
+            self.grid,
+            self.seed,
+            self.temperature,
+            self.instrument,
+            self.current,
+            self.history,
+        ]
 
     @property
     def load_inputs(self) -> list:
-        return [self.source, self.example, self.file, self.track, self.start, self.bars, self.instrument, self.last_sheet,
-                self.current, self.history]  # fmt: skip
+        return [
+            self.source,
+            self.example,
+            self.file,
+            self.track,
+            self.start,
+            self.bars,
+            self.instrument,
+            self.last_sheet,
+            self.current,
+            self.history,
+        ]
 
     @property
     def continue_inputs(self) -> list:
-        return [self.add_bars, self.continue_chords, self.seed, self.temperature, self.instrument, self.current, self.history]
+        return [
+            self.add_bars,
+            self.continue_chords,
+            self.seed,
+            self.temperature,
+            self.instrument,
+            self.current,
+            self.history,
+        ]
 
     @property
     def infill_inputs(self) -> list:
-        return [self.timeline, self.rhythm_mode, self.grid, self.seed, self.temperature, self.instrument, self.current, self.history]
+        return [
+            self.timeline,
+            self.rhythm_mode,
+            self.grid,
+            self.seed,
+            self.temperature,
+            self.instrument,
+            self.current,
+            self.history,
+        ]
 
     @property
     def undo_inputs(self) -> list:
@@ -277,8 +423,17 @@ class SongTab:
     @property
     def outputs(self) -> list:
         """What every action fills: on bad input only the status changes."""
-        return [self.status, self.version_line, self.timeline, self.audio, self.midi, self.report, self.current, self.history,
-                self.pending_roll]
+        return [
+            self.status,
+            self.version_line,
+            self.timeline,
+            self.audio,
+            self.midi,
+            self.report,
+            self.current,
+            self.history,
+            self.pending_roll,
+        ]
 
     # ------------------------------------------------------------------ events
 
@@ -293,18 +448,28 @@ class SongTab:
             # Fixed patterns set in the browser: a late server reply could overwrite the user's next clicks.
             button.click(None, None, self.grid, js=f"() => {json.dumps(sg.preset_pattern(name, GRID_BARS))}", **quick)
         # Also the API's track list for an upload (/song_tracks: file -> source, tracks, status).
-        self.file.upload(self.upload_file, [self.file], [self.source, self.track, self.status], show_progress="hidden",
-                         api_name="song_tracks")  # fmt: skip
+        self.file.upload(
+            self.upload_file,
+            [self.file],
+            [self.source, self.track, self.status],
+            show_progress="hidden",
+            api_name="song_tracks",
+        )
         self.file.clear(lambda: gr.Dropdown(choices=[], value=None), None, self.track, **quick)
 
         busy = dict(concurrency_limit=1, show_progress="minimal", show_progress_on=[self.status])
-        actions = ((self.new_button, self.new_song, self.new_inputs, "song_new"), (self.load_button, self.load, self.load_inputs, "song_load"),
-                   (self.continue_button, self.continue_song, self.continue_inputs, "song_continue"),
-                   (self.infill_button, self.infill, self.infill_inputs, "song_infill"), (self.undo_button, self.undo, self.undo_inputs, "song_undo"))
+        actions = (
+            (self.new_button, self.new_song, self.new_inputs, "song_new"),
+            (self.load_button, self.load, self.load_inputs, "song_load"),
+            (self.continue_button, self.continue_song, self.continue_inputs, "song_continue"),
+            (self.infill_button, self.infill, self.infill_inputs, "song_infill"),
+            (self.undo_button, self.undo, self.undo_inputs, "song_undo"),
+        )
         for button, handler, inputs, api_name in actions:
             # Audio first; the piano roll is drawn by a chained event once the browser has the audio.
             button.click(handler, inputs, self.outputs, api_name=api_name, **busy).then(
-                None, js=WAIT_FOR_AUDIO_JS, **quick).then(self.draw_roll, [self.pending_roll], self.roll, **quick)
+                None, js=WAIT_FOR_AUDIO_JS, **quick
+            ).then(self.draw_roll, [self.pending_roll], self.roll, **quick)
 
     # ------------------------------------------------------------------ UI helpers
 
@@ -370,8 +535,16 @@ class SongTab:
             self.history: history,
         }
 
-    def _act(self, what: str, doing: str, run: Callable[[str], SongResult], action: Callable[[SongResult], str],
-             current: SongVersion | None, history: list | None, selected=()) -> dict:  # fmt: skip
+    def _act(
+        self,
+        what: str,
+        doing: str,
+        run: Callable[[str], SongResult],
+        action: Callable[[SongResult], str],
+        current: SongVersion | None,
+        history: list | None,
+        selected=(),
+    ) -> dict:
         """Run one action (``run(file_name)``); on success the result becomes the new version. Never raises."""
         started = time.perf_counter()
         current = current if isinstance(current, SongVersion) else None
@@ -385,46 +558,100 @@ class SongTab:
             return self._only_status(crash_markdown(doing, err))
         version = SongVersion(number, action(result), result.sheet, result.changed)
         melody = result.sheet.melody
-        message = (f"{_md_escape(version.action[:1].upper() + version.action[1:])} · {result.num_bars} bars · "
-                   f"{len(result.blocks)} blocks · {result.num_notes} notes · key {_md_escape(result.key)} · "
-                   f"{melody.tempo_bpm:g} BPM · {time.perf_counter() - started:.1f} s")  # fmt: skip
+        message = (
+            f"{_md_escape(version.action[:1].upper() + version.action[1:])} · {result.num_bars} bars · "
+            f"{len(result.blocks)} blocks · {result.num_notes} notes · key {_md_escape(result.key)} · "
+            f"{melody.tempo_bpm:g} BPM · {time.perf_counter() - started:.1f} s"
+        )
         return self._shown(result, version, push_version(history, current), message, selected)
 
-    def new_song(self, chords, bars, key, functions, tempo, use_grid, grid, seed, temperature, instrument, current=None,
-                 history=None, request: gr.Request | None = None) -> dict:  # fmt: skip
+    def new_song(
+        self,
+        chords,
+        bars,
+        key,
+        functions,
+        tempo,
+        use_grid,
+        grid,
+        seed,
+        temperature,
+        instrument,
+        current=None,
+        history=None,
+        request: gr.Request | None = None,
+    ) -> dict:
         """The New song button (API ``/song_new``); never raises."""
 
         def run(file_name: str) -> SongResult:
             rhythm = sg.to_rhythm(grid, GRID_BARS) if flag("Use the rhythm grid (use_grid)", use_grid) else None
-            return self.service.new_song(chords, bars, key, rhythm, functions, tempo, seed, temperature, instrument,
-                                         _session(request), file_name)  # fmt: skip
+            return self.service.new_song(
+                chords, bars, key, rhythm, functions, tempo, seed, temperature, instrument, _session(request), file_name
+            )
 
         return self._act("make the song", "making the song", run, lambda r: "new song", current, history)
 
-    def load(self, kind, example, file=None, track=None, start=0, bars=DEFAULT_BARS, instrument=None, last_sheet=None,
-             current=None, history=None, request: gr.Request | None = None) -> dict:  # fmt: skip
+    def load(
+        self,
+        kind,
+        example,
+        file=None,
+        track=None,
+        start=0,
+        bars=DEFAULT_BARS,
+        instrument=None,
+        last_sheet=None,
+        current=None,
+        history=None,
+        request: gr.Request | None = None,
+    ) -> dict:
         """The Load button (API ``/song_load``); never raises."""
 
         def run(file_name: str) -> SongResult:
-            return self.service.load(kind, example, file, track, start, bars, last_sheet, instrument, _session(request), file_name)
+            return self.service.load(
+                kind, example, file, track, start, bars, last_sheet, instrument, _session(request), file_name
+            )
 
-        return self._act("load the tune", "loading the tune", run, lambda r: f"loaded {r.sheet.title}", current, history)
+        return self._act(
+            "load the tune", "loading the tune", run, lambda r: f"loaded {r.sheet.title}", current, history
+        )
 
-    def continue_song(self, add_bars, chords, seed, temperature, instrument, current=None, history=None,
-                      request: gr.Request | None = None) -> dict:  # fmt: skip
+    def continue_song(
+        self,
+        add_bars,
+        chords,
+        seed,
+        temperature,
+        instrument,
+        current=None,
+        history=None,
+        request: gr.Request | None = None,
+    ) -> dict:
         """The Continue button (API ``/song_continue``); never raises."""
         sheet = current.sheet if isinstance(current, SongVersion) else None
 
         def run(file_name: str) -> SongResult:
-            return self.service.continue_song(sheet, add_bars, chords, seed, temperature, instrument, _session(request), file_name)
+            return self.service.continue_song(
+                sheet, add_bars, chords, seed, temperature, instrument, _session(request), file_name
+            )
 
         def action(result: SongResult) -> str:
             return f"continued by {len(result.changed) * 2} bars"
 
         return self._act("continue the song", "continuing the song", run, action, current, history)
 
-    def infill(self, selection, rhythm_mode, grid, seed, temperature, instrument, current=None, history=None,
-               request: gr.Request | None = None) -> dict:  # fmt: skip
+    def infill(
+        self,
+        selection,
+        rhythm_mode,
+        grid,
+        seed,
+        temperature,
+        instrument,
+        current=None,
+        history=None,
+        request: gr.Request | None = None,
+    ) -> dict:
         """The Infill selected button (API ``/song_infill``; the selection is 0-based); never raises.
 
         The selection stays on the timeline, so pressing again (another seed) rewrites the same blocks."""
@@ -432,7 +659,9 @@ class SongTab:
         rhythm = sg.to_rhythm(grid, GRID_BARS) if rhythm_mode == RHYTHM_GRID else None
 
         def run(file_name: str) -> SongResult:
-            return self.service.infill(sheet, selection, rhythm_mode, rhythm, seed, temperature, instrument, _session(request), file_name)
+            return self.service.infill(
+                sheet, selection, rhythm_mode, rhythm, seed, temperature, instrument, _session(request), file_name
+            )
 
         def action(result: SongResult) -> str:
             return f"infilled block{'s' if len(result.changed) > 1 else ''} {blocks_text(result.changed)}"
@@ -443,13 +672,16 @@ class SongTab:
     def undo(self, instrument, current=None, history=None, request: gr.Request | None = None) -> dict:
         """The Undo button (API ``/song_undo``): back to the previous version; never raises."""
         if not isinstance(current, SongVersion):
-            return self._only_status(error_markdown("There is no song yet: press New song (or load a tune) first", "Nothing to undo"))
+            return self._only_status(
+                error_markdown("There is no song yet: press New song (or load a tune) first", "Nothing to undo")
+            )
         if not history:
             return self._only_status(error_markdown(f"{current.line} is the first version", "Nothing to undo"))
         previous = history[-1]
         try:
-            result = self.service.present(previous.sheet, previous.changed, instrument, _session(request),
-                                          f"cadenza_song_v{previous.number}.mid")  # fmt: skip
+            result = self.service.present(
+                previous.sheet, previous.changed, instrument, _session(request), f"cadenza_song_v{previous.number}.mid"
+            )
         except InputError as err:
             return self._only_status(error_markdown(str(err), "Can't undo"))
         except Exception as err:  # noqa: BLE001

@@ -64,9 +64,14 @@ def _files(folders: list[Path]) -> list[tuple[Path, float, int]]:
 class StorageLimit:
     """Keeps ``folders`` under ``max_bytes`` and ``max_age_s``; see the module docstring."""
 
-    def __init__(self, folders: list[str | Path], max_bytes: int = DEFAULT_MAX_MB * 1024 * 1024,
-                 max_age_s: float = DEFAULT_MAX_AGE_S, min_age_s: float = DEFAULT_MIN_AGE_S,
-                 interval_s: float = DEFAULT_INTERVAL_S):
+    def __init__(
+        self,
+        folders: list[str | Path],
+        max_bytes: int = DEFAULT_MAX_MB * 1024 * 1024,
+        max_age_s: float = DEFAULT_MAX_AGE_S,
+        min_age_s: float = DEFAULT_MIN_AGE_S,
+        interval_s: float = DEFAULT_INTERVAL_S,
+    ):
         if max_bytes <= 0:
             raise ValueError(f"The storage limit must be positive, got {max_bytes} bytes")
         self.folders = [Path(f) for f in folders]
@@ -103,8 +108,13 @@ class StorageLimit:
                 self._remove_empty_folders()
             self.last = SweepReport(len(files), before, deleted, deleted_bytes, total)
         if deleted:
-            log.info("storage: deleted %d files (%.1f MB); %.1f MB kept (limit %.0f MB)", deleted, deleted_bytes / 1e6,
-                     total / 1e6, self.max_bytes / 1e6)  # fmt: skip
+            log.info(
+                "storage: deleted %d files (%.1f MB); %.1f MB kept (limit %.0f MB)",
+                deleted,
+                deleted_bytes / 1e6,
+                total / 1e6,
+                self.max_bytes / 1e6,
+            )
         return self.last
 
     def _remove_empty_folders(self) -> None:
@@ -116,7 +126,7 @@ class StorageLimit:
                     except OSError:
                         pass  # something was written meanwhile
 
-    def start(self) -> "StorageLimit":
+    def start(self) -> StorageLimit:
         """Sweep now and then every ``interval_s`` seconds on a daemon thread (until :meth:`stop`)."""
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="cadenza-storage", daemon=True)

@@ -86,4 +86,8 @@ def launch_kwargs() -> dict:
     ``max_file_size`` makes the server refuse uploads over the MIDI limit (4 MB) before
     they are stored; the browser shows Gradio's "file too large" message.
     """
-    return {"theme": THEME, "css": STUDIO_CSS + EXPLORE_CSS + SONG_CSS + EMOTION_CSS + PAD_CSS + REPORT_CSS, "max_file_size": MAX_UPLOAD_BYTES}
+    return {
+        "theme": THEME,
+        "css": STUDIO_CSS + EXPLORE_CSS + SONG_CSS + EMOTION_CSS + PAD_CSS + REPORT_CSS,
+        "max_file_size": MAX_UPLOAD_BYTES,
+    }

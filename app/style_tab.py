@@ -45,13 +45,17 @@ def _session(request: gr.Request | None) -> str | None:
 
 def verdict_html(result: StyleResult) -> str:
     """The judge's verdict per window, and how many windows are in the style asked for."""
-    cells = "".join(f"<td title='asked: {md_escape(a)}'>{'✓' if v == a else '✗'} {md_escape(v)}</td>"
-                    for a, v in zip(result.asked, result.verdicts))  # fmt: skip
+    cells = "".join(
+        f"<td title='asked: {md_escape(a)}'>{'✓' if v == a else '✗'} {md_escape(v)}</td>"
+        for a, v in zip(result.asked, result.verdicts)
+    )
     hits = sum(v == a for v, a in zip(result.verdicts, result.asked))
-    return (f"<div class='cz-report'><b>Style judge</b> on the {md_escape(result.model)} piece: {hits} of {len(result.verdicts)} "
-            "windows heard as asked"
-            f"<table><tr>{''.join(f'<th>bars {2 * i + 1}-{2 * i + 2}</th>' for i in range(len(result.verdicts)))}</tr>"
-            f"<tr>{cells}</tr></table></div>")
+    return (
+        f"<div class='cz-report'><b>Style judge</b> on the {md_escape(result.model)} piece: {hits} of {len(result.verdicts)} "
+        "windows heard as asked"
+        f"<table><tr>{''.join(f'<th>bars {2 * i + 1}-{2 * i + 2}</th>' for i in range(len(result.verdicts)))}</tr>"
+        f"<tr>{cells}</tr></table></div>"
+    )
 
 
 class StyleTab:
@@ -61,16 +65,20 @@ class StyleTab:
         self.studio = studio
         self.service = studio.style
 
-    def build(self) -> "StyleTab":
+    def build(self) -> StyleTab:
         styles = self.service.styles
         first = styles[0] if styles else None
         service = self.service
         notes = []
         if not service.available:
-            notes.append("**The Style tab is unavailable:** no MusAE model and no style GAN were found (see README, *Styles*).")
+            notes.append(
+                "**The Style tab is unavailable:** no MusAE model and no style GAN were found (see README, *Styles*)."
+            )
         elif not service.musae_available:
-            notes.append("**MusAE is unavailable** (no model in checkpoints/musae, see README, *Styles*): the GAN writes the "
-                         "pieces; Morph and Transfer need MusAE.")  # fmt: skip
+            notes.append(
+                "**MusAE is unavailable** (no model in checkpoints/musae, see README, *Styles*): the GAN writes the "
+                "pieces; Morph and Transfer need MusAE."
+            )
         elif not service.gan_available:
             notes.append("**The GAN is unavailable** (no model in checkpoints/stylegan): MusAE writes the pieces.")
         gr.Markdown(
@@ -79,38 +87,73 @@ class StyleTab:
             "writes 2 bars at a time, each following the 2 before, and can follow a **chord progression** you type). "
             "**Morph** walks from one style to another and **Transfer** moves an uploaded MIDI file (2 to 4 voices) "
             "toward a style: both always use MusAE. A style judge, trained on real music only, says which style it "
-            "hears in every 2-bar window."
-            + "".join(f"\n\n{note}" for note in notes),
-        )  # fmt: skip
+            "hears in every 2-bar window." + "".join(f"\n\n{note}" for note in notes),
+        )
         with gr.Row(equal_height=True):
             self.style = ai.Dropdown(styles, value=first, label="Style", elem_id="cz-style-style", scale=2)
-            self.bars = ai.Slider(STYLE_MIN_BARS, STYLE_MAX_BARS, value=4, step=2, label="Bars", elem_id="cz-style-bars", scale=2)
+            self.bars = ai.Slider(
+                STYLE_MIN_BARS, STYLE_MAX_BARS, value=4, step=2, label="Bars", elem_id="cz-style-bars", scale=2
+            )
             self.seed = ai.Number(0, precision=0, label="Seed", elem_id="cz-style-seed", scale=1, min_width=100)
             self.dice = gr.Button("🎲", elem_id="cz-style-dice", scale=0, min_width=50)
             self.generate_button = gr.Button("🎼 Generate", variant="primary", elem_id="cz-style-generate", scale=1)
         with gr.Row(equal_height=True):
-            missing = [name for name, here in ((MUSAE, service.musae_available), (GAN, service.gan_available)) if not here]
-            self.model = ai.Radio(list(STYLE_MODELS), value=service.default_model, label="Generator", elem_id="cz-style-model",
-                                  info=("unavailable here: " + ", ".join(missing)) if missing else "MusAE or the style GAN",
-                                  scale=1, min_width=200)  # fmt: skip
-            self.chords = gr.Textbox("", label="Chord progression (GAN only, optional)", placeholder="C G Am F", max_lines=1,
-                                     info="one chord per bar, repeated to fill the bars; | for several in a bar; empty: no chords",
-                                     elem_id="cz-style-chords", visible=service.default_model == GAN, scale=3)  # fmt: skip
+            missing = [
+                name for name, here in ((MUSAE, service.musae_available), (GAN, service.gan_available)) if not here
+            ]
+            self.model = ai.Radio(
+                list(STYLE_MODELS),
+                value=service.default_model,
+                label="Generator",
+                elem_id="cz-style-model",
+                info=("unavailable here: " + ", ".join(missing)) if missing else "MusAE or the style GAN",
+                scale=1,
+                min_width=200,
+            )
+            self.chords = gr.Textbox(
+                "",
+                label="Chord progression (GAN only, optional)",
+                placeholder="C G Am F",
+                max_lines=1,
+                info="one chord per bar, repeated to fill the bars; | for several in a bar; empty: no chords",
+                elem_id="cz-style-chords",
+                visible=service.default_model == GAN,
+                scale=3,
+            )
         with gr.Accordion("Instruments (one per track, top voice first)", open=False):
             with gr.Row():
                 names = [STYLE_OWN, *melody_instruments()]
-                self.instruments = [ai.Dropdown(names, value=STYLE_OWN, label=f"Track {i + 1}", elem_id=f"cz-style-inst{i + 1}")
-                                    for i in range(4)]  # fmt: skip
+                self.instruments = [
+                    ai.Dropdown(names, value=STYLE_OWN, label=f"Track {i + 1}", elem_id=f"cz-style-inst{i + 1}")
+                    for i in range(4)
+                ]
         with gr.Row(equal_height=True):
-            self.style_b = ai.Dropdown(styles, value=styles[-1] if styles else None, label="Morph to style",
-                                       elem_id="cz-style-b", scale=2)  # fmt: skip
-            self.steps = ai.Slider(MORPH_MIN_STEPS, MORPH_MAX_STEPS, value=5, step=1, label="Morph steps (2-bar windows)",
-                                   elem_id="cz-style-steps", scale=2)  # fmt: skip
+            self.style_b = ai.Dropdown(
+                styles, value=styles[-1] if styles else None, label="Morph to style", elem_id="cz-style-b", scale=2
+            )
+            self.steps = ai.Slider(
+                MORPH_MIN_STEPS,
+                MORPH_MAX_STEPS,
+                value=5,
+                step=1,
+                label="Morph steps (2-bar windows)",
+                elem_id="cz-style-steps",
+                scale=2,
+            )
             self.morph_button = gr.Button("🔀 Morph", elem_id="cz-style-morph", scale=1)
         with gr.Row(equal_height=True):
-            self.upload = ai.File(label="MIDI with 2 to 4 voices", file_types=[".mid", ".midi"], elem_id="cz-style-upload", scale=2)
-            self.strength = ai.Slider(0, 1, value=0.8, step=0.05, label="Transfer strength (toward the style above)",
-                                      elem_id="cz-style-strength", scale=2)  # fmt: skip
+            self.upload = ai.File(
+                label="MIDI with 2 to 4 voices", file_types=[".mid", ".midi"], elem_id="cz-style-upload", scale=2
+            )
+            self.strength = ai.Slider(
+                0,
+                1,
+                value=0.8,
+                step=0.05,
+                label="Transfer strength (toward the style above)",
+                elem_id="cz-style-strength",
+                scale=2,
+            )
             self.transfer_button = gr.Button("➡️ Transfer", elem_id="cz-style-transfer", scale=1)
         self.status = gr.HTML("", elem_id="cz-style-status")
         self.pending_roll = gr.State(None)
@@ -118,7 +161,9 @@ class StyleTab:
             with gr.Column(scale=3):
                 self.roll = gr.Plot(label="Four tracks (one colour each)", elem_id="cz-style-roll")
             with gr.Column(scale=2, min_width=280):
-                self.audio = gr.Audio(type="filepath", label="Style", interactive=False, elem_id="cz-style-audio", buttons=["download"])
+                self.audio = gr.Audio(
+                    type="filepath", label="Style", interactive=False, elem_id="cz-style-audio", buttons=["download"]
+                )
                 with gr.Row():
                     self.midi = gr.File(label="MIDI (four tracks)", interactive=False, elem_id="cz-style-midi")
                     self.wav = gr.File(label="WAV", interactive=False, elem_id="cz-style-wav")
@@ -137,13 +182,28 @@ class StyleTab:
         self.model.change(self.chords_box, [self.model], [self.chords], **quick)
         self.dice.click(lambda: random.randint(0, 99_999), None, self.seed, **quick)
         for button, handler, inputs, name in (
-            (self.generate_button, self.generate, [self.style, self.bars, self.seed, *self.instruments, self.model, self.chords],
-             "style_generate"),
-            (self.morph_button, self.morph, [self.style, self.style_b, self.steps, self.seed, *self.instruments], "style_morph"),
-            (self.transfer_button, self.transfer, [self.upload, self.style, self.strength, *self.instruments], "style_transfer"),
+            (
+                self.generate_button,
+                self.generate,
+                [self.style, self.bars, self.seed, *self.instruments, self.model, self.chords],
+                "style_generate",
+            ),
+            (
+                self.morph_button,
+                self.morph,
+                [self.style, self.style_b, self.steps, self.seed, *self.instruments],
+                "style_morph",
+            ),
+            (
+                self.transfer_button,
+                self.transfer,
+                [self.upload, self.style, self.strength, *self.instruments],
+                "style_transfer",
+            ),
         ):
             button.click(handler, inputs, self.outputs, api_name=name, **busy).then(
-                None, js=WAIT_FOR_AUDIO_JS, **quick).then(self.draw_roll, [self.pending_roll], [self.roll], **quick)  # fmt: skip
+                None, js=WAIT_FOR_AUDIO_JS, **quick
+            ).then(self.draw_roll, [self.pending_roll], [self.roll], **quick)
 
     # ------------------------------------------------------------------ handlers
 
@@ -168,7 +228,9 @@ class StyleTab:
             return {self.status: crash_markdown(action, err), self.pending_roll: None}
         note = "" if self.studio.has_audio else " · <i>audio unavailable on this server</i>"
         return {
-            self.status: ok_markdown(f"{md_escape(result.title)} · {', '.join(md_escape(i) for i in result.instruments)}{note}"),
+            self.status: ok_markdown(
+                f"{md_escape(result.title)} · {', '.join(md_escape(i) for i in result.instruments)}{note}"
+            ),
             self.audio: result.audio_file,
             self.midi: result.midi_path,
             self.wav: result.wav_path,
@@ -176,24 +238,54 @@ class StyleTab:
             self.pending_roll: result,
         }
 
-    def generate(self, style, bars, seed, inst1=None, inst2=None, inst3=None, inst4=None, model=None, chords=None,
-                 request: gr.Request | None = None) -> dict:  # fmt: skip
+    def generate(
+        self,
+        style,
+        bars,
+        seed,
+        inst1=None,
+        inst2=None,
+        inst3=None,
+        inst4=None,
+        model=None,
+        chords=None,
+        request: gr.Request | None = None,
+    ) -> dict:
         """The Generate button (API ``/style_generate``): ``model`` "MusAE" or "GAN" (None: the tab's default),
         ``chords`` the GAN's progression (ignored by MusAE); never raises."""
-        return self._run("write the piece", lambda: self.service.generate(style, bars, seed, [inst1, inst2, inst3, inst4],
-                                                                             _session(request), model=model, chords=chords))  # fmt: skip
+        return self._run(
+            "write the piece",
+            lambda: self.service.generate(
+                style, bars, seed, [inst1, inst2, inst3, inst4], _session(request), model=model, chords=chords
+            ),
+        )
 
-    def morph(self, style_a, style_b, steps, seed, inst1=None, inst2=None, inst3=None, inst4=None,
-              request: gr.Request | None = None) -> dict:  # fmt: skip
+    def morph(
+        self,
+        style_a,
+        style_b,
+        steps,
+        seed,
+        inst1=None,
+        inst2=None,
+        inst3=None,
+        inst4=None,
+        request: gr.Request | None = None,
+    ) -> dict:
         """The Morph button (API ``/style_morph``); never raises."""
-        return self._run("morph the styles", lambda: self.service.morph(style_a, style_b, steps, seed, [inst1, inst2, inst3, inst4],
-                                                                         _session(request)))  # fmt: skip
+        return self._run(
+            "morph the styles",
+            lambda: self.service.morph(style_a, style_b, steps, seed, [inst1, inst2, inst3, inst4], _session(request)),
+        )
 
-    def transfer(self, file, target, strength, inst1=None, inst2=None, inst3=None, inst4=None,
-                 request: gr.Request | None = None) -> dict:  # fmt: skip
+    def transfer(
+        self, file, target, strength, inst1=None, inst2=None, inst3=None, inst4=None, request: gr.Request | None = None
+    ) -> dict:
         """The Transfer button (API ``/style_transfer``); never raises."""
-        return self._run("transfer the piece", lambda: self.service.transfer(file, target, strength, [inst1, inst2, inst3, inst4],
-                                                                              _session(request)))  # fmt: skip
+        return self._run(
+            "transfer the piece",
+            lambda: self.service.transfer(file, target, strength, [inst1, inst2, inst3, inst4], _session(request)),
+        )
 
     def draw_roll(self, pending: StyleResult | None) -> Any:
         """The multitrack roll of the result just heard (chained after the audio)."""

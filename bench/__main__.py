@@ -175,8 +175,13 @@ def main(argv: list[str] | None = None) -> int:
     # A fresh folder for the studio's uploads, Gradio's cache and its results, so the load test can measure them.
     temp_dir = Path(tempfile.mkdtemp(prefix="cadenza_bench_gradio_"))
     env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", GRADIO_TEMP_DIR=str(temp_dir))
-    studio = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port), "--checkpoint", checkpoint],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    studio = subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py"), "--port", str(port), "--checkpoint", checkpoint],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     report: dict = {"checkpoint": checkpoint, "cpu_count": os.cpu_count()}
     try:
         url = f"http://127.0.0.1:{port}/"
@@ -224,7 +229,9 @@ def main(argv: list[str] | None = None) -> int:
     from bench.emotion_bench import model_speed
 
     emotion_checkpoint = ROOT / "checkpoints" / "abc_emotion"
-    report["emotion_model"] = model_speed(str(emotion_checkpoint) if (emotion_checkpoint / "config.json").exists() else "debug")
+    report["emotion_model"] = model_speed(
+        str(emotion_checkpoint) if (emotion_checkpoint / "config.json").exists() else "debug"
+    )
     from bench.audio_codecs import codec_report
 
     report["player_audio_codecs"] = codec_report()

@@ -38,7 +38,9 @@ def _resample(audio: np.ndarray, rate: int, target: int) -> np.ndarray:
     import av
 
     layout = "mono" if audio.shape[1] == 1 else "stereo"
-    frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(audio, dtype=np.float32).reshape(1, -1), format="flt", layout=layout)
+    frame = av.AudioFrame.from_ndarray(
+        np.ascontiguousarray(audio, dtype=np.float32).reshape(1, -1), format="flt", layout=layout
+    )
     frame.sample_rate = rate
     resampler = av.AudioResampler(format="flt", layout=layout, rate=target)
     chunks = [f.to_ndarray().reshape(-1, audio.shape[1]) for f in resampler.resample(frame) + resampler.resample(None)]

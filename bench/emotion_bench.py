@@ -47,8 +47,14 @@ def emotion_latency(url: str, calls: int = 10) -> dict:
             http.get(_wav_url(result)).raise_for_status()
             if i >= 0:
                 times.append((time.perf_counter() - started) * 1000)
-    return {"calls": calls, "bars": 16, "point": SAD_CORNER, "p50_ms": round(percentile(times, 50), 1),
-            "p95_ms": round(percentile(times, 95), 1), "mean_ms": round(statistics.mean(times), 1)}
+    return {
+        "calls": calls,
+        "bars": 16,
+        "point": SAD_CORNER,
+        "p50_ms": round(percentile(times, 50), 1),
+        "p95_ms": round(percentile(times, 95), 1),
+        "mean_ms": round(statistics.mean(times), 1),
+    }
 
 
 def model_speed(checkpoint: str, tunes: int = 8) -> dict:
@@ -64,7 +70,11 @@ def model_speed(checkpoint: str, tunes: int = 8) -> dict:
     for i in range(tunes):
         chars += len(pipe.sample_abc({QUADRANTS[i % 4]: 1.0}, 16, torch.Generator().manual_seed(i)))
     seconds = time.perf_counter() - started
-    return {"tunes": tunes, "characters_per_second": round(chars / seconds, 1), "seconds_per_tune": round(seconds / tunes, 3)}
+    return {
+        "tunes": tunes,
+        "characters_per_second": round(chars / seconds, 1),
+        "seconds_per_tune": round(seconds / tunes, 3),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,11 +27,23 @@ BARS = 2
 def map_arguments(size: int = SIZE, bars: int = BARS, example_a: str = EXAMPLE_A, example_b: str = EXAMPLE_B) -> dict:
     """Keyword arguments of ``/explore_map`` for two examples (no uploads)."""
     return dict(
-        kind_a="Example", example_a=example_a, file_a=None, track_a=None, start_a=0,
-        kind_b="Example", example_b=example_b, file_b=None, track_b=None, start_b=0,
-        bars=bars, chords_mode="A's chords", chords_text="", size=size,
-        instrument="Acoustic Grand Piano", cell_chords=False,
-    )  # fmt: skip
+        kind_a="Example",
+        example_a=example_a,
+        file_a=None,
+        track_a=None,
+        start_a=0,
+        kind_b="Example",
+        example_b=example_b,
+        file_b=None,
+        track_b=None,
+        start_b=0,
+        bars=bars,
+        chords_mode="A's chords",
+        chords_text="",
+        size=size,
+        instrument="Acoustic Grand Piano",
+        cell_chords=False,
+    )
 
 
 def grid_latency(client, calls: int = 10, size: int = SIZE, bars: int = BARS) -> dict:

@@ -38,9 +38,20 @@ CALL_TIMEOUT_S = 120.0  # one call, queue included; beyond it the call counts as
 
 def compose_kwargs(seed: int) -> dict:
     """The /compose arguments of the 8-bar bench (one variation, no feeling)."""
-    return {"grid_value": RHYTHM_8_BARS, "chords_text": "C Am F G", "num_bars": 8, "key": "C", "tempo": 120,
-            "instrument": "Acoustic Grand Piano", "accompaniment": "Acoustic Grand Piano", "seed": seed,
-            "temperature": 0.5, "variations": 1, "use_feeling": False, "feeling": ""}  # fmt: skip
+    return {
+        "grid_value": RHYTHM_8_BARS,
+        "chords_text": "C Am F G",
+        "num_bars": 8,
+        "key": "C",
+        "tempo": 120,
+        "instrument": "Acoustic Grand Piano",
+        "accompaniment": "Acoustic Grand Piano",
+        "seed": seed,
+        "temperature": 0.5,
+        "variations": 1,
+        "use_feeling": False,
+        "feeling": "",
+    }
 
 
 def rss_mb(pid: int) -> float:
@@ -70,8 +81,10 @@ def folder_bytes(folder: Path | None) -> int:
 
 def storage(temp_dir: Path | None) -> dict:
     """Generated-file bytes: all of GRADIO_TEMP_DIR, and the studio's own result folders inside it."""
-    return {"gradio_temp_dir_bytes": folder_bytes(temp_dir),
-            "studio_cache_bytes": folder_bytes(temp_dir / "cadenza" if temp_dir else None)}  # fmt: skip
+    return {
+        "gradio_temp_dir_bytes": folder_bytes(temp_dir),
+        "studio_cache_bytes": folder_bytes(temp_dir / "cadenza" if temp_dir else None),
+    }
 
 
 class _Tally:
@@ -132,8 +145,9 @@ def _client_loop(url: str, index: int, clock: _Clock, start: threading.Barrier, 
             call += 1
 
 
-def load_test(url: str, pid: int | None = None, temp_dir: Path | None = None, clients: int = 32,
-              seconds: float = 60.0) -> dict:  # fmt: skip
+def load_test(
+    url: str, pid: int | None = None, temp_dir: Path | None = None, clients: int = 32, seconds: float = 60.0
+) -> dict:
     """``clients`` concurrent users composing for ``seconds``: errors, latency, throughput, memory and storage."""
     from gradio_client import Client
 

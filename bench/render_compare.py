@@ -30,8 +30,8 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pretty_midi
 
@@ -145,7 +145,9 @@ def compare_renderers(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("midi", help="a .mid file")
-    parser.add_argument("--soundfont", default=None, help="an .sf2 file (default: engine.render.soundfont.default_soundfont())")
+    parser.add_argument(
+        "--soundfont", default=None, help="an .sf2 file (default: engine.render.soundfont.default_soundfont())"
+    )
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--sample-rate", type=int, default=None)
     parser.add_argument("--no-pretty-midi", action="store_true", help="skip the pretty_midi.fluidsynth timing")

@@ -39,8 +39,12 @@ def _audio_url(result: tuple) -> str:
 
 
 def _summary(times: list[float]) -> dict:
-    return {"calls": len(times), "p50_ms": round(percentile(times, 50), 1), "p95_ms": round(percentile(times, 95), 1),
-            "mean_ms": round(statistics.mean(times), 1)}
+    return {
+        "calls": len(times),
+        "p50_ms": round(percentile(times, 50), 1),
+        "p95_ms": round(percentile(times, 95), 1),
+        "mean_ms": round(statistics.mean(times), 1),
+    }
 
 
 def song_latency(url: str, calls: int = 10) -> dict:

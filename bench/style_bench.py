@@ -34,7 +34,11 @@ def _latency(url: str, calls: int, bars: int, extra: tuple) -> dict:
             http.get(player_audio(result, "/style_generate")["url"]).raise_for_status()
             if i >= 0:
                 times.append((time.perf_counter() - started) * 1000)
-    return {"p50_ms": round(percentile(times, 50), 1), "p95_ms": round(percentile(times, 95), 1), "mean_ms": round(statistics.mean(times), 1)}
+    return {
+        "p50_ms": round(percentile(times, 50), 1),
+        "p95_ms": round(percentile(times, 95), 1),
+        "mean_ms": round(statistics.mean(times), 1),
+    }
 
 
 def style_latency(url: str, calls: int = 10) -> dict:
@@ -49,5 +53,11 @@ def style_gan_latency(url: str, calls: int = 10) -> dict:
     """p50/p95 milliseconds from pressing Generate (the GAN, 8 bars over GAN_CHORDS) until the audio is on the client."""
     if not (CHECKPOINTS / "stylegan" / "config.json").exists():
         return {"skipped": "no checkpoints/stylegan: the style GAN is unavailable"}
-    return {"calls": calls, "bars": 8, "style": STYLE, "generator": "GAN", "chords": GAN_CHORDS,
-            **_latency(url, calls, 8, (None, None, None, None, "GAN", GAN_CHORDS))}  # fmt: skip
+    return {
+        "calls": calls,
+        "bars": 8,
+        "style": STYLE,
+        "generator": "GAN",
+        "chords": GAN_CHORDS,
+        **_latency(url, calls, 8, (None, None, None, None, "GAN", GAN_CHORDS)),
+    }

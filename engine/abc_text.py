@@ -141,7 +141,7 @@ MINOR_MODES = ("m", "aeo", "dor", "phr", "loc")  # "m" covers m, min, minor
 
 
 def key_field_mode(key: str) -> str:
-    """"major" or "minor" for an ABC K: value ("Am", "Ador", "D mix", "G", "Bbmin", "HP" ...)."""
+    """ "major" or "minor" for an ABC K: value ("Am", "Ador", "D mix", "G", "Bbmin", "HP" ...)."""
     text = key.strip().split(" ", 1)
     tonic, rest = text[0], (text[1] if len(text) > 1 else "")
     body = (tonic[1:].lstrip("#b") + rest).strip().lower()
@@ -155,8 +155,29 @@ _LETTERS = "CDEFGAB"
 _LETTER_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 _SHARP_ORDER = "FCGDAEB"
 # Sharps (+) or flats (-) of the major key on each tonic spelling, and the shift each mode makes.
-_MAJOR_SIGNATURE = {"C": 0, "G": 1, "D": 2, "A": 3, "E": 4, "B": 5, "F#": 6, "C#": 7, "F": -1, "Bb": -2, "Eb": -3,
-                    "Ab": -4, "Db": -5, "Gb": -6, "Cb": -7, "G#": 8, "D#": 9, "A#": 10, "E#": 11, "B#": 12, "Fb": -8}
+_MAJOR_SIGNATURE = {
+    "C": 0,
+    "G": 1,
+    "D": 2,
+    "A": 3,
+    "E": 4,
+    "B": 5,
+    "F#": 6,
+    "C#": 7,
+    "F": -1,
+    "Bb": -2,
+    "Eb": -3,
+    "Ab": -4,
+    "Db": -5,
+    "Gb": -6,
+    "Cb": -7,
+    "G#": 8,
+    "D#": 9,
+    "A#": 10,
+    "E#": 11,
+    "B#": 12,
+    "Fb": -8,
+}
 _MODE_SHIFT = {"maj": 0, "ion": 0, "mix": -1, "dor": -2, "m": -3, "aeo": -3, "min": -3, "phr": -4, "loc": -5, "lyd": 1}
 _KEY = re.compile(r"^\s*([A-Ga-g])([#b]?)\s*([A-Za-z]*)(.*)$")
 _NOTE = re.compile(r"(\^\^|\^|__|_|=)?([A-Ga-g])([,']*)")
@@ -188,15 +209,18 @@ def signature_accidentals(count: int) -> dict[str, int]:
         for letter in _SHARP_ORDER[:count]:
             out[letter] = 1
     elif count < 0:
-        for letter in _SHARP_ORDER[::-1][: -count]:
+        for letter in _SHARP_ORDER[::-1][:-count]:
             out[letter] = -1
     return out
 
 
 def _spell_tonic(pc: int, mode_shift: int) -> tuple[str, int]:
     """The spelling of tonic ``pc`` whose key (with ``mode_shift``) has the fewest accidentals (sharps on ties)."""
-    options = [(name, count + mode_shift) for name, count in _MAJOR_SIGNATURE.items()
-               if (_LETTER_PC[name[0]] + (1 if name.endswith("#") else -1 if name.endswith("b") else 0)) % 12 == pc]
+    options = [
+        (name, count + mode_shift)
+        for name, count in _MAJOR_SIGNATURE.items()
+        if (_LETTER_PC[name[0]] + (1 if name.endswith("#") else -1 if name.endswith("b") else 0)) % 12 == pc
+    ]
     return min(options, key=lambda item: (abs(item[1]), item[1] < 0))
 
 
@@ -226,8 +250,7 @@ def transpose_abc(text: str, semitones: int) -> str:
     def set_key(value: str) -> str:
         parsed = parse_key_field(value)
         if parsed is None:
-            state.update(old=signature_accidentals(0), new=signature_accidentals(0),
-                         letters=round(semitones * 7 / 12))
+            state.update(old=signature_accidentals(0), new=signature_accidentals(0), letters=round(semitones * 7 / 12))
             return value
         tonic, count, mode, rest = parsed
         shift = count - _MAJOR_SIGNATURE[tonic]

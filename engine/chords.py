@@ -59,9 +59,13 @@ def parse_chord_symbol(symbol: str) -> tuple[tuple[int, ...], int | None]:
         return (), None
     match = _SYMBOL_RE.match(text)
     if match is None and "/" in text and _SYMBOL_RE.match(text.split("/")[0]):
-        raise ChordSymbolError(f"Unknown chord symbol '{symbol}': the bass note after '/' must be a note A-G (e.g. C/E, Bb/D)")
+        raise ChordSymbolError(
+            f"Unknown chord symbol '{symbol}': the bass note after '/' must be a note A-G (e.g. C/E, Bb/D)"
+        )
     if match is None:
-        raise ChordSymbolError(f"Unknown chord symbol '{symbol}': it must start with a root A-G (e.g. C, Am, G7, F#dim, Bb/D, N.C.)")
+        raise ChordSymbolError(
+            f"Unknown chord symbol '{symbol}': it must start with a root A-G (e.g. C, Am, G7, F#dim, Bb/D, N.C.)"
+        )
     root, root_acc, quality, bass, bass_acc = match.groups()
     m21_text = root.upper() + root_acc.replace("b", "-") + quality
     if bass:
@@ -131,8 +135,9 @@ def parse_progression(text: str, num_bars: int, steps_per_bar: int = 16) -> Chor
 TRIADS = ("", "m")
 
 
-def recognize_chord(weights: np.ndarray, min_weight: float = 1e-6, suffixes: tuple[str, ...] | None = None,
-                    root_bonus: float = 0.0) -> str:
+def recognize_chord(
+    weights: np.ndarray, min_weight: float = 1e-6, suffixes: tuple[str, ...] | None = None, root_bonus: float = 0.0
+) -> str:
     """Best-matching chord symbol for a 12-d pitch-class weight vector (``"N.C."`` if silent).
 
     Score = weight inside the template - weight outside it - a small penalty for
@@ -151,7 +156,13 @@ def recognize_chord(weights: np.ndarray, min_weight: float = 1e-6, suffixes: tup
             mask = np.zeros(12, dtype=bool)
             mask[[(root + i) % 12 for i in intervals]] = True
             missing = np.sum(weights[mask] < 0.02)
-            score = weights[mask].sum() - weights[~mask].sum() - 0.15 * missing - 0.01 * len(intervals) + root_bonus * weights[root]
+            score = (
+                weights[mask].sum()
+                - weights[~mask].sum()
+                - 0.15 * missing
+                - 0.01 * len(intervals)
+                + root_bonus * weights[root]
+            )
             if score > best_score:
                 best, best_score = PITCH_NAMES[root] + suffix, score
     return best

@@ -32,7 +32,7 @@ MINOR_STEPS = (0, 2, 3, 5, 7, 8, 9, 10, 11)  # natural minor + raised 6th and 7t
 
 
 def note_name(pitch: int) -> str:
-    """"C4" for MIDI 60."""
+    """ "C4" for MIDI 60."""
     return f"{NOTE_NAMES[pitch % 12]}{pitch // 12 - 1}"
 
 
@@ -74,8 +74,9 @@ def in_key_share(notes: list[Note], key: str) -> float | None:
     return _share(sum(n.duration for n in notes if n.pitch % 12 in scale), total)
 
 
-def melody_report(sheet: LeadSheet, *, drawn_onsets: list[int] | None = None, key: str | None = None,
-                  tempo_bpm: float | None = None) -> dict[str, Any]:
+def melody_report(
+    sheet: LeadSheet, *, drawn_onsets: list[int] | None = None, key: str | None = None, tempo_bpm: float | None = None
+) -> dict[str, Any]:
     """The control report of a melody: see the module docstring. ``drawn_onsets`` are steps from the start of the
     melody; ``key`` the key asked (else the melody's own); ``tempo_bpm`` the tempo asked."""
     melody = sheet.melody
@@ -93,12 +94,20 @@ def melody_report(sheet: LeadSheet, *, drawn_onsets: list[int] | None = None, ke
     if notes:
         low, high = min(n.pitch for n in notes), max(n.pitch for n in notes)
         report["range"] = {"low": note_name(low), "high": note_name(high), "semitones": high - low}
-    report["tempo"] = {"asked": None if tempo_bpm is None else round(float(tempo_bpm), 2), "file": round(float(melody.tempo_bpm), 2)}
+    report["tempo"] = {
+        "asked": None if tempo_bpm is None else round(float(tempo_bpm), 2),
+        "file": round(float(melody.tempo_bpm), 2),
+    }
     return report
 
 
-def emotion_report(sheet: LeadSheet, abc: str, asked_quadrant: str, judge: Any | None = None,
-                   tempo_range: tuple[int, int] | None = None) -> dict[str, Any]:
+def emotion_report(
+    sheet: LeadSheet,
+    abc: str,
+    asked_quadrant: str,
+    judge: Any | None = None,
+    tempo_range: tuple[int, int] | None = None,
+) -> dict[str, Any]:
     """An emotion tune's report: :func:`melody_report` plus the features the feeling sets and the judge's quadrant
     (``judge``: an :class:`engine.emotion_features.FeatureJudge`, or None)."""
     from engine.emotion_features import tune_features

@@ -11,7 +11,9 @@ def resolve_device(device: str | None = None) -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     resolved = torch.device(device)
     if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("--device cuda was asked for, but torch sees no CUDA GPU (is the CUDA build of torch installed?)")
+        raise RuntimeError(
+            "--device cuda was asked for, but torch sees no CUDA GPU (is the CUDA build of torch installed?)"
+        )
     return resolved
 
 

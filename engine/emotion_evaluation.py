@@ -64,8 +64,14 @@ def _adheres(tune) -> bool:
 
 
 @torch.no_grad()
-def evaluate_emotion(checkpoint: str | None = None, samples: int = 100, bars: int = 16, seed: int = 0,
-                     device: str = "auto", unconstrained: int = 20) -> dict:
+def evaluate_emotion(
+    checkpoint: str | None = None,
+    samples: int = 100,
+    bars: int = 16,
+    seed: int = 0,
+    device: str = "auto",
+    unconstrained: int = 20,
+) -> dict:
     """All the figures of the module docstring, as one JSON-ready dict."""
     from engine.models.checkpoint import read_config
     from engine.pipelines.emotion import DEFAULT_CHECKPOINT, QUADRANTS, EmotionInputError, EmotionPipeline, tune_mode
@@ -101,16 +107,23 @@ def evaluate_emotion(checkpoint: str | None = None, samples: int = 100, bars: in
         "first_try_share": round(sum(t.attempts == 1 for _, t in tunes) / total, 4),
         "draws_per_tune_mean": round(float(np.mean([t.attempts for _, t in tunes])), 3) if tunes else 0.0,
         "mode_accuracy_raw": round(float(np.mean(mode_hits)), 4) if mode_hits else 0.0,
-        "mode_accuracy_raw_per_quadrant": {q: round(float(np.mean([h for (qq, _), h in zip(modes, mode_hits) if qq == q])), 4)
-                                           for q in QUADRANTS if made[q]},
+        "mode_accuracy_raw_per_quadrant": {
+            q: round(float(np.mean([h for (qq, _), h in zip(modes, mode_hits) if qq == q])), 4)
+            for q in QUADRANTS
+            if made[q]
+        },
         "arousal_separation": round(float(np.mean([s > calm_median for s in excited])), 4) if excited else 0.0,
         "pitch_sd_per_quadrant": {q: round(float(np.mean(v)), 3) for q, v in sd.items() if v},
         "template_adherence": round(sum(_adheres(t) for _, t in tunes) / total, 4),
         "seconds_per_tune_p50": round(float(np.median(seconds)), 3),
     }
     first = EmotionPipeline.from_pretrained(path, device, select=False)
-    first_hits = [tune_mode(first(quadrant=q, num_bars=bars, seed=seed + i).tunes[0].abc_raw) == ("major" if q in ("Q1", "Q4") else "minor")
-                  for q in QUADRANTS for i in range(per_quadrant)]
+    first_hits = [
+        tune_mode(first(quadrant=q, num_bars=bars, seed=seed + i).tunes[0].abc_raw)
+        == ("major" if q in ("Q1", "Q4") else "minor")
+        for q in QUADRANTS
+        for i in range(per_quadrant)
+    ]
     result["mode_accuracy_first_draw"] = round(float(np.mean(first_hits)), 4)
     if judge is not None:
         features = [(q, tune_features(t.abc)) for q, t in tunes]
@@ -132,7 +145,9 @@ def _unconstrained_parse_rate(pipe, count: int, bars: int, seed: int) -> float:
         q = QUADRANTS[i % len(QUADRANTS)]
         generator = torch.Generator().manual_seed(seed + i)
         prompt = pipe.tokenizer.encode(f"A:{q}\nB:{bars}\n")
-        tokens = pipe.model.generate([prompt], [1.0], pipe.model.config.context - len(prompt) - 1, generator, **SAMPLING)
+        tokens = pipe.model.generate(
+            [prompt], [1.0], pipe.model.config.context - len(prompt) - 1, generator, **SAMPLING
+        )
         if tune_features("X:1\n" + pipe.tokenizer.decode(tokens) + "\n") is not None:
             ok += 1
     return round(ok / count, 4)

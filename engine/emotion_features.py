@@ -36,8 +36,12 @@ def tune_features(abc: str) -> dict[str, float] | None:
             mode = score.analyze("key").mode
     except Exception:  # music21 raises many kinds for broken ABC
         return None
-    return {"analysed_major": float(mode == "major"), "pitch_sd": float(np.std(pitches)),
-            "pitch_mean": float(np.mean(pitches)), "notes_per_bar": len(pitches) / bars}
+    return {
+        "analysed_major": float(mode == "major"),
+        "pitch_sd": float(np.std(pitches)),
+        "pitch_mean": float(np.mean(pitches)),
+        "notes_per_bar": len(pitches) / bars,
+    }
 
 
 def feature_matrix(rows: list[dict[str, float]]) -> np.ndarray:
@@ -53,8 +57,9 @@ class FeatureJudge:
     weights: np.ndarray  # (F + 1, 4): last row the bias
 
     @classmethod
-    def fit(cls, rows: list[dict[str, float]], labels: list[str], steps: int = 2000, lr: float = 0.5,
-            l2: float = 1e-3) -> "FeatureJudge":
+    def fit(
+        cls, rows: list[dict[str, float]], labels: list[str], steps: int = 2000, lr: float = 0.5, l2: float = 1e-3
+    ) -> FeatureJudge:
         """Full-batch gradient descent on the cross entropy (a few thousand tunes: fractions of a second)."""
         x = feature_matrix(rows)
         mean, std = x.mean(0), x.std(0) + 1e-9
@@ -77,10 +82,15 @@ class FeatureJudge:
         return float(np.mean([p == t for p, t in zip(predicted, labels)])) if labels else 0.0
 
     def to_dict(self) -> dict:
-        return {"features": list(FEATURES), "mean": self.mean.tolist(), "std": self.std.tolist(), "weights": self.weights.tolist()}
+        return {
+            "features": list(FEATURES),
+            "mean": self.mean.tolist(),
+            "std": self.std.tolist(),
+            "weights": self.weights.tolist(),
+        }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "FeatureJudge":
+    def from_dict(cls, data: dict) -> FeatureJudge:
         if list(data.get("features", [])) != list(FEATURES):
             raise ValueError(f"the judge was trained on features {data.get('features')}, not {list(FEATURES)}")
         return cls(np.array(data["mean"]), np.array(data["std"]), np.array(data["weights"]))
@@ -93,5 +103,9 @@ def _softmax(x: np.ndarray) -> np.ndarray:
 
 def features_of_row(row) -> dict[str, float]:
     """The judge's features of a labelled tune from the training cache (engine.train.abc_data.LabelledTune)."""
-    return {"analysed_major": float(row.analysed_mode == "major"), "pitch_sd": float(row.pitch_sd),
-            "pitch_mean": float(row.pitch_mean), "notes_per_bar": row.notes / max(row.bars, 1)}
+    return {
+        "analysed_major": float(row.analysed_mode == "major"),
+        "pitch_sd": float(row.pitch_sd),
+        "pitch_mean": float(row.pitch_mean),
+        "notes_per_bar": row.notes / max(row.bars, 1),
+    }

@@ -70,10 +70,17 @@ def chord_tone_share(tokens: np.ndarray, chroma: np.ndarray) -> tuple[int, int]:
     return on, total
 
 
-def evaluate_ec2vae(data: str, checkpoint: str | None = None, split: str = "all", max_windows: int = 2000,
-                    compose_windows: int = 300, device: str = "auto", seed: int = 0) -> dict:
-    from engine.pipelines.compose import DEFAULT_CHECKPOINT, ComposePipeline
+def evaluate_ec2vae(
+    data: str,
+    checkpoint: str | None = None,
+    split: str = "all",
+    max_windows: int = 2000,
+    compose_windows: int = 300,
+    device: str = "auto",
+    seed: int = 0,
+) -> dict:
     from engine.corpus import is_validation, music_files, windows_of_file
+    from engine.pipelines.compose import DEFAULT_CHECKPOINT, ComposePipeline
     from engine.train.data import WindowSet
     from engine.train.ec2vae import reconstruction_accuracy
 
@@ -93,7 +100,9 @@ def evaluate_ec2vae(data: str, checkpoint: str | None = None, split: str = "all"
         keep = np.sort(rng.choice(len(windows), max_windows, replace=False))
         windows = WindowSet(windows.tokens[keep], windows.chroma[keep], np.zeros(0))
 
-    pipe = ComposePipeline.from_pretrained(checkpoint or DEFAULT_CHECKPOINT, device=device, latent=None)  # the VAE alone
+    pipe = ComposePipeline.from_pretrained(
+        checkpoint or DEFAULT_CHECKPOINT, device=device, latent=None
+    )  # the VAE alone
     recon = reconstruction_accuracy(pipe.model, windows, pipe.device)
 
     chromatic = tuple(range(12))  # no key bias: measure the model's own harmony
@@ -117,11 +126,17 @@ def evaluate_ec2vae(data: str, checkpoint: str | None = None, split: str = "all"
         "tunes": tunes,
         "windows": len(windows),
         "window_steps": WINDOW_STEPS,
-        "reconstruction": {"pitch_accuracy": round(recon["pitch_accuracy"], 4), "rhythm_accuracy": round(recon["rhythm_accuracy"], 4),
-                           "onset_pitch_accuracy": round(recon["onset_pitch_accuracy"], 4)},
-        "control": {"composed_windows": len(picks), "onset_f1": round(float(np.mean(f1s)), 4),
-                    "chord_tone_share_composed": round(comp_on / max(comp_total, 1), 4),
-                    "chord_tone_share_real": round(real_on / max(real_total, 1), 4)},
+        "reconstruction": {
+            "pitch_accuracy": round(recon["pitch_accuracy"], 4),
+            "rhythm_accuracy": round(recon["rhythm_accuracy"], 4),
+            "onset_pitch_accuracy": round(recon["onset_pitch_accuracy"], 4),
+        },
+        "control": {
+            "composed_windows": len(picks),
+            "onset_f1": round(float(np.mean(f1s)), 4),
+            "chord_tone_share_composed": round(comp_on / max(comp_total, 1), 4),
+            "chord_tone_share_real": round(real_on / max(real_total, 1), 4),
+        },
     }
 
 
@@ -185,8 +200,15 @@ def _explore_pool(data: str, max_windows: int, max_files: int, rng: np.random.Ge
     return pool
 
 
-def evaluate_explore(data: str, checkpoint: str | None = None, pairs: int = 50, steps: int = 5, device: str = "auto",
-                     seed: int = 0, max_files: int = 1000) -> dict:
+def evaluate_explore(
+    data: str,
+    checkpoint: str | None = None,
+    pairs: int = 50,
+    steps: int = 5,
+    device: str = "auto",
+    seed: int = 0,
+    max_files: int = 1000,
+) -> dict:
     """Interpolation and analogy figures on ``pairs`` random pairs of 2-bar windows from different tunes."""
     from engine.pipelines.compose import DEFAULT_CHECKPOINT
     from engine.pipelines.explore import MAX_STEPS, MIN_STEPS, ExplorePipeline
@@ -273,18 +295,24 @@ def _named(items: list[str], flag: str) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m engine.evaluate", description="Evaluate Cadenza's models on a folder of MIDI files.")
+    parser = argparse.ArgumentParser(
+        prog="python -m engine.evaluate", description="Evaluate Cadenza's models on a folder of MIDI files."
+    )
     sub = parser.add_subparsers(dest="model", required=True)
     p = sub.add_parser("ec2vae")
     p.add_argument("--data", required=True, help="folder of .mid/.midi/.abc files")
     p.add_argument("--checkpoint", default=None)
-    p.add_argument("--split", choices=["all", "val"], default="all", help="'val': only the tunes the training split held out")
+    p.add_argument(
+        "--split", choices=["all", "val"], default="all", help="'val': only the tunes the training split held out"
+    )
     p.add_argument("--max-windows", type=int, default=2000)
     p.add_argument("--compose-windows", type=int, default=300)
     p.add_argument("--device", default="auto")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print JSON only")
-    p = sub.add_parser("explore", help="latent exploration: interpolation endpoints and gradualness, analogy onsets and contour")
+    p = sub.add_parser(
+        "explore", help="latent exploration: interpolation endpoints and gradualness, analogy onsets and contour"
+    )
     p.add_argument("--data", required=True, help="folder of .mid/.midi/.abc files")
     p.add_argument("--checkpoint", default=None)
     p.add_argument("--pairs", type=int, default=50, help="random pairs of 2-bar windows from different tunes")
@@ -293,43 +321,75 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="auto")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print JSON only")
-    p = sub.add_parser("song", help="the latent sequence model: infill, continuation, and Compose's melodies against real tunes")
+    p = sub.add_parser(
+        "song", help="the latent sequence model: infill, continuation, and Compose's melodies against real tunes"
+    )
     p.add_argument("--data", required=True, help="folder of .mid/.midi/.abc files")
     p.add_argument("--vae", default=None, help="EC2-VAE checkpoint (default: checkpoints/ec2vae)")
     p.add_argument("--latent", default=None, help="latent sequence model checkpoint (default: checkpoints/latent)")
-    p.add_argument("--split", choices=["all", "val"], default="val", help="'val': only the tunes the training split held out")
-    p.add_argument("--bars", type=int, default=8, help="bars of each tune that Compose writes for the melody statistics")
+    p.add_argument(
+        "--split", choices=["all", "val"], default="val", help="'val': only the tunes the training split held out"
+    )
+    p.add_argument(
+        "--bars", type=int, default=8, help="bars of each tune that Compose writes for the melody statistics"
+    )
     p.add_argument("--max-tunes", type=int, default=None)
     p.add_argument("--temperature", type=float, default=0.5, help="Compose's temperature (the studio's default)")
     p.add_argument("--device", default="auto")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print JSON only")
-    p = sub.add_parser("cross-corpus", help="held-out NLL of latent models trained on different corpora, on each corpus")
-    p.add_argument("--model", dest="models", action="append", required=True, metavar="NAME=DIR",
-                   help="a latent model checkpoint (repeat)")
+    p = sub.add_parser(
+        "cross-corpus", help="held-out NLL of latent models trained on different corpora, on each corpus"
+    )
+    p.add_argument(
+        "--model",
+        dest="models",
+        action="append",
+        required=True,
+        metavar="NAME=DIR",
+        help="a latent model checkpoint (repeat)",
+    )
     p.add_argument("--data", action="append", required=True, metavar="NAME=DIR", help="a corpus folder (repeat)")
     p.add_argument("--vae", default=None, help="the EC2-VAE all of them use (default: checkpoints/ec2vae)")
     p.add_argument("--cache-dir", default="data_cache", help="where each corpus's encoded latents are kept")
     p.add_argument("--device", default="auto")
     p.add_argument("--json", action="store_true", help="print JSON only")
-    p = sub.add_parser("emotion", help="the emotion pipeline: readable ABC, mode before the template, arousal, template, judge")
-    p.add_argument("--checkpoint", default=None, help="ABC emotion model (default: checkpoints/abc_emotion; 'debug' for a tiny untrained one)")
+    p = sub.add_parser(
+        "emotion", help="the emotion pipeline: readable ABC, mode before the template, arousal, template, judge"
+    )
+    p.add_argument(
+        "--checkpoint",
+        default=None,
+        help="ABC emotion model (default: checkpoints/abc_emotion; 'debug' for a tiny untrained one)",
+    )
     p.add_argument("--samples", type=int, default=100, help="melodies in all, a quarter per quadrant")
     p.add_argument("--bars", type=int, default=16)
-    p.add_argument("--unconstrained", type=int, default=20, help="also sample this many tunes without the token grammar")
+    p.add_argument(
+        "--unconstrained", type=int, default=20, help="also sample this many tunes without the token grammar"
+    )
     p.add_argument("--device", default="auto")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print JSON only")
-    p = sub.add_parser("style", help="the style judge on real windows; MusAE and the VAE: reconstruction, samples, transfer, latent purity; "
-                                     "the style GAN: samples; MuseGAN's metrics of real and generated windows")
-    p.add_argument("--data", default="data_cache/style_windows.npz", help="the style cache (python -m engine.train.style_data)")
+    p = sub.add_parser(
+        "style",
+        help="the style judge on real windows; MusAE and the VAE: reconstruction, samples, transfer, latent purity; "
+        "the style GAN: samples; MuseGAN's metrics of real and generated windows",
+    )
+    p.add_argument(
+        "--data", default="data_cache/style_windows.npz", help="the style cache (python -m engine.train.style_data)"
+    )
     p.add_argument("--judge", default="checkpoints/style_judge")
     p.add_argument("--musae", default="checkpoints/musae", help="MusAE checkpoint ('' to skip)")
     p.add_argument("--vae", default="checkpoints/musae_vae", help="the VAE baseline ('' to skip)")
     p.add_argument("--gan", default="checkpoints/stylegan", help="the style GAN ('' to skip)")
     p.add_argument("--samples", type=int, default=100, help="samples per style")
     p.add_argument("--recon-windows", type=int, default=1000, help="held-out windows reconstructed greedily")
-    p.add_argument("--metric-windows", type=int, default=300, help="windows per style behind MuseGAN's metrics (real, each model's)")
+    p.add_argument(
+        "--metric-windows",
+        type=int,
+        default=300,
+        help="windows per style behind MuseGAN's metrics (real, each model's)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print JSON only")
     args = parser.parse_args(argv)
@@ -338,25 +398,51 @@ def main(argv: list[str] | None = None) -> int:
             from engine.style_evaluation import evaluate_style
 
             present = lambda d: d if d and Path(d, "config.json").exists() else None  # noqa: E731 - a model not trained yet is skipped
-            result = evaluate_style(args.data, args.judge, present(args.musae), present(args.vae), args.samples, args.recon_windows, args.seed,
-                                    present(args.gan), args.metric_windows)  # fmt: skip
+            result = evaluate_style(
+                args.data,
+                args.judge,
+                present(args.musae),
+                present(args.vae),
+                args.samples,
+                args.recon_windows,
+                args.seed,
+                present(args.gan),
+                args.metric_windows,
+            )
         elif args.model == "emotion":
             from engine.emotion_evaluation import evaluate_emotion
 
-            result = evaluate_emotion(args.checkpoint, args.samples, args.bars, args.seed, args.device, args.unconstrained)
+            result = evaluate_emotion(
+                args.checkpoint, args.samples, args.bars, args.seed, args.device, args.unconstrained
+            )
         elif args.model == "cross-corpus":
             from engine.song_evaluation import evaluate_cross_corpus
 
-            result = evaluate_cross_corpus(_named(args.models, "--model"), _named(args.data, "--data"), args.vae, args.cache_dir, args.device)
+            result = evaluate_cross_corpus(
+                _named(args.models, "--model"), _named(args.data, "--data"), args.vae, args.cache_dir, args.device
+            )
         elif args.model == "song":
             from engine.song_evaluation import evaluate_song
 
-            result = evaluate_song(args.data, args.vae, args.latent, args.split, args.bars, args.max_tunes, args.device,
-                                   args.seed, args.temperature)
+            result = evaluate_song(
+                args.data,
+                args.vae,
+                args.latent,
+                args.split,
+                args.bars,
+                args.max_tunes,
+                args.device,
+                args.seed,
+                args.temperature,
+            )
         elif args.model == "explore":
-            result = evaluate_explore(args.data, args.checkpoint, args.pairs, args.steps, args.device, args.seed, args.max_files)
+            result = evaluate_explore(
+                args.data, args.checkpoint, args.pairs, args.steps, args.device, args.seed, args.max_files
+            )
         else:
-            result = evaluate_ec2vae(args.data, args.checkpoint, args.split, args.max_windows, args.compose_windows, args.device, args.seed)
+            result = evaluate_ec2vae(
+                args.data, args.checkpoint, args.split, args.max_windows, args.compose_windows, args.device, args.seed
+            )
     except (CadenzaInputError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -373,24 +459,34 @@ def main(argv: list[str] | None = None) -> int:
     elif args.model == "song":
         m = result["melody_stats"]
         print(f"{result['tunes']} {result['split']} tunes from {result['data']}")
-        print(f"infill token accuracy {result['infill_token_accuracy']} (slerp {result['infill_token_accuracy_slerp']}, "
-              f"prior {result['infill_token_accuracy_prior']}); continuation {result['continuation_token_accuracy']}")
+        print(
+            f"infill token accuracy {result['infill_token_accuracy']} (slerp {result['infill_token_accuracy_slerp']}, "
+            f"prior {result['infill_token_accuracy_prior']}); continuation {result['continuation_token_accuracy']}"
+        )
         for name in ("real", "composed", "composed_no_bias", "composed_prior"):
             r = m[name]
-            print(f"{name:>15}: repeat {r['repeat_share']}, step {r['step_share']}, leap {r['leap_share']}, "
-                  f"chord tones {r['chord_tone_share']}, histogram overlap with real {r['interval_histogram_overlap']}")
+            print(
+                f"{name:>15}: repeat {r['repeat_share']}, step {r['step_share']}, leap {r['leap_share']}, "
+                f"chord tones {r['chord_tone_share']}, histogram overlap with real {r['interval_histogram_overlap']}"
+            )
     elif args.model == "explore":
         i, a = result["interpolation"], result["analogy"]
         print(f"{result['pairs']} pairs of 2-bar windows ({result['window_pool']} tunes) from {result['data']}")
-        print(f"interpolation: endpoint accuracy A {i['endpoint_accuracy_a']}, B {i['endpoint_accuracy_b']}; "
-              f"neighbour/A-B edit distance {i['neighbour_to_a_b_ratio']} (linear {i['linear_ratio']}), largest jump share {i['largest_jump_share']}")
-        print(f"analogy: onset F1 forced {a['onset_f1_forced']}, free {a['onset_f1_free']}; "
-              f"pitch contour correlation with A {a['pitch_contour_corr_a']}, with B {a['pitch_contour_corr_b']}")
+        print(
+            f"interpolation: endpoint accuracy A {i['endpoint_accuracy_a']}, B {i['endpoint_accuracy_b']}; "
+            f"neighbour/A-B edit distance {i['neighbour_to_a_b_ratio']} (linear {i['linear_ratio']}), largest jump share {i['largest_jump_share']}"
+        )
+        print(
+            f"analogy: onset F1 forced {a['onset_f1_forced']}, free {a['onset_f1_free']}; "
+            f"pitch contour correlation with A {a['pitch_contour_corr_a']}, with B {a['pitch_contour_corr_b']}"
+        )
     else:
         r, c = result["reconstruction"], result["control"]
         print(f"{result['windows']} windows from {result['tunes']} tunes in {result['data']}")
         print(f"reconstruction: pitch {r['pitch_accuracy']:.4f}, rhythm {r['rhythm_accuracy']:.4f}")
-        print(f"control: onset F1 {c['onset_f1']:.4f}; chord-tone share composed {c['chord_tone_share_composed']:.4f} vs real {c['chord_tone_share_real']:.4f}")
+        print(
+            f"control: onset F1 {c['onset_f1']:.4f}; chord-tone share composed {c['chord_tone_share_composed']:.4f} vs real {c['chord_tone_share_real']:.4f}"
+        )
     return 0
 
 

@@ -39,7 +39,10 @@ def _index() -> tuple[ExampleInfo, ...]:
     if not path.exists():
         raise FileNotFoundError(f"The example index {path} is missing (run scripts/export_examples.py)")
     entries = json.loads(path.read_text(encoding="utf-8"))
-    return tuple(ExampleInfo(e["title"], e["file"], e["source"], e["description"], int(e["bars"]), bool(e["chords"])) for e in entries)
+    return tuple(
+        ExampleInfo(e["title"], e["file"], e["source"], e["description"], int(e["bars"]), bool(e["chords"]))
+        for e in entries
+    )
 
 
 def example_infos() -> list[ExampleInfo]:

@@ -38,18 +38,28 @@ from engine.errors import CadenzaInputError
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--checkpoint", default=None, help="checkpoint folder (default: the shipped checkpoints/ec2vae; 'debug' for a tiny untrained model)")
+    p.add_argument(
+        "--checkpoint",
+        default=None,
+        help="checkpoint folder (default: the shipped checkpoints/ec2vae; 'debug' for a tiny untrained model)",
+    )
     p.add_argument("--device", default="auto")
     p.add_argument("--instrument", default="Acoustic Grand Piano", help="GM instrument of the melody")
-    p.add_argument("--accompaniment", default="Acoustic Grand Piano", help="GM instrument of the chord track, or 'none'")
+    p.add_argument(
+        "--accompaniment", default="Acoustic Grand Piano", help="GM instrument of the chord track, or 'none'"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m engine.generate", description="Generate music without the studio.")
     sub = parser.add_subparsers(dest="task", required=True)
     p = sub.add_parser("compose", help="a melody for a drawn rhythm over a chord progression")
-    p.add_argument("--rhythm", required=True, help="one char per sixteenth: 'x' onset, '.' none; bars split by '|' (repeats to fill --bars)")
-    p.add_argument("--chords", required=True, help="e.g. \"C Am F G\" (one per bar) or \"C Am | F G\"")
+    p.add_argument(
+        "--rhythm",
+        required=True,
+        help="one char per sixteenth: 'x' onset, '.' none; bars split by '|' (repeats to fill --bars)",
+    )
+    p.add_argument("--chords", required=True, help='e.g. "C Am F G" (one per bar) or "C Am | F G"')
     p.add_argument("--bars", type=int, default=8)
     p.add_argument("--key", default="C")
     p.add_argument("--tempo", type=float, default=120.0)
@@ -68,18 +78,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=5, help="melodies from A to B, both included (2..12)")
     p.add_argument("--chords", default="a", help="'a' (A's chords), 'b' (B's) or a progression such as \"C Am F G\"")
     p.add_argument("--morph", action="store_true", help="also write morph.mid: all steps end to end")
-    p.add_argument("--grid", type=int, default=None, metavar="SIZE",
-                   help="also write the SIZE x SIZE pitch/rhythm map (2..7) as grid/pitch_I_rhythm_J.mid")
+    p.add_argument(
+        "--grid",
+        type=int,
+        default=None,
+        metavar="SIZE",
+        help="also write the SIZE x SIZE pitch/rhythm map (2..7) as grid/pitch_I_rhythm_J.mid",
+    )
     p.add_argument("--out-dir", required=True, help="folder for step_01.mid, step_02.mid, ...")
     _add_common(p)
 
     p = sub.add_parser("analogy", help="A's tune with B's rhythm, or A re-harmonised (no --rhythm-from)")
     p.add_argument("--pitch-from", required=True, help="melody A, whose tune is kept: a MIDI file, or example:TITLE")
-    p.add_argument("--rhythm-from", default=None, help="melody B, whose rhythm is used; leave out to re-harmonise A under --chords")
+    p.add_argument(
+        "--rhythm-from", default=None, help="melody B, whose rhythm is used; leave out to re-harmonise A under --chords"
+    )
     _add_source_options(p, "pitch", "the pitch source")
     _add_source_options(p, "rhythm", "the rhythm source")
-    p.add_argument("--chords", default=None,
-                   help="'a' (the pitch source's chords, the default), 'b' (the rhythm source's) or a progression such as \"C Am F G\"")
+    p.add_argument(
+        "--chords",
+        default=None,
+        help="'a' (the pitch source's chords, the default), 'b' (the rhythm source's) or a progression such as \"C Am F G\"",
+    )
     p.add_argument("--out", required=True, help="MIDI file to write")
     p.add_argument("--wav", default=None, help="also render audio to this WAV file")
     _add_common(p)
@@ -88,7 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="source", required=True, help="the tune: a MIDI or ABC file, or example:TITLE")
     _add_source_options(p, "from", "the tune", max_bars=32)
     p.add_argument("--bars", type=int, default=8, help="bars to add (even; the tune and the new bars make at most 32)")
-    p.add_argument("--chords", default=None, help="chords of the new bars (default: the tune's own again from its first bar)")
+    p.add_argument(
+        "--chords", default=None, help="chords of the new bars (default: the tune's own again from its first bar)"
+    )
     p.add_argument("--rhythm", default=None, help="rhythm of the new bars as in compose (default: the model's own)")
     _add_song_common(p)
 
@@ -96,22 +118,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="source", required=True, help="the tune: a MIDI or ABC file, or example:TITLE")
     _add_source_options(p, "from", "the tune", max_bars=32)
     p.add_argument("--blocks", required=True, help="0-based 2-bar blocks to rewrite, e.g. 2,3")
-    p.add_argument("--rhythm", default=None, help="a new 2-bar rhythm for every rewritten block (default: each keeps its own)")
+    p.add_argument(
+        "--rhythm", default=None, help="a new 2-bar rhythm for every rewritten block (default: each keeps its own)"
+    )
     p.add_argument("--new-rhythm", action="store_true", help="let the model write the blocks' rhythm too")
     _add_song_common(p)
 
     p = sub.add_parser("song", help="a new tune of 8..32 bars over a chord progression")
-    p.add_argument("--chords", required=True, help="e.g. \"C Am F G\" (one per bar, repeats) or \"C Am | F G\"")
+    p.add_argument("--chords", required=True, help='e.g. "C Am F G" (one per bar, repeats) or "C Am | F G"')
     p.add_argument("--bars", type=int, default=16, help="8..32, even")
     p.add_argument("--key", default="C")
-    p.add_argument("--rhythm", default=None, help="a rhythm for every bar as in compose (repeats; default: the model's own)")
-    p.add_argument("--functions", default=None, help="chord functions per bar, e.g. \"T S D T\" (default: from the chords in the key)")
+    p.add_argument(
+        "--rhythm", default=None, help="a rhythm for every bar as in compose (repeats; default: the model's own)"
+    )
+    p.add_argument(
+        "--functions",
+        default=None,
+        help='chord functions per bar, e.g. "T S D T" (default: from the chords in the key)',
+    )
     p.add_argument("--tempo", type=float, default=120.0)
     _add_song_common(p)
 
-    p = sub.add_parser("emotion", help="a melody in ABC that carries a feeling (a quadrant, or a valence-arousal point)")
+    p = sub.add_parser(
+        "emotion", help="a melody in ABC that carries a feeling (a quadrant, or a valence-arousal point)"
+    )
     p.add_argument("--quadrant", default=None, help="Q1 happy, Q2 tense, Q3 sad, Q4 calm")
-    p.add_argument("--valence", type=float, default=None, help="-1 (negative) .. 1 (positive), with --arousal instead of --quadrant")
+    p.add_argument(
+        "--valence",
+        type=float,
+        default=None,
+        help="-1 (negative) .. 1 (positive), with --arousal instead of --quadrant",
+    )
     p.add_argument("--arousal", type=float, default=None, help="-1 (calm) .. 1 (excited)")
     p.add_argument("--bars", type=int, default=16, help="8..32")
     p.add_argument("--seed", type=int, default=0)
@@ -120,17 +157,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--midi", default=None, help="also write MIDI")
     p.add_argument("--wav", default=None, help="also render audio to this WAV file")
     p.add_argument("--musicxml", default=None, help="also write MusicXML")
-    p.add_argument("--checkpoint", default=None, help="ABC emotion model (default: checkpoints/abc_emotion; 'debug' for a tiny untrained one)")
+    p.add_argument(
+        "--checkpoint",
+        default=None,
+        help="ABC emotion model (default: checkpoints/abc_emotion; 'debug' for a tiny untrained one)",
+    )
     p.add_argument("--instrument", default="Acoustic Grand Piano", help="GM instrument of the melody")
     p.add_argument("--device", default="auto")
-    p = sub.add_parser("style", help="four-part music in a style (MusAE or the style GAN), or a morph from one style to another (MusAE)")
-    p.add_argument("--style", required=True, help='e.g. "Bach chorale" (see checkpoints/musae/README.md for the styles)')
+    p = sub.add_parser(
+        "style",
+        help="four-part music in a style (MusAE or the style GAN), or a morph from one style to another (MusAE)",
+    )
+    p.add_argument(
+        "--style", required=True, help='e.g. "Bach chorale" (see checkpoints/musae/README.md for the styles)'
+    )
     p.add_argument("--model", choices=["musae", "gan"], default="musae", help="the generator (default musae)")
     p.add_argument("--bars", type=int, default=4, help="2..16, even")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--chords", default=None, help='with --model gan: a progression such as "C G Am F" (one chord per bar, repeats; '
-                                                  '"C Am | F G" for several in a bar); default: no chords')
-    p.add_argument("--morph-to", default=None, help="a second style: write a morph from --style to it instead (MusAE only)")
+    p.add_argument(
+        "--chords",
+        default=None,
+        help='with --model gan: a progression such as "C G Am F" (one chord per bar, repeats; '
+        '"C Am | F G" for several in a bar); default: no chords',
+    )
+    p.add_argument(
+        "--morph-to", default=None, help="a second style: write a morph from --style to it instead (MusAE only)"
+    )
     p.add_argument("--steps", type=int, default=5, help="windows of the morph (2..12)")
     p.add_argument("--tempo", type=float, default=96.0)
     p.add_argument("--out", required=True, help="MIDI file to write (four tracks)")
@@ -149,8 +201,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--judge", default=None, help="style judge checkpoint (default: checkpoints/style_judge)")
 
     for task_parser in sub.choices.values():  # every task can print its control report
-        task_parser.add_argument("--json", action="store_true",
-                                 help="print JSON: the files written and each result's control report (asked vs measured)")
+        task_parser.add_argument(
+            "--json",
+            action="store_true",
+            help="print JSON: the files written and each result's control report (asked vs measured)",
+        )
     return parser
 
 
@@ -160,17 +215,28 @@ def _add_song_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--variations", type=int, default=1, help="more than one writes X_2.mid, X_3.mid, ...")
     p.add_argument("--out", required=True, help="MIDI file to write")
     p.add_argument("--wav", default=None, help="also render audio to this WAV file")
-    p.add_argument("--vae", default=None, help="EC2-VAE checkpoint (default: checkpoints/ec2vae; 'debug' for tiny untrained models)")
+    p.add_argument(
+        "--vae",
+        default=None,
+        help="EC2-VAE checkpoint (default: checkpoints/ec2vae; 'debug' for tiny untrained models)",
+    )
     p.add_argument("--latent", default=None, help="latent sequence model checkpoint (default: checkpoints/latent)")
     p.add_argument("--device", default="auto")
     p.add_argument("--instrument", default="Acoustic Grand Piano", help="GM instrument of the melody")
-    p.add_argument("--accompaniment", default="Acoustic Grand Piano", help="GM instrument of the chord track, or 'none'")
+    p.add_argument(
+        "--accompaniment", default="Acoustic Grand Piano", help="GM instrument of the chord track, or 'none'"
+    )
 
 
 def _add_source_options(p: argparse.ArgumentParser, prefix: str, label: str, max_bars: int = 16) -> None:
     p.add_argument(f"--{prefix}-track", type=int, default=None, help=f"melody track of {label} (default: guessed)")
     p.add_argument(f"--{prefix}-start-bar", type=int, default=0, help=f"first bar of {label} after the pickup, from 0")
-    p.add_argument(f"--{prefix}-bars", type=int, default=None, help=f"bars of {label} to use (2..{max_bars}, default all up to {max_bars})")
+    p.add_argument(
+        f"--{prefix}-bars",
+        type=int,
+        default=None,
+        help=f"bars of {label} to use (2..{max_bars}, default all up to {max_bars})",
+    )
 
 
 def _numbered(path: Path, index: int) -> Path:
@@ -179,15 +245,23 @@ def _numbered(path: Path, index: int) -> Path:
 
 def run_compose(args: argparse.Namespace) -> list[Path]:
     from engine.pipelines.compose import DEFAULT_CHECKPOINT, ComposePipeline
-    from engine.representation import parse_rhythm_pattern
     from engine.render.export import leadsheet_to_pretty_midi, save_midi
     from engine.render.instruments import program_for
+    from engine.representation import parse_rhythm_pattern
 
     melody_program = program_for(args.instrument)
     chord_program = None if args.accompaniment.lower() == "none" else program_for(args.accompaniment)
     pipe = ComposePipeline.from_pretrained(args.checkpoint or DEFAULT_CHECKPOINT, device=args.device)
-    result = pipe(args.rhythm, args.chords, args.bars, key=args.key, tempo_bpm=args.tempo, seed=args.seed,
-                  temperature=args.temperature, num_samples=args.variations)
+    result = pipe(
+        args.rhythm,
+        args.chords,
+        args.bars,
+        key=args.key,
+        tempo_bpm=args.tempo,
+        seed=args.seed,
+        temperature=args.temperature,
+        num_samples=args.variations,
+    )
     written = []
     drawn = np.flatnonzero(np.resize(parse_rhythm_pattern(args.rhythm), args.bars * 16)).tolist()
     for index, sheet in enumerate(result.leadsheets):
@@ -215,7 +289,7 @@ def _load_source(spec: str, track: int | None, start_bar: int, bars: int | None,
     if spec.startswith("example:"):
         from engine.examples import load_example
 
-        return prepare_source(load_example(spec[len("example:"):]), start_bar, bars, max_bars)
+        return prepare_source(load_example(spec[len("example:") :]), start_bar, bars, max_bars)
     return read_source(spec, melody_track=track, start_bar=start_bar, num_bars=bars, max_bars=max_bars)
 
 
@@ -248,7 +322,7 @@ def _explore_pipeline(args: argparse.Namespace):
 
 
 def run_interpolate(args: argparse.Namespace) -> list[Path]:
-    from engine.pipelines.explore import MAX_GRID, MIN_GRID, MAX_STEPS, MIN_STEPS, ExploreInputError
+    from engine.pipelines.explore import MAX_GRID, MAX_STEPS, MIN_GRID, MIN_STEPS, ExploreInputError
 
     if not MIN_STEPS <= args.steps <= MAX_STEPS:
         raise ExploreInputError(f"--steps must be between {MIN_STEPS} and {MAX_STEPS} (got {args.steps})")
@@ -311,8 +385,15 @@ def run_continue(args: argparse.Namespace) -> list[Path]:
     from engine.pipelines.song import ContinuePipeline
 
     sheet = _tune_source(args)
-    out = ContinuePipeline(_song_model(args))(sheet, args.bars, chords=args.chords, rhythm=args.rhythm, seed=args.seed,
-                                              temperature=args.temperature, num_samples=args.variations)
+    out = ContinuePipeline(_song_model(args))(
+        sheet,
+        args.bars,
+        chords=args.chords,
+        rhythm=args.rhythm,
+        seed=args.seed,
+        temperature=args.temperature,
+        num_samples=args.variations,
+    )
     return _write_all(args, out.leadsheets)
 
 
@@ -322,17 +403,32 @@ def run_infill(args: argparse.Namespace) -> list[Path]:
     sheet = _tune_source(args)
     blocks = parse_blocks(args.blocks, block_count(sheet))
     rhythm = {b: args.rhythm for b in blocks} if args.rhythm else None
-    out = InfillPipeline(_song_model(args))(sheet, blocks, rhythm=rhythm, keep_rhythm=not args.new_rhythm, seed=args.seed,
-                                            temperature=args.temperature, num_samples=args.variations)
+    out = InfillPipeline(_song_model(args))(
+        sheet,
+        blocks,
+        rhythm=rhythm,
+        keep_rhythm=not args.new_rhythm,
+        seed=args.seed,
+        temperature=args.temperature,
+        num_samples=args.variations,
+    )
     return _write_all(args, out.leadsheets)
 
 
 def run_song(args: argparse.Namespace) -> list[Path]:
     from engine.pipelines.song import SongPipeline
 
-    out = SongPipeline(_song_model(args))(args.chords, args.bars, key=args.key, rhythm=args.rhythm, functions=args.functions,
-                                          tempo_bpm=args.tempo, seed=args.seed, temperature=args.temperature,
-                                          num_samples=args.variations)
+    out = SongPipeline(_song_model(args))(
+        args.chords,
+        args.bars,
+        key=args.key,
+        rhythm=args.rhythm,
+        functions=args.functions,
+        tempo_bpm=args.tempo,
+        seed=args.seed,
+        temperature=args.temperature,
+        num_samples=args.variations,
+    )
     return _write_all(args, out.leadsheets)
 
 
@@ -349,7 +445,9 @@ def run_emotion(args: argparse.Namespace) -> list[Path]:
     out = pipe(valence=point[0], arousal=point[1], num_bars=args.bars, seed=args.seed, num_samples=args.variations)
     written: list[Path] = []
     for index, tune in enumerate(out.tunes):
-        args.reports.append(emotion_report(tune.sheet, tune.abc, quadrant_of_point(*point), pipe.judge, tune.template.tempo_range))
+        args.reports.append(
+            emotion_report(tune.sheet, tune.abc, quadrant_of_point(*point), pipe.judge, tune.template.tempo_range)
+        )
         abc_path = _numbered(Path(args.out), index)
         abc_path.parent.mkdir(parents=True, exist_ok=True)
         abc_path.write_text(tune.abc)
@@ -386,8 +484,14 @@ def _style_gan_pipeline(args: argparse.Namespace):
 def _write_piece(args: argparse.Namespace, piece, style: str, tempo: float, extra: dict | None = None) -> list[Path]:
     from engine.render.multitrack import piece_to_midi, style_programs
 
-    args.reports.append({**(extra or {}), "styles_asked": piece.asked, "judge_verdicts": piece.verdicts,
-                         "agreement": round(piece.agreement, 4)})  # fmt: skip
+    args.reports.append(
+        {
+            **(extra or {}),
+            "styles_asked": piece.asked,
+            "judge_verdicts": piece.verdicts,
+            "agreement": round(piece.agreement, 4),
+        }
+    )
     pm = piece_to_midi(piece.tokens, tempo, style_programs(style))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -405,17 +509,26 @@ def _write_piece(args: argparse.Namespace, piece, style: str, tempo: float, extr
 def run_style(args: argparse.Namespace) -> list[Path]:
     if args.model == "gan":
         if args.morph_to:
-            raise CadenzaInputError("--morph-to needs --model musae: the morph walks MusAE's latent space (the GAN has none)")
+            raise CadenzaInputError(
+                "--morph-to needs --model musae: the morph walks MusAE's latent space (the GAN has none)"
+            )
         pipe = _style_gan_pipeline(args)
         piece = pipe.sample(args.style, args.bars, args.seed, args.chords)
-        return _write_piece(args, piece, pipe.styles[pipe.style_index(args.style)], args.tempo,
-                            {"generator": "gan", "chords": args.chords})  # fmt: skip
+        return _write_piece(
+            args,
+            piece,
+            pipe.styles[pipe.style_index(args.style)],
+            args.tempo,
+            {"generator": "gan", "chords": args.chords},
+        )
     if args.chords:  # said, not ignored: the user expects the chords to be heard
         raise CadenzaInputError("--chords needs --model gan: MusAE takes no chords")
     pipe = _style_pipeline(args)
     if args.morph_to:
         piece = pipe.morph(args.style, args.morph_to, args.steps, args.seed)
-        return _write_piece(args, piece, pipe.styles[pipe.style_index(args.morph_to)], args.tempo, {"generator": "musae"})
+        return _write_piece(
+            args, piece, pipe.styles[pipe.style_index(args.morph_to)], args.tempo, {"generator": "musae"}
+        )
     piece = pipe.sample(args.style, args.bars, args.seed)
     return _write_piece(args, piece, pipe.styles[pipe.style_index(args.style)], args.tempo, {"generator": "musae"})
 
@@ -431,9 +544,17 @@ def run_style_transfer(args: argparse.Namespace) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    tasks = {"compose": run_compose, "interpolate": run_interpolate, "analogy": run_analogy,
-             "continue": run_continue, "infill": run_infill, "song": run_song, "emotion": run_emotion,
-             "style": run_style, "style-transfer": run_style_transfer}
+    tasks = {
+        "compose": run_compose,
+        "interpolate": run_interpolate,
+        "analogy": run_analogy,
+        "continue": run_continue,
+        "infill": run_infill,
+        "song": run_song,
+        "emotion": run_emotion,
+        "style": run_style,
+        "style-transfer": run_style_transfer,
+    }
     args.reports = []  # each task adds one control report per result
     try:
         written = tasks[args.task](args)

@@ -75,8 +75,12 @@ def _load_pretty_midi(source: bytes | str | Path):
             pm = pretty_midi.PrettyMIDI(io.BytesIO(data))
     except Exception as err:  # mido/pretty_midi raise many kinds for broken files
         if "largest tick" in str(err):  # pretty_midi refuses files longer than 10^7 ticks
-            raise MidiReadError("The MIDI file is too long to read (over 10 million ticks); use a shorter excerpt") from None
-        raise MidiReadError(f"The MIDI file is damaged or truncated and could not be read ({type(err).__name__}: {err})") from None
+            raise MidiReadError(
+                "The MIDI file is too long to read (over 10 million ticks); use a shorter excerpt"
+            ) from None
+        raise MidiReadError(
+            f"The MIDI file is damaged or truncated and could not be read ({type(err).__name__}: {err})"
+        ) from None
     total = sum(len(inst.notes) for inst in pm.instruments)
     if total > MAX_NOTES:
         raise MidiReadError(f"The MIDI file has {total:,} notes; the limit is {MAX_NOTES:,}")
@@ -93,8 +97,10 @@ def check_track_count(data: bytes) -> None:
     if len(data) >= 12 and data.startswith(b"MThd"):
         tracks = int.from_bytes(data[10:12], "big")
         if tracks > MAX_TRACKS:
-            raise MidiReadError(f"The MIDI file has {tracks} tracks; the limit is {MAX_TRACKS}. "
-                                "Export just the melody (and its accompaniment) and try again")
+            raise MidiReadError(
+                f"The MIDI file has {tracks} tracks; the limit is {MAX_TRACKS}. "
+                "Export just the melody (and its accompaniment) and try again"
+            )
 
 
 def _steps_of(pm, time: float) -> int:
@@ -163,10 +169,14 @@ def read_midi(source: bytes | str | Path, melody_track: int | None = None, title
     if melody_track is None:
         melody_track = guess_melody_track(tracks)
     elif not 0 <= melody_track < len(tracks):
-        raise MidiReadError(f"Track {melody_track} does not exist: this file has {len(tracks)} track(s) (0..{len(tracks) - 1})")
+        raise MidiReadError(
+            f"Track {melody_track} does not exist: this file has {len(tracks)} track(s) (0..{len(tracks) - 1})"
+        )
     melody_inst = pm.instruments[melody_track]
     if melody_inst.is_drum or not melody_inst.notes:
-        raise MidiReadError(f"Track {melody_track} ('{tracks[melody_track].name}') has no pitched notes to use as a melody")
+        raise MidiReadError(
+            f"Track {melody_track} ('{tracks[melody_track].name}') has no pitched notes to use as a melody"
+        )
 
     first_step = _steps_of(pm, min(n.start for n in melody_inst.notes))
     # Bars: downbeats from the time signatures (pretty_midi handles changes).
@@ -181,7 +191,11 @@ def read_midi(source: bytes | str | Path, melody_track: int | None = None, title
         first, second = signatures[0], signatures[1]
         first_bar = first.numerator * 16 // first.denominator
         second_start = _steps_of(pm, second.time)
-        if second_start - first_step == first_bar and first_bar < second.numerator * 16 // second.denominator and first_step == _steps_of(pm, first.time):
+        if (
+            second_start - first_step == first_bar
+            and first_bar < second.numerator * 16 // second.denominator
+            and first_step == _steps_of(pm, first.time)
+        ):
             pickup, signatures = first_bar, signatures[1:]
 
     last_step = max(_steps_of(pm, n.end) for n in melody_inst.notes) - origin
@@ -206,7 +220,11 @@ def read_midi(source: bytes | str | Path, melody_track: int | None = None, title
     if pm.key_signature_changes:
         import pretty_midi
 
-        key = pretty_midi.key_number_to_key_name(pm.key_signature_changes[0].key_number).replace(" Major", "").replace(" minor", "m")
+        key = (
+            pretty_midi.key_number_to_key_name(pm.key_signature_changes[0].key_number)
+            .replace(" Major", "")
+            .replace(" minor", "m")
+        )
     melody = Melody(notes, num_steps, round(tempo, 2), time_signature, pickup, key)
 
     others = [inst for i, inst in enumerate(pm.instruments) if i != melody_track and not inst.is_drum]
@@ -214,7 +232,9 @@ def read_midi(source: bytes | str | Path, melody_track: int | None = None, title
     return LeadSheet(melody, chords, title)
 
 
-def _recognise_chords(pm, instruments, origin: int, num_steps: int, align: int = 0, segment: int = 4) -> ChordProgression:
+def _recognise_chords(
+    pm, instruments, origin: int, num_steps: int, align: int = 0, segment: int = 4
+) -> ChordProgression:
     """Chord symbols per beat (``segment`` steps) from the pitch classes sounding in other tracks.
 
     Segments are aligned so that one starts at step ``align`` (the first downbeat).
@@ -254,7 +274,8 @@ def read_abc_file(path: str | Path) -> list[LeadSheet]:
 
     Tunes music21 cannot turn into a melody are skipped.
     """
-    from music21 import converter, harmony, note as m21note, stream
+    from music21 import converter, harmony, stream
+    from music21 import note as m21note
 
     sheets = []
     with warnings.catch_warnings():
@@ -273,7 +294,10 @@ def read_abc_text(text: str) -> LeadSheet:
     """The first tune of ABC text as a LeadSheet (tempo from its Q: field; key from music21's reading of K:).
 
     Raises MidiReadError when music21 cannot read it or it holds no notes."""
-    from music21 import converter, harmony, key as m21key, note as m21note, stream, tempo as m21tempo
+    from music21 import converter, harmony, stream
+    from music21 import key as m21key
+    from music21 import note as m21note
+    from music21 import tempo as m21tempo
 
     try:
         with warnings.catch_warnings():
@@ -315,7 +339,9 @@ def _score_to_leadsheet(score, harmony, m21note) -> LeadSheet:
         if isinstance(element, harmony.ChordSymbol):
             pcs = tuple(sorted({p.pitchClass for p in element.pitches}))
             if pcs:
-                chords.append(Chord(element.figure, start, end, pcs, element.bass().pitchClass if element.bass() else None))
+                chords.append(
+                    Chord(element.figure, start, end, pcs, element.bass().pitchClass if element.bass() else None)
+                )
         elif isinstance(element, m21note.Note):
             tied = element.tie is not None and element.tie.type in ("stop", "continue")
             # ABC writes slurs and ties alike with '-' in some collections: only merge equal pitches.
@@ -326,7 +352,10 @@ def _score_to_leadsheet(score, harmony, m21note) -> LeadSheet:
     num_steps = max((n.end for n in notes), default=0)
     # Chord symbols last until the next one.
     chords.sort(key=lambda c: c.start)
-    chords = [Chord(c.symbol, c.start, chords[i + 1].start if i + 1 < len(chords) else num_steps, c.pitch_classes, c.bass) for i, c in enumerate(chords)]
+    chords = [
+        Chord(c.symbol, c.start, chords[i + 1].start if i + 1 < len(chords) else num_steps, c.pitch_classes, c.bass)
+        for i, c in enumerate(chords)
+    ]
     ts = flat.getElementsByClass("TimeSignature")
     time_signature = (ts[0].numerator, ts[0].denominator) if ts else (4, 4)
     steps_per_bar = time_signature[0] * 16 // time_signature[1]
@@ -335,4 +364,8 @@ def _score_to_leadsheet(score, harmony, m21note) -> LeadSheet:
     if measures and measures[0].duration.quarterLength * 4 < steps_per_bar:
         pickup = int(round(measures[0].duration.quarterLength * 4))
     title = score.metadata.title if score.metadata and score.metadata.title else ""
-    return LeadSheet(Melody(notes, num_steps, 120.0, time_signature, pickup), ChordProgression([c for c in chords if c.end > c.start]), title)
+    return LeadSheet(
+        Melody(notes, num_steps, 120.0, time_signature, pickup),
+        ChordProgression([c for c in chords if c.end > c.start]),
+        title,
+    )

@@ -67,7 +67,7 @@ class ChordProgression:
                 return chord
         return None
 
-    def shifted(self, steps: int) -> "ChordProgression":
+    def shifted(self, steps: int) -> ChordProgression:
         return ChordProgression([replace(c, start=c.start + steps, end=c.end + steps) for c in self.chords])
 
     def symbols_per_bar(self, steps_per_bar: int, num_bars: int) -> list[str]:
@@ -110,7 +110,7 @@ class Melody:
     def onset_steps(self) -> list[int]:
         return [n.start for n in self.notes]
 
-    def cropped(self, start: int, num_steps: int) -> "Melody":
+    def cropped(self, start: int, num_steps: int) -> Melody:
         """The part of the melody in [start, start+num_steps), re-based to step 0."""
         end = start + num_steps
         notes = [
@@ -129,7 +129,7 @@ class LeadSheet:
     chords: ChordProgression = field(default_factory=ChordProgression)
     title: str = ""
 
-    def cropped(self, start: int, num_steps: int) -> "LeadSheet":
+    def cropped(self, start: int, num_steps: int) -> LeadSheet:
         chords = [
             replace(c, start=max(c.start, start) - start, end=min(c.end, start + num_steps) - start)
             for c in self.chords.chords

@@ -108,9 +108,13 @@ def parse_rhythm_pattern(pattern: str, steps_per_bar: int = STEPS_PER_BAR_44) ->
     for index, bar in enumerate(bars, start=1):
         bad = sorted(set(bar) - set("xX.-"))
         if bad:
-            raise RhythmPatternError(f"Rhythm bar {index} has unknown character(s) {', '.join(repr(c) for c in bad)}: use 'x' for an onset and '.' for none")
+            raise RhythmPatternError(
+                f"Rhythm bar {index} has unknown character(s) {', '.join(repr(c) for c in bad)}: use 'x' for an onset and '.' for none"
+            )
         if len(bar) != steps_per_bar:
-            raise RhythmPatternError(f"Rhythm bar {index} has {len(bar)} steps; each bar needs {steps_per_bar} (sixteenth notes)")
+            raise RhythmPatternError(
+                f"Rhythm bar {index} has {len(bar)} steps; each bar needs {steps_per_bar} (sixteenth notes)"
+            )
         mask.extend(c in "xX" for c in bar)
     onsets = np.array(mask, dtype=bool)
     if not onsets.any():

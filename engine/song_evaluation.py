@@ -122,8 +122,17 @@ def _accuracy(predicted: np.ndarray, real: np.ndarray) -> tuple[float, float]:
 
 
 @torch.no_grad()
-def evaluate_song(data: str, vae: str | None = None, latent: str | None = None, split: str = "val", bars: int = 8,
-                  max_tunes: int | None = None, device: str = "auto", seed: int = 0, temperature: float = 0.5) -> dict:
+def evaluate_song(
+    data: str,
+    vae: str | None = None,
+    latent: str | None = None,
+    split: str = "val",
+    bars: int = 8,
+    max_tunes: int | None = None,
+    device: str = "auto",
+    seed: int = 0,
+    temperature: float = 0.5,
+) -> dict:
     """All the figures of the module docstring, as one JSON-ready dict."""
     from engine.pipelines.compose import ComposePipeline
     from engine.pipelines.decoding import DecodeControls, decode_windows
@@ -157,22 +166,30 @@ def evaluate_song(data: str, vae: str | None = None, latent: str | None = None, 
         hidden = int(rng.integers(1, w - 1)) if w > 2 else 1
         known = ones.copy()
         known[hidden] = False
-        z_p, _ = song.fill(base.z_pitch, base.z_rhythm, known, ones, rhythm, ones, base.chroma, fn, generator, 0.0, "outside_in", 1)
+        z_p, _ = song.fill(
+            base.z_pitch, base.z_rhythm, known, ones, rhythm, ones, base.chroma, fn, generator, 0.0, "outside_in", 1
+        )
         candidates = {
             "model": z_p[0, hidden],
             "slerp": slerp(base.z_pitch[hidden - 1], base.z_pitch[min(hidden + 1, w - 1)], 0.5),
             "prior": torch.randn(base.z_pitch.shape[1], generator=generator).to(base.z_pitch.device),
         }
         for name, z in candidates.items():
-            tokens, _ = decode_windows(song.vae, z[None], base.z_rhythm[hidden][None], base.chroma[hidden][None], rhythm[hidden][None], free)
+            tokens, _ = decode_windows(
+                song.vae, z[None], base.z_rhythm[hidden][None], base.chroma[hidden][None], rhythm[hidden][None], free
+            )
             a, o = _accuracy(tokens[0], base.tokens[hidden])
             acc[name].append(a)
             onset_acc[name].append(o)
         # Continue the second half from the first.
         half = max(1, w // 2)
         known = np.arange(w) < half
-        z_p, _ = song.fill(base.z_pitch, base.z_rhythm, known, ones, rhythm, ones, base.chroma, fn, generator, 0.0, "left_to_right", 1)
-        tokens, _ = decode_windows(song.vae, z_p[0, half:], base.z_rhythm[half:], base.chroma[half:], rhythm[half:], free)
+        z_p, _ = song.fill(
+            base.z_pitch, base.z_rhythm, known, ones, rhythm, ones, base.chroma, fn, generator, 0.0, "left_to_right", 1
+        )
+        tokens, _ = decode_windows(
+            song.vae, z_p[0, half:], base.z_rhythm[half:], base.chroma[half:], rhythm[half:], free
+        )
         a, o = _accuracy(tokens.reshape(-1), base.tokens[half:].reshape(-1))
         cont.append(a)
         cont_onset.append(o)
@@ -232,14 +249,20 @@ def evaluate_song(data: str, vae: str | None = None, latent: str | None = None, 
             "composed": summary(stats_composed),
             "composed_no_bias": summary(stats_plain),
             "composed_prior": summary(stats_prior),
-            "interval_histogram_overlap": round(histogram_overlap(stats_composed["histogram"], stats_real["histogram"]), 4),
+            "interval_histogram_overlap": round(
+                histogram_overlap(stats_composed["histogram"], stats_real["histogram"]), 4
+            ),
             "onset_f1": mean(onset_f1s),
         },
         "song_stats": {
             "bars": "whole tunes, at most 32",
             "real": {k: v for k, v in stats_whole_real.items() if k != "histogram"},
-            "song": {**{k: v for k, v in stats_whole_song.items() if k != "histogram"},
-                     "interval_histogram_overlap": round(histogram_overlap(stats_whole_song["histogram"], stats_whole_real["histogram"]), 4)},
+            "song": {
+                **{k: v for k, v in stats_whole_song.items() if k != "histogram"},
+                "interval_histogram_overlap": round(
+                    histogram_overlap(stats_whole_song["histogram"], stats_whole_real["histogram"]), 4
+                ),
+            },
         },
     }
 
@@ -250,8 +273,13 @@ def _onset_f1(real: np.ndarray, composed: np.ndarray) -> float:
     return onset_f1(real < HOLD, composed < HOLD)
 
 
-def evaluate_cross_corpus(models: dict[str, str], corpora: dict[str, str], vae: str | None = None,
-                          cache_dir: str | None = "data_cache", device: str = "auto") -> dict:
+def evaluate_cross_corpus(
+    models: dict[str, str],
+    corpora: dict[str, str],
+    vae: str | None = None,
+    cache_dir: str | None = "data_cache",
+    device: str = "auto",
+) -> dict:
     """Held-out NLL of every latent model on every corpus (the Deep_Music_Generator question: does one
     genre's model generalise to another?). ``models`` and ``corpora`` map names to checkpoint and data
     folders; each corpus is encoded with the same EC2-VAE (cached as ``cache_dir/latent_<name>.npz``) and
@@ -270,14 +298,23 @@ def evaluate_cross_corpus(models: dict[str, str], corpora: dict[str, str], vae: 
     for name, path in models.items():
         loaded[name], meta = load_latent_model(path, resolved)
         training = meta.get("training", {})
-        trained[name] = {"path": str(path), "data": training.get("data"), "epoch": training.get("epoch"), "step": training.get("step"),
-                         "train_tunes": training.get("data_stats", {}).get("train_tunes")}
+        trained[name] = {
+            "path": str(path),
+            "data": training.get("data"),
+            "epoch": training.get("epoch"),
+            "step": training.get("step"),
+            "train_tunes": training.get("data_stats", {}).get("train_tunes"),
+        }
     out: dict = {"task": "cross_corpus", "vae": vae_path, "models": trained, "corpora": {}, "loss": {}, "tasks": {}}
     for corpus, data in corpora.items():
         cache = str(Path(cache_dir) / f"latent_{corpus}.npz") if cache_dir else None
         config = LatentTrainConfig(data=str(data), vae=vae_path, out="", cache=cache)
         dataset, stats = load_dataset(config, vae_model, announce=False)
-        out["corpora"][corpus] = {"data": str(data), "val_tunes": stats["val_tunes"], "train_tunes": stats["train_tunes"]}
+        out["corpora"][corpus] = {
+            "data": str(data),
+            "val_tunes": stats["val_tunes"],
+            "train_tunes": stats["train_tunes"],
+        }
         for name, model in loaded.items():
             batches = validation_batches(dataset, model.config.max_windows)
             figures = validate(model, batches, resolved)

@@ -59,8 +59,15 @@ import torch
 
 from engine.pipelines.style import CANDIDATES, PRIOR_SCALE, SAMPLE_TEMPERATURE, StylePipeline
 from engine.representation import HOLD
-from engine.style_metrics import (METRICS, chord_tone_share, in_scale_share, metrics_table, repeat_share, stepwise_share,
-                                  window_metrics)
+from engine.style_metrics import (
+    METRICS,
+    chord_tone_share,
+    in_scale_share,
+    metrics_table,
+    repeat_share,
+    stepwise_share,
+    window_metrics,
+)
 from engine.train.style_data import load_style_cache
 from engine.train.style_judge import per_style_accuracy, split_by_piece
 
@@ -101,11 +108,17 @@ def greedy_reconstruction(model, windows: np.ndarray, styles: np.ndarray, batch:
         is_onset = w < HOLD
         onset_hits, onsets = onset_hits + int((out[is_onset] == w[is_onset]).sum()), onsets + int(is_onset.sum())
     per_track = np.concatenate(hits).mean(axis=0)
-    return {"per_track": [round(float(x), 4) for x in per_track], "mean": round(float(per_track.mean()), 4),
-            "onset_accuracy": round(onset_hits / max(onsets, 1), 4), "windows": int(len(windows))}  # fmt: skip
+    return {
+        "per_track": [round(float(x), 4) for x in per_track],
+        "mean": round(float(per_track.mean()), 4),
+        "onset_accuracy": round(onset_hits / max(onsets, 1), 4),
+        "windows": int(len(windows)),
+    }
 
 
-def knn_purity(train_codes: np.ndarray, train_styles: np.ndarray, codes: np.ndarray, styles: np.ndarray, k: int = 5) -> float:
+def knn_purity(
+    train_codes: np.ndarray, train_styles: np.ndarray, codes: np.ndarray, styles: np.ndarray, k: int = 5
+) -> float:
     """k-NN style accuracy of ``codes`` against the training codes (Euclidean, majority vote)."""
     right = 0
     for s in _batches(len(codes), 256):
@@ -118,8 +131,9 @@ def knn_purity(train_codes: np.ndarray, train_styles: np.ndarray, codes: np.ndar
 
 
 @torch.no_grad()
-def sample_accuracy(model, judge, num_styles: int, samples: int, seed: int = 0, temperature: float = 0.0,
-                    scale: float = 1.0) -> dict:
+def sample_accuracy(
+    model, judge, num_styles: int, samples: int, seed: int = 0, temperature: float = 0.0, scale: float = 1.0
+) -> dict:
     """Judge accuracy on ``samples`` windows per style drawn from the prior (narrowed to ``scale``) and decoded at
     ``temperature``."""
     generator = torch.Generator().manual_seed(seed)
@@ -134,17 +148,23 @@ def sample_accuracy(model, judge, num_styles: int, samples: int, seed: int = 0, 
 @torch.no_grad()
 def checked_sample_accuracy(pipeline, samples: int, seed: int = 0) -> dict:
     """Judge accuracy on ``samples`` 2-bar pieces per style from the pipeline's draw and check (seeds seed..)."""
-    return {index: float(np.mean([pipeline.sample(name, 2, seed + i).agreement for i in range(samples)]))
-            for index, name in enumerate(pipeline.styles)}  # fmt: skip
+    return {
+        index: float(np.mean([pipeline.sample(name, 2, seed + i).agreement for i in range(samples)]))
+        for index, name in enumerate(pipeline.styles)
+    }
 
 
 def _summary(per_style: dict, names: list[str]) -> dict:
-    return {"mean": round(float(np.mean(list(per_style.values()))), 4), "per_style": {names[i]: round(v, 4) for i, v in per_style.items()}}
+    return {
+        "mean": round(float(np.mean(list(per_style.values()))), 4),
+        "per_style": {names[i]: round(v, 4) for i, v in per_style.items()},
+    }
 
 
 @torch.no_grad()
-def transfer_accuracy(model, judge, windows: np.ndarray, styles: np.ndarray, num_styles: int, per_pair: int = 20,
-                      seed: int = 0) -> float:
+def transfer_accuracy(
+    model, judge, windows: np.ndarray, styles: np.ndarray, num_styles: int, per_pair: int = 20, seed: int = 0
+) -> float:
     """Held-out windows moved fully to each other style's component (z + mean_target - mean_source), judged."""
     rng = np.random.default_rng(seed)
     means = model.prior_means.numpy()
@@ -163,7 +183,9 @@ def transfer_accuracy(model, judge, windows: np.ndarray, styles: np.ndarray, num
 
 
 @torch.no_grad()
-def gan_windows(generator, num_styles: int, samples: int, seed: int = 0, temperature: float = 0.0) -> dict[int, np.ndarray]:
+def gan_windows(
+    generator, num_styles: int, samples: int, seed: int = 0, temperature: float = 0.0
+) -> dict[int, np.ndarray]:
     """{style: (samples, 4, 32)} windows the GAN writes with no conditions (a piece's first window), style by style
     from one seeded generator."""
     rng = torch.Generator().manual_seed(seed)
@@ -175,8 +197,9 @@ def gan_windows(generator, num_styles: int, samples: int, seed: int = 0, tempera
 
 
 @torch.no_grad()
-def musae_windows(model, num_styles: int, samples: int, seed: int = 0, temperature: float = 0.0,
-                  scale: float = 1.0) -> dict[int, np.ndarray]:
+def musae_windows(
+    model, num_styles: int, samples: int, seed: int = 0, temperature: float = 0.0, scale: float = 1.0
+) -> dict[int, np.ndarray]:
     """{style: (samples, 4, 32)} windows decoded from MusAE's prior (as :func:`sample_accuracy` draws them, from a
     generator of their own so its figures stay as they are)."""
     rng = torch.Generator().manual_seed(seed)
@@ -190,8 +213,10 @@ def musae_windows(model, num_styles: int, samples: int, seed: int = 0, temperatu
 @torch.no_grad()
 def judged_accuracy(judge, windows: dict[int, np.ndarray]) -> dict[int, float]:
     """{style: share of its windows the judge assigns to it}."""
-    return {style: float((judge(torch.as_tensor(w, dtype=torch.long)).argmax(1) == style).float().mean())
-            for style, w in windows.items()}  # fmt: skip
+    return {
+        style: float((judge(torch.as_tensor(w, dtype=torch.long)).argmax(1) == style).float().mean())
+        for style, w in windows.items()
+    }
 
 
 def within(generated: float | None, real: float | None, share: float = WITHIN) -> bool | None:
@@ -202,8 +227,9 @@ def within(generated: float | None, real: float | None, share: float = WITHIN) -
     return bool(abs(generated - real) <= share * abs(real))
 
 
-def real_figure_intervals(windows: np.ndarray, pieces: np.ndarray, rounds: int = BOOTSTRAP_ROUNDS, seed: int = 0,
-                          level: float = 0.95) -> dict:
+def real_figure_intervals(
+    windows: np.ndarray, pieces: np.ndarray, rounds: int = BOOTSTRAP_ROUNDS, seed: int = 0, level: float = 0.95
+) -> dict:
     """How well real windows (N, tracks, 32) pin their style's figures down: per figure of
     engine.style_metrics.window_metrics (shaped like it: a list per track, a dict per track pair), the central ``level``
     interval [low, high] of that figure over ``rounds`` sets of windows drawn by piece (``pieces`` (N,): each window's
@@ -222,7 +248,7 @@ def real_figure_intervals(windows: np.ndarray, pieces: np.ndarray, rounds: int =
         figures = window_metrics(windows[chosen])
         for metric in METRICS:
             value = figures[metric]
-            for key, figure in (value.items() if isinstance(value, dict) else enumerate(value)):
+            for key, figure in value.items() if isinstance(value, dict) else enumerate(value):
                 draws.setdefault(f"{metric}|{key}", []).append(np.nan if figure is None else figure)
     tail = (1 - level) / 2 * 100
     out: dict = {}
@@ -238,8 +264,10 @@ def real_figure_intervals(windows: np.ndarray, pieces: np.ndarray, rounds: int =
                 spans[key] = None
                 continue
             # The figure of the windows as they are stays inside its own interval (a skewed resampling might leave it).
-            spans[key] = [round(float(min(np.percentile(values, tail), value[key])), 4),
-                          round(float(max(np.percentile(values, 100 - tail), value[key])), 4)]
+            spans[key] = [
+                round(float(min(np.percentile(values, tail), value[key])), 4),
+                round(float(max(np.percentile(values, 100 - tail), value[key])), 4),
+            ]
         out[metric] = spans if isinstance(value, dict) else [spans[k] for k in keys]
     return out
 
@@ -253,8 +281,9 @@ def within_interval(generated: float | None, interval: list[float] | None, share
     return bool((1 - share) * low <= generated <= (1 + share) * high)
 
 
-def musegan_comparison(real: dict[str, np.ndarray], generated: dict[str, dict[str, np.ndarray]],
-                       intervals: dict[str, dict] | None = None) -> dict:
+def musegan_comparison(
+    real: dict[str, np.ndarray], generated: dict[str, dict[str, np.ndarray]], intervals: dict[str, dict] | None = None
+) -> dict:
     """Per style: MuseGAN's metrics (engine.style_metrics.window_metrics) of the real windows and of each model's,
     and per model the ``within_25_percent`` flags (shaped like the metrics: a list per track, a dict per track
     pair); plus ``within_25_percent_share``: per model, the share of defined figures within 25% of the real ones.
@@ -289,7 +318,11 @@ def musegan_comparison(real: dict[str, np.ndarray], generated: dict[str, dict[st
             if name not in entry["within_25_percent"]:
                 continue
             for kind in kinds:
-                flag = within(row.get(name), row["real"]) if kind == "within_25_percent" else within_interval(row.get(name), span)
+                flag = (
+                    within(row.get(name), row["real"])
+                    if kind == "within_25_percent"
+                    else within_interval(row.get(name), span)
+                )
                 flags = entry[kind][name]
                 if row["metric"] == "tonal_distance":
                     flags.setdefault(row["metric"], {})[row["track"]] = flag
@@ -306,14 +339,22 @@ def musegan_comparison(real: dict[str, np.ndarray], generated: dict[str, dict[st
     # Beside MuseGAN's figures (not among the 25% flags): how well each source's voices keep to one key, and how often
     # its top voice moves by step, and strikes the same pitch again.
     sources = ["real", *generated]
-    for key, figure in (("in_scale_share", in_scale_share), ("stepwise_share", stepwise_share), ("repeat_share", repeat_share)):
+    for key, figure in (
+        ("in_scale_share", in_scale_share),
+        ("stepwise_share", stepwise_share),
+        ("repeat_share", repeat_share),
+    ):
         for style, entry in out["per_style"].items():
-            entry[key] = {"real": figure(real[style]),
-                          **{name: figure(by_style[style]) for name, by_style in generated.items() if style in by_style}}
+            entry[key] = {
+                "real": figure(real[style]),
+                **{name: figure(by_style[style]) for name, by_style in generated.items() if style in by_style},
+            }
         out[f"{key}_mean"] = {
-            name: round(float(np.mean(v)), 4) if (v := [e[key][name] for e in out["per_style"].values()
-                                                        if e[key].get(name) is not None]) else None
-            for name in sources}  # fmt: skip
+            name: round(float(np.mean(v)), 4)
+            if (v := [e[key][name] for e in out["per_style"].values() if e[key].get(name) is not None])
+            else None
+            for name in sources
+        }
     return out
 
 
@@ -332,16 +373,31 @@ def gan_chord_tone_share(generator, windows: np.ndarray, style: int, seed: int =
     asked = torch.full((len(windows),), style, dtype=torch.long)
     noise = generator.sample_noise(len(windows), torch.Generator().manual_seed(seed))
     rng = torch.Generator().manual_seed(seed + 1)
-    with_chords = generator.generate(asked, torch.as_tensor(chords), temperature=temperature, generator=rng, noise=noise).cpu().numpy()
+    with_chords = (
+        generator.generate(asked, torch.as_tensor(chords), temperature=temperature, generator=rng, noise=noise)
+        .cpu()
+        .numpy()
+    )
     without = generator.generate(asked, temperature=temperature, generator=rng, noise=noise).cpu().numpy()
-    return {"windows": int(len(windows)), "real": chord_tone_share(windows, chords)["all"],
-            "gan_with_chords": chord_tone_share(with_chords, chords)["all"],
-            "gan_without_chords": chord_tone_share(without, chords)["all"]}  # fmt: skip
+    return {
+        "windows": int(len(windows)),
+        "real": chord_tone_share(windows, chords)["all"],
+        "gan_with_chords": chord_tone_share(with_chords, chords)["all"],
+        "gan_without_chords": chord_tone_share(without, chords)["all"],
+    }
 
 
-def evaluate_style(data: str, judge_dir: str, musae_dir: str | None = None, vae_dir: str | None = None,
-                   samples: int = 100, recon_windows: int = 1000, seed: int = 0, gan_dir: str | None = None,
-                   metric_windows: int = METRIC_WINDOWS) -> dict:
+def evaluate_style(
+    data: str,
+    judge_dir: str,
+    musae_dir: str | None = None,
+    vae_dir: str | None = None,
+    samples: int = 100,
+    recon_windows: int = 1000,
+    seed: int = 0,
+    gan_dir: str | None = None,
+    metric_windows: int = METRIC_WINDOWS,
+) -> dict:
     """Every figure of the module docstring that the given checkpoints allow, as one JSON-ready dict."""
     from engine.models.checkpoint import load_musae, load_style_judge
 
@@ -353,8 +409,13 @@ def evaluate_style(data: str, judge_dir: str, musae_dir: str | None = None, vae_
     judge, judge_meta = load_style_judge(judge_dir)
     if judge_meta["styles"] != names:
         raise ValueError(f"the judge knows {judge_meta['styles']}, the data {names}")
-    result: dict = {"task": "style", "styles": names,
-                    "judge_accuracy_real": per_style_accuracy(judge, windows[val_mask], styles[val_mask], names, torch.device("cpu"))}
+    result: dict = {
+        "task": "style",
+        "styles": names,
+        "judge_accuracy_real": per_style_accuracy(
+            judge, windows[val_mask], styles[val_mask], names, torch.device("cpu")
+        ),
+    }
     rng = np.random.default_rng(seed)
     val_idx = np.flatnonzero(val_mask)
     recon_pick = rng.choice(val_idx, size=min(recon_windows, len(val_idx)), replace=False)
@@ -365,28 +426,44 @@ def evaluate_style(data: str, judge_dir: str, musae_dir: str | None = None, vae_
         model, _ = load_musae(directory)
         result[f"recon_accuracy_{label}"] = greedy_reconstruction(model, windows[recon_pick], styles[recon_pick])
         train_pick = rng.choice(np.flatnonzero(train_mask), size=min(5000, int(train_mask.sum())), replace=False)
-        result[f"latent_style_purity_{label}"] = knn_purity(encode_all(model, windows[train_pick]), styles[train_pick],
-                                                            encode_all(model, windows[recon_pick]), styles[recon_pick])  # fmt: skip
+        result[f"latent_style_purity_{label}"] = knn_purity(
+            encode_all(model, windows[train_pick]),
+            styles[train_pick],
+            encode_all(model, windows[recon_pick]),
+            styles[recon_pick],
+        )
         # The studio's first draw: its temperature and its narrowed prior.
         result[f"sample_style_accuracy_{label}"] = _summary(
-            sample_accuracy(model, judge, len(names), samples, seed, SAMPLE_TEMPERATURE, PRIOR_SCALE), names)
+            sample_accuracy(model, judge, len(names), samples, seed, SAMPLE_TEMPERATURE, PRIOR_SCALE), names
+        )
         # The same codes' distribution unnarrowed: the prior the model was trained to fill.
         result[f"sample_style_accuracy_{label}_full_prior"] = _summary(
-            sample_accuracy(model, judge, len(names), samples, seed, SAMPLE_TEMPERATURE), names)
+            sample_accuracy(model, judge, len(names), samples, seed, SAMPLE_TEMPERATURE), names
+        )
         if label == "musae":
             result["sample_temperature"] = SAMPLE_TEMPERATURE
             result["sample_prior_scale"] = PRIOR_SCALE
             result["sample_style_accuracy_musae_checked"] = {
-                **_summary(checked_sample_accuracy(StylePipeline(model, judge, names), samples, seed), names), "candidates": CANDIDATES}
-            result["transfer_style_accuracy"] = transfer_accuracy(model, judge, windows[recon_pick], styles[recon_pick], len(names), seed=seed)
+                **_summary(checked_sample_accuracy(StylePipeline(model, judge, names), samples, seed), names),
+                "candidates": CANDIDATES,
+            }
+            result["transfer_style_accuracy"] = transfer_accuracy(
+                model, judge, windows[recon_pick], styles[recon_pick], len(names), seed=seed
+            )
             # How the first draw's figure moves with the decoding temperature (its own seed): the pipeline's is chosen on it.
             result["sample_style_accuracy_musae_by_temperature"] = {
-                str(t): _summary(sample_accuracy(model, judge, len(names), samples, seed + 3, t, PRIOR_SCALE), names)["mean"]
-                for t in TEMPERATURES}
+                str(t): _summary(sample_accuracy(model, judge, len(names), samples, seed + 3, t, PRIOR_SCALE), names)[
+                    "mean"
+                ]
+                for t in TEMPERATURES
+            }
             # And with the prior's scale (its own seed): the pipeline's PRIOR_SCALE is chosen on it.
             result["sample_style_accuracy_musae_by_prior_scale"] = {
-                str(k): _summary(sample_accuracy(model, judge, len(names), samples, seed + 4, SAMPLE_TEMPERATURE, k), names)["mean"]
-                for k in PRIOR_SCALES}
+                str(k): _summary(
+                    sample_accuracy(model, judge, len(names), samples, seed + 4, SAMPLE_TEMPERATURE, k), names
+                )["mean"]
+                for k in PRIOR_SCALES
+            }
             musae_model = model
     # Everything below draws from its own seeded generators (after the MusAE figures), so those stay as they were.
     generated: dict[str, dict[str, np.ndarray]] = {}
@@ -395,8 +472,8 @@ def evaluate_style(data: str, judge_dir: str, musae_dir: str | None = None, vae_
         generated["musae"] = {names[i]: w for i, w in drawn.items()}
     gan = None
     if gan_dir:
-        from engine.models.style_gan_checkpoint import load_stylegan
         from engine.models.style_gan import SAMPLE_TOP_P
+        from engine.models.style_gan_checkpoint import load_stylegan
         from engine.pipelines.style_gan import GAN_TEMPERATURE, StyleGANPipeline
 
         gan, gan_meta = load_stylegan(gan_dir)
@@ -407,7 +484,9 @@ def evaluate_style(data: str, judge_dir: str, musae_dir: str | None = None, vae_
         result["gan_temperature"] = GAN_TEMPERATURE
         result["gan_top_p"] = SAMPLE_TOP_P
         result["sample_style_accuracy_gan_checked"] = {
-            **_summary(checked_sample_accuracy(StyleGANPipeline(gan, judge, names), samples, seed), names), "candidates": CANDIDATES}
+            **_summary(checked_sample_accuracy(StyleGANPipeline(gan, judge, names), samples, seed), names),
+            "candidates": CANDIDATES,
+        }
         drawn = gan_windows(gan, len(names), metric_windows, seed + 5, GAN_TEMPERATURE)  # as many as the real ones
         generated["gan"] = {names[i]: w for i, w in drawn.items()}
     if generated:
@@ -435,14 +514,20 @@ def evaluate_style(data: str, judge_dir: str, musae_dir: str | None = None, vae_
         # figures at this sample size (the ceiling of "within 25%": a rate of 0.01 is 2 bars in 200).
         # How much the real figures depend on which pieces were held out (drawn by piece, their own seed).
         intervals = {name: real_figure_intervals(w, real_pieces[name], seed=seed + 7) for name, w in real.items()}
-        comparison = musegan_comparison(real, {**generated, "real_again": real_again, "real_training": real_training},
-                                        intervals)
+        comparison = musegan_comparison(
+            real, {**generated, "real_again": real_again, "real_training": real_training}, intervals
+        )
         if gan is not None:
-            shares = {name: gan_chord_tone_share(gan, w, names.index(name), seed, GAN_TEMPERATURE) for name, w in real.items()}
+            shares = {
+                name: gan_chord_tone_share(gan, w, names.index(name), seed, GAN_TEMPERATURE) for name, w in real.items()
+            }
             for name, share in shares.items():
                 comparison["per_style"][name]["chord_tone_share"] = share
             comparison["chord_tone_share_mean"] = {
-                key: round(float(np.mean(v)), 4) if (v := [s[key] for s in shares.values() if s[key] is not None]) else None
-                for key in ("real", "gan_with_chords", "gan_without_chords")}  # fmt: skip
+                key: round(float(np.mean(v)), 4)
+                if (v := [s[key] for s in shares.values() if s[key] is not None])
+                else None
+                for key in ("real", "gan_with_chords", "gan_without_chords")
+            }
         result["musegan_metrics"] = {"windows_per_style": {name: int(len(w)) for name, w in real.items()}, **comparison}
     return result

@@ -65,12 +65,16 @@ def beat_pitch_class_counts(windows: np.ndarray) -> np.ndarray:
 
 
 # Major and minor triads (rows: C, C#, ... B major, then C minor ... B minor), as typed chords are mostly triads.
-_TRIADS = np.array([[(pc - root) % 12 in shape for pc in range(12)] for shape in ((0, 4, 7), (0, 3, 7)) for root in range(12)],
-                   dtype=np.float32)  # fmt: skip
+_TRIADS = np.array(
+    [[(pc - root) % 12 in shape for pc in range(12)] for shape in ((0, 4, 7), (0, 3, 7)) for root in range(12)],
+    dtype=np.float32,
+)
 
 
 # The twelve diatonic scales (the major scale on C, C#, ... B; each also a natural minor and a church mode).
-DIATONIC_SCALES = np.array([[(pc - root) % 12 in (0, 2, 4, 5, 7, 9, 11) for pc in range(12)] for root in range(12)], dtype=np.float32)
+DIATONIC_SCALES = np.array(
+    [[(pc - root) % 12 in (0, 2, 4, 5, 7, 9, 11) for pc in range(12)] for root in range(12)], dtype=np.float32
+)
 
 
 def window_triad_chroma(windows: np.ndarray, beats_per_chord: int = 2, in_key: bool = False) -> np.ndarray:
@@ -216,7 +220,11 @@ def chord_tone_share(windows: np.ndarray, chroma: np.ndarray) -> dict:
     in_chord = per_step[idx[0], idx[2], windows[onsets] % 12]
     tracks_of = idx[1]
     per_track = [_round(in_chord[tracks_of == t].mean()) if (tracks_of == t).any() else None for t in range(tracks)]
-    return {"per_track": per_track, "all": _round(in_chord.mean()) if len(in_chord) else None, "onsets": int(len(in_chord))}
+    return {
+        "per_track": per_track,
+        "all": _round(in_chord.mean()) if len(in_chord) else None,
+        "onsets": int(len(in_chord)),
+    }
 
 
 def in_scale_share(windows: np.ndarray, min_onsets: int = 4) -> float | None:
@@ -262,9 +270,13 @@ def window_metrics(windows: np.ndarray) -> dict:
     """The chord-free metrics of a set of windows, JSON-ready: {"windows", "empty_bar_rate", "used_pitch_classes",
     "qualified_note_rate" (lists per track), "tonal_distance" ({"i-j": value})}."""
     windows = np.asarray(windows)
-    return {"windows": int(len(windows)), "empty_bar_rate": empty_bar_rate(windows),
-            "used_pitch_classes": used_pitch_classes(windows), "qualified_note_rate": qualified_note_rate(windows),
-            "tonal_distance": tonal_distance(windows)}  # fmt: skip
+    return {
+        "windows": int(len(windows)),
+        "empty_bar_rate": empty_bar_rate(windows),
+        "used_pitch_classes": used_pitch_classes(windows),
+        "qualified_note_rate": qualified_note_rate(windows),
+        "tonal_distance": tonal_distance(windows),
+    }
 
 
 def diversity(windows: np.ndarray) -> dict:
@@ -294,7 +306,10 @@ def metrics_table(real: dict[str, np.ndarray], generated_by_model: dict[str, dic
     styles = list(real) + [s for gen in generated_by_model.values() for s in gen if s not in real]
     styles = list(dict.fromkeys(styles))
     sources = {"real": real, **generated_by_model}
-    figures = {name: {style: window_metrics(w) for style, w in by_style.items() if len(w)} for name, by_style in sources.items()}
+    figures = {
+        name: {style: window_metrics(w) for style, w in by_style.items() if len(w)}
+        for name, by_style in sources.items()
+    }
     rows = []
     for style in styles:
         for metric in METRICS:

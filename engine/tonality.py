@@ -27,7 +27,16 @@ NUM_FUNCTIONS = 5
 FUNCTION_LETTERS = "TSDO-"  # display: T, S, D, O (other), - (no chord)
 FUNCTION_NAMES = ("tonic", "subdominant", "dominant", "other", "no chord")
 _MAJOR_FUNCTIONS = {0: TONIC, 4: TONIC, 9: TONIC, 2: SUBDOMINANT, 5: SUBDOMINANT, 7: DOMINANT, 11: DOMINANT}
-_MINOR_FUNCTIONS = {0: TONIC, 3: TONIC, 8: TONIC, 2: SUBDOMINANT, 5: SUBDOMINANT, 7: DOMINANT, 10: DOMINANT, 11: DOMINANT}
+_MINOR_FUNCTIONS = {
+    0: TONIC,
+    3: TONIC,
+    8: TONIC,
+    2: SUBDOMINANT,
+    5: SUBDOMINANT,
+    7: DOMINANT,
+    10: DOMINANT,
+    11: DOMINANT,
+}
 
 # Krumhansl-Kessler key profiles (major, minor), from C.
 _KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
@@ -135,9 +144,13 @@ def chord_function(chord: Chord | None, key: str) -> int:
     return function_of_root(None if chord is None else chord_root(chord), key)
 
 
-def functions_per_step(progression: ChordProgression, key: str, num_steps: int, offset: int = 0, every: int = 1) -> np.ndarray:
+def functions_per_step(
+    progression: ChordProgression, key: str, num_steps: int, offset: int = 0, every: int = 1
+) -> np.ndarray:
     """Function class of the chord sounding at steps offset, offset+every, ... (num_steps // every,) int64."""
-    return np.array([chord_function(progression.at(offset + s), key) for s in range(0, num_steps, every)], dtype=np.int64)
+    return np.array(
+        [chord_function(progression.at(offset + s), key) for s in range(0, num_steps, every)], dtype=np.int64
+    )
 
 
 def parse_functions(text: str, num_bars: int) -> list[int]:
@@ -153,7 +166,8 @@ def parse_functions(text: str, num_bars: int) -> list[int]:
         letter = item.strip().upper()
         if letter not in ("T", "S", "D", "O", "-"):
             raise CadenzaInputError(
-                f"Unknown chord function '{item}': use T (tonic), S (subdominant), D (dominant), O (other) or - (no chord)")
+                f"Unknown chord function '{item}': use T (tonic), S (subdominant), D (dominant), O (other) or - (no chord)"
+            )
         out.append(FUNCTION_LETTERS.index(letter))
     return [out[i % len(out)] for i in range(num_bars)]
 
@@ -163,8 +177,11 @@ def key_of_chroma(chroma: np.ndarray) -> str:
     weights = np.asarray(chroma, dtype=np.float64).reshape(-1, 12).sum(0)
     if weights.sum() == 0:
         return "C"
-    scores = [(np.corrcoef(weights, np.roll(profile, tonic))[0, 1], key_name(tonic, minor))
-              for tonic in range(12) for minor, profile in ((False, _KK_MAJOR), (True, _KK_MINOR))]
+    scores = [
+        (np.corrcoef(weights, np.roll(profile, tonic))[0, 1], key_name(tonic, minor))
+        for tonic in range(12)
+        for minor, profile in ((False, _KK_MAJOR), (True, _KK_MINOR))
+    ]
     return max(scores)[1]
 
 
@@ -181,5 +198,7 @@ def functions_from_chroma(chroma: np.ndarray, key: str | None = None, steps_per_
     for index in np.ndindex(*beats.shape[:2]):
         symbol = recognize_chord(beats[index])
         if symbol != "N.C.":
-            out[index] = function_of_root(pitch_class_of(symbol[:2] if len(symbol) > 1 and symbol[1] in "#b" else symbol[0]), key)
+            out[index] = function_of_root(
+                pitch_class_of(symbol[:2] if len(symbol) > 1 and symbol[1] in "#b" else symbol[0]), key
+            )
     return out

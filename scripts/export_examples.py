@@ -39,18 +39,64 @@ STEPS_PER_BAR = 16
 
 # title, file stem, corpus path, how to read it, tune selector, tempo, key, description
 EXAMPLES = [
-    dict(title="Cuckoo's Nest", file="cuckoos_nest", corpus="nottingham-dataset/reelsa-c.abc", kind="abc", select="Cuckoo's Nest",
-         tempo=100.0, key="D", description="Hornpipe (traditional, Scottish/English), from the Nottingham Music Database; chord symbols from the source"),
-    dict(title="Jeanie with the Light Brown Hair", file="jeanie_light_brown_hair", corpus="leadSheet/fosterBrownHair.mxl", kind="leadsheet",
-         tempo=76.0, key="F", description="Song by Stephen Foster (1854); lead sheet with chord symbols from the source"),
-    dict(title="Passion Chorale (BWV 244.62)", file="passion_chorale", corpus="bach/bwv244.62.mxl", kind="chorale",
-         tempo=66.0, key="Am", description="'Wenn ich einmal soll scheiden', chorale harmonised by J. S. Bach; soprano melody, chords recognised beat by beat from all four voices"),
-    dict(title="Jesu, meine Freude (BWV 227.1)", file="jesu_meine_freude", corpus="bach/bwv227.1.mxl", kind="chorale",
-         tempo=66.0, key="Em", description="Chorale harmonised by J. S. Bach; soprano melody, chords recognised beat by beat from all four voices"),
-    dict(title="Hänschen klein", file="haenschen_klein", corpus="essenFolksong/dva0.abc", kind="abc", select="Haenschen klein ging allein",
-         tempo=108.0, key="G", description="German children's song, from the Essen Folksong Collection; melody only (the source has no chords)"),
-    dict(title="The Little Girl of My Heart", file="little_girl_of_my_heart", corpus="oneills1850/0001-0050.abc", kind="abc", select="The Little Girl of my Heart", hyphens_are_slurs=True,
-         tempo=72.0, key="D", description="Irish slow air, from O'Neill's Music of Ireland (1903); melody only (the source has no chords)"),
+    dict(
+        title="Cuckoo's Nest",
+        file="cuckoos_nest",
+        corpus="nottingham-dataset/reelsa-c.abc",
+        kind="abc",
+        select="Cuckoo's Nest",
+        tempo=100.0,
+        key="D",
+        description="Hornpipe (traditional, Scottish/English), from the Nottingham Music Database; chord symbols from the source",
+    ),
+    dict(
+        title="Jeanie with the Light Brown Hair",
+        file="jeanie_light_brown_hair",
+        corpus="leadSheet/fosterBrownHair.mxl",
+        kind="leadsheet",
+        tempo=76.0,
+        key="F",
+        description="Song by Stephen Foster (1854); lead sheet with chord symbols from the source",
+    ),
+    dict(
+        title="Passion Chorale (BWV 244.62)",
+        file="passion_chorale",
+        corpus="bach/bwv244.62.mxl",
+        kind="chorale",
+        tempo=66.0,
+        key="Am",
+        description="'Wenn ich einmal soll scheiden', chorale harmonised by J. S. Bach; soprano melody, chords recognised beat by beat from all four voices",
+    ),
+    dict(
+        title="Jesu, meine Freude (BWV 227.1)",
+        file="jesu_meine_freude",
+        corpus="bach/bwv227.1.mxl",
+        kind="chorale",
+        tempo=66.0,
+        key="Em",
+        description="Chorale harmonised by J. S. Bach; soprano melody, chords recognised beat by beat from all four voices",
+    ),
+    dict(
+        title="Hänschen klein",
+        file="haenschen_klein",
+        corpus="essenFolksong/dva0.abc",
+        kind="abc",
+        select="Haenschen klein ging allein",
+        tempo=108.0,
+        key="G",
+        description="German children's song, from the Essen Folksong Collection; melody only (the source has no chords)",
+    ),
+    dict(
+        title="The Little Girl of My Heart",
+        file="little_girl_of_my_heart",
+        corpus="oneills1850/0001-0050.abc",
+        kind="abc",
+        select="The Little Girl of my Heart",
+        hyphens_are_slurs=True,
+        tempo=72.0,
+        key="D",
+        description="Irish slow air, from O'Neill's Music of Ireland (1903); melody only (the source has no chords)",
+    ),
 ]
 
 
@@ -78,7 +124,9 @@ def read_abc_tune(path: Path, title: str, hyphens_are_slurs: bool = False) -> Le
     """
     block = abc_block(path, title)
     if hyphens_are_slurs:
-        block = "\n".join(line if re.match(r"^[A-Za-z]:", line) else line.replace("-", "") for line in block.splitlines())
+        block = "\n".join(
+            line if re.match(r"^[A-Za-z]:", line) else line.replace("-", "") for line in block.splitlines()
+        )
     with tempfile.TemporaryDirectory() as tmp:
         single = Path(tmp) / "tune.abc"
         single.write_text(block, encoding="utf-8")
@@ -124,7 +172,10 @@ def read_leadsheet_score(path: Path) -> LeadSheet:
         symbol = re.sub(r"^([A-G])-", r"\1b", element.figure).replace("/B-", "/Bb").replace("/E-", "/Eb")
         marks.append((int(round(float(element.offset) * 4)), symbol))
     num_steps = max(n.end for n in notes)
-    chords = [make_chord(sym, start, marks[i + 1][0] if i + 1 < len(marks) else num_steps) for i, (start, sym) in enumerate(marks)]
+    chords = [
+        make_chord(sym, start, marks[i + 1][0] if i + 1 < len(marks) else num_steps)
+        for i, (start, sym) in enumerate(marks)
+    ]
     return LeadSheet(Melody(notes, num_steps, 120.0, (4, 4), _measure_pickup(score)), ChordProgression(chords))
 
 
@@ -165,7 +216,10 @@ def monophonic(notes: list[Note]) -> list[Note]:
     for n in sorted(notes, key=lambda n: n.start):
         by_start[n.start] = n
     ordered = [by_start[s] for s in sorted(by_start)]
-    return [replace(n, end=min(n.end, ordered[i + 1].start) if i + 1 < len(ordered) else n.end) for i, n in enumerate(ordered)]
+    return [
+        replace(n, end=min(n.end, ordered[i + 1].start) if i + 1 < len(ordered) else n.end)
+        for i, n in enumerate(ordered)
+    ]
 
 
 def trim(sheet: LeadSheet, tempo: float, key: str, title: str) -> LeadSheet:
@@ -178,7 +232,9 @@ def trim(sheet: LeadSheet, tempo: float, key: str, title: str) -> LeadSheet:
         bar_start = pickup + (first - pickup) // STEPS_PER_BAR * STEPS_PER_BAR if first >= pickup else 0
         pickup = (bar_start + STEPS_PER_BAR - first) % STEPS_PER_BAR if first >= pickup else pickup - first
         notes = [replace(n, start=n.start - first, end=n.end - first) for n in notes]
-        chords = ChordProgression([replace(c, start=max(c.start - first, 0), end=c.end - first) for c in sheet.chords.chords if c.end > first])
+        chords = ChordProgression(
+            [replace(c, start=max(c.start - first, 0), end=c.end - first) for c in sheet.chords.chords if c.end > first]
+        )
         sheet = LeadSheet(sheet.melody, chords, sheet.title)
     last = max(n.end for n in notes)
     bars = min(MAX_BARS, -(-(last - pickup) // STEPS_PER_BAR))
@@ -214,14 +270,28 @@ def main() -> int:
         sheet = trim(sheet, spec["tempo"], spec["key"], spec["title"])
         midi_path = save_midi(leadsheet_to_pretty_midi(padded_pickup(sheet), 0, 0), OUT / f"{spec['file']}.mid")
         back = read_midi(midi_path, melody_track=0)
-        assert [(n.pitch, n.start, n.end) for n in back.melody.notes] == [(n.pitch, n.start, n.end) for n in sheet.melody.notes], spec["title"]
+        assert [(n.pitch, n.start, n.end) for n in back.melody.notes] == [
+            (n.pitch, n.start, n.end) for n in sheet.melody.notes
+        ], spec["title"]
         assert back.melody.pickup_steps == sheet.melody.pickup_steps, spec["title"]
         bars = (sheet.melody.num_steps - sheet.melody.pickup_steps) // STEPS_PER_BAR
-        index.append(dict(title=spec["title"], file=midi_path.name, source=f"music21 corpus: {spec['corpus']}",
-                          description=spec["description"], bars=bars, pickup_steps=sheet.melody.pickup_steps,
-                          chords=bool(sheet.chords.chords), tempo_bpm=spec["tempo"], key=spec["key"]))
-        print(f"{midi_path.relative_to(ROOT)}: {spec['title']}, {bars} bars, {len(sheet.melody.notes)} notes, "
-              f"{len(sheet.chords.chords)} chords, {midi_path.stat().st_size} bytes")
+        index.append(
+            dict(
+                title=spec["title"],
+                file=midi_path.name,
+                source=f"music21 corpus: {spec['corpus']}",
+                description=spec["description"],
+                bars=bars,
+                pickup_steps=sheet.melody.pickup_steps,
+                chords=bool(sheet.chords.chords),
+                tempo_bpm=spec["tempo"],
+                key=spec["key"],
+            )
+        )
+        print(
+            f"{midi_path.relative_to(ROOT)}: {spec['title']}, {bars} bars, {len(sheet.melody.notes)} notes, "
+            f"{len(sheet.chords.chords)} chords, {midi_path.stat().st_size} bytes"
+        )
     (OUT / "examples.json").write_text(json.dumps(index, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     write_readme(index)
     return 0
@@ -244,8 +314,10 @@ def write_readme(index: list[dict]) -> None:
         "|---|---|---|---|---|---|",
     ]
     for item in index:
-        lines.append(f"| {item['title']} | `{item['file']}` | {item['bars']} | {'yes' if item['chords'] else 'no'} | "
-                     f"`{item['source'].split(': ', 1)[1]}` | {item['description']} |")
+        lines.append(
+            f"| {item['title']} | `{item['file']}` | {item['bars']} | {'yes' if item['chords'] else 'no'} | "
+            f"`{item['source'].split(': ', 1)[1]}` | {item['description']} |"
+        )
     lines += [
         "",
         "## Licence",

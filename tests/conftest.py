@@ -12,13 +12,27 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 # (pitch, start step, end step) of a 4-bar 4/4 tune, and its chords per bar.
-TUNE_NOTES = [(67, 0, 4), (69, 4, 8), (71, 8, 12), (72, 12, 16), (74, 16, 24), (72, 24, 28), (71, 28, 32),
-              (69, 32, 36), (67, 36, 40), (66, 40, 44), (67, 44, 48), (69, 48, 56), (67, 56, 64)]
+TUNE_NOTES = [
+    (67, 0, 4),
+    (69, 4, 8),
+    (71, 8, 12),
+    (72, 12, 16),
+    (74, 16, 24),
+    (72, 24, 28),
+    (71, 28, 32),
+    (69, 32, 36),
+    (67, 36, 40),
+    (66, 40, 44),
+    (67, 44, 48),
+    (69, 48, 56),
+    (67, 56, 64),
+]
 TUNE_CHORDS = [("G", (43, 47, 50)), ("C", (48, 52, 55)), ("D", (50, 54, 57)), ("G", (43, 47, 50))]
 
 
-def make_nottingham_midi(notes=TUNE_NOTES, chords=TUNE_CHORDS, numerator=4, denominator=4, tempo=120.0,
-                         offset_steps=0, steps_per_chord=16) -> bytes:
+def make_nottingham_midi(
+    notes=TUNE_NOTES, chords=TUNE_CHORDS, numerator=4, denominator=4, tempo=120.0, offset_steps=0, steps_per_chord=16
+) -> bytes:
     """A MIDI file laid out like the Nottingham set: track 0 melody, track 1 block chords."""
     pm = pretty_midi.PrettyMIDI(initial_tempo=tempo)
     pm.time_signature_changes.append(pretty_midi.TimeSignature(numerator, denominator, 0.0))

@@ -129,26 +129,90 @@ __all__ = [
     # the facade
     "Studio",
     # common
-    "DEFAULT_ACCOMPANIMENT", "DEFAULT_INSTRUMENT", "KEYS", "MAX_SEED", "MAX_UPLOAD_BYTES", "NO_ACCOMPANIMENT",
-    "ChordCheck", "InputError", "Shared", "accompaniment_choices", "check_chords", "melody_instruments",
+    "DEFAULT_ACCOMPANIMENT",
+    "DEFAULT_INSTRUMENT",
+    "KEYS",
+    "MAX_SEED",
+    "MAX_UPLOAD_BYTES",
+    "NO_ACCOMPANIMENT",
+    "ChordCheck",
+    "InputError",
+    "Shared",
+    "accompaniment_choices",
+    "check_chords",
+    "melody_instruments",
     # compose
-    "MAX_BARS", "MAX_TEMPERATURE", "MAX_TEMPO", "MAX_VARIATIONS", "MIN_BARS", "MIN_TEMPERATURE", "MIN_TEMPO",
-    "ComposeResult", "ComposeService", "check_num_bars",
+    "MAX_BARS",
+    "MAX_TEMPERATURE",
+    "MAX_TEMPO",
+    "MAX_VARIATIONS",
+    "MIN_BARS",
+    "MIN_TEMPERATURE",
+    "MIN_TEMPO",
+    "ComposeResult",
+    "ComposeService",
+    "check_num_bars",
     # explore
-    "ANALOGY_CHORD_MODES", "ANALOGY_OWN", "ANALOGY_RHYTHM", "CELL_TAIL_SECONDS", "CHORD_MODES", "CHORDS_FROM_A",
-    "CHORDS_FROM_B", "CHORDS_TYPED", "DEFAULT_EXAMPLES", "EXPLORE_MAX_BARS", "EXPLORE_MAX_GRID", "EXPLORE_MAX_STEPS",
-    "EXPLORE_MIN_BARS", "EXPLORE_MIN_GRID", "EXPLORE_MIN_STEPS", "PRERENDER_AUDIO_SECONDS", "SOURCE_EXAMPLE",
-    "SOURCE_KINDS", "SOURCE_LAST", "SOURCE_UPLOAD", "ExploreClip", "ExploreMap", "ExploreService", "ExploreSource",
-    "MapCell", "TrackChoices",
+    "ANALOGY_CHORD_MODES",
+    "ANALOGY_OWN",
+    "ANALOGY_RHYTHM",
+    "CELL_TAIL_SECONDS",
+    "CHORD_MODES",
+    "CHORDS_FROM_A",
+    "CHORDS_FROM_B",
+    "CHORDS_TYPED",
+    "DEFAULT_EXAMPLES",
+    "EXPLORE_MAX_BARS",
+    "EXPLORE_MAX_GRID",
+    "EXPLORE_MAX_STEPS",
+    "EXPLORE_MIN_BARS",
+    "EXPLORE_MIN_GRID",
+    "EXPLORE_MIN_STEPS",
+    "PRERENDER_AUDIO_SECONDS",
+    "SOURCE_EXAMPLE",
+    "SOURCE_KINDS",
+    "SOURCE_LAST",
+    "SOURCE_UPLOAD",
+    "ExploreClip",
+    "ExploreMap",
+    "ExploreService",
+    "ExploreSource",
+    "MapCell",
+    "TrackChoices",
     # song
-    "MAX_ADD_BARS", "MAX_HISTORY", "MIN_ADD_BARS", "RHYTHM_GRID", "RHYTHM_KEEP", "RHYTHM_MODEL", "RHYTHM_MODES", "SONG_NEW",
-    "SONG_SOURCES", "SongBlock", "SongResult", "SongService", "SongVersion",
+    "MAX_ADD_BARS",
+    "MAX_HISTORY",
+    "MIN_ADD_BARS",
+    "RHYTHM_GRID",
+    "RHYTHM_KEEP",
+    "RHYTHM_MODEL",
+    "RHYTHM_MODES",
+    "SONG_NEW",
+    "SONG_SOURCES",
+    "SongBlock",
+    "SongResult",
+    "SongService",
+    "SongVersion",
     # emotion
-    "EMOTION_CHECKPOINT", "EMOTION_MAX_BARS", "EMOTION_MAX_VARIATIONS", "EMOTION_MIN_BARS", "PRESETS", "EmotionResult", "EmotionService",
-    "FeelingSummary", "check_feeling", "describe_point", "feeling_line", "parse_point",
+    "EMOTION_CHECKPOINT",
+    "EMOTION_MAX_BARS",
+    "EMOTION_MAX_VARIATIONS",
+    "EMOTION_MIN_BARS",
+    "PRESETS",
+    "EmotionResult",
+    "EmotionService",
+    "FeelingSummary",
+    "check_feeling",
+    "describe_point",
+    "feeling_line",
+    "parse_point",
     # style
-    "STYLE_CHECKPOINT", "STYLE_MODELS", "STYLEGAN_CHECKPOINT", "StyleResult", "StyleService",
-]  # fmt: skip
+    "STYLE_CHECKPOINT",
+    "STYLE_MODELS",
+    "STYLEGAN_CHECKPOINT",
+    "StyleResult",
+    "StyleService",
+]
 
 log = logging.getLogger("cadenza.studio")
 
@@ -193,11 +257,18 @@ class Studio:
         # A new tab's service is built here too and added to ``tab_services`` (warm_up goes through them).
         self.compose_service = ComposeService(pipeline, self.shared)  # reached through Studio.compose
         self.explore = ExploreService(explore_pipeline, self.shared)
-        self.song = SongService(song_model if song_model is not None else getattr(pipeline, "song_model", None), self.shared)
+        self.song = SongService(
+            song_model if song_model is not None else getattr(pipeline, "song_model", None), self.shared
+        )
         self.emotion = EmotionService(emotion_pipeline, self.shared)
         self.style = StyleService(style_pipeline, self.shared, style_gan_pipeline)
-        self.tab_services: dict[str, Any] = {"compose": self.compose_service, "explore": self.explore, "song": self.song,
-                                             "emotion": self.emotion, "style": self.style}  # fmt: skip
+        self.tab_services: dict[str, Any] = {
+            "compose": self.compose_service,
+            "explore": self.explore,
+            "song": self.song,
+            "emotion": self.emotion,
+            "style": self.style,
+        }
 
     # -- construction ---------------------------------------------------------------
 
@@ -212,7 +283,7 @@ class Studio:
         player_audio: str = DEFAULT_PLAYER_FORMAT,
         style_checkpoint: str | Path | None = None,
         stylegan_checkpoint: str | Path | None = None,
-    ) -> "Studio":
+    ) -> Studio:
         """Build the pipelines (``checkpoint`` may be "debug") and the warm synthesizer.
 
         The emotion model comes from ``emotion_checkpoint``, by default "debug" with a
@@ -228,8 +299,12 @@ class Studio:
         if device in (None, "", "auto"):
             device = None
         pipeline = ComposePipeline.from_pretrained(checkpoint, device=device)
-        emotion = load_emotion_pipeline(emotion_checkpoint if emotion_checkpoint is not None else
-                                        ("debug" if str(checkpoint) == "debug" else EMOTION_CHECKPOINT), device)  # fmt: skip
+        emotion = load_emotion_pipeline(
+            emotion_checkpoint
+            if emotion_checkpoint is not None
+            else ("debug" if str(checkpoint) == "debug" else EMOTION_CHECKPOINT),
+            device,
+        )
         synthesizer = None
         if with_audio:
             try:
@@ -237,13 +312,24 @@ class Studio:
             except Exception as err:  # AudioBackendError / RuntimeError (no SoundFont)
                 log.warning("Audio disabled: %s", err)
         debug = str(checkpoint) == "debug"
-        style = load_style_pipeline(style_checkpoint if style_checkpoint is not None else ("debug" if debug else STYLE_CHECKPOINT))
+        style = load_style_pipeline(
+            style_checkpoint if style_checkpoint is not None else ("debug" if debug else STYLE_CHECKPOINT)
+        )
         # The same judge object for both generators when they agree on the styles: one copy in memory.
-        style_gan = load_style_gan_pipeline(stylegan_checkpoint if stylegan_checkpoint is not None else
-                                            ("debug" if debug else STYLEGAN_CHECKPOINT), getattr(style, "judge", None),
-                                            getattr(style, "styles", None))  # fmt: skip
-        return cls(pipeline, synthesizer, cache_dir=cache_dir, emotion_pipeline=emotion, player_audio=player_audio,
-                   style_pipeline=style, style_gan_pipeline=style_gan)
+        style_gan = load_style_gan_pipeline(
+            stylegan_checkpoint if stylegan_checkpoint is not None else ("debug" if debug else STYLEGAN_CHECKPOINT),
+            getattr(style, "judge", None),
+            getattr(style, "styles", None),
+        )
+        return cls(
+            pipeline,
+            synthesizer,
+            cache_dir=cache_dir,
+            emotion_pipeline=emotion,
+            player_audio=player_audio,
+            style_pipeline=style,
+            style_gan_pipeline=style_gan,
+        )
 
     def warm_up(self) -> None:
         """Pay one-off costs (music21 import, first synth render) before the first user does.
@@ -369,7 +455,11 @@ def load_style_pipeline(checkpoint: str | Path) -> Any | None:
         from engine.train.style_data import STYLES
 
         torch.manual_seed(0)
-        return StylePipeline(MusAE(MusAEConfig.debug(num_styles=len(STYLES))), StyleJudge(StyleJudgeConfig.debug(len(STYLES))), list(STYLES))
+        return StylePipeline(
+            MusAE(MusAEConfig.debug(num_styles=len(STYLES))),
+            StyleJudge(StyleJudgeConfig.debug(len(STYLES))),
+            list(STYLES),
+        )
     if not Path(checkpoint).is_dir():
         log.warning("Style tab unavailable: no MusAE model at %s", checkpoint)
         return None
@@ -380,7 +470,9 @@ def load_style_pipeline(checkpoint: str | Path) -> Any | None:
         return None
 
 
-def load_style_gan_pipeline(checkpoint: str | Path, judge: Any | None = None, judge_styles: list[str] | None = None) -> Any | None:
+def load_style_gan_pipeline(
+    checkpoint: str | Path, judge: Any | None = None, judge_styles: list[str] | None = None
+) -> Any | None:
     """The style GAN's pipeline (the generator in ``checkpoint`` and checkpoints/style_judge; "debug": a tiny untrained
     generator over the seven styles), or None when missing or broken (logged: the Style tab says the GAN is
     unavailable, MusAE keeps working). ``judge`` (with its ``judge_styles``), when given, is used instead of loading

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -73,8 +73,12 @@ class Shared:
     the process exits.
     """
 
-    def __init__(self, synthesizer: Any | None = None, cache_dir: str | Path | None = None,
-                 player_audio: str = DEFAULT_PLAYER_FORMAT):
+    def __init__(
+        self,
+        synthesizer: Any | None = None,
+        cache_dir: str | Path | None = None,
+        player_audio: str = DEFAULT_PLAYER_FORMAT,
+    ):
         self.synthesizer = synthesizer
         # What the page's players get (Opus by default: a tenth of the WAV); WAV stays a download.
         self.player_format = player_format(player_audio)
@@ -107,8 +111,10 @@ class Shared:
     def player_files(self, audios: Sequence[np.ndarray], sample_rate: int, paths: Sequence[str | Path]) -> list[str]:
         """Each audio (int16 or float, (frames,) or (frames, channels)) written for the page's player in
         ``player_format`` at its path (the suffix becomes the format's), two at a time; returns the paths written."""
-        jobs = [self._encoders.submit(write_player_audio, path, audio, sample_rate, self.player_format)
-                for audio, path in zip(audios, paths)]
+        jobs = [
+            self._encoders.submit(write_player_audio, path, audio, sample_rate, self.player_format)
+            for audio, path in zip(audios, paths)
+        ]
         return [str(job.result()) for job in jobs]
 
 
@@ -301,7 +307,9 @@ def upload_tracks(file: Any) -> TrackChoices:
         elif t.num_notes == 0:
             detail = "no notes"
         else:
-            detail = f"{t.num_notes} notes, mean pitch {t.mean_pitch:.0f}" + (f", chords ×{t.polyphony:.1f}" if t.polyphony >= 1.5 else "")
+            detail = f"{t.num_notes} notes, mean pitch {t.mean_pitch:.0f}" + (
+                f", chords ×{t.polyphony:.1f}" if t.polyphony >= 1.5 else ""
+            )
         choices.append((f"{t.index}: {t.name} ({detail})", t.index))
     try:
         default = guess_melody_track(tracks)
@@ -323,7 +331,9 @@ def example_tune(title: Any) -> LeadSheet:
     """The example tune called ``title`` (case ignored); an unknown title is an input error quoting it briefly."""
     if isinstance(title, str) and len(title) <= 200:
         return load_example(title)
-    raise CadenzaInputError(f"No example called {shown(title)}: choose one of {', '.join(repr(t) for t in example_titles())}")
+    raise CadenzaInputError(
+        f"No example called {shown(title)}: choose one of {', '.join(repr(t) for t in example_titles())}"
+    )
 
 
 def bars_text(sheet: LeadSheet) -> str:

@@ -69,7 +69,7 @@ class ComposeResult:
 
     @property
     def title(self) -> str:
-        """"Variation N · seed S" for the result's heading."""
+        """ "Variation N · seed S" for the result's heading."""
         return f"Variation {self.variation} · seed {self.seed}"
 
     @property
@@ -89,6 +89,8 @@ _SHARPS = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 _FLATS = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
 _FLAT_KEYS = {"F", "Bb", "Eb", "Ab", "Dm", "Gm", "Cm", "Fm", "Bbm", "Ebm", "Abm"}
 _ROOT = re.compile(r"^([A-Ga-g])([#b]?)(.*)$")
+
+
 def _pitch_class(letter: str, accidental: str) -> int:
     return pitch_class_of(letter + accidental)
 
@@ -118,7 +120,9 @@ def _transpose_symbol(symbol: str, semitones: int, names: tuple[str, ...]) -> st
     out = names[(_pitch_class(match.group(1), match.group(2)) + semitones) % 12] + match.group(3)
     bass_match = _ROOT.match(bass) if slash else None
     if bass_match is not None:
-        out += "/" + names[(_pitch_class(bass_match.group(1), bass_match.group(2)) + semitones) % 12] + bass_match.group(3)
+        out += (
+            "/" + names[(_pitch_class(bass_match.group(1), bass_match.group(2)) + semitones) % 12] + bass_match.group(3)
+        )
     return out
 
 
@@ -127,8 +131,10 @@ def transpose_chords(text: str, from_key: str, to_key: str) -> str:
     sharps; the "|" bar layout is kept ("Am F C G" from Am to Dm -> "Dm Bb F C")."""
     semitones = (key_tonic(to_key) - key_tonic(from_key)) % 12
     names = _FLATS if to_key in _FLAT_KEYS else _SHARPS
-    return " ".join(token if token == "|" else _transpose_symbol(token, semitones, names)
-                    for token in text.replace("|", " | ").split())  # fmt: skip
+    return " ".join(
+        token if token == "|" else _transpose_symbol(token, semitones, names)
+        for token in text.replace("|", " | ").split()
+    )
 
 
 def _shape(text: str) -> tuple | None:
@@ -150,7 +156,9 @@ def _shape(text: str) -> tuple | None:
             pc = _pitch_class(match.group(1), match.group(2))
             first = pc if first is None else first
             bass_match = _ROOT.match(bass) if bass else None
-            bass_pc = None if bass_match is None else (_pitch_class(bass_match.group(1), bass_match.group(2)) - first) % 12
+            bass_pc = (
+                None if bass_match is None else (_pitch_class(bass_match.group(1), bass_match.group(2)) - first) % 12
+            )
             chords.append(((pc - first) % 12, match.group(3), bass_pc))
         out.append(tuple(chords))
     return tuple(out)
@@ -262,20 +270,27 @@ class ComposeService:
                 sheet.title = f"Variation {index} (seed {var_seed})"
             midi = leadsheet_to_pretty_midi(sheet, program=program, accompaniment_program=acc_program)
             midi_path = save_midi(midi, out_dir / f"cadenza_var{index}_seed{var_seed}.mid")
-            results.append(ComposeResult(index, var_seed, sheet, str(midi_path), None, instrument, accompaniment or NO_ACCOMPANIMENT,
-                                         feeling))  # fmt: skip
+            results.append(
+                ComposeResult(
+                    index, var_seed, sheet, str(midi_path), None, instrument, accompaniment or NO_ACCOMPANIMENT, feeling
+                )
+            )
         drawn = np.flatnonzero(np.resize(parse_rhythm_pattern(rhythm), int(num_bars) * 16)).tolist()
         for result in results:
             result.report = melody_report(result.sheet, drawn_onsets=drawn, key=key, tempo_bpm=tempo)
         synthesizer = self.shared.synthesizer
         if synthesizer is not None:
             # All variations at once: the synth's engines take one each (one alone is cut in time).
-            rate, audios = render_leadsheets(sheets, program=program, accompaniment_program=acc_program, synthesizer=synthesizer)
+            rate, audios = render_leadsheets(
+                sheets, program=program, accompaniment_program=acc_program, synthesizer=synthesizer
+            )
             stems = [out_dir / f"cadenza_var{r.variation}_seed{r.seed}" for r in results]
             players = self.shared.player_files(audios, rate, stems)
             for result, audio, player, stem in zip(results, audios, players, stems):
                 result.audio, result.audio_file = (rate, audio), player
-                result.wav_path = player if player.endswith(".wav") else str(write_wav(stem.with_suffix(".wav"), audio, rate))
+                result.wav_path = (
+                    player if player.endswith(".wav") else str(write_wav(stem.with_suffix(".wav"), audio, rate))
+                )
         return results
 
     def warm_up(self) -> None:

@@ -65,16 +65,20 @@ PRESETS: dict[str, tuple[str, str]] = {
     q: (f"{QUADRANT_NAMES[q].capitalize()} · {q}", f"{CORNERS[q][0]:.2f},{CORNERS[q][1]:.2f}") for q in QUADRANTS
 }
 _NAMES = {name: q for q, name in QUADRANT_NAMES.items()}
-_POINT_HELP = ("a quadrant (Q1 happy, Q2 tense, Q3 sad, Q4 calm) or a point \"valence,arousal\" with each "
-               "between -1 and 1 (e.g. \"-0.7,-0.4\")")  # fmt: skip
+_POINT_HELP = (
+    'a quadrant (Q1 happy, Q2 tense, Q3 sad, Q4 calm) or a point "valence,arousal" with each '
+    'between -1 and 1 (e.g. "-0.7,-0.4")'
+)
 
 # ---------------------------------------------------------------- points
 
 
 def _quadrant_name(text: str) -> str | None:
-    """"Q3", "q3", "sad", "Q3 sad" -> "Q3" (None when the text names no quadrant)."""
+    """ "Q3", "q3", "sad", "Q3 sad" -> "Q3" (None when the text names no quadrant)."""
     words = text.replace("(", " ").replace(")", " ").replace("·", " ").split()
-    found = {w.upper() for w in words if w.upper() in QUADRANTS} | {_NAMES[w.lower()] for w in words if w.lower() in _NAMES}
+    found = {w.upper() for w in words if w.upper() in QUADRANTS} | {
+        _NAMES[w.lower()] for w in words if w.lower() in _NAMES
+    }
     return found.pop() if len(found) == 1 else None
 
 
@@ -92,7 +96,9 @@ def read_point(value: Any) -> tuple[Any, Any] | None:
         if quadrant is not None:
             return CORNERS[quadrant]
         if text[:1] in "Qq" and text[1:2].isdigit():
-            raise InputError(f"Unknown quadrant {text[:20]!r}: choose one of Q1 (happy), Q2 (tense), Q3 (sad), Q4 (calm)")
+            raise InputError(
+                f"Unknown quadrant {text[:20]!r}: choose one of Q1 (happy), Q2 (tense), Q3 (sad), Q4 (calm)"
+            )
         if text[:1] in "[{":
             try:
                 value = json.loads(text)
@@ -172,7 +178,7 @@ class FeelingSummary:
 
     @property
     def prompt_text(self) -> str:
-        """"sad" or "sad 70% + tense 30%"."""
+        """ "sad" or "sad 70% + tense 30%"."""
         if len(self.weights) == 1:
             return QUADRANT_NAMES[next(iter(self.weights))]
         return " + ".join(f"{QUADRANT_NAMES[q]} {w:.0%}" for q, w in self.weights.items())
@@ -193,10 +199,18 @@ class FeelingSummary:
 
     @property
     def line(self) -> str:
-        """"sad 70% + tense 30% · ~52–81 BPM · minor · one octave down · +4 dB · legato"."""
+        """ "sad 70% + tense 30% · ~52–81 BPM · minor · one octave down · +4 dB · legato"."""
         t = self.template
-        return " · ".join([self.prompt_text, self.tempo_text, self.mode_text, register_words(t.register_shift),
-                           self.loudness_text, articulation_words(t.articulation)])  # fmt: skip
+        return " · ".join(
+            [
+                self.prompt_text,
+                self.tempo_text,
+                self.mode_text,
+                register_words(t.register_shift),
+                self.loudness_text,
+                articulation_words(t.articulation),
+            ]
+        )
 
     @property
     def middle_tempo(self) -> int:
@@ -273,17 +287,25 @@ class EmotionResult:
 
     @property
     def title(self) -> str:
-        """"Variation 1 · sad · seed 3"."""
+        """ "Variation 1 · sad · seed 3"."""
         return f"Variation {self.variation} · {self.summary.prompt_text} · seed {self.seed}"
 
     @property
     def details(self) -> str:
-        """"67 BPM (of ~40–69) · key Dm · one octave down · 0 dB · legato · 3/4 · 88 notes"."""
+        """ "67 BPM (of ~40–69) · key Dm · one octave down · 0 dB · legato · 3/4 · 88 notes"."""
         t = self.summary.template
         num, den = self.sheet.melody.time_signature
-        return " · ".join([f"{self.tempo_bpm} BPM (of {self.summary.tempo_text.lstrip('~')})", f"key {self.key}",
-                           register_words(t.register_shift), self.summary.loudness_text, articulation_words(t.articulation),
-                           f"{num}/{den}", f"{len(self.sheet.melody.notes)} notes"])  # fmt: skip
+        return " · ".join(
+            [
+                f"{self.tempo_bpm} BPM (of {self.summary.tempo_text.lstrip('~')})",
+                f"key {self.key}",
+                register_words(t.register_shift),
+                self.summary.loudness_text,
+                articulation_words(t.articulation),
+                f"{num}/{den}",
+                f"{len(self.sheet.melody.notes)} notes",
+            ]
+        )
 
     @property
     def paths(self) -> list[str]:
@@ -315,8 +337,10 @@ class EmotionService:
 
     def _ready(self) -> None:
         if self.pipeline is None:
-            raise InputError("The Emotion tab needs the ABC emotion model (checkpoints/abc_emotion), which is not loaded "
-                             "on this server; Compose, Explore and Song still work")  # fmt: skip
+            raise InputError(
+                "The Emotion tab needs the ABC emotion model (checkpoints/abc_emotion), which is not loaded "
+                "on this server; Compose, Explore and Song still work"
+            )
 
     # -- checks ------------------------------------------------------------------------
 
@@ -334,8 +358,15 @@ class EmotionService:
 
     # -- actions -----------------------------------------------------------------------
 
-    def generate(self, feeling: Any, bars: Any = 16, seed: Any = 0, instrument: str | None = DEFAULT_INSTRUMENT,
-                 variations: Any = 1, session_id: str | None = None) -> list[EmotionResult]:  # fmt: skip
+    def generate(
+        self,
+        feeling: Any,
+        bars: Any = 16,
+        seed: Any = 0,
+        instrument: str | None = DEFAULT_INSTRUMENT,
+        variations: Any = 1,
+        session_id: str | None = None,
+    ) -> list[EmotionResult]:
         """``variations`` tunes of ``bars`` (8..32) bars for a feeling (see :func:`check_feeling`); variation ``i``
         (1-based) uses seed ``seed + i - 1``. Raises :data:`InputError` for bad input."""
         valence, arousal = check_feeling(feeling)
@@ -350,18 +381,32 @@ class EmotionService:
             output = self.pipeline(valence=valence, arousal=arousal, num_bars=bars, seed=seed, num_samples=variations)
         summary = describe_point(valence, arousal)
         out_dir = self.shared.session_dir(session_id)
-        results = [self._result(index, tune, summary, program, instrument or DEFAULT_INSTRUMENT, out_dir, bars)
-                   for index, tune in enumerate(output.tunes, start=1)]  # fmt: skip
+        results = [
+            self._result(index, tune, summary, program, instrument or DEFAULT_INSTRUMENT, out_dir, bars)
+            for index, tune in enumerate(output.tunes, start=1)
+        ]
         self._render(results, program, out_dir)
         return results
 
-    def _result(self, index: int, tune: EmotionTune, summary: FeelingSummary, program: int, instrument: str,
-                out_dir: Path, bars: int) -> EmotionResult:  # fmt: skip
+    def _result(
+        self,
+        index: int,
+        tune: EmotionTune,
+        summary: FeelingSummary,
+        program: int,
+        instrument: str,
+        out_dir: Path,
+        bars: int,
+    ) -> EmotionResult:
         """The tune's score and files (.abc, .mid, .musicxml; the .wav comes with the audio)."""
         stem = out_dir / f"cadenza_emotion_var{index}_seed{tune.seed}"
         files = {"abc": str(_write_text(stem.with_suffix(".abc"), tune.abc))}
-        files["mid"] = str(save_midi(leadsheet_to_pretty_midi(tune.sheet, program=program, accompaniment_program=None),
-                                     stem.with_suffix(".mid")))  # fmt: skip
+        files["mid"] = str(
+            save_midi(
+                leadsheet_to_pretty_midi(tune.sheet, program=program, accompaniment_program=None),
+                stem.with_suffix(".mid"),
+            )
+        )
         try:
             xml = stem.with_suffix(".musicxml")
             xml.write_bytes(abc_to_musicxml(tune.abc))
@@ -369,21 +414,28 @@ class EmotionService:
         except InputError as err:  # music21 reads the tune but cannot always write it (e.g. a note too long): no file
             log.warning("no MusicXML for variation %d: %s", index, err)
         asked = quadrant_of_point(tune.template.valence, tune.template.arousal)
-        report = emotion_report(tune.sheet, tune.abc, asked, getattr(self.pipeline, "judge", None), tune.template.tempo_range)
-        return EmotionResult(index, tune.seed, tune, summary, score_svg(tune.abc), files, None, instrument, bars, report=report)
+        report = emotion_report(
+            tune.sheet, tune.abc, asked, getattr(self.pipeline, "judge", None), tune.template.tempo_range
+        )
+        return EmotionResult(
+            index, tune.seed, tune, summary, score_svg(tune.abc), files, None, instrument, bars, report=report
+        )
 
     def _render(self, results: list[EmotionResult], program: int, out_dir: Path) -> None:
         """Audio for every result at once (the synth's engines take one each): the player's file and the .wav download."""
         synthesizer = self.shared.synthesizer
         if synthesizer is None or not results:
             return
-        rate, audios = render_leadsheets([r.sheet for r in results], program=program, accompaniment_program=None,
-                                         synthesizer=synthesizer)  # fmt: skip
+        rate, audios = render_leadsheets(
+            [r.sheet for r in results], program=program, accompaniment_program=None, synthesizer=synthesizer
+        )
         stems = [out_dir / f"cadenza_emotion_var{r.variation}_seed{r.seed}" for r in results]
         players = self.shared.player_files(audios, rate, stems)
         for result, audio, player, stem in zip(results, audios, players, stems):
             result.audio, result.audio_file = (rate, audio), player
-            result.files["wav"] = player if player.endswith(".wav") else str(write_wav(stem.with_suffix(".wav"), audio, rate))
+            result.files["wav"] = (
+                player if player.endswith(".wav") else str(write_wav(stem.with_suffix(".wav"), audio, rate))
+            )
 
     def warm_up(self) -> None:
         """One short sad tune (model path, verovio, music21's MusicXML writer, first render); errors go to the caller."""
@@ -396,4 +448,3 @@ def _write_text(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
-

@@ -37,14 +37,13 @@ from app.services.common import (
     melody_program,
     upload_tracks,
 )
+from engine.control_report import melody_report
 from engine.music import LeadSheet
 from engine.pipelines.explore import MAX_GRID as EXPLORE_MAX_GRID
-from engine.pipelines.explore import MAX_MORPH_CELLS
+from engine.pipelines.explore import MAX_MORPH_CELLS, prepare_source, read_source
 from engine.pipelines.explore import MAX_STEPS as EXPLORE_MAX_STEPS
 from engine.pipelines.explore import MIN_GRID as EXPLORE_MIN_GRID
 from engine.pipelines.explore import MIN_STEPS as EXPLORE_MIN_STEPS
-from engine.pipelines.explore import prepare_source, read_source
-from engine.control_report import melody_report
 from engine.render.audio import render_leadsheet, render_leadsheets
 from engine.render.export import leadsheet_to_pretty_midi, read_wav, save_midi, write_wav
 from engine.render.pianoroll import piano_roll_figure
@@ -147,7 +146,10 @@ class ExploreMap:
 
     def widget_cells(self) -> list[list[dict]]:
         """What the map widget draws: rows of {svg, title, notes}."""
-        return [[{"svg": c.svg, "title": f"{c.title} · {c.notes} notes", "notes": c.notes} for c in row] for row in self.cells]
+        return [
+            [{"svg": c.svg, "title": f"{c.title} · {c.notes} notes", "notes": c.notes} for c in row]
+            for row in self.cells
+        ]
 
 
 class ExploreService:
@@ -216,7 +218,9 @@ class ExploreService:
             source = check_upload(file)
             melody_track = None
             if track not in (None, ""):
-                melody_track = int_in(f"Melody track of {side}", track if not isinstance(track, str) else track.split(":")[0], 0, 65_535)
+                melody_track = int_in(
+                    f"Melody track of {side}", track if not isinstance(track, str) else track.split(":")[0], 0, 65_535
+                )
             if isinstance(source, bytes):
                 title = f"Upload {side}"
                 data = source
@@ -240,7 +244,11 @@ class ExploreService:
             f"{sheet.title} · {bars_text(sheet)} from bar {start} · {len(melody.notes)} notes"
             + (f" · key {melody.key}" if melody.key else "")
             + f" · {melody.tempo_bpm:g} BPM"
-            + (f" · {melody.time_signature[0]}/{melody.time_signature[1]}" if tuple(melody.time_signature) != (4, 4) else "")
+            + (
+                f" · {melody.time_signature[0]}/{melody.time_signature[1]}"
+                if tuple(melody.time_signature) != (4, 4)
+                else ""
+            )
         )
         svg = svg_mini_roll(sheet, 480, 84, title=f"{side}: {sheet.title}", css_class="cz-roll cz-source-roll")
         return ExploreSource(side, sheet, summary, svg)
@@ -265,7 +273,9 @@ class ExploreService:
     @staticmethod
     def _programs(instrument: str | None, with_chords: bool = True) -> tuple[int, int | None]:
         """(melody program, accompaniment program or None) for an instrument name."""
-        return melody_program(DEFAULT_INSTRUMENT if instrument is None else instrument), (accompaniment_program(DEFAULT_ACCOMPANIMENT) if with_chords else None)
+        return melody_program(DEFAULT_INSTRUMENT if instrument is None else instrument), (
+            accompaniment_program(DEFAULT_ACCOMPANIMENT) if with_chords else None
+        )
 
     @staticmethod
     def _joined_figure(sheet: LeadSheet, title: str, part_steps: list[int], labels: list[str]):
@@ -277,23 +287,50 @@ class ExploreService:
         for index, (steps, label) in enumerate(zip(part_steps, labels)):
             if index:
                 x = start / spb + 1.0
-                shapes.append(dict(type="line", xref="x", yref="paper", x0=x, x1=x, y0=0, y1=1,
-                                   line=dict(color="#f59e0b", width=2)))  # fmt: skip
-            notes.append(dict(x=(start + steps / 2) / spb + 1.0, y=1.0, xref="x", yref="paper", yanchor="bottom",
-                              text=label, showarrow=False, font=dict(size=10, color="#b45309")))  # fmt: skip
+                shapes.append(
+                    dict(
+                        type="line", xref="x", yref="paper", x0=x, x1=x, y0=0, y1=1, line=dict(color="#f59e0b", width=2)
+                    )
+                )
+            notes.append(
+                dict(
+                    x=(start + steps / 2) / spb + 1.0,
+                    y=1.0,
+                    xref="x",
+                    yref="paper",
+                    yanchor="bottom",
+                    text=label,
+                    showarrow=False,
+                    font=dict(size=10, color="#b45309"),
+                )
+            )
             start += steps
-        figure.update_layout(shapes=list(figure.layout.shapes or ()) + shapes,
-                             annotations=list(figure.layout.annotations or ()) + notes)  # fmt: skip
+        figure.update_layout(
+            shapes=list(figure.layout.shapes or ()) + shapes, annotations=list(figure.layout.annotations or ()) + notes
+        )
         return figure
 
-    def _clip(self, sheet: LeadSheet, title: str, file_name: str, out_dir: Path, program: int, acc: int | None,
-              figure=None, rhythm_of: LeadSheet | None = None) -> ExploreClip:  # fmt: skip
+    def _clip(
+        self,
+        sheet: LeadSheet,
+        title: str,
+        file_name: str,
+        out_dir: Path,
+        program: int,
+        acc: int | None,
+        figure=None,
+        rhythm_of: LeadSheet | None = None,
+    ) -> ExploreClip:
         """A piece heard, seen and downloadable, with its control report (``rhythm_of``: the melody whose onsets it
         was asked to take)."""
-        midi_path = save_midi(leadsheet_to_pretty_midi(sheet, program=program, accompaniment_program=acc), out_dir / file_name)
+        midi_path = save_midi(
+            leadsheet_to_pretty_midi(sheet, program=program, accompaniment_program=acc), out_dir / file_name
+        )
         audio, audio_file = None, None
         if self.shared.synthesizer is not None:
-            audio = render_leadsheet(sheet, program=program, accompaniment_program=acc, synthesizer=self.shared.synthesizer)
+            audio = render_leadsheet(
+                sheet, program=program, accompaniment_program=acc, synthesizer=self.shared.synthesizer
+            )
             audio_file = self.shared.player_files([audio[1]], audio[0], [out_dir / Path(file_name).stem])[0]
         if figure is None:
             figure = piano_roll_figure(sheet, title=title)
@@ -303,9 +340,16 @@ class ExploreService:
 
     # -- interpolation ---------------------------------------------------------------
 
-    def interpolate(self, a: ExploreSource, b: ExploreSource, steps: Any = 5, chords_mode: str | None = CHORDS_FROM_A,
-                    chords_text: str | None = "", instrument: str | None = DEFAULT_INSTRUMENT,
-                    session_id: str | None = None) -> tuple[ExploreClip, list[LeadSheet]]:  # fmt: skip
+    def interpolate(
+        self,
+        a: ExploreSource,
+        b: ExploreSource,
+        steps: Any = 5,
+        chords_mode: str | None = CHORDS_FROM_A,
+        chords_text: str | None = "",
+        instrument: str | None = DEFAULT_INSTRUMENT,
+        session_id: str | None = None,
+    ) -> tuple[ExploreClip, list[LeadSheet]]:
         """The path A -> B in ``steps`` (2..12) spherical-interpolation steps, joined into one piece."""
         steps = int_in("Steps", steps, EXPLORE_MIN_STEPS, EXPLORE_MAX_STEPS)
         chords, label = self._chords(chords_mode, chords_text)
@@ -322,9 +366,17 @@ class ExploreService:
 
     # -- the 2-D map -----------------------------------------------------------------
 
-    def build_map(self, a: ExploreSource, b: ExploreSource, size: Any = 5, chords_mode: str | None = CHORDS_FROM_A,
-                  chords_text: str | None = "", instrument: str | None = DEFAULT_INSTRUMENT, cell_chords: bool = False,
-                  session_id: str | None = None) -> ExploreMap:  # fmt: skip
+    def build_map(
+        self,
+        a: ExploreSource,
+        b: ExploreSource,
+        size: Any = 5,
+        chords_mode: str | None = CHORDS_FROM_A,
+        chords_text: str | None = "",
+        instrument: str | None = DEFAULT_INSTRUMENT,
+        cell_chords: bool = False,
+        session_id: str | None = None,
+    ) -> ExploreMap:
         """The size x size pitch/rhythm map: every cell decoded, drawn (SVG) and, while the map's audio
         stays under PRERENDER_AUDIO_SECONDS, rendered to a mono WAV in the session folder so a click plays
         at once (melody only unless ``cell_chords``). A cell's MIDI (with chords) is written on its first click."""
@@ -354,15 +406,31 @@ class ExploreService:
         if prerender:
             self._render_cells([cell for row in cells for cell in row], folder, program, acc)
         bars = grid[0][0].melody.num_steps / (grid[0][0].melody.steps_per_bar or 16)
-        return ExploreMap(size, cells, a.title, b.title, bars, label, str(folder), program, acc,
-                          time.perf_counter() - started, prerender)  # fmt: skip
+        return ExploreMap(
+            size,
+            cells,
+            a.title,
+            b.title,
+            bars,
+            label,
+            str(folder),
+            program,
+            acc,
+            time.perf_counter() - started,
+            prerender,
+        )
 
     def _render_cells(self, cells: list[MapCell], folder: Path, program: int, acc: int | None) -> None:
         """Render cells (the synth's engines share them) to mono WAVs in ``folder``; sets ``cell.wav_path``."""
         if self.shared.synthesizer is None or not cells:
             return
-        rate, audios = render_leadsheets([cell.sheet for cell in cells], program=program, accompaniment_program=acc,
-                                         tail_seconds=CELL_TAIL_SECONDS, synthesizer=self.shared.synthesizer)  # fmt: skip
+        rate, audios = render_leadsheets(
+            [cell.sheet for cell in cells],
+            program=program,
+            accompaniment_program=acc,
+            tail_seconds=CELL_TAIL_SECONDS,
+            synthesizer=self.shared.synthesizer,
+        )
         # Mono: a cell is a short preview, and half the bytes reach the browser sooner.
         for cell, audio in zip(cells, audios):
             mono = ((audio[:, 0].astype(np.int32) + audio[:, 1]) // 2).astype(np.int16) if audio.ndim == 2 else audio
@@ -380,16 +448,33 @@ class ExploreService:
             self._render_cells([cell], folder, explore_map.program, explore_map.accompaniment_program)
         if cell.wav_path is not None and (cell.audio_path is None or not Path(cell.audio_path).is_file()):
             rate, mono = read_wav(cell.wav_path)
-            cell.audio_path = self.shared.player_files([mono], rate, [Path(cell.wav_path).with_name(Path(cell.wav_path).stem + "_play")])[0]
+            cell.audio_path = self.shared.player_files(
+                [mono], rate, [Path(cell.wav_path).with_name(Path(cell.wav_path).stem + "_play")]
+            )[0]
         if not Path(cell.midi_path).is_file():
             chords_program = accompaniment_program(DEFAULT_ACCOMPANIMENT)  # the MIDI always holds the chords
-            save_midi(leadsheet_to_pretty_midi(cell.sheet, program=explore_map.program, accompaniment_program=chords_program), cell.midi_path)
+            save_midi(
+                leadsheet_to_pretty_midi(cell.sheet, program=explore_map.program, accompaniment_program=chords_program),
+                cell.midi_path,
+            )
         title = f"Cell ({cell.row + 1}, {cell.col + 1}): {cell.title}"
-        return ExploreClip(title, cell.sheet, piano_roll_figure(cell.sheet, title=title, height=260), cell.midi_path,
-                           cell.audio_path, cell.notes, cell.audio_path)  # fmt: skip
+        return ExploreClip(
+            title,
+            cell.sheet,
+            piano_roll_figure(cell.sheet, title=title, height=260),
+            cell.midi_path,
+            cell.audio_path,
+            cell.notes,
+            cell.audio_path,
+        )
 
-    def morph(self, explore_map: ExploreMap, path: list[tuple[int, int]], instrument: str | None = None,
-              session_id: str | None = None) -> ExploreClip:  # fmt: skip
+    def morph(
+        self,
+        explore_map: ExploreMap,
+        path: list[tuple[int, int]],
+        instrument: str | None = None,
+        session_id: str | None = None,
+    ) -> ExploreClip:
         """The cells along ``path`` [(row, col), ...] joined into one piece (audio with chords, roll, MIDI)."""
         if not isinstance(explore_map, ExploreMap):
             raise InputError("Build the map first (press Build map), then choose a path through it")
@@ -398,19 +483,31 @@ class ExploreService:
         if len(path) > MAX_MORPH_CELLS:
             raise InputError(f"The path has {len(path)} cells; the limit is {MAX_MORPH_CELLS}")
         cells = self.pipeline.path_cells(explore_map.sheets, [tuple(p) for p in path])
-        program, acc = self._programs(instrument) if instrument else (explore_map.program, accompaniment_program(DEFAULT_ACCOMPANIMENT))
+        program, acc = (
+            self._programs(instrument)
+            if instrument
+            else (explore_map.program, accompaniment_program(DEFAULT_ACCOMPANIMENT))
+        )
         route = " → ".join(f"({r + 1},{c + 1})" for r, c in path)
         title = f"Morph through {len(path)} cells: {route}" if len(path) <= 12 else f"Morph through {len(path)} cells"
         joined = self.pipeline.morph(cells, title=title)
-        figure = self._joined_figure(joined, title, [c.melody.num_steps for c in cells], [f"{r + 1},{c + 1}" for r, c in path])
+        figure = self._joined_figure(
+            joined, title, [c.melody.num_steps for c in cells], [f"{r + 1},{c + 1}" for r, c in path]
+        )
         out_dir = self.shared.session_dir(session_id)
         return self._clip(joined, title, f"cadenza_morph_{len(path)}_cells.mid", out_dir, program, acc, figure)
 
     # -- analogy ---------------------------------------------------------------------
 
-    def analogy(self, a: ExploreSource, b: ExploreSource, chords_mode: str | None = ANALOGY_OWN,
-                reharmonise_text: str | None = "", instrument: str | None = DEFAULT_INSTRUMENT,
-                session_id: str | None = None) -> list[ExploreClip]:  # fmt: skip
+    def analogy(
+        self,
+        a: ExploreSource,
+        b: ExploreSource,
+        chords_mode: str | None = ANALOGY_OWN,
+        reharmonise_text: str | None = "",
+        instrument: str | None = DEFAULT_INSTRUMENT,
+        session_id: str | None = None,
+    ) -> list[ExploreClip]:
         """[A's pitch with B's rhythm, B's pitch with A's rhythm, A re-harmonised under ``reharmonise_text``]."""
         mode = choice("chord choice", chords_mode, ANALOGY_CHORD_MODES, ANALOGY_OWN)
         chords = "pitch" if mode == ANALOGY_OWN else "rhythm"
@@ -424,10 +521,24 @@ class ExploreService:
             re_a = self.pipeline.reharmonise(a.sheet, reharmonise_text.strip())
         out_dir = self.shared.session_dir(session_id)
         return [
-            self._clip(ab, f"A's tune, B's rhythm: {ab.title}", "cadenza_a_pitch_b_rhythm.mid", out_dir, program, acc,
-                       rhythm_of=b.sheet),
-            self._clip(ba, f"B's tune, A's rhythm: {ba.title}", "cadenza_b_pitch_a_rhythm.mid", out_dir, program, acc,
-                       rhythm_of=a.sheet),
+            self._clip(
+                ab,
+                f"A's tune, B's rhythm: {ab.title}",
+                "cadenza_a_pitch_b_rhythm.mid",
+                out_dir,
+                program,
+                acc,
+                rhythm_of=b.sheet,
+            ),
+            self._clip(
+                ba,
+                f"B's tune, A's rhythm: {ba.title}",
+                "cadenza_b_pitch_a_rhythm.mid",
+                out_dir,
+                program,
+                acc,
+                rhythm_of=a.sheet,
+            ),
             self._clip(re_a, f"A re-harmonised: {re_a.title}", "cadenza_a_reharmonised.mid", out_dir, program, acc),
         ]
 

@@ -46,6 +46,7 @@ from app.services.common import (
     upload_tracks,
 )
 from app.services.explore import SOURCE_EXAMPLE, SOURCE_LAST, SOURCE_UPLOAD
+from engine.control_report import melody_report
 from engine.music import Chord, LeadSheet
 from engine.pipelines.explore import read_source
 from engine.pipelines.song import (
@@ -60,7 +61,6 @@ from engine.pipelines.song import (
     check_tune,
     prepare_tune,
 )
-from engine.control_report import melody_report
 from engine.render.audio import render_leadsheet
 from engine.render.export import leadsheet_to_pretty_midi, save_midi
 from engine.render.pianoroll import piano_roll_figure
@@ -202,9 +202,14 @@ def song_blocks(sheet: LeadSheet, key: str, changed: Sequence[int] = ()) -> list
     for index in range(block_count(sheet)):
         lo, hi = index * BLOCK_STEPS, (index + 1) * BLOCK_STEPS
         first, last = lo // spb, (hi - 1) // spb  # 0-based bars the block touches (more than 2 outside 4/4)
-        bars = [(bar + 1, _chords_in(sheet, max(lo, bar * spb), min(hi, (bar + 1) * spb), key)) for bar in range(first, last + 1)]
+        bars = [
+            (bar + 1, _chords_in(sheet, max(lo, bar * spb), min(hi, (bar + 1) * spb), key))
+            for bar in range(first, last + 1)
+        ]
         label = f"Block {index + 1} · bars {first + 1}–{last + 1}"
-        svg = svg_mini_roll(sheet.cropped(lo, BLOCK_STEPS), 200, 56, title=label, pitch_range=span, css_class="cz-roll cz-block-roll")
+        svg = svg_mini_roll(
+            sheet.cropped(lo, BLOCK_STEPS), 200, 56, title=label, pitch_range=span, css_class="cz-roll cz-block-roll"
+        )
         out.append(SongBlock(index, label, bars, svg, index in changed))
     return out
 
@@ -216,18 +221,47 @@ def song_figure(sheet: LeadSheet, title: str, changed: Sequence[int] = ()) -> An
     for index in range(block_count(sheet)):
         x0, x1 = index * BLOCK_STEPS / spb + 1.0, (index + 1) * BLOCK_STEPS / spb + 1.0
         if index:
-            shapes.append(dict(type="line", xref="x", yref="paper", x0=x0, x1=x0, y0=0, y1=1,
-                               line=dict(color="#f59e0b", width=2)))  # fmt: skip
+            shapes.append(
+                dict(type="line", xref="x", yref="paper", x0=x0, x1=x0, y0=0, y1=1, line=dict(color="#f59e0b", width=2))
+            )
         if index in changed:
-            shapes.append(dict(type="rect", xref="x", yref="paper", x0=x0, x1=x1, y0=0, y1=1, layer="below",
-                               fillcolor="rgba(245, 158, 11, 0.12)", line=dict(width=0)))  # fmt: skip
+            shapes.append(
+                dict(
+                    type="rect",
+                    xref="x",
+                    yref="paper",
+                    x0=x0,
+                    x1=x1,
+                    y0=0,
+                    y1=1,
+                    layer="below",
+                    fillcolor="rgba(245, 158, 11, 0.12)",
+                    line=dict(width=0),
+                )
+            )
         # Above the chord symbols (which sit on the plot's top edge).
-        labels.append(dict(x=(x0 + x1) / 2, y=1.0, xref="x", yref="paper", yanchor="bottom", yshift=16, showarrow=False,
-                           text=f"<b>{index + 1}</b>" if index in changed else str(index + 1),
-                           font=dict(size=11, color="#b45309")))  # fmt: skip
+        labels.append(
+            dict(
+                x=(x0 + x1) / 2,
+                y=1.0,
+                xref="x",
+                yref="paper",
+                yanchor="bottom",
+                yshift=16,
+                showarrow=False,
+                text=f"<b>{index + 1}</b>" if index in changed else str(index + 1),
+                font=dict(size=11, color="#b45309"),
+            )
+        )
     # Built in one go: adding shapes afterwards (update_layout) re-validates them all (~0.5 s for 16 bars).
-    return piano_roll_figure(sheet, title=title, height=ROLL_HEIGHT, extra_shapes=shapes, extra_annotations=labels,
-                             top_margin=66 if title else 44)
+    return piano_roll_figure(
+        sheet,
+        title=title,
+        height=ROLL_HEIGHT,
+        extra_shapes=shapes,
+        extra_annotations=labels,
+        top_margin=66 if title else 44,
+    )
 
 
 class SongService:
@@ -273,8 +307,10 @@ class SongService:
 
     def _ready(self) -> None:
         if self.song_model is None:
-            raise InputError("The Song tab needs the latent sequence model (checkpoints/latent), which is not loaded on "
-                             "this server; Compose and Explore still work")  # fmt: skip
+            raise InputError(
+                "The Song tab needs the latent sequence model (checkpoints/latent), which is not loaded on "
+                "this server; Compose and Explore still work"
+            )
 
     @staticmethod
     def _common(seed: Any, temperature: Any, instrument: str | None) -> tuple[int, float, int]:
@@ -293,8 +329,14 @@ class SongService:
 
     # -- results -----------------------------------------------------------------------
 
-    def present(self, sheet: LeadSheet, changed: list[int] | None = None, instrument: str | None = DEFAULT_INSTRUMENT,
-                session_id: str | None = None, file_name: str = "cadenza_song.mid") -> SongResult:  # fmt: skip
+    def present(
+        self,
+        sheet: LeadSheet,
+        changed: list[int] | None = None,
+        instrument: str | None = DEFAULT_INSTRUMENT,
+        session_id: str | None = None,
+        file_name: str = "cadenza_song.mid",
+    ) -> SongResult:
         """A tune ready for the page: its blocks, audio (melody + chords), MIDI in the session folder (and its piano
         roll on demand, :meth:`SongResult.figure`).
 
@@ -304,21 +346,37 @@ class SongService:
         key = estimate_key(sheet)
         changed = sorted(changed or [])
         out_dir = self.shared.session_dir(session_id)
-        midi_path = save_midi(leadsheet_to_pretty_midi(sheet, program=program, accompaniment_program=acc), out_dir / file_name)
+        midi_path = save_midi(
+            leadsheet_to_pretty_midi(sheet, program=program, accompaniment_program=acc), out_dir / file_name
+        )
         audio, audio_file = None, None
         if self.shared.synthesizer is not None:
-            audio = render_leadsheet(sheet, program=program, accompaniment_program=acc, synthesizer=self.shared.synthesizer)
+            audio = render_leadsheet(
+                sheet, program=program, accompaniment_program=acc, synthesizer=self.shared.synthesizer
+            )
             audio_file = self.shared.player_files([audio[1]], audio[0], [Path(midi_path).with_suffix("")])[0]
         title = f"{sheet.title or 'Song'} · key {key}"
         report = melody_report(sheet, key=key)
-        return SongResult(sheet, key, song_blocks(sheet, key, changed), changed, str(midi_path), title, audio, audio_file, report)
+        return SongResult(
+            sheet, key, song_blocks(sheet, key, changed), changed, str(midi_path), title, audio, audio_file, report
+        )
 
     # -- actions -----------------------------------------------------------------------
 
-    def new_song(self, chords: str | None, bars: Any = 16, key: str | None = "C", rhythm: str | None = None,
-                 functions: str | None = None, tempo: Any = 120.0, seed: Any = 0, temperature: Any = DEFAULT_TEMPERATURE,
-                 instrument: str | None = DEFAULT_INSTRUMENT, session_id: str | None = None,
-                 file_name: str = "cadenza_song.mid") -> SongResult:  # fmt: skip
+    def new_song(
+        self,
+        chords: str | None,
+        bars: Any = 16,
+        key: str | None = "C",
+        rhythm: str | None = None,
+        functions: str | None = None,
+        tempo: Any = 120.0,
+        seed: Any = 0,
+        temperature: Any = DEFAULT_TEMPERATURE,
+        instrument: str | None = DEFAULT_INSTRUMENT,
+        session_id: str | None = None,
+        file_name: str = "cadenza_song.mid",
+    ) -> SongResult:
         """A new tune of ``bars`` (8..32, even) bars over ``chords`` (repeated to fill) in ``key``.
 
         ``rhythm``: a step-grid pattern repeated over every bar (it needs an onset), or None for the model's own;
@@ -337,22 +395,48 @@ class SongService:
             raise InputError("The rhythm grid is empty: click at least one cell, or let the model choose the rhythm")
         self._ready()
         with self.shared.model_lock:
-            output = self.song_pipeline(chords.strip(), bars, key=key, rhythm=rhythm, functions=(functions or "").strip() or None,
-                                        tempo_bpm=tempo, seed=seed, temperature=temperature)  # fmt: skip
+            output = self.song_pipeline(
+                chords.strip(),
+                bars,
+                key=key,
+                rhythm=rhythm,
+                functions=(functions or "").strip() or None,
+                tempo_bpm=tempo,
+                seed=seed,
+                temperature=temperature,
+            )
         sheet = output.leadsheets[0]
         sheet.title = f"Song over {' | '.join(check.bar_labels)}" if len(check.bar_labels) <= 8 else "New song"
         return self.present(sheet, [], instrument, session_id, file_name)
 
-    def load(self, kind: str | None, example: str | None = None, file: Any = None, track: Any = None, start_bar: Any = 0,
-             bars: Any = 16, last_sheet: LeadSheet | None = None, instrument: str | None = DEFAULT_INSTRUMENT,
-             session_id: str | None = None, file_name: str = "cadenza_song.mid") -> SongResult:  # fmt: skip
+    def load(
+        self,
+        kind: str | None,
+        example: str | None = None,
+        file: Any = None,
+        track: Any = None,
+        start_bar: Any = 0,
+        bars: Any = 16,
+        last_sheet: LeadSheet | None = None,
+        instrument: str | None = DEFAULT_INSTRUMENT,
+        session_id: str | None = None,
+        file_name: str = "cadenza_song.mid",
+    ) -> SongResult:
         """A tune from an example title, an uploaded MIDI (track, start bar) or the last composed melody,
         cut to at most ``bars`` (2..32, even) bars of whole 2-bar blocks from ``start_bar``."""
         sheet = self.read_source(kind, example, file, track, start_bar, bars, last_sheet)
         return self.present(sheet, None, instrument, session_id, file_name)
 
-    def read_source(self, kind: str | None, example: str | None = None, file: Any = None, track: Any = None,
-                    start_bar: Any = 0, bars: Any = 16, last_sheet: LeadSheet | None = None) -> LeadSheet:  # fmt: skip
+    def read_source(
+        self,
+        kind: str | None,
+        example: str | None = None,
+        file: Any = None,
+        track: Any = None,
+        start_bar: Any = 0,
+        bars: Any = 16,
+        last_sheet: LeadSheet | None = None,
+    ) -> LeadSheet:
         """The tune of :meth:`load`, without rendering it."""
         num_bars = self.check_song_bars(bars, MIN_LOAD_BARS)
         start = int_in("Start bar", 0 if start_bar in (None, "") else start_bar, 0, 10_000)
@@ -367,14 +451,21 @@ class SongService:
             source = check_upload(file)
             melody_track = None
             if track not in (None, ""):
-                melody_track = int_in("Melody track", track if not isinstance(track, str) else track.split(":")[0], 0, 65_535)
+                melody_track = int_in(
+                    "Melody track", track if not isinstance(track, str) else track.split(":")[0], 0, 65_535
+                )
             title = "Upload" if isinstance(source, bytes) else (source.stem or "Upload")
-            data = source if isinstance(source, bytes) else source.read_bytes()  # bytes: read as MIDI whatever the extension
-            sheet = read_source(data, melody_track=melody_track, start_bar=start, num_bars=num_bars, title=title,
-                                max_bars=MAX_SONG_BARS)  # fmt: skip
+            data = (
+                source if isinstance(source, bytes) else source.read_bytes()
+            )  # bytes: read as MIDI whatever the extension
+            sheet = read_source(
+                data, melody_track=melody_track, start_bar=start, num_bars=num_bars, title=title, max_bars=MAX_SONG_BARS
+            )
         elif kind == SOURCE_LAST:
             if not isinstance(last_sheet, LeadSheet):
-                raise InputError("Nothing composed yet: make a melody in the Compose tab first, or choose an example or upload")
+                raise InputError(
+                    "Nothing composed yet: make a melody in the Compose tab first, or choose an example or upload"
+                )
             sheet = prepare_tune(last_sheet, start, num_bars)
             sheet.title = last_sheet.title or "Last composed melody"
         else:
@@ -383,9 +474,17 @@ class SongService:
         check_tune(sheet)
         return sheet
 
-    def continue_song(self, sheet: LeadSheet | None, bars: Any = 4, chords: str | None = None, seed: Any = 0,
-                      temperature: Any = DEFAULT_TEMPERATURE, instrument: str | None = DEFAULT_INSTRUMENT, session_id: str | None = None,
-                      file_name: str = "cadenza_song.mid") -> SongResult:  # fmt: skip
+    def continue_song(
+        self,
+        sheet: LeadSheet | None,
+        bars: Any = 4,
+        chords: str | None = None,
+        seed: Any = 0,
+        temperature: Any = DEFAULT_TEMPERATURE,
+        instrument: str | None = DEFAULT_INSTRUMENT,
+        session_id: str | None = None,
+        file_name: str = "cadenza_song.mid",
+    ) -> SongResult:
         """The tune followed by ``bars`` (2..16, even) new bars over ``chords`` (empty: the tune's own progression again)."""
         sheet = self._tune(sheet)
         have = block_count(sheet) * BARS_PER_BLOCK
@@ -394,8 +493,10 @@ class SongService:
             raise InputError(f"Bars to add must be even (whole 2-bar blocks), got {add}")
         if have + add > MAX_SONG_BARS:
             room = MAX_SONG_BARS - have
-            raise InputError(f"The song has {have} bars and a song has at most {MAX_SONG_BARS}: "
-                             + (f"add at most {room} bars" if room else "it cannot grow any more (infill blocks instead)"))  # fmt: skip
+            raise InputError(
+                f"The song has {have} bars and a song has at most {MAX_SONG_BARS}: "
+                + (f"add at most {room} bars" if room else "it cannot grow any more (infill blocks instead)")
+            )
         seed, temperature, _ = self._common(seed, temperature, instrument)
         typed = (chords or "").strip()
         if typed:
@@ -404,15 +505,25 @@ class SongService:
                 raise InputError(f"Chords for the new bars: {check.message}")
         self._ready()
         with self.shared.model_lock:
-            output = self.continue_pipeline(sheet, add, chords=typed or None, key=estimate_key(sheet), seed=seed,
-                                            temperature=temperature)  # fmt: skip
+            output = self.continue_pipeline(
+                sheet, add, chords=typed or None, key=estimate_key(sheet), seed=seed, temperature=temperature
+            )
         grown = output.leadsheets[0]
         grown.title = sheet.title  # the pipeline's title grows with every action; the version line tells the story
         return self.present(grown, output.blocks, instrument, session_id, file_name)
 
-    def infill(self, sheet: LeadSheet | None, blocks: Any, rhythm_mode: str | None = RHYTHM_KEEP, grid_rhythm: str | None = None,
-               seed: Any = 0, temperature: Any = DEFAULT_TEMPERATURE, instrument: str | None = DEFAULT_INSTRUMENT,
-               session_id: str | None = None, file_name: str = "cadenza_song.mid") -> SongResult:  # fmt: skip
+    def infill(
+        self,
+        sheet: LeadSheet | None,
+        blocks: Any,
+        rhythm_mode: str | None = RHYTHM_KEEP,
+        grid_rhythm: str | None = None,
+        seed: Any = 0,
+        temperature: Any = DEFAULT_TEMPERATURE,
+        instrument: str | None = DEFAULT_INSTRUMENT,
+        session_id: str | None = None,
+        file_name: str = "cadenza_song.mid",
+    ) -> SongResult:
         """The tune with the 0-based ``blocks`` rewritten (some, not all); every other block unchanged.
 
         ``rhythm_mode``: "keep" (the blocks keep their rhythm), "grid" (``grid_rhythm``, a 2-bar step-grid
@@ -425,8 +536,10 @@ class SongService:
         if chosen[-1] >= count:
             raise InputError(f"There is no block {chosen[-1] + 1}: the song has {count} blocks")
         if len(chosen) == count:
-            raise InputError(f"All {count} blocks are selected: infill rewrites some blocks from the others. "
-                             "Leave at least one unselected (or make a new song)")  # fmt: skip
+            raise InputError(
+                f"All {count} blocks are selected: infill rewrites some blocks from the others. "
+                "Leave at least one unselected (or make a new song)"
+            )
         mode = choice("rhythm choice", rhythm_mode, RHYTHM_MODES, RHYTHM_KEEP)
         rhythm = None
         if mode == RHYTHM_GRID:
@@ -436,8 +549,15 @@ class SongService:
         seed, temperature, _ = self._common(seed, temperature, instrument)
         self._ready()
         with self.shared.model_lock:
-            output = self.infill_pipeline(sheet, chosen, rhythm=rhythm, keep_rhythm=mode != RHYTHM_MODEL, key=estimate_key(sheet),
-                                          seed=seed, temperature=temperature)  # fmt: skip
+            output = self.infill_pipeline(
+                sheet,
+                chosen,
+                rhythm=rhythm,
+                keep_rhythm=mode != RHYTHM_MODEL,
+                key=estimate_key(sheet),
+                seed=seed,
+                temperature=temperature,
+            )
         filled = output.leadsheets[0]
         filled.title = sheet.title
         return self.present(filled, output.blocks, instrument, session_id, file_name)

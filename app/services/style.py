@@ -22,7 +22,17 @@ from typing import Any
 
 import numpy as np
 
-from app.services.common import MAX_SEED, InputError, Shared, check_chords, check_upload, choice, float_in, int_in, melody_program
+from app.services.common import (
+    MAX_SEED,
+    InputError,
+    Shared,
+    check_chords,
+    check_upload,
+    choice,
+    float_in,
+    int_in,
+    melody_program,
+)
 from engine.render.export import write_wav
 from engine.render.multitrack import TRACK_NAMES, midi_windows, piece_to_midi, style_instruments
 from engine.render.pianoroll import multitrack_roll_figure
@@ -133,14 +143,20 @@ class StyleService:
         if model == GAN:
             if self.gan_pipeline is None:
                 other = "; choose MusAE to generate" if self.pipeline is not None else ""
-                raise InputError(f"The style GAN is unavailable: no GAN model at {STYLEGAN_CHECKPOINT} "
-                                 f"(train one: python -m engine.train stylegan){other}")  # fmt: skip
+                raise InputError(
+                    f"The style GAN is unavailable: no GAN model at {STYLEGAN_CHECKPOINT} "
+                    f"(train one: python -m engine.train stylegan){other}"
+                )
             return self.gan_pipeline
         if self.pipeline is None:
             if self.gan_pipeline is not None:  # the GAN can still write pieces: say so
-                raise InputError(f"MusAE is unavailable: no MusAE model at {STYLE_CHECKPOINT} (train one: see README); "
-                                 "choose the GAN to generate (morph and transfer need MusAE)")  # fmt: skip
-            raise InputError(f"The Style tab is unavailable: no MusAE model at {STYLE_CHECKPOINT} (train one: see README)")
+                raise InputError(
+                    f"MusAE is unavailable: no MusAE model at {STYLE_CHECKPOINT} (train one: see README); "
+                    "choose the GAN to generate (morph and transfer need MusAE)"
+                )
+            raise InputError(
+                f"The Style tab is unavailable: no MusAE model at {STYLE_CHECKPOINT} (train one: see README)"
+            )
         return self.pipeline
 
     def _style(self, name: str, value: Any) -> str:
@@ -162,8 +178,16 @@ class StyleService:
             out.append(name)
         return tuple(out)
 
-    def generate(self, style: Any, bars: Any = 4, seed: Any = 0, instruments: list[Any] | None = None,
-                 session_id: str | None = None, model: Any = None, chords: Any = None) -> StyleResult:
+    def generate(
+        self,
+        style: Any,
+        bars: Any = 4,
+        seed: Any = 0,
+        instruments: list[Any] | None = None,
+        session_id: str | None = None,
+        model: Any = None,
+        chords: Any = None,
+    ) -> StyleResult:
         """``bars`` (even, 2..16) bars of four-part music in ``style`` by ``model`` ("MusAE" or "GAN"; None: the
         default, MusAE unless only the GAN is here); ``chords``
         (a progression such as "C G Am F", or None) conditions the GAN and is ignored by MusAE (which has no chord
@@ -178,16 +202,27 @@ class StyleService:
         progression = check_style_chords(chords) if model == GAN else None
         names = self.instruments_for(style, instruments)
         with self.shared.model_lock:
-            piece = pipeline.sample(style, bars, seed, progression) if model == GAN else pipeline.sample(style, bars, seed)
+            piece = (
+                pipeline.sample(style, bars, seed, progression) if model == GAN else pipeline.sample(style, bars, seed)
+            )
         title = f"{model}: {style} · {bars} bars · seed {seed}"
         if progression:
             shown = " ".join(progression.split())
             title += f" · chords {shown if len(shown) <= 40 else shown[:37] + '...'}"  # a long progression shown cut
-        stem = f"cadenza_style_seed{seed}" if model == MUSAE else f"cadenza_style_gan_seed{seed}"  # neither overwrites the other
+        stem = (
+            f"cadenza_style_seed{seed}" if model == MUSAE else f"cadenza_style_gan_seed{seed}"
+        )  # neither overwrites the other
         return self._present(piece, title, names, stem, session_id, model=model)
 
-    def morph(self, style_a: Any, style_b: Any, steps: Any = 5, seed: Any = 0, instruments: list[Any] | None = None,
-              session_id: str | None = None) -> StyleResult:
+    def morph(
+        self,
+        style_a: Any,
+        style_b: Any,
+        steps: Any = 5,
+        seed: Any = 0,
+        instruments: list[Any] | None = None,
+        session_id: str | None = None,
+    ) -> StyleResult:
         """From style A to style B in ``steps`` 2-bar windows (2..12), one piece."""
         self._ready(MUSAE)  # the morph walks MusAE's latent space: no GAN morph
         a, b = self._style("style A", style_a), self._style("style B", style_b)
@@ -196,10 +231,18 @@ class StyleService:
         names = self.instruments_for(b, instruments)
         with self.shared.model_lock:
             piece = self.pipeline.morph(a, b, steps, seed)
-        return self._present(piece, f"{MUSAE}: {a} → {b} · {steps} steps · seed {seed}", names, f"cadenza_morph_seed{seed}", session_id)
+        return self._present(
+            piece, f"{MUSAE}: {a} → {b} · {steps} steps · seed {seed}", names, f"cadenza_morph_seed{seed}", session_id
+        )
 
-    def transfer(self, file: Any, target: Any, strength: Any = 0.8, instruments: list[Any] | None = None,
-                 session_id: str | None = None) -> StyleResult:
+    def transfer(
+        self,
+        file: Any,
+        target: Any,
+        strength: Any = 0.8,
+        instruments: list[Any] | None = None,
+        session_id: str | None = None,
+    ) -> StyleResult:
         """An uploaded MIDI file with 2..4 voices moved ``strength`` (0..1) toward ``target``."""
         self._ready(MUSAE)  # transfer encodes the piece: MusAE only (the GAN has no encoder)
         target = self._style("target style", target)
@@ -209,18 +252,34 @@ class StyleService:
         windows, tempo = midi_windows(source)  # 2..4 voices, else an error naming the count
         with self.shared.model_lock:
             piece = self.pipeline.transfer(windows, target, strength)
-        return self._present(piece, f"{MUSAE}: Upload → {target} · strength {strength:.2f}", names, "cadenza_transfer", session_id, tempo)
+        return self._present(
+            piece, f"{MUSAE}: Upload → {target} · strength {strength:.2f}", names, "cadenza_transfer", session_id, tempo
+        )
 
-    def _present(self, piece: Any, title: str, names: tuple[str, ...], stem: str, session_id: str | None,
-                 tempo: float = STYLE_TEMPO, model: str = MUSAE) -> StyleResult:
+    def _present(
+        self,
+        piece: Any,
+        title: str,
+        names: tuple[str, ...],
+        stem: str,
+        session_id: str | None,
+        tempo: float = STYLE_TEMPO,
+        model: str = MUSAE,
+    ) -> StyleResult:
         programs = tuple(melody_program(n) for n in names)
         pm = piece_to_midi(piece.tokens, tempo, programs)
         out_dir = self.shared.session_dir(session_id)
         midi_path = out_dir / f"{stem}.mid"
         pm.write(str(midi_path))
-        result = StyleResult(title, piece.tokens, list(piece.asked), list(piece.verdicts), names, str(midi_path), model=model)
-        result.report = {"generator": model, "styles_asked": result.asked, "judge_verdicts": result.verdicts,
-                         "agreement": round(result.agreement, 4)}  # fmt: skip
+        result = StyleResult(
+            title, piece.tokens, list(piece.asked), list(piece.verdicts), names, str(midi_path), model=model
+        )
+        result.report = {
+            "generator": model,
+            "styles_asked": result.asked,
+            "judge_verdicts": result.verdicts,
+            "agreement": round(result.agreement, 4),
+        }
         synthesizer = self.shared.synthesizer
         if synthesizer is not None:
             audio = synthesizer.render(pm)

@@ -56,12 +56,14 @@ class AbcTokenizer:
         self.index = {token: i for i, token in enumerate(self.vocab)}
 
     @classmethod
-    def build(cls, texts: list[str], min_count: int = 3, reserved: tuple[str, ...] = ()) -> "AbcTokenizer":
+    def build(cls, texts: list[str], min_count: int = 3, reserved: tuple[str, ...] = ()) -> AbcTokenizer:
         """A vocabulary of the specials, every single character, the ``reserved`` tokens (e.g. every prompt,
         seen or not) and each token seen ``min_count`` times."""
         counts = Counter(token for text in texts for token in split_tokens(text))
-        frequent = sorted((t for t, n in counts.items() if n >= min_count and t not in FALLBACK_CHARS and t not in reserved),
-                          key=lambda t: (-counts[t], t))
+        frequent = sorted(
+            (t for t, n in counts.items() if n >= min_count and t not in FALLBACK_CHARS and t not in reserved),
+            key=lambda t: (-counts[t], t),
+        )
         return cls([PAD, BOS, EOS] + FALLBACK_CHARS + list(reserved) + frequent)
 
     def __len__(self) -> int:
@@ -106,7 +108,7 @@ class AbcModelConfig:
     dropout: float = 0.1
 
     @classmethod
-    def debug(cls, vocab_size: int) -> "AbcModelConfig":
+    def debug(cls, vocab_size: int) -> AbcModelConfig:
         return cls(vocab_size=vocab_size, d_model=32, layers=1, heads=2, context=256, dropout=0.0)
 
     def to_dict(self) -> dict:
@@ -135,7 +137,9 @@ class Block(nn.Module):
                 k, v = torch.cat([cache["k"], k], 2), torch.cat([cache["v"], v], 2)
             cache["k"], cache["v"] = k, v
         causal = cache is None or t > 1
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=causal, dropout_p=self.attn_dropout if self.training else 0.0)
+        y = F.scaled_dot_product_attention(
+            q, k, v, is_causal=causal, dropout_p=self.attn_dropout if self.training else 0.0
+        )
         x = x + self.dropout(self.proj(y.transpose(1, 2).reshape(b, t, d)))
         return x + self.dropout(self.mlp(self.norm2(x)))
 
@@ -179,10 +183,18 @@ class AbcLanguageModel(nn.Module):
         return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1), ignore_index=pad_id)
 
     @torch.no_grad()
-    def generate(self, prompts: list[list[int]], weights: list[float], max_tokens: int, generator: torch.Generator,
-                 temperature: float = 1.2, top_k: int = 8, top_p: float = 0.8,
-                 allowed: Callable[[list[int]], Sequence[int] | None] | None = None,
-                 stop: Callable[[list[int]], bool] | None = None) -> list[int]:
+    def generate(
+        self,
+        prompts: list[list[int]],
+        weights: list[float],
+        max_tokens: int,
+        generator: torch.Generator,
+        temperature: float = 1.2,
+        top_k: int = 8,
+        top_p: float = 0.8,
+        allowed: Callable[[list[int]], Sequence[int] | None] | None = None,
+        stop: Callable[[list[int]], bool] | None = None,
+    ) -> list[int]:
         """Sample one continuation shared by all ``prompts``: at every step the next-token logits of the
         prompts are mixed with ``weights`` (summing to 1), one token is drawn (top-k, then top-p, at
         ``temperature``) and appended to every prompt. ``allowed(tokens_so_far)`` may restrict the next

@@ -50,7 +50,9 @@ def weights_fingerprint(directory: str | Path) -> str:
 
 def _weights(directory: str | Path) -> dict[str, torch.Tensor]:
     # Weights may be stored in float16 to halve the file; the models compute in float32.
-    return {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(Path(directory) / WEIGHTS_FILE)).items()}
+    return {
+        k: v.float() if v.is_floating_point() else v for k, v in load_file(str(Path(directory) / WEIGHTS_FILE)).items()
+    }
 
 
 def save_ec2vae(model: EC2VAE, directory: str | Path, metadata: dict | None = None) -> Path:
@@ -79,12 +81,16 @@ def load_latent_model(directory: str | Path, device: torch.device | str = "cpu")
     return model.to(device).eval(), meta
 
 
-def save_abc_model(model: "AbcLanguageModel", tokenizer: "AbcTokenizer", directory: str | Path, metadata: dict | None = None) -> Path:
+def save_abc_model(
+    model: AbcLanguageModel, tokenizer: AbcTokenizer, directory: str | Path, metadata: dict | None = None
+) -> Path:
     """Write the ABC emotion model (model.safetensors + config.json {"model": "abc_emotion", "vocab": [...], ...})."""
     return _save(model, "abc_emotion", directory, {"vocab": tokenizer.vocab, **(metadata or {})})
 
 
-def load_abc_model(directory: str | Path, device: torch.device | str = "cpu") -> tuple["AbcLanguageModel", "AbcTokenizer", dict]:
+def load_abc_model(
+    directory: str | Path, device: torch.device | str = "cpu"
+) -> tuple[AbcLanguageModel, AbcTokenizer, dict]:
     """The ABC emotion model (eval mode), its tokenizer and its config.json."""
     from engine.models.abc_lm import AbcLanguageModel, AbcModelConfig, AbcTokenizer
 
@@ -96,12 +102,12 @@ def load_abc_model(directory: str | Path, device: torch.device | str = "cpu") ->
     return model.to(device).eval(), AbcTokenizer(meta["vocab"]), meta
 
 
-def save_style_judge(model: "StyleJudge", directory: str | Path, metadata: dict | None = None) -> Path:
+def save_style_judge(model: StyleJudge, directory: str | Path, metadata: dict | None = None) -> Path:
     """Write the style judge (model.safetensors + config.json with its style names in ``metadata``)."""
     return _save(model, "style_judge", directory, metadata)
 
 
-def load_style_judge(directory: str | Path, device: torch.device | str = "cpu") -> tuple["StyleJudge", dict]:
+def load_style_judge(directory: str | Path, device: torch.device | str = "cpu") -> tuple[StyleJudge, dict]:
     """(StyleJudge in eval mode, config.json); config["styles"] names the logits in order."""
     from engine.models.style_judge import StyleJudge, StyleJudgeConfig
 
@@ -111,12 +117,12 @@ def load_style_judge(directory: str | Path, device: torch.device | str = "cpu") 
     return model.to(device).eval(), meta
 
 
-def save_musae(model: "MusAE", directory: str | Path, metadata: dict | None = None) -> Path:
+def save_musae(model: MusAE, directory: str | Path, metadata: dict | None = None) -> Path:
     """Write MusAE or its VAE baseline (config["config"]["kind"] tells which), with its style names in ``metadata``."""
     return _save(model, "musae", directory, metadata)
 
 
-def load_musae(directory: str | Path, device: torch.device | str = "cpu") -> tuple["MusAE", dict]:
+def load_musae(directory: str | Path, device: torch.device | str = "cpu") -> tuple[MusAE, dict]:
     """(MusAE in eval mode, config.json); config["styles"] names the style codes in order."""
     from engine.models.musae import MusAE, MusAEConfig
 

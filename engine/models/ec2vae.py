@@ -37,7 +37,7 @@ class EC2VAEConfig:
     num_rhythm: int = NUM_RHYTHM_CLASSES
 
     @classmethod
-    def debug(cls) -> "EC2VAEConfig":
+    def debug(cls) -> EC2VAEConfig:
         """A tiny model for tests: every code path, seconds on a CPU."""
         return cls(encoder_hidden=32, decoder_hidden=32, z_pitch=16, z_rhythm=16)
 
@@ -82,7 +82,9 @@ class EC2VAE(nn.Module):
 
         z_all = c.z_pitch + c.z_rhythm
         self.pitch_init = nn.Linear(z_all, 2 * c.decoder_hidden)
-        self.pitch_gru = nn.GRU(c.num_tokens + c.num_rhythm + z_all + c.chord_dims, c.decoder_hidden, num_layers=2, batch_first=True)
+        self.pitch_gru = nn.GRU(
+            c.num_tokens + c.num_rhythm + z_all + c.chord_dims, c.decoder_hidden, num_layers=2, batch_first=True
+        )
         self.pitch_out = nn.Linear(c.decoder_hidden, c.num_tokens)
 
     @property
@@ -90,7 +92,9 @@ class EC2VAE(nn.Module):
         return next(self.parameters()).device
 
     # ----------------------------------------------------------------- encoder
-    def encode(self, melody: torch.Tensor, chords: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    def encode(
+        self, melody: torch.Tensor, chords: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """melody (B, T) int tokens, chords (B, T, C) -> mu_p, logvar_p (B, Zp), mu_r, logvar_r (B, Zr)."""
         x = torch.cat([F.one_hot(melody, self.config.num_tokens).float(), chords], dim=-1)  # (B, T, P+C)
         _, h = self.encoder(x)  # h: (2, B, H)
@@ -137,7 +141,9 @@ class EC2VAE(nn.Module):
         return torch.stack(all_logits, 1), torch.stack(choices, 1)
 
     # ------------------------------------------------------------ pitch decoder
-    def _pitch_inputs(self, prev_tokens: torch.Tensor, rhythm: torch.Tensor, z: torch.Tensor, chords: torch.Tensor) -> torch.Tensor:
+    def _pitch_inputs(
+        self, prev_tokens: torch.Tensor, rhythm: torch.Tensor, z: torch.Tensor, chords: torch.Tensor
+    ) -> torch.Tensor:
         steps = prev_tokens.shape[1]
         return torch.cat([prev_tokens, rhythm, z.unsqueeze(1).expand(-1, steps, -1), chords], dim=-1)
 
@@ -224,7 +230,9 @@ class EC2VAE(nn.Module):
         return tokens, rhythm
 
 
-def ec2vae_loss(out: EC2VAEOutput, melody: torch.Tensor, rhythm: torch.Tensor, kl_weight: float = 0.1) -> dict[str, torch.Tensor]:
+def ec2vae_loss(
+    out: EC2VAEOutput, melody: torch.Tensor, rhythm: torch.Tensor, kl_weight: float = 0.1
+) -> dict[str, torch.Tensor]:
     """Pitch CE + rhythm CE + kl_weight * (KL_pitch + KL_rhythm), each averaged (reference code's reduction)."""
     pitch_ce = F.cross_entropy(out.pitch_logits.reshape(-1, out.pitch_logits.shape[-1]), melody.reshape(-1))
     rhythm_ce = F.cross_entropy(out.rhythm_logits.reshape(-1, out.rhythm_logits.shape[-1]), rhythm.reshape(-1))

@@ -66,7 +66,7 @@ class LatentModelConfig:
     steps: int = WINDOW_STEPS
 
     @classmethod
-    def debug(cls, z_pitch: int = 16, z_rhythm: int = 16) -> "LatentModelConfig":
+    def debug(cls, z_pitch: int = 16, z_rhythm: int = 16) -> LatentModelConfig:
         """A tiny model for tests (the debug EC2-VAE's latent sizes)."""
         return cls(z_pitch=z_pitch, z_rhythm=z_rhythm, d_model=32, layers=1, heads=2, ff=64, mixtures=2)
 
@@ -93,10 +93,10 @@ class LatentBatch:
     known_pattern: torch.Tensor
     valid: torch.Tensor
 
-    def to(self, device: torch.device | str) -> "LatentBatch":
+    def to(self, device: torch.device | str) -> LatentBatch:
         return LatentBatch(*(getattr(self, f).to(device) for f in self.__dataclass_fields__))
 
-    def replace(self, **changes: torch.Tensor) -> "LatentBatch":
+    def replace(self, **changes: torch.Tensor) -> LatentBatch:
         return LatentBatch(**{f: changes.get(f, getattr(self, f)) for f in self.__dataclass_fields__})
 
 
@@ -111,7 +111,9 @@ class Mixture:
     def nll(self, target: torch.Tensor) -> torch.Tensor:
         """Negative log-likelihood per window, in nats per dimension: target (B, W, Z) -> (B, W)."""
         z = target.unsqueeze(-2)  # (B, W, 1, Z)
-        log_normal = -0.5 * (((z - self.mean) / self.log_sigma.exp()) ** 2) - self.log_sigma - 0.5 * math.log(2 * math.pi)
+        log_normal = (
+            -0.5 * (((z - self.mean) / self.log_sigma.exp()) ** 2) - self.log_sigma - 0.5 * math.log(2 * math.pi)
+        )
         per_component = log_normal.sum(-1) + F.log_softmax(self.logits, -1)  # (B, W, K)
         return -torch.logsumexp(per_component, -1) / target.shape[-1]
 
@@ -171,7 +173,9 @@ class LatentSequenceModel(nn.Module):
         self.pos_from_start = nn.Embedding(c.max_windows, c.d_model)
         self.pos_from_end = nn.Embedding(c.max_windows, c.d_model)
         self.norm_in = nn.LayerNorm(c.d_model)
-        layer = nn.TransformerEncoderLayer(c.d_model, c.heads, c.ff, c.dropout, batch_first=True, norm_first=True, activation="gelu")
+        layer = nn.TransformerEncoderLayer(
+            c.d_model, c.heads, c.ff, c.dropout, batch_first=True, norm_first=True, activation="gelu"
+        )
         self.encoder = nn.TransformerEncoder(layer, c.layers, enable_nested_tensor=False)
         self.norm_out = nn.LayerNorm(c.d_model)
         self.pitch_head = MixtureHead(c.d_model, c.z_pitch, c.mixtures)
@@ -207,8 +211,13 @@ class LatentSequenceModel(nn.Module):
         return self.pitch_head(h), self.rhythm_head(h)
 
     @torch.no_grad()
-    def sample(self, batch: LatentBatch, generator: torch.Generator | None = None, temperature: float = 1.0,
-               order: str = "left_to_right") -> tuple[torch.Tensor, torch.Tensor]:
+    def sample(
+        self,
+        batch: LatentBatch,
+        generator: torch.Generator | None = None,
+        temperature: float = 1.0,
+        order: str = "left_to_right",
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Fill every unknown latent of the valid windows -> (z_pitch (B, W, Zp), z_rhythm (B, W, Zr)).
 
         Windows are filled one at a time (``order``: "left_to_right", or "outside_in" which

@@ -60,11 +60,11 @@ class MusAEConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "MusAEConfig":
+    def from_dict(cls, data: dict) -> MusAEConfig:
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
     @classmethod
-    def debug(cls, kind: str = "musae", num_styles: int = 7) -> "MusAEConfig":
+    def debug(cls, kind: str = "musae", num_styles: int = 7) -> MusAEConfig:
         return cls(kind=kind, num_styles=num_styles, embed=8, hidden=16, z_dims=8, critic_hidden=16, joint_hidden=16)
 
 
@@ -84,7 +84,9 @@ class MusAE(nn.Module):
         if c.joint:
             self.joint = JointDecoder(c)
         else:
-            self.decoders = nn.ModuleList(nn.GRU(c.embed + c.z_dims + c.num_styles, c.hidden, batch_first=True) for _ in range(c.tracks))
+            self.decoders = nn.ModuleList(
+                nn.GRU(c.embed + c.z_dims + c.num_styles, c.hidden, batch_first=True) for _ in range(c.tracks)
+            )
             self.init_state = nn.ModuleList(nn.Linear(c.z_dims + c.num_styles, c.hidden) for _ in range(c.tracks))
             self.outputs = nn.ModuleList(nn.Linear(c.hidden, NUM_PITCH_TOKENS) for _ in range(c.tracks))
         if c.pitch_ranges is not None:  # from the config, so not saved with the weights
@@ -133,8 +135,14 @@ class MusAE(nn.Module):
         return torch.stack(out, dim=1)
 
     @torch.no_grad()
-    def decode(self, z: torch.Tensor, style: torch.Tensor, temperature: float = 0.0,
-               generator: torch.Generator | None = None, top_p: float = 1.0) -> torch.Tensor:
+    def decode(
+        self,
+        z: torch.Tensor,
+        style: torch.Tensor,
+        temperature: float = 0.0,
+        generator: torch.Generator | None = None,
+        top_p: float = 1.0,
+    ) -> torch.Tensor:
         """Windows (B, tracks, steps) decoded from z and style (indices (B,) or weights (B, num_styles)): greedy at
         temperature 0, else sampled; inside the style's pitch ranges when the config has them (a blend: the union)."""
         self.eval()
@@ -163,10 +171,14 @@ class MusAE(nn.Module):
         return windows
 
     # ------------------------------------------------------------------ prior
-    def prior_sample(self, style: torch.Tensor, generator: torch.Generator | None = None, scale: float = 1.0) -> torch.Tensor:
+    def prior_sample(
+        self, style: torch.Tensor, generator: torch.Generator | None = None, scale: float = 1.0
+    ) -> torch.Tensor:
         """z (B, z_dims) from the style components ``style`` (B,) of the mixture (the VAE: N(0, I) for every style);
         ``scale`` below 1 draws from each component narrowed to that standard deviation (truncation, as BigGAN's)."""
-        noise = scale * torch.randn(style.shape[0], self.config.z_dims, generator=generator, device=self.prior_means.device)
+        noise = scale * torch.randn(
+            style.shape[0], self.config.z_dims, generator=generator, device=self.prior_means.device
+        )
         if self.config.kind == "vae":
             return noise
         return self.prior_means[style] + noise
@@ -221,13 +233,21 @@ class JointDecoder(nn.Module):
         b, _, s = windows.shape
         start = torch.full_like(windows[:, :, :1], START)
         previous = self._embed(torch.cat([start, windows[:, :, :-1]], dim=2))  # (B, S, T * E)
-        states, _ = self.gru(torch.cat([previous, cond[:, None, :].expand(-1, s, -1)], dim=2), torch.tanh(self.init(cond))[None])
+        states, _ = self.gru(
+            torch.cat([previous, cond[:, None, :].expand(-1, s, -1)], dim=2), torch.tanh(self.init(cond))[None]
+        )
         current = self._embed(windows.clamp(max=NUM_PITCH_TOKENS - 1))
         return torch.stack([self._head(t, states, current) for t in range(self.config.tracks)], dim=1)
 
     @torch.no_grad()
-    def sample(self, cond: torch.Tensor, temperature: float, generator: torch.Generator | None,
-               top_p: float = 1.0, offsets: torch.Tensor | None = None) -> torch.Tensor:
+    def sample(
+        self,
+        cond: torch.Tensor,
+        temperature: float,
+        generator: torch.Generator | None,
+        top_p: float = 1.0,
+        offsets: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """Windows (B, tracks, steps) from cond (B, Z + K): greedy at temperature 0, else sampled (from the nucleus
         ``top_p`` when below 1); ``offsets`` (B, tracks, 130) are added to the logits (pitch ranges)."""
         c, b = self.config, cond.shape[0]
@@ -268,10 +288,12 @@ class LatentCritic(nn.Module):
         super().__init__()
         self.config = config
         self.net = nn.Sequential(
-            nn.Linear(config.z_dims, config.critic_hidden), nn.LeakyReLU(0.2),
-            nn.Linear(config.critic_hidden, config.critic_hidden), nn.LeakyReLU(0.2),
+            nn.Linear(config.z_dims, config.critic_hidden),
+            nn.LeakyReLU(0.2),
+            nn.Linear(config.critic_hidden, config.critic_hidden),
+            nn.LeakyReLU(0.2),
             nn.Linear(config.critic_hidden, config.num_styles),
-        )  # fmt: skip
+        )
 
     def forward(self, z: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
         """Scores (B,) of codes z (B, z_dims) by the heads of their styles (B,)."""

@@ -119,14 +119,27 @@ class StyleGANConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "StyleGANConfig":
+    def from_dict(cls, data: dict) -> StyleGANConfig:
         # JSON stores the widths as lists; the dataclass wants tuples.
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in cls.__dataclass_fields__})
+        return cls(
+            **{k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in cls.__dataclass_fields__}
+        )
 
     @classmethod
-    def debug(cls, num_styles: int = 7) -> "StyleGANConfig":
-        return cls(num_styles=num_styles, noise_dims=8, track_noise_dims=4, style_dims=4, gen_widths=(16, 16, 16, 16),
-                   private_width=8, cond_embed=4, cond_channels=8, critic_embed=4, critic_widths=(16, 16, 16), critic_joint=16)
+    def debug(cls, num_styles: int = 7) -> StyleGANConfig:
+        return cls(
+            num_styles=num_styles,
+            noise_dims=8,
+            track_noise_dims=4,
+            style_dims=4,
+            gen_widths=(16, 16, 16, 16),
+            private_width=8,
+            cond_embed=4,
+            cond_channels=8,
+            critic_embed=4,
+            critic_widths=(16, 16, 16),
+            critic_joint=16,
+        )
 
     @property
     def noise_size(self) -> int:
@@ -224,7 +237,9 @@ class StyleGenerator(nn.Module):
         self.shared = nn.Conv1d(w32 + cond, w32, 3, padding=1)
         self.shared_norm = nn.GroupNorm(1, w32)
         # Private layers: one group per track, each reading the shared map and its own noise.
-        self.private = nn.Conv1d(c.tracks * (w32 + c.track_noise_dims), c.tracks * c.private_width, 3, padding=1, groups=c.tracks)
+        self.private = nn.Conv1d(
+            c.tracks * (w32 + c.track_noise_dims), c.tracks * c.private_width, 3, padding=1, groups=c.tracks
+        )
         self.out = nn.Conv1d(c.tracks * c.private_width, c.tracks * NUM_PITCH_TOKENS, 1, groups=c.tracks)
         mask = torch.zeros(1, 1, WINDOW_STEPS, NUM_PITCH_TOKENS)
         mask[0, 0, 0, HOLD] = MASK
@@ -256,8 +271,13 @@ class StyleGenerator(nn.Module):
         """(batch, noise_size) standard normal noise (drawn on the CPU, so a seed gives the same noise anywhere)."""
         return torch.randn(batch, self.config.noise_size, generator=generator).to(self.style.weight.device)
 
-    def forward(self, noise: torch.Tensor, style: torch.Tensor, chords: torch.Tensor | None = None,
-                previous: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self,
+        noise: torch.Tensor,
+        style: torch.Tensor,
+        chords: torch.Tensor | None = None,
+        previous: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """Logits (B, tracks, 32, 130).
 
         noise (B, noise_size); style (B,) or (B, num_styles); chords (B, 8, 12) chroma per beat or None;
@@ -265,21 +285,35 @@ class StyleGenerator(nn.Module):
         """
         return self.forward_with_gate(noise, style, chords, previous)[0]
 
-    def forward_with_gate(self, noise: torch.Tensor, style: torch.Tensor, chords: torch.Tensor | None = None,
-                          previous: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def forward_with_gate(
+        self,
+        noise: torch.Tensor,
+        style: torch.Tensor,
+        chords: torch.Tensor | None = None,
+        previous: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Logits (B, tracks, 32, 130) as :meth:`forward`, and the rest gate's logits (B, tracks, 2): per track and
         bar, of the whole bar resting (None without ``bar_gate``)."""
         c = self.config
         b, device = noise.shape[0], noise.device
-        shared_noise, track_noise = noise[:, : c.noise_dims], noise[:, c.noise_dims :].reshape(b, c.tracks, c.track_noise_dims)
+        shared_noise, track_noise = (
+            noise[:, : c.noise_dims],
+            noise[:, c.noise_dims :].reshape(b, c.tracks, c.track_noise_dims),
+        )
         flag = has_previous(previous, b, device)
         if previous is None:
             previous = torch.full((b, c.tracks, WINDOW_STEPS), REST, dtype=torch.long, device=device)
         prev_maps = [m * flag[:, None, None] for m in self.conditioner(previous)]  # exactly zero when there is none
 
         def conditions(resolution: int, level: int) -> torch.Tensor:
-            return torch.cat([chords_at(chords, b, resolution, device), prev_maps[level],
-                              flag[:, None, None].expand(-1, 1, resolution)], dim=1)  # fmt: skip
+            return torch.cat(
+                [
+                    chords_at(chords, b, resolution, device),
+                    prev_maps[level],
+                    flag[:, None, None].expand(-1, 1, resolution),
+                ],
+                dim=1,
+            )
 
         x = self.start(torch.cat([shared_noise, self.style_embedding(style)], dim=1)).reshape(b, c.gen_widths[0], 4)
         x = F.relu(self.start_norm(x))
@@ -287,8 +321,10 @@ class StyleGenerator(nn.Module):
             resolution = 4 * 2**level
             x = F.relu(norm(up(torch.cat([x, conditions(resolution, 3 - level)], dim=1))))
         x = F.relu(self.shared_norm(self.shared(torch.cat([x, conditions(WINDOW_STEPS, 0)], dim=1))))
-        per_track = torch.cat([x[:, None].expand(-1, c.tracks, -1, -1),
-                               track_noise[:, :, :, None].expand(-1, -1, -1, WINDOW_STEPS)], dim=2)  # (B, T, C + N, S)
+        per_track = torch.cat(
+            [x[:, None].expand(-1, c.tracks, -1, -1), track_noise[:, :, :, None].expand(-1, -1, -1, WINDOW_STEPS)],
+            dim=2,
+        )  # (B, T, C + N, S)
         x = F.relu(self.private(per_track.reshape(b, -1, WINDOW_STEPS)))
         logits = self.out(x).reshape(b, c.tracks, NUM_PITCH_TOKENS, WINDOW_STEPS).transpose(2, 3)
         if chords is not None:
@@ -310,11 +346,20 @@ class StyleGenerator(nn.Module):
         return rest_bars(onehot, rests)
 
     @torch.no_grad()
-    def generate(self, style: torch.Tensor, chords: torch.Tensor | None = None, previous: torch.Tensor | None = None,
-                 temperature: float = 0.0, generator: torch.Generator | None = None,
-                 noise: torch.Tensor | None = None, top_p: float = SAMPLE_TOP_P, harmonise: bool = True,
-                 repeat_penalty: float = REPEAT_PENALTY, leap_penalty: float = LEAP_PENALTY,
-                 key_penalty: float = KEY_PENALTY) -> torch.Tensor:
+    def generate(
+        self,
+        style: torch.Tensor,
+        chords: torch.Tensor | None = None,
+        previous: torch.Tensor | None = None,
+        temperature: float = 0.0,
+        generator: torch.Generator | None = None,
+        noise: torch.Tensor | None = None,
+        top_p: float = SAMPLE_TOP_P,
+        harmonise: bool = True,
+        repeat_penalty: float = REPEAT_PENALTY,
+        leap_penalty: float = LEAP_PENALTY,
+        key_penalty: float = KEY_PENALTY,
+    ) -> torch.Tensor:
         """Windows (B, tracks, 32) of tokens: the most likely token per step (``temperature`` 0) or sampled at
         ``temperature`` from the smallest set of tokens whose probabilities add up to ``top_p`` (nucleus sampling;
         1.0: all). Step 0 is never HOLD, and a HOLD after a rest becomes a rest (it would hold nothing). With
@@ -337,24 +382,41 @@ class StyleGenerator(nn.Module):
         self.eval()
         b = style.shape[0]
         noise = self.sample_noise(b, generator) if noise is None else noise
-        given = torch.zeros(b, dtype=torch.bool, device=noise.device) if chords is None else (chords.flatten(1) > 0).any(1)
+        given = (
+            torch.zeros(b, dtype=torch.bool, device=noise.device) if chords is None else (chords.flatten(1) > 0).any(1)
+        )
         penalties = (repeat_penalty, leap_penalty)
         if not harmonise or bool(given.all()):
             key = key_scale(chords=chords) if chords is not None and key_penalty > 0 else None
-            return self._draw(noise, style, chords, previous, temperature, generator, top_p, *penalties, key, key_penalty)
+            return self._draw(
+                noise, style, chords, previous, temperature, generator, top_p, *penalties, key, key_penalty
+            )
         sketch = self._draw(noise, style, chords, previous, temperature, generator, top_p, *penalties)
         fitted = torch.as_tensor(window_triad_chroma(sketch.cpu().numpy(), in_key=True), device=noise.device)
         chords = fitted if chords is None else torch.where(given[:, None, None], chords.float(), fitted)
         key = key_scale(windows=sketch) if key_penalty > 0 else None
-        windows = self._draw(noise, style, chords, previous, temperature, generator, top_p, *penalties, key, key_penalty)
+        windows = self._draw(
+            noise, style, chords, previous, temperature, generator, top_p, *penalties, key, key_penalty
+        )
         # A track the sketch left silent stays silent: the chord skip would otherwise lift chord tones there, and a
         # solo Irish tune got a stray bass note in 0.5% of its bars.
         silent = (sketch == REST).all(dim=2, keepdim=True) & ~given[:, None, None]
         return windows.masked_fill(silent, REST)
 
-    def _draw(self, noise: torch.Tensor, style: torch.Tensor, chords: torch.Tensor | None, previous: torch.Tensor | None,
-              temperature: float, generator: torch.Generator | None, top_p: float, repeat_penalty: float = 0.0,
-              leap_penalty: float = 0.0, key: torch.Tensor | None = None, key_penalty: float = 0.0) -> torch.Tensor:
+    def _draw(
+        self,
+        noise: torch.Tensor,
+        style: torch.Tensor,
+        chords: torch.Tensor | None,
+        previous: torch.Tensor | None,
+        temperature: float,
+        generator: torch.Generator | None,
+        top_p: float,
+        repeat_penalty: float = 0.0,
+        leap_penalty: float = 0.0,
+        key: torch.Tensor | None = None,
+        key_penalty: float = 0.0,
+    ) -> torch.Tensor:
         """One draw of windows (B, tracks, 32) from the given noise and conditions (see :meth:`generate`); ``key``
         (B, 12) bool: the pitch classes of each window's key, those outside it (and outside the chord) lowered by
         ``key_penalty``."""
@@ -368,8 +430,15 @@ class StyleGenerator(nn.Module):
             u = torch.rand(logits.shape, generator=generator).to(logits.device).clamp_(1e-9, 1 - 1e-9)
             gumbel = -torch.log(-torch.log(u))  # Gumbel-max: argmax(logits / T + gumbel) samples softmax(logits / T)
         if repeat_penalty > 0 or leap_penalty > 0:
-            tokens = _draw_in_order(logits, gumbel, temperature, top_p, repeat_penalty,
-                                    last_onsets(previous, logits.shape[:2]), leap_penalty)
+            tokens = _draw_in_order(
+                logits,
+                gumbel,
+                temperature,
+                top_p,
+                repeat_penalty,
+                last_onsets(previous, logits.shape[:2]),
+                leap_penalty,
+            )
         else:
             if gumbel is not None:
                 logits = (nucleus(logits, top_p) if top_p < 1.0 else logits) / temperature + gumbel
@@ -384,18 +453,35 @@ class StyleGenerator(nn.Module):
         return clean_tokens(tokens)
 
     @torch.no_grad()
-    def generate_chain(self, style: torch.Tensor, num_windows: int, chords: torch.Tensor | None = None,
-                       previous: torch.Tensor | None = None, temperature: float = 0.0,
-                       generator: torch.Generator | None = None, top_p: float = SAMPLE_TOP_P,
-                       repeat_penalty: float = REPEAT_PENALTY, leap_penalty: float = LEAP_PENALTY,
-                       key_penalty: float = KEY_PENALTY) -> torch.Tensor:
+    def generate_chain(
+        self,
+        style: torch.Tensor,
+        num_windows: int,
+        chords: torch.Tensor | None = None,
+        previous: torch.Tensor | None = None,
+        temperature: float = 0.0,
+        generator: torch.Generator | None = None,
+        top_p: float = SAMPLE_TOP_P,
+        repeat_penalty: float = REPEAT_PENALTY,
+        leap_penalty: float = LEAP_PENALTY,
+        key_penalty: float = KEY_PENALTY,
+    ) -> torch.Tensor:
         """``num_windows`` windows, each conditioned on the one before (the first on ``previous``, or none), joined:
         (B, tracks, 32 * num_windows). chords: (B, num_windows, 8, 12) chroma per beat, or None."""
         out = []
         for index in range(num_windows):
             window_chords = chords[:, index] if chords is not None else None
-            previous = self.generate(style, window_chords, previous, temperature, generator, top_p=top_p,
-                                     repeat_penalty=repeat_penalty, leap_penalty=leap_penalty, key_penalty=key_penalty)
+            previous = self.generate(
+                style,
+                window_chords,
+                previous,
+                temperature,
+                generator,
+                top_p=top_p,
+                repeat_penalty=repeat_penalty,
+                leap_penalty=leap_penalty,
+                key_penalty=key_penalty,
+            )
             out.append(previous)
         return torch.cat(out, dim=2)
 
@@ -434,8 +520,15 @@ def key_offsets(key: torch.Tensor, chords: torch.Tensor | None, steps: int, pena
     return out
 
 
-def _draw_in_order(logits: torch.Tensor, gumbel: torch.Tensor | None, temperature: float, top_p: float, penalty: float,
-                   last: torch.Tensor, leap_penalty: float = 0.0) -> torch.Tensor:
+def _draw_in_order(
+    logits: torch.Tensor,
+    gumbel: torch.Tensor | None,
+    temperature: float,
+    top_p: float,
+    penalty: float,
+    last: torch.Tensor,
+    leap_penalty: float = 0.0,
+) -> torch.Tensor:
     """Tokens (B, tracks, steps) drawn step by step from logits (B, tracks, steps, 130), each track's logit for the
     pitch of its last onset (``last`` (B, tracks), -1: none yet) lowered by ``penalty``, and the top voice's (track 0)
     for every pitch by ``leap_penalty`` per semitone beyond a whole tone from it (up to LEAP_CAP), before the nucleus
@@ -502,11 +595,13 @@ class StyleCritic(nn.Module):
         w32, w16, w8 = c.critic_widths
         self.project = nn.Linear(NUM_PITCH_TOKENS, c.critic_embed, bias=False)  # an embedding that takes soft inputs
         self.track = nn.Parameter(torch.zeros(c.tracks, c.critic_embed))
-        self.encoder = nn.ModuleList([
-            nn.Conv1d(c.tracks * c.critic_embed, w32, 3, padding=1),
-            nn.Conv1d(w32, w16, 4, stride=2, padding=1),
-            nn.Conv1d(w16, w8, 4, stride=2, padding=1),
-        ])  # fmt: skip
+        self.encoder = nn.ModuleList(
+            [
+                nn.Conv1d(c.tracks * c.critic_embed, w32, 3, padding=1),
+                nn.Conv1d(w32, w16, 4, stride=2, padding=1),
+                nn.Conv1d(w16, w8, 4, stride=2, padding=1),
+            ]
+        )
         self.style_head = nn.Linear(w8 * BEATS, c.num_styles)
         self.joint = nn.Conv1d(2 * w8 + 13 + 1, c.critic_joint, 3, padding=1)
         self.joint_down = nn.Conv1d(c.critic_joint, c.critic_joint, 4, stride=2, padding=1)
@@ -521,8 +616,9 @@ class StyleCritic(nn.Module):
             x = F.leaky_relu(conv(x), 0.2)
         return x
 
-    def forward(self, onehot: torch.Tensor, chords: torch.Tensor | None = None,
-                previous: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, onehot: torch.Tensor, chords: torch.Tensor | None = None, previous: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """onehot (B, tracks, 32, 130); chords (B, 8, 12) or None; previous (B, tracks, 32) tokens or None.
         Returns (scores (B,), style logits (B, num_styles))."""
         b, device = onehot.shape[0], onehot.device
@@ -533,14 +629,22 @@ class StyleCritic(nn.Module):
             prev_features = torch.zeros_like(features)
         else:
             prev_features = self.encode(F.one_hot(previous, NUM_PITCH_TOKENS).float()) * flag[:, None, None]
-        x = torch.cat([features, prev_features, chords_at(chords, b, BEATS, device), flag[:, None, None].expand(-1, 1, BEATS)], dim=1)
+        x = torch.cat(
+            [features, prev_features, chords_at(chords, b, BEATS, device), flag[:, None, None].expand(-1, 1, BEATS)],
+            dim=1,
+        )
         x = F.leaky_relu(self.joint(x), 0.2)
         x = F.leaky_relu(self.joint_down(x), 0.2)
         return self.score_head(x.flatten(1))[:, 0], style_logits
 
 
-def gradient_penalty(critic: StyleCritic, real: torch.Tensor, fake: torch.Tensor, chords: torch.Tensor | None = None,
-                     previous: torch.Tensor | None = None) -> torch.Tensor:
+def gradient_penalty(
+    critic: StyleCritic,
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    chords: torch.Tensor | None = None,
+    previous: torch.Tensor | None = None,
+) -> torch.Tensor:
     """WGAN-GP (Gulrajani et al. 2017): (||d score / d x|| - 1)^2 at random points x between real and fake one-hot
     windows (B, tracks, 32, 130) under the same conditions; the norm is over each window's whole input."""
     alpha = torch.rand(real.shape[0], 1, 1, 1, device=real.device)

@@ -30,11 +30,11 @@ class StyleJudgeConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "StyleJudgeConfig":
+    def from_dict(cls, data: dict) -> StyleJudgeConfig:
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
     @classmethod
-    def debug(cls, num_styles: int = 7) -> "StyleJudgeConfig":
+    def debug(cls, num_styles: int = 7) -> StyleJudgeConfig:
         return cls(num_styles=num_styles, embed=8, channels=16)
 
 

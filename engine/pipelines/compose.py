@@ -35,8 +35,23 @@ from engine.models.ec2vae import EC2VAE
 from engine.models.latent import LatentSequenceModel
 from engine.music import ChordProgression, LeadSheet, Melody
 from engine.pipelines.decoding import DecodeControls, decode_windows, join_cost
-from engine.pipelines.song import CHORD_TONE_BIAS, DEFAULT_LATENT, DEFAULT_TEMPERATURE, DEFAULT_VAE, REPEAT_PENALTY, SongModel, TuneLatents
-from engine.representation import HOLD, STEPS_PER_BAR_44, WINDOW_STEPS, onsets_to_rhythm, parse_rhythm_pattern, tokens_to_notes
+from engine.pipelines.song import (
+    CHORD_TONE_BIAS,
+    DEFAULT_LATENT,
+    DEFAULT_TEMPERATURE,
+    DEFAULT_VAE,
+    REPEAT_PENALTY,
+    SongModel,
+    TuneLatents,
+)
+from engine.representation import (
+    HOLD,
+    STEPS_PER_BAR_44,
+    WINDOW_STEPS,
+    onsets_to_rhythm,
+    parse_rhythm_pattern,
+    tokens_to_notes,
+)
 from engine.tonality import KEYS, NOTE_NAMES, functions_from_chroma  # noqa: F401 (KEYS, NOTE_NAMES re-exported)
 from engine.tonality import scale_pitch_classes as _scale_of
 from engine.validation import check_number
@@ -64,8 +79,16 @@ class ComposeOutput:
 class ComposePipeline:
     """Rhythm + chords + key -> melodies. Inference only; one ``__call__``."""
 
-    def __init__(self, model: EC2VAE, latent: LatentSequenceModel | None = None, candidates: int = 4, pitch_range: tuple[int, int] = (55, 88),
-                 chord_tone_bias: float | None = None, decode_temperature: float = 0.0, repeat_penalty: float | None = None):
+    def __init__(
+        self,
+        model: EC2VAE,
+        latent: LatentSequenceModel | None = None,
+        candidates: int = 4,
+        pitch_range: tuple[int, int] = (55, 88),
+        chord_tone_bias: float | None = None,
+        decode_temperature: float = 0.0,
+        repeat_penalty: float | None = None,
+    ):
         """``latent``: a LatentSequenceModel for the pitch latents (None: EC2-VAE's prior).
 
         ``chord_tone_bias``: logit bonus for chord tones at onsets. Sampled from the prior, the
@@ -85,8 +108,12 @@ class ComposePipeline:
         self.decode_temperature = decode_temperature  # with the latent model; 0 decodes greedily
 
     @classmethod
-    def from_pretrained(cls, path_or_name: str | Path = DEFAULT_CHECKPOINT, device: str | None = None,
-                        latent: str | Path | None = DEFAULT_LATENT) -> "ComposePipeline":
+    def from_pretrained(
+        cls,
+        path_or_name: str | Path = DEFAULT_CHECKPOINT,
+        device: str | None = None,
+        latent: str | Path | None = DEFAULT_LATENT,
+    ) -> ComposePipeline:
         """Load the EC2-VAE folder and the latent sequence model ``latent`` ("debug": tiny untrained ones).
 
         With ``latent=None``, or when the default latent folder is missing or was trained on another
@@ -120,7 +147,9 @@ class ComposePipeline:
 
     # ------------------------------------------------------------------ checks
     @staticmethod
-    def validate(rhythm: str, num_bars: int, tempo_bpm: float, seed: int, temperature: float, num_samples: int) -> np.ndarray:
+    def validate(
+        rhythm: str, num_bars: int, tempo_bpm: float, seed: int, temperature: float, num_samples: int
+    ) -> np.ndarray:
         """Check every argument; returns the onset mask (num_bars * 16,). Raises CadenzaInputError."""
         check_number("Bars", num_bars, MIN_BARS, MAX_BARS, integer=True)
         check_number("Tempo (BPM)", tempo_bpm, 20, 300)
@@ -152,7 +181,9 @@ class ComposePipeline:
         (-24, -12, 0, 12 or 24 semitones) moves the finished melody by whole octaves (an emotion's register)."""
         onsets = self.validate(rhythm, num_bars, tempo_bpm, seed, temperature, num_samples)
         if register_shift not in (-24, -12, 0, 12, 24):
-            raise CadenzaInputError(f"Register shift must be a whole number of octaves from -24 to 24 semitones (got {register_shift!r})")
+            raise CadenzaInputError(
+                f"Register shift must be a whole number of octaves from -24 to 24 semitones (got {register_shift!r})"
+            )
         num_bars, seed, num_samples = int(num_bars), int(seed), int(num_samples)
         scale = scale_pitch_classes(key)
         progression = parse_progression(chords, num_bars, STEPS_PER_BAR_44)
@@ -169,19 +200,33 @@ class ComposePipeline:
         for index in range(num_samples):
             generator = torch.Generator(device="cpu").manual_seed(seed + index)
             tokens = self.sample_tokens(rhythm_classes, chroma, scale, temperature, generator, functions)
-            notes = [replace(n, pitch=_octave_into_range(n.pitch + register_shift)) for n in tokens_to_notes(tokens[:num_steps])]
+            notes = [
+                replace(n, pitch=_octave_into_range(n.pitch + register_shift))
+                for n in tokens_to_notes(tokens[:num_steps])
+            ]
             melody = Melody(notes, num_steps, float(tempo_bpm), (4, 4), 0, key)
             leadsheets.append(LeadSheet(melody, progression, title=f"Variation {index + 1} (seed {seed + index})"))
         return ComposeOutput(leadsheets, [seed + i for i in range(num_samples)])
 
     def controls(self, scale: tuple[int, ...]) -> DecodeControls:
         """How this pipeline decodes for a key's ``scale``: its pitch range, chord-tone bonus and repeat penalty."""
-        return DecodeControls(pitch_range=self.pitch_range, scale=scale, chord_tone_bias=self.chord_tone_bias,
-                              repeat_penalty=self.repeat_penalty)
+        return DecodeControls(
+            pitch_range=self.pitch_range,
+            scale=scale,
+            chord_tone_bias=self.chord_tone_bias,
+            repeat_penalty=self.repeat_penalty,
+        )
 
     @torch.no_grad()
-    def sample_tokens(self, rhythm: np.ndarray, chroma: np.ndarray, scale: tuple[int, ...], temperature: float,
-                      generator: torch.Generator, functions: np.ndarray | None = None) -> np.ndarray:
+    def sample_tokens(
+        self,
+        rhythm: np.ndarray,
+        chroma: np.ndarray,
+        scale: tuple[int, ...],
+        temperature: float,
+        generator: torch.Generator,
+        functions: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Melody tokens (T,) for rhythm classes (T,) and chroma (T, 12), T a multiple of 32.
 
         ``scale`` holds the pitch classes that get no penalty (all 12 for none); ``functions`` (W, 8)
@@ -193,11 +238,20 @@ class ComposePipeline:
         windows_chroma = chroma.reshape(num_windows, WINDOW_STEPS, 12)
         controls = self.controls(scale)
         if self.song_model is not None:
-            return self._sample_with_latent_model(windows_rhythm, windows_chroma, controls, temperature, generator, functions)
+            return self._sample_with_latent_model(
+                windows_rhythm, windows_chroma, controls, temperature, generator, functions
+            )
         return self._sample_from_prior(windows_rhythm, windows_chroma, controls, temperature, generator)
 
-    def _sample_with_latent_model(self, rhythm: np.ndarray, chroma: np.ndarray, controls: DecodeControls, temperature: float,
-                                  generator: torch.Generator, functions: np.ndarray | None) -> np.ndarray:
+    def _sample_with_latent_model(
+        self,
+        rhythm: np.ndarray,
+        chroma: np.ndarray,
+        controls: DecodeControls,
+        temperature: float,
+        generator: torch.Generator,
+        functions: np.ndarray | None,
+    ) -> np.ndarray:
         song = self.song_model
         w = len(rhythm)
         if functions is None:
@@ -205,25 +259,52 @@ class ComposePipeline:
         zeros = torch.zeros(w, song.vae.config.z_pitch), torch.zeros(w, song.vae.config.z_rhythm)
         base = TuneLatents(np.full((w, WINDOW_STEPS), 129, np.int64), chroma, *zeros)
         # The drawn rhythm is known as a pattern; its latent is sampled (a placeholder melody's would carry false pitch).
-        tokens = song.generate(base, range(w), rhythm, np.ones(w, bool), np.zeros(w, bool), functions, controls,
-                               generator, float(temperature), "left_to_right", self.decode_temperature)
+        tokens = song.generate(
+            base,
+            range(w),
+            rhythm,
+            np.ones(w, bool),
+            np.zeros(w, bool),
+            functions,
+            controls,
+            generator,
+            float(temperature),
+            "left_to_right",
+            self.decode_temperature,
+        )
         return tokens.reshape(-1)
 
-    def _sample_from_prior(self, windows_rhythm: np.ndarray, windows_chroma: np.ndarray, controls: DecodeControls,
-                           temperature: float, generator: torch.Generator) -> np.ndarray:
+    def _sample_from_prior(
+        self,
+        windows_rhythm: np.ndarray,
+        windows_chroma: np.ndarray,
+        controls: DecodeControls,
+        temperature: float,
+        generator: torch.Generator,
+    ) -> np.ndarray:
         model, device, k = self.model, self.device, self.candidates
         cfg = model.config
         num_windows = len(windows_rhythm)
         scale = controls.scale
-        placeholder = torch.from_numpy(np.stack([self._placeholder_melody(r, scale) for r in windows_rhythm])).to(device)
+        placeholder = torch.from_numpy(np.stack([self._placeholder_melody(r, scale) for r in windows_rhythm])).to(
+            device
+        )
         chroma_t = torch.from_numpy(windows_chroma).to(device)
         _, _, z_rhythm, _ = model.encode(placeholder, chroma_t)  # (W, Zr): posterior means
 
         # All windows x candidates in one batch: (W*K, ...).
         z_pitch = torch.randn(num_windows * k, cfg.z_pitch, generator=generator).to(device)
         z_r = z_rhythm.repeat_interleave(k, 0)
-        tokens, _ = decode_windows(model, z_pitch, z_r, np.repeat(windows_chroma, k, 0), np.repeat(windows_rhythm, k, 0),
-                                   controls, temperature, generator)
+        tokens, _ = decode_windows(
+            model,
+            z_pitch,
+            z_r,
+            np.repeat(windows_chroma, k, 0),
+            np.repeat(windows_rhythm, k, 0),
+            controls,
+            temperature,
+            generator,
+        )
         tokens = tokens.reshape(num_windows, k, WINDOW_STEPS)
 
         chosen, last_pitch = [], None

@@ -52,9 +52,16 @@ class DecodeControls:
 
 
 @torch.no_grad()
-def decode_windows(vae: EC2VAE, z_pitch: torch.Tensor, z_rhythm: torch.Tensor, chroma: np.ndarray,
-                   rhythm: np.ndarray | None, controls: DecodeControls, temperature: float = 0.0,
-                   generator: torch.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
+def decode_windows(
+    vae: EC2VAE,
+    z_pitch: torch.Tensor,
+    z_rhythm: torch.Tensor,
+    chroma: np.ndarray,
+    rhythm: np.ndarray | None,
+    controls: DecodeControls,
+    temperature: float = 0.0,
+    generator: torch.Generator | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Melody tokens for N windows -> (tokens (N, 32) int64, rhythm classes used (N, 32)).
 
     z_pitch (N, Zp), z_rhythm (N, Zr), chroma (N, 32, 12); ``rhythm`` (N, 32) classes, or None
@@ -70,8 +77,16 @@ def decode_windows(vae: EC2VAE, z_pitch: torch.Tensor, z_rhythm: torch.Tensor, c
     chroma_t = torch.from_numpy(np.ascontiguousarray(chroma, dtype=np.float32)).to(device)
     rhythm_t = torch.from_numpy(rhythm).to(device)
     # Sampling on the CPU generator keeps results identical across devices.
-    _, tokens = vae.decode_pitch(z_pitch, z_rhythm, rhythm_t, chroma_t, temperature=temperature, logit_bias=bias,
-                                 generator=generator if device.type == "cpu" else None, repeat_penalty=controls.repeat_penalty)
+    _, tokens = vae.decode_pitch(
+        z_pitch,
+        z_rhythm,
+        rhythm_t,
+        chroma_t,
+        temperature=temperature,
+        logit_bias=bias,
+        generator=generator if device.type == "cpu" else None,
+        repeat_penalty=controls.repeat_penalty,
+    )
     return tokens.cpu().numpy(), rhythm
 
 

@@ -94,7 +94,10 @@ class EmotionTemplate:
     def express(self, notes: list[Note]) -> list[Note]:
         """The notes with this template's loudness (velocity) and articulation (sounding share of each length)."""
         velocity = self.velocity
-        return [Note(n.pitch, n.start, n.start + max(1, int(round((n.end - n.start) * self.articulation))), velocity) for n in notes]
+        return [
+            Note(n.pitch, n.start, n.start + max(1, int(round((n.end - n.start) * self.articulation))), velocity)
+            for n in notes
+        ]
 
     @property
     def velocity(self) -> int:
@@ -105,7 +108,7 @@ class EmotionTemplate:
 def _bilinear(valence: float, arousal: float, value) -> float:
     """Bilinear interpolation of ``value(quadrant)`` between the corners of the plane."""
     u, w = (valence + 1) / 2, (arousal + 1) / 2  # 0..1 from negative to positive
-    return ((1 - u) * (1 - w) * value("Q3") + u * (1 - w) * value("Q4") + (1 - u) * w * value("Q2") + u * w * value("Q1"))
+    return (1 - u) * (1 - w) * value("Q3") + u * (1 - w) * value("Q4") + (1 - u) * w * value("Q2") + u * w * value("Q1")
 
 
 def template_at(valence: float, arousal: float) -> EmotionTemplate:
@@ -130,7 +133,9 @@ def prompt_weights(valence: float, arousal: float) -> dict[str, float]:
     # The quadrant across the nearer axis.
     other = quadrant_of_point(-valence if axis == "valence" else valence, -arousal if axis == "arousal" else arousal)
     if other == own:  # on the axis itself: lean to the positive side's partner
-        other = quadrant_of_point(valence - 1e-9 if axis == "valence" else valence, arousal - 1e-9 if axis == "arousal" else arousal)
+        other = quadrant_of_point(
+            valence - 1e-9 if axis == "valence" else valence, arousal - 1e-9 if axis == "arousal" else arousal
+        )
     weight_own = 0.5 + distances[axis] / (2 * BLEND_ZONE)
     return {own: round(weight_own, 4), other: round(1 - weight_own, 4)} if other != own else {own: 1.0}
 
@@ -182,12 +187,18 @@ class TokenGrammar:
         self.tokenizer = tokenizer
         vocab = tokenizer.vocab
         self.newline = tokenizer.index["\n"]
-        self.fields = {name: [i for i, t in enumerate(vocab) if t.startswith(f"{name}:") and _field_ok(name, t)] for name in "MLK"}
+        self.fields = {
+            name: [i for i, t in enumerate(vocab) if t.startswith(f"{name}:") and _field_ok(name, t)] for name in "MLK"
+        }
         # Keys of each mode: the feeling's valence picks the key field's mode (the model is conditioned on K:).
         # Only keys of at most MAX_KEY_ACCIDENTALS sharps or flats: transposition taught the model keys like D#m,
         # which folk players rarely read and whose melodies it writes worse.
-        self.fields["K"] = [i for i in self.fields["K"] if abs(parse_key_field(vocab[i][2:].strip())[1]) <= MAX_KEY_ACCIDENTALS]
-        self.keys = {mode: [i for i in self.fields["K"] if key_field_mode(vocab[i][2:]) == mode] for mode in ("major", "minor")}
+        self.fields["K"] = [
+            i for i in self.fields["K"] if abs(parse_key_field(vocab[i][2:].strip())[1]) <= MAX_KEY_ACCIDENTALS
+        ]
+        self.keys = {
+            mode: [i for i in self.fields["K"] if key_field_mode(vocab[i][2:]) == mode] for mode in ("major", "minor")
+        }
         self.durations: dict[int, Fraction] = {}
         self.bars: set[int] = set()
         for i, token in enumerate(vocab):
@@ -264,7 +275,7 @@ def _duration(text: str) -> Fraction:
     numerator, _, rest = text.partition("/")
     slashes = 1 + rest.count("/")
     denominator = rest.replace("/", "")
-    value = Fraction(int(numerator) if numerator else 1, int(denominator) if denominator else 2 ** slashes)
+    value = Fraction(int(numerator) if numerator else 1, int(denominator) if denominator else 2**slashes)
     return value
 
 
@@ -293,8 +304,9 @@ class EmotionPipeline:
             raise ValueError(f"the ABC model has no prompt token for {', '.join(missing)}")
 
     @classmethod
-    def from_pretrained(cls, path_or_name: str | Path = DEFAULT_CHECKPOINT, device: str | None = None,
-                        select: bool = True) -> "EmotionPipeline":
+    def from_pretrained(
+        cls, path_or_name: str | Path = DEFAULT_CHECKPOINT, device: str | None = None, select: bool = True
+    ) -> EmotionPipeline:
         """Load a checkpoint folder, or "debug": a tiny untrained model over a small vocabulary (``select``: see ``fits``)."""
         resolved = resolve_device(device)
         if str(path_or_name) == "debug":
@@ -308,12 +320,16 @@ class EmotionPipeline:
         return pipe
 
     @staticmethod
-    def point(quadrant: str | None = None, valence: float | None = None, arousal: float | None = None) -> tuple[float, float]:
+    def point(
+        quadrant: str | None = None, valence: float | None = None, arousal: float | None = None
+    ) -> tuple[float, float]:
         """(valence, arousal) from a quadrant name or two numbers in -1..1 (checked)."""
         if quadrant not in (None, ""):
             q = str(quadrant).strip().upper()
             if q not in QUADRANTS:
-                raise EmotionInputError(f"Unknown quadrant '{quadrant}': choose one of Q1 (happy), Q2 (tense), Q3 (sad), Q4 (calm)")
+                raise EmotionInputError(
+                    f"Unknown quadrant '{quadrant}': choose one of Q1 (happy), Q2 (tense), Q3 (sad), Q4 (calm)"
+                )
             return CORNERS[q]  # a preset is the corner: EMusicGen's template exactly
         if valence is None or arousal is None:
             raise EmotionInputError("Give a quadrant (Q1..Q4) or both valence and arousal (each -1..1)")
@@ -322,8 +338,15 @@ class EmotionPipeline:
         return float(valence), float(arousal)
 
     @torch.no_grad()
-    def __call__(self, quadrant: str | None = None, valence: float | None = None, arousal: float | None = None,
-                 num_bars: int = 16, seed: int = 0, num_samples: int = 1) -> EmotionOutput:
+    def __call__(
+        self,
+        quadrant: str | None = None,
+        valence: float | None = None,
+        arousal: float | None = None,
+        num_bars: int = 16,
+        seed: int = 0,
+        num_samples: int = 1,
+    ) -> EmotionOutput:
         """``num_samples`` melodies of ``num_bars`` bars for a quadrant or a (valence, arousal) point; variation i
         uses seed + i. A tune music21 cannot read, in the wrong mode or stuck on one bar is drawn again (up to
         MAX_ATTEMPTS draws; see ``_one``); when none is readable an error names why."""
@@ -363,14 +386,23 @@ class EmotionPipeline:
             return False
         return mode is None or tune_mode(raw) == mode
 
-    def sample_abc(self, weights: dict[str, float], bars: int, generator: torch.Generator, mode: str | None = None) -> str:
+    def sample_abc(
+        self, weights: dict[str, float], bars: int, generator: torch.Generator, mode: str | None = None
+    ) -> str:
         """The model's own tune (before the template) as ABC text, for the prompt quadrant(s) ``weights``, in a key
         of ``mode`` ("major"/"minor"; None: the model's choice)."""
         prompts = [self.tokenizer.encode(f"A:{q}\nB:{bars}\n") for q in weights]
         grammar = self.grammar
         budget = self.model.config.context - max(len(p) for p in prompts) - 2
-        tokens = self.model.generate(prompts, list(weights.values()), budget, generator, **SAMPLING,
-                                     allowed=lambda out: grammar.allowed(out, mode), stop=lambda out: grammar.bar_count(out) >= bars)
+        tokens = self.model.generate(
+            prompts,
+            list(weights.values()),
+            budget,
+            generator,
+            **SAMPLING,
+            allowed=lambda out: grammar.allowed(out, mode),
+            stop=lambda out: grammar.bar_count(out) >= bars,
+        )
         text = self.tokenizer.decode(tokens)
         lines = text.split("\n")
         header, body = lines[:3], "\n".join(lines[3:]).rstrip()
@@ -381,8 +413,15 @@ class EmotionPipeline:
         body = body[:-1] + "|]" if body.endswith("|") and not body.endswith(("||", ":|", "|]")) else body
         return "X:1\n" + "\n".join(header) + "\n" + body + "\n"
 
-    def apply_template(self, raw: str, template: EmotionTemplate, generator: torch.Generator, weights: dict[str, float],
-                       seed: int, attempts: int = 1) -> EmotionTune:
+    def apply_template(
+        self,
+        raw: str,
+        template: EmotionTemplate,
+        generator: torch.Generator,
+        weights: dict[str, float],
+        seed: int,
+        attempts: int = 1,
+    ) -> EmotionTune:
         """The template on a raw tune: parallel mode, register shift, tempo (Q:), loudness and articulation."""
         read_abc_text(raw)  # raises if music21 cannot read the model's own tune
         text = set_mode(raw, template.mode) if template.mode else raw
@@ -390,8 +429,12 @@ class EmotionPipeline:
             text = transpose_abc(text, template.register_shift)
         tempo = template.tempo(generator)
         name = " + ".join(f"{QUADRANT_NAMES[q]} {w:.0%}" if w < 1 else QUADRANT_NAMES[q] for q, w in weights.items())
-        text = text.replace("X:1\n", f"X:1\nT:Cadenza emotion: {name} (valence {template.valence:+.2f}, "
-                                     f"arousal {template.arousal:+.2f})\nQ:1/4={tempo}\n", 1)
+        text = text.replace(
+            "X:1\n",
+            f"X:1\nT:Cadenza emotion: {name} (valence {template.valence:+.2f}, "
+            f"arousal {template.arousal:+.2f})\nQ:1/4={tempo}\n",
+            1,
+        )
         sheet = read_abc_text(text)
         sheet.melody.tempo_bpm = float(tempo)
         sheet.melody.notes = template.express(sheet.melody.notes)
@@ -402,12 +445,14 @@ class EmotionPipeline:
 def set_mode(abc: str, mode: str) -> str:
     """The tune with every K: field in ``mode`` ("major" or "minor") on the same tonic (EMusicGen's parallel-mode
     rewrite: notes without accidentals follow the new key signature)."""
+
     def rewrite(match: re.Match) -> str:
         parsed = parse_key_field(match.group(1))
         if parsed is None:
             return match.group(0)
         tonic = parsed[0]
         return f"K:{tonic}{'m' if mode == 'minor' else ''}"
+
     return re.sub(r"^K:([^\n]*)$", rewrite, abc, flags=re.M)
 
 
@@ -424,7 +469,7 @@ def longest_bar_repeat(abc: str) -> int:
 
 
 def tune_mode(abc: str) -> str | None:
-    """"major" / "minor" of music21's key analysis of an ABC tune (None when it cannot be read)."""
+    """ "major" / "minor" of music21's key analysis of an ABC tune (None when it cannot be read)."""
     from music21 import converter
 
     try:
@@ -438,5 +483,7 @@ def tune_mode(abc: str) -> str | None:
 # Texts for the "debug" vocabulary: every kind of token the grammar needs, nothing trained.
 _DEBUG_TEXTS = [
     f"A:{q}\nB:{b}\nM:{m}\nL:1/8\nK:{k}\nGAB c2d|e2d cBA|G4 z2:|\n|:(3cde f>g a2|]\n"
-    for q in QUADRANTS for b in range(1, 65) for m, k in (("6/8", "G"), ("4/4", "Am"), ("3/4", "D"), ("2/4", "Em"))
+    for q in QUADRANTS
+    for b in range(1, 65)
+    for m, k in (("6/8", "G"), ("4/4", "Am"), ("3/4", "D"), ("2/4", "Em"))
 ]

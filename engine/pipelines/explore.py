@@ -34,9 +34,9 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -44,9 +44,8 @@ import torch
 from engine.chords import make_chord, parse_progression, recognize_chord
 from engine.device import resolve_device
 from engine.errors import CadenzaInputError
-from engine.midi_io import TrackInfo, list_tracks, read_midi_bytes, read_abc_file, read_midi
+from engine.midi_io import TrackInfo, list_tracks, read_abc_file, read_midi, read_midi_bytes
 from engine.models.checkpoint import load_ec2vae
-from engine.validation import check_number
 from engine.models.ec2vae import EC2VAE, EC2VAEConfig
 from engine.music import Chord, ChordProgression, LeadSheet, Melody
 from engine.representation import (
@@ -62,6 +61,7 @@ from engine.representation import (
     tokens_to_notes,
     tokens_to_rhythm,
 )
+from engine.validation import check_number
 
 MAX_BARS = 16
 MAX_WINDOWS = MAX_BARS * STEPS_PER_BAR_44 // WINDOW_STEPS  # 8 windows of 2 bars of 4/4
@@ -88,7 +88,7 @@ class Latents:
     def num_windows(self) -> int:
         return int(self.z_pitch.shape[0])
 
-    def cropped(self, num_windows: int) -> "Latents":
+    def cropped(self, num_windows: int) -> Latents:
         tokens = None if self.tokens is None else self.tokens[:num_windows]
         return Latents(self.z_pitch[:num_windows], self.z_rhythm[:num_windows], self.chroma[:num_windows], tokens)
 
@@ -115,8 +115,14 @@ def source_tracks(source: bytes | str | Path) -> list[TrackInfo]:
     return list_tracks(read_midi_bytes(source))
 
 
-def read_source(source: bytes | str | Path, melody_track: int | None = None, start_bar: int = 0,
-                num_bars: int | None = None, title: str = "", max_bars: int = MAX_BARS) -> LeadSheet:
+def read_source(
+    source: bytes | str | Path,
+    melody_track: int | None = None,
+    start_bar: int = 0,
+    num_bars: int | None = None,
+    title: str = "",
+    max_bars: int = MAX_BARS,
+) -> LeadSheet:
     """A MIDI file (path or bytes; a path may also be an .abc file, its first tune) cut by :func:`prepare_source`.
 
     Raises MidiReadError / ExploreInputError (both CadenzaInputError) with a readable
@@ -130,7 +136,9 @@ def read_source(source: bytes | str | Path, melody_track: int | None = None, sta
         try:
             sheets = read_abc_file(path)
         except Exception as err:  # music21 raises many kinds for broken ABC
-            raise ExploreInputError(f"The ABC file {path.name} could not be read ({type(err).__name__}: {err})") from None
+            raise ExploreInputError(
+                f"The ABC file {path.name} could not be read ({type(err).__name__}: {err})"
+            ) from None
         if not sheets:
             raise ExploreInputError(f"The ABC file {path.name} holds no tune with notes")
         sheet = sheets[0]
@@ -145,7 +153,9 @@ def read_source(source: bytes | str | Path, melody_track: int | None = None, sta
     return prepare_source(sheet, start_bar, num_bars, max_bars)
 
 
-def prepare_source(sheet: LeadSheet, start_bar: int = 0, num_bars: int | None = None, max_bars: int = MAX_BARS) -> LeadSheet:
+def prepare_source(
+    sheet: LeadSheet, start_bar: int = 0, num_bars: int | None = None, max_bars: int = MAX_BARS
+) -> LeadSheet:
     """The part of ``sheet`` that exploration uses: whole 32-step windows from ``start_bar``.
 
     ``start_bar`` counts the piece's bars from 0, after the pickup (bar 0 starts at the
@@ -169,7 +179,8 @@ def prepare_source(sheet: LeadSheet, start_bar: int = 0, num_bars: int | None = 
         raise ExploreInputError(
             f"Start bar {int(start_bar)} is past the end of '{_name(sheet, 'the piece')}': it has {bars_after_pickup} bar(s) "
             f"after the pickup, so the start bar must be between 0 and {max(bars_after_pickup - 1, 0)} "
-            f"(at most {max_bars} bars are used from there)")
+            f"(at most {max_bars} bars are used from there)"
+        )
     start = melody.pickup_steps + int(start_bar) * steps_per_bar
     full, part = divmod(melody.num_steps - start, WINDOW_STEPS)
     available = full + (1 if part >= WINDOW_STEPS // 2 or full == 0 else 0)
@@ -180,7 +191,8 @@ def prepare_source(sheet: LeadSheet, start_bar: int = 0, num_bars: int | None = 
     if not cropped.melody.notes:
         raise ExploreInputError(
             f"There are no notes in the {num_windows * WINDOW_STEPS // steps_per_bar} bar(s) of '{_name(sheet, 'the piece')}' "
-            f"from start bar {int(start_bar)}: choose another start bar or track")
+            f"from start bar {int(start_bar)}: choose another start bar or track"
+        )
     return cropped
 
 
@@ -247,7 +259,7 @@ class ExplorePipeline:
         self.pitch_range = pitch_range
 
     @classmethod
-    def from_pretrained(cls, path_or_name: str | Path | None = None, device: str | None = None) -> "ExplorePipeline":
+    def from_pretrained(cls, path_or_name: str | Path | None = None, device: str | None = None) -> ExplorePipeline:
         """Load a checkpoint folder (default: the shipped checkpoints/ec2vae), or the tiny untrained model "debug"."""
         from engine.pipelines.compose import DEFAULT_CHECKPOINT
 
@@ -285,7 +297,9 @@ class ExplorePipeline:
         all_tokens = np.concatenate(tokens)
         all_chroma = np.concatenate(chroma)
         with torch.no_grad():
-            mu_p, _, mu_r, _ = self.model.encode(torch.from_numpy(all_tokens).to(self.device), torch.from_numpy(all_chroma).to(self.device))
+            mu_p, _, mu_r, _ = self.model.encode(
+                torch.from_numpy(all_tokens).to(self.device), torch.from_numpy(all_chroma).to(self.device)
+            )
         out, offset = [], 0
         for count in counts:
             window = slice(offset, offset + count)
@@ -300,15 +314,27 @@ class ExplorePipeline:
         if z.dim() == 1:
             z = z.unsqueeze(0)
         if z.dim() != 2 or z.shape[1] != size or not 1 <= z.shape[0] <= MAX_WINDOWS:
-            raise ExploreInputError(f"{name} must have shape (windows, {size}) with 1..{MAX_WINDOWS} windows (got {tuple(z.shape)})")
+            raise ExploreInputError(
+                f"{name} must have shape (windows, {size}) with 1..{MAX_WINDOWS} windows (got {tuple(z.shape)})"
+            )
         if not torch.isfinite(z).all():
             raise ExploreInputError(f"{name} holds NaN or infinite values")
         return z
 
     @torch.no_grad()
-    def decode(self, z_pitch, z_rhythm, chroma, tempo: float = 120.0, title: str = "", *,
-               chords: ChordProgression | None = None, rhythm: np.ndarray | None = None, key: str | None = None,
-               time_signature: tuple[int, int] = (4, 4)) -> LeadSheet:
+    def decode(
+        self,
+        z_pitch,
+        z_rhythm,
+        chroma,
+        tempo: float = 120.0,
+        title: str = "",
+        *,
+        chords: ChordProgression | None = None,
+        rhythm: np.ndarray | None = None,
+        key: str | None = None,
+        time_signature: tuple[int, int] = (4, 4),
+    ) -> LeadSheet:
         """Greedy decode of W windows -> one LeadSheet of W * 32 steps.
 
         z_pitch (W, Zp), z_rhythm (W, Zr), chroma (W, 32, 12) (or (W*32, 12)). The rhythm
@@ -331,7 +357,9 @@ class ExplorePipeline:
         if rhythm is not None:
             rhythm = np.asarray(rhythm, dtype=np.int64)
             if rhythm.size != num_windows * WINDOW_STEPS or rhythm.min() < 0 or rhythm.max() > 2:
-                raise ExploreInputError(f"rhythm must be ({num_windows}, {WINDOW_STEPS}) classes 0 onset, 1 hold, 2 rest")
+                raise ExploreInputError(
+                    f"rhythm must be ({num_windows}, {WINDOW_STEPS}) classes 0 onset, 1 hold, 2 rest"
+                )
             rhythm_t = torch.from_numpy(rhythm.reshape(num_windows, WINDOW_STEPS)).to(self.device)
         tokens = self._decode_tokens(z_p, z_r, torch.from_numpy(chroma).to(self.device), rhythm_t)
         progression = chords if chords is not None else chroma_to_progression(chroma)
@@ -347,8 +375,9 @@ class ExplorePipeline:
         return torch.zeros(allowed.shape, device=rhythm.device).masked_fill(~allowed, float("-inf"))
 
     @torch.no_grad()
-    def _decode_tokens(self, z_pitch: torch.Tensor, z_rhythm: torch.Tensor, chroma: torch.Tensor,
-                       rhythm: torch.Tensor | None = None) -> np.ndarray:
+    def _decode_tokens(
+        self, z_pitch: torch.Tensor, z_rhythm: torch.Tensor, chroma: torch.Tensor, rhythm: torch.Tensor | None = None
+    ) -> np.ndarray:
         """One batched greedy decode: (N, Zp), (N, Zr), (N, 32, 12) [, (N, 32)] -> tokens (N, 32)."""
         if rhythm is None:
             _, rhythm = self.model.decode_rhythm(z_rhythm)
@@ -356,15 +385,23 @@ class ExplorePipeline:
         return tokens.cpu().numpy()
 
     @staticmethod
-    def _sheet(tokens: np.ndarray, progression: ChordProgression, tempo: float, title: str, key: str | None,
-               time_signature: tuple[int, int]) -> LeadSheet:
+    def _sheet(
+        tokens: np.ndarray,
+        progression: ChordProgression,
+        tempo: float,
+        title: str,
+        key: str | None,
+        time_signature: tuple[int, int],
+    ) -> LeadSheet:
         """Windows of tokens (W, 32) end to end -> LeadSheet (a note held over a window boundary continues)."""
         flat = np.asarray(tokens).reshape(-1)
         melody = Melody(tokens_to_notes(flat), len(flat), float(tempo), tuple(time_signature), 0, key)
         return LeadSheet(melody, ChordProgression(list(progression.chords)), title)
 
     # --------------------------------------------------------------- chords
-    def _harmony(self, chords, num_windows: int, a: LeadSheet, b: LeadSheet | None = None, b_name: str = "B") -> _Harmony:
+    def _harmony(
+        self, chords, num_windows: int, a: LeadSheet, b: LeadSheet | None = None, b_name: str = "B"
+    ) -> _Harmony:
         steps = num_windows * WINDOW_STEPS
         if not isinstance(chords, str):
             raise ExploreInputError(f"Chords must be 'a', 'b' or a progression such as 'C Am F G' (got {chords!r})")
@@ -374,8 +411,12 @@ class ExplorePipeline:
             if choice == "b" and b is None:
                 raise ExploreInputError(f"There is no {b_name} to take chords from: use 'a' or type a progression")
             progression = source.cropped(0, steps).chords
-            return _Harmony(progression.chroma(steps).reshape(num_windows, WINDOW_STEPS, 12), progression,
-                            source.melody.key, source.melody.time_signature)
+            return _Harmony(
+                progression.chroma(steps).reshape(num_windows, WINDOW_STEPS, 12),
+                progression,
+                source.melody.key,
+                source.melody.time_signature,
+            )
         progression = parse_progression(chords, num_windows * WINDOW_STEPS // STEPS_PER_BAR_44, STEPS_PER_BAR_44)
         return _Harmony(progression.chroma(steps).reshape(num_windows, WINDOW_STEPS, 12), progression, None, (4, 4))
 
@@ -406,8 +447,17 @@ class ExplorePipeline:
         chroma = torch.from_numpy(np.tile(harmony.chroma, (steps, 1, 1))).to(self.device)
         tokens = self._decode_tokens(z_p, z_r, chroma).reshape(steps, num_windows, WINDOW_STEPS)
         name_a, name_b = _name(a, "A"), _name(b, "B")
-        return [self._sheet(tokens[k], harmony.progression, a.melody.tempo_bpm, f"{name_a} → {name_b}: step {k + 1} of {steps}",
-                            harmony.key, harmony.time_signature) for k in range(steps)]
+        return [
+            self._sheet(
+                tokens[k],
+                harmony.progression,
+                a.melody.tempo_bpm,
+                f"{name_a} → {name_b}: step {k + 1} of {steps}",
+                harmony.key,
+                harmony.time_signature,
+            )
+            for k in range(steps)
+        ]
 
     @torch.no_grad()
     def grid(self, a: LeadSheet, b: LeadSheet, size: int = 5, chords: str = "a") -> list[list[LeadSheet]]:
@@ -435,9 +485,20 @@ class ExplorePipeline:
         chroma = torch.from_numpy(harmony.chroma).to(self.device).repeat(size * size, 1, 1)
         tokens = self._decode_tokens(z_p, z_r, chroma, rhythm).reshape(size, size, num_windows, WINDOW_STEPS)
         tempo = a.melody.tempo_bpm
-        return [[self._sheet(tokens[i, j], harmony.progression, tempo,
-                             f"Pitch {round(100 * positions[i])}% B, rhythm {round(100 * positions[j])}% B",
-                             harmony.key, harmony.time_signature) for j in range(size)] for i in range(size)]
+        return [
+            [
+                self._sheet(
+                    tokens[i, j],
+                    harmony.progression,
+                    tempo,
+                    f"Pitch {round(100 * positions[i])}% B, rhythm {round(100 * positions[j])}% B",
+                    harmony.key,
+                    harmony.time_signature,
+                )
+                for j in range(size)
+            ]
+            for i in range(size)
+        ]
 
     @staticmethod
     def path_cells(grid: list[list[LeadSheet]], path: Sequence[tuple[int, int]]) -> list[LeadSheet]:
@@ -505,9 +566,14 @@ class ExplorePipeline:
             raise ExploreInputError(f"Type the new chords as text such as 'C Am F G' (got {chords_text!r})")
         prepared = prepare_source(sheet)
         latents = self._encode([prepared])[0]
-        harmony = self._harmony(chords_text if chords_text.strip() not in SOURCE_CHORDS else chords_text.strip().upper(),
-                                latents.num_windows, prepared)
+        harmony = self._harmony(
+            chords_text if chords_text.strip() not in SOURCE_CHORDS else chords_text.strip().upper(),
+            latents.num_windows,
+            prepared,
+        )
         rhythm = torch.from_numpy(tokens_to_rhythm(latents.tokens)).to(self.device)
-        tokens = self._decode_tokens(latents.z_pitch, latents.z_rhythm, torch.from_numpy(harmony.chroma).to(self.device), rhythm)
+        tokens = self._decode_tokens(
+            latents.z_pitch, latents.z_rhythm, torch.from_numpy(harmony.chroma).to(self.device), rhythm
+        )
         title = f"{_name(prepared, 'Melody')} over {chords_text.strip()}"
         return self._sheet(tokens, harmony.progression, prepared.melody.tempo_bpm, title, prepared.melody.key, (4, 4))

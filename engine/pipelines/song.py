@@ -25,9 +25,9 @@ variation, the one that joins its neighbours with the smallest leaps is kept.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -37,11 +37,17 @@ from engine.device import resolve_device
 from engine.errors import CadenzaInputError
 from engine.models.checkpoint import load_ec2vae, load_latent_model, weights_fingerprint
 from engine.models.ec2vae import EC2VAE, EC2VAEConfig
-from engine.models.latent import LatentBatch, LatentModelConfig, LatentSequenceModel, beat_chroma, STEPS_PER_BEAT, BEATS_PER_WINDOW
+from engine.models.latent import (
+    BEATS_PER_WINDOW,
+    STEPS_PER_BEAT,
+    LatentBatch,
+    LatentModelConfig,
+    LatentSequenceModel,
+    beat_chroma,
+)
 from engine.music import Chord, ChordProgression, LeadSheet, Melody
 from engine.pipelines.decoding import DecodeControls, decode_windows, first_and_last_pitch, join_cost
 from engine.representation import (
-    HOLD,
     SILENCE,
     STEPS_PER_BAR_44,
     WINDOW_STEPS,
@@ -127,11 +133,17 @@ def check_tune(sheet: LeadSheet, name: str = "The tune") -> None:
     if not melody.notes:
         raise SongInputError(f"{name} has no notes")
     if melody.pickup_steps:
-        raise SongInputError(f"{name} starts with a pickup; cut it to start on a downbeat (engine.pipelines.explore.prepare_source)")
+        raise SongInputError(
+            f"{name} starts with a pickup; cut it to start on a downbeat (engine.pipelines.explore.prepare_source)"
+        )
     if melody.num_steps % WINDOW_STEPS:
-        raise SongInputError(f"{name} is {melody.num_steps} steps long, not a whole number of 2-bar blocks ({WINDOW_STEPS} steps each)")
+        raise SongInputError(
+            f"{name} is {melody.num_steps} steps long, not a whole number of 2-bar blocks ({WINDOW_STEPS} steps each)"
+        )
     if not 1 <= melody.num_steps // WINDOW_STEPS <= MAX_BLOCKS:
-        raise SongInputError(f"{name} has {melody.num_steps // WINDOW_STEPS} blocks of 2 bars; a song has 1 to {MAX_BLOCKS} ({MAX_SONG_BARS} bars)")
+        raise SongInputError(
+            f"{name} has {melody.num_steps // WINDOW_STEPS} blocks of 2 bars; a song has 1 to {MAX_BLOCKS} ({MAX_SONG_BARS} bars)"
+        )
 
 
 def rhythm_classes(rhythm: str, num_bars: int) -> np.ndarray:
@@ -154,7 +166,9 @@ class SongModel:
         self.candidates = candidates
 
     @classmethod
-    def from_pretrained(cls, vae: str | Path = DEFAULT_VAE, latent: str | Path = DEFAULT_LATENT, device: str | None = None) -> "SongModel":
+    def from_pretrained(
+        cls, vae: str | Path = DEFAULT_VAE, latent: str | Path = DEFAULT_LATENT, device: str | None = None
+    ) -> SongModel:
         """Load the two checkpoints (checking the latent model belongs to this EC2-VAE), or "debug" for tiny untrained ones."""
         resolved = resolve_device(device)
         if str(vae) == "debug" or str(latent) == "debug":
@@ -163,12 +177,14 @@ class SongModel:
         latent_model, meta = load_latent_model(latent, resolved)
         expected = meta.get("vae", {}).get("fingerprint")
         if expected and expected != weights_fingerprint(vae):
-            raise ValueError(f"{latent} was trained on the latents of another EC2-VAE (weights {expected}, "
-                             f"{vae} has {weights_fingerprint(vae)}): retrain it with --vae {vae}")
+            raise ValueError(
+                f"{latent} was trained on the latents of another EC2-VAE (weights {expected}, "
+                f"{vae} has {weights_fingerprint(vae)}): retrain it with --vae {vae}"
+            )
         return cls(vae_model, latent_model)
 
     @classmethod
-    def debug(cls, device: torch.device | str = "cpu") -> "SongModel":
+    def debug(cls, device: torch.device | str = "cpu") -> SongModel:
         """Tiny untrained models (the "debug" EC2-VAE of every pipeline, seed 0): every code path, no checkpoint."""
         torch.manual_seed(0)
         vae = EC2VAE(EC2VAEConfig.debug()).to(device)
@@ -186,24 +202,42 @@ class SongModel:
         steps = block_count(sheet) * WINDOW_STEPS
         tokens = melody_to_tokens(sheet.melody, 0, steps).reshape(-1, WINDOW_STEPS)
         chroma = sheet.chords.chroma(steps).reshape(-1, WINDOW_STEPS, 12)
-        mu_p, _, mu_r, _ = self.vae.encode(torch.from_numpy(tokens).to(self.device), torch.from_numpy(chroma).to(self.device))
+        mu_p, _, mu_r, _ = self.vae.encode(
+            torch.from_numpy(tokens).to(self.device), torch.from_numpy(chroma).to(self.device)
+        )
         return TuneLatents(tokens, chroma, mu_p, mu_r)
 
     @staticmethod
-    def functions(progression: ChordProgression, key: str, num_blocks: int, per_bar: Sequence[int] | None = None) -> np.ndarray:
+    def functions(
+        progression: ChordProgression, key: str, num_blocks: int, per_bar: Sequence[int] | None = None
+    ) -> np.ndarray:
         """Chord-function classes per beat (W, 8): from the chords in ``key``, or ``per_bar`` (one class per bar) when given."""
         steps = num_blocks * WINDOW_STEPS
         if per_bar is not None:
-            per_beat = np.repeat(np.asarray(per_bar, dtype=np.int64), STEPS_PER_BAR_44 // STEPS_PER_BEAT)[: steps // STEPS_PER_BEAT]
+            per_beat = np.repeat(np.asarray(per_bar, dtype=np.int64), STEPS_PER_BAR_44 // STEPS_PER_BEAT)[
+                : steps // STEPS_PER_BEAT
+            ]
         else:
             per_beat = functions_per_step(progression, key, steps, 0, STEPS_PER_BEAT)
         return per_beat.reshape(num_blocks, BEATS_PER_WINDOW)
 
     # ------------------------------------------------------------------ sampling
     @torch.no_grad()
-    def fill(self, z_pitch: torch.Tensor, z_rhythm: torch.Tensor, known_pitch: np.ndarray, known_rhythm: np.ndarray,
-             rhythm: np.ndarray, known_pattern: np.ndarray, chroma: np.ndarray, functions: np.ndarray,
-             generator: torch.Generator, temperature: float, order: str, rows: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def fill(
+        self,
+        z_pitch: torch.Tensor,
+        z_rhythm: torch.Tensor,
+        known_pitch: np.ndarray,
+        known_rhythm: np.ndarray,
+        rhythm: np.ndarray,
+        known_pattern: np.ndarray,
+        chroma: np.ndarray,
+        functions: np.ndarray,
+        generator: torch.Generator,
+        temperature: float,
+        order: str,
+        rows: int,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """``rows`` samples of one tune's unknown latents -> z_pitch (rows, W, Zp), z_rhythm (rows, W, Zr).
 
         z_* (W, Z) (any values where unknown); known_* (W,) bool; rhythm (W, 32) classes;
@@ -217,15 +251,32 @@ class SongModel:
             return t.to(device).unsqueeze(0).expand(rows, *t.shape).clone()
 
         batch = LatentBatch(
-            rep(z_pitch.float()), rep(z_rhythm.float()), rep(beat_chroma(chroma.astype(np.float32))), rep(functions, torch.int64),
-            rep(rhythm, torch.int64), rep(known_pitch, torch.bool), rep(known_rhythm, torch.bool), rep(known_pattern, torch.bool),
+            rep(z_pitch.float()),
+            rep(z_rhythm.float()),
+            rep(beat_chroma(chroma.astype(np.float32))),
+            rep(functions, torch.int64),
+            rep(rhythm, torch.int64),
+            rep(known_pitch, torch.bool),
+            rep(known_rhythm, torch.bool),
+            rep(known_pattern, torch.bool),
             torch.ones(rows, w, dtype=torch.bool, device=device),
         )
         return self.latent.sample(batch, generator=generator, temperature=temperature, order=order)
 
-    def generate(self, base: TuneLatents, targets: Sequence[int], rhythm: np.ndarray, known_pattern: np.ndarray,
-                 known_rhythm: np.ndarray, functions: np.ndarray, controls: DecodeControls, generator: torch.Generator,
-                 temperature: float, order: str, decode_temperature: float = 0.0) -> np.ndarray:
+    def generate(
+        self,
+        base: TuneLatents,
+        targets: Sequence[int],
+        rhythm: np.ndarray,
+        known_pattern: np.ndarray,
+        known_rhythm: np.ndarray,
+        functions: np.ndarray,
+        controls: DecodeControls,
+        generator: torch.Generator,
+        temperature: float,
+        order: str,
+        decode_temperature: float = 0.0,
+    ) -> np.ndarray:
         """New tokens (W, 32) for the ``targets`` blocks (others as in ``base``): ``candidates`` samples, the one
         joining its neighbours best kept. ``rhythm`` (W, 32) is forced on target blocks where ``known_pattern``.
         ``temperature`` scales the latent sampling, ``decode_temperature`` the decoder's (0: greedy)."""
@@ -234,8 +285,20 @@ class SongModel:
         known_p = np.ones(w, bool)
         known_p[targets] = False
         k = self.candidates
-        z_p, z_r = self.fill(base.z_pitch, base.z_rhythm, known_p, known_rhythm, rhythm, known_pattern, base.chroma,
-                             functions, generator, temperature, order, rows=k)
+        z_p, z_r = self.fill(
+            base.z_pitch,
+            base.z_rhythm,
+            known_p,
+            known_rhythm,
+            rhythm,
+            known_pattern,
+            base.chroma,
+            functions,
+            generator,
+            temperature,
+            order,
+            rows=k,
+        )
         # Decode every candidate's target blocks in one batch: (k * len(targets), ...).
         zp = z_p[:, targets].reshape(-1, z_p.shape[-1])
         zr = z_r[:, targets].reshape(-1, z_r.shape[-1])
@@ -264,8 +327,22 @@ class SongModel:
         """Summed join cost of the target blocks with whatever sounds before and after each."""
         cost = 0.0
         for t in targets:
-            before = next((first_and_last_pitch(tokens[j])[1] for j in range(t - 1, -1, -1) if first_and_last_pitch(tokens[j])[1] is not None), None)
-            after = next((first_and_last_pitch(tokens[j])[0] for j in range(t + 1, len(tokens)) if first_and_last_pitch(tokens[j])[0] is not None), None)
+            before = next(
+                (
+                    first_and_last_pitch(tokens[j])[1]
+                    for j in range(t - 1, -1, -1)
+                    if first_and_last_pitch(tokens[j])[1] is not None
+                ),
+                None,
+            )
+            after = next(
+                (
+                    first_and_last_pitch(tokens[j])[0]
+                    for j in range(t + 1, len(tokens))
+                    if first_and_last_pitch(tokens[j])[0] is not None
+                ),
+                None,
+            )
             cost += join_cost(tokens[t], before, after if t + 1 not in targets else None, scale)
         return cost
 
@@ -286,8 +363,14 @@ def _range_of(sheet: LeadSheet, margin: int = 4) -> tuple[int, int]:
     return low, high
 
 
-def _sheet(tokens: np.ndarray, progression: ChordProgression, key: str, tempo: float, title: str,
-           time_signature: tuple[int, int] = (4, 4)) -> LeadSheet:
+def _sheet(
+    tokens: np.ndarray,
+    progression: ChordProgression,
+    key: str,
+    tempo: float,
+    title: str,
+    time_signature: tuple[int, int] = (4, 4),
+) -> LeadSheet:
     flat = np.asarray(tokens).reshape(-1)
     melody = Melody(tokens_to_notes(flat), len(flat), float(tempo), tuple(time_signature), 0, key)
     return LeadSheet(melody, progression, title)
@@ -304,22 +387,38 @@ class _SongPipelineBase:
         self.model = model
 
     @classmethod
-    def from_pretrained(cls, vae: str | Path = DEFAULT_VAE, latent: str | Path = DEFAULT_LATENT, device: str | None = None):
+    def from_pretrained(
+        cls, vae: str | Path = DEFAULT_VAE, latent: str | Path = DEFAULT_LATENT, device: str | None = None
+    ):
         """Load EC2-VAE and the latent model ("debug" for tiny untrained ones)."""
         return cls(SongModel.from_pretrained(vae, latent, device))
 
     @staticmethod
     def _controls(key: str, pitch_range: tuple[int, int]) -> DecodeControls:
-        return DecodeControls(pitch_range=pitch_range, scale=scale_pitch_classes(key), chord_tone_bias=CHORD_TONE_BIAS,
-                              repeat_penalty=REPEAT_PENALTY)
+        return DecodeControls(
+            pitch_range=pitch_range,
+            scale=scale_pitch_classes(key),
+            chord_tone_bias=CHORD_TONE_BIAS,
+            repeat_penalty=REPEAT_PENALTY,
+        )
 
 
 class SongPipeline(_SongPipelineBase):
     """A chord progression (and optionally a rhythm and chord functions) -> a new tune of 8..32 bars."""
 
     @torch.no_grad()
-    def __call__(self, chords: str, num_bars: int = 16, key: str = "C", rhythm: str | None = None, functions: str | None = None,
-                 tempo_bpm: float = 120.0, seed: int = 0, temperature: float = DEFAULT_TEMPERATURE, num_samples: int = 1) -> SongOutput:
+    def __call__(
+        self,
+        chords: str,
+        num_bars: int = 16,
+        key: str = "C",
+        rhythm: str | None = None,
+        functions: str | None = None,
+        tempo_bpm: float = 120.0,
+        seed: int = 0,
+        temperature: float = DEFAULT_TEMPERATURE,
+        num_samples: int = 1,
+    ) -> SongOutput:
         """``rhythm``: a step-grid pattern for every bar (repeats to fill), or None for the model's own;
         ``functions``: "T S D T" (one per bar, repeats), or None to derive them from the chords in ``key``."""
         _check("Bars", num_bars, MIN_SONG_BARS, MAX_SONG_BARS, integer=True)
@@ -334,7 +433,11 @@ class SongPipeline(_SongPipelineBase):
         blocks = num_bars // BARS_PER_BLOCK
         steps = blocks * WINDOW_STEPS
         zeros = torch.zeros(blocks, self.model.vae.config.z_pitch), torch.zeros(blocks, self.model.vae.config.z_rhythm)
-        base = TuneLatents(np.full((blocks, WINDOW_STEPS), 129, np.int64), progression.chroma(steps).reshape(blocks, WINDOW_STEPS, 12), *zeros)
+        base = TuneLatents(
+            np.full((blocks, WINDOW_STEPS), 129, np.int64),
+            progression.chroma(steps).reshape(blocks, WINDOW_STEPS, 12),
+            *zeros,
+        )
         if rhythm is not None and str(rhythm).strip():
             pattern = rhythm_classes(rhythm, num_bars).reshape(blocks, WINDOW_STEPS)
             known_pattern = np.ones(blocks, bool)
@@ -344,8 +447,18 @@ class SongPipeline(_SongPipelineBase):
         controls = self._controls(key, (55, 88))
         sheets = []
         for i in range(int(num_samples)):
-            tokens = self.model.generate(base, range(blocks), pattern, known_pattern, np.zeros(blocks, bool), fn, controls,
-                                         _generator(seed + i), float(temperature), "left_to_right")
+            tokens = self.model.generate(
+                base,
+                range(blocks),
+                pattern,
+                known_pattern,
+                np.zeros(blocks, bool),
+                fn,
+                controls,
+                _generator(seed + i),
+                float(temperature),
+                "left_to_right",
+            )
             sheets.append(_sheet(tokens, progression, key, tempo_bpm, f"Song {i + 1} (seed {seed + i})"))
         return SongOutput(sheets, [seed + i for i in range(int(num_samples))], list(range(blocks)))
 
@@ -354,15 +467,26 @@ class ContinuePipeline(_SongPipelineBase):
     """A tune -> the same tune followed by ``num_bars`` new bars (at most 32 bars in all)."""
 
     @torch.no_grad()
-    def __call__(self, sheet: LeadSheet, num_bars: int = 8, chords: str | None = None, rhythm: str | None = None,
-                 key: str | None = None, seed: int = 0, temperature: float = DEFAULT_TEMPERATURE, num_samples: int = 1) -> SongOutput:
+    def __call__(
+        self,
+        sheet: LeadSheet,
+        num_bars: int = 8,
+        chords: str | None = None,
+        rhythm: str | None = None,
+        key: str | None = None,
+        seed: int = 0,
+        temperature: float = DEFAULT_TEMPERATURE,
+        num_samples: int = 1,
+    ) -> SongOutput:
         """``chords`` for the new bars (default: the tune's own progression again from its first bar);
         ``rhythm`` for the new bars (default: the model's own); ``key`` (default: the tune's)."""
         check_tune(sheet)
         have = block_count(sheet)
         room = MAX_BLOCKS - have
         if room <= 0:
-            raise SongInputError(f"The tune already has {have * BARS_PER_BLOCK} bars, the most a song can have ({MAX_SONG_BARS})")
+            raise SongInputError(
+                f"The tune already has {have * BARS_PER_BLOCK} bars, the most a song can have ({MAX_SONG_BARS})"
+            )
         _check("Bars to add", num_bars, BARS_PER_BLOCK, room * BARS_PER_BLOCK, integer=True)
         if int(num_bars) % BARS_PER_BLOCK:
             raise SongInputError(f"Bars to add must be even (whole 2-bar blocks), got {int(num_bars)}")
@@ -381,9 +505,12 @@ class ContinuePipeline(_SongPipelineBase):
         source = self.model.encode(sheet)
         zeros_p = torch.zeros(new, source.z_pitch.shape[1], device=source.z_pitch.device)
         zeros_r = torch.zeros(new, source.z_rhythm.shape[1], device=source.z_rhythm.device)
-        base = TuneLatents(np.concatenate([source.tokens, np.full((new, WINDOW_STEPS), 129, np.int64)]),
-                           progression.chroma(blocks * WINDOW_STEPS).reshape(blocks, WINDOW_STEPS, 12),
-                           torch.cat([source.z_pitch, zeros_p]), torch.cat([source.z_rhythm, zeros_r]))
+        base = TuneLatents(
+            np.concatenate([source.tokens, np.full((new, WINDOW_STEPS), 129, np.int64)]),
+            progression.chroma(blocks * WINDOW_STEPS).reshape(blocks, WINDOW_STEPS, 12),
+            torch.cat([source.z_pitch, zeros_p]),
+            torch.cat([source.z_rhythm, zeros_r]),
+        )
         pattern = np.concatenate([tokens_to_rhythm(source.tokens), np.full((new, WINDOW_STEPS), SILENCE)])
         known_pattern = np.arange(blocks) < have
         if rhythm is not None and str(rhythm).strip():
@@ -395,8 +522,18 @@ class ContinuePipeline(_SongPipelineBase):
         targets = list(range(have, blocks))
         sheets = []
         for i in range(int(num_samples)):
-            tokens = self.model.generate(base, targets, pattern, known_pattern, known_rhythm, fn, controls, _generator(seed + i),
-                                         float(temperature), "left_to_right")
+            tokens = self.model.generate(
+                base,
+                targets,
+                pattern,
+                known_pattern,
+                known_rhythm,
+                fn,
+                controls,
+                _generator(seed + i),
+                float(temperature),
+                "left_to_right",
+            )
             title = sheet.title or "Tune"  # what changed is the caller's to say (the studio keeps a version line)
             sheets.append(_sheet(tokens, progression, key, sheet.melody.tempo_bpm, title, sheet.melody.time_signature))
         return SongOutput(sheets, [seed + i for i in range(int(num_samples))], targets)
@@ -406,8 +543,17 @@ class InfillPipeline(_SongPipelineBase):
     """A tune and some of its 2-bar blocks -> the tune with those blocks rewritten (the others unchanged)."""
 
     @torch.no_grad()
-    def __call__(self, sheet: LeadSheet, blocks: Sequence[int], rhythm: dict[int, str] | None = None, keep_rhythm: bool = True,
-                 key: str | None = None, seed: int = 0, temperature: float = DEFAULT_TEMPERATURE, num_samples: int = 1) -> SongOutput:
+    def __call__(
+        self,
+        sheet: LeadSheet,
+        blocks: Sequence[int],
+        rhythm: dict[int, str] | None = None,
+        keep_rhythm: bool = True,
+        key: str | None = None,
+        seed: int = 0,
+        temperature: float = DEFAULT_TEMPERATURE,
+        num_samples: int = 1,
+    ) -> SongOutput:
         """``blocks``: 0-based block indices to rewrite (not all). ``rhythm``: {block: 2-bar pattern} for blocks that
         get a new drawn rhythm; the other chosen blocks keep their rhythm (``keep_rhythm``) or get the model's."""
         check_tune(sheet)
@@ -429,13 +575,25 @@ class InfillPipeline(_SongPipelineBase):
         if rhythm:
             stray = sorted(set(rhythm) - set(targets))
             if stray:
-                raise SongInputError(f"A rhythm was given for block(s) {', '.join(str(b) for b in stray)} (counted from 0), which are not selected")
+                raise SongInputError(
+                    f"A rhythm was given for block(s) {', '.join(str(b) for b in stray)} (counted from 0), which are not selected"
+                )
         fn = self.model.functions(sheet.chords, key, count)
         controls = self._controls(key, _range_of(sheet))
         sheets = []
         for i in range(int(num_samples)):
-            tokens = self.model.generate(base, targets, pattern, known_pattern, known_rhythm, fn, controls, _generator(seed + i),
-                                         float(temperature), "outside_in")
+            tokens = self.model.generate(
+                base,
+                targets,
+                pattern,
+                known_pattern,
+                known_rhythm,
+                fn,
+                controls,
+                _generator(seed + i),
+                float(temperature),
+                "outside_in",
+            )
             title = sheet.title or "Tune"
             sheets.append(_sheet(tokens, sheet.chords, key, sheet.melody.tempo_bpm, title, sheet.melody.time_signature))
         return SongOutput(sheets, [seed + i for i in range(int(num_samples))], targets)
@@ -459,8 +617,10 @@ def parse_blocks(blocks, count: int) -> list[int]:
     if not chosen:
         raise SongInputError("No block selected: choose the 2-bar block(s) to rewrite")
     if len(chosen) == count:
-        raise SongInputError(f"All {count} blocks are selected: infill rewrites some blocks from the others. "
-                             "Leave at least one unselected (or make a new song)")
+        raise SongInputError(
+            f"All {count} blocks are selected: infill rewrites some blocks from the others. "
+            "Leave at least one unselected (or make a new song)"
+        )
     return chosen
 
 

@@ -97,7 +97,9 @@ class StyleModel:
         verdicts = self.judge(windows).argmax(1).reshape(chains, count)
         best = int((verdicts == index).sum(1).argmax())  # argmax returns the first of equal counts
         chosen = windows.reshape(chains, count, *windows.shape[1:])[best]
-        return StylePiece(_join(chosen), [self.styles[index]] * count, [self.styles[i] for i in verdicts[best].tolist()])
+        return StylePiece(
+            _join(chosen), [self.styles[index]] * count, [self.styles[i] for i in verdicts[best].tolist()]
+        )
 
 
 class StylePipeline(StyleModel):
@@ -109,7 +111,7 @@ class StylePipeline(StyleModel):
         self.model, self.judge, self.styles = model.eval(), judge.eval(), list(styles)
 
     @classmethod
-    def from_pretrained(cls, musae: str | Path = DEFAULT_MUSAE, judge: str | Path = DEFAULT_JUDGE) -> "StylePipeline":
+    def from_pretrained(cls, musae: str | Path = DEFAULT_MUSAE, judge: str | Path = DEFAULT_JUDGE) -> StylePipeline:
         model, meta = load_musae(musae)
         judge_model, judge_meta = load_style_judge(judge)
         if meta["styles"] != judge_meta["styles"]:
@@ -117,8 +119,9 @@ class StylePipeline(StyleModel):
         return cls(model, judge_model, meta["styles"])
 
     @torch.no_grad()
-    def sample(self, style: str, bars: int = 4, seed: int = 0, temperature: float | None = None,
-               check: bool = True) -> StylePiece:
+    def sample(
+        self, style: str, bars: int = 4, seed: int = 0, temperature: float | None = None, check: bool = True
+    ) -> StylePiece:
         """``bars`` bars (even, 2..16) of four-part music in ``style``; ``temperature`` None: SAMPLE_TEMPERATURE."""
         index, count = self.style_index(style), self._windows(bars)
         temperature = SAMPLE_TEMPERATURE if temperature is None else float(temperature)

@@ -43,7 +43,7 @@ class StyleGANPipeline(StyleModel):
         self.generator, self.judge, self.styles = generator.eval(), judge.eval(), list(styles)
 
     @classmethod
-    def from_pretrained(cls, gan: str | Path = DEFAULT_GAN, judge: str | Path = DEFAULT_JUDGE) -> "StyleGANPipeline":
+    def from_pretrained(cls, gan: str | Path = DEFAULT_GAN, judge: str | Path = DEFAULT_JUDGE) -> StyleGANPipeline:
         """The generator in ``gan`` (engine.models.style_gan_checkpoint) and the judge in ``judge``; their styles
         must be the same, in the same order."""
         generator, meta = load_stylegan(gan)
@@ -68,8 +68,15 @@ class StyleGANPipeline(StyleModel):
         return torch.as_tensor(progression_beat_chroma(progression, int(bars) // 2))
 
     @torch.no_grad()
-    def sample(self, style: str, bars: int = 4, seed: int = 0, chords: str | None = None, temperature: float | None = None,
-               check: bool = True) -> StylePiece:
+    def sample(
+        self,
+        style: str,
+        bars: int = 4,
+        seed: int = 0,
+        chords: str | None = None,
+        temperature: float | None = None,
+        check: bool = True,
+    ) -> StylePiece:
         """``bars`` bars (even, 2..16) of four-part music in ``style``, over ``chords`` (a progression such as
         "C G Am F", or None); ``temperature`` None: GAN_TEMPERATURE. ``check``: draw and check (see the module)."""
         index, count = self.style_index(style), self._windows(bars)
@@ -81,7 +88,13 @@ class StyleGANPipeline(StyleModel):
         styles = torch.full((chains,), index, dtype=torch.long, device=device)
         if condition is not None:
             condition = condition[None].expand(chains, -1, -1, -1).to(device)  # every candidate over the same chords
-        tokens = self.generator.generate_chain(styles, count, condition, None, temperature, generator)  # (chains, 4, 32 * count)
+        tokens = self.generator.generate_chain(
+            styles, count, condition, None, temperature, generator
+        )  # (chains, 4, 32 * count)
         # Chain-major windows (chains * count, 4, 32), as the judge and the draw-and-check choice read them.
-        windows = tokens.reshape(chains, tokens.shape[1], count, -1).permute(0, 2, 1, 3).reshape(chains * count, tokens.shape[1], -1)
+        windows = (
+            tokens.reshape(chains, tokens.shape[1], count, -1)
+            .permute(0, 2, 1, 3)
+            .reshape(chains * count, tokens.shape[1], -1)
+        )
         return self._best_chain(windows.cpu(), chains, count, index)

@@ -18,10 +18,11 @@ import math
 import os
 import queue
 import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -90,10 +91,15 @@ def _float_writer(fluidsynth_module):
         return None
     func.restype = ctypes.c_int
     func.argtypes = [
-        ctypes.c_void_p, ctypes.c_int,
-        ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
-        ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
-    ]  # fmt: skip
+        ctypes.c_void_p,
+        ctypes.c_int,
+        ctypes.c_void_p,
+        ctypes.c_int,
+        ctypes.c_int,
+        ctypes.c_void_p,
+        ctypes.c_int,
+        ctypes.c_int,
+    ]
     return func
 
 
@@ -374,7 +380,9 @@ class Synthesizer:
     def _piece(self, pm, tail_seconds: float) -> _Piece:
         end = max(float(pm.get_end_time()), 0.0) + max(float(tail_seconds), 0.0)
         channels = self._channels(pm)
-        programs = [(chan, 128 if inst.is_drum else 0, int(inst.program)) for inst, chan in zip(pm.instruments, channels)]
+        programs = [
+            (chan, 128 if inst.is_drum else 0, int(inst.program)) for inst, chan in zip(pm.instruments, channels)
+        ]
         events, spans = self._events(pm, channels)
         return _Piece(int(round(end * self.sample_rate)), programs, events, spans)
 

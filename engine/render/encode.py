@@ -42,8 +42,16 @@ class PlayerFormat:
 PLAYER_FORMATS: dict[str, PlayerFormat] = {
     # Complexity 0 and 60 ms frames: the fastest settings (64 ms for 17 s against 86 ms at complexity 3), their
     # distance to the WAV barely moves (spectral error 3.13 dB against 2.95; bench/audio_codecs.py).
-    "opus": PlayerFormat("opus", ".ogg", "libopus", "ogg", 48000, 112_000, {"compression_level": "0", "frame_duration": "60"},
-                         "audio/ogg"),
+    "opus": PlayerFormat(
+        "opus",
+        ".ogg",
+        "libopus",
+        "ogg",
+        48000,
+        112_000,
+        {"compression_level": "0", "frame_duration": "60"},
+        "audio/ogg",
+    ),
     "mp3": PlayerFormat("mp3", ".mp3", "libmp3lame", "mp3", None, 160_000, {"compression_level": "9"}, "audio/mpeg"),
     "wav": PlayerFormat("wav", ".wav"),
 }
@@ -92,8 +100,9 @@ def encode_audio(audio: np.ndarray, sample_rate: int, fmt: str | PlayerFormat = 
     return buffer.getvalue()
 
 
-def write_player_audio(path: str | Path, audio: np.ndarray, sample_rate: int,
-                       fmt: str | PlayerFormat = DEFAULT_PLAYER_FORMAT) -> Path:
+def write_player_audio(
+    path: str | Path, audio: np.ndarray, sample_rate: int, fmt: str | PlayerFormat = DEFAULT_PLAYER_FORMAT
+) -> Path:
     """Write ``audio`` in ``fmt`` to ``path`` with the format's suffix (replacing any); returns the path written."""
     spec = fmt if isinstance(fmt, PlayerFormat) else player_format(fmt)
     path = Path(path).with_suffix(spec.suffix)

@@ -28,8 +28,9 @@ DEFAULT_INSTRUMENTS = ("Acoustic Grand Piano",) * 4
 MIN_VOICES, MAX_VOICES = 2, 4
 
 
-def piece_to_midi(tokens: np.ndarray, tempo_bpm: float = 96.0, programs: tuple[int, ...] = (0, 0, 0, 0),
-                  velocity: int = 80) -> pretty_midi.PrettyMIDI:
+def piece_to_midi(
+    tokens: np.ndarray, tempo_bpm: float = 96.0, programs: tuple[int, ...] = (0, 0, 0, 0), velocity: int = 80
+) -> pretty_midi.PrettyMIDI:
     """A MIDI file with one instrument (GM ``programs``) per track (all four, silent ones too) from tokens (4, steps)."""
     seconds = 60.0 / float(tempo_bpm) / 4
     pm = pretty_midi.PrettyMIDI(initial_tempo=float(tempo_bpm))
@@ -49,13 +50,17 @@ def midi_windows(source: str | Path | bytes) -> tuple[np.ndarray, float]:
     pm = load_pretty_midi(source)
     voices = [inst for inst in pm.instruments if inst.notes and not inst.is_drum]
     if not MIN_VOICES <= len(voices) <= MAX_VOICES:
-        raise CadenzaInputError(f"Style transfer needs a MIDI file with {MIN_VOICES} to {MAX_VOICES} voices (tracks with notes); "
-                                f"this one has {len(voices)}")  # fmt: skip
+        raise CadenzaInputError(
+            f"Style transfer needs a MIDI file with {MIN_VOICES} to {MAX_VOICES} voices (tracks with notes); "
+            f"this one has {len(voices)}"
+        )
     tempo = float(pm.get_tempo_changes()[1][0]) if len(pm.get_tempo_changes()[1]) else 120.0
     step = 60.0 / tempo / 4
     total = int(np.ceil(pm.get_end_time() / step)) + 1
-    tracks = [voice_tokens([(int(round(n.start / step)), int(round(n.end / step)), n.pitch) for n in inst.notes], total)
-              for inst in voices]  # fmt: skip
+    tracks = [
+        voice_tokens([(int(round(n.start / step)), int(round(n.end / step)), n.pitch) for n in inst.notes], total)
+        for inst in voices
+    ]
     windows = piece_windows(choose_voices(tracks), list(range(0, total, 32)), min_onsets=1)
     if not len(windows):
         raise CadenzaInputError("The MIDI file has no 2-bar stretch with notes in its top voice")
@@ -74,4 +79,12 @@ def style_programs(style: str) -> tuple[int, ...]:
     return tuple(program_for(name) for name in style_instruments(style))
 
 
-__all__ = ["TRACKS", "TRACK_NAMES", "STYLE_INSTRUMENTS", "piece_to_midi", "midi_windows", "style_instruments", "style_programs"]
+__all__ = [
+    "TRACKS",
+    "TRACK_NAMES",
+    "STYLE_INSTRUMENTS",
+    "piece_to_midi",
+    "midi_windows",
+    "style_instruments",
+    "style_programs",
+]

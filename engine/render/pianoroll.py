@@ -114,10 +114,17 @@ def _notes_trace(sheet: LeadSheet, compact: bool) -> go.Bar:
         trace["hoverinfo"] = "skip"
     else:
         trace["customdata"] = [
-            [pitch_name(n.pitch), _position_text(n.start, pickup, spb, steps_per_beat), duration_name(n.duration), n.velocity]
+            [
+                pitch_name(n.pitch),
+                _position_text(n.start, pickup, spb, steps_per_beat),
+                duration_name(n.duration),
+                n.velocity,
+            ]
             for n in notes
         ]
-        trace["hovertemplate"] = "<b>%{customdata[0]}</b><br>%{customdata[1]}<br>%{customdata[2]} · vel %{customdata[3]}<extra></extra>"
+        trace["hovertemplate"] = (
+            "<b>%{customdata[0]}</b><br>%{customdata[1]}<br>%{customdata[2]} · vel %{customdata[3]}<extra></extra>"
+        )
     return go.Bar(**trace)
 
 
@@ -164,11 +171,7 @@ def _chord_decor(sheet: LeadSheet, compact: bool) -> tuple[list[dict], list[dict
 def _extent(sheet: LeadSheet) -> tuple[float, float]:
     melody = sheet.melody
     spb, pickup = melody.steps_per_bar, melody.pickup_steps
-    last = max(
-        [melody.num_steps]
-        + [n.end for n in melody.notes]
-        + [c.end for c in sheet.chords.chords]
-    )
+    last = max([melody.num_steps] + [n.end for n in melody.notes] + [c.end for c in sheet.chords.chords])
     x0 = _x_of(0, pickup, spb)
     x1 = _x_of(last, pickup, spb)
     return x0, max(x1, x0 + 1.0 / spb)
@@ -182,8 +185,14 @@ def _pitch_range(pitches: list[int]) -> tuple[float, float]:
     return lo - 1.5, hi + 1.5
 
 
-def piano_roll_figure(sheet: LeadSheet, title: str = "", height: int = 320, extra_shapes: list[dict] | None = None,
-                      extra_annotations: list[dict] | None = None, top_margin: int | None = None) -> go.Figure:
+def piano_roll_figure(
+    sheet: LeadSheet,
+    title: str = "",
+    height: int = 320,
+    extra_shapes: list[dict] | None = None,
+    extra_annotations: list[dict] | None = None,
+    top_margin: int | None = None,
+) -> go.Figure:
     """Interactive piano roll: notes (one trace), bar/beat grid, chord bands and symbols.
 
     ``extra_shapes`` / ``extra_annotations`` (plotly layout dicts, e.g. part boundaries) join the
@@ -256,8 +265,9 @@ def mini_piano_roll_figure(sheet: LeadSheet, height: int = 120) -> go.Figure:
 TRACK_COLOURS = ("#4f46e5", "#16a34a", "#d97706", "#dc2626")  # indigo, green, amber, red: one per track
 
 
-def multitrack_roll_figure(tokens: np.ndarray, names: list[str], title: str = "", height: int = 340,
-                           steps_per_bar: int = 16) -> go.Figure:
+def multitrack_roll_figure(
+    tokens: np.ndarray, names: list[str], title: str = "", height: int = 340, steps_per_bar: int = 16
+) -> go.Figure:
     """A piano roll of four tracks of tokens (4, steps), one colour and legend entry per track, bars on x."""
     from engine.representation import tokens_to_notes
 
@@ -269,14 +279,25 @@ def multitrack_roll_figure(tokens: np.ndarray, names: list[str], title: str = ""
         for n in notes:  # one line segment per note, broken by None
             xs += [n.start / steps_per_bar + 1, n.end / steps_per_bar + 1, None]
             ys += [n.pitch, n.pitch, None]
-        traces.append(go.Scatter(x=xs, y=ys, mode="lines", name=name, line=dict(width=7, color=TRACK_COLOURS[track % 4]),
-                                 hoverinfo="name"))  # fmt: skip
+        traces.append(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines",
+                name=name,
+                line=dict(width=7, color=TRACK_COLOURS[track % 4]),
+                hoverinfo="name",
+            )
+        )
     if not pitches:
         return _empty_figure(height, title, compact=False)
     y0, y1 = _pitch_range(pitches)
     layout = _layout_base(height, title)
-    layout.update(margin=dict(l=44, r=10, t=46 if title else 26, b=30), showlegend=True,
-                  legend=dict(orientation="h", y=-0.15),
-                  xaxis=dict(range=[1, tokens.shape[1] / steps_per_bar + 1], dtick=1, title="bar"),
-                  yaxis=dict(range=[y0, y1], title="pitch"))  # fmt: skip
+    layout.update(
+        margin=dict(l=44, r=10, t=46 if title else 26, b=30),
+        showlegend=True,
+        legend=dict(orientation="h", y=-0.15),
+        xaxis=dict(range=[1, tokens.shape[1] / steps_per_bar + 1], dtick=1, title="bar"),
+        yaxis=dict(range=[y0, y1], title="pitch"),
+    )
     return go.Figure(data=traces, layout=layout)

@@ -27,8 +27,17 @@ def abc_to_svg(abc: str, width_px: int = 1000, scale: int = 40) -> list[str]:
     Raises CadenzaInputError when verovio cannot read the ABC."""
     with _LOCK:
         toolkit = _toolkit()
-        toolkit.setOptions({"inputFrom": "abc", "pageWidth": int(width_px * 100 / scale), "scale": scale,
-                            "adjustPageHeight": True, "header": "none", "footer": "none", "breaks": "auto"})
+        toolkit.setOptions(
+            {
+                "inputFrom": "abc",
+                "pageWidth": int(width_px * 100 / scale),
+                "scale": scale,
+                "adjustPageHeight": True,
+                "header": "none",
+                "footer": "none",
+                "breaks": "auto",
+            }
+        )
         if not toolkit.loadData(abc):
             raise CadenzaInputError("The score could not be drawn: verovio does not read this ABC")
         return [toolkit.renderToSVG(page) for page in range(1, toolkit.getPageCount() + 1)]

@@ -17,8 +17,8 @@ Everything here is pure numpy/arithmetic (no FluidSynth), so it is tested on its
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import numpy as np
 

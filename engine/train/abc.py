@@ -96,8 +96,9 @@ def _pad(sequences: list[list[int]], pad: int) -> torch.Tensor:
 
 
 @torch.no_grad()
-def validate(model: AbcLanguageModel, tokenizer: AbcTokenizer, texts: list[str], device: torch.device,
-             batch_size: int = 64) -> dict[str, float]:
+def validate(
+    model: AbcLanguageModel, tokenizer: AbcTokenizer, texts: list[str], device: torch.device, batch_size: int = 64
+) -> dict[str, float]:
     """Mean NLL per token and bits per character of held-out texts."""
     model.eval()
     total_nll, tokens, chars = 0.0, 0, 0
@@ -107,13 +108,17 @@ def validate(model: AbcLanguageModel, tokenizer: AbcTokenizer, texts: list[str],
         part = encoded[lo : lo + batch_size]
         ids = _pad([ids for ids, _ in part], tokenizer.pad_id).to(device)
         logits = model(ids[:, :-1])
-        nll = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1),
-                                                ignore_index=tokenizer.pad_id, reduction="sum")
+        nll = torch.nn.functional.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1), ignore_index=tokenizer.pad_id, reduction="sum"
+        )
         total_nll += nll.item()
         tokens += int((ids[:, 1:] != tokenizer.pad_id).sum())
         chars += sum(n for _, n in part)
-    return {"nll_per_token": total_nll / max(tokens, 1), "bits_per_char": total_nll / max(chars, 1) / math.log(2),
-            "tokens_per_char": tokens / max(chars, 1)}
+    return {
+        "nll_per_token": total_nll / max(tokens, 1),
+        "bits_per_char": total_nll / max(chars, 1) / math.log(2),
+        "tokens_per_char": tokens / max(chars, 1),
+    }
 
 
 def load_tunes(cfg: AbcTrainConfig) -> list[LabelledTune]:
@@ -140,7 +145,10 @@ def train(cfg: AbcTrainConfig) -> dict:
     if cfg.procs > 1 and device.type == "cpu":
         spawn(_train_rank, cfg.procs, (cfg, tunes), threads=cfg.threads)
         history = [json.loads(line) for line in (Path(cfg.out) / "train_log.jsonl").read_text().splitlines()]
-        return {"best_val_loss": min((r["val_nll_per_token"] for r in history), default=float("inf")), "history": history}
+        return {
+            "best_val_loss": min((r["val_nll_per_token"] for r in history), default=float("inf")),
+            "history": history,
+        }
     return _train_rank(cfg, tunes, Rank(0, 1, device))
 
 
@@ -168,15 +176,31 @@ def _train_rank(cfg: AbcTrainConfig, tunes: list[LabelledTune], where: Rank) -> 
     device = where.device
     train_tunes, val_tunes = split_tunes(tunes, cfg.validation_fraction)
     state_path = out / STATE_FILE
-    state = torch.load(state_path, map_location=device, weights_only=True) if cfg.resume and state_path.exists() else None
+    state = (
+        torch.load(state_path, map_location=device, weights_only=True) if cfg.resume and state_path.exists() else None
+    )
     if state is not None:
         tokenizer = AbcTokenizer(list(state["vocab"]))  # a resumed run keeps the vocabulary it was trained with
     else:
         # The vocabulary covers the transposed texts the model will see (one pass at every interval).
-        vocab_texts = [tune_text(t, s) for t in train_tunes[:4000] for s in range(cfg.transpose_low, cfg.transpose_high + 1)]
-        tokenizer = AbcTokenizer.build([tune_text(t) for t in train_tunes] + vocab_texts, reserved=tuple(f"A:{q}" for q in QUADRANTS))
-    model_cfg = AbcModelConfig.debug(len(tokenizer)) if cfg.debug else AbcModelConfig(
-        vocab_size=len(tokenizer), d_model=cfg.d_model, layers=cfg.layers, heads=cfg.heads, context=cfg.context, dropout=cfg.dropout)
+        vocab_texts = [
+            tune_text(t, s) for t in train_tunes[:4000] for s in range(cfg.transpose_low, cfg.transpose_high + 1)
+        ]
+        tokenizer = AbcTokenizer.build(
+            [tune_text(t) for t in train_tunes] + vocab_texts, reserved=tuple(f"A:{q}" for q in QUADRANTS)
+        )
+    model_cfg = (
+        AbcModelConfig.debug(len(tokenizer))
+        if cfg.debug
+        else AbcModelConfig(
+            vocab_size=len(tokenizer),
+            d_model=cfg.d_model,
+            layers=cfg.layers,
+            heads=cfg.heads,
+            context=cfg.context,
+            dropout=cfg.dropout,
+        )
+    )
     model = AbcLanguageModel(model_cfg).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     val_texts = [tune_text(t) for t in val_tunes]
@@ -186,7 +210,9 @@ def _train_rank(cfg: AbcTrainConfig, tunes: list[LabelledTune], where: Rank) -> 
     def factor(step: int) -> float:
         if step < cfg.warmup_steps:
             return (step + 1) / cfg.warmup_steps
-        return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, (step - cfg.warmup_steps) / max(1, total - cfg.warmup_steps))))
+        return 0.1 + 0.9 * 0.5 * (
+            1 + math.cos(math.pi * min(1.0, (step - cfg.warmup_steps) / max(1, total - cfg.warmup_steps)))
+        )
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
     start_epoch, best, history, step = 0, float("inf"), [], 0
@@ -200,14 +226,25 @@ def _train_rank(cfg: AbcTrainConfig, tunes: list[LabelledTune], where: Rank) -> 
     # The feature judge of engine.evaluate emotion: trained on the same training tunes, checked on the held-out ones.
     judge = FeatureJudge.fit([features_of_row(t) for t in train_tunes], [t.quadrant for t in train_tunes])
     judge_accuracy = judge.accuracy([features_of_row(t) for t in val_tunes], [t.quadrant for t in val_tunes])
-    stats = {"data": [str(d) for d in cfg.data], "tunes": len(tunes), "train_tunes": len(train_tunes), "val_tunes": len(val_tunes),
-             "labels_train": label_counts(train_tunes), "labels_val": label_counts(val_tunes),
-             "pitch_sd_median": float(np.median([t.pitch_sd for t in tunes])), "vocab": len(tokenizer),
-             "sources": source_counts(tunes), "judge_accuracy_val": round(judge_accuracy, 4)}
+    stats = {
+        "data": [str(d) for d in cfg.data],
+        "tunes": len(tunes),
+        "train_tunes": len(train_tunes),
+        "val_tunes": len(val_tunes),
+        "labels_train": label_counts(train_tunes),
+        "labels_val": label_counts(val_tunes),
+        "pitch_sd_median": float(np.median([t.pitch_sd for t in tunes])),
+        "vocab": len(tokenizer),
+        "sources": source_counts(tunes),
+        "judge_accuracy_val": round(judge_accuracy, 4),
+    }
     if where.is_main:
         params = sum(p.numel() for p in model.parameters())
-        print(f"data: {len(train_tunes)} training tunes, {len(val_tunes)} held out; labels {stats['labels_train']}; "
-              f"vocabulary {len(tokenizer)}; model {params / 1e6:.2f} M parameters; {steps_per_epoch} steps per epoch", flush=True)
+        print(
+            f"data: {len(train_tunes)} training tunes, {len(val_tunes)} held out; labels {stats['labels_train']}; "
+            f"vocabulary {len(tokenizer)}; model {params / 1e6:.2f} M parameters; {steps_per_epoch} steps per epoch",
+            flush=True,
+        )
     started = time.time()
     for epoch in range(start_epoch, cfg.epochs):
         model.train()
@@ -223,13 +260,16 @@ def _train_rank(cfg: AbcTrainConfig, tunes: list[LabelledTune], where: Rank) -> 
         encoded = [ids for ids in encoded if len(ids) <= model_cfg.context]
         batches = _batches([len(e) for e in encoded], cfg.batch_size, epoch_rng)[:steps_per_epoch]
         sums, count = 0.0, 0
-        bar = tqdm(batches, desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="batch", mininterval=5.0, disable=not where.is_main)
+        bar = tqdm(
+            batches, desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="batch", mininterval=5.0, disable=not where.is_main
+        )
         for batch in bar:
             share = batch[where.rank :: where.world] or batch[:1]
             ids = _pad([encoded[i] for i in share], tokenizer.pad_id).to(device)
             logits = forward(ids[:, :-1])
-            loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1),
-                                                     ignore_index=tokenizer.pad_id)
+            loss = torch.nn.functional.cross_entropy(
+                logits.reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1), ignore_index=tokenizer.pad_id
+            )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -240,22 +280,51 @@ def _train_rank(cfg: AbcTrainConfig, tunes: list[LabelledTune], where: Rank) -> 
             bar.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
         if where.is_main:
             metrics = validate(model, tokenizer, val_texts, device)
-            record = {"epoch": epoch + 1, "step": step, "elapsed_s": round(time.time() - started, 1),
-                      "train_nll_per_token": round(sums / max(count, 1), 4), **{f"val_{k}": round(v, 4) for k, v in metrics.items()}}
+            record = {
+                "epoch": epoch + 1,
+                "step": step,
+                "elapsed_s": round(time.time() - started, 1),
+                "train_nll_per_token": round(sums / max(count, 1), 4),
+                **{f"val_{k}": round(v, 4) for k, v in metrics.items()},
+            }
             history.append(record)
             print(json.dumps(record), flush=True)
             with open(out / "train_log.jsonl", "a") as f:
                 f.write(json.dumps(record) + "\n")
             if metrics["nll_per_token"] < best:
                 best = metrics["nll_per_token"]
-                save_abc_model(model, tokenizer, out, {
-                    "judge": judge.to_dict(),
-                    "training": {"data": stats["data"], "epoch": epoch + 1, "step": step, "data_stats": stats,
-                                 "batch_size": cfg.batch_size, "lr": cfg.lr, "weight_decay": cfg.weight_decay,
-                                 "transpose": [cfg.transpose_low, cfg.transpose_high], "processes": where.world},
-                    "validation": {k: round(v, 4) for k, v in metrics.items()}})
-            torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                        "epoch": epoch + 1, "best": best, "step": step, "history": json.dumps(history), "vocab": tokenizer.vocab},
-                       state_path)
+                save_abc_model(
+                    model,
+                    tokenizer,
+                    out,
+                    {
+                        "judge": judge.to_dict(),
+                        "training": {
+                            "data": stats["data"],
+                            "epoch": epoch + 1,
+                            "step": step,
+                            "data_stats": stats,
+                            "batch_size": cfg.batch_size,
+                            "lr": cfg.lr,
+                            "weight_decay": cfg.weight_decay,
+                            "transpose": [cfg.transpose_low, cfg.transpose_high],
+                            "processes": where.world,
+                        },
+                        "validation": {k: round(v, 4) for k, v in metrics.items()},
+                    },
+                )
+            torch.save(
+                {
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "epoch": epoch + 1,
+                    "best": best,
+                    "step": step,
+                    "history": json.dumps(history),
+                    "vocab": tokenizer.vocab,
+                },
+                state_path,
+            )
         barrier(where)
     return {"best_val_loss": best, "history": history, "data": stats}

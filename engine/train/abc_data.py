@@ -65,8 +65,21 @@ def _analyse(args: tuple[str, str, str]) -> dict | None:
     except Exception:  # music21 raises many kinds for broken ABC: the tune is left out
         return None
     header = dict(line.split(":", 1) for line in text.splitlines()[1:4])
-    return asdict(LabelledTune(source, title, text, header["M"], header["K"], int(bars), len(pitches),
-                               float(np.mean(pitches)), float(np.std(pitches)), key_field_mode(header["K"]), str(key.mode)))
+    return asdict(
+        LabelledTune(
+            source,
+            title,
+            text,
+            header["M"],
+            header["K"],
+            int(bars),
+            len(pitches),
+            float(np.mean(pitches)),
+            float(np.std(pitches)),
+            key_field_mode(header["K"]),
+            str(key.mode),
+        )
+    )
 
 
 def abc_files(folders: list[str | Path]) -> list[Path]:
@@ -77,7 +90,9 @@ def abc_files(folders: list[str | Path]) -> list[Path]:
     return files
 
 
-def label_corpus(folders: list[str | Path], cache: str | Path, workers: int = 2, limit: int | None = None) -> list[LabelledTune]:
+def label_corpus(
+    folders: list[str | Path], cache: str | Path, workers: int = 2, limit: int | None = None
+) -> list[LabelledTune]:
     """Every usable tune under ``folders`` with its features and quadrant (cached in ``cache``, JSON lines)."""
     cache = Path(cache)
     if cache.exists():

@@ -33,7 +33,9 @@ class WindowSet:
         return len(self.tokens)
 
 
-def build_windows(folder: str | Path, cache: str | Path | None = None, workers: int = 2) -> tuple[WindowSet, WindowSet, dict]:
+def build_windows(
+    folder: str | Path, cache: str | Path | None = None, workers: int = 2
+) -> tuple[WindowSet, WindowSet, dict]:
     """Parse every tune under ``folder`` -> (train, validation, stats)."""
     files = music_files(folder)
     if cache is not None and Path(cache).exists():
@@ -57,14 +59,28 @@ def build_windows(folder: str | Path, cache: str | Path | None = None, workers: 
     train, val = sets
     if cache is not None:
         Path(cache).parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(cache, train_tokens=train.tokens, train_chroma=train.chroma, train_tune=train.tune,
-                            val_tokens=val.tokens, val_chroma=val.chroma, val_tune=val.tune)
-    stats = {"files": len(files), "train_tunes": tunes[False], "val_tunes": tunes[True],
-             "train_windows": len(train), "val_windows": len(val)}
+        np.savez_compressed(
+            cache,
+            train_tokens=train.tokens,
+            train_chroma=train.chroma,
+            train_tune=train.tune,
+            val_tokens=val.tokens,
+            val_chroma=val.chroma,
+            val_tune=val.tune,
+        )
+    stats = {
+        "files": len(files),
+        "train_tunes": tunes[False],
+        "val_tunes": tunes[True],
+        "train_windows": len(train),
+        "val_windows": len(val),
+    }
     return train, val, stats
 
 
-def transpose_batch(tokens: torch.Tensor, chroma: torch.Tensor, shifts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def transpose_batch(
+    tokens: torch.Tensor, chroma: torch.Tensor, shifts: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Transpose each window by shifts (B,) semitones; pitches leaving 0..127 are clamped by octaves.
 
     tokens (B, T) int, chroma (B, T, 12) -> same shapes.

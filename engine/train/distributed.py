@@ -15,9 +15,10 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import torch
 
@@ -37,7 +38,9 @@ class Rank:
 
 def launched_by_torchrun() -> bool:
     """True inside a process that torchrun (torch.distributed.run) started."""
-    return "TORCHELASTIC_RUN_ID" in os.environ or ("RANK" in os.environ and "WORLD_SIZE" in os.environ and "LOCAL_RANK" in os.environ)
+    return "TORCHELASTIC_RUN_ID" in os.environ or (
+        "RANK" in os.environ and "WORLD_SIZE" in os.environ and "LOCAL_RANK" in os.environ
+    )
 
 
 @contextmanager
@@ -79,7 +82,9 @@ def _exit_with_launcher(poll_seconds: float = 2.0) -> None:
     threading.Thread(target=watch, daemon=True, name="exit-with-launcher").start()
 
 
-def _spawned_worker(index: int, fn: Callable[..., Any], procs: int, port: int, threads: int | None, args: tuple) -> None:
+def _spawned_worker(
+    index: int, fn: Callable[..., Any], procs: int, port: int, threads: int | None, args: tuple
+) -> None:
     import torch.distributed as dist
 
     os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", str(port)

@@ -55,7 +55,9 @@ class TrainConfig:
 
 
 @torch.no_grad()
-def reconstruction_accuracy(model: EC2VAE, windows: WindowSet, device: torch.device, batch_size: int = 512) -> dict[str, float]:
+def reconstruction_accuracy(
+    model: EC2VAE, windows: WindowSet, device: torch.device, batch_size: int = 512
+) -> dict[str, float]:
     """Per-step accuracy of posterior-mean, greedy, free-running reconstructions."""
     model.eval()
     pitch_hits = rhythm_hits = onset_pitch_hits = onsets = total = 0
@@ -133,7 +135,11 @@ def _train_rank(cfg: TrainConfig, train_set: WindowSet, val_set: WindowSet, stat
     out.mkdir(parents=True, exist_ok=True)
     is_main = rank == 0
 
-    model_config = EC2VAEConfig.debug() if cfg.debug else EC2VAEConfig(encoder_hidden=cfg.hidden, decoder_hidden=cfg.hidden, z_pitch=cfg.z_dims, z_rhythm=cfg.z_dims)
+    model_config = (
+        EC2VAEConfig.debug()
+        if cfg.debug
+        else EC2VAEConfig(encoder_hidden=cfg.hidden, decoder_hidden=cfg.hidden, z_pitch=cfg.z_dims, z_rhythm=cfg.z_dims)
+    )
     model = EC2VAE(model_config).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=cfg.lr_decay)
@@ -171,7 +177,9 @@ def _train_rank(cfg: TrainConfig, train_set: WindowSet, val_set: WindowSet, stat
             tokens, chroma = tokens.to(device), chroma.to(device)
             rhythm = make_rhythm(tokens)
             teacher_forcing = random.random() < tf_ratio
-            losses = ec2vae_loss(forward(tokens, chroma, rhythm, teacher_forcing=teacher_forcing), tokens, rhythm, cfg.kl_weight)
+            losses = ec2vae_loss(
+                forward(tokens, chroma, rhythm, teacher_forcing=teacher_forcing), tokens, rhythm, cfg.kl_weight
+            )
             optimizer.zero_grad(set_to_none=True)
             losses["loss"].backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -184,19 +192,49 @@ def _train_rank(cfg: TrainConfig, train_set: WindowSet, val_set: WindowSet, stat
         if is_main:
             n_batches = len(batches)
             metrics = reconstruction_accuracy(model, val_set, device)
-            record = {"epoch": epoch + 1, "step": step, "tf_ratio": round(tf_ratio, 3), "elapsed_s": round(time.time() - started, 1),
-                      **{f"train_{k}": round(v / n_batches, 4) for k, v in sums.items()}, **{f"val_{k}": round(v, 4) for k, v in metrics.items()}}
+            record = {
+                "epoch": epoch + 1,
+                "step": step,
+                "tf_ratio": round(tf_ratio, 3),
+                "elapsed_s": round(time.time() - started, 1),
+                **{f"train_{k}": round(v / n_batches, 4) for k, v in sums.items()},
+                **{f"val_{k}": round(v, 4) for k, v in metrics.items()},
+            }
             history.append(record)
             print(json.dumps(record), flush=True)
             with open(out / "train_log.jsonl", "a") as f:
                 f.write(json.dumps(record) + "\n")
             if metrics["pitch_accuracy"] > best:
                 best = metrics["pitch_accuracy"]
-                save_ec2vae(model, out, {"training": {"data": str(cfg.data), "epoch": epoch + 1, "step": step, "data_stats": stats,
-                                                      "batch_size": cfg.batch_size, "lr": cfg.lr, "kl_weight": cfg.kl_weight,
-                                                      "transpose": [cfg.transpose_low, cfg.transpose_high], "processes": world},
-                                         "validation": {k: round(v, 4) for k, v in metrics.items()}})
-            torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                        "epoch": epoch + 1, "best": best, "step": step, "history": json.dumps(history)}, state_path)
+                save_ec2vae(
+                    model,
+                    out,
+                    {
+                        "training": {
+                            "data": str(cfg.data),
+                            "epoch": epoch + 1,
+                            "step": step,
+                            "data_stats": stats,
+                            "batch_size": cfg.batch_size,
+                            "lr": cfg.lr,
+                            "kl_weight": cfg.kl_weight,
+                            "transpose": [cfg.transpose_low, cfg.transpose_high],
+                            "processes": world,
+                        },
+                        "validation": {k: round(v, 4) for k, v in metrics.items()},
+                    },
+                )
+            torch.save(
+                {
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "epoch": epoch + 1,
+                    "best": best,
+                    "step": step,
+                    "history": json.dumps(history),
+                },
+                state_path,
+            )
         barrier(where)  # the others wait while rank 0 validates and saves
     return {"best_val_pitch_accuracy": best, "history": history, "data": stats}

@@ -26,11 +26,10 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from engine.models.checkpoint import load_ec2vae, save_latent_model
+from engine.models.checkpoint import load_ec2vae, save_latent_model, weights_fingerprint
 from engine.models.ec2vae import EC2VAE, EC2VAEConfig
 from engine.models.latent import LatentBatch, LatentModelConfig, LatentSequenceModel, latent_loss
 from engine.train.distributed import Rank, barrier, launched_by_torchrun, spawn, torchrun_context, wrap_model
-from engine.models.checkpoint import weights_fingerprint
 from engine.train.latent_data import LatentDataset, build_latent_dataset, read_tune_windows
 
 log = logging.getLogger(__name__)
@@ -115,7 +114,9 @@ def mask_batch(batch: LatentBatch, rng: np.random.Generator) -> LatentBatch:
     return batch.replace(known_pitch=t(known_p), known_rhythm=t(known_r), known_pattern=t(known_c))
 
 
-def validation_batches(dataset: LatentDataset, max_windows: int, batch_size: int = 128, seed: int = 1234) -> dict[str, list[LatentBatch]]:
+def validation_batches(
+    dataset: LatentDataset, max_windows: int, batch_size: int = 128, seed: int = 1234
+) -> dict[str, list[LatentBatch]]:
     """Fixed held-out batches (untransposed tunes, first ``max_windows`` windows) for each validation task:
     infill (one span of 1-2 windows, rhythm latents given), continuation (the second half, rhythm latents
     given), free (every pitch latent, rhythms given as patterns only)."""
@@ -145,7 +146,9 @@ def validation_batches(dataset: LatentDataset, max_windows: int, batch_size: int
 
 
 @torch.no_grad()
-def validate(model: LatentSequenceModel, batches: dict[str, list[LatentBatch]], device: torch.device) -> dict[str, float]:
+def validate(
+    model: LatentSequenceModel, batches: dict[str, list[LatentBatch]], device: torch.device
+) -> dict[str, float]:
     """Mean NLL (nats per dimension) of the masked latents, per task, and their mean ("loss")."""
     model.eval()
     out: dict[str, float] = {}
@@ -155,16 +158,21 @@ def validate(model: LatentSequenceModel, batches: dict[str, list[LatentBatch]], 
         for batch in items:
             batch = batch.to(device)
             pitch, rhythm = model(batch)
-            for name, mixture, target, known in (("pitch_nll", pitch, batch.z_pitch, batch.known_pitch),
-                                                 ("rhythm_nll", rhythm, batch.z_rhythm, batch.known_rhythm)):
+            for name, mixture, target, known in (
+                ("pitch_nll", pitch, batch.z_pitch, batch.known_pitch),
+                ("rhythm_nll", rhythm, batch.z_rhythm, batch.known_rhythm),
+            ):
                 mask = (~known & batch.valid).float()
                 sums[name] += (mixture.nll(target) * mask).sum().item()
                 counts[name] += mask.sum().item()
         for name in sums:
             if counts[name]:
                 out[f"{task}_{name}"] = sums[name] / counts[name]
-    out["loss"] = float(np.mean([out[f"{task}_pitch_nll"] for task in batches] +
-                                [v for k, v in out.items() if k.endswith("rhythm_nll")]))
+    out["loss"] = float(
+        np.mean(
+            [out[f"{task}_pitch_nll"] for task in batches] + [v for k, v in out.items() if k.endswith("rhythm_nll")]
+        )
+    )
     return out
 
 
@@ -172,8 +180,14 @@ def validate(model: LatentSequenceModel, batches: dict[str, list[LatentBatch]], 
 def load_dataset(cfg: LatentTrainConfig, vae: EC2VAE, announce: bool = True) -> tuple[LatentDataset, dict]:
     """Encode the tunes under cfg.data with the VAE (or read the cache made for the same VAE and transpositions)."""
     fingerprint = "debug" if cfg.vae == "debug" else weights_fingerprint(cfg.vae)
-    meta = {"prep_version": DATA_PREP_VERSION, "data": str(cfg.data), "vae": str(cfg.vae), "vae_fingerprint": fingerprint,
-            "transpose": [cfg.transpose_low, cfg.transpose_high], "max_tunes": cfg.max_tunes}
+    meta = {
+        "prep_version": DATA_PREP_VERSION,
+        "data": str(cfg.data),
+        "vae": str(cfg.vae),
+        "vae_fingerprint": fingerprint,
+        "transpose": [cfg.transpose_low, cfg.transpose_high],
+        "max_tunes": cfg.max_tunes,
+    }
     cache = Path(cfg.cache) if cfg.cache else None
     if cache is not None and cache.exists() and cache.with_suffix(".json").exists():
         if json.loads(cache.with_suffix(".json").read_text()) == meta:
@@ -193,10 +207,14 @@ def load_dataset(cfg: LatentTrainConfig, vae: EC2VAE, announce: bool = True) -> 
 
 def _data_stats(dataset: LatentDataset, meta: dict, cached: str | None = None) -> dict:
     shift0 = dataset.seq_shift == dataset.seq_shift.min()
-    stats = {**meta, "tunes": int(shift0.sum()),
-             "train_tunes": int((shift0 & ~dataset.seq_validation).sum()), "val_tunes": int((shift0 & dataset.seq_validation).sum()),
-             "windows_per_transposition": int(dataset.seq_length[shift0].sum()),
-             "transpositions": int(len(np.unique(dataset.seq_shift)))}
+    stats = {
+        **meta,
+        "tunes": int(shift0.sum()),
+        "train_tunes": int((shift0 & ~dataset.seq_validation).sum()),
+        "val_tunes": int((shift0 & dataset.seq_validation).sum()),
+        "windows_per_transposition": int(dataset.seq_length[shift0].sum()),
+        "transpositions": int(len(np.unique(dataset.seq_shift))),
+    }
     if cached:
         stats["cached"] = cached
     return stats
@@ -224,7 +242,11 @@ def train(cfg: LatentTrainConfig) -> dict:
     if cfg.procs > 1 and device.type == "cpu":
         spawn(_train_rank, cfg.procs, (cfg, dataset, stats), threads=cfg.threads)
         history = [json.loads(line) for line in (Path(cfg.out) / "train_log.jsonl").read_text().splitlines()]
-        return {"best_val_loss": min((r["val_loss"] for r in history), default=float("inf")), "history": history, "data": stats}
+        return {
+            "best_val_loss": min((r["val_loss"] for r in history), default=float("inf")),
+            "history": history,
+            "data": stats,
+        }
     return _train_rank(cfg, dataset, stats, Rank(0, 1, device))
 
 
@@ -232,8 +254,17 @@ def model_config(cfg: LatentTrainConfig, dataset: LatentDataset) -> LatentModelC
     z_pitch, z_rhythm = dataset.z_pitch.shape[1], dataset.z_rhythm.shape[1]
     if cfg.debug:
         return LatentModelConfig.debug(z_pitch, z_rhythm)
-    return LatentModelConfig(z_pitch=z_pitch, z_rhythm=z_rhythm, d_model=cfg.d_model, layers=cfg.layers, heads=cfg.heads,
-                             ff=4 * cfg.d_model, dropout=cfg.dropout, max_windows=cfg.max_windows, mixtures=cfg.mixtures)
+    return LatentModelConfig(
+        z_pitch=z_pitch,
+        z_rhythm=z_rhythm,
+        d_model=cfg.d_model,
+        layers=cfg.layers,
+        heads=cfg.heads,
+        ff=4 * cfg.d_model,
+        dropout=cfg.dropout,
+        max_windows=cfg.max_windows,
+        mixtures=cfg.mixtures,
+    )
 
 
 def _lr_factor(step: int, total: int, warmup: int) -> float:
@@ -271,8 +302,11 @@ def _train_rank(cfg: LatentTrainConfig, dataset: LatentDataset, stats: dict, whe
     val_batches = validation_batches(dataset, model.config.max_windows) if where.is_main else {}
     if where.is_main:
         params = sum(p.numel() for p in model.parameters())
-        print(f"data: {len(train_sequences)} training sequences, {stats.get('val_tunes')} validation tunes; "
-              f"model: {params / 1e6:.2f} M parameters; {steps_per_epoch} steps per epoch", flush=True)
+        print(
+            f"data: {len(train_sequences)} training sequences, {stats.get('val_tunes')} validation tunes; "
+            f"model: {params / 1e6:.2f} M parameters; {steps_per_epoch} steps per epoch",
+            flush=True,
+        )
     started = time.time()
     for epoch in range(start_epoch, cfg.epochs):
         model.train()
@@ -281,7 +315,9 @@ def _train_rank(cfg: LatentTrainConfig, dataset: LatentDataset, stats: dict, whe
         rng = np.random.default_rng((cfg.seed, epoch, where.rank))
         sums: dict[str, float] = {}
         batches = [order[i * cfg.batch_size : (i + 1) * cfg.batch_size] for i in range(steps_per_epoch)]
-        bar = tqdm(batches, desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="batch", mininterval=5.0, disable=not where.is_main)
+        bar = tqdm(
+            batches, desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="batch", mininterval=5.0, disable=not where.is_main
+        )
         for sequences in bar:
             share = sequences[where.rank :: where.world]
             batch = mask_batch(dataset.batch(share, model.config.max_windows, rng), rng).to(device)
@@ -298,22 +334,50 @@ def _train_rank(cfg: LatentTrainConfig, dataset: LatentDataset, stats: dict, whe
             bar.set_postfix(loss=f"{losses['loss'].item():.3f}", refresh=False)
         if where.is_main:
             metrics = validate(model, val_batches, device)
-            record = {"epoch": epoch + 1, "step": step, "lr": round(scheduler.get_last_lr()[0], 7), "elapsed_s": round(time.time() - started, 1),
-                      **{f"train_{k}": round(v / len(batches), 4) for k, v in sums.items()},
-                      **{f"val_{k}": round(v, 4) for k, v in metrics.items()}}
+            record = {
+                "epoch": epoch + 1,
+                "step": step,
+                "lr": round(scheduler.get_last_lr()[0], 7),
+                "elapsed_s": round(time.time() - started, 1),
+                **{f"train_{k}": round(v / len(batches), 4) for k, v in sums.items()},
+                **{f"val_{k}": round(v, 4) for k, v in metrics.items()},
+            }
             history.append(record)
             print(json.dumps(record), flush=True)
             with open(out / "train_log.jsonl", "a") as f:
                 f.write(json.dumps(record) + "\n")
             if metrics["loss"] < best:
                 best = metrics["loss"]
-                save_latent_model(model, out, {
-                    "vae": {"path": str(cfg.vae), "fingerprint": stats["vae_fingerprint"]},
-                    "training": {"data": str(cfg.data), "epoch": epoch + 1, "step": step, "data_stats": stats,
-                                 "batch_size": cfg.batch_size, "lr": cfg.lr, "weight_decay": cfg.weight_decay,
-                                 "transpose": [cfg.transpose_low, cfg.transpose_high], "processes": where.world},
-                    "validation": {k: round(v, 4) for k, v in metrics.items()}})
-            torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                        "epoch": epoch + 1, "best": best, "step": step, "history": json.dumps(history)}, state_path)
+                save_latent_model(
+                    model,
+                    out,
+                    {
+                        "vae": {"path": str(cfg.vae), "fingerprint": stats["vae_fingerprint"]},
+                        "training": {
+                            "data": str(cfg.data),
+                            "epoch": epoch + 1,
+                            "step": step,
+                            "data_stats": stats,
+                            "batch_size": cfg.batch_size,
+                            "lr": cfg.lr,
+                            "weight_decay": cfg.weight_decay,
+                            "transpose": [cfg.transpose_low, cfg.transpose_high],
+                            "processes": where.world,
+                        },
+                        "validation": {k: round(v, 4) for k, v in metrics.items()},
+                    },
+                )
+            torch.save(
+                {
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "epoch": epoch + 1,
+                    "best": best,
+                    "step": step,
+                    "history": json.dumps(history),
+                },
+                state_path,
+            )
         barrier(where)
     return {"best_val_loss": best, "history": history, "data": stats}

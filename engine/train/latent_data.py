@@ -24,8 +24,8 @@ from engine.chords import infer_chords
 from engine.corpus import is_validation, music_files, read_tunes
 from engine.errors import CadenzaInputError
 from engine.models.ec2vae import EC2VAE
-from engine.music import LeadSheet
 from engine.models.latent import BEATS_PER_WINDOW, STEPS_PER_BEAT, LatentBatch, beat_chroma
+from engine.music import LeadSheet
 from engine.representation import SILENCE, WINDOW_STEPS, melody_to_tokens, tokens_to_rhythm
 from engine.tonality import NO_FUNCTION, estimate_key, functions_per_step
 from engine.train.data import transpose_batch
@@ -90,8 +90,9 @@ def read_tune_windows(folder: str | Path, workers: int = 2) -> list[TuneWindows]
 
 
 @torch.no_grad()
-def encode_windows(vae: EC2VAE, tokens: torch.Tensor, chroma: torch.Tensor,
-                   batch_size: int = 1024) -> tuple[torch.Tensor, torch.Tensor]:
+def encode_windows(
+    vae: EC2VAE, tokens: torch.Tensor, chroma: torch.Tensor, batch_size: int = 1024
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Posterior means of windows: tokens (N, 32), chroma (N, 32, 12) -> z_pitch (N, Zp), z_rhythm (N, Zr)."""
     vae.eval()
     device = vae.device
@@ -131,7 +132,7 @@ class LatentDataset:
         np.savez(path, **{k: getattr(self, k) for k in self.__dataclass_fields__})
 
     @classmethod
-    def load(cls, path: str | Path) -> "LatentDataset":
+    def load(cls, path: str | Path) -> LatentDataset:
         data = np.load(path, allow_pickle=False)
         return cls(**{k: data[k] for k in cls.__dataclass_fields__})
 
@@ -158,11 +159,14 @@ class LatentDataset:
             fn[row, :length] = self.functions[rows]
             valid[row, :length] = True
         t = torch.from_numpy
-        return LatentBatch(t(zp), t(zr), t(ch), t(fn), t(rh), t(valid.copy()), t(valid.copy()), t(valid.copy()), t(valid))
+        return LatentBatch(
+            t(zp), t(zr), t(ch), t(fn), t(rh), t(valid.copy()), t(valid.copy()), t(valid.copy()), t(valid)
+        )
 
 
-def build_latent_dataset(tunes: list[TuneWindows], vae: EC2VAE, transpose: tuple[int, int] = (-5, 6),
-                         validation_fraction: float = 0.1) -> LatentDataset:
+def build_latent_dataset(
+    tunes: list[TuneWindows], vae: EC2VAE, transpose: tuple[int, int] = (-5, 6), validation_fraction: float = 0.1
+) -> LatentDataset:
     """Encode every tune at every transposition in [low, high] (see the module docstring)."""
     low, high = transpose
     tokens = torch.from_numpy(np.concatenate([t.tokens for t in tunes]))
@@ -172,7 +176,9 @@ def build_latent_dataset(tunes: list[TuneWindows], vae: EC2VAE, transpose: tuple
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     rhythm = tokens_to_rhythm(tokens.numpy()).astype(np.int8)
     validation = np.array([is_validation(t.name, validation_fraction) for t in tunes])
-    parts: dict[str, list] = {k: [] for k in ("zp", "zr", "chroma", "functions", "start", "length", "shift", "val", "tune")}
+    parts: dict[str, list] = {
+        k: [] for k in ("zp", "zr", "chroma", "functions", "start", "length", "shift", "val", "tune")
+    }
     offset = 0
     for shift in range(low, high + 1):
         shifts = torch.full((len(tokens),), shift)
@@ -190,7 +196,16 @@ def build_latent_dataset(tunes: list[TuneWindows], vae: EC2VAE, transpose: tuple
         offset += len(tokens)
         log.info("encoded transposition %+d (%d windows)", shift, len(tokens))
     cat = np.concatenate
-    return LatentDataset(cat(parts["zp"]), cat(parts["zr"]), np.tile(rhythm, (high - low + 1, 1)), cat(parts["chroma"]), cat(parts["functions"]),
-                         cat(parts["start"]).astype(np.int64), cat(parts["length"]).astype(np.int64),
-                         cat(parts["shift"]).astype(np.int64), cat(parts["val"]).astype(bool),
-                         cat(parts["tune"]).astype(np.int64), np.array([t.name for t in tunes]))
+    return LatentDataset(
+        cat(parts["zp"]),
+        cat(parts["zr"]),
+        np.tile(rhythm, (high - low + 1, 1)),
+        cat(parts["chroma"]),
+        cat(parts["functions"]),
+        cat(parts["start"]).astype(np.int64),
+        cat(parts["length"]).astype(np.int64),
+        cat(parts["shift"]).astype(np.int64),
+        cat(parts["val"]).astype(bool),
+        cat(parts["tune"]).astype(np.int64),
+        np.array([t.name for t in tunes]),
+    )

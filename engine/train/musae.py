@@ -38,8 +38,15 @@ from tqdm import tqdm
 
 from engine.device import resolve_device
 from engine.models.checkpoint import save_musae
-from engine.models.musae import (LatentCritic, MusAE, MusAEConfig, free_bits_kl, gradient_penalty, kl_per_dimension,
-                                 reconstruction_accuracy)
+from engine.models.musae import (
+    LatentCritic,
+    MusAE,
+    MusAEConfig,
+    free_bits_kl,
+    gradient_penalty,
+    kl_per_dimension,
+    reconstruction_accuracy,
+)
 from engine.train.style_data import pitch_ranges
 from engine.train.style_judge import StyleSplit
 
@@ -73,13 +80,24 @@ class MusAETrainConfig:
     joint: bool = False  # one joint decoder for all tracks (MusAEConfig.joint), not one per track
 
 
-def held_out_accuracy(model: MusAE, windows: np.ndarray, styles: np.ndarray, device: torch.device,
-                      greedy_sample: int, seed: int = 0, batch: int = 256) -> dict:
+def held_out_accuracy(
+    model: MusAE,
+    windows: np.ndarray,
+    styles: np.ndarray,
+    device: torch.device,
+    greedy_sample: int,
+    seed: int = 0,
+    batch: int = 256,
+) -> dict:
     """Teacher-forced accuracy on all ``windows`` and greedy accuracy on a fixed sample: per track and mean."""
     model.eval()
     if len(windows) == 0:
         empty = {"per_track": [], "mean": 0.0}
-        return {"latent": {"prior_fit": 0.0, "component_accuracy": 0.0}, "teacher_forced": empty, "greedy": {**empty, "windows": 0}}
+        return {
+            "latent": {"prior_fit": 0.0, "component_accuracy": 0.0},
+            "teacher_forced": empty,
+            "greedy": {**empty, "windows": 0},
+        }
     forced, fit, nearest = [], [], []
     means = model.prior_means if model.config.kind == "musae" else torch.zeros_like(model.prior_means)
     with torch.no_grad():
@@ -93,13 +111,23 @@ def held_out_accuracy(model: MusAE, windows: np.ndarray, styles: np.ndarray, dev
         pick = np.random.default_rng(seed).permutation(len(windows))[:greedy_sample]
         w = torch.as_tensor(windows[pick], device=device)
         z, _ = model.encode(w)
-        greedy = (model.decode(z, torch.as_tensor(styles[pick], device=device)) == w).float().mean(dim=(0, 2)).cpu().numpy()
+        greedy = (
+            (model.decode(z, torch.as_tensor(styles[pick], device=device)) == w).float().mean(dim=(0, 2)).cpu().numpy()
+        )
     forced = np.sum(forced, axis=0) / max(len(windows), 1)
-    latent = {"prior_fit": round(float(np.concatenate(fit).mean()), 4),
-              "component_accuracy": round(float(np.concatenate(nearest).mean()), 4)}  # fmt: skip
-    return {"latent": latent, "teacher_forced": {"per_track": [round(float(x), 4) for x in forced], "mean": round(float(forced.mean()), 4)},
-            "greedy": {"per_track": [round(float(x), 4) for x in greedy], "mean": round(float(greedy.mean()), 4),
-                       "windows": int(len(pick))}}  # fmt: skip
+    latent = {
+        "prior_fit": round(float(np.concatenate(fit).mean()), 4),
+        "component_accuracy": round(float(np.concatenate(nearest).mean()), 4),
+    }
+    return {
+        "latent": latent,
+        "teacher_forced": {"per_track": [round(float(x), 4) for x in forced], "mean": round(float(forced.mean()), 4)},
+        "greedy": {
+            "per_track": [round(float(x), 4) for x in greedy],
+            "mean": round(float(greedy.mean()), 4),
+            "windows": int(len(pick)),
+        },
+    }
 
 
 ENCODER_KEYS = ("tokens.", "track", "encoder.", "to_z.", "prior_means")  # what a window's code depends on
@@ -132,11 +160,17 @@ def train_musae(cfg: MusAETrainConfig) -> dict:
     device = resolve_device(cfg.device)
     data = StyleSplit.load(cfg.data)
     names, windows, styles, train_mask, val_mask = data.names, data.windows, data.styles, data.train_mask, data.val_mask
-    model_cfg = MusAEConfig.debug(cfg.baseline, len(names)) if cfg.debug else MusAEConfig(kind=cfg.baseline, num_styles=len(names))
+    model_cfg = (
+        MusAEConfig.debug(cfg.baseline, len(names))
+        if cfg.debug
+        else MusAEConfig(kind=cfg.baseline, num_styles=len(names))
+    )
     if cfg.z_dims:
         model_cfg.z_dims = cfg.z_dims
     # The pitches each style's tracks strike in training (widened by the transposition): decoding stays inside them.
-    model_cfg.pitch_ranges = pitch_ranges(windows[train_mask], styles[train_mask], len(names), cfg.transpose_low, cfg.transpose_high)
+    model_cfg.pitch_ranges = pitch_ranges(
+        windows[train_mask], styles[train_mask], len(names), cfg.transpose_low, cfg.transpose_high
+    )
     if cfg.decoder_from:
         model = new_decoder_model(cfg.decoder_from, names, cfg.joint, model_cfg.pitch_ranges).to(device)
     else:
@@ -144,7 +178,9 @@ def train_musae(cfg: MusAETrainConfig) -> dict:
         model = MusAE(model_cfg).to(device)
     critic = LatentCritic(model_cfg).to(device) if cfg.baseline == "musae" and not cfg.decoder_from else None
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
-    critic_opt = torch.optim.Adam(critic.parameters(), lr=cfg.critic_lr, betas=(0.5, 0.9)) if critic is not None else None
+    critic_opt = (
+        torch.optim.Adam(critic.parameters(), lr=cfg.critic_lr, betas=(0.5, 0.9)) if critic is not None else None
+    )
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     state_path, log_path = out / "train_state.pt", out / "train_log.jsonl"
@@ -163,11 +199,22 @@ def train_musae(cfg: MusAETrainConfig) -> dict:
     val_windows, val_styles = windows[val_mask], styles[val_mask]
     total = cfg.epochs * cfg.steps_per_epoch
     with log_path.open("a") as log:  # each (re)start's settings, so the model card can tell a resumed run's phases
-        log.write(json.dumps({"run_start": start_epoch + 1, "epochs": cfg.epochs, "reg_weight": cfg.reg_weight,
-                              "critic_steps": cfg.critic_steps if critic is not None else None,
-                              "critic_lr": cfg.critic_lr if critic is not None else None,
-                              "free_bits": cfg.free_bits if critic is None and not cfg.decoder_from else None, "lr": cfg.lr,
-                              "decoder_from": cfg.decoder_from or None, "joint": cfg.joint}) + "\n")  # fmt: skip
+        log.write(
+            json.dumps(
+                {
+                    "run_start": start_epoch + 1,
+                    "epochs": cfg.epochs,
+                    "reg_weight": cfg.reg_weight,
+                    "critic_steps": cfg.critic_steps if critic is not None else None,
+                    "critic_lr": cfg.critic_lr if critic is not None else None,
+                    "free_bits": cfg.free_bits if critic is None and not cfg.decoder_from else None,
+                    "lr": cfg.lr,
+                    "decoder_from": cfg.decoder_from or None,
+                    "joint": cfg.joint,
+                }
+            )
+            + "\n"
+        )
     started = time.time()
     for epoch in range(start_epoch + 1, cfg.epochs + 1):
         model.train()
@@ -185,7 +232,11 @@ def train_musae(cfg: MusAETrainConfig) -> dict:
                 fake = result["z"].detach()
                 for _ in range(cfg.critic_steps):  # the critic catches up on this batch's codes first
                     real = model.prior_sample(style)
-                    critic_loss = critic(fake, style).mean() - critic(real, style).mean() + cfg.gp_weight * gradient_penalty(critic, real, fake, style)
+                    critic_loss = (
+                        critic(fake, style).mean()
+                        - critic(real, style).mean()
+                        + cfg.gp_weight * gradient_penalty(critic, real, fake, style)
+                    )
                     critic_opt.zero_grad()
                     critic_loss.backward()
                     critic_opt.step()
@@ -206,22 +257,44 @@ def train_musae(cfg: MusAETrainConfig) -> dict:
             sums["reg"].append(reg.item() if critic is not None else kl.item())  # the VAE's true KL
             bar.set_postfix(recon=f"{np.mean(sums['recon'][-20:]):.3f}")
         val = held_out_accuracy(model, val_windows, val_styles, device, cfg.greedy_sample, cfg.seed)
-        row = {"epoch": epoch, "step": epoch * cfg.steps_per_epoch, "elapsed_s": round(time.time() - started, 1),
-               "recon_loss": round(float(np.mean(sums["recon"])), 4), "reg": round(float(np.mean(sums["reg"])), 4),
-               "critic_loss": round(float(np.mean(sums["critic"])), 4) if sums["critic"] else None, "reg_weight": round(weight, 4),
-               "val_teacher_forced": val["teacher_forced"]["mean"], **{f"val_{k}": v for k, v in val["latent"].items()}, "val_greedy": val["greedy"]["mean"],
-               "val_greedy_per_track": val["greedy"]["per_track"]}  # fmt: skip
+        row = {
+            "epoch": epoch,
+            "step": epoch * cfg.steps_per_epoch,
+            "elapsed_s": round(time.time() - started, 1),
+            "recon_loss": round(float(np.mean(sums["recon"])), 4),
+            "reg": round(float(np.mean(sums["reg"])), 4),
+            "critic_loss": round(float(np.mean(sums["critic"])), 4) if sums["critic"] else None,
+            "reg_weight": round(weight, 4),
+            "val_teacher_forced": val["teacher_forced"]["mean"],
+            **{f"val_{k}": v for k, v in val["latent"].items()},
+            "val_greedy": val["greedy"]["mean"],
+            "val_greedy_per_track": val["greedy"]["per_track"],
+        }
         print(json.dumps(row), flush=True)
         with log_path.open("a") as log:
             log.write(json.dumps(row) + "\n")
-        metadata = {"styles": names, "validation": val,
-                    "training": {**asdict(cfg), "epoch": epoch, "step": row["step"], "data_counts": data.counts,
-                                 "train_windows": int(train_mask.sum()), "val_windows": int(val_mask.sum())}}  # fmt: skip
+        metadata = {
+            "styles": names,
+            "validation": val,
+            "training": {
+                **asdict(cfg),
+                "epoch": epoch,
+                "step": row["step"],
+                "data_counts": data.counts,
+                "train_windows": int(train_mask.sum()),
+                "val_windows": int(val_mask.sum()),
+            },
+        }
         save_musae(model, out / "last", metadata)  # greedy reconstruction is not all: the last epoch is kept too
         if val["greedy"]["mean"] > best["val"]["greedy"]["mean"]:
             best = {"epoch": epoch, "step": row["step"], "val": val}
             save_musae(model, out, metadata)
-        state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch, "best": json.dumps(best)}
+        state = {
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "epoch": epoch,
+            "best": json.dumps(best),
+        }
         if critic is not None:
             state.update(critic=critic.state_dict(), critic_optimizer=critic_opt.state_dict())
         torch.save(state, state_path)

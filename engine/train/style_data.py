@@ -41,12 +41,20 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.representation import HOLD, NUM_PITCH_TOKENS, REST, WINDOW_STEPS
+from engine.representation import HOLD, REST, WINDOW_STEPS
 
 log = logging.getLogger(__name__)
 
 TRACKS = 4
-STYLES = ("Bach chorale", "Palestrina mass", "Monteverdi madrigal", "Trecento", "String quartet", "English folk", "Irish folk")
+STYLES = (
+    "Bach chorale",
+    "Palestrina mass",
+    "Monteverdi madrigal",
+    "Trecento",
+    "String quartet",
+    "English folk",
+    "Irish folk",
+)
 CACHE_VERSION = 1
 
 
@@ -105,6 +113,7 @@ def choose_voices(voices: list[np.ndarray]) -> list[np.ndarray | None]:
     Five or more voices: the highest, the lowest and the two nearest the middle (of five: the middle one and the one
     above it). Three: top, middle (track
     1) and lowest (track 3). Two: top and lowest. One: track 0."""
+
     def mean_pitch(tokens: np.ndarray) -> float:
         pitches = tokens[tokens < HOLD]
         return float(pitches.mean()) if len(pitches) else -1.0
@@ -153,8 +162,9 @@ def transpose_windows(windows: np.ndarray, semitones: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------- reading pieces
 
 
-def read_score_windows(path: str, time_scale: float = 1.0, min_parts: int = 1, max_parts: int = 8,
-                       exact_parts: int | None = None) -> np.ndarray:
+def read_score_windows(
+    path: str, time_scale: float = 1.0, min_parts: int = 1, max_parts: int = 8, exact_parts: int | None = None
+) -> np.ndarray:
     """The windows of one score file music21 reads (MusicXML, Humdrum, ABC); empty when it has the wrong number
     of parts or cannot be read."""
     from music21 import converter, meter, stream
@@ -180,8 +190,11 @@ def read_score_windows(path: str, time_scale: float = 1.0, min_parts: int = 1, m
                     notes.append((int(round(start)), int(round(end)), top))
                 voices.append(voice_tokens(notes, total))
             measures = list(parts[0].getElementsByClass(stream.Measure))
-            starts = [int(round(float(m.offset) * scale)) for m in measures
-                      if abs(float(m.duration.quarterLength) - bar_quarters) < 1e-6]  # full bars only (no pickup)
+            starts = [
+                int(round(float(m.offset) * scale))
+                for m in measures
+                if abs(float(m.duration.quarterLength) - bar_quarters) < 1e-6
+            ]  # full bars only (no pickup)
     except Exception as err:  # noqa: BLE001 - one unreadable file must not stop the cache
         log.warning("skipping %s: %s", path, err)
         return np.zeros((0, TRACKS, WINDOW_STEPS), dtype=np.int64)
@@ -249,8 +262,12 @@ def _jobs(nottingham: Path | None, max_files: int | None) -> list[tuple[str, str
     jobs = []
     for source in SOURCES:
         files = sorted({p for pattern in source.globs for p in root.glob(pattern)})[:max_files]
-        kwargs = {"time_scale": source.time_scale, "min_parts": source.min_parts, "max_parts": source.max_parts,
-                  "exact_parts": source.exact_parts}  # fmt: skip
+        kwargs = {
+            "time_scale": source.time_scale,
+            "min_parts": source.min_parts,
+            "max_parts": source.max_parts,
+            "exact_parts": source.exact_parts,
+        }
         jobs += [(source.style, str(p.relative_to(root)), str(p), {"reader": "score", **kwargs}) for p in files]
     if nottingham is not None:
         files = sorted(nottingham.glob("*.mid"))[:max_files]
@@ -277,8 +294,9 @@ def _run(job: tuple[str, str, str, dict]) -> tuple[str, str, np.ndarray]:
     return style, name, windows
 
 
-def build_style_cache(out: str | Path, nottingham: str | Path | None = None, processes: int = 2,
-                      max_files: int | None = None) -> dict:
+def build_style_cache(
+    out: str | Path, nottingham: str | Path | None = None, processes: int = 2, max_files: int | None = None
+) -> dict:
     """Parse every style's files (``processes`` at once) into ``out`` (.npz: windows (N, 4, 32) int16, style (N,),
     piece (N,) indices, and the names) and return per-style counts of pieces and windows."""
     jobs = _jobs(Path(nottingham) if nottingham else None, max_files)
@@ -294,12 +312,20 @@ def build_style_cache(out: str | Path, nottingham: str | Path | None = None, pro
     styles = np.concatenate([np.full(len(w), STYLES.index(s)) for s, _, w in results if len(w)])
     piece_ids = np.concatenate([np.full(len(w), piece_index[(s, n)]) for s, n, w in results if len(w)])
     stacked = np.concatenate(windows).astype(np.int16)
-    counts = {style: {"pieces": sum(1 for s, _ in pieces if s == style), "windows": int((styles == i).sum())}
-              for i, style in enumerate(STYLES)}  # fmt: skip
+    counts = {
+        style: {"pieces": sum(1 for s, _ in pieces if s == style), "windows": int((styles == i).sum())}
+        for i, style in enumerate(STYLES)
+    }
     Path(out).parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(out, windows=stacked, style=styles.astype(np.int8), piece=piece_ids.astype(np.int32),
-                        piece_names=np.array([f"{s}|{n}" for s, n in pieces]), styles=np.array(STYLES),
-                        meta=np.array(json.dumps({"version": CACHE_VERSION, "counts": counts})))  # fmt: skip
+    np.savez_compressed(
+        out,
+        windows=stacked,
+        style=styles.astype(np.int8),
+        piece=piece_ids.astype(np.int32),
+        piece_names=np.array([f"{s}|{n}" for s, n in pieces]),
+        styles=np.array(STYLES),
+        meta=np.array(json.dumps({"version": CACHE_VERSION, "counts": counts})),
+    )
     return counts
 
 
@@ -313,7 +339,9 @@ def pitch_ranges(windows: np.ndarray, styles: np.ndarray, num_styles: int, low: 
         per_track = []
         for track in range(windows.shape[1]):
             onsets = chosen[:, track][chosen[:, track] < HOLD] if len(chosen) else np.zeros(0)
-            per_track.append([max(0, int(onsets.min()) + low), min(127, int(onsets.max()) + high)] if len(onsets) else None)
+            per_track.append(
+                [max(0, int(onsets.min()) + low), min(127, int(onsets.max()) + high)] if len(onsets) else None
+            )
         out.append(per_track)
     return out
 
@@ -330,9 +358,13 @@ def load_style_cache(path: str | Path) -> dict:
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m engine.train.style_data", description="Parse the style corpus once into a cache.")
+    parser = argparse.ArgumentParser(
+        prog="python -m engine.train.style_data", description="Parse the style corpus once into a cache."
+    )
     parser.add_argument("--out", default="data_cache/style_windows.npz")
-    parser.add_argument("--nottingham", default=None, help="the Nottingham MIDI folder (English folk); left out: no English folk")
+    parser.add_argument(
+        "--nottingham", default=None, help="the Nottingham MIDI folder (English folk); left out: no English folk"
+    )
     parser.add_argument("--procs", type=int, default=2)
     parser.add_argument("--max-files", type=int, default=None, help="at most this many files per style (quick runs)")
     args = parser.parse_args(argv)

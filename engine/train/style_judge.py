@@ -64,10 +64,12 @@ class StyleSplit:
     val_mask: np.ndarray
 
     @classmethod
-    def load(cls, path: str | Path) -> "StyleSplit":
+    def load(cls, path: str | Path) -> StyleSplit:
         cache = load_style_cache(path)
         train_mask, val_mask = split_by_piece(cache)
-        split = cls([str(s) for s in cache["styles"]], cache["windows"], cache["style"].astype(np.int64), train_mask, val_mask)
+        split = cls(
+            [str(s) for s in cache["styles"]], cache["windows"], cache["style"].astype(np.int64), train_mask, val_mask
+        )
         split.counts = cache["meta"]["counts"]
         return split
 
@@ -84,19 +86,29 @@ class StyleSplit:
         return transpose_windows(self.windows[picks], rng.integers(low, high + 1, size=size)), labels
 
 
-def per_style_accuracy(model: StyleJudge, windows: np.ndarray, styles: np.ndarray, names: list[str],
-                       device: torch.device, batch: int = 512) -> dict:
+def per_style_accuracy(
+    model: StyleJudge, windows: np.ndarray, styles: np.ndarray, names: list[str], device: torch.device, batch: int = 512
+) -> dict:
     """{"overall": acc, "per_style": {name: acc}, "counts": {name: n}} of the judge on ``windows`` (N, 4, 32)."""
     predicted = []
     model.eval()
     with torch.no_grad():
         for start in range(0, len(windows), batch):
-            predicted.append(model(torch.as_tensor(windows[start : start + batch], device=device)).argmax(1).cpu().numpy())
+            predicted.append(
+                model(torch.as_tensor(windows[start : start + batch], device=device)).argmax(1).cpu().numpy()
+            )
     predicted = np.concatenate(predicted) if predicted else np.zeros(0, dtype=np.int64)
-    per_style = {name: round(float((predicted[styles == i] == i).mean()), 4) for i, name in enumerate(names) if (styles == i).any()}
-    return {"overall": round(float((predicted == styles).mean()), 4) if len(styles) else 0.0,
-            "balanced": round(float(np.mean(list(per_style.values()))), 4) if per_style else 0.0,
-            "per_style": per_style, "counts": {name: int((styles == i).sum()) for i, name in enumerate(names)}}
+    per_style = {
+        name: round(float((predicted[styles == i] == i).mean()), 4)
+        for i, name in enumerate(names)
+        if (styles == i).any()
+    }
+    return {
+        "overall": round(float((predicted == styles).mean()), 4) if len(styles) else 0.0,
+        "balanced": round(float(np.mean(list(per_style.values()))), 4) if per_style else 0.0,
+        "per_style": per_style,
+        "counts": {name: int((styles == i).sum()) for i, name in enumerate(names)},
+    }
 
 
 def train_style_judge(cfg: StyleJudgeTrainConfig) -> dict:
@@ -114,7 +126,9 @@ def train_style_judge(cfg: StyleJudgeTrainConfig) -> dict:
     warmup = max(1, total_steps // 10)
     # Warm-up, then cosine decay to the last step of *this* run's epochs (a resumed run may add epochs).
     schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: min(1.0, (step + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(step / total_steps, 1.0))))
+        optimizer,
+        lambda step: min(1.0, (step + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(step / total_steps, 1.0))),
+    )
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     state_path, log_path = out / "train_state.pt", out / "train_log.jsonl"
@@ -142,20 +156,45 @@ def train_style_judge(cfg: StyleJudgeTrainConfig) -> dict:
             losses.append(loss.item())
             bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}")
         val = per_style_accuracy(model, windows[val_mask], styles[val_mask], names, device)
-        row = {"epoch": epoch, "step": epoch * cfg.steps_per_epoch, "elapsed_s": round(time.time() - started, 1),
-               "train_loss": round(float(np.mean(losses)), 4), "val_accuracy": val["overall"], "val_balanced": val["balanced"],
-               "val_per_style": val["per_style"]}  # fmt: skip
+        row = {
+            "epoch": epoch,
+            "step": epoch * cfg.steps_per_epoch,
+            "elapsed_s": round(time.time() - started, 1),
+            "train_loss": round(float(np.mean(losses)), 4),
+            "val_accuracy": val["overall"],
+            "val_balanced": val["balanced"],
+            "val_per_style": val["per_style"],
+        }
         print(json.dumps(row), flush=True)
         with log_path.open("a") as log:
             log.write(json.dumps(row) + "\n")
         if val["balanced"] > best["val"]["balanced"]:
             best = {"epoch": epoch, "step": row["step"], "val": val}
             counts = data.counts
-            save_style_judge(model, out, {"styles": names, "training": {**asdict(cfg), "epoch": epoch, "step": row["step"],
-                                                                        "data_counts": counts,
-                                                                        "train_windows": int(train_mask.sum()),
-                                                                        "val_windows": int(val_mask.sum())},
-                                          "validation": val})  # fmt: skip
-        torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(),
-                    "epoch": epoch, "best": json.dumps(best)}, state_path)  # fmt: skip
+            save_style_judge(
+                model,
+                out,
+                {
+                    "styles": names,
+                    "training": {
+                        **asdict(cfg),
+                        "epoch": epoch,
+                        "step": row["step"],
+                        "data_counts": counts,
+                        "train_windows": int(train_mask.sum()),
+                        "val_windows": int(val_mask.sum()),
+                    },
+                    "validation": val,
+                },
+            )
+        torch.save(
+            {
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "schedule": schedule.state_dict(),
+                "epoch": epoch,
+                "best": json.dumps(best),
+            },
+            state_path,
+        )
     return best

@@ -57,10 +57,24 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from engine.device import resolve_device
-from engine.models.style_gan import SAMPLE_TEMPERATURE, SAMPLE_TOP_P, StyleCritic, StyleGANConfig, StyleGenerator, gradient_penalty
+from engine.models.style_gan import (
+    SAMPLE_TEMPERATURE,
+    SAMPLE_TOP_P,
+    StyleCritic,
+    StyleGANConfig,
+    StyleGenerator,
+    gradient_penalty,
+)
 from engine.models.style_gan_checkpoint import save_stylegan
 from engine.representation import HOLD, NUM_PITCH_TOKENS, REST, WINDOW_STEPS
-from engine.style_metrics import UNKNOWN, chord_tone_share, diversity, sounding_pitches, window_metrics, window_triad_chroma
+from engine.style_metrics import (
+    UNKNOWN,
+    chord_tone_share,
+    diversity,
+    sounding_pitches,
+    window_metrics,
+    window_triad_chroma,
+)
 from engine.train.style_data import pitch_ranges, transpose_windows
 from engine.train.style_judge import StyleSplit
 
@@ -127,8 +141,9 @@ def link_windows(windows: np.ndarray, piece: np.ndarray, hops: tuple[int, ...] =
     return hop
 
 
-def _resolve_pitch(sounding: np.ndarray, hop: np.ndarray, k: np.ndarray, t: np.ndarray, q: np.ndarray,
-                   max_back: int = 32) -> np.ndarray:
+def _resolve_pitch(
+    sounding: np.ndarray, hop: np.ndarray, k: np.ndarray, t: np.ndarray, q: np.ndarray, max_back: int = 32
+) -> np.ndarray:
     """The pitch sounding at position q of track t of window k, looked up in the windows before while the window
     holds a note it does not contain; UNKNOWN where the chain of overlapping windows ends first."""
     k, q = k.copy(), q.copy()
@@ -178,12 +193,17 @@ def piece_context(windows: np.ndarray, piece: np.ndarray) -> tuple[np.ndarray, n
     previous = np.full_like(windows, REST)
     if len(targets):
         key = chain.astype(np.int64) * (1 << 32) + pos  # sorted, as windows are stored in order
-        wanted = (chain[targets, None] * (1 << 32) + pos[targets, None] - steps + np.arange(steps)[None, :])
+        wanted = chain[targets, None] * (1 << 32) + pos[targets, None] - steps + np.arange(steps)[None, :]
         source = np.searchsorted(key, wanted, side="right") - 1  # (M, 32) window holding each step
         offset = (wanted - key[source]).astype(np.int64)  # its position there (< its hop, so inside it)
         gathered = windows[source[:, None, :], np.arange(tracks)[None, :, None], offset[:, None, :]]  # (M, T, 32)
-        first = _resolve_pitch(sounding, hop, np.repeat(source[:, 0], tracks), np.tile(np.arange(tracks), len(targets)),
-                               np.repeat(offset[:, 0], tracks)).reshape(len(targets), tracks)  # fmt: skip
+        first = _resolve_pitch(
+            sounding,
+            hop,
+            np.repeat(source[:, 0], tracks),
+            np.tile(np.arange(tracks), len(targets)),
+            np.repeat(offset[:, 0], tracks),
+        ).reshape(len(targets), tracks)
         previous[targets] = _open_held_notes(gathered, first)
     return current, previous, has
 
@@ -213,8 +233,17 @@ class StyleGANData:
         self.current, self.previous, self.has_previous = current.astype(np.int16), previous.astype(np.int16), has
         self.names = self.split.names
 
-    def draw(self, rng: np.random.Generator, picks: np.ndarray, labels: np.ndarray, low: int, high: int,
-             chord_drop: float, previous_drop: float, per_track: bool = True) -> dict[str, np.ndarray]:
+    def draw(
+        self,
+        rng: np.random.Generator,
+        picks: np.ndarray,
+        labels: np.ndarray,
+        low: int,
+        high: int,
+        chord_drop: float,
+        previous_drop: float,
+        per_track: bool = True,
+    ) -> dict[str, np.ndarray]:
         """Windows ``picks`` with their conditions: {"windows", "previous", "chords", "styles"} (conditions dropped
         with the given probabilities), each window moved with its previous one by a random interval in low..high."""
         size = len(picks)
@@ -226,15 +255,28 @@ class StyleGANData:
         previous[drop] = REST
         chords = window_triad_chroma(windows)
         chords[rng.random(size) < chord_drop] = 0.0
-        return {"windows": windows, "previous": previous, "chords": chords, "styles": labels,
-                "chord_share": window_chord_shares(windows, chords, per_track)}  # fmt: skip
+        return {
+            "windows": windows,
+            "previous": previous,
+            "chords": chords,
+            "styles": labels,
+            "chord_share": window_chord_shares(windows, chords, per_track),
+        }
 
     def batch(self, rng: np.random.Generator, size: int, cfg: StyleGANTrainConfig) -> dict[str, np.ndarray]:
         """A training batch: every style equally often (as StyleSplit.batch draws them)."""
         labels = rng.choice(self.split.present, size=size)
         picks = np.array([rng.choice(self.split.by_style[label]) for label in labels])
-        return self.draw(rng, picks, labels, cfg.transpose_low, cfg.transpose_high, cfg.chord_drop, cfg.previous_drop,
-                         cfg.chord_share_per_track)
+        return self.draw(
+            rng,
+            picks,
+            labels,
+            cfg.transpose_low,
+            cfg.transpose_high,
+            cfg.chord_drop,
+            cfg.previous_drop,
+            cfg.chord_share_per_track,
+        )
 
     def held_out(self, per_style: int, seed: int) -> dict[int, dict[str, np.ndarray]]:
         """Up to ``per_style`` held-out windows per style (training ones for a style with none held out), untransposed,
@@ -254,11 +296,19 @@ class StyleGANData:
 
 def _tensor(batch: dict[str, np.ndarray], device: torch.device) -> dict[str, torch.Tensor]:
     """A batch's arrays as tensors on ``device``."""
-    return {key: torch.as_tensor(batch[key], device=device) for key in ("windows", "previous", "chords", "styles", "chord_share")}
+    return {
+        key: torch.as_tensor(batch[key], device=device)
+        for key in ("windows", "previous", "chords", "styles", "chord_share")
+    }
 
 
 # The figures of the metric gap and their scales (see metric_gap).
-GAP_FIGURES = (("empty_bar_rate", 1.0), ("qualified_note_rate", 1.0), ("used_pitch_classes", 12.0), ("tonal_distance", 4.0))
+GAP_FIGURES = (
+    ("empty_bar_rate", 1.0),
+    ("qualified_note_rate", 1.0),
+    ("used_pitch_classes", 12.0),
+    ("tonal_distance", 4.0),
+)
 
 
 def metric_gap(generated: dict, real: dict) -> float:
@@ -280,9 +330,16 @@ def metric_gap(generated: dict, real: dict) -> float:
 
 
 @torch.no_grad()
-def sample_report(generator: StyleGenerator, held_out: dict[int, dict[str, np.ndarray]], names: list[str],
-                  device: torch.device, seed: int, judge=None, judge_styles: list[str] | None = None,
-                  temperature: float = SAMPLE_TEMPERATURE) -> dict:
+def sample_report(
+    generator: StyleGenerator,
+    held_out: dict[int, dict[str, np.ndarray]],
+    names: list[str],
+    device: torch.device,
+    seed: int,
+    judge=None,
+    judge_styles: list[str] | None = None,
+    temperature: float = SAMPLE_TEMPERATURE,
+) -> dict:
     """Per style: the judge's accuracy (when given) on windows generated with no conditions, their metrics and
     diversity, and chord-tone shares (generated with and without the held-out windows' chords, and real).
     Windows are sampled at ``temperature``, as the studio samples them (engine.pipelines.style_gan)."""
@@ -303,11 +360,19 @@ def sample_report(generator: StyleGenerator, held_out: dict[int, dict[str, np.nd
             report["judge_accuracy"][name] = round(float((predicted == judge_styles.index(name)).mean()), 4)
         chorded = batch["chords"].sum(axis=(1, 2)) > 0
         if chorded.any():
-            conditioned = generator.generate(t["styles"], t["chords"], t["previous"], noise=noise, temperature=temperature,
-                                             generator=draw).cpu().numpy()
+            conditioned = (
+                generator.generate(
+                    t["styles"], t["chords"], t["previous"], noise=noise, temperature=temperature, generator=draw
+                )
+                .cpu()
+                .numpy()
+            )
             share = lambda w: chord_tone_share(w[chorded], batch["chords"][chorded])  # noqa: E731
-            report["chord_tone_share"][name] = {"with_chords": share(conditioned)["all"], "without_chords": share(free)["all"],
-                                                "real": share(batch["windows"])["all"]}  # fmt: skip
+            report["chord_tone_share"][name] = {
+                "with_chords": share(conditioned)["all"],
+                "without_chords": share(free)["all"],
+                "real": share(batch["windows"])["all"],
+            }
             for out, key in ((with_chords, "with_chords"), (without_chords, "without_chords"), (real_share, "real")):
                 if report["chord_tone_share"][name][key] is not None:
                     out.append(report["chord_tone_share"][name][key])
@@ -412,7 +477,9 @@ def stepwise_shares(logits: torch.Tensor) -> torch.Tensor:
     probs = logits.softmax(-1)
     strike = probs[..., :HOLD].sum(-1)  # (B, T, S)
     pitch = probs[..., :HOLD] / strike[..., None].clamp_min(1e-6)  # given a strike
-    near = F.conv1d(pitch.reshape(-1, 1, HOLD), torch.ones(1, 1, 5, device=logits.device), padding=2).reshape(pitch.shape)
+    near = F.conv1d(pitch.reshape(-1, 1, HOLD), torch.ones(1, 1, 5, device=logits.device), padding=2).reshape(
+        pitch.shape
+    )
     strike = strike.detach()
     steps = strike.shape[-1]
     total = torch.zeros_like(strike[..., 0])
@@ -426,7 +493,9 @@ def stepwise_shares(logits: torch.Tensor) -> torch.Tensor:
         within = (pitch[..., : steps - gap, :] * near[..., gap:, :]).sum(-1)  # 0, 1 or 2 semitones apart
         total = total + weight.sum(-1)
         shares = shares + torch.stack([(weight * same).sum(-1), (weight * (within - same)).sum(-1)], -1)
-    return torch.where(total[..., None] > 1e-6, shares / total[..., None].clamp_min(1e-6), torch.full_like(shares, float("nan")))
+    return torch.where(
+        total[..., None] > 1e-6, shares / total[..., None].clamp_min(1e-6), torch.full_like(shares, float("nan"))
+    )
 
 
 def stepwise_loss(logits: torch.Tensor, windows: torch.Tensor) -> torch.Tensor:
@@ -449,7 +518,9 @@ def stepwise_loss(logits: torch.Tensor, windows: torch.Tensor) -> torch.Tensor:
     return ((ours[known] - real[known]) ** 2).sum(-1).mean()
 
 
-def rest_rate_loss(logits: torch.Tensor, gate: torch.Tensor, windows: torch.Tensor, styles: torch.Tensor) -> torch.Tensor:
+def rest_rate_loss(
+    logits: torch.Tensor, gate: torch.Tensor, windows: torch.Tensor, styles: torch.Tensor
+) -> torch.Tensor:
     """Per style in the batch and track, the Bernoulli KL divergence from the real windows' share of bars resting whole
     to the generator's expected share, averaged: logits (B, tracks, 32, 130), gate (B, tracks, bars) the rest gate's
     logits, windows (B, tracks, 32) tokens, styles (B,).
@@ -481,16 +552,23 @@ def rest_rate_loss(logits: torch.Tensor, gate: torch.Tensor, windows: torch.Tens
 def _parameter_groups(generator: StyleGenerator) -> tuple[list, list, list]:
     """The generator's parameters as (body, chord skip, rest gate), each in registration order."""
     named = list(generator.named_parameters())
-    return ([p for n, p in named if not n.startswith(("chord_skip.", "bar_gate."))],
-            [p for n, p in named if n.startswith("chord_skip.")], [p for n, p in named if n.startswith("bar_gate.")])  # fmt: skip
+    return (
+        [p for n, p in named if not n.startswith(("chord_skip.", "bar_gate."))],
+        [p for n, p in named if n.startswith("chord_skip.")],
+        [p for n, p in named if n.startswith("bar_gate.")],
+    )
 
 
-def generator_optimizer(generator: StyleGenerator, cfg: StyleGANTrainConfig, with_gate: bool = True) -> torch.optim.Adam:
+def generator_optimizer(
+    generator: StyleGenerator, cfg: StyleGANTrainConfig, with_gate: bool = True
+) -> torch.optim.Adam:
     """Adam over the generator: the body at ``lr``, the chord skip's gains at ``chord_skip_lr`` and, when there is
     one (and ``with_gate``), the rest gate in a third group at ``gate_lr``: a generator trained before the gate had two
     groups, so its optimizer state still loads (see :func:`resume_generator`)."""
     body, skip, gate = _parameter_groups(generator)
-    opt = torch.optim.Adam([{"params": body}, {"params": skip, "lr": cfg.chord_skip_lr}], lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
+    opt = torch.optim.Adam(
+        [{"params": body}, {"params": skip, "lr": cfg.chord_skip_lr}], lr=cfg.lr, betas=(cfg.beta1, cfg.beta2)
+    )
     if gate and with_gate:
         opt.add_param_group({"params": gate, "lr": cfg.gate_lr})
     return opt
@@ -519,10 +597,16 @@ def train_stylegan(cfg: StyleGANTrainConfig) -> dict:
     data = StyleGANData(cfg.data)
     names = data.names
     model_cfg = StyleGANConfig.debug(len(names)) if cfg.debug else StyleGANConfig(num_styles=len(names))
-    ranges = pitch_ranges(data.split.windows[data.split.train_mask], data.split.styles[data.split.train_mask], len(names),
-                          cfg.transpose_low, cfg.transpose_high)  # fmt: skip
-    model_cfg = StyleGANConfig.from_dict({**model_cfg.to_dict(), "pitch_ranges": ranges, "bar_gate": cfg.bar_gate,
-                                          **cfg.model_overrides})  # fmt: skip
+    ranges = pitch_ranges(
+        data.split.windows[data.split.train_mask],
+        data.split.styles[data.split.train_mask],
+        len(names),
+        cfg.transpose_low,
+        cfg.transpose_high,
+    )
+    model_cfg = StyleGANConfig.from_dict(
+        {**model_cfg.to_dict(), "pitch_ranges": ranges, "bar_gate": cfg.bar_gate, **cfg.model_overrides}
+    )
     generator, critic = StyleGenerator(model_cfg).to(device), StyleCritic(model_cfg).to(device)
     g_opt = generator_optimizer(generator, cfg)
     d_opt = torch.optim.Adam(critic.parameters(), lr=cfg.critic_lr, betas=(cfg.beta1, cfg.beta2))
@@ -545,26 +629,70 @@ def train_stylegan(cfg: StyleGANTrainConfig) -> dict:
         rng = np.random.default_rng(cfg.seed + start_epoch)
         torch.manual_seed(cfg.seed + start_epoch)
     with log_path.open("a") as log:  # each (re)start's settings and the real windows' figures to compare with
-        log.write(json.dumps({"run_start": start_epoch + 1, "epochs": cfg.epochs, "critic_steps": cfg.critic_steps,
-                              "lr": cfg.lr, "critic_lr": cfg.critic_lr, "ac_weight": cfg.ac_weight, "chord_weight": cfg.chord_weight, "chord_skip_lr": cfg.chord_skip_lr, "sample_temperature": SAMPLE_TEMPERATURE, "sample_top_p": SAMPLE_TOP_P, "chord_loss": "share per track" if cfg.chord_share_per_track else "share", "restart_best": cfg.restart_best, "scale_weight": cfg.scale_weight, "step_weight": cfg.step_weight, "step_loss": STEP_LOSS_FORM, "bar_gate": model_cfg.bar_gate, "rest_weight": cfg.rest_weight if model_cfg.bar_gate else 0.0, "gate_lr": cfg.gate_lr if model_cfg.bar_gate else None, "chord_condition": "triads per half bar", "judge": judge is not None,
-                              "previous_share": round(float(data.has_previous.mean()), 4),
-                              "real_metrics": real_metrics}) + "\n")  # fmt: skip
-    training = {"data_counts": data.split.counts, "train_windows": int(data.split.train_mask.sum()),
-                "val_windows": int(data.split.val_mask.sum())}  # fmt: skip
+        log.write(
+            json.dumps(
+                {
+                    "run_start": start_epoch + 1,
+                    "epochs": cfg.epochs,
+                    "critic_steps": cfg.critic_steps,
+                    "lr": cfg.lr,
+                    "critic_lr": cfg.critic_lr,
+                    "ac_weight": cfg.ac_weight,
+                    "chord_weight": cfg.chord_weight,
+                    "chord_skip_lr": cfg.chord_skip_lr,
+                    "sample_temperature": SAMPLE_TEMPERATURE,
+                    "sample_top_p": SAMPLE_TOP_P,
+                    "chord_loss": "share per track" if cfg.chord_share_per_track else "share",
+                    "restart_best": cfg.restart_best,
+                    "scale_weight": cfg.scale_weight,
+                    "step_weight": cfg.step_weight,
+                    "step_loss": STEP_LOSS_FORM,
+                    "bar_gate": model_cfg.bar_gate,
+                    "rest_weight": cfg.rest_weight if model_cfg.bar_gate else 0.0,
+                    "gate_lr": cfg.gate_lr if model_cfg.bar_gate else None,
+                    "chord_condition": "triads per half bar",
+                    "judge": judge is not None,
+                    "previous_share": round(float(data.has_previous.mean()), 4),
+                    "real_metrics": real_metrics,
+                }
+            )
+            + "\n"
+        )
+    training = {
+        "data_counts": data.split.counts,
+        "train_windows": int(data.split.train_mask.sum()),
+        "val_windows": int(data.split.val_mask.sum()),
+    }
     started = time.time()
     for epoch in range(start_epoch + 1, cfg.epochs + 1):
         generator.train()
         critic.train()
-        sums: dict[str, list[float]] = {k: [] for k in ("critic_loss", "wasserstein", "gp", "ac_real", "ac_real_accuracy",
-                                                        "generator_loss", "ac_fake", "chord_share_loss", "scale_loss", "step_loss",
-                                                        "rest_loss", "confidence")}  # fmt: skip
+        sums: dict[str, list[float]] = {
+            k: []
+            for k in (
+                "critic_loss",
+                "wasserstein",
+                "gp",
+                "ac_real",
+                "ac_real_accuracy",
+                "generator_loss",
+                "ac_fake",
+                "chord_share_loss",
+                "scale_loss",
+                "step_loss",
+                "rest_loss",
+                "confidence",
+            )
+        }
         bar = tqdm(range(cfg.steps_per_epoch), desc=f"epoch {epoch}/{cfg.epochs}", unit="step")
         for _ in bar:
             critic.requires_grad_(True)
             for _ in range(cfg.critic_steps):
                 b = _tensor(data.batch(rng, cfg.batch_size, cfg), device)
                 with torch.no_grad():
-                    logits, gate = generator.forward_with_gate(generator.sample_noise(cfg.batch_size), b["styles"], b["chords"], b["previous"])
+                    logits, gate = generator.forward_with_gate(
+                        generator.sample_noise(cfg.batch_size), b["styles"], b["chords"], b["previous"]
+                    )
                     fake = generator.relaxed(logits, cfg.tau, gate)
                 real = F.one_hot(b["windows"], NUM_PITCH_TOKENS).float()
                 real_score, real_style = critic(real, b["chords"], b["previous"])
@@ -583,15 +711,25 @@ def train_stylegan(cfg: StyleGANTrainConfig) -> dict:
             sums["ac_real_accuracy"].append((real_style.argmax(1) == b["styles"]).float().mean().item())
             critic.requires_grad_(False)  # the generator's update needs gradients through the critic, not for it
             b = _tensor(data.batch(rng, cfg.batch_size, cfg), device)
-            logits, gate = generator.forward_with_gate(generator.sample_noise(cfg.batch_size), b["styles"], b["chords"], b["previous"])
+            logits, gate = generator.forward_with_gate(
+                generator.sample_noise(cfg.batch_size), b["styles"], b["chords"], b["previous"]
+            )
             fake_score, fake_style = critic(generator.relaxed(logits, cfg.tau, gate), b["chords"], b["previous"])
             ac_fake = F.cross_entropy(fake_style, b["styles"])
             chord_loss = chord_share_loss(logits, b["chords"], b["chord_share"])
             scale_loss = scale_share_loss(logits, b["windows"])
             step_loss = stepwise_loss(logits, b["windows"]) if cfg.step_weight else logits.new_zeros(())
-            rest_loss = rest_rate_loss(logits, gate, b["windows"], b["styles"]) if gate is not None else logits.new_zeros(())
-            g_loss = (-fake_score.mean() + cfg.ac_weight * ac_fake + cfg.chord_weight * chord_loss + cfg.scale_weight * scale_loss
-                      + cfg.step_weight * step_loss + cfg.rest_weight * rest_loss)  # fmt: skip
+            rest_loss = (
+                rest_rate_loss(logits, gate, b["windows"], b["styles"]) if gate is not None else logits.new_zeros(())
+            )
+            g_loss = (
+                -fake_score.mean()
+                + cfg.ac_weight * ac_fake
+                + cfg.chord_weight * chord_loss
+                + cfg.scale_weight * scale_loss
+                + cfg.step_weight * step_loss
+                + cfg.rest_weight * rest_loss
+            )
             g_opt.zero_grad()
             g_loss.backward()
             g_opt.step()
@@ -610,21 +748,55 @@ def train_stylegan(cfg: StyleGANTrainConfig) -> dict:
         report = sample_report(generator, held_out, names, device, cfg.seed, judge, judge_styles, SAMPLE_TEMPERATURE)
         gap = metric_gap(report["metrics"], real_metrics)
         score = round((report["judge_balanced"] or 0.0) - gap, 4)
-        row = {"epoch": epoch, "step": epoch * cfg.steps_per_epoch, "elapsed_s": round(time.time() - started, 1), **losses,
-               "judge_balanced": report["judge_balanced"], "metric_gap": gap, "score": score,
-               "chord_tone_share": report["chord_tone_share_mean"], "judge_accuracy": report["judge_accuracy"],
-               "diversity": report["diversity"], "metrics": report["metrics"]}  # fmt: skip
+        row = {
+            "epoch": epoch,
+            "step": epoch * cfg.steps_per_epoch,
+            "elapsed_s": round(time.time() - started, 1),
+            **losses,
+            "judge_balanced": report["judge_balanced"],
+            "metric_gap": gap,
+            "score": score,
+            "chord_tone_share": report["chord_tone_share_mean"],
+            "judge_accuracy": report["judge_accuracy"],
+            "diversity": report["diversity"],
+            "metrics": report["metrics"],
+        }
         print(json.dumps({k: v for k, v in row.items() if k not in ("metrics", "diversity")}), flush=True)
         with log_path.open("a") as log:
             log.write(json.dumps(row) + "\n")
-        metadata = {"styles": names, "evaluation": {**report, "metric_gap": gap, "score": score, "real_metrics": real_metrics},
-                    "training": {**asdict(cfg), "epoch": epoch, "step": row["step"], "best_since": best_since, "step_loss": STEP_LOSS_FORM,
-                                 "metric_gap_figures": [name if scale == 1 else f"{name} / {scale:g}" for name, scale in GAP_FIGURES], **training}}  # fmt: skip
+        metadata = {
+            "styles": names,
+            "evaluation": {**report, "metric_gap": gap, "score": score, "real_metrics": real_metrics},
+            "training": {
+                **asdict(cfg),
+                "epoch": epoch,
+                "step": row["step"],
+                "best_since": best_since,
+                "step_loss": STEP_LOSS_FORM,
+                "metric_gap_figures": [name if scale == 1 else f"{name} / {scale:g}" for name, scale in GAP_FIGURES],
+                **training,
+            },
+        }
         save_stylegan(generator, out / "last", metadata)
         if score > best["score"]:
-            best = {"epoch": epoch, "step": row["step"], "score": score, "judge_balanced": report["judge_balanced"], "metric_gap": gap}
+            best = {
+                "epoch": epoch,
+                "step": row["step"],
+                "score": score,
+                "judge_balanced": report["judge_balanced"],
+                "metric_gap": gap,
+            }
             save_stylegan(generator, out, metadata)
-        torch.save({"generator": generator.state_dict(), "critic": critic.state_dict(), "generator_optimizer": g_opt.state_dict(),
-                    "critic_optimizer": d_opt.state_dict(), "epoch": epoch, "best": json.dumps(best), "best_since": best_since},
-                   state_path)  # fmt: skip
+        torch.save(
+            {
+                "generator": generator.state_dict(),
+                "critic": critic.state_dict(),
+                "generator_optimizer": g_opt.state_dict(),
+                "critic_optimizer": d_opt.state_dict(),
+                "epoch": epoch,
+                "best": json.dumps(best),
+                "best_since": best_since,
+            },
+            state_path,
+        )
     return best

@@ -53,26 +53,17 @@ from app import step_grid as sg  # noqa: E402
 from app.services import (  # noqa: E402
     KEYS,
     MAX_VARIATIONS,
+    EmotionService,
     ExploreService,
     SongService,
-    EmotionService,
     Studio,
     check_chords,
     check_feeling,
     check_num_bars,
 )
-from app.services.common import accompaniment_program, choice, flag, float_in, int_in, melody_program, number  # noqa: E402
+from app.services.common import accompaniment_program, choice, flag, float_in, int_in, melody_program  # noqa: E402
 from app.services.compose import MAX_TEMPERATURE, MAX_TEMPO, MIN_TEMPERATURE, MIN_TEMPO  # noqa: E402
 from app.services.explore import ANALOGY_CHORD_MODES, CHORD_MODES, SOURCE_KINDS  # noqa: E402
-from app.services.style import (  # noqa: E402
-    MORPH_MAX_STEPS,
-    MORPH_MIN_STEPS,
-    STYLE_MAX_BARS,
-    STYLE_MIN_BARS,
-    STYLE_MODELS,
-    check_model,
-)
-from engine.train.style_data import STYLES  # noqa: E402
 from app.services.song import (  # noqa: E402
     MAX_ADD_BARS,
     MAX_SEED,
@@ -87,8 +78,17 @@ from app.services.song import (  # noqa: E402
     SONG_SOURCES,
     parse_selection,
 )
+from app.services.style import (  # noqa: E402
+    MORPH_MAX_STEPS,
+    MORPH_MIN_STEPS,
+    STYLE_MAX_BARS,
+    STYLE_MIN_BARS,
+    STYLE_MODELS,
+    check_model,
+)
 from engine.examples import list_examples, load_example  # noqa: E402
 from engine.tonality import parse_functions  # noqa: E402
+from engine.train.style_data import STYLES  # noqa: E402
 from tests.conftest import make_nottingham_midi  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -118,8 +118,14 @@ def url(tmp_path_factory) -> str:
     studio = Studio.load("debug", device="cpu", cache_dir=tmp_path_factory.mktemp("fuzz_studio"))
     demo = build_studio(studio)
     port = _free_port()
-    demo.queue(default_concurrency_limit=1).launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
-                                                   quiet=True, ssr_mode=False, **launch_kwargs())  # fmt: skip
+    demo.queue(default_concurrency_limit=1).launch(
+        server_name="127.0.0.1",
+        server_port=port,
+        prevent_thread_lock=True,
+        quiet=True,
+        ssr_mode=False,
+        **launch_kwargs(),
+    )
     address = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 60
     while True:
@@ -184,8 +190,11 @@ def _or_zero(value: Any) -> Any:
 
 
 # Anything a JSON client can send, weighted towards the near misses.
-NUMERIC_TEXT = st.one_of(st.integers(-100, 100).map(str), st.floats(-1e3, 1e3, allow_nan=False).map(repr),
-                         st.sampled_from(["nan", "inf", "-inf", "1e999", "-1e999", "", " ", "1_000", "0x10", "½"]))  # fmt: skip
+NUMERIC_TEXT = st.one_of(
+    st.integers(-100, 100).map(str),
+    st.floats(-1e3, 1e3, allow_nan=False).map(repr),
+    st.sampled_from(["nan", "inf", "-inf", "1e999", "-1e999", "", " ", "1_000", "0x10", "½"]),
+)
 ANYTHING = st.one_of(
     st.none(),
     st.booleans(),
@@ -205,7 +214,9 @@ ANYTHING = st.one_of(
 
 def choice_values(choices: list[str]) -> st.SearchStrategy:
     """Near misses of a choice list (lists holding a choice, other case, numbers) and anything else."""
-    near = st.sampled_from(choices).flatmap(lambda c: st.sampled_from([[c], {"value": c}, c.lower() + "x", c.upper(), c + "!"]))
+    near = st.sampled_from(choices).flatmap(
+        lambda c: st.sampled_from([[c], {"value": c}, c.lower() + "x", c.upper(), c + "!"])
+    )
     return st.one_of(near, ANYTHING)
 
 
@@ -234,26 +245,52 @@ def _bad_chords(optional: bool = False) -> Callable[[Any], bool]:
 
 CHORD_TEXT = st.one_of(
     ANYTHING,
-    st.lists(st.sampled_from(["C", "Am", "H7", "Zz", "C#b#", "Cmaj99", "|", "||", "N.C.x", "🎵", "C/", "/E", "Bb/Q", "x"]),
-             min_size=1, max_size=8).map(" ".join),
-)  # fmt: skip
+    st.lists(
+        st.sampled_from(["C", "Am", "H7", "Zz", "C#b#", "Cmaj99", "|", "||", "N.C.x", "🎵", "C/", "/E", "Bb/Q", "x"]),
+        min_size=1,
+        max_size=8,
+    ).map(" ".join),
+)
 
 
 def _bad_file_values(folder: Path) -> st.SearchStrategy:
     """File values no handler can read as a tune: uploads of random bytes, text, empty or broken MIDI under odd
     names, and values that are no upload at all (text, numbers, lists, dicts without Gradio's file marker, URLs)."""
-    names = st.sampled_from(["x.mid", "..mid", "noext", "tune.txt", "a b;rm -rf.mid", "üñí名.midi", ".hidden.mid",
-                             "x" * 150 + ".mid", "con.mid", "%2e%2e%2fx.mid", "tune.mid.exe"])  # fmt: skip
-    contents = st.one_of(st.binary(max_size=600), st.just(b""), st.text(max_size=200).map(str.encode),
-                         st.binary(max_size=200).map(lambda b: b"MThd\x00\x00\x00\x06\x00\x01\x00\x02\x01\xe0" + b),
-                         st.just(make_nottingham_midi()[:40]))  # fmt: skip
+    names = st.sampled_from(
+        [
+            "x.mid",
+            "..mid",
+            "noext",
+            "tune.txt",
+            "a b;rm -rf.mid",
+            "üñí名.midi",
+            ".hidden.mid",
+            "x" * 150 + ".mid",
+            "con.mid",
+            "%2e%2e%2fx.mid",
+            "tune.mid.exe",
+        ]
+    )
+    contents = st.one_of(
+        st.binary(max_size=600),
+        st.just(b""),
+        st.text(max_size=200).map(str.encode),
+        st.binary(max_size=200).map(lambda b: b"MThd\x00\x00\x00\x06\x00\x01\x00\x02\x01\xe0" + b),
+        st.just(make_nottingham_midi()[:40]),
+    )
     uploads = st.tuples(names, contents).map(lambda nc: ("upload", nc[0], nc[1]))
     not_files = st.one_of(
-        st.text(max_size=30), st.integers(), st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=4), st.text(max_size=4), max_size=2),
-        st.sampled_from([{"path": "../../x.mid"}, {"path": "/etc/passwd"}, {"url": "http://127.0.0.1:9/x.mid"}, [{"path": "x.mid"}]]),
-    ).map(lambda v: ("raw", v))  # fmt: skip
-    urls = st.sampled_from(["http://127.0.0.1:9/x.mid", "https://example.invalid/../../x.mid", "http://169.254.169.254/latest/"]).map(
-        lambda u: ("raw", handle_file(u)))  # fmt: skip
+        st.text(max_size=30),
+        st.integers(),
+        st.lists(st.integers(), max_size=2),
+        st.dictionaries(st.text(max_size=4), st.text(max_size=4), max_size=2),
+        st.sampled_from(
+            [{"path": "../../x.mid"}, {"path": "/etc/passwd"}, {"url": "http://127.0.0.1:9/x.mid"}, [{"path": "x.mid"}]]
+        ),
+    ).map(lambda v: ("raw", v))
+    urls = st.sampled_from(
+        ["http://127.0.0.1:9/x.mid", "https://example.invalid/../../x.mid", "http://169.254.169.254/latest/"]
+    ).map(lambda u: ("raw", handle_file(u)))
     return st.one_of(uploads, uploads, not_files, urls)
 
 
@@ -271,12 +308,16 @@ class Case:
     file: bool = False  # values are file specs (see _bad_file_values)
 
 
-def _number_case(param: str, check: Callable[[Any], Any], words: tuple[str, ...], box: Any = None, **around: Any) -> Case:
+def _number_case(
+    param: str, check: Callable[[Any], Any], words: tuple[str, ...], box: Any = None, **around: Any
+) -> Case:
     see = gradio_sees(box) if box is not None else (lambda v: v)
     return Case(param, bad(ANYTHING, lambda v: refused(check, see(v))), words, around)
 
 
-def _choice_case(param: str, choices: list[str], check: Callable[[Any], Any], words: tuple[str, ...], **around: Any) -> Case:
+def _choice_case(
+    param: str, choices: list[str], check: Callable[[Any], Any], words: tuple[str, ...], **around: Any
+) -> Case:
     return Case(param, bad(choice_values(choices), lambda v: refused(check, v)), words, around)
 
 
@@ -299,9 +340,16 @@ def _source_cases(suffix: str, side: str, folder: Path, **endpoint_around: Any) 
     """The five source arguments of melody A or B (``suffix`` "_a", "_b" or "" for the single-source verbs)."""
     kind, example, file, track, start = (f"{name}{suffix}" for name in ("kind", "example", "file", "track", "start"))
     upload = {kind: UPLOAD, file: ("upload", "tune.mid", None), **endpoint_around}
-    tracks = st.one_of(st.integers(2, 10**6), st.integers(max_value=-1), st.text(max_size=12), st.floats(0.1, 1.9),
-                       st.lists(st.integers(0, 1), min_size=1, max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=1),
-                       st.booleans(), FAR)  # fmt: skip
+    tracks = st.one_of(
+        st.integers(2, 10**6),
+        st.integers(max_value=-1),
+        st.text(max_size=12),
+        st.floats(0.1, 1.9),
+        st.lists(st.integers(0, 1), min_size=1, max_size=2),
+        st.dictionaries(st.text(max_size=3), st.integers(), max_size=1),
+        st.booleans(),
+        FAR,
+    )
 
     def track_refused(value: Any) -> bool:
         if value in (None, "", 0, 1) or (isinstance(value, str) and value.split(":")[0].strip() in ("0", "1")):
@@ -311,11 +359,24 @@ def _source_cases(suffix: str, side: str, folder: Path, **endpoint_around: Any) 
         return True
 
     return [
-        _choice_case(kind, list(SOURCE_KINDS), lambda v: choice("source", v, SOURCE_KINDS, "Example"), ("source",), **endpoint_around),
-        Case(example, bad(choice_values(list_examples()), _example_refused), ("example",), {kind: "Example", **endpoint_around}),
+        _choice_case(
+            kind,
+            list(SOURCE_KINDS),
+            lambda v: choice("source", v, SOURCE_KINDS, "Example"),
+            ("source",),
+            **endpoint_around,
+        ),
+        Case(
+            example,
+            bad(choice_values(list_examples()), _example_refused),
+            ("example",),
+            {kind: "Example", **endpoint_around},
+        ),
         Case(file, _bad_file_values(folder), ("midi", "file"), {kind: UPLOAD, **endpoint_around}, file=True),
         Case(track, bad(tracks, track_refused), ("track",), upload),
-        _number_case(start, lambda v: int_in("Start bar", _or_zero(v), 0, 10_000), ("start",), START_BOX, **endpoint_around),
+        _number_case(
+            start, lambda v: int_in("Start bar", _or_zero(v), 0, 10_000), ("start",), START_BOX, **endpoint_around
+        ),
     ]
 
 
@@ -344,9 +405,11 @@ def _functions_refused(value: Any) -> bool:
 def _tracks_cases(folder: Path) -> list[Case]:
     """The arguments of /explore_tracks_a|b: the file, and start bar and bars with a working file."""
     tune = {"file": ("upload", "tune.mid", None)}
-    return [Case("file", _bad_file_values(folder), ("midi", "file"), file=True),
-            _number_case("start", lambda v: int_in("S", _or_zero(v), 0, 10_000), ("start",), START_BOX, **tune),
-            _number_case("bars", ExploreService.check_bars, ("bars",), **tune)]  # fmt: skip
+    return [
+        Case("file", _bad_file_values(folder), ("midi", "file"), file=True),
+        _number_case("start", lambda v: int_in("S", _or_zero(v), 0, 10_000), ("start",), START_BOX, **tune),
+        _number_case("bars", ExploreService.check_bars, ("bars",), **tune),
+    ]
 
 
 def _style_bars(value: Any) -> None:
@@ -363,23 +426,35 @@ def _style_instrument_cases() -> list[Case]:
 def _style_endpoints(folder: Path) -> dict[str, list[Case]]:
     """/style_generate, /style_morph and /style_transfer (the debug studio knows every style, and has both generators:
     the chords are fuzzed with the GAN, which reads them)."""
+
     def style_case(param: str, **around: Any) -> Case:
         return _choice_case(param, list(STYLES), lambda v: choice("style", v, list(STYLES)), ("style",), **around)
 
     seed = _number_case("seed", lambda v: int_in("Seed", _or_zero(v), 0, MAX_SEED), ("seed",), EMOTION_SEED_BOX)
     tune = {"file": ("upload", "tune.mid", None)}
     return {
-        "/style_generate": [style_case("style"), _number_case("bars", _style_bars, ("bars",)), seed, *_style_instrument_cases(),
-                            _choice_case("model", list(STYLE_MODELS), check_model, ("generator",)),
-                            Case("chords", bad(CHORD_TEXT, _bad_chords(optional=True)), ("chord",), {"model": "GAN"})],
-        "/style_morph": [style_case("style_a"), style_case("style_b"),
-                         _number_case("steps", lambda v: int_in("Steps", v, MORPH_MIN_STEPS, MORPH_MAX_STEPS), ("steps",)),
-                         seed, *_style_instrument_cases()],
-        "/style_transfer": [Case("file", _bad_file_values(folder), ("midi", "file", "voices"), file=True),
-                            style_case("target", **tune),
-                            _number_case("strength", lambda v: float_in("Strength", v, 0.0, 1.0), ("strength",), **tune),
-                            *[Case(c.param, c.values, c.words, {**tune, **c.around}) for c in _style_instrument_cases()]],
-    }  # fmt: skip
+        "/style_generate": [
+            style_case("style"),
+            _number_case("bars", _style_bars, ("bars",)),
+            seed,
+            *_style_instrument_cases(),
+            _choice_case("model", list(STYLE_MODELS), check_model, ("generator",)),
+            Case("chords", bad(CHORD_TEXT, _bad_chords(optional=True)), ("chord",), {"model": "GAN"}),
+        ],
+        "/style_morph": [
+            style_case("style_a"),
+            style_case("style_b"),
+            _number_case("steps", lambda v: int_in("Steps", v, MORPH_MIN_STEPS, MORPH_MAX_STEPS), ("steps",)),
+            seed,
+            *_style_instrument_cases(),
+        ],
+        "/style_transfer": [
+            Case("file", _bad_file_values(folder), ("midi", "file", "voices"), file=True),
+            style_case("target", **tune),
+            _number_case("strength", lambda v: float_in("Strength", v, 0.0, 1.0), ("strength",), **tune),
+            *[Case(c.param, c.values, c.words, {**tune, **c.around}) for c in _style_instrument_cases()],
+        ],
+    }
 
 
 def endpoints(folder: Path) -> dict[str, list[Case]]:
@@ -396,16 +471,27 @@ def endpoints(folder: Path) -> dict[str, list[Case]]:
         _number_case("tempo", lambda v: float_in("Tempo", v, MIN_TEMPO, MAX_TEMPO), ("tempo",)),
         _instrument_case(none_means_default=False),
         _choice_case("accompaniment", list(Studio.accompaniment_choices()), accompaniment_program, ("accompaniment",)),
-        _number_case("seed", lambda v: int_in("Seed", 0 if v is None else v, 0, MAX_SEED - MAX_VARIATIONS), ("seed",), SEED_BOX),
+        _number_case(
+            "seed", lambda v: int_in("Seed", 0 if v is None else v, 0, MAX_SEED - MAX_VARIATIONS), ("seed",), SEED_BOX
+        ),
         _number_case("temperature", lambda v: float_in("T", v, MIN_TEMPERATURE, MAX_TEMPERATURE), ("temperature",)),
         _number_case("variations", lambda v: int_in("V", v, 1, MAX_VARIATIONS), ("variations",)),
         Case("use_feeling", bad(ANYTHING, lambda v: refused(lambda x: flag("f", x), v)), ("use_feeling", "feeling")),
-        Case("feeling", bad(st.one_of(ANYTHING, st.text(alphabet="0123456789.,-Qq ", max_size=12)), lambda v: refused(check_feeling, v)),
-             ("feeling", "valence", "arousal", "quadrant"), {"use_feeling": True}),
-    ]  # fmt: skip
+        Case(
+            "feeling",
+            bad(
+                st.one_of(ANYTHING, st.text(alphabet="0123456789.,-Qq ", max_size=12)),
+                lambda v: refused(check_feeling, v),
+            ),
+            ("feeling", "valence", "arousal", "quadrant"),
+            {"use_feeling": True},
+        ),
+    ]
     song_common = [
         _number_case("seed", lambda v: int_in("Seed", _or_zero(v), 0, MAX_SEED), ("seed",), SEED_BOX),
-        _number_case("temperature", lambda v: float_in("T", v, MIN_SONG_TEMPERATURE, MAX_SONG_TEMPERATURE), ("temperature",)),
+        _number_case(
+            "temperature", lambda v: float_in("T", v, MIN_SONG_TEMPERATURE, MAX_SONG_TEMPERATURE), ("temperature",)
+        ),
         _instrument_case(),
     ]
 
@@ -416,11 +502,20 @@ def endpoints(folder: Path) -> dict[str, list[Case]]:
             return True
         return not chosen or chosen[-1] >= SONG_BLOCKS or len(chosen) == SONG_BLOCKS
 
-    selections = st.one_of(ANYTHING, st.lists(st.integers(-3, 20), max_size=6), st.just(list(range(SONG_BLOCKS))),
-                           st.text(alphabet="0123456789,[] x", max_size=12))  # fmt: skip
-    map_values = st.one_of(ANYTHING, st.builds(lambda c, p: json.dumps({"cell": c, "path": p}),
-                                               st.one_of(st.none(), st.lists(st.integers(-2, 4), max_size=3), st.text(max_size=3)),
-                                               st.lists(st.lists(st.integers(-2, 4), max_size=3), max_size=4)))  # fmt: skip
+    selections = st.one_of(
+        ANYTHING,
+        st.lists(st.integers(-3, 20), max_size=6),
+        st.just(list(range(SONG_BLOCKS))),
+        st.text(alphabet="0123456789,[] x", max_size=12),
+    )
+    map_values = st.one_of(
+        ANYTHING,
+        st.builds(
+            lambda c, p: json.dumps({"cell": c, "path": p}),
+            st.one_of(st.none(), st.lists(st.integers(-2, 4), max_size=3), st.text(max_size=3)),
+            st.lists(st.lists(st.integers(-2, 4), max_size=3), max_size=4),
+        ),
+    )
 
     def cell_refused(value: Any) -> bool:
         try:
@@ -437,36 +532,61 @@ def endpoints(folder: Path) -> dict[str, list[Case]]:
         "/explore_tracks_b": _tracks_cases(folder),
         "/explore_interpolate": [
             *explore_pair,
-            _choice_case("chords_mode", list(CHORD_MODES), lambda v: choice("c", v, CHORD_MODES, CHORD_MODES[0]), ("chord",)),
+            _choice_case(
+                "chords_mode", list(CHORD_MODES), lambda v: choice("c", v, CHORD_MODES, CHORD_MODES[0]), ("chord",)
+            ),
             Case("chords_text", bad(CHORD_TEXT, _bad_chords()), ("chord",), typed),
             _number_case("steps", lambda v: int_in("Steps", v, 2, 12), ("steps",)),
             _instrument_case(),
         ],
         "/explore_map": [
             *explore_pair,
-            _choice_case("chords_mode", list(CHORD_MODES), lambda v: choice("c", v, CHORD_MODES, CHORD_MODES[0]), ("chord",), size=2),
+            _choice_case(
+                "chords_mode",
+                list(CHORD_MODES),
+                lambda v: choice("c", v, CHORD_MODES, CHORD_MODES[0]),
+                ("chord",),
+                size=2,
+            ),
             Case("chords_text", bad(CHORD_TEXT, _bad_chords()), ("chord",), {**typed, "size": 2}),
             _number_case("size", lambda v: int_in("Map size", v, 2, 7), ("size",)),
             _instrument_case(),
-            Case("cell_chords", bad(ANYTHING, lambda v: refused(lambda x: flag("c", x), v)), ("cell_chords", "chords in the cells"), {"size": 2}),
+            Case(
+                "cell_chords",
+                bad(ANYTHING, lambda v: refused(lambda x: flag("c", x), v)),
+                ("cell_chords", "chords in the cells"),
+                {"size": 2},
+            ),
         ],
         "/explore_analogy": [
             *explore_pair,
-            _choice_case("analogy_chords", list(ANALOGY_CHORD_MODES),
-                         lambda v: choice("c", v, ANALOGY_CHORD_MODES, ANALOGY_CHORD_MODES[0]), ("chord",)),
+            _choice_case(
+                "analogy_chords",
+                list(ANALOGY_CHORD_MODES),
+                lambda v: choice("c", v, ANALOGY_CHORD_MODES, ANALOGY_CHORD_MODES[0]),
+                ("chord",),
+            ),
             Case("reharm_text", bad(CHORD_TEXT, _bad_chords()), ("chord",)),
             _instrument_case(),
         ],
         "/explore_cell": [Case("map_value", bad(map_values, cell_refused), ("cell", "map"))],
         "/explore_morph": [
-            Case("map_value", bad(map_values, lambda v: refused(lambda x: lm.check_map_value(x, 2), v)), ("map_value", "map")),
+            Case(
+                "map_value",
+                bad(map_values, lambda v: refused(lambda x: lm.check_map_value(x, 2), v)),
+                ("map_value", "map"),
+            ),
             _choice_case("instrument", instruments, lambda v: melody_program(v) if v else None, ("instrument",)),
         ],
         "/song_new": [
             Case("chords", bad(CHORD_TEXT, _bad_chords()), ("chord",)),
             _number_case("bars", SongService.check_song_bars, ("bars",)),
             _choice_case("key", KEYS, lambda v: choice("key", v, KEYS), ("key",)),
-            Case("functions", bad(st.one_of(ANYTHING, st.text(alphabet="TSDOX- |q", max_size=12)), _functions_refused), ("function",)),
+            Case(
+                "functions",
+                bad(st.one_of(ANYTHING, st.text(alphabet="TSDOX- |q", max_size=12)), _functions_refused),
+                ("function",),
+            ),
             _number_case("tempo", lambda v: float_in("Tempo", v, MIN_SONG_TEMPO, MAX_SONG_TEMPO), ("tempo",)),
             Case("use_grid", bad(ANYTHING, lambda v: refused(lambda x: flag("u", x), v)), ("use_grid", "rhythm grid")),
             Case("grid", bad(_grid_values(), _no_onset(2)), ("rhythm",), {"use_grid": True}),
@@ -476,8 +596,17 @@ def endpoints(folder: Path) -> dict[str, list[Case]]:
             _choice_case("kind", list(SONG_SOURCES), _load_source, ("source", "load")),
             Case("example", bad(choice_values(list_examples()), _example_refused), ("example",), {"kind": "Example"}),
             Case("file", _bad_file_values(folder), ("midi", "file"), {"kind": UPLOAD}, file=True),
-            Case("track", bad(st.one_of(st.integers(2, 10**6), st.integers(max_value=-1), st.text(alphabet="abc-:", max_size=6), FAR),
-                              lambda v: v not in (None, "")), ("track",), {"kind": UPLOAD, "file": ("upload", "tune.mid", None)}),
+            Case(
+                "track",
+                bad(
+                    st.one_of(
+                        st.integers(2, 10**6), st.integers(max_value=-1), st.text(alphabet="abc-:", max_size=6), FAR
+                    ),
+                    lambda v: v not in (None, ""),
+                ),
+                ("track",),
+                {"kind": UPLOAD, "file": ("upload", "tune.mid", None)},
+            ),
             _number_case("start", lambda v: int_in("S", _or_zero(v), 0, 10_000), ("start",), START_BOX, kind="Example"),
             _number_case("bars", lambda v: SongService.check_song_bars(v, MIN_LOAD_BARS), ("bars",), kind="Example"),
             _instrument_case(),
@@ -490,21 +619,29 @@ def endpoints(folder: Path) -> dict[str, list[Case]]:
         ],
         "/song_infill": [
             Case("selection", bad(selections, selection_refused), ("block", "selection")),
-            _choice_case("rhythm_mode", list(RHYTHM_MODES), lambda v: choice("r", v, RHYTHM_MODES, "keep"), ("rhythm",)),
+            _choice_case(
+                "rhythm_mode", list(RHYTHM_MODES), lambda v: choice("r", v, RHYTHM_MODES, "keep"), ("rhythm",)
+            ),
             Case("grid", bad(_grid_values(), _no_onset(2)), ("rhythm",), {"rhythm_mode": "grid"}),
             *song_common,
         ],
         "/song_undo": [_instrument_case()],
         **_style_endpoints(folder),
         "/emotion": [
-            Case("feeling", bad(st.one_of(ANYTHING, st.text(alphabet="0123456789.,-Qq ", max_size=12)), lambda v: refused(check_feeling, v)),
-                 ("feeling", "valence", "arousal", "quadrant")),
+            Case(
+                "feeling",
+                bad(
+                    st.one_of(ANYTHING, st.text(alphabet="0123456789.,-Qq ", max_size=12)),
+                    lambda v: refused(check_feeling, v),
+                ),
+                ("feeling", "valence", "arousal", "quadrant"),
+            ),
             _number_case("bars", EmotionService.check_bars, ("bars",)),
             _number_case("seed", EmotionService.check_seed, ("seed",), EMOTION_SEED_BOX),
             _choice_case("instrument", instruments, _emotion_instrument, ("instrument",)),
             _number_case("variations", EmotionService.check_variations, ("variations",)),
         ],
-    }  # fmt: skip
+    }
 
 
 # ------------------------------------------------------------------------------ sending and reading answers
@@ -566,8 +703,10 @@ BASE: dict[str, dict[str, Any]] = {"/song_load": {"kind": "Example"}, "/song_inf
 
 def _kwargs(endpoint: str, case: Case, value: Any, folder: Path) -> dict[str, Any]:
     around = {**BASE.get(endpoint, {}), **case.around}
-    out = {name: (_file_value(v, folder) if isinstance(v, tuple) and v and v[0] in ("upload", "raw") else v)
-           for name, v in around.items()}  # fmt: skip
+    out = {
+        name: (_file_value(v, folder) if isinstance(v, tuple) and v and v[0] in ("upload", "raw") else v)
+        for name, v in around.items()
+    }
     out[case.param] = _file_value(value, folder) if case.file else value
     return out
 
@@ -575,11 +714,29 @@ def _kwargs(endpoint: str, case: Case, value: Any, folder: Path) -> dict[str, An
 # ------------------------------------------------------------------------------ the tests
 
 ENDPOINTS = endpoints(Path("."))  # cases are built again per test with the real upload folder
-EXAMPLES = {"/compose": 60, "/check_chords": 25, "/explore_source_a": 30, "/explore_source_b": 20, "/explore_tracks_a": 20,
-            "/explore_tracks_b": 15, "/explore_interpolate": 45, "/explore_map": 45, "/explore_analogy": 40, "/explore_cell": 20,
-            "/explore_morph": 20, "/song_new": 50, "/song_load": 35, "/song_tracks": 15, "/song_continue": 25,
-            "/song_infill": 30, "/song_undo": 12, "/emotion": 30,
-            "/style_generate": 25, "/style_morph": 25, "/style_transfer": 25}  # examples per endpoint: 612 in all  # fmt: skip
+EXAMPLES = {
+    "/compose": 60,
+    "/check_chords": 25,
+    "/explore_source_a": 30,
+    "/explore_source_b": 20,
+    "/explore_tracks_a": 20,
+    "/explore_tracks_b": 15,
+    "/explore_interpolate": 45,
+    "/explore_map": 45,
+    "/explore_analogy": 40,
+    "/explore_cell": 20,
+    "/explore_morph": 20,
+    "/song_new": 50,
+    "/song_load": 35,
+    "/song_tracks": 15,
+    "/song_continue": 25,
+    "/song_infill": 30,
+    "/song_undo": 12,
+    "/emotion": 30,
+    "/style_generate": 25,
+    "/style_morph": 25,
+    "/style_transfer": 25,
+}  # examples per endpoint: 612 in all
 
 
 def test_every_api_endpoint_is_fuzzed(client):
@@ -595,8 +752,13 @@ def test_every_api_endpoint_is_fuzzed(client):
 def test_bad_values_are_refused_with_a_message_naming_them(endpoint, client, files):
     cases = endpoints(files)[endpoint]
 
-    @settings(max_examples=EXAMPLES[endpoint], deadline=None, derandomize=True, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])  # fmt: skip
+    @settings(
+        max_examples=EXAMPLES[endpoint],
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+    )
     @given(data=st.data())
     def fuzz(data):
         case = data.draw(st.sampled_from(cases), label="argument")
@@ -611,7 +773,9 @@ def _raw_call(url: str, endpoint: str, body: str) -> tuple[str, str]:
     """POST ``body`` (JSON text, so it may hold NaN) to Gradio's REST route and read the streamed answer."""
     SENT[endpoint] += 1
     with httpx.Client(timeout=30) as http:
-        posted = http.post(f"{url}gradio_api/call{endpoint}", content=body, headers={"content-type": "application/json"})
+        posted = http.post(
+            f"{url}gradio_api/call{endpoint}", content=body, headers={"content-type": "application/json"}
+        )
         if posted.status_code != 200:
             return "http", f"{posted.status_code} {posted.text[:300]}"
         event = posted.json()["event_id"]
@@ -629,20 +793,50 @@ RAW = [
     ("/compose", '{"data": ["x...", "C"]}', ("missing", "num_bars")),
     ("/song_undo", '{"data": []}', ("missing", "instrument")),
     ("/compose", '{"data": ["x...|x...", "C Am", NaN, "C", 120, "Flute", "Strings", 1, 0.5, 1, false, ""]}', ("bars",)),
-    ("/compose", '{"data": ["x...|x...", "C Am", 4, "C", Infinity, "Flute", "Strings", 1, 0.5, 1, false, ""]}', ("tempo",)),
-    ("/compose", '{"data": ["x...|x...", "C Am", 4, "C", 120, "Flute", "Strings", -Infinity, 0.5, 1, false, ""]}', ("seed",)),
+    (
+        "/compose",
+        '{"data": ["x...|x...", "C Am", 4, "C", Infinity, "Flute", "Strings", 1, 0.5, 1, false, ""]}',
+        ("tempo",),
+    ),
+    (
+        "/compose",
+        '{"data": ["x...|x...", "C Am", 4, "C", 120, "Flute", "Strings", -Infinity, 0.5, 1, false, ""]}',
+        ("seed",),
+    ),
     ("/emotion", '{"data": ["0.5,0.5", 16, 1, "Flute", NaN]}', ("variations",)),
     ("/song_new", '{"data": ["C Am", 8, "C", "", NaN, false, "", 1, 0.5, "Flute", null, null]}', ("tempo",)),
-    ("/explore_tracks_a", '{"data": [{"path": "/etc/passwd", "meta": {"_type": "gradio.FileData"}}, 0, 4]}', ("file", "server")),
+    (
+        "/explore_tracks_a",
+        '{"data": [{"path": "/etc/passwd", "meta": {"_type": "gradio.FileData"}}, 0, 4]}',
+        ("file", "server"),
+    ),
     ("/explore_tracks_a", '{"data": [{"path": "../../x.mid", "meta": {"_type": "gradio.FileData"}}, 0, 4]}', ("file",)),
-    ("/song_tracks", '{"data": [{"path": "/tmp/gradio/../../etc/hosts", "meta": {"_type": "gradio.FileData"}}]}', ("file",)),
-    ("/song_load", '{"data": ["Upload MIDI", null, {"path": "../app.py", "meta": {"_type": "gradio.FileData"}}, null, 0, 16, "Flute", '
-                   'null, null, null]}', ("file",)),
-    ("/explore_source_a", '{"data": ["Upload MIDI", null, {"path": "checkpoints/ec2vae/config.json", "meta": {"_type": "gradio.FileData"}}, '
-                          'null, 0, 4, null]}', ("file",)),
-    ("/explore_interpolate", '{"data": ["Example", "Cuckoo\'s Nest", {"path": "' + "a/" * 300 + 'x.mid", "meta": {"_type": "gradio.FileData"}}, '
-                             'null, 0, "Example", "Hänschen klein", null, null, 0, 4, "A\'s chords", "", 5, "Flute", null]}', ("file",)),
-]  # fmt: skip
+    (
+        "/song_tracks",
+        '{"data": [{"path": "/tmp/gradio/../../etc/hosts", "meta": {"_type": "gradio.FileData"}}]}',
+        ("file",),
+    ),
+    (
+        "/song_load",
+        '{"data": ["Upload MIDI", null, {"path": "../app.py", "meta": {"_type": "gradio.FileData"}}, null, 0, 16, "Flute", '
+        "null, null, null]}",
+        ("file",),
+    ),
+    (
+        "/explore_source_a",
+        '{"data": ["Upload MIDI", null, {"path": "checkpoints/ec2vae/config.json", "meta": {"_type": "gradio.FileData"}}, '
+        "null, 0, 4, null]}",
+        ("file",),
+    ),
+    (
+        "/explore_interpolate",
+        '{"data": ["Example", "Cuckoo\'s Nest", {"path": "'
+        + "a/" * 300
+        + 'x.mid", "meta": {"_type": "gradio.FileData"}}, '
+        'null, 0, "Example", "Hänschen klein", null, null, 0, 4, "A\'s chords", "", 5, "Flute", null]}',
+        ("file",),
+    ),
+]
 
 
 @pytest.mark.parametrize("endpoint, body, words", RAW, ids=[f"{i}{e}" for i, (e, _, _) in enumerate(RAW)])
@@ -660,13 +854,17 @@ def test_the_studio_still_works_and_enough_bad_input_was_sent(url, client, capsy
     assert "cz-okay" in composed[0], composed[0]
     assert "✓" in fresh.predict("C Am | F G", api_name="/check_chords")
     assert "cz-okay" in fresh.predict(size=2, bars=2, api_name="/explore_map")[0]
-    assert "cz-okay" in client.predict(add_bars=2, seed=5, api_name="/song_continue")[0]  # the fuzzed session's song is intact
+    assert (
+        "cz-okay" in client.predict(add_bars=2, seed=5, api_name="/song_continue")[0]
+    )  # the fuzzed session's song is intact
     assert "cz-okay" in fresh.predict("-0.5,0.5", 8, 1, "Flute", 1, api_name="/emotion")[0]
     total = SENT.total()
     generated = total - len(RAW)
     with capsys.disabled():
-        print(f"\nAPI fuzz: {total} bad inputs sent ({generated} generated by Hypothesis, {len(RAW)} over plain HTTP), "
-              "all refused with a message naming the argument:")
+        print(
+            f"\nAPI fuzz: {total} bad inputs sent ({generated} generated by Hypothesis, {len(RAW)} over plain HTTP), "
+            "all refused with a message naming the argument:"
+        )
         for endpoint, count in sorted(SENT.items()):
             print(f"  {endpoint:24s} {count}")
     assert generated >= 500, SENT

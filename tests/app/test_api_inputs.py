@@ -34,9 +34,13 @@ def test_accepted_values_are_preprocessed_as_gradio_does_and_others_reach_the_ha
 
 
 def test_they_are_drawn_and_listed_as_gradio_components():
-    for component, name in ((ai.Slider(render=False), "slider"), (ai.Number(render=False), "number"),
-                            (ai.Dropdown(render=False), "dropdown"), (ai.Radio(render=False), "radio"),
-                            (ai.File(render=False), "file")):  # fmt: skip
+    for component, name in (
+        (ai.Slider(render=False), "slider"),
+        (ai.Number(render=False), "number"),
+        (ai.Dropdown(render=False), "dropdown"),
+        (ai.Radio(render=False), "radio"),
+        (ai.File(render=False), "file"),
+    ):
         assert component.get_block_name() == name
 
 
@@ -55,7 +59,9 @@ def test_the_services_name_the_argument_and_its_range():
     with pytest.raises(InputError, match="use_grid must be true or false, got 'yes'"):
         flag("use_grid", "yes")
     assert flag("x", True) is True and flag("x", 0) is False
-    assert brief("Unknown chord symbol '" + "y" * 500 + "': use C") == "Unknown chord symbol '" + "y" * 57 + "...': use C"
+    assert (
+        brief("Unknown chord symbol '" + "y" * 500 + "': use C") == "Unknown chord symbol '" + "y" * 57 + "...': use C"
+    )
 
 
 def test_file_values_must_be_uploads_inside_the_upload_folder():

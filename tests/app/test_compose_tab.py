@@ -59,8 +59,19 @@ def _status(tab: ComposeTab, out: dict) -> str:
 
 
 def test_studio_compose_returns_playable_results(studio):
-    results = studio.compose(RHYTHM, "C Am | F G", 2, key="C", tempo=120, instrument="Flute",
-                             accompaniment="Strings", seed=5, temperature=0.8, variations=2, session_id="abc")  # fmt: skip
+    results = studio.compose(
+        RHYTHM,
+        "C Am | F G",
+        2,
+        key="C",
+        tempo=120,
+        instrument="Flute",
+        accompaniment="Strings",
+        seed=5,
+        temperature=0.8,
+        variations=2,
+        session_id="abc",
+    )
     assert [r.variation for r in results] == [1, 2]
     assert [r.seed for r in results] == [5, 6]
     for r in results:
@@ -156,7 +167,10 @@ def test_generate_handler_success(tab):
         assert out[box["column"]].visible == (index < 2)
     assert Path(out[boxes[0]["audio"]]).name == "cadenza_var1_seed3.ogg"
     # the control report: every drawn onset got its note (the debug model still follows the rhythm)
-    assert f"{len(ONSETS)} onsets drawn" in out[boxes[0]["report"]] and f"{len(ONSETS)} placed on them, 0 elsewhere" in out[boxes[0]["report"]]
+    assert (
+        f"{len(ONSETS)} onsets drawn" in out[boxes[0]["report"]]
+        and f"{len(ONSETS)} placed on them, 0 elsewhere" in out[boxes[0]["report"]]
+    )
     assert "Tempo" in out[boxes[0]["report"]] and out[boxes[2]["report"]] == ""
     assert Path(out[boxes[0]["wav"]]).name == "cadenza_var1_seed3.wav"
     assert out[boxes[2]["audio"]] is None and out[boxes[2]["wav"]] is None
@@ -271,7 +285,16 @@ def test_build_studio(studio):
     demo = build_studio(studio)
     config = demo.get_config_file()
     ids = {c.get("props", {}).get("elem_id") for c in config["components"]}
-    for elem_id in ["cz-step-grid", "cz-bars", "cz-chords", "cz-generate", "cz-status", "cz-audio1", "cz-roll1", "cz-midi1"]:
+    for elem_id in [
+        "cz-step-grid",
+        "cz-bars",
+        "cz-chords",
+        "cz-generate",
+        "cz-status",
+        "cz-audio1",
+        "cz-roll1",
+        "cz-midi1",
+    ]:
         assert elem_id in ids
     assert TITLE in str(config)
 
@@ -290,7 +313,9 @@ def test_a_feeling_suggests_key_tempo_chords_and_rhythm(tab):
     assert grid == sg.preset_pattern("Ballad", 4)  # sparser: sad is calm
     assert "sad" in note and "Cm" in note and "one octave down" in note
     # Excited and pleasant: the parallel major, a fast tempo, a major progression, a denser rhythm.
-    key, tempo, chords, progression, grid, _ = tab.suggest_feeling("1.00,1.00", "Am", "Am F C G", sg.empty_pattern(4), 4)
+    key, tempo, chords, progression, grid, _ = tab.suggest_feeling(
+        "1.00,1.00", "Am", "Am F C G", sg.empty_pattern(4), 4
+    )
     assert key == "A" and tempo == 172
     assert chords == "A D E A" and progression == "(custom)"  # Folk I–IV–V–I moved from D to A
     assert grid == sg.preset_pattern("Eighth notes", 4)
@@ -330,12 +355,18 @@ def test_transpose_and_compare_progressions():
     assert same_progression("Dm Bb F C", "Am F C G") and same_progression("E C#m | A B7", "C Am | F G7")
     assert not same_progression("Dm Bb F D", "Am F C G") and not same_progression("C Am F G", "C Am | F G")
     assert not same_progression("C Xq7", "C G") and not same_progression(None, "C G")  # never raises
-    assert parallel_key("Eb", "minor") == "Ebm" and parallel_key("F#m", "major") == "F#" and parallel_key("Bb", None) == "Bb"
+    assert (
+        parallel_key("Eb", "minor") == "Ebm"
+        and parallel_key("F#m", "major") == "F#"
+        and parallel_key("Bb", None) == "Bb"
+    )
 
 
 def test_use_this_feeling_applies_register_loudness_and_articulation(studio):
     plain = studio.compose(RHYTHM, "C G", 2, seed=9, variations=1, accompaniment="None (melody only)")[0]
-    tense = studio.compose(RHYTHM, "C G", 2, seed=9, variations=1, accompaniment="None (melody only)", emotion=(-1.0, 1.0))[0]
+    tense = studio.compose(
+        RHYTHM, "C G", 2, seed=9, variations=1, accompaniment="None (melody only)", emotion=(-1.0, 1.0)
+    )[0]
     assert tense.feeling is not None and tense.feeling.prompt_text == "tense"
     before, after = plain.sheet.melody.notes, tense.sheet.melody.notes
     assert [n.start for n in after] == [n.start for n in before]  # the drawn rhythm stays
@@ -359,7 +390,12 @@ def test_generate_with_the_feeling(tab):
 
 @pytest.mark.parametrize(
     "feeling, fragment",
-    [("", "no feeling is chosen"), (None, "no feeling is chosen"), ("2,0", "Valence must be between -1 and 1"), ("Q7", "Unknown quadrant")],
+    [
+        ("", "no feeling is chosen"),
+        (None, "no feeling is chosen"),
+        ("2,0", "Valence must be between -1 and 1"),
+        ("Q7", "Unknown quadrant"),
+    ],
 )
 def test_generate_with_a_bad_feeling_gives_a_message(tab, feeling, fragment):
     out = tab.generate(**_args(), use_feeling=True, feeling=feeling)

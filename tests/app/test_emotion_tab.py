@@ -21,8 +21,16 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from app.emotion_pad import point_value, set_point_js  # noqa: E402
 from app.emotion_tab import EmotionTab, score_html  # noqa: E402
-from app.services import PRESETS, InputError, Studio, check_feeling, describe_point, feeling_line, parse_point  # noqa: E402
-from app.services import load_emotion_pipeline  # noqa: E402
+from app.services import (  # noqa: E402
+    PRESETS,
+    InputError,
+    Studio,
+    check_feeling,
+    describe_point,
+    feeling_line,
+    load_emotion_pipeline,  # noqa: E402
+    parse_point,
+)
 from app.services.emotion import articulation_words, register_words  # noqa: E402
 from engine.render.encode import decode_audio  # noqa: E402
 
@@ -138,7 +146,12 @@ def test_point_value_and_presets():
     assert point_value(-0.7, 0.35) == "-0.70,0.35"
     assert point_value(3, -0.0001) == "1.00,0.00"
     assert set_point_js(-1, -1) == "() => '-1.00,-1.00'"
-    assert {q: v for q, (_, v) in PRESETS.items()} == {"Q1": "1.00,1.00", "Q2": "-1.00,1.00", "Q3": "-1.00,-1.00", "Q4": "1.00,-1.00"}
+    assert {q: v for q, (_, v) in PRESETS.items()} == {
+        "Q1": "1.00,1.00",
+        "Q2": "-1.00,1.00",
+        "Q3": "-1.00,-1.00",
+        "Q4": "1.00,-1.00",
+    }
     assert [label.split(" · ")[0] for label, _ in PRESETS.values()] == ["Happy", "Tense", "Sad", "Calm"]
 
 
@@ -202,7 +215,11 @@ def test_generating_near_an_axis_prompts_with_both_quadrants(studio):
 
 
 def test_words():
-    assert register_words(0) == "home register" and register_words(-12) == "one octave down" and register_words(24) == "two octaves up"
+    assert (
+        register_words(0) == "home register"
+        and register_words(-12) == "one octave down"
+        and register_words(24) == "two octaves up"
+    )
     assert articulation_words(1.0) == "legato" and articulation_words(0.7) == "detached"
 
 
@@ -298,19 +315,45 @@ def test_build_studio_has_the_emotion_tab(studio):
     demo = build_studio(studio)
     config = demo.get_config_file()
     ids = {c.get("props", {}).get("elem_id") for c in config["components"]}
-    for elem_id in ["cz-tab-emotion", "cz-emotion-pad", "cz-emotion-pad-line", "cz-emotion-q3", "cz-emotion-bars",
-                    "cz-emotion-generate", "cz-emotion-status", "cz-emotion-abc1", "cz-emotion-score1", "cz-emotion-audio1",
-                    "cz-emotion-files1", "cz-compose-pad", "cz-compose-use-feeling"]:  # fmt: skip
+    for elem_id in [
+        "cz-tab-emotion",
+        "cz-emotion-pad",
+        "cz-emotion-pad-line",
+        "cz-emotion-q3",
+        "cz-emotion-bars",
+        "cz-emotion-generate",
+        "cz-emotion-status",
+        "cz-emotion-abc1",
+        "cz-emotion-score1",
+        "cz-emotion-audio1",
+        "cz-emotion-files1",
+        "cz-compose-pad",
+        "cz-compose-use-feeling",
+    ]:
         assert elem_id in ids, elem_id
     assert "Emotion" in str(config)
     api = demo.get_api_info()["named_endpoints"]["/emotion"]
     assert [p["parameter_name"] for p in api["parameters"]] == ["feeling", "bars", "seed", "instrument", "variations"]
-    assert len(api["returns"]) == 1 + 4 * 6  # status, then title, ABC, raw ABC, audio, files, control report per variation
+    assert (
+        len(api["returns"]) == 1 + 4 * 6
+    )  # status, then title, ABC, raw ABC, audio, files, control report per variation
     compose = demo.get_api_info()["named_endpoints"]["/compose"]
     names = [p["parameter_name"] for p in compose["parameters"]]
-    assert names[:10] == ["grid_value", "chords_text", "num_bars", "key", "tempo", "instrument", "accompaniment", "seed",
-                          "temperature", "variations"]  # fmt: skip
-    assert names[10:] == ["use_feeling", "feeling"] and all(p["parameter_has_default"] for p in compose["parameters"][10:])
+    assert names[:10] == [
+        "grid_value",
+        "chords_text",
+        "num_bars",
+        "key",
+        "tempo",
+        "instrument",
+        "accompaniment",
+        "seed",
+        "temperature",
+        "variations",
+    ]
+    assert names[10:] == ["use_feeling", "feeling"] and all(
+        p["parameter_has_default"] for p in compose["parameters"][10:]
+    )
 
 
 def test_warm_up(studio):

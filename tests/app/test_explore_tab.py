@@ -20,7 +20,6 @@ import pytest
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from app import latent_map as lm  # noqa: E402
-from engine.render.encode import decode_audio  # noqa: E402
 from app.explore_tab import ExploreTab  # noqa: E402
 from app.services import (  # noqa: E402
     ANALOGY_OWN,
@@ -35,6 +34,7 @@ from app.services import (  # noqa: E402
     InputError,
     Studio,
 )
+from engine.render.encode import decode_audio  # noqa: E402
 from tests.conftest import make_nottingham_midi  # noqa: E402
 from tests.midi_factory import drums_only, many_notes, many_tracks, no_notes, truncated  # noqa: E402
 
@@ -57,8 +57,17 @@ def _source(kind=SOURCE_EXAMPLE, example=A_TITLE, file=None, track=None, start=0
     return [kind, example, file, track, start]
 
 
-def _map_args(a=None, b=None, bars=2, chords_mode=CHORDS_FROM_A, chords_text="", size=5, instrument="Flute", cell_chords=False,
-              last_sheet=None) -> list:  # fmt: skip
+def _map_args(
+    a=None,
+    b=None,
+    bars=2,
+    chords_mode=CHORDS_FROM_A,
+    chords_text="",
+    size=5,
+    instrument="Flute",
+    cell_chords=False,
+    last_sheet=None,
+) -> list:
     a = a or _source()
     b = b or _source(example=B_TITLE)
     return [*a, *b, bars, chords_mode, chords_text, size, instrument, cell_chords, last_sheet]
@@ -175,7 +184,11 @@ def test_map_build_renders_every_cell(tab):
         assert explore_map.prerendered
         for row in explore_map.cells:
             for cell in row:
-                assert cell.wav_path.endswith(".wav") and cell.audio_path is None and Path(cell.wav_path).stat().st_size > 1000
+                assert (
+                    cell.wav_path.endswith(".wav")
+                    and cell.audio_path is None
+                    and Path(cell.wav_path).stat().st_size > 1000
+                )
     # rows move pitch, columns rhythm: cells of one column share their onsets
     for col in range(5):
         onsets = {tuple(explore_map.cells[row][col].sheet.melody.onset_steps()) for row in range(5)}
@@ -258,7 +271,9 @@ def test_decoding_chords_choices(tab):
     assert _ok(typed[tab.map_status]) and "F | G" in typed[tab.map_status]
     symbols = [c.symbol for c in typed[tab.map_state].cells[0][0].sheet.chords.chords]
     assert symbols == ["F", "G"]
-    from_b = tab.build_map(*_map_args(b=_source(example="Jeanie with the Light Brown Hair"), chords_mode=CHORDS_FROM_B, size=2))
+    from_b = tab.build_map(
+        *_map_args(b=_source(example="Jeanie with the Light Brown Hair"), chords_mode=CHORDS_FROM_B, size=2)
+    )
     assert _ok(from_b[tab.map_status]) and "B's chords" in from_b[tab.map_status]
     bad = tab.build_map(*_map_args(chords_mode=CHORDS_TYPED, chords_text="C Hm7"))
     assert "Hm7" in bad[tab.map_status] and tab.map not in bad
@@ -336,7 +351,12 @@ def test_bad_upload_gives_a_clear_message_and_the_page_keeps_working(tab, midi_p
     map_status = _status(out, tab.map_status)
     assert "cz-error" in map_status and re.search(fragment, map_status, re.IGNORECASE), map_status
     assert set(out) == {tab.map_status}
-    assert "cz-error" in tab.analogy(*_map_args(a=_source(SOURCE_UPLOAD, None, path))[:11], ANALOGY_OWN, "C G", "Flute")[tab.analogy_status]
+    assert (
+        "cz-error"
+        in tab.analogy(*_map_args(a=_source(SOURCE_UPLOAD, None, path))[:11], ANALOGY_OWN, "C G", "Flute")[
+            tab.analogy_status
+        ]
+    )
 
     # 3. and a normal request still works afterwards
     good = tab.build_map(*_map_args(size=2))
@@ -378,7 +398,12 @@ def test_preset_paths():
 def test_map_value_round_trip_and_tolerance():
     value = lm.map_value(cell=(1, 2), path=[(0, 0), (1, 1)], mode="path", size=3)
     selection = lm.parse_map_value(value)
-    assert selection.cell == (1, 2) and selection.path == [(0, 0), (1, 1)] and selection.mode == "path" and selection.size == 3
+    assert (
+        selection.cell == (1, 2)
+        and selection.path == [(0, 0), (1, 1)]
+        and selection.mode == "path"
+        and selection.size == 3
+    )
     assert lm.parse_map_value(value, size=2).cell is None  # outside a 2x2 map
     for junk in (None, "", "not json", "[1, 2]", '{"cell": "x", "path": 5}', {"cell": [True, 1]}, '{"cell": [-1, 0]}'):
         selection = lm.parse_map_value(junk)
@@ -401,8 +426,15 @@ def test_api_names_are_registered(studio):
 
     demo = build_studio(studio)
     names = {dep.get("api_name") for dep in demo.config["dependencies"]}
-    assert {"explore_map", "explore_interpolate", "explore_cell", "explore_morph", "explore_analogy", "compose",
-            "compose_rolls"} <= names  # fmt: skip
+    assert {
+        "explore_map",
+        "explore_interpolate",
+        "explore_cell",
+        "explore_morph",
+        "explore_analogy",
+        "compose",
+        "compose_rolls",
+    } <= names
     assert launch_kwargs()["max_file_size"] == MAX_UPLOAD_BYTES
 
 

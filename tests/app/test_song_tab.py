@@ -17,7 +17,6 @@ import pytest
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from app import song_timeline as st  # noqa: E402
-from engine.render.encode import decode_audio  # noqa: E402
 from app import step_grid as sg  # noqa: E402
 from app.services import (  # noqa: E402
     MAX_HISTORY,
@@ -35,6 +34,7 @@ from app.services import (  # noqa: E402
 )
 from app.services.song import push_version  # noqa: E402
 from app.song_tab import SongTab  # noqa: E402
+from engine.render.encode import decode_audio  # noqa: E402
 from tests.conftest import make_nottingham_midi  # noqa: E402
 
 GRID = sg.preset_pattern("Call & answer", 2)
@@ -53,8 +53,19 @@ def tab(studio) -> SongTab:
     return tab
 
 
-def _new(tab, bars=16, chords="C Am F G", key="C", functions="", use_grid=False, grid=GRID, seed=1, temperature=0.8,
-         current=None, history=None) -> dict:  # fmt: skip
+def _new(
+    tab,
+    bars=16,
+    chords="C Am F G",
+    key="C",
+    functions="",
+    use_grid=False,
+    grid=GRID,
+    seed=1,
+    temperature=0.8,
+    current=None,
+    history=None,
+) -> dict:
     return tab.new_song(chords, bars, key, functions, 110, use_grid, grid, seed, temperature, "Flute", current, history)
 
 
@@ -184,7 +195,9 @@ def test_infill_changes_only_the_chosen_blocks(tab, first):
     assert _kept(version.sheet, [2, 3]) == _kept(current.sheet, [2, 3])
     # keep rhythm: the rewritten blocks keep their onsets
     window = range(2 * BLOCK, 4 * BLOCK)
-    assert [s for s in version.sheet.melody.onset_steps() if s in window] == [s for s in current.sheet.melody.onset_steps() if s in window]
+    assert [s for s in version.sheet.melody.onset_steps() if s in window] == [
+        s for s in current.sheet.melody.onset_steps() if s in window
+    ]
     timeline = out[tab.timeline]
     assert timeline.value == [2, 3]  # the selection stays for another take
     assert [b["index"] for b in timeline.props["blocks"] if b["changed"]] == [2, 3]
@@ -252,7 +265,9 @@ def test_bad_inputs_change_only_the_status(tab, first):
         "Unknown key": _new(tab, key="H", **state),
         "Unknown chord function 'X'": _new(tab, functions="T X", **state),
         "Temperature must be between 0 and 2, got 5": _new(tab, temperature=5, **state),
-        "The rhythm grid is empty: click at least one cell, or let the model": _new(tab, use_grid=True, grid=empty, **state),
+        "The rhythm grid is empty: click at least one cell, or let the model": _new(
+            tab, use_grid=True, grid=empty, **state
+        ),
         "No block selected": tab.infill([], RHYTHM_KEEP, GRID, *rest),
         "There is no block 9": tab.infill([0, 8], RHYTHM_KEEP, GRID, *rest),
         "All 8 blocks are selected": tab.infill(list(range(8)), RHYTHM_KEEP, GRID, *rest),
@@ -307,7 +322,12 @@ def test_load_an_example_upload_and_last_composed(studio, tab, first, tmp_path):
     path.write_bytes(make_nottingham_midi())
     out = tab.load(SOURCE_UPLOAD, None, str(path), None, 0, 16, "Flute", None, None, [])
     assert _ok(out[tab.status]) and "loaded my_tune · 4 bars" in out[tab.version_line]
-    assert [c["symbol"] for b in out[tab.timeline].props["blocks"] for bar in b["bars"] for c in bar["chords"]] == ["G", "C", "D", "G"]
+    assert [c["symbol"] for b in out[tab.timeline].props["blocks"] for bar in b["bars"] for c in bar["chords"]] == [
+        "G",
+        "C",
+        "D",
+        "G",
+    ]
     kind, tracks, status = tab.upload_file(str(path))
     assert kind == SOURCE_UPLOAD and tracks.value == 0 and _ok(status)
 
@@ -326,7 +346,9 @@ def test_bad_sources_give_messages(tab, first, tmp_path):
         "No MIDI file uploaded": tab.load(SOURCE_UPLOAD, None, None, None, 0, 16, "Flute", None, current, history),
         "Nothing composed yet": tab.load(SOURCE_LAST, None, None, None, 0, 16, "Flute", None, current, history),
         "press New song": tab.load(SONG_NEW, None, None, None, 0, 16, "Flute", None, current, history),
-        "Bars must be between 2 and 32, got 40": tab.load(SOURCE_EXAMPLE, "x", None, None, 0, 40, "Flute", None, current, history),
+        "Bars must be between 2 and 32, got 40": tab.load(
+            SOURCE_EXAMPLE, "x", None, None, 0, 40, "Flute", None, current, history
+        ),
     }
     for fragment, out in cases.items():
         assert "cz-error" in out[tab.status] and fragment in out[tab.status], (fragment, out[tab.status])
@@ -344,9 +366,22 @@ def test_the_tab_is_registered_with_its_api(studio):
     demo = build_studio(studio)
     assert demo.cz_song.timeline.elem_id == "cz-song-timeline"
     endpoints = demo.get_api_info()["named_endpoints"]
-    names = {name: [p["parameter_name"] for p in info["parameters"]] for name, info in endpoints.items() if "song" in name}
+    names = {
+        name: [p["parameter_name"] for p in info["parameters"]] for name, info in endpoints.items() if "song" in name
+    }
     assert names == {
-        "/song_new": ["chords", "bars", "key", "functions", "tempo", "use_grid", "grid", "seed", "temperature", "instrument"],
+        "/song_new": [
+            "chords",
+            "bars",
+            "key",
+            "functions",
+            "tempo",
+            "use_grid",
+            "grid",
+            "seed",
+            "temperature",
+            "instrument",
+        ],
         "/song_load": ["kind", "example", "file", "track", "start", "bars", "instrument"],
         "/song_continue": ["add_bars", "chords", "seed", "temperature", "instrument"],
         "/song_infill": ["selection", "rhythm_mode", "grid", "seed", "temperature", "instrument"],

@@ -49,7 +49,12 @@ def test_an_api_call_that_leaves_the_instruments_out_hears_the_styles_own(tab):
     # the API's default for inst1..inst4 is the dropdowns' starting value: it must not be the first style's instruments
     assert [dropdown.value for dropdown in tab.instruments] == [STYLE_OWN] * 4
     out = tab.generate("String quartet", 2, 0, *[dropdown.value for dropdown in tab.instruments])
-    assert [i.program for i in pretty_midi.PrettyMIDI(out[tab.midi]).instruments] == [40, 40, 41, 42]  # violins, viola, cello
+    assert [i.program for i in pretty_midi.PrettyMIDI(out[tab.midi]).instruments] == [
+        40,
+        40,
+        41,
+        42,
+    ]  # violins, viola, cello
 
 
 def test_style_sets_fitting_instruments_and_they_can_be_changed(tab):
@@ -100,20 +105,29 @@ def test_old_api_clients_get_musae(studio):
     assert result.model == "MusAE" and result.title.startswith("MusAE: Trecento")
 
 
-@pytest.mark.parametrize("call, words", [
-    (lambda t: t.generate("Trecento", 4, 0, None, None, None, None, "GAN", "C H7 F"), "Unknown chord symbol 'H7'"),
-    (lambda t: t.generate("Trecento", 4, 0, None, None, None, None, "GAN", "C/Q"), "Chords: Unknown chord symbol 'C/Q'"),
-    (lambda t: t.generate("Trecento", 4, 0, None, None, None, None, "Markov", ""), "Unknown generator 'Markov': choose one of MusAE, GAN"),
-    (lambda t: t.generate("Jazz", 4, 0, None, None, None, None, "GAN", "C"), "Unknown style 'Jazz'"),
-    (lambda t: t.generate("Trecento", 5, 0, None, None, None, None, "GAN", "C"), "even"),
-    (lambda t: t.generate("Jazz", 4, 0), "Unknown style 'Jazz'"),
-    (lambda t: t.generate("Trecento", 0, 0), "Bars must be between 2 and 16"),
-    (lambda t: t.generate("Trecento", 5, 0), "even"),
-    (lambda t: t.generate("Trecento", 4, 0, "Kazoo"), "Unknown instrument 'Kazoo'"),
-    (lambda t: t.morph("Trecento", "Jazz", 4, 0), "style B"),
-    (lambda t: t.transfer(None, "Trecento", 0.5), "No MIDI file uploaded"),
-    (lambda t: t.transfer(None, "Trecento", 7), "Strength must be between 0 and 1"),
-])
+@pytest.mark.parametrize(
+    "call, words",
+    [
+        (lambda t: t.generate("Trecento", 4, 0, None, None, None, None, "GAN", "C H7 F"), "Unknown chord symbol 'H7'"),
+        (
+            lambda t: t.generate("Trecento", 4, 0, None, None, None, None, "GAN", "C/Q"),
+            "Chords: Unknown chord symbol 'C/Q'",
+        ),
+        (
+            lambda t: t.generate("Trecento", 4, 0, None, None, None, None, "Markov", ""),
+            "Unknown generator 'Markov': choose one of MusAE, GAN",
+        ),
+        (lambda t: t.generate("Jazz", 4, 0, None, None, None, None, "GAN", "C"), "Unknown style 'Jazz'"),
+        (lambda t: t.generate("Trecento", 5, 0, None, None, None, None, "GAN", "C"), "even"),
+        (lambda t: t.generate("Jazz", 4, 0), "Unknown style 'Jazz'"),
+        (lambda t: t.generate("Trecento", 0, 0), "Bars must be between 2 and 16"),
+        (lambda t: t.generate("Trecento", 5, 0), "even"),
+        (lambda t: t.generate("Trecento", 4, 0, "Kazoo"), "Unknown instrument 'Kazoo'"),
+        (lambda t: t.morph("Trecento", "Jazz", 4, 0), "style B"),
+        (lambda t: t.transfer(None, "Trecento", 0.5), "No MIDI file uploaded"),
+        (lambda t: t.transfer(None, "Trecento", 7), "Strength must be between 0 and 1"),
+    ],
+)
 def test_bad_input_is_named_and_results_stay(tab, call, words):
     out = call(tab)
     assert words in out[tab.status] and "cz-error" in out[tab.status]
@@ -139,7 +153,9 @@ def test_without_the_model_the_tab_says_it_is_unavailable(studio, tmp_path):
         tab = StyleTab(bare).build()
     assert "The Style tab is unavailable" in str(demo.get_config_file())
     assert "no MusAE model" in tab.generate("Trecento", 4, 0)[tab.status]
-    assert "The style GAN is unavailable" in tab.generate("Trecento", 4, 0, None, None, None, None, "GAN", "C")[tab.status]
+    assert (
+        "The style GAN is unavailable" in tab.generate("Trecento", 4, 0, None, None, None, None, "GAN", "C")[tab.status]
+    )
 
 
 def test_without_the_gan_it_says_so_and_musae_keeps_working(studio, tmp_path):
@@ -147,8 +163,13 @@ def test_without_the_gan_it_says_so_and_musae_keeps_working(studio, tmp_path):
 
     missing = tmp_path / "no_stylegan"
     assert load_style_gan_pipeline(missing) is None  # what Studio.load does when checkpoints/stylegan is missing
-    no_gan = Studio(studio.pipeline, synthesizer=None, cache_dir=tmp_path, style_pipeline=studio.style.pipeline,
-                    style_gan_pipeline=None)  # fmt: skip
+    no_gan = Studio(
+        studio.pipeline,
+        synthesizer=None,
+        cache_dir=tmp_path,
+        style_pipeline=studio.style.pipeline,
+        style_gan_pipeline=None,
+    )
     with gr.Blocks() as demo:
         tab = StyleTab(no_gan).build()
     config = str(demo.get_config_file())
@@ -162,7 +183,9 @@ def test_without_the_gan_it_says_so_and_musae_keeps_working(studio, tmp_path):
 
 
 def test_with_the_gan_alone_it_is_the_default_and_morph_says_it_needs_musae(studio, tmp_path):
-    gan_only = Studio(studio.pipeline, synthesizer=None, cache_dir=tmp_path, style_gan_pipeline=studio.style.gan_pipeline)
+    gan_only = Studio(
+        studio.pipeline, synthesizer=None, cache_dir=tmp_path, style_gan_pipeline=studio.style.gan_pipeline
+    )
     with gr.Blocks() as demo:
         tab = StyleTab(gan_only).build()
     assert tab.model.value == "GAN" and tab.chords.visible is True
@@ -188,4 +211,6 @@ def test_a_gan_checkpoint_loads_with_the_shared_judge_and_a_broken_one_is_unavai
     assert loaded.sample(styles[0], 2, 0, "C").tokens.shape == (4, 32)
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "config.json").write_text("{not json")
-    assert load_style_gan_pipeline(tmp_path / "broken", judge, styles) is None  # logged; MusAE and the rest keep working
+    assert (
+        load_style_gan_pipeline(tmp_path / "broken", judge, styles) is None
+    )  # logged; MusAE and the rest keep working

@@ -210,5 +210,7 @@ def test_browser_presets_and_resize_match_python(page):
             assert page.evaluate(f"({sg.preset_js(name)})({bars!r})") == expected, (name, bars)
     pattern = "x...x...x.x.x...|x.....x...x....."
     for bars in (1, 2, 3, 16, 99):
-        assert page.evaluate(f"({sg.RESIZE_JS})({pattern!r}, {bars})") == sg.resize_pattern(pattern, sg.clamp_bars(bars))
+        assert page.evaluate(f"({sg.RESIZE_JS})({pattern!r}, {bars})") == sg.resize_pattern(
+            pattern, sg.clamp_bars(bars)
+        )
     assert page.evaluate(f"({sg.RESIZE_JS})(null, 2)") == sg.empty_pattern(2)

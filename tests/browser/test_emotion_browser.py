@@ -114,7 +114,11 @@ def test_the_emotion_api(studio_url):
     assert "K:" in result[2] and "Q:1/4=" in result[2]  # variation 1: title, ABC, raw ABC, audio, files, control report
     assert str(result[4]["path"]).endswith(".ogg") and "Tempo range" in result[6]
     assert sorted(str(f.get("path", f) if isinstance(f, dict) else f).rsplit(".", 1)[-1] for f in result[5]) == [
-        "abc", "mid", "musicxml", "wav"]  # fmt: skip
+        "abc",
+        "mid",
+        "musicxml",
+        "wav",
+    ]
     bad = client.predict("1.5,0", 8, 0, "Flute", 1, api_name="/emotion")
     assert "Valence must be between -1 and 1, got 1.5" in bad[0]
 

@@ -20,8 +20,19 @@ pytestmark = pytest.mark.browser
 
 MAP = "#cz-latent-map"
 # B: a different tune with a different rhythm (dotted figures, long notes), same chords.
-B_NOTES = [(72, 0, 6), (71, 6, 8), (69, 8, 16), (67, 16, 18), (69, 18, 20), (71, 20, 32), (74, 32, 38), (72, 38, 40),
-           (71, 40, 44), (69, 44, 48), (67, 48, 64)]  # fmt: skip
+B_NOTES = [
+    (72, 0, 6),
+    (71, 6, 8),
+    (69, 8, 16),
+    (67, 16, 18),
+    (69, 18, 20),
+    (71, 20, 32),
+    (74, 32, 38),
+    (72, 38, 40),
+    (71, 40, 44),
+    (69, 44, 48),
+    (67, 48, 64),
+]
 
 
 @pytest.fixture

@@ -27,7 +27,9 @@ def test_a_path_like_upload_name_stays_in_the_upload_folder(studio_url):
 
     outside = Path(__import__("tempfile").gettempdir()) / "x.mid"
     existed = outside.exists()
-    response = httpx.post(f"{studio_url}gradio_api/upload", files={"files": ("../../x.mid", _midi_bytes(), "audio/midi")}, timeout=30)
+    response = httpx.post(
+        f"{studio_url}gradio_api/upload", files={"files": ("../../x.mid", _midi_bytes(), "audio/midi")}, timeout=30
+    )
     response.raise_for_status()
     (stored,) = response.json()
     assert ".." not in Path(stored).parts and Path(stored).is_file()

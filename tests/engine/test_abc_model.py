@@ -5,8 +5,10 @@ import torch
 from engine.models.abc_lm import AbcLanguageModel, AbcModelConfig, AbcTokenizer, split_tokens
 from engine.models.checkpoint import load_abc_model, save_abc_model
 
-TEXTS = ["A:Q1\nB:8\nM:6/8\nL:1/8\nK:G\nGAB c2d|e2d cBA|(3GAB ^c'3/2- c/2 z|]\n",
-         "A:Q3\nB:4\nM:4/4\nL:1/8\nK:Am\nA,2 E2 A4|:c2 B2 A4:|]\n"]
+TEXTS = [
+    "A:Q1\nB:8\nM:6/8\nL:1/8\nK:G\nGAB c2d|e2d cBA|(3GAB ^c'3/2- c/2 z|]\n",
+    "A:Q3\nB:4\nM:4/4\nL:1/8\nK:Am\nA,2 E2 A4|:c2 B2 A4:|]\n",
+]
 
 
 def test_tokens_join_back_into_the_text():
@@ -30,7 +32,9 @@ def test_tokenizer_encodes_unseen_tokens_letter_by_letter():
 def test_cached_sampling_matches_the_full_forward_pass():
     torch.manual_seed(0)
     tokenizer = AbcTokenizer.build(TEXTS, min_count=1)
-    model = AbcLanguageModel(AbcModelConfig(vocab_size=len(tokenizer), d_model=32, layers=2, heads=2, context=64, dropout=0.0)).eval()
+    model = AbcLanguageModel(
+        AbcModelConfig(vocab_size=len(tokenizer), d_model=32, layers=2, heads=2, context=64, dropout=0.0)
+    ).eval()
     ids = tokenizer.encode(TEXTS[0])[:20]
     full = model(torch.tensor([ids]))[0]
     caches = [{} for _ in model.blocks]

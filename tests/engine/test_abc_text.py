@@ -42,7 +42,12 @@ def test_split_and_clean():
     assert [t.title for t in tunes] == ["First", "Second"]
     first = clean_tune(tunes[0])
     assert first.fields == {"M": "6/8", "L": "1/8", "K": "G"}
-    assert first.body == ["GAB c2d|e2d cBA|GAB c2d|", "e2d cBA:|", "K:D", "f2f Fdd|A3 d3|]"]  # chords, trills, graces, slurs, lyrics gone
+    assert first.body == [
+        "GAB c2d|e2d cBA|GAB c2d|",
+        "e2d cBA:|",
+        "K:D",
+        "f2f Fdd|A3 d3|]",
+    ]  # chords, trills, graces, slurs, lyrics gone
     second = clean_tune(tunes[1])
     assert second.key == "Ador" and second.body == ["EA^GA B2c2| =c2B2 A4|]"]  # a continued line joined
     assert len(pitches(first.text())) > 20 and len(pitches(second.text())) == 9  # music21 reads the cleaned tunes

@@ -10,12 +10,10 @@ import pytest
 
 from engine import generate
 from engine.errors import CadenzaInputError, MidiReadError
-from engine.midi_io import MAX_NOTES, read_midi
-from engine.midi_io import MAX_TRACKS
+from engine.midi_io import MAX_NOTES, MAX_TRACKS, read_midi
 from engine.pipelines.explore import read_source, source_tracks
 from tests.conftest import make_nottingham_midi
 from tests.midi_factory import drums_only, many_notes, many_tracks, no_notes, not_midi, oversized, truncated
-
 
 BAD_FILES = [
     ("no_notes", no_notes, "no pitched notes"),
@@ -100,8 +98,19 @@ def test_drum_track_chosen_as_melody_and_a_missing_track(bad_files):
 @pytest.mark.parametrize("name", ["not_midi", "truncated", "300_tracks", "drums_only"])
 def test_cli_reports_bad_files_without_a_traceback(bad_files, tmp_path, capsys, name):
     message = next(m for n, _, m in BAD_FILES if n == name)
-    code = generate.main(["analogy", "--checkpoint", "debug", "--pitch-from", str(bad_files[name]),
-                          "--rhythm-from", "example:Cuckoo's Nest", "--out", str(tmp_path / "x.mid")])
+    code = generate.main(
+        [
+            "analogy",
+            "--checkpoint",
+            "debug",
+            "--pitch-from",
+            str(bad_files[name]),
+            "--rhythm-from",
+            "example:Cuckoo's Nest",
+            "--out",
+            str(tmp_path / "x.mid"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("error: ") and "Traceback" not in err
     assert re.search(message, err)

@@ -54,7 +54,9 @@ def test_progression_error_names_bad_symbol():
         parse_progression("C Zz F", num_bars=4)
 
 
-@pytest.mark.parametrize("pcs, expected", [((0, 4, 7), "C"), ((9, 0, 4), "Am"), ((7, 11, 2, 5), "G7"), ((2, 5, 8), "Ddim")])
+@pytest.mark.parametrize(
+    "pcs, expected", [((0, 4, 7), "C"), ((9, 0, 4), "Am"), ((7, 11, 2, 5), "G7"), ((2, 5, 8), "Ddim")]
+)
 def test_recognize_chord(pcs, expected):
     weights = np.zeros(12)
     weights[list(pcs)] = 1.0

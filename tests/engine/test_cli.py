@@ -6,15 +6,32 @@ import pretty_midi
 import pytest
 
 from engine import evaluate, generate
-from engine.train.__main__ import main as train_main
 from engine.representation import parse_rhythm_pattern
+from engine.train.__main__ import main as train_main
 
 
 def test_generate_compose_writes_midi_with_the_drawn_onsets(tmp_path):
     pattern = "x...x...x.x.x...|x.......x...x..."
     out = tmp_path / "song.mid"
-    code = generate.main(["compose", "--checkpoint", "debug", "--rhythm", pattern, "--chords", "C Am F G",
-                          "--bars", "4", "--seed", "1", "--out", str(out), "--wav", str(tmp_path / "song.wav")])
+    code = generate.main(
+        [
+            "compose",
+            "--checkpoint",
+            "debug",
+            "--rhythm",
+            pattern,
+            "--chords",
+            "C Am F G",
+            "--bars",
+            "4",
+            "--seed",
+            "1",
+            "--out",
+            str(out),
+            "--wav",
+            str(tmp_path / "song.wav"),
+        ]
+    )
     assert code == 0 and out.exists() and (tmp_path / "song.wav").stat().st_size > 44
     pm = pretty_midi.PrettyMIDI(str(out))
     melody = pm.instruments[0]
@@ -25,7 +42,21 @@ def test_generate_compose_writes_midi_with_the_drawn_onsets(tmp_path):
 
 
 def test_generate_reports_bad_chords_without_a_traceback(tmp_path, capsys):
-    code = generate.main(["compose", "--checkpoint", "debug", "--rhythm", "x" * 16, "--chords", "C Qq", "--bars", "4", "--out", str(tmp_path / "x.mid")])
+    code = generate.main(
+        [
+            "compose",
+            "--checkpoint",
+            "debug",
+            "--rhythm",
+            "x" * 16,
+            "--chords",
+            "C Qq",
+            "--bars",
+            "4",
+            "--out",
+            str(tmp_path / "x.mid"),
+        ]
+    )
     assert code == 2
     assert "Qq" in capsys.readouterr().err
 
@@ -45,9 +76,16 @@ def test_train_cli_trains_saves_and_resumes(midi_folder, tmp_path):
 
 def test_evaluate_cli_prints_json(midi_folder, tmp_path, capsys):
     out = tmp_path / "ckpt"
-    train_main(["ec2vae", "--data", str(midi_folder), "--out", str(out), "--debug", "--epochs", "1", "--batch-size", "16"])
+    train_main(
+        ["ec2vae", "--data", str(midi_folder), "--out", str(out), "--debug", "--epochs", "1", "--batch-size", "16"]
+    )
     capsys.readouterr()
-    assert evaluate.main(["ec2vae", "--data", str(midi_folder), "--checkpoint", str(out), "--compose-windows", "5", "--json"]) == 0
+    assert (
+        evaluate.main(
+            ["ec2vae", "--data", str(midi_folder), "--checkpoint", str(out), "--compose-windows", "5", "--json"]
+        )
+        == 0
+    )
     report = json.loads(capsys.readouterr().out)
     assert set(report["reconstruction"]) >= {"pitch_accuracy", "rhythm_accuracy"}
     assert report["control"]["onset_f1"] == pytest.approx(1.0)
@@ -63,7 +101,9 @@ def test_model_card_reports_the_logged_figures(midi_folder, tmp_path):
     from engine.train.model_card import main as card_main
 
     out = tmp_path / "ckpt"
-    train_main(["ec2vae", "--data", str(midi_folder), "--out", str(out), "--debug", "--epochs", "1", "--batch-size", "16"])
+    train_main(
+        ["ec2vae", "--data", str(midi_folder), "--out", str(out), "--debug", "--epochs", "1", "--batch-size", "16"]
+    )
     assert card_main([str(out)]) == 0
     card = (out / "README.md").read_text()
     accuracy = json.loads((out / "config.json").read_text())["validation"]["pitch_accuracy"]
@@ -89,9 +129,27 @@ def test_data_parallel_workers_stop_when_the_launcher_is_killed(midi_folder, tmp
     import psutil
 
     out = tmp_path / "orphans"
-    launcher = subprocess.Popen([sys.executable, "-m", "engine.train", "ec2vae", "--data", str(midi_folder), "--out", str(out),
-                                 "--debug", "--batch-size", "16", "--procs", "2", "--epochs", "500"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    launcher = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "engine.train",
+            "ec2vae",
+            "--data",
+            str(midi_folder),
+            "--out",
+            str(out),
+            "--debug",
+            "--batch-size",
+            "16",
+            "--procs",
+            "2",
+            "--epochs",
+            "500",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.time() + 120
         while not (out / "train_log.jsonl").exists() and time.time() < deadline:
@@ -109,8 +167,28 @@ def test_data_parallel_workers_stop_when_the_launcher_is_killed(midi_folder, tmp
 
 def test_generate_json_prints_each_results_control_report(tmp_path, capsys):
     rhythm = "x...x...x.x.x..."
-    code = generate.main(["compose", "--rhythm", rhythm, "--chords", "C Am F G", "--bars", "4", "--key", "G", "--tempo", "96",
-                          "--variations", "2", "--checkpoint", "debug", "--out", str(tmp_path / "x.mid"), "--json"])  # fmt: skip
+    code = generate.main(
+        [
+            "compose",
+            "--rhythm",
+            rhythm,
+            "--chords",
+            "C Am F G",
+            "--bars",
+            "4",
+            "--key",
+            "G",
+            "--tempo",
+            "96",
+            "--variations",
+            "2",
+            "--checkpoint",
+            "debug",
+            "--out",
+            str(tmp_path / "x.mid"),
+            "--json",
+        ]
+    )
     assert code == 0
     out = json.loads(capsys.readouterr().out)
     assert out["task"] == "compose" and len(out["files"]) == 2 and len(out["reports"]) == 2

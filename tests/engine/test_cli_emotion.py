@@ -14,9 +14,11 @@ L:1/8
 K:{key}
 {body}
 """
-BODIES = ["GAB c2d|e2d cBA|G2A B2c|d3 d3|\nedc BAG|FGA DEF|GAB AGF|G3 G3|]",
-          "A,B,C D2E|F2E DCB,|A,2B, C2D|E3 E3|\nEDC B,A,G,|A,B,C E2D|C2B, A,2B,|A,3 A,3|]",
-          "c'ba gfe|d2c B2A|G4 z2|cde fga|b2a g3|]"]
+BODIES = [
+    "GAB c2d|e2d cBA|G2A B2c|d3 d3|\nedc BAG|FGA DEF|GAB AGF|G3 G3|]",
+    "A,B,C D2E|F2E DCB,|A,2B, C2D|E3 E3|\nEDC B,A,G,|A,B,C E2D|C2B, A,2B,|A,3 A,3|]",
+    "c'ba gfe|d2c B2A|G4 z2|cde fga|b2a g3|]",
+]
 
 
 def write_corpus(folder, tunes: int = 24):
@@ -29,8 +31,23 @@ def write_corpus(folder, tunes: int = 24):
 def test_train_abc_saves_judge_labels_and_resumes(tmp_path):
     data = write_corpus(tmp_path / "abc")
     out = tmp_path / "model"
-    args = ["abc", "--data", str(data), "--out", str(out), "--debug", "--batch-size", "4", "--cache", str(tmp_path / "tunes.jsonl"),
-            "--workers", "1", "--transpose", "-2", "2"]
+    args = [
+        "abc",
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--debug",
+        "--batch-size",
+        "4",
+        "--cache",
+        str(tmp_path / "tunes.jsonl"),
+        "--workers",
+        "1",
+        "--transpose",
+        "-2",
+        "2",
+    ]
     assert train_main(args + ["--epochs", "1"]) == 0
     assert train_main(args + ["--epochs", "2", "--resume"]) == 0
     log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
@@ -43,24 +60,73 @@ def test_train_abc_saves_judge_labels_and_resumes(tmp_path):
 
 def test_generate_emotion_writes_abc_midi_musicxml_and_wav(tmp_path):
     out = tmp_path / "sad.abc"
-    code = generate.main(["emotion", "--checkpoint", "debug", "--quadrant", "Q3", "--bars", "8", "--seed", "1", "--out", str(out),
-                          "--midi", str(tmp_path / "sad.mid"), "--wav", str(tmp_path / "sad.wav"), "--musicxml", str(tmp_path / "sad.musicxml")])
+    code = generate.main(
+        [
+            "emotion",
+            "--checkpoint",
+            "debug",
+            "--quadrant",
+            "Q3",
+            "--bars",
+            "8",
+            "--seed",
+            "1",
+            "--out",
+            str(out),
+            "--midi",
+            str(tmp_path / "sad.mid"),
+            "--wav",
+            str(tmp_path / "sad.wav"),
+            "--musicxml",
+            str(tmp_path / "sad.musicxml"),
+        ]
+    )
     assert code == 0 and out.read_text().startswith("X:1")
     pm = pretty_midi.PrettyMIDI(str(tmp_path / "sad.mid"))
     assert pm.get_tempo_changes()[1][0] < 70 and pm.key_signature_changes[0].key_number >= 12  # slow, minor
     assert (tmp_path / "sad.musicxml").read_bytes().startswith(b"<?xml") and (tmp_path / "sad.wav").stat().st_size > 44
-    assert generate.main(["emotion", "--checkpoint", "debug", "--valence", "0.3", "--arousal", "-0.9", "--out", str(tmp_path / "c.abc")]) == 0
+    assert (
+        generate.main(
+            [
+                "emotion",
+                "--checkpoint",
+                "debug",
+                "--valence",
+                "0.3",
+                "--arousal",
+                "-0.9",
+                "--out",
+                str(tmp_path / "c.abc"),
+            ]
+        )
+        == 0
+    )
 
 
 def test_generate_emotion_names_bad_input(tmp_path, capsys):
-    assert generate.main(["emotion", "--checkpoint", "debug", "--valence", "2", "--arousal", "0", "--out", str(tmp_path / "x.abc")]) == 2
+    assert (
+        generate.main(
+            ["emotion", "--checkpoint", "debug", "--valence", "2", "--arousal", "0", "--out", str(tmp_path / "x.abc")]
+        )
+        == 2
+    )
     assert "Valence must be between -1 and 1" in capsys.readouterr().err
-    assert generate.main(["emotion", "--checkpoint", "debug", "--quadrant", "Q1", "--bars", "0", "--out", str(tmp_path / "x.abc")]) == 2
+    assert (
+        generate.main(
+            ["emotion", "--checkpoint", "debug", "--quadrant", "Q1", "--bars", "0", "--out", str(tmp_path / "x.abc")]
+        )
+        == 2
+    )
     assert "Bars must be between 8 and 32" in capsys.readouterr().err
 
 
 def test_evaluate_emotion_prints_the_figures(capsys):
-    assert evaluate.main(["emotion", "--checkpoint", "debug", "--samples", "4", "--bars", "8", "--unconstrained", "2", "--json"]) == 0
+    assert (
+        evaluate.main(
+            ["emotion", "--checkpoint", "debug", "--samples", "4", "--bars", "8", "--unconstrained", "2", "--json"]
+        )
+        == 0
+    )
     report = json.loads(capsys.readouterr().out)
     assert report["samples"] == 4 and report["parse_success"] == 1.0 and report["template_adherence"] == 1.0
     assert 0 <= report["mode_accuracy_raw"] <= 1 and 0 <= report["arousal_separation"] <= 1
@@ -72,8 +138,24 @@ def test_model_card_of_the_abc_model(tmp_path):
 
     data = write_corpus(tmp_path / "abc")
     out = tmp_path / "model"
-    train_main(["abc", "--data", str(data), "--out", str(out), "--debug", "--batch-size", "4", "--epochs", "1",
-                "--cache", str(tmp_path / "tunes.jsonl"), "--workers", "1"])
+    train_main(
+        [
+            "abc",
+            "--data",
+            str(data),
+            "--out",
+            str(out),
+            "--debug",
+            "--batch-size",
+            "4",
+            "--epochs",
+            "1",
+            "--cache",
+            str(tmp_path / "tunes.jsonl"),
+            "--workers",
+            "1",
+        ]
+    )
     evaluation = tmp_path / "eval.json"
     evaluation.write_text(json.dumps({"parse_success": 0.5}))
     assert card_main([str(out), "--eval", str(evaluation)]) == 0
@@ -84,7 +166,20 @@ def test_model_card_of_the_abc_model(tmp_path):
 
 
 def test_generate_emotion_json_reports_the_feeling(tmp_path, capsys):
-    code = generate.main(["emotion", "--quadrant", "Q3", "--bars", "8", "--checkpoint", "debug", "--out", str(tmp_path / "t.abc"), "--json"])
+    code = generate.main(
+        [
+            "emotion",
+            "--quadrant",
+            "Q3",
+            "--bars",
+            "8",
+            "--checkpoint",
+            "debug",
+            "--out",
+            str(tmp_path / "t.abc"),
+            "--json",
+        ]
+    )
     assert code == 0
     report = json.loads(capsys.readouterr().out)["reports"][0]
     assert report["emotion"]["asked"] == "Q3" and report["emotion"]["tempo_range"] == [40.0, 69.0]

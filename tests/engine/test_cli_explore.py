@@ -35,7 +35,9 @@ def chord_pitch_classes(pm: pretty_midi.PrettyMIDI, time: float) -> set[int]:
 def test_interpolate_writes_one_midi_per_step(tunes, tmp_path, capsys):
     a, b = tunes
     out = tmp_path / "path"
-    code = generate.main(["interpolate", "--checkpoint", "debug", "--a", str(a), "--b", str(b), "--steps", "4", "--out-dir", str(out)])
+    code = generate.main(
+        ["interpolate", "--checkpoint", "debug", "--a", str(a), "--b", str(b), "--steps", "4", "--out-dir", str(out)]
+    )
     assert code == 0
     files = sorted(out.glob("step_*.mid"))
     assert [f.name for f in files] == ["step_01.mid", "step_02.mid", "step_03.mid", "step_04.mid"]
@@ -49,11 +51,33 @@ def test_interpolate_writes_one_midi_per_step(tunes, tmp_path, capsys):
 def test_interpolate_morph_grid_and_typed_chords(tunes, tmp_path):
     a, b = tunes
     out = tmp_path / "path"
-    code = generate.main(["interpolate", "--checkpoint", "debug", "--a", str(a), "--b", str(b), "--steps", "3",
-                          "--chords", "Dm G7", "--morph", "--grid", "2", "--out-dir", str(out)])
+    code = generate.main(
+        [
+            "interpolate",
+            "--checkpoint",
+            "debug",
+            "--a",
+            str(a),
+            "--b",
+            str(b),
+            "--steps",
+            "3",
+            "--chords",
+            "Dm G7",
+            "--morph",
+            "--grid",
+            "2",
+            "--out-dir",
+            str(out),
+        ]
+    )
     assert code == 0
     assert sorted(p.name for p in (out / "grid").glob("*.mid")) == [
-        "pitch_1_rhythm_1.mid", "pitch_1_rhythm_2.mid", "pitch_2_rhythm_1.mid", "pitch_2_rhythm_2.mid"]
+        "pitch_1_rhythm_1.mid",
+        "pitch_1_rhythm_2.mid",
+        "pitch_2_rhythm_1.mid",
+        "pitch_2_rhythm_2.mid",
+    ]
     step = pretty_midi.PrettyMIDI(str(out / "step_02.mid"))
     assert chord_pitch_classes(step, 0.0) == {2, 5, 9} and chord_pitch_classes(step, 2.0) == {7, 11, 2, 5}
     morph = pretty_midi.PrettyMIDI(str(out / "morph.mid"))
@@ -63,23 +87,61 @@ def test_interpolate_morph_grid_and_typed_chords(tunes, tmp_path):
 
 def test_interpolate_from_examples(tmp_path):
     out = tmp_path / "ex"
-    code = generate.main(["interpolate", "--checkpoint", "debug", "--a", "example:Cuckoo's Nest", "--a-bars", "4",
-                          "--b", "example:Hänschen klein", "--b-start-bar", "2", "--steps", "2", "--out-dir", str(out)])
+    code = generate.main(
+        [
+            "interpolate",
+            "--checkpoint",
+            "debug",
+            "--a",
+            "example:Cuckoo's Nest",
+            "--a-bars",
+            "4",
+            "--b",
+            "example:Hänschen klein",
+            "--b-start-bar",
+            "2",
+            "--steps",
+            "2",
+            "--out-dir",
+            str(out),
+        ]
+    )
     assert code == 0 and len(list(out.glob("step_*.mid"))) == 2
 
 
 def test_analogy_keeps_the_rhythm_sources_onsets(tunes, tmp_path):
     a, b = tunes
     out = tmp_path / "x.mid"
-    assert generate.main(["analogy", "--checkpoint", "debug", "--pitch-from", str(a), "--rhythm-from", str(b), "--out", str(out)]) == 0
+    assert (
+        generate.main(
+            ["analogy", "--checkpoint", "debug", "--pitch-from", str(a), "--rhythm-from", str(b), "--out", str(out)]
+        )
+        == 0
+    )
     assert melody_onsets(out) == list(range(0, 64, 2))
     sheet = read_midi(out, melody_track=0)
     assert sheet.chords.symbols_per_bar(16, 4) == ["G", "C", "D", "G"]  # the pitch source's chords by default
     assert sheet.melody.tempo_bpm == pytest.approx(96.0)  # the rhythm source's tempo
 
     out2 = tmp_path / "y.mid"
-    assert generate.main(["analogy", "--checkpoint", "debug", "--pitch-from", str(b), "--rhythm-from", str(a),
-                          "--chords", "b", "--out", str(out2)]) == 0
+    assert (
+        generate.main(
+            [
+                "analogy",
+                "--checkpoint",
+                "debug",
+                "--pitch-from",
+                str(b),
+                "--rhythm-from",
+                str(a),
+                "--chords",
+                "b",
+                "--out",
+                str(out2),
+            ]
+        )
+        == 0
+    )
     assert melody_onsets(out2) == [s for _, s, _ in TUNE_NOTES]
     assert read_midi(out2, melody_track=0).chords.symbols_per_bar(16, 4) == ["G", "C", "D", "G"]
 
@@ -87,7 +149,12 @@ def test_analogy_keeps_the_rhythm_sources_onsets(tunes, tmp_path):
 def test_analogy_without_rhythm_source_reharmonises(tunes, tmp_path):
     a, _ = tunes
     out = tmp_path / "re.mid"
-    assert generate.main(["analogy", "--checkpoint", "debug", "--pitch-from", str(a), "--chords", "Em Am D G", "--out", str(out)]) == 0
+    assert (
+        generate.main(
+            ["analogy", "--checkpoint", "debug", "--pitch-from", str(a), "--chords", "Em Am D G", "--out", str(out)]
+        )
+        == 0
+    )
     sheet = read_midi(out, melody_track=0)
     assert [n.start for n in sheet.melody.notes] == [s for _, s, _ in TUNE_NOTES]
     assert sheet.chords.symbols_per_bar(16, 4) == ["Em", "Am", "D", "G"]
@@ -95,20 +162,33 @@ def test_analogy_without_rhythm_source_reharmonises(tunes, tmp_path):
 
 @pytest.mark.parametrize(
     "args, message",
-    [(["interpolate", "--steps", "1"], "--steps must be between 2 and 12"),
-     (["interpolate", "--steps", "3", "--grid", "9"], "--grid must be between 2 and 7"),
-     (["interpolate", "--chords", "C Qq"], "Qq"),
-     (["interpolate", "--a-start-bar", "9"], "Start bar 9 is past the end"),
-     (["interpolate", "--a-track", "4"], "Track 4 does not exist"),
-     (["analogy"], "Give --rhythm-from"),
-     (["analogy", "--rhythm-from", "NOPE.mid"], "not found"),
-     (["analogy", "--rhythm-from", "example:Nope"], "No example called 'Nope'")],
+    [
+        (["interpolate", "--steps", "1"], "--steps must be between 2 and 12"),
+        (["interpolate", "--steps", "3", "--grid", "9"], "--grid must be between 2 and 7"),
+        (["interpolate", "--chords", "C Qq"], "Qq"),
+        (["interpolate", "--a-start-bar", "9"], "Start bar 9 is past the end"),
+        (["interpolate", "--a-track", "4"], "Track 4 does not exist"),
+        (["analogy"], "Give --rhythm-from"),
+        (["analogy", "--rhythm-from", "NOPE.mid"], "not found"),
+        (["analogy", "--rhythm-from", "example:Nope"], "No example called 'Nope'"),
+    ],
 )
 def test_cli_errors_exit_2_with_a_message(tunes, tmp_path, capsys, args, message):
     a, b = tunes
     task = args[0]
     if task == "interpolate":
-        argv = [task, "--checkpoint", "debug", "--a", str(a), "--b", str(b), "--out-dir", str(tmp_path / "o"), *args[1:]]
+        argv = [
+            task,
+            "--checkpoint",
+            "debug",
+            "--a",
+            str(a),
+            "--b",
+            str(b),
+            "--out-dir",
+            str(tmp_path / "o"),
+            *args[1:],
+        ]
     else:
         argv = [task, "--checkpoint", "debug", "--pitch-from", str(a), "--out", str(tmp_path / "o.mid"), *args[1:]]
     assert generate.main(argv) == 2
@@ -117,10 +197,14 @@ def test_cli_errors_exit_2_with_a_message(tunes, tmp_path, capsys, args, message
 
 
 def test_evaluate_explore_prints_json(midi_folder, capsys):
-    code = evaluate.main(["explore", "--data", str(midi_folder), "--checkpoint", "debug", "--pairs", "4", "--steps", "3", "--json"])
+    code = evaluate.main(
+        ["explore", "--data", str(midi_folder), "--checkpoint", "debug", "--pairs", "4", "--steps", "3", "--json"]
+    )
     assert code == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["task"] == "explore" and report["pairs"] == 4 and report["window_pool"] == 8  # 2 x pairs tunes are read
+    assert (
+        report["task"] == "explore" and report["pairs"] == 4 and report["window_pool"] == 8
+    )  # 2 x pairs tunes are read
     interp, analogy = report["interpolation"], report["analogy"]
     assert 0 <= interp["endpoint_accuracy_a"] <= 1 and 0 <= interp["endpoint_accuracy_b"] <= 1
     assert interp["a_b_edit_distance"] > 0 and interp["neighbour_edit_distance"] >= 0
@@ -152,6 +236,7 @@ def test_evaluate_metrics_helpers():
     assert evaluate.edit_distance([129] * 4, [60, 128, 128, 128]) == 4
     pitches = evaluate.sounding_pitch(np.array([60, 128, 129, 62]))
     assert pitches[:2].tolist() == [60, 60] and np.isnan(pitches[2]) and pitches[3] == 62
-    assert evaluate.contour_correlation(np.array([60.0, 62, 64, 65]), np.array([70.0, 72, 74, 75])) == pytest.approx(1.0)
+    assert evaluate.contour_correlation(np.array([60.0, 62, 64, 65]), np.array([70.0, 72, 74, 75])) == pytest.approx(
+        1.0
+    )
     assert evaluate.contour_correlation(np.array([60.0, 60, 60]), np.array([1.0, 2, 3])) is None
-

@@ -16,8 +16,24 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def latent_args(midi_folder, out, *extra):
-    return ["latent", "--vae", "debug", "--data", str(midi_folder), "--out", str(out), "--debug", "--batch-size", "8",
-            "--transpose", "0", "1", "--workers", "1", *extra]
+    return [
+        "latent",
+        "--vae",
+        "debug",
+        "--data",
+        str(midi_folder),
+        "--out",
+        str(out),
+        "--debug",
+        "--batch-size",
+        "8",
+        "--transpose",
+        "0",
+        "1",
+        "--workers",
+        "1",
+        *extra,
+    ]
 
 
 def test_train_latent_saves_validates_and_resumes(midi_folder, tmp_path):
@@ -28,7 +44,9 @@ def test_train_latent_saves_validates_and_resumes(midi_folder, tmp_path):
     assert train_main(latent_args(midi_folder, out, "--epochs", "2", "--cache", str(cache), "--resume")) == 0
     log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in log] == [1, 2]
-    assert {"val_infill_pitch_nll", "val_continuation_pitch_nll", "val_free_pitch_nll", "val_free_rhythm_nll"} <= set(log[-1])
+    assert {"val_infill_pitch_nll", "val_continuation_pitch_nll", "val_free_pitch_nll", "val_free_rhythm_nll"} <= set(
+        log[-1]
+    )
     config = json.loads((out / "config.json").read_text())
     assert config["model"] == "latent" and config["vae"]["fingerprint"] == "debug"
     assert config["training"]["data_stats"]["transpositions"] == 2
@@ -44,8 +62,22 @@ def test_train_latent_with_spawned_processes(midi_folder, tmp_path):
 
 def _torchrun(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
-    command = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "1", "--nproc_per_node", "2",
-               "--rdzv-backend", "c10d", "--rdzv-endpoint", "127.0.0.1:0", "-m", "engine.train", *args]
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nnodes",
+        "1",
+        "--nproc_per_node",
+        "2",
+        "--rdzv-backend",
+        "c10d",
+        "--rdzv-endpoint",
+        "127.0.0.1:0",
+        "-m",
+        "engine.train",
+        *args,
+    ]
     return subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
 
 
@@ -56,8 +88,22 @@ def test_training_runs_under_torchrun(midi_folder, tmp_path, model):
     if model == "latent":
         args = latent_args(midi_folder, out, "--epochs", "1", "--device", "cpu")
     else:
-        args = ["ec2vae", "--data", str(midi_folder), "--out", str(out), "--debug", "--epochs", "1", "--batch-size", "16",
-                "--workers", "1", "--device", "cpu"]
+        args = [
+            "ec2vae",
+            "--data",
+            str(midi_folder),
+            "--out",
+            str(out),
+            "--debug",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "16",
+            "--workers",
+            "1",
+            "--device",
+            "cpu",
+        ]
     result = _torchrun(args, tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     config = json.loads((out / "config.json").read_text())
@@ -68,15 +114,57 @@ def test_training_runs_under_torchrun(midi_folder, tmp_path, model):
 def test_generate_song_continue_and_infill(tmp_path):
     song = tmp_path / "song.mid"
     # A drawn rhythm: the untrained model may leave whole bars silent, and a MIDI file's melody starts at its first note.
-    assert generate.main(["song", "--vae", "debug", "--chords", "C Am F G", "--bars", "16", "--seed", "1", "--out", str(song),
-                          "--rhythm", "x...x...x.x.x...", "--wav", str(tmp_path / "song.wav")]) == 0
+    assert (
+        generate.main(
+            [
+                "song",
+                "--vae",
+                "debug",
+                "--chords",
+                "C Am F G",
+                "--bars",
+                "16",
+                "--seed",
+                "1",
+                "--out",
+                str(song),
+                "--rhythm",
+                "x...x...x.x.x...",
+                "--wav",
+                str(tmp_path / "song.wav"),
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "song.wav").stat().st_size > 44
     assert round(pretty_midi.PrettyMIDI(str(song)).get_end_time()) == 32  # 16 bars at 120 BPM
     longer = tmp_path / "longer.mid"
-    assert generate.main(["continue", "--vae", "debug", "--from", str(song), "--bars", "8", "--seed", "2", "--out", str(longer)]) == 0
+    assert (
+        generate.main(
+            ["continue", "--vae", "debug", "--from", str(song), "--bars", "8", "--seed", "2", "--out", str(longer)]
+        )
+        == 0
+    )
     assert round(pretty_midi.PrettyMIDI(str(longer)).get_end_time()) == 48
     infilled = tmp_path / "infilled.mid"
-    assert generate.main(["infill", "--vae", "debug", "--from", str(longer), "--blocks", "2,3", "--seed", "3", "--out", str(infilled)]) == 0
+    assert (
+        generate.main(
+            [
+                "infill",
+                "--vae",
+                "debug",
+                "--from",
+                str(longer),
+                "--blocks",
+                "2,3",
+                "--seed",
+                "3",
+                "--out",
+                str(infilled),
+            ]
+        )
+        == 0
+    )
 
     def notes_outside(path):
         melody = pretty_midi.PrettyMIDI(str(path)).instruments[0]
@@ -86,33 +174,102 @@ def test_generate_song_continue_and_infill(tmp_path):
 
 
 def test_generate_song_verbs_report_bad_input(tmp_path, capsys):
-    assert generate.main(["song", "--vae", "debug", "--chords", "C G", "--bars", "40", "--out", str(tmp_path / "x.mid")]) == 2
+    assert (
+        generate.main(["song", "--vae", "debug", "--chords", "C G", "--bars", "40", "--out", str(tmp_path / "x.mid")])
+        == 2
+    )
     assert "between 8 and 32" in capsys.readouterr().err
     source = tmp_path / "s.mid"
-    generate.main(["song", "--vae", "debug", "--chords", "C G", "--bars", "8", "--rhythm", "x.x.x.x.x.x.x.x.", "--out", str(source)])
-    assert generate.main(["infill", "--vae", "debug", "--from", str(source), "--blocks", "0,1,2,3", "--out", str(tmp_path / "y.mid")]) == 2
+    generate.main(
+        [
+            "song",
+            "--vae",
+            "debug",
+            "--chords",
+            "C G",
+            "--bars",
+            "8",
+            "--rhythm",
+            "x.x.x.x.x.x.x.x.",
+            "--out",
+            str(source),
+        ]
+    )
+    assert (
+        generate.main(
+            ["infill", "--vae", "debug", "--from", str(source), "--blocks", "0,1,2,3", "--out", str(tmp_path / "y.mid")]
+        )
+        == 2
+    )
     assert "All 4 blocks" in capsys.readouterr().err
 
 
 def test_evaluate_song_prints_the_figures(midi_folder, capsys):
-    assert evaluate.main(["song", "--data", str(midi_folder), "--vae", "debug", "--latent", "debug", "--split", "all",
-                          "--max-tunes", "3", "--json"]) == 0
+    assert (
+        evaluate.main(
+            [
+                "song",
+                "--data",
+                str(midi_folder),
+                "--vae",
+                "debug",
+                "--latent",
+                "debug",
+                "--split",
+                "all",
+                "--max-tunes",
+                "3",
+                "--json",
+            ]
+        )
+        == 0
+    )
     report = json.loads(capsys.readouterr().out)
     assert report["tunes"] == 3
-    for key in ("infill_token_accuracy", "infill_token_accuracy_slerp", "infill_token_accuracy_prior", "continuation_token_accuracy"):
+    for key in (
+        "infill_token_accuracy",
+        "infill_token_accuracy_slerp",
+        "infill_token_accuracy_prior",
+        "continuation_token_accuracy",
+    ):
         assert 0.0 <= report[key] <= 1.0
     stats = report["melody_stats"]
-    assert set(stats["real"]) >= {"repeat_share", "step_share", "leap_share", "chord_tone_share", "interval_histogram_overlap"}
+    assert set(stats["real"]) >= {
+        "repeat_share",
+        "step_share",
+        "leap_share",
+        "chord_tone_share",
+        "interval_histogram_overlap",
+    }
     assert stats["real"]["interval_histogram_overlap"] == 1.0 and stats["onset_f1"] == 1.0
-    assert set(report["song_stats"]["song"]) >= {"repeat_share", "step_share", "chord_tone_share", "interval_histogram_overlap"}
+    assert set(report["song_stats"]["song"]) >= {
+        "repeat_share",
+        "step_share",
+        "chord_tone_share",
+        "interval_histogram_overlap",
+    }
 
 
 def test_cross_corpus_table_of_models_on_corpora(midi_folder, tmp_path, capsys):
     out = tmp_path / "latent"
     assert train_main(latent_args(midi_folder, out, "--epochs", "1")) == 0
     capsys.readouterr()
-    args = ["cross-corpus", "--vae", "debug", "--model", f"a={out}", "--model", f"b={out}", "--data", f"x={midi_folder}",
-            "--data", f"y={midi_folder}", "--cache-dir", str(tmp_path / "cache"), "--json"]
+    args = [
+        "cross-corpus",
+        "--vae",
+        "debug",
+        "--model",
+        f"a={out}",
+        "--model",
+        f"b={out}",
+        "--data",
+        f"x={midi_folder}",
+        "--data",
+        f"y={midi_folder}",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--json",
+    ]
     assert evaluate.main(args) == 0
     report = json.loads(capsys.readouterr().out)
     assert set(report["loss"]) == {"a", "b"} and set(report["loss"]["a"]) == {"x", "y"}
@@ -128,8 +285,25 @@ def test_model_card_of_the_latent_model(midi_folder, tmp_path, capsys):
     out = tmp_path / "latent"
     assert train_main(latent_args(midi_folder, out, "--epochs", "1")) == 0
     capsys.readouterr()
-    assert evaluate.main(["song", "--data", str(midi_folder), "--vae", "debug", "--latent", "debug", "--split", "all",
-                          "--max-tunes", "2", "--json"]) == 0
+    assert (
+        evaluate.main(
+            [
+                "song",
+                "--data",
+                str(midi_folder),
+                "--vae",
+                "debug",
+                "--latent",
+                "debug",
+                "--split",
+                "all",
+                "--max-tunes",
+                "2",
+                "--json",
+            ]
+        )
+        == 0
+    )
     evaluation = tmp_path / "song.json"
     evaluation.write_text(capsys.readouterr().out)
     assert card_main([str(out), "--eval", str(evaluation)]) == 0

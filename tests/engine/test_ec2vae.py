@@ -57,7 +57,9 @@ def test_decode_pitch_respects_logit_bias():
     z_p, z_r = torch.randn(2, 16), torch.randn(2, 16)
     bias = torch.full((2, 32, 130), float("-inf"))
     bias[:, :, 64] = 0.0
-    _, tokens = model.decode_pitch(z_p, z_r, torch.zeros(2, 32, dtype=torch.long), torch.zeros(2, 32, 12), temperature=1.0, logit_bias=bias)
+    _, tokens = model.decode_pitch(
+        z_p, z_r, torch.zeros(2, 32, dtype=torch.long), torch.zeros(2, 32, 12), temperature=1.0, logit_bias=bias
+    )
     assert (tokens == 64).all()
 
 

@@ -37,7 +37,9 @@ def model():
 def test_forward_gives_a_mixture_per_window(model):
     pitch, rhythm = model(make_batch())
     k = model.config.mixtures
-    assert pitch.logits.shape == (3, 5, k) and pitch.mean.shape == (3, 5, k, Z) and rhythm.log_sigma.shape == (3, 5, k, Z)
+    assert (
+        pitch.logits.shape == (3, 5, k) and pitch.mean.shape == (3, 5, k, Z) and rhythm.log_sigma.shape == (3, 5, k, Z)
+    )
     assert torch.isfinite(pitch.nll(torch.zeros(3, 5, Z))).all()
 
 

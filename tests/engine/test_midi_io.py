@@ -26,7 +26,9 @@ def test_tempo_is_read_and_steps_do_not_depend_on_it():
 def test_pickup_is_detected():
     # A one-beat pickup (4 steps) before bar 1: the file starts with a bar holding only the pickup.
     notes = [(62, 12, 16)] + [(p, s + 16, e + 16) for p, s, e in TUNE_NOTES]
-    chords = [("N.C.", ())] + [c for c in [("G", (43, 47, 50)), ("C", (48, 52, 55)), ("D", (50, 54, 57)), ("G", (43, 47, 50))]]
+    chords = [("N.C.", ())] + [
+        c for c in [("G", (43, 47, 50)), ("C", (48, 52, 55)), ("D", (50, 54, 57)), ("G", (43, 47, 50))]
+    ]
     sheet = read_midi(make_nottingham_midi(notes, chords))
     assert sheet.melody.pickup_steps == 4
     assert sheet.melody.notes[0].start == 0 and sheet.melody.notes[1].start == 4
@@ -64,8 +66,12 @@ def test_polyphonic_track_is_reduced_to_top_voice_and_chords_recognised():
 
 @pytest.mark.parametrize(
     "data, message",
-    [(b"", "empty"), (b"hello, not midi", "not a MIDI"), (b"MThd\x00\x00\x00\x06\x00\x01", "damaged or truncated"),
-     (b"MThd" + b"\x00" * (MAX_MIDI_BYTES + 1), "limit")],
+    [
+        (b"", "empty"),
+        (b"hello, not midi", "not a MIDI"),
+        (b"MThd\x00\x00\x00\x06\x00\x01", "damaged or truncated"),
+        (b"MThd" + b"\x00" * (MAX_MIDI_BYTES + 1), "limit"),
+    ],
 )
 def test_bad_bytes_give_clear_errors(data, message):
     with pytest.raises(MidiReadError, match=message):
@@ -114,14 +120,18 @@ def test_abc_tunes_read_with_chords_meter_and_pickup(tmp_path):
     first, second = read_abc_file(path)
     assert first.title == "Test Tune" and first.melody.time_signature == (4, 4)
     assert [(n.pitch, n.start) for n in first.melody.notes[:4]] == [(67, 0), (69, 2), (71, 4), (72, 6)]
-    assert [(c.symbol, c.start, c.end) for c in first.chords.chords[:3]] == [("G", 0, 16), ("C", 16, 24), ("D7", 24, 32)]
+    assert [(c.symbol, c.start, c.end) for c in first.chords.chords[:3]] == [
+        ("G", 0, 16),
+        ("C", 16, 24),
+        ("D7", 24, 32),
+    ]
     assert second.melody.time_signature == (6, 8) and second.melody.pickup_steps == 2
     assert second.chords.at(2).symbol == "D"
 
 
 def test_pickup_written_as_a_short_first_bar_round_trips():
-    from engine.music import LeadSheet, Melody, Note
     from engine.chords import parse_progression
+    from engine.music import LeadSheet, Melody, Note
     from engine.render.export import leadsheet_to_pretty_midi, midi_bytes
 
     notes = [Note(62, 0, 4)] + [Note(67 + i % 3, 4 + 4 * i, 8 + 4 * i) for i in range(8)]
@@ -138,7 +148,12 @@ def test_abc_slur_between_different_pitches_keeps_both_notes(tmp_path):
     path = tmp_path / "slur.abc"
     path.write_text("X:1\nT:Slur\nM:4/4\nL:1/8\nK:D\nd2-e2 f2-f2|a8|\n")
     (sheet,) = read_abc_file(path)
-    assert [(n.pitch, n.start, n.end) for n in sheet.melody.notes] == [(74, 0, 4), (76, 4, 8), (78, 8, 16), (81, 16, 32)]
+    assert [(n.pitch, n.start, n.end) for n in sheet.melody.notes] == [
+        (74, 0, 4),
+        (76, 4, 8),
+        (78, 8, 16),
+        (81, 16, 32),
+    ]
 
 
 def test_too_many_tracks_is_refused(nottingham_midi):

@@ -1,12 +1,19 @@
 import numpy as np
 import pytest
 
+from engine.chords import parse_progression
 from engine.errors import RhythmPatternError
 from engine.music import LeadSheet, Melody, Note
-from engine.chords import parse_progression
 from engine.representation import (
-    HOLD, REST, format_rhythm_pattern, leadsheet_windows, melody_to_tokens, onsets_to_rhythm,
-    parse_rhythm_pattern, tokens_to_notes, tokens_to_rhythm,
+    HOLD,
+    REST,
+    format_rhythm_pattern,
+    leadsheet_windows,
+    melody_to_tokens,
+    onsets_to_rhythm,
+    parse_rhythm_pattern,
+    tokens_to_notes,
+    tokens_to_rhythm,
 )
 
 
@@ -35,7 +42,9 @@ def test_pattern_round_trip():
     assert format_rhythm_pattern(onsets) == pattern
 
 
-@pytest.mark.parametrize("pattern, message", [("", "empty"), ("." * 16, "no onsets"), ("x" * 15, "15 steps"), ("x...o...........", "'o'")])
+@pytest.mark.parametrize(
+    "pattern, message", [("", "empty"), ("." * 16, "no onsets"), ("x" * 15, "15 steps"), ("x...o...........", "'o'")]
+)
 def test_bad_patterns(pattern, message):
     with pytest.raises(RhythmPatternError, match=message):
         parse_rhythm_pattern(pattern)

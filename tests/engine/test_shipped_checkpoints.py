@@ -26,7 +26,9 @@ def test_compose_draws_from_the_latent_model_by_default():
     pipe = ComposePipeline.from_pretrained()
     assert pipe.latent is not None
     out = pipe("x...x...x.x.x...", "C Am F G", 4, key="C", seed=1)
-    assert [n.start for n in out.leadsheets[0].melody.notes] == [s for s in range(64) if "x...x...x.x.x..."[s % 16] == "x"]
+    assert [n.start for n in out.leadsheets[0].melody.notes] == [
+        s for s in range(64) if "x...x...x.x.x..."[s % 16] == "x"
+    ]
 
 
 def test_a_song_and_an_infill_with_the_shipped_models(song_model):
@@ -108,8 +110,10 @@ def test_shipped_musae_samples_are_mostly_heard_in_the_asked_style(style_pipelin
     # 6 one-window samples of each of 3 styles, first draw (no check): the shipped model's first draws are judged in
     # style 0.90 (Bach), 0.91 (English folk) and 0.99 (Irish folk) of the time (model card). English folk is the hard
     # one: its held chords need the voices to agree, and per-track decoders got 0.13.
-    hits = {style: [style_pipeline.sample(style, 2, seed, check=False).agreement for seed in range(6)]
-            for style in ("Bach chorale", "English folk", "Irish folk")}  # fmt: skip
+    hits = {
+        style: [style_pipeline.sample(style, 2, seed, check=False).agreement for seed in range(6)]
+        for style in ("Bach chorale", "English folk", "Irish folk")
+    }
     assert np.mean(list(hits.values())) >= 0.7 and np.mean(hits["English folk"]) >= 0.5, hits
 
 
@@ -151,8 +155,11 @@ def test_the_style_gan_ships_small_with_a_card_for_the_judges_styles():
 
 def test_shipped_gan_samples_are_mostly_heard_in_the_asked_style(gan_pipeline):
     # first draws (no check), 3 styles x 6 seeds of one window: the model card has the figures per style
-    hits = [gan_pipeline.sample(style, 2, seed, check=False).agreement
-            for style in ("Bach chorale", "String quartet", "Irish folk") for seed in range(6)]  # fmt: skip
+    hits = [
+        gan_pipeline.sample(style, 2, seed, check=False).agreement
+        for style in ("Bach chorale", "String quartet", "Irish folk")
+        for seed in range(6)
+    ]
     assert np.mean(hits) >= 0.6
 
 
@@ -166,12 +173,31 @@ def test_the_shipped_gan_follows_typed_chords(gan_pipeline):
 
     c_major, f_sharp_major = [{0, 4, 7}], [{6, 10, 1}]
     seeds = range(4)
-    on_c = np.mean([chord_tone_share(gan_pipeline.sample("English folk", 4, s, chords="C", check=False).tokens, c_major) for s in seeds])
-    on_fs = np.mean([chord_tone_share(gan_pipeline.sample("English folk", 4, s, chords="F#", check=False).tokens, c_major) for s in seeds])
+    on_c = np.mean(
+        [
+            chord_tone_share(gan_pipeline.sample("English folk", 4, s, chords="C", check=False).tokens, c_major)
+            for s in seeds
+        ]
+    )
+    on_fs = np.mean(
+        [
+            chord_tone_share(gan_pipeline.sample("English folk", 4, s, chords="F#", check=False).tokens, c_major)
+            for s in seeds
+        ]
+    )
     # Over "C" most onsets are C, E or G; over "F#" (no common tone with C major) few are.
     assert on_c > 0.6 and on_fs < 0.3, (on_c, on_fs)
-    assert np.mean([chord_tone_share(gan_pipeline.sample("English folk", 4, s, chords="F#", check=False).tokens,
-                                     f_sharp_major) for s in seeds]) > 0.6  # fmt: skip
+    assert (
+        np.mean(
+            [
+                chord_tone_share(
+                    gan_pipeline.sample("English folk", 4, s, chords="F#", check=False).tokens, f_sharp_major
+                )
+                for s in seeds
+            ]
+        )
+        > 0.6
+    )
 
 
 def test_the_shipped_gans_voices_keep_to_one_key_and_its_tunes_move_by_step(gan_pipeline):
@@ -182,8 +208,13 @@ def test_the_shipped_gans_voices_keep_to_one_key_and_its_tunes_move_by_step(gan_
     # top voice by step (1-2 semitones) in 60% of its intervals and repeats a pitch in 17%; this GAN 0.92, 0.41, 0.12.
     # The one shipped before (epoch 74), sampled without the repeat penalty, repeated 31% here (step 0.35): its "steps"
     # had mostly been repeated notes.
-    windows = np.stack([gan_pipeline.sample(style, 2, seed, check=False).tokens
-                        for style in ("Bach chorale", "English folk") for seed in range(8)])  # fmt: skip
+    windows = np.stack(
+        [
+            gan_pipeline.sample(style, 2, seed, check=False).tokens
+            for style in ("Bach chorale", "English folk")
+            for seed in range(8)
+        ]
+    )
     assert in_scale_share(windows) >= 0.85
     assert stepwise_share(windows) >= 0.38
     assert repeat_share(windows) <= 0.15

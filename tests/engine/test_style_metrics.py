@@ -13,10 +13,10 @@ from engine.style_metrics import (
     empty_bar_rate,
     in_scale_share,
     metrics_table,
-    repeat_share,
-    stepwise_share,
     qualified_note_rate,
+    repeat_share,
     sounding_pitches,
+    stepwise_share,
     tonal_centroids,
     tonal_distance,
     used_pitch_classes,
@@ -136,7 +136,12 @@ def test_window_metrics_are_json_ready_and_the_table_compares_sources():
     json.dumps(rows)
     first = rows[0]
     assert first == {"style": "Bach", "metric": "empty_bar_rate", "track": 0, "real": 0.0, "gan": 0.5}
-    assert {r["metric"] for r in rows} == {"empty_bar_rate", "used_pitch_classes", "qualified_note_rate", "tonal_distance"}
+    assert {r["metric"] for r in rows} == {
+        "empty_bar_rate",
+        "used_pitch_classes",
+        "qualified_note_rate",
+        "tonal_distance",
+    }
     assert all(r["gan"] is None for r in rows if r["style"] == "Folk")
     assert any(r["track"] == "0-1" for r in rows)
 

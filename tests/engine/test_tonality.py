@@ -23,8 +23,17 @@ from engine.tonality import (
 )
 
 
-@pytest.mark.parametrize("key, expected", [("C", (0, False)), ("F#m", (6, True)), ("Bb", (10, False)), ("Ebm", (3, True)),
-                                           ("D minor", (2, True)), ("B-", (10, False))])
+@pytest.mark.parametrize(
+    "key, expected",
+    [
+        ("C", (0, False)),
+        ("F#m", (6, True)),
+        ("Bb", (10, False)),
+        ("Ebm", (3, True)),
+        ("D minor", (2, True)),
+        ("B-", (10, False)),
+    ],
+)
 def test_parse_key(key, expected):
     assert parse_key(key) == expected
 
@@ -35,11 +44,26 @@ def test_unknown_keys_are_named(key):
         parse_key(key)
 
 
-@pytest.mark.parametrize("symbol, key, expected", [
-    ("C", "C", TONIC), ("Am", "C", TONIC), ("Em", "C", TONIC), ("F", "C", SUBDOMINANT), ("Dm7", "C", SUBDOMINANT),
-    ("G7", "C", DOMINANT), ("Bdim", "C", DOMINANT), ("Bb", "C", OTHER), ("E7", "Am", DOMINANT), ("G", "Am", DOMINANT),
-    ("Dm", "Am", SUBDOMINANT), ("F", "Am", TONIC), ("D", "G", DOMINANT), ("F#m", "A", TONIC), ("Bb/D", "F", SUBDOMINANT),
-])
+@pytest.mark.parametrize(
+    "symbol, key, expected",
+    [
+        ("C", "C", TONIC),
+        ("Am", "C", TONIC),
+        ("Em", "C", TONIC),
+        ("F", "C", SUBDOMINANT),
+        ("Dm7", "C", SUBDOMINANT),
+        ("G7", "C", DOMINANT),
+        ("Bdim", "C", DOMINANT),
+        ("Bb", "C", OTHER),
+        ("E7", "Am", DOMINANT),
+        ("G", "Am", DOMINANT),
+        ("Dm", "Am", SUBDOMINANT),
+        ("F", "Am", TONIC),
+        ("D", "G", DOMINANT),
+        ("F#m", "A", TONIC),
+        ("Bb/D", "F", SUBDOMINANT),
+    ],
+)
 def test_chord_functions_follow_the_roots_in_the_key(symbol, key, expected):
     assert FUNCTION_LETTERS[chord_function(make_chord(symbol, 0, 16), key)] == FUNCTION_LETTERS[expected]
 
@@ -51,7 +75,9 @@ def test_no_chord_has_no_function():
 
 def test_functions_per_step_read_each_beat():
     progression = parse_progression("C | F G7", 2)
-    assert functions_per_step(progression, "C", 32, every=4).tolist() == [TONIC] * 4 + [SUBDOMINANT] * 2 + [DOMINANT] * 2
+    assert (
+        functions_per_step(progression, "C", 32, every=4).tolist() == [TONIC] * 4 + [SUBDOMINANT] * 2 + [DOMINANT] * 2
+    )
 
 
 def test_functions_from_chroma_recognise_chords_without_symbols():

@@ -63,16 +63,19 @@ def test_same_seed_same_tune_and_a_point_between_quadrants(pipe):
     assert a.abc == b.abc and set(a.prompt) == {"Q1", "Q2"}
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(valence=1.5, arousal=0), "Valence must be between -1 and 1"),
-    (dict(valence=0, arousal=-3), "Arousal must be between -1 and 1"),
-    (dict(valence="x", arousal=0), "Valence must be a number"),
-    (dict(quadrant="Q5"), "Unknown quadrant"),
-    (dict(), "Give a quadrant"),
-    (dict(quadrant="Q1", num_bars=0), "Bars must be between 8 and 32"),
-    (dict(quadrant="Q1", num_bars=1000), "Bars must be between 8 and 32"),
-    (dict(quadrant="Q1", num_samples=9), "Variations"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(valence=1.5, arousal=0), "Valence must be between -1 and 1"),
+        (dict(valence=0, arousal=-3), "Arousal must be between -1 and 1"),
+        (dict(valence="x", arousal=0), "Valence must be a number"),
+        (dict(quadrant="Q5"), "Unknown quadrant"),
+        (dict(), "Give a quadrant"),
+        (dict(quadrant="Q1", num_bars=0), "Bars must be between 8 and 32"),
+        (dict(quadrant="Q1", num_bars=1000), "Bars must be between 8 and 32"),
+        (dict(quadrant="Q1", num_samples=9), "Variations"),
+    ],
+)
 def test_bad_input_is_named(pipe, kwargs, message):
     with pytest.raises(CadenzaInputError, match=message):
         pipe(**kwargs)

@@ -1,6 +1,5 @@
 """ExplorePipeline on the tiny untrained model: shapes, controls, validation and speed."""
 
-
 import numpy as np
 import pytest
 import torch
@@ -23,8 +22,16 @@ from engine.representation import ONSET, WINDOW_STEPS, melody_to_tokens, tokens_
 from tests.conftest import make_nottingham_midi
 
 
-def make_sheet(bars: int, step: int = 4, pickup: int = 0, time_signature=(4, 4), chords: str | None = "C F G C",
-               base: int = 60, title: str = "tune", tempo: float = 120.0) -> LeadSheet:
+def make_sheet(
+    bars: int,
+    step: int = 4,
+    pickup: int = 0,
+    time_signature=(4, 4),
+    chords: str | None = "C F G C",
+    base: int = 60,
+    title: str = "tune",
+    tempo: float = 120.0,
+) -> LeadSheet:
     """A melody with an onset every ``step`` steps over a pickup + ``bars`` bars."""
     steps_per_bar = time_signature[0] * 16 // time_signature[1]
     num_steps = pickup + bars * steps_per_bar
@@ -82,7 +89,9 @@ def test_prepare_source_start_bar_and_number_of_bars():
     sheet = make_sheet(12)
     two = prepare_source(sheet, start_bar=3, num_bars=2)
     assert two.melody.num_steps == 32
-    assert [(n.pitch, n.start) for n in two.melody.notes] == [(n.pitch, n.start - 48) for n in sheet.melody.notes if 48 <= n.start < 80]
+    assert [(n.pitch, n.start) for n in two.melody.notes] == [
+        (n.pitch, n.start - 48) for n in sheet.melody.notes if 48 <= n.start < 80
+    ]
     assert prepare_source(sheet, num_bars=5).melody.num_steps == 64  # rounded down to whole 2-bar windows
     assert prepare_source(sheet, start_bar=11).melody.num_steps == 32  # the last bar alone: padded with rests
 
@@ -105,7 +114,9 @@ def test_prepare_source_other_meters_still_use_32_step_windows():
 
 
 def test_start_bar_past_the_end_names_the_limit():
-    with pytest.raises(ExploreInputError, match=r"Start bar 4 is past the end of 'tune'.*4 bar\(s\).*between 0 and 3.*16 bars"):
+    with pytest.raises(
+        ExploreInputError, match=r"Start bar 4 is past the end of 'tune'.*4 bar\(s\).*between 0 and 3.*16 bars"
+    ):
         prepare_source(make_sheet(4), start_bar=4)
 
 
@@ -118,9 +129,14 @@ def test_span_without_notes_is_rejected():
 
 @pytest.mark.parametrize(
     "kwargs, message",
-    [(dict(start_bar=-1), "Start bar must be between 0"), (dict(start_bar=1.5), "Start bar must be a whole number"),
-     (dict(start_bar=True), "whole number"), (dict(start_bar="2"), "whole number"),
-     (dict(num_bars=1), "Bars must be between 2 and 16"), (dict(num_bars=17), r"got 17")],
+    [
+        (dict(start_bar=-1), "Start bar must be between 0"),
+        (dict(start_bar=1.5), "Start bar must be a whole number"),
+        (dict(start_bar=True), "whole number"),
+        (dict(start_bar="2"), "whole number"),
+        (dict(num_bars=1), "Bars must be between 2 and 16"),
+        (dict(num_bars=17), r"got 17"),
+    ],
 )
 def test_prepare_source_validates_numbers(kwargs, message):
     with pytest.raises(ExploreInputError, match=message):
@@ -169,9 +185,14 @@ def test_decode_builds_a_leadsheet_and_honours_a_forced_rhythm(pipe, tune_b):
 
 @pytest.mark.parametrize(
     "change, message",
-    [(dict(z_pitch=torch.zeros(2, 5)), "z_pitch must have shape"), (dict(z_rhythm=torch.zeros(3, 16)), "z_pitch has 2 window"),
-     (dict(chroma=np.zeros((2, 16, 12))), "chroma must have shape"), (dict(tempo=1000), "Tempo"),
-     (dict(z_pitch=[0.0] * 16), "tensor or array"), (dict(z_pitch=torch.full((2, 16), float("nan"))), "NaN")],
+    [
+        (dict(z_pitch=torch.zeros(2, 5)), "z_pitch must have shape"),
+        (dict(z_rhythm=torch.zeros(3, 16)), "z_pitch has 2 window"),
+        (dict(chroma=np.zeros((2, 16, 12))), "chroma must have shape"),
+        (dict(tempo=1000), "Tempo"),
+        (dict(z_pitch=[0.0] * 16), "tensor or array"),
+        (dict(z_pitch=torch.full((2, 16), float("nan"))), "NaN"),
+    ],
 )
 def test_decode_validates_its_inputs(pipe, change, message):
     args = dict(z_pitch=torch.zeros(2, 16), z_rhythm=torch.zeros(2, 16), chroma=np.zeros((2, 32, 12)))
@@ -193,7 +214,7 @@ def test_slerp_endpoints_and_arc():
     torch.testing.assert_close(slerp(a, b, 1.0), b)
     middle = slerp(a, b, 0.5)
     torch.testing.assert_close(middle.norm(dim=-1), torch.tensor([1.0, 3.0]))  # stays on the arc, row by row
-    torch.testing.assert_close(middle[0], torch.tensor([0.5 ** 0.5, 0.5 ** 0.5]))
+    torch.testing.assert_close(middle[0], torch.tensor([0.5**0.5, 0.5**0.5]))
 
 
 def test_slerp_falls_back_to_lerp_for_parallel_or_zero_vectors():
@@ -227,8 +248,13 @@ def test_interpolation_endpoints_reconstruct_a_and_b(pipe, lively, tune_a, tune_
 
 
 def test_interpolation_uses_the_chosen_chords_and_a_tempo(pipe, tune_a, tune_b):
-    assert all(s.chords.symbols_per_bar(16, 4) == ["G", "C", "D", "G"] for s in pipe.interpolate(tune_a, tune_b, 3, chords="a"))
-    assert all(s.chords.symbols_per_bar(16, 4) == ["C", "Am", "F", "G"] for s in pipe.interpolate(tune_a, tune_b, 3, chords="b"))
+    assert all(
+        s.chords.symbols_per_bar(16, 4) == ["G", "C", "D", "G"] for s in pipe.interpolate(tune_a, tune_b, 3, chords="a")
+    )
+    assert all(
+        s.chords.symbols_per_bar(16, 4) == ["C", "Am", "F", "G"]
+        for s in pipe.interpolate(tune_a, tune_b, 3, chords="b")
+    )
     typed = pipe.interpolate(tune_a, tune_b, 3, chords="Dm G7")
     assert typed[1].chords.symbols_per_bar(16, 4) == ["Dm", "G7", "Dm", "G7"]
     assert typed[0].melody.tempo_bpm == tune_a.melody.tempo_bpm
@@ -240,7 +266,10 @@ def test_interpolation_moves_from_a_to_b(lively, tune_a, tune_b):
     assert path[0].melody.notes != path[-1].melody.notes
 
 
-@pytest.mark.parametrize("steps, message", [(1, "Steps must be between 2 and 12"), (13, "got 13"), (2.5, "whole number"), ("5", "whole number")])
+@pytest.mark.parametrize(
+    "steps, message",
+    [(1, "Steps must be between 2 and 12"), (13, "got 13"), (2.5, "whole number"), ("5", "whole number")],
+)
 def test_interpolation_steps_are_checked(pipe, tune_a, tune_b, steps, message):
     with pytest.raises(ExploreInputError, match=message):
         pipe.interpolate(tune_a, tune_b, steps)
@@ -294,7 +323,9 @@ def test_grid_decodes_all_cells_in_one_batch(pipe, tune_a, tune_b, monkeypatch):
     assert calls == {"pitch": [5 * 5 * 2], "rhythm": [5 * 2]}
 
 
-@pytest.mark.parametrize("size, message", [(1, "Map size must be between 2 and 7"), (8, "got 8"), (None, "whole number")])
+@pytest.mark.parametrize(
+    "size, message", [(1, "Map size must be between 2 and 7"), (8, "got 8"), (None, "whole number")]
+)
 def test_grid_size_is_checked(pipe, tune_a, tune_b, size, message):
     with pytest.raises(ExploreInputError, match=message):
         pipe.grid(tune_a, tune_b, size)

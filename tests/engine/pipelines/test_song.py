@@ -51,14 +51,17 @@ def test_song_without_a_rhythm_writes_its_own_and_follows_the_seed(model):
     assert pipe("D G A D", 8, key="D", functions="T S D T", seed=5).leadsheets[0].melody.num_steps == 128
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(chords="C G", num_bars=40), "Bars must be between 8 and 32"),
-    (dict(chords="C G", num_bars=9), "even"),
-    (dict(chords="C G", num_bars=8, key="H"), "key"),
-    (dict(chords="C G", num_bars=8, functions="T Q"), "'Q'"),
-    (dict(chords="C G", num_bars=8, num_samples=0), "Variations"),
-    (dict(chords="C G", num_bars=8, rhythm="x..|"), "Rhythm bar 1"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(chords="C G", num_bars=40), "Bars must be between 8 and 32"),
+        (dict(chords="C G", num_bars=9), "even"),
+        (dict(chords="C G", num_bars=8, key="H"), "key"),
+        (dict(chords="C G", num_bars=8, functions="T Q"), "'Q'"),
+        (dict(chords="C G", num_bars=8, num_samples=0), "Variations"),
+        (dict(chords="C G", num_bars=8, rhythm="x..|"), "Rhythm bar 1"),
+    ],
+)
 def test_song_rejects_bad_input_with_a_message(model, kwargs, message):
     with pytest.raises(CadenzaInputError, match=message):
         SongPipeline(model)(**kwargs)
@@ -77,7 +80,9 @@ def test_continue_keeps_the_tune_and_adds_bars(model, tune):
     assert sheet.chords.symbols_per_bar(16, 16)[8:12] == ["G", "C", "D", "G"]  # the tune's chords again
     typed = ContinuePipeline(model)(tune, 4, chords="Em Am", rhythm=BAR, seed=1).leadsheets[0]
     assert typed.chords.symbols_per_bar(16, 12)[8:] == ["Em", "Am", "Em", "Am"]
-    assert [n.start for n in typed.melody.notes if n.start >= 128] == [128 + s for s in np.flatnonzero(np.resize(parse_rhythm_pattern(BAR), 64))]
+    assert [n.start for n in typed.melody.notes if n.start >= 128] == [
+        128 + s for s in np.flatnonzero(np.resize(parse_rhythm_pattern(BAR), 64))
+    ]
 
 
 def test_continue_stops_at_32_bars(model, tune):
@@ -96,13 +101,17 @@ def test_infill_rewrites_only_the_chosen_blocks(model, tune):
         assert np.array_equal(new[[0, 1, 3]], old[[0, 1, 3]])
         assert np.array_equal(new[2] < 128, old[2] < 128)  # the block keeps its rhythm by default
     drawn = InfillPipeline(model)(tune, [1], rhythm={1: "x.x.x.x.x.x.x.x.|x...x...x...x..."}, seed=4).leadsheets[0]
-    assert [n.start for n in drawn.melody.notes if 32 <= n.start < 64] == list(range(32, 48, 2)) + list(range(48, 64, 4))
+    assert [n.start for n in drawn.melody.notes if 32 <= n.start < 64] == list(range(32, 48, 2)) + list(
+        range(48, 64, 4)
+    )
     free = InfillPipeline(model)(tune, "1,2", keep_rhythm=False, seed=4).leadsheets[0]
     assert np.array_equal(blocks_of(free)[[0, 3]], blocks_of(tune)[[0, 3]])
 
 
-@pytest.mark.parametrize("blocks, message", [([], "No block selected"), ([0, 1, 2, 3], "All 4 blocks"),
-                                             ([7], "between 0 and 3"), ("a", "numbers")])
+@pytest.mark.parametrize(
+    "blocks, message",
+    [([], "No block selected"), ([0, 1, 2, 3], "All 4 blocks"), ([7], "between 0 and 3"), ("a", "numbers")],
+)
 def test_infill_rejects_bad_selections(model, tune, blocks, message):
     with pytest.raises(CadenzaInputError, match=message):
         InfillPipeline(model)(tune, blocks)
@@ -114,7 +123,9 @@ def test_infill_rejects_a_rhythm_for_an_unselected_block(model, tune):
 
 
 def test_prepare_tune_cuts_whole_blocks_up_to_32_bars(tune):
-    long = LeadSheet(Melody([Note(60 + i % 12, i * 16, i * 16 + 16) for i in range(40)], 640, 120.0, (4, 4), 4), tune.chords)
+    long = LeadSheet(
+        Melody([Note(60 + i % 12, i * 16, i * 16 + 16) for i in range(40)], 640, 120.0, (4, 4), 4), tune.chords
+    )
     prepared = prepare_tune(long)
     assert prepared.melody.num_steps == 512 and prepared.melody.pickup_steps == 0
     assert prepare_tune(long, start_bar=2, num_bars=8).melody.num_steps == 128

@@ -24,7 +24,10 @@ def test_sample_gives_four_tracks_of_the_bars_asked_and_a_verdict_per_window(pip
     assert piece.tokens.shape == (4, 96) and piece.asked == ["Bach chorale"] * 3
     assert len(piece.verdicts) == 3 and all(v in STYLES for v in piece.verdicts) and 0 <= piece.agreement <= 1
     assert not (piece.tokens[:, 0] == HOLD).any()
-    again, other = pipe.sample("Bach chorale", bars=6, seed=1), pipe.sample("Bach chorale", bars=6, seed=2, temperature=1.0)
+    again, other = (
+        pipe.sample("Bach chorale", bars=6, seed=1),
+        pipe.sample("Bach chorale", bars=6, seed=2, temperature=1.0),
+    )
     assert np.array_equal(piece.tokens, again.tokens) and not np.array_equal(piece.tokens, other.tokens)
 
 
@@ -46,7 +49,8 @@ def test_draw_and_check_keeps_the_chain_the_judge_hears_in_the_asked_style(pipe,
     for piece in pieces:
         assert (piece.tokens[0, 0] == 129) == (piece.verdicts == ["Trecento"])
     assert sum(p.tokens[0, 0] == 129 for p in pieces) >= sum(
-        pipe.sample("Trecento", bars=2, seed=s, temperature=1.0, check=False).tokens[0, 0] == 129 for s in range(6))
+        pipe.sample("Trecento", bars=2, seed=s, temperature=1.0, check=False).tokens[0, 0] == 129 for s in range(6)
+    )
 
 
 def test_morph_walks_from_one_style_to_the_other(pipe):
@@ -61,14 +65,17 @@ def test_transfer_keeps_the_length(pipe):
     assert piece.tokens.shape == (4, 64) and piece.asked == ["Irish folk"] * 2
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda p: p.sample("Jazz"), "Unknown style 'Jazz': choose one of Bach chorale, Trecento, Irish folk"),
-    (lambda p: p.sample("Trecento", bars=0), "Bars"),
-    (lambda p: p.sample("Trecento", bars=3), "even"),
-    (lambda p: p.morph("Trecento", "Irish folk", steps=40), "Steps"),
-    (lambda p: p.transfer(np.zeros((1, 12, 32), dtype=np.int64), "Trecento"), "four tracks"),
-    (lambda p: p.transfer(np.zeros((1, 4, 32), dtype=np.int64), "Trecento", strength=2), "Strength"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda p: p.sample("Jazz"), "Unknown style 'Jazz': choose one of Bach chorale, Trecento, Irish folk"),
+        (lambda p: p.sample("Trecento", bars=0), "Bars"),
+        (lambda p: p.sample("Trecento", bars=3), "even"),
+        (lambda p: p.morph("Trecento", "Irish folk", steps=40), "Steps"),
+        (lambda p: p.transfer(np.zeros((1, 12, 32), dtype=np.int64), "Trecento"), "four tracks"),
+        (lambda p: p.transfer(np.zeros((1, 4, 32), dtype=np.int64), "Trecento", strength=2), "Strength"),
+    ],
+)
 def test_bad_input_is_named(pipe, call, message):
     with pytest.raises(StyleInputError, match=message):
         call(pipe)

@@ -108,15 +108,18 @@ def test_from_pretrained_checks_the_styles_match_the_judge(tmp_path):
         StyleGANPipeline.from_pretrained(tmp_path / "missing", tmp_path / "judge")
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda p: p.sample("Jazz"), "Unknown style 'Jazz': choose one of Bach chorale, Trecento, Irish folk"),
-    (lambda p: p.sample("Trecento", bars=0), "Bars must be between 2 and 16"),
-    (lambda p: p.sample("Trecento", bars=18), "Bars must be between 2 and 16"),
-    (lambda p: p.sample("Trecento", bars=3), "even"),
-    (lambda p: p.sample("Trecento", bars=4, chords="C H7 F"), "Unknown chord symbol 'H7'"),
-    (lambda p: p.sample("Trecento", bars=4, chords="C/Q"), "Unknown chord symbol 'C/Q'"),
-    (lambda p: p.sample("Trecento", bars=4, chords=7), "Chords must be text"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda p: p.sample("Jazz"), "Unknown style 'Jazz': choose one of Bach chorale, Trecento, Irish folk"),
+        (lambda p: p.sample("Trecento", bars=0), "Bars must be between 2 and 16"),
+        (lambda p: p.sample("Trecento", bars=18), "Bars must be between 2 and 16"),
+        (lambda p: p.sample("Trecento", bars=3), "even"),
+        (lambda p: p.sample("Trecento", bars=4, chords="C H7 F"), "Unknown chord symbol 'H7'"),
+        (lambda p: p.sample("Trecento", bars=4, chords="C/Q"), "Unknown chord symbol 'C/Q'"),
+        (lambda p: p.sample("Trecento", bars=4, chords=7), "Chords must be text"),
+    ],
+)
 def test_bad_input_is_named(pipe, call, message):
     with pytest.raises(StyleInputError, match=message):
         call(pipe)

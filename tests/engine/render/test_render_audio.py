@@ -238,7 +238,9 @@ def test_render_many_matches_render_and_keeps_the_order():
             synth.render(pm)  # align every engine's blocks
             synth.render(pm)
         many = synth.render_many(pieces, tail_seconds=[0.5, 1.0, 0.2])
-        assert [len(a) for a in many] == [round((pm.get_end_time() + t) * synth.sample_rate) for pm, t in zip(pieces, [0.5, 1.0, 0.2])]
+        assert [len(a) for a in many] == [
+            round((pm.get_end_time() + t) * synth.sample_rate) for pm, t in zip(pieces, [0.5, 1.0, 0.2])
+        ]
         for pm, tail, audio in zip(pieces, [0.5, 1.0, 0.2], many):
             # The same piece on the other engine: equal but for voice-state residue far below hearing.
             assert snr_db(synth.render(pm, tail_seconds=tail), audio) > 40

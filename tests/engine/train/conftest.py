@@ -25,15 +25,28 @@ def write_fake_cache(path, pieces_per_style: int = 30) -> None:
                     w[0] = rng.integers(72, 84, size=32)
                 else:
                     for t in (0, 3):
-                        w[t, ::4], w[t, 1::4], w[t, 2::4], w[t, 3::4] = rng.integers(55, 70, size=8) - 12 * (t == 3), HOLD, HOLD, HOLD
+                        w[t, ::4], w[t, 1::4], w[t, 2::4], w[t, 3::4] = (
+                            rng.integers(55, 70, size=8) - 12 * (t == 3),
+                            HOLD,
+                            HOLD,
+                            HOLD,
+                        )
                 windows.append(w)
                 style.append(s)
                 piece.append(len(names) - 1)
-    meta = {"version": 1, "counts": {n: {"pieces": pieces_per_style, "windows": 4 * pieces_per_style} for n in ("a", "b", "c")}}
-    np.savez_compressed(path, windows=np.array(windows, dtype=np.int16), style=np.array(style, dtype=np.int8),
-                        piece=np.array(piece, dtype=np.int32), piece_names=np.array(names), styles=np.array(["a", "b", "c"]),
-                        meta=np.array(json.dumps(meta)))  # fmt: skip
-
+    meta = {
+        "version": 1,
+        "counts": {n: {"pieces": pieces_per_style, "windows": 4 * pieces_per_style} for n in ("a", "b", "c")},
+    }
+    np.savez_compressed(
+        path,
+        windows=np.array(windows, dtype=np.int16),
+        style=np.array(style, dtype=np.int8),
+        piece=np.array(piece, dtype=np.int32),
+        piece_names=np.array(names),
+        styles=np.array(["a", "b", "c"]),
+        meta=np.array(json.dumps(meta)),
+    )
 
 
 @pytest.fixture(scope="session")

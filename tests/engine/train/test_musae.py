@@ -8,15 +8,31 @@ import torch
 
 from engine.models.checkpoint import load_musae
 from engine.models.musae import LatentCritic, MusAE, MusAEConfig, free_bits_kl, gradient_penalty, kl_per_dimension
-from engine.train.__main__ import main as train_main
 from engine.representation import HOLD
+from engine.train.__main__ import main as train_main
 
 
 @pytest.mark.parametrize("baseline", ["musae", "vae"])
 def test_training_learns_saves_resumes_and_loads(tmp_path, fake_style_cache, baseline):
     out = tmp_path / baseline
-    args = ["musae", "--baseline", baseline, "--data", str(fake_style_cache), "--out", str(out), "--epochs", "2",
-            "--steps-per-epoch", "40", "--greedy-sample", "32", "--debug", "--lr", "0.01"]  # fmt: skip
+    args = [
+        "musae",
+        "--baseline",
+        baseline,
+        "--data",
+        str(fake_style_cache),
+        "--out",
+        str(out),
+        "--epochs",
+        "2",
+        "--steps-per-epoch",
+        "40",
+        "--greedy-sample",
+        "32",
+        "--debug",
+        "--lr",
+        "0.01",
+    ]
     assert train_main(args) == 0
     assert train_main(args[:8] + ["3"] + args[9:] + ["--resume", "--lr", "0.005"]) == 0
     log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
@@ -92,8 +108,25 @@ def test_the_model_card_of_musae(tmp_path, fake_style_cache):
     from engine.train.model_card import main as card_main
 
     out = tmp_path / "m"
-    assert train_main(["musae", "--data", str(fake_style_cache), "--out", str(out), "--epochs", "1", "--steps-per-epoch", "10",
-                       "--greedy-sample", "8", "--debug"]) == 0  # fmt: skip
+    assert (
+        train_main(
+            [
+                "musae",
+                "--data",
+                str(fake_style_cache),
+                "--out",
+                str(out),
+                "--epochs",
+                "1",
+                "--steps-per-epoch",
+                "10",
+                "--greedy-sample",
+                "8",
+                "--debug",
+            ]
+        )
+        == 0
+    )
     assert card_main([str(out)]) == 0
     card = (out / "README.md").read_text()
     assert card.startswith("# MusAE") and "| a | 30 | 120 | 1440 |" in card and "Greedy" in card and "| epoch |" in card
@@ -101,12 +134,46 @@ def test_the_model_card_of_musae(tmp_path, fake_style_cache):
 
 def test_a_new_per_track_decoder_on_a_frozen_encoder_keeps_the_codes(tmp_path, fake_style_cache):
     base = tmp_path / "base"
-    args = ["musae", "--data", str(fake_style_cache), "--out", str(base), "--epochs", "1", "--steps-per-epoch", "30",
-            "--greedy-sample", "32", "--debug", "--lr", "0.01"]  # fmt: skip
+    args = [
+        "musae",
+        "--data",
+        str(fake_style_cache),
+        "--out",
+        str(base),
+        "--epochs",
+        "1",
+        "--steps-per-epoch",
+        "30",
+        "--greedy-sample",
+        "32",
+        "--debug",
+        "--lr",
+        "0.01",
+    ]
     assert train_main(args) == 0
     tuned = tmp_path / "tuned"
-    assert train_main(["musae", "--data", str(fake_style_cache), "--out", str(tuned), "--epochs", "1", "--steps-per-epoch",
-                       "30", "--greedy-sample", "32", "--lr", "0.01", "--decoder-from", str(base)]) == 0  # fmt: skip
+    assert (
+        train_main(
+            [
+                "musae",
+                "--data",
+                str(fake_style_cache),
+                "--out",
+                str(tuned),
+                "--epochs",
+                "1",
+                "--steps-per-epoch",
+                "30",
+                "--greedy-sample",
+                "32",
+                "--lr",
+                "0.01",
+                "--decoder-from",
+                str(base),
+            ]
+        )
+        == 0
+    )
     before, _ = load_musae(base)
     after, meta = load_musae(tuned)
     assert not meta["config"]["joint"]
@@ -129,7 +196,9 @@ def test_a_joint_decoder_hears_every_track_s_past_and_the_tracks_above_at_the_sa
     a, b = model.decode_logits(z, style, windows), model.decode_logits(z, style, changed)
     assert torch.equal(a[:, :, :10], b[:, :, :10])  # nothing before the change hears it
     assert torch.equal(a[:, :2, 10], b[:, :2, 10])  # nor the tracks above it (or itself) at that step
-    assert not torch.allclose(a[:, 2, 10], b[:, 2, 10]) and not torch.allclose(a[:, 3, 10], b[:, 3, 10])  # those below do
+    assert not torch.allclose(a[:, 2, 10], b[:, 2, 10]) and not torch.allclose(
+        a[:, 3, 10], b[:, 3, 10]
+    )  # those below do
     assert not torch.allclose(a[:, 0, 11], b[:, 0, 11])  # and the top track hears it at the next step
     decoded = model.decode(z, style)
     assert decoded.shape == (2, 4, 32) and decoded.max() < 130
@@ -143,12 +212,47 @@ def test_a_joint_decoder_hears_every_track_s_past_and_the_tracks_above_at_the_sa
 
 def test_a_joint_decoder_is_trained_on_a_frozen_encoder(tmp_path, fake_style_cache):
     base = tmp_path / "base"
-    args = ["musae", "--data", str(fake_style_cache), "--out", str(base), "--epochs", "1", "--steps-per-epoch", "20",
-            "--greedy-sample", "32", "--debug", "--lr", "0.01"]  # fmt: skip
+    args = [
+        "musae",
+        "--data",
+        str(fake_style_cache),
+        "--out",
+        str(base),
+        "--epochs",
+        "1",
+        "--steps-per-epoch",
+        "20",
+        "--greedy-sample",
+        "32",
+        "--debug",
+        "--lr",
+        "0.01",
+    ]
     assert train_main(args) == 0
     tuned = tmp_path / "joint"
-    assert train_main(["musae", "--data", str(fake_style_cache), "--out", str(tuned), "--epochs", "1", "--steps-per-epoch",
-                       "30", "--greedy-sample", "32", "--lr", "0.01", "--decoder-from", str(base), "--joint"]) == 0  # fmt: skip
+    assert (
+        train_main(
+            [
+                "musae",
+                "--data",
+                str(fake_style_cache),
+                "--out",
+                str(tuned),
+                "--epochs",
+                "1",
+                "--steps-per-epoch",
+                "30",
+                "--greedy-sample",
+                "32",
+                "--lr",
+                "0.01",
+                "--decoder-from",
+                str(base),
+                "--joint",
+            ]
+        )
+        == 0
+    )
     before, _ = load_musae(base)
     after, meta = load_musae(tuned)
     assert meta["config"]["joint"] and not hasattr(after, "decoders")
@@ -193,8 +297,25 @@ def test_training_records_the_pitch_ranges_and_the_tool_adds_them_to_an_older_ch
     from engine.train.pitch_ranges import main as ranges_main
 
     out = tmp_path / "m"
-    assert train_main(["musae", "--data", str(fake_style_cache), "--out", str(out), "--epochs", "1", "--steps-per-epoch", "5",
-                       "--greedy-sample", "8", "--debug"]) == 0  # fmt: skip
+    assert (
+        train_main(
+            [
+                "musae",
+                "--data",
+                str(fake_style_cache),
+                "--out",
+                str(out),
+                "--epochs",
+                "1",
+                "--steps-per-epoch",
+                "5",
+                "--greedy-sample",
+                "8",
+                "--debug",
+            ]
+        )
+        == 0
+    )
     model, meta = load_musae(out)
     recorded = meta["config"]["pitch_ranges"]
     assert len(recorded) == 3 and model.ranges is not None

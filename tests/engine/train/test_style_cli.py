@@ -20,7 +20,10 @@ def models(tmp_path_factory, fake_style_cache):
 
 def test_style_writes_four_tracks_and_reports_the_judge(models, tmp_path, capsys):
     out = tmp_path / "x.mid"
-    assert generate.main(["style", "--style", "a", "--bars", "4", "--seed", "1", "--out", str(out), *models, "--json"]) == 0
+    assert (
+        generate.main(["style", "--style", "a", "--bars", "4", "--seed", "1", "--out", str(out), *models, "--json"])
+        == 0
+    )
     report = json.loads(capsys.readouterr().out)["reports"][0]
     assert report["styles_asked"] == ["a", "a"] and len(report["judge_verdicts"]) == 2
     pm = pretty_midi.PrettyMIDI(str(out))
@@ -53,9 +56,33 @@ def test_style_transfer_needs_two_to_four_voices(models, tmp_path, capsys):
 def gan(tmp_path_factory, fake_style_cache):
     """A debug style GAN trained a few steps on the synthetic cache (python -m engine.train stylegan --debug)."""
     out = tmp_path_factory.mktemp("style_gan") / "gan"
-    assert train_main(["stylegan", "--data", str(fake_style_cache), "--out", str(out), "--judge", "", "--epochs", "1",
-                       "--steps-per-epoch", "3", "--batch-size", "8", "--critic-steps", "1", "--eval-samples", "4",
-                       "--device", "cpu", "--debug"]) == 0  # fmt: skip
+    assert (
+        train_main(
+            [
+                "stylegan",
+                "--data",
+                str(fake_style_cache),
+                "--out",
+                str(out),
+                "--judge",
+                "",
+                "--epochs",
+                "1",
+                "--steps-per-epoch",
+                "3",
+                "--batch-size",
+                "8",
+                "--critic-steps",
+                "1",
+                "--eval-samples",
+                "4",
+                "--device",
+                "cpu",
+                "--debug",
+            ]
+        )
+        == 0
+    )
     return out
 
 
@@ -72,12 +99,15 @@ def test_style_with_the_gan_follows_typed_chords(models, gan, tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["reports"][0]["chords"] is None
 
 
-@pytest.mark.parametrize("extra, words", [
-    (["--model", "gan", "--chords", "C H7"], "Unknown chord symbol 'H7'"),
-    (["--model", "gan", "--morph-to", "b"], "--morph-to needs --model musae"),
-    (["--chords", "C G"], "--chords needs --model gan"),
-    (["--model", "gan", "--style", "Jazz"], "Unknown style 'Jazz'"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "extra, words",
+    [
+        (["--model", "gan", "--chords", "C H7"], "Unknown chord symbol 'H7'"),
+        (["--model", "gan", "--morph-to", "b"], "--morph-to needs --model musae"),
+        (["--chords", "C G"], "--chords needs --model gan"),
+        (["--model", "gan", "--style", "Jazz"], "Unknown style 'Jazz'"),
+    ],
+)
 def test_style_with_the_gan_names_bad_input(models, gan, tmp_path, capsys, extra, words):
     args = ["style", "--style", "a", "--out", str(tmp_path / "x.mid"), "--gan", str(gan), *models, *extra]
     assert generate.main(args) == 2
@@ -85,6 +115,17 @@ def test_style_with_the_gan_names_bad_input(models, gan, tmp_path, capsys, extra
 
 
 def test_style_with_a_missing_gan_says_so(models, tmp_path, capsys):
-    args = ["style", "--model", "gan", "--style", "a", "--out", str(tmp_path / "x.mid"), "--gan", str(tmp_path / "none"), *models]
+    args = [
+        "style",
+        "--model",
+        "gan",
+        "--style",
+        "a",
+        "--out",
+        str(tmp_path / "x.mid"),
+        "--gan",
+        str(tmp_path / "none"),
+        *models,
+    ]
     assert generate.main(args) == 2
     assert "No stylegan checkpoint" in capsys.readouterr().err

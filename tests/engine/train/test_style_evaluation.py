@@ -13,25 +13,84 @@ def test_evaluate_style_prints_every_figure(tmp_path, fake_style_cache, capsys):
     assert train_main(["musae", "--out", str(musae), "--greedy-sample", "16", *common]) == 0
     assert train_main(["musae", "--baseline", "vae", "--out", str(vae), "--greedy-sample", "16", *common]) == 0
     gan = tmp_path / "gan"  # python -m engine.train stylegan --debug, a few steps
-    assert train_main(["stylegan", "--data", str(fake_style_cache), "--out", str(gan), "--judge", str(judge), "--epochs", "1",
-                       "--steps-per-epoch", "3", "--batch-size", "8", "--critic-steps", "1", "--eval-samples", "4",
-                       "--device", "cpu", "--debug"]) == 0  # fmt: skip
+    assert (
+        train_main(
+            [
+                "stylegan",
+                "--data",
+                str(fake_style_cache),
+                "--out",
+                str(gan),
+                "--judge",
+                str(judge),
+                "--epochs",
+                "1",
+                "--steps-per-epoch",
+                "3",
+                "--batch-size",
+                "8",
+                "--critic-steps",
+                "1",
+                "--eval-samples",
+                "4",
+                "--device",
+                "cpu",
+                "--debug",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
-    code = evaluate.main(["style", "--data", str(fake_style_cache), "--judge", str(judge), "--musae", str(musae), "--vae", str(vae),
-                          "--gan", str(gan), "--samples", "8", "--recon-windows", "40", "--metric-windows", "6", "--json"])  # fmt: skip
+    code = evaluate.main(
+        [
+            "style",
+            "--data",
+            str(fake_style_cache),
+            "--judge",
+            str(judge),
+            "--musae",
+            str(musae),
+            "--vae",
+            str(vae),
+            "--gan",
+            str(gan),
+            "--samples",
+            "8",
+            "--recon-windows",
+            "40",
+            "--metric-windows",
+            "6",
+            "--json",
+        ]
+    )
     assert code == 0
     result = json.loads(capsys.readouterr().out)
-    for key in ("judge_accuracy_real", "recon_accuracy_musae", "recon_accuracy_vae", "sample_style_accuracy_musae",
-                "sample_style_accuracy_vae", "transfer_style_accuracy", "latent_style_purity_musae", "latent_style_purity_vae"):
+    for key in (
+        "judge_accuracy_real",
+        "recon_accuracy_musae",
+        "recon_accuracy_vae",
+        "sample_style_accuracy_musae",
+        "sample_style_accuracy_vae",
+        "transfer_style_accuracy",
+        "latent_style_purity_musae",
+        "latent_style_purity_vae",
+    ):
         assert key in result, key
     assert len(result["recon_accuracy_musae"]["per_track"]) == 4 and 0 <= result["recon_accuracy_vae"]["mean"] <= 1
     assert set(result["sample_style_accuracy_musae"]["per_style"]) == {"a", "b", "c"}
     # the studio's narrowed prior and the whole one, and the sweep the narrowing is chosen on
     assert set(result["sample_style_accuracy_musae_full_prior"]["per_style"]) == {"a", "b", "c"}
-    assert 0 < result["sample_prior_scale"] <= 1 and set(result["sample_style_accuracy_musae_by_prior_scale"]) == {"1.0", "0.8", "0.7", "0.6"}
+    assert 0 < result["sample_prior_scale"] <= 1 and set(result["sample_style_accuracy_musae_by_prior_scale"]) == {
+        "1.0",
+        "0.8",
+        "0.7",
+        "0.6",
+    }
     checked = result["sample_style_accuracy_musae_checked"]
     assert set(checked["per_style"]) == {"a", "b", "c"} and checked["candidates"] > 1
-    assert checked["mean"] >= result["sample_style_accuracy_musae"]["mean"] - 0.2  # different seeds, but a check cannot hurt much
+    assert (
+        checked["mean"] >= result["sample_style_accuracy_musae"]["mean"] - 0.2
+    )  # different seeds, but a check cannot hurt much
     assert result["judge_accuracy_real"]["balanced"] > 0.5
 
     # the style GAN: first draw and draw and check, like MusAE's
@@ -40,13 +99,22 @@ def test_evaluate_style_prints_every_figure(tmp_path, fake_style_cache, capsys):
     assert result["sample_style_accuracy_gan_checked"]["candidates"] > 1
     # MuseGAN's metrics: real held-out windows, MusAE's and the GAN's samples, per style, with the 25% flags
     metrics = result["musegan_metrics"]
-    assert set(metrics["per_style"]) == {"a", "b", "c"} and all(0 < n <= 6 for n in metrics["windows_per_style"].values())
+    assert set(metrics["per_style"]) == {"a", "b", "c"} and all(
+        0 < n <= 6 for n in metrics["windows_per_style"].values()
+    )
     for style, entry in metrics["per_style"].items():
         assert entry["musae"]["windows"] == entry["gan"]["windows"] == 6  # --metric-windows samples of each model
         for source in ("real", "musae", "gan"):
             figures = entry[source]
             assert len(figures["empty_bar_rate"]) == 4 and len(figures["qualified_note_rate"]) == 4, (style, source)
-            assert len(figures["used_pitch_classes"]) == 4 and set(figures["tonal_distance"]) == {"0-1", "0-2", "0-3", "1-2", "1-3", "2-3"}
+            assert len(figures["used_pitch_classes"]) == 4 and set(figures["tonal_distance"]) == {
+                "0-1",
+                "0-2",
+                "0-3",
+                "1-2",
+                "1-3",
+                "2-3",
+            }
         # + other real held-out windows, where there are, and training windows, all scored like a model
         assert set(entry["within_25_percent"]) - {"real_again"} == {"musae", "gan", "real_training"}
         flags = entry["within_25_percent"]["gan"]
@@ -71,8 +139,12 @@ def test_evaluate_style_prints_every_figure(tmp_path, fake_style_cache, capsys):
             assert span is None if real is None else span[0] <= span[1]
     assert set(metrics["chord_tone_share_mean"]) == {"real", "gan_with_chords", "gan_without_chords"}
     # how well each source keeps to one key, beside the 25% flags
-    assert (set(metrics["in_scale_share_mean"]) == set(metrics["stepwise_share_mean"]) == set(metrics["repeat_share_mean"])
-            == {"real", "musae", "gan", "real_again", "real_training"})
+    assert (
+        set(metrics["in_scale_share_mean"])
+        == set(metrics["stepwise_share_mean"])
+        == set(metrics["repeat_share_mean"])
+        == {"real", "musae", "gan", "real_again", "real_training"}
+    )
     assert all(set(e["in_scale_share"]) >= {"real", "musae", "gan"} for e in metrics["per_style"].values())
 
 

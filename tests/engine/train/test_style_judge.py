@@ -12,7 +12,18 @@ from engine.train.style_data import TRACKS
 
 def test_the_judge_learns_saves_resumes_and_loads(tmp_path, fake_style_cache):
     data, out = fake_style_cache, tmp_path / "judge"
-    args = ["style-judge", "--data", str(data), "--out", str(out), "--epochs", "2", "--steps-per-epoch", "40", "--debug"]
+    args = [
+        "style-judge",
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--epochs",
+        "2",
+        "--steps-per-epoch",
+        "40",
+        "--debug",
+    ]
     assert train_main(args) == 0
     rows = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in rows] == [1, 2]
@@ -30,7 +41,23 @@ def test_the_judge_model_card_gives_counts_and_per_style_accuracy(tmp_path, fake
     from engine.train.model_card import main as card_main
 
     out = tmp_path / "judge"
-    assert train_main(["style-judge", "--data", str(fake_style_cache), "--out", str(out), "--epochs", "1", "--steps-per-epoch", "20", "--debug"]) == 0
+    assert (
+        train_main(
+            [
+                "style-judge",
+                "--data",
+                str(fake_style_cache),
+                "--out",
+                str(out),
+                "--epochs",
+                "1",
+                "--steps-per-epoch",
+                "20",
+                "--debug",
+            ]
+        )
+        == 0
+    )
     assert card_main([str(out)]) == 0
     card = (out / "README.md").read_text()
     assert "| a | 30 | 120 | 1440 |" in card  # pieces, windows, with transposition

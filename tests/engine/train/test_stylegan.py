@@ -39,9 +39,32 @@ def test_training_learns_logs_saves_resumes_and_loads(tmp_path, fake_style_cache
     judge_dir = tmp_path / "judge"  # an untrained judge: the metric's plumbing, not its value
     save_style_judge(StyleJudge(StyleJudgeConfig.debug(3)), judge_dir, {"styles": ["a", "b", "c"]})
     out = tmp_path / "gan"
-    args = ["stylegan", "--data", str(fake_style_cache), "--out", str(out), "--judge", str(judge_dir), "--epochs", "2",
-            "--steps-per-epoch", "12", "--batch-size", "16", "--critic-steps", "2", "--eval-samples", "12", "--lr", "0.002",
-            "--critic-lr", "0.002", "--device", "cpu", "--debug"]  # fmt: skip
+    args = [
+        "stylegan",
+        "--data",
+        str(fake_style_cache),
+        "--out",
+        str(out),
+        "--judge",
+        str(judge_dir),
+        "--epochs",
+        "2",
+        "--steps-per-epoch",
+        "12",
+        "--batch-size",
+        "16",
+        "--critic-steps",
+        "2",
+        "--eval-samples",
+        "12",
+        "--lr",
+        "0.002",
+        "--critic-lr",
+        "0.002",
+        "--device",
+        "cpu",
+        "--debug",
+    ]
     assert train_main(args) == 0
     assert train_main(args[:8] + ["3"] + args[9:] + ["--resume"]) == 0
     lines = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
@@ -49,14 +72,20 @@ def test_training_learns_logs_saves_resumes_and_loads(tmp_path, fake_style_cache
     assert [r["run_start"] for r in starts] == [1, 3] and [r["epoch"] for r in rows] == [1, 2, 3]
     assert set(starts[0]["real_metrics"]) == {"a", "b", "c"}
     for row in rows:
-        assert all(math.isfinite(row[k]) for k in ("critic_loss", "wasserstein", "gp", "ac_real", "generator_loss", "ac_fake"))
+        assert all(
+            math.isfinite(row[k]) for k in ("critic_loss", "wasserstein", "gp", "ac_real", "generator_loss", "ac_fake")
+        )
         assert set(row["judge_accuracy"]) == {"a", "b", "c"} and 0 <= row["judge_balanced"] <= 1
         assert len(row["metrics"]["a"]["empty_bar_rate"]) == 4 and "0-1" in row["metrics"]["a"]["tonal_distance"]
         assert set(row["chord_tone_share"]) == {"with_chords", "without_chords", "real"}
         assert row["diversity"]["b"]["unique_share"] > 0.5  # no mode collapse: the windows of one style differ
     assert rows[-1]["ac_real"] < rows[0]["ac_real"]  # the critic learns to tell the styles apart
     generator, meta = load_stylegan(out)
-    assert meta["styles"] == ["a", "b", "c"] and meta["config"]["num_styles"] == 3 and "judge_accuracy" in meta["evaluation"]
+    assert (
+        meta["styles"] == ["a", "b", "c"]
+        and meta["config"]["num_styles"] == 3
+        and "judge_accuracy" in meta["evaluation"]
+    )
     last, last_meta = load_stylegan(out / "last")
     assert last_meta["training"]["epoch"] == 3
     # The chord skip learns at its own rate (--chord-skip-lr 0.01): 36 steps at 0.002 could move it 0.07 at most.
@@ -122,7 +151,9 @@ def test_chord_and_previous_window_conditions_change_the_output():
     onehot = model.relaxed(plain)
     assert not torch.allclose(critic(onehot, chords)[0], critic(onehot)[0])
     assert not torch.allclose(critic(onehot, previous=previous)[0], critic(onehot)[0])
-    assert torch.allclose(critic(onehot, previous=previous)[1], critic(onehot)[1])  # the style head reads the window only
+    assert torch.allclose(
+        critic(onehot, previous=previous)[1], critic(onehot)[1]
+    )  # the style head reads the window only
 
 
 def _piece(rng, length):
@@ -176,7 +207,9 @@ def test_previous_windows_are_rebuilt_from_overlapping_windows():
             assert (previous[i] == REST).all()
     assert not (current[:, :, 0] == HOLD).any()
     held_in = windows[:, :, 0] == HOLD
-    assert (held_in & (current[:, :, 0] < HOLD)).sum() > 5 and (held_in & (current[:, :, 0] == REST)).any()  # both cases met
+    assert (held_in & (current[:, :, 0] < HOLD)).sum() > 5 and (
+        held_in & (current[:, :, 0] == REST)
+    ).any()  # both cases met
     assert set(hop.tolist()) == {0, 16, 12, 8}
 
 
@@ -210,9 +243,12 @@ def test_the_chord_condition_of_real_windows_and_of_a_progression():
     assert shares[0] == pytest.approx(8 / 9)  # 9 onsets, the D not in C major
     assert np.isnan(window_chord_shares(w, np.zeros((1, 8, 12), np.float32))[0])  # no chords: no share
     per_track = window_chord_shares(w, window_triad_chroma(w), per_track=True)
-    assert per_track.shape == (1, 4) and per_track[0].tolist() == pytest.approx([1.0, 1.0, 1.0, 2 / 3])  # the D: the bass
-    progression = ChordProgression([Chord("C", 0, 16, (0, 4, 7), 0), Chord("G", 16, 32, (2, 7, 11), 7),
-                                    Chord("Am", 32, 64, (0, 4, 9), 9)])  # fmt: skip
+    assert per_track.shape == (1, 4) and per_track[0].tolist() == pytest.approx(
+        [1.0, 1.0, 1.0, 2 / 3]
+    )  # the D: the bass
+    progression = ChordProgression(
+        [Chord("C", 0, 16, (0, 4, 7), 0), Chord("G", 16, 32, (2, 7, 11), 7), Chord("Am", 32, 64, (0, 4, 9), 9)]
+    )
     beats = progression_beat_chroma(progression, 2)
     assert beats.shape == (2, 8, 12)
     assert np.flatnonzero(beats[0, 0]).tolist() == [0, 4, 7] and np.flatnonzero(beats[0, 7]).tolist() == [2, 7, 11]
@@ -233,17 +269,75 @@ def test_the_model_card_of_the_style_gan(tmp_path, fake_style_cache):
     judge_dir = tmp_path / "judge"
     save_style_judge(StyleJudge(StyleJudgeConfig.debug(3)), judge_dir, {"styles": ["a", "b", "c"]})
     out = tmp_path / "gan"
-    assert train_main(["stylegan", "--data", str(fake_style_cache), "--out", str(out), "--judge", str(judge_dir), "--epochs", "1",
-                       "--steps-per-epoch", "3", "--batch-size", "8", "--critic-steps", "1", "--eval-samples", "6",
-                       "--device", "cpu", "--debug", "--scale-weight", "0", "--step-weight", "0"]) == 0  # fmt: skip
+    assert (
+        train_main(
+            [
+                "stylegan",
+                "--data",
+                str(fake_style_cache),
+                "--out",
+                str(out),
+                "--judge",
+                str(judge_dir),
+                "--epochs",
+                "1",
+                "--steps-per-epoch",
+                "3",
+                "--batch-size",
+                "8",
+                "--critic-steps",
+                "1",
+                "--eval-samples",
+                "6",
+                "--device",
+                "cpu",
+                "--debug",
+                "--scale-weight",
+                "0",
+                "--step-weight",
+                "0",
+            ]
+        )
+        == 0
+    )
     assert card_main([str(out)]) == 0
     card = (out / "README.md").read_text()
     assert card.startswith("# Style GAN") and "| a | 30 | 120 | 1440 |" in card and "| epoch |" in card
     assert "each track's against the real track's" in card and "scale-share loss" not in card and "stepwise" not in card
     # A resumed run under a new recipe (the scale-share and stepwise-motion losses, the best chosen afresh) says so.
-    assert train_main(["stylegan", "--data", str(fake_style_cache), "--out", str(out), "--judge", str(judge_dir), "--epochs", "2",
-                       "--steps-per-epoch", "2", "--batch-size", "8", "--critic-steps", "1", "--eval-samples", "6",
-                       "--device", "cpu", "--debug", "--resume", "--restart-best", "--scale-weight", "2", "--step-weight", "3"]) == 0  # fmt: skip
+    assert (
+        train_main(
+            [
+                "stylegan",
+                "--data",
+                str(fake_style_cache),
+                "--out",
+                str(out),
+                "--judge",
+                str(judge_dir),
+                "--epochs",
+                "2",
+                "--steps-per-epoch",
+                "2",
+                "--batch-size",
+                "8",
+                "--critic-steps",
+                "1",
+                "--eval-samples",
+                "6",
+                "--device",
+                "cpu",
+                "--debug",
+                "--resume",
+                "--restart-best",
+                "--scale-weight",
+                "2",
+                "--step-weight",
+                "3",
+            ]
+        )
+        == 0
+    )
     assert card_main([str(out)]) == 0
     card = (out / "README.md").read_text()
     assert "2.0 x the scale-share loss" in card and "tonal distance / 4" in card
@@ -274,7 +368,9 @@ def test_the_model_card_of_the_style_gan(tmp_path, fake_style_cache):
     # The share within 25% of the held-out figures, beside other held-out windows' and the training windows' own.
     within = evaluation["musegan_metrics"]["within_25_percent_share"]
     assert f"training windows, scored the same way: {within['real_training']}" in card
-    loose = evaluation["musegan_metrics"]["within_25_percent_of_interval_share"]  # ... and of the real figures' intervals
+    loose = evaluation["musegan_metrics"][
+        "within_25_percent_of_interval_share"
+    ]  # ... and of the real figures' intervals
     assert f"of some value in that interval: gan {loose['gan']}" in card
     assert f"training windows {loose['real_training']}." in card
 
@@ -342,7 +438,9 @@ def test_nucleus_sampling_keeps_the_most_likely_tokens_that_make_up_top_p():
     logits = torch.log(torch.tensor([[0.05, 0.5, 0.3, 0.1, 0.05]]))
     kept = nucleus(logits, 0.75) > MASK / 2
     assert kept.tolist() == [[False, True, True, False, False]]  # 0.5 + 0.3 reach 0.75
-    assert (nucleus(logits, 0.1) > MASK / 2).tolist() == [[False, True, False, False, False]]  # the top one always stays
+    assert (nucleus(logits, 0.1) > MASK / 2).tolist() == [
+        [False, True, False, False, False]
+    ]  # the top one always stays
     assert (nucleus(logits, 1.0) > MASK / 2).all()
     model = StyleGenerator(StyleGANConfig.debug(num_styles=3))
     style = torch.tensor([0, 1, 2])
@@ -381,7 +479,9 @@ def test_a_track_silent_in_the_sketch_stays_silent_when_harmonised():
     style, noise = torch.tensor([0, 1]), model.sample_noise(2, torch.Generator().manual_seed(0))
     sketch = model.generate(style, noise=noise, harmonise=False)
     assert (sketch[:, 3] == REST).all()
-    over_triads = model.generate(style, torch.as_tensor(window_triad_chroma(sketch.numpy())), noise=noise, harmonise=False)
+    over_triads = model.generate(
+        style, torch.as_tensor(window_triad_chroma(sketch.numpy())), noise=noise, harmonise=False
+    )
     assert (over_triads[:, 3] != REST).any()  # over the chords alone it would play
     assert (model.generate(style, noise=noise)[:, 3] == REST).all()
 
@@ -414,8 +514,14 @@ def test_generation_keeps_each_track_in_its_styles_range():
 def test_the_metric_gap_counts_tonal_distance_between_tracks():
     from engine.train.stylegan import metric_gap
 
-    real = {"a": {"empty_bar_rate": [0.0], "qualified_note_rate": [1.0], "used_pitch_classes": [3.0],
-                  "tonal_distance": {"0-1": 1.2, "0-2": None}}}  # fmt: skip
+    real = {
+        "a": {
+            "empty_bar_rate": [0.0],
+            "qualified_note_rate": [1.0],
+            "used_pitch_classes": [3.0],
+            "tonal_distance": {"0-1": 1.2, "0-2": None},
+        }
+    }
     same = {"a": {**real["a"], "tonal_distance": {"0-1": 1.2, "0-2": 0.5}}}  # undefined in the real ones: not counted
     assert metric_gap(same, real) == 0.0
     far = {"a": {**real["a"], "tonal_distance": {"0-1": 2.0, "0-2": 0.5}}}
@@ -476,8 +582,9 @@ def test_the_stepwise_loss_scores_repeats_and_steps_between_consecutive_onsets_a
     # loss is the mean over the two tracks that have intervals; the octaves' track matches).
     repeated = w.clone()
     repeated[0, 0, ::4] = 60
-    assert stepwise_loss(torch.log(torch.nn.functional.one_hot(repeated, NUM_PITCH_TOKENS).float().clamp_min(1e-9)), w).item() \
-        == pytest.approx(((1 - 1 / 7) ** 2 + (5 / 7) ** 2) / 2, abs=1e-3)
+    assert stepwise_loss(
+        torch.log(torch.nn.functional.one_hot(repeated, NUM_PITCH_TOKENS).float().clamp_min(1e-9)), w
+    ).item() == pytest.approx(((1 - 1 / 7) ** 2 + (5 / 7) ** 2) / 2, abs=1e-3)
     soft = torch.randn(1, 4, 32, NUM_PITCH_TOKENS, requires_grad=True)
     stepwise_loss(soft, w).backward()
     assert soft.grad[..., :HOLD].abs().sum() > 0
@@ -539,14 +646,32 @@ def test_the_rest_rate_loss_matches_each_styles_share_of_resting_bars_and_moves_
     loss = rest_rate_loss(logits, wrong, windows, styles)
     assert loss.item() > 0.1
     loss.backward()
-    assert wrong.grad[:2, 3].sum() < 0 and wrong.grad[2:].abs().max() < 1e-6  # open style 0's bass gate; leave style 1's
+    assert (
+        wrong.grad[:2, 3].sum() < 0 and wrong.grad[2:].abs().max() < 1e-6
+    )  # open style 0's bass gate; leave style 1's
     assert logits.grad is None or logits.grad.abs().max() == 0  # the steps' own chance of resting is held fixed
 
 
 def test_a_run_resumed_with_the_rest_gate_adds_it_and_keeps_the_rest(tmp_path, fake_style_cache):
     out = tmp_path / "gan"
-    common = ["stylegan", "--data", str(fake_style_cache), "--out", str(out), "--steps-per-epoch", "2", "--batch-size", "8",
-              "--critic-steps", "1", "--eval-samples", "4", "--device", "cpu", "--debug"]  # fmt: skip
+    common = [
+        "stylegan",
+        "--data",
+        str(fake_style_cache),
+        "--out",
+        str(out),
+        "--steps-per-epoch",
+        "2",
+        "--batch-size",
+        "8",
+        "--critic-steps",
+        "1",
+        "--eval-samples",
+        "4",
+        "--device",
+        "cpu",
+        "--debug",
+    ]
     assert train_main([*common, "--epochs", "1"]) == 0
     before, _ = load_stylegan(out / "last")
     assert before.bar_gate is None
@@ -554,7 +679,11 @@ def test_a_run_resumed_with_the_rest_gate_adds_it_and_keeps_the_rest(tmp_path, f
     after, meta = load_stylegan(out / "last")
     assert after.bar_gate is not None and meta["config"]["bar_gate"] and meta["training"]["rest_weight"] == 2.0
     log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
-    assert log[-1]["epoch"] == 2 and "rest_loss" in log[-1] and [r["bar_gate"] for r in log if "run_start" in r] == [False, True]
+    assert (
+        log[-1]["epoch"] == 2
+        and "rest_loss" in log[-1]
+        and [r["bar_gate"] for r in log if "run_start" in r] == [False, True]
+    )
     state = torch.load(out / "train_state.pt", weights_only=True)
     groups = state["generator_optimizer"]["param_groups"]
     assert [g["lr"] for g in groups] == [1e-4, 1e-2, 5e-3]  # body, chord skip, rest gate (its own rate)
@@ -566,7 +695,9 @@ def test_a_run_resumed_with_the_rest_gate_adds_it_and_keeps_the_rest(tmp_path, f
     from engine.models.style_gan import KEY_PENALTY, LEAP_PENALTY, REPEAT_PENALTY
 
     assert f"lowered by {REPEAT_PENALTY} (the repeat penalty)" in card
-    assert f"by {LEAP_PENALTY} per semitone" in card and f"chord at that step by {KEY_PENALTY} (the key penalty)" in card
+    assert (
+        f"by {LEAP_PENALTY} per semitone" in card and f"chord at that step by {KEY_PENALTY} (the key penalty)" in card
+    )
     assert "rest gate (rest weight 2.0)" in card
     assert train_main([*common, "--epochs", "3", "--resume", "--bar-gate"]) == 0  # and a gated state resumes as it is
 
@@ -603,8 +734,10 @@ def test_the_repeat_penalty_draws_steps_in_order_and_steers_off_the_pitch_just_s
     gumbel = -torch.log(-torch.log(u))
     at_once = (nucleus(logits, 0.9) + gumbel).argmax(-1)
     assert torch.equal(_draw_in_order(logits, gumbel, 1.0, 0.9, 0.0, last_onsets(None, (5, 4))), at_once)
-    assert torch.equal(fresh._draw(noise, torch.zeros(5, dtype=torch.long), None, None, 1.0, torch.Generator().manual_seed(2), 0.9),
-                       clean_tokens(at_once))
+    assert torch.equal(
+        fresh._draw(noise, torch.zeros(5, dtype=torch.long), None, None, 1.0, torch.Generator().manual_seed(2), 0.9),
+        clean_tokens(at_once),
+    )
 
 
 def _peaked_generator(peaks: dict[int, float]) -> StyleGenerator:
@@ -624,9 +757,13 @@ def test_the_leap_penalty_keeps_the_top_voice_near_its_last_pitch():
     style = torch.tensor([0])
     previous = torch.full((1, 4, 32), REST)
     previous[:, :, 0] = 60  # every track ended on C4
-    free = model.generate(style, previous=previous, temperature=0.0, harmonise=False, repeat_penalty=0.0, leap_penalty=0.0)
+    free = model.generate(
+        style, previous=previous, temperature=0.0, harmonise=False, repeat_penalty=0.0, leap_penalty=0.0
+    )
     assert (free == 72).all()  # an octave leap, then C5 again
-    held = model.generate(style, previous=previous, temperature=0.0, harmonise=False, repeat_penalty=0.0, leap_penalty=0.5)
+    held = model.generate(
+        style, previous=previous, temperature=0.0, harmonise=False, repeat_penalty=0.0, leap_penalty=0.5
+    )
     # the top voice: C5 is 10 semitones beyond a whole tone (-5.0), so it stays on C4; the other voices still leap
     assert (held[0, 0] == 60).all() and (held[0, 1:] == 72).all()
 
