@@ -51,7 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=7860)
     parser.add_argument("--auth", default=None, metavar="USER:PASSWORD", help="ask for this user name and password")
     parser.add_argument(
-        "--checkpoint", default="checkpoints/ec2vae", help='model folder, or "debug" for a tiny untrained model'
+        "--checkpoint",
+        default=None,
+        help='EC2-VAE folder (default: the shipped checkpoints/ec2vae), or "debug" for tiny untrained models',
     )
     parser.add_argument("--device", default="auto", help='"auto", "cpu", "cuda", ...')
     parser.add_argument("--no-warmup", action="store_true", help="skip the warm-up generation at start")
@@ -98,7 +100,7 @@ def main(argv: list[str] | None = None) -> None:
     from app.services.common import default_cache_root
     from app.storage import StorageLimit
     from app.studio import build_studio, launch_kwargs
-    from engine.device import use_single_cpu_thread
+    from engine.models.device import use_single_cpu_thread
 
     use_single_cpu_thread()  # small step-by-step decodes run faster on one thread; the server keeps the other core
 

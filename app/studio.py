@@ -5,15 +5,15 @@ from __future__ import annotations
 import gradio as gr
 
 from app.api_inputs import StudioBlocks
-from app.compose_tab import ComposeTab
-from app.control_report import REPORT_CSS
-from app.emotion_pad import PAD_CSS
-from app.emotion_tab import EMOTION_CSS, EmotionTab
-from app.explore_tab import EXPLORE_CSS, ExploreTab
+from app.components.control_report import REPORT_CSS
+from app.components.emotion_pad import PAD_CSS
 from app.services import Studio
 from app.services.common import MAX_UPLOAD_BYTES
-from app.song_tab import SONG_CSS, SongTab
-from app.style_tab import StyleTab
+from app.tabs.compose import ComposeTab
+from app.tabs.emotion import EMOTION_CSS, EmotionTab
+from app.tabs.explore import EXPLORE_CSS, ExploreTab
+from app.tabs.song import SONG_CSS, SongTab
+from app.tabs.style import StyleTab
 
 TITLE = "Cadenza — controllable melody studio"
 

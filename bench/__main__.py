@@ -156,7 +156,7 @@ def render_comparison(checkpoint: str) -> dict:
     from engine.pipelines.compose import ComposePipeline
     from engine.render.export import leadsheet_to_pretty_midi, save_midi
 
-    sheet = ComposePipeline.from_pretrained(checkpoint)(RHYTHM_8_BARS, CHORDS, 8, seed=1).leadsheets[0]
+    sheet = ComposePipeline.from_pretrained(checkpoint)(RHYTHM_8_BARS, CHORDS, 8, seed=1).samples[0]
     with tempfile.TemporaryDirectory() as tmp:
         path = save_midi(leadsheet_to_pretty_midi(sheet, 0, 0), Path(tmp) / "bench.mid")
         return compare_renderers(path, repeats=5)

@@ -25,7 +25,7 @@ def _render_bench_piece() -> tuple[int, np.ndarray]:
     from engine.pipelines.compose import ComposePipeline
     from engine.render.audio import get_synthesizer, render_leadsheets
 
-    sheet = ComposePipeline.from_pretrained()(RHYTHM, "C Am F G", 8, key="C", tempo_bpm=120, seed=1).leadsheets[0]
+    sheet = ComposePipeline.from_pretrained()(RHYTHM, "C Am F G", 8, key="C", tempo_bpm=120, seed=1).samples[0]
     rate, (audio,) = render_leadsheets([sheet], program=0, accompaniment_program=0, synthesizer=get_synthesizer())
     return rate, audio
 

@@ -61,7 +61,8 @@ def model_speed(checkpoint: str, tunes: int = 8) -> dict:
     """Characters of ABC the model writes per second (16 bars, the four quadrants in turn, one thread)."""
     import torch
 
-    from engine.pipelines.emotion import QUADRANTS, EmotionPipeline
+    from engine.music.constants import QUADRANTS
+    from engine.pipelines.emotion import EmotionPipeline
 
     torch.set_num_threads(1)
     pipe = EmotionPipeline.from_pretrained(checkpoint)

@@ -8,7 +8,7 @@ Every tune comes from the corpus bundled with music21 (public-domain folk tunes,
 songs and chorales), is cut to at most 16 bars after its pickup and written as a
 two-track MIDI file (track 0 melody, track 1 block chords where the source has
 harmony) with engine.render.export, plus assets/examples/examples.json (the
-index engine.examples reads) and assets/examples/README.md (titles, sources,
+index engine.io.examples reads) and assets/examples/README.md (titles, sources,
 licence). The studio never touches music21's corpus at run time: it reads the
 MIDI files written here.
 """
@@ -28,9 +28,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine.chords import make_chord, recognize_chord  # noqa: E402
-from engine.midi_io import read_abc_file, read_midi  # noqa: E402
-from engine.music import Chord, ChordProgression, LeadSheet, Melody, Note  # noqa: E402
+from engine.io.abc import read_abc_file
+from engine.io.midi import read_midi
+from engine.music import Chord, ChordProgression, LeadSheet, Melody, Note
+from engine.music.chords import make_chord, recognize_chord
 from engine.render.export import leadsheet_to_pretty_midi, save_midi  # noqa: E402
 
 OUT = ROOT / "assets" / "examples"
@@ -117,7 +118,7 @@ def abc_block(path: Path, title: str) -> str:
 
 
 def read_abc_tune(path: Path, title: str, hyphens_are_slurs: bool = False) -> LeadSheet:
-    """One tune of an ABC file via engine.midi_io.read_abc_file.
+    """One tune of an ABC file via engine.io.abc.read_abc_file.
 
     ``hyphens_are_slurs``: the transcription writes '-' (an ABC tie) between notes of
     different pitches to mean a slur; those hyphens are removed from the music lines.
@@ -245,7 +246,7 @@ def trim(sheet: LeadSheet, tempo: float, key: str, title: str) -> LeadSheet:
 
 
 def padded_pickup(sheet: LeadSheet) -> LeadSheet:
-    """The pickup as the end of a whole first bar of rests (how engine.midi_io.read_midi recognises it)."""
+    """The pickup as the end of a whole first bar of rests (how engine.io.midi.read_midi recognises it)."""
     pickup = sheet.melody.pickup_steps
     if not pickup:
         return sheet
@@ -301,14 +302,14 @@ def write_readme(index: list[dict]) -> None:
     lines = [
         "# Example tunes",
         "",
-        "Short melodies the Explore tab (and `engine.examples`) offers as sources. They were",
+        "Short melodies the Explore tab (and `engine.io.examples`) offers as sources. They were",
         "exported once from the corpus that ships with [music21](https://web.mit.edu/music21/)",
         "by `scripts/export_examples.py` (re-runnable; the output is deterministic): each is cut to",
         "at most 16 bars of 4/4 after its pickup and written as a two-track MIDI file, track 0 the",
         "melody and track 1 block chords where the source has harmony. `examples.json` is the index",
-        "that `engine.examples` reads; the studio never reads music21's corpus at run time.",
+        "that `engine.io.examples` reads; the studio never reads music21's corpus at run time.",
         "A pickup is written as the end of a first bar of rests, which is how",
-        "`engine.midi_io.read_midi` recognises it.",
+        "`engine.io.midi.read_midi` recognises it.",
         "",
         "| Title | File | Bars | Chords | Source in the music21 corpus | Notes |",
         "|---|---|---|---|---|---|",

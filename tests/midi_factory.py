@@ -7,7 +7,7 @@ import struct
 
 import pretty_midi
 
-from engine.midi_io import MAX_MIDI_BYTES
+from engine.io.midi import MAX_MIDI_BYTES
 from tests.conftest import make_nottingham_midi
 
 

@@ -23,7 +23,7 @@ and builds every tab's service in ``__init__``: a new tab's service is built
 there beside the others. This package re-exports the names the tabs and tests
 import, so ``from app.services import X`` keeps working.
 
-Bad user input raises :class:`engine.errors.CadenzaInputError` (re-exported here
+Bad user input raises :class:`engine.music.errors.CadenzaInputError` (re-exported here
 as :data:`InputError`) with a message that can be shown as-is.
 """
 
@@ -61,7 +61,6 @@ from app.services.compose import (
     check_num_bars,
 )
 from app.services.emotion import (
-    EMOTION_CHECKPOINT,
     EMOTION_MAX_BARS,
     EMOTION_MAX_VARIATIONS,
     EMOTION_MIN_BARS,
@@ -116,11 +115,14 @@ from app.services.song import (
     SongService,
     SongVersion,
 )
-from app.services.style import STYLE_CHECKPOINT, STYLE_MODELS, STYLEGAN_CHECKPOINT, StyleResult, StyleService
+from app.services.style import STYLE_MODELS, StyleResult, StyleService
 from engine.music import LeadSheet
+from engine.paths import default_checkpoint
 from engine.pipelines.compose import ComposePipeline
 from engine.pipelines.emotion import EmotionPipeline
 from engine.pipelines.explore import ExplorePipeline
+from engine.pipelines.style import Judge, StylePipeline
+from engine.pipelines.style_gan import StyleGANPipeline
 from engine.render.audio import get_synthesizer
 from engine.render.encode import DEFAULT_PLAYER_FORMAT
 from engine.render.pianoroll import piano_roll_figure
@@ -194,7 +196,6 @@ __all__ = [
     "SongService",
     "SongVersion",
     # emotion
-    "EMOTION_CHECKPOINT",
     "EMOTION_MAX_BARS",
     "EMOTION_MAX_VARIATIONS",
     "EMOTION_MIN_BARS",
@@ -207,9 +208,7 @@ __all__ = [
     "feeling_line",
     "parse_point",
     # style
-    "STYLE_CHECKPOINT",
     "STYLE_MODELS",
-    "STYLEGAN_CHECKPOINT",
     "StyleResult",
     "StyleService",
 ]
@@ -258,7 +257,9 @@ class Studio:
         self.compose_service = ComposeService(pipeline, self.shared)  # reached through Studio.compose
         self.explore = ExploreService(explore_pipeline, self.shared)
         self.song = SongService(
-            song_model if song_model is not None else getattr(pipeline, "song_model", None), self.shared
+            song_model if song_model is not None else getattr(pipeline, "song_model", None),
+            self.shared,
+            getattr(pipeline, "generation", None) if getattr(pipeline, "song_model", None) is not None else None,
         )
         self.emotion = EmotionService(emotion_pipeline, self.shared)
         self.style = StyleService(style_pipeline, self.shared, style_gan_pipeline)
@@ -275,7 +276,7 @@ class Studio:
     @classmethod
     def load(
         cls,
-        checkpoint: str = "checkpoints/ec2vae",
+        checkpoint: str | Path | None = None,
         device: str | None = None,
         cache_dir: str | Path | None = None,
         with_audio: bool = True,
@@ -302,7 +303,7 @@ class Studio:
         emotion = load_emotion_pipeline(
             emotion_checkpoint
             if emotion_checkpoint is not None
-            else ("debug" if str(checkpoint) == "debug" else EMOTION_CHECKPOINT),
+            else ("debug" if str(checkpoint) == "debug" else default_checkpoint("abc_emotion")),
             device,
         )
         synthesizer = None
@@ -313,13 +314,14 @@ class Studio:
                 log.warning("Audio disabled: %s", err)
         debug = str(checkpoint) == "debug"
         style = load_style_pipeline(
-            style_checkpoint if style_checkpoint is not None else ("debug" if debug else STYLE_CHECKPOINT)
+            style_checkpoint if style_checkpoint is not None else ("debug" if debug else default_checkpoint("musae"))
         )
         # The same judge object for both generators when they agree on the styles: one copy in memory.
         style_gan = load_style_gan_pipeline(
-            stylegan_checkpoint if stylegan_checkpoint is not None else ("debug" if debug else STYLEGAN_CHECKPOINT),
-            getattr(style, "judge", None),
-            getattr(style, "styles", None),
+            stylegan_checkpoint
+            if stylegan_checkpoint is not None
+            else ("debug" if debug else default_checkpoint("stylegan")),
+            style,
         )
         return cls(
             pipeline,
@@ -443,67 +445,34 @@ class Studio:
 
 
 def load_style_pipeline(checkpoint: str | Path) -> Any | None:
-    """The style pipeline (MusAE in ``checkpoint`` and checkpoints/style_judge; "debug": tiny untrained models over the
-    seven styles), or None when missing or broken (logged: the Style tab says it is unavailable)."""
-    from engine.pipelines.style import DEFAULT_JUDGE, StylePipeline
-
-    if str(checkpoint) == "debug":
-        import torch
-
-        from engine.models.musae import MusAE, MusAEConfig
-        from engine.models.style_judge import StyleJudge, StyleJudgeConfig
-        from engine.train.style_data import STYLES
-
-        torch.manual_seed(0)
-        return StylePipeline(
-            MusAE(MusAEConfig.debug(num_styles=len(STYLES))),
-            StyleJudge(StyleJudgeConfig.debug(len(STYLES))),
-            list(STYLES),
-        )
-    if not Path(checkpoint).is_dir():
+    """The style pipeline (MusAE in ``checkpoint`` and the shipped style judge; "debug": tiny untrained models over
+    the seven styles), or None when missing or broken (logged: the Style tab says it is unavailable)."""
+    if str(checkpoint) != "debug" and not Path(checkpoint).is_dir():
         log.warning("Style tab unavailable: no MusAE model at %s", checkpoint)
         return None
     try:
-        return StylePipeline.from_pretrained(checkpoint, DEFAULT_JUDGE)
+        return StylePipeline.from_pretrained(checkpoint)
     except Exception:  # noqa: BLE001 - a broken style model must not stop the other tabs
         log.exception("Style tab unavailable: the MusAE model at %s did not load", checkpoint)
         return None
 
 
-def load_style_gan_pipeline(
-    checkpoint: str | Path, judge: Any | None = None, judge_styles: list[str] | None = None
-) -> Any | None:
-    """The style GAN's pipeline (the generator in ``checkpoint`` and checkpoints/style_judge; "debug": a tiny untrained
+def load_style_gan_pipeline(checkpoint: str | Path, style_pipeline: Any | None = None) -> Any | None:
+    """The style GAN's pipeline (the generator in ``checkpoint`` and the shipped style judge; "debug": a tiny untrained
     generator over the seven styles), or None when missing or broken (logged: the Style tab says the GAN is
-    unavailable, MusAE keeps working). ``judge`` (with its ``judge_styles``), when given, is used instead of loading
-    the judge again, if it knows the same styles."""
-    from engine.pipelines.style_gan import StyleGANPipeline
-
-    if str(checkpoint) == "debug":
-        import torch
-
-        from engine.models.style_gan import StyleGANConfig, StyleGenerator
-        from engine.train.style_data import STYLES
-
-        torch.manual_seed(0)
-        generator = StyleGenerator(StyleGANConfig.debug(len(STYLES)))
-        if judge is None or list(judge_styles or []) != list(STYLES):
-            from engine.models.style_judge import StyleJudge, StyleJudgeConfig
-
-            judge = StyleJudge(StyleJudgeConfig.debug(len(STYLES)))
-        return StyleGANPipeline(generator, judge, list(STYLES))
-    if not Path(checkpoint).is_dir():
+    unavailable, MusAE keeps working). MusAE's judge (``style_pipeline``'s), when it knows the same styles, is shared
+    rather than loaded twice."""
+    if str(checkpoint) != "debug" and not Path(checkpoint).is_dir():
         log.warning("Style GAN unavailable: no GAN model at %s", checkpoint)
         return None
+    shared = None if style_pipeline is None else Judge(style_pipeline.judge, list(style_pipeline.styles))
     try:
-        from engine.models.style_gan_checkpoint import load_stylegan
-        from engine.pipelines.style import DEFAULT_JUDGE
-
-        if judge is not None and judge_styles is not None:
-            generator, meta = load_stylegan(checkpoint)
-            if list(meta.get("styles", [])) == list(judge_styles):
-                return StyleGANPipeline(generator, judge, list(judge_styles))
-        return StyleGANPipeline.from_pretrained(checkpoint, DEFAULT_JUDGE)
+        try:
+            return StyleGANPipeline.from_pretrained(checkpoint, judge=shared)
+        except ValueError:  # the judges' styles differ: the GAN's own judge
+            if shared is None:
+                raise
+            return StyleGANPipeline.from_pretrained(checkpoint)
     except Exception:  # noqa: BLE001 - a broken GAN must not stop MusAE or the other tabs
         log.exception("Style GAN unavailable: the GAN model at %s did not load", checkpoint)
         return None

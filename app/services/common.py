@@ -4,7 +4,7 @@ One :class:`Shared` per studio (built by :class:`app.services.Studio`) is handed
 every tab's service: the warm synthesizer, the model lock and the per-session
 folders for generated files. The rest are plain helpers (number and chord checks,
 instruments, uploads and their tracks, the example tunes); bad user input raises
-:data:`InputError` (:class:`engine.errors.CadenzaInputError`) with a message that
+:data:`InputError` (:class:`engine.music.errors.CadenzaInputError`) with a message that
 can be shown as-is.
 """
 
@@ -26,13 +26,14 @@ from typing import Any
 
 import numpy as np
 
-from engine.chords import parse_chord_symbol, split_progression_text
-from engine.errors import CadenzaInputError
-from engine.examples import list_examples, load_example
-from engine.midi_io import MAX_MIDI_BYTES, guess_melody_track
+from engine.io.examples import list_examples, load_example
+from engine.io.midi import MAX_MIDI_BYTES, guess_melody_track
+from engine.io.sources import source_tracks
 from engine.music import LeadSheet
-from engine.pipelines.compose import KEYS as _PIPELINE_KEYS
-from engine.pipelines.explore import source_tracks
+from engine.music.chords import parse_chord_symbol, split_progression_text
+from engine.music.errors import CadenzaInputError
+from engine.music.limits import SEED
+from engine.music.tonality import KEYS as _PIPELINE_KEYS
 from engine.render.encode import DEFAULT_PLAYER_FORMAT, player_format, write_player_audio
 from engine.render.instruments import (
     ACCOMPANIMENT_INSTRUMENTS,
@@ -49,7 +50,7 @@ log = logging.getLogger("cadenza.studio")
 InputError = CadenzaInputError
 
 KEYS: list[str] = list(_PIPELINE_KEYS)
-MAX_SEED = 2**31 - 1
+MAX_SEED = SEED.high
 MAX_UPLOAD_BYTES = MAX_MIDI_BYTES  # also the studio's upload limit (launch(max_file_size=...))
 
 # ---------------------------------------------------------------- shared resources

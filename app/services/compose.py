@@ -37,18 +37,19 @@ from app.services.common import (
     melody_program,
 )
 from app.services.emotion import FeelingSummary, check_feeling, describe_point, express
-from engine.chords import split_progression_text
-from engine.control_report import melody_report
+from engine.eval.report import melody_report
 from engine.music import LeadSheet
+from engine.music.chords import split_progression_text
+from engine.music.limits import COMPOSE_BARS, TEMPERATURE, TEMPO_BPM
+from engine.music.representation import parse_rhythm_pattern
+from engine.music.tonality import parse_key, pitch_class_of
 from engine.render.audio import render_leadsheets
 from engine.render.export import leadsheet_to_pretty_midi, save_midi, write_wav
-from engine.representation import parse_rhythm_pattern
-from engine.tonality import parse_key, pitch_class_of
 
-MIN_BARS, MAX_BARS = 2, 16
-MIN_TEMPO, MAX_TEMPO = 40.0, 240.0
-MIN_TEMPERATURE, MAX_TEMPERATURE = 0.1, 2.0
-MAX_VARIATIONS = 4
+MIN_BARS, MAX_BARS = COMPOSE_BARS.low, COMPOSE_BARS.high
+MIN_TEMPO, MAX_TEMPO = TEMPO_BPM.low, TEMPO_BPM.high
+MIN_TEMPERATURE, MAX_TEMPERATURE = TEMPERATURE.low, TEMPERATURE.high
+MAX_VARIATIONS = 4  # result slots on the page (the engine draws up to VARIATIONS.high)
 
 
 @dataclass
@@ -65,7 +66,7 @@ class ComposeResult:
     feeling: FeelingSummary | None = None  # the feeling applied (None: none)
     audio_file: str | None = None  # the audio for the page's player (Opus by default); None without a synth
     wav_path: str | None = None  # the same audio as a WAV download
-    report: dict[str, Any] = field(default_factory=dict)  # what was asked and what came out (engine.control_report)
+    report: dict[str, Any] = field(default_factory=dict)  # what was asked and what came out (engine.eval.report)
 
     @property
     def title(self) -> str:
@@ -195,6 +196,13 @@ class ComposeService:
         self.pipeline = pipeline
         self.shared = shared
 
+    @property
+    def default_temperature(self) -> float:
+        """The temperature the page starts on: the model's own (its generation config; 0.5 for the shipped models,
+        where the melodies move most like real tunes: checkpoints/latent/README.md)."""
+        generation = getattr(self.pipeline, "generation", None)
+        return float(generation.temperature) if generation is not None else 0.5
+
     @staticmethod
     def feeling_settings(feeling: Any, key: str | None) -> FeelingSettings:
         """The settings a feeling suggests: the parallel major/minor of ``key``'s tonic in the template's mode
@@ -259,7 +267,7 @@ class ComposeService:
                 num_samples=variations,
                 **extra,
             )
-        sheets = list(output.leadsheets)
+        sheets = list(output.samples)
         if feeling is not None:
             for sheet in sheets:
                 express(sheet, feeling.template)

@@ -33,18 +33,15 @@ from app.services.common import (
     melody_program,
     number,
 )
-from engine.control_report import emotion_report
+from engine.eval.report import emotion_report
 from engine.music import LeadSheet
-from engine.pipelines.emotion import (
+from engine.music.constants import QUADRANTS
+from engine.music.limits import EMOTION_BARS, EMOTION_VARIATIONS
+from engine.pipelines.emotion import EmotionTune
+from engine.pipelines.emotion_template import (
     CORNERS,
-    DEFAULT_CHECKPOINT,
-    MAX_BARS,
-    MAX_SAMPLES,
-    MIN_BARS,
     QUADRANT_NAMES,
-    QUADRANTS,
     EmotionTemplate,
-    EmotionTune,
     prompt_weights,
     quadrant_of_point,
     template_at,
@@ -55,9 +52,8 @@ from engine.render.score import abc_to_musicxml, abc_to_svg
 
 log = logging.getLogger("cadenza.emotion")
 
-EMOTION_MIN_BARS, EMOTION_MAX_BARS = MIN_BARS, MAX_BARS
-EMOTION_MAX_VARIATIONS = MAX_SAMPLES
-EMOTION_CHECKPOINT = DEFAULT_CHECKPOINT
+EMOTION_MIN_BARS, EMOTION_MAX_BARS = EMOTION_BARS.low, EMOTION_BARS.high
+EMOTION_MAX_VARIATIONS = EMOTION_VARIATIONS.high
 SCORE_WIDTH_PX = 900
 FILE_KINDS = ("abc", "mid", "musicxml", "wav")  # the downloads of a tune, in the order the page lists them
 # Quadrant -> (button label, pad value of its corner): the presets move the dot there.
@@ -261,7 +257,7 @@ class EmotionResult:
     instrument: str = ""
     num_bars: int = 0  # as asked (the tune may add a pickup)
     audio_file: str | None = None  # the audio for the page's player (Opus by default); None without a synth
-    report: dict[str, Any] = field(default_factory=dict)  # asked and measured: features, judge (engine.control_report)
+    report: dict[str, Any] = field(default_factory=dict)  # asked and measured: features, judge (engine.eval.report)
 
     @property
     def abc(self) -> str:
@@ -383,7 +379,7 @@ class EmotionService:
         out_dir = self.shared.session_dir(session_id)
         results = [
             self._result(index, tune, summary, program, instrument or DEFAULT_INSTRUMENT, out_dir, bars)
-            for index, tune in enumerate(output.tunes, start=1)
+            for index, tune in enumerate(output.samples, start=1)
         ]
         self._render(results, program, out_dir)
         return results

@@ -37,13 +37,10 @@ from app.services.common import (
     melody_program,
     upload_tracks,
 )
-from engine.control_report import melody_report
+from engine.eval.report import melody_report
+from engine.io.sources import prepare_source, read_source
 from engine.music import LeadSheet
-from engine.pipelines.explore import MAX_GRID as EXPLORE_MAX_GRID
-from engine.pipelines.explore import MAX_MORPH_CELLS, prepare_source, read_source
-from engine.pipelines.explore import MAX_STEPS as EXPLORE_MAX_STEPS
-from engine.pipelines.explore import MIN_GRID as EXPLORE_MIN_GRID
-from engine.pipelines.explore import MIN_STEPS as EXPLORE_MIN_STEPS
+from engine.music.limits import EXPLORE_BARS, INTERPOLATION_STEPS, MAP_SIZE, MAX_MORPH_CELLS
 from engine.render.audio import render_leadsheet, render_leadsheets
 from engine.render.export import leadsheet_to_pretty_midi, read_wav, save_midi, write_wav
 from engine.render.pianoroll import piano_roll_figure
@@ -58,7 +55,9 @@ CHORD_MODES: tuple[str, ...] = (CHORDS_FROM_A, CHORDS_FROM_B, CHORDS_TYPED)
 ANALOGY_OWN, ANALOGY_RHYTHM = "The tune's own chords", "The rhythm source's chords"
 ANALOGY_CHORD_MODES: tuple[str, ...] = (ANALOGY_OWN, ANALOGY_RHYTHM)
 
-EXPLORE_MIN_BARS, EXPLORE_MAX_BARS = 2, 16
+EXPLORE_MIN_BARS, EXPLORE_MAX_BARS = EXPLORE_BARS.low, EXPLORE_BARS.high
+EXPLORE_MIN_STEPS, EXPLORE_MAX_STEPS = INTERPOLATION_STEPS.low, INTERPOLATION_STEPS.high
+EXPLORE_MIN_GRID, EXPLORE_MAX_GRID = MAP_SIZE.low, MAP_SIZE.high
 DEFAULT_EXAMPLES = ("Cuckoo's Nest", "Hänschen klein")
 # Map cells are pre-rendered (clicks then play at once) while the map's audio stays
 # under this many seconds in all; beyond it (big maps of long pieces) a cell renders on its first click.
@@ -91,7 +90,7 @@ class ExploreClip:
     audio: Any = None  # (sample_rate, int16 array), the player's file path (map cells), or None without a synth
     notes: int = 0
     audio_file: str | None = None  # the audio for the page's player (Opus by default); None without a synth
-    report: dict[str, Any] = field(default_factory=dict)  # what came out, measured (engine.control_report)
+    report: dict[str, Any] = field(default_factory=dict)  # what came out, measured (engine.eval.report)
 
 
 @dataclass
@@ -355,9 +354,9 @@ class ExploreService:
         chords, label = self._chords(chords_mode, chords_text)
         program, acc = self._programs(instrument)
         with self.shared.model_lock:
-            sheets = self.pipeline.interpolate(a.sheet, b.sheet, steps, chords)
+            sheets = self.pipeline.interpolate(a.sheet, b.sheet, steps, chords).samples
         title = f"{a.title} → {b.title}: {steps} steps ({label})"
-        joined = self.pipeline.morph(sheets, title=title)
+        joined = self.pipeline.morph(sheets, title=title).samples[0]
         lengths = [s.melody.num_steps for s in sheets]
         labels = ["A"] + [str(k + 1) for k in range(1, steps - 1)] + ["B"]
         figure = self._joined_figure(joined, title, lengths, labels)
@@ -385,7 +384,7 @@ class ExploreService:
         chords, label = self._chords(chords_mode, chords_text)
         program, acc = self._programs(instrument, with_chords=bool(cell_chords))
         with self.shared.model_lock:
-            grid = self.pipeline.grid(a.sheet, b.sheet, size, chords)
+            grid = self.pipeline.grid(a.sheet, b.sheet, size, chords).rows
         session = self.shared.session_dir(session_id)
         for old in session.glob("map_*"):  # one map per session on disk: the previous one goes
             shutil.rmtree(old, ignore_errors=True)
@@ -490,7 +489,7 @@ class ExploreService:
         )
         route = " → ".join(f"({r + 1},{c + 1})" for r, c in path)
         title = f"Morph through {len(path)} cells: {route}" if len(path) <= 12 else f"Morph through {len(path)} cells"
-        joined = self.pipeline.morph(cells, title=title)
+        joined = self.pipeline.morph(cells, title=title).samples[0]
         figure = self._joined_figure(
             joined, title, [c.melody.num_steps for c in cells], [f"{r + 1},{c + 1}" for r, c in path]
         )
@@ -516,9 +515,9 @@ class ExploreService:
             raise InputError(f"New chords for A: {check.message}")
         program, acc = self._programs(instrument)
         with self.shared.model_lock:
-            ab = self.pipeline.analogy(a.sheet, b.sheet, chords)
-            ba = self.pipeline.analogy(b.sheet, a.sheet, chords)
-            re_a = self.pipeline.reharmonise(a.sheet, reharmonise_text.strip())
+            ab = self.pipeline.analogy(a.sheet, b.sheet, chords).samples[0]
+            ba = self.pipeline.analogy(b.sheet, a.sheet, chords).samples[0]
+            re_a = self.pipeline.reharmonise(a.sheet, reharmonise_text.strip()).samples[0]
         out_dir = self.shared.session_dir(session_id)
         return [
             self._clip(

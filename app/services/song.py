@@ -46,17 +46,18 @@ from app.services.common import (
     upload_tracks,
 )
 from app.services.explore import SOURCE_EXAMPLE, SOURCE_LAST, SOURCE_UPLOAD
-from engine.control_report import melody_report
+from engine.eval.report import melody_report
+from engine.io.sources import read_source
 from engine.music import Chord, LeadSheet
-from engine.pipelines.explore import read_source
-from engine.pipelines.song import (
+from engine.music.constants import WINDOW_STEPS
+from engine.music.limits import CONTINUE_BARS, TEMPERATURE, TEMPO_BPM
+from engine.music.tonality import FUNCTION_LETTERS, chord_function, estimate_key
+from engine.pipelines.decoding import LatentGenerationConfig
+from engine.pipelines.song import ContinuePipeline, InfillPipeline, SongPipeline
+from engine.pipelines.song_model import (
     BARS_PER_BLOCK,
-    DEFAULT_TEMPERATURE,
     MAX_SONG_BARS,
     MIN_SONG_BARS,
-    ContinuePipeline,
-    InfillPipeline,
-    SongPipeline,
     block_count,
     check_tune,
     prepare_tune,
@@ -65,17 +66,15 @@ from engine.render.audio import render_leadsheet
 from engine.render.export import leadsheet_to_pretty_midi, save_midi
 from engine.render.pianoroll import piano_roll_figure
 from engine.render.svg_roll import pitch_span, svg_mini_roll
-from engine.representation import WINDOW_STEPS
-from engine.tonality import FUNCTION_LETTERS, chord_function, estimate_key
 
 SONG_NEW = "New song from chords"
 SONG_SOURCES: tuple[str, ...] = (SONG_NEW, SOURCE_EXAMPLE, SOURCE_UPLOAD, SOURCE_LAST)
 RHYTHM_KEEP, RHYTHM_GRID, RHYTHM_MODEL = "keep", "grid", "model"
 RHYTHM_MODES: tuple[str, ...] = (RHYTHM_KEEP, RHYTHM_GRID, RHYTHM_MODEL)
 MIN_LOAD_BARS = BARS_PER_BLOCK  # a loaded tune may be short: Continue grows it
-MIN_ADD_BARS, MAX_ADD_BARS = 2, 16
-MIN_SONG_TEMPO, MAX_SONG_TEMPO = 40.0, 240.0
-MIN_SONG_TEMPERATURE, MAX_SONG_TEMPERATURE = 0.0, 2.0
+MIN_ADD_BARS, MAX_ADD_BARS = CONTINUE_BARS.low, CONTINUE_BARS.high
+MIN_SONG_TEMPO, MAX_SONG_TEMPO = TEMPO_BPM.low, TEMPO_BPM.high
+MIN_SONG_TEMPERATURE, MAX_SONG_TEMPERATURE = TEMPERATURE.low, TEMPERATURE.high
 MAX_HISTORY = 30  # earlier versions kept for Undo, per session
 BLOCK_STEPS = WINDOW_STEPS  # 32 sixteenths: 2 bars of 4/4
 ROLL_HEIGHT = 340
@@ -114,7 +113,7 @@ class SongResult:
     title: str  # of the piano roll
     audio: tuple[int, np.ndarray] | None = None  # (sample_rate, int16 (N, 2)); None without a synth
     audio_file: str | None = None  # the audio for the page's player (Opus by default); None without a synth
-    report: dict[str, Any] = field(default_factory=dict)  # what came out, measured (engine.control_report)
+    report: dict[str, Any] = field(default_factory=dict)  # what came out, measured (engine.eval.report)
 
     def figure(self) -> Any:
         """The piano roll (plotly), drawn on demand: the page sends it after the audio."""
@@ -273,12 +272,20 @@ class SongService:
     folders). Every method raises :class:`InputError` with a message for bad input.
     """
 
-    def __init__(self, song_model: Any | None, shared: Shared):
+    def __init__(self, song_model: Any | None, shared: Shared, generation: LatentGenerationConfig | None = None):
         self.song_model = song_model
         self.shared = shared
-        self.song_pipeline = SongPipeline(song_model) if song_model is not None else None
-        self.continue_pipeline = ContinuePipeline(song_model) if song_model is not None else None
-        self.infill_pipeline = InfillPipeline(song_model) if song_model is not None else None
+        # The latent model's sampling settings (the compose pipeline's generation.json), shared by the three verbs.
+        self.generation = generation or LatentGenerationConfig()
+        made = song_model is not None
+        self.song_pipeline = SongPipeline(song_model, self.generation) if made else None
+        self.continue_pipeline = ContinuePipeline(song_model, self.generation) if made else None
+        self.infill_pipeline = InfillPipeline(song_model, self.generation) if made else None
+
+    @property
+    def default_temperature(self) -> float:
+        """The temperature a song is drawn at unless one is given (the latent model's own)."""
+        return float(self.generation.temperature)
 
     # -- choices and checks ------------------------------------------------------------
 
@@ -312,10 +319,10 @@ class SongService:
                 "this server; Compose and Explore still work"
             )
 
-    @staticmethod
-    def _common(seed: Any, temperature: Any, instrument: str | None) -> tuple[int, float, int]:
-        """(seed, temperature, melody program), each checked."""
+    def _common(self, seed: Any, temperature: Any, instrument: str | None) -> tuple[int, float, int]:
+        """(seed, temperature, melody program), each checked (a temperature left out: the model's own)."""
         seed = int_in("Seed", 0 if seed in (None, "") else seed, 0, MAX_SEED)
+        temperature = self.default_temperature if temperature is None else temperature
         temperature = float_in("Temperature", temperature, MIN_SONG_TEMPERATURE, MAX_SONG_TEMPERATURE)
         return seed, temperature, melody_program(DEFAULT_INSTRUMENT if instrument is None else instrument)
 
@@ -372,7 +379,7 @@ class SongService:
         functions: str | None = None,
         tempo: Any = 120.0,
         seed: Any = 0,
-        temperature: Any = DEFAULT_TEMPERATURE,
+        temperature: Any = None,
         instrument: str | None = DEFAULT_INSTRUMENT,
         session_id: str | None = None,
         file_name: str = "cadenza_song.mid",
@@ -405,7 +412,7 @@ class SongService:
                 seed=seed,
                 temperature=temperature,
             )
-        sheet = output.leadsheets[0]
+        sheet = output.samples[0]
         sheet.title = f"Song over {' | '.join(check.bar_labels)}" if len(check.bar_labels) <= 8 else "New song"
         return self.present(sheet, [], instrument, session_id, file_name)
 
@@ -480,7 +487,7 @@ class SongService:
         bars: Any = 4,
         chords: str | None = None,
         seed: Any = 0,
-        temperature: Any = DEFAULT_TEMPERATURE,
+        temperature: Any = None,
         instrument: str | None = DEFAULT_INSTRUMENT,
         session_id: str | None = None,
         file_name: str = "cadenza_song.mid",
@@ -508,7 +515,7 @@ class SongService:
             output = self.continue_pipeline(
                 sheet, add, chords=typed or None, key=estimate_key(sheet), seed=seed, temperature=temperature
             )
-        grown = output.leadsheets[0]
+        grown = output.samples[0]
         grown.title = sheet.title  # the pipeline's title grows with every action; the version line tells the story
         return self.present(grown, output.blocks, instrument, session_id, file_name)
 
@@ -519,7 +526,7 @@ class SongService:
         rhythm_mode: str | None = RHYTHM_KEEP,
         grid_rhythm: str | None = None,
         seed: Any = 0,
-        temperature: Any = DEFAULT_TEMPERATURE,
+        temperature: Any = None,
         instrument: str | None = DEFAULT_INSTRUMENT,
         session_id: str | None = None,
         file_name: str = "cadenza_song.mid",
@@ -558,7 +565,7 @@ class SongService:
                 seed=seed,
                 temperature=temperature,
             )
-        filled = output.leadsheets[0]
+        filled = output.samples[0]
         filled.title = sheet.title
         return self.present(filled, output.blocks, instrument, session_id, file_name)
 

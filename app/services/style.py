@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,20 +32,21 @@ from app.services.common import (
     int_in,
     melody_program,
 )
+from engine.io.multitrack import midi_windows
+from engine.music.limits import STYLE_BARS, STYLE_MORPH_STEPS
+from engine.paths import default_checkpoint
 from engine.render.export import write_wav
-from engine.render.multitrack import TRACK_NAMES, midi_windows, piece_to_midi, style_instruments
+from engine.render.multitrack import TRACK_NAMES, piece_to_midi, style_instruments
 from engine.render.pianoroll import multitrack_roll_figure
 
 log = logging.getLogger("cadenza.style")
 
-STYLE_MIN_BARS, STYLE_MAX_BARS = 2, 16
-MORPH_MIN_STEPS, MORPH_MAX_STEPS = 2, 12
+STYLE_MIN_BARS, STYLE_MAX_BARS = STYLE_BARS.low, STYLE_BARS.high
+MORPH_MIN_STEPS, MORPH_MAX_STEPS = STYLE_MORPH_STEPS.low, STYLE_MORPH_STEPS.high
 STYLE_TEMPO = 96.0
 # The instrument dropdowns' first choice and starting value: so an API call that leaves inst1..inst4 out hears the
 # style's own instruments, not those of the style the page happened to open on.
 STYLE_OWN = "The style's own"
-STYLE_CHECKPOINT = Path(__file__).resolve().parents[2] / "checkpoints" / "musae"
-STYLEGAN_CHECKPOINT = Path(__file__).resolve().parents[2] / "checkpoints" / "stylegan"
 MUSAE, GAN = "MusAE", "GAN"
 STYLE_MODELS = (MUSAE, GAN)  # the generator choice; MusAE first: the default of API clients that do not name one
 
@@ -144,18 +144,18 @@ class StyleService:
             if self.gan_pipeline is None:
                 other = "; choose MusAE to generate" if self.pipeline is not None else ""
                 raise InputError(
-                    f"The style GAN is unavailable: no GAN model at {STYLEGAN_CHECKPOINT} "
+                    f"The style GAN is unavailable: no GAN model at {default_checkpoint('stylegan')} "
                     f"(train one: python -m engine.train stylegan){other}"
                 )
             return self.gan_pipeline
         if self.pipeline is None:
             if self.gan_pipeline is not None:  # the GAN can still write pieces: say so
                 raise InputError(
-                    f"MusAE is unavailable: no MusAE model at {STYLE_CHECKPOINT} (train one: see README); "
+                    f"MusAE is unavailable: no MusAE model at {default_checkpoint('musae')} (train one: see README); "
                     "choose the GAN to generate (morph and transfer need MusAE)"
                 )
             raise InputError(
-                f"The Style tab is unavailable: no MusAE model at {STYLE_CHECKPOINT} (train one: see README)"
+                f"The Style tab is unavailable: no MusAE model at {default_checkpoint('musae')} (train one: see README)"
             )
         return self.pipeline
 
@@ -202,9 +202,8 @@ class StyleService:
         progression = check_style_chords(chords) if model == GAN else None
         names = self.instruments_for(style, instruments)
         with self.shared.model_lock:
-            piece = (
-                pipeline.sample(style, bars, seed, progression) if model == GAN else pipeline.sample(style, bars, seed)
-            )
+            output = pipeline(style, bars, seed, chords=progression) if model == GAN else pipeline(style, bars, seed)
+        piece = output.samples[0]
         title = f"{model}: {style} · {bars} bars · seed {seed}"
         if progression:
             shown = " ".join(progression.split())
@@ -230,7 +229,7 @@ class StyleService:
         seed = int_in("Seed", 0 if seed in (None, "") else seed, 0, MAX_SEED)
         names = self.instruments_for(b, instruments)
         with self.shared.model_lock:
-            piece = self.pipeline.morph(a, b, steps, seed)
+            piece = self.pipeline.morph(a, b, steps, seed).samples[0]
         return self._present(
             piece, f"{MUSAE}: {a} → {b} · {steps} steps · seed {seed}", names, f"cadenza_morph_seed{seed}", session_id
         )
@@ -251,7 +250,7 @@ class StyleService:
         names = self.instruments_for(target, instruments)
         windows, tempo = midi_windows(source)  # 2..4 voices, else an error naming the count
         with self.shared.model_lock:
-            piece = self.pipeline.transfer(windows, target, strength)
+            piece = self.pipeline.transfer(windows, target, strength).samples[0]
         return self._present(
             piece, f"{MUSAE}: Upload → {target} · strength {strength:.2f}", names, "cadenza_transfer", session_id, tempo
         )

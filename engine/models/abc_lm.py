@@ -189,9 +189,10 @@ class AbcLanguageModel(nn.Module):
         weights: list[float],
         max_tokens: int,
         generator: torch.Generator,
-        temperature: float = 1.2,
-        top_k: int = 8,
-        top_p: float = 0.8,
+        *,
+        temperature: float,
+        top_k: int,
+        top_p: float,
         allowed: Callable[[list[int]], Sequence[int] | None] | None = None,
         stop: Callable[[list[int]], bool] | None = None,
     ) -> list[int]:
@@ -232,5 +233,6 @@ def _sample_top(logits: torch.Tensor, top_k: int, top_p: float, generator: torch
     probs = F.softmax(values, -1)
     keep = torch.cumsum(probs, -1) - probs < top_p  # always keeps the first
     probs = torch.where(keep, probs, torch.zeros_like(probs))
-    choice = torch.multinomial((probs / probs.sum()).cpu(), 1, generator=generator)
+    # Drawn on the generator's device (the model's, as the pipelines make it): the same seed, the same tune.
+    choice = torch.multinomial((probs / probs.sum()).to(generator.device), 1, generator=generator)
     return int(ids[choice.item()])

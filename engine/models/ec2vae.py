@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.representation import NUM_PITCH_TOKENS, NUM_RHYTHM_CLASSES, WINDOW_STEPS
+from engine.music.constants import NUM_PITCH_TOKENS, NUM_RHYTHM_CLASSES, WINDOW_STEPS
 
 
 @dataclass

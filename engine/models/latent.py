@@ -9,7 +9,7 @@ A tune is a sequence of W <= 16 two-bar windows. Per window the model reads
   cosine of only 0.70 with the real melody's z_rhythm on Nottingham, so the model samples
   a real-looking z_rhythm for the rhythm instead of using a placeholder's);
 * the chords: chroma per beat (8 beats x 12) and chord-function classes per beat
-  (tonic / subdominant / dominant / other / none, see engine.tonality);
+  (tonic / subdominant / dominant / other / none, see engine.music.tonality);
 * its position from the start and from the end of the piece (cadences live at the end).
 A bidirectional transformer encoder mixes the windows; two mixture-density heads give,
 for every window, a mixture of K diagonal Gaussians over z_pitch and over z_rhythm.
@@ -33,8 +33,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.representation import NUM_RHYTHM_CLASSES, WINDOW_STEPS
-from engine.tonality import NUM_FUNCTIONS
+from engine.music.constants import NUM_RHYTHM_CLASSES, WINDOW_STEPS
+from engine.music.tonality import NUM_FUNCTIONS
 
 BEATS_PER_WINDOW = 8
 STEPS_PER_BEAT = WINDOW_STEPS // BEATS_PER_WINDOW

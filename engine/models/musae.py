@@ -31,7 +31,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from engine.models.sampling import nucleus, range_mask, range_offsets
-from engine.representation import HOLD, NUM_PITCH_TOKENS, REST, WINDOW_STEPS
+from engine.music.constants import HOLD, NUM_PITCH_TOKENS, REST, WINDOW_STEPS
 
 START = NUM_PITCH_TOKENS  # the decoder's first input token (no token before the window)
 

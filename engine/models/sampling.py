@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from engine.representation import HOLD, NUM_PITCH_TOKENS
+from engine.music.constants import HOLD, NUM_PITCH_TOKENS
 
 MASK = -1e4  # a logit that softmax turns into 0 (finite: -inf turns 0 * inf into NaN in some losses)
 
@@ -20,7 +20,7 @@ def nucleus(logits: torch.Tensor, top_p: float) -> torch.Tensor:
 def range_mask(pitch_ranges: list, num_styles: int, tracks: int) -> torch.Tensor:
     """(num_styles, tracks, 130) logit offsets: 0 for HOLD, REST and the pitches in the style's range for the track,
     MASK for the others (every pitch of a track with no range: it never plays in that style). ``pitch_ranges``: per
-    style, per track, [lowest, highest] MIDI pitch or None (engine.train.style_data.pitch_ranges)."""
+    style, per track, [lowest, highest] MIDI pitch or None (engine.data.style.pitch_ranges)."""
     mask = torch.full((num_styles, tracks, NUM_PITCH_TOKENS), MASK)
     mask[..., HOLD:] = 0.0
     for style, per_track in enumerate(pitch_ranges[:num_styles]):

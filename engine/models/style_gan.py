@@ -1,7 +1,7 @@
 """The style GAN: a convolutional generator of four-track 2-bar windows in a named style (MidiNet / MuseGAN-like)
 with an AC-GAN critic (WGAN-GP score + style classifier).
 
-Shapes (B windows, 4 tracks, 32 sixteenth steps, 8 beats, 130 tokens: engine.representation):
+Shapes (B windows, 4 tracks, 32 sixteenth steps, 8 beats, 130 tokens: engine.music.representation):
 
 * **Conditions**, shared by generator and critic:
   - the style: indices (B,) or weights (B, num_styles) (a blend; the generator embeds it);
@@ -45,54 +45,16 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from engine.models.sampling import MASK, nucleus, range_mask, range_offsets
-from engine.representation import HOLD, NUM_PITCH_TOKENS, REST, WINDOW_STEPS
-from engine.style_metrics import DIATONIC_SCALES, beat_pitch_class_counts, window_triad_chroma
+from engine.models.style_gan_sampling import clean_tokens, draw_in_order, key_offsets, key_scale, last_onsets
+from engine.music.constants import BEATS_PER_WINDOW, HOLD, NUM_PITCH_TOKENS, REST, STEPS_PER_BAR_44, WINDOW_STEPS
+from engine.music.harmony import window_triad_chroma
 
-BEATS = WINDOW_STEPS // 4  # chroma rows per window (one per quarter-note beat)
-BAR_STEPS = 16  # steps in a bar (the rest gate's unit)
 GATE_START = -5.0  # the rest gate's bias when it is added: sigmoid(-5) = 0.7% of bars resting whole
-# The generator is trained on straight-through Gumbel samples of its categoricals, so its samples, not the most
-# likely token per step, are what the critic judged. Measured on 64 held-out windows per style after 2,400 steps:
-# the judge's balanced accuracy 0.60 at temperature 0 (argmax), 0.77 at 0.7, 0.83 at 1.0; at 0 every track held
-# one or two notes per bar (1.0-1.8 pitch classes per bar, real 1.5-4.7).
-SAMPLE_TEMPERATURE = 1.0
-# ... but from the nucleus only (Holtzman et al. 2020): at 1.0, the tail of 130 tokens gave 6% of onsets outside the
-# real onsets' 0.5-99.5 percentile range (MIDI 38-88; a B-1 under an English folk tune, a G9 in a chorale). Measured on
-# 64 held-out conditions per style (epoch 33): top_p 1.0 / 0.95 / 0.9 / 0.8 -> 6.0 / 2.6 / 1.5 / 0.6% such onsets,
-# judge 0.92 / 0.93 / 0.94 / 0.94, chord-tone share over triads 0.75 / 0.78 / 0.81 / 0.88 (real 0.72).
-SAMPLE_TOP_P = 0.9
-# ... and a track's next onset is drawn with its logit for the pitch just struck lowered by REPEAT_PENALTY. Each step
-# draws its pitch on its own, and neighbouring steps' distributions peak on the same pitch, so the GAN struck the same
-# pitch again far more often than real voices do. Measured at epoch 84 on training windows (300 a style, seeds the
-# evaluation does not use): penalty 0 / 1 / 2 / 4 -> top voice repeating its last pitch 29 / 12 / 4 / 0% of its
-# intervals (real 9-30% by style, mean 16%), moving by step 35 / 43 / 47 / 48% (real 50-74%), judge 0.930 / 0.920 /
-# 0.919 / 0.922, MuseGAN's figures within 25% 0.817 / 0.826 / 0.826 / 0.826.
-REPEAT_PENALTY = 1.5
-# ... and the top voice's next onset with its logit lowered by LEAP_PENALTY per semitone beyond a whole tone from the
-# pitch it last struck (up to LEAP_CAP semitones beyond): its steps' distributions know the harmony but not the line, so
-# its tunes leapt in arpeggios. And every track's pitches outside the window's key (the diatonic scale holding most of
-# the sketch, or of the chords given) and outside the chord sounding at that step lowered by KEY_PENALTY: the nucleus
-# still let through clashes like G#4 over a D chord in an English folk tune. Measured at epoch 82 on training windows
-# (1,000 real a style against 300 samples a style, seeds 1000 and 2000; the evaluation's held-out windows and seeds not
-# used): repeat 1.0, no leap or key penalty -> repeat 1.5, leap 0.5, key 0.75: top voice by step 0.41 / 0.41 -> 0.57 /
-# 0.57 (real 0.60 / 0.61), repeats 0.12 / 0.12 -> 0.14 / 0.14 (real 0.15 / 0.14), onsets in the key 0.92 / 0.92 ->
-# 0.97 / 0.97 (real 0.97 / 0.97), MuseGAN's figures within 25% 0.899 / 0.890 -> 0.908 / 0.890, judge 0.921 / 0.913 ->
-# 0.906 / 0.904. Key 1.0 alone: onsets in the key 0.98 but the top voice by step 0.35 (chord tones took the mass).
-LEAP_PENALTY = 0.5
-LEAP_CAP = 10
-KEY_PENALTY = 0.75
-# ... and a bar rests whole (the rest gate, where a generator has one; the shipped one has none) where the gate gives
-# it over even odds, not with the gate's chance: drawn, a chance of 0.2-1% still rested some bars of voices that never
-# rest a whole bar (Bach chorales, English folk tunes). Epochs 89 / 92 / 95 of the gated run (training windows, 300 a
-# style, seed 1000): MuseGAN's figures within 25% drawn 0.780 / 0.817 / 0.826, over even odds 0.853 / 0.844 / 0.835;
-# judge 0.919 / 0.924 / 0.947 against 0.944 / 0.953 / 0.958.
-GATE_DRAWN = False
 
 
 @dataclass
@@ -147,19 +109,16 @@ class StyleGANConfig:
         return self.noise_dims + self.tracks * self.track_noise_dims
 
 
-# ---------------------------------------------------------------- conditions
-
-
 def chords_at(chords: torch.Tensor | None, batch: int, resolution: int, device: torch.device) -> torch.Tensor:
     """Chord chroma per beat (B, 8, 12) (or None: no chords) as channels at a time resolution, with a flag
     channel (1 where the window has chords): (B, 13, resolution)."""
     if chords is None:
         return torch.zeros(batch, 13, resolution, device=device)
     x = chords.float().transpose(1, 2)  # (B, 12, 8)
-    if resolution < BEATS:
-        x = F.avg_pool1d(x, BEATS // resolution)
-    elif resolution > BEATS:
-        x = x.repeat_interleave(resolution // BEATS, dim=2)
+    if resolution < BEATS_PER_WINDOW:
+        x = F.avg_pool1d(x, BEATS_PER_WINDOW // resolution)
+    elif resolution > BEATS_PER_WINDOW:
+        x = x.repeat_interleave(resolution // BEATS_PER_WINDOW, dim=2)
     flag = (chords.flatten(1) > 0).any(dim=1).float()[:, None, None].expand(-1, 1, resolution)
     return torch.cat([x, flag], dim=1)
 
@@ -192,9 +151,6 @@ class PreviousConditioner(nn.Module):
             x = F.leaky_relu(conv(x), 0.2)
             maps.append(x)
         return maps
-
-
-# ---------------------------------------------------------------- generator
 
 
 class ChordSkip(nn.Module):
@@ -268,8 +224,11 @@ class StyleGenerator(nn.Module):
         return self.style(style)
 
     def sample_noise(self, batch: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """(batch, noise_size) standard normal noise (drawn on the CPU, so a seed gives the same noise anywhere)."""
-        return torch.randn(batch, self.config.noise_size, generator=generator).to(self.style.weight.device)
+        """(batch, noise_size) standard normal noise, drawn on the generator's device (the CPU without one)."""
+        device = generator.device if generator is not None else None
+        return torch.randn(batch, self.config.noise_size, generator=generator, device=device).to(
+            self.style.weight.device
+        )
 
     def forward(
         self,
@@ -329,7 +288,7 @@ class StyleGenerator(nn.Module):
         logits = self.out(x).reshape(b, c.tracks, NUM_PITCH_TOKENS, WINDOW_STEPS).transpose(2, 3)
         if chords is not None:
             logits = logits + self.chord_skip(chords)
-        gate = self.bar_gate(F.avg_pool1d(x, BAR_STEPS)) if self.bar_gate is not None else None  # (B, T, bars)
+        gate = self.bar_gate(F.avg_pool1d(x, STEPS_PER_BAR_44)) if self.bar_gate is not None else None  # (B, T, bars)
         return logits + self.step_mask, gate
 
     def relaxed(self, logits: torch.Tensor, tau: float = 1.0, gate: torch.Tensor | None = None) -> torch.Tensor:
@@ -354,11 +313,13 @@ class StyleGenerator(nn.Module):
         temperature: float = 0.0,
         generator: torch.Generator | None = None,
         noise: torch.Tensor | None = None,
-        top_p: float = SAMPLE_TOP_P,
+        top_p: float = 1.0,
         harmonise: bool = True,
-        repeat_penalty: float = REPEAT_PENALTY,
-        leap_penalty: float = LEAP_PENALTY,
-        key_penalty: float = KEY_PENALTY,
+        repeat_penalty: float = 0.0,
+        leap_penalty: float = 0.0,
+        key_penalty: float = 0.0,
+        leap_cap: int = 10,
+        gate_drawn: bool = False,
     ) -> torch.Tensor:
         """Windows (B, tracks, 32) of tokens: the most likely token per step (``temperature`` 0) or sampled at
         ``temperature`` from the smallest set of tokens whose probabilities add up to ``top_p`` (nucleus sampling;
@@ -368,10 +329,13 @@ class StyleGenerator(nn.Module):
         by the second per semitone beyond a whole tone from it (0 and 0: every step at once, as trained). With
         ``key_penalty``, the final draw's logits for pitches outside the window's key and outside the chord at that step
         are lowered by it (the key: the diatonic scale that holds most of the sketch's sounding steps, or of the given
-        chords; :func:`key_scale`).
+        chords; :func:`key_scale`). The leap penalty grows up to ``leap_cap`` semitones beyond a whole tone. Every
+        setting defaults to off (the generator as trained); the studio's come from its generation config
+        (engine.pipelines.style_gan.StyleGANGenerationConfig). With a rest gate, a bar rests whole where the gate gives
+        it over even odds (``gate_drawn``: with the gate's chance instead).
 
         ``harmonise``: a window given no chords is first drawn as a sketch, the triads that fit it are found
-        (engine.style_metrics.window_triad_chroma, as the training chords were, but only among the triads of the
+        (engine.music.harmony.window_triad_chroma, as the training chords were, but only among the triads of the
         sketch's key) and it is drawn again from the same noise over them (a track silent in the sketch stays
         silent). Each track samples its own token at every step, so
         without a shared harmony the voices clash: tonal distance between tracks 1.88 against the real 1.49 (held-out,
@@ -385,7 +349,7 @@ class StyleGenerator(nn.Module):
         given = (
             torch.zeros(b, dtype=torch.bool, device=noise.device) if chords is None else (chords.flatten(1) > 0).any(1)
         )
-        penalties = (repeat_penalty, leap_penalty)
+        penalties = (repeat_penalty, leap_penalty, leap_cap, gate_drawn)
         if not harmonise or bool(given.all()):
             key = key_scale(chords=chords) if chords is not None and key_penalty > 0 else None
             return self._draw(
@@ -414,6 +378,8 @@ class StyleGenerator(nn.Module):
         top_p: float,
         repeat_penalty: float = 0.0,
         leap_penalty: float = 0.0,
+        leap_cap: int = 10,
+        gate_drawn: bool = False,
         key: torch.Tensor | None = None,
         key_penalty: float = 0.0,
     ) -> torch.Tensor:
@@ -427,10 +393,10 @@ class StyleGenerator(nn.Module):
             logits = logits + key_offsets(key, chords, logits.shape[2], key_penalty).to(logits)[:, None]
         gumbel = None
         if temperature > 0:
-            u = torch.rand(logits.shape, generator=generator).to(logits.device).clamp_(1e-9, 1 - 1e-9)
+            u = _uniform(logits.shape, generator).to(logits.device).clamp_(1e-9, 1 - 1e-9)
             gumbel = -torch.log(-torch.log(u))  # Gumbel-max: argmax(logits / T + gumbel) samples softmax(logits / T)
         if repeat_penalty > 0 or leap_penalty > 0:
-            tokens = _draw_in_order(
+            tokens = draw_in_order(
                 logits,
                 gumbel,
                 temperature,
@@ -438,18 +404,19 @@ class StyleGenerator(nn.Module):
                 repeat_penalty,
                 last_onsets(previous, logits.shape[:2]),
                 leap_penalty,
+                leap_cap,
             )
         else:
             if gumbel is not None:
                 logits = (nucleus(logits, top_p) if top_p < 1.0 else logits) / temperature + gumbel
             tokens = logits.argmax(dim=-1)
-        if gate is not None:  # a bar rests whole where the gate gives it over even odds (GATE_DRAWN: with its chance)
-            if temperature > 0 and GATE_DRAWN:
-                u = torch.rand(gate.shape, generator=generator).to(gate.device)
+        if gate is not None:  # a bar rests whole where the gate gives it over even odds (gate_drawn: with its chance)
+            if temperature > 0 and gate_drawn:
+                u = _uniform(gate.shape, generator).to(gate.device)
                 rests = u < torch.sigmoid(gate / temperature)
             else:
                 rests = gate > 0
-            tokens = tokens.masked_fill(rests.repeat_interleave(BAR_STEPS, dim=2), REST)
+            tokens = tokens.masked_fill(rests.repeat_interleave(STEPS_PER_BAR_44, dim=2), REST)
         return clean_tokens(tokens)
 
     @torch.no_grad()
@@ -461,10 +428,12 @@ class StyleGenerator(nn.Module):
         previous: torch.Tensor | None = None,
         temperature: float = 0.0,
         generator: torch.Generator | None = None,
-        top_p: float = SAMPLE_TOP_P,
-        repeat_penalty: float = REPEAT_PENALTY,
-        leap_penalty: float = LEAP_PENALTY,
-        key_penalty: float = KEY_PENALTY,
+        top_p: float = 1.0,
+        repeat_penalty: float = 0.0,
+        leap_penalty: float = 0.0,
+        key_penalty: float = 0.0,
+        leap_cap: int = 10,
+        gate_drawn: bool = False,
     ) -> torch.Tensor:
         """``num_windows`` windows, each conditioned on the one before (the first on ``previous``, or none), joined:
         (B, tracks, 32 * num_windows). chords: (B, num_windows, 8, 12) chroma per beat, or None."""
@@ -481,89 +450,24 @@ class StyleGenerator(nn.Module):
                 repeat_penalty=repeat_penalty,
                 leap_penalty=leap_penalty,
                 key_penalty=key_penalty,
+                leap_cap=leap_cap,
+                gate_drawn=gate_drawn,
             )
             out.append(previous)
         return torch.cat(out, dim=2)
-
-
-def last_onsets(previous: torch.Tensor | None, shape: tuple[int, int]) -> torch.Tensor:
-    """Per window and track (B, tracks), the pitch of the last onset in ``previous`` (B, tracks, steps) tokens, or -1
-    where it has none (or there is no previous window)."""
-    if previous is None:
-        return torch.full(shape, -1, dtype=torch.long)
-    steps = torch.arange(previous.shape[-1], device=previous.device)
-    struck = previous < HOLD
-    where = torch.where(struck, steps, -1).amax(dim=-1)  # (B, T): the last onset's step, -1 for none
-    pitch = previous.gather(-1, where.clamp(min=0)[..., None])[..., 0]
-    return torch.where(where >= 0, pitch, -1).cpu()
-
-
-def key_scale(windows: torch.Tensor | None = None, chords: torch.Tensor | None = None) -> torch.Tensor:
-    """(B, 12) bool: the diatonic scale that holds most of each window's sounding steps (``windows`` (B, tracks, steps)
-    tokens) or of its chords' tones (``chords`` (B, beats, 12) chroma) (ties: the first scale from C)."""
-    if windows is not None:
-        counts = beat_pitch_class_counts(windows.cpu().numpy()).sum(axis=(1, 2))  # (B, 12)
-    else:
-        counts = chords.float().cpu().numpy().sum(axis=1)
-    return torch.as_tensor(DIATONIC_SCALES[(counts @ DIATONIC_SCALES.T).argmax(axis=1)] > 0)
-
-
-def key_offsets(key: torch.Tensor, chords: torch.Tensor | None, steps: int, penalty: float) -> torch.Tensor:
-    """Logit offsets (B, steps, 130): -``penalty`` for the pitches whose pitch class is neither in the window's ``key``
-    (B, 12) nor in the chord at that step (``chords`` (B, beats, 12) chroma, or None), 0 elsewhere (HOLD, REST too)."""
-    allowed = key[:, None, :].expand(-1, steps, -1)
-    if chords is not None:
-        allowed = allowed | (chords.detach().cpu().float().repeat_interleave(steps // chords.shape[1], dim=1) > 0)
-    pitch_classes = torch.arange(HOLD) % 12  # tokens 0..127 are pitches
-    out = torch.zeros(key.shape[0], steps, NUM_PITCH_TOKENS)
-    out[..., :HOLD] = (~allowed[..., pitch_classes]).float() * -penalty
-    return out
-
-
-def _draw_in_order(
-    logits: torch.Tensor,
-    gumbel: torch.Tensor | None,
-    temperature: float,
-    top_p: float,
-    penalty: float,
-    last: torch.Tensor,
-    leap_penalty: float = 0.0,
-) -> torch.Tensor:
-    """Tokens (B, tracks, steps) drawn step by step from logits (B, tracks, steps, 130), each track's logit for the
-    pitch of its last onset (``last`` (B, tracks), -1: none yet) lowered by ``penalty``, and the top voice's (track 0)
-    for every pitch by ``leap_penalty`` per semitone beyond a whole tone from it (up to LEAP_CAP), before the nucleus
-    is taken; ``gumbel`` (the same shape as logits) samples at ``temperature``, None takes the most likely token."""
-    last = last.to(logits.device)
-    tokens = torch.empty(logits.shape[:-1], dtype=torch.long, device=logits.device)
-    if leap_penalty > 0:  # row p + 1: the top voice's offsets after pitch p; row 0 (no pitch yet): none
-        pitches = torch.arange(HOLD, device=logits.device)  # tokens 0..127 are pitches
-        leaps = torch.zeros(HOLD + 1, NUM_PITCH_TOKENS, dtype=logits.dtype, device=logits.device)
-        leaps[1:, :HOLD] = -leap_penalty * ((pitches[:, None] - pitches[None, :]).abs() - 2).clamp(min=0, max=LEAP_CAP)
-    for step in range(logits.shape[2]):
-        row = logits[:, :, step].clone()
-        known = last >= 0
-        row.scatter_add_(-1, last.clamp(min=0)[..., None], torch.where(known, -penalty, 0.0)[..., None].to(row))
-        if leap_penalty > 0:
-            row[:, 0] += leaps[last[:, 0] + 1]
-        if gumbel is not None:
-            row = (nucleus(row, top_p) if top_p < 1.0 else row) / temperature + gumbel[:, :, step]
-        token = row.argmax(dim=-1)
-        tokens[:, :, step] = token
-        last = torch.where(token < HOLD, token, last)
-    return tokens
 
 
 def rest_bars(onehot: torch.Tensor, rests: torch.Tensor) -> torch.Tensor:
     """One-hot (or relaxed) windows (B, tracks, steps, 130) with each bar where ``rests`` (B, tracks, bars) is 1 made
     all REST, and a HOLD on the first step after such a bar made a REST; differentiable in both."""
     tokens = onehot.shape[-1]
-    weight = rests.repeat_interleave(BAR_STEPS, dim=2)[..., None]  # (B, T, S, 1)
+    weight = rests.repeat_interleave(STEPS_PER_BAR_44, dim=2)[..., None]  # (B, T, S, 1)
     rest = torch.zeros(tokens, dtype=onehot.dtype, device=onehot.device)
     rest[REST] = 1.0
     out = onehot * (1 - weight) + rest * weight
     # The step after a resting bar: its HOLD (weighted by that bar's rest) moves to REST.
     after = torch.zeros_like(weight[..., 0])  # (B, T, S)
-    after[..., BAR_STEPS::BAR_STEPS] = rests[..., :-1]
+    after[..., STEPS_PER_BAR_44::STEPS_PER_BAR_44] = rests[..., :-1]
     moved = out[..., HOLD] * after
     hold_shift = torch.zeros_like(out)
     hold_shift[..., HOLD] = -moved
@@ -571,103 +475,6 @@ def rest_bars(onehot: torch.Tensor, rests: torch.Tensor) -> torch.Tensor:
     return out + hold_shift
 
 
-def clean_tokens(tokens: torch.Tensor) -> torch.Tensor:
-    """Tokens (..., steps) with every HOLD that follows a REST, or opens the window, made a REST."""
-    tokens = tokens.clone()
-    for step in range(tokens.shape[-1]):
-        orphan = tokens[..., step] == HOLD
-        if step > 0:
-            orphan &= tokens[..., step - 1] == REST
-        tokens[..., step] = torch.where(orphan, torch.full_like(tokens[..., step], REST), tokens[..., step])
-    return tokens
-
-
-# ---------------------------------------------------------------- critic
-
-
-class StyleCritic(nn.Module):
-    """One-hot windows (B, tracks, 32, 130) + conditions -> (Wasserstein score (B,), style logits (B, num_styles))."""
-
-    def __init__(self, config: StyleGANConfig):
-        super().__init__()
-        self.config = config
-        c = config
-        w32, w16, w8 = c.critic_widths
-        self.project = nn.Linear(NUM_PITCH_TOKENS, c.critic_embed, bias=False)  # an embedding that takes soft inputs
-        self.track = nn.Parameter(torch.zeros(c.tracks, c.critic_embed))
-        self.encoder = nn.ModuleList(
-            [
-                nn.Conv1d(c.tracks * c.critic_embed, w32, 3, padding=1),
-                nn.Conv1d(w32, w16, 4, stride=2, padding=1),
-                nn.Conv1d(w16, w8, 4, stride=2, padding=1),
-            ]
-        )
-        self.style_head = nn.Linear(w8 * BEATS, c.num_styles)
-        self.joint = nn.Conv1d(2 * w8 + 13 + 1, c.critic_joint, 3, padding=1)
-        self.joint_down = nn.Conv1d(c.critic_joint, c.critic_joint, 4, stride=2, padding=1)
-        self.score_head = nn.Linear(c.critic_joint * BEATS // 2, 1)
-
-    def encode(self, onehot: torch.Tensor) -> torch.Tensor:
-        """(B, tracks, 32, 130) one-hot (hard or soft) -> features per beat (B, C, 8)."""
-        x = self.project(onehot) + self.track[None, :, None, :]
-        b, t, s, e = x.shape
-        x = x.permute(0, 1, 3, 2).reshape(b, t * e, s)
-        for conv in self.encoder:
-            x = F.leaky_relu(conv(x), 0.2)
-        return x
-
-    def forward(
-        self, onehot: torch.Tensor, chords: torch.Tensor | None = None, previous: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """onehot (B, tracks, 32, 130); chords (B, 8, 12) or None; previous (B, tracks, 32) tokens or None.
-        Returns (scores (B,), style logits (B, num_styles))."""
-        b, device = onehot.shape[0], onehot.device
-        features = self.encode(onehot)
-        style_logits = self.style_head(features.flatten(1))
-        flag = has_previous(previous, b, device)
-        if previous is None:
-            prev_features = torch.zeros_like(features)
-        else:
-            prev_features = self.encode(F.one_hot(previous, NUM_PITCH_TOKENS).float()) * flag[:, None, None]
-        x = torch.cat(
-            [features, prev_features, chords_at(chords, b, BEATS, device), flag[:, None, None].expand(-1, 1, BEATS)],
-            dim=1,
-        )
-        x = F.leaky_relu(self.joint(x), 0.2)
-        x = F.leaky_relu(self.joint_down(x), 0.2)
-        return self.score_head(x.flatten(1))[:, 0], style_logits
-
-
-def gradient_penalty(
-    critic: StyleCritic,
-    real: torch.Tensor,
-    fake: torch.Tensor,
-    chords: torch.Tensor | None = None,
-    previous: torch.Tensor | None = None,
-) -> torch.Tensor:
-    """WGAN-GP (Gulrajani et al. 2017): (||d score / d x|| - 1)^2 at random points x between real and fake one-hot
-    windows (B, tracks, 32, 130) under the same conditions; the norm is over each window's whole input."""
-    alpha = torch.rand(real.shape[0], 1, 1, 1, device=real.device)
-    mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
-    score, _ = critic(mixed, chords, previous)
-    (grad,) = torch.autograd.grad(score.sum(), mixed, create_graph=True)
-    return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
-
-
-# ---------------------------------------------------------------- chords from a progression
-
-
-def beat_chroma_from_steps(step_chroma: np.ndarray) -> np.ndarray:
-    """Chroma per step (..., steps, 12) -> per beat (..., steps // 4, 12): the pitch classes of any chord heard in
-    the beat (1.0 / 0.0)."""
-    step_chroma = np.asarray(step_chroma)
-    shape = step_chroma.shape
-    beats = step_chroma.reshape(*shape[:-2], shape[-2] // 4, 4, 12)
-    return (beats > 0).any(axis=-2).astype(np.float32)
-
-
-def progression_beat_chroma(progression, num_windows: int, offset: int = 0) -> np.ndarray:
-    """The chord condition of ``num_windows`` consecutive windows from a ChordProgression (engine.music), e.g.
-    ``parse_progression("C Am F G", num_bars=8)``: (num_windows, 8, 12)."""
-    steps = progression.chroma(num_windows * WINDOW_STEPS, offset)  # (steps, 12)
-    return beat_chroma_from_steps(steps.reshape(num_windows, WINDOW_STEPS, 12))
+def _uniform(shape: torch.Size, generator: torch.Generator | None) -> torch.Tensor:
+    """Uniform noise in [0, 1) drawn on the generator's device (the CPU without one)."""
+    return torch.rand(shape, generator=generator, device=generator.device if generator is not None else None)

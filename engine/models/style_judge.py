@@ -15,7 +15,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from engine.representation import NUM_PITCH_TOKENS
+from engine.music.constants import NUM_PITCH_TOKENS
 
 
 @dataclass

@@ -21,46 +21,37 @@ each window's pitch latent is drawn from EC2-VAE's prior N(0, I) and decoded at
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from engine.chords import parse_progression
-from engine.device import resolve_device
-from engine.errors import CadenzaInputError, RhythmPatternError
-from engine.models.checkpoint import load_ec2vae
+from engine.models.device import resolve_device
 from engine.models.ec2vae import EC2VAE
 from engine.models.latent import LatentSequenceModel
+from engine.models.registry import load_ec2vae
 from engine.music import ChordProgression, LeadSheet, Melody
-from engine.pipelines.decoding import DecodeControls, decode_windows, join_cost
-from engine.pipelines.song import (
-    CHORD_TONE_BIAS,
-    DEFAULT_LATENT,
-    DEFAULT_TEMPERATURE,
-    DEFAULT_VAE,
-    REPEAT_PENALTY,
-    SongModel,
-    TuneLatents,
+from engine.music.chords import parse_progression
+from engine.music.constants import HOLD, ONSET, REST, STEPS_PER_BAR_44, SUSTAIN, WINDOW_STEPS
+from engine.music.errors import CadenzaInputError, RhythmPatternError
+from engine.music.limits import COMPOSE_BARS, SEED, TEMPERATURE, TEMPO_BPM, VARIATIONS
+from engine.music.representation import onsets_to_rhythm, parse_rhythm_pattern, tokens_to_notes
+from engine.music.tonality import KEYS, functions_from_chroma
+from engine.music.tonality import scale_pitch_classes as _scale_of
+from engine.paths import default_checkpoint
+from engine.pipelines.base import PipelineOutput, seeded_generator
+from engine.pipelines.decoding import (
+    DecodeControls,
+    EC2VAEGenerationConfig,
+    LatentGenerationConfig,
+    MelodyGenerationConfig,
+    decode_windows,
+    join_cost,
 )
-from engine.representation import (
-    HOLD,
-    STEPS_PER_BAR_44,
-    WINDOW_STEPS,
-    onsets_to_rhythm,
-    parse_rhythm_pattern,
-    tokens_to_notes,
-)
-from engine.tonality import KEYS, NOTE_NAMES, functions_from_chroma  # noqa: F401 (KEYS, NOTE_NAMES re-exported)
-from engine.tonality import scale_pitch_classes as _scale_of
-from engine.validation import check_number
+from engine.pipelines.song_model import SongModel, TuneLatents
 
 log = logging.getLogger(__name__)
-
-MIN_BARS, MAX_BARS = 2, 16
-MAX_SAMPLES = 8
-DEFAULT_CHECKPOINT = DEFAULT_VAE
 
 
 def scale_pitch_classes(key: str) -> tuple[int, ...]:
@@ -71,9 +62,8 @@ def scale_pitch_classes(key: str) -> tuple[int, ...]:
 
 
 @dataclass
-class ComposeOutput:
-    leadsheets: list[LeadSheet]
-    seeds: list[int] = field(default_factory=list)
+class ComposeOutput(PipelineOutput[LeadSheet]):
+    """``samples``: one melody (a LeadSheet) per variation, variation i drawn with ``seeds[i]``."""
 
 
 class ComposePipeline:
@@ -83,58 +73,47 @@ class ComposePipeline:
         self,
         model: EC2VAE,
         latent: LatentSequenceModel | None = None,
-        candidates: int = 4,
-        pitch_range: tuple[int, int] = (55, 88),
-        chord_tone_bias: float | None = None,
-        decode_temperature: float = 0.0,
-        repeat_penalty: float | None = None,
+        generation: MelodyGenerationConfig | None = None,
     ):
-        """``latent``: a LatentSequenceModel for the pitch latents (None: EC2-VAE's prior).
-
-        ``chord_tone_bias``: logit bonus for chord tones at onsets. Sampled from the prior, the
-        decoder put 46% of note time on chord tones against 79% in held-out Nottingham tunes, and a
-        bonus of 3.0 raised it to 68%. With the latent model a bonus of 1.0 and a penalty of 2.0 on
-        repeating the previous pitch (``repeat_penalty``) bring its melodies' statistics to the real
-        tunes' (engine.pipelines.song.CHORD_TONE_BIAS, REPEAT_PENALTY; the model card has the figures).
-        Defaults: 3.0 and 0 with the prior, those with the latent model.
-        """
+        """``latent``: a LatentSequenceModel for the pitch latents (None: EC2-VAE's prior). ``generation``: the
+        sampling settings (default: the latent model's, or the prior's without it; see engine.pipelines.decoding)."""
         self.model = model.eval()
-        self.song_model = SongModel(model, latent, candidates) if latent is not None else None
-        self.candidates = candidates
-        self.pitch_range = pitch_range
-        with_latent = latent is not None
-        self.chord_tone_bias = (CHORD_TONE_BIAS if with_latent else 3.0) if chord_tone_bias is None else chord_tone_bias
-        self.repeat_penalty = (REPEAT_PENALTY if with_latent else 0.0) if repeat_penalty is None else repeat_penalty
-        self.decode_temperature = decode_temperature  # with the latent model; 0 decodes greedily
+        if generation is None:
+            generation = LatentGenerationConfig() if latent is not None else EC2VAEGenerationConfig()
+        self.generation = generation
+        self.song_model = SongModel(model, latent, generation.candidates) if latent is not None else None
 
     @classmethod
     def from_pretrained(
         cls,
-        path_or_name: str | Path = DEFAULT_CHECKPOINT,
+        path_or_name: str | Path | None = None,
         device: str | None = None,
-        latent: str | Path | None = DEFAULT_LATENT,
+        latent: str | Path | None = default_checkpoint("latent"),
     ) -> ComposePipeline:
-        """Load the EC2-VAE folder and the latent sequence model ``latent`` ("debug": tiny untrained ones).
+        """Load the EC2-VAE folder (default: the shipped one) and the latent sequence model ``latent``
+        ("debug": tiny untrained ones); the sampling settings come from the latent model's ``generation.json``
+        (the EC2-VAE's without one).
 
         With ``latent=None``, or when the default latent folder is missing or was trained on another
         EC2-VAE's latents (e.g. beside a freshly trained EC2-VAE), Compose draws from the prior (logged).
         A latent folder named explicitly must exist and match.
         """
         resolved = resolve_device(device)
-        if str(path_or_name) == "debug":
+        path = default_checkpoint("ec2vae") if path_or_name is None else path_or_name
+        if str(path) == "debug":
             song = SongModel.debug(resolved)
             return cls(song.vae, song.latent)
         if latent is None:
-            return cls(load_ec2vae(path_or_name, resolved))
-        is_default = Path(latent).resolve() == Path(DEFAULT_LATENT).resolve()
+            return cls(load_ec2vae(path, resolved), generation=EC2VAEGenerationConfig.load(path))
+        is_default = Path(latent).resolve() == default_checkpoint("latent").resolve()
         try:
-            song = SongModel.from_pretrained(path_or_name, latent, resolved)
+            song = SongModel.from_pretrained(path, latent, resolved)
         except (FileNotFoundError, ValueError) as err:
             if not is_default:
                 raise
             log.warning("Compose draws pitch latents from the prior: %s", err)
-            return cls(load_ec2vae(path_or_name, resolved))
-        return cls(song.vae, song.latent)
+            return cls(load_ec2vae(path, resolved), generation=EC2VAEGenerationConfig.load(path))
+        return cls(song.vae, song.latent, LatentGenerationConfig.load(latent))
 
     @property
     def device(self) -> torch.device:
@@ -151,11 +130,11 @@ class ComposePipeline:
         rhythm: str, num_bars: int, tempo_bpm: float, seed: int, temperature: float, num_samples: int
     ) -> np.ndarray:
         """Check every argument; returns the onset mask (num_bars * 16,). Raises CadenzaInputError."""
-        check_number("Bars", num_bars, MIN_BARS, MAX_BARS, integer=True)
-        check_number("Tempo (BPM)", tempo_bpm, 20, 300)
-        check_number("Seed", seed, 0, 2**31 - 1, integer=True)
-        check_number("Temperature", temperature, 0, 3)
-        check_number("Variations", num_samples, 1, MAX_SAMPLES, integer=True)
+        COMPOSE_BARS.check("Bars", num_bars)
+        TEMPO_BPM.check("Tempo (BPM)", tempo_bpm)
+        SEED.check("Seed", seed)
+        TEMPERATURE.check("Temperature", temperature)
+        VARIATIONS.check("Variations", num_samples)
         onsets = parse_rhythm_pattern(rhythm, STEPS_PER_BAR_44)
         pattern_bars = len(onsets) // STEPS_PER_BAR_44
         if pattern_bars > num_bars:
@@ -173,13 +152,16 @@ class ComposePipeline:
         key: str = "C",
         tempo_bpm: float = 120.0,
         seed: int = 0,
-        temperature: float = DEFAULT_TEMPERATURE,
+        temperature: float | None = None,
         num_samples: int = 1,
         register_shift: int = 0,
+        generation: MelodyGenerationConfig | None = None,
     ) -> ComposeOutput:
         """Melodies whose onsets are exactly the 'x' steps of ``rhythm`` over ``chords``; ``register_shift``
-        (-24, -12, 0, 12 or 24 semitones) moves the finished melody by whole octaves (an emotion's register)."""
-        onsets = self.validate(rhythm, num_bars, tempo_bpm, seed, temperature, num_samples)
+        (-24, -12, 0, 12 or 24 semitones) moves the finished melody by whole octaves (an emotion's register).
+        ``temperature`` (None: the generation config's) and ``generation`` override this pipeline's settings."""
+        settings = (generation or self.generation).override(temperature=temperature)
+        onsets = self.validate(rhythm, num_bars, tempo_bpm, seed, settings.temperature, num_samples)
         if register_shift not in (-24, -12, 0, 12, 24):
             raise CadenzaInputError(
                 f"Register shift must be a whole number of octaves from -24 to 24 semitones (got {register_shift!r})"
@@ -198,8 +180,10 @@ class ComposePipeline:
 
         leadsheets = []
         for index in range(num_samples):
-            generator = torch.Generator(device="cpu").manual_seed(seed + index)
-            tokens = self.sample_tokens(rhythm_classes, chroma, scale, temperature, generator, functions)
+            generator = seeded_generator(seed + index, self.device)
+            tokens = self.sample_tokens(
+                rhythm_classes, chroma, scale, settings.temperature, generator, functions, settings
+            )
             notes = [
                 replace(n, pitch=_octave_into_range(n.pitch + register_shift))
                 for n in tokens_to_notes(tokens[:num_steps])
@@ -207,15 +191,6 @@ class ComposePipeline:
             melody = Melody(notes, num_steps, float(tempo_bpm), (4, 4), 0, key)
             leadsheets.append(LeadSheet(melody, progression, title=f"Variation {index + 1} (seed {seed + index})"))
         return ComposeOutput(leadsheets, [seed + i for i in range(num_samples)])
-
-    def controls(self, scale: tuple[int, ...]) -> DecodeControls:
-        """How this pipeline decodes for a key's ``scale``: its pitch range, chord-tone bonus and repeat penalty."""
-        return DecodeControls(
-            pitch_range=self.pitch_range,
-            scale=scale,
-            chord_tone_bias=self.chord_tone_bias,
-            repeat_penalty=self.repeat_penalty,
-        )
 
     @torch.no_grad()
     def sample_tokens(
@@ -226,22 +201,26 @@ class ComposePipeline:
         temperature: float,
         generator: torch.Generator,
         functions: np.ndarray | None = None,
+        generation: MelodyGenerationConfig | None = None,
     ) -> np.ndarray:
         """Melody tokens (T,) for rhythm classes (T,) and chroma (T, 12), T a multiple of 32.
 
         ``scale`` holds the pitch classes that get no penalty (all 12 for none); ``functions`` (W, 8)
         the chord-function classes per beat (default: read from the chroma, see
-        engine.tonality.functions_from_chroma).
+        engine.music.tonality.functions_from_chroma).
         """
         num_windows = len(rhythm) // WINDOW_STEPS
         windows_rhythm = rhythm.reshape(num_windows, WINDOW_STEPS)
         windows_chroma = chroma.reshape(num_windows, WINDOW_STEPS, 12)
-        controls = self.controls(scale)
+        settings = generation or self.generation
+        controls = settings.controls(scale)
         if self.song_model is not None:
             return self._sample_with_latent_model(
-                windows_rhythm, windows_chroma, controls, temperature, generator, functions
+                windows_rhythm, windows_chroma, controls, temperature, generator, functions, settings
             )
-        return self._sample_from_prior(windows_rhythm, windows_chroma, controls, temperature, generator)
+        return self._sample_from_prior(
+            windows_rhythm, windows_chroma, controls, temperature, generator, settings.candidates
+        )
 
     def _sample_with_latent_model(
         self,
@@ -251,8 +230,10 @@ class ComposePipeline:
         temperature: float,
         generator: torch.Generator,
         functions: np.ndarray | None,
+        settings: MelodyGenerationConfig,
     ) -> np.ndarray:
         song = self.song_model
+        assert song is not None  # called only with the latent model
         w = len(rhythm)
         if functions is None:
             functions = functions_from_chroma(chroma)
@@ -270,7 +251,8 @@ class ComposePipeline:
             generator,
             float(temperature),
             "left_to_right",
-            self.decode_temperature,
+            settings.decode_temperature,
+            settings.candidates,
         )
         return tokens.reshape(-1)
 
@@ -281,8 +263,9 @@ class ComposePipeline:
         controls: DecodeControls,
         temperature: float,
         generator: torch.Generator,
+        candidates: int,
     ) -> np.ndarray:
-        model, device, k = self.model, self.device, self.candidates
+        model, device, k = self.model, self.device, candidates
         cfg = model.config
         num_windows = len(windows_rhythm)
         scale = controls.scale
@@ -293,7 +276,7 @@ class ComposePipeline:
         _, _, z_rhythm, _ = model.encode(placeholder, chroma_t)  # (W, Zr): posterior means
 
         # All windows x candidates in one batch: (W*K, ...).
-        z_pitch = torch.randn(num_windows * k, cfg.z_pitch, generator=generator).to(device)
+        z_pitch = torch.randn(num_windows * k, cfg.z_pitch, generator=generator, device=generator.device).to(device)
         z_r = z_rhythm.repeat_interleave(k, 0)
         tokens, _ = decode_windows(
             model,
@@ -320,8 +303,6 @@ class ComposePipeline:
     @staticmethod
     def _placeholder_melody(rhythm: np.ndarray, scale: tuple[int, ...]) -> np.ndarray:
         """A melody with the requested rhythm (one repeated pitch) to encode z_rhythm from."""
-        from engine.representation import ONSET, REST, SUSTAIN
-
         tonic = 60 + scale[0] if 60 + scale[0] <= 71 else 48 + scale[0]
         tokens = np.where(rhythm == ONSET, tonic, np.where(rhythm == SUSTAIN, HOLD, REST))
         return tokens.astype(np.int64)

@@ -23,7 +23,7 @@ and z_rhythm. This pipeline works on whole pieces window by window:
   is the same 2-bar windows); ``chords='b'`` or a typed progression are offered;
 * chords for decoding: ``'a'`` (A's), ``'b'`` (B's) or a typed progression such
   as ``"C Am F G"`` (one chord per bar, repeated to fill; see
-  :func:`engine.chords.parse_progression`). ``'a'`` and ``'b'`` are lower case;
+  :func:`engine.music.chords.parse_progression`). ``'a'`` and ``'b'`` are lower case;
   a typed chord ``A`` is the A major chord.
 
 Outputs are LeadSheets of whole windows (pickup 0) at A's tempo (the analogy:
@@ -32,8 +32,6 @@ at the rhythm source's tempo), with the chord source's time signature.
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -41,214 +39,42 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engine.chords import make_chord, parse_progression, recognize_chord
-from engine.device import resolve_device
-from engine.errors import CadenzaInputError
-from engine.midi_io import TrackInfo, list_tracks, read_abc_file, read_midi, read_midi_bytes
-from engine.models.checkpoint import load_ec2vae
+from engine.io.sources import prepare_source
+from engine.models.device import resolve_device
 from engine.models.ec2vae import EC2VAE, EC2VAEConfig
-from engine.music import Chord, ChordProgression, LeadSheet, Melody
-from engine.representation import (
-    HOLD,
-    NUM_PITCH_TOKENS,
-    ONSET,
-    REST,
-    SILENCE,
-    STEPS_PER_BAR_44,
-    SUSTAIN,
-    WINDOW_STEPS,
-    melody_to_tokens,
-    tokens_to_notes,
-    tokens_to_rhythm,
+from engine.models.registry import load_ec2vae
+from engine.music import ChordProgression, LeadSheet, Melody
+from engine.music.chords import chroma_to_progression, parse_progression
+from engine.music.constants import HOLD, NUM_PITCH_TOKENS, ONSET, REST, SILENCE, STEPS_PER_BAR_44, SUSTAIN, WINDOW_STEPS
+from engine.music.limits import EXPLORE_BARS, INTERPOLATION_STEPS, MAP_SIZE, MAX_MORPH_CELLS
+from engine.music.representation import melody_to_tokens, tokens_to_notes, tokens_to_rhythm
+from engine.paths import default_checkpoint
+from engine.pipelines.base import PipelineOutput
+from engine.pipelines.explore_latents import (
+    SOURCE_CHORDS,
+    ExploreInputError,
+    Harmony,
+    Latents,
+    check_explore_number,
+    check_sheet,
+    sheet_name,
+    slerp,
 )
-from engine.validation import check_number
 
-MAX_BARS = 16
-MAX_WINDOWS = MAX_BARS * STEPS_PER_BAR_44 // WINDOW_STEPS  # 8 windows of 2 bars of 4/4
-MIN_STEPS, MAX_STEPS = 2, 12
-MIN_GRID, MAX_GRID = 2, 7
-MAX_MORPH_CELLS = 64
-SOURCE_CHORDS = {"a": "a", "b": "b", "pitch": "a", "rhythm": "b"}
-
-
-class ExploreInputError(CadenzaInputError):
-    """A source, number or choice that exploration cannot use."""
+MAX_WINDOWS = EXPLORE_BARS.high * STEPS_PER_BAR_44 // WINDOW_STEPS  # 8 windows of 2 bars of 4/4
 
 
 @dataclass
-class Latents:
-    """Posterior means of every window of a source, and what they were encoded from."""
+class ExploreOutput(PipelineOutput[LeadSheet]):
+    """``samples``: the melodies made (an interpolation's steps from A to B, one analogy, a map's cells row by row);
+    ``columns``: a map's cells per row (1 for everything else). Explore draws nothing at random: no seeds."""
 
-    z_pitch: torch.Tensor  # (W, Zp)
-    z_rhythm: torch.Tensor  # (W, Zr)
-    chroma: np.ndarray  # (W, 32, 12) float32
-    tokens: np.ndarray | None = None  # (W, 32) int64 melody tokens of the source
+    columns: int = 1
 
     @property
-    def num_windows(self) -> int:
-        return int(self.z_pitch.shape[0])
-
-    def cropped(self, num_windows: int) -> Latents:
-        tokens = None if self.tokens is None else self.tokens[:num_windows]
-        return Latents(self.z_pitch[:num_windows], self.z_rhythm[:num_windows], self.chroma[:num_windows], tokens)
-
-
-# --------------------------------------------------------------------- checks
-def _check_number(name: str, value, low: float, high: float, integer: bool = False) -> None:
-    check_number(name, value, low, high, integer, error=ExploreInputError)
-
-
-def _check_sheet(sheet, name: str) -> None:
-    if not isinstance(sheet, LeadSheet):
-        raise ExploreInputError(f"{name} must be a melody (a LeadSheet), not {type(sheet).__name__}")
-    if not sheet.melody.notes:
-        raise ExploreInputError(f"{name} has no notes")
-
-
-def _name(sheet: LeadSheet, fallback: str) -> str:
-    return sheet.title.strip() or fallback
-
-
-# ------------------------------------------------------------------- sources
-def source_tracks(source: bytes | str | Path) -> list[TrackInfo]:
-    """The tracks of an uploaded MIDI file, for choosing the melody (same checks as :func:`read_source`)."""
-    return list_tracks(read_midi_bytes(source))
-
-
-def read_source(
-    source: bytes | str | Path,
-    melody_track: int | None = None,
-    start_bar: int = 0,
-    num_bars: int | None = None,
-    title: str = "",
-    max_bars: int = MAX_BARS,
-) -> LeadSheet:
-    """A MIDI file (path or bytes; a path may also be an .abc file, its first tune) cut by :func:`prepare_source`.
-
-    Raises MidiReadError / ExploreInputError (both CadenzaInputError) with a readable
-    message for every kind of bad file: missing, empty, not MIDI, damaged or truncated,
-    over the size limit, too many tracks (midi_io.MAX_TRACKS) or notes, drums only, no notes.
-    """
-    if isinstance(source, (str, Path)) and Path(source).suffix.lower() == ".abc":
-        path = Path(source)
-        if not path.is_file():
-            raise ExploreInputError(f"ABC file not found: {path}")
-        try:
-            sheets = read_abc_file(path)
-        except Exception as err:  # music21 raises many kinds for broken ABC
-            raise ExploreInputError(
-                f"The ABC file {path.name} could not be read ({type(err).__name__}: {err})"
-            ) from None
-        if not sheets:
-            raise ExploreInputError(f"The ABC file {path.name} holds no tune with notes")
-        sheet = sheets[0]
-        sheet.title = title or sheet.title or path.stem
-    else:
-        data = read_midi_bytes(source)  # size, header, track and note limits are checked by read_midi
-        if melody_track is not None:
-            _check_number("Melody track", melody_track, 0, 65_535, integer=True)
-            melody_track = int(melody_track)
-        default_title = Path(source).stem if isinstance(source, (str, Path)) else ""
-        sheet = read_midi(data, melody_track=melody_track, title=title or default_title)
-    return prepare_source(sheet, start_bar, num_bars, max_bars)
-
-
-def prepare_source(
-    sheet: LeadSheet, start_bar: int = 0, num_bars: int | None = None, max_bars: int = MAX_BARS
-) -> LeadSheet:
-    """The part of ``sheet`` that exploration uses: whole 32-step windows from ``start_bar``.
-
-    ``start_bar`` counts the piece's bars from 0, after the pickup (bar 0 starts at the
-    first downbeat). ``num_bars`` (2..``max_bars``, default ``max_bars``: 16 for Explore,
-    32 for songs) is rounded down to whole windows;
-    in 4/4 a window is 2 bars. A final window at least half full is kept and padded
-    with rests. Chords, tempo, key, meter and title are kept; the pickup is dropped.
-    Idempotent: a prepared sheet comes back unchanged. Raises ExploreInputError when
-    the start bar is past the end or the span holds no notes.
-    """
-    _check_sheet(sheet, f"'{_name(sheet, 'The source')}'" if isinstance(sheet, LeadSheet) else "The source")
-    _check_number("Start bar", start_bar, 0, 100_000, integer=True)
-    if num_bars is not None:
-        _check_number("Bars", num_bars, 2, max_bars, integer=True)
-    melody = sheet.melody
-    steps_per_bar = melody.steps_per_bar
-    if steps_per_bar <= 0:
-        raise ExploreInputError(f"The time signature {melody.time_signature} has no whole steps per bar")
-    bars_after_pickup = max(0, -(-(melody.num_steps - melody.pickup_steps) // steps_per_bar))
-    if start_bar >= bars_after_pickup:
-        raise ExploreInputError(
-            f"Start bar {int(start_bar)} is past the end of '{_name(sheet, 'the piece')}': it has {bars_after_pickup} bar(s) "
-            f"after the pickup, so the start bar must be between 0 and {max(bars_after_pickup - 1, 0)} "
-            f"(at most {max_bars} bars are used from there)"
-        )
-    start = melody.pickup_steps + int(start_bar) * steps_per_bar
-    full, part = divmod(melody.num_steps - start, WINDOW_STEPS)
-    available = full + (1 if part >= WINDOW_STEPS // 2 or full == 0 else 0)
-    wanted = max_bars if num_bars is None else int(num_bars)
-    max_windows = max_bars * STEPS_PER_BAR_44 // WINDOW_STEPS
-    num_windows = min(available, max(1, wanted * steps_per_bar // WINDOW_STEPS), max_windows)
-    cropped = sheet.cropped(start, num_windows * WINDOW_STEPS)
-    if not cropped.melody.notes:
-        raise ExploreInputError(
-            f"There are no notes in the {num_windows * WINDOW_STEPS // steps_per_bar} bar(s) of '{_name(sheet, 'the piece')}' "
-            f"from start bar {int(start_bar)}: choose another start bar or track"
-        )
-    return cropped
-
-
-# -------------------------------------------------------------------- latents
-def slerp(a, b, t: float, eps: float = 1e-6):
-    """Spherical interpolation between a and b (..., D) at t (0 -> a, 1 -> b), row by row.
-
-    Works on the raw vectors (angle between them, norms interpolated along the arc,
-    as White 2016 does for VAE latents). Where a and b are (nearly) parallel or one is
-    zero, the sine of the angle vanishes and plain linear interpolation is used.
-    Accepts torch tensors or numpy arrays; returns the same kind.
-    """
-    if isinstance(t, bool) or not isinstance(t, numbers.Real) or not math.isfinite(float(t)):
-        raise ExploreInputError(f"The interpolation position t must be a number (got {t!r})")
-    as_numpy = isinstance(a, np.ndarray) and isinstance(b, np.ndarray)
-    ta = torch.as_tensor(a, dtype=torch.float32) if not isinstance(a, torch.Tensor) else a.float()
-    tb = torch.as_tensor(b, dtype=torch.float32, device=ta.device) if not isinstance(b, torch.Tensor) else b.float()
-    if ta.shape != tb.shape:
-        raise ExploreInputError(f"Cannot interpolate between latents of shapes {tuple(ta.shape)} and {tuple(tb.shape)}")
-    t = float(t)
-    norm_a = ta.norm(dim=-1, keepdim=True)
-    norm_b = tb.norm(dim=-1, keepdim=True)
-    cos = ((ta / norm_a.clamp_min(1e-12)) * (tb / norm_b.clamp_min(1e-12))).sum(-1, keepdim=True).clamp(-1.0, 1.0)
-    omega = torch.arccos(cos)
-    sin = torch.sin(omega)
-    parallel = (sin.abs() < eps) | (norm_a < 1e-12) | (norm_b < 1e-12)
-    safe = torch.where(parallel, torch.ones_like(sin), sin)
-    w_a = torch.where(parallel, torch.full_like(sin, 1.0 - t), torch.sin((1.0 - t) * omega) / safe)
-    w_b = torch.where(parallel, torch.full_like(sin, t), torch.sin(t * omega) / safe)
-    out = w_a * ta + w_b * tb
-    return out.cpu().numpy() if as_numpy else out
-
-
-def chroma_to_progression(chroma: np.ndarray) -> ChordProgression:
-    """Chord symbols for a per-step chroma (T, 12): one chord per run of equal rows (recognised by template)."""
-    chroma = np.asarray(chroma, dtype=np.float32).reshape(-1, 12)
-    chords: list[Chord] = []
-    start = 0
-    for step in range(1, len(chroma) + 1):
-        if step < len(chroma) and np.array_equal(chroma[step], chroma[start]):
-            continue
-        row = chroma[start]
-        if row.sum() > 0:
-            symbol = recognize_chord(row)
-            pcs = tuple(int(pc) for pc in np.flatnonzero(row > 0))
-            chords.append(Chord(symbol, start, step, pcs, make_chord(symbol, start, step).bass))
-        start = step
-    return ChordProgression(chords)
-
-
-@dataclass
-class _Harmony:
-    chroma: np.ndarray  # (W, 32, 12)
-    progression: ChordProgression
-    key: str | None
-    time_signature: tuple[int, int]
+    def rows(self) -> list[list[LeadSheet]]:
+        """The samples as rows of ``columns`` (a map's grid: rows move the pitch latent, columns the rhythm's)."""
+        return [self.samples[i : i + self.columns] for i in range(0, len(self.samples), self.columns)]
 
 
 class ExplorePipeline:
@@ -261,13 +87,11 @@ class ExplorePipeline:
     @classmethod
     def from_pretrained(cls, path_or_name: str | Path | None = None, device: str | None = None) -> ExplorePipeline:
         """Load a checkpoint folder (default: the shipped checkpoints/ec2vae), or the tiny untrained model "debug"."""
-        from engine.pipelines.compose import DEFAULT_CHECKPOINT
-
         resolved = resolve_device(device)
         if str(path_or_name) == "debug":
             torch.manual_seed(0)
             return cls(EC2VAE(EC2VAEConfig.debug()).to(resolved))
-        return cls(load_ec2vae(path_or_name or DEFAULT_CHECKPOINT, resolved))
+        return cls(load_ec2vae(path_or_name or default_checkpoint("ec2vae"), resolved))
 
     @property
     def device(self) -> torch.device:
@@ -352,7 +176,7 @@ class ExplorePipeline:
         if chroma.size != num_windows * WINDOW_STEPS * 12:
             raise ExploreInputError(f"chroma must have shape ({num_windows}, {WINDOW_STEPS}, 12) (got {chroma.shape})")
         chroma = chroma.reshape(num_windows, WINDOW_STEPS, 12)
-        _check_number("Tempo (BPM)", tempo, 20, 300)
+        check_explore_number("Tempo (BPM)", tempo, 20, 300)
         rhythm_t = None
         if rhythm is not None:
             rhythm = np.asarray(rhythm, dtype=np.int64)
@@ -363,7 +187,7 @@ class ExplorePipeline:
             rhythm_t = torch.from_numpy(rhythm.reshape(num_windows, WINDOW_STEPS)).to(self.device)
         tokens = self._decode_tokens(z_p, z_r, torch.from_numpy(chroma).to(self.device), rhythm_t)
         progression = chords if chords is not None else chroma_to_progression(chroma)
-        return self._sheet(tokens, progression, float(tempo), title, key, time_signature)
+        return ExploreOutput([self._sheet(tokens, progression, float(tempo), title, key, time_signature)])
 
     def _rhythm_mask(self, rhythm: torch.Tensor) -> torch.Tensor:
         """(N, T) rhythm classes -> (N, T, P) logit bias: pitches (in range) only at onsets, HOLD / REST elsewhere."""
@@ -401,7 +225,7 @@ class ExplorePipeline:
     # --------------------------------------------------------------- chords
     def _harmony(
         self, chords, num_windows: int, a: LeadSheet, b: LeadSheet | None = None, b_name: str = "B"
-    ) -> _Harmony:
+    ) -> Harmony:
         steps = num_windows * WINDOW_STEPS
         if not isinstance(chords, str):
             raise ExploreInputError(f"Chords must be 'a', 'b' or a progression such as 'C Am F G' (got {chords!r})")
@@ -411,18 +235,18 @@ class ExplorePipeline:
             if choice == "b" and b is None:
                 raise ExploreInputError(f"There is no {b_name} to take chords from: use 'a' or type a progression")
             progression = source.cropped(0, steps).chords
-            return _Harmony(
+            return Harmony(
                 progression.chroma(steps).reshape(num_windows, WINDOW_STEPS, 12),
                 progression,
                 source.melody.key,
                 source.melody.time_signature,
             )
         progression = parse_progression(chords, num_windows * WINDOW_STEPS // STEPS_PER_BAR_44, STEPS_PER_BAR_44)
-        return _Harmony(progression.chroma(steps).reshape(num_windows, WINDOW_STEPS, 12), progression, None, (4, 4))
+        return Harmony(progression.chroma(steps).reshape(num_windows, WINDOW_STEPS, 12), progression, None, (4, 4))
 
     def _pair(self, a: LeadSheet, b: LeadSheet, a_name: str = "A", b_name: str = "B"):
-        _check_sheet(a, a_name)
-        _check_sheet(b, b_name)
+        check_sheet(a, a_name)
+        check_sheet(b, b_name)
         a, b = prepare_source(a), prepare_source(b)
         la, lb = self._encode([a, b])
         num_windows = min(la.num_windows, lb.num_windows)  # the longer source is cropped to the shorter
@@ -430,14 +254,14 @@ class ExplorePipeline:
 
     # -------------------------------------------------------- interpolation
     @torch.no_grad()
-    def interpolate(self, a: LeadSheet, b: LeadSheet, steps: int = 5, chords: str = "a") -> list[LeadSheet]:
+    def interpolate(self, a: LeadSheet, b: LeadSheet, steps: int = 5, chords: str = "a") -> ExploreOutput:
         """``steps`` (2..12) melodies from A to B: step k decodes slerp(z_A, z_B, k / (steps - 1)) for
         both latents, window by window; step 0 reconstructs A and the last step B (under the chosen chords).
 
         A and B are prepared (:func:`prepare_source`); the longer is cropped to the shorter.
         All steps x windows are decoded in one batch.
         """
-        _check_number("Steps", steps, MIN_STEPS, MAX_STEPS, integer=True)
+        INTERPOLATION_STEPS.check("Steps", steps, ExploreInputError)
         steps = int(steps)
         a, b, la, lb, num_windows = self._pair(a, b)
         harmony = self._harmony(chords, num_windows, a, b)
@@ -446,21 +270,23 @@ class ExplorePipeline:
         z_r = torch.cat([slerp(la.z_rhythm, lb.z_rhythm, t) for t in positions])
         chroma = torch.from_numpy(np.tile(harmony.chroma, (steps, 1, 1))).to(self.device)
         tokens = self._decode_tokens(z_p, z_r, chroma).reshape(steps, num_windows, WINDOW_STEPS)
-        name_a, name_b = _name(a, "A"), _name(b, "B")
-        return [
-            self._sheet(
-                tokens[k],
-                harmony.progression,
-                a.melody.tempo_bpm,
-                f"{name_a} → {name_b}: step {k + 1} of {steps}",
-                harmony.key,
-                harmony.time_signature,
-            )
-            for k in range(steps)
-        ]
+        name_a, name_b = sheet_name(a, "A"), sheet_name(b, "B")
+        return ExploreOutput(
+            [
+                self._sheet(
+                    tokens[k],
+                    harmony.progression,
+                    a.melody.tempo_bpm,
+                    f"{name_a} → {name_b}: step {k + 1} of {steps}",
+                    harmony.key,
+                    harmony.time_signature,
+                )
+                for k in range(steps)
+            ]
+        )
 
     @torch.no_grad()
-    def grid(self, a: LeadSheet, b: LeadSheet, size: int = 5, chords: str = "a") -> list[list[LeadSheet]]:
+    def grid(self, a: LeadSheet, b: LeadSheet, size: int = 5, chords: str = "a") -> ExploreOutput:
         """The 2-D map, ``size`` x ``size`` (2..7): cell [i][j] decodes
         slerp(z_pitch A, B, i / (size - 1)) with slerp(z_rhythm A, B, j / (size - 1)).
 
@@ -468,7 +294,7 @@ class ExplorePipeline:
         a column share their rhythm. Cell [0][0] reconstructs A, [size-1][size-1] B.
         The rhythm decoder runs once per column, the pitch decoder once for all cells x windows.
         """
-        _check_number("Map size", size, MIN_GRID, MAX_GRID, integer=True)
+        MAP_SIZE.check("Map size", size, ExploreInputError)
         size = int(size)
         a, b, la, lb, num_windows = self._pair(a, b)
         harmony = self._harmony(chords, num_windows, a, b)
@@ -485,20 +311,19 @@ class ExplorePipeline:
         chroma = torch.from_numpy(harmony.chroma).to(self.device).repeat(size * size, 1, 1)
         tokens = self._decode_tokens(z_p, z_r, chroma, rhythm).reshape(size, size, num_windows, WINDOW_STEPS)
         tempo = a.melody.tempo_bpm
-        return [
-            [
-                self._sheet(
-                    tokens[i, j],
-                    harmony.progression,
-                    tempo,
-                    f"Pitch {round(100 * positions[i])}% B, rhythm {round(100 * positions[j])}% B",
-                    harmony.key,
-                    harmony.time_signature,
-                )
-                for j in range(size)
-            ]
+        cells_row_by_row = [
+            self._sheet(
+                tokens[i, j],
+                harmony.progression,
+                tempo,
+                f"Pitch {round(100 * positions[i])}% B, rhythm {round(100 * positions[j])}% B",
+                harmony.key,
+                harmony.time_signature,
+            )
             for i in range(size)
+            for j in range(size)
         ]
+        return ExploreOutput(cells_row_by_row, columns=size)
 
     @staticmethod
     def path_cells(grid: list[list[LeadSheet]], path: Sequence[tuple[int, int]]) -> list[LeadSheet]:
@@ -515,13 +340,13 @@ class ExplorePipeline:
             if not isinstance(cell, (tuple, list)) or len(cell) != 2:
                 raise ExploreInputError(f"Path entry {index + 1} must be a (row, column) pair (got {cell!r})")
             row, col = cell
-            _check_number(f"Row of path entry {index + 1}", row, 0, size - 1, integer=True)
-            _check_number(f"Column of path entry {index + 1}", col, 0, size - 1, integer=True)
+            check_explore_number(f"Row of path entry {index + 1}", row, 0, size - 1, integer=True)
+            check_explore_number(f"Column of path entry {index + 1}", col, 0, size - 1, integer=True)
             cells.append(grid[int(row)][int(col)])
         return cells
 
     @staticmethod
-    def morph(cells: Sequence[LeadSheet], title: str = "") -> LeadSheet:
+    def morph(cells: Sequence[LeadSheet], title: str = "") -> ExploreOutput:
         """Cells (e.g. a path through the map) end to end as one piece, chords concatenated too.
 
         Tempo, key and meter are the first cell's.
@@ -539,11 +364,13 @@ class ExplorePipeline:
             offset += cell.melody.num_steps
         first = cells[0].melody
         melody = Melody(notes, offset, first.tempo_bpm, first.time_signature, 0, first.key)
-        return LeadSheet(melody, ChordProgression(chords), title or f"Morph through {len(cells)} cells")
+        return ExploreOutput(
+            [LeadSheet(melody, ChordProgression(chords), title or f"Morph through {len(cells)} cells")]
+        )
 
     # -------------------------------------------------------------- analogy
     @torch.no_grad()
-    def analogy(self, pitch_from: LeadSheet, rhythm_from: LeadSheet, chords: str = "a") -> LeadSheet:
+    def analogy(self, pitch_from: LeadSheet, rhythm_from: LeadSheet, chords: str = "a") -> ExploreOutput:
         """A's tune with B's rhythm: z_pitch of ``pitch_from`` (A) with z_rhythm of ``rhythm_from`` (B),
         decoded with B's actual rhythm forced, so the onsets are exactly B's.
 
@@ -554,14 +381,15 @@ class ExplorePipeline:
         harmony = self._harmony(chords, num_windows, a, b)
         rhythm = torch.from_numpy(tokens_to_rhythm(lb.tokens)).to(self.device)
         tokens = self._decode_tokens(la.z_pitch, lb.z_rhythm, torch.from_numpy(harmony.chroma).to(self.device), rhythm)
-        title = f"{_name(a, 'A')} with the rhythm of {_name(b, 'B')}"
-        return self._sheet(tokens, harmony.progression, b.melody.tempo_bpm, title, harmony.key, harmony.time_signature)
+        title = f"{sheet_name(a, 'A')} with the rhythm of {sheet_name(b, 'B')}"
+        sheet = self._sheet(tokens, harmony.progression, b.melody.tempo_bpm, title, harmony.key, harmony.time_signature)
+        return ExploreOutput([sheet])
 
     @torch.no_grad()
-    def reharmonise(self, sheet: LeadSheet, chords_text: str) -> LeadSheet:
+    def reharmonise(self, sheet: LeadSheet, chords_text: str) -> ExploreOutput:
         """The same melody (same z_pitch, z_rhythm; rhythm forced to the original's) under a new
         chord progression (text, one chord per bar, repeated to fill, as in Compose)."""
-        _check_sheet(sheet, "The melody")
+        check_sheet(sheet, "The melody")
         if not isinstance(chords_text, str):
             raise ExploreInputError(f"Type the new chords as text such as 'C Am F G' (got {chords_text!r})")
         prepared = prepare_source(sheet)
@@ -575,5 +403,6 @@ class ExplorePipeline:
         tokens = self._decode_tokens(
             latents.z_pitch, latents.z_rhythm, torch.from_numpy(harmony.chroma).to(self.device), rhythm
         )
-        title = f"{_name(prepared, 'Melody')} over {chords_text.strip()}"
-        return self._sheet(tokens, harmony.progression, prepared.melody.tempo_bpm, title, prepared.melody.key, (4, 4))
+        title = f"{sheet_name(prepared, 'Melody')} over {chords_text.strip()}"
+        tempo, key = prepared.melody.tempo_bpm, prepared.melody.key
+        return ExploreOutput([self._sheet(tokens, harmony.progression, tempo, title, key, (4, 4))])

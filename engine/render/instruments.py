@@ -44,7 +44,6 @@ MELODY_INSTRUMENTS: dict[str, int] = {
     "Banjo": 105,
     "Kalimba": 108,
     "Bagpipe": 109,
-    "Fiddle": 110,
     "Shanai": 111,
 }
 

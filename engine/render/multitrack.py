@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pretty_midi
 
-from engine.errors import CadenzaInputError
-from engine.representation import tokens_to_notes
-from engine.train.style_data import TRACKS, choose_voices, piece_windows, voice_tokens
+from engine.music.representation import tokens_to_notes
 
 TRACK_NAMES = ("Voice 1 (top)", "Voice 2", "Voice 3", "Voice 4 (bass)")
+
+
 # Instruments per track (names of engine.render.instruments), chosen to suit each style: choir for chorales and
 # madrigals, recorders for the Renaissance mass and the Trecento (GM has no viols), a string quartet for quartets,
 # fiddle, guitars and bass for folk.
@@ -24,8 +22,9 @@ STYLE_INSTRUMENTS: dict[str, tuple[str, str, str, str]] = {
     "English folk": ("Fiddle", "Nylon Guitar", "Nylon Guitar", "Acoustic Bass"),
     "Irish folk": ("Fiddle", "Nylon Guitar", "Nylon Guitar", "Acoustic Bass"),
 }
+
+
 DEFAULT_INSTRUMENTS = ("Acoustic Grand Piano",) * 4
-MIN_VOICES, MAX_VOICES = 2, 4
 
 
 def piece_to_midi(
@@ -42,31 +41,6 @@ def piece_to_midi(
     return pm
 
 
-def midi_windows(source: str | Path | bytes) -> tuple[np.ndarray, float]:
-    """(windows (N, 4, 32), tempo) of a MIDI file with 2..4 voices (instruments with notes, drums left out), each read
-    top note first; raises CadenzaInputError naming the count otherwise."""
-    from engine.midi_io import load_pretty_midi
-
-    pm = load_pretty_midi(source)
-    voices = [inst for inst in pm.instruments if inst.notes and not inst.is_drum]
-    if not MIN_VOICES <= len(voices) <= MAX_VOICES:
-        raise CadenzaInputError(
-            f"Style transfer needs a MIDI file with {MIN_VOICES} to {MAX_VOICES} voices (tracks with notes); "
-            f"this one has {len(voices)}"
-        )
-    tempo = float(pm.get_tempo_changes()[1][0]) if len(pm.get_tempo_changes()[1]) else 120.0
-    step = 60.0 / tempo / 4
-    total = int(np.ceil(pm.get_end_time() / step)) + 1
-    tracks = [
-        voice_tokens([(int(round(n.start / step)), int(round(n.end / step)), n.pitch) for n in inst.notes], total)
-        for inst in voices
-    ]
-    windows = piece_windows(choose_voices(tracks), list(range(0, total, 32)), min_onsets=1)
-    if not len(windows):
-        raise CadenzaInputError("The MIDI file has no 2-bar stretch with notes in its top voice")
-    return windows, tempo
-
-
 def style_instruments(style: str) -> tuple[str, str, str, str]:
     """The default instrument names of a style's four tracks."""
     return STYLE_INSTRUMENTS.get(style, DEFAULT_INSTRUMENTS)
@@ -77,14 +51,3 @@ def style_programs(style: str) -> tuple[int, ...]:
     from engine.render.instruments import program_for
 
     return tuple(program_for(name) for name in style_instruments(style))
-
-
-__all__ = [
-    "TRACKS",
-    "TRACK_NAMES",
-    "STYLE_INSTRUMENTS",
-    "piece_to_midi",
-    "midi_windows",
-    "style_instruments",
-    "style_programs",
-]

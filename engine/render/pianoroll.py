@@ -269,7 +269,7 @@ def multitrack_roll_figure(
     tokens: np.ndarray, names: list[str], title: str = "", height: int = 340, steps_per_bar: int = 16
 ) -> go.Figure:
     """A piano roll of four tracks of tokens (4, steps), one colour and legend entry per track, bars on x."""
-    from engine.representation import tokens_to_notes
+    from engine.music.representation import tokens_to_notes
 
     traces, pitches = [], []
     for track, (row, name) in enumerate(zip(tokens, names)):

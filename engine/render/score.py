@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import warnings
 
-from engine.errors import CadenzaInputError
+from engine.music.errors import CadenzaInputError
 
 _LOCK = threading.Lock()  # one verovio toolkit, used by one request at a time
 _TOOLKIT = None

@@ -14,8 +14,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from engine.paths import SOUNDFONTS_DIR
+
 ENV_VAR = "CADENZA_SOUNDFONT"
-ASSETS_DIR = Path(__file__).resolve().parents[2] / "assets" / "soundfonts"
 SYSTEM_SOUNDFONTS = (
     Path("/usr/share/sounds/sf2/FluidR3_GM.sf2"),
     Path("/usr/share/sounds/sf2/default-GM.sf2"),
@@ -25,7 +26,7 @@ INSTALL_HINT = (
     "No SoundFont (.sf2) found. Install the General MIDI SoundFont "
     "(Debian/Ubuntu: `sudo apt-get install fluid-soundfont-gm`, which provides "
     "/usr/share/sounds/sf2/FluidR3_GM.sf2), put an .sf2 file in "
-    f"{ASSETS_DIR}, or set {ENV_VAR}=/path/to/font.sf2."
+    f"{SOUNDFONTS_DIR}, or set {ENV_VAR}=/path/to/font.sf2."
 )
 
 
@@ -52,8 +53,8 @@ def soundfont_candidates() -> list[Path]:
     env = os.environ.get(ENV_VAR, "").strip()
     if env:
         out.append(Path(env).expanduser())
-    if ASSETS_DIR.is_dir():
-        out.extend(sorted(p for p in ASSETS_DIR.iterdir() if p.suffix.lower() == ".sf2"))
+    if SOUNDFONTS_DIR.is_dir():
+        out.extend(sorted(p for p in SOUNDFONTS_DIR.iterdir() if p.suffix.lower() == ".sf2"))
     out.extend(SYSTEM_SOUNDFONTS)
     bundled = bundled_pretty_midi_soundfont()
     if bundled is not None:

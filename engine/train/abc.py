@@ -2,8 +2,8 @@
 
     python -m engine.train abc --data DIR [DIR ...] --out checkpoints/abc_emotion
 
-Tunes come from engine.train.abc_data (cleaned, labelled, cached). Every epoch each training
-tune is transposed by a random interval in [low, high] (engine.abc_text.transpose_abc: letters
+Tunes come from engine.data.abc (cleaned, labelled, cached). Every epoch each training
+tune is transposed by a random interval in [low, high] (engine.io.abc_text.transpose_abc: letters
 move, the key is respelled with the fewest accidentals), written as
 ``A:<quadrant>\\nB:<bars>\\nM:..\\nL:..\\nK:..\\n<body>`` and tokenised; batches group tunes of
 similar length. Validation after every epoch: mean next-token NLL on held-out tunes
@@ -24,12 +24,13 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from engine.abc_text import transpose_abc
-from engine.corpus import is_validation
-from engine.emotion_features import FeatureJudge, features_of_row
+from engine.data.abc import LabelledTune, label_corpus
+from engine.io.abc_text import transpose_abc
+from engine.io.corpus import is_validation
 from engine.models.abc_lm import AbcLanguageModel, AbcModelConfig, AbcTokenizer
-from engine.models.checkpoint import save_abc_model
-from engine.train.abc_data import QUADRANTS, LabelledTune, label_corpus
+from engine.models.feature_judge import FeatureJudge, features_of_row
+from engine.models.registry import save_abc_model
+from engine.music.constants import QUADRANTS
 from engine.train.distributed import Rank, barrier, launched_by_torchrun, spawn, torchrun_context, wrap_model
 
 STATE_FILE = "train_state.pt"
@@ -128,7 +129,7 @@ def load_tunes(cfg: AbcTrainConfig) -> list[LabelledTune]:
 
 def train(cfg: AbcTrainConfig) -> dict:
     """Train alone, as ``cfg.procs`` CPU processes, or as one rank of a torchrun job."""
-    from engine.device import resolve_device
+    from engine.models.device import resolve_device
 
     if launched_by_torchrun():
         with torchrun_context(cfg.device) as rank:

@@ -48,7 +48,7 @@ def torchrun_context(device_name: str = "auto") -> Iterator[Rank]:
     """Join torchrun's process group for the duration of the block -> this process's Rank."""
     import torch.distributed as dist
 
-    from engine.device import resolve_device
+    from engine.models.device import resolve_device
 
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     device = resolve_device(device_name)

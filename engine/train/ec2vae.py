@@ -19,9 +19,9 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from engine.models.checkpoint import save_ec2vae
+from engine.data.windows import WindowSet, build_windows, make_rhythm, transpose_batch
 from engine.models.ec2vae import EC2VAE, EC2VAEConfig, ec2vae_loss
-from engine.train.data import WindowSet, build_windows, make_rhythm, transpose_batch
+from engine.models.registry import save_ec2vae
 from engine.train.distributed import Rank, barrier, launched_by_torchrun, spawn, torchrun_context, wrap_model
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ def train(cfg: TrainConfig) -> dict:
     time synchronising (and collapse when anything else runs), while DDP only averages
     gradients once per step.
     """
-    from engine.device import resolve_device
+    from engine.models.device import resolve_device
 
     if launched_by_torchrun():
         with torchrun_context(cfg.device) as rank:

@@ -26,11 +26,11 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from engine.models.checkpoint import load_ec2vae, save_latent_model, weights_fingerprint
+from engine.data.latent import LatentDataset, build_latent_dataset, read_tune_windows
 from engine.models.ec2vae import EC2VAE, EC2VAEConfig
 from engine.models.latent import LatentBatch, LatentModelConfig, LatentSequenceModel, latent_loss
+from engine.models.registry import load_ec2vae, save_latent_model, weights_fingerprint
 from engine.train.distributed import Rank, barrier, launched_by_torchrun, spawn, torchrun_context, wrap_model
-from engine.train.latent_data import LatentDataset, build_latent_dataset, read_tune_windows
 
 log = logging.getLogger(__name__)
 STATE_FILE = "train_state.pt"
@@ -223,7 +223,7 @@ def _data_stats(dataset: LatentDataset, meta: dict, cached: str | None = None) -
 # ------------------------------------------------------------------ training
 def train(cfg: LatentTrainConfig) -> dict:
     """Train alone, as ``cfg.procs`` CPU processes, or as one rank of a torchrun job."""
-    from engine.device import resolve_device
+    from engine.models.device import resolve_device
 
     if launched_by_torchrun():
         with torchrun_context(cfg.device) as rank:

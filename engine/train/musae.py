@@ -1,6 +1,6 @@
 """Train MusAE, or its VAE baseline (``python -m engine.train musae [--baseline vae]``).
 
-Data: the style cache (engine.train.style_data), split by piece like the style judge's. Batches
+Data: the style cache (engine.data.style), split by piece like the style judge's. Batches
 draw every style equally often and transpose each window by -5..+6 semitones.
 
 * MusAE, per step: the batch is encoded once; ``critic_steps`` critic updates (WGAN-GP, lambda 10)
@@ -36,8 +36,8 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from engine.device import resolve_device
-from engine.models.checkpoint import save_musae
+from engine.data.style import StyleSplit, pitch_ranges
+from engine.models.device import resolve_device
 from engine.models.musae import (
     LatentCritic,
     MusAE,
@@ -47,8 +47,7 @@ from engine.models.musae import (
     kl_per_dimension,
     reconstruction_accuracy,
 )
-from engine.train.style_data import pitch_ranges
-from engine.train.style_judge import StyleSplit
+from engine.models.registry import save_musae
 
 
 @dataclass
@@ -136,7 +135,7 @@ ENCODER_KEYS = ("tokens.", "track", "encoder.", "to_z.", "prior_means")  # what 
 def new_decoder_model(directory: str, names: list[str], joint: bool = False, pitch_ranges: list | None = None) -> MusAE:
     """The MusAE in ``directory`` with everything the codes depend on (token table, track embedding, encoder, to_z)
     kept and frozen, and a new decoder, untrained: ``joint`` (MusAEConfig.joint) or one per track."""
-    from engine.models.checkpoint import load_musae
+    from engine.models.registry import load_musae
 
     base, meta = load_musae(directory)
     if list(meta.get("styles", [])) != list(names):

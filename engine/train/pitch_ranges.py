@@ -1,7 +1,7 @@
 """Record the style data's pitch ranges in a style model's checkpoint (``python -m engine.train.pitch_ranges DIR``).
 
 The MusAE and style GAN trainers record, per style and track, the pitches the training windows strike
-(engine.train.style_data.pitch_ranges), and decoding stays inside them. This writes them into the
+(engine.data.style.pitch_ranges), and decoding stays inside them. This writes them into the
 ``config.json`` of a checkpoint trained before its trainer did, from the same training split and
 transposition interval as its training config; the weights are untouched. ``training.pitch_ranges_added``
 says so in the config.
@@ -13,8 +13,7 @@ import argparse
 import json
 from pathlib import Path
 
-from engine.train.style_data import pitch_ranges
-from engine.train.style_judge import StyleSplit
+from engine.data.style import StyleSplit, pitch_ranges
 
 
 def record_pitch_ranges(checkpoint: str | Path, data: str | Path) -> list:

@@ -1,7 +1,7 @@
 """Train the style judge on real windows (``python -m engine.train style-judge``).
 
-Data: the style cache (engine.train.style_data, ``data_cache/style_windows.npz``). The split is by
-piece (a seeded hash, engine.corpus.is_validation), so no held-out window shares a piece with a
+Data: the style cache (engine.data.style, ``data_cache/style_windows.npz``). The split is by
+piece (a seeded hash, engine.io.corpus.is_validation), so no held-out window shares a piece with a
 training one. Batches draw every style equally often (the collections differ a hundredfold in
 size) and move each window by a random interval in -5..+6 semitones. After every epoch: the
 held-out accuracy, overall and per style (held-out windows untransposed); the best epoch is saved
@@ -21,11 +21,11 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from engine.corpus import is_validation
-from engine.device import resolve_device
-from engine.models.checkpoint import save_style_judge
+from engine.data.style import StyleSplit
+from engine.eval.suites.style_judge import per_style_accuracy
+from engine.models.device import resolve_device
+from engine.models.registry import save_style_judge
 from engine.models.style_judge import StyleJudge, StyleJudgeConfig
-from engine.train.style_data import load_style_cache, transpose_windows
 
 
 @dataclass
@@ -44,71 +44,6 @@ class StyleJudgeTrainConfig:
     debug: bool = False
     seed: int = 0
     model_overrides: dict = field(default_factory=dict)  # StyleJudgeConfig fields to change
-
-
-def split_by_piece(cache: dict, fraction: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
-    """Boolean masks (train, held out) over the cache's windows, by piece name."""
-    held = np.array([is_validation(str(name), fraction) for name in cache["piece_names"]])
-    val = held[cache["piece"]]
-    return ~val, val
-
-
-@dataclass
-class StyleSplit:
-    """A style cache split by piece, with style-balanced, transposed training batches (both style trainers use it)."""
-
-    names: list[str]
-    windows: np.ndarray  # (N, 4, 32) tokens
-    styles: np.ndarray  # (N,) style indices
-    train_mask: np.ndarray
-    val_mask: np.ndarray
-
-    @classmethod
-    def load(cls, path: str | Path) -> StyleSplit:
-        cache = load_style_cache(path)
-        train_mask, val_mask = split_by_piece(cache)
-        split = cls(
-            [str(s) for s in cache["styles"]], cache["windows"], cache["style"].astype(np.int64), train_mask, val_mask
-        )
-        split.counts = cache["meta"]["counts"]
-        return split
-
-    def __post_init__(self) -> None:
-        self.by_style = [np.flatnonzero(self.train_mask & (self.styles == i)) for i in range(len(self.names))]
-        self.present = [i for i, idx in enumerate(self.by_style) if len(idx)]
-        self.counts: dict = {}
-
-    def batch(self, rng: np.random.Generator, size: int, low: int, high: int) -> tuple[np.ndarray, np.ndarray]:
-        """(windows (size, 4, 32), style labels (size,)): every style drawn equally often, each window transposed by a
-        random interval in low..high semitones."""
-        labels = rng.choice(self.present, size=size)
-        picks = np.array([rng.choice(self.by_style[label]) for label in labels])
-        return transpose_windows(self.windows[picks], rng.integers(low, high + 1, size=size)), labels
-
-
-def per_style_accuracy(
-    model: StyleJudge, windows: np.ndarray, styles: np.ndarray, names: list[str], device: torch.device, batch: int = 512
-) -> dict:
-    """{"overall": acc, "per_style": {name: acc}, "counts": {name: n}} of the judge on ``windows`` (N, 4, 32)."""
-    predicted = []
-    model.eval()
-    with torch.no_grad():
-        for start in range(0, len(windows), batch):
-            predicted.append(
-                model(torch.as_tensor(windows[start : start + batch], device=device)).argmax(1).cpu().numpy()
-            )
-    predicted = np.concatenate(predicted) if predicted else np.zeros(0, dtype=np.int64)
-    per_style = {
-        name: round(float((predicted[styles == i] == i).mean()), 4)
-        for i, name in enumerate(names)
-        if (styles == i).any()
-    }
-    return {
-        "overall": round(float((predicted == styles).mean()), 4) if len(styles) else 0.0,
-        "balanced": round(float(np.mean(list(per_style.values()))), 4) if per_style else 0.0,
-        "per_style": per_style,
-        "counts": {name: int((styles == i).sum()) for i, name in enumerate(names)},
-    }
 
 
 def train_style_judge(cfg: StyleJudgeTrainConfig) -> dict:

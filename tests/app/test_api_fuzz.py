@@ -48,8 +48,8 @@ from gradio_client import Client, handle_file  # noqa: E402
 from gradio_client.exceptions import AppError  # noqa: E402
 
 from app import api_inputs as ai  # noqa: E402
-from app import latent_map as lm  # noqa: E402
-from app import step_grid as sg  # noqa: E402
+from app.components import latent_map as lm  # noqa: E402
+from app.components import step_grid as sg  # noqa: E402
 from app.services import (  # noqa: E402
     KEYS,
     MAX_VARIATIONS,
@@ -86,9 +86,9 @@ from app.services.style import (  # noqa: E402
     STYLE_MODELS,
     check_model,
 )
-from engine.examples import list_examples, load_example  # noqa: E402
-from engine.tonality import parse_functions  # noqa: E402
-from engine.train.style_data import STYLES  # noqa: E402
+from engine.io.examples import list_examples, load_example
+from engine.music.multitrack import STYLES
+from engine.music.tonality import parse_functions
 from tests.conftest import make_nottingham_midi  # noqa: E402
 
 pytestmark = pytest.mark.slow

@@ -202,7 +202,7 @@ def test_clicks_right_after_a_preset_are_kept(page):
 
 
 def test_browser_presets_and_resize_match_python(page):
-    from app import step_grid as sg
+    from app.components import step_grid as sg
 
     for name in sg.PRESETS:
         for bars in (2, 5, 16, 40, "junk"):

@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
 
-from engine.errors import CadenzaInputError, ChordSymbolError, RhythmPatternError
+from engine.music.errors import CadenzaInputError, ChordSymbolError, RhythmPatternError
+from engine.music.representation import parse_rhythm_pattern
 from engine.pipelines.compose import ComposePipeline, scale_pitch_classes
-from engine.representation import parse_rhythm_pattern
+from engine.pipelines.decoding import EC2VAEGenerationConfig
 
 PATTERN = "x...x...x.x.x...|x.......x..x.x..|x.x.x.x.x...x...|x...............|x..x..x.x...x...|x...x...x...x..."
 
@@ -16,8 +17,8 @@ def pipe():
 def test_onsets_are_exactly_the_drawn_ones(pipe):
     out = pipe(PATTERN, "C Am F G", num_bars=6, seed=5, num_samples=3)
     expected = np.flatnonzero(parse_rhythm_pattern(PATTERN)).tolist()
-    assert len(out.leadsheets) == 3
-    for sheet in out.leadsheets:
+    assert len(out.samples) == 3
+    for sheet in out.samples:
         assert [n.start for n in sheet.melody.notes] == expected
         assert sheet.melody.num_steps == 96
         assert all(n.end <= 96 and n.end > n.start for n in sheet.melody.notes)
@@ -27,14 +28,14 @@ def test_same_seed_same_music_and_variation_i_is_seed_plus_i(pipe):
     a = pipe(PATTERN, "C Am F G", 6, seed=11, num_samples=2)
     b = pipe(PATTERN, "C Am F G", 6, seed=11, num_samples=2)
     c = pipe(PATTERN, "C Am F G", 6, seed=12, num_samples=1)
-    assert [s.melody.notes for s in a.leadsheets] == [s.melody.notes for s in b.leadsheets]
-    assert a.leadsheets[1].melody.notes == c.leadsheets[0].melody.notes
-    assert a.leadsheets[0].melody.notes != a.leadsheets[1].melody.notes
+    assert [s.melody.notes for s in a.samples] == [s.melody.notes for s in b.samples]
+    assert a.samples[1].melody.notes == c.samples[0].melody.notes
+    assert a.samples[0].melody.notes != a.samples[1].melody.notes
 
 
 def test_short_pattern_repeats_and_chords_are_kept(pipe):
     out = pipe("x...x...x...x...", "C G", num_bars=4, key="G", tempo_bpm=90)
-    sheet = out.leadsheets[0]
+    sheet = out.samples[0]
     assert [n.start for n in sheet.melody.notes] == list(range(0, 64, 4))
     assert sheet.chords.symbols_per_bar(16, 4) == ["C", "G", "C", "G"]
     assert sheet.melody.tempo_bpm == 90 and sheet.melody.key == "G"
@@ -42,8 +43,8 @@ def test_short_pattern_repeats_and_chords_are_kept(pipe):
 
 def test_pitches_stay_in_range(pipe):
     out = pipe(PATTERN, "C", 6, temperature=2.0, seed=3)
-    low, high = pipe.pitch_range
-    assert all(low <= n.pitch <= high for n in out.leadsheets[0].melody.notes)
+    low, high = pipe.generation.pitch_range
+    assert all(low <= n.pitch <= high for n in out.samples[0].melody.notes)
 
 
 @pytest.mark.parametrize(
@@ -73,10 +74,13 @@ def test_scales():
 
 
 def test_chord_tone_bias_pulls_onsets_onto_the_chord():
-    strong = ComposePipeline(ComposePipeline.from_pretrained("debug").model, chord_tone_bias=50.0)
-    sheet = strong(PATTERN, "C Am F G", 6, seed=2, temperature=1.0).leadsheets[0]
+    prior = EC2VAEGenerationConfig()
+    strong = ComposePipeline(
+        ComposePipeline.from_pretrained("debug").model, generation=prior.override(chord_tone_bias=50.0)
+    )
+    sheet = strong(PATTERN, "C Am F G", 6, seed=2, temperature=1.0).samples[0]
     for note in sheet.melody.notes:
         assert note.pitch % 12 in sheet.chords.at(note.start).pitch_classes
-    off = ComposePipeline(strong.model, chord_tone_bias=0.0)
-    sheets = off(PATTERN, "C Am F G", 6, seed=2, temperature=1.0, num_samples=3).leadsheets
+    off = ComposePipeline(strong.model, generation=prior.override(chord_tone_bias=0.0))
+    sheets = off(PATTERN, "C Am F G", 6, seed=2, temperature=1.0, num_samples=3).samples
     assert any(n.pitch % 12 not in s.chords.at(n.start).pitch_classes for s in sheets for n in s.melody.notes)

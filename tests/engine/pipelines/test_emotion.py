@@ -2,19 +2,10 @@
 
 import pytest
 
-from engine.errors import CadenzaInputError
-from engine.midi_io import read_abc_text
-from engine.pipelines.emotion import (
-    ANCHORS,
-    CORNERS,
-    MAX_ATTEMPTS,
-    EmotionPipeline,
-    longest_bar_repeat,
-    prompt_weights,
-    set_mode,
-    template_at,
-    tune_mode,
-)
+from engine.io.abc import read_abc_text
+from engine.music.errors import CadenzaInputError
+from engine.pipelines.emotion import EmotionPipeline, longest_bar_repeat, tune_mode
+from engine.pipelines.emotion_template import ANCHORS, CORNERS, prompt_weights, set_mode, template_at
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +38,7 @@ def test_prompts_blend_two_quadrants_near_an_axis():
 def test_a_sad_tune_is_slow_minor_low_and_readable(pipe):
     out = pipe(quadrant="Q3", num_bars=8, seed=1, num_samples=2)
     assert out.seeds == [1, 2]
-    for tune in out.tunes:
+    for tune in out.samples:
         assert 40 <= tune.tempo_bpm <= 69 and tune.sheet.melody.tempo_bpm == tune.tempo_bpm
         assert tune.sheet.melody.key.endswith("m")
         assert "Q:1/4=" in tune.abc and "T:Cadenza emotion: sad" in tune.abc
@@ -58,8 +49,8 @@ def test_a_sad_tune_is_slow_minor_low_and_readable(pipe):
 
 
 def test_same_seed_same_tune_and_a_point_between_quadrants(pipe):
-    a = pipe(valence=0.1, arousal=0.7, num_bars=8, seed=4).tunes[0]
-    b = pipe(valence=0.1, arousal=0.7, num_bars=8, seed=4).tunes[0]
+    a = pipe(valence=0.1, arousal=0.7, num_bars=8, seed=4).samples[0]
+    b = pipe(valence=0.1, arousal=0.7, num_bars=8, seed=4).samples[0]
     assert a.abc == b.abc and set(a.prompt) == {"Q1", "Q2"}
 
 
@@ -85,16 +76,16 @@ def test_a_tune_music21_rejects_is_drawn_again_then_reported(pipe, monkeypatch):
     calls = []
     real = pipe.sample_abc
 
-    def broken_first(weights, bars, generator, mode=None):
+    def broken_first(weights, bars, generator, mode=None, settings=None):
         calls.append(1)
-        return "X:1\nM:4/4\nL:1/8\nK:C\n|]\n" if len(calls) == 1 else real(weights, bars, generator, mode)
+        return "X:1\nM:4/4\nL:1/8\nK:C\n|]\n" if len(calls) == 1 else real(weights, bars, generator, mode, settings)
 
     monkeypatch.setattr(pipe, "sample_abc", broken_first)
     monkeypatch.setattr(pipe, "select", False)  # the untrained model's mode is chance: count readable draws only
-    tune = pipe(quadrant="Q1", num_bars=8, seed=2).tunes[0]
+    tune = pipe(quadrant="Q1", num_bars=8, seed=2).samples[0]
     assert tune.attempts == 2
-    monkeypatch.setattr(pipe, "sample_abc", lambda weights, bars, generator, mode=None: "X:1\nK:C\n")
-    with pytest.raises(CadenzaInputError, match=f"no readable tune in {MAX_ATTEMPTS} tries"):
+    monkeypatch.setattr(pipe, "sample_abc", lambda weights, bars, generator, mode=None, settings=None: "X:1\nK:C\n")
+    with pytest.raises(CadenzaInputError, match=f"no readable tune in {pipe.generation.max_attempts} tries"):
         pipe(quadrant="Q1", num_bars=8, seed=2)
 
 
@@ -116,7 +107,7 @@ def test_expression_sets_velocity_and_shortens_notes():
 
 def test_the_key_the_model_writes_under_follows_the_valence(pipe):
     for quadrant, minor in (("Q1", False), ("Q2", True), ("Q3", True), ("Q4", False)):
-        raw = pipe(quadrant=quadrant, num_bars=8, seed=3).tunes[0].abc_raw
+        raw = pipe(quadrant=quadrant, num_bars=8, seed=3).samples[0].abc_raw
         key = next(line[2:] for line in raw.splitlines() if line.startswith("K:"))
         assert key.endswith("m") == minor, (quadrant, key)
 
@@ -134,30 +125,30 @@ def test_longest_bar_repeat():
 
 def test_a_sad_prompt_draws_again_when_the_notes_sound_major(pipe, monkeypatch):
     draws = iter([MAJOR_TUNE, STUCK_TUNE, MINOR_TUNE])
-    monkeypatch.setattr(pipe, "sample_abc", lambda weights, bars, generator, mode=None: next(draws))
-    tune = pipe(quadrant="Q3", num_bars=8, seed=0).tunes[0]
+    monkeypatch.setattr(pipe, "sample_abc", lambda weights, bars, generator, mode=None, settings=None: next(draws))
+    tune = pipe(quadrant="Q3", num_bars=8, seed=0).samples[0]
     assert tune.attempts == 3 and tune.abc_raw == MINOR_TUNE
     assert not pipe.fits(MAJOR_TUNE, "minor") and not pipe.fits(STUCK_TUNE, "minor") and pipe.fits(MINOR_TUNE, "minor")
     assert pipe.fits(MAJOR_TUNE, None)  # astride the valence axis any mode will do
 
 
 def test_when_no_draw_fits_the_first_readable_one_is_kept(pipe, monkeypatch):
-    monkeypatch.setattr(pipe, "sample_abc", lambda weights, bars, generator, mode=None: MAJOR_TUNE)
-    tune = pipe(quadrant="Q3", num_bars=8, seed=0).tunes[0]
+    monkeypatch.setattr(pipe, "sample_abc", lambda weights, bars, generator, mode=None, settings=None: MAJOR_TUNE)
+    tune = pipe(quadrant="Q3", num_bars=8, seed=0).samples[0]
     assert tune.attempts == 1 and tune.abc_raw == MAJOR_TUNE
 
 
 def test_the_grammar_offers_keys_of_at_most_four_accidentals(pipe):
-    from engine.abc_text import parse_key_field
+    from engine.io.abc_text import parse_key_field
 
     vocab = pipe.tokenizer.vocab
-    offered = [vocab[i][2:].strip() for i in pipe.grammar.fields["K"]]
+    offered = [vocab[i][2:].strip() for i in pipe.grammar().fields["K"]]
     assert offered and all(abs(parse_key_field(k)[1]) <= 4 for k in offered)
 
 
 def test_a_pickup_bar_is_not_one_of_the_bars_asked_for(pipe):
     encode = lambda text: pipe.tokenizer.encode(text)[1:]  # noqa: E731 - without <bos>
-    grammar = pipe.grammar
+    grammar = pipe.grammar()
     after_pickup = encode("M:4/4\nL:1/8\nK:Am\nGA|c2")
     assert grammar.bar_count(after_pickup) == 0
     assert not set(grammar.allowed(after_pickup)) & grammar.bars  # a second short bar is no pickup

@@ -4,21 +4,14 @@ import numpy as np
 import pytest
 import torch
 
-from engine.chords import parse_progression
-from engine.errors import CadenzaInputError, ChordSymbolError
-from engine.midi_io import read_midi
+from engine.io.midi import read_midi
 from engine.models.ec2vae import EC2VAE, EC2VAEConfig
 from engine.music import ChordProgression, LeadSheet, Melody, Note
-from engine.pipelines.explore import (
-    MAX_BARS,
-    ExploreInputError,
-    ExplorePipeline,
-    Latents,
-    chroma_to_progression,
-    prepare_source,
-    slerp,
-)
-from engine.representation import ONSET, WINDOW_STEPS, melody_to_tokens, tokens_to_rhythm
+from engine.music.chords import parse_progression
+from engine.music.constants import ONSET
+from engine.music.errors import CadenzaInputError, ChordSymbolError
+from engine.music.representation import melody_to_tokens, tokens_to_rhythm
+from engine.pipelines.explore import ExploreInputError, ExplorePipeline, Latents, chroma_to_progression, slerp
 from tests.conftest import make_nottingham_midi
 
 
@@ -74,87 +67,12 @@ def onsets(sheet: LeadSheet) -> list[int]:
     return [n.start for n in sheet.melody.notes]
 
 
-# ------------------------------------------------------------------ sources
-def test_prepare_source_skips_the_pickup_and_keeps_whole_windows():
-    sheet = make_sheet(5, pickup=4)  # 4-step pickup + 5 bars: 2 full windows + 1 bar (half a window: kept)
-    prepared = prepare_source(sheet)
-    assert prepared.melody.num_steps == 3 * WINDOW_STEPS
-    assert prepared.melody.pickup_steps == 0
-    assert prepared.melody.notes[0].start == 0 and prepared.melody.notes[0].pitch == sheet.melody.notes[1].pitch
-    assert prepared.chords.symbols_per_bar(16, 5) == ["C", "F", "G", "C", "C"]
-    assert prepared.melody.tempo_bpm == sheet.melody.tempo_bpm and prepared.title == "tune"
-
-
-def test_prepare_source_start_bar_and_number_of_bars():
-    sheet = make_sheet(12)
-    two = prepare_source(sheet, start_bar=3, num_bars=2)
-    assert two.melody.num_steps == 32
-    assert [(n.pitch, n.start) for n in two.melody.notes] == [
-        (n.pitch, n.start - 48) for n in sheet.melody.notes if 48 <= n.start < 80
-    ]
-    assert prepare_source(sheet, num_bars=5).melody.num_steps == 64  # rounded down to whole 2-bar windows
-    assert prepare_source(sheet, start_bar=11).melody.num_steps == 32  # the last bar alone: padded with rests
-
-
-def test_prepare_source_caps_at_16_bars_and_is_idempotent():
-    sheet = make_sheet(40)
-    prepared = prepare_source(sheet)
-    assert prepared.melody.num_steps == MAX_BARS * 16
-    again = prepare_source(prepared)
-    assert again.melody.notes == prepared.melody.notes and again.melody.num_steps == prepared.melody.num_steps
-
-
-def test_prepare_source_other_meters_still_use_32_step_windows():
-    sheet = make_sheet(16, time_signature=(3, 4), chords="C G")
-    prepared = prepare_source(sheet)
-    assert prepared.melody.num_steps == 6 * WINDOW_STEPS  # 16 bars of 3/4 = 192 steps
-    assert prepared.melody.time_signature == (3, 4)
-    assert prepare_source(sheet, start_bar=1, num_bars=8).melody.notes[0].start == 0
-    assert prepare_source(sheet, start_bar=1, num_bars=8).melody.num_steps == 3 * WINDOW_STEPS
-
-
-def test_start_bar_past_the_end_names_the_limit():
-    with pytest.raises(
-        ExploreInputError, match=r"Start bar 4 is past the end of 'tune'.*4 bar\(s\).*between 0 and 3.*16 bars"
-    ):
-        prepare_source(make_sheet(4), start_bar=4)
-
-
-def test_span_without_notes_is_rejected():
-    notes = [Note(60, 0, 16), Note(62, 16, 32), Note(64, 150, 160)]
-    sheet = LeadSheet(Melody(notes, 160), title="sparse")
-    with pytest.raises(ExploreInputError, match="no notes.*start bar 2"):
-        prepare_source(sheet, start_bar=2, num_bars=4)
-
-
-@pytest.mark.parametrize(
-    "kwargs, message",
-    [
-        (dict(start_bar=-1), "Start bar must be between 0"),
-        (dict(start_bar=1.5), "Start bar must be a whole number"),
-        (dict(start_bar=True), "whole number"),
-        (dict(start_bar="2"), "whole number"),
-        (dict(num_bars=1), "Bars must be between 2 and 16"),
-        (dict(num_bars=17), r"got 17"),
-    ],
-)
-def test_prepare_source_validates_numbers(kwargs, message):
-    with pytest.raises(ExploreInputError, match=message):
-        prepare_source(make_sheet(8), **kwargs)
-
-
-def test_prepare_source_rejects_non_sheets_and_empty_melodies():
-    with pytest.raises(ExploreInputError, match="LeadSheet"):
-        prepare_source("a.mid")
-    with pytest.raises(ExploreInputError, match="no notes"):
-        prepare_source(LeadSheet(Melody([], 64), title="empty"))
-
-
+# ------------------------------------------------------------------ sources (cut by engine.io.sources)
 def test_a_melody_from_compose_is_a_source(pipe):
     from engine.pipelines.compose import ComposePipeline
 
-    composed = ComposePipeline.from_pretrained("debug")("x...x...x.x.x...", "C Am F G", 4, seed=3).leadsheets[0]
-    out = pipe.analogy(composed, make_sheet(4, step=2))
+    composed = ComposePipeline.from_pretrained("debug")("x...x...x.x.x...", "C Am F G", 4, seed=3).samples[0]
+    out = pipe.analogy(composed, make_sheet(4, step=2)).samples[0]
     assert onsets(out) == list(range(0, 64, 2))
 
 
@@ -174,11 +92,13 @@ def test_encode_gives_posterior_means_per_window(pipe, tune_b):
 def test_decode_builds_a_leadsheet_and_honours_a_forced_rhythm(pipe, tune_b):
     latents = pipe.encode(tune_b)
     rhythm = tokens_to_rhythm(latents.tokens)
-    sheet = pipe.decode(latents.z_pitch, latents.z_rhythm, latents.chroma, tempo=90, title="x", rhythm=rhythm)
+    sheet = pipe.decode(latents.z_pitch, latents.z_rhythm, latents.chroma, tempo=90, title="x", rhythm=rhythm).samples[
+        0
+    ]
     assert sheet.melody.num_steps == 128 and sheet.title == "x" and sheet.melody.tempo_bpm == 90
     assert onsets(sheet) == onsets(tune_b)
     assert sheet.chords.symbols_per_bar(16, 8) == tune_b.chords.symbols_per_bar(16, 8)  # recognised from the chroma
-    free = pipe.decode(latents.z_pitch, latents.z_rhythm, latents.chroma)
+    free = pipe.decode(latents.z_pitch, latents.z_rhythm, latents.chroma).samples[0]
     assert free.melody.num_steps == 128
     assert all(0 <= n.start < n.end <= 128 for n in free.melody.notes)
 
@@ -236,33 +156,34 @@ def test_slerp_rejects_bad_arguments():
 # ------------------------------------------------------------ interpolation
 def test_interpolation_endpoints_reconstruct_a_and_b(pipe, lively, tune_a, tune_b):
     for p in (pipe, lively):
-        path = p.interpolate(tune_a, tune_b, steps=4, chords="a")
+        path = p.interpolate(tune_a, tune_b, steps=4, chords="a").samples
         assert len(path) == 4
         assert all(s.melody.num_steps == 64 for s in path)  # B (4 windows) cropped to A's 2 windows
         la, lb = p.encode(tune_a), p.encode(tune_b)
-        rec_a = p.decode(la.z_pitch, la.z_rhythm, la.chroma)
+        rec_a = p.decode(la.z_pitch, la.z_rhythm, la.chroma).samples[0]
         assert path[0].melody.notes == rec_a.melody.notes
-        last = p.interpolate(tune_a, tune_b, steps=4, chords="b")[-1]
-        rec_b = p.decode(lb.z_pitch[:2], lb.z_rhythm[:2], lb.chroma[:2])
+        last = p.interpolate(tune_a, tune_b, steps=4, chords="b").samples[-1]
+        rec_b = p.decode(lb.z_pitch[:2], lb.z_rhythm[:2], lb.chroma[:2]).samples[0]
         assert last.melody.notes == rec_b.melody.notes
 
 
 def test_interpolation_uses_the_chosen_chords_and_a_tempo(pipe, tune_a, tune_b):
     assert all(
-        s.chords.symbols_per_bar(16, 4) == ["G", "C", "D", "G"] for s in pipe.interpolate(tune_a, tune_b, 3, chords="a")
+        s.chords.symbols_per_bar(16, 4) == ["G", "C", "D", "G"]
+        for s in pipe.interpolate(tune_a, tune_b, 3, chords="a").samples
     )
     assert all(
         s.chords.symbols_per_bar(16, 4) == ["C", "Am", "F", "G"]
-        for s in pipe.interpolate(tune_a, tune_b, 3, chords="b")
+        for s in pipe.interpolate(tune_a, tune_b, 3, chords="b").samples
     )
-    typed = pipe.interpolate(tune_a, tune_b, 3, chords="Dm G7")
+    typed = pipe.interpolate(tune_a, tune_b, 3, chords="Dm G7").samples
     assert typed[1].chords.symbols_per_bar(16, 4) == ["Dm", "G7", "Dm", "G7"]
     assert typed[0].melody.tempo_bpm == tune_a.melody.tempo_bpm
     assert [s.title for s in typed] == [f"A → B: step {k} of 3" for k in (1, 2, 3)]
 
 
 def test_interpolation_moves_from_a_to_b(lively, tune_a, tune_b):
-    path = lively.interpolate(tune_a, tune_b, steps=6)
+    path = lively.interpolate(tune_a, tune_b, steps=6).samples
     assert path[0].melody.notes != path[-1].melody.notes
 
 
@@ -289,16 +210,16 @@ def test_bad_chord_choices_are_reported(pipe, tune_a, tune_b):
 # --------------------------------------------------------------------- grid
 def test_grid_corners_are_the_interpolation_endpoints(pipe, lively, tune_a, tune_b):
     for p in (pipe, lively):
-        grid = p.grid(tune_a, tune_b, size=3)
+        grid = p.grid(tune_a, tune_b, size=3).rows
         assert len(grid) == 3 and all(len(row) == 3 for row in grid)
-        path = p.interpolate(tune_a, tune_b, steps=3)
+        path = p.interpolate(tune_a, tune_b, steps=3).samples
         assert grid[0][0].melody.notes == path[0].melody.notes
         assert grid[2][2].melody.notes == path[2].melody.notes
         assert grid[1][2].title == "Pitch 50% B, rhythm 100% B"
 
 
 def test_grid_columns_share_their_rhythm(lively, tune_a, tune_b):
-    grid = lively.grid(tune_a, tune_b, size=4)
+    grid = lively.grid(tune_a, tune_b, size=4).rows
     for j in range(4):
         column = [onsets(grid[i][j]) for i in range(4)]
         assert all(c == column[0] for c in column)
@@ -333,9 +254,9 @@ def test_grid_size_is_checked(pipe, tune_a, tune_b, size, message):
 
 # -------------------------------------------------------------------- morph
 def test_morph_joins_a_path_through_the_map(lively, tune_a, tune_b):
-    grid = lively.grid(tune_a, tune_b, size=3)
+    grid = lively.grid(tune_a, tune_b, size=3).rows
     cells = ExplorePipeline.path_cells(grid, [(0, 0), (1, 1), (2, 2), (2, 1)])
-    morph = lively.morph(cells)
+    morph = lively.morph(cells).samples[0]
     assert morph.melody.num_steps == 4 * 64
     expected = [(n.pitch, n.start + 64 * k) for k, cell in enumerate(cells) for n in cell.melody.notes]
     assert [(n.pitch, n.start) for n in morph.melody.notes] == expected
@@ -344,7 +265,7 @@ def test_morph_joins_a_path_through_the_map(lively, tune_a, tune_b):
 
 
 def test_morph_and_path_errors(pipe, tune_a, tune_b):
-    grid = pipe.grid(tune_a, tune_b, size=2)
+    grid = pipe.grid(tune_a, tune_b, size=2).rows
     with pytest.raises(ExploreInputError, match="non-empty list"):
         pipe.morph([])
     with pytest.raises(ExploreInputError, match="Cell 2"):
@@ -358,36 +279,41 @@ def test_morph_and_path_errors(pipe, tune_a, tune_b):
 # ------------------------------------------------------------------ analogy
 def test_analogy_onsets_are_exactly_the_rhythm_sources(pipe, lively, tune_a, tune_b):
     for p in (pipe, lively):
-        out = p.analogy(tune_b, tune_a)  # B's tune (4 windows) with A's rhythm (2 windows): cropped to 2
+        out = p.analogy(tune_b, tune_a).samples[0]  # B's tune (4 windows) with A's rhythm (2 windows): cropped to 2
         assert out.melody.num_steps == 64
         assert onsets(out) == onsets(tune_a)
-        out = p.analogy(tune_a, tune_b)
+        out = p.analogy(tune_a, tune_b).samples[0]
         assert onsets(out) == [s for s in onsets(tune_b) if s < 64]
         low, high = p.pitch_range
         assert all(low <= n.pitch <= high for n in out.melody.notes)
 
 
 def test_analogy_chords_tempo_and_title(pipe, tune_a, tune_b):
-    out = pipe.analogy(tune_a, tune_b)
+    out = pipe.analogy(tune_a, tune_b).samples[0]
     assert out.chords.symbols_per_bar(16, 4) == ["G", "C", "D", "G"]  # the pitch source's harmony by default
     assert out.melody.tempo_bpm == tune_b.melody.tempo_bpm
     assert out.title == "A with the rhythm of B"
-    assert pipe.analogy(tune_a, tune_b, chords="b").chords.symbols_per_bar(16, 4) == ["C", "Am", "F", "G"]
-    assert pipe.analogy(tune_a, tune_b, chords="rhythm").chords.symbols_per_bar(16, 4) == ["C", "Am", "F", "G"]
-    assert pipe.analogy(tune_a, tune_b, chords="E A").chords.symbols_per_bar(16, 4) == ["E", "A", "E", "A"]
+    assert pipe.analogy(tune_a, tune_b, chords="b").samples[0].chords.symbols_per_bar(16, 4) == ["C", "Am", "F", "G"]
+    assert pipe.analogy(tune_a, tune_b, chords="rhythm").samples[0].chords.symbols_per_bar(16, 4) == [
+        "C",
+        "Am",
+        "F",
+        "G",
+    ]
+    assert pipe.analogy(tune_a, tune_b, chords="E A").samples[0].chords.symbols_per_bar(16, 4) == ["E", "A", "E", "A"]
 
 
 def test_analogy_uses_a_pitch_and_b_rhythm_latents(lively, tune_a, tune_b):
     la, lb = lively.encode(tune_a), lively.encode(tune_b)
     forced = tokens_to_rhythm(lb.tokens[:2])
-    expected = lively.decode(la.z_pitch, lb.z_rhythm[:2], la.chroma, rhythm=forced)
-    assert lively.analogy(tune_a, tune_b).melody.notes == expected.melody.notes
+    expected = lively.decode(la.z_pitch, lb.z_rhythm[:2], la.chroma, rhythm=forced).samples[0]
+    assert lively.analogy(tune_a, tune_b).samples[0].melody.notes == expected.melody.notes
 
 
 # -------------------------------------------------------------- reharmonise
 def test_reharmonise_keeps_the_rhythm_and_takes_the_new_chords(pipe, lively, tune_b):
     for p in (pipe, lively):
-        out = p.reharmonise(tune_b, "Am Dm E7")
+        out = p.reharmonise(tune_b, "Am Dm E7").samples[0]
         assert onsets(out) == onsets(tune_b)
         assert out.chords.symbols_per_bar(16, 8) == ["Am", "Dm", "E7", "Am", "Dm", "E7", "Am", "Dm"]
         assert out.melody.num_steps == tune_b.melody.num_steps
@@ -405,7 +331,7 @@ def test_reharmonise_errors(pipe, tune_b):
 
 
 def test_lowercase_a_typed_to_reharmonise_is_the_a_major_chord(pipe, tune_b):
-    assert pipe.reharmonise(tune_b, "a").chords.chords[0].symbol == "A"
+    assert pipe.reharmonise(tune_b, "a").samples[0].chords.chords[0].symbol == "A"
 
 
 def test_rhythm_mask_only_allows_what_the_rhythm_says(pipe):

@@ -3,11 +3,12 @@
 import numpy as np
 import pytest
 
-from engine.chords import parse_progression
-from engine.errors import CadenzaInputError, ChordSymbolError
 from engine.music import LeadSheet, Melody, Note
-from engine.pipelines.song import ContinuePipeline, InfillPipeline, SongModel, SongPipeline, prepare_tune
-from engine.representation import melody_to_tokens, parse_rhythm_pattern
+from engine.music.chords import parse_progression
+from engine.music.errors import CadenzaInputError, ChordSymbolError
+from engine.music.representation import melody_to_tokens, parse_rhythm_pattern
+from engine.pipelines.song import ContinuePipeline, InfillPipeline, SongPipeline
+from engine.pipelines.song_model import SongModel, prepare_tune
 
 BAR = "x...x...x.x.x..."
 
@@ -33,8 +34,8 @@ def blocks_of(sheet: LeadSheet) -> np.ndarray:
 
 def test_song_has_the_bars_chords_and_a_given_rhythm(model):
     out = SongPipeline(model)("C Am F G", 16, key="C", rhythm=BAR, tempo_bpm=90, seed=3, num_samples=2)
-    assert len(out.leadsheets) == 2 and out.seeds == [3, 4] and out.blocks == list(range(8))
-    sheet = out.leadsheets[0]
+    assert len(out.samples) == 2 and out.seeds == [3, 4] and out.blocks == list(range(8))
+    sheet = out.samples[0]
     assert sheet.melody.num_steps == 256 and sheet.melody.tempo_bpm == 90 and sheet.melody.key == "C"
     assert sheet.chords.symbols_per_bar(16, 16)[:5] == ["C", "Am", "F", "G", "C"]
     expected = np.flatnonzero(np.resize(parse_rhythm_pattern(BAR), 256)).tolist()
@@ -46,9 +47,9 @@ def test_song_without_a_rhythm_writes_its_own_and_follows_the_seed(model):
     pipe = SongPipeline(model)
     a = pipe("D G A D", 8, key="D", seed=5, num_samples=2)
     b = pipe("D G A D", 8, key="D", seed=6)
-    assert a.leadsheets[0].melody.num_steps == 128
-    assert a.leadsheets[1].melody.notes == b.leadsheets[0].melody.notes  # variation i uses seed + i
-    assert pipe("D G A D", 8, key="D", functions="T S D T", seed=5).leadsheets[0].melody.num_steps == 128
+    assert a.samples[0].melody.num_steps == 128
+    assert a.samples[1].melody.notes == b.samples[0].melody.notes  # variation i uses seed + i
+    assert pipe("D G A D", 8, key="D", functions="T S D T", seed=5).samples[0].melody.num_steps == 128
 
 
 @pytest.mark.parametrize(
@@ -74,11 +75,11 @@ def test_song_names_an_unknown_chord(model):
 
 def test_continue_keeps_the_tune_and_adds_bars(model, tune):
     out = ContinuePipeline(model)(tune, 8, seed=1)
-    sheet = out.leadsheets[0]
+    sheet = out.samples[0]
     assert sheet.melody.num_steps == 256 and out.blocks == [4, 5, 6, 7]
     assert np.array_equal(blocks_of(sheet)[:4], blocks_of(tune))
     assert sheet.chords.symbols_per_bar(16, 16)[8:12] == ["G", "C", "D", "G"]  # the tune's chords again
-    typed = ContinuePipeline(model)(tune, 4, chords="Em Am", rhythm=BAR, seed=1).leadsheets[0]
+    typed = ContinuePipeline(model)(tune, 4, chords="Em Am", rhythm=BAR, seed=1).samples[0]
     assert typed.chords.symbols_per_bar(16, 12)[8:] == ["Em", "Am", "Em", "Am"]
     assert [n.start for n in typed.melody.notes if n.start >= 128] == [
         128 + s for s in np.flatnonzero(np.resize(parse_rhythm_pattern(BAR), 64))
@@ -88,7 +89,7 @@ def test_continue_keeps_the_tune_and_adds_bars(model, tune):
 def test_continue_stops_at_32_bars(model, tune):
     with pytest.raises(CadenzaInputError, match="between 2 and 24"):
         ContinuePipeline(model)(tune, 26)
-    long = ContinuePipeline(model)(tune, 24).leadsheets[0]
+    long = ContinuePipeline(model)(tune, 24).samples[0]
     with pytest.raises(CadenzaInputError, match="32"):
         ContinuePipeline(model)(long, 2)
 
@@ -96,15 +97,15 @@ def test_continue_stops_at_32_bars(model, tune):
 def test_infill_rewrites_only_the_chosen_blocks(model, tune):
     out = InfillPipeline(model)(tune, [2], seed=4, num_samples=2)
     assert out.blocks == [2]
-    for sheet in out.leadsheets:
+    for sheet in out.samples:
         new, old = blocks_of(sheet), blocks_of(tune)
         assert np.array_equal(new[[0, 1, 3]], old[[0, 1, 3]])
         assert np.array_equal(new[2] < 128, old[2] < 128)  # the block keeps its rhythm by default
-    drawn = InfillPipeline(model)(tune, [1], rhythm={1: "x.x.x.x.x.x.x.x.|x...x...x...x..."}, seed=4).leadsheets[0]
+    drawn = InfillPipeline(model)(tune, [1], rhythm={1: "x.x.x.x.x.x.x.x.|x...x...x...x..."}, seed=4).samples[0]
     assert [n.start for n in drawn.melody.notes if 32 <= n.start < 64] == list(range(32, 48, 2)) + list(
         range(48, 64, 4)
     )
-    free = InfillPipeline(model)(tune, "1,2", keep_rhythm=False, seed=4).leadsheets[0]
+    free = InfillPipeline(model)(tune, "1,2", keep_rhythm=False, seed=4).samples[0]
     assert np.array_equal(blocks_of(free)[[0, 3]], blocks_of(tune)[[0, 3]])
 
 

@@ -5,13 +5,12 @@ import numpy as np
 import pytest
 import torch
 
-from engine.models.checkpoint import save_style_judge
+from engine.models.registry import save_style_judge, save_stylegan
 from engine.models.style_gan import StyleGANConfig, StyleGenerator
-from engine.models.style_gan_checkpoint import save_stylegan
 from engine.models.style_judge import StyleJudge, StyleJudgeConfig
+from engine.music.constants import HOLD, NUM_PITCH_TOKENS, REST
 from engine.pipelines.style import StyleInputError, StylePiece
 from engine.pipelines.style_gan import StyleGANPipeline
-from engine.representation import HOLD, NUM_PITCH_TOKENS, REST
 
 STYLES = ["Bach chorale", "Trecento", "Irish folk"]
 
@@ -23,7 +22,7 @@ def pipe():
 
 
 def test_sample_gives_four_tracks_of_the_bars_asked_and_a_verdict_per_window(pipe):
-    piece = pipe.sample("bach  CHORALE", bars=6, seed=1, chords="C G Am F")
+    piece = pipe("bach  CHORALE", num_bars=6, seed=1, chords="C G Am F").samples[0]
     assert isinstance(piece, StylePiece)
     assert piece.tokens.shape == (4, 96) and piece.asked == ["Bach chorale"] * 3
     assert len(piece.verdicts) == 3 and all(v in STYLES for v in piece.verdicts) and 0 <= piece.agreement <= 1
@@ -42,7 +41,7 @@ def test_each_window_is_conditioned_on_the_one_before(pipe, monkeypatch):
         return out
 
     monkeypatch.setattr(pipe.generator, "generate", recording)
-    piece = pipe.sample("Trecento", bars=6, seed=2, check=False)
+    piece = pipe("Trecento", num_bars=6, seed=2, check=False).samples[0]
     assert len(calls) == 3 and calls[0][0] is None  # the first window opens the piece
     for (_, before), (previous, _) in zip(calls, calls[1:]):
         assert torch.equal(previous, before)  # window i + 1 is given window i
@@ -55,8 +54,8 @@ def test_each_window_is_conditioned_on_the_one_before(pipe, monkeypatch):
 
 
 def test_seeds_repeat_and_differ(pipe):
-    a, again = pipe.sample("Irish folk", bars=4, seed=1), pipe.sample("Irish folk", bars=4, seed=1)
-    b = pipe.sample("Irish folk", bars=4, seed=2)
+    a, again = pipe("Irish folk", num_bars=4, seed=1).samples[0], pipe("Irish folk", num_bars=4, seed=1).samples[0]
+    b = pipe("Irish folk", num_bars=4, seed=2).samples[0]
     assert np.array_equal(a.tokens, again.tokens) and a.verdicts == again.verdicts
     assert not np.array_equal(a.tokens, b.tokens)
 
@@ -70,16 +69,16 @@ def test_chords_are_parsed_per_bar_and_change_the_music(pipe):
     assert set(np.flatnonzero(split[2])) == {0, 4, 9} and set(np.flatnonzero(split[6])) == {2, 7, 11}
     assert pipe.chord_condition("  ", 4) is None and pipe.chord_condition(None, 4) is None
     assert not pipe.chord_condition("N.C.", 2).any()
-    plain = pipe.sample("Trecento", bars=4, seed=3, check=False)
-    with_chords = pipe.sample("Trecento", bars=4, seed=3, chords="C G Am F", check=False)
-    other_chords = pipe.sample("Trecento", bars=4, seed=3, chords="F#m B E A", check=False)
+    plain = pipe("Trecento", num_bars=4, seed=3, check=False).samples[0]
+    with_chords = pipe("Trecento", num_bars=4, seed=3, chords="C G Am F", check=False).samples[0]
+    other_chords = pipe("Trecento", num_bars=4, seed=3, chords="F#m B E A", check=False).samples[0]
     assert not np.array_equal(plain.tokens, with_chords.tokens)
     assert not np.array_equal(with_chords.tokens, other_chords.tokens)
 
 
 def test_draw_and_check_keeps_the_chain_the_judge_hears_in_the_asked_style(pipe, monkeypatch):
-    first = pipe.sample("Trecento", bars=4, seed=5, check=False)
-    checked = pipe.sample("Trecento", bars=4, seed=5)
+    first = pipe("Trecento", num_bars=4, seed=5, check=False).samples[0]
+    checked = pipe("Trecento", num_bars=4, seed=5).samples[0]
     assert len(first.verdicts) == len(checked.verdicts) == 2
 
     def picky_judge(windows):  # hears Trecento only in windows whose top track starts with a rest
@@ -88,10 +87,10 @@ def test_draw_and_check_keeps_the_chain_the_judge_hears_in_the_asked_style(pipe,
         return logits
 
     monkeypatch.setattr(pipe, "judge", picky_judge)
-    pieces = [pipe.sample("Trecento", bars=2, seed=s, temperature=1.0) for s in range(6)]
+    pieces = [pipe("Trecento", num_bars=2, seed=s, temperature=1.0).samples[0] for s in range(6)]
     for piece in pieces:
         assert (piece.tokens[0, 0] == REST) == (piece.verdicts == ["Trecento"])
-    firsts = [pipe.sample("Trecento", bars=2, seed=s, temperature=1.0, check=False) for s in range(6)]
+    firsts = [pipe("Trecento", num_bars=2, seed=s, temperature=1.0, check=False).samples[0] for s in range(6)]
     assert sum(p.agreement for p in pieces) >= sum(p.agreement for p in firsts)
 
 
@@ -99,25 +98,25 @@ def test_from_pretrained_checks_the_styles_match_the_judge(tmp_path):
     torch.manual_seed(1)
     save_stylegan(StyleGenerator(StyleGANConfig.debug(3)), tmp_path / "gan", {"styles": STYLES})
     save_style_judge(StyleJudge(StyleJudgeConfig.debug(3)), tmp_path / "judge", {"styles": STYLES})
-    loaded = StyleGANPipeline.from_pretrained(tmp_path / "gan", tmp_path / "judge")
-    assert loaded.styles == STYLES and loaded.sample("Irish folk", 2, 0, "Am").tokens.shape == (4, 32)
+    loaded = StyleGANPipeline.from_pretrained(tmp_path / "gan", judge=tmp_path / "judge")
+    assert loaded.styles == STYLES and loaded("Irish folk", 2, 0, chords="Am").samples[0].tokens.shape == (4, 32)
     save_style_judge(StyleJudge(StyleJudgeConfig.debug(3)), tmp_path / "other", {"styles": ["a", "b", "c"]})
     with pytest.raises(ValueError, match="the judge"):
-        StyleGANPipeline.from_pretrained(tmp_path / "gan", tmp_path / "other")
+        StyleGANPipeline.from_pretrained(tmp_path / "gan", judge=tmp_path / "other")
     with pytest.raises(FileNotFoundError):
-        StyleGANPipeline.from_pretrained(tmp_path / "missing", tmp_path / "judge")
+        StyleGANPipeline.from_pretrained(tmp_path / "missing", judge=tmp_path / "judge")
 
 
 @pytest.mark.parametrize(
     "call, message",
     [
-        (lambda p: p.sample("Jazz"), "Unknown style 'Jazz': choose one of Bach chorale, Trecento, Irish folk"),
-        (lambda p: p.sample("Trecento", bars=0), "Bars must be between 2 and 16"),
-        (lambda p: p.sample("Trecento", bars=18), "Bars must be between 2 and 16"),
-        (lambda p: p.sample("Trecento", bars=3), "even"),
-        (lambda p: p.sample("Trecento", bars=4, chords="C H7 F"), "Unknown chord symbol 'H7'"),
-        (lambda p: p.sample("Trecento", bars=4, chords="C/Q"), "Unknown chord symbol 'C/Q'"),
-        (lambda p: p.sample("Trecento", bars=4, chords=7), "Chords must be text"),
+        (lambda p: p("Jazz").samples[0], "Unknown style 'Jazz': choose one of Bach chorale, Trecento, Irish folk"),
+        (lambda p: p("Trecento", num_bars=0).samples[0], "Bars must be between 2 and 16"),
+        (lambda p: p("Trecento", num_bars=18).samples[0], "Bars must be between 2 and 16"),
+        (lambda p: p("Trecento", num_bars=3).samples[0], "even"),
+        (lambda p: p("Trecento", num_bars=4, chords="C H7 F").samples[0], "Unknown chord symbol 'H7'"),
+        (lambda p: p("Trecento", num_bars=4, chords="C/Q").samples[0], "Unknown chord symbol 'C/Q'"),
+        (lambda p: p("Trecento", num_bars=4, chords=7).samples[0], "Chords must be text"),
     ],
 )
 def test_bad_input_is_named(pipe, call, message):

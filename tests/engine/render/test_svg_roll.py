@@ -8,8 +8,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from engine.chords import make_chord
 from engine.music import ChordProgression, LeadSheet, Melody, Note
+from engine.music.chords import make_chord
 from engine.render.svg_roll import pitch_span, svg_mini_roll
 
 SVG = "{http://www.w3.org/2000/svg}"

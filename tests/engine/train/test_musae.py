@@ -6,10 +6,10 @@ import json
 import pytest
 import torch
 
-from engine.models.checkpoint import load_musae
+from engine.cli.train import main as train_main
 from engine.models.musae import LatentCritic, MusAE, MusAEConfig, free_bits_kl, gradient_penalty, kl_per_dimension
-from engine.representation import HOLD
-from engine.train.__main__ import main as train_main
+from engine.models.registry import load_musae
+from engine.music.constants import HOLD
 
 
 @pytest.mark.parametrize("baseline", ["musae", "vae"])
@@ -105,7 +105,7 @@ def test_free_bits_hold_each_dimension_of_the_kl_at_a_floor():
 
 
 def test_the_model_card_of_musae(tmp_path, fake_style_cache):
-    from engine.train.model_card import main as card_main
+    from engine.cli.card import main as card_main
 
     out = tmp_path / "m"
     assert (
@@ -261,7 +261,7 @@ def test_a_joint_decoder_is_trained_on_a_frozen_encoder(tmp_path, fake_style_cac
     log = [json.loads(line) for line in (tuned / "train_log.jsonl").read_text().splitlines()]
     assert log[0]["joint"] and log[1]["critic_loss"] is None
     assert meta["validation"]["teacher_forced"]["mean"] > 0.2  # the new decoder learnt (a fresh one is near 1/130)
-    from engine.train.model_card import main as card_main
+    from engine.cli.card import main as card_main
 
     assert card_main([str(tuned), "--encoder", str(base)]) == 0
     card = (tuned / "README.md").read_text()

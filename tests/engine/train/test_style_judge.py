@@ -4,10 +4,9 @@ import json
 
 import torch
 
-from engine.models.checkpoint import load_style_judge
-from engine.representation import REST
-from engine.train.__main__ import main as train_main
-from engine.train.style_data import TRACKS
+from engine.cli.train import main as train_main
+from engine.models.registry import load_style_judge
+from engine.music.constants import REST, TRACKS
 
 
 def test_the_judge_learns_saves_resumes_and_loads(tmp_path, fake_style_cache):
@@ -38,7 +37,7 @@ def test_the_judge_learns_saves_resumes_and_loads(tmp_path, fake_style_cache):
 
 
 def test_the_judge_model_card_gives_counts_and_per_style_accuracy(tmp_path, fake_style_cache):
-    from engine.train.model_card import main as card_main
+    from engine.cli.card import main as card_main
 
     out = tmp_path / "judge"
     assert (

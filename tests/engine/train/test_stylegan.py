@@ -10,22 +10,16 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from engine.models.checkpoint import save_style_judge
-from engine.models.style_gan import (
-    StyleCritic,
-    StyleGANConfig,
-    StyleGenerator,
-    gradient_penalty,
-    progression_beat_chroma,
-)
-from engine.models.style_gan_checkpoint import load_stylegan
+from engine.cli.train import main as train_main
+from engine.models.registry import load_stylegan, save_style_judge
+from engine.models.style_critic import StyleCritic, gradient_penalty
+from engine.models.style_gan import StyleGANConfig, StyleGenerator
 from engine.models.style_judge import StyleJudge, StyleJudgeConfig
 from engine.music import Chord, ChordProgression
-from engine.representation import HOLD, NUM_PITCH_TOKENS, REST
-from engine.style_metrics import sounding_pitches
-from engine.train.__main__ import main as train_main
-from engine.train.style_data import voice_tokens
-from engine.train.stylegan import link_windows, piece_context, window_chord_shares, window_triad_chroma
+from engine.music.constants import HOLD, NUM_PITCH_TOKENS, REST
+from engine.music.harmony import progression_beat_chroma, sounding_pitches, window_triad_chroma
+from engine.music.multitrack import voice_tokens
+from engine.train.stylegan.data import link_windows, piece_context, window_chord_shares
 
 
 def valid(windows: torch.Tensor) -> bool:
@@ -263,8 +257,8 @@ def test_the_config_round_trips_through_json(field):
 
 
 def test_the_model_card_of_the_style_gan(tmp_path, fake_style_cache):
-    from engine.style_evaluation import evaluate_style
-    from engine.train.model_card import main as card_main
+    from engine.cli.card import main as card_main
+    from engine.eval.suites.style import evaluate_style
 
     judge_dir = tmp_path / "judge"
     save_style_judge(StyleJudge(StyleJudgeConfig.debug(3)), judge_dir, {"styles": ["a", "b", "c"]})
@@ -376,7 +370,7 @@ def test_the_model_card_of_the_style_gan(tmp_path, fake_style_cache):
 
 
 def test_the_chord_share_loss_asks_for_the_real_windows_share_of_chord_tones():
-    from engine.train.stylegan import chord_share_loss
+    from engine.train.stylegan.losses import chord_share_loss
 
     chords = torch.zeros(2, 8, 12)
     chords[:, :, [0, 4, 7]] = 1.0  # C major on every beat
@@ -394,7 +388,7 @@ def test_the_chord_share_loss_asks_for_the_real_windows_share_of_chord_tones():
 
 
 def test_the_chord_share_loss_per_track_asks_each_track_for_its_own_share():
-    from engine.train.stylegan import chord_share_loss
+    from engine.train.stylegan.losses import chord_share_loss
 
     chords = torch.zeros(1, 8, 12)
     chords[:, :, [0, 4, 7]] = 1.0  # C major
@@ -487,7 +481,7 @@ def test_a_track_silent_in_the_sketch_stays_silent_when_harmonised():
 
 
 def test_generation_keeps_each_track_in_its_styles_range():
-    from engine.train.style_data import pitch_ranges
+    from engine.data.style import pitch_ranges
 
     windows = np.full((3, 4, 32), REST)
     windows[0, 0, 0], windows[0, 0, 8], windows[0, 3, 0] = 60, 72, 40  # style 0: top voice 60..72, bass 40
@@ -512,7 +506,7 @@ def test_generation_keeps_each_track_in_its_styles_range():
 
 
 def test_the_metric_gap_counts_tonal_distance_between_tracks():
-    from engine.train.stylegan import metric_gap
+    from engine.train.stylegan.report import metric_gap
 
     real = {
         "a": {
@@ -529,7 +523,7 @@ def test_the_metric_gap_counts_tonal_distance_between_tracks():
 
 
 def test_the_scale_share_loss_asks_the_voices_to_keep_to_one_diatonic_scale():
-    from engine.train.stylegan import scale_share_loss
+    from engine.train.stylegan.losses import scale_share_loss
 
     windows = torch.full((1, 4, 32), HOLD)
     windows[:, :, ::4] = torch.tensor([60, 62, 64, 65, 67, 69, 71, 72])  # C major, every track: share 1
@@ -555,7 +549,7 @@ def test_the_scale_share_loss_asks_the_voices_to_keep_to_one_diatonic_scale():
 
 
 def test_the_scale_share_loss_moves_pitches_not_whether_a_step_strikes():
-    from engine.train.stylegan import scale_share_loss
+    from engine.train.stylegan.losses import scale_share_loss
 
     windows = torch.full((1, 4, 32), HOLD)
     windows[:, :, ::4] = torch.tensor([60, 62, 64, 65, 67, 69, 71, 72])
@@ -567,7 +561,7 @@ def test_the_scale_share_loss_moves_pitches_not_whether_a_step_strikes():
 
 
 def test_the_stepwise_loss_scores_repeats_and_steps_between_consecutive_onsets_and_moves_pitches_only():
-    from engine.train.stylegan import stepwise_loss, stepwise_shares
+    from engine.train.stylegan.losses import stepwise_loss, stepwise_shares
 
     w = torch.full((1, 4, 32), REST)
     w[0, 0, ::4] = torch.tensor([60, 62, 62, 64, 65, 72, 71, 69])  # intervals 2 0 2 1 7 1 2: 1 repeat, 5 steps of 7
@@ -630,7 +624,7 @@ def test_the_rest_gate_rests_whole_bars_when_sampled_and_in_the_relaxation():
 
 
 def test_the_rest_rate_loss_matches_each_styles_share_of_resting_bars_and_moves_the_gate_only():
-    from engine.train.stylegan import rest_rate_loss
+    from engine.train.stylegan.losses import rest_rate_loss
 
     windows = torch.full((4, 4, 32), 60)
     windows[:2, 3, :16] = REST  # style 0: the bass rests in half its bars; style 1 never rests
@@ -687,24 +681,24 @@ def test_a_run_resumed_with_the_rest_gate_adds_it_and_keeps_the_rest(tmp_path, f
     state = torch.load(out / "train_state.pt", weights_only=True)
     groups = state["generator_optimizer"]["param_groups"]
     assert [g["lr"] for g in groups] == [1e-4, 1e-2, 5e-3]  # body, chord skip, rest gate (its own rate)
-    from engine.train.model_card import main as card_main
+    from engine.cli.card import main as card_main
 
     assert card_main([str(out)]) == 0
     card = (out / "README.md").read_text()
     assert "A rest gate reads each track's private features" in card and "2.0 x the rest-rate loss" in card
-    from engine.models.style_gan import KEY_PENALTY, LEAP_PENALTY, REPEAT_PENALTY
+    from engine.pipelines.style_gan import StyleGANGenerationConfig
 
-    assert f"lowered by {REPEAT_PENALTY} (the repeat penalty)" in card
-    assert (
-        f"by {LEAP_PENALTY} per semitone" in card and f"chord at that step by {KEY_PENALTY} (the key penalty)" in card
-    )
+    shipped = StyleGANGenerationConfig.load(out)
+    assert f"lowered by {shipped.repeat_penalty} (the repeat penalty)" in card
+    assert f"by {shipped.leap_penalty} per semitone" in card
+    assert f"chord at that step by {shipped.key_penalty} (the key penalty)" in card
     assert "rest gate (rest weight 2.0)" in card
     assert train_main([*common, "--epochs", "3", "--resume", "--bar-gate"]) == 0  # and a gated state resumes as it is
 
 
 def test_the_repeat_penalty_draws_steps_in_order_and_steers_off_the_pitch_just_struck():
     from engine.models.sampling import nucleus
-    from engine.models.style_gan import _draw_in_order, clean_tokens, last_onsets
+    from engine.models.style_gan_sampling import clean_tokens, draw_in_order, last_onsets
 
     model = StyleGenerator(StyleGANConfig.debug(num_styles=3))
     with torch.no_grad():  # every step of every track: C4 most likely, then D4, HOLD and REST far below
@@ -733,7 +727,7 @@ def test_the_repeat_penalty_draws_steps_in_order_and_steers_off_the_pitch_just_s
     u = torch.rand(logits.shape, generator=torch.Generator().manual_seed(2)).clamp_(1e-9, 1 - 1e-9)
     gumbel = -torch.log(-torch.log(u))
     at_once = (nucleus(logits, 0.9) + gumbel).argmax(-1)
-    assert torch.equal(_draw_in_order(logits, gumbel, 1.0, 0.9, 0.0, last_onsets(None, (5, 4))), at_once)
+    assert torch.equal(draw_in_order(logits, gumbel, 1.0, 0.9, 0.0, last_onsets(None, (5, 4))), at_once)
     assert torch.equal(
         fresh._draw(noise, torch.zeros(5, dtype=torch.long), None, None, 1.0, torch.Generator().manual_seed(2), 0.9),
         clean_tokens(at_once),
@@ -769,7 +763,7 @@ def test_the_leap_penalty_keeps_the_top_voice_near_its_last_pitch():
 
 
 def test_the_key_penalty_keeps_pitches_in_the_key_or_the_chord():
-    from engine.models.style_gan import key_offsets, key_scale
+    from engine.models.style_gan_sampling import key_offsets, key_scale
 
     c_major = torch.zeros(1, 8, 12)
     c_major[:, :, [0, 4, 7]] = 1.0

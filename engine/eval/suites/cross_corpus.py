@@ -1,0 +1,54 @@
+"""Across corpora (``python -m engine.evaluate cross-corpus``): the held-out loss of latent models trained on
+different corpora, on each corpus (the Deep_Music_Generator question: does one genre's model generalise?)."""
+
+from __future__ import annotations
+
+
+def evaluate_cross_corpus(
+    models: dict[str, str],
+    corpora: dict[str, str],
+    vae: str | None = None,
+    cache_dir: str | None = "data_cache",
+    device: str = "auto",
+) -> dict:
+    """Held-out NLL of every latent model on every corpus (the Deep_Music_Generator question: does one
+    genre's model generalise to another?). ``models`` and ``corpora`` map names to checkpoint and data
+    folders; each corpus is encoded with the same EC2-VAE (cached as ``cache_dir/latent_<name>.npz``) and
+    judged on its own validation tunes, untransposed, with the fixed masks of the training validation."""
+    from pathlib import Path
+
+    from engine.models.device import resolve_device
+    from engine.models.registry import load_latent_model
+    from engine.paths import default_checkpoint
+    from engine.train.latent import LatentTrainConfig, load_dataset, load_vae, validate, validation_batches
+
+    resolved = resolve_device(device)
+    vae_path = str(vae or default_checkpoint("ec2vae"))
+    vae_model = load_vae(vae_path, resolved)
+    loaded, trained = {}, {}
+    for name, path in models.items():
+        loaded[name], meta = load_latent_model(path, resolved)
+        training = meta.get("training", {})
+        trained[name] = {
+            "path": str(path),
+            "data": training.get("data"),
+            "epoch": training.get("epoch"),
+            "step": training.get("step"),
+            "train_tunes": training.get("data_stats", {}).get("train_tunes"),
+        }
+    out: dict = {"task": "cross_corpus", "vae": vae_path, "models": trained, "corpora": {}, "loss": {}, "tasks": {}}
+    for corpus, data in corpora.items():
+        cache = str(Path(cache_dir) / f"latent_{corpus}.npz") if cache_dir else None
+        config = LatentTrainConfig(data=str(data), vae=vae_path, out="", cache=cache)
+        dataset, stats = load_dataset(config, vae_model, announce=False)
+        out["corpora"][corpus] = {
+            "data": str(data),
+            "val_tunes": stats["val_tunes"],
+            "train_tunes": stats["train_tunes"],
+        }
+        for name, model in loaded.items():
+            batches = validation_batches(dataset, model.config.max_windows)
+            figures = validate(model, batches, resolved)
+            out["loss"].setdefault(name, {})[corpus] = round(figures["loss"], 4)
+            out["tasks"].setdefault(name, {})[corpus] = {k: round(v, 4) for k, v in figures.items() if k != "loss"}
+    return out

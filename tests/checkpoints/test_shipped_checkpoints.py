@@ -1,0 +1,222 @@
+"""The checkpoints that ship in checkpoints/: they load, belong together, and drive Compose and the Song verbs."""
+
+import json
+
+import numpy as np
+import pytest
+
+from engine.models.registry import weights_fingerprint
+from engine.music.representation import melody_to_tokens
+from engine.paths import default_checkpoint
+from engine.pipelines.compose import ComposePipeline
+from engine.pipelines.song import InfillPipeline, SongPipeline
+from engine.pipelines.song_model import SongModel
+
+
+@pytest.fixture(scope="module")
+def song_model():
+    return SongModel.from_pretrained()
+
+
+def test_the_latent_model_belongs_to_the_shipped_ec2vae():
+    config = json.loads((default_checkpoint("latent") / "config.json").read_text())
+    assert config["vae"]["fingerprint"] == weights_fingerprint(default_checkpoint("ec2vae"))
+    assert (default_checkpoint("latent") / "model.safetensors").stat().st_size < 25e6
+
+
+def test_compose_draws_from_the_latent_model_by_default():
+    pipe = ComposePipeline.from_pretrained()
+    assert pipe.latent is not None
+    out = pipe("x...x...x.x.x...", "C Am F G", 4, key="C", seed=1)
+    assert [n.start for n in out.samples[0].melody.notes] == [s for s in range(64) if "x...x...x.x.x..."[s % 16] == "x"]
+
+
+def test_a_song_and_an_infill_with_the_shipped_models(song_model):
+    song = SongPipeline(song_model)("G C D G", 8, key="G", seed=2).samples[0]
+    assert song.melody.num_steps == 128 and len(song.melody.notes) >= 8
+    infilled = InfillPipeline(song_model)(song, [1], seed=3).samples[0]
+    before = melody_to_tokens(song.melody, 0, 128).reshape(4, 32)
+    after = melody_to_tokens(infilled.melody, 0, 128).reshape(4, 32)
+    assert np.array_equal(before[[0, 2, 3]], after[[0, 2, 3]])
+
+
+def test_different_seeds_give_different_songs(song_model):
+    pipe = SongPipeline(song_model)
+    first, second = (pipe("C F G C", 8, key="C", seed=s).samples[0] for s in (1, 2))
+    assert [n.pitch for n in first.melody.notes] != [n.pitch for n in second.melody.notes]
+
+
+# ---------------------------------------------------------------- the ABC emotion model
+
+
+@pytest.fixture(scope="module")
+def emotion_pipeline():
+    from engine.pipelines.emotion import EmotionPipeline
+
+    return EmotionPipeline.from_pretrained(device="cpu")
+
+
+def test_the_abc_model_ships_small_with_its_judge():
+    from engine.paths import default_checkpoint
+
+    config = json.loads((default_checkpoint("abc_emotion") / "config.json").read_text())
+    assert (default_checkpoint("abc_emotion") / "model.safetensors").stat().st_size < 25e6
+    assert (default_checkpoint("abc_emotion") / "README.md").is_file()
+    assert "judge" in config
+
+
+def test_a_sad_tune_from_the_shipped_model_is_slow_low_and_minor(emotion_pipeline):
+    from engine.pipelines.emotion import tune_mode
+
+    tune = emotion_pipeline("Q3", num_bars=16, seed=1).samples[0]
+    assert tune.tempo_bpm <= 69
+    assert tune_mode(tune.abc) == "minor"
+    assert tune_mode(tune.abc_raw) is not None  # the model's own text is readable ABC
+    assert len(tune.sheet.melody.notes) >= 16
+
+
+def test_a_happy_tune_from_the_shipped_model_is_fast_and_major(emotion_pipeline):
+    from engine.pipelines.emotion import tune_mode
+
+    tune = emotion_pipeline("Q1", num_bars=8, seed=2).samples[0]
+    assert tune.tempo_bpm >= 160
+    assert tune_mode(tune.abc) == "major"
+
+
+def test_different_seeds_give_different_tunes(emotion_pipeline):
+    first, second = (emotion_pipeline("Q4", num_bars=8, seed=s).samples[0] for s in (3, 4))
+    assert first.abc_raw != second.abc_raw
+
+
+@pytest.fixture(scope="module")
+def style_pipeline():
+    from engine.pipelines.style import StylePipeline
+
+    return StylePipeline.from_pretrained()
+
+
+def test_musae_and_its_vae_baseline_ship_small_with_cards_for_the_judges_styles():
+    from engine.paths import default_checkpoint
+
+    judge = json.loads((default_checkpoint("style_judge") / "config.json").read_text())
+    for folder, kind in (
+        (default_checkpoint("musae"), "musae"),
+        (default_checkpoint("musae").parent / "musae_vae", "vae"),
+    ):
+        config = json.loads((folder / "config.json").read_text())
+        assert config["config"]["kind"] == kind and config["styles"] == judge["styles"]
+        assert (folder / "model.safetensors").stat().st_size < 25e6
+        assert (folder / "README.md").is_file()
+
+
+def test_shipped_musae_samples_are_mostly_heard_in_the_asked_style(style_pipeline):
+    # 6 one-window samples of each of 3 styles, first draw (no check): the shipped model's first draws are judged in
+    # style 0.90 (Bach), 0.91 (English folk) and 0.99 (Irish folk) of the time (model card). English folk is the hard
+    # one: its held chords need the voices to agree, and per-track decoders got 0.13.
+    hits = {
+        style: [style_pipeline(style, 2, seed, check=False).samples[0].agreement for seed in range(6)]
+        for style in ("Bach chorale", "English folk", "Irish folk")
+    }
+    assert np.mean(list(hits.values())) >= 0.7 and np.mean(hits["English folk"]) >= 0.5, hits
+
+
+def test_shipped_musae_reconstructs_a_chorale_better_than_chance_and_transfers_it(style_pipeline):
+    import torch
+
+    from engine.music.constants import HOLD, REST
+
+    pipe = style_pipeline
+    windows = pipe("Bach chorale", 4, seed=2).samples[0].tokens.reshape(4, 2, 32).transpose(1, 0, 2)
+    z, _ = pipe.model.encode(torch.as_tensor(windows))
+    again = pipe.model.decode(z, torch.zeros(2, dtype=torch.long)).numpy()
+    onsets = windows < HOLD
+    # exact pitches at the onsets: the codes carry texture more than notes (held-out windows: 0.15, the VAE 0.11, model
+    # card), but far above chance (about 1/40 over the range a track uses)
+    assert (again[onsets] == windows[onsets]).mean() > 0.06
+    moved = pipe.transfer(windows, "Irish folk", 1.0).samples[0]
+    assert moved.tokens.shape == (4, 64) and moved.asked == ["Irish folk"] * 2
+    assert (moved.tokens[1:] == REST).mean() > (windows[:, 1:] == REST).mean()  # Irish folk: the lower tracks rest
+
+
+@pytest.fixture(scope="module")
+def gan_pipeline():
+    from engine.pipelines.style_gan import StyleGANPipeline
+
+    return StyleGANPipeline.from_pretrained()
+
+
+def test_the_style_gan_ships_small_with_a_card_for_the_judges_styles():
+    from engine.paths import default_checkpoint
+
+    judge = json.loads((default_checkpoint("style_judge") / "config.json").read_text())
+    config = json.loads((default_checkpoint("stylegan") / "config.json").read_text())
+    assert config["styles"] == judge["styles"]
+    assert (default_checkpoint("stylegan") / "model.safetensors").stat().st_size < 25e6
+    assert "## Evaluation" in (default_checkpoint("stylegan") / "README.md").read_text()
+
+
+def test_shipped_gan_samples_are_mostly_heard_in_the_asked_style(gan_pipeline):
+    # first draws (no check), 3 styles x 6 seeds of one window: the model card has the figures per style
+    hits = [
+        gan_pipeline(style, 2, seed, check=False).samples[0].agreement
+        for style in ("Bach chorale", "String quartet", "Irish folk")
+        for seed in range(6)
+    ]
+    assert np.mean(hits) >= 0.6
+
+
+def test_the_shipped_gan_follows_typed_chords(gan_pipeline):
+    from engine.music.constants import HOLD
+
+    def chord_tone_share(tokens, chords_by_bar):
+        onsets = [(step, int(p)) for track in tokens for step, p in enumerate(track) if p < HOLD]
+        hits = [p % 12 in chords_by_bar[(step // 16) % len(chords_by_bar)] for step, p in onsets]
+        return np.mean(hits)
+
+    c_major, f_sharp_major = [{0, 4, 7}], [{6, 10, 1}]
+    seeds = range(4)
+    on_c = np.mean(
+        [
+            chord_tone_share(gan_pipeline("English folk", 4, s, chords="C", check=False).samples[0].tokens, c_major)
+            for s in seeds
+        ]
+    )
+    on_fs = np.mean(
+        [
+            chord_tone_share(gan_pipeline("English folk", 4, s, chords="F#", check=False).samples[0].tokens, c_major)
+            for s in seeds
+        ]
+    )
+    # Over "C" most onsets are C, E or G; over "F#" (no common tone with C major) few are.
+    assert on_c > 0.6 and on_fs < 0.3, (on_c, on_fs)
+    assert (
+        np.mean(
+            [
+                chord_tone_share(
+                    gan_pipeline("English folk", 4, s, chords="F#", check=False).samples[0].tokens, f_sharp_major
+                )
+                for s in seeds
+            ]
+        )
+        > 0.6
+    )
+
+
+def test_the_shipped_gans_voices_keep_to_one_key_and_its_tunes_move_by_step(gan_pipeline):
+    from engine.eval.metrics.musegan import in_scale_share, repeat_share, stepwise_share
+
+    # First draws with no chords, 2 bars each (here: 0.88 in scale, 0.44 by step, 0.06 repeated). In the evaluation
+    # (300 held-out windows a style), real music keeps 97% of a window's onsets in its best diatonic scale, moves its
+    # top voice by step (1-2 semitones) in 60% of its intervals and repeats a pitch in 17%; this GAN 0.92, 0.41, 0.12.
+    # The one shipped before (epoch 74), sampled without the repeat penalty, repeated 31% here (step 0.35): its "steps"
+    # had mostly been repeated notes.
+    windows = np.stack(
+        [
+            gan_pipeline(style, 2, seed, check=False).samples[0].tokens
+            for style in ("Bach chorale", "English folk")
+            for seed in range(8)
+        ]
+    )
+    assert in_scale_share(windows) >= 0.85
+    assert stepwise_share(windows) >= 0.38
+    assert repeat_share(windows) <= 0.15
