@@ -8,6 +8,9 @@ import os
 import pretty_midi
 import pytest
 
+from engine.music import ChordProgression, LeadSheet, Melody, Note
+from engine.music.chords import parse_progression
+
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -67,3 +70,31 @@ def midi_folder(tmp_path):
         chords = [(name, tuple(x + shift - 5 for x in pitches)) for name, pitches in TUNE_CHORDS] * 2
         (folder / f"tune{shift}.mid").write_bytes(make_nottingham_midi(notes, chords))
     return folder
+
+
+def skip_without_audio(studio) -> None:
+    """Skip the calling test, saying why, when the studio runs without a synthesizer (its results then have no
+    audio): FluidSynth or a SoundFont is missing on this machine."""
+    if not studio.has_audio:
+        pytest.skip(
+            "no audio to check: libfluidsynth (Debian libfluidsynth3) or a SoundFont is missing; "
+            "make test installs them"
+        )
+
+
+def make_lead_sheet(
+    bars: int,
+    step: int = 4,
+    pickup: int = 0,
+    time_signature=(4, 4),
+    chords: str | None = "C F G C",
+    base: int = 60,
+    title: str = "tune",
+    tempo: float = 120.0,
+) -> LeadSheet:
+    """A lead sheet: a melody with an onset every ``step`` steps over a pickup + ``bars`` bars."""
+    steps_per_bar = time_signature[0] * 16 // time_signature[1]
+    num_steps = pickup + bars * steps_per_bar
+    notes = [Note(base + (i * 5) % 12, s, min(s + step, num_steps)) for i, s in enumerate(range(0, num_steps, step))]
+    progression = parse_progression(chords, bars, steps_per_bar).shifted(pickup) if chords else ChordProgression()
+    return LeadSheet(Melody(notes, num_steps, tempo, time_signature, pickup), progression, title)

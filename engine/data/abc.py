@@ -59,7 +59,8 @@ def _analyse(args: tuple[str, str, str]) -> dict | None:
             if len(pitches) < 8:
                 return None
             key = score.analyze("key")
-            parts = score.parts if score.parts else [score]
+            # music21's parse union: ABC reads as a Score (an Opus has no .parts: it raises, caught below)
+            parts = score.parts if score.parts else [score]  # type: ignore[union-attr]
             bars = len(parts[0].getElementsByClass("Measure")) or 1
     except Exception:  # music21 raises many kinds for broken ABC: the tune is left out
         return None

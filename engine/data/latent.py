@@ -12,6 +12,7 @@ Sequences index the windows: (start, length, tune, shift, is_validation).
 
 from __future__ import annotations
 
+import json
 import logging
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from engine.data.windows import transpose_batch
 from engine.io.corpus import is_validation, music_files, read_tunes
 from engine.models.ec2vae import EC2VAE
 from engine.models.latent import BEATS_PER_WINDOW, STEPS_PER_BEAT, LatentBatch, beat_chroma
+from engine.models.registry import weights_fingerprint
 from engine.music import LeadSheet
 from engine.music.chords import infer_chords
 from engine.music.constants import SILENCE, WINDOW_STEPS
@@ -32,6 +34,7 @@ from engine.music.representation import melody_to_tokens, tokens_to_rhythm
 from engine.music.tonality import NO_FUNCTION, estimate_key, functions_per_step
 
 log = logging.getLogger(__name__)
+DATA_PREP_VERSION = 2  # bump when the windows, chords or features change: older caches are rebuilt
 
 
 @dataclass
@@ -210,3 +213,57 @@ def build_latent_dataset(
         cat(parts["tune"]).astype(np.int64),
         np.array([t.name for t in tunes]),
     )
+
+
+def load_latent_dataset(
+    data: str,
+    vae: EC2VAE,
+    vae_path: str,
+    transpose: tuple[int, int],
+    cache: str | None = None,
+    max_tunes: int | None = None,
+    workers: int = 2,
+    announce: bool = True,
+) -> tuple[LatentDataset, dict]:
+    """Encode the tunes under ``data`` with ``vae`` (loaded from ``vae_path``, or "debug") at every transposition in
+    ``transpose``, or read the ``cache`` .npz made for the same tunes, VAE weights and transpositions.
+    Returns the dataset and its statistics (the training record's ``data_stats``)."""
+    fingerprint = "debug" if vae_path == "debug" else weights_fingerprint(vae_path)
+    meta = {
+        "prep_version": DATA_PREP_VERSION,
+        "data": str(data),
+        "vae": str(vae_path),
+        "vae_fingerprint": fingerprint,
+        "transpose": list(transpose),
+        "max_tunes": max_tunes,
+    }
+    cache_file = Path(cache) if cache else None
+    if cache_file is not None and cache_file.exists() and cache_file.with_suffix(".json").exists():
+        if json.loads(cache_file.with_suffix(".json").read_text()) == meta:
+            dataset = LatentDataset.load(cache_file)
+            return dataset, _data_stats(dataset, meta, cached=str(cache_file))
+        if announce:
+            print(f"cache {cache} was made for other data or another VAE: rebuilding it", flush=True)
+    tunes = read_tune_windows(data, workers=workers)
+    if max_tunes:
+        tunes = tunes[:max_tunes]
+    dataset = build_latent_dataset(tunes, vae, (transpose[0], transpose[1]))
+    if cache_file is not None:
+        dataset.save(cache_file)
+        cache_file.with_suffix(".json").write_text(json.dumps(meta))
+    return dataset, _data_stats(dataset, meta)
+
+
+def _data_stats(dataset: LatentDataset, meta: dict, cached: str | None = None) -> dict:
+    shift0 = dataset.seq_shift == dataset.seq_shift.min()
+    stats = {
+        **meta,
+        "tunes": int(shift0.sum()),
+        "train_tunes": int((shift0 & ~dataset.seq_validation).sum()),
+        "val_tunes": int((shift0 & dataset.seq_validation).sum()),
+        "windows_per_transposition": int(dataset.seq_length[shift0].sum()),
+        "transpositions": int(len(np.unique(dataset.seq_shift))),
+    }
+    if cached:
+        stats["cached"] = cached
+    return stats

@@ -39,6 +39,7 @@ from multiprocessing import Pool
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from engine.io.corpus import is_validation
 from engine.music.constants import HOLD, TRACKS, WINDOW_STEPS
@@ -52,7 +53,8 @@ CACHE_VERSION = 1
 
 @dataclass(frozen=True)
 class Source:
-    """Where one style's pieces come from: files of the music21 corpus (globs) or a data folder, and how to read them."""
+    """Where one style's pieces come from: files of the music21 corpus (globs) or a data folder, and how to read
+    them."""
 
     style: str
     globs: tuple[str, ...]
@@ -215,10 +217,8 @@ def build_style_cache(
     jobs = _jobs(Path(nottingham) if nottingham else None, max_files)
     results = []
     with Pool(processes) as pool:
-        for index, result in enumerate(pool.imap(_run, jobs, chunksize=4), start=1):
+        for result in tqdm(pool.imap(_run, jobs, chunksize=4), total=len(jobs), desc="style data", unit="file"):
             results.append(result)
-            if index % 100 == 0:
-                log.info("style data: %d of %d files", index, len(jobs))
     pieces = sorted({(style, name) for style, name, w in results if len(w)})
     piece_index = {key: i for i, key in enumerate(pieces)}
     windows = [w for _, _, w in results if len(w)]
@@ -259,36 +259,22 @@ def pitch_ranges(windows: np.ndarray, styles: np.ndarray, num_styles: int, low: 
     return out
 
 
+BUILD_COMMAND = "python -m engine.data style --nottingham DIR --out data_cache/style_windows.npz"
+
+
 def load_style_cache(path: str | Path) -> dict:
-    """The arrays :func:`build_style_cache` wrote (windows as int64)."""
+    """The arrays :func:`build_style_cache` wrote (windows as int64). A missing cache is a FileNotFoundError that names
+    the command building it (parsing the corpus takes about 25 minutes on two cores)."""
+    if not Path(path).is_file():
+        raise FileNotFoundError(
+            f"No style cache at {path}: build it once with `{BUILD_COMMAND}` (DIR: the Nottingham MIDI folder, for "
+            "English folk; about 25 minutes on two cores, with a progress bar)"
+        )
     with np.load(path, allow_pickle=False) as data:
         out = {key: data[key] for key in data.files}
     out["windows"] = out["windows"].astype(np.int64)
     out["meta"] = json.loads(str(out["meta"]))
     return out
-
-
-def main(argv: list[str] | None = None) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser(
-        prog="python -m engine.data.style", description="Parse the style corpus once into a cache."
-    )
-    parser.add_argument("--out", default="data_cache/style_windows.npz")
-    parser.add_argument(
-        "--nottingham", default=None, help="the Nottingham MIDI folder (English folk); left out: no English folk"
-    )
-    parser.add_argument("--procs", type=int, default=2)
-    parser.add_argument("--max-files", type=int, default=None, help="at most this many files per style (quick runs)")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    counts = build_style_cache(args.out, args.nottingham, args.procs, args.max_files)
-    print(json.dumps(counts, indent=2))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
 
 
 def split_by_piece(cache: dict, fraction: float = 0.1) -> tuple[np.ndarray, np.ndarray]:

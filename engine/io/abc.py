@@ -62,7 +62,8 @@ def read_abc_text(text: str) -> LeadSheet:
     flat = score.flatten()
     marks = flat.getElementsByClass(m21tempo.MetronomeMark)
     if marks:
-        sheet.melody.tempo_bpm = float(marks[0].getQuarterBPM())
+        # A tempo in words only ("Lively") has no number: float(None) raises TypeError, as it always has.
+        sheet.melody.tempo_bpm = float(marks[0].getQuarterBPM())  # type: ignore[arg-type]  # see the line above
     signatures = flat.getElementsByClass(m21key.KeySignature)
     if signatures:
         k = signatures[0].asKey() if not isinstance(signatures[0], m21key.Key) else signatures[0]
@@ -73,7 +74,8 @@ def read_abc_text(text: str) -> LeadSheet:
 
 def _score_to_leadsheet(score, harmony, m21note) -> LeadSheet:
     flat = score.flatten()
-    notes, chords = [], []
+    notes: list[Note] = []
+    chords: list[Chord] = []
     for element in flat.notesAndRests:
         start = int(round(float(element.offset) * 4))
         end = start + max(1, int(round(float(element.quarterLength) * 4)))

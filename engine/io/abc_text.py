@@ -233,6 +233,15 @@ def _note_text(step: int, accidental: str) -> str:
     return accidental + letter + "," * (4 - octave)
 
 
+@dataclass
+class _Respelling:
+    """:func:`transpose_abc`'s state: the signatures (letter -> accidental) before and after, letters moved."""
+
+    old: dict[str, int] | None = None
+    new: dict[str, int] | None = None
+    letters: int = 0
+
+
 def transpose_abc(text: str, semitones: int) -> str:
     """An ABC tune (or body) moved by ``semitones``, respelled in the new key with the fewest accidentals.
 
@@ -245,12 +254,13 @@ def transpose_abc(text: str, semitones: int) -> str:
     if semitones == 0:
         return text
     lines = text.split("\n")
-    state = {"old": None, "new": None, "letters": 0}
+    state = _Respelling()
 
     def set_key(value: str) -> str:
         parsed = parse_key_field(value)
         if parsed is None:
-            state.update(old=signature_accidentals(0), new=signature_accidentals(0), letters=round(semitones * 7 / 12))
+            state.old, state.new = signature_accidentals(0), signature_accidentals(0)
+            state.letters = round(semitones * 7 / 12)
             return value
         tonic, count, mode, rest = parsed
         shift = count - _MAJOR_SIGNATURE[tonic]
@@ -259,7 +269,7 @@ def transpose_abc(text: str, semitones: int) -> str:
         letters = (_LETTERS.index(new_tonic[0]) - _LETTERS.index(tonic[0])) % 7
         if abs(letters - semitones * 7 / 12) > abs(letters - 7 - semitones * 7 / 12):
             letters -= 7
-        state.update(old=signature_accidentals(count), new=signature_accidentals(new_count), letters=letters)
+        state.old, state.new, state.letters = signature_accidentals(count), signature_accidentals(new_count), letters
         return f"{new_tonic}{mode}{rest}"
 
     values = {"^^": 2, "^": 1, "=": 0, "_": -1, "__": -2}
@@ -268,12 +278,13 @@ def transpose_abc(text: str, semitones: int) -> str:
     def move(match: re.Match) -> str:
         accidental, letter, marks = match.groups()
         octave = (5 if letter.islower() else 4) + marks.count("'") - marks.count(",")
-        step = 7 * octave + _LETTERS.index(letter.upper()) + state["letters"]
+        step = 7 * octave + _LETTERS.index(letter.upper()) + state.letters
         new_letter = _LETTERS[step % 7]
         if accidental is None:
             return _note_text(step, "")
-        relative = values[accidental] - state["old"][letter.upper()]
-        value = state["new"][new_letter] + relative
+        assert state.old is not None and state.new is not None  # set_key runs before the first note
+        relative = values[accidental] - state.old[letter.upper()]
+        value = state.new[new_letter] + relative
         if abs(value) > 2:
             raise ValueError(f"cannot respell {match.group(0)} by {semitones} semitones")
         return _note_text(step, names[value])
@@ -286,7 +297,7 @@ def transpose_abc(text: str, semitones: int) -> str:
                 line = f"K:{set_key(field.group(2))}"
             out.append(line)
             continue
-        if state["old"] is None:  # a body without a header: C major
+        if state.old is None:  # a body without a header: C major
             set_key("C")
         pieces, last = [], 0
         for inline in _INLINE_FIELD.finditer(line):

@@ -103,7 +103,8 @@ def prepare_source(
     bars_after_pickup = max(0, -(-(melody.num_steps - melody.pickup_steps) // steps_per_bar))
     if start_bar >= bars_after_pickup:
         raise SourceError(
-            f"Start bar {int(start_bar)} is past the end of '{_name(sheet, 'the piece')}': it has {bars_after_pickup} bar(s) "
+            f"Start bar {int(start_bar)} is past the end of '{_name(sheet, 'the piece')}': "
+            f"it has {bars_after_pickup} bar(s) "
             f"after the pickup, so the start bar must be between 0 and {max(bars_after_pickup - 1, 0)} "
             f"(at most {max_bars} bars are used from there)"
         )
@@ -116,7 +117,8 @@ def prepare_source(
     cropped = sheet.cropped(start, num_windows * WINDOW_STEPS)
     if not cropped.melody.notes:
         raise SourceError(
-            f"There are no notes in the {num_windows * WINDOW_STEPS // steps_per_bar} bar(s) of '{_name(sheet, 'the piece')}' "
+            f"There are no notes in the {num_windows * WINDOW_STEPS // steps_per_bar} bar(s) "
+            f"of '{_name(sheet, 'the piece')}' "
             f"from start bar {int(start_bar)}: choose another start bar or track"
         )
     return cropped

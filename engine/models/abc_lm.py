@@ -127,7 +127,7 @@ class Block(nn.Module):
         self.dropout = nn.Dropout(c.dropout)
         self.attn_dropout = c.dropout
 
-    def forward(self, x: torch.Tensor, cache: dict | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, cache: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
         """x (B, T, D); with ``cache`` ({"k", "v"} of earlier positions, updated in place) T may be 1."""
         b, t, d = x.shape
         q, k, v = self.qkv(self.norm1(x)).split(d, dim=-1)
@@ -141,7 +141,8 @@ class Block(nn.Module):
             q, k, v, is_causal=causal, dropout_p=self.attn_dropout if self.training else 0.0
         )
         x = x + self.dropout(self.proj(y.transpose(1, 2).reshape(b, t, d)))
-        return x + self.dropout(self.mlp(self.norm2(x)))
+        mlp: torch.Tensor = self.dropout(self.mlp(self.norm2(x)))
+        return x + mlp
 
 
 class AbcLanguageModel(nn.Module):
@@ -167,15 +168,19 @@ class AbcLanguageModel(nn.Module):
     def device(self) -> torch.device:
         return self.tokens.weight.device
 
-    def forward(self, ids: torch.Tensor, caches: list[dict] | None = None, offset: int = 0) -> torch.Tensor:
-        """ids (B, T) -> logits (B, T, V); with ``caches`` (one dict per block) ids continue from position ``offset``."""
+    def forward(
+        self, ids: torch.Tensor, caches: list[dict[str, torch.Tensor]] | None = None, offset: int = 0
+    ) -> torch.Tensor:
+        """ids (B, T) -> logits (B, T, V); with ``caches`` (one dict per block) ids continue from position
+        ``offset``."""
         t = ids.shape[1]
         if offset + t > self.config.context:
             raise ValueError(f"at most {self.config.context} tokens, got {offset + t}")
         x = self.tokens(ids) + self.positions(torch.arange(offset, offset + t, device=ids.device))
         for i, block in enumerate(self.blocks):
             x = block(x, None if caches is None else caches[i])
-        return self.head(self.norm(x))
+        logits: torch.Tensor = self.head(self.norm(x))
+        return logits
 
     def loss(self, ids: torch.Tensor, pad_id: int = 0) -> torch.Tensor:
         """Mean next-token cross entropy (nats) over the non-pad targets of ids (B, T)."""
@@ -203,7 +208,7 @@ class AbcLanguageModel(nn.Module):
         full, or when ``stop(tokens_so_far)`` says so."""
         self.eval()
         device = self.device
-        caches = [[{} for _ in self.blocks] for _ in prompts]
+        caches: list[list[dict[str, torch.Tensor]]] = [[{} for _ in self.blocks] for _ in prompts]
         mix = torch.tensor(weights, dtype=torch.float32, device=device)
         logits = torch.stack([self(torch.tensor([p], device=device), caches[i])[0, -1] for i, p in enumerate(prompts)])
         lengths = [len(p) for p in prompts]
@@ -235,4 +240,4 @@ def _sample_top(logits: torch.Tensor, top_k: int, top_p: float, generator: torch
     probs = torch.where(keep, probs, torch.zeros_like(probs))
     # Drawn on the generator's device (the model's, as the pipelines make it): the same seed, the same tune.
     choice = torch.multinomial((probs / probs.sum()).to(generator.device), 1, generator=generator)
-    return int(ids[choice.item()])
+    return int(ids[int(choice.item())])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 
-def resolve_device(device: str | None = None) -> torch.device:
+def resolve_device(device: str | torch.device | None = None) -> torch.device:
     """'auto'/None -> cuda if available else cpu; otherwise the named device (checked)."""
     if device in (None, "", "auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")

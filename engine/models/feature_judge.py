@@ -32,7 +32,8 @@ def tune_features(abc: str) -> dict[str, float] | None:
             pitches = [p.midi for n in score.flatten().notes for p in n.pitches]
             if not pitches:
                 return None
-            parts = score.parts if score.parts else [score]
+            # music21's parse union: ABC reads as a Score (an Opus has no .parts: it raises, caught below)
+            parts = score.parts if score.parts else [score]  # type: ignore[union-attr]
             bars = len(parts[0].getElementsByClass("Measure")) or 1
             mode = score.analyze("key").mode
     except Exception:  # music21 raises many kinds for broken ABC
@@ -99,7 +100,8 @@ class FeatureJudge:
 
 def _softmax(x: np.ndarray) -> np.ndarray:
     e = np.exp(x - x.max(1, keepdims=True))
-    return e / e.sum(1, keepdims=True)
+    probs: np.ndarray = e / e.sum(1, keepdims=True)
+    return probs
 
 
 def features_of_row(row) -> dict[str, float]:
@@ -110,3 +112,15 @@ def features_of_row(row) -> dict[str, float]:
         "pitch_mean": float(row.pitch_mean),
         "notes_per_bar": row.notes / max(row.bars, 1),
     }
+
+
+def tune_mode(abc: str) -> str | None:
+    """ "major" / "minor" of music21's key analysis of an ABC tune (None when it cannot be read)."""
+    from music21 import converter  # slow to import: only when a tune is analysed
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return str(converter.parse(abc, format="abc").analyze("key").mode)
+    except Exception:  # music21 raises many kinds for broken ABC
+        return None

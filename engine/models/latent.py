@@ -132,12 +132,14 @@ class Mixture:
         if temperature <= 0:
             return self.mode()
         probs = F.softmax(self.logits / temperature, -1)  # (B, W, K)
-        flat = probs.reshape(-1, probs.shape[-1]).cpu()
+        # Drawn on the generator's device (the model's, as the pipelines make it; the CPU without one).
+        where = generator.device if generator is not None else torch.device("cpu")
+        flat = probs.reshape(-1, probs.shape[-1]).to(where)
         choice = torch.multinomial(flat, 1, generator=generator).view(probs.shape[:-1]).to(self.mean.device)
         index = choice[..., None, None].expand(-1, -1, 1, self.mean.shape[-1])
         mean = torch.gather(self.mean, 2, index).squeeze(2)
         sigma = torch.gather(self.log_sigma, 2, index).squeeze(2).exp()
-        noise = torch.randn(mean.shape, generator=generator).to(mean.device)
+        noise = torch.randn(mean.shape, generator=generator, device=where).to(mean.device)
         return mean + temperature * sigma * noise
 
 

@@ -71,6 +71,9 @@ class MusAEConfig:
 class MusAE(nn.Module):
     """Encoder, per-track decoders and the style-mixture prior (the critic is separate: :class:`LatentCritic`)."""
 
+    ranges: torch.Tensor | None  # a buffer (or None): the pitch ranges per style and track
+    prior_means: torch.Tensor  # a buffer (num_styles, z_dims)
+
     def __init__(self, config: MusAEConfig):
         super().__init__()
         if config.kind not in ("musae", "vae"):
@@ -114,7 +117,8 @@ class MusAE(nn.Module):
 
     # ------------------------------------------------------------------ decode
     def _style_code(self, style: torch.Tensor) -> torch.Tensor:
-        """A one-hot code from style indices (B,), or style weights (B, num_styles) as they are (a blend, for morphs)."""
+        """A one-hot code from style indices (B,), or style weights (B, num_styles) as they are (a blend, for
+        morphs)."""
         if style.is_floating_point():
             return style
         return F.one_hot(style, self.config.num_styles).float()
@@ -183,7 +187,7 @@ class MusAE(nn.Module):
             return noise
         return self.prior_means[style] + noise
 
-    def forward(self, windows: torch.Tensor, style: torch.Tensor) -> dict[str, torch.Tensor]:
+    def forward(self, windows: torch.Tensor, style: torch.Tensor) -> dict[str, torch.Tensor | None]:
         """Reconstruction logits and the code: {"logits", "z", "mu", "logvar"} (mu/logvar only for the VAE)."""
         z, logvar = self.encode(windows)
         out = {"mu": z, "logvar": logvar}
@@ -217,7 +221,7 @@ class JointDecoder(nn.Module):
 
     def _embed(self, tokens: torch.Tensor) -> torch.Tensor:
         """Tokens (B, tracks, S) -> (B, S, tracks * embed), the tracks side by side."""
-        x = self.tokens(tokens)
+        x: torch.Tensor = self.tokens(tokens)
         b, t, s, e = x.shape
         return x.permute(0, 2, 1, 3).reshape(b, s, t * e)
 
@@ -226,7 +230,8 @@ class JointDecoder(nn.Module):
         of which only the tracks above ``track`` are read."""
         e = self.config.embed
         above = torch.cat([current[..., : track * e], torch.zeros_like(current[..., track * e :])], dim=-1)
-        return self.heads[track](torch.tanh(self.mix[track](torch.cat([states, above], dim=-1))))
+        logits: torch.Tensor = self.heads[track](torch.tanh(self.mix[track](torch.cat([states, above], dim=-1))))
+        return logits
 
     def logits(self, cond: torch.Tensor, windows: torch.Tensor) -> torch.Tensor:
         """Teacher-forced logits (B, tracks, steps, 130) of ``windows`` (B, tracks, steps) given cond (B, Z + K)."""
@@ -297,7 +302,8 @@ class LatentCritic(nn.Module):
 
     def forward(self, z: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
         """Scores (B,) of codes z (B, z_dims) by the heads of their styles (B,)."""
-        return self.net(z).gather(1, style[:, None])[:, 0]
+        scores: torch.Tensor = self.net(z)
+        return scores.gather(1, style[:, None])[:, 0]
 
 
 def gradient_penalty(critic: LatentCritic, real: torch.Tensor, fake: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
@@ -306,11 +312,13 @@ def gradient_penalty(critic: LatentCritic, real: torch.Tensor, fake: torch.Tenso
     mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
     score = critic(mixed, style)
     (grad,) = torch.autograd.grad(score.sum(), mixed, create_graph=True)
-    return ((grad.norm(dim=1) - 1) ** 2).mean()
+    norms: torch.Tensor = grad.norm(dim=1)
+    return ((norms - 1) ** 2).mean()
 
 
 def kl_per_dimension(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """KL(q(z|x) || N(0, I)) per latent dimension (z_dims,), in nats, averaged over the batch (mu, logvar (B, z_dims))."""
+    """KL(q(z|x) || N(0, I)) per latent dimension (z_dims,), in nats, averaged over the batch (mu, logvar
+    (B, z_dims))."""
     return (-0.5 * (1 + logvar - mu**2 - logvar.exp())).mean(0)
 
 

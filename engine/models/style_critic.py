@@ -14,8 +14,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from engine.models.style_gan import BEATS_PER_WINDOW, StyleGANConfig, chords_at, has_previous
-from engine.music.constants import NUM_PITCH_TOKENS
+from engine.models.style_gan import StyleGANConfig
+from engine.models.style_gan_layers import chords_at, has_previous
+from engine.music.constants import BEATS_PER_WINDOW, NUM_PITCH_TOKENS
 
 
 class StyleCritic(nn.Module):
@@ -42,7 +43,7 @@ class StyleCritic(nn.Module):
 
     def encode(self, onehot: torch.Tensor) -> torch.Tensor:
         """(B, tracks, 32, 130) one-hot (hard or soft) -> features per beat (B, C, 8)."""
-        x = self.project(onehot) + self.track[None, :, None, :]
+        x: torch.Tensor = self.project(onehot) + self.track[None, :, None, :]
         b, t, s, e = x.shape
         x = x.permute(0, 1, 3, 2).reshape(b, t * e, s)
         for conv in self.encoder:
@@ -89,4 +90,5 @@ def gradient_penalty(
     mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
     score, _ = critic(mixed, chords, previous)
     (grad,) = torch.autograd.grad(score.sum(), mixed, create_graph=True)
-    return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+    norms: torch.Tensor = grad.flatten(1).norm(dim=1)
+    return ((norms - 1) ** 2).mean()

@@ -44,14 +44,16 @@ trains the whole distribution the generator puts on each step, not only its top 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from engine.models.sampling import MASK, nucleus, range_mask, range_offsets
+from engine.models.style_gan_layers import ChordSkip, PreviousConditioner, chords_at, has_previous
 from engine.models.style_gan_sampling import clean_tokens, draw_in_order, key_offsets, key_scale, last_onsets
-from engine.music.constants import BEATS_PER_WINDOW, HOLD, NUM_PITCH_TOKENS, REST, STEPS_PER_BAR_44, WINDOW_STEPS
+from engine.music.constants import HOLD, NUM_PITCH_TOKENS, REST, STEPS_PER_BAR_44, WINDOW_STEPS
 from engine.music.harmony import window_triad_chroma
 
 GATE_START = -5.0  # the rest gate's bias when it is added: sigmoid(-5) = 0.7% of bars resting whole
@@ -83,9 +85,10 @@ class StyleGANConfig:
     @classmethod
     def from_dict(cls, data: dict) -> StyleGANConfig:
         # JSON stores the widths as lists; the dataclass wants tuples.
-        return cls(
-            **{k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in cls.__dataclass_fields__}
-        )
+        fields: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in cls.__dataclass_fields__
+        }
+        return cls(**fields)
 
     @classmethod
     def debug(cls, num_styles: int = 7) -> StyleGANConfig:
@@ -109,71 +112,12 @@ class StyleGANConfig:
         return self.noise_dims + self.tracks * self.track_noise_dims
 
 
-def chords_at(chords: torch.Tensor | None, batch: int, resolution: int, device: torch.device) -> torch.Tensor:
-    """Chord chroma per beat (B, 8, 12) (or None: no chords) as channels at a time resolution, with a flag
-    channel (1 where the window has chords): (B, 13, resolution)."""
-    if chords is None:
-        return torch.zeros(batch, 13, resolution, device=device)
-    x = chords.float().transpose(1, 2)  # (B, 12, 8)
-    if resolution < BEATS_PER_WINDOW:
-        x = F.avg_pool1d(x, BEATS_PER_WINDOW // resolution)
-    elif resolution > BEATS_PER_WINDOW:
-        x = x.repeat_interleave(resolution // BEATS_PER_WINDOW, dim=2)
-    flag = (chords.flatten(1) > 0).any(dim=1).float()[:, None, None].expand(-1, 1, resolution)
-    return torch.cat([x, flag], dim=1)
-
-
-def has_previous(previous: torch.Tensor | None, batch: int, device: torch.device) -> torch.Tensor:
-    """(B,) float: 1 where a previous window is given and is not all REST."""
-    if previous is None:
-        return torch.zeros(batch, device=device)
-    return (previous != REST).flatten(1).any(dim=1).float()
-
-
-class PreviousConditioner(nn.Module):
-    """MidiNet's conditioner: the previous window's tokens -> feature maps at time resolution 32, 16, 8 and 4."""
-
-    def __init__(self, config: StyleGANConfig):
-        super().__init__()
-        c = config
-        self.tokens = nn.Embedding(NUM_PITCH_TOKENS, c.cond_embed)
-        self.track = nn.Parameter(torch.zeros(c.tracks, c.cond_embed))
-        self.first = nn.Conv1d(c.tracks * c.cond_embed, c.cond_channels, 3, padding=1)
-        self.down = nn.ModuleList(nn.Conv1d(c.cond_channels, c.cond_channels, 4, stride=2, padding=1) for _ in range(3))
-
-    def forward(self, previous: torch.Tensor) -> list[torch.Tensor]:
-        """previous (B, tracks, 32) long -> [(B, C, 32), (B, C, 16), (B, C, 8), (B, C, 4)]."""
-        x = self.tokens(previous) + self.track[None, :, None, :]  # (B, T, S, E)
-        b, t, s, e = x.shape
-        x = F.leaky_relu(self.first(x.permute(0, 1, 3, 2).reshape(b, t * e, s)), 0.2)
-        maps = [x]
-        for conv in self.down:
-            x = F.leaky_relu(conv(x), 0.2)
-            maps.append(x)
-        return maps
-
-
-class ChordSkip(nn.Module):
-    """A skip from the chord condition to the pitch logits: a learned gain per track on every pitch token whose pitch
-    class is in the step's chord. Through the convolutions alone the chords were learned slowly: after 2,400 steps,
-    25-29% of onsets were chord tones with the chords given, 21% without (real windows: 95%, over the every-pitch-class
-    chroma of that run)."""
-
-    def __init__(self, tracks: int, gain: float = 1.0):
-        super().__init__()
-        self.gain = nn.Parameter(torch.full((tracks,), gain))
-
-    def forward(self, chords: torch.Tensor) -> torch.Tensor:
-        """chords (B, 8, 12) chroma per beat -> logit bias (B, tracks, 32, 130): ``gain`` on chord tones' pitch tokens,
-        0 on other pitches, on HOLD and REST, and everywhere in a window without chords."""
-        per_step = chords.float().repeat_interleave(WINDOW_STEPS // chords.shape[1], dim=1)  # (B, 32, 12)
-        pitches = per_step[..., torch.arange(HOLD, device=chords.device) % 12]  # (B, 32, 128)
-        tokens = F.pad(pitches, (0, NUM_PITCH_TOKENS - HOLD))
-        return self.gain[None, :, None, None] * tokens[:, None]
-
-
 class StyleGenerator(nn.Module):
     """Noise, style, chords and previous window -> logits (B, tracks, 32, 130) (see the module's docstring)."""
+
+    step_mask: torch.Tensor  # a buffer (1, 1, 32, 130)
+    bar_gate: nn.Conv1d | None
+    ranges: torch.Tensor | None  # a buffer (or None): the pitch ranges per style and track
 
     def __init__(self, config: StyleGANConfig):
         super().__init__()
@@ -207,6 +151,7 @@ class StyleGenerator(nn.Module):
             # rests whole with chance 0.7%), so adding it to a trained generator changes little until it learns.
             self.bar_gate = nn.Conv1d(c.tracks * c.private_width, c.tracks, 1, groups=c.tracks)
             nn.init.normal_(self.bar_gate.weight, std=1e-3)
+            assert self.bar_gate.bias is not None  # a Conv1d has a bias unless told otherwise
             nn.init.constant_(self.bar_gate.bias, GATE_START)
         else:
             self.bar_gate = None
@@ -221,7 +166,8 @@ class StyleGenerator(nn.Module):
         """(B, style_dims) from indices (B,) or blend weights (B, num_styles)."""
         if style.is_floating_point():
             return style @ self.style.weight
-        return self.style(style)
+        embedded: torch.Tensor = self.style(style)
+        return embedded
 
     def sample_noise(self, batch: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """(batch, noise_size) standard normal noise, drawn on the generator's device (the CPU without one)."""

@@ -11,7 +11,7 @@ from engine.music.constants import HOLD, NUM_PITCH_TOKENS, REST
 from engine.music.harmony import DIATONIC_SCALES, beat_pitch_class_counts
 
 
-def last_onsets(previous: torch.Tensor | None, shape: tuple[int, int]) -> torch.Tensor:
+def last_onsets(previous: torch.Tensor | None, shape: tuple[int, ...]) -> torch.Tensor:
     """Per window and track (B, tracks), the pitch of the last onset in ``previous`` (B, tracks, steps) tokens, or -1
     where it has none (or there is no previous window)."""
     if previous is None:
@@ -29,6 +29,7 @@ def key_scale(windows: torch.Tensor | None = None, chords: torch.Tensor | None =
     if windows is not None:
         counts = beat_pitch_class_counts(windows.cpu().numpy()).sum(axis=(1, 2))  # (B, 12)
     else:
+        assert chords is not None, "key_scale needs windows or chords"
         counts = chords.float().cpu().numpy().sum(axis=1)
     return torch.as_tensor(DIATONIC_SCALES[(counts @ DIATONIC_SCALES.T).argmax(axis=1)] > 0)
 
@@ -57,8 +58,9 @@ def draw_in_order(
 ) -> torch.Tensor:
     """Tokens (B, tracks, steps) drawn step by step from logits (B, tracks, steps, 130), each track's logit for the
     pitch of its last onset (``last`` (B, tracks), -1: none yet) lowered by ``penalty``, and the top voice's (track 0)
-    for every pitch by ``leap_penalty`` per semitone beyond a whole tone from it (up to ``leap_cap``), before the nucleus
-    is taken; ``gumbel`` (the same shape as logits) samples at ``temperature``, None takes the most likely token."""
+    for every pitch by ``leap_penalty`` per semitone beyond a whole tone from it (up to ``leap_cap``), before the
+    nucleus is taken; ``gumbel`` (the same shape as logits) samples at ``temperature``, None takes the most likely
+    token."""
     last = last.to(logits.device)
     tokens = torch.empty(logits.shape[:-1], dtype=torch.long, device=logits.device)
     if leap_penalty > 0:  # row p + 1: the top voice's offsets after pitch p; row 0 (no pitch yet): none

@@ -62,10 +62,12 @@ class StyleJudge(nn.Module):
         for conv in self.convs:
             x = F.gelu(conv(x)) + (x if x.shape[1] == conv.out_channels else 0)
         pooled = torch.cat([x.mean(dim=2), x.amax(dim=2)], dim=1)
-        return self.out(self.dropout(pooled))
+        logits: torch.Tensor = self.out(self.dropout(pooled))
+        return logits
 
     @torch.no_grad()
     def predict(self, windows: torch.Tensor) -> torch.Tensor:
         """The most likely style index per window, (B,)."""
         self.eval()
-        return self(windows).argmax(dim=1)
+        logits: torch.Tensor = self(windows)
+        return logits.argmax(dim=1)

@@ -38,7 +38,8 @@ def beat_pitch_class_counts(windows: np.ndarray) -> np.ndarray:
     known = pitches >= 0
     idx = np.nonzero(known)
     onehot[idx + (pitches[known] % 12,)] = 1.0
-    return onehot.reshape(n, tracks, steps // STEPS_PER_BEAT, STEPS_PER_BEAT, 12).sum(axis=3)
+    counts: np.ndarray = onehot.reshape(n, tracks, steps // STEPS_PER_BEAT, STEPS_PER_BEAT, 12).sum(axis=3)
+    return counts
 
 
 # Major and minor triads (rows: C, C#, ... B major, then C minor ... B minor), as typed chords are mostly triads.
@@ -101,7 +102,9 @@ def beat_chroma_from_steps(step_chroma: np.ndarray) -> np.ndarray:
     step_chroma = np.asarray(step_chroma)
     shape = step_chroma.shape
     beats = step_chroma.reshape(*shape[:-2], shape[-2] // 4, 4, 12)
-    return (beats > 0).any(axis=-2).astype(np.float32)
+    heard = (beats > 0).any(axis=-2)
+    assert isinstance(heard, np.ndarray)  # (..., beats, 12), never a scalar
+    return heard.astype(np.float32)
 
 
 def progression_beat_chroma(progression, num_windows: int, offset: int = 0) -> np.ndarray:

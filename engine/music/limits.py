@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
+from typing import cast
 
 from engine.music.errors import CadenzaInputError
 
@@ -29,8 +30,9 @@ def check_number(
         or (integer and not float(value).is_integer())
     ):
         raise error(f"{name} must be {'a whole number' if integer else 'a number'} (got {value!r})")
-    if not low <= value <= high:
-        shown = (int(low), int(high), int(value)) if integer else (f"{low:g}", f"{high:g}", f"{float(value):g}")
+    real = cast(float, value)  # a numbers.Real: typeshed's numeric tower neither compares with float nor has __int__
+    if not low <= real <= high:
+        shown = (int(low), int(high), int(real)) if integer else (f"{low:g}", f"{high:g}", f"{float(real):g}")
         raise error(f"{name} must be between {shown[0]} and {shown[1]} (got {shown[2]})")
 
 
@@ -44,7 +46,8 @@ class IntRange:
     def check(self, name: str, value: object, error: type[CadenzaInputError] = CadenzaInputError) -> int:
         """``value`` as an int; raises ``error`` naming ``name`` and this range otherwise."""
         check_number(name, value, self.low, self.high, integer=True, error=error)
-        return int(value)  # type: ignore[call-overload]  # checked: a whole real number
+        whole: int = int(value)  # type: ignore[call-overload]  # checked: a whole real number
+        return whole
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,10 @@ class FloatRange:
 
 SEED = IntRange(0, 2**31 - 1)
 TEMPO_BPM = FloatRange(20.0, 300.0)
-TEMPERATURE = FloatRange(0.0, 3.0)
+TEMPERATURE = FloatRange(0.0, 3.0)  # what the pipelines accept (command line, Python API)
+# The studio's temperature sliders stop at 2 (beyond it the melodies wander off the chords); Compose starts at 0.1.
+COMPOSE_TEMPERATURE = FloatRange(0.1, 2.0)
+SONG_TEMPERATURE = FloatRange(0.0, 2.0)
 VARIATIONS = IntRange(1, 8)  # melodies per call (Compose, Song)
 
 # Bars a user can ask for, per task.

@@ -7,7 +7,7 @@ HOLD, REST), track 0 the highest voice and track 3 the lowest.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -57,10 +57,11 @@ def choose_voices(voices: list[np.ndarray]) -> list[np.ndarray | None]:
     n = len(ranked)
     if n >= 4:
         if n == 4:
-            return list(ranked)
+            four: list[np.ndarray | None] = list(ranked)
+            return four
         middle = (n - 1) / 2
         inner = sorted(range(1, n - 1), key=lambda i: abs(i - middle))[:2]
-        return [ranked[0]] + [ranked[i] for i in sorted(inner)] + [ranked[-1]]
+        return [ranked[0], *[ranked[i] for i in sorted(inner)], ranked[-1]]
     if n == 3:
         return [ranked[0], ranked[1], None, ranked[2]]
     if n == 2:
@@ -68,7 +69,7 @@ def choose_voices(voices: list[np.ndarray]) -> list[np.ndarray | None]:
     return [ranked[0] if ranked else None, None, None, None]
 
 
-def piece_windows(tracks: list[np.ndarray | None], bar_starts: list[int], min_onsets: int = 4) -> np.ndarray:
+def piece_windows(tracks: Sequence[np.ndarray | None], bar_starts: list[int], min_onsets: int = 4) -> np.ndarray:
     """(N, 4, 32) windows starting at each bar start that fits; a silent track is all REST. Windows with fewer than
     ``min_onsets`` onsets in all tracks together, or none in track 0, are skipped."""
     length = max((len(t) for t in tracks if t is not None), default=0)

@@ -66,7 +66,8 @@ def tokens_to_rhythm(tokens: np.ndarray) -> np.ndarray:
 
 def one_hot(indices: np.ndarray, num_classes: int) -> np.ndarray:
     """(..., ) int -> (..., num_classes) float32."""
-    return np.eye(num_classes, dtype=np.float32)[np.asarray(indices)]
+    encoded: np.ndarray = np.eye(num_classes, dtype=np.float32)[np.asarray(indices)]
+    return encoded
 
 
 def leadsheet_windows(
@@ -102,7 +103,8 @@ def parse_rhythm_pattern(pattern: str, steps_per_bar: int = STEPS_PER_BAR_44) ->
         bad = sorted(set(bar) - set("xX.-"))
         if bad:
             raise RhythmPatternError(
-                f"Rhythm bar {index} has unknown character(s) {', '.join(repr(c) for c in bad)}: use 'x' for an onset and '.' for none"
+                f"Rhythm bar {index} has unknown character(s) {', '.join(repr(c) for c in bad)}: "
+                "use 'x' for an onset and '.' for none"
             )
         if len(bar) != steps_per_bar:
             raise RhythmPatternError(

@@ -167,7 +167,8 @@ def parse_functions(text: str, num_bars: int) -> list[int]:
         letter = item.strip().upper()
         if letter not in ("T", "S", "D", "O", "-"):
             raise CadenzaInputError(
-                f"Unknown chord function '{item}': use T (tonic), S (subdominant), D (dominant), O (other) or - (no chord)"
+                f"Unknown chord function '{item}': "
+                "use T (tonic), S (subdominant), D (dominant), O (other) or - (no chord)"
             )
         out.append(FUNCTION_LETTERS.index(letter))
     return [out[i % len(out)] for i in range(num_bars)]

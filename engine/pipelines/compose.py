@@ -239,7 +239,8 @@ class ComposePipeline:
             functions = functions_from_chroma(chroma)
         zeros = torch.zeros(w, song.vae.config.z_pitch), torch.zeros(w, song.vae.config.z_rhythm)
         base = TuneLatents(np.full((w, WINDOW_STEPS), 129, np.int64), chroma, *zeros)
-        # The drawn rhythm is known as a pattern; its latent is sampled (a placeholder melody's would carry false pitch).
+        # The drawn rhythm is known as a pattern; its latent is sampled (a placeholder melody's would carry false
+        # pitch).
         tokens = song.generate(
             base,
             range(w),

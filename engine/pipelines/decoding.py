@@ -153,6 +153,7 @@ def join_cost(tokens: np.ndarray, before: int | None, after: int | None, scale: 
     first, last = first_and_last_pitch(tokens)
     if first is None:
         return 0.0
+    assert last is not None  # a window with a first pitch has a last one
     cost = 0.0
     if before is not None:
         cost += max(abs(first - before) - 4, 0)

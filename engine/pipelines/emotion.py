@@ -30,7 +30,6 @@ template, so evaluation can tell the model's contribution from the template's.
 from __future__ import annotations
 
 import re
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,7 +39,7 @@ from engine.io.abc import read_abc_text
 from engine.io.abc_text import transpose_abc
 from engine.models.abc_lm import AbcLanguageModel, AbcModelConfig, AbcTokenizer
 from engine.models.device import resolve_device
-from engine.models.feature_judge import FeatureJudge
+from engine.models.feature_judge import FeatureJudge, tune_mode
 from engine.models.registry import load_abc_model
 from engine.music import LeadSheet
 from engine.music.constants import QUADRANTS
@@ -305,18 +304,6 @@ def longest_bar_repeat(abc: str) -> int:
         run = run + 1 if before == after else 1
         best = max(best, run)
     return best if bars else 0
-
-
-def tune_mode(abc: str) -> str | None:
-    """ "major" / "minor" of music21's key analysis of an ABC tune (None when it cannot be read)."""
-    from music21 import converter
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return str(converter.parse(abc, format="abc").analyze("key").mode)
-    except Exception:  # music21 raises many kinds for broken ABC
-        return None
 
 
 # Texts for the "debug" vocabulary: every kind of token the grammar needs, nothing trained.

@@ -34,9 +34,7 @@ class TokenGrammar:
         }
         # Keys of each mode: the feeling's valence picks the key field's mode (the model is conditioned on K:).
         # Only keys of at most max_key_accidentals sharps or flats (engine.pipelines.emotion.EmotionGenerationConfig).
-        self.fields["K"] = [
-            i for i in self.fields["K"] if abs(parse_key_field(vocab[i][2:].strip())[1]) <= max_key_accidentals
-        ]
+        self.fields["K"] = [i for i in self.fields["K"] if abs(_key_accidentals(vocab[i])) <= max_key_accidentals]
         self.keys = {
             mode: [i for i in self.fields["K"] if key_field_mode(vocab[i][2:]) == mode] for mode in ("major", "minor")
         }
@@ -51,7 +49,7 @@ class TokenGrammar:
             elif _BAR_TOKEN.match(token):
                 self.bars.add(i)
 
-    def _state(self, tokens: list[int]) -> tuple[int, Fraction | None, Fraction, int, int, bool]:
+    def _state(self, tokens: list[int]) -> tuple[int, Fraction, Fraction, int, int, bool]:
         """(header lines done, bar length in L units, used in this bar, full bars done, last token, whether a pickup
         bar was closed). A short first bar is a pickup: it does not count as one of the bars asked for."""
         vocab = self.tokenizer.vocab
@@ -78,7 +76,8 @@ class TokenGrammar:
         return lines, meter / unit, used, bars, (tokens[-1] if tokens else self.newline), pickup
 
     def allowed(self, tokens: list[int], mode: str | None = None) -> list[int]:
-        """The ids that may follow ``tokens``; ``mode`` ("major"/"minor") restricts the key field to keys of that mode."""
+        """The ids that may follow ``tokens``; ``mode`` ("major"/"minor") restricts the key field to keys of that
+        mode."""
         lines, bar_length, used, bars, last, pickup = self._state(tokens)
         if lines < 3:
             if last != self.newline and tokens:
@@ -118,6 +117,13 @@ def _duration(text: str) -> Fraction:
     denominator = rest.replace("/", "")
     value = Fraction(int(numerator) if numerator else 1, int(denominator) if denominator else 2**slashes)
     return value
+
+
+def _key_accidentals(token: str) -> int:
+    """Sharps (+) or flats (-) of the signature of a K: token that :func:`_field_ok` accepted."""
+    parsed = parse_key_field(token[2:].strip())
+    assert parsed is not None  # _field_ok keeps only the keys parse_key_field reads
+    return parsed[1]
 
 
 def _field_ok(name: str, token: str) -> bool:

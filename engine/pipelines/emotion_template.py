@@ -11,6 +11,7 @@ in proportion to the distance.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -73,7 +74,7 @@ class EmotionTemplate:
         return int(max(1, min(127, round(BASE_VELOCITY * 10 ** (self.loudness_db / 40)))))
 
 
-def _bilinear(valence: float, arousal: float, value) -> float:
+def _bilinear(valence: float, arousal: float, value: Callable[[str], float]) -> float:
     """Bilinear interpolation of ``value(quadrant)`` between the corners of the plane."""
     u, w = (valence + 1) / 2, (arousal + 1) / 2  # 0..1 from negative to positive
     return (1 - u) * (1 - w) * value("Q3") + u * (1 - w) * value("Q4") + (1 - u) * w * value("Q2") + u * w * value("Q1")
@@ -95,7 +96,7 @@ def prompt_weights(valence: float, arousal: float) -> dict[str, float]:
     """The quadrant(s) that prompt the model and their logit weights (see the module docstring)."""
     own = quadrant_of_point(valence, arousal)
     distances = {"valence": abs(valence), "arousal": abs(arousal)}
-    axis = min(distances, key=distances.get)
+    axis = min(distances, key=distances.__getitem__)
     if distances[axis] >= BLEND_ZONE:
         return {own: 1.0}
     # The quadrant across the nearer axis.
@@ -125,7 +126,7 @@ def set_mode(abc: str, mode: str) -> str:
     """The tune with every K: field in ``mode`` ("major" or "minor") on the same tonic (EMusicGen's parallel-mode
     rewrite: notes without accidentals follow the new key signature)."""
 
-    def rewrite(match: re.Match) -> str:
+    def rewrite(match: re.Match[str]) -> str:
         parsed = parse_key_field(match.group(1))
         if parsed is None:
             return match.group(0)

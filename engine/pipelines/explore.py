@@ -35,6 +35,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import torch
@@ -43,7 +44,7 @@ from engine.io.sources import prepare_source
 from engine.models.device import resolve_device
 from engine.models.ec2vae import EC2VAE, EC2VAEConfig
 from engine.models.registry import load_ec2vae
-from engine.music import ChordProgression, LeadSheet, Melody
+from engine.music import Chord, ChordProgression, LeadSheet, Melody, Note
 from engine.music.chords import chroma_to_progression, parse_progression
 from engine.music.constants import HOLD, NUM_PITCH_TOKENS, ONSET, REST, SILENCE, STEPS_PER_BAR_44, SUSTAIN, WINDOW_STEPS
 from engine.music.limits import EXPLORE_BARS, INTERPOLATION_STEPS, MAP_SIZE, MAX_MORPH_CELLS
@@ -131,7 +132,7 @@ class ExplorePipeline:
             offset += count
         return out
 
-    def _latent(self, z, size: int, name: str) -> torch.Tensor:
+    def _latent(self, z: object, size: int, name: str) -> torch.Tensor:
         if not isinstance(z, (torch.Tensor, np.ndarray)):
             raise ExploreInputError(f"{name} must be a tensor or array, not {type(z).__name__}")
         z = torch.as_tensor(np.asarray(z) if isinstance(z, np.ndarray) else z).float().to(self.device)
@@ -158,8 +159,8 @@ class ExplorePipeline:
         rhythm: np.ndarray | None = None,
         key: str | None = None,
         time_signature: tuple[int, int] = (4, 4),
-    ) -> LeadSheet:
-        """Greedy decode of W windows -> one LeadSheet of W * 32 steps.
+    ) -> ExploreOutput:
+        """Greedy decode of W windows -> one LeadSheet of W * 32 steps (the output's one sample).
 
         z_pitch (W, Zp), z_rhythm (W, Zr), chroma (W, 32, 12) (or (W*32, 12)). The rhythm
         comes from the rhythm decoder unless ``rhythm`` (W, 32) classes is given; either
@@ -219,7 +220,9 @@ class ExplorePipeline:
     ) -> LeadSheet:
         """Windows of tokens (W, 32) end to end -> LeadSheet (a note held over a window boundary continues)."""
         flat = np.asarray(tokens).reshape(-1)
-        melody = Melody(tokens_to_notes(flat), len(flat), float(tempo), tuple(time_signature), 0, key)
+        # tuple(): a list (as JSON gives) becomes a tuple; typeshed types tuple() of a pair as tuple[int, ...]
+        meter = cast(tuple[int, int], tuple(time_signature))
+        melody = Melody(tokens_to_notes(flat), len(flat), float(tempo), meter, 0, key)
         return LeadSheet(melody, ChordProgression(list(progression.chords)), title)
 
     # --------------------------------------------------------------- chords
@@ -355,7 +358,9 @@ class ExplorePipeline:
             raise ExploreInputError("A morph needs a non-empty list of melodies (cells of the map)")
         if len(cells) > MAX_MORPH_CELLS:
             raise ExploreInputError(f"A morph can join at most {MAX_MORPH_CELLS} cells (got {len(cells)})")
-        notes, chords, offset = [], [], 0
+        notes: list[Note] = []
+        chords: list[Chord] = []
+        offset = 0
         for index, cell in enumerate(cells):
             if not isinstance(cell, LeadSheet):
                 raise ExploreInputError(f"Cell {index + 1} of the morph is not a melody (got {type(cell).__name__})")
@@ -399,6 +404,7 @@ class ExplorePipeline:
             latents.num_windows,
             prepared,
         )
+        assert latents.tokens is not None  # _encode keeps the tokens it encoded
         rhythm = torch.from_numpy(tokens_to_rhythm(latents.tokens)).to(self.device)
         tokens = self._decode_tokens(
             latents.z_pitch, latents.z_rhythm, torch.from_numpy(harmony.chroma).to(self.device), rhythm

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import numpy as np
 import torch
@@ -87,7 +87,9 @@ def _sheet(
     time_signature: tuple[int, int] = (4, 4),
 ) -> LeadSheet:
     flat = np.asarray(tokens).reshape(-1)
-    melody = Melody(tokens_to_notes(flat), len(flat), float(tempo), tuple(time_signature), 0, key)
+    # tuple(): a list (as JSON gives) becomes a tuple; typeshed types tuple() of a pair as tuple[int, ...]
+    meter = cast(tuple[int, int], tuple(time_signature))
+    melody = Melody(tokens_to_notes(flat), len(flat), float(tempo), meter, 0, key)
     return LeadSheet(melody, progression, title)
 
 
@@ -307,7 +309,8 @@ class InfillPipeline(_SongPipelineBase):
             stray = sorted(set(rhythm) - set(targets))
             if stray:
                 raise SongInputError(
-                    f"A rhythm was given for block(s) {', '.join(str(b) for b in stray)} (counted from 0), which are not selected"
+                    f"A rhythm was given for block(s) {', '.join(str(b) for b in stray)} (counted from 0), "
+                    "which are not selected"
                 )
         fn = self.model.functions(sheet.chords, key, count)
         controls = settings.controls(scale, _range_of(sheet))

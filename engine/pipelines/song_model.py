@@ -57,7 +57,8 @@ def _check(name: str, value, low: float, high: float, integer: bool = False) -> 
 
 @dataclass
 class TuneLatents:
-    """A tune as blocks: tokens (W, 32), per-step chroma (W, 32, 12), posterior means z_pitch (W, Zp), z_rhythm (W, Zr)."""
+    """A tune as blocks: tokens (W, 32), per-step chroma (W, 32, 12), posterior means z_pitch (W, Zp), z_rhythm
+    (W, Zr)."""
 
     tokens: np.ndarray
     chroma: np.ndarray
@@ -102,7 +103,8 @@ def check_tune(sheet: LeadSheet, name: str = "The tune") -> None:
         )
     if not 1 <= melody.num_steps // WINDOW_STEPS <= MAX_BLOCKS:
         raise SongInputError(
-            f"{name} has {melody.num_steps // WINDOW_STEPS} blocks of 2 bars; a song has 1 to {MAX_BLOCKS} ({MAX_SONG_BARS} bars)"
+            f"{name} has {melody.num_steps // WINDOW_STEPS} blocks of 2 bars; "
+            f"a song has 1 to {MAX_BLOCKS} ({MAX_SONG_BARS} bars)"
         )
 
 
@@ -127,7 +129,10 @@ class SongModel:
 
     @classmethod
     def from_pretrained(
-        cls, vae: str | Path | None = None, latent: str | Path | None = None, device: str | None = None
+        cls,
+        vae: str | Path | None = None,
+        latent: str | Path | None = None,
+        device: str | torch.device | None = None,
     ) -> SongModel:
         """Load the two checkpoints (default: the shipped ones), checking the latent model belongs to this EC2-VAE,
         or "debug" for tiny untrained ones."""
@@ -174,7 +179,8 @@ class SongModel:
     def functions(
         progression: ChordProgression, key: str, num_blocks: int, per_bar: Sequence[int] | None = None
     ) -> np.ndarray:
-        """Chord-function classes per beat (W, 8): from the chords in ``key``, or ``per_bar`` (one class per bar) when given."""
+        """Chord-function classes per beat (W, 8): from the chords in ``key``, or ``per_bar`` (one class per bar) when
+        given."""
         steps = num_blocks * WINDOW_STEPS
         if per_bar is not None:
             per_beat = np.repeat(np.asarray(per_bar, dtype=np.int64), STEPS_PER_BAR_44 // STEPS_PER_BEAT)[
@@ -243,7 +249,8 @@ class SongModel:
     ) -> np.ndarray:
         """New tokens (W, 32) for the ``targets`` blocks (others as in ``base``): ``candidates`` samples (None: this
         model's), the one joining its neighbours best kept. ``rhythm`` (W, 32) is forced on target blocks where
-        ``known_pattern``. ``temperature`` scales the latent sampling, ``decode_temperature`` the decoder's (0: greedy)."""
+        ``known_pattern``. ``temperature`` scales the latent sampling, ``decode_temperature`` the decoder's
+        (0: greedy)."""
         w = base.num_blocks
         targets = sorted(int(t) for t in targets)
         known_p = np.ones(w, bool)
@@ -284,6 +291,7 @@ class SongModel:
             cost = self._joins(candidate, targets, controls.scale)
             if cost < best_cost:
                 best, best_cost = candidate, cost
+        assert best is not None  # at least one candidate, and join costs are finite
         return best
 
     @staticmethod

@@ -12,10 +12,8 @@ it, and only rendering raises :class:`AudioBackendError` naming what to install.
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import math
-import os
 import queue
 import threading
 from collections.abc import Callable, Sequence
@@ -29,6 +27,18 @@ import numpy as np
 from engine.music import LeadSheet
 from engine.render.segments import Segment, plan_segments, stitch
 from engine.render.soundfont import default_soundfont
+from engine.render.synth_engine import (
+    BLOCK_FRAMES,
+    DRUM_CHANNEL,
+    EVENT_BEND,
+    EVENT_CC,
+    EVENT_OFF,
+    EVENT_ON,
+    AudioBackendError,
+    SynthEngine,
+    default_engine_count,
+    import_fluidsynth,
+)
 
 # Defaults chosen by measurement (bench/render_compare.py; 16 s melody + block
 # chords, FluidR3_GM, 2-core laptop-class CPU; median ms per render):
@@ -47,166 +57,23 @@ from engine.render.soundfont import default_soundfont
 # midi2audio (a fluidsynth process per call, reloading the font) takes ~420 ms for
 # the same file here; `make bench` prints the comparison.
 DEFAULT_SAMPLE_RATE = 32000
+
+
 DEFAULT_GAIN = 1.0  # peaks around 0.4-0.55 for melody + chords with FluidR3_GM
+
+
 DEFAULT_SETTINGS: dict[str, Any] = {
     "synth.reverb.active": 1,
     "synth.chorus.active": 0,
     "synth.cpu-cores": 1,
     "synth.polyphony": 128,
 }
-DRUM_CHANNEL = 9
-_BLOCK = 64  # FluidSynth renders (and applies events) in blocks of 64 frames
+
+
 PEAK_LIMIT = 0.98  # output is scaled down (never up) so it never clips
 
-SYSTEM_PACKAGES_HINT = (
-    "FluidSynth is not available: install the system library "
-    "(Debian/Ubuntu: `sudo apt-get install fluidsynth libfluidsynth3`; "
-    "macOS: `brew install fluid-synth`) and the Python binding `pyfluidsynth`. "
-    "scripts/install_system_deps.sh does this on Debian/Ubuntu."
-)
-
-
-class AudioBackendError(RuntimeError):
-    """libfluidsynth (or the pyfluidsynth binding) is missing, or the SoundFont did not load."""
-
-
-def _import_fluidsynth():
-    try:
-        import fluidsynth  # pyfluidsynth; raises ImportError when libfluidsynth is missing
-    except (ImportError, OSError) as err:
-        raise AudioBackendError(f"{SYSTEM_PACKAGES_HINT} ({type(err).__name__}: {err})") from None
-    if not hasattr(fluidsynth, "Synth"):
-        raise AudioBackendError(
-            f"The imported module 'fluidsynth' ({getattr(fluidsynth, '__file__', '?')}) is not pyfluidsynth. "
-            + SYSTEM_PACKAGES_HINT
-        )
-    return fluidsynth
-
-
-def _float_writer(fluidsynth_module):
-    """ctypes ``fluid_synth_write_float`` (renders float32 straight into our buffer), or None."""
-    lib = getattr(fluidsynth_module, "_fl", None)
-    func = getattr(lib, "fluid_synth_write_float", None) if lib is not None else None
-    if func is None:
-        return None
-    func.restype = ctypes.c_int
-    func.argtypes = [
-        ctypes.c_void_p,
-        ctypes.c_int,
-        ctypes.c_void_p,
-        ctypes.c_int,
-        ctypes.c_int,
-        ctypes.c_void_p,
-        ctypes.c_int,
-        ctypes.c_int,
-    ]
-    return func
-
-
-# Event kinds, in the order they apply when they fall on the same sample:
-# note-offs before controllers before note-ons (so a repeated pitch re-strikes).
-_OFF, _CC, _BEND, _ON = 0, 1, 2, 3
 
 T = TypeVar("T")
-
-
-def default_engine_count() -> int:
-    """Engines per synthesizer: one per CPU core, at most two (see :mod:`engine.render.segments`)."""
-    return max(1, min(2, os.cpu_count() or 1))
-
-
-class _Engine:
-    """One FluidSynth instance with the SoundFont loaded. Not thread-safe: the Synthesizer serialises."""
-
-    def __init__(self, fluidsynth, soundfont: Path, sample_rate: int, gain: float, settings: dict[str, Any]):
-        self.synth = fluidsynth.Synth(gain=gain, samplerate=sample_rate, **settings)
-        self._write_float = _float_writer(fluidsynth)
-        self._scratch = np.zeros((_BLOCK, 2), dtype=np.float32)
-        self._frames_written = 0
-        self.sfid = self.synth.sfload(str(soundfont))
-        if self.sfid is None or self.sfid < 0:
-            self.synth.delete()
-            raise AudioBackendError(f"FluidSynth could not load the SoundFont {soundfont}")
-
-    def write(self, out: np.ndarray, pos: int, frames: int) -> None:
-        """Render ``frames`` frames into ``out[pos : pos + frames]`` (float32, C-contiguous (N, 2))."""
-        if frames <= 0:
-            return
-        self._frames_written += frames
-        if self._write_float is not None:
-            # out is C-contiguous float32 (frames, 2): left at 2*i, right at 2*i+1.
-            base = out.ctypes.data
-            self._write_float(self.synth.synth, frames, base, 2 * pos, 2, base, 2 * pos + 1, 2)
-        else:
-            chunk = self.synth.get_samples(frames)  # interleaved int16 stereo
-            out[pos : pos + frames] = chunk.reshape(-1, 2) / 32768.0
-
-    def silence(self) -> None:
-        """Kill every voice, clear the effects, and realign FluidSynth's 64-frame block.
-
-        ``system_reset`` alone leaves voices ringing in their release phase, so
-        all voices are killed first and the kill is let through by rendering a
-        few scratch frames; ``system_reset`` then resets controllers and effects
-        (twice: once is not always enough to empty the reverb). FluidSynth
-        applies events at 64-frame block boundaries, so the block position is
-        realigned: events then land on the same frames in every render. Without
-        reverb, renders of the same MIDI are identical from an engine's second
-        render on; the reverb's delay-line modulation keeps running between
-        renders, so with reverb on they differ very slightly (about -50 dB).
-        """
-        synth = self.synth
-        if synth.all_sounds_off(-1) != 0:  # -1: every channel (FluidSynth >= 2)
-            for chan in range(256):
-                synth.all_sounds_off(chan)
-        self.write(self._scratch, 0, _BLOCK)
-        synth.system_reset()
-        self.write(self._scratch, 0, _BLOCK)
-        synth.system_reset()
-        self.write(self._scratch, 0, (-self._frames_written) % _BLOCK)
-
-    def prepare(self, programs: list[tuple[int, int, int]]) -> None:
-        """Silence, then select ``(channel, bank, program)`` presets."""
-        self.silence()
-        for chan, bank, program in programs:
-            if self.synth.program_select(chan, self.sfid, bank, program) < 0:
-                # The font lacks this preset: fall back to its first in the bank.
-                self.synth.program_select(chan, self.sfid, bank, 0)
-
-    def play(self, events: list[tuple[int, int, int, int, int]], start: int, stop: int) -> np.ndarray:
-        """Frames ``[start, stop)`` of the piece: float32 (stop - start, 2).
-
-        Events before ``start``: controllers and bends are applied at once (they
-        are state); notes are skipped (the segment plan replays every note that
-        is still heard). ``start`` must be block-aligned.
-        """
-        synth = self.synth
-        out = np.zeros((stop - start, 2), dtype=np.float32)
-        pos = start
-        for sample, kind, chan, a, b in events:
-            if sample < start:
-                if kind == _CC:
-                    synth.cc(chan, a, b)
-                elif kind == _BEND:
-                    synth.pitch_bend(chan, a)
-                continue
-            if sample >= stop:
-                break
-            if sample > pos:
-                self.write(out, pos - start, sample - pos)
-                pos = sample
-            if kind == _ON:
-                synth.noteon(chan, a, b)
-            elif kind == _OFF:
-                synth.noteoff(chan, a)
-            elif kind == _CC:
-                synth.cc(chan, a, b)
-            else:
-                synth.pitch_bend(chan, a)
-        self.write(out, pos - start, stop - pos)
-        return out
-
-    def delete(self) -> None:
-        self.synth.delete()
 
 
 @dataclass(frozen=True)
@@ -218,7 +85,7 @@ class _Piece:
     events: list[tuple[int, int, int, int, int]]
     spans: list[tuple[int, int]]
 
-    def play(self, engine: _Engine, segment: Segment) -> np.ndarray:
+    def play(self, engine: SynthEngine, segment: Segment) -> np.ndarray:
         engine.prepare(self.programs)
         return engine.play(self.events, segment.play_from, segment.render_to)
 
@@ -249,7 +116,7 @@ class Synthesizer:
         settings: dict[str, Any] | None = None,
         engines: int | None = None,
     ):
-        fluidsynth = _import_fluidsynth()
+        fluidsynth = import_fluidsynth()
         self.soundfont = Path(soundfont) if soundfont is not None else default_soundfont()
         if not self.soundfont.is_file():
             raise AudioBackendError(f"SoundFont not found: {self.soundfont}")
@@ -258,10 +125,12 @@ class Synthesizer:
         self.settings = {**DEFAULT_SETTINGS, **(settings or {})}
         count = default_engine_count() if engines is None else max(1, int(engines))
         self._lock = threading.Lock()
-        self._engines: list[_Engine] = []
+        self._engines: list[SynthEngine] = []
         try:
             for _ in range(count):
-                self._engines.append(_Engine(fluidsynth, self.soundfont, self.sample_rate, self.gain, self.settings))
+                self._engines.append(
+                    SynthEngine(fluidsynth, self.soundfont, self.sample_rate, self.gain, self.settings)
+                )
         except Exception:
             for engine in self._engines:
                 engine.delete()
@@ -301,13 +170,13 @@ class Synthesizer:
                 on, off = round(note.start * sr), round(note.end * sr)
                 if off <= on:
                     continue
-                events.append((on, _ON, chan, note.pitch, note.velocity))
-                events.append((off, _OFF, chan, note.pitch, 0))
+                events.append((on, EVENT_ON, chan, note.pitch, note.velocity))
+                events.append((off, EVENT_OFF, chan, note.pitch, 0))
                 spans.append((on, off))
             for cc in inst.control_changes:
-                events.append((round(cc.time * sr), _CC, chan, cc.number, cc.value))
+                events.append((round(cc.time * sr), EVENT_CC, chan, cc.number, cc.value))
             for bend in inst.pitch_bends:
-                events.append((round(bend.time * sr), _BEND, chan, bend.pitch, 0))
+                events.append((round(bend.time * sr), EVENT_BEND, chan, bend.pitch, 0))
         events.sort()
         return events, spans
 
@@ -323,7 +192,7 @@ class Synthesizer:
         Timing resolution is FluidSynth's 64-frame block (2 ms at 32 kHz).
         """
         piece = self._piece(pm, tail_seconds)
-        segments = plan_segments(piece.spans, piece.total, len(self._engines), self.sample_rate, _BLOCK)
+        segments = plan_segments(piece.spans, piece.total, len(self._engines), self.sample_rate, BLOCK_FRAMES)
         parts = self._on_engines([functools.partial(piece.play, segment=seg) for seg in segments], renders=1)
         out = parts[0] if len(parts) == 1 else stitch(parts, segments, np.empty((piece.total, 2), dtype=np.float32))
         return _limit_peak(out)
@@ -347,7 +216,7 @@ class Synthesizer:
         for index in range(len(pieces)):
             todo.put(index)
 
-        def drain(engine: _Engine) -> None:  # each engine takes the next piece until none are left
+        def drain(engine: SynthEngine) -> None:  # each engine takes the next piece until none are left
             while True:
                 try:
                     index = todo.get_nowait()
@@ -359,7 +228,7 @@ class Synthesizer:
         self._on_engines([drain] * min(len(self._engines), max(1, len(pieces))), renders=len(pieces))
         return [r for r in results if r is not None]
 
-    def _on_engines(self, tasks: list[Callable[[_Engine], T]], renders: int) -> list[T]:
+    def _on_engines(self, tasks: list[Callable[[SynthEngine], T]], renders: int) -> list[T]:
         """Run ``tasks[k](engine k)`` at once, task 0 on the calling thread, the rest on the pool.
 
         At most one task per engine; the lock is held until every task is done.
@@ -368,7 +237,9 @@ class Synthesizer:
         with self._lock:
             if self._closed:
                 raise AudioBackendError("This Synthesizer was closed; use get_synthesizer() for a live one")
-            futures = [self._pool.submit(task, engine) for task, engine in zip(tasks[1:], self._engines[1:])]
+            pool = self._pool  # None with one engine, when there is nothing to submit
+            pairs = zip(tasks[1:], self._engines[1:])
+            futures = [pool.submit(task, engine) for task, engine in pairs] if pool is not None else []
             try:
                 first = tasks[0](self._engines[0])
             finally:  # never leave the lock while a pool thread still uses an engine
@@ -418,7 +289,7 @@ def get_synthesizer(soundfont: str | Path | None = None, sample_rate: int = DEFA
 
 def to_int16(audio: np.ndarray) -> np.ndarray:
     """float audio in [-1, 1] -> int16 (clipped, rounded); ``audio`` is left unchanged."""
-    scaled = np.multiply(audio, 32767.0, dtype=np.float32)  # one temporary, reused in place below
+    scaled: np.ndarray = np.multiply(audio, 32767.0, dtype=np.float32)  # one temporary, reused in place below
     np.clip(scaled, -32767.0, 32767.0, out=scaled)
     np.rint(scaled, out=scaled)
     return scaled.astype(np.int16)

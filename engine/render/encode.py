@@ -7,8 +7,8 @@ makes it about 250 KB; the WAV stays a download.
 Why these settings (``python -m bench.audio_codecs`` measures them on the studio's own renders):
 * **Opus** is the best codec at this rate and the fastest to encode here: about 4 ms per second
   of stereo on one of these cores, resampling included (libsndfile's Opus, at complexity 10, took
-  500 ms for 18 s; MP3 through LAME 190 ms; Vorbis through libsndfile 115 ms). Opus runs at 48 kHz: the 32 kHz render is resampled by
-  FFmpeg on the way in. Browsers: Chrome, Edge, Firefox, Safari 17+.
+  500 ms for 18 s; MP3 through LAME 190 ms; Vorbis through libsndfile 115 ms). Opus runs at 48 kHz: the
+  32 kHz render is resampled by FFmpeg on the way in. Browsers: Chrome, Edge, Firefox, Safari 17+.
 * **MP3** (LAME, 160 kbit/s) for players without Opus (``--player-audio mp3``).
 * **WAV** keeps the old behaviour (``--player-audio wav``).
 """
@@ -89,6 +89,7 @@ def encode_audio(audio: np.ndarray, sample_rate: int, fmt: str | PlayerFormat = 
     buffer = io.BytesIO()
     with av.open(buffer, "w", format=spec.container) as container:
         stream = container.add_stream(spec.codec, rate=spec.rate or int(sample_rate), layout=layout)
+        assert isinstance(stream, av.AudioStream)  # an audio codec (PyAV types a codec by name only for literals)
         stream.bit_rate = spec.bit_rate
         stream.options = dict(spec.options)
         frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(data).reshape(1, -1), format="s16", layout=layout)
@@ -116,7 +117,7 @@ def decode_audio(data: bytes | str | Path) -> tuple[int, np.ndarray]:
     import av
 
     source = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else str(data)
-    with av.open(source) as container:
+    with av.open(source, "r") as container:  # "r": what av.open picks for a path or a file object without a mode
         stream = container.streams.audio[0]
         chunks = [frame.to_ndarray() for frame in container.decode(stream)]
         rate = stream.rate

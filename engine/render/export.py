@@ -155,7 +155,8 @@ def audio_to_int16(audio: np.ndarray) -> np.ndarray:
         return audio
     if np.issubdtype(audio.dtype, np.integer):
         raise ValueError(f"Audio must be float in [-1, 1] or int16, not {audio.dtype}")
-    return (np.clip(audio, -1.0, 1.0) * 32767.0).round().astype(np.int16)
+    samples: np.ndarray = (np.clip(audio, -1.0, 1.0) * 32767.0).round().astype(np.int16)
+    return samples
 
 
 def write_wav(path: str | Path, audio: np.ndarray, sample_rate: int) -> Path:

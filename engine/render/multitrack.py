@@ -30,7 +30,8 @@ DEFAULT_INSTRUMENTS = ("Acoustic Grand Piano",) * 4
 def piece_to_midi(
     tokens: np.ndarray, tempo_bpm: float = 96.0, programs: tuple[int, ...] = (0, 0, 0, 0), velocity: int = 80
 ) -> pretty_midi.PrettyMIDI:
-    """A MIDI file with one instrument (GM ``programs``) per track (all four, silent ones too) from tokens (4, steps)."""
+    """A MIDI file with one instrument (GM ``programs``) per track (all four, silent ones too) from tokens
+    (4, steps)."""
     seconds = 60.0 / float(tempo_bpm) / 4
     pm = pretty_midi.PrettyMIDI(initial_tempo=float(tempo_bpm))
     for track, (row, program) in enumerate(zip(tokens, programs)):

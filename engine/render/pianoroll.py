@@ -178,6 +178,8 @@ def _extent(sheet: LeadSheet) -> tuple[float, float]:
 
 
 def _pitch_range(pitches: list[int]) -> tuple[float, float]:
+    lo: float
+    hi: float
     lo, hi = min(pitches), max(pitches)
     if hi - lo < MIN_PITCH_SPAN:
         pad = (MIN_PITCH_SPAN - (hi - lo)) / 2

@@ -1,4 +1,5 @@
-"""Scores: ABC -> engraved SVG (verovio, on the server: no JavaScript build, works offline) and -> MusicXML (music21)."""
+"""Scores: ABC -> engraved SVG (verovio, on the server: no JavaScript build, works offline) and -> MusicXML
+(music21)."""
 
 from __future__ import annotations
 

@@ -117,8 +117,8 @@ def svg_mini_roll(
         lines = []
         for step in range(first, total + 1, spb):
             if 0 < step < total:
-                x = _num(step * sx)
-                lines.append(f"M{x} 0V{_num(h)}")
+                bar_x = _num(step * sx)
+                lines.append(f"M{bar_x} 0V{_num(h)}")
         if lines:
             parts.append(f'<path d="{"".join(lines)}" stroke="{BAR_STROKE}" stroke-width="0.6" fill="none"/>')
 

@@ -3,32 +3,14 @@
 import pytest
 
 from engine.io.sources import SourceError, prepare_source
-from engine.music import ChordProgression, LeadSheet, Melody, Note
-from engine.music.chords import parse_progression
+from engine.music import LeadSheet, Melody, Note
 from engine.music.constants import WINDOW_STEPS
 from engine.music.limits import EXPLORE_BARS
-
-
-def make_sheet(
-    bars: int,
-    step: int = 4,
-    pickup: int = 0,
-    time_signature=(4, 4),
-    chords: str | None = "C F G C",
-    base: int = 60,
-    title: str = "tune",
-    tempo: float = 120.0,
-) -> LeadSheet:
-    """A melody with an onset every ``step`` steps over a pickup + ``bars`` bars."""
-    steps_per_bar = time_signature[0] * 16 // time_signature[1]
-    num_steps = pickup + bars * steps_per_bar
-    notes = [Note(base + (i * 5) % 12, s, min(s + step, num_steps)) for i, s in enumerate(range(0, num_steps, step))]
-    progression = parse_progression(chords, bars, steps_per_bar).shifted(pickup) if chords else ChordProgression()
-    return LeadSheet(Melody(notes, num_steps, tempo, time_signature, pickup), progression, title)
+from tests.conftest import make_lead_sheet
 
 
 def test_prepare_source_skips_the_pickup_and_keeps_whole_windows():
-    sheet = make_sheet(5, pickup=4)  # 4-step pickup + 5 bars: 2 full windows + 1 bar (half a window: kept)
+    sheet = make_lead_sheet(5, pickup=4)  # 4-step pickup + 5 bars: 2 full windows + 1 bar (half a window: kept)
     prepared = prepare_source(sheet)
     assert prepared.melody.num_steps == 3 * WINDOW_STEPS
     assert prepared.melody.pickup_steps == 0
@@ -38,7 +20,7 @@ def test_prepare_source_skips_the_pickup_and_keeps_whole_windows():
 
 
 def test_prepare_source_start_bar_and_number_of_bars():
-    sheet = make_sheet(12)
+    sheet = make_lead_sheet(12)
     two = prepare_source(sheet, start_bar=3, num_bars=2)
     assert two.melody.num_steps == 32
     assert [(n.pitch, n.start) for n in two.melody.notes] == [
@@ -49,7 +31,7 @@ def test_prepare_source_start_bar_and_number_of_bars():
 
 
 def test_prepare_source_caps_at_16_bars_and_is_idempotent():
-    sheet = make_sheet(40)
+    sheet = make_lead_sheet(40)
     prepared = prepare_source(sheet)
     assert prepared.melody.num_steps == EXPLORE_BARS.high * 16
     again = prepare_source(prepared)
@@ -57,7 +39,7 @@ def test_prepare_source_caps_at_16_bars_and_is_idempotent():
 
 
 def test_prepare_source_other_meters_still_use_32_step_windows():
-    sheet = make_sheet(16, time_signature=(3, 4), chords="C G")
+    sheet = make_lead_sheet(16, time_signature=(3, 4), chords="C G")
     prepared = prepare_source(sheet)
     assert prepared.melody.num_steps == 6 * WINDOW_STEPS  # 16 bars of 3/4 = 192 steps
     assert prepared.melody.time_signature == (3, 4)
@@ -69,7 +51,7 @@ def test_start_bar_past_the_end_names_the_limit():
     with pytest.raises(
         SourceError, match=r"Start bar 4 is past the end of 'tune'.*4 bar\(s\).*between 0 and 3.*16 bars"
     ):
-        prepare_source(make_sheet(4), start_bar=4)
+        prepare_source(make_lead_sheet(4), start_bar=4)
 
 
 def test_span_without_notes_is_rejected():
@@ -92,7 +74,7 @@ def test_span_without_notes_is_rejected():
 )
 def test_prepare_source_validates_numbers(kwargs, message):
     with pytest.raises(SourceError, match=message):
-        prepare_source(make_sheet(8), **kwargs)
+        prepare_source(make_lead_sheet(8), **kwargs)
 
 
 def test_prepare_source_rejects_non_sheets_and_empty_melodies():

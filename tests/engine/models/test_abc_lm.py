@@ -2,10 +2,10 @@
 
 import torch
 
-SAMPLING = dict(temperature=1.2, top_k=8, top_p=0.8)  # EMusicGen's (engine.pipelines.emotion)
-
 from engine.models.abc_lm import AbcLanguageModel, AbcModelConfig, AbcTokenizer, split_tokens
 from engine.models.registry import load_abc_model, save_abc_model
+
+SAMPLING = dict(temperature=1.2, top_k=8, top_p=0.8)  # EMusicGen's (engine.pipelines.emotion)
 
 TEXTS = [
     "A:Q1\nB:8\nM:6/8\nL:1/8\nK:G\nGAB c2d|e2d cBA|(3GAB ^c'3/2- c/2 z|]\n",

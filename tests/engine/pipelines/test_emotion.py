@@ -3,8 +3,9 @@
 import pytest
 
 from engine.io.abc import read_abc_text
+from engine.models.feature_judge import tune_mode
 from engine.music.errors import CadenzaInputError
-from engine.pipelines.emotion import EmotionPipeline, longest_bar_repeat, tune_mode
+from engine.pipelines.emotion import EmotionPipeline, longest_bar_repeat
 from engine.pipelines.emotion_template import ANCHORS, CORNERS, prompt_weights, set_mode, template_at
 
 

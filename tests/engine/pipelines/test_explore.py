@@ -6,31 +6,13 @@ import torch
 
 from engine.io.midi import read_midi
 from engine.models.ec2vae import EC2VAE, EC2VAEConfig
-from engine.music import ChordProgression, LeadSheet, Melody, Note
+from engine.music import LeadSheet, Melody
 from engine.music.chords import parse_progression
 from engine.music.constants import ONSET
 from engine.music.errors import CadenzaInputError, ChordSymbolError
 from engine.music.representation import melody_to_tokens, tokens_to_rhythm
 from engine.pipelines.explore import ExploreInputError, ExplorePipeline, Latents, chroma_to_progression, slerp
-from tests.conftest import make_nottingham_midi
-
-
-def make_sheet(
-    bars: int,
-    step: int = 4,
-    pickup: int = 0,
-    time_signature=(4, 4),
-    chords: str | None = "C F G C",
-    base: int = 60,
-    title: str = "tune",
-    tempo: float = 120.0,
-) -> LeadSheet:
-    """A melody with an onset every ``step`` steps over a pickup + ``bars`` bars."""
-    steps_per_bar = time_signature[0] * 16 // time_signature[1]
-    num_steps = pickup + bars * steps_per_bar
-    notes = [Note(base + (i * 5) % 12, s, min(s + step, num_steps)) for i, s in enumerate(range(0, num_steps, step))]
-    progression = parse_progression(chords, bars, steps_per_bar).shifted(pickup) if chords else ChordProgression()
-    return LeadSheet(Melody(notes, num_steps, tempo, time_signature, pickup), progression, title)
+from tests.conftest import make_lead_sheet, make_nottingham_midi
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +42,7 @@ def tune_a():
 
 @pytest.fixture(scope="module")
 def tune_b():
-    return make_sheet(8, step=2, chords="C Am F G", base=64, title="B", tempo=90.0)
+    return make_lead_sheet(8, step=2, chords="C Am F G", base=64, title="B", tempo=90.0)
 
 
 def onsets(sheet: LeadSheet) -> list[int]:
@@ -72,7 +54,7 @@ def test_a_melody_from_compose_is_a_source(pipe):
     from engine.pipelines.compose import ComposePipeline
 
     composed = ComposePipeline.from_pretrained("debug")("x...x...x.x.x...", "C Am F G", 4, seed=3).samples[0]
-    out = pipe.analogy(composed, make_sheet(4, step=2)).samples[0]
+    out = pipe.analogy(composed, make_lead_sheet(4, step=2)).samples[0]
     assert onsets(out) == list(range(0, 64, 2))
 
 

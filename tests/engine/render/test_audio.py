@@ -7,6 +7,7 @@ import pytest
 
 import engine.render.audio as audio_mod
 from engine.music import Chord, ChordProgression, LeadSheet, Melody, Note
+from engine.render import synth_engine
 from engine.render.audio import AudioBackendError, Synthesizer, get_synthesizer, render_leadsheet, render_leadsheets
 from engine.render.export import leadsheet_to_pretty_midi
 from engine.render.soundfont import bundled_pretty_midi_soundfont
@@ -14,7 +15,7 @@ from engine.render.soundfont import bundled_pretty_midi_soundfont
 SMALL_FONT = bundled_pretty_midi_soundfont()  # TimGM6mb: 6 MB, loads in ~50 ms
 
 try:
-    audio_mod._import_fluidsynth()
+    synth_engine.import_fluidsynth()
     HAVE_FLUIDSYNTH = True
 except AudioBackendError:
     HAVE_FLUIDSYNTH = False
