@@ -1,20 +1,25 @@
-"""Write a checkpoint's README.md model card from the figures the training run logged.
+"""Write a checkpoint's model card (README.md, and evaluation.json beside it) from its files
+(``python -m engine.evaluate card``).
 
-    python -m engine.train.model_card checkpoints/ec2vae [--eval eval.json] [--log runs/ec2vae/train_log.jsonl]
-    python -m engine.train.model_card checkpoints/latent [--eval song.json] [--cross-corpus cross.json] [--log ...]
-    python -m engine.train.model_card checkpoints/stylegan [--eval style.json] [--log ...]
+    python -m engine.evaluate card checkpoints/ec2vae [--eval ec2vae.json] [--log runs/ec2vae/train_log.jsonl]
+    python -m engine.evaluate card checkpoints/latent [--eval song.json] [--cross-corpus cross.json]
+    python -m engine.evaluate card checkpoints/musae --encoder runs/musae_encoder [--eval style.json]
+    python -m engine.evaluate card checkpoints/stylegan [--eval style.json]
+        [--history docs/training/stylegan_history.md]
 
-Every number in the card is read from config.json, the training log or an
-evaluation JSON written by ``python -m engine.evaluate``; nothing is typed in.
+Every number in the card is read from config.json, the training log or an evaluation JSON written by
+``python -m engine.evaluate``; nothing is typed in.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 from engine.eval.cards.abc import render_abc_card
+from engine.eval.cards.common import write_card
 from engine.eval.cards.ec2vae import render_card
 from engine.eval.cards.latent import render_latent_card
 from engine.eval.cards.musae import render_musae_card
@@ -22,11 +27,11 @@ from engine.eval.cards.style_judge import render_style_judge_card
 from engine.eval.cards.stylegan import render_stylegan_card
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m engine.train.model_card")
+def add_card_arguments(parser: argparse.ArgumentParser) -> None:
+    """The card command's arguments."""
     parser.add_argument("checkpoint")
     parser.add_argument("--log", default=None, help="train_log.jsonl (default: CHECKPOINT/train_log.jsonl)")
-    parser.add_argument("--eval", default=None, help="JSON written by python -m engine.evaluate")
+    parser.add_argument("--eval", default=None, help="JSON written by python -m engine.evaluate (kept beside the card)")
     parser.add_argument(
         "--cross-corpus", default=None, help="JSON written by python -m engine.evaluate cross-corpus (latent models)"
     )
@@ -36,9 +41,14 @@ def main(argv: list[str] | None = None) -> int:
         help="MusAE trained with --decoder-from: the encoder's checkpoint folder (config.json, train_log.jsonl)",
     )
     parser.add_argument(
-        "--history", default=None, help="a Markdown file of the trainer's notes on the run's phases, appended as is"
+        "--history",
+        default=None,
+        help="a Markdown file of the trainer's notes on the run's phases (linked from the card)",
     )
-    args = parser.parse_args(argv)
+
+
+def write_model_card(args: argparse.Namespace) -> Path:
+    """Render the card of ``args.checkpoint``'s family and write it (with the evaluation JSON beside it)."""
     checkpoint = Path(args.checkpoint)
     log_path = Path(args.log) if args.log else checkpoint / "train_log.jsonl"
     rows = [json.loads(line) for line in log_path.read_text().splitlines()] if log_path.exists() else []
@@ -58,16 +68,19 @@ def main(argv: list[str] | None = None) -> int:
     else:
         card = render_card(checkpoint, rows, evaluation)
     if args.history:  # what the log cannot say (a loss that changed meaning between restarts), in the trainer's words
+        link = Path(os.path.relpath(Path(args.history).resolve(), checkpoint.resolve())).as_posix()
+        first = Path(args.history).read_text().strip().split("\n\n")[0]
         card = (
             card.rstrip("\n")
             + "\n\n## Training history (the trainer's notes)\n\n"
-            + Path(args.history).read_text().strip()
-            + "\n"
+            + (first if not first.startswith("#") else "")
+            + f"\n\nThe whole history, phase by phase: [{Path(args.history).name}]({link}).\n"
         )
-    (checkpoint / "README.md").write_text(card)
-    print(checkpoint / "README.md")
+    return write_card(checkpoint, card, evaluation)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m engine.evaluate card", description=__doc__)
+    add_card_arguments(parser)
+    print(write_model_card(parser.parse_args(argv)))
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

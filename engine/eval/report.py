@@ -14,7 +14,7 @@ No peer studio shows one. For a melody (a :class:`LeadSheet`) and the controls a
   pitch spread and loudness, and the feature judge's quadrant beside the one asked.
 
 Every function returns plain JSON-ready dicts: the CLI prints them with ``--json`` and the
-studio formats them (app/control_report.py).
+studio formats them (app/components/control_report.py).
 """
 
 from __future__ import annotations
@@ -23,17 +23,15 @@ from typing import Any
 
 import numpy as np
 
+from engine.eval.metrics.melody import chord_tone_steps
+from engine.models.feature_judge import FeatureJudge, tune_features, tune_mode
 from engine.music import LeadSheet, Note
+from engine.music.constants import note_name
+from engine.music.representation import melody_to_tokens
 from engine.music.tonality import parse_key
 
-NOTE_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 MAJOR_STEPS = (0, 2, 4, 5, 7, 9, 11)
 MINOR_STEPS = (0, 2, 3, 5, 7, 8, 9, 10, 11)  # natural minor + raised 6th and 7th
-
-
-def note_name(pitch: int) -> str:
-    """ "C4" for MIDI 60."""
-    return f"{NOTE_NAMES[pitch % 12]}{pitch // 12 - 1}"
 
 
 def key_scale(key: str) -> tuple[int, ...]:
@@ -54,16 +52,11 @@ def onset_report(notes: list[Note], drawn: list[int]) -> dict[str, Any]:
     return {"drawn": len(wanted), "placed": placed, "extra": len(starts - wanted), "share": _share(placed, len(wanted))}
 
 
-def chord_tone_share(sheet: LeadSheet) -> float | None:
-    """Share of note time (steps) on tones of the chord sounding then; None when no note sounds under a chord."""
-    on = total = 0
-    for note in sheet.melody.notes:
-        for step in range(note.start, note.end):
-            chord = sheet.chords.at(step)
-            if chord is None or not chord.pitch_classes:
-                continue
-            total += 1
-            on += (note.pitch % 12) in chord.pitch_classes
+def sheet_chord_tone_share(sheet: LeadSheet) -> float | None:
+    """Share of note time (steps) on tones of the chord sounding then (engine.eval.metrics.melody.chord_tone_share of
+    the melody's tokens over its chords); None when no note sounds under a chord."""
+    steps = max([sheet.melody.num_steps, *(n.end for n in sheet.melody.notes)])
+    on, total = chord_tone_steps(melody_to_tokens(sheet.melody, 0, steps), sheet.chords.chroma(steps))
     return _share(on, total)
 
 
@@ -84,7 +77,7 @@ def melody_report(
     report: dict[str, Any] = {"notes": len(notes), "bars": round(melody.num_steps / (melody.steps_per_bar or 16), 2)}
     if drawn_onsets is not None:
         report["onsets"] = onset_report(notes, drawn_onsets)
-    report["chord_tones"] = chord_tone_share(sheet)
+    report["chord_tones"] = sheet_chord_tone_share(sheet)
     key = key or melody.key
     if key:
         try:
@@ -105,14 +98,11 @@ def emotion_report(
     sheet: LeadSheet,
     abc: str,
     asked_quadrant: str,
-    judge: Any | None = None,
-    tempo_range: tuple[int, int] | None = None,
+    judge: FeatureJudge | None = None,
+    tempo_range: tuple[float, float] | None = None,
 ) -> dict[str, Any]:
     """An emotion tune's report: :func:`melody_report` plus the features the feeling sets and the judge's quadrant
     (``judge``: an :class:`engine.models.feature_judge.FeatureJudge`, or None)."""
-    from engine.models.feature_judge import tune_features
-    from engine.pipelines.emotion import tune_mode
-
     report = melody_report(sheet)
     pitches = [n.pitch for n in sheet.melody.notes]
     report["emotion"] = {

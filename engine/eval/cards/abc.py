@@ -1,19 +1,11 @@
-"""Write a checkpoint's README.md model card from the figures the training run logged.
-
-    python -m engine.train.model_card checkpoints/ec2vae [--eval eval.json] [--log runs/ec2vae/train_log.jsonl]
-    python -m engine.train.model_card checkpoints/latent [--eval song.json] [--cross-corpus cross.json] [--log ...]
-    python -m engine.train.model_card checkpoints/stylegan [--eval style.json] [--log ...]
-
-Every number in the card is read from config.json, the training log or an
-evaluation JSON written by ``python -m engine.evaluate``; nothing is typed in.
-"""
+"""The ABC emotion model's model card."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from engine.eval.cards.common import _table
+from engine.eval.cards.common import evaluation_note, log_table, table
 
 
 def render_abc_card(checkpoint: Path, log_rows: list[dict], evaluation: dict | None) -> str:
@@ -26,12 +18,12 @@ def render_abc_card(checkpoint: Path, log_rows: list[dict], evaluation: dict | N
     parts = [
         "# ABC emotion model (Cadenza)",
         "",
-        "A transformer language model over ABC text prompted with a Russell quadrant (Q1 happy, Q2 tense, Q3 sad, "
-        "Q4 calm), after EMusicGen (arXiv 2309.13259); Cadenza's Emotion tab and `python -m engine.generate emotion` "
+        "A transformer language model over ABC text prompted with a Russell quadrant (Q1 happy, Q2 tense, Q3 sad, Q4 "
+        "calm), after EMusicGen (arXiv 2309.13259); Cadenza's Emotion tab and `python -m engine.generate emotion` "
         "sample it inside a token grammar and apply EMusicGen's feature template (tempo, mode, register, loudness).",
         "",
         "## Model",
-        f"- Tokens: ABC's own units (a header line, a note or rest with its duration, tie and following space, a bar "
+        "- Tokens: ABC's own units (a header line, a note or rest with its duration, tie and following space, a bar "
         f"line, a tuplet sign, a line break; single characters otherwise): {cfg['vocab_size']} in the vocabulary; "
         f"{validation.get('tokens_per_char', '?')} tokens per character of held-out ABC.",
         f"- Decoder-only transformer: {cfg['layers']} layers, width {cfg['d_model']}, {cfg['heads']} heads, context "
@@ -45,43 +37,64 @@ def render_abc_card(checkpoint: Path, log_rows: list[dict], evaluation: dict | N
         f"- Collections: {', '.join(f'{name} {count}' for name, count in stats.get('sources', {}).items())} tunes "
         f"(`{'`, `'.join(training.get('data', []))}`), cleaned to melody only (no chord symbols, decorations, grace "
         f"notes, lyrics) and kept when music21 reads at least 8 notes: {stats.get('tunes', '?')} tunes; "
-        f"{stats.get('train_tunes', '?')} for training, {stats.get('val_tunes', '?')} held out (a seeded hash of the tune's source).",
+        f"{stats.get('train_tunes', '?')} for training, {stats.get('val_tunes', '?')} held out (a seeded hash of the "
+        "tune's source).",
         "- Labels as EMusicGen makes them (rough): valence from the mode of music21's key analysis of the notes, "
-        f"arousal from the standard deviation of the MIDI pitches split at the corpus median ({stats.get('pitch_sd_median', 0):.3f} semitones).",
+        "arousal from the standard deviation of the MIDI pitches split at the corpus median "
+        f"({stats.get('pitch_sd_median', 0):.3f} semitones).",
         "",
         "Label distribution:",
         "",
-        _table(labels, ["split", "Q1", "Q2", "Q3", "Q4"]),
+        table(labels, ["split", "Q1", "Q2", "Q3", "Q4"]),
         "",
-        f"- Augmentation: every epoch each tune moves by a random interval in {training.get('transpose', '?')} semitones, "
-        "respelled in the new key (engine.io.abc_text.transpose_abc).",
-        f"- AdamW lr {training.get('lr', '?')} (weight decay {training.get('weight_decay', '?')}), warm-up then cosine decay, batch "
-        f"{training.get('batch_size', '?')}, {training.get('processes', '?')} data-parallel process(es); checkpoint: epoch "
-        f"{training.get('epoch', '?')}, {training.get('step', '?')} steps (lowest held-out loss).",
+        f"- Augmentation: every epoch each tune moves by a random interval in {training.get('transpose', '?')} "
+        "semitones, respelled in the new key (engine.io.abc_text.transpose_abc).",
+        f"- AdamW lr {training.get('lr', '?')} (weight decay {training.get('weight_decay', '?')}), warm-up then "
+        f"cosine decay, batch {training.get('batch_size', '?')}, {training.get('processes', '?')} data-parallel "
+        f"process(es); checkpoint: epoch {training.get('epoch', '?')}, {training.get('step', '?')} steps (lowest "
+        "held-out loss).",
         "",
         "## Validation (held-out tunes, untransposed)",
-        f"- {validation.get('nll_per_token', '?')} nats per token, {validation.get('bits_per_char', '?')} bits per character of ABC.",
-        f"- The feature judge (mode of the notes, pitch spread, mean pitch, notes per bar -> quadrant; softmax regression, "
-        f"stored in config.json) on held-out real tunes: accuracy {stats.get('judge_accuracy_val', '?')}.",
+        f"- {validation.get('nll_per_token', '?')} nats per token, {validation.get('bits_per_char', '?')} bits per "
+        "character of ABC.",
+        "- The feature judge (mode of the notes, pitch spread, mean pitch, notes per bar -> quadrant; softmax "
+        f"regression, stored in config.json) on held-out real tunes: accuracy {stats.get('judge_accuracy_val', '?')}.",
     ]
     if evaluation:
         parts += [
             "",
             "## Evaluation (`python -m engine.evaluate emotion`)",
             "",
-            f"{evaluation.get('samples', '?')} tunes of {evaluation.get('bars', '?')} bars, a quarter per quadrant, fixed seeds. "
-            "The pipeline draws a tune again when music21 cannot read it, when its notes do not sound in the asked mode "
-            "or when one bar repeats more than three times in a row: `mode_accuracy_raw` is measured after that check, "
-            f"`mode_accuracy_first_draw` ({evaluation.get('mode_accuracy_first_draw', '?')}) on the first readable draw, the "
-            f"model alone; the check costs {evaluation.get('draws_per_tune_mean', '?')} draws per tune on average.",
+            f"{evaluation.get('samples', '?')} tunes of {evaluation.get('bars', '?')} bars, a quarter per quadrant, "
+            "fixed seeds. The pipeline draws a tune again when music21 cannot read it, when its notes do not sound "
+            "in the asked mode or when one bar repeats more than three times in a row: `mode_accuracy_raw` is "
+            "measured after that check, `mode_accuracy_first_draw` "
+            f"({evaluation.get('mode_accuracy_first_draw', '?')}) on the first readable draw, the model alone; the "
+            f"check costs {evaluation.get('draws_per_tune_mean', '?')} draws per tune on average.",
             "",
-            "```json",
-            json.dumps(evaluation, indent=2),
-            "```",
+            table(
+                [
+                    {"figure": key.replace("_", " "), "measured": evaluation[key]}
+                    for key in (
+                        "parse_success",
+                        "parse_success_unconstrained",
+                        "mode_accuracy_raw",
+                        "mode_accuracy_first_draw",
+                        "arousal_separation",
+                        "template_adherence",
+                        "quadrant_accuracy",
+                        "judge_accuracy_real",
+                    )
+                    if key in evaluation
+                ],
+                ["figure", "measured"],
+            ),
+            "",
+            evaluation_note("python -m engine.evaluate emotion --samples 100 --json"),
         ]
     if log_rows:
         keys = ["epoch", "step", "train_nll_per_token", "val_nll_per_token", "val_bits_per_char"]
-        parts += ["", "### Training log", "", _table(log_rows, keys)]
+        parts += ["", "### Training log", "", *log_table(log_rows, keys)]
     parts += [
         "",
         "## Reproduce",
@@ -91,7 +104,7 @@ def render_abc_card(checkpoint: Path, log_rows: list[dict], evaluation: dict | N
         + " ".join(training.get("data", ["DIR"]))
         + " --out checkpoints/abc_emotion --procs 2",
         "python -m engine.evaluate emotion --samples 100 --json > emotion.json",
-        "python -m engine.train.model_card checkpoints/abc_emotion --eval emotion.json",
+        "python -m engine.evaluate card checkpoints/abc_emotion --eval emotion.json",
         "```",
         "",
     ]

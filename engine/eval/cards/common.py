@@ -1,11 +1,9 @@
-"""Write a checkpoint's README.md model card from the figures the training run logged.
+"""What every model card shares: tables, the training log in a few rows, the evaluation JSON beside the card.
 
-    python -m engine.train.model_card checkpoints/ec2vae [--eval eval.json] [--log runs/ec2vae/train_log.jsonl]
-    python -m engine.train.model_card checkpoints/latent [--eval song.json] [--cross-corpus cross.json] [--log ...]
-    python -m engine.train.model_card checkpoints/stylegan [--eval style.json] [--log ...]
-
-Every number in the card is read from config.json, the training log or an
-evaluation JSON written by ``python -m engine.evaluate``; nothing is typed in.
+A card (checkpoints/<family>/README.md) is a page or two a person reads: what the model is, its data, how it was
+trained, its headline figures beside their targets and the real music's, and how to make it again. The full evaluation
+JSON it was written from lies beside it (``evaluation.json``); every number in a card is read from config.json, the
+training log or that JSON: nothing is typed in.
 """
 
 from __future__ import annotations
@@ -17,15 +15,50 @@ import numpy as np
 
 from engine.eval.metrics.musegan import METRICS
 
+EVALUATION_FILE = "evaluation.json"
+LOG_ROWS = 16  # a training log longer than this shows as this many rows: the first, the last and evenly between
 
-def _table(rows: list[dict], keys: list[str]) -> str:
+
+def write_card(checkpoint: Path, card: str, evaluation: dict | None = None) -> Path:
+    """Write ``README.md`` (and, when given, the whole evaluation JSON as ``evaluation.json``) into a checkpoint."""
+    if evaluation is not None:
+        (checkpoint / EVALUATION_FILE).write_text(json.dumps(evaluation, indent=2) + "\n")
+    path = checkpoint / "README.md"
+    path.write_text(card)
+    return path
+
+
+def evaluation_note(command: str) -> str:
+    """The line that sends a reader to the whole evaluation JSON beside the card."""
+    return f"Every figure of the evaluation is in [`{EVALUATION_FILE}`]({EVALUATION_FILE}) (`{command}`)."
+
+
+def log_rows_shown(rows: list[dict], limit: int = LOG_ROWS) -> tuple[list[dict], str]:
+    """At most ``limit`` rows of a training log (the first, the last and evenly spaced between) and a line saying
+    which were left out ("" when every row shows)."""
+    if len(rows) <= limit:
+        return rows, ""
+    picks = sorted({round(i * (len(rows) - 1) / (limit - 1)) for i in range(limit)})
+    return [rows[i] for i in picks], (
+        f"{len(picks)} of the {len(rows)} logged epochs (the first, the last and evenly between; the run's "
+        "train_log.jsonl has every one)."
+    )
+
+
+def log_table(rows: list[dict], keys: list[str], limit: int = LOG_ROWS) -> list[str]:
+    """The training log as a table of at most ``limit`` rows, with a line naming the rows left out."""
+    shown, note = log_rows_shown(rows, limit)
+    return ([note, ""] if note else []) + [table(shown, keys)]
+
+
+def table(rows: list[dict], keys: list[str]) -> str:
     lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
     for row in rows:
         lines.append("| " + " | ".join(str(row.get(k, "")) for k in keys) + " |")
     return "\n".join(lines)
 
 
-def _stats_table(stats: dict) -> str:
+def stats_table(stats: dict) -> str:
     rows = []
     labels = {
         "real": "real tunes",
@@ -50,12 +83,12 @@ def _stats_table(stats: dict) -> str:
                     },
                 }
             )
-    return _table(
+    return table(
         rows, ["", "repeat_share", "step_share", "leap_share", "chord_tone_share", "interval_histogram_overlap"]
     )
 
 
-def _style_counts_table(training: dict) -> str:
+def style_counts_table(training: dict) -> str:
     counts = training.get("data_counts", {})
     rows = [
         {
@@ -66,17 +99,18 @@ def _style_counts_table(training: dict) -> str:
         }
         for name, c in counts.items()
     ]
-    return _table(rows, ["style", "pieces", "windows (before transposition)", "with transposition -5..+6"])
+    return table(rows, ["style", "pieces", "windows (before transposition)", "with transposition -5..+6"])
 
 
-def _two_stage_training(training: dict, encoder: Path | None, log_rows: list[dict], is_vae: bool = False) -> list[str]:
+def two_stage_training(training: dict, encoder: Path | None, log_rows: list[dict], is_vae: bool = False) -> list[str]:
     """How a MusAE (or VAE) whose decoder was trained on a frozen encoder (``--decoder-from``) came to be: the
     encoder's run (its checkpoint's epoch and its log's phases, from the ``encoder`` folder), then the decoder's
     (``log_rows``)."""
     first = (
         "1. **Encoder and prior**: a whole VAE (encoder, per-track decoders) trained with its KL term; "
         if is_vae
-        else "1. **Encoder, prior and critic**: a whole MusAE (encoder, per-track decoders, critic) trained adversarially; "
+        else "1. **Encoder, prior and critic**: a whole MusAE (encoder, per-track decoders, critic) trained "
+        "adversarially; "
     )
     lines = [
         "",
@@ -94,21 +128,21 @@ def _two_stage_training(training: dict, encoder: Path | None, log_rows: list[dic
             f"reconstruction) of a run logged to epoch {last[0].get('epoch')}, Adam lr {base.get('lr')}, batch "
             f"{base.get('batch_size')}; its phases:"
         )
-        lines += ["   " + line for line in _musae_phases(rows, is_vae)[1:-1]]
+        lines += ["   " + line for line in musae_phases(rows, is_vae)[1:-1]]
     starts = [r for r in log_rows if "run_start" in r]
     rates = "; ".join(f"from epoch {r['run_start']} (of {r.get('epochs')}) lr {r.get('lr')}" for r in starts)
     lines += [
-        f"2. **Decoder**: trained from scratch on the frozen encoder's codes of the same batches (reconstruction only: "
-        f"the codes do not move, so no {'KL term' if is_vae else 'critic'}), Adam, batch {training.get('batch_size')}, "
-        f"{training.get('steps_per_epoch')} steps per epoch ({rates or 'lr ' + str(training.get('lr'))}); "
-        f"checkpoint: epoch {training.get('epoch')} ({training.get('step')} steps, best greedy held-out "
-        "reconstruction).",
+        "2. **Decoder**: trained from scratch on the frozen encoder's codes of the same batches (reconstruction "
+        f"only: the codes do not move, so no {'KL term' if is_vae else 'critic'}), Adam, batch "
+        f"{training.get('batch_size')}, {training.get('steps_per_epoch')} steps per epoch "
+        f"({rates or 'lr ' + str(training.get('lr'))}); checkpoint: epoch {training.get('epoch')} "
+        f"({training.get('step')} steps, best greedy held-out reconstruction).",
         "",
     ]
     return lines
 
 
-def _style_headline(evaluation: dict) -> list[str]:
+def style_headline(evaluation: dict) -> list[str]:
     """The style evaluation's figures that have targets, one table row each (what the JSON holds, nothing else)."""
 
     def get(key: str, field: str = "mean"):
@@ -144,8 +178,8 @@ def _style_headline(evaluation: dict) -> list[str]:
         ),
         ("the same from the whole prior component (scale 1.0)", get("sample_style_accuracy_musae_full_prior"), ""),
         (
-            f"the same after the studio's draw and check (best of {get('sample_style_accuracy_musae_checked', 'candidates')}, "
-            "by the same judge)",
+            "the same after the studio's draw and check (best of "
+            f"{get('sample_style_accuracy_musae_checked', 'candidates')}, by the same judge)",
             get("sample_style_accuracy_musae_checked"),
             "",
         ),
@@ -186,7 +220,7 @@ def _style_headline(evaluation: dict) -> list[str]:
     return lines
 
 
-def _musae_phases(log_rows: list[dict], is_vae: bool) -> list[str]:
+def musae_phases(log_rows: list[dict], is_vae: bool) -> list[str]:
     """The settings of each (re)start of the run, from the log's ``run_start`` rows: a resumed run can change them."""
     starts = [r for r in log_rows if "run_start" in r]
     if not starts:
@@ -196,7 +230,8 @@ def _musae_phases(log_rows: list[dict], is_vae: bool) -> list[str]:
         what = (
             f"KL weight {r.get('reg_weight')}, free bits {r.get('free_bits')} nats per dimension"
             if is_vae
-            else f"critic weight {r.get('reg_weight')}, critic updates per step: {r.get('critic_steps')} at lr {r.get('critic_lr')}"
+            else f"critic weight {r.get('reg_weight')}, critic updates per step: {r.get('critic_steps')} at lr "
+            f"{r.get('critic_lr')}"
         )
         note = f"; critic: {r['critic']}" if r.get("critic") else ""
         lines.append(
@@ -205,7 +240,7 @@ def _musae_phases(log_rows: list[dict], is_vae: bool) -> list[str]:
     return lines + [""]
 
 
-def _weights_summary(path: Path) -> tuple[int | None, str]:
+def weights_summary(path: Path) -> tuple[int | None, str]:
     """(parameter count, dtypes) of a safetensors file, read from its header (nothing loaded)."""
     try:
         from safetensors import safe_open
@@ -221,7 +256,7 @@ def _weights_summary(path: Path) -> tuple[int | None, str]:
         return None, "?"
 
 
-def _mean(values) -> float | None:
+def mean(values) -> float | None:
     """Mean of the defined values of a list (per track) or dict (per track pair), rounded; None when none is."""
     if isinstance(values, dict):
         values = list(values.values())
@@ -229,7 +264,7 @@ def _mean(values) -> float | None:
     return round(float(np.mean(defined)), 4) if defined else None
 
 
-def _metric_rows(sources: dict[str, dict], track_means: bool = False) -> list[dict]:
+def metric_rows(sources: dict[str, dict], track_means: bool = False) -> list[dict]:
     """Rows lining up MuseGAN's metrics ({source: {style: window_metrics}}) per style, metric and track (or track
     pair), or per style and metric with the tracks' mean when ``track_means``; None (missing) shows as an empty cell."""
     styles = list(dict.fromkeys(s for by_style in sources.values() for s in (by_style or {})))
@@ -246,7 +281,7 @@ def _metric_rows(sources: dict[str, dict], track_means: bool = False) -> list[di
             if track_means:
                 row = {"style": style, "metric": metric}
                 for name, by_style in sources.items():
-                    row[name] = _mean((by_style or {}).get(style, {}).get(metric))
+                    row[name] = mean((by_style or {}).get(style, {}).get(metric))
                 rows.append(row)
                 continue
             keys = list(present[0]) if isinstance(present[0], dict) else list(range(len(present[0])))
@@ -264,7 +299,19 @@ def _metric_rows(sources: dict[str, dict], track_means: bool = False) -> list[di
     return [{k: ("" if v is None else v) for k, v in row.items()} for row in rows]
 
 
-def _accuracy_rows(evaluation: dict, labels: dict[str, str]) -> list[dict]:
+def metric_means_table(sources: dict[str, dict]) -> str:
+    """MuseGAN's metrics ({source: {style: window_metrics}}) as one row per style, a column per metric holding each
+    source's track mean ("real / musae / gan"; tonal distance: the mean over track pairs)."""
+    rows: dict[str, dict] = {}
+    for row in metric_rows(sources, track_means=True):
+        cells = [str(row.get(name, "")) for name in sources]
+        values = " / ".join(cells) if any(cells) else ""
+        rows.setdefault(row["style"], {"style": row["style"]})[row["metric"].replace("_", " ")] = values
+    columns = ["style", *[m.replace("_", " ") for m in METRICS]]
+    return f"Each cell: {' / '.join(sources)}.\n\n" + table(list(rows.values()), columns)
+
+
+def accuracy_rows(evaluation: dict, labels: dict[str, str]) -> list[dict]:
     """One row per style (and the mean) of the evaluation's sample accuracies named in ``labels``."""
     present = {key: evaluation[key] for key in labels if isinstance(evaluation.get(key), dict)}
     styles = list(dict.fromkeys(s for v in present.values() for s in v.get("per_style", {})))
@@ -276,12 +323,12 @@ def _accuracy_rows(evaluation: dict, labels: dict[str, str]) -> list[dict]:
     return [{k: ("" if v is None else v) for k, v in row.items()} for row in rows]
 
 
-def _blank_none(rows: list[dict]) -> list[dict]:
+def blank_none(rows: list[dict]) -> list[dict]:
     """Rows with None shown as an empty cell."""
     return [{k: ("" if v is None else v) for k, v in row.items()} for row in rows]
 
 
-def _chord_gains(weights: Path) -> list[float] | None:
+def chord_gains(weights: Path) -> list[float] | None:
     """The style GAN's chord-skip gains per track, or None (no weights, or a generator without the skip)."""
     if not weights.exists():
         return None

@@ -1,19 +1,18 @@
-"""Write a checkpoint's README.md model card from the figures the training run logged.
-
-    python -m engine.train.model_card checkpoints/ec2vae [--eval eval.json] [--log runs/ec2vae/train_log.jsonl]
-    python -m engine.train.model_card checkpoints/latent [--eval song.json] [--cross-corpus cross.json] [--log ...]
-    python -m engine.train.model_card checkpoints/stylegan [--eval style.json] [--log ...]
-
-Every number in the card is read from config.json, the training log or an
-evaluation JSON written by ``python -m engine.evaluate``; nothing is typed in.
-"""
+"""The model card of MusAE and of its VAE baseline."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from engine.eval.cards.common import _musae_phases, _style_counts_table, _style_headline, _table, _two_stage_training
+from engine.eval.cards.common import (
+    evaluation_note,
+    log_table,
+    musae_phases,
+    style_counts_table,
+    style_headline,
+    two_stage_training,
+)
 
 
 def render_musae_card(
@@ -31,9 +30,9 @@ def render_musae_card(
     if cfg.get("joint"):
         decoder = (
             f"- Decoder: one GRU ({cfg['joint_hidden']}) for all four tracks, autoregressive over 32 steps, fed z, the "
-            "style code and the previous step's four tokens; at each step the tracks are drawn in order, each "
-            f"track's head (a {cfg['hidden']}-unit layer) reading the GRU's state and the tokens the tracks above it "
-            "have just drawn; 130 tokens per step (EC2-VAE's)."
+            "style code and the previous step's four tokens; at each step the tracks are drawn in order, each track's "
+            f"head (a {cfg['hidden']}-unit layer) reading the GRU's state and the tokens the tracks above it have just "
+            "drawn; 130 tokens per step (EC2-VAE's)."
         )
     else:
         decoder = (
@@ -47,8 +46,9 @@ def render_musae_card(
             "The same encoder and decoder as Cadenza's MusAE, trained as a VAE (KL to N(0, I)): the baseline MusAE is "
             "measured against."
             if is_vae
-            else "An adversarial autoencoder over four-track 2-bar windows whose latent prior is a Gaussian mixture with one "
-            "component per style (after Valenti, Carta and Bacciu, ECAI 2020), smaller, to train on two CPU cores."
+            else "An adversarial autoencoder over four-track 2-bar windows whose latent prior is a Gaussian mixture "
+            "with one component per style (after Valenti, Carta and Bacciu, ECAI 2020), smaller, to train on two CPU "
+            "cores."
         ),
         "",
         "## Model (engine/models/musae.py)",
@@ -56,17 +56,19 @@ def render_musae_card(
         f"({cfg['z_dims']} dimensions{', mean and log-variance' if is_vae else ''}).",
         decoder,
         (
-            "- Prior: N(0, I); the KL per dimension is held at least at the free bits below (Kingma et al. 2016), so the "
-            "autoregressive decoder cannot learn to ignore the code."
+            "- Prior: N(0, I); the KL per dimension is held at least at the free bits below (Kingma et al. 2016), so "
+            "the autoregressive decoder cannot learn to ignore the code."
             if is_vae
-            else f"- Prior: one unit-variance Gaussian per style, means on a circle of radius {cfg['prior_radius']} in the first two "
-            "dimensions; a WGAN-GP critic on z with one head per style pulls each style's codes into its component."
+            else f"- Prior: one unit-variance Gaussian per style, means on a circle of radius {cfg['prior_radius']} in "
+            "the first two dimensions; a WGAN-GP critic on z with one head per style pulls each style's codes into "
+            "its component."
         ),
         *(
             [
                 (
-                    "- Decoding keeps each track inside the pitches its voice strikes in the style's training windows, widened by "
-                    "the transposition interval (config.json `pitch_ranges`; a track that never plays in a style stays silent)"
+                    "- Decoding keeps each track inside the pitches its voice strikes in the style's training "
+                    "windows, widened by the transposition interval (config.json `pitch_ranges`; a track that never "
+                    "plays in a style stays silent)"
                     + (
                         ", recorded after training by `python -m engine.train.pitch_ranges`."
                         if training.get("pitch_ranges_added")
@@ -79,50 +81,47 @@ def render_musae_card(
         ),
         f"- Weights: {weights_mb:.1f} MB.",
         "",
-        "## Data (engine/train/style_data.py)",
+        "## Data (engine/data/style.py)",
         "",
-        _style_counts_table(training),
+        style_counts_table(training),
         "",
-        f"- Split by piece: {training.get('train_windows')} training windows, {training.get('val_windows')} held out. Batches draw "
-        f"every style equally often, transposed in [{training.get('transpose_low')}, {training.get('transpose_high')}].",
+        f"- Split by piece: {training.get('train_windows')} training windows, {training.get('val_windows')} held out. "
+        f"Batches draw every style equally often, transposed in [{training.get('transpose_low')}, "
+        f"{training.get('transpose_high')}].",
         *(
-            _two_stage_training(training, encoder, log_rows, is_vae)
+            two_stage_training(training, encoder, log_rows, is_vae)
             if two_stage
             else [
-                f"- Adam lr {training.get('lr')}, batch {training.get('batch_size')}, {training.get('steps_per_epoch')} steps per epoch; "
-                f"{'KL' if is_vae else 'critic'} weight annealed 0 -> {training.get('reg_weight')} over the first "
-                f"{training.get('anneal')} of the steps (of the last run start's plan: see the phases below); checkpoint: epoch "
-                f"{training.get('epoch')} ({training.get('step')} steps, best greedy held-out reconstruction).",
+                f"- Adam lr {training.get('lr')}, batch {training.get('batch_size')}, "
+                f"{training.get('steps_per_epoch')} steps per epoch; {'KL' if is_vae else 'critic'} weight annealed 0 "
+                f"-> {training.get('reg_weight')} over the first {training.get('anneal')} of the steps (of the last "
+                f"run start's plan: see the phases below); checkpoint: epoch {training.get('epoch')} "
+                f"({training.get('step')} steps, best greedy held-out reconstruction).",
                 "",
-                *_musae_phases(log_rows, is_vae),
+                *musae_phases(log_rows, is_vae),
             ]
         ),
         "## Held-out reconstruction (at the checkpoint)",
-        f"- Greedy (decoded from the code alone, {greedy.get('windows')} windows): per track {greedy.get('per_track')}, mean "
-        f"{greedy.get('mean')}.",
+        f"- Greedy (decoded from the code alone, {greedy.get('windows')} windows): per track "
+        f"{greedy.get('per_track')}, mean {greedy.get('mean')}.",
         f"- Teacher-forced (every held-out window): per track {forced.get('per_track')}, mean {forced.get('mean')}.",
     ]
     latent = validation.get("latent")
     if latent:
         parts.append(
-            f"- Held-out codes against the prior: mean squared distance to their {'prior mean' if is_vae else 'style component mean'} "
-            f"per dimension {latent['prior_fit']} (1.0 for the prior's own samples); nearest to their own style's "
-            f"component: {latent['component_accuracy']}{' (one component: meaningless for the VAE)' if is_vae else ''}."
+            "- Held-out codes against the prior: mean squared distance to their "
+            f"{'prior mean' if is_vae else 'style component mean'} per dimension {latent['prior_fit']} (1.0 for the "
+            "prior's own samples); nearest to their own style's component: "
+            f"{latent['component_accuracy']}{' (one component: meaningless for the VAE)' if is_vae else ''}."
         )
     if evaluation:
         parts += [
             "",
             "## Evaluation (`python -m engine.evaluate style`)",
             "",
-            *_style_headline(evaluation),
+            *style_headline(evaluation),
             "",
-            "<details><summary>The whole evaluation JSON</summary>",
-            "",
-            "```json",
-            json.dumps(evaluation, indent=2),
-            "```",
-            "",
-            "</details>",
+            evaluation_note("python -m engine.evaluate style --json"),
         ]
     if log_rows:
         keys = [
@@ -144,7 +143,7 @@ def render_musae_card(
             f"### Training log{' (the decoder stage)' if two_stage else ''}",
             "",
             *([] if two_stage else ["`reg`: minus the critic's score of the codes (MusAE), the KL in nats (VAE).", ""]),
-            _table([r for r in log_rows if "epoch" in r], keys),
+            *log_table([r for r in log_rows if "epoch" in r], keys),
         ]
     flag = " --baseline vae" if is_vae else ""
     if two_stage:  # the decoder's run as it was started and resumed (its log's run starts)
@@ -158,16 +157,17 @@ def render_musae_card(
             for i, r in enumerate(starts)
         ]
         train = [
-            f"python -m engine.train musae{flag} --data data_cache/style_windows.npz --out {base}  # then the phases above",
+            f"python -m engine.train musae{flag} --data data_cache/style_windows.npz --out {base}  # then the phases "
+            "above",
             *decoder_runs,
             *([f"python -m engine.train.pitch_ranges {checkpoint}"] if training.get("pitch_ranges_added") else []),
-            f"python -m engine.train.model_card {checkpoint} --encoder {base} [--eval style.json]",
+            f"python -m engine.evaluate card {checkpoint} --encoder {base} [--eval style.json]",
         ]
     else:
         train = [
             f"python -m engine.train musae{flag} --data data_cache/style_windows.npz --out {checkpoint}",
             *([f"python -m engine.train.pitch_ranges {checkpoint}"] if training.get("pitch_ranges_added") else []),
-            f"python -m engine.train.model_card {checkpoint} [--eval style.json]",
+            f"python -m engine.evaluate card {checkpoint} [--eval style.json]",
         ]
     parts += ["", "## Reproduce", "", "```", *train, "```", ""]
     return "\n".join(parts)

@@ -1,12 +1,4 @@
-"""Write a checkpoint's README.md model card from the figures the training run logged.
-
-    python -m engine.train.model_card checkpoints/ec2vae [--eval eval.json] [--log runs/ec2vae/train_log.jsonl]
-    python -m engine.train.model_card checkpoints/latent [--eval song.json] [--cross-corpus cross.json] [--log ...]
-    python -m engine.train.model_card checkpoints/stylegan [--eval style.json] [--log ...]
-
-Every number in the card is read from config.json, the training log or an
-evaluation JSON written by ``python -m engine.evaluate``; nothing is typed in.
-"""
+"""The style GAN's model card."""
 
 from __future__ import annotations
 
@@ -14,13 +6,15 @@ import json
 from pathlib import Path
 
 from engine.eval.cards.common import (
-    _accuracy_rows,
-    _blank_none,
-    _chord_gains,
-    _metric_rows,
-    _style_counts_table,
-    _table,
-    _weights_summary,
+    accuracy_rows,
+    blank_none,
+    chord_gains,
+    evaluation_note,
+    log_table,
+    metric_means_table,
+    style_counts_table,
+    table,
+    weights_summary,
 )
 from engine.pipelines.style_gan import StyleGANGenerationConfig
 
@@ -32,7 +26,7 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
     cfg, training, ev = meta.get("config", {}), meta.get("training", {}), meta.get("evaluation", {})
     weights = checkpoint / "model.safetensors"
     weights_mb = weights.stat().st_size / 1e6 if weights.exists() else None
-    params, dtypes = _weights_summary(weights) if weights.exists() else (None, "?")
+    params, dtypes = weights_summary(weights) if weights.exists() else (None, "?")
     tracks, noise, track_noise = cfg.get("tracks"), cfg.get("noise_dims"), cfg.get("track_noise_dims")
     noise_size = noise + tracks * track_noise if all(isinstance(v, int) for v in (noise, tracks, track_noise)) else "?"
     starts = [r for r in log_rows if "run_start" in r]
@@ -49,87 +43,89 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
         "# Style GAN (Cadenza)",
         "",
         "A convolutional generator of four-track 2-bar windows (32 sixteenth steps, one monophonic voice per track) "
-        "conditioned on a style, the chords (chroma per beat) and the previous window, trained against a WGAN-GP critic "
-        "with an AC-GAN style head (a classifier of the window's style beside the Wasserstein score); MidiNet / "
-        "MuseGAN-like (shared and per-track noise, MidiNet's previous-bar conditioner). "
-        "Cadenza's style pipeline chains its windows into pieces and checks them with the style judge.",
+        "conditioned on a style, the chords (chroma per beat) and the previous window, trained against a WGAN-GP "
+        "critic with an AC-GAN style head (a classifier of the window's style beside the Wasserstein score); MidiNet "
+        "/ MuseGAN-like (shared and per-track noise, MidiNet's previous-bar conditioner). Cadenza's style pipeline "
+        "chains its windows into pieces and checks them with the style judge.",
         "",
         "## Model (engine/models/style_gan.py)",
         f"- Styles: {', '.join(str(s) for s in meta.get('styles', [])) or '?'} ({cfg.get('num_styles', '?')}), "
         f"embedded in {cfg.get('style_dims', '?')} dimensions.",
-        f"- Noise: {noise if noise is not None else '?'} shared dimensions plus {track_noise if track_noise is not None else '?'} "
-        f"per track for {tracks if tracks is not None else '?'} tracks ({noise_size} in all).",
-        f"- Generator: a linear layer to a map at time resolution 4, then transposed convolutions to 32 steps, widths "
-        f"{cfg.get('gen_widths', '?')} at resolutions 4, 8, 16, 32; per-track (private) layers of {cfg.get('private_width', '?')} "
-        f"channels give one categorical over 130 tokens per track and step. Chords and the previous window's "
-        f"conditioner (token embedding {cfg.get('cond_embed', '?')}, {cfg.get('cond_channels', '?')} channels) enter at "
-        "every resolution, and a chord skip adds a learned gain per track to the logits of the beat's chord tones"
+        f"- Noise: {noise if noise is not None else '?'} shared dimensions plus "
+        f"{track_noise if track_noise is not None else '?'} per track for {tracks if tracks is not None else '?'} "
+        f"tracks ({noise_size} in all).",
+        "- Generator: a linear layer to a map at time resolution 4, then transposed convolutions to 32 steps, widths "
+        f"{cfg.get('gen_widths', '?')} at resolutions 4, 8, 16, 32; per-track (private) layers of "
+        f"{cfg.get('private_width', '?')} channels give one categorical over 130 tokens per track and step. Chords and "
+        f"the previous window's conditioner (token embedding {cfg.get('cond_embed', '?')}, "
+        f"{cfg.get('cond_channels', '?')} channels) enter at every resolution, and a chord skip adds a learned gain "
+        "per track to the logits of the beat's chord tones"
         + (
             f" (gains at the checkpoint: {', '.join(f'{g:.2f}' for g in gains)})."
-            if (gains := _chord_gains(weights))
+            if (gains := chord_gains(weights))
             else "."
         )
         + (
             " A rest gate reads each track's private features over each bar and gives the chance that the bar rests "
-            "whole (the steps' own draws almost never rest 16 times in a row): drawn once per bar in training, and in sampling "
-            "a bar rests where that chance is over even odds."
+            "whole (the steps' own draws almost never rest 16 times in a row): drawn once per bar in training, and in "
+            "sampling a bar rests where that chance is over even odds."
             if cfg.get("bar_gate")
             else ""
         )
-        + f" Windows are sampled from these categoricals at temperature {generation.temperature}, as the critic saw them, "
-        f"from each step's nucleus (top-p {generation.top_p}), step by step with each track's logit for the pitch it last struck "
-        f"lowered by {generation.repeat_penalty} (the repeat penalty), the top voice's for each pitch by {generation.leap_penalty} per semitone "
-        f"beyond a whole tone from it (the leap penalty, up to {generation.leap_cap} semitones beyond), and, in the final draw, "
-        f"every pitch outside the window's key and the chord at that step by {generation.key_penalty} (the key penalty)"
+        + f" Windows are sampled from these categoricals at temperature {generation.temperature}, as the critic saw "
+        f"them, from each step's nucleus (top-p {generation.top_p}), step by step with each track's logit for the "
+        f"pitch it last struck lowered by {generation.repeat_penalty} (the repeat penalty), the top voice's for each "
+        f"pitch by {generation.leap_penalty} per semitone beyond a whole tone from it (the leap penalty, up to "
+        f"{generation.leap_cap} semitones beyond), and, in the final draw, every pitch outside the window's key and "
+        f"the chord at that step by {generation.key_penalty} (the key penalty)"
         + (
-            ", inside each track's pitch range in the style (the training windows' lowest and highest notes, widened by the "
-            "transposition interval; tracks that never play in a style stay silent)"
+            ", inside each track's pitch range in the style (the training windows' lowest and highest notes, widened "
+            "by the transposition interval; tracks that never play in a style stay silent)"
             if cfg.get("pitch_ranges")
             else ""
         )
-        + ". A window asked for without chords is drawn twice: a sketch, then again from the same noise over the triads "
-        "that fit the sketch, so its voices share a harmony.",
+        + ". A window asked for without chords is drawn twice: a sketch, then again from the same noise over the "
+        "triads that fit the sketch, so its voices share a harmony.",
         f"- Critic (training only, not shipped): token embedding {cfg.get('critic_embed', '?')}, widths "
-        f"{cfg.get('critic_widths', '?')} at resolutions 32, 16, 8, score head {cfg.get('critic_joint', '?')} channels; its "
-        "style head reads the window alone, the score head the window with its conditions. Straight-through "
-        "Gumbel-softmax samples of the generator feed it.",
-        f"- Weights (generator only): `model.safetensors`, "
-        f"{f'{params:,}' if params is not None else '?'} parameters, "
+        f"{cfg.get('critic_widths', '?')} at resolutions 32, 16, 8, score head {cfg.get('critic_joint', '?')} "
+        "channels; its style head reads the window alone, the score head the window with its conditions. "
+        "Straight-through Gumbel-softmax samples of the generator feed it.",
+        f"- Weights (generator only): `model.safetensors`, {f'{params:,}' if params is not None else '?'} parameters, "
         f"{f'{weights_mb:.2f}' if weights_mb is not None else '?'} MB ({dtypes}).",
         "",
-        "## Data (engine/train/style_data.py)",
+        "## Data (engine/data/style.py)",
         "",
-        _style_counts_table(training),
+        style_counts_table(training),
         "",
         f"- Split by piece (as the style judge's): {training.get('train_windows', '?')} training windows, "
-        f"{training.get('val_windows', '?')} held out. Batches draw every style equally often; each window moves with its "
-        f"previous window by one random interval in [{training.get('transpose_low', '?')}, {training.get('transpose_high', '?')}] "
-        "semitones.",
-        f"- Conditions: the major or minor triads that best fit each half bar of the window, as chroma per beat, dropped (all "
-        f"zeros) with probability {training.get('chord_drop', '?')}; "
-        f"the 32 steps before it, rebuilt from the piece's overlapping windows, dropped (all rests) with probability "
-        f"{training.get('previous_drop', '?')}"
+        f"{training.get('val_windows', '?')} held out. Batches draw every style equally often; each window moves with "
+        f"its previous window by one random interval in [{training.get('transpose_low', '?')}, "
+        f"{training.get('transpose_high', '?')}] semitones.",
+        "- Conditions: the major or minor triads that best fit each half bar of the window, as chroma per beat, "
+        f"dropped (all zeros) with probability {training.get('chord_drop', '?')}; the 32 steps before it, rebuilt from "
+        f"the piece's overlapping windows, dropped (all rests) with probability {training.get('previous_drop', '?')}"
         + (
             f" (share of windows that have one at all: {starts[-1]['previous_share']})."
             if starts and starts[-1].get("previous_share") is not None
             else "."
         ),
         "",
-        "## Training (engine/train/stylegan.py)",
-        f"- {total_epochs if total_epochs is not None else '?'} epochs of {steps if steps is not None else '?'} generator "
-        f"updates, batch {training.get('batch_size', '?')}; critic updates per generator update: "
-        f"{training.get('critic_steps', '?')}. Adam (betas {training.get('beta1', '?')}/{training.get('beta2', '?')}), generator lr {training.get('lr', '?')}, "
-        f"critic lr {training.get('critic_lr', '?')}.",
+        "## Training (engine/train/stylegan/)",
+        f"- {total_epochs if total_epochs is not None else '?'} epochs of {steps if steps is not None else '?'} "
+        f"generator updates, batch {training.get('batch_size', '?')}; critic updates per generator update: "
+        f"{training.get('critic_steps', '?')}. Adam (betas "
+        f"{training.get('beta1', '?')}/{training.get('beta2', '?')}), generator lr {training.get('lr', '?')}, critic "
+        f"lr {training.get('critic_lr', '?')}.",
         f"- Critic loss: -(Wasserstein estimate) + {training.get('gp_weight', '?')} x gradient penalty + "
-        f"{training.get('ac_weight', '?')} x the style head's cross-entropy on real windows. Generator loss: -(critic score) + "
-        f"{training.get('ac_weight', '?')} x the style head's cross-entropy for the style asked for + "
-        f"{training.get('chord_weight', 0)} x the chord-share loss (the squared difference between the generator's expected "
-        "share of onsets on chord tones and the real window's, "
+        f"{training.get('ac_weight', '?')} x the style head's cross-entropy on real windows. Generator loss: -(critic "
+        f"score) + {training.get('ac_weight', '?')} x the style head's cross-entropy for the style asked for + "
+        f"{training.get('chord_weight', 0)} x the chord-share loss (the squared difference between the generator's "
+        "expected share of onsets on chord tones and the real window's, "
         + ("each track's against the real track's" if training.get("chord_share_per_track") else "over all tracks")
         + ", on windows given chords)"
         + (
-            f" + {training['scale_weight']} x the scale-share loss (the share of its expected onsets in the diatonic scale "
-            "that holds most of them against the real window's)"
+            f" + {training['scale_weight']} x the scale-share loss (the share of its expected onsets in the diatonic "
+            "scale that holds most of them against the real window's)"
             if training.get("scale_weight")
             else ""
         )
@@ -145,9 +141,9 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
             else ""
         )
         + (
-            f" + {training.get('rest_weight', '?')} x the rest-rate loss (per style in the batch and track, the Bernoulli KL "
-            "divergence from the real windows' share of bars resting whole to the generator's expected share; it moves the "
-            "rest gate only)"
+            f" + {training.get('rest_weight', '?')} x the rest-rate loss (per style in the batch and track, the "
+            "Bernoulli KL divergence from the real windows' share of bars resting whole to the generator's expected "
+            "share; it moves the rest gate only)"
             if cfg.get("bar_gate") and training.get("rest_weight")
             else ""
         )
@@ -156,11 +152,11 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
         + (
             "the best by score"
             if best_logged is None or best_logged.get("epoch") == training.get("epoch")
-            else f"chosen on training windows by a rule set before they were scored (see the history), not the trainer's "
-            f"best by score (epoch {best_logged.get('epoch')}, score {best_logged.get('score')}); its score"
+            else "chosen on training windows by a rule set before they were scored (see the history), not the "
+            f"trainer's best by score (epoch {best_logged.get('epoch')}, score {best_logged.get('score')}); its score"
         )
-        + " = the style judge's balanced accuracy on the epoch's samples (0 without a judge) minus the metric gap (the mean "
-        "absolute difference of "
+        + " = the style judge's balanced accuracy on the epoch's samples (0 without a judge) minus the metric gap (the "
+        "mean absolute difference of "
         + (
             ", ".join(f.replace("_", " ") for f in training["metric_gap_figures"])
             if training.get("metric_gap_figures")
@@ -181,10 +177,10 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
         parts.append(
             "- Run (re)starts: "
             + "; ".join(
-                f"from epoch {r.get('run_start')} of {r.get('epochs')}: lr {r.get('lr')}, critic lr {r.get('critic_lr')}, "
-                f"{r.get('critic_steps')} critic steps, ac weight {r.get('ac_weight')}, chord weight {r.get('chord_weight', 'not logged')}, "
-                f"chord-skip lr {r.get('chord_skip_lr', 'not logged')}, epoch samples at temperature "
-                f"{r.get('sample_temperature', 'not logged')}"
+                f"from epoch {r.get('run_start')} of {r.get('epochs')}: lr {r.get('lr')}, critic lr "
+                f"{r.get('critic_lr')}, {r.get('critic_steps')} critic steps, ac weight {r.get('ac_weight')}, chord "
+                f"weight {r.get('chord_weight', 'not logged')}, chord-skip lr {r.get('chord_skip_lr', 'not logged')}, "
+                f"epoch samples at temperature {r.get('sample_temperature', 'not logged')}"
                 + (f", chord-share loss {r['chord_loss']}" if r.get("chord_loss") else "")
                 + (f", scale weight {r['scale_weight']}" if r.get("scale_weight") else "")
                 + (
@@ -227,13 +223,14 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
         "",
         "## Samples at the checkpoint (the training run's epoch report)",
         "",
-        f"Per style, {training.get('eval_samples', '?')} windows from fixed noise. Judge accuracy: the style judge on windows "
-        "generated with no conditions (blank without a judge). Chord tones: share of onsets on the chord's pitch classes, over "
-        "the triads fitted to the held-out windows, for windows generated over them and from the same noise without them, "
-        "and for the real windows. Unique share: distinct windows / windows (mode collapse check).",
+        f"Per style, {training.get('eval_samples', '?')} windows from fixed noise. Judge accuracy: the style judge on "
+        "windows generated with no conditions (blank without a judge). Chord tones: share of onsets on the chord's "
+        "pitch classes, over the triads fitted to the held-out windows, for windows generated over them and from the "
+        "same noise without them, and for the real windows. Unique share: distinct windows / windows (mode collapse "
+        "check).",
         "",
-        _table(
-            _blank_none(per_style),
+        table(
+            blank_none(per_style),
             [
                 "style",
                 "judge accuracy",
@@ -244,19 +241,20 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
             ],
         ),
     ]
-    metric_rows = _metric_rows({"real": ev.get("real_metrics", {}), "gan": ev.get("metrics", {})})
-    if metric_rows:
+    epoch_sources = {"real": ev.get("real_metrics", {}), "gan": ev.get("metrics", {})}
+    if any(epoch_sources.values()):
         parts += [
             "",
-            "MuseGAN's metrics (engine.eval.metrics.musegan) of held-out real windows and of the GAN's (no conditions), "
-            "per style and track (0 = top voice ... bass; tonal distance per track pair):",
+            "MuseGAN's metrics (engine.eval.metrics.musegan) of held-out real windows and of the GAN's (no "
+            "conditions), track means (tonal distance: mean over track pairs; config.json `evaluation` has them per "
+            "track).",
             "",
-            _table(metric_rows, ["style", "metric", "track", "real", "gan"]),
+            metric_means_table(epoch_sources),
         ]
     # ---- the evaluation JSON
     if evaluation:
         parts += ["", "## Evaluation (`python -m engine.evaluate style`)"]
-        acc = _accuracy_rows(
+        acc = accuracy_rows(
             evaluation,
             {
                 "judge_accuracy_real": "judge on real",
@@ -267,15 +265,19 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
             },
         )
         if acc:
+            checked = (
+                evaluation.get("sample_style_accuracy_gan_checked")
+                or evaluation.get("sample_style_accuracy_musae_checked")
+                or {}
+            )
             parts += [
                 "",
                 "Style judge accuracy per style: on real held-out windows, and on samples drawn with no conditions "
-                f'(GAN temperature {evaluation.get("gan_temperature", "?")}, top-p {evaluation.get("gan_top_p", 1.0)}); "checked": through the pipeline\'s draw and '
-                "check (best of "
-                f"{(evaluation.get('sample_style_accuracy_gan_checked') or evaluation.get('sample_style_accuracy_musae_checked') or {}).get('candidates', '?')}"
-                " by the same judge, so partly the judge agreeing with itself).",
+                f"(GAN temperature {evaluation.get('gan_temperature', '?')}, top-p "
+                f'{evaluation.get("gan_top_p", 1.0)}); "checked": through the pipeline\'s draw and check (best of '
+                f"{checked.get('candidates', '?')} by the same judge, so partly the judge agreeing with itself).",
                 "",
-                _table(
+                table(
                     acc,
                     [
                         "style",
@@ -301,7 +303,7 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
                 "MuseGAN's metrics, track means (tonal distance: mean over track pairs), real held-out windows "
                 f"({', '.join(f'{s} {n}' for s, n in counts.items()) or '?'} per style) against each model's samples:",
                 "",
-                _table(_metric_rows(sources, track_means=True), ["style", "metric", *sources]),
+                metric_means_table(sources),
             ]
             within = mg.get("within_25_percent_share") or {}
             if within:
@@ -310,14 +312,14 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
                     "Share of figures (per style, metric and track) within 25% of the real one: "
                     + ", ".join(f"{name} {value}" for name, value in within.items() if not name.startswith("real_"))
                     + (
-                        f"; other held-out real windows of the same styles, scored the same way: {within['real_again']} "
-                        "(the ceiling at this sample size)"
+                        "; other held-out real windows of the same styles, scored the same way: "
+                        f"{within['real_again']} (the ceiling at this sample size)"
                         if within.get("real_again") is not None
                         else ""
                     )
                     + (
-                        f"; training windows, scored the same way: {within['real_training']} (the held-out pieces "
-                        "are other pieces: a model that wrote exactly its training data would score this)"
+                        f"; training windows, scored the same way: {within['real_training']} (the held-out pieces are "
+                        "other pieces: a model that wrote exactly its training data would score this)"
                         if within.get("real_training") is not None
                         else ""
                     )
@@ -328,8 +330,8 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
                 parts += [
                     "",
                     "The real figures depend on which pieces were held out as much as on how many windows: drawn "
-                    "again by piece (200 times), each real figure spans an interval (95%). Share of figures within 25% "
-                    "of some value in that interval: "
+                    "again by piece (200 times), each real figure spans an interval (95%). Share of figures within "
+                    "25% of some value in that interval: "
                     + ", ".join(f"{name} {value}" for name, value in loose.items() if not name.startswith("real_"))
                     + "".join(
                         f"; {label} {loose[key]}"
@@ -364,20 +366,11 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
                     "",
                     "Chord-tone share of onsets over the triads fitted to the real windows (half bars):",
                     "",
-                    _table(
-                        _blank_none(chord_rows), ["style", "windows", "real", "gan_with_chords", "gan_without_chords"]
+                    table(
+                        blank_none(chord_rows), ["style", "windows", "real", "gan_with_chords", "gan_without_chords"]
                     ),
                 ]
-        parts += [
-            "",
-            "<details><summary>The evaluation JSON</summary>",
-            "",
-            "```json",
-            json.dumps(evaluation, indent=2),
-            "```",
-            "",
-            "</details>",
-        ]
+        parts += ["", evaluation_note(f"python -m engine.evaluate style --gan {checkpoint} --json")]
     if epochs:
         keys = [
             "epoch",
@@ -392,7 +385,7 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
             "metric_gap",
             "score",
         ]
-        parts += ["", "### Training log", "", _table(_blank_none(epochs), keys)]
+        parts += ["", "### Training log", "", *log_table(blank_none(epochs), keys)]
     out = str(checkpoint)
     parts += [
         "",
@@ -401,7 +394,7 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
         "```",
         f"python -m engine.train stylegan --data data_cache/style_windows.npz --out {out}",
         f"python -m engine.evaluate style --gan {out} --json > style.json",
-        f"python -m engine.train.model_card {out} --eval style.json",
+        f"python -m engine.evaluate card {out} --eval style.json",
         "```",
         "",
     ]

@@ -13,7 +13,7 @@ undefined (say the used pitch classes of a track that never plays).
 * :func:`tonal_distance`: Harte, Sandler and Gasser's (2006) 6-D tonal centroid of each track's
   chroma per beat, Euclidean distance between two tracks averaged over the beats where both sound
   (as MuseGAN compares track pairs).
-* :func:`chord_tone_share`: share of onsets whose pitch class is in the chord at that step.
+* :func:`onset_chord_tone_share`: share of onsets whose pitch class is in the chord at that step.
 * :func:`in_scale_share`: share of a window's onsets in the diatonic scale that holds most of them.
 * :func:`stepwise_share`: share of the top voice's intervals of 1 or 2 semitones (steps).
 * :func:`repeat_share`: share of the top voice's intervals of 0 semitones (a pitch struck again).
@@ -32,7 +32,7 @@ from engine.music.harmony import DIATONIC_SCALES, SILENT, beat_pitch_class_count
 TRACK_PAIRS = ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3))
 
 
-def _round(value: float | None, digits: int = 4) -> float | None:
+def _round(value: float | np.floating | None, digits: int = 4) -> float | None:
     return None if value is None or not np.isfinite(value) else round(float(value), digits)
 
 
@@ -58,6 +58,7 @@ def used_pitch_classes(windows: np.ndarray) -> list[float | None]:
     used[idx[:3] + (bars[known] % 12,)] = True
     counts = used.sum(axis=3)  # (N, tracks, bars)
     played = known.any(axis=3)
+    assert isinstance(played, np.ndarray)  # (N, tracks, bars), never a scalar
     return [_round(counts[:, t][played[:, t]].mean()) if played[:, t].any() else None for t in range(tracks)]
 
 
@@ -103,7 +104,8 @@ def tonal_centroids(chroma: np.ndarray) -> np.ndarray:
     """6-D tonal centroids of chroma vectors (..., 12), each chroma L1-normalised first (zeros stay zero)."""
     chroma = np.asarray(chroma, dtype=np.float64)
     total = chroma.sum(axis=-1, keepdims=True)
-    return (chroma / np.where(total > 0, total, 1.0)) @ _TONAL.T
+    centroids: np.ndarray = (chroma / np.where(total > 0, total, 1.0)) @ _TONAL.T
+    return centroids
 
 
 def tonal_distance(windows: np.ndarray, pairs: tuple[tuple[int, int], ...] = TRACK_PAIRS) -> dict[str, float | None]:
@@ -122,7 +124,7 @@ def tonal_distance(windows: np.ndarray, pairs: tuple[tuple[int, int], ...] = TRA
     return out
 
 
-def chord_tone_share(windows: np.ndarray, chroma: np.ndarray) -> dict:
+def onset_chord_tone_share(windows: np.ndarray, chroma: np.ndarray) -> dict:
     """Share of onsets whose pitch class is in the chord at their step, per track and over all tracks.
 
     windows (N, tracks, steps); chroma (N, steps, 12) per step or (N, steps // 4, 12) per beat, nonzero where a
@@ -133,6 +135,7 @@ def chord_tone_share(windows: np.ndarray, chroma: np.ndarray) -> dict:
     n, tracks, steps = windows.shape
     per_step = chroma_per_step(chroma, steps) > 0  # (N, steps, 12)
     has_chord = per_step.any(axis=2)  # (N, steps)
+    assert isinstance(has_chord, np.ndarray)
     onsets = (windows < HOLD) & has_chord[:, None, :]
     idx = np.nonzero(onsets)  # (window, track, step)
     in_chord = per_step[idx[0], idx[2], windows[onsets] % 12]

@@ -10,12 +10,18 @@ Reports, on the 2-bar windows of the tunes in a folder:
 from __future__ import annotations
 
 import numpy as np
-import torch
 
-from engine.eval.metrics.melody import chord_tone_share, onset_f1
+from engine.eval.metrics.melody import chord_tone_steps, onset_f1
 from engine.music.constants import HOLD, WINDOW_STEPS
 from engine.music.errors import CadenzaInputError
 from engine.music.representation import tokens_to_rhythm
+from engine.pipelines.base import seeded_generator
+
+DATA = (
+    "a folder of tunes as .mid, .midi or .abc files (--data DIR), e.g. the Nottingham MIDI folder the model was "
+    "trained on: --split val keeps the tunes training held out (a seeded hash of each name, "
+    "engine.io.corpus.is_validation)"
+)
 
 
 def evaluate_ec2vae(
@@ -28,10 +34,10 @@ def evaluate_ec2vae(
     seed: int = 0,
 ) -> dict:
     from engine.data.windows import WindowSet
+    from engine.eval.metrics.ec2vae import reconstruction_accuracy
     from engine.io.corpus import is_validation, music_files, windows_of_file
     from engine.paths import default_checkpoint
     from engine.pipelines.compose import ComposePipeline
-    from engine.train.ec2vae import reconstruction_accuracy
 
     tokens, chroma, tunes = [], [], 0
     for path in music_files(data):
@@ -60,12 +66,12 @@ def evaluate_ec2vae(
     for i, index in enumerate(picks):
         real, ch = windows.tokens[index], windows.chroma[index]
         rhythm = tokens_to_rhythm(real)
-        generator = torch.Generator().manual_seed(seed + i)
+        generator = seeded_generator(seed + i, pipe.device)
         composed = pipe.sample_tokens(rhythm, ch, chromatic, temperature=0.8, generator=generator)
         f1s.append(onset_f1(rhythm == 0, composed < HOLD))
-        on, total = chord_tone_share(composed, ch)
+        on, total = chord_tone_steps(composed, ch)
         comp_on, comp_total = comp_on + on, comp_total + total
-        on, total = chord_tone_share(real, ch)
+        on, total = chord_tone_steps(real, ch)
         real_on, real_total = real_on + on, real_total + total
     return {
         "model": "ec2vae",

@@ -23,11 +23,15 @@ from __future__ import annotations
 
 import time
 import warnings
+from typing import Any
 
 import numpy as np
 import torch
 
 from engine.models.feature_judge import FeatureJudge, tune_features
+from engine.pipelines.base import seeded_generator
+
+DATA = "none: the tunes are drawn from the model; the feature judge that hears them is stored in its checkpoint"
 
 
 def _pitches(abc: str) -> list[int]:
@@ -73,17 +77,19 @@ def evaluate_emotion(
     unconstrained: int = 20,
 ) -> dict:
     """All the figures of the module docstring, as one JSON-ready dict."""
-    from engine.models.registry import read_config
+    from engine.models.feature_judge import tune_mode
+    from engine.models.registry import CheckpointConfig, read_config
     from engine.music.constants import QUADRANTS
     from engine.paths import default_checkpoint
-    from engine.pipelines.emotion import EmotionInputError, EmotionPipeline, tune_mode
+    from engine.pipelines.emotion import EmotionInputError, EmotionPipeline, EmotionTune
 
     path = checkpoint or default_checkpoint("abc_emotion")
     pipe = EmotionPipeline.from_pretrained(path, device)
-    meta = read_config(path, "abc_emotion") if str(path) != "debug" else {}
+    meta: CheckpointConfig | dict[str, Any] = read_config(path, "abc_emotion") if str(path) != "debug" else {}
     judge = FeatureJudge.from_dict(meta["judge"]) if "judge" in meta else None
     per_quadrant = max(1, samples // len(QUADRANTS))
-    made, failures, seconds = {q: [] for q in QUADRANTS}, 0, []
+    made: dict[str, list[EmotionTune]] = {q: [] for q in QUADRANTS}
+    failures, seconds = 0, []
     for q in QUADRANTS:
         for i in range(per_quadrant):
             started = time.perf_counter()
@@ -128,8 +134,8 @@ def evaluate_emotion(
     ]
     result["mode_accuracy_first_draw"] = round(float(np.mean(first_hits)), 4)
     if judge is not None:
-        features = [(q, tune_features(t.abc)) for q, t in tunes]
-        features = [(q, f) for q, f in features if f is not None]
+        read = [(q, tune_features(t.abc)) for q, t in tunes]
+        features = [(q, f) for q, f in read if f is not None]
         predicted = judge.predict([f for _, f in features])
         result["quadrant_accuracy"] = round(float(np.mean([p == q for (q, _), p in zip(features, predicted)])), 4)
         result["judge_accuracy_real"] = meta.get("training", {}).get("data_stats", {}).get("judge_accuracy_val")
@@ -145,7 +151,7 @@ def _unconstrained_parse_rate(pipe, count: int, bars: int, seed: int) -> float:
     ok = 0
     for i in range(count):
         q = QUADRANTS[i % len(QUADRANTS)]
-        generator = torch.Generator().manual_seed(seed + i)
+        generator = seeded_generator(seed + i, pipe.model.device)
         prompt = pipe.tokenizer.encode(f"A:{q}\nB:{bars}\n")
         tokens = pipe.model.generate(
             [prompt],

@@ -19,6 +19,8 @@ from engine.eval.metrics.melody import contour_correlation, edit_distance, onset
 from engine.music.constants import HOLD, WINDOW_STEPS
 from engine.music.errors import CadenzaInputError
 
+DATA = "a folder of tunes as .mid, .midi or .abc files (--data DIR): one 2-bar window is drawn from each of many tunes"
+
 
 def _sheet_tokens(sheet) -> np.ndarray:
     from engine.music.representation import melody_to_tokens
@@ -71,7 +73,9 @@ def evaluate_explore(
     pipe = ExplorePipeline.from_pretrained(checkpoint or default_checkpoint("ec2vae"), device=device)
 
     acc_a, acc_b, neighbour, endpoints, jump_share = [], [], [], [], []
-    f1_forced, f1_free, corr_a, corr_b = [], [], [], []
+    f1_forced, f1_free = [], []
+    corr_a: list[float] = []
+    corr_b: list[float] = []
     for _ in range(pairs):
         i, j = rng.choice(len(pool), 2, replace=False)
         a, b = pool[int(i)], pool[int(j)]

@@ -27,11 +27,17 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from engine.eval.metrics.melody import histogram_overlap, melody_stats
+from engine.eval.metrics.melody import histogram_overlap, melody_stats, onset_f1
 from engine.music import LeadSheet
 from engine.music.constants import HOLD, STEPS_PER_BAR_44, WINDOW_STEPS
 from engine.music.errors import CadenzaInputError
 from engine.music.representation import melody_to_tokens, tokens_to_rhythm
+from engine.pipelines.base import seeded_generator
+
+DATA = (
+    "the folder of tunes the latent model was trained on (--data DIR, e.g. the Nottingham MIDI folder): the tunes in "
+    "4/4 that training held out are used (--split val)"
+)
 
 
 @dataclass
@@ -114,10 +120,13 @@ def evaluate_song(
     free = DecodeControls(pitch_range=(0, 127))  # the models' own choices: no range, key or chord bias
     rng = np.random.default_rng(seed)
 
-    acc = {name: [] for name in ("model", "slerp", "prior")}
-    onset_acc = {name: [] for name in ("model", "slerp", "prior")}
+    acc: dict[str, list[float]] = {name: [] for name in ("model", "slerp", "prior")}
+    onset_acc: dict[str, list[float]] = {name: [] for name in ("model", "slerp", "prior")}
     cont, cont_onset = [], []
-    real_tokens, real_chroma, composed_tokens, plain_tokens, prior_tokens = [], [], [], [], []
+    real_tokens, real_chroma = [], []
+    composed_tokens: list[np.ndarray] = []
+    plain_tokens: list[np.ndarray] = []
+    prior_tokens: list[np.ndarray] = []
     whole_real, whole_song, whole_chroma = [], [], []
     song_pipe = SongPipeline(song, generation)
     for index, tune in enumerate(tunes):
@@ -126,7 +135,7 @@ def evaluate_song(
         rhythm = tokens_to_rhythm(base.tokens)
         fn = song.functions(tune.sheet.chords, tune.key, w)
         ones = np.ones(w, bool)
-        generator = torch.Generator().manual_seed(seed + index)
+        generator = seeded_generator(seed + index, song.device)
         # Infill one interior block.
         hidden = int(rng.integers(1, w - 1)) if w > 2 else 1
         known = ones.copy()
@@ -137,7 +146,7 @@ def evaluate_song(
         candidates = {
             "model": z_p[0, hidden],
             "slerp": slerp(base.z_pitch[hidden - 1], base.z_pitch[min(hidden + 1, w - 1)], 0.5),
-            "prior": torch.randn(base.z_pitch.shape[1], generator=generator).to(base.z_pitch.device),
+            "prior": torch.randn(base.z_pitch.shape[1], generator=generator, device=generator.device),
         }
         for name, z in candidates.items():
             tokens, _ = decode_windows(
@@ -165,7 +174,7 @@ def evaluate_song(
         scale = scale_pitch_classes(tune.key)
         blocks = steps // WINDOW_STEPS
         for pipe, out in ((compose, composed_tokens), (plain_compose, plain_tokens), (prior_compose, prior_tokens)):
-            g = torch.Generator().manual_seed(seed + index)
+            g = seeded_generator(seed + index, song.device)
             out.append(pipe.sample_tokens(tokens_to_rhythm(real), chroma, scale, temperature, g, fn[:blocks]))
         real_tokens.append(real)
         real_chroma.append(chroma)
@@ -182,7 +191,7 @@ def evaluate_song(
     stats_composed = melody_stats(composed_tokens, real_chroma)
     stats_plain = melody_stats(plain_tokens, real_chroma)
     stats_prior = melody_stats(prior_tokens, real_chroma)
-    onset_f1s = [_onset_f1(r, c) for r, c in zip(real_tokens, composed_tokens)]
+    onset_f1s = [onset_f1(r < HOLD, c < HOLD) for r, c in zip(real_tokens, composed_tokens)]
     stats_whole_real = melody_stats(whole_real, whole_chroma)
     stats_whole_song = melody_stats(whole_song, whole_chroma)
 
@@ -230,9 +239,3 @@ def evaluate_song(
             },
         },
     }
-
-
-def _onset_f1(real: np.ndarray, composed: np.ndarray) -> float:
-    from engine.eval.metrics.melody import onset_f1
-
-    return onset_f1(real < HOLD, composed < HOLD)

@@ -57,15 +57,20 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from engine.data.style import load_style_cache, split_by_piece
+from engine.data.style import BUILD_COMMAND, load_style_cache, split_by_piece
 from engine.eval.metrics.musegan import (
-    chord_tone_share,
+    onset_chord_tone_share,
 )
 from engine.eval.suites.style_comparison import musegan_comparison, real_figure_intervals
 from engine.eval.suites.style_judge import per_style_accuracy
 from engine.music.constants import HOLD
 from engine.pipelines.style import MusAEGenerationConfig, StylePipeline
 from engine.pipelines.style_gan import StyleGANGenerationConfig, StyleGANPipeline
+
+DATA = (
+    "the style cache (--data, default data_cache/style_windows.npz), built once from the music21 corpus and the "
+    f"Nottingham MIDI folder with `{BUILD_COMMAND}`"
+)
 
 # Windows per style behind MuseGAN's metrics (real, each model's, and real again; a style with fewer held-out windows
 # gives half of them to each real set). At 100, sampling noise alone put 8% of real-against-real figures outside 25%:
@@ -237,9 +242,9 @@ def gan_chord_tone_share(
     with_chords = with_chords.cpu().numpy()
     return {
         "windows": int(len(windows)),
-        "real": chord_tone_share(windows, chords)["all"],
-        "gan_with_chords": chord_tone_share(with_chords, chords)["all"],
-        "gan_without_chords": chord_tone_share(without, chords)["all"],
+        "real": onset_chord_tone_share(windows, chords)["all"],
+        "gan_with_chords": onset_chord_tone_share(with_chords, chords)["all"],
+        "gan_without_chords": onset_chord_tone_share(without, chords)["all"],
     }
 
 
@@ -309,7 +314,8 @@ def evaluate_style(
             result["transfer_style_accuracy"] = transfer_accuracy(
                 model, judge, windows[recon_pick], styles[recon_pick], len(names), seed=seed
             )
-            # How the first draw's figure moves with the decoding temperature (its own seed): the pipeline's is chosen on it.
+            # How the first draw's figure moves with the decoding temperature (its own seed): the pipeline's is
+            # chosen on it.
             result["sample_style_accuracy_musae_by_temperature"] = {
                 str(t): _summary(sample_accuracy(model, judge, len(names), samples, seed + 3, t, prior_scale), names)[
                     "mean"

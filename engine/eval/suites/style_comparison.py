@@ -33,10 +33,10 @@ def real_figure_intervals(
     windows: np.ndarray, pieces: np.ndarray, rounds: int = BOOTSTRAP_ROUNDS, seed: int = 0, level: float = 0.95
 ) -> dict:
     """How well real windows (N, tracks, 32) pin their style's figures down: per figure of
-    engine.eval.metrics.musegan.window_metrics (shaped like it: a list per track, a dict per track pair), the central ``level``
-    interval [low, high] of that figure over ``rounds`` sets of windows drawn by piece (``pieces`` (N,): each window's
-    piece; the pieces are drawn with replacement and bring all their windows), widened to hold the figure of the
-    windows as they are, None where a figure is undefined.
+    engine.eval.metrics.musegan.window_metrics (shaped like it: a list per track, a dict per track pair), the central
+    ``level`` interval [low, high] of that figure over ``rounds`` sets of windows drawn by piece (``pieces`` (N,):
+    each window's piece; the pieces are drawn with replacement and bring all their windows), widened to hold the
+    figure of the windows as they are, None where a figure is undefined.
 
     Windows of one piece share its tempo, texture and key, so a style's figure depends on which pieces were held out as
     much as on how many windows were: string quartets' held-out movements hold far more sixteenth notes than others."""
@@ -58,7 +58,7 @@ def real_figure_intervals(
     for metric in METRICS:
         value = reference[metric]
         keys = list(value) if isinstance(value, dict) else range(len(value))
-        spans = {}
+        spans: dict[str | int, list[float] | None] = {}
         for key in keys:
             values = np.asarray(draws.get(f"{metric}|{key}", []), dtype=float)
             values = values[np.isfinite(values)]
@@ -86,8 +86,8 @@ def within_interval(generated: float | None, interval: list[float] | None, share
 def musegan_comparison(
     real: dict[str, np.ndarray], generated: dict[str, dict[str, np.ndarray]], intervals: dict[str, dict] | None = None
 ) -> dict:
-    """Per style: MuseGAN's metrics (engine.eval.metrics.musegan.window_metrics) of the real windows and of each model's,
-    and per model the ``within_25_percent`` flags (shaped like the metrics: a list per track, a dict per track
+    """Per style: MuseGAN's metrics (engine.eval.metrics.musegan.window_metrics) of the real windows and of each
+    model's, and per model the ``within_25_percent`` flags (shaped like the metrics: a list per track, a dict per track
     pair); plus ``within_25_percent_share``: per model, the share of defined figures within 25% of the real ones.
 
     With ``intervals`` ({style: :func:`real_figure_intervals` of the real windows}), also each style's

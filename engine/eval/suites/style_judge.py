@@ -12,14 +12,14 @@ def per_style_accuracy(
     model: StyleJudge, windows: np.ndarray, styles: np.ndarray, names: list[str], device: torch.device, batch: int = 512
 ) -> dict:
     """{"overall": acc, "per_style": {name: acc}, "counts": {name: n}} of the judge on ``windows`` (N, 4, 32)."""
-    predicted = []
+    batches: list[np.ndarray] = []
     model.eval()
     with torch.no_grad():
         for start in range(0, len(windows), batch):
-            predicted.append(
+            batches.append(
                 model(torch.as_tensor(windows[start : start + batch], device=device)).argmax(1).cpu().numpy()
             )
-    predicted = np.concatenate(predicted) if predicted else np.zeros(0, dtype=np.int64)
+    predicted = np.concatenate(batches) if batches else np.zeros(0, dtype=np.int64)
     per_style = {
         name: round(float((predicted[styles == i] == i).mean()), 4)
         for i, name in enumerate(names)

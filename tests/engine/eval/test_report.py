@@ -2,14 +2,15 @@
 
 import pytest
 
-from engine.eval.report import chord_tone_share, in_key_share, key_scale, melody_report
+from engine.eval.report import in_key_share, key_scale, melody_report, sheet_chord_tone_share
 from engine.music import ChordProgression, LeadSheet, Melody, Note
 from engine.music.chords import make_chord
 from engine.music.constants import note_name
 
 
 def _sheet() -> LeadSheet:
-    # One bar of C then one of G7; notes: C4 (4 steps, C chord tone), D4 (4, not), E4 (8, tone) | B3 (8, G7 tone), F#4 (8, not; out of C)
+    # One bar of C then one of G7; notes: C4 (4 steps, C chord tone), D4 (4, not), E4 (8, tone) | B3 (8, G7 tone),
+    # F#4 (8, not; out of C)
     notes = [Note(60, 0, 4), Note(62, 4, 8), Note(64, 8, 16), Note(59, 16, 24), Note(66, 24, 32)]
     chords = ChordProgression([make_chord("C", 0, 16), make_chord("G7", 16, 32)])
     return LeadSheet(Melody(notes, num_steps=32, tempo_bpm=96.0, key="C"), chords)
@@ -17,7 +18,7 @@ def _sheet() -> LeadSheet:
 
 def test_chord_tones_and_key_are_shares_of_note_time():
     sheet = _sheet()
-    assert chord_tone_share(sheet) == pytest.approx((4 + 8 + 8) / 32)
+    assert sheet_chord_tone_share(sheet) == pytest.approx((4 + 8 + 8) / 32)
     assert in_key_share(sheet.melody.notes, "C") == pytest.approx(24 / 32)
     assert 11 in key_scale("Am") and 9 in key_scale("Am") and 8 in key_scale("Am")  # G#, F# and F all belong to A minor
 

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from engine.eval.metrics.musegan import (
-    chord_tone_share,
     diversity,
     empty_bar_rate,
     in_scale_share,
     metrics_table,
+    onset_chord_tone_share,
     qualified_note_rate,
     repeat_share,
     stepwise_share,
@@ -94,15 +94,15 @@ def test_tonal_distance():
     assert np.linalg.norm(tonal_centroids(single)) == pytest.approx(1.5)
 
 
-def test_chord_tone_share():
-    result = chord_tone_share(held_triad(), c_chroma())
+def test_onset_chord_tone_share():
+    result = onset_chord_tone_share(held_triad(), c_chroma())
     assert result["all"] == 1.0 and result["per_track"][:3] == [1.0, 1.0, 1.0] and result["per_track"][3] is None
     assert result["onsets"] == 3
     per_step = np.repeat(c_chroma(), 4, axis=1)
-    assert chord_tone_share(held_triad(), per_step) == result
+    assert onset_chord_tone_share(held_triad(), per_step) == result
     off = window(track((62, 0, 8), (64, 8, 8), (65, 16, 8), (67, 24, 8)))  # D E F G: E and G are chord tones
-    assert chord_tone_share(off, c_chroma())["all"] == 0.5
-    no_chords = chord_tone_share(off, np.zeros((1, 8, 12)))
+    assert onset_chord_tone_share(off, c_chroma())["all"] == 0.5
+    no_chords = onset_chord_tone_share(off, np.zeros((1, 8, 12)))
     assert no_chords["onsets"] == 0 and no_chords["all"] is None
 
 

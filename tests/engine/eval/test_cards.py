@@ -1,0 +1,48 @@
+"""Model cards stay readable: the evaluation JSON lies beside the card, long logs show a few rows, a history is
+linked."""
+
+import json
+
+import torch
+
+from engine.cli.card import main as card_main
+from engine.eval.cards.common import EVALUATION_FILE, LOG_ROWS, log_rows_shown
+from engine.models.ec2vae import EC2VAE, EC2VAEConfig
+from engine.models.registry import save_ec2vae
+
+
+def test_a_long_log_shows_its_first_last_and_evenly_spaced_rows():
+    rows = [{"epoch": i + 1} for i in range(90)]
+    shown, note = log_rows_shown(rows)
+    assert len(shown) <= LOG_ROWS and shown[0]["epoch"] == 1 and shown[-1]["epoch"] == 90
+    assert [r["epoch"] for r in shown] == sorted({r["epoch"] for r in shown})  # in order, none twice
+    assert "of the 90 logged epochs" in note
+    assert log_rows_shown(rows[:5]) == (rows[:5], "")
+
+
+def test_the_card_keeps_the_evaluation_beside_it_and_links_the_history(tmp_path):
+    torch.manual_seed(0)
+    checkpoint = tmp_path / "ec2vae"
+    training = {"data": "tunes", "epoch": 40, "step": 4000, "data_stats": {"files": 12}, "transpose": [-5, 6]}
+    save_ec2vae(EC2VAE(EC2VAEConfig.debug()), checkpoint, {"training": training, "validation": {"pitch_accuracy": 0.9}})
+    log = [{"epoch": i + 1, "step": 100 * (i + 1), "val_pitch_accuracy": 0.5 + i / 100} for i in range(40)]
+    (checkpoint / "train_log.jsonl").write_text("".join(json.dumps(row) + "\n" for row in log))
+    evaluation = {
+        "tunes": 93,
+        "windows": 2000,
+        "split": "val",
+        "reconstruction": {"pitch_accuracy": 0.9537, "rhythm_accuracy": 0.9939, "onset_pitch_accuracy": 0.8803},
+        "control": {"composed_windows": 300, "onset_f1": 1.0, "chord_tone_share_composed": 0.6988},
+    }
+    (tmp_path / "ec2vae.json").write_text(json.dumps(evaluation))
+    history = tmp_path / "docs" / "history.md"
+    history.parent.mkdir()
+    history.write_text("Epochs 1-40 ran at one rate.\n\nThen the next phase, in detail.\n")
+    assert card_main([str(checkpoint), "--eval", str(tmp_path / "ec2vae.json"), "--history", str(history)]) == 0
+    card = (checkpoint / "README.md").read_text()
+    assert json.loads((checkpoint / EVALUATION_FILE).read_text()) == evaluation
+    assert f"[`{EVALUATION_FILE}`]({EVALUATION_FILE})" in card and '"reconstruction"' not in card  # linked, not inlined
+    assert "| pitch tokens right (posterior mean, greedy, no teacher forcing) | 0.9537 |" in card
+    assert "16 of the 40 logged epochs" in card and card.count("\n| ") < 40
+    assert "Epochs 1-40 ran at one rate." in card and "[history.md](../docs/history.md)" in card
+    assert "Then the next phase" not in card
