@@ -17,8 +17,9 @@ import json
 import math
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -29,40 +30,46 @@ from engine.io.abc_text import transpose_abc
 from engine.io.corpus import is_validation
 from engine.models.abc_lm import AbcLanguageModel, AbcModelConfig, AbcTokenizer
 from engine.models.feature_judge import FeatureJudge, features_of_row
-from engine.models.registry import save_abc_model
 from engine.music.constants import QUADRANTS
-from engine.train.distributed import Rank, barrier, launched_by_torchrun, spawn, torchrun_context, wrap_model
+from engine.pipelines.emotion import EmotionGenerationConfig
+from engine.train.common import ParallelTrainConfig, RunFolder, launch, model_field
+from engine.train.distributed import Rank, barrier, wrap_model
 
-STATE_FILE = "train_state.pt"
 MAX_BARS_FIELD = 64
 
 
-@dataclass
-class AbcTrainConfig:
-    data: list[str]
-    out: str
+@dataclass(kw_only=True)
+class AbcTrainConfig(ParallelTrainConfig[AbcModelConfig]):
+    """The ABC emotion model's training settings (``python -m engine.train abc``)."""
+
+    data: list[str] = field(metadata={"help": "folders (or files) of .abc collections, searched recursively"})
+    out: str = "checkpoints/abc_emotion"
     epochs: int = 20
     batch_size: int = 32
     lr: float = 1e-3
-    weight_decay: float = 0.05
-    warmup_steps: int = 200
-    transpose_low: int = -5
-    transpose_high: int = 6
-    d_model: int = 256
-    layers: int = 4
-    heads: int = 4
-    context: int = 384
-    dropout: float = 0.1
-    device: str = "auto"
-    resume: bool = False
-    debug: bool = False
-    cache: str = "data_cache/abc_tunes.jsonl"
-    workers: int = 2
-    procs: int = 1
-    threads: int | None = None
-    seed: int = 0
-    max_tunes: int | None = None
-    validation_fraction: float = 0.05
+    transpose_low: int = field(
+        default=-5,
+        metadata={"help": "each epoch every tune moves by a random interval in LOW..HIGH semitones; 0 0 turns it off"},
+    )
+    workers: int = field(default=2, metadata={"help": "processes for parsing tunes"})
+    weight_decay: float = field(default=0.05, metadata={"help": "AdamW's weight decay"})
+    warmup_steps: int = field(default=200, metadata={"help": "steps of linear learning-rate warm-up"})
+    cache: str = field(
+        default="data_cache/abc_tunes.jsonl",
+        metadata={"help": "JSON-lines cache of the parsed, labelled tunes (music21 parsing is slow)"},
+    )
+    max_tunes: int | None = field(default=None, metadata={"help": "use only the first N tunes (quick runs)"})
+    validation_fraction: float = field(default=0.05, metadata={"help": "share of the tunes held out"})
+    model: AbcModelConfig = model_field(
+        AbcModelConfig,
+        help="the ABC language model's config",
+        fixed=("vocab_size",),
+        d_model={"help": "width of the transformer"},
+        layers={"help": "transformer layers"},
+        heads={"help": "attention heads"},
+        context={"help": "longest tune in tokens (longer ones are left out)"},
+        dropout={"help": "dropout rate"},
+    )
 
 
 def tune_text(tune: LabelledTune, semitones: int = 0) -> str:
@@ -75,7 +82,9 @@ def tune_text(tune: LabelledTune, semitones: int = 0) -> str:
 
 
 def split_tunes(tunes: list[LabelledTune], fraction: float) -> tuple[list[LabelledTune], list[LabelledTune]]:
-    train, val = [], []
+    """(training tunes, held-out tunes): a seeded hash of each tune's source decides."""
+    train: list[LabelledTune] = []
+    val: list[LabelledTune] = []
     for tune in tunes:
         (val if is_validation(tune.source, fraction) else train).append(tune)
     if not val and len(train) > 1:  # a tiny corpus: hold one tune out so validation means something
@@ -123,37 +132,26 @@ def validate(
 
 
 def load_tunes(cfg: AbcTrainConfig) -> list[LabelledTune]:
-    tunes = label_corpus(cfg.data, cfg.cache, workers=cfg.workers)
+    """The cleaned, labelled tunes under ``cfg.data`` (read from ``cfg.cache`` when it holds them)."""
+    sources: list[str | Path] = list(cfg.data)
+    tunes = label_corpus(sources, cfg.cache, workers=cfg.workers)
     return tunes[: cfg.max_tunes] if cfg.max_tunes else tunes
 
 
-def train(cfg: AbcTrainConfig) -> dict:
+def train(cfg: AbcTrainConfig) -> dict[str, Any]:
     """Train alone, as ``cfg.procs`` CPU processes, or as one rank of a torchrun job."""
-    from engine.models.device import resolve_device
 
-    if launched_by_torchrun():
-        with torchrun_context(cfg.device) as rank:
-            if not rank.is_main:
-                barrier(rank)  # rank 0 parses and caches first
-            tunes = load_tunes(cfg)
-            if rank.is_main:
-                barrier(rank)
-            return _train_rank(cfg, tunes, rank)
-    device = resolve_device(cfg.device)
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    tunes = load_tunes(cfg)
-    if cfg.procs > 1 and device.type == "cpu":
-        spawn(_train_rank, cfg.procs, (cfg, tunes), threads=cfg.threads)
-        history = [json.loads(line) for line in (Path(cfg.out) / "train_log.jsonl").read_text().splitlines()]
+    def summarise(history: list[dict[str, Any]], data: tuple[Any, ...]) -> dict[str, Any]:
         return {
             "best_val_loss": min((r["val_nll_per_token"] for r in history), default=float("inf")),
             "history": history,
         }
-    return _train_rank(cfg, tunes, Rank(0, 1, device))
+
+    return launch(cfg, lambda device, announce: (load_tunes(cfg),), _train_rank, summarise)
 
 
 def label_counts(tunes: list[LabelledTune]) -> dict:
+    """Tunes per quadrant label."""
     counts: dict[str, int] = {}
     for tune in tunes:
         counts[tune.quadrant] = counts.get(tune.quadrant, 0) + 1
@@ -169,17 +167,13 @@ def source_counts(tunes: list[LabelledTune]) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
-def _train_rank(cfg: AbcTrainConfig, tunes: list[LabelledTune], where: Rank) -> dict:
+def _train_rank(cfg: AbcTrainConfig, tunes: list[LabelledTune], where: Rank) -> dict[str, Any]:
+    """The loop of one process; rank 0 validates, logs and saves."""
     torch.manual_seed(cfg.seed + where.rank)
-    rng = random.Random(cfg.seed)  # the same on every rank: batches are shared out by rank
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
+    run = RunFolder(cfg.out, "abc_emotion", EmotionGenerationConfig())
     device = where.device
     train_tunes, val_tunes = split_tunes(tunes, cfg.validation_fraction)
-    state_path = out / STATE_FILE
-    state = (
-        torch.load(state_path, map_location=device, weights_only=True) if cfg.resume and state_path.exists() else None
-    )
+    state = run.load_state(device, cfg.resume)
     if state is not None:
         tokenizer = AbcTokenizer(list(state["vocab"]))  # a resumed run keeps the vocabulary it was trained with
     else:
@@ -190,18 +184,7 @@ def _train_rank(cfg: AbcTrainConfig, tunes: list[LabelledTune], where: Rank) -> 
         tokenizer = AbcTokenizer.build(
             [tune_text(t) for t in train_tunes] + vocab_texts, reserved=tuple(f"A:{q}" for q in QUADRANTS)
         )
-    model_cfg = (
-        AbcModelConfig.debug(len(tokenizer))
-        if cfg.debug
-        else AbcModelConfig(
-            vocab_size=len(tokenizer),
-            d_model=cfg.d_model,
-            layers=cfg.layers,
-            heads=cfg.heads,
-            context=cfg.context,
-            dropout=cfg.dropout,
-        )
-    )
+    model_cfg = cfg.model_config(AbcModelConfig.debug(len(tokenizer)), vocab_size=len(tokenizer))
     model = AbcLanguageModel(model_cfg).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     val_texts = [tune_text(t) for t in val_tunes]
@@ -289,32 +272,30 @@ def _train_rank(cfg: AbcTrainConfig, tunes: list[LabelledTune], where: Rank) -> 
                 **{f"val_{k}": round(v, 4) for k, v in metrics.items()},
             }
             history.append(record)
-            print(json.dumps(record), flush=True)
-            with open(out / "train_log.jsonl", "a") as f:
-                f.write(json.dumps(record) + "\n")
+            run.log(record, echo=True)
             if metrics["nll_per_token"] < best:
                 best = metrics["nll_per_token"]
-                save_abc_model(
+                training = {
+                    "data": stats["data"],
+                    "epoch": epoch + 1,
+                    "step": step,
+                    "data_stats": stats,
+                    "batch_size": cfg.batch_size,
+                    "lr": cfg.lr,
+                    "weight_decay": cfg.weight_decay,
+                    "transpose": [cfg.transpose_low, cfg.transpose_high],
+                    "processes": where.world,
+                }
+                run.save_best(
                     model,
-                    tokenizer,
-                    out,
                     {
+                        "vocab": tokenizer.vocab,
                         "judge": judge.to_dict(),
-                        "training": {
-                            "data": stats["data"],
-                            "epoch": epoch + 1,
-                            "step": step,
-                            "data_stats": stats,
-                            "batch_size": cfg.batch_size,
-                            "lr": cfg.lr,
-                            "weight_decay": cfg.weight_decay,
-                            "transpose": [cfg.transpose_low, cfg.transpose_high],
-                            "processes": where.world,
-                        },
+                        "training": training,
                         "validation": {k: round(v, 4) for k, v in metrics.items()},
                     },
                 )
-            torch.save(
+            run.save_state(
                 {
                     "model": model.state_dict(),
                     "optimizer": optimizer.state_dict(),
@@ -324,8 +305,7 @@ def _train_rank(cfg: AbcTrainConfig, tunes: list[LabelledTune], where: Rank) -> 
                     "step": step,
                     "history": json.dumps(history),
                     "vocab": tokenizer.vocab,
-                },
-                state_path,
+                }
             )
         barrier(where)
     return {"best_val_loss": best, "history": history, "data": stats}

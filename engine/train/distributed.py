@@ -63,9 +63,10 @@ def torchrun_context(device_name: str = "auto") -> Iterator[Rank]:
 
 
 def free_port() -> int:
+    """A TCP port free on the loopback interface now (for the spawned workers' rendezvous)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        return int(sock.getsockname()[1])
 
 
 def _exit_with_launcher(poll_seconds: float = 2.0) -> None:

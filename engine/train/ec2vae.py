@@ -12,74 +12,55 @@ import json
 import logging
 import random
 import time
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
 from engine.data.windows import WindowSet, build_windows, make_rhythm, transpose_batch
+from engine.eval.metrics.ec2vae import reconstruction_accuracy
 from engine.models.ec2vae import EC2VAE, EC2VAEConfig, ec2vae_loss
-from engine.models.registry import save_ec2vae
-from engine.train.distributed import Rank, barrier, launched_by_torchrun, spawn, torchrun_context, wrap_model
+from engine.pipelines.decoding import EC2VAEGenerationConfig
+from engine.train.common import ParallelTrainConfig, RunFolder, launch, model_field
+from engine.train.distributed import Rank, barrier, wrap_model
 
 log = logging.getLogger(__name__)
-STATE_FILE = "train_state.pt"
 
 
-@dataclass
-class TrainConfig:
-    data: str
-    out: str
+@dataclass(kw_only=True)
+class EC2VAETrainConfig(ParallelTrainConfig[EC2VAEConfig]):
+    """EC2-VAE's training settings (``python -m engine.train ec2vae``)."""
+
+    data: str = field(metadata={"help": "folder of .mid/.midi/.abc files (searched recursively)"})
+    out: str = "checkpoints/ec2vae"
     epochs: int = 40
     batch_size: int = 128
     lr: float = 1e-3
-    lr_decay: float = 0.95
-    kl_weight: float = 0.1
-    tf_start: float = 1.0
-    tf_end: float = 0.5
-    transpose_low: int = -5
-    transpose_high: int = 6
-    hidden: int = 256
-    z_dims: int = 128
-    device: str = "auto"
-    resume: bool = False
-    debug: bool = False
-    max_train_windows: int | None = None
-    seed: int = 0
-    cache: str | None = None
-    workers: int = 2
-    procs: int = 1
-    threads: int | None = None
+    transpose_low: int = field(
+        default=-5,
+        metadata={"help": "random transposition range in semitones (augmentation); 0 0 turns it off"},
+    )
+    lr_decay: float = field(default=0.95, metadata={"help": "learning-rate factor per epoch"})
+    kl_weight: float = field(default=0.1, metadata={"help": "weight of the KL terms in the loss"})
+    tf_start: float = field(default=1.0, metadata={"help": "teacher-forcing probability at the start"})
+    tf_end: float = field(default=0.5, metadata={"help": "teacher-forcing probability at the end"})
+    max_train_windows: int | None = field(default=None, metadata={"help": "use only the first N windows (quick runs)"})
+    cache: str | None = field(default=None, metadata={"help": "cache parsed windows in this .npz file"})
+    # Training has always used 256 hidden units (EC2VAEConfig's own default is 512).
+    model: EC2VAEConfig = model_field(
+        lambda: EC2VAEConfig(encoder_hidden=256, decoder_hidden=256, z_pitch=128, z_rhythm=128),
+        help="EC2-VAE's config",
+        fixed=("num_steps", "num_tokens", "chord_dims", "num_rhythm"),
+        encoder_hidden={"help": "GRU units of the encoder"},
+        decoder_hidden={"help": "GRU units of the decoders"},
+        z_pitch={"help": "size of the pitch latent"},
+        z_rhythm={"help": "size of the rhythm latent"},
+    )
 
 
-@torch.no_grad()
-def reconstruction_accuracy(
-    model: EC2VAE, windows: WindowSet, device: torch.device, batch_size: int = 512
-) -> dict[str, float]:
-    """Per-step accuracy of posterior-mean, greedy, free-running reconstructions."""
-    model.eval()
-    pitch_hits = rhythm_hits = onset_pitch_hits = onsets = total = 0
-    for lo in range(0, len(windows), batch_size):
-        tokens = torch.from_numpy(windows.tokens[lo : lo + batch_size]).to(device)
-        chroma = torch.from_numpy(windows.chroma[lo : lo + batch_size]).to(device)
-        rhythm = make_rhythm(tokens)
-        predicted, predicted_rhythm = model.reconstruct(tokens, chroma)
-        pitch_hits += (predicted == tokens).sum().item()
-        rhythm_hits += (predicted_rhythm == rhythm).sum().item()
-        is_onset = tokens < 128
-        onset_pitch_hits += ((predicted == tokens) & is_onset).sum().item()
-        onsets += is_onset.sum().item()
-        total += tokens.numel()
-    return {
-        "pitch_accuracy": pitch_hits / total,
-        "rhythm_accuracy": rhythm_hits / total,
-        "onset_pitch_accuracy": onset_pitch_hits / max(onsets, 1),
-    }
-
-
-def train(cfg: TrainConfig) -> dict:
+def train(cfg: EC2VAETrainConfig) -> dict[str, Any]:
     """Train EC2-VAE: alone, as ``cfg.procs`` data-parallel CPU processes (DDP, gloo), or as one
     rank of a torchrun job (``torchrun --nnodes N --nproc_per_node M -m engine.train ec2vae ...``).
 
@@ -88,30 +69,15 @@ def train(cfg: TrainConfig) -> dict:
     time synchronising (and collapse when anything else runs), while DDP only averages
     gradients once per step.
     """
-    from engine.models.device import resolve_device
 
-    if launched_by_torchrun():
-        with torchrun_context(cfg.device) as rank:
-            # Rank 0 parses (and writes the cache) first, so the others read the cache instead of racing it.
-            if not rank.is_main:
-                barrier(rank)
-            train_set, val_set, stats = _load_data(cfg, announce=rank.is_main)
-            if rank.is_main:
-                barrier(rank)
-            return _train_rank(cfg, train_set, val_set, stats, rank)
-    device = resolve_device(cfg.device)
-    train_set, val_set, stats = _load_data(cfg)
-    if cfg.procs > 1 and device.type == "cpu":
-        spawn(_train_rank, cfg.procs, (cfg, train_set, val_set, stats), threads=cfg.threads)
-        history = [json.loads(line) for line in (Path(cfg.out) / "train_log.jsonl").read_text().splitlines()]
+    def summarise(history: list[dict[str, Any]], data: tuple[Any, ...]) -> dict[str, Any]:
         best = max(r["val_pitch_accuracy"] for r in history) if history else -1.0
-        return {"best_val_pitch_accuracy": best, "history": history, "data": stats}
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    return _train_rank(cfg, train_set, val_set, stats, Rank(0, 1, device))
+        return {"best_val_pitch_accuracy": best, "history": history, "data": data[-1]}
+
+    return launch(cfg, lambda device, announce: _load_data(cfg, announce), _train_rank, summarise)
 
 
-def _load_data(cfg: TrainConfig, announce: bool = True) -> tuple[WindowSet, WindowSet, dict]:
+def _load_data(cfg: EC2VAETrainConfig, announce: bool = True) -> tuple[WindowSet, WindowSet, dict]:
     train_set, val_set, stats = build_windows(cfg.data, cache=cfg.cache, workers=cfg.workers)
     if cfg.max_train_windows:
         n = cfg.max_train_windows
@@ -122,7 +88,9 @@ def _load_data(cfg: TrainConfig, announce: bool = True) -> tuple[WindowSet, Wind
     return train_set, val_set, stats
 
 
-def _train_rank(cfg: TrainConfig, train_set: WindowSet, val_set: WindowSet, stats: dict, where: Rank) -> dict:
+def _train_rank(
+    cfg: EC2VAETrainConfig, train_set: WindowSet, val_set: WindowSet, stats: dict, where: Rank
+) -> dict[str, Any]:
     """The training loop of one process. Rank 0 validates, logs and saves; with world > 1
     every rank takes its share of each batch and DDP averages the gradients."""
     rank, world, device = where.rank, where.world, where.device
@@ -131,29 +99,20 @@ def _train_rank(cfg: TrainConfig, train_set: WindowSet, val_set: WindowSet, stat
     random.seed(cfg.seed)
     np.random.seed(cfg.seed)
     torch.manual_seed(cfg.seed + rank)
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
+    run = RunFolder(cfg.out, "ec2vae", EC2VAEGenerationConfig())
     is_main = rank == 0
 
-    model_config = (
-        EC2VAEConfig.debug()
-        if cfg.debug
-        else EC2VAEConfig(encoder_hidden=cfg.hidden, decoder_hidden=cfg.hidden, z_pitch=cfg.z_dims, z_rhythm=cfg.z_dims)
-    )
-    model = EC2VAE(model_config).to(device)
+    model = EC2VAE(cfg.model_config(EC2VAEConfig.debug())).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=cfg.lr_decay)
     start_epoch, best, history, step = 0, -1.0, [], 0
-    state_path = out / STATE_FILE
-    if cfg.resume and state_path.exists():
-        state = torch.load(state_path, map_location=device, weights_only=True)
+    state = run.load_state(device, cfg.resume, announce=is_main)
+    if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         start_epoch, best, step = int(state["epoch"]), float(state["best"]), int(state["step"])
         history = json.loads(state["history"])
-        if is_main:
-            print(f"resumed from {state_path} at epoch {start_epoch}", flush=True)
     for _ in range(step):  # after a resume, continue the shared random stream where an unbroken run would be
         random.random()
     forward = wrap_model(model, where)
@@ -201,30 +160,22 @@ def _train_rank(cfg: TrainConfig, train_set: WindowSet, val_set: WindowSet, stat
                 **{f"val_{k}": round(v, 4) for k, v in metrics.items()},
             }
             history.append(record)
-            print(json.dumps(record), flush=True)
-            with open(out / "train_log.jsonl", "a") as f:
-                f.write(json.dumps(record) + "\n")
+            run.log(record, echo=True)
             if metrics["pitch_accuracy"] > best:
                 best = metrics["pitch_accuracy"]
-                save_ec2vae(
-                    model,
-                    out,
-                    {
-                        "training": {
-                            "data": str(cfg.data),
-                            "epoch": epoch + 1,
-                            "step": step,
-                            "data_stats": stats,
-                            "batch_size": cfg.batch_size,
-                            "lr": cfg.lr,
-                            "kl_weight": cfg.kl_weight,
-                            "transpose": [cfg.transpose_low, cfg.transpose_high],
-                            "processes": world,
-                        },
-                        "validation": {k: round(v, 4) for k, v in metrics.items()},
-                    },
-                )
-            torch.save(
+                training = {
+                    "data": str(cfg.data),
+                    "epoch": epoch + 1,
+                    "step": step,
+                    "data_stats": stats,
+                    "batch_size": cfg.batch_size,
+                    "lr": cfg.lr,
+                    "kl_weight": cfg.kl_weight,
+                    "transpose": [cfg.transpose_low, cfg.transpose_high],
+                    "processes": world,
+                }
+                run.save_best(model, {"training": training, "validation": {k: round(v, 4) for k, v in metrics.items()}})
+            run.save_state(
                 {
                     "model": model.state_dict(),
                     "optimizer": optimizer.state_dict(),
@@ -233,8 +184,7 @@ def _train_rank(cfg: TrainConfig, train_set: WindowSet, val_set: WindowSet, stat
                     "best": best,
                     "step": step,
                     "history": json.dumps(history),
-                },
-                state_path,
+                }
             )
         barrier(where)  # the others wait while rank 0 validates and saves
     return {"best_val_pitch_accuracy": best, "history": history, "data": stats}

@@ -19,62 +19,59 @@ import json
 import logging
 import math
 import time
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
-from engine.data.latent import LatentDataset, build_latent_dataset, read_tune_windows
-from engine.models.ec2vae import EC2VAE, EC2VAEConfig
+from engine.data.latent import LatentDataset, load_latent_dataset
+from engine.eval.metrics.latent import held_out_nll, validation_batches
 from engine.models.latent import LatentBatch, LatentModelConfig, LatentSequenceModel, latent_loss
-from engine.models.registry import load_ec2vae, save_latent_model, weights_fingerprint
-from engine.train.distributed import Rank, barrier, launched_by_torchrun, spawn, torchrun_context, wrap_model
+from engine.models.registry import load_ec2vae
+from engine.pipelines.decoding import LatentGenerationConfig
+from engine.train.common import ParallelTrainConfig, RunFolder, launch, model_field
+from engine.train.distributed import Rank, barrier, wrap_model
 
 log = logging.getLogger(__name__)
-STATE_FILE = "train_state.pt"
-VALIDATION_TASKS = ("infill", "continuation", "free")
-DATA_PREP_VERSION = 2  # bump when the windows, chords or features change: older caches are rebuilt
 
 
-@dataclass
-class LatentTrainConfig:
-    data: str
-    vae: str
-    out: str
+@dataclass(kw_only=True)
+class LatentTrainConfig(ParallelTrainConfig[LatentModelConfig]):
+    """The latent sequence model's training settings (``python -m engine.train latent``)."""
+
+    data: str = field(metadata={"help": "folder of .mid/.midi/.abc files (searched recursively)"})
+    out: str = "checkpoints/latent"
     epochs: int = 60
-    batch_size: int = 64
+    batch_size: int = field(default=64, metadata={"help": "sequences per step (split across processes)"})
     lr: float = 3e-4
-    weight_decay: float = 0.01
-    warmup_steps: int = 200
-    transpose_low: int = -5
-    transpose_high: int = 6
-    max_windows: int = 16
-    d_model: int = 256
-    layers: int = 4
-    heads: int = 4
-    mixtures: int = 8
-    dropout: float = 0.1
-    device: str = "auto"
-    resume: bool = False
-    debug: bool = False
-    cache: str | None = None
-    workers: int = 2
-    procs: int = 1
-    threads: int | None = None
-    seed: int = 0
-    max_tunes: int | None = None
-
-
-def debug_vae(seed: int = 0) -> EC2VAE:
-    """The tiny untrained EC2-VAE that "debug" names everywhere (same seed, same weights)."""
-    torch.manual_seed(seed)
-    return EC2VAE(EC2VAEConfig.debug())
-
-
-def load_vae(spec: str, device: torch.device | str = "cpu") -> EC2VAE:
-    return debug_vae().to(device).eval() if spec == "debug" else load_ec2vae(spec, device)
+    transpose_low: int = field(
+        default=-5,
+        metadata={"help": "every tune is encoded at each transposition in LOW..HIGH semitones; 0 0 turns it off"},
+    )
+    vae: str = field(
+        metadata={"help": "EC2-VAE checkpoint folder whose latents the model learns ('debug': the tiny untrained one)"}
+    )
+    weight_decay: float = field(default=0.01, metadata={"help": "AdamW's weight decay"})
+    warmup_steps: int = field(default=200, metadata={"help": "steps of linear learning-rate warm-up"})
+    cache: str | None = field(
+        default=None, metadata={"help": "keep the encoded latents in this .npz file (reused for the same data and VAE)"}
+    )
+    max_tunes: int | None = field(default=None, metadata={"help": "use only the first N tunes (quick runs)"})
+    # ff 0: four times d_model (the latent sizes come from the VAE).
+    model: LatentModelConfig = model_field(
+        lambda: LatentModelConfig(ff=0),
+        help="the latent sequence model's config",
+        fixed=("z_pitch", "z_rhythm", "beats", "steps"),
+        d_model={"help": "width of the transformer"},
+        layers={"help": "transformer layers"},
+        heads={"help": "attention heads"},
+        ff={"help": "feed-forward width (0: 4 x d-model)"},
+        dropout={"help": "dropout rate"},
+        max_windows={"help": "longest sequence in 2-bar windows (16 = 32 bars)"},
+        mixtures={"help": "Gaussian components of the mixture density heads"},
+    )
 
 
 # ------------------------------------------------------------------ masks
@@ -114,157 +111,35 @@ def mask_batch(batch: LatentBatch, rng: np.random.Generator) -> LatentBatch:
     return batch.replace(known_pitch=t(known_p), known_rhythm=t(known_r), known_pattern=t(known_c))
 
 
-def validation_batches(
-    dataset: LatentDataset, max_windows: int, batch_size: int = 128, seed: int = 1234
-) -> dict[str, list[LatentBatch]]:
-    """Fixed held-out batches (untransposed tunes, first ``max_windows`` windows) for each validation task:
-    infill (one span of 1-2 windows, rhythm latents given), continuation (the second half, rhythm latents
-    given), free (every pitch latent, rhythms given as patterns only)."""
-    sequences = dataset.split(validation=True, shift=0)
-    if len(sequences) == 0:
-        sequences = dataset.split(validation=True)
-    rng = np.random.default_rng(seed)
-    out: dict[str, list[LatentBatch]] = {task: [] for task in VALIDATION_TASKS}
-    for lo in range(0, len(sequences), batch_size):
-        base = dataset.batch(sequences[lo : lo + batch_size], max_windows, np.random.default_rng(seed + lo))
-        valid = base.valid.numpy()
-        rows, width = valid.shape
-        lengths = valid.sum(1)
-        infill = np.ones((rows, width), bool)
-        continuation = np.ones((rows, width), bool)
-        for i, n in enumerate(lengths):
-            length = min(int(rng.integers(1, 3)), n)
-            start = int(rng.integers(0, n - length + 1))
-            infill[i, start : start + length] = False
-            continuation[i, max(1, n // 2) : n] = False
-        t = torch.from_numpy
-        out["infill"].append(base.replace(known_pitch=t(infill)))
-        out["continuation"].append(base.replace(known_pitch=t(continuation)))
-        none = t(~valid)
-        out["free"].append(base.replace(known_pitch=none, known_rhythm=none.clone()))
-    return out
-
-
-@torch.no_grad()
-def validate(
-    model: LatentSequenceModel, batches: dict[str, list[LatentBatch]], device: torch.device
-) -> dict[str, float]:
-    """Mean NLL (nats per dimension) of the masked latents, per task, and their mean ("loss")."""
-    model.eval()
-    out: dict[str, float] = {}
-    for task, items in batches.items():
-        sums = {"pitch_nll": 0.0, "rhythm_nll": 0.0}
-        counts = {"pitch_nll": 0.0, "rhythm_nll": 0.0}
-        for batch in items:
-            batch = batch.to(device)
-            pitch, rhythm = model(batch)
-            for name, mixture, target, known in (
-                ("pitch_nll", pitch, batch.z_pitch, batch.known_pitch),
-                ("rhythm_nll", rhythm, batch.z_rhythm, batch.known_rhythm),
-            ):
-                mask = (~known & batch.valid).float()
-                sums[name] += (mixture.nll(target) * mask).sum().item()
-                counts[name] += mask.sum().item()
-        for name in sums:
-            if counts[name]:
-                out[f"{task}_{name}"] = sums[name] / counts[name]
-    out["loss"] = float(
-        np.mean(
-            [out[f"{task}_pitch_nll"] for task in batches] + [v for k, v in out.items() if k.endswith("rhythm_nll")]
-        )
-    )
-    return out
-
-
-# ------------------------------------------------------------------ data
-def load_dataset(cfg: LatentTrainConfig, vae: EC2VAE, announce: bool = True) -> tuple[LatentDataset, dict]:
-    """Encode the tunes under cfg.data with the VAE (or read the cache made for the same VAE and transpositions)."""
-    fingerprint = "debug" if cfg.vae == "debug" else weights_fingerprint(cfg.vae)
-    meta = {
-        "prep_version": DATA_PREP_VERSION,
-        "data": str(cfg.data),
-        "vae": str(cfg.vae),
-        "vae_fingerprint": fingerprint,
-        "transpose": [cfg.transpose_low, cfg.transpose_high],
-        "max_tunes": cfg.max_tunes,
-    }
-    cache = Path(cfg.cache) if cfg.cache else None
-    if cache is not None and cache.exists() and cache.with_suffix(".json").exists():
-        if json.loads(cache.with_suffix(".json").read_text()) == meta:
-            dataset = LatentDataset.load(cache)
-            return dataset, _data_stats(dataset, meta, cached=str(cache))
-        if announce:
-            print(f"cache {cache} was made for other data or another VAE: rebuilding it", flush=True)
-    tunes = read_tune_windows(cfg.data, workers=cfg.workers)
-    if cfg.max_tunes:
-        tunes = tunes[: cfg.max_tunes]
-    dataset = build_latent_dataset(tunes, vae, (cfg.transpose_low, cfg.transpose_high))
-    if cache is not None:
-        dataset.save(cache)
-        cache.with_suffix(".json").write_text(json.dumps(meta))
-    return dataset, _data_stats(dataset, meta)
-
-
-def _data_stats(dataset: LatentDataset, meta: dict, cached: str | None = None) -> dict:
-    shift0 = dataset.seq_shift == dataset.seq_shift.min()
-    stats = {
-        **meta,
-        "tunes": int(shift0.sum()),
-        "train_tunes": int((shift0 & ~dataset.seq_validation).sum()),
-        "val_tunes": int((shift0 & dataset.seq_validation).sum()),
-        "windows_per_transposition": int(dataset.seq_length[shift0].sum()),
-        "transpositions": int(len(np.unique(dataset.seq_shift))),
-    }
-    if cached:
-        stats["cached"] = cached
-    return stats
-
-
 # ------------------------------------------------------------------ training
-def train(cfg: LatentTrainConfig) -> dict:
+def train(cfg: LatentTrainConfig) -> dict[str, Any]:
     """Train alone, as ``cfg.procs`` CPU processes, or as one rank of a torchrun job."""
-    from engine.models.device import resolve_device
 
-    if launched_by_torchrun():
-        with torchrun_context(cfg.device) as rank:
-            vae = load_vae(cfg.vae, rank.device)
-            if not rank.is_main:
-                barrier(rank)  # rank 0 encodes and caches first
-            dataset, stats = load_dataset(cfg, vae, announce=rank.is_main)
-            if rank.is_main:
-                barrier(rank)
-            return _train_rank(cfg, dataset, stats, rank)
-    device = resolve_device(cfg.device)
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    vae = load_vae(cfg.vae, device)
-    dataset, stats = load_dataset(cfg, vae)
-    if cfg.procs > 1 and device.type == "cpu":
-        spawn(_train_rank, cfg.procs, (cfg, dataset, stats), threads=cfg.threads)
-        history = [json.loads(line) for line in (Path(cfg.out) / "train_log.jsonl").read_text().splitlines()]
-        return {
-            "best_val_loss": min((r["val_loss"] for r in history), default=float("inf")),
-            "history": history,
-            "data": stats,
-        }
-    return _train_rank(cfg, dataset, stats, Rank(0, 1, device))
+    def load(device: torch.device, announce: bool) -> tuple[LatentDataset, dict]:
+        # rank 0 encodes and caches first
+        return load_latent_dataset(
+            str(cfg.data),
+            load_ec2vae(cfg.vae, device),
+            cfg.vae,
+            (cfg.transpose_low, cfg.transpose_high),
+            cache=cfg.cache,
+            max_tunes=cfg.max_tunes,
+            workers=cfg.workers,
+            announce=announce,
+        )
+
+    def summarise(history: list[dict[str, Any]], data: tuple[Any, ...]) -> dict[str, Any]:
+        best = min((r["val_loss"] for r in history), default=float("inf"))
+        return {"best_val_loss": best, "history": history, "data": data[-1]}
+
+    return launch(cfg, load, _train_rank, summarise)
 
 
 def model_config(cfg: LatentTrainConfig, dataset: LatentDataset) -> LatentModelConfig:
+    """The model to train: ``cfg.model`` (or, with ``debug``, the tiny preset) over the VAE's latent sizes."""
     z_pitch, z_rhythm = dataset.z_pitch.shape[1], dataset.z_rhythm.shape[1]
-    if cfg.debug:
-        return LatentModelConfig.debug(z_pitch, z_rhythm)
-    return LatentModelConfig(
-        z_pitch=z_pitch,
-        z_rhythm=z_rhythm,
-        d_model=cfg.d_model,
-        layers=cfg.layers,
-        heads=cfg.heads,
-        ff=4 * cfg.d_model,
-        dropout=cfg.dropout,
-        max_windows=cfg.max_windows,
-        mixtures=cfg.mixtures,
-    )
+    model = cfg.model_config(LatentModelConfig.debug(z_pitch, z_rhythm), z_pitch=z_pitch, z_rhythm=z_rhythm)
+    return model if model.ff else replace(model, ff=4 * model.d_model)
 
 
 def _lr_factor(step: int, total: int, warmup: int) -> float:
@@ -275,11 +150,10 @@ def _lr_factor(step: int, total: int, warmup: int) -> float:
     return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress))
 
 
-def _train_rank(cfg: LatentTrainConfig, dataset: LatentDataset, stats: dict, where: Rank) -> dict:
+def _train_rank(cfg: LatentTrainConfig, dataset: LatentDataset, stats: dict, where: Rank) -> dict[str, Any]:
     """The loop of one process; rank 0 validates, logs and saves."""
     torch.manual_seed(cfg.seed + where.rank)
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
+    run = RunFolder(cfg.out, "latent", LatentGenerationConfig())
     device = where.device
     model = LatentSequenceModel(model_config(cfg, dataset)).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -288,16 +162,13 @@ def _train_rank(cfg: LatentTrainConfig, dataset: LatentDataset, stats: dict, whe
     total_steps = steps_per_epoch * cfg.epochs
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: _lr_factor(s, total_steps, cfg.warmup_steps))
     start_epoch, best, history, step = 0, float("inf"), [], 0
-    state_path = out / STATE_FILE
-    if cfg.resume and state_path.exists():
-        state = torch.load(state_path, map_location=device, weights_only=True)
+    state = run.load_state(device, cfg.resume, announce=where.is_main)
+    if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         start_epoch, best, step = int(state["epoch"]), float(state["best"]), int(state["step"])
         history = json.loads(state["history"])
-        if where.is_main:
-            print(f"resumed from {state_path} at epoch {start_epoch}", flush=True)
     forward = wrap_model(model, where)
     val_batches = validation_batches(dataset, model.config.max_windows) if where.is_main else {}
     if where.is_main:
@@ -333,41 +204,39 @@ def _train_rank(cfg: LatentTrainConfig, dataset: LatentDataset, stats: dict, whe
                 sums[k] = sums.get(k, 0.0) + v.item()
             bar.set_postfix(loss=f"{losses['loss'].item():.3f}", refresh=False)
         if where.is_main:
-            metrics = validate(model, val_batches, device)
+            metrics = held_out_nll(model, val_batches, device)
             record = {
                 "epoch": epoch + 1,
                 "step": step,
-                "lr": round(scheduler.get_last_lr()[0], 7),
+                "lr": round(float(scheduler.get_last_lr()[0]), 7),
                 "elapsed_s": round(time.time() - started, 1),
                 **{f"train_{k}": round(v / len(batches), 4) for k, v in sums.items()},
                 **{f"val_{k}": round(v, 4) for k, v in metrics.items()},
             }
             history.append(record)
-            print(json.dumps(record), flush=True)
-            with open(out / "train_log.jsonl", "a") as f:
-                f.write(json.dumps(record) + "\n")
+            run.log(record, echo=True)
             if metrics["loss"] < best:
                 best = metrics["loss"]
-                save_latent_model(
+                training = {
+                    "data": str(cfg.data),
+                    "epoch": epoch + 1,
+                    "step": step,
+                    "data_stats": stats,
+                    "batch_size": cfg.batch_size,
+                    "lr": cfg.lr,
+                    "weight_decay": cfg.weight_decay,
+                    "transpose": [cfg.transpose_low, cfg.transpose_high],
+                    "processes": where.world,
+                }
+                run.save_best(
                     model,
-                    out,
                     {
                         "vae": {"path": str(cfg.vae), "fingerprint": stats["vae_fingerprint"]},
-                        "training": {
-                            "data": str(cfg.data),
-                            "epoch": epoch + 1,
-                            "step": step,
-                            "data_stats": stats,
-                            "batch_size": cfg.batch_size,
-                            "lr": cfg.lr,
-                            "weight_decay": cfg.weight_decay,
-                            "transpose": [cfg.transpose_low, cfg.transpose_high],
-                            "processes": where.world,
-                        },
+                        "training": training,
                         "validation": {k: round(v, 4) for k, v in metrics.items()},
                     },
                 )
-            torch.save(
+            run.save_state(
                 {
                     "model": model.state_dict(),
                     "optimizer": optimizer.state_dict(),
@@ -376,8 +245,7 @@ def _train_rank(cfg: LatentTrainConfig, dataset: LatentDataset, stats: dict, whe
                     "best": best,
                     "step": step,
                     "history": json.dumps(history),
-                },
-                state_path,
+                }
             )
         barrier(where)
     return {"best_val_loss": best, "history": history, "data": stats}

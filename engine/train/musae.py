@@ -28,8 +28,8 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -47,36 +47,56 @@ from engine.models.musae import (
     kl_per_dimension,
     reconstruction_accuracy,
 )
-from engine.models.registry import save_musae
+from engine.pipelines.style import MusAEGenerationConfig
+from engine.train.common import STYLE_CACHE_HELP, RunFolder, TrainConfig, model_field
 
 
-@dataclass
-class MusAETrainConfig:
-    data: str = "data_cache/style_windows.npz"
+@dataclass(kw_only=True)
+class MusAETrainConfig(TrainConfig[MusAEConfig]):
+    """MusAE's (and its VAE baseline's) training settings (``python -m engine.train musae``)."""
+
+    data: str = field(default="data_cache/style_windows.npz", metadata={"help": STYLE_CACHE_HELP})
     out: str = "checkpoints/musae"
-    baseline: str = "musae"  # "musae" or "vae"
     epochs: int = 18
-    steps_per_epoch: int = 400
     batch_size: int = 64
     lr: float = 1e-3
-    critic_lr: float = 1e-3  # the shipped run's (epochs 6-18): at 1e-4 with one update the critic fell behind
-    critic_steps: int = 5
-    reg_weight: float = 1.0
-    free_bits: float = 0.25
-    anneal: float = 0.3
-    gp_weight: float = 10.0
-    transpose_low: int = -5
-    transpose_high: int = 6
-    greedy_sample: int = 256
-    device: str = "auto"
-    resume: bool = False
-    debug: bool = False
-    seed: int = 0
-    z_dims: int = 0  # 0: the model config's default
+    steps_per_epoch: int = field(default=400, metadata={"help": "autoencoder updates per epoch"})
+    # The shipped run's (epochs 6-18): at 1e-4 with one update the critic fell behind.
+    critic_lr: float = field(default=1e-3, metadata={"help": "the critic's learning rate (MusAE)"})
+    critic_steps: int = field(default=5, metadata={"help": "critic updates per autoencoder update (MusAE)"})
+    reg_weight: float = field(default=1.0, metadata={"help": "final weight of the critic (MusAE) or KL (VAE) term"})
+    free_bits: float = field(default=0.25, metadata={"help": "least KL per latent dimension, nats (VAE)"})
+    anneal: float = field(default=0.3, metadata={"help": "share of the steps over which the reg weight rises from 0"})
+    gp_weight: float = field(default=10.0, metadata={"help": "the critic's gradient penalty weight (WGAN-GP)"})
+    greedy_sample: int = field(default=256, metadata={"help": "held-out windows decoded greedily each epoch"})
     # Train a new decoder from scratch on this MusAE checkpoint's frozen encoder: its token table, encoder and so
     # its codes and prior fit stay as they are, so no critic is needed.
-    decoder_from: str = ""
-    joint: bool = False  # one joint decoder for all tracks (MusAEConfig.joint), not one per track
+    decoder_from: str = field(
+        default="",
+        metadata={
+            "help": "train a new decoder on this MusAE checkpoint's frozen encoder (no critic: the codes stay as "
+            "they are)"
+        },
+    )
+    model: MusAEConfig = model_field(
+        MusAEConfig,
+        help="MusAE's config",
+        fixed=("num_styles", "tracks", "steps", "pitch_ranges"),
+        kind={"flag": "baseline", "choices": ("musae", "vae"), "help": "vae: the same encoder and decoder as a VAE"},
+        embed={"help": "token embedding size"},
+        hidden={"help": "GRU units of the encoder and the per-track decoders"},
+        z_dims={"help": "latent size"},
+        critic_hidden={"help": "units of the critic's layers"},
+        prior_radius={"help": "distance of the style components' means from the origin"},
+        joint={"help": "one joint decoder for all tracks (MusAEConfig.joint), not one per track"},
+        joint_hidden={"help": "GRU units of the joint decoder"},
+    )
+
+    def record(self) -> dict[str, Any]:
+        """The settings as config.json records them, with the model's "baseline", "joint" and "z_dims" (0: the
+        model config's default)."""
+        z_dims = self.model_changes().get("z_dims", 0)
+        return {**super().record(), "baseline": self.model.kind, "z_dims": z_dims, "joint": self.model.joint}
 
 
 def held_out_accuracy(
@@ -152,68 +172,57 @@ def new_decoder_model(directory: str, names: list[str], joint: bool = False, pit
     return model
 
 
-def train_musae(cfg: MusAETrainConfig) -> dict:
+def train_musae(cfg: MusAETrainConfig) -> dict[str, Any]:
     """Train, validate each epoch, save the best; returns the best epoch's figures."""
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     device = resolve_device(cfg.device)
     data = StyleSplit.load(cfg.data)
     names, windows, styles, train_mask, val_mask = data.names, data.windows, data.styles, data.train_mask, data.val_mask
-    model_cfg = (
-        MusAEConfig.debug(cfg.baseline, len(names))
-        if cfg.debug
-        else MusAEConfig(kind=cfg.baseline, num_styles=len(names))
-    )
-    if cfg.z_dims:
-        model_cfg.z_dims = cfg.z_dims
     # The pitches each style's tracks strike in training (widened by the transposition): decoding stays inside them.
-    model_cfg.pitch_ranges = pitch_ranges(
-        windows[train_mask], styles[train_mask], len(names), cfg.transpose_low, cfg.transpose_high
+    ranges = pitch_ranges(windows[train_mask], styles[train_mask], len(names), cfg.transpose_low, cfg.transpose_high)
+    model_cfg = cfg.model_config(
+        MusAEConfig.debug(cfg.model.kind, len(names)), num_styles=len(names), pitch_ranges=ranges
     )
     if cfg.decoder_from:
-        model = new_decoder_model(cfg.decoder_from, names, cfg.joint, model_cfg.pitch_ranges).to(device)
+        model = new_decoder_model(cfg.decoder_from, names, model_cfg.joint, model_cfg.pitch_ranges).to(device)
     else:
-        model_cfg.joint = cfg.joint
         model = MusAE(model_cfg).to(device)
-    critic = LatentCritic(model_cfg).to(device) if cfg.baseline == "musae" and not cfg.decoder_from else None
+    critic = LatentCritic(model_cfg).to(device) if model_cfg.kind == "musae" and not cfg.decoder_from else None
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
     critic_opt = (
         torch.optim.Adam(critic.parameters(), lr=cfg.critic_lr, betas=(0.5, 0.9)) if critic is not None else None
     )
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    state_path, log_path = out / "train_state.pt", out / "train_log.jsonl"
-    start_epoch, best = 0, {"val": {"greedy": {"mean": -1.0}}}
-    if cfg.resume and state_path.exists():
-        state = torch.load(state_path, map_location=device, weights_only=True)
+    run = RunFolder(cfg.out, "musae", MusAEGenerationConfig())
+    start_epoch: int = 0
+    best: dict[str, Any] = {"val": {"greedy": {"mean": -1.0}}}
+    state = run.load_state(device, cfg.resume)
+    if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         for group in optimizer.param_groups:  # a resumed run may lower the rate: the one asked for, not the saved one
             group["lr"] = cfg.lr
-        if critic is not None and "critic" in state:  # without one (a state from another run), a fresh critic
+        if critic is not None and critic_opt is not None and "critic" in state:  # else (another run's): a fresh one
             critic.load_state_dict(state["critic"])
             critic_opt.load_state_dict(state["critic_optimizer"])
         start_epoch, best = int(state["epoch"]), json.loads(state["best"])
         rng = np.random.default_rng(cfg.seed + start_epoch)
     val_windows, val_styles = windows[val_mask], styles[val_mask]
     total = cfg.epochs * cfg.steps_per_epoch
-    with log_path.open("a") as log:  # each (re)start's settings, so the model card can tell a resumed run's phases
-        log.write(
-            json.dumps(
-                {
-                    "run_start": start_epoch + 1,
-                    "epochs": cfg.epochs,
-                    "reg_weight": cfg.reg_weight,
-                    "critic_steps": cfg.critic_steps if critic is not None else None,
-                    "critic_lr": cfg.critic_lr if critic is not None else None,
-                    "free_bits": cfg.free_bits if critic is None and not cfg.decoder_from else None,
-                    "lr": cfg.lr,
-                    "decoder_from": cfg.decoder_from or None,
-                    "joint": cfg.joint,
-                }
-            )
-            + "\n"
-        )
+    # Each (re)start's settings, so the model card can tell a resumed run's phases.
+    run.log(
+        {
+            "run_start": start_epoch + 1,
+            "epochs": cfg.epochs,
+            "reg_weight": cfg.reg_weight,
+            "critic_steps": cfg.critic_steps if critic is not None else None,
+            "critic_lr": cfg.critic_lr if critic is not None else None,
+            "free_bits": cfg.free_bits if critic is None and not cfg.decoder_from else None,
+            "lr": cfg.lr,
+            "decoder_from": cfg.decoder_from or None,
+            "joint": model_cfg.joint,
+        }
+    )
     started = time.time()
     for epoch in range(start_epoch + 1, cfg.epochs + 1):
         model.train()
@@ -227,7 +236,7 @@ def train_musae(cfg: MusAETrainConfig) -> dict:
             style = torch.as_tensor(labels, device=device)
             result = model(batch, style)
             recon = F.cross_entropy(result["logits"].reshape(-1, result["logits"].shape[-1]), batch.reshape(-1))
-            if critic is not None:
+            if critic is not None and critic_opt is not None:
                 fake = result["z"].detach()
                 for _ in range(cfg.critic_steps):  # the critic catches up on this batch's codes first
                     real = model.prior_sample(style)
@@ -269,34 +278,29 @@ def train_musae(cfg: MusAETrainConfig) -> dict:
             "val_greedy": val["greedy"]["mean"],
             "val_greedy_per_track": val["greedy"]["per_track"],
         }
-        print(json.dumps(row), flush=True)
-        with log_path.open("a") as log:
-            log.write(json.dumps(row) + "\n")
-        metadata = {
-            "styles": names,
-            "validation": val,
-            "training": {
-                **asdict(cfg),
-                "epoch": epoch,
-                "step": row["step"],
-                "data_counts": data.counts,
-                "train_windows": int(train_mask.sum()),
-                "val_windows": int(val_mask.sum()),
-            },
+        run.log(row, echo=True)
+        training = {
+            **cfg.record(),
+            "epoch": epoch,
+            "step": row["step"],
+            "data_counts": data.counts,
+            "train_windows": int(train_mask.sum()),
+            "val_windows": int(val_mask.sum()),
         }
-        save_musae(model, out / "last", metadata)  # greedy reconstruction is not all: the last epoch is kept too
+        metadata = {"styles": names, "validation": val, "training": training}
+        run.save_last(model, metadata)  # greedy reconstruction is not all: the last epoch is kept too
         if val["greedy"]["mean"] > best["val"]["greedy"]["mean"]:
             best = {"epoch": epoch, "step": row["step"], "val": val}
-            save_musae(model, out, metadata)
+            run.save_best(model, metadata)
         state = {
             "model": model.state_dict(),
             "optimizer": optimizer.state_dict(),
             "epoch": epoch,
             "best": json.dumps(best),
         }
-        if critic is not None:
+        if critic is not None and critic_opt is not None:
             state.update(critic=critic.state_dict(), critic_optimizer=critic_opt.state_dict())
-        torch.save(state, state_path)
+        run.save_state(state)
     if math.isfinite(best["val"]["greedy"]["mean"]):
         return best
     raise RuntimeError("training produced no finite validation figure")

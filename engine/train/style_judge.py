@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -24,38 +24,43 @@ from tqdm import tqdm
 from engine.data.style import StyleSplit
 from engine.eval.suites.style_judge import per_style_accuracy
 from engine.models.device import resolve_device
-from engine.models.registry import save_style_judge
 from engine.models.style_judge import StyleJudge, StyleJudgeConfig
+from engine.train.common import STYLE_CACHE_HELP, RunFolder, TrainConfig, model_field
 
 
-@dataclass
-class StyleJudgeTrainConfig:
-    data: str = "data_cache/style_windows.npz"
+@dataclass(kw_only=True)
+class StyleJudgeTrainConfig(TrainConfig[StyleJudgeConfig]):
+    """The style judge's training settings (``python -m engine.train style-judge``)."""
+
+    data: str = field(default="data_cache/style_windows.npz", metadata={"help": STYLE_CACHE_HELP})
     out: str = "checkpoints/style_judge"
     epochs: int = 12
-    steps_per_epoch: int = 300
     batch_size: int = 64
     lr: float = 2e-3
-    weight_decay: float = 1e-2
-    transpose_low: int = -5
-    transpose_high: int = 6
-    device: str = "auto"
-    resume: bool = False
-    debug: bool = False
-    seed: int = 0
-    model_overrides: dict = field(default_factory=dict)  # StyleJudgeConfig fields to change
+    steps_per_epoch: int = field(default=300, metadata={"help": "optimiser steps per epoch"})
+    weight_decay: float = field(default=1e-2, metadata={"help": "AdamW's weight decay"})
+    model: StyleJudgeConfig = model_field(
+        StyleJudgeConfig,
+        help="the style judge's config",
+        fixed=("num_styles", "tracks"),
+        embed={"help": "token embedding size"},
+        channels={"help": "convolution channels"},
+        dropout={"help": "dropout rate"},
+    )
+
+    def record(self) -> dict[str, Any]:
+        """The settings as config.json records them, with "model_overrides": the judge's fields changed."""
+        return {**super().record(), "model_overrides": self.model_changes()}
 
 
-def train_style_judge(cfg: StyleJudgeTrainConfig) -> dict:
+def train_style_judge(cfg: StyleJudgeTrainConfig) -> dict[str, Any]:
     """Train, validate each epoch, save the best; returns the best epoch's figures."""
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     device = resolve_device(cfg.device)
     data = StyleSplit.load(cfg.data)
     names, windows, styles, train_mask, val_mask = data.names, data.windows, data.styles, data.train_mask, data.val_mask
-    model_cfg = StyleJudgeConfig.debug(len(names)) if cfg.debug else StyleJudgeConfig(num_styles=len(names))
-    model_cfg = StyleJudgeConfig.from_dict({**model_cfg.to_dict(), **cfg.model_overrides})
-    model = StyleJudge(model_cfg).to(device)
+    model = StyleJudge(cfg.model_config(StyleJudgeConfig.debug(len(names)), num_styles=len(names))).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     total_steps = cfg.epochs * cfg.steps_per_epoch
     warmup = max(1, total_steps // 10)
@@ -64,12 +69,11 @@ def train_style_judge(cfg: StyleJudgeTrainConfig) -> dict:
         optimizer,
         lambda step: min(1.0, (step + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(step / total_steps, 1.0))),
     )
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    state_path, log_path = out / "train_state.pt", out / "train_log.jsonl"
-    start_epoch, best = 0, {"val": {"balanced": -1.0}}
-    if cfg.resume and state_path.exists():
-        state = torch.load(state_path, map_location=device, weights_only=True)
+    run = RunFolder(cfg.out, "style_judge")  # no generation.json: the judge generates nothing
+    start_epoch: int = 0
+    best: dict[str, Any] = {"val": {"balanced": -1.0}}
+    state = run.load_state(device, cfg.resume)
+    if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         schedule.load_state_dict(state["schedule"])
@@ -100,36 +104,25 @@ def train_style_judge(cfg: StyleJudgeTrainConfig) -> dict:
             "val_balanced": val["balanced"],
             "val_per_style": val["per_style"],
         }
-        print(json.dumps(row), flush=True)
-        with log_path.open("a") as log:
-            log.write(json.dumps(row) + "\n")
+        run.log(row, echo=True)
         if val["balanced"] > best["val"]["balanced"]:
             best = {"epoch": epoch, "step": row["step"], "val": val}
-            counts = data.counts
-            save_style_judge(
-                model,
-                out,
-                {
-                    "styles": names,
-                    "training": {
-                        **asdict(cfg),
-                        "epoch": epoch,
-                        "step": row["step"],
-                        "data_counts": counts,
-                        "train_windows": int(train_mask.sum()),
-                        "val_windows": int(val_mask.sum()),
-                    },
-                    "validation": val,
-                },
-            )
-        torch.save(
+            training = {
+                **cfg.record(),
+                "epoch": epoch,
+                "step": row["step"],
+                "data_counts": data.counts,
+                "train_windows": int(train_mask.sum()),
+                "val_windows": int(val_mask.sum()),
+            }
+            run.save_best(model, {"styles": names, "training": training, "validation": val})
+        run.save_state(
             {
                 "model": model.state_dict(),
                 "optimizer": optimizer.state_dict(),
                 "schedule": schedule.state_dict(),
                 "epoch": epoch,
                 "best": json.dumps(best),
-            },
-            state_path,
+            }
         )
     return best

@@ -1,4 +1,4 @@
-"""Train the style GAN (``python -m engine.train stylegan``): WGAN-GP with an AC-GAN style head.
+"""The style GAN's real windows with their conditions, drawn for training and held out for the epoch's metrics.
 
 Data: the style cache (engine.data.style), split by piece like the style judge's. Batches
 draw every style equally often and move each window, with its previous window, by one random
@@ -19,28 +19,6 @@ interval in -5..+6 semitones. Each real window comes with its conditions:
   known from the windows before) or, where it is not known, the held steps become rests: the
   generator never opens a window with HOLD, and a critic shown real windows that do would tell
   them apart by that alone.
-
-Per generator step: ``critic_steps`` critic updates on fresh real batches against generated
-windows under the same conditions (Wasserstein loss, gradient penalty ``gp_weight`` = 10, plus
-``ac_weight`` x the style head's cross-entropy on the real windows), then one generator update
-(minus the critic's score of its straight-through Gumbel-softmax samples, plus ``ac_weight`` x the
-style head's cross-entropy for the style it was asked for, plus ``chord_weight`` x
-:func:`chord_share_loss`: each track's expected share of onsets on chord tones against the real
-window's track's, on the windows given chords (left to the critic alone, the chords were ignored,
-25% of onsets on chord tones after 1,650 steps, chance for a triad), plus ``scale_weight`` x
-:func:`scale_share_loss`: the share of its onsets in the diatonic scale that holds most of them
-against the real window's, plus ``step_weight`` x :func:`stepwise_loss`: each track's shares of
-repeated pitches and of steps of 1-2 semitones between consecutive onsets against the real window's). Adam
-(lr 1e-4, betas 0.5/0.9) for both.
-
-Every epoch, on fixed noise and held-out conditions (engine.eval.metrics.musegan): per style, the
-style judge's accuracy on ``eval_samples`` windows generated without conditions (when
-``judge`` names a checkpoint), MuseGAN's metrics and diversity of those windows, and the share of
-onsets on chord tones with and without the held-out windows' chords. The first log row of a
-run holds the same metrics of the held-out real windows. The best epoch (judge balanced
-accuracy, or 0 without a judge, minus ``metric_gap``: the mean absolute difference of empty-bar
-rate, qualified-note rate, used pitch classes / 12 and tonal distance / 4 from the real windows,
-over styles and tracks) is saved to ``out``, the last to ``out/last``; ``--resume`` continues.
 """
 
 from __future__ import annotations
@@ -78,7 +56,7 @@ def _resolve_pitch(
     """The pitch sounding at position q of track t of window k, looked up in the windows before while the window
     holds a note it does not contain; UNKNOWN where the chain of overlapping windows ends first."""
     k, q = k.copy(), q.copy()
-    pitch = sounding[k, t, q]
+    pitch: np.ndarray = sounding[k, t, q]
     for _ in range(max_back):
         open_ = (pitch == UNKNOWN) & (hop[k] > 0)
         if not open_.any():
@@ -143,8 +121,8 @@ def window_chord_shares(windows: np.ndarray, chords: np.ndarray, per_track: bool
     """Per window, the share of its onsets (at steps with a chord) on the chord's pitch classes: over all tracks (N,),
     or ``per_track`` (N, tracks); float32, NaN where there is no such onset. windows (N, tracks, 32); chords
     (N, 8, 12) per beat."""
-    per_step = np.repeat(np.asarray(chords) > 0, WINDOW_STEPS // chords.shape[1], axis=1)  # (N, 32, 12)
-    onsets = (windows < HOLD) & per_step.any(axis=2)[:, None, :]
+    per_step: np.ndarray = np.repeat(np.asarray(chords) > 0, WINDOW_STEPS // chords.shape[1], axis=1)  # (N, 32, 12)
+    onsets = (windows < HOLD) & np.asarray(per_step.any(axis=2))[:, None, :]
     pcs = np.where(windows < HOLD, windows % 12, 0)
     on_chord = np.take_along_axis(per_step[:, None], pcs[..., None], axis=3)[..., 0] & onsets  # (N, tracks, 32)
     axes = 2 if per_track else (1, 2)
@@ -222,7 +200,7 @@ class StyleGANData:
         return out
 
 
-def _tensor(batch: dict[str, np.ndarray], device: torch.device) -> dict[str, torch.Tensor]:
+def to_tensors(batch: dict[str, np.ndarray], device: torch.device) -> dict[str, torch.Tensor]:
     """A batch's arrays as tensors on ``device``."""
     return {
         key: torch.as_tensor(batch[key], device=device)

@@ -1,46 +1,15 @@
-"""Train the style GAN (``python -m engine.train stylegan``): WGAN-GP with an AC-GAN style head.
-
-Data: the style cache (engine.data.style), split by piece like the style judge's. Batches
-draw every style equally often and move each window, with its previous window, by one random
-interval in -5..+6 semitones. Each real window comes with its conditions:
-
-* **previous window**: the exact 32 steps before it in its piece (:func:`piece_context`). The
-  cache keeps windows in order, one per bar, but bars are 16 steps only in 4/4 and 2/2: in 3/4
-  and 6/8 windows start 12 steps apart, in 2/4 8, and a window with too few notes is left out,
-  so the window two before is the preceding 2 bars for only about half of the cache. The
-  preceding steps are therefore rebuilt from the overlapping windows of the same piece (their
-  overlaps tell the hop); a window whose 32 steps before are not all covered has none. The
-  condition is also dropped (all REST: "none") with probability ``previous_drop``, so the
-  generator learns to open a piece too.
-* **chords**: the major or minor triads that best fit the window, one per half bar
-  (:func:`window_triad_chroma`), as chroma per beat, zeroed with probability ``chord_drop`` so the
-  generator also works without chords.
-* A note held into a window from before (a HOLD at step 0) is re-struck at step 0 (its pitch is
-  known from the windows before) or, where it is not known, the held steps become rests: the
-  generator never opens a window with HOLD, and a critic shown real windows that do would tell
-  them apart by that alone.
+"""The style GAN's training loop (:func:`train_stylegan`): the updates, the log and the checkpoints.
 
 Per generator step: ``critic_steps`` critic updates on fresh real batches against generated
 windows under the same conditions (Wasserstein loss, gradient penalty ``gp_weight`` = 10, plus
 ``ac_weight`` x the style head's cross-entropy on the real windows), then one generator update
-(minus the critic's score of its straight-through Gumbel-softmax samples, plus ``ac_weight`` x the
-style head's cross-entropy for the style it was asked for, plus ``chord_weight`` x
-:func:`chord_share_loss`: each track's expected share of onsets on chord tones against the real
-window's track's, on the windows given chords (left to the critic alone, the chords were ignored,
-25% of onsets on chord tones after 1,650 steps, chance for a triad), plus ``scale_weight`` x
-:func:`scale_share_loss`: the share of its onsets in the diatonic scale that holds most of them
-against the real window's, plus ``step_weight`` x :func:`stepwise_loss`: each track's shares of
-repeated pitches and of steps of 1-2 semitones between consecutive onsets against the real window's). Adam
-(lr 1e-4, betas 0.5/0.9) for both.
+(engine.train.stylegan.losses). Adam (lr 1e-4, betas 0.5/0.9) for both; the generator's chord
+skip and rest gate learn at rates of their own.
 
-Every epoch, on fixed noise and held-out conditions (engine.eval.metrics.musegan): per style, the
-style judge's accuracy on ``eval_samples`` windows generated without conditions (when
-``judge`` names a checkpoint), MuseGAN's metrics and diversity of those windows, and the share of
-onsets on chord tones with and without the held-out windows' chords. The first log row of a
-run holds the same metrics of the held-out real windows. The best epoch (judge balanced
-accuracy, or 0 without a judge, minus ``metric_gap``: the mean absolute difference of empty-bar
-rate, qualified-note rate, used pitch classes / 12 and tonal distance / 4 from the real windows,
-over styles and tracks) is saved to ``out``, the last to ``out/last``; ``--resume`` continues.
+The first log row of a run (and of each resumed start) holds its settings and the metrics of the
+held-out real windows; every epoch adds the losses and the report (engine.train.stylegan.report).
+The best epoch (by the report's score) is saved to ``out``, the last to ``out/last``; ``--resume``
+continues from ``out/train_state.pt``.
 """
 
 from __future__ import annotations
@@ -48,8 +17,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import asdict
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -59,13 +27,13 @@ from tqdm import tqdm
 from engine.data.style import pitch_ranges
 from engine.eval.metrics.musegan import window_metrics
 from engine.models.device import resolve_device
-from engine.models.registry import save_stylegan
 from engine.models.style_critic import StyleCritic, gradient_penalty
 from engine.models.style_gan import StyleGANConfig, StyleGenerator
 from engine.music.constants import NUM_PITCH_TOKENS
 from engine.pipelines.style_gan import StyleGANGenerationConfig
+from engine.train.common import RunFolder
 from engine.train.stylegan.config import StyleGANTrainConfig
-from engine.train.stylegan.data import StyleGANData, _tensor
+from engine.train.stylegan.data import StyleGANData, to_tensors
 from engine.train.stylegan.losses import (
     STEP_LOSS_FORM,
     chord_share_loss,
@@ -76,7 +44,9 @@ from engine.train.stylegan.losses import (
 from engine.train.stylegan.report import GAP_FIGURES, load_judge, metric_gap, sample_report
 
 
-def _parameter_groups(generator: StyleGenerator) -> tuple[list, list, list]:
+def _parameter_groups(
+    generator: StyleGenerator,
+) -> tuple[list[torch.nn.Parameter], list[torch.nn.Parameter], list[torch.nn.Parameter]]:
     """The generator's parameters as (body, chord skip, rest gate), each in registration order."""
     named = list(generator.named_parameters())
     return (
@@ -93,15 +63,14 @@ def generator_optimizer(
     one (and ``with_gate``), the rest gate in a third group at ``gate_lr``: a generator trained before the gate had two
     groups, so its optimizer state still loads (see :func:`resume_generator`)."""
     body, skip, gate = _parameter_groups(generator)
-    opt = torch.optim.Adam(
-        [{"params": body}, {"params": skip, "lr": cfg.chord_skip_lr}], lr=cfg.lr, betas=(cfg.beta1, cfg.beta2)
-    )
+    groups: list[dict[str, Any]] = [{"params": body}, {"params": skip, "lr": cfg.chord_skip_lr}]
+    opt = torch.optim.Adam(groups, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
     if gate and with_gate:
         opt.add_param_group({"params": gate, "lr": cfg.gate_lr})
     return opt
 
 
-def resume_generator(generator: StyleGenerator, cfg: StyleGANTrainConfig, state: dict) -> torch.optim.Adam:
+def resume_generator(generator: StyleGenerator, cfg: StyleGANTrainConfig, state: dict[str, Any]) -> torch.optim.Adam:
     """Load a training state's generator and its optimizer; returns the optimizer. A state saved before the rest gate
     existed may be resumed with one: the gate starts fresh (nearly shut), everything else as saved."""
     result = generator.load_state_dict(state["generator"], strict=False)
@@ -116,14 +85,13 @@ def resume_generator(generator: StyleGenerator, cfg: StyleGANTrainConfig, state:
     return opt
 
 
-def train_stylegan(cfg: StyleGANTrainConfig) -> dict:
+def train_stylegan(cfg: StyleGANTrainConfig) -> dict[str, Any]:
     """Train, report sample metrics each epoch, save the best and the last; returns the best epoch's figures."""
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     device = resolve_device(cfg.device)
     data = StyleGANData(cfg.data)
     names = data.names
-    model_cfg = StyleGANConfig.debug(len(names)) if cfg.debug else StyleGANConfig(num_styles=len(names))
     ranges = pitch_ranges(
         data.split.windows[data.split.train_mask],
         data.split.styles[data.split.train_mask],
@@ -131,21 +99,18 @@ def train_stylegan(cfg: StyleGANTrainConfig) -> dict:
         cfg.transpose_low,
         cfg.transpose_high,
     )
-    model_cfg = StyleGANConfig.from_dict(
-        {**model_cfg.to_dict(), "pitch_ranges": ranges, "bar_gate": cfg.bar_gate, **cfg.model_overrides}
-    )
+    model_cfg = cfg.model_config(StyleGANConfig.debug(len(names)), num_styles=len(names), pitch_ranges=ranges)
     generator, critic = StyleGenerator(model_cfg).to(device), StyleCritic(model_cfg).to(device)
     g_opt = generator_optimizer(generator, cfg)
     d_opt = torch.optim.Adam(critic.parameters(), lr=cfg.critic_lr, betas=(cfg.beta1, cfg.beta2))
     judge, judge_styles = load_judge(cfg.judge, device)
     held_out = data.held_out(cfg.eval_samples, cfg.seed)
     real_metrics = {names[i]: window_metrics(b["windows"]) for i, b in held_out.items() if len(b["windows"])}
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    state_path, log_path = out / "train_state.pt", out / "train_log.jsonl"
-    start_epoch, best, best_since = 0, {"score": -math.inf}, 1
-    if cfg.resume and state_path.exists():
-        state = torch.load(state_path, map_location=device, weights_only=True)
+    run = RunFolder(cfg.out, "stylegan", StyleGANGenerationConfig())
+    start_epoch, best_since = 0, 1
+    best: dict[str, Any] = {"score": -math.inf}
+    state = run.load_state(device, cfg.resume)
+    if state is not None:
         g_opt = resume_generator(generator, cfg, state)
         critic.load_state_dict(state["critic"])
         d_opt.load_state_dict(state["critic_optimizer"])
@@ -155,36 +120,33 @@ def train_stylegan(cfg: StyleGANTrainConfig) -> dict:
             best, best_since = {"score": -math.inf}, start_epoch + 1
         rng = np.random.default_rng(cfg.seed + start_epoch)
         torch.manual_seed(cfg.seed + start_epoch)
-    with log_path.open("a") as log:  # each (re)start's settings and the real windows' figures to compare with
-        log.write(
-            json.dumps(
-                {
-                    "run_start": start_epoch + 1,
-                    "epochs": cfg.epochs,
-                    "critic_steps": cfg.critic_steps,
-                    "lr": cfg.lr,
-                    "critic_lr": cfg.critic_lr,
-                    "ac_weight": cfg.ac_weight,
-                    "chord_weight": cfg.chord_weight,
-                    "chord_skip_lr": cfg.chord_skip_lr,
-                    "sample_temperature": StyleGANGenerationConfig().temperature,
-                    "sample_top_p": StyleGANGenerationConfig().top_p,
-                    "chord_loss": "share per track" if cfg.chord_share_per_track else "share",
-                    "restart_best": cfg.restart_best,
-                    "scale_weight": cfg.scale_weight,
-                    "step_weight": cfg.step_weight,
-                    "step_loss": STEP_LOSS_FORM,
-                    "bar_gate": model_cfg.bar_gate,
-                    "rest_weight": cfg.rest_weight if model_cfg.bar_gate else 0.0,
-                    "gate_lr": cfg.gate_lr if model_cfg.bar_gate else None,
-                    "chord_condition": "triads per half bar",
-                    "judge": judge is not None,
-                    "previous_share": round(float(data.has_previous.mean()), 4),
-                    "real_metrics": real_metrics,
-                }
-            )
-            + "\n"
-        )
+    # Each (re)start's settings and the real windows' figures to compare with.
+    run.log(
+        {
+            "run_start": start_epoch + 1,
+            "epochs": cfg.epochs,
+            "critic_steps": cfg.critic_steps,
+            "lr": cfg.lr,
+            "critic_lr": cfg.critic_lr,
+            "ac_weight": cfg.ac_weight,
+            "chord_weight": cfg.chord_weight,
+            "chord_skip_lr": cfg.chord_skip_lr,
+            "sample_temperature": StyleGANGenerationConfig().temperature,
+            "sample_top_p": StyleGANGenerationConfig().top_p,
+            "chord_loss": "share per track" if cfg.chord_share_per_track else "share",
+            "restart_best": cfg.restart_best,
+            "scale_weight": cfg.scale_weight,
+            "step_weight": cfg.step_weight,
+            "step_loss": STEP_LOSS_FORM,
+            "bar_gate": model_cfg.bar_gate,
+            "rest_weight": cfg.rest_weight if model_cfg.bar_gate else 0.0,
+            "gate_lr": cfg.gate_lr if model_cfg.bar_gate else None,
+            "chord_condition": "triads per half bar",
+            "judge": judge is not None,
+            "previous_share": round(float(data.has_previous.mean()), 4),
+            "real_metrics": real_metrics,
+        }
+    )
     training = {
         "data_counts": data.split.counts,
         "train_windows": int(data.split.train_mask.sum()),
@@ -215,7 +177,7 @@ def train_stylegan(cfg: StyleGANTrainConfig) -> dict:
         for _ in bar:
             critic.requires_grad_(True)
             for _ in range(cfg.critic_steps):
-                b = _tensor(data.batch(rng, cfg.batch_size, cfg), device)
+                b = to_tensors(data.batch(rng, cfg.batch_size, cfg), device)
                 with torch.no_grad():
                     logits, gate = generator.forward_with_gate(
                         generator.sample_noise(cfg.batch_size), b["styles"], b["chords"], b["previous"]
@@ -237,7 +199,7 @@ def train_stylegan(cfg: StyleGANTrainConfig) -> dict:
             sums["ac_real"].append(ac_real.item())
             sums["ac_real_accuracy"].append((real_style.argmax(1) == b["styles"]).float().mean().item())
             critic.requires_grad_(False)  # the generator's update needs gradients through the critic, not for it
-            b = _tensor(data.batch(rng, cfg.batch_size, cfg), device)
+            b = to_tensors(data.batch(rng, cfg.batch_size, cfg), device)
             logits, gate = generator.forward_with_gate(
                 generator.sample_noise(cfg.batch_size), b["styles"], b["chords"], b["previous"]
             )
@@ -289,13 +251,12 @@ def train_stylegan(cfg: StyleGANTrainConfig) -> dict:
             "metrics": report["metrics"],
         }
         print(json.dumps({k: v for k, v in row.items() if k not in ("metrics", "diversity")}), flush=True)
-        with log_path.open("a") as log:
-            log.write(json.dumps(row) + "\n")
+        run.log(row)
         metadata = {
             "styles": names,
             "evaluation": {**report, "metric_gap": gap, "score": score, "real_metrics": real_metrics},
             "training": {
-                **asdict(cfg),
+                **cfg.record(),
                 "epoch": epoch,
                 "step": row["step"],
                 "best_since": best_since,
@@ -304,7 +265,7 @@ def train_stylegan(cfg: StyleGANTrainConfig) -> dict:
                 **training,
             },
         }
-        save_stylegan(generator, out / "last", metadata)
+        run.save_last(generator, metadata)
         if score > best["score"]:
             best = {
                 "epoch": epoch,
@@ -313,8 +274,8 @@ def train_stylegan(cfg: StyleGANTrainConfig) -> dict:
                 "judge_balanced": report["judge_balanced"],
                 "metric_gap": gap,
             }
-            save_stylegan(generator, out, metadata)
-        torch.save(
+            run.save_best(generator, metadata)
+        run.save_state(
             {
                 "generator": generator.state_dict(),
                 "critic": critic.state_dict(),
@@ -323,7 +284,6 @@ def train_stylegan(cfg: StyleGANTrainConfig) -> dict:
                 "epoch": epoch,
                 "best": json.dumps(best),
                 "best_since": best_since,
-            },
-            state_path,
+            }
         )
     return best

@@ -1,46 +1,19 @@
-"""Train the style GAN (``python -m engine.train stylegan``): WGAN-GP with an AC-GAN style head.
+"""The style GAN generator's losses beside the critic's score: what the critic alone did not teach it.
 
-Data: the style cache (engine.data.style), split by piece like the style judge's. Batches
-draw every style equally often and move each window, with its previous window, by one random
-interval in -5..+6 semitones. Each real window comes with its conditions:
+Per generator step the loss is minus the critic's score of its straight-through Gumbel-softmax samples, plus
+``ac_weight`` x the style head's cross-entropy for the style it was asked for, plus:
 
-* **previous window**: the exact 32 steps before it in its piece (:func:`piece_context`). The
-  cache keeps windows in order, one per bar, but bars are 16 steps only in 4/4 and 2/2: in 3/4
-  and 6/8 windows start 12 steps apart, in 2/4 8, and a window with too few notes is left out,
-  so the window two before is the preceding 2 bars for only about half of the cache. The
-  preceding steps are therefore rebuilt from the overlapping windows of the same piece (their
-  overlaps tell the hop); a window whose 32 steps before are not all covered has none. The
-  condition is also dropped (all REST: "none") with probability ``previous_drop``, so the
-  generator learns to open a piece too.
-* **chords**: the major or minor triads that best fit the window, one per half bar
-  (:func:`window_triad_chroma`), as chroma per beat, zeroed with probability ``chord_drop`` so the
-  generator also works without chords.
-* A note held into a window from before (a HOLD at step 0) is re-struck at step 0 (its pitch is
-  known from the windows before) or, where it is not known, the held steps become rests: the
-  generator never opens a window with HOLD, and a critic shown real windows that do would tell
-  them apart by that alone.
+* ``chord_weight`` x :func:`chord_share_loss`: each track's expected share of onsets on chord tones against the real
+  window's track's, on the windows given chords (left to the critic alone, the chords were ignored, 25% of onsets on
+  chord tones after 1,650 steps, chance for a triad);
+* ``scale_weight`` x :func:`scale_share_loss`: the share of its onsets in the diatonic scale that holds most of them
+  against the real window's;
+* ``step_weight`` x :func:`stepwise_loss`: each track's shares of repeated pitches and of steps of 1-2 semitones
+  between consecutive onsets against the real window's;
+* ``rest_weight`` x :func:`rest_rate_loss` (with the rest gate): each style's and track's share of bars resting whole
+  against the real windows'.
 
-Per generator step: ``critic_steps`` critic updates on fresh real batches against generated
-windows under the same conditions (Wasserstein loss, gradient penalty ``gp_weight`` = 10, plus
-``ac_weight`` x the style head's cross-entropy on the real windows), then one generator update
-(minus the critic's score of its straight-through Gumbel-softmax samples, plus ``ac_weight`` x the
-style head's cross-entropy for the style it was asked for, plus ``chord_weight`` x
-:func:`chord_share_loss`: each track's expected share of onsets on chord tones against the real
-window's track's, on the windows given chords (left to the critic alone, the chords were ignored,
-25% of onsets on chord tones after 1,650 steps, chance for a triad), plus ``scale_weight`` x
-:func:`scale_share_loss`: the share of its onsets in the diatonic scale that holds most of them
-against the real window's, plus ``step_weight`` x :func:`stepwise_loss`: each track's shares of
-repeated pitches and of steps of 1-2 semitones between consecutive onsets against the real window's). Adam
-(lr 1e-4, betas 0.5/0.9) for both.
-
-Every epoch, on fixed noise and held-out conditions (engine.eval.metrics.musegan): per style, the
-style judge's accuracy on ``eval_samples`` windows generated without conditions (when
-``judge`` names a checkpoint), MuseGAN's metrics and diversity of those windows, and the share of
-onsets on chord tones with and without the held-out windows' chords. The first log row of a
-run holds the same metrics of the held-out real windows. The best epoch (judge balanced
-accuracy, or 0 without a judge, minus ``metric_gap``: the mean absolute difference of empty-bar
-rate, qualified-note rate, used pitch classes / 12 and tonal distance / 4 from the real windows,
-over styles and tracks) is saved to ``out``, the last to ``out/last``; ``--resume`` continues.
+Each function's docstring gives the measurements that called for it.
 """
 
 from __future__ import annotations
@@ -166,8 +139,9 @@ def stepwise_loss(logits: torch.Tensor, windows: torch.Tensor) -> torch.Tensor:
     to line up. At epoch 62, 18-38% of the top voice's intervals between consecutive onsets were of 2 semitones or less,
     against 62-86% in training windows (300 a style; MusAE 74-77% in Bach and Palestrina), and the GAN's tunes leapt
     about in arpeggios. Asked for that share alone (epochs 67-78), it answered largely with repeated notes: at epoch 74,
-    26-53% of the top voice's onsets by style repeated the one before, against 10-28% in training windows, and its voices used too few pitch classes a
-    bar (Palestrina's top voice 1.75, real 2.35); so repeats and steps are asked for apart."""
+    26-53% of the top voice's onsets by style repeated the one before, against 10-28% in training windows, and its
+    voices used too few pitch classes a bar (Palestrina's top voice 1.75, real 2.35); so repeats and steps are asked
+    for apart."""
     with torch.no_grad():
         real = stepwise_shares(torch.log(F.one_hot(windows, NUM_PITCH_TOKENS).float().clamp_min(1e-9)))
     ours = stepwise_shares(logits)

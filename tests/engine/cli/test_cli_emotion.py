@@ -161,7 +161,9 @@ def test_model_card_of_the_abc_model(tmp_path):
     assert card_main([str(out), "--eval", str(evaluation)]) == 0
     card = (out / "README.md").read_text()
     config = json.loads((out / "config.json").read_text())
-    assert "# ABC emotion model" in card and '"parse_success": 0.5' in card
+    assert "# ABC emotion model" in card and "| parse success | 0.5 |" in card
+    assert json.loads((out / "evaluation.json").read_text()) == {"parse_success": 0.5}  # every figure, beside the card
+    assert "[`evaluation.json`](evaluation.json)" in card
     assert f"{config['training']['data_stats']['tunes']} tunes" in card and "| train |" in card
 
 

@@ -113,7 +113,8 @@ def test_training_runs_under_torchrun(midi_folder, tmp_path, model):
 
 def test_generate_song_continue_and_infill(tmp_path):
     song = tmp_path / "song.mid"
-    # A drawn rhythm: the untrained model may leave whole bars silent, and a MIDI file's melody starts at its first note.
+    # A drawn rhythm: the untrained model may leave whole bars silent, and a MIDI file's melody starts at its first
+    # note.
     assert (
         generate.main(
             [

@@ -353,12 +353,14 @@ def test_the_model_card_of_the_style_gan(tmp_path, fake_style_cache):
     assert card_main([str(out / "last"), "--log", str(log)]) == 0
     last_card = (out / "last" / "README.md").read_text()
     assert "not the trainer's best by score (epoch 1, score 0.9)" in last_card and "`last/`" not in last_card
-    # With the evaluation JSON: its tables (real / GAN per style and metric) and the JSON itself.
+    # With the evaluation JSON: its tables (real / GAN per style and metric), and every figure in evaluation.json.
     evaluation = evaluate_style(str(fake_style_cache), str(judge_dir), samples=4, recon_windows=8, gan_dir=str(out))
     (tmp_path / "style.json").write_text(json.dumps(evaluation))
     assert card_main([str(out), "--eval", str(tmp_path / "style.json")]) == 0
     card = (out / "README.md").read_text()
-    assert "| style | metric | real | gan |" in card and '"sample_style_accuracy_gan"' in card and "GAN checked" in card
+    assert "| style | empty bar rate | used pitch classes |" in card and "Each cell: real / gan." in card
+    assert "| style | judge on real | GAN | GAN checked |" in card
+    assert json.loads((out / "evaluation.json").read_text()) == json.loads((tmp_path / "style.json").read_text())
     # The share within 25% of the held-out figures, beside other held-out windows' and the training windows' own.
     within = evaluation["musegan_metrics"]["within_25_percent_share"]
     assert f"training windows, scored the same way: {within['real_training']}" in card
