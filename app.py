@@ -111,7 +111,8 @@ def main(argv: list[str] | None = None) -> None:
     except (FileNotFoundError, ValueError) as err:
         parser.exit(
             2,
-            f"error: cannot load the model: {err}\n(train one first, or try the tiny untrained model with --checkpoint debug)\n",
+            f"error: cannot load the model: {err}\n"
+            "(train one first, or try the tiny untrained model with --checkpoint debug)\n",
         )
     if not args.no_warmup:
         studio.warm_up()

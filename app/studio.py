@@ -28,8 +28,10 @@ STUDIO_CSS = """
 #cz-chord-status .cz-ok { color: var(--color-green-600, #16a34a); }
 #cz-chord-status .cz-bad { color: var(--color-red-600, #dc2626); font-weight: 600; }
 .cz-status { padding: 8px 12px; border-radius: 8px; }
-.cz-status.cz-error { background: var(--color-red-50, #fef2f2); color: var(--color-red-700, #b91c1c); border: 1px solid var(--color-red-200, #fecaca); }
-.cz-status.cz-okay { background: var(--color-green-50, #f0fdf4); color: var(--color-green-800, #166534); border: 1px solid var(--color-green-200, #bbf7d0); }
+.cz-status.cz-error { background: var(--color-red-50, #fef2f2); color: var(--color-red-700, #b91c1c); \
+border: 1px solid var(--color-red-200, #fecaca); }
+.cz-status.cz-okay { background: var(--color-green-50, #f0fdf4); color: var(--color-green-800, #166534); \
+border: 1px solid var(--color-green-200, #bbf7d0); }
 #cz-generate { margin-top: 4px; }
 """
 

@@ -24,18 +24,21 @@ CHROMIUM = os.environ.get("CADENZA_CHROMIUM") or shutil.which("chromium") or "/u
 _INSTALL_CLICK_CLOCK = """() => {
     performance.setResourceTimingBufferSize(100000);
     window.__czClicks = [];
-    document.querySelector('#cz-generate').addEventListener('click', () => window.__czClicks.push(performance.now()), true);
+    document.querySelector('#cz-generate').addEventListener('click', () => window.__czClicks.push(performance.now()), \
+true);
 }"""
 _WAV_ARRIVED = """() => {
     const click = window.__czClicks[window.__czClicks.length - 1];
-    return performance.getEntriesByType('resource').some(e => /[.](ogg|mp3|wav)$/.test(e.name) && e.startTime > click && e.responseEnd > 0);
+    return performance.getEntriesByType('resource').some(e => /[.](ogg|mp3|wav)$/.test(e.name) && e.startTime > click \
+&& e.responseEnd > 0);
 }"""
 _TIMINGS = """() => {
     const click = window.__czClicks[window.__czClicks.length - 1];
     const entries = performance.getEntriesByType('resource').filter(e => e.startTime > click);
     const join = entries.find(e => e.name.includes('/queue/join'));
     const wav = entries.find(e => /[.](ogg|mp3|wav)$/.test(e.name));
-    return {request_sent: join ? join.startTime - click : null, wav_requested: wav.startTime - click, wav_received: wav.responseEnd - click};
+    return {request_sent: join ? join.startTime - click : null, wav_requested: wav.startTime - click, \
+wav_received: wav.responseEnd - click};
 }"""
 
 

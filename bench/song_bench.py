@@ -27,7 +27,8 @@ RHYTHM = "x...x...x.x.x...|x.......x..x.x.."  # a drawn rhythm: every bar has no
 
 
 def new_song_arguments(bars: int, seed: int = 1) -> list:
-    """Inputs of ``/song_new``: chords, bars, key, functions, tempo, rhythm from the grid, grid, seed, temperature, instrument."""
+    """Inputs of ``/song_new``: chords, bars, key, functions, tempo, rhythm from the grid, grid, seed, temperature,
+    instrument."""
     return [CHORDS, bars, "C", "", 120, True, RHYTHM, seed, 0.5, INSTRUMENT]
 
 

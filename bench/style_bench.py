@@ -50,7 +50,8 @@ def style_latency(url: str, calls: int = 10) -> dict:
 
 
 def style_gan_latency(url: str, calls: int = 10) -> dict:
-    """p50/p95 milliseconds from pressing Generate (the GAN, 8 bars over GAN_CHORDS) until the audio is on the client."""
+    """p50/p95 milliseconds from pressing Generate (the GAN, 8 bars over GAN_CHORDS) until the audio is on the
+    client."""
     if not (CHECKPOINTS / "stylegan" / "config.json").exists():
         return {"skipped": "no checkpoints/stylegan: the style GAN is unavailable"}
     return {

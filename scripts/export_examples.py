@@ -28,10 +28,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine.io.abc import read_abc_file
-from engine.io.midi import read_midi
-from engine.music import Chord, ChordProgression, LeadSheet, Melody, Note
-from engine.music.chords import make_chord, recognize_chord
+from engine.io.abc import read_abc_file  # noqa: E402
+from engine.io.midi import read_midi  # noqa: E402
+from engine.music import Chord, ChordProgression, LeadSheet, Melody, Note  # noqa: E402
+from engine.music.chords import make_chord, recognize_chord  # noqa: E402
 from engine.render.export import leadsheet_to_pretty_midi, save_midi  # noqa: E402
 
 OUT = ROOT / "assets" / "examples"
@@ -48,7 +48,8 @@ EXAMPLES = [
         select="Cuckoo's Nest",
         tempo=100.0,
         key="D",
-        description="Hornpipe (traditional, Scottish/English), from the Nottingham Music Database; chord symbols from the source",
+        description="Hornpipe (traditional, Scottish/English), from the Nottingham Music Database; "
+        "chord symbols from the source",
     ),
     dict(
         title="Jeanie with the Light Brown Hair",
@@ -66,7 +67,8 @@ EXAMPLES = [
         kind="chorale",
         tempo=66.0,
         key="Am",
-        description="'Wenn ich einmal soll scheiden', chorale harmonised by J. S. Bach; soprano melody, chords recognised beat by beat from all four voices",
+        description="'Wenn ich einmal soll scheiden', chorale harmonised by J. S. Bach; soprano melody, "
+        "chords recognised beat by beat from all four voices",
     ),
     dict(
         title="Jesu, meine Freude (BWV 227.1)",
@@ -75,7 +77,8 @@ EXAMPLES = [
         kind="chorale",
         tempo=66.0,
         key="Em",
-        description="Chorale harmonised by J. S. Bach; soprano melody, chords recognised beat by beat from all four voices",
+        description="Chorale harmonised by J. S. Bach; soprano melody, "
+        "chords recognised beat by beat from all four voices",
     ),
     dict(
         title="Hänschen klein",
@@ -85,7 +88,8 @@ EXAMPLES = [
         select="Haenschen klein ging allein",
         tempo=108.0,
         key="G",
-        description="German children's song, from the Essen Folksong Collection; melody only (the source has no chords)",
+        description="German children's song, from the Essen Folksong Collection; "
+        "melody only (the source has no chords)",
     ),
     dict(
         title="The Little Girl of My Heart",

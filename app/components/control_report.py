@@ -15,7 +15,8 @@ QUADRANT_WORDS = {"Q1": "happy", "Q2": "tense", "Q3": "sad", "Q4": "calm"}
 REPORT_CSS = """
 .cz-report { font-size: 0.85em; margin-top: 4px; }
 .cz-report table { border-collapse: collapse; width: 100%; }
-.cz-report td, .cz-report th { padding: 1px 6px; border-bottom: 1px solid var(--border-color-primary); text-align: left; }
+.cz-report td, .cz-report th { padding: 1px 6px; border-bottom: 1px solid var(--border-color-primary); \
+text-align: left; }
 .cz-report th { color: var(--body-text-color-subdued); font-weight: 600; }
 .cz-report .cz-yes { color: var(--color-green-600, #16a34a); }
 .cz-report .cz-no { color: var(--color-red-600, #dc2626); font-weight: 600; }

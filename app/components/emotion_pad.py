@@ -71,7 +71,8 @@ ${(() => {
     <div class="cz-pad-frame">
       <span class="cz-pad-ylabel">low ← arousal → high</span>
       <div class="cz-pad-hit">
-        <div class="cz-pad" tabindex="0" role="group" aria-label="Feeling pad: valence left to right, arousal bottom to top">
+        <div class="cz-pad" tabindex="0" role="group" aria-label="Feeling pad: valence left to right, \
+arousal bottom to top">
           <span class="cz-pad-q cz-pad-q2"><span class="cz-pad-name">tense</span></span>
           <span class="cz-pad-q cz-pad-q1"><span class="cz-pad-name">happy</span></span>
           <span class="cz-pad-q cz-pad-q3"><span class="cz-pad-name">sad</span></span>
@@ -91,10 +92,12 @@ CSS_TEMPLATE = """
 .cz-pad-head { display: flex; align-items: baseline; gap: 12px; flex-wrap: wrap; margin-bottom: 4px; }
 .cz-pad-title { font-weight: 600; color: var(--body-text-color); }
 .cz-pad-readout { font-size: 13px; color: var(--body-text-color); font-variant-numeric: tabular-nums; }
-.cz-pad-frame { display: grid; grid-template-columns: 18px minmax(0, 1fr); grid-template-rows: auto auto; gap: 2px; max-width: 360px; }
+.cz-pad-frame { display: grid; grid-template-columns: 18px minmax(0, 1fr); grid-template-rows: auto auto; gap: 2px; \
+max-width: 360px; }
 .cz-pad-ylabel { grid-row: 1; grid-column: 1; writing-mode: vertical-rl; transform: rotate(180deg); text-align: center;
   font-size: 11px; color: var(--body-text-color-subdued); }
-.cz-pad-xlabel { grid-row: 2; grid-column: 2; text-align: center; font-size: 11px; color: var(--body-text-color-subdued); }
+.cz-pad-xlabel { grid-row: 2; grid-column: 2; text-align: center; font-size: 11px; \
+color: var(--body-text-color-subdued); }
 .cz-pad-hit { grid-row: 1; grid-column: 2; padding: 10px; margin: -10px; cursor: crosshair; touch-action: none; }
 .cz-pad {
   position: relative; width: 100%; aspect-ratio: 1 / 1; display: grid; grid-template: 1fr 1fr / 1fr 1fr;
@@ -102,10 +105,14 @@ CSS_TEMPLATE = """
 }
 .cz-pad:focus-visible { box-shadow: 0 0 0 3px var(--color-accent-soft); }
 .cz-pad-q { position: relative; pointer-events: none; }
-.cz-pad-q1 { background: linear-gradient(225deg, rgba(250, 204, 21, 0.45), rgba(250, 204, 21, 0.06)); border-top-right-radius: 9px; }
-.cz-pad-q2 { background: linear-gradient(135deg, rgba(239, 68, 68, 0.40), rgba(239, 68, 68, 0.05)); border-top-left-radius: 9px; }
-.cz-pad-q3 { background: linear-gradient(45deg, rgba(59, 130, 246, 0.42), rgba(59, 130, 246, 0.05)); border-bottom-left-radius: 9px; }
-.cz-pad-q4 { background: linear-gradient(315deg, rgba(34, 197, 94, 0.40), rgba(34, 197, 94, 0.05)); border-bottom-right-radius: 9px; }
+.cz-pad-q1 { background: linear-gradient(225deg, rgba(250, 204, 21, 0.45), rgba(250, 204, 21, 0.06)); \
+border-top-right-radius: 9px; }
+.cz-pad-q2 { background: linear-gradient(135deg, rgba(239, 68, 68, 0.40), rgba(239, 68, 68, 0.05)); \
+border-top-left-radius: 9px; }
+.cz-pad-q3 { background: linear-gradient(45deg, rgba(59, 130, 246, 0.42), rgba(59, 130, 246, 0.05)); \
+border-bottom-left-radius: 9px; }
+.cz-pad-q4 { background: linear-gradient(315deg, rgba(34, 197, 94, 0.40), rgba(34, 197, 94, 0.05)); \
+border-bottom-right-radius: 9px; }
 .cz-pad-name { position: absolute; font-size: 13px; font-weight: 700; color: var(--body-text-color); opacity: 0.8; }
 .cz-pad-q1 .cz-pad-name { top: 6px; right: 8px; }
 .cz-pad-q2 .cz-pad-name { top: 6px; left: 8px; }
@@ -137,7 +144,8 @@ const text = (p) => p[0].toFixed(2) + ',' + p[1].toFixed(2);
 function pointAt(event) {
   const pad = element.querySelector('.cz-pad');
   const box = pad.getBoundingClientRect();
-  return [tidy(((event.clientX - box.left) / box.width) * 2 - 1), tidy(1 - ((event.clientY - box.top) / box.height) * 2)];
+  return [tidy(((event.clientX - box.left) / box.width) * 2 - 1), \
+tidy(1 - ((event.clientY - box.top) / box.height) * 2)];
 }
 
 function show(p) {  // move the dot in the page only (no event): used while dragging

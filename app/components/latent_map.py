@@ -195,7 +195,8 @@ ${(() => {
   try { v = JSON.parse(value || '{}') || {}; } catch (e) { v = {}; }
   const rows = Array.isArray(cells) ? cells : [];
   const n = rows.length;
-  const esc = (s) => String(s == null ? '' : s).replace(/[&<>"']/g, (c) => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'})[c]);
+  const esc = (s) => String(s == null ? '' : s).replace(/[&<>"']/g, (c) => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', \
+'"': '&quot;', "'": '&#39;'})[c]);
   if (!n) {
     return '<div class="cz-map-empty">Press <b>Build map</b> to draw the pitch × rhythm map between A and B.</div>';
   }
@@ -218,46 +219,58 @@ ${(() => {
         + (i === n - 1 && j === n - 1 ? ' cz-corner-b' : '');
       const badge = order[key] ? `<span class="cz-map-badge">${order[key].join(',')}</span>` : '';
       const tip = esc((c && c.title) || ('Cell ' + (i + 1) + ', ' + (j + 1)));
-      return `<button type="button" class="${cls}" data-row="${i}" data-col="${j}" title="${tip}" aria-label="${tip}" aria-pressed="${!!(sel && sel[0] === i && sel[1] === j)}">${(c && c.svg) || ''}${badge}</button>`;
+      return `<button type="button" class="${cls}" data-row="${i}" data-col="${j}" title="${tip}" aria-label="${tip}" \
+aria-pressed="${!!(sel && sel[0] === i && sel[1] === j)}">${(c && c.svg) || ''}${badge}</button>`;
     }).join('')}`).join('');
   return `
   <div class="cz-map-tools">
     <div class="cz-map-modes" role="group" aria-label="Click mode">
-      <button type="button" class="cz-map-tool${mode === 'play' ? ' cz-active' : ''}" data-action="mode" data-mode="play" aria-pressed="${mode === 'play'}">▶ Play cells</button>
-      <button type="button" class="cz-map-tool${mode === 'path' ? ' cz-active' : ''}" data-action="mode" data-mode="path" aria-pressed="${mode === 'path'}">✎ Draw morph path</button>
+      <button type="button" class="cz-map-tool${mode === 'play' ? ' cz-active' : ''}" data-action="mode" \
+data-mode="play" aria-pressed="${mode === 'play'}">▶ Play cells</button>
+      <button type="button" class="cz-map-tool${mode === 'path' ? ' cz-active' : ''}" data-action="mode" \
+data-mode="path" aria-pressed="${mode === 'path'}">✎ Draw morph path</button>
     </div>
     <div class="cz-map-presets" role="group" aria-label="Path presets">
       <span class="cz-map-label">Path:</span>
       <button type="button" class="cz-map-tool" data-action="preset" data-preset="diagonal">Diagonal</button>
-      <button type="button" class="cz-map-tool" data-action="preset" data-preset="pitch-then-rhythm">Pitch, then rhythm</button>
-      <button type="button" class="cz-map-tool" data-action="preset" data-preset="rhythm-then-pitch">Rhythm, then pitch</button>
+      <button type="button" class="cz-map-tool" data-action="preset" \
+data-preset="pitch-then-rhythm">Pitch, then rhythm</button>
+      <button type="button" class="cz-map-tool" data-action="preset" \
+data-preset="rhythm-then-pitch">Rhythm, then pitch</button>
       <button type="button" class="cz-map-tool" data-action="clear">Clear</button>
-      <span class="cz-map-readout" data-path-length="${path.length}">${path.length ? path.length + ' cells: ' + path.map(p => '(' + (p[0] + 1) + ',' + (p[1] + 1) + ')').join(' → ') : 'empty (the morph then follows the diagonal)'}</span>
+      <span class="cz-map-readout" data-path-length="${path.length}">${path.length ? path.length + ' cells: ' + \
+path.map(p => '(' + (p[0] + 1) + ',' + (p[1] + 1) + ')').join(' → ') : \
+'empty (the morph then follows the diagonal)'}</span>
     </div>
   </div>
   <div class="cz-map-frame">
-    <div class="cz-map-xaxis">rhythm <b>A → B</b> <span class="cz-map-names">(A = ${esc(a_title || 'A')}, B = ${esc(b_title || 'B')})</span></div>
+    <div class="cz-map-xaxis">rhythm <b>A → B</b> <span class="cz-map-names">(A = ${esc(a_title || 'A')}, \
+B = ${esc(b_title || 'B')})</span></div>
     <div class="cz-map-yaxis">pitch <b>A → B</b></div>
     <div class="cz-map-grid" data-size="${n}" style="grid-template-columns: 2.2em repeat(${n}, minmax(0, 1fr));">
       <div class="cz-map-corner"></div>${head}${body}
     </div>
   </div>
   <div class="cz-map-hint">${mode === 'path'
-    ? 'Path mode: click cells in order to add them to the morph path (click the last one again to remove it), then press <b>Export morph</b>.'
-    : 'Click a cell to hear it. Top-left is A, bottom-right is B; down = B’s pitch contour, right = B’s rhythm.'}</div>`;
+    ? 'Path mode: click cells in order to add them to the morph path (click the last one again to remove it), \
+then press <b>Export morph</b>.'
+    : 'Click a cell to hear it. Top-left is A, bottom-right is B; \
+down = B’s pitch contour, right = B’s rhythm.'}</div>`;
 })()}
 </div>
 """
 
 CSS_TEMPLATE = """
 .cz-map-root { user-select: none; -webkit-user-select: none; }
-.cz-map-empty { padding: 28px; text-align: center; color: var(--body-text-color-subdued); border: 1px dashed var(--border-color-primary); border-radius: 8px; }
+.cz-map-empty { padding: 28px; text-align: center; color: var(--body-text-color-subdued); \
+border: 1px dashed var(--border-color-primary); border-radius: 8px; }
 .cz-map-tools { display: flex; flex-wrap: wrap; gap: 8px 18px; align-items: center; margin-bottom: 8px; }
 .cz-map-modes, .cz-map-presets { display: flex; flex-wrap: wrap; gap: 4px; align-items: center; }
 .cz-map-label { font-size: 12px; color: var(--body-text-color-subdued); margin-right: 2px; }
 .cz-map-tool {
   font-size: 12px; padding: 3px 9px; border-radius: 6px; cursor: pointer;
-  border: 1px solid var(--border-color-primary); background: var(--background-fill-primary); color: var(--body-text-color);
+  border: 1px solid var(--border-color-primary); background: var(--background-fill-primary); \
+color: var(--body-text-color);
 }
 .cz-map-tool:hover { background: var(--color-accent-soft); }
 .cz-map-tool.cz-active { background: var(--color-accent); border-color: var(--color-accent); color: white; }
@@ -265,9 +278,11 @@ CSS_TEMPLATE = """
 .cz-map-frame { display: grid; grid-template-columns: 1.4em 1fr; grid-template-rows: auto 1fr; gap: 2px 4px; }
 .cz-map-xaxis { grid-column: 2; text-align: center; font-size: 12px; color: var(--body-text-color); }
 .cz-map-names { color: var(--body-text-color-subdued); }
-.cz-map-yaxis { grid-column: 1; grid-row: 2; writing-mode: vertical-rl; transform: rotate(180deg); text-align: center; font-size: 12px; color: var(--body-text-color); }
+.cz-map-yaxis { grid-column: 1; grid-row: 2; writing-mode: vertical-rl; transform: rotate(180deg); text-align: center; \
+font-size: 12px; color: var(--body-text-color); }
 .cz-map-grid { grid-column: 2; grid-row: 2; display: grid; gap: 4px; align-items: stretch; }
-.cz-map-colhead, .cz-map-rowhead { font-size: 11px; color: var(--body-text-color-subdued); display: flex; align-items: center; justify-content: center; font-variant-numeric: tabular-nums; }
+.cz-map-colhead, .cz-map-rowhead { font-size: 11px; color: var(--body-text-color-subdued); display: flex; \
+align-items: center; justify-content: center; font-variant-numeric: tabular-nums; }
 .cz-map-cell {
   position: relative; padding: 2px; margin: 0; cursor: pointer; min-width: 0; aspect-ratio: 5 / 2;
   border-radius: 6px; border: 1px solid var(--border-color-primary); background: var(--background-fill-primary);

@@ -51,16 +51,19 @@ HTML_TEMPLATE = """
 ${(() => {
   const list = Array.isArray(blocks) ? blocks : [];
   const sel = new Set((Array.isArray(value) ? value : []).map(Number));
-  const esc = (s) => String(s == null ? '' : s).replace(/[&<>"']/g, (c) => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'})[c]);
+  const esc = (s) => String(s == null ? '' : s).replace(/[&<>"']/g, (c) => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', \
+'"': '&quot;', "'": '&#39;'})[c]);
   const names = {T: 'tonic', S: 'subdominant', D: 'dominant', O: 'other', '-': 'no chord'};
   if (!list.length) {
-    return '<div class="cz-tl-empty">Press <b>New song</b> (or <b>Load</b> a tune): its 2-bar blocks appear here. Click blocks to select them for <b>Infill</b>.</div>';
+    return '<div class="cz-tl-empty">Press <b>New song</b> (or <b>Load</b> a tune): its 2-bar blocks appear here. \
+Click blocks to select them for <b>Infill</b>.</div>';
   }
   const chosen = list.filter((b) => sel.has(Number(b.index)));
   const head = `<div class="cz-tl-head">
     <span class="cz-tl-title">Timeline</span>
     <span class="cz-tl-readout" data-selected="${chosen.map((b) => b.index).join(',')}">${list.length} blocks ·
-      ${chosen.length ? '<b>' + chosen.length + ' selected</b>: ' + chosen.map((b) => Number(b.index) + 1).join(', ') : 'none selected'}</span>
+      ${chosen.length ? '<b>' + chosen.length + ' selected</b>: ' + chosen.map((b) => Number(b.index) + 1).join(', \
+') : 'none selected'}</span>
     <button type="button" class="cz-tl-tool" data-action="clear">Clear selection</button>
     <span class="cz-tl-hint">click blocks to choose what <b>Infill</b> rewrites ·
       <span class="cz-fn cz-fn-T">T</span> tonic <span class="cz-fn cz-fn-S">S</span> subdominant
@@ -69,10 +72,12 @@ ${(() => {
   const body = list.map((b) => {
     const k = Number(b.index);
     const on = sel.has(k);
-    const bars = (Array.isArray(b.bars) ? b.bars : []).map((bar) => `<span class="cz-tl-bar"><span class="cz-tl-barno">${esc(bar.bar)}</span>${
+    const bars = (Array.isArray(b.bars) ? b.bars : []).map((bar) => `<span class="cz-tl-bar"><span \
+class="cz-tl-barno">${esc(bar.bar)}</span>${
       (Array.isArray(bar.chords) ? bar.chords : []).map((c) => {
         const fn = ['T', 'S', 'D', 'O'].includes(c.fn) ? c.fn : 'N';
-        return `<span class="cz-tl-chord">${esc(c.symbol)}<span class="cz-fn cz-fn-${fn}" title="${esc(names[c.fn] || 'no chord')}">${esc(c.fn)}</span></span>`;
+        return `<span class="cz-tl-chord">${esc(c.symbol)}<span class="cz-fn cz-fn-${fn}" title="${esc(names[c.fn] || \
+'no chord')}">${esc(c.fn)}</span></span>`;
       }).join('')}</span>`).join('');
     const cls = 'cz-block' + (on ? ' cz-selected' : '') + (b.changed ? ' cz-changed' : '');
     return `<button type="button" class="${cls}" data-block="${k}" aria-pressed="${on}" title="${esc(b.label)}">
@@ -88,38 +93,46 @@ ${(() => {
 
 CSS_TEMPLATE = """
 .cz-tl-root { user-select: none; -webkit-user-select: none; }
-.cz-tl-empty { padding: 24px; text-align: center; color: var(--body-text-color-subdued); border: 1px dashed var(--border-color-primary); border-radius: 8px; }
+.cz-tl-empty { padding: 24px; text-align: center; color: var(--body-text-color-subdued); \
+border: 1px dashed var(--border-color-primary); border-radius: 8px; }
 .cz-tl-head { display: flex; flex-wrap: wrap; align-items: baseline; gap: 6px 14px; margin-bottom: 8px; }
 .cz-tl-title { font-weight: 600; color: var(--body-text-color); }
 .cz-tl-readout { font-size: 13px; color: var(--body-text-color); font-variant-numeric: tabular-nums; }
 .cz-tl-hint { font-size: 12px; color: var(--body-text-color-subdued); }
 .cz-tl-tool {
   font-size: 12px; padding: 2px 9px; border-radius: 6px; cursor: pointer;
-  border: 1px solid var(--border-color-primary); background: var(--background-fill-primary); color: var(--body-text-color);
+  border: 1px solid var(--border-color-primary); background: var(--background-fill-primary); \
+color: var(--body-text-color);
 }
 .cz-tl-tool:hover { background: var(--color-accent-soft); }
 .cz-tl-blocks { display: flex; flex-wrap: wrap; gap: 8px; }
 .cz-block {
-  display: flex; flex-direction: column; gap: 4px; width: 214px; padding: 6px 7px; margin: 0; cursor: pointer; text-align: left;
+  display: flex; flex-direction: column; gap: 4px; width: 214px; padding: 6px 7px; margin: 0; cursor: pointer; \
+text-align: left;
   border-radius: 8px; border: 1px solid var(--border-color-primary); background: var(--background-fill-primary);
   color: var(--body-text-color); font: inherit; transition: border-color 0.08s ease-in, box-shadow 0.08s ease-in;
 }
 .cz-block:hover { border-color: var(--color-accent); }
 .cz-block:focus-visible { outline: 2px solid var(--color-accent); outline-offset: 1px; }
 .cz-block.cz-changed { background: #fffbeb; }
-.cz-block.cz-selected { border: 2px solid var(--color-accent); box-shadow: 0 0 0 3px var(--color-accent-soft); background: var(--color-accent-soft); }
+.cz-block.cz-selected { border: 2px solid var(--color-accent); box-shadow: 0 0 0 3px var(--color-accent-soft); \
+background: var(--color-accent-soft); }
 .cz-tl-label { display: flex; justify-content: space-between; align-items: center; font-size: 12px; font-weight: 600; }
-.cz-tl-badge { font-size: 10px; font-weight: 700; padding: 1px 5px; border-radius: 8px; background: #f59e0b; color: #111827; }
+.cz-tl-badge { font-size: 10px; font-weight: 700; padding: 1px 5px; border-radius: 8px; background: #f59e0b; \
+color: #111827; }
 .cz-tl-bars { display: flex; gap: 10px; min-height: 18px; font-size: 13px; }
-.cz-tl-bar { display: flex; gap: 4px; align-items: baseline; flex: 1 1 0; min-width: 0; overflow: hidden; white-space: nowrap; }
+.cz-tl-bar { display: flex; gap: 4px; align-items: baseline; flex: 1 1 0; min-width: 0; overflow: hidden; \
+white-space: nowrap; }
 .cz-tl-barno { font-size: 10px; color: var(--body-text-color-subdued); font-variant-numeric: tabular-nums; }
 .cz-tl-chord { font-weight: 600; }
-.cz-fn { display: inline-block; margin-left: 2px; padding: 0 3px; border-radius: 4px; font-size: 10px; font-weight: 700; line-height: 14px; color: white; background: #9ca3af; vertical-align: 1px; }
+.cz-fn { display: inline-block; margin-left: 2px; padding: 0 3px; border-radius: 4px; font-size: 10px; \
+font-weight: 700; line-height: 14px; color: white; background: #9ca3af; vertical-align: 1px; }
 .cz-fn-T { background: #16a34a; }
 .cz-fn-S { background: #2563eb; }
 .cz-fn-D { background: #dc2626; }
 .cz-fn-O { background: #6b7280; }
-.cz-tl-roll { display: block; height: 56px; border-radius: 4px; overflow: hidden; background: var(--background-fill-secondary); }
+.cz-tl-roll { display: block; height: 56px; border-radius: 4px; overflow: hidden; \
+background: var(--background-fill-secondary); }
 .cz-tl-roll svg { display: block; width: 100%; height: 100%; pointer-events: none; }
 """
 

@@ -19,7 +19,8 @@ def crash_markdown(action: str, err: BaseException) -> str:
     """An unexpected failure while ``action`` (the details go to the server log, not the page)."""
     return (
         f"<div class='cz-status cz-error'>❌ <b>Something went wrong while {md_escape(action)}</b> "
-        f"({type(err).__name__}). The details are in the server log; try other settings or press the button again.</div>"
+        f"({type(err).__name__}). The details are in the server log; "
+        "try other settings or press the button again.</div>"
     )
 
 

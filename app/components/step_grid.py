@@ -267,14 +267,17 @@ HTML_TEMPLATE = """
     <div class="cz-bar" data-bar="${b}">
       <div class="cz-barhead">
         <span class="cz-barno">${b + 1}</span>
-        <span class="cz-chord">${(Array.isArray(chords) && chords.length) ? String(chords[b % chords.length]).replace(/[<>&"]/g, '') : ''}</span>
+        <span class="cz-chord">${(Array.isArray(chords) && chords.length) \
+? String(chords[b % chords.length]).replace(/[<>&"]/g, '') : ''}</span>
       </div>
       <div class="cz-cells">
       ${[0, 1, 2, 3].map(beat => `<div class="cz-beat" data-beat="${beat}">${[0, 1, 2, 3].map(k => {
           const s = beat * 4 + k;
           const on = bar[s] === 'x';
           const cls = 'cz-cell' + (on ? ' cz-on' : '') + (s === 0 ? ' cz-down' : (k === 0 ? ' cz-beatstart' : ''));
-          return `<button type="button" class="${cls}" data-bar="${b}" data-step="${s}" data-index="${b * 16 + s}" aria-pressed="${on}" aria-label="Bar ${b + 1} step ${s + 1}" title="Bar ${b + 1}, beat ${beat + 1}, sixteenth ${k + 1}"></button>`;
+          return `<button type="button" class="${cls}" data-bar="${b}" data-step="${s}" data-index="${b * 16 + s}" \
+aria-pressed="${on}" aria-label="Bar ${b + 1} step ${s + 1}" title="Bar ${b + 1}, beat ${beat + 1}, \
+sixteenth ${k + 1}"></button>`;
         }).join('')}</div>`).join('')}
       </div>
     </div>`).join('')}
@@ -294,7 +297,8 @@ CSS_TEMPLATE = """
 .cz-barno { color: var(--body-text-color-subdued); font-variant-numeric: tabular-nums; min-width: 1.2em; }
 .cz-chord { font-weight: 600; color: var(--color-accent); }
 .cz-cells { display: flex; gap: 6px; }
-.cz-beat { flex: 1 1 0; display: flex; gap: 2px; padding: 2px; border-radius: 6px; background: var(--background-fill-secondary); }
+.cz-beat { flex: 1 1 0; display: flex; gap: 2px; padding: 2px; border-radius: 6px; \
+background: var(--background-fill-secondary); }
 .cz-cell {
   flex: 1 1 0; min-width: 14px; height: 30px; padding: 0; margin: 0; cursor: pointer;
   border-radius: 4px; border: 1px solid var(--border-color-primary);

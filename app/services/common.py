@@ -134,7 +134,7 @@ def shown(value: Any, limit: int = 60) -> str:
 def brief(message: str, limit: int = 60) -> str:
     """``message`` with every quoted value longer than ``limit`` characters cut short: a message shown to the
     user never echoes a 5,000-character name or chord whole."""
-    return re.sub(r"'([^'\n]{%d,})'" % (limit + 1), lambda m: f"'{m[1][: limit - 3]}...'", message)
+    return re.sub(rf"'([^'\n]{{{limit + 1},}})'", lambda m: f"'{m[1][: limit - 3]}...'", message)
 
 
 def number(name: str, value: Any) -> float:

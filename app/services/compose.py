@@ -40,7 +40,7 @@ from app.services.emotion import FeelingSummary, check_feeling, describe_point, 
 from engine.eval.report import melody_report
 from engine.music import LeadSheet
 from engine.music.chords import split_progression_text
-from engine.music.limits import COMPOSE_BARS, TEMPERATURE, TEMPO_BPM
+from engine.music.limits import COMPOSE_BARS, COMPOSE_TEMPERATURE, TEMPO_BPM
 from engine.music.representation import parse_rhythm_pattern
 from engine.music.tonality import parse_key, pitch_class_of
 from engine.render.audio import render_leadsheets
@@ -48,7 +48,7 @@ from engine.render.export import leadsheet_to_pretty_midi, save_midi, write_wav
 
 MIN_BARS, MAX_BARS = COMPOSE_BARS.low, COMPOSE_BARS.high
 MIN_TEMPO, MAX_TEMPO = TEMPO_BPM.low, TEMPO_BPM.high
-MIN_TEMPERATURE, MAX_TEMPERATURE = TEMPERATURE.low, TEMPERATURE.high
+MIN_TEMPERATURE, MAX_TEMPERATURE = COMPOSE_TEMPERATURE.low, COMPOSE_TEMPERATURE.high
 MAX_VARIATIONS = 4  # result slots on the page (the engine draws up to VARIATIONS.high)
 
 

@@ -418,7 +418,8 @@ class EmotionService:
         )
 
     def _render(self, results: list[EmotionResult], program: int, out_dir: Path) -> None:
-        """Audio for every result at once (the synth's engines take one each): the player's file and the .wav download."""
+        """Audio for every result at once (the synth's engines take one each): the player's file and the .wav
+        download."""
         synthesizer = self.shared.synthesizer
         if synthesizer is None or not results:
             return
@@ -434,7 +435,8 @@ class EmotionService:
             )
 
     def warm_up(self) -> None:
-        """One short sad tune (model path, verovio, music21's MusicXML writer, first render); errors go to the caller."""
+        """One short sad tune (model path, verovio, music21's MusicXML writer, first render); errors go to the
+        caller."""
         if self.pipeline is None:
             return
         self.generate("Q3", EMOTION_MIN_BARS, 0, DEFAULT_INSTRUMENT, 1)

@@ -230,7 +230,8 @@ class ExploreService:
         elif kind == SOURCE_LAST:
             if not isinstance(last_sheet, LeadSheet):
                 raise InputError(
-                    f"Nothing composed yet for {side}: make a melody in the Compose tab first, or choose an example or upload"
+                    f"Nothing composed yet for {side}: make a melody in the Compose tab first, "
+                    "or choose an example or upload"
                 )
             sheet = prepare_source(last_sheet, start, num_bars)
             sheet.title = last_sheet.title or "Last composed melody"

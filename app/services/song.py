@@ -50,7 +50,7 @@ from engine.eval.report import melody_report
 from engine.io.sources import read_source
 from engine.music import Chord, LeadSheet
 from engine.music.constants import WINDOW_STEPS
-from engine.music.limits import CONTINUE_BARS, TEMPERATURE, TEMPO_BPM
+from engine.music.limits import CONTINUE_BARS, SONG_TEMPERATURE, TEMPO_BPM
 from engine.music.tonality import FUNCTION_LETTERS, chord_function, estimate_key
 from engine.pipelines.decoding import LatentGenerationConfig
 from engine.pipelines.song import ContinuePipeline, InfillPipeline, SongPipeline
@@ -74,7 +74,17 @@ RHYTHM_MODES: tuple[str, ...] = (RHYTHM_KEEP, RHYTHM_GRID, RHYTHM_MODEL)
 MIN_LOAD_BARS = BARS_PER_BLOCK  # a loaded tune may be short: Continue grows it
 MIN_ADD_BARS, MAX_ADD_BARS = CONTINUE_BARS.low, CONTINUE_BARS.high
 MIN_SONG_TEMPO, MAX_SONG_TEMPO = TEMPO_BPM.low, TEMPO_BPM.high
-MIN_SONG_TEMPERATURE, MAX_SONG_TEMPERATURE = TEMPERATURE.low, TEMPERATURE.high
+MIN_SONG_TEMPERATURE, MAX_SONG_TEMPERATURE = SONG_TEMPERATURE.low, SONG_TEMPERATURE.high
+
+
+class _ModelTemperature:
+    """A temperature left out of a call (a default argument, never a value sent to the API): the latent model's own."""
+
+    def __repr__(self) -> str:
+        return "the model's temperature"
+
+
+MODEL_TEMPERATURE: Any = _ModelTemperature()
 MAX_HISTORY = 30  # earlier versions kept for Undo, per session
 BLOCK_STEPS = WINDOW_STEPS  # 32 sixteenths: 2 bars of 4/4
 ROLL_HEIGHT = 340
@@ -320,9 +330,10 @@ class SongService:
             )
 
     def _common(self, seed: Any, temperature: Any, instrument: str | None) -> tuple[int, float, int]:
-        """(seed, temperature, melody program), each checked (a temperature left out: the model's own)."""
+        """(seed, temperature, melody program), each checked (a temperature left out: the model's own; None, like
+        any other non-number sent to the API, is refused)."""
         seed = int_in("Seed", 0 if seed in (None, "") else seed, 0, MAX_SEED)
-        temperature = self.default_temperature if temperature is None else temperature
+        temperature = self.default_temperature if temperature is MODEL_TEMPERATURE else temperature
         temperature = float_in("Temperature", temperature, MIN_SONG_TEMPERATURE, MAX_SONG_TEMPERATURE)
         return seed, temperature, melody_program(DEFAULT_INSTRUMENT if instrument is None else instrument)
 
@@ -379,7 +390,7 @@ class SongService:
         functions: str | None = None,
         tempo: Any = 120.0,
         seed: Any = 0,
-        temperature: Any = None,
+        temperature: Any = MODEL_TEMPERATURE,
         instrument: str | None = DEFAULT_INSTRUMENT,
         session_id: str | None = None,
         file_name: str = "cadenza_song.mid",
@@ -487,12 +498,13 @@ class SongService:
         bars: Any = 4,
         chords: str | None = None,
         seed: Any = 0,
-        temperature: Any = None,
+        temperature: Any = MODEL_TEMPERATURE,
         instrument: str | None = DEFAULT_INSTRUMENT,
         session_id: str | None = None,
         file_name: str = "cadenza_song.mid",
     ) -> SongResult:
-        """The tune followed by ``bars`` (2..16, even) new bars over ``chords`` (empty: the tune's own progression again)."""
+        """The tune followed by ``bars`` (2..16, even) new bars over ``chords`` (empty: the tune's own progression
+        again)."""
         sheet = self._tune(sheet)
         have = block_count(sheet) * BARS_PER_BLOCK
         add = int_in("Bars to add", bars, MIN_ADD_BARS, MAX_ADD_BARS)
@@ -526,7 +538,7 @@ class SongService:
         rhythm_mode: str | None = RHYTHM_KEEP,
         grid_rhythm: str | None = None,
         seed: Any = 0,
-        temperature: Any = None,
+        temperature: Any = MODEL_TEMPERATURE,
         instrument: str | None = DEFAULT_INSTRUMENT,
         session_id: str | None = None,
         file_name: str = "cadenza_song.mid",

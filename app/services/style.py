@@ -287,7 +287,8 @@ class StyleService:
         return result
 
     def warm_up(self) -> None:
-        """One short piece per generator here (first decode, first chord parse, first render); errors go to the caller."""
+        """One short piece per generator here (first decode, first chord parse, first render); errors go to the
+        caller."""
         if self.pipeline is not None and self.styles:
             self.generate(self.styles[0], 2, 0)
         if self.gan_pipeline is not None and self.styles:

@@ -521,7 +521,8 @@ class ComposeTab:
             log.exception("compose failed")
             return {
                 self.status: "<div class='cz-status cz-error'>❌ <b>Something went wrong while composing</b> "
-                f"({type(err).__name__}). The details are in the server log; try other settings or press Generate again.</div>",
+                f"({type(err).__name__}). The details are in the server log; "
+                "try other settings or press Generate again.</div>",
                 self.pending_rolls: None,
             }
         return self._results_update(results, rhythm, bars, time.perf_counter() - started)
@@ -556,7 +557,8 @@ class ComposeTab:
                 f"{bars} bars · {sg.count_onsets(rhythm)} notes · key {_md_escape(melody.key or '?')} · "
                 f"{melody.tempo_bpm:g} BPM"
                 + (
-                    f" · feeling {_md_escape(first.feeling.prompt_text)} ({register_words(first.feeling.template.register_shift)})"
+                    f" · feeling {_md_escape(first.feeling.prompt_text)} "
+                    f"({register_words(first.feeling.template.register_shift)})"
                     if first.feeling is not None
                     else ""
                 )

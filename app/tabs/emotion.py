@@ -81,7 +81,10 @@ def _random_seed() -> int:
 def score_html(svg: str) -> str:
     """The engraved score for the page (a note when verovio could not draw it)."""
     if not svg:
-        return "<div class='cz-score-none'>The score could not be drawn for this tune (its audio and files are fine).</div>"
+        return (
+            "<div class='cz-score-none'>The score could not be drawn for this tune "
+            "(its audio and files are fine).</div>"
+        )
     return f"<div class='cz-score'>{svg}</div>"
 
 

@@ -63,7 +63,8 @@ SIDES = ("A", "B")
 
 EXPLORE_CSS = """
 .cz-source { gap: 6px !important; }
-.cz-source-preview svg { width: 100%; height: 84px; display: block; border-radius: 6px; background: var(--background-fill-secondary); }
+.cz-source-preview svg { width: 100%; height: 84px; display: block; border-radius: 6px; \
+background: var(--background-fill-secondary); }
 .cz-source-status p { margin: 0; font-size: 13px; }
 .cz-source-status .cz-bad { color: var(--color-red-600, #dc2626); font-weight: 600; }
 .cz-source-status .cz-ok { color: var(--body-text-color); }
@@ -90,7 +91,11 @@ def source_status_markdown(source: ExploreSource | None, error: str | None = Non
 
 
 def _empty_preview(text: str = "nothing to show") -> str:
-    return f"<div class='cz-source-empty' style='height:84px;display:flex;align-items:center;justify-content:center;opacity:.6'>{_md_escape(text)}</div>"
+    return (
+        "<div class='cz-source-empty' "
+        "style='height:84px;display:flex;align-items:center;justify-content:center;opacity:.6'>"
+        f"{_md_escape(text)}</div>"
+    )
 
 
 def _session(request: gr.Request | None) -> str | None:
@@ -729,7 +734,8 @@ class ExploreTab:
         )
 
     def _clip_outputs(self, clip, message: str, status, results, audio, plot, midi, report) -> dict:
-        """Updates that show one rendered piece: status line, its result row, audio, piano roll, MIDI and control report."""
+        """Updates that show one rendered piece: status line, its result row, audio, piano roll, MIDI and control
+        report."""
         return {
             status: ok_markdown(message + self._no_audio_note()),
             results: gr.Row(visible=True),

@@ -80,7 +80,8 @@ GRID_PRESETS = ("Quarter notes", "Eighth notes", "Syncopated", "Call & answer", 
 
 SONG_CSS = """
 #cz-song-chord-status .cz-ok, #cz-song-continue-status .cz-ok { color: var(--color-green-600, #16a34a); }
-#cz-song-chord-status .cz-bad, #cz-song-continue-status .cz-bad { color: var(--color-red-600, #dc2626); font-weight: 600; }
+#cz-song-chord-status .cz-bad, #cz-song-continue-status .cz-bad { color: var(--color-red-600, #dc2626); \
+font-weight: 600; }
 #cz-song-chord-status p, #cz-song-continue-status p { margin: 0; font-size: 13px; }
 #cz-song-version { font-size: 15px; }
 #cz-song-version .cz-song-undo-count { color: var(--body-text-color-subdued); font-size: 13px; }

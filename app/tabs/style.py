@@ -51,7 +51,8 @@ def verdict_html(result: StyleResult) -> str:
     )
     hits = sum(v == a for v, a in zip(result.verdicts, result.asked))
     return (
-        f"<div class='cz-report'><b>Style judge</b> on the {md_escape(result.model)} piece: {hits} of {len(result.verdicts)} "
+        f"<div class='cz-report'><b>Style judge</b> on the {md_escape(result.model)} piece: "
+        f"{hits} of {len(result.verdicts)} "
         "windows heard as asked"
         f"<table><tr>{''.join(f'<th>bars {2 * i + 1}-{2 * i + 2}</th>' for i in range(len(result.verdicts)))}</tr>"
         f"<tr>{cells}</tr></table></div>"

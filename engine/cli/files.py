@@ -4,8 +4,9 @@ loading a source."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 from engine.eval.report import melody_report
 from engine.io.examples import load_example
@@ -35,7 +36,13 @@ def load_source(spec: str, track: int | None, start_bar: int, bars: int | None, 
     return read_source(spec, melody_track=track, start_bar=start_bar, num_bars=bars, max_bars=max_bars)
 
 
-def melody_writer(args: argparse.Namespace) -> Callable[[LeadSheet, Path, str | None], list[Path]]:
+class MelodyWriter(Protocol):
+    """Writes one melody to ``path`` (MIDI), and a WAV to ``wav`` when given; returns the paths written."""
+
+    def __call__(self, sheet: LeadSheet, path: Path, wav: str | None = None) -> list[Path]: ...
+
+
+def melody_writer(args: argparse.Namespace) -> MelodyWriter:
     """A function writing one melody (MIDI, and a WAV when asked) with the instruments of ``args``, and adding its
     control report to ``args.reports``."""
     melody_program = program_for(args.instrument)

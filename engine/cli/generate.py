@@ -8,12 +8,14 @@
     python -m engine.generate analogy --pitch-from A.mid --chords "C Am F G" --out X.mid   (re-harmonise A)
     python -m engine.generate continue --from A.mid --bars 8 --out X.mid [--chords ...] [--rhythm ...]
     python -m engine.generate infill --from A.mid --blocks 2,3 --out X.mid [--new-rhythm | --rhythm ...]
-    python -m engine.generate song --chords "C Am F G" --bars 16 --seed 1 --out X.mid [--rhythm ...] [--functions "T S D T"]
+    python -m engine.generate song --chords "C Am F G" --bars 16 --seed 1 --out X.mid [--rhythm ...]
+        [--functions "T S D T"]
 
     python -m engine.generate emotion --quadrant Q3 --bars 16 --seed 1 --out tune.abc [--midi X.mid] [--wav X.wav]
         [--musicxml X.musicxml]      (or --valence V --arousal A, each -1..1, instead of --quadrant)
     python -m engine.generate style --style "Bach chorale" --bars 4 --seed 1 --out X.mid [--morph-to STYLE --steps 5]
-    python -m engine.generate style --model gan --style "Bach chorale" [--chords "C G Am F"] --bars 8 --seed 1 --out X.mid
+    python -m engine.generate style --model gan --style "Bach chorale" [--chords "C G Am F"] --bars 8 --seed 1
+        --out X.mid
     python -m engine.generate style-transfer --from A.mid --to "String quartet" --strength 0.8 --out X.mid
 
 All take --seed and --wav, and --json to print the files and each result's control report (asked vs

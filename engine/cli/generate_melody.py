@@ -78,7 +78,8 @@ def add_melody_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--chords",
         default=None,
-        help="'a' (the pitch source's chords, the default), 'b' (the rhythm source's) or a progression such as \"C Am F G\"",
+        help="'a' (the pitch source's chords, the default), 'b' (the rhythm source's) "
+        'or a progression such as "C Am F G"',
     )
     p.add_argument("--out", required=True, help="MIDI file to write")
     p.add_argument("--wav", default=None, help="also render audio to this WAV file")

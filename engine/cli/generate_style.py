@@ -98,14 +98,14 @@ def run_style(args: argparse.Namespace) -> list[Path]:
         )
     if args.chords:  # said, not ignored: the user expects the chords to be heard
         raise CadenzaInputError("--chords needs --model gan: MusAE takes no chords")
-    pipe = _style_pipeline(args)
+    musae = _style_pipeline(args)
     if args.morph_to:
-        piece = pipe.morph(args.style, args.morph_to, args.steps, args.seed).samples[0]
+        piece = musae.morph(args.style, args.morph_to, args.steps, args.seed).samples[0]
         return _write_piece(
-            args, piece, pipe.styles[pipe.style_index(args.morph_to)], args.tempo, {"generator": "musae"}
+            args, piece, musae.styles[musae.style_index(args.morph_to)], args.tempo, {"generator": "musae"}
         )
-    piece = pipe(args.style, args.bars, args.seed).samples[0]
-    return _write_piece(args, piece, pipe.styles[pipe.style_index(args.style)], args.tempo, {"generator": "musae"})
+    piece = musae(args.style, args.bars, args.seed).samples[0]
+    return _write_piece(args, piece, musae.styles[musae.style_index(args.style)], args.tempo, {"generator": "musae"})
 
 
 def run_style_transfer(args: argparse.Namespace) -> list[Path]:

@@ -299,7 +299,8 @@ def _bad_file_values(folder: Path) -> st.SearchStrategy:
 
 @dataclass
 class Case:
-    """One argument of an endpoint: the bad values drawn for it, words that name it, working values it needs around it."""
+    """One argument of an endpoint: the bad values drawn for it, words that name it, working values it needs around
+    it."""
 
     param: str
     values: st.SearchStrategy
@@ -321,11 +322,13 @@ def _choice_case(
     return Case(param, bad(choice_values(choices), lambda v: refused(check, v)), words, around)
 
 
-def _instrument_case(param: str = "instrument", none_means_default: bool = True) -> Case:
+def _instrument_case(
+    param: str = "instrument", none_means_default: bool = True, empty_means_default: bool = False
+) -> Case:
     names = list(Studio.melody_instruments())
 
     def check(value: Any) -> None:
-        if value is None and none_means_default:
+        if (value is None and none_means_default) or (value == "" and empty_means_default):
             return
         melody_program(value or "")
 
@@ -420,7 +423,7 @@ def _style_bars(value: Any) -> None:
 
 def _style_instrument_cases() -> list[Case]:
     """inst1..inst4 of the Style verbs: None or "" is the style's default, anything else must be a name."""
-    return [_instrument_case(f"inst{i}") for i in range(1, 5)]
+    return [_instrument_case(f"inst{i}", empty_means_default=True) for i in range(1, 5)]
 
 
 def _style_endpoints(folder: Path) -> dict[str, list[Case]]:
@@ -818,13 +821,15 @@ RAW = [
     ),
     (
         "/song_load",
-        '{"data": ["Upload MIDI", null, {"path": "../app.py", "meta": {"_type": "gradio.FileData"}}, null, 0, 16, "Flute", '
+        '{"data": ["Upload MIDI", null, {"path": "../app.py", "meta": {"_type": "gradio.FileData"}}, '
+        'null, 0, 16, "Flute", '
         "null, null, null]}",
         ("file",),
     ),
     (
         "/explore_source_a",
-        '{"data": ["Upload MIDI", null, {"path": "checkpoints/ec2vae/config.json", "meta": {"_type": "gradio.FileData"}}, '
+        '{"data": ["Upload MIDI", null, {"path": "checkpoints/ec2vae/config.json", '
+        '"meta": {"_type": "gradio.FileData"}}, '
         "null, 0, 4, null]}",
         ("file",),
     ),

@@ -267,7 +267,7 @@ def test_grid_handlers(tab):
 def test_choose_progression_and_starting_points(tab, studio):
     chords, key = tab.choose_progression("ii–V–I (jazz, C)")
     assert chords == "Dm7 G7 Cmaj7 Cmaj7" and key == "C"
-    for label, (text, key) in PROGRESSIONS.items():
+    for label, (_text, key) in PROGRESSIONS.items():
         assert key in studio.keys(), label
     for sp in STARTING_POINTS:
         grid, bars, chords, key, tempo, instrument, accompaniment, _progression = tab.load_starting_point(sp)

@@ -35,7 +35,7 @@ from app.services import (  # noqa: E402
 )
 from app.tabs.explore import ExploreTab
 from engine.render.encode import decode_audio  # noqa: E402
-from tests.conftest import make_nottingham_midi  # noqa: E402
+from tests.conftest import make_nottingham_midi, skip_without_audio  # noqa: E402
 from tests.midi_factory import drums_only, many_notes, many_tracks, no_notes, truncated  # noqa: E402
 
 A_TITLE, B_TITLE = "Cuckoo's Nest", "Hänschen klein"
@@ -163,9 +163,13 @@ def test_interpolation_is_one_piece_of_n_steps(tab):
     seconds_per_step = 60.0 / 100.0 / 4  # A's tempo (Cuckoo's Nest: 100 BPM)
     assert pm.get_end_time() == pytest.approx(4 * 32 * seconds_per_step, abs=0.05)  # 4 steps x one 2-bar window
     assert out[tab.interp_plot] is not None
-    if tab.studio.has_audio:
-        rate, audio = decode_audio(out[tab.interp_audio])  # the player's file: Ogg Opus
-        assert rate > 0 and len(audio) >= 4 * 32 * seconds_per_step * rate
+
+
+def test_the_interpolation_is_heard_whole(tab):
+    skip_without_audio(tab.studio)
+    out = tab.interpolate(*_map_args()[:13], 4, "Flute")
+    rate, audio = decode_audio(out[tab.interp_audio])  # the player's file: Ogg Opus
+    assert rate > 0 and len(audio) >= 4 * 32 * (60.0 / 100.0 / 4) * rate  # 4 steps x one 2-bar window at 100 BPM
 
 
 def test_map_build_renders_every_cell(tab):
@@ -180,21 +184,22 @@ def test_map_build_renders_every_cell(tab):
     cells = widget.props["cells"]
     assert len(cells) == 5 and all(len(row) == 5 and all("<svg" in c["svg"] for c in row) for row in cells)
     assert widget.props["a_title"] == A_TITLE and widget.props["b_title"] == B_TITLE
-    if tab.studio.has_audio:
-        assert explore_map.prerendered
-        for row in explore_map.cells:
-            for cell in row:
-                assert (
-                    cell.wav_path.endswith(".wav")
-                    and cell.audio_path is None
-                    and Path(cell.wav_path).stat().st_size > 1000
-                )
     # rows move pitch, columns rhythm: cells of one column share their onsets
     for col in range(5):
         onsets = {tuple(explore_map.cells[row][col].sheet.melody.onset_steps()) for row in range(5)}
         assert len(onsets) == 1
     # the previous cell selection is cleared
     assert out[tab.cell_audio] is None
+
+
+def test_a_small_map_is_prerendered_so_cells_play_at_once(tab):
+    skip_without_audio(tab.studio)
+    explore_map = tab.build_map(*_map_args(size=5))[tab.map_state]
+    assert explore_map.prerendered
+    for row in explore_map.cells:
+        for cell in row:
+            assert cell.wav_path.endswith(".wav") and cell.audio_path is None
+            assert Path(cell.wav_path).stat().st_size > 1000
 
 
 def test_cell_click_plays_and_offers_midi(tab):
@@ -206,8 +211,6 @@ def test_cell_click_plays_and_offers_midi(tab):
         assert out[tab.cell_plot] is not None
         pm = pretty_midi.PrettyMIDI(out[tab.cell_midi])
         assert sum(len(inst.notes) for inst in pm.instruments) > 0  # melody and chords
-        if tab.studio.has_audio:
-            assert Path(out[tab.cell_audio]).suffix == ".ogg" and Path(out[tab.cell_audio]).is_file()
     # no map yet, a cell outside the map, no cell at all: messages
     assert "Build the map" in tab.play_cell(lm.map_value(cell=(0, 0)), None)[tab.cell_title]
     assert "no cell" in tab.play_cell("", explore_map, gr.EventData(None, {"row": 7, "col": 0}))[tab.cell_title]
@@ -216,9 +219,15 @@ def test_cell_click_plays_and_offers_midi(tab):
     assert "no cell of this 3×3 map" in tab.play_cell('{"cell": [0, 3]}', explore_map)[tab.cell_title]
 
 
+def test_a_clicked_cell_plays(tab):
+    skip_without_audio(tab.studio)
+    explore_map = tab.build_map(*_map_args(size=3))[tab.map_state]
+    out = tab.play_cell(lm.map_value(cell=(1, 2), size=3), explore_map)
+    assert Path(out[tab.cell_audio]).suffix == ".ogg" and Path(out[tab.cell_audio]).is_file()
+
+
 def test_big_maps_render_cells_on_first_click(studio, tab, monkeypatch):
-    if not studio.has_audio:
-        pytest.skip("no synthesizer")
+    skip_without_audio(studio)
     monkeypatch.setattr("app.services.explore.PRERENDER_AUDIO_SECONDS", 0.0)
     explore_map = tab.build_map(*_map_args(size=2))[tab.map_state]
     assert not explore_map.prerendered and explore_map.cells[1][1].wav_path is None
@@ -260,10 +269,15 @@ def test_analogy_takes_b_rhythm_exactly(studio, tab):
     for box in tab.analogy_boxes:
         assert pretty_midi.PrettyMIDI(out[box["midi"]]).instruments
         assert out[box["plot"]] is not None
-        if tab.studio.has_audio:
-            assert out[box["audio"]].endswith(".ogg") and Path(out[box["audio"]]).stat().st_size > 1000
     bad = tab.analogy(*_map_args()[:11], ANALOGY_OWN, "Am Xq7", "Flute")
     assert "Xq7" in bad[tab.analogy_status] and tab.analogy_boxes[0]["audio"] not in bad  # old results stay
+
+
+def test_every_analogy_is_heard(tab):
+    skip_without_audio(tab.studio)
+    out = tab.analogy(*_map_args()[:11], ANALOGY_OWN, "Am F C G", "Flute")
+    for box in tab.analogy_boxes:
+        assert out[box["audio"]].endswith(".ogg") and Path(out[box["audio"]]).stat().st_size > 1000
 
 
 def test_decoding_chords_choices(tab):
