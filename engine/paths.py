@@ -3,6 +3,7 @@
 checkpoints/<family>/   model.safetensors + config.json (+ generation.json) + README.md (the model card)
 assets/soundfonts/      the SoundFont the studio renders with
 assets/examples/        the example tunes (MIDI) and their index
+data_cache/             caches the trainers and evaluations build from the corpora (not shipped)
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ CHECKPOINTS_DIR = PROJECT_ROOT / "checkpoints"
 ASSETS_DIR = PROJECT_ROOT / "assets"
 SOUNDFONTS_DIR = ASSETS_DIR / "soundfonts"
 EXAMPLES_DIR = ASSETS_DIR / "examples"
+DATA_CACHE_DIR = PROJECT_ROOT / "data_cache"
+STYLE_CACHE = DATA_CACHE_DIR / "style_windows.npz"  # python -m engine.data style
+ABC_CACHE = DATA_CACHE_DIR / "abc_tunes.jsonl"  # the labelled ABC tunes (python -m engine.train abc)
 
 # The shipped checkpoint of each model family (the folder names under checkpoints/).
 CHECKPOINT_FOLDERS = {

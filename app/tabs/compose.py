@@ -31,12 +31,13 @@ from typing import Any
 import gradio as gr
 
 from app import api_inputs as ai
+from app.components import status
 from app.components import step_grid as sg
 from app.components.audio_first import WAIT_FOR_AUDIO_JS
 from app.components.control_report import report_html
 from app.components.emotion_pad import feeling_panel
 from app.services import Studio
-from app.services.common import NO_ACCOMPANIMENT, InputError, brief, flag
+from app.services.common import NO_ACCOMPANIMENT, InputError, flag
 from app.services.compose import (
     MAX_TEMPERATURE,
     MAX_TEMPO,
@@ -116,12 +117,8 @@ def _random_seed() -> int:
     return random.randint(0, 99_999)
 
 
-def _md_escape(text: str) -> str:
-    return text.replace("<", "&lt;").replace(">", "&gt;")
-
-
 def error_markdown(message: str) -> str:
-    return f"<div class='cz-status cz-error'>⚠️ <b>Can't compose yet:</b> {_md_escape(brief(message))}</div>"
+    return status.error_markdown(message, "Can't compose yet")
 
 
 class ComposeTab:
@@ -285,8 +282,8 @@ class ComposeTab:
     @staticmethod
     def _chord_status_md(check) -> str:
         if check.ok:
-            return f"<span class='cz-ok'>✓ {_md_escape(check.message)}</span>"
-        return f"<span class='cz-bad'>✗ {_md_escape(check.message)}</span>"
+            return f"<span class='cz-ok'>✓ {status.md_escape(check.message)}</span>"
+        return f"<span class='cz-bad'>✗ {status.md_escape(check.message)}</span>"
 
     # ------------------------------------------------------------------ events
 
@@ -554,10 +551,10 @@ class ComposeTab:
         out: dict = {
             self.status: (
                 f"<div class='cz-status cz-okay'>✅ {len(results)} variation{'s' if len(results) != 1 else ''} · "
-                f"{bars} bars · {sg.count_onsets(rhythm)} notes · key {_md_escape(melody.key or '?')} · "
+                f"{bars} bars · {sg.count_onsets(rhythm)} notes · key {status.md_escape(melody.key or '?')} · "
                 f"{melody.tempo_bpm:g} BPM"
                 + (
-                    f" · feeling {_md_escape(first.feeling.prompt_text)} "
+                    f" · feeling {status.md_escape(first.feeling.prompt_text)} "
                     f"({register_words(first.feeling.template.register_shift)})"
                     if first.feeling is not None
                     else ""
@@ -575,10 +572,10 @@ class ComposeTab:
                 r = results[index]
                 out[box["column"]] = gr.Column(visible=True)
                 out[box["title"]] = (
-                    f"### {r.title}\n{_md_escape(r.instrument)}"
-                    + (f" + {_md_escape(r.accompaniment)}" if r.accompaniment != NO_ACCOMPANIMENT else "")
+                    f"### {r.title}\n{status.md_escape(r.instrument)}"
+                    + (f" + {status.md_escape(r.accompaniment)}" if r.accompaniment != NO_ACCOMPANIMENT else "")
                     + f" · {r.num_notes} notes"
-                    + (f" · feeling: {_md_escape(r.feeling.prompt_text)}" if r.feeling is not None else "")
+                    + (f" · feeling: {status.md_escape(r.feeling.prompt_text)}" if r.feeling is not None else "")
                 )
                 out[box["audio"]] = r.audio_file
                 out[box["midi"]] = r.midi_path

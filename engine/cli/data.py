@@ -14,13 +14,14 @@ import json
 import sys
 
 from engine.data.style import build_style_cache
+from engine.paths import STYLE_CACHE
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m engine.data", description="Build the data caches once.")
     sub = parser.add_subparsers(dest="cache", required=True)
     p = sub.add_parser("style", help="four-track windows in seven styles (the style judge, MusAE, the style GAN)")
-    p.add_argument("--out", default="data_cache/style_windows.npz")
+    p.add_argument("--out", default=str(STYLE_CACHE))
     p.add_argument(
         "--nottingham", default=None, help="the Nottingham MIDI folder (English folk); left out: no English folk"
     )

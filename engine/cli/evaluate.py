@@ -23,7 +23,7 @@ from typing import Any
 from engine.cli.card import add_card_arguments, write_model_card
 from engine.eval.suites import cross_corpus, ec2vae, emotion, explore, song, style
 from engine.music.errors import CadenzaInputError
-from engine.paths import default_checkpoint
+from engine.paths import DATA_CACHE_DIR, STYLE_CACHE, default_checkpoint
 
 
 def _suite_parser(
@@ -87,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--data", action="append", required=True, metavar="NAME=DIR", help="a corpus folder (repeat)")
     p.add_argument("--vae", default=None, help="the EC2-VAE all of them use (default: checkpoints/ec2vae)")
-    p.add_argument("--cache-dir", default="data_cache", help="where each corpus's encoded latents are kept")
+    p.add_argument("--cache-dir", default=str(DATA_CACHE_DIR), help="where each corpus's encoded latents are kept")
     p.add_argument("--device", default="auto")
     p = _suite_parser(sub, "emotion", emotion, "the emotion pipeline: ABC, mode, arousal, template, judge")
     p.add_argument(
@@ -103,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto")
     p.add_argument("--seed", type=int, default=0)
     p = _suite_parser(sub, "style", style, "the style judge, MusAE and its VAE, the style GAN, MuseGAN's figures")
-    p.add_argument("--data", default="data_cache/style_windows.npz", help="the style cache (python -m engine.data)")
+    p.add_argument("--data", default=str(STYLE_CACHE), help="the style cache (python -m engine.data style)")
     p.add_argument("--judge", default=None, help="style judge checkpoint (default: checkpoints/style_judge)")
     p.add_argument("--musae", default=None, help="MusAE checkpoint (default: checkpoints/musae; '' to skip)")
     p.add_argument("--vae", default=None, help="the VAE baseline (default: checkpoints/musae_vae; '' to skip)")

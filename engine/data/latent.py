@@ -24,11 +24,11 @@ import torch
 from engine.data.windows import transpose_batch
 from engine.io.corpus import is_validation, music_files, read_tunes
 from engine.models.ec2vae import EC2VAE
-from engine.models.latent import BEATS_PER_WINDOW, STEPS_PER_BEAT, LatentBatch, beat_chroma
+from engine.models.latent import LatentBatch, beat_chroma
 from engine.models.registry import weights_fingerprint
 from engine.music import LeadSheet
 from engine.music.chords import infer_chords
-from engine.music.constants import SILENCE, WINDOW_STEPS
+from engine.music.constants import BEATS_PER_WINDOW, SILENCE, STEPS_PER_BEAT, WINDOW_STEPS
 from engine.music.errors import CadenzaInputError
 from engine.music.representation import melody_to_tokens, tokens_to_rhythm
 from engine.music.tonality import NO_FUNCTION, estimate_key, functions_per_step

@@ -28,16 +28,15 @@ from engine.models.feature_judge import FeatureJudge, tune_features, tune_mode
 from engine.music import LeadSheet, Note
 from engine.music.constants import note_name
 from engine.music.representation import melody_to_tokens
-from engine.music.tonality import parse_key
+from engine.music.tonality import MAJOR_SCALE, MINOR_SCALE, parse_key
 
-MAJOR_STEPS = (0, 2, 4, 5, 7, 9, 11)
-MINOR_STEPS = (0, 2, 3, 5, 7, 8, 9, 10, 11)  # natural minor + raised 6th and 7th
+MINOR_IN_KEY = tuple(sorted({*MINOR_SCALE, 9, 11}))  # natural minor + raised 6th and 7th
 
 
-def key_scale(key: str) -> tuple[int, ...]:
+def in_key_pitch_classes(key: str) -> tuple[int, ...]:
     """Pitch classes counted as in ``key`` (see the module docstring)."""
     tonic, minor = parse_key(key)
-    return tuple(sorted((tonic + step) % 12 for step in (MINOR_STEPS if minor else MAJOR_STEPS)))
+    return tuple(sorted((tonic + step) % 12 for step in (MINOR_IN_KEY if minor else MAJOR_SCALE)))
 
 
 def _share(part: float, whole: float) -> float | None:
@@ -62,7 +61,7 @@ def sheet_chord_tone_share(sheet: LeadSheet) -> float | None:
 
 def in_key_share(notes: list[Note], key: str) -> float | None:
     """Share of note time on the scale of ``key``."""
-    scale = set(key_scale(key))
+    scale = set(in_key_pitch_classes(key))
     total = sum(n.duration for n in notes)
     return _share(sum(n.duration for n in notes if n.pitch % 12 in scale), total)
 

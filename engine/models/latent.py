@@ -33,11 +33,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.music.constants import NUM_RHYTHM_CLASSES, WINDOW_STEPS
+from engine.music.constants import BEATS_PER_WINDOW, NUM_RHYTHM_CLASSES, STEPS_PER_BEAT, WINDOW_STEPS
 from engine.music.tonality import NUM_FUNCTIONS
 
-BEATS_PER_WINDOW = 8
-STEPS_PER_BEAT = WINDOW_STEPS // BEATS_PER_WINDOW
 # The floor on a component's spread: windows that repeat earlier ones encode to identical latents, and without
 # a floor their NLL falls without bound and drowns the rest of the loss; 0.05 is far below what the decoder hears.
 LOG_SIGMA_MIN, LOG_SIGMA_MAX = -3.0, 2.0

@@ -306,16 +306,6 @@ class LatentCritic(nn.Module):
         return scores.gather(1, style[:, None])[:, 0]
 
 
-def gradient_penalty(critic: LatentCritic, real: torch.Tensor, fake: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
-    """WGAN-GP: (||grad critic(x_hat)|| - 1)^2 on points between real and fake codes."""
-    alpha = torch.rand(real.shape[0], 1, device=real.device)
-    mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
-    score = critic(mixed, style)
-    (grad,) = torch.autograd.grad(score.sum(), mixed, create_graph=True)
-    norms: torch.Tensor = grad.norm(dim=1)
-    return ((norms - 1) ** 2).mean()
-
-
 def kl_per_dimension(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """KL(q(z|x) || N(0, I)) per latent dimension (z_dims,), in nats, averaged over the batch (mu, logvar
     (B, z_dims))."""
@@ -328,6 +318,6 @@ def free_bits_kl(mu: torch.Tensor, logvar: torch.Tensor, free_bits: float) -> to
     return kl_per_dimension(mu, logvar).clamp(min=free_bits).sum()
 
 
-def reconstruction_accuracy(logits: torch.Tensor, windows: torch.Tensor) -> torch.Tensor:
+def per_track_accuracy(logits: torch.Tensor, windows: torch.Tensor) -> torch.Tensor:
     """Share of steps right per track, (tracks,), of teacher-forced logits (B, T, S, 130)."""
     return (logits.argmax(-1) == windows).float().mean(dim=(0, 2))

@@ -37,8 +37,7 @@ from engine.music.constants import HOLD, ONSET, REST, STEPS_PER_BAR_44, SUSTAIN,
 from engine.music.errors import CadenzaInputError, RhythmPatternError
 from engine.music.limits import COMPOSE_BARS, SEED, TEMPERATURE, TEMPO_BPM, VARIATIONS
 from engine.music.representation import onsets_to_rhythm, parse_rhythm_pattern, tokens_to_notes
-from engine.music.tonality import KEYS, functions_from_chroma
-from engine.music.tonality import scale_pitch_classes as _scale_of
+from engine.music.tonality import KEYS, functions_from_chroma, scale_pitch_classes
 from engine.paths import default_checkpoint
 from engine.pipelines.base import PipelineOutput, seeded_generator
 from engine.pipelines.decoding import (
@@ -54,11 +53,11 @@ from engine.pipelines.song_model import SongModel, TuneLatents
 log = logging.getLogger(__name__)
 
 
-def scale_pitch_classes(key: str) -> tuple[int, ...]:
+def _checked_scale(key: str) -> tuple[int, ...]:
     """Pitch classes of a key such as "G" or "F#m" (one of KEYS); raises CadenzaInputError for unknown keys."""
     if key not in KEYS:
         raise CadenzaInputError(f"Unknown key '{key}': choose one of {', '.join(KEYS)}")
-    return _scale_of(key)
+    return scale_pitch_classes(key)
 
 
 @dataclass
@@ -167,7 +166,7 @@ class ComposePipeline:
                 f"Register shift must be a whole number of octaves from -24 to 24 semitones (got {register_shift!r})"
             )
         num_bars, seed, num_samples = int(num_bars), int(seed), int(num_samples)
-        scale = scale_pitch_classes(key)
+        scale = _checked_scale(key)
         progression = parse_progression(chords, num_bars, STEPS_PER_BAR_44)
 
         num_steps = num_bars * STEPS_PER_BAR_44
@@ -238,7 +237,7 @@ class ComposePipeline:
         if functions is None:
             functions = functions_from_chroma(chroma)
         zeros = torch.zeros(w, song.vae.config.z_pitch), torch.zeros(w, song.vae.config.z_rhythm)
-        base = TuneLatents(np.full((w, WINDOW_STEPS), 129, np.int64), chroma, *zeros)
+        base = TuneLatents(np.full((w, WINDOW_STEPS), REST, np.int64), chroma, *zeros)
         # The drawn rhythm is known as a pattern; its latent is sampled (a placeholder melody's would carry false
         # pitch).
         tokens = song.generate(

@@ -34,7 +34,7 @@ import torch
 
 from engine.music import Chord, ChordProgression, LeadSheet, Melody
 from engine.music.chords import parse_progression
-from engine.music.constants import SILENCE, STEPS_PER_BAR_44, WINDOW_STEPS
+from engine.music.constants import REST, SILENCE, STEPS_PER_BAR_44, WINDOW_STEPS
 from engine.music.limits import SEED, SONG_BARS, TEMPERATURE, TEMPO_BPM, VARIATIONS
 from engine.music.representation import (
     tokens_to_notes,
@@ -159,7 +159,7 @@ class SongPipeline(_SongPipelineBase):
         steps = blocks * WINDOW_STEPS
         zeros = torch.zeros(blocks, self.model.vae.config.z_pitch), torch.zeros(blocks, self.model.vae.config.z_rhythm)
         base = TuneLatents(
-            np.full((blocks, WINDOW_STEPS), 129, np.int64),
+            np.full((blocks, WINDOW_STEPS), REST, np.int64),
             progression.chroma(steps).reshape(blocks, WINDOW_STEPS, 12),
             *zeros,
         )
@@ -235,7 +235,7 @@ class ContinuePipeline(_SongPipelineBase):
         zeros_p = torch.zeros(new, source.z_pitch.shape[1], device=source.z_pitch.device)
         zeros_r = torch.zeros(new, source.z_rhythm.shape[1], device=source.z_rhythm.device)
         base = TuneLatents(
-            np.concatenate([source.tokens, np.full((new, WINDOW_STEPS), 129, np.int64)]),
+            np.concatenate([source.tokens, np.full((new, WINDOW_STEPS), REST, np.int64)]),
             progression.chroma(blocks * WINDOW_STEPS).reshape(blocks, WINDOW_STEPS, 12),
             torch.cat([source.z_pitch, zeros_p]),
             torch.cat([source.z_rhythm, zeros_r]),

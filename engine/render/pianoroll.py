@@ -12,15 +12,15 @@ import numpy as np
 import plotly.graph_objects as go
 
 from engine.music import LeadSheet
+from engine.music.constants import note_name
+from engine.render.svg_roll import MIN_PITCH_SPAN
 
-NOTE_NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
 NOTE_COLOR = "#6366f1"  # indigo: readable on white and on dark grey
 NOTE_LINE = "#4338ca"
 TEXT_COLOR = "#8a8f98"  # mid grey: readable on light and dark themes
 GRID_BAR = "rgba(128,128,128,0.45)"
 GRID_BEAT = "rgba(128,128,128,0.16)"
 BAND_COLORS = ("rgba(128,128,128,0.10)", "rgba(128,128,128,0.03)")
-MIN_PITCH_SPAN = 12
 NOTE_GAP_STEPS = 0.12
 
 _DURATION_NAMES = {
@@ -33,11 +33,6 @@ _DURATION_NAMES = {
     12: "dotted half",
     16: "whole",
 }
-
-
-def pitch_name(pitch: int) -> str:
-    """MIDI pitch -> name with octave, middle C = C4 (e.g. 61 -> "C#4")."""
-    return f"{NOTE_NAMES[pitch % 12]}{pitch // 12 - 1}"
 
 
 def duration_name(steps: int) -> str:
@@ -115,7 +110,7 @@ def _notes_trace(sheet: LeadSheet, compact: bool) -> go.Bar:
     else:
         trace["customdata"] = [
             [
-                pitch_name(n.pitch),
+                note_name(n.pitch),
                 _position_text(n.start, pickup, spb, steps_per_beat),
                 duration_name(n.duration),
                 n.velocity,
@@ -234,7 +229,7 @@ def piano_roll_figure(
         yaxis=dict(
             range=[y0, y1],
             tickvals=c_ticks,
-            ticktext=[pitch_name(p) for p in c_ticks],
+            ticktext=[note_name(p) for p in c_ticks],
             showgrid=True,
             gridcolor=GRID_BEAT,
             zeroline=False,

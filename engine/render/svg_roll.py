@@ -27,7 +27,7 @@ BAND_FILLS = ("rgba(128,128,128,0.13)", "rgba(128,128,128,0.04)")
 BAR_STROKE = "rgba(128,128,128,0.55)"
 SEPARATOR_STROKE = "#f59e0b"  # amber: boundaries between joined pieces
 TEXT_FILL = "#8a8f98"
-MIN_PITCH_SPAN = 12
+MIN_PITCH_SPAN = 12  # semitones: a roll of a few close notes still shows an octave
 
 
 def _num(value: float) -> str:

@@ -31,6 +31,7 @@ from engine.io.corpus import is_validation
 from engine.models.abc_lm import AbcLanguageModel, AbcModelConfig, AbcTokenizer
 from engine.models.feature_judge import FeatureJudge, features_of_row
 from engine.music.constants import QUADRANTS
+from engine.paths import ABC_CACHE, default_checkpoint
 from engine.pipelines.emotion import EmotionGenerationConfig
 from engine.train.common import ParallelTrainConfig, RunFolder, launch, model_field
 from engine.train.distributed import Rank, barrier, wrap_model
@@ -43,7 +44,7 @@ class AbcTrainConfig(ParallelTrainConfig[AbcModelConfig]):
     """The ABC emotion model's training settings (``python -m engine.train abc``)."""
 
     data: list[str] = field(metadata={"help": "folders (or files) of .abc collections, searched recursively"})
-    out: str = "checkpoints/abc_emotion"
+    out: str = str(default_checkpoint("abc_emotion"))
     epochs: int = 20
     batch_size: int = 32
     lr: float = 1e-3
@@ -55,7 +56,7 @@ class AbcTrainConfig(ParallelTrainConfig[AbcModelConfig]):
     weight_decay: float = field(default=0.05, metadata={"help": "AdamW's weight decay"})
     warmup_steps: int = field(default=200, metadata={"help": "steps of linear learning-rate warm-up"})
     cache: str = field(
-        default="data_cache/abc_tunes.jsonl",
+        default=str(ABC_CACHE),
         metadata={"help": "JSON-lines cache of the parsed, labelled tunes (music21 parsing is slow)"},
     )
     max_tunes: int | None = field(default=None, metadata={"help": "use only the first N tunes (quick runs)"})
@@ -81,7 +82,7 @@ def tune_text(tune: LabelledTune, semitones: int = 0) -> str:
     return f"A:{tune.quadrant}\nB:{min(tune.bars, MAX_BARS_FIELD)}\n{body}\n"
 
 
-def split_tunes(tunes: list[LabelledTune], fraction: float) -> tuple[list[LabelledTune], list[LabelledTune]]:
+def split_held_out(tunes: list[LabelledTune], fraction: float) -> tuple[list[LabelledTune], list[LabelledTune]]:
     """(training tunes, held-out tunes): a seeded hash of each tune's source decides."""
     train: list[LabelledTune] = []
     val: list[LabelledTune] = []
@@ -172,7 +173,7 @@ def _train_rank(cfg: AbcTrainConfig, tunes: list[LabelledTune], where: Rank) -> 
     torch.manual_seed(cfg.seed + where.rank)
     run = RunFolder(cfg.out, "abc_emotion", EmotionGenerationConfig())
     device = where.device
-    train_tunes, val_tunes = split_tunes(tunes, cfg.validation_fraction)
+    train_tunes, val_tunes = split_held_out(tunes, cfg.validation_fraction)
     state = run.load_state(device, cfg.resume)
     if state is not None:
         tokenizer = AbcTokenizer(list(state["vocab"]))  # a resumed run keeps the vocabulary it was trained with

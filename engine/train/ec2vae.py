@@ -22,6 +22,7 @@ from tqdm import tqdm
 from engine.data.windows import WindowSet, build_windows, make_rhythm, transpose_batch
 from engine.eval.metrics.ec2vae import reconstruction_accuracy
 from engine.models.ec2vae import EC2VAE, EC2VAEConfig, ec2vae_loss
+from engine.paths import default_checkpoint
 from engine.pipelines.decoding import EC2VAEGenerationConfig
 from engine.train.common import ParallelTrainConfig, RunFolder, launch, model_field
 from engine.train.distributed import Rank, barrier, wrap_model
@@ -34,7 +35,7 @@ class EC2VAETrainConfig(ParallelTrainConfig[EC2VAEConfig]):
     """EC2-VAE's training settings (``python -m engine.train ec2vae``)."""
 
     data: str = field(metadata={"help": "folder of .mid/.midi/.abc files (searched recursively)"})
-    out: str = "checkpoints/ec2vae"
+    out: str = str(default_checkpoint("ec2vae"))
     epochs: int = 40
     batch_size: int = 128
     lr: float = 1e-3

@@ -30,6 +30,7 @@ from engine.data.latent import LatentDataset, load_latent_dataset
 from engine.eval.metrics.latent import held_out_nll, validation_batches
 from engine.models.latent import LatentBatch, LatentModelConfig, LatentSequenceModel, latent_loss
 from engine.models.registry import load_ec2vae
+from engine.paths import default_checkpoint
 from engine.pipelines.decoding import LatentGenerationConfig
 from engine.train.common import ParallelTrainConfig, RunFolder, launch, model_field
 from engine.train.distributed import Rank, barrier, wrap_model
@@ -42,7 +43,7 @@ class LatentTrainConfig(ParallelTrainConfig[LatentModelConfig]):
     """The latent sequence model's training settings (``python -m engine.train latent``)."""
 
     data: str = field(metadata={"help": "folder of .mid/.midi/.abc files (searched recursively)"})
-    out: str = "checkpoints/latent"
+    out: str = str(default_checkpoint("latent"))
     epochs: int = 60
     batch_size: int = field(default=64, metadata={"help": "sequences per step (split across processes)"})
     lr: float = 3e-4

@@ -29,6 +29,7 @@ import json
 import math
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -43,10 +44,11 @@ from engine.models.musae import (
     MusAE,
     MusAEConfig,
     free_bits_kl,
-    gradient_penalty,
     kl_per_dimension,
-    reconstruction_accuracy,
+    per_track_accuracy,
 )
+from engine.models.wgan import gradient_penalty
+from engine.paths import STYLE_CACHE, default_checkpoint
 from engine.pipelines.style import MusAEGenerationConfig
 from engine.train.common import STYLE_CACHE_HELP, RunFolder, TrainConfig, model_field
 
@@ -55,8 +57,8 @@ from engine.train.common import STYLE_CACHE_HELP, RunFolder, TrainConfig, model_
 class MusAETrainConfig(TrainConfig[MusAEConfig]):
     """MusAE's (and its VAE baseline's) training settings (``python -m engine.train musae``)."""
 
-    data: str = field(default="data_cache/style_windows.npz", metadata={"help": STYLE_CACHE_HELP})
-    out: str = "checkpoints/musae"
+    data: str = field(default=str(STYLE_CACHE), metadata={"help": STYLE_CACHE_HELP})
+    out: str = str(default_checkpoint("musae"))
     epochs: int = 18
     batch_size: int = 64
     lr: float = 1e-3
@@ -124,7 +126,7 @@ def held_out_accuracy(
             w = torch.as_tensor(windows[start : start + batch], device=device)
             s = torch.as_tensor(styles[start : start + batch], device=device)
             z, _ = model.encode(w)
-            forced.append(reconstruction_accuracy(model.decode_logits(z, s, w), w).cpu().numpy() * len(w))
+            forced.append(per_track_accuracy(model.decode_logits(z, s, w), w).cpu().numpy() * len(w))
             fit.append(((z - means[s]) ** 2).mean(1).cpu().numpy())
             nearest.append((torch.cdist(z, means).argmin(1) == s).cpu().numpy())
         pick = np.random.default_rng(seed).permutation(len(windows))[:greedy_sample]
@@ -243,7 +245,7 @@ def train_musae(cfg: MusAETrainConfig) -> dict[str, Any]:
                     critic_loss = (
                         critic(fake, style).mean()
                         - critic(real, style).mean()
-                        + cfg.gp_weight * gradient_penalty(critic, real, fake, style)
+                        + cfg.gp_weight * gradient_penalty(partial(critic, style=style), real, fake)
                     )
                     critic_opt.zero_grad()
                     critic_loss.backward()

@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 from engine.data.style import StyleSplit, pitch_ranges
+from engine.paths import STYLE_CACHE
 
 
 def record_pitch_ranges(checkpoint: str | Path, data: str | Path) -> list:
@@ -35,7 +36,7 @@ def record_pitch_ranges(checkpoint: str | Path, data: str | Path) -> list:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m engine.train.pitch_ranges", description=__doc__.splitlines()[0])
     parser.add_argument("checkpoint", help="a MusAE or style GAN checkpoint folder")
-    parser.add_argument("--data", default="data_cache/style_windows.npz", help="the style cache it was trained on")
+    parser.add_argument("--data", default=str(STYLE_CACHE), help="the style cache it was trained on")
     args = parser.parse_args(argv)
     ranges = record_pitch_ranges(args.checkpoint, args.data)
     print(f"{args.checkpoint}/config.json: pitch ranges of {len(ranges)} styles recorded")

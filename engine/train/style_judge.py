@@ -25,6 +25,7 @@ from engine.data.style import StyleSplit
 from engine.eval.suites.style_judge import per_style_accuracy
 from engine.models.device import resolve_device
 from engine.models.style_judge import StyleJudge, StyleJudgeConfig
+from engine.paths import STYLE_CACHE, default_checkpoint
 from engine.train.common import STYLE_CACHE_HELP, RunFolder, TrainConfig, model_field
 
 
@@ -32,8 +33,8 @@ from engine.train.common import STYLE_CACHE_HELP, RunFolder, TrainConfig, model_
 class StyleJudgeTrainConfig(TrainConfig[StyleJudgeConfig]):
     """The style judge's training settings (``python -m engine.train style-judge``)."""
 
-    data: str = field(default="data_cache/style_windows.npz", metadata={"help": STYLE_CACHE_HELP})
-    out: str = "checkpoints/style_judge"
+    data: str = field(default=str(STYLE_CACHE), metadata={"help": STYLE_CACHE_HELP})
+    out: str = str(default_checkpoint("style_judge"))
     epochs: int = 12
     batch_size: int = 64
     lr: float = 2e-3

@@ -165,3 +165,26 @@ def test_there_is_no_import_cycle():
 @pytest.mark.parametrize("path", sorted((ROOT / "engine").rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_engine_file_is_over_450_lines(path):
     assert len(path.read_text().splitlines()) <= 450
+
+
+# Names several modules define on purpose, each its own thing: every command line's parser and entry point, every
+# trainer's train(), a module's logger, a suite's description of its data, a TypeVar.
+SAME_NAME_ON_PURPOSE = {"main", "build_parser", "train", "log", "DATA", "T"}
+
+
+def test_every_public_function_class_and_constant_of_the_engine_is_defined_once():
+    """A metric, limit, default or helper has one home (a module re-exporting it by import does not define it)."""
+    homes: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "engine").rglob("*.py")):
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names = [node.name]
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names = [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name) and n.id.isupper()]
+            else:
+                continue
+            for name in names:
+                if not name.startswith("_") and name not in SAME_NAME_ON_PURPOSE:
+                    homes.setdefault(name, []).append(str(path.relative_to(ROOT)))
+    assert {name: where for name, where in homes.items() if len(where) > 1} == {}

@@ -3,6 +3,8 @@ different corpora, on each corpus (the Deep_Music_Generator question: does one g
 
 from __future__ import annotations
 
+from engine.paths import DATA_CACHE_DIR
+
 DATA = (
     "one folder of tunes per corpus (--data NAME=DIR, repeated); each is encoded with the EC2-VAE once and kept in "
     "--cache-dir (latent_NAME.npz)"
@@ -13,7 +15,7 @@ def evaluate_cross_corpus(
     models: dict[str, str],
     corpora: dict[str, str],
     vae: str | None = None,
-    cache_dir: str | None = "data_cache",
+    cache_dir: str | None = str(DATA_CACHE_DIR),
     device: str = "auto",
 ) -> dict:
     """Held-out NLL of every latent model on every corpus (the Deep_Music_Generator question: does one

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.models.style_gan import StyleGANConfig
+from engine.paths import STYLE_CACHE, default_checkpoint
 from engine.train.common import STYLE_CACHE_HELP, TrainConfig, model_field
 
 
@@ -16,9 +17,9 @@ from engine.train.common import STYLE_CACHE_HELP, TrainConfig, model_field
 class StyleGANTrainConfig(TrainConfig[StyleGANConfig]):
     """The style GAN's training settings; ``model`` is the generator's (and its critic's) config."""
 
-    data: str = field(default="data_cache/style_windows.npz", metadata={"help": STYLE_CACHE_HELP})
+    data: str = field(default=str(STYLE_CACHE), metadata={"help": STYLE_CACHE_HELP})
     out: str = field(
-        default="checkpoints/stylegan",
+        default=str(default_checkpoint("stylegan")),
         metadata={"help": "checkpoint folder (the best epoch; the last one in OUT/last)"},
     )
     epochs: int = 20
@@ -29,7 +30,7 @@ class StyleGANTrainConfig(TrainConfig[StyleGANConfig]):
         metadata={"help": "with --resume: choose the best epoch among the new ones only (after a change of recipe)"},
     )
     judge: str = field(
-        default="checkpoints/style_judge",
+        default=str(default_checkpoint("style_judge")),
         metadata={"help": "style judge checkpoint for the epoch's sample metrics (skipped if absent)"},
     )
     steps_per_epoch: int = field(default=300, metadata={"help": "generator updates per epoch"})

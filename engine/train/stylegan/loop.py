@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -27,8 +28,9 @@ from tqdm import tqdm
 from engine.data.style import pitch_ranges
 from engine.eval.metrics.musegan import window_metrics
 from engine.models.device import resolve_device
-from engine.models.style_critic import StyleCritic, gradient_penalty
+from engine.models.style_critic import StyleCritic
 from engine.models.style_gan import StyleGANConfig, StyleGenerator
+from engine.models.wgan import gradient_penalty
 from engine.music.constants import NUM_PITCH_TOKENS
 from engine.pipelines.style_gan import StyleGANGenerationConfig
 from engine.train.common import RunFolder
@@ -41,7 +43,7 @@ from engine.train.stylegan.losses import (
     scale_share_loss,
     stepwise_loss,
 )
-from engine.train.stylegan.report import GAP_FIGURES, load_judge, metric_gap, sample_report
+from engine.train.stylegan.report import GAP_FIGURES, load_judge_if_present, metric_gap, sample_report
 
 
 def _parameter_groups(
@@ -103,7 +105,7 @@ def train_stylegan(cfg: StyleGANTrainConfig) -> dict[str, Any]:
     generator, critic = StyleGenerator(model_cfg).to(device), StyleCritic(model_cfg).to(device)
     g_opt = generator_optimizer(generator, cfg)
     d_opt = torch.optim.Adam(critic.parameters(), lr=cfg.critic_lr, betas=(cfg.beta1, cfg.beta2))
-    judge, judge_styles = load_judge(cfg.judge, device)
+    judge, judge_styles = load_judge_if_present(cfg.judge, device)
     held_out = data.held_out(cfg.eval_samples, cfg.seed)
     real_metrics = {names[i]: window_metrics(b["windows"]) for i, b in held_out.items() if len(b["windows"])}
     run = RunFolder(cfg.out, "stylegan", StyleGANGenerationConfig())
@@ -186,7 +188,7 @@ def train_stylegan(cfg: StyleGANTrainConfig) -> dict[str, Any]:
                 real = F.one_hot(b["windows"], NUM_PITCH_TOKENS).float()
                 real_score, real_style = critic(real, b["chords"], b["previous"])
                 fake_score, _ = critic(fake, b["chords"], b["previous"])
-                gp = gradient_penalty(critic, real, fake, b["chords"], b["previous"])
+                gp = gradient_penalty(partial(critic.score, chords=b["chords"], previous=b["previous"]), real, fake)
                 ac_real = F.cross_entropy(real_style, b["styles"])
                 wasserstein = real_score.mean() - fake_score.mean()
                 loss = -wasserstein + cfg.gp_weight * gp + cfg.ac_weight * ac_real

@@ -106,7 +106,7 @@ def sample_report(
     return report
 
 
-def load_judge(path: str, device: torch.device) -> tuple[StyleJudge | None, list[str] | None]:
+def load_judge_if_present(path: str, device: torch.device) -> tuple[StyleJudge | None, list[str] | None]:
     """(style judge, its style names), or (None, None) when there is no checkpoint at ``path``."""
     if not path or not (Path(path) / CONFIG_FILE).exists():
         return None, None

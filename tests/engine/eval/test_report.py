@@ -2,7 +2,7 @@
 
 import pytest
 
-from engine.eval.report import in_key_share, key_scale, melody_report, sheet_chord_tone_share
+from engine.eval.report import in_key_pitch_classes, in_key_share, melody_report, sheet_chord_tone_share
 from engine.music import ChordProgression, LeadSheet, Melody, Note
 from engine.music.chords import make_chord
 from engine.music.constants import note_name
@@ -20,7 +20,9 @@ def test_chord_tones_and_key_are_shares_of_note_time():
     sheet = _sheet()
     assert sheet_chord_tone_share(sheet) == pytest.approx((4 + 8 + 8) / 32)
     assert in_key_share(sheet.melody.notes, "C") == pytest.approx(24 / 32)
-    assert 11 in key_scale("Am") and 9 in key_scale("Am") and 8 in key_scale("Am")  # G#, F# and F all belong to A minor
+    assert (
+        11 in in_key_pitch_classes("Am") and 9 in in_key_pitch_classes("Am") and 8 in in_key_pitch_classes("Am")
+    )  # G#, F# and F all belong to A minor
 
 
 def test_the_report_counts_drawn_onsets_placed_and_extra():

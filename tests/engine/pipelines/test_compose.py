@@ -3,7 +3,8 @@ import pytest
 
 from engine.music.errors import CadenzaInputError, ChordSymbolError, RhythmPatternError
 from engine.music.representation import parse_rhythm_pattern
-from engine.pipelines.compose import ComposePipeline, scale_pitch_classes
+from engine.music.tonality import scale_pitch_classes
+from engine.pipelines.compose import ComposePipeline
 from engine.pipelines.decoding import EC2VAEGenerationConfig
 
 PATTERN = "x...x...x.x.x...|x.......x..x.x..|x.x.x.x.x...x...|x...............|x..x..x.x...x...|x...x...x...x..."

@@ -3,7 +3,8 @@ import time
 import plotly.graph_objects as go
 
 from engine.music import Chord, ChordProgression, LeadSheet, Melody, Note
-from engine.render.pianoroll import mini_piano_roll_figure, piano_roll_figure, pitch_name
+from engine.music.constants import note_name
+from engine.render.pianoroll import mini_piano_roll_figure, piano_roll_figure
 
 
 def make_sheet(bars=8, pickup=0):
@@ -39,7 +40,7 @@ def test_one_trace_with_all_notes_and_chord_symbols():
 def test_hover_names_pitch_and_position():
     fig = piano_roll_figure(make_sheet(bars=2))
     first = fig.data[0].customdata[0]
-    assert first[0] == pitch_name(60) == "C4"
+    assert first[0] == note_name(60) == "C4"
     assert first[1] == "bar 1, beat 1"
     assert fig.data[0].customdata[1][1] == "bar 1, beat 2"
     assert first[2] == "dotted 8th"

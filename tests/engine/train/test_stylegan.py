@@ -12,9 +12,10 @@ import torch.nn.functional as F
 
 from engine.cli.train import main as train_main
 from engine.models.registry import load_stylegan, save_style_judge
-from engine.models.style_critic import StyleCritic, gradient_penalty
+from engine.models.style_critic import StyleCritic
 from engine.models.style_gan import StyleGANConfig, StyleGenerator
 from engine.models.style_judge import StyleJudge, StyleJudgeConfig
+from engine.models.wgan import gradient_penalty
 from engine.music import Chord, ChordProgression
 from engine.music.constants import HOLD, NUM_PITCH_TOKENS, REST
 from engine.music.harmony import progression_beat_chroma, sounding_pitches, window_triad_chroma
@@ -124,7 +125,7 @@ def test_the_critic_has_a_style_head_and_a_penalised_score():
     score.sum().backward()  # straight-through: the hard samples still pass gradients to the generator
     assert generator.start.weight.grad.abs().sum() > 0
     real = F.one_hot(torch.randint(0, NUM_PITCH_TOKENS, (3, 4, 32)), NUM_PITCH_TOKENS).float()
-    penalty = gradient_penalty(critic, real, fake.detach(), chords, previous)
+    penalty = gradient_penalty(lambda x: critic(x, chords, previous)[0], real, fake.detach())
     assert penalty.item() >= 0 and math.isfinite(penalty.item())
 
 
