@@ -102,6 +102,13 @@ class Shared:
                 self._sessions[key] = path
             return path
 
+    def take_dir(self, session_id: str | None = None) -> Path:
+        """A new, empty folder for one take's files inside the session's folder.
+
+        Every take gets its own folder, so its files have URLs no earlier take had: the page never plays
+        a cached copy of the previous take, and a take's files are never overwritten by the next one."""
+        return Path(tempfile.mkdtemp(prefix="take_", dir=self.session_dir(session_id)))
+
     def close_session(self, session_id: str | None) -> None:
         """Delete a session's files (called when the browser tab closes)."""
         with self._sessions_lock:

@@ -254,7 +254,7 @@ class ComposeService:
         # Only with a feeling: pipelines written before the register shift keep working without one.
         extra = {"register_shift": feeling.template.register_shift} if feeling is not None else {}
 
-        out_dir = self.shared.session_dir(session_id)
+        out_dir = self.shared.take_dir(session_id)
         with self.shared.model_lock:
             output = self.pipeline(
                 rhythm=rhythm,

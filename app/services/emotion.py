@@ -376,7 +376,7 @@ class EmotionService:
         with self.shared.model_lock:
             output = self.pipeline(valence=valence, arousal=arousal, num_bars=bars, seed=seed, num_samples=variations)
         summary = describe_point(valence, arousal)
-        out_dir = self.shared.session_dir(session_id)
+        out_dir = self.shared.take_dir(session_id)
         results = [
             self._result(index, tune, summary, program, instrument or DEFAULT_INSTRUMENT, out_dir, bars)
             for index, tune in enumerate(output.samples, start=1)

@@ -361,7 +361,7 @@ class ExploreService:
         lengths = [s.melody.num_steps for s in sheets]
         labels = ["A"] + [str(k + 1) for k in range(1, steps - 1)] + ["B"]
         figure = self._joined_figure(joined, title, lengths, labels)
-        out_dir = self.shared.session_dir(session_id)
+        out_dir = self.shared.take_dir(session_id)
         return self._clip(joined, title, f"cadenza_path_{steps}_steps.mid", out_dir, program, acc, figure), sheets
 
     # -- the 2-D map -----------------------------------------------------------------
@@ -494,7 +494,7 @@ class ExploreService:
         figure = self._joined_figure(
             joined, title, [c.melody.num_steps for c in cells], [f"{r + 1},{c + 1}" for r, c in path]
         )
-        out_dir = self.shared.session_dir(session_id)
+        out_dir = self.shared.take_dir(session_id)
         return self._clip(joined, title, f"cadenza_morph_{len(path)}_cells.mid", out_dir, program, acc, figure)
 
     # -- analogy ---------------------------------------------------------------------
@@ -519,7 +519,7 @@ class ExploreService:
             ab = self.pipeline.analogy(a.sheet, b.sheet, chords).samples[0]
             ba = self.pipeline.analogy(b.sheet, a.sheet, chords).samples[0]
             re_a = self.pipeline.reharmonise(a.sheet, reharmonise_text.strip()).samples[0]
-        out_dir = self.shared.session_dir(session_id)
+        out_dir = self.shared.take_dir(session_id)
         return [
             self._clip(
                 ab,

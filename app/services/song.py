@@ -363,7 +363,7 @@ class SongService:
         acc = accompaniment_program(DEFAULT_ACCOMPANIMENT)
         key = estimate_key(sheet)
         changed = sorted(changed or [])
-        out_dir = self.shared.session_dir(session_id)
+        out_dir = self.shared.take_dir(session_id)
         midi_path = save_midi(
             leadsheet_to_pretty_midi(sheet, program=program, accompaniment_program=acc), out_dir / file_name
         )

@@ -267,7 +267,7 @@ class StyleService:
     ) -> StyleResult:
         programs = tuple(melody_program(n) for n in names)
         pm = piece_to_midi(piece.tokens, tempo, programs)
-        out_dir = self.shared.session_dir(session_id)
+        out_dir = self.shared.take_dir(session_id)
         midi_path = out_dir / f"{stem}.mid"
         pm.write(str(midi_path))
         result = StyleResult(

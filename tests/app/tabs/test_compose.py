@@ -96,7 +96,7 @@ def test_studio_compose_returns_playable_results(studio):
         # MIDI file in the session folder, named after variation and seed
         path = Path(r.midi_path)
         assert path.is_file() and path.name == f"cadenza_var{r.variation}_seed{r.seed}.mid"
-        assert path.parent == studio.session_dir("abc")
+        assert path.parent.parent == studio.session_dir("abc")  # each take in a folder of its own
         pm = pretty_midi.PrettyMIDI(str(path))
         melody = pm.instruments[0]
         assert melody.program == 73  # Flute
@@ -113,7 +113,7 @@ def test_studio_sessions_are_separate_and_cleaned(studio):
     assert a != b and a.is_dir() and b.is_dir()
     assert studio.session_dir("s1") == a
     studio.compose(RHYTHM, "C", 2, variations=1, session_id="s1", accompaniment="None (melody only)")
-    assert any(a.glob("*.mid"))
+    assert any(a.glob("take_*/*.mid"))
     studio.close_session("s1")
     assert not a.exists()
 
@@ -401,3 +401,19 @@ def test_generate_with_a_bad_feeling_gives_a_message(tab, feeling, fragment):
     out = tab.generate(**_args(), use_feeling=True, feeling=feeling)
     assert set(out) == {tab.status, tab.pending_rolls} and out[tab.pending_rolls] is None
     assert "⚠️" in _status(tab, out) and fragment in _status(tab, out)
+
+
+def test_a_new_take_with_the_same_seed_gets_new_files_and_keeps_the_old(tab):
+    """Never stale: the same seed with other chords gives new file names (so the page's player cannot play a cached
+    copy) and new bytes; the earlier take's files stay as they were."""
+    boxes = tab.variation_boxes
+    first = tab.generate(**_args(chords_text="C G7", variations=1))
+    old_midi = Path(first[boxes[0]["midi"]])
+    old_bytes = old_midi.read_bytes()
+    second = tab.generate(**_args(chords_text="Am Dm", variations=1))
+    new_midi = Path(second[boxes[0]["midi"]])
+    assert new_midi != old_midi and new_midi.name == old_midi.name  # same readable name, another folder
+    assert new_midi.read_bytes() != old_bytes and old_midi.read_bytes() == old_bytes
+    if first[boxes[0]["audio"]] is not None:
+        old_audio, new_audio = Path(first[boxes[0]["audio"]]), Path(second[boxes[0]["audio"]])
+        assert old_audio != new_audio and old_audio.read_bytes() != new_audio.read_bytes()

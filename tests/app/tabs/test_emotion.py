@@ -104,7 +104,7 @@ def test_service_results_carry_the_template(studio):
     for r in results:
         assert r.summary.template.mode == "minor" and r.summary.template.register_shift == -12
         assert r.abc != r.abc_raw and "<svg" in r.svg
-        assert Path(r.files["mid"]).parent == studio.session_dir("emo")
+        assert Path(r.files["mid"]).parent.parent == studio.session_dir("emo")
         assert "BPM" in r.details and "key" in r.details and r.instrument == "Oboe" and r.num_bars == 8
     again = studio.emotion.generate("-0.5,-0.5", 8, 3, "Oboe", 1, session_id="emo")
     assert again[0].abc == results[0].abc  # same seed, same tune
