@@ -27,3 +27,15 @@ def crash_markdown(action: str, err: BaseException) -> str:
 def ok_markdown(text: str) -> str:
     """Success; ``text`` is HTML (escape user text with :func:`md_escape`)."""
     return f"<div class='cz-status cz-okay'>✅ {text}</div>"
+
+
+def kept_note(kept: list) -> str:
+    """What became of the results in the user's library, for the end of a status line (HTML): " · kept in your
+    Library" when every result was kept, the reason when one was not, "" when the studio keeps nothing."""
+    notes = [k.note for k in kept if getattr(k, "note", "")]
+    if not notes:
+        return ""
+    missed = [k.note for k in kept if k.note and k.piece_id is None]
+    if missed:
+        return f" · <b>{md_escape(missed[0])}</b>"
+    return " · 📚 kept in your Library" if len(notes) == 1 else f" · 📚 all {len(notes)} kept in your Library"

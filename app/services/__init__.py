@@ -33,6 +33,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from app.library import Library
 from app.services.common import (
     DEFAULT_ACCOMPANIMENT,
     DEFAULT_INSTRUMENT,
@@ -100,6 +101,7 @@ from app.services.explore import (
     ExploreSource,
     MapCell,
 )
+from app.services.keeper import Keeper, folder_fingerprint
 from app.services.song import (
     MAX_ADD_BARS,
     MAX_HISTORY,
@@ -243,11 +245,13 @@ class Studio:
         player_audio: str = DEFAULT_PLAYER_FORMAT,
         style_pipeline: Any | None = None,
         style_gan_pipeline: Any | None = None,
+        library: Library | None = None,
+        fingerprints: dict[str, str] | None = None,
     ):
         self.pipeline = pipeline
-        # Synthesizer, model lock (the model is not assumed thread-safe), session folders and the players' audio
-        # format ("opus", "mp3" or "wav"): one set for all tabs.
-        self.shared = Shared(synthesizer, cache_dir, player_audio)
+        # Synthesizer, model lock (the model is not assumed thread-safe), session folders, the players' audio
+        # format ("opus", "mp3" or "wav") and the library every result is kept in: one set for all tabs.
+        self.shared = Shared(synthesizer, cache_dir, player_audio, Keeper(library, fingerprints))
         if explore_pipeline is None and getattr(pipeline, "model", None) is not None:
             # The same EC2-VAE serves both tabs: one copy of the weights in memory.
             explore_pipeline = ExplorePipeline(pipeline.model)
@@ -284,6 +288,7 @@ class Studio:
         player_audio: str = DEFAULT_PLAYER_FORMAT,
         style_checkpoint: str | Path | None = None,
         stylegan_checkpoint: str | Path | None = None,
+        library: Library | None = None,
     ) -> Studio:
         """Build the pipelines (``checkpoint`` may be "debug") and the warm synthesizer.
 
@@ -295,7 +300,8 @@ class Studio:
         ``checkpoints/musae`` and ``checkpoints/stylegan``); each that is missing or
         fails to load is unavailable (logged) and the other keeps working.
         When no synthesizer can be started (FluidSynth or SoundFont missing) the
-        studio still works, without audio, and logs why.
+        studio still works, without audio, and logs why. Results are kept in ``library`` (None: nothing is kept),
+        each with the fingerprints of the checkpoints that made it.
         """
         if device in (None, "", "auto"):
             device = None
@@ -323,6 +329,21 @@ class Studio:
             else ("debug" if debug else default_checkpoint("stylegan")),
             style,
         )
+        folders = {
+            "ec2vae": checkpoint if checkpoint is not None else default_checkpoint("ec2vae"),
+            "latent": "debug" if debug else default_checkpoint("latent"),
+            "abc_emotion": emotion_checkpoint
+            if emotion_checkpoint is not None
+            else ("debug" if debug else default_checkpoint("abc_emotion")),
+            "musae": style_checkpoint
+            if style_checkpoint is not None
+            else ("debug" if debug else default_checkpoint("musae")),
+            "stylegan": stylegan_checkpoint
+            if stylegan_checkpoint is not None
+            else ("debug" if debug else default_checkpoint("stylegan")),
+            "style_judge": "debug" if debug else default_checkpoint("style_judge"),
+        }
+        fingerprints = {family: folder_fingerprint(folder) for family, folder in folders.items()} if library else {}
         return cls(
             pipeline,
             synthesizer,
@@ -331,6 +352,8 @@ class Studio:
             player_audio=player_audio,
             style_pipeline=style,
             style_gan_pipeline=style_gan,
+            library=library,
+            fingerprints=fingerprints,
         )
 
     def warm_up(self) -> None:
@@ -370,8 +393,20 @@ class Studio:
         return self.shared.session_dir(session_id)
 
     def close_session(self, session_id: str | None) -> None:
-        """Delete a session's files (called when the browser tab closes)."""
+        """Delete a session's cache files (called when the browser tab closes; its library pieces stay)."""
         self.shared.close_session(session_id)
+        self.shared.keeper.forget(session_id)
+
+    @property
+    def keeper(self) -> Keeper:
+        """Who owns each session, and the library every result is kept in."""
+        return self.shared.keeper
+
+    def session_of(self, request: Any) -> str | None:
+        """The request's session id; with ``--auth`` its signed-in user owns the session's pieces."""
+        session_id = getattr(request, "session_hash", None)
+        self.shared.keeper.sign_in(session_id, getattr(request, "username", None))
+        return session_id
 
     # -- choices ---------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from app.services.keeper import Keeper
 from engine.io.examples import list_examples, load_example
 from engine.io.midi import MAX_MIDI_BYTES, guess_melody_track
 from engine.io.sources import source_tracks
@@ -79,8 +80,11 @@ class Shared:
         synthesizer: Any | None = None,
         cache_dir: str | Path | None = None,
         player_audio: str = DEFAULT_PLAYER_FORMAT,
+        keeper: Keeper | None = None,
     ):
         self.synthesizer = synthesizer
+        # Every result goes to its owner's library as it is made (a Keeper without a library keeps nothing).
+        self.keeper = keeper if keeper is not None else Keeper()
         # What the page's players get (Opus by default: a tenth of the WAV); WAV stays a download.
         self.player_format = player_format(player_audio)
         self._encoders = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cadenza-encode")

@@ -37,6 +37,7 @@ from app.services.common import (
     melody_program,
 )
 from app.services.emotion import FeelingSummary, check_feeling, describe_point, express
+from app.services.keeper import NOT_KEPT, Kept, audio_name
 from engine.eval.report import melody_report
 from engine.music import LeadSheet
 from engine.music.chords import split_progression_text
@@ -67,6 +68,7 @@ class ComposeResult:
     audio_file: str | None = None  # the audio for the page's player (Opus by default); None without a synth
     wav_path: str | None = None  # the same audio as a WAV download
     report: dict[str, Any] = field(default_factory=dict)  # what was asked and what came out (engine.eval.report)
+    kept: Kept = NOT_KEPT  # its piece in the owner's library, and the status line saying so
 
     @property
     def title(self) -> str:
@@ -77,6 +79,12 @@ class ComposeResult:
     def num_notes(self) -> int:
         """Number of melody notes."""
         return len(self.sheet.melody.notes)
+
+
+def short_chords(chords: str, limit: int = 4) -> str:
+    """The first ``limit`` chords of a progression text for a title: "C G Am F …"."""
+    symbols = chords.replace("|", " ").split()
+    return " ".join(symbols[:limit]) + (" …" if len(symbols) > limit else "")
 
 
 def check_num_bars(num_bars: Any) -> int:
@@ -299,6 +307,26 @@ class ComposeService:
                 result.wav_path = (
                     player if player.endswith(".wav") else str(write_wav(stem.with_suffix(".wav"), audio, rate))
                 )
+        asked = {
+            "rhythm": rhythm,
+            "chords": chords,
+            "num_bars": num_bars,
+            "key": key,
+            "tempo": tempo,
+            "instrument": instrument,
+            "accompaniment": accompaniment or NO_ACCOMPANIMENT,
+            "temperature": temperature,
+            "feeling": None if feeling is None else [feeling.valence, feeling.arousal],
+        }
+        for result in results:
+            result.kept = self.shared.keeper.keep(
+                session_id,
+                "compose",
+                f"Melody in {key} over {short_chords(chords)} · seed {result.seed}",
+                {"melody.mid": result.midi_path, audio_name(result.audio_file): result.audio_file},
+                {**asked, "seed": result.seed, "variation": result.variation},
+                ("ec2vae", "latent"),
+            )
         return results
 
     def warm_up(self) -> None:

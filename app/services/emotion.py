@@ -33,6 +33,7 @@ from app.services.common import (
     melody_program,
     number,
 )
+from app.services.keeper import NOT_KEPT, Kept, audio_name
 from engine.eval.report import emotion_report
 from engine.music import LeadSheet
 from engine.music.constants import QUADRANTS
@@ -258,6 +259,7 @@ class EmotionResult:
     num_bars: int = 0  # as asked (the tune may add a pickup)
     audio_file: str | None = None  # the audio for the page's player (Opus by default); None without a synth
     report: dict[str, Any] = field(default_factory=dict)  # asked and measured: features, judge (engine.eval.report)
+    kept: Kept = NOT_KEPT  # its piece in the owner's library, and the status line saying so
 
     @property
     def abc(self) -> str:
@@ -382,6 +384,26 @@ class EmotionService:
             for index, tune in enumerate(output.samples, start=1)
         ]
         self._render(results, program, out_dir)
+        for result in results:
+            result.kept = self.shared.keeper.keep(
+                session_id,
+                "emotion",
+                f"{summary.prompt_text.capitalize()} tune · {bars} bars · seed {result.seed}",
+                {
+                    "tune.abc": result.files.get("abc"),
+                    "melody.mid": result.files.get("mid"),
+                    "score.musicxml": result.files.get("musicxml"),
+                    audio_name(result.audio_file): result.audio_file,
+                },
+                {
+                    "feeling": [valence, arousal],
+                    "num_bars": bars,
+                    "seed": result.seed,
+                    "instrument": instrument or DEFAULT_INSTRUMENT,
+                    "variation": result.variation,
+                },
+                ("abc_emotion",),
+            )
         return results
 
     def _result(

@@ -37,6 +37,7 @@ from app.services.common import (
     melody_program,
     upload_tracks,
 )
+from app.services.keeper import NOT_KEPT, Kept, audio_name
 from engine.eval.report import melody_report
 from engine.io.sources import prepare_source, read_source
 from engine.music import LeadSheet
@@ -91,6 +92,7 @@ class ExploreClip:
     notes: int = 0
     audio_file: str | None = None  # the audio for the page's player (Opus by default); None without a synth
     report: dict[str, Any] = field(default_factory=dict)  # what came out, measured (engine.eval.report)
+    kept: Kept = NOT_KEPT  # its piece in the owner's library, and the status line saying so
 
 
 @dataclass
@@ -320,6 +322,8 @@ class ExploreService:
         acc: int | None,
         figure=None,
         rhythm_of: LeadSheet | None = None,
+        session_id: str | None = None,
+        controls: dict[str, Any] | None = None,
     ) -> ExploreClip:
         """A piece heard, seen and downloadable, with its control report (``rhythm_of``: the melody whose onsets it
         was asked to take)."""
@@ -336,7 +340,16 @@ class ExploreService:
             figure = piano_roll_figure(sheet, title=title)
         drawn = None if rhythm_of is None else [t for t in rhythm_of.melody.onset_steps() if t < sheet.melody.num_steps]
         report = melody_report(sheet, drawn_onsets=drawn, tempo_bpm=None)
-        return ExploreClip(title, sheet, figure, str(midi_path), audio, len(sheet.melody.notes), audio_file, report)
+        clip = ExploreClip(title, sheet, figure, str(midi_path), audio, len(sheet.melody.notes), audio_file, report)
+        clip.kept = self.shared.keeper.keep(
+            session_id,
+            "explore",
+            title if len(title) <= 120 else title[:119] + "…",
+            {"melody.mid": str(midi_path), audio_name(audio_file): audio_file},
+            controls or {},
+            ("ec2vae",),
+        )
+        return clip
 
     # -- interpolation ---------------------------------------------------------------
 
@@ -362,7 +375,19 @@ class ExploreService:
         labels = ["A"] + [str(k + 1) for k in range(1, steps - 1)] + ["B"]
         figure = self._joined_figure(joined, title, lengths, labels)
         out_dir = self.shared.take_dir(session_id)
-        return self._clip(joined, title, f"cadenza_path_{steps}_steps.mid", out_dir, program, acc, figure), sheets
+        asked = {"action": "interpolate", "a": a.sheet.title, "b": b.sheet.title, "steps": steps, "chords": label}
+        clip = self._clip(
+            joined,
+            title,
+            f"cadenza_path_{steps}_steps.mid",
+            out_dir,
+            program,
+            acc,
+            figure,
+            session_id=session_id,
+            controls=asked,
+        )
+        return clip, sheets
 
     # -- the 2-D map -----------------------------------------------------------------
 
@@ -495,7 +520,18 @@ class ExploreService:
             joined, title, [c.melody.num_steps for c in cells], [f"{r + 1},{c + 1}" for r, c in path]
         )
         out_dir = self.shared.take_dir(session_id)
-        return self._clip(joined, title, f"cadenza_morph_{len(path)}_cells.mid", out_dir, program, acc, figure)
+        asked = {"action": "morph", "cells": [list(cell) for cell in path]}
+        return self._clip(
+            joined,
+            title,
+            f"cadenza_morph_{len(path)}_cells.mid",
+            out_dir,
+            program,
+            acc,
+            figure,
+            session_id=session_id,
+            controls=asked,
+        )
 
     # -- analogy ---------------------------------------------------------------------
 
@@ -529,6 +565,8 @@ class ExploreService:
                 program,
                 acc,
                 rhythm_of=b.sheet,
+                session_id=session_id,
+                controls={"action": "analogy", "a": a.sheet.title, "b": b.sheet.title, "chords": mode},
             ),
             self._clip(
                 ba,
@@ -538,8 +576,19 @@ class ExploreService:
                 program,
                 acc,
                 rhythm_of=a.sheet,
+                session_id=session_id,
+                controls={"action": "analogy", "a": b.sheet.title, "b": a.sheet.title, "chords": mode},
             ),
-            self._clip(re_a, f"A re-harmonised: {re_a.title}", "cadenza_a_reharmonised.mid", out_dir, program, acc),
+            self._clip(
+                re_a,
+                f"A re-harmonised: {re_a.title}",
+                "cadenza_a_reharmonised.mid",
+                out_dir,
+                program,
+                acc,
+                session_id=session_id,
+                controls={"action": "reharmonise", "a": a.sheet.title, "chords": reharmonise_text.strip()},
+            ),
         ]
 
     def warm_up(self) -> None:

@@ -46,6 +46,7 @@ from app.services.common import (
     upload_tracks,
 )
 from app.services.explore import SOURCE_EXAMPLE, SOURCE_LAST, SOURCE_UPLOAD
+from app.services.keeper import NOT_KEPT, Kept, audio_name
 from engine.eval.report import melody_report
 from engine.io.sources import read_source
 from engine.music import Chord, LeadSheet
@@ -124,6 +125,7 @@ class SongResult:
     audio: tuple[int, np.ndarray] | None = None  # (sample_rate, int16 (N, 2)); None without a synth
     audio_file: str | None = None  # the audio for the page's player (Opus by default); None without a synth
     report: dict[str, Any] = field(default_factory=dict)  # what came out, measured (engine.eval.report)
+    kept: Kept = NOT_KEPT  # the song's piece in the owner's library, and the status line saying so
 
     def figure(self) -> Any:
         """The piano roll (plotly), drawn on demand: the page sends it after the audio."""
@@ -354,9 +356,13 @@ class SongService:
         instrument: str | None = DEFAULT_INSTRUMENT,
         session_id: str | None = None,
         file_name: str = "cadenza_song.mid",
+        note: str = "",
+        new_song: bool = False,
+        controls: dict[str, Any] | None = None,
     ) -> SongResult:
         """A tune ready for the page: its blocks, audio (melody + chords), MIDI in the session folder (and its piano
-        roll on demand, :meth:`SongResult.figure`).
+        roll on demand, :meth:`SongResult.figure`), kept in the owner's library as a new song (``new_song``) or as
+        the next version of the session's song, ``note`` saying what made it.
 
         ``changed``: the 0-based blocks the last action wrote (marked on the timeline and the roll)."""
         program = melody_program(DEFAULT_INSTRUMENT if instrument is None else instrument)
@@ -375,9 +381,18 @@ class SongService:
             audio_file = self.shared.player_files([audio[1]], audio[0], [Path(midi_path).with_suffix("")])[0]
         title = f"{sheet.title or 'Song'} · key {key}"
         report = melody_report(sheet, key=key)
-        return SongResult(
+        result = SongResult(
             sheet, key, song_blocks(sheet, key, changed), changed, str(midi_path), title, audio, audio_file, report
         )
+        result.kept = self.shared.keeper.keep_song(
+            session_id,
+            sheet.title or "Song",
+            {"song.mid": str(midi_path), audio_name(audio_file): audio_file},
+            {**(controls or {}), "key": key, "num_bars": result.num_bars, "changed_blocks": changed},
+            note,
+            new_song,
+        )
+        return result
 
     # -- actions -----------------------------------------------------------------------
 
@@ -425,7 +440,9 @@ class SongService:
             )
         sheet = output.samples[0]
         sheet.title = f"Song over {' | '.join(check.bar_labels)}" if len(check.bar_labels) <= 8 else "New song"
-        return self.present(sheet, [], instrument, session_id, file_name)
+        asked = {"chords": chords, "bars": bars, "rhythm": rhythm, "functions": functions, "tempo": tempo}
+        asked |= {"seed": seed, "temperature": temperature}
+        return self.present(sheet, [], instrument, session_id, file_name, "new song", True, asked)
 
     def load(
         self,
@@ -443,7 +460,7 @@ class SongService:
         """A tune from an example title, an uploaded MIDI (track, start bar) or the last composed melody,
         cut to at most ``bars`` (2..32, even) bars of whole 2-bar blocks from ``start_bar``."""
         sheet = self.read_source(kind, example, file, track, start_bar, bars, last_sheet)
-        return self.present(sheet, None, instrument, session_id, file_name)
+        return self.present(sheet, None, instrument, session_id, file_name, f"loaded {sheet.title or 'a tune'}", True)
 
     def read_source(
         self,
@@ -529,7 +546,9 @@ class SongService:
             )
         grown = output.samples[0]
         grown.title = sheet.title  # the pipeline's title grows with every action; the version line tells the story
-        return self.present(grown, output.blocks, instrument, session_id, file_name)
+        note = f"continued {add} bars" + (f" over {typed}" if typed else "")
+        asked = {"chords": typed, "seed": seed, "temperature": temperature}
+        return self.present(grown, output.blocks, instrument, session_id, file_name, note, controls=asked)
 
     def infill(
         self,
@@ -579,7 +598,9 @@ class SongService:
             )
         filled = output.samples[0]
         filled.title = sheet.title
-        return self.present(filled, output.blocks, instrument, session_id, file_name)
+        note = f"rewrote blocks {blocks_text(output.blocks)}"
+        asked = {"seed": seed, "temperature": temperature, "rhythm_mode": rhythm_mode}
+        return self.present(filled, output.blocks, instrument, session_id, file_name, note, controls=asked)
 
     def warm_up(self) -> None:
         """A short new song and an infill (model paths, first render); errors go to the caller."""

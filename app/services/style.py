@@ -32,6 +32,7 @@ from app.services.common import (
     int_in,
     melody_program,
 )
+from app.services.keeper import NOT_KEPT, Kept, audio_name
 from engine.io.multitrack import midi_windows
 from engine.music.limits import STYLE_BARS, STYLE_MORPH_STEPS
 from engine.paths import default_checkpoint
@@ -92,6 +93,7 @@ class StyleResult:
     wav_path: str | None = None
     report: dict[str, Any] = field(default_factory=dict)
     model: str = MUSAE  # the generator that wrote it
+    kept: Kept = NOT_KEPT  # its piece in the owner's library, and the status line saying so
 
     @property
     def agreement(self) -> float:
@@ -211,7 +213,8 @@ class StyleService:
         stem = (
             f"cadenza_style_seed{seed}" if model == MUSAE else f"cadenza_style_gan_seed{seed}"
         )  # neither overwrites the other
-        return self._present(piece, title, names, stem, session_id, model=model)
+        asked = {"action": "generate", "style": style, "num_bars": bars, "seed": seed, "chords": progression}
+        return self._present(piece, title, names, stem, session_id, model=model, controls=asked)
 
     def morph(
         self,
@@ -230,8 +233,14 @@ class StyleService:
         names = self.instruments_for(b, instruments)
         with self.shared.model_lock:
             piece = self.pipeline.morph(a, b, steps, seed).samples[0]
+        asked = {"action": "morph", "style_a": a, "style_b": b, "steps": steps, "seed": seed}
         return self._present(
-            piece, f"{MUSAE}: {a} → {b} · {steps} steps · seed {seed}", names, f"cadenza_morph_seed{seed}", session_id
+            piece,
+            f"{MUSAE}: {a} → {b} · {steps} steps · seed {seed}",
+            names,
+            f"cadenza_morph_seed{seed}",
+            session_id,
+            controls=asked,
         )
 
     def transfer(
@@ -251,8 +260,15 @@ class StyleService:
         windows, tempo = midi_windows(source)  # 2..4 voices, else an error naming the count
         with self.shared.model_lock:
             piece = self.pipeline.transfer(windows, target, strength).samples[0]
+        asked = {"action": "transfer", "style": target, "strength": strength}
         return self._present(
-            piece, f"{MUSAE}: Upload → {target} · strength {strength:.2f}", names, "cadenza_transfer", session_id, tempo
+            piece,
+            f"{MUSAE}: Upload → {target} · strength {strength:.2f}",
+            names,
+            "cadenza_transfer",
+            session_id,
+            tempo,
+            controls=asked,
         )
 
     def _present(
@@ -264,6 +280,7 @@ class StyleService:
         session_id: str | None,
         tempo: float = STYLE_TEMPO,
         model: str = MUSAE,
+        controls: dict[str, Any] | None = None,
     ) -> StyleResult:
         programs = tuple(melody_program(n) for n in names)
         pm = piece_to_midi(piece.tokens, tempo, programs)
@@ -284,6 +301,14 @@ class StyleService:
             audio = synthesizer.render(pm)
             result.audio_file = self.shared.player_files([audio], synthesizer.sample_rate, [out_dir / stem])[0]
             result.wav_path = str(write_wav(out_dir / f"{stem}.wav", audio, synthesizer.sample_rate))
+        result.kept = self.shared.keeper.keep(
+            session_id,
+            "style",
+            title,
+            {"piece.mid": str(midi_path), audio_name(result.audio_file): result.audio_file},
+            {**(controls or {}), "model": model, "instruments": list(names), "tempo": tempo},
+            ("musae" if model == MUSAE else "stylegan", "style_judge"),
+        )
         return result
 
     def warm_up(self) -> None:

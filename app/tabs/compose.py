@@ -509,7 +509,7 @@ class ComposeTab:
                 seed=0 if seed is None else seed,
                 temperature=temperature,
                 variations=variations,
-                session_id=getattr(request, "session_hash", None),
+                session_id=self.studio.session_of(request),
                 emotion=emotion,
             )
         except InputError as err:
@@ -561,6 +561,7 @@ class ComposeTab:
                 )
                 + f" · {seconds:.1f} s"
                 + ("" if self.studio.has_audio else " · <i>audio unavailable on this server</i>")
+                + status.kept_note([r.kept for r in results])
                 + "</div>"
             ),
             self.last_sheet: first.sheet,

@@ -70,10 +70,6 @@ def error_markdown(message: str, what: str = "Can't write the tune yet") -> str:
     return status.error_markdown(message, what)
 
 
-def _session(request: gr.Request | None) -> str | None:
-    return getattr(request, "session_hash", None)
-
-
 def _random_seed() -> int:
     return random.randint(0, 99_999)
 
@@ -271,7 +267,9 @@ class EmotionTab:
         """The Generate button (API ``/emotion``): a dict {component: update}; never raises."""
         started = time.perf_counter()
         try:
-            results = self.service.generate(feeling, bars, seed, instrument, variations, _session(request))
+            results = self.service.generate(
+                feeling, bars, seed, instrument, variations, self.studio.session_of(request)
+            )
         except InputError as err:
             return self._only_status(error_markdown(str(err)))
         except Exception as err:  # noqa: BLE001 - the page must survive anything
@@ -287,7 +285,7 @@ class EmotionTab:
             f"{len(results)} tune{'s' if len(results) != 1 else ''} · {status.md_escape(first.summary.prompt_text)} · "
             f"{first.num_bars} bars · {tempos} BPM · "
             f"{seconds:.1f} s{note}"
-        )
+        ) + status.kept_note([r.kept for r in results])
         out: dict = {self.status: status.ok_markdown(message), self.pending_scores: [r.svg for r in results]}
         for index, box in enumerate(self.boxes):
             if index < len(results):

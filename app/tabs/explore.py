@@ -82,6 +82,7 @@ def error_markdown(message: str, what: str = "Can't explore yet") -> str:
 _md_escape = status.md_escape
 crash_markdown = status.crash_markdown
 ok_markdown = status.ok_markdown
+kept_note = status.kept_note
 
 
 def source_status_markdown(source: ExploreSource | None, error: str | None = None) -> str:
@@ -96,10 +97,6 @@ def _empty_preview(text: str = "nothing to show") -> str:
         "style='height:84px;display:flex;align-items:center;justify-content:center;opacity:.6'>"
         f"{_md_escape(text)}</div>"
     )
-
-
-def _session(request: gr.Request | None) -> str | None:
-    return getattr(request, "session_hash", None)
 
 
 def _map_selection(map_value: Any, size: int) -> lm.MapSelection:
@@ -710,7 +707,7 @@ class ExploreTab:
                 last_sheet,
             )
             clip, sheets = self.service.interpolate(
-                a, b, steps, chords_mode, chords_text, instrument, _session(request)
+                a, b, steps, chords_mode, chords_text, instrument, self.studio.session_of(request)
             )
         except InputError as err:
             return {self.interp_status: error_markdown(str(err), "Can't interpolate yet")}
@@ -737,7 +734,7 @@ class ExploreTab:
         """Updates that show one rendered piece: status line, its result row, audio, piano roll, MIDI and control
         report."""
         return {
-            status: ok_markdown(message + self._no_audio_note()),
+            status: ok_markdown(message + self._no_audio_note() + kept_note([clip.kept])),
             results: gr.Row(visible=True),
             audio: clip.audio_file,
             plot: clip.figure,
@@ -775,7 +772,7 @@ class ExploreTab:
             )
             with_chords = flag("Chords in the cells' audio (cell_chords)", cell_chords)
             explore_map = self.service.build_map(
-                a, b, size, chords_mode, chords_text, instrument, with_chords, _session(request)
+                a, b, size, chords_mode, chords_text, instrument, with_chords, self.studio.session_of(request)
             )
         except InputError as err:
             return {self.map_status: error_markdown(str(err), "Can't build the map")}
@@ -845,7 +842,7 @@ class ExploreTab:
             if not path:
                 path = lm.preset_path(lm.DIAGONAL, explore_map.size)
                 note = " (no path drawn: the diagonal)"
-            clip = self.service.morph(explore_map, path, instrument, _session(request))
+            clip = self.service.morph(explore_map, path, instrument, self.studio.session_of(request))
         except InputError as err:
             return {self.morph_status: error_markdown(str(err), "Can't export the morph")}
         except Exception as err:  # noqa: BLE001
@@ -891,7 +888,7 @@ class ExploreTab:
                 bars,
                 last_sheet,
             )
-            clips = self.service.analogy(a, b, analogy_chords, reharm_text, instrument, _session(request))
+            clips = self.service.analogy(a, b, analogy_chords, reharm_text, instrument, self.studio.session_of(request))
         except InputError as err:
             return {self.analogy_status: error_markdown(str(err), "Can't make the analogies")}
         except Exception as err:  # noqa: BLE001
@@ -900,7 +897,9 @@ class ExploreTab:
         out: dict = {
             self.analogy_status: ok_markdown(
                 f"<b>{_md_escape(a.title)}</b> and <b>{_md_escape(b.title)}</b>: pitch and rhythm swapped, and A under "
-                f"{_md_escape((reharm_text or '').strip())}" + self._no_audio_note()
+                f"{_md_escape((reharm_text or '').strip())}"
+                + self._no_audio_note()
+                + kept_note([clip.kept for clip in clips])
             ),
             self.analogy_results: gr.Row(visible=True),
         }

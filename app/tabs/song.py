@@ -121,10 +121,6 @@ def chord_status_markdown(text: str | None, optional: bool = False) -> str:
     return f"<span class='cz-bad'>✗ {_md_escape(check.message)}</span>"
 
 
-def _session(request: gr.Request | None) -> str | None:
-    return getattr(request, "session_hash", None)
-
-
 def _random_seed() -> int:
     return random.randint(0, 99_999)
 
@@ -524,7 +520,7 @@ class SongTab:
         """Updates that put a version of the song on the page."""
         note = "" if self.studio.has_audio else " · <i>audio unavailable on this server</i>"
         return {
-            self.status: ok_markdown(message + note),
+            self.status: ok_markdown(message + note + status.kept_note([result.kept])),
             self.version_line: version_markdown(version, len(history)),
             self.timeline: st.timeline_update(result.widget_blocks(), selected),
             self.audio: result.audio_file,
@@ -586,7 +582,17 @@ class SongTab:
         def run(file_name: str) -> SongResult:
             rhythm = sg.to_rhythm(grid, GRID_BARS) if flag("Use the rhythm grid (use_grid)", use_grid) else None
             return self.service.new_song(
-                chords, bars, key, rhythm, functions, tempo, seed, temperature, instrument, _session(request), file_name
+                chords,
+                bars,
+                key,
+                rhythm,
+                functions,
+                tempo,
+                seed,
+                temperature,
+                instrument,
+                self.studio.session_of(request),
+                file_name,
             )
 
         return self._act("make the song", "making the song", run, lambda r: "new song", current, history)
@@ -609,7 +615,16 @@ class SongTab:
 
         def run(file_name: str) -> SongResult:
             return self.service.load(
-                kind, example, file, track, start, bars, last_sheet, instrument, _session(request), file_name
+                kind,
+                example,
+                file,
+                track,
+                start,
+                bars,
+                last_sheet,
+                instrument,
+                self.studio.session_of(request),
+                file_name,
             )
 
         return self._act(
@@ -632,7 +647,7 @@ class SongTab:
 
         def run(file_name: str) -> SongResult:
             return self.service.continue_song(
-                sheet, add_bars, chords, seed, temperature, instrument, _session(request), file_name
+                sheet, add_bars, chords, seed, temperature, instrument, self.studio.session_of(request), file_name
             )
 
         def action(result: SongResult) -> str:
@@ -660,7 +675,15 @@ class SongTab:
 
         def run(file_name: str) -> SongResult:
             return self.service.infill(
-                sheet, selection, rhythm_mode, rhythm, seed, temperature, instrument, _session(request), file_name
+                sheet,
+                selection,
+                rhythm_mode,
+                rhythm,
+                seed,
+                temperature,
+                instrument,
+                self.studio.session_of(request),
+                file_name,
             )
 
         def action(result: SongResult) -> str:
@@ -680,7 +703,12 @@ class SongTab:
         previous = history[-1]
         try:
             result = self.service.present(
-                previous.sheet, previous.changed, instrument, _session(request), f"cadenza_song_v{previous.number}.mid"
+                previous.sheet,
+                previous.changed,
+                instrument,
+                self.studio.session_of(request),
+                f"cadenza_song_v{previous.number}.mid",
+                f"undo: back to version {previous.number}",
             )
         except InputError as err:
             return self._only_status(error_markdown(str(err), "Can't undo"))

@@ -21,7 +21,7 @@ import gradio as gr
 
 from app import api_inputs as ai
 from app.components.audio_first import WAIT_FOR_AUDIO_JS
-from app.components.status import crash_markdown, error_markdown, md_escape, ok_markdown
+from app.components.status import crash_markdown, error_markdown, kept_note, md_escape, ok_markdown
 from app.services import Studio
 from app.services.common import InputError, melody_instruments
 from app.services.style import (
@@ -37,10 +37,6 @@ from app.services.style import (
 )
 
 log = logging.getLogger("cadenza.style")
-
-
-def _session(request: gr.Request | None) -> str | None:
-    return getattr(request, "session_hash", None)
 
 
 def verdict_html(result: StyleResult) -> str:
@@ -231,6 +227,7 @@ class StyleTab:
         return {
             self.status: ok_markdown(
                 f"{md_escape(result.title)} · {', '.join(md_escape(i) for i in result.instruments)}{note}"
+                + kept_note([result.kept])
             ),
             self.audio: result.audio_file,
             self.midi: result.midi_path,
@@ -257,7 +254,13 @@ class StyleTab:
         return self._run(
             "write the piece",
             lambda: self.service.generate(
-                style, bars, seed, [inst1, inst2, inst3, inst4], _session(request), model=model, chords=chords
+                style,
+                bars,
+                seed,
+                [inst1, inst2, inst3, inst4],
+                self.studio.session_of(request),
+                model=model,
+                chords=chords,
             ),
         )
 
@@ -276,7 +279,9 @@ class StyleTab:
         """The Morph button (API ``/style_morph``); never raises."""
         return self._run(
             "morph the styles",
-            lambda: self.service.morph(style_a, style_b, steps, seed, [inst1, inst2, inst3, inst4], _session(request)),
+            lambda: self.service.morph(
+                style_a, style_b, steps, seed, [inst1, inst2, inst3, inst4], self.studio.session_of(request)
+            ),
         )
 
     def transfer(
@@ -285,7 +290,9 @@ class StyleTab:
         """The Transfer button (API ``/style_transfer``); never raises."""
         return self._run(
             "transfer the piece",
-            lambda: self.service.transfer(file, target, strength, [inst1, inst2, inst3, inst4], _session(request)),
+            lambda: self.service.transfer(
+                file, target, strength, [inst1, inst2, inst3, inst4], self.studio.session_of(request)
+            ),
         )
 
     def draw_roll(self, pending: StyleResult | None) -> Any:
