@@ -1,9 +1,11 @@
 """Launch the Cadenza studio: ``python app.py [--port 7860] [--checkpoint checkpoints/ec2vae]``.
 
 The server listens on 127.0.0.1 (this machine only) unless ``--host`` says otherwise; serving
-beyond it without ``--auth user:password`` prints a warning. Generated and uploaded files are
-kept under ``--max-storage-mb`` (default 500, or ``CADENZA_MAX_STORAGE_MB``) and
-``--max-file-age`` seconds, oldest first (app/storage.py); a browser tab's files go when it closes.
+beyond it without ``--auth user:password`` (or ``--auth-file``) prints a warning. Every result is
+kept in the user's library under ``--data-dir`` (default ``$XDG_DATA_HOME/cadenza``, else
+``~/.local/share/cadenza``), at most ``--library-mb`` per owner. The cache of generated and uploaded
+files is kept under ``--max-storage-mb`` (default 500, or ``CADENZA_MAX_STORAGE_MB``) and
+``--max-file-age`` seconds, oldest first (app/storage.py); that sweep never touches the library.
 """
 
 from __future__ import annotations
@@ -30,7 +32,32 @@ def parse_auth(text: str | None) -> tuple[str, str] | None:
     return user, password
 
 
-def exposure_warning(host: str, auth: tuple[str, str] | None) -> str | None:
+def read_auth_file(path: str | Path) -> list[tuple[str, str]]:
+    """The users of an ``--auth-file``: one ``user:password`` a line; blank lines and ``#`` comments are skipped.
+
+    Raises ValueError naming the line that is not ``user:password`` or a user given twice."""
+    users: list[tuple[str, str]] = []
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as err:
+        raise ValueError(f"--auth-file {path}: cannot read it ({err})") from None
+    for number, line in enumerate(lines, start=1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        try:
+            user, password = parse_auth(text) or ("", "")
+        except ValueError:
+            raise ValueError(f"--auth-file {path}, line {number}: expected user:password") from None
+        if any(user == known for known, _ in users):
+            raise ValueError(f"--auth-file {path}, line {number}: the user {user!r} is given twice")
+        users.append((user, password))
+    if not users:
+        raise ValueError(f"--auth-file {path} names no user")
+    return users
+
+
+def exposure_warning(host: str, auth: tuple[str, str] | list[tuple[str, str]] | None) -> str | None:
     """The warning to print when the studio is reachable from other machines without a password (else None)."""
     if host in LOCAL_HOSTS or auth is not None:
         return None
@@ -41,6 +68,7 @@ def exposure_warning(host: str, auth: tuple[str, str] | None) -> str | None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from app.library import DEFAULT_QUOTA_MB, default_data_dir
     from app.storage import DEFAULT_MAX_AGE_S, DEFAULT_MAX_MB
     from engine.render.encode import DEFAULT_PLAYER_FORMAT, PLAYER_FORMATS
 
@@ -50,6 +78,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--port", type=int, default=7860)
     parser.add_argument("--auth", default=None, metavar="USER:PASSWORD", help="ask for this user name and password")
+    parser.add_argument(
+        "--auth-file", default=None, metavar="FILE", help="several users: one user:password a line (# comments)"
+    )
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help=f"where the library of pieces is kept (default {default_data_dir()})",
+    )
+    parser.add_argument(
+        "--library-mb",
+        type=float,
+        default=DEFAULT_QUOTA_MB,
+        help=f"each owner's library is at most this many MB (default {DEFAULT_QUOTA_MB})",
+    )
     parser.add_argument(
         "--checkpoint",
         default=None,
@@ -81,12 +123,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
+    auth: tuple[str, str] | list[tuple[str, str]] | None
     try:
         auth = parse_auth(args.auth)
+        if args.auth_file is not None:
+            users = read_auth_file(args.auth_file)
+            auth = users + ([auth] if isinstance(auth, tuple) and auth[0] not in {u for u, _ in users} else [])
     except ValueError as err:
         parser.error(str(err))
-    if args.max_storage_mb <= 0 or args.max_file_age <= 0:
-        parser.error("--max-storage-mb and --max-file-age must be positive")
+    if args.max_storage_mb <= 0 or args.max_file_age <= 0 or args.library_mb <= 0:
+        parser.error("--max-storage-mb, --max-file-age and --library-mb must be positive")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     warning = exposure_warning(args.host, auth)
@@ -96,6 +142,7 @@ def main(argv: list[str] | None = None) -> None:
     # sweeps it whole, so it must not be shared with other Gradio apps. Set before any Blocks is built.
     os.environ.setdefault("GRADIO_TEMP_DIR", str(Path(tempfile.gettempdir()) / "cadenza_gradio"))
 
+    from app.library import Library, default_data_dir
     from app.services import Studio
     from app.services.common import default_cache_root
     from app.storage import StorageLimit
@@ -104,9 +151,25 @@ def main(argv: list[str] | None = None) -> None:
 
     use_single_cpu_thread()  # small step-by-step decodes run faster on one thread; the server keeps the other core
 
+    data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
+    try:
+        library = Library(data_dir, quota_bytes=int(args.library_mb * 1024 * 1024))
+    except Exception as err:  # noqa: BLE001 - a folder we cannot write, a damaged database
+        parser.exit(2, f"error: cannot open the library in {data_dir}: {err}\n")
+    report = library.check()  # unfinished saves swept, rows whose files went missing hidden (and logged)
+    logging.getLogger("cadenza.library").info(
+        "library: %s, %d pieces%s",
+        data_dir,
+        report.pieces,
+        "" if report.clean else f"; hidden {len(report.hidden)}, removed {len(report.removed_folders)} folders",
+    )
+    library.purge_deleted(older_than_s=7 * 24 * 3600)  # deleted pieces can be undone for a week
     try:
         studio = Studio.load(
-            args.checkpoint, device=None if args.device == "auto" else args.device, player_audio=args.player_audio
+            args.checkpoint,
+            device=None if args.device == "auto" else args.device,
+            player_audio=args.player_audio,
+            library=library,
         )
     except (FileNotFoundError, ValueError) as err:
         parser.exit(

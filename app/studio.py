@@ -12,6 +12,7 @@ from app.services.common import MAX_UPLOAD_BYTES
 from app.tabs.compose import ComposeTab
 from app.tabs.emotion import EMOTION_CSS, EmotionTab
 from app.tabs.explore import EXPLORE_CSS, ExploreTab
+from app.tabs.library import LibraryTab, OpenTargets
 from app.tabs.song import SONG_CSS, SongTab
 from app.tabs.style import StyleTab
 
@@ -54,7 +55,9 @@ def build_studio(studio: Studio, max_file_age: int = 3600) -> gr.Blocks:
             "In **Song**, grow a melody into a whole tune: continue it, rewrite chosen 2-bar blocks, undo. "
             "In **Emotion**, pick a feeling on a valence × arousal pad and get tunes in ABC with their score "
             "(Compose takes a feeling too, under *Feeling*). In **Style**, hear four-part music in a style you pick, "
-            "morph one style into another, or move your own piece toward a style.",
+            "morph one style into another, or move your own piece toward a style. Everything you make is kept in "
+            "your **📚 Library**, across reloads and restarts: play it again, rename, star, download, or open it in "
+            "another tab.",
             elem_classes=["cz-header"],
         )
         with gr.Tabs(elem_id="cz-tabs") as tabs:
@@ -68,17 +71,36 @@ def build_studio(studio: Studio, max_file_age: int = 3600) -> gr.Blocks:
                 emotion = EmotionTab(studio).build()
             with gr.Tab("Style", id="style", elem_id="cz-tab-style"):
                 style = StyleTab(studio).build()
+            with gr.Tab("📚 Library", id="library", elem_id="cz-tab-library"):
+                library = LibraryTab(studio, OpenTargets(tabs, compose, explore, song, style)).build()
+
+        # Whose pieces: the browser keeps a random owner token (or, with --auth, the user name owns them).
+        owner_token = gr.BrowserState(None, storage_key="cadenza_owner")
+
+        def register_owner(token: str | None, request: gr.Request) -> str:
+            return studio.keeper.register(
+                getattr(request, "session_hash", None), token, getattr(request, "username", None)
+            )
+
+        demo.load(register_owner, [owner_token], [owner_token], queue=False, api_visibility="private").then(
+            library.refresh,
+            [library.query, library.tab_filter, library.starred],
+            [library.table, library.ids, library.status],
+            queue=False,
+            api_visibility="private",
+        )
 
         def close_session(request: gr.Request) -> None:
             studio.close_session(getattr(request, "session_hash", None))
 
-        demo.unload(close_session)  # delete the session's generated files when its tab closes
+        demo.unload(close_session)  # delete the session's cache files when its tab closes (the library keeps its own)
     demo.cz_tabs = tabs  # type: ignore[attr-defined]
     demo.cz_compose = compose  # type: ignore[attr-defined]
     demo.cz_explore = explore  # type: ignore[attr-defined]
     demo.cz_song = song  # type: ignore[attr-defined]
     demo.cz_emotion = emotion  # type: ignore[attr-defined]
     demo.cz_style = style  # type: ignore[attr-defined]
+    demo.cz_library = library  # type: ignore[attr-defined]
     return demo
 
 

@@ -102,6 +102,7 @@ from app.services.explore import (
     MapCell,
 )
 from app.services.keeper import Keeper, folder_fingerprint
+from app.services.library import LibraryService
 from app.services.song import (
     MAX_ADD_BARS,
     MAX_HISTORY,
@@ -267,6 +268,7 @@ class Studio:
         )
         self.emotion = EmotionService(emotion_pipeline, self.shared)
         self.style = StyleService(style_pipeline, self.shared, style_gan_pipeline)
+        self.library = LibraryService(self.shared)
         self.tab_services: dict[str, Any] = {
             "compose": self.compose_service,
             "explore": self.explore,

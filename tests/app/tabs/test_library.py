@@ -1,0 +1,119 @@
+"""The Library tab's handlers and service, with the debug models (no browser)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from types import SimpleNamespace
+
+import gradio as gr
+import pytest
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+from app.library import Library  # noqa: E402
+from app.services import Studio  # noqa: E402
+from app.services.library import sheet_to_rhythm_and_chords, when_text  # noqa: E402
+from app.studio import build_studio  # noqa: E402
+from engine.io.sources import read_source  # noqa: E402
+
+RHYTHM = "x...x...x...x...|x.....x...x....."
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    studio = Studio.load(
+        "debug", device="cpu", cache_dir=tmp_path_factory.mktemp("c"), library=Library(tmp_path_factory.mktemp("d"))
+    )
+    return build_studio(studio)
+
+
+def _request(session: str) -> SimpleNamespace:
+    return SimpleNamespace(session_hash=session, username=None)
+
+
+def _select(tab, ids, row):
+    return tab.select(ids, gr.SelectData(None, {"index": [row, 1], "value": "x"}), request=_request("lib"))
+
+
+def test_list_select_rename_star_delete_undo(demo) -> None:
+    studio, tab = demo.cz_library.studio, demo.cz_library
+    studio.keeper.register("lib", None)
+    rows, ids, note = tab.refresh(request=_request("lib"))
+    assert rows == [] and "Nothing here yet" in note
+    studio.compose(RHYTHM, "C G7", 2, seed=7, variations=2, session_id="lib")
+    rows, ids, note = tab.refresh(request=_request("lib"))
+    assert len(rows) == 2 and "2 pieces" in note and rows[0][2] == "Compose" and "seed 8" in rows[0][1]
+    shown = _select(tab, ids, 1)
+    assert shown[0] == ids[1] and "seed 7" in shown[2]
+    downloads = shown[4]
+    assert any(p.endswith(".mid") for p in downloads) and all(Path(p).is_file() for p in downloads)
+    # the copies live in the session's cache, never in the library's folder
+    assert all(not Path(p).resolve().is_relative_to(studio.keeper.library.data_dir) for p in downloads)
+    out = tab.rename(ids[1], "My first melody", request=_request("lib"))
+    assert "Renamed" in out[2] and out[0][1][1] == "My first melody"  # renaming keeps its place
+    out = tab.toggle_star(ids[1], request=_request("lib"))
+    assert out[0][1][0] == "★" and out[0][0][0] == ""
+    out = tab.delete(ids[1], request=_request("lib"))
+    assert len(out[0]) == 1 and "Undo" in out[2] and out[-2] == ids[1] and out[-1].visible is True
+    out = tab.undelete(ids[1], request=_request("lib"))
+    assert len(out[0]) == 2 and "is back" in out[2]
+    # a bad id from the page or the API gets a message, never a crash
+    assert "No piece with id" in tab.rename("../../etc", "x", request=_request("lib"))[2]
+    status, data = tab.api_list("first", "All", False, request=_request("lib"))
+    assert "1 pieces" in status and data[0]["title"] == "My first melody" and "owner" not in data[0]
+
+
+def test_open_in_compose_fills_the_grid_and_the_chords(demo) -> None:
+    studio, tab = demo.cz_library.studio, demo.cz_library
+    studio.keeper.register("open", None)
+    result = studio.compose(RHYTHM, "Am | F G", 2, key="Am", tempo=96, seed=1, variations=1, session_id="open")[0]
+    out = tab.open_in_compose(result.kept.piece_id, request=_request("open"))
+    assert out[0].selected == "compose"
+    assert out[1].value == RHYTHM and out[2] == "Am | F G" and out[3] == 2 and out[4] == "Am" and out[5] == 96
+    assert "Opened in Compose" in out[6]
+
+
+def test_open_in_song_explore_style_gives_a_midi_copy(demo) -> None:
+    studio, tab = demo.cz_library.studio, demo.cz_library
+    studio.keeper.register("up", None)
+    tune = studio.emotion.generate("Q2", 8, 3, session_id="up")[0]
+    for handler, target in ((tab.open_in_song, "song"), (tab.open_in_explore, "explore"), (tab.open_in_style, "style")):
+        out = handler(tune.kept.piece_id, request=_request("up"))
+        assert out[0].selected == target
+        path = Path(out[1] if target == "style" else out[2])
+        assert path.suffix == ".mid" and path.read_bytes() == Path(tune.files["mid"]).read_bytes()
+    assert "Can't open" in tab.open_in_song("f" * 32, request=_request("up"))[-1]
+
+
+def test_the_page_never_sees_another_owners_piece(demo) -> None:
+    studio, tab = demo.cz_library.studio, demo.cz_library
+    studio.keeper.register("alice", None)
+    studio.keeper.register("bob", None)
+    piece = studio.compose(RHYTHM, "C", 2, seed=2, variations=1, session_id="alice")[0].kept.piece_id
+    assert tab.refresh(request=_request("bob"))[0] == []
+    for out in (
+        tab.api_get(piece, request=_request("bob")),
+        tab.api_rename(piece, "mine now", request=_request("bob")),
+        tab.api_delete(piece, request=_request("bob")),
+        tab.open_in_compose(piece, request=_request("bob")),
+    ):
+        assert "No piece with id" in out[-1 if len(out) == 7 else 0]
+    assert studio.keeper.library.get(studio.keeper.owner_of("alice"), piece).title != "mine now"
+
+
+def test_rhythm_and_chords_of_a_melody(tmp_path) -> None:
+    from tests.conftest import make_nottingham_midi
+
+    sheet = read_source(make_nottingham_midi())
+    inputs = sheet_to_rhythm_and_chords(sheet, max_bars=4)
+    bars = inputs.rhythm.split("|")
+    assert len(bars) == inputs.num_bars <= 4 and all(len(b) == 16 for b in bars)
+    onsets = [i for i, c in enumerate(inputs.rhythm.replace("|", "")) if c == "x"]
+    assert onsets == [t for t in sheet.melody.onset_steps() if t < 16 * inputs.num_bars]
+    assert len(inputs.chord_labels) == inputs.num_bars
+
+
+def test_when_text() -> None:
+    assert when_text(1000.0, 1030.0) == "just now"
+    assert when_text(1000.0, 1000.0 + 300) == "5 min ago"
