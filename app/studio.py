@@ -75,7 +75,7 @@ def build_studio(studio: Studio, max_file_age: int = 3600) -> gr.Blocks:
                 library = LibraryTab(studio, OpenTargets(tabs, compose, explore, song, style)).build()
 
         # Whose pieces: the browser keeps a random owner token (or, with --auth, the user name owns them).
-        owner_token = gr.BrowserState(None, storage_key="cadenza_owner")
+        owner_token = gr.BrowserState(None, storage_key="cadenza_owner", secret=studio.keeper.browser_secret())
 
         def register_owner(token: str | None, request: gr.Request) -> str:
             return studio.keeper.register(

@@ -17,10 +17,11 @@ The store speaks SQLAlchemy Core, so the same code can later run on another data
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
+import os
 import re
+import secrets
 import shutil
 import threading
 import time
@@ -174,11 +175,6 @@ def check_title(title: Any) -> str:
     return text
 
 
-def owner_folder(owner: str) -> str:
-    """The folder name of an owner's files: a hash, so that no owner name or token ever becomes a path."""
-    return hashlib.sha256(owner.encode()).hexdigest()[:24]
-
-
 def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
@@ -205,7 +201,12 @@ class Library:
     # -- paths ----------------------------------------------------------------------------
 
     def _folder(self, owner: str, piece_id: str, number: int) -> Path:
-        return self.files_dir / owner_folder(owner) / piece_id / f"v{number}"
+        """Where a version's files live: by piece id only (ids are random), so a piece can change owner in one row
+        update (see :meth:`reassign`)."""
+        return self._piece_dir(piece_id) / f"v{number}"
+
+    def _piece_dir(self, piece_id: str) -> Path:
+        return self.files_dir / piece_id[:2] / piece_id
 
     def _version(self, owner: str, row: Any) -> Version:
         folder = self._folder(owner, row.piece, row.number)
@@ -334,6 +335,33 @@ class Library:
             db.execute(pieces.update().where(pieces.c.id == piece_id).values(**values))
         return self.get(owner, piece_id, allow_deleted=True)
 
+    def reassign(self, old_owner: str, new_owner: str) -> int:
+        """Give every piece of ``old_owner`` to ``new_owner`` (a session that made pieces before its browser said who
+        it is); returns how many moved."""
+        old_owner, new_owner = _check_owner(old_owner), _check_owner(new_owner)
+        if old_owner == new_owner:
+            return 0
+        with self._write_lock, self.engine.begin() as db:
+            moved = db.execute(pieces.update().where(pieces.c.owner == old_owner).values(owner=new_owner))
+        return int(moved.rowcount or 0)
+
+    def browser_secret(self) -> str:
+        """The key the page's owner tokens are encrypted with in the browser, kept in the data folder so that the
+        browsers' tokens still read after a restart (created on first use, readable by this user only)."""
+        path = self.data_dir / "browser_secret"
+        if not path.is_file():
+            temporary = path.with_name(f"{TMP_PREFIX}{uuid.uuid4().hex}")
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(32))
+            try:
+                os.link(temporary, path)  # never replaces a secret another process wrote first
+            except FileExistsError:
+                pass
+            finally:
+                temporary.unlink()
+        return path.read_text().strip()
+
     def purge_deleted(self, owner: str | None = None, older_than_s: float = 0.0) -> int:
         """Remove for good the pieces deleted more than ``older_than_s`` seconds ago (all owners when None)."""
         with self._write_lock:
@@ -350,7 +378,7 @@ class Library:
                 db.execute(versions.delete().where(versions.c.piece == row.id))
                 db.execute(pieces.delete().where(pieces.c.id == row.id))
         for row in doomed:  # rows first: a crash here leaves orphan folders, which check() removes
-            remove_folder(self.files_dir / owner_folder(row.owner) / row.id)
+            remove_folder(self._piece_dir(row.id))
         return len(doomed)
 
     # -- reading --------------------------------------------------------------------------
@@ -452,7 +480,7 @@ class Library:
         with self._write_lock:
             with self.engine.connect() as db:
                 rows = db.execute(sa.select(pieces.c.id, pieces.c.owner, pieces.c.hidden, pieces.c.versions)).all()
-                known = {(owner_folder(r.owner), r.id): r.versions for r in rows}
+                known = {r.id: r.versions for r in rows}
                 report.pieces = len(rows)
                 for row in rows:
                     if row.hidden is not None:
@@ -469,13 +497,13 @@ class Library:
                         db.execute(
                             pieces.update().where(pieces.c.id == piece_id).values(hidden="files missing at start")
                         )
-            for owner_dir in self.files_dir.iterdir() if self.files_dir.is_dir() else []:
-                for entry in owner_dir.iterdir() if owner_dir.is_dir() else []:
-                    if entry.name.startswith(TMP_PREFIX) or (owner_dir.name, entry.name) not in known:
+            for shard in self.files_dir.iterdir() if self.files_dir.is_dir() else []:
+                for entry in shard.iterdir() if shard.is_dir() else []:
+                    if entry.name.startswith(TMP_PREFIX) or entry.name not in known:
                         report.removed_folders.append(str(entry.relative_to(self.data_dir)))
                         shutil.rmtree(entry, ignore_errors=True)
                         continue
-                    numbers = {f"v{n}" for n in range(1, known[(owner_dir.name, entry.name)] + 1)}
+                    numbers = {f"v{n}" for n in range(1, known[entry.name] + 1)}
                     for folder in entry.iterdir():
                         if folder.name not in numbers:  # unfinished, or placed by a save whose row never committed
                             report.removed_folders.append(str(folder.relative_to(self.data_dir)))

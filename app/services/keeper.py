@@ -78,13 +78,29 @@ class Keeper:
     # -- owners -----------------------------------------------------------------------------
 
     def register(self, session_id: str | None, token: Any = None, username: str | None = None) -> str:
-        """Record whose session this is; returns the browser's token (a new one when ``token`` is not one)."""
+        """Record whose session this is; returns the browser's token (a new one when ``token`` is not one).
+
+        Pieces the session made before (a click faster than the page's load event) go to the owner."""
         token = token if isinstance(token, str) and _TOKEN.match(token) else new_token()
         owner = f"user:{username}" if username else f"browser:{token}"
         if session_id:
             with self._lock:
                 self._owners[session_id] = owner
+            if self.library is not None:
+                try:
+                    self.library.reassign(f"session:{session_id}", owner)
+                except Exception:  # noqa: BLE001 - the page still loads; those pieces stay with the session
+                    log.exception("library: could not hand a session's pieces to their owner")
         return token
+
+    def browser_secret(self) -> str:
+        """The key the browser's owner token is encrypted with: the library's (stable across restarts), else one
+        for this process."""
+        if self.library is not None:
+            return self.library.browser_secret()
+        if not hasattr(self, "_secret"):
+            self._secret = secrets.token_urlsafe(32)
+        return self._secret
 
     def sign_in(self, session_id: str | None, username: str | None) -> None:
         """With ``--auth``, the signed-in user owns the session (API calls included)."""

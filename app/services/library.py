@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from app.library import Library, LibraryError, Piece
-from app.services.common import InputError, Shared, check_chords, slug
+from app.services.common import InputError, Shared, check_chords
 from engine.io.sources import read_source
 from engine.music import LeadSheet
 from engine.music.limits import COMPOSE_BARS
@@ -52,6 +52,14 @@ class ComposeInputs:
     key: str | None
     tempo: float
     note: str  # what was taken and what was left out
+
+
+def file_title(title: str, limit: int = 60) -> str:
+    """A title as a file name people can read ("Song over C - Am - F - G"): letters, digits, spaces and a few marks
+    kept, anything else (slashes, bars, quotes) becomes "-"; "piece" when nothing is left."""
+    out = "".join(ch if ch.isalnum() or ch in " -_.,()'&+#" else "-" for ch in title)
+    out = " ".join(out.split()).strip(" .-")[:limit].strip(" .-")
+    return out or "piece"
 
 
 def when_text(timestamp: float, now: float | None = None) -> str:
@@ -185,7 +193,7 @@ class LibraryService:
                 raise InputError(f"{piece.title} has versions 1 to {piece.num_versions}, not {version!r}")
             chosen = numbers[version]
         folder = self.shared.take_dir(session_id)
-        stem = slug(piece.title)
+        stem = file_title(piece.title)
         out: dict[str, str] = {}
         for name, path in sorted(chosen.files.items()):
             target = folder / f"{stem}{Path(name).suffix}"
@@ -205,7 +213,7 @@ class LibraryService:
         midi = piece_midi(piece)
         if midi is None:
             raise InputError(f"“{piece.title}” has no MIDI file to open")
-        target = self.shared.take_dir(session_id) / f"{slug(piece.title)}.mid"
+        target = self.shared.take_dir(session_id) / f"{file_title(piece.title)}.mid"
         shutil.copyfile(midi, target)
         return str(target)
 

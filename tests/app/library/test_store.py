@@ -201,3 +201,13 @@ def test_cli_lists_every_piece_as_json(library: Library, tmp_path: Path, capsys:
     assert all(Path(path).is_file() for r in rows for path in r["files"].values())
     assert all(isinstance(r["created"], float) for r in rows)
     assert library_cli(["list", "--data-dir", str(tmp_path / "nowhere")]) == 2
+
+
+def test_reassign_and_a_stable_browser_secret(library: Library, tmp_path: Path) -> None:
+    early = library.save("session:abc", "compose", "made before the page said who", _files(tmp_path))
+    assert library.reassign("session:abc", "browser:tok") == 1
+    assert library.get("browser:tok", early.id).files["melody.mid"].is_file()
+    assert library.list("session:abc") == []
+    secret = library.browser_secret()
+    assert len(secret) >= 32 and Library(library.data_dir).browser_secret() == secret
+    assert oct((library.data_dir / "browser_secret").stat().st_mode & 0o777) == "0o600"

@@ -92,3 +92,9 @@ def test_a_full_library_still_gives_the_result_and_says_why(tmp_path) -> None:
     result = studio.compose(RHYTHM, "C", 2, seed=0, variations=1, session_id="s")[0]
     assert result.kept.piece_id is None and "Your library is full" in result.kept.note
     assert result.sheet.melody.notes
+
+
+def test_pieces_made_before_the_page_registered_go_to_the_owner(studio) -> None:
+    early = studio.compose(RHYTHM, "C", 2, seed=9, variations=1, session_id="quick")[0]
+    token = studio.keeper.register("quick", None)
+    assert studio.keeper.library.get(f"browser:{token}", early.kept.piece_id).tab == "compose"

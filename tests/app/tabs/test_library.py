@@ -13,7 +13,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from app.library import Library  # noqa: E402
 from app.services import Studio  # noqa: E402
-from app.services.library import sheet_to_rhythm_and_chords, when_text  # noqa: E402
+from app.services.library import file_title, sheet_to_rhythm_and_chords, when_text  # noqa: E402
 from app.studio import build_studio  # noqa: E402
 from engine.io.sources import read_source  # noqa: E402
 
@@ -112,6 +112,12 @@ def test_rhythm_and_chords_of_a_melody(tmp_path) -> None:
     onsets = [i for i, c in enumerate(inputs.rhythm.replace("|", "")) if c == "x"]
     assert onsets == [t for t in sheet.melody.onset_steps() if t < 16 * inputs.num_bars]
     assert len(inputs.chord_labels) == inputs.num_bars
+
+
+def test_file_title() -> None:
+    assert file_title("Song over C | Am | F | G") == "Song over C - Am - F - G"
+    assert file_title("../../etc/passwd") == "etc-passwd"
+    assert file_title("///") == "piece" and len(file_title("x" * 500)) == 60
 
 
 def test_when_text() -> None:
