@@ -27,8 +27,8 @@
 
 Targets on 2-core CPUs: p50 <= 300 ms; our render >= 3x faster than midi2audio; RSS <= 1.5 GB;
 Continue and Infill p50 <= 400 ms each; an emotion melody p50 <= 1.0 s; under load no errors and
-the studio's memory grows by 10% at most; a 4-bar MusAE piece p50 <= 500 ms, an 8-bar GAN piece p50 <= 400 ms; keeping a result in the library adds
-at most 30 ms a click (p95).
+the studio's memory grows by 10% at most; a 4-bar MusAE piece p50 <= 500 ms, an 8-bar GAN piece p50 <= 400 ms;
+keeping a result in the library adds at most 30 ms a click (p95).
 """
 
 from __future__ import annotations
