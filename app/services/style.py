@@ -34,6 +34,7 @@ from app.services.common import (
 )
 from app.services.keeper import NOT_KEPT, Kept, audio_name
 from engine.io.multitrack import midi_windows
+from engine.music.chords import parse_progression
 from engine.music.limits import STYLE_BARS, STYLE_MORPH_STEPS
 from engine.paths import default_checkpoint
 from engine.render.export import write_wav
@@ -93,6 +94,7 @@ class StyleResult:
     wav_path: str | None = None
     report: dict[str, Any] = field(default_factory=dict)
     model: str = MUSAE  # the generator that wrote it
+    chords: str | None = None  # the progression it was asked over (the GAN's typed chords), None for none
     kept: Kept = NOT_KEPT  # its piece in the owner's library, and the status line saying so
 
     @property
@@ -102,7 +104,11 @@ class StyleResult:
     def figure(self) -> Any:
         """The multitrack piano roll (plotly), one colour per track: drawn on demand, after the audio."""
         names = [f"{TRACK_NAMES[i]}: {name}" for i, name in enumerate(self.instruments)]
-        return multitrack_roll_figure(self.tokens, names, self.title)
+        progression = None
+        if self.chords:
+            bars = self.tokens.shape[1] // 16
+            progression = parse_progression(self.chords, bars, 16)
+        return multitrack_roll_figure(self.tokens, names, self.title, chords=progression)
 
 
 class StyleService:
@@ -290,6 +296,7 @@ class StyleService:
         result = StyleResult(
             title, piece.tokens, list(piece.asked), list(piece.verdicts), names, str(midi_path), model=model
         )
+        result.chords = (controls or {}).get("chords") or None
         result.report = {
             "generator": model,
             "styles_asked": result.asked,

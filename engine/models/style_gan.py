@@ -52,7 +52,14 @@ import torch.nn.functional as F
 
 from engine.models.sampling import MASK, nucleus, range_mask, range_offsets
 from engine.models.style_gan_layers import ChordSkip, PreviousConditioner, chords_at, has_previous
-from engine.models.style_gan_sampling import clean_tokens, draw_in_order, key_offsets, key_scale, last_onsets
+from engine.models.style_gan_sampling import (
+    bass_downbeat_offsets,
+    clean_tokens,
+    draw_in_order,
+    key_offsets,
+    key_scale,
+    last_onsets,
+)
 from engine.music.constants import HOLD, NUM_PITCH_TOKENS, REST, STEPS_PER_BAR_44, WINDOW_STEPS
 from engine.music.harmony import window_triad_chroma
 
@@ -266,6 +273,7 @@ class StyleGenerator(nn.Module):
         key_penalty: float = 0.0,
         leap_cap: int = 10,
         gate_drawn: bool = False,
+        bass_on_chords: bool = False,
     ) -> torch.Tensor:
         """Windows (B, tracks, 32) of tokens: the most likely token per step (``temperature`` 0) or sampled at
         ``temperature`` from the smallest set of tokens whose probabilities add up to ``top_p`` (nucleus sampling;
@@ -278,7 +286,9 @@ class StyleGenerator(nn.Module):
         chords; :func:`key_scale`). The leap penalty grows up to ``leap_cap`` semitones beyond a whole tone. Every
         setting defaults to off (the generator as trained); the studio's come from its generation config
         (engine.pipelines.style_gan.StyleGANGenerationConfig). With a rest gate, a bar rests whole where the gate gives
-        it over even odds (``gate_drawn``: with the gate's chance instead).
+        it over even odds (``gate_drawn``: with the gate's chance instead). ``bass_on_chords``: over chords given by
+        the caller, the lowest voice strikes a tone of the bar's chord on each bar's first step
+        (:func:`bass_downbeat_offsets`).
 
         ``harmonise``: a window given no chords is first drawn as a sketch, the triads that fit it are found
         (engine.music.harmony.window_triad_chroma, as the training chords were, but only among the triads of the
@@ -298,8 +308,9 @@ class StyleGenerator(nn.Module):
         penalties = (repeat_penalty, leap_penalty, leap_cap, gate_drawn)
         if not harmonise or bool(given.all()):
             key = key_scale(chords=chords) if chords is not None and key_penalty > 0 else None
+            downbeats = bass_on_chords and chords is not None
             return self._draw(
-                noise, style, chords, previous, temperature, generator, top_p, *penalties, key, key_penalty
+                noise, style, chords, previous, temperature, generator, top_p, *penalties, key, key_penalty, downbeats
             )
         sketch = self._draw(noise, style, chords, previous, temperature, generator, top_p, *penalties)
         fitted = torch.as_tensor(window_triad_chroma(sketch.cpu().numpy(), in_key=True), device=noise.device)
@@ -328,15 +339,19 @@ class StyleGenerator(nn.Module):
         gate_drawn: bool = False,
         key: torch.Tensor | None = None,
         key_penalty: float = 0.0,
+        bass_downbeats: bool = False,
     ) -> torch.Tensor:
         """One draw of windows (B, tracks, 32) from the given noise and conditions (see :meth:`generate`); ``key``
         (B, 12) bool: the pitch classes of each window's key, those outside it (and outside the chord) lowered by
-        ``key_penalty``."""
+        ``key_penalty``; ``bass_downbeats``: the lowest voice strikes a chord tone on each bar's first step."""
         logits, gate = self.forward_with_gate(noise, style, chords, previous)
         if self.ranges is not None:  # a blend of styles (weights) may use the union of their ranges
             logits = logits + range_offsets(self.ranges, style)[:, :, None, :]
         if key is not None and key_penalty > 0:
             logits = logits + key_offsets(key, chords, logits.shape[2], key_penalty).to(logits)[:, None]
+        if bass_downbeats and chords is not None:
+            shape = logits.shape
+            logits = logits + bass_downbeat_offsets(chords, shape[1], shape[2], STEPS_PER_BAR_44).to(logits)
         gumbel = None
         if temperature > 0:
             u = _uniform(logits.shape, generator).to(logits.device).clamp_(1e-9, 1 - 1e-9)
@@ -380,6 +395,7 @@ class StyleGenerator(nn.Module):
         key_penalty: float = 0.0,
         leap_cap: int = 10,
         gate_drawn: bool = False,
+        bass_on_chords: bool = False,
     ) -> torch.Tensor:
         """``num_windows`` windows, each conditioned on the one before (the first on ``previous``, or none), joined:
         (B, tracks, 32 * num_windows). chords: (B, num_windows, 8, 12) chroma per beat, or None."""
@@ -398,6 +414,7 @@ class StyleGenerator(nn.Module):
                 key_penalty=key_penalty,
                 leap_cap=leap_cap,
                 gate_drawn=gate_drawn,
+                bass_on_chords=bass_on_chords,
             )
             out.append(previous)
         return torch.cat(out, dim=2)

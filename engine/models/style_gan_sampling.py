@@ -46,6 +46,22 @@ def key_offsets(key: torch.Tensor, chords: torch.Tensor | None, steps: int, pena
     return out
 
 
+def bass_downbeat_offsets(chords: torch.Tensor, tracks: int, steps: int, steps_per_bar: int) -> torch.Tensor:
+    """Logit offsets (B, tracks, steps, 130) that make the lowest voice (the last track) strike a tone of the chord at
+    each bar's first step: every other token there (other pitches, HOLD, REST) is lowered by 1e4; 0 elsewhere, and
+    where the chord is empty ("N.C."). ``chords``: (B, beats, 12) chroma per beat."""
+    batch = chords.shape[0]
+    per_step = chords.detach().cpu().float().repeat_interleave(steps // chords.shape[1], dim=1) > 0  # (B, S, 12)
+    out = torch.zeros(batch, tracks, steps, NUM_PITCH_TOKENS)
+    pitch_classes = torch.arange(HOLD) % 12
+    for step in range(0, steps, steps_per_bar):
+        tones = per_step[:, step]  # (B, 12)
+        allowed = torch.zeros(batch, NUM_PITCH_TOKENS, dtype=torch.bool)
+        allowed[:, :HOLD] = tones[:, pitch_classes]
+        out[:, -1, step] = torch.where(tones.any(dim=1, keepdim=True) & ~allowed, -1e4, 0.0)
+    return out
+
+
 def draw_in_order(
     logits: torch.Tensor,
     gumbel: torch.Tensor | None,

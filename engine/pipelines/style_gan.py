@@ -69,6 +69,13 @@ class StyleGANGenerationConfig(GenerationConfig):
       bars of voices that never rest a whole bar (Bach chorales, English folk tunes). Epochs 89 / 92 / 95 of the gated
       run (training windows, 300 a style, seed 1000): MuseGAN's figures within 25% drawn 0.780 / 0.817 / 0.826, over
       even odds 0.853 / 0.844 / 0.835; judge 0.919 / 0.924 / 0.947 against 0.944 / 0.953 / 0.958.
+    * ``bass_on_chords`` True: over typed chords, the lowest voice strikes a tone of each bar's chord on the bar's
+      first step (a decoding constraint: the generator's chord input is per beat, but its bass often held the last
+      bar's note across the bar line and moved half a bar late).
+      Measured on the shipped generator: over G D Em C, C Am F G and Dm G C A7 (8 bars, six styles with a bass,
+      3 seeds, first draws) the bass on the bar's chord where it first sounds in a bar 0.856 -> 1.0, the judge's
+      agreement 0.913 -> 0.897; the style evaluation over the triads fitted to held-out windows: 0.822 -> 1.0 (real
+      0.832), chord-tone share of all onsets 0.799 -> 0.809 (real 0.728).
     * ``candidates``: chains drawn for the draw and check.
     """
 
@@ -79,6 +86,7 @@ class StyleGANGenerationConfig(GenerationConfig):
     leap_cap: int = 10
     key_penalty: float = 0.75
     gate_drawn: bool = False
+    bass_on_chords: bool = True
     candidates: int = 8
 
     def sampling(self) -> dict[str, Any]:
@@ -91,6 +99,7 @@ class StyleGANGenerationConfig(GenerationConfig):
             "key_penalty": self.key_penalty,
             "leap_cap": self.leap_cap,
             "gate_drawn": self.gate_drawn,
+            "bass_on_chords": self.bass_on_chords,
         }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from engine.music import LeadSheet
+from engine.music import ChordProgression, LeadSheet
 from engine.music.constants import note_name
 from engine.render.svg_roll import MIN_PITCH_SPAN
 
@@ -125,9 +125,15 @@ def _notes_trace(sheet: LeadSheet, compact: bool) -> go.Bar:
 
 def _chord_decor(sheet: LeadSheet, compact: bool) -> tuple[list[dict], list[dict]]:
     melody = sheet.melody
-    spb, pickup = melody.steps_per_bar, melody.pickup_steps
+    return chord_bands(sheet.chords, melody.pickup_steps, melody.steps_per_bar, compact)
+
+
+def chord_bands(
+    chords: ChordProgression, pickup: int, spb: int, compact: bool = False
+) -> tuple[list[dict], list[dict]]:
+    """Plotly shapes (alternating bands, one per chord) and annotations (the chord symbols, unless ``compact``)."""
     shapes, annotations = [], []
-    for i, chord in enumerate(sorted(sheet.chords.chords, key=lambda c: c.start)):
+    for i, chord in enumerate(sorted(chords.chords, key=lambda c: c.start)):
         if chord.end <= chord.start:
             continue
         x0, x1 = _x_of(chord.start, pickup, spb), _x_of(chord.end, pickup, spb)
@@ -263,9 +269,15 @@ TRACK_COLOURS = ("#4f46e5", "#16a34a", "#d97706", "#dc2626")  # indigo, green, a
 
 
 def multitrack_roll_figure(
-    tokens: np.ndarray, names: list[str], title: str = "", height: int = 340, steps_per_bar: int = 16
+    tokens: np.ndarray,
+    names: list[str],
+    title: str = "",
+    height: int = 340,
+    steps_per_bar: int = 16,
+    chords: ChordProgression | None = None,
 ) -> go.Figure:
-    """A piano roll of four tracks of tokens (4, steps), one colour and legend entry per track, bars on x."""
+    """A piano roll of four tracks of tokens (4, steps), one colour and legend entry per track, bars on x; ``chords``
+    (the progression the music was asked over, or None) are drawn as bands with their symbols above."""
     from engine.music.representation import tokens_to_notes
 
     traces, pitches = [], []
@@ -290,7 +302,10 @@ def multitrack_roll_figure(
         return _empty_figure(height, title, compact=False)
     y0, y1 = _pitch_range(pitches)
     layout = _layout_base(height, title)
+    shapes, annotations = chord_bands(chords, 0, steps_per_bar) if chords is not None else ([], [])
     layout.update(
+        shapes=shapes,
+        annotations=annotations,
         margin=dict(l=44, r=10, t=46 if title else 26, b=30),
         showlegend=True,
         legend=dict(orientation="h", y=-0.15),

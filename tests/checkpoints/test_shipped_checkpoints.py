@@ -229,6 +229,23 @@ def test_the_shipped_gan_follows_typed_chords(gan_pipeline):
     )
 
 
+def test_the_shipped_gans_bass_changes_chord_on_the_bar_lines(gan_pipeline):
+    """Over typed chords the bass, where it first sounds in each bar, plays a tone of that bar's chord (>= 90% of the
+    bars where it sounds; Irish folk is a solo tune: its bass stays silent)."""
+    from engine.eval.metrics.musegan import bass_downbeat_chord_share
+    from engine.music.chords import parse_progression
+    from engine.music.harmony import progression_beat_chroma
+
+    shares = []
+    for chords in ("G D Em C", "C Am F G", "Dm G C A7"):
+        chroma = progression_beat_chroma(parse_progression(chords, 4, 16), 2)  # (windows, 8, 12)
+        for style in ("Bach chorale", "English folk", "String quartet", "Palestrina mass"):
+            tokens = gan_pipeline(style, 4, 0, chords=chords, check=False).samples[0].tokens
+            windows = tokens.reshape(4, 2, 32).transpose(1, 0, 2)  # (windows, tracks, 32)
+            shares.append(bass_downbeat_chord_share(windows, chroma)["share"])
+    assert np.mean(shares) >= 0.9, shares
+
+
 def test_the_shipped_gans_voices_keep_to_one_key_and_its_tunes_move_by_step(gan_pipeline):
     from engine.eval.metrics.musegan import in_scale_share, repeat_share, stepwise_share
 

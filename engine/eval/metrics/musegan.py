@@ -148,6 +148,28 @@ def onset_chord_tone_share(windows: np.ndarray, chroma: np.ndarray) -> dict:
     }
 
 
+def bass_downbeat_chord_share(windows: np.ndarray, chroma: np.ndarray, steps_per_bar: int = STEPS_PER_BAR_44) -> dict:
+    """Share of bars whose lowest voice (the last track), at the bar's first sounding step, sounds a tone of the chord
+    at the bar's first step: the harmony changing on the bar line, as a listener hears it in the bass.
+
+    windows (N, tracks, steps); chroma as in :func:`onset_chord_tone_share`. A note held into the bar counts at the
+    bar's first step with its own pitch. Bars without a chord at their first step, or whose bass is silent, are not
+    counted. Returns {"share": share or None, "bars": number counted}."""
+    windows = np.asarray(windows)
+    n, _, steps = windows.shape
+    per_step = chroma_per_step(chroma, steps) > 0  # (N, steps, 12)
+    bass = sounding_pitches(windows[:, -1])  # (N, steps): the pitch sounding, < 0 where none (or unknown)
+    hits = counted = 0
+    for start in range(0, steps, steps_per_bar):
+        bar = bass[:, start : start + steps_per_bar]
+        sounds = bar >= 0
+        first = np.where(sounds.any(axis=1), bar[np.arange(n), sounds.argmax(axis=1)], -1)  # (N,)
+        use = (first >= 0) & per_step[:, start].any(axis=1)
+        counted += int(use.sum())
+        hits += int(per_step[np.arange(n), start, first % 12][use].sum())
+    return {"share": _round(hits / counted) if counted else None, "bars": counted}
+
+
 def in_scale_share(windows: np.ndarray, min_onsets: int = 4) -> float | None:
     """Mean over windows (with at least ``min_onsets`` onsets, all tracks) of the share of a window's onsets that fall
     in the diatonic scale holding most of them: how well its voices keep to one key, whichever it is. Not one of

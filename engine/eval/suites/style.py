@@ -58,9 +58,7 @@ import numpy as np
 import torch
 
 from engine.data.style import BUILD_COMMAND, load_style_cache, split_by_piece
-from engine.eval.metrics.musegan import (
-    onset_chord_tone_share,
-)
+from engine.eval.metrics.musegan import bass_downbeat_chord_share, onset_chord_tone_share
 from engine.eval.suites.style_comparison import musegan_comparison, real_figure_intervals
 from engine.eval.suites.style_judge import per_style_accuracy
 from engine.music.constants import HOLD
@@ -232,7 +230,13 @@ def gan_chord_tone_share(
     chorded = chords.sum(axis=(1, 2)) > 0
     windows, chords = windows[chorded], chords[chorded]
     if not len(windows):
-        return {"windows": 0, "real": None, "gan_with_chords": None, "gan_without_chords": None}
+        return {
+            "windows": 0,
+            "real": None,
+            "gan_with_chords": None,
+            "gan_without_chords": None,
+            "bass_downbeat": {"real": None, "gan_with_chords": None, "gan_without_chords": None},
+        }
     asked = torch.full((len(windows),), style, dtype=torch.long)
     noise = generator.sample_noise(len(windows), torch.Generator().manual_seed(seed))
     rng = torch.Generator().manual_seed(seed + 1)
@@ -245,6 +249,12 @@ def gan_chord_tone_share(
         "real": onset_chord_tone_share(windows, chords)["all"],
         "gan_with_chords": onset_chord_tone_share(with_chords, chords)["all"],
         "gan_without_chords": onset_chord_tone_share(without, chords)["all"],
+        # the bass on the bar's chord at its first sounding step (the harmony on the bar lines)
+        "bass_downbeat": {
+            "real": bass_downbeat_chord_share(windows, chords)["share"],
+            "gan_with_chords": bass_downbeat_chord_share(with_chords, chords)["share"],
+            "gan_without_chords": bass_downbeat_chord_share(without, chords)["share"],
+        },
     }
 
 
@@ -393,6 +403,12 @@ def evaluate_style(
             comparison["chord_tone_share_mean"] = {
                 key: round(float(np.mean(v)), 4)
                 if (v := [s[key] for s in shares.values() if s[key] is not None])
+                else None
+                for key in ("real", "gan_with_chords", "gan_without_chords")
+            }
+            comparison["bass_downbeat_mean"] = {
+                key: round(float(np.mean(v)), 4)
+                if (v := [s["bass_downbeat"][key] for s in shares.values() if s["bass_downbeat"][key] is not None])
                 else None
                 for key in ("real", "gan_with_chords", "gan_without_chords")
             }

@@ -94,13 +94,18 @@ def test_the_gan_over_typed_chords_gives_four_tracks_and_a_verdict(tab):
     assert len(pretty_midi.PrettyMIDI(out[tab.midi]).instruments) == 4
     assert out[tab.verdict].count("<td") == 4 and "on the GAN piece" in out[tab.verdict]
     assert out[tab.pending_roll].model == "GAN" and out[tab.pending_roll].report["generator"] == "GAN"
-    assert len(tab.draw_roll(out[tab.pending_roll]).data) == 4
+    roll = tab.draw_roll(out[tab.pending_roll])
+    assert len(roll.data) == 4
+    # the chords asked for, one band and label per bar on the roll
+    assert [a.text for a in roll.layout.annotations] == ["C", "G", "Am", "F"] * 2
+    assert [a.x for a in roll.layout.annotations] == list(range(1, 9)) and len(roll.layout.shapes) == 8
     again = tab.generate("Irish folk", 8, 4, None, None, None, None, "GAN", "C G Am F")
     other = tab.generate("Irish folk", 8, 4, None, None, None, None, "GAN", "Bb Eb F Gm")
     assert (again[tab.pending_roll].tokens == out[tab.pending_roll].tokens).all()
     assert not (other[tab.pending_roll].tokens == out[tab.pending_roll].tokens).all()  # the chords are heard
     plain = tab.generate("Irish folk", 2, 0, None, None, None, None, "GAN", "")  # no chords: fine too
     assert _ok(plain, tab) and "chords" not in plain[tab.status]
+    assert not tab.draw_roll(plain[tab.pending_roll]).layout.annotations  # no chords asked: none drawn
     musae = tab.generate("Irish folk", 2, 0, None, None, None, None, "MusAE", "C G")  # MusAE ignores the (hidden) box
     assert _ok(musae, tab) and "MusAE: Irish folk" in musae[tab.status] and "on the MusAE piece" in musae[tab.verdict]
 

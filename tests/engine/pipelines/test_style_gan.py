@@ -76,6 +76,26 @@ def test_chords_are_parsed_per_bar_and_change_the_music(pipe):
     assert not np.array_equal(with_chords.tokens, other_chords.tokens)
 
 
+def test_over_typed_chords_the_bass_strikes_a_chord_tone_on_every_bar_line(pipe):
+    """The untrained generator knows no harmony: the constraint alone puts its bass on each bar's chord."""
+    from engine.music.chords import parse_progression
+
+    chords = "G D Em C"
+    progression = parse_progression(chords, 8, 16)
+    for seed in range(3):
+        bass = pipe("Bach chorale", 8, seed, chords=chords, check=False).samples[0].tokens[-1]
+        for bar in range(8):
+            token = int(bass[bar * 16])
+            assert token < HOLD and token % 12 in progression.at(bar * 16).pitch_classes, (seed, bar, token)
+    off = pipe.generation.override(bass_on_chords=False)
+    loose = [
+        pipe("Bach chorale", 8, s, chords=chords, check=False, generation=off).samples[0].tokens[-1] for s in range(3)
+    ]
+    struck = [int(b[bar * 16]) for b in loose for bar in range(8)]
+    on_chord = [t < HOLD and t % 12 in progression.at(i % 8 * 16).pitch_classes for i, t in enumerate(struck)]
+    assert np.mean(on_chord) < 0.9  # without it, the untrained bass is anywhere
+
+
 def test_draw_and_check_keeps_the_chain_the_judge_hears_in_the_asked_style(pipe, monkeypatch):
     first = pipe("Trecento", num_bars=4, seed=5, check=False).samples[0]
     checked = pipe("Trecento", num_bars=4, seed=5).samples[0]

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from engine.eval.metrics.musegan import (
+    bass_downbeat_chord_share,
     diversity,
     empty_bar_rate,
     in_scale_share,
@@ -104,6 +105,23 @@ def test_onset_chord_tone_share():
     assert onset_chord_tone_share(off, c_chroma())["all"] == 0.5
     no_chords = onset_chord_tone_share(off, np.zeros((1, 8, 12)))
     assert no_chords["onsets"] == 0 and no_chords["all"] is None
+
+
+def test_bass_downbeat_chord_share_reads_the_bass_where_each_bar_first_sounds():
+    rest = np.full(32, REST)
+    g_then_d = np.zeros((1, 8, 12))  # G major in bar 1, D major in bar 2
+    g_then_d[:, :4, [7, 11, 2]] = 1
+    g_then_d[:, 4:, [2, 6, 9]] = 1
+    on_time = window(rest, rest, rest, track((43, 0, 16), (38, 16, 16)))  # G2, then D2 on the bar line
+    assert bass_downbeat_chord_share(on_time, g_then_d) == {"share": 1.0, "bars": 2}
+    late = window(rest, rest, rest, track((43, 0, 24), (38, 24, 8)))  # G2 held half a bar into the D bar
+    assert bass_downbeat_chord_share(late, g_then_d) == {"share": 0.5, "bars": 2}
+    # a bass entering after a rest is read where it first sounds (beat 2 of bar 2: A2, a tone of D)
+    entering = window(rest, rest, rest, track((43, 0, 16), (45, 20, 12)))
+    assert bass_downbeat_chord_share(entering, g_then_d) == {"share": 1.0, "bars": 2}
+    # a silent bass, or no chord at the bar's first step, is not counted
+    assert bass_downbeat_chord_share(window(rest, rest, rest, rest), g_then_d) == {"share": None, "bars": 0}
+    assert bass_downbeat_chord_share(late, np.zeros((1, 8, 12)))["bars"] == 0
 
 
 def test_in_scale_share_counts_onsets_in_the_windows_own_best_diatonic_scale():
