@@ -87,11 +87,15 @@ def num_bars_of(pattern: str | None) -> int:
     return len(split_bars(pattern))
 
 
-def resize_pattern(pattern: str | None, num_bars: int) -> str:
-    """The pattern with ``num_bars`` bars: keeps existing onsets, pads with empty bars or truncates."""
+def resize_pattern(pattern: str | None, num_bars: int, cut: list[str] | None = None) -> str:
+    """The pattern with ``num_bars`` bars: keeps existing onsets, truncates, or pads with the bars in ``cut`` (bar
+    number -> the bar as it was when it was cut off, as RESIZE_JS remembers them; "" for none), else empty bars."""
     num_bars = max(int(num_bars), 0)
     bars = split_bars(pattern)[:num_bars]
-    bars += [empty_bar()] * (num_bars - len(bars))
+    remembered = list(cut or [])
+    bars += [
+        (remembered[i] if i < len(remembered) and remembered[i] else empty_bar()) for i in range(len(bars), num_bars)
+    ]
     return BAR_SEP.join(bars)
 
 
@@ -237,16 +241,25 @@ def preset_js(name: str) -> str:
     """A Gradio ``js`` event function ``(bars) => pattern`` for a fixed (not Random) preset."""
     if name == RANDOM_PRESET:
         raise ValueError("the Random preset is drawn on the server")
-    return f"(bars) => {{ {_CLAMP_BARS_JS} return {json.dumps(preset_table(name))}[String(b)]; }}"
+    return (
+        f"(bars) => {{ {_CLAMP_BARS_JS} window.__czCutBars = []; return {json.dumps(preset_table(name))}[String(b)]; }}"
+    )
 
 
-# ``(value, bars) => pattern``: resize_pattern in the browser (keep onsets, pad or cut bars).
+# ``(value, bars) => pattern``: resize_pattern in the browser. Bars cut off are remembered (per page, in
+# ``window.__czCutBars``, by bar number) and come back with their onsets when the bars grow again; a preset
+# forgets them. A number of bars outside MIN_BARS..MAX_BARS (typed in the box) leaves the grid as it is: Generate
+# then says what is wrong instead of the grid silently becoming another length.
 RESIZE_JS = (
-    "(value, bars) => { " + _CLAMP_BARS_JS + " "
-    f"const kept = String(value || '').split('{BAR_SEP}').filter((x) => x.length).slice(0, b)"
+    "(value, bars) => { "
+    f"const n = Number(bars); const cur = String(value || '').split('{BAR_SEP}').filter((x) => x.length)"
     f".map((x) => x.padEnd({STEPS_PER_BAR}, '{OFF}').slice(0, {STEPS_PER_BAR})); "
-    f"while (kept.length < b) kept.push('{OFF * STEPS_PER_BAR}'); "
-    f"return kept.join('{BAR_SEP}'); }}"
+    f"if (!Number.isInteger(n) || n < {MIN_BARS} || n > {MAX_BARS}) return cur.join('{BAR_SEP}'); "
+    "const cut = (window.__czCutBars = window.__czCutBars || []); "
+    f"const out = []; for (let i = 0; i < n; i++) out.push(i < cur.length ? cur[i] : (cut[i] || "
+    f"'{OFF * STEPS_PER_BAR}')); "
+    "for (let i = n; i < cur.length; i++) cut[i] = cur[i]; "
+    f"return out.join('{BAR_SEP}'); }}"
 )
 
 # ---------------------------------------------------------------- the widget

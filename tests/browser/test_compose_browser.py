@@ -209,8 +209,39 @@ def test_browser_presets_and_resize_match_python(page):
             expected = sg.preset_pattern(name, sg.clamp_bars(bars))
             assert page.evaluate(f"({sg.preset_js(name)})({bars!r})") == expected, (name, bars)
     pattern = "x...x...x.x.x...|x.....x...x....."
-    for bars in (1, 2, 3, 16, 99):
-        assert page.evaluate(f"({sg.RESIZE_JS})({pattern!r}, {bars})") == sg.resize_pattern(
-            pattern, sg.clamp_bars(bars)
-        )
+    for bars in (2, 3, 16):
+        page.evaluate("window.__czCutBars = []")
+        assert page.evaluate(f"({sg.RESIZE_JS})({pattern!r}, {bars})") == sg.resize_pattern(pattern, bars)
+    for bars in (0, 1, 17, 99, 2.5, "'junk'"):  # out of range: the grid stays as it is (Generate names the problem)
+        assert page.evaluate(f"({sg.RESIZE_JS})({pattern!r}, {bars})") == pattern, bars
     assert page.evaluate(f"({sg.RESIZE_JS})(null, 2)") == sg.empty_pattern(2)
+    # bars cut off come back with their onsets; a preset forgets them
+    eight = "|".join(["x...x...x...x...", "x.x.x.x.x.x.x.x.", "xxxx............", "x..............x"] * 2)
+    two = page.evaluate(f"({sg.RESIZE_JS})({eight!r}, 2)")
+    assert two == sg.resize_pattern(eight, 2)
+    assert page.evaluate(f"({sg.RESIZE_JS})({two!r}, 8)") == eight
+    assert sg.resize_pattern(two, 8, [""] * 2 + eight.split("|")[2:]) == eight
+    page.evaluate(f"({sg.preset_js('Clear')})(2)")
+    assert page.evaluate(f"({sg.RESIZE_JS})({two!r}, 4)") == sg.resize_pattern(two, 4)
+
+
+def test_fewer_bars_and_back_keeps_the_onsets_drawn(page):
+    set_slider(page, "cz-bars", 4)
+    wait_grid(page, bars=4)
+    page.get_by_role("button", name="Clear", exact=True).click()
+    wait_grid(page, bars=4, onsets=0)
+    for bar in range(4):
+        cell(page, bar, bar).click()
+    wait_grid(page, bars=4, onsets=4)
+    set_slider(page, "cz-bars", 2)
+    wait_grid(page, bars=2, onsets=2)
+    set_slider(page, "cz-bars", 4)
+    wait_grid(page, bars=4, onsets=4)  # bars 3 and 4 come back as they were drawn
+    for bar in range(4):
+        assert "cz-on" in cell(page, bar, bar).get_attribute("class")
+    # 0 typed in the box: the slider itself shows its minimum, 2; the bars cut off still come back
+    set_slider(page, "cz-bars", 0)
+    expect(page.locator("#cz-bars input[type=number]")).to_have_value("2")
+    wait_grid(page, bars=2, onsets=2)
+    set_slider(page, "cz-bars", 4)
+    wait_grid(page, bars=4, onsets=4)
