@@ -57,10 +57,14 @@ from engine.pipelines.decoding import LatentGenerationConfig
 from engine.pipelines.song import ContinuePipeline, InfillPipeline, SongPipeline
 from engine.pipelines.song_model import (
     BARS_PER_BLOCK,
+    MAX_BLOCKS,
     MAX_SONG_BARS,
     MIN_SONG_BARS,
+    SongInputError,
     block_count,
+    blocks_for_bars,
     check_tune,
+    meter_text,
     prepare_tune,
 )
 from engine.render.audio import render_leadsheet
@@ -523,16 +527,21 @@ class SongService:
         """The tune followed by ``bars`` (2..16, even) new bars over ``chords`` (empty: the tune's own progression
         again)."""
         sheet = self._tune(sheet)
-        have = block_count(sheet) * BARS_PER_BLOCK
+        spb = sheet.melody.steps_per_bar or 16
+        have = block_count(sheet) * WINDOW_STEPS // spb  # bars of the tune's own meter
+        most = MAX_BLOCKS * WINDOW_STEPS // spb
+        meter = "" if spb == 16 else f" of {meter_text(sheet)}"
         add = int_in("Bars to add", bars, MIN_ADD_BARS, MAX_ADD_BARS)
-        if add % BARS_PER_BLOCK:
-            raise InputError(f"Bars to add must be even (whole 2-bar blocks), got {add}")
-        if have + add > MAX_SONG_BARS:
-            room = MAX_SONG_BARS - have
+        if have + add > most:
+            room = most - have
             raise InputError(
-                f"The song has {have} bars and a song has at most {MAX_SONG_BARS}: "
+                f"The song has {have} bars{meter} and a song has at most {most}: "
                 + (f"add at most {room} bars" if room else "it cannot grow any more (infill blocks instead)")
             )
+        try:
+            blocks_for_bars(sheet, add, MAX_BLOCKS - block_count(sheet))
+        except SongInputError as err:
+            raise InputError(str(err)) from None
         seed, temperature, _ = self._common(seed, temperature, instrument)
         typed = (chords or "").strip()
         if typed:

@@ -121,7 +121,8 @@ class LibraryTab:
     # ------------------------------------------------------------------ wiring
 
     def _wire(self) -> None:
-        quick = dict(queue=False, show_progress="hidden")
+        # The page's own events stay out of the API: scripts use the four library_* verbs below.
+        quick = dict(queue=False, show_progress="hidden", api_visibility="private")
         filters = [self.query, self.tab_filter, self.starred]
         listing = [self.table, self.ids, self.status]
         self.refresh_button.click(self.refresh, filters, listing, **quick)
@@ -136,7 +137,9 @@ class LibraryTab:
         self.delete_button.click(
             self.delete, [self.selected, *filters], [*changed, self.deleted, self.undo_button], **quick
         )
-        self.undo_button.click(self.undelete, [self.deleted, *filters], [*changed, self.deleted, self.undo_button])
+        self.undo_button.click(
+            self.undelete, [self.deleted, *filters], [*changed, self.deleted, self.undo_button], **quick
+        )
         self._wire_open()
         api = self.api_buttons
         api["list"].click(self.api_list, filters, [self.status, self.api_json], api_name="library_list")
@@ -150,6 +153,7 @@ class LibraryTab:
 
     def _wire_open(self) -> None:
         t = self.targets
+        private = dict(api_visibility="private")  # page events: "Open in" is no API verb
         buttons = self.open_buttons
         if t.compose is None:
             buttons["compose"].visible = False
@@ -160,6 +164,7 @@ class LibraryTab:
                 [self.selected],
                 [t.tabs, c.grid, c.chords, c.bars, c.key, c.tempo, self.status],
                 queue=False,
+                **private,
             )
         for side in ("A", "B"):
             button = buttons[f"explore_{side.lower()}"]
@@ -172,11 +177,13 @@ class LibraryTab:
                 [self.selected],
                 [t.tabs, box["kind"], box["file"], box["track"], box["start"], self.status],
                 queue=False,
+                **private,
             ).then(
                 lambda *values, s=side: t.explore.preview_source(s, *values),
                 [*t.explore.source_inputs(side), t.explore.bars, t.explore.last_sheet],
                 [box["preview"], box["status"]],
                 queue=False,
+                **private,
             )
         if t.song is None:
             buttons["song"].visible = False
@@ -187,9 +194,10 @@ class LibraryTab:
                 [self.selected],
                 [t.tabs, s.source, s.file, s.track, s.start, self.status],
                 queue=False,
-            ).then(self.song_bars, [self.selected], [s.bars], queue=False).then(s.load, s.load_inputs, s.outputs).then(
-                s.draw_roll, [s.pending_roll], s.roll, queue=False
-            )
+                **private,
+            ).then(self.song_bars, [self.selected], [s.bars], queue=False, **private).then(
+                s.load, s.load_inputs, s.outputs, **private
+            ).then(s.draw_roll, [s.pending_roll], s.roll, queue=False, **private)
         if t.style is None:
             buttons["style"].visible = False
         else:
@@ -198,6 +206,7 @@ class LibraryTab:
                 [self.selected],
                 [t.tabs, t.style.upload, self.status],
                 queue=False,
+                **private,
             )
 
     # ------------------------------------------------------------------ handlers

@@ -4,13 +4,14 @@ loading a source."""
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
 from engine.eval.report import melody_report
 from engine.io.examples import load_example
-from engine.io.sources import prepare_source, read_source
+from engine.io.sources import cut_note, prepare_source, read_piece
 from engine.music import LeadSheet
 from engine.render.export import leadsheet_to_pretty_midi, save_midi, write_wav
 from engine.render.instruments import program_for
@@ -30,10 +31,17 @@ def write_audio(pm: object, path: str | Path) -> Path:
 
 
 def load_source(spec: str, track: int | None, start_bar: int, bars: int | None, max_bars: int = 16) -> LeadSheet:
-    """A prepared LeadSheet from a file path or "example:TITLE" (at most ``max_bars`` bars)."""
+    """A prepared LeadSheet from a file path or "example:TITLE" (at most ``max_bars`` bars of 4/4). When the whole
+    piece is not used (longer than the command takes, a start bar, a pickup), says which part is on stderr."""
     if spec.startswith("example:"):
-        return prepare_source(load_example(spec[len("example:") :]), start_bar, bars, max_bars)
-    return read_source(spec, melody_track=track, start_bar=start_bar, num_bars=bars, max_bars=max_bars)
+        whole = load_example(spec[len("example:") :])
+    else:
+        whole = read_piece(spec, melody_track=track)  # the whole file, as read
+    used = prepare_source(whole, start_bar, bars, max_bars)
+    note = cut_note(whole, used, start_bar)
+    if note:
+        print(f"note: {note}", file=sys.stderr)
+    return used
 
 
 class MelodyWriter(Protocol):

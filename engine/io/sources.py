@@ -57,6 +57,12 @@ def read_source(
     message for every kind of bad file: missing, empty, not MIDI, damaged or truncated,
     over the size limit, too many tracks (midi_io.MAX_TRACKS) or notes, drums only, no notes.
     """
+    return prepare_source(read_piece(source, melody_track, title), start_bar, num_bars, max_bars)
+
+
+def read_piece(source: bytes | str | Path, melody_track: int | None = None, title: str = "") -> LeadSheet:
+    """The whole piece in a MIDI file (path or bytes) or an .abc file (its first tune), as read: pickup and all
+    bars (see :func:`read_source` for the errors)."""
     if isinstance(source, (str, Path)) and Path(source).suffix.lower() == ".abc":
         path = Path(source)
         if not path.is_file():
@@ -69,14 +75,32 @@ def read_source(
             raise SourceError(f"The ABC file {path.name} holds no tune with notes")
         sheet = sheets[0]
         sheet.title = title or sheet.title or path.stem
-    else:
-        data = read_midi_bytes(source)  # size, header, track and note limits are checked by read_midi
-        if melody_track is not None:
-            _check_number("Melody track", melody_track, 0, 65_535, integer=True)
-            melody_track = int(melody_track)
-        default_title = Path(source).stem if isinstance(source, (str, Path)) else ""
-        sheet = read_midi(data, melody_track=melody_track, title=title or default_title)
-    return prepare_source(sheet, start_bar, num_bars, max_bars)
+        return sheet
+    data = read_midi_bytes(source)  # size, header, track and note limits are checked by read_midi
+    if melody_track is not None:
+        _check_number("Melody track", melody_track, 0, 65_535, integer=True)
+        melody_track = int(melody_track)
+    default_title = Path(source).stem if isinstance(source, (str, Path)) else ""
+    return read_midi(data, melody_track=melody_track, title=title or default_title)
+
+
+def cut_note(whole: LeadSheet, used: LeadSheet, start_bar: int = 0) -> str | None:
+    """What part of ``whole`` (as read) ``used`` (as prepared from ``start_bar``) keeps, when it is not all of it:
+    "used bars 1-64 of the 80 bars of 'Reel' (2/4)"; None when the whole piece is used."""
+    melody = whole.melody
+    spb = melody.steps_per_bar or STEPS_PER_BAR_44
+    total = max(0, -(-(melody.num_steps - melody.pickup_steps) // spb))
+    kept = -(-used.melody.num_steps // spb)
+    if start_bar == 0 and kept >= total and not melody.pickup_steps:
+        return None
+    num, den = melody.time_signature
+    parts = [
+        f"used bars {start_bar + 1}-{min(total, start_bar + kept)} of the {total} bars of '{_name(whole, 'the piece')}'"
+    ]
+    parts[0] += f" ({num}/{den})" if spb != STEPS_PER_BAR_44 else ""
+    if melody.pickup_steps:
+        parts.append("the pickup before bar 1 left out")
+    return "; ".join(parts)
 
 
 def prepare_source(

@@ -53,6 +53,7 @@ from engine.pipelines.song_model import (
     TuneLatents,
     _check,
     block_count,
+    blocks_for_bars,
     check_tune,
     rhythm_classes,
 )
@@ -191,7 +192,8 @@ class SongPipeline(_SongPipelineBase):
 
 
 class ContinuePipeline(_SongPipelineBase):
-    """A tune -> the same tune followed by ``num_bars`` new bars (at most 32 bars in all)."""
+    """A tune -> the same tune followed by ``num_bars`` new bars of its own meter (at most 16 blocks in all: 32 bars of
+    4/4, 64 of 2/4)."""
 
     @torch.no_grad()
     def __call__(
@@ -215,14 +217,11 @@ class ContinuePipeline(_SongPipelineBase):
             raise SongInputError(
                 f"The tune already has {have * BARS_PER_BLOCK} bars, the most a song can have ({MAX_SONG_BARS})"
             )
-        _check("Bars to add", num_bars, BARS_PER_BLOCK, room * BARS_PER_BLOCK, integer=True)
-        if int(num_bars) % BARS_PER_BLOCK:
-            raise SongInputError(f"Bars to add must be even (whole 2-bar blocks), got {int(num_bars)}")
+        new = blocks_for_bars(sheet, num_bars, room)  # bars of the tune's own meter (a 2/4 reel's bars are short)
         settings = self._settings(temperature, generation)
         _checks_common(seed, settings.temperature, num_samples)
         key = key or estimate_key(sheet)
         scale = scale_pitch_classes(key)
-        new = int(num_bars) // BARS_PER_BLOCK
         blocks = have + new
         old_steps = have * WINDOW_STEPS
         if chords is not None and str(chords).strip():

@@ -9,6 +9,7 @@ fills the unknown latents one block at a time, and decodes them under the studio
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,6 +73,29 @@ class TuneLatents:
 
 def block_count(sheet: LeadSheet) -> int:
     return -(-sheet.melody.num_steps // WINDOW_STEPS)
+
+
+def meter_text(sheet: LeadSheet) -> str:
+    num, den = sheet.melody.time_signature
+    return f"{num}/{den}"
+
+
+def blocks_for_bars(sheet: LeadSheet, bars: int, room_blocks: int, name: str = "Bars to add") -> int:
+    """How many 32-step blocks ``bars`` bars of the tune's own meter make (a 2/4 reel's 8 bars are 2 blocks, a 4/4
+    tune's 8 bars 4), at least one and at most ``room_blocks``. Refuses, in the tune's own bars, a count that makes no
+    whole number of blocks or does not fit."""
+    spb = sheet.melody.steps_per_bar or STEPS_PER_BAR_44
+    per = WINDOW_STEPS // math.gcd(WINDOW_STEPS, spb)  # the fewest bars of this meter that make whole blocks
+    most = room_blocks * WINDOW_STEPS // spb
+    _check(name, bars, per, max(per, most - most % per), integer=True)
+    if int(bars) * spb % WINDOW_STEPS:
+        if spb == STEPS_PER_BAR_44:
+            raise SongInputError(f"{name} must be even (whole 2-bar blocks), got {int(bars)}")
+        raise SongInputError(
+            f"{name} must make whole 2-bar blocks of 4/4 (32 sixteenths): in {meter_text(sheet)} that is a multiple "
+            f"of {per} bars, got {int(bars)}"
+        )
+    return int(bars) * spb // WINDOW_STEPS
 
 
 def prepare_tune(sheet: LeadSheet, start_bar: int = 0, num_bars: int | None = None) -> LeadSheet:

@@ -314,3 +314,37 @@ def test_model_card_of_the_latent_model(midi_folder, tmp_path, capsys):
 
     penalty = LatentGenerationConfig.load(out).repeat_penalty
     assert f"a penalty of {penalty} on repeating the previous pitch" in card
+
+
+def _reel(bars: int) -> bytes:
+    """A 2/4 reel of ``bars`` bars (8 sixteenths a bar: one eighth-note run), chords a bar each."""
+    from tests.conftest import make_nottingham_midi
+
+    scale = [62, 64, 66, 67, 69, 71, 73, 74]
+    notes = [(scale[(i * 3 + k) % 8], i * 8 + k * 2, i * 8 + k * 2 + 2) for i in range(bars) for k in range(4)]
+    chords = [("D", (50, 54, 57)) if i % 2 == 0 else ("A", (45, 49, 52)) for i in range(bars)]
+    return make_nottingham_midi(notes, chords, numerator=2, denominator=4, steps_per_chord=8)
+
+
+def test_continue_counts_bars_in_the_tunes_own_meter(tmp_path, capsys):
+    reel = tmp_path / "reel.mid"
+    reel.write_bytes(_reel(32))
+    out = tmp_path / "longer.mid"
+    args = ["continue", "--vae", "debug", "--from", str(reel), "--bars", "8", "--seed", "2", "--out", str(out)]
+    assert generate.main(args) == 0
+    # 32 bars of 2/4 and 8 more: 40 bars of 2/4 at 120 BPM (one second a bar), not 48
+    assert round(pretty_midi.PrettyMIDI(str(out)).get_end_time()) == 40
+    assert "note:" not in capsys.readouterr().err  # the whole tune was used
+    assert generate.main([*args[:6], "6", *args[7:]]) == 2  # 6 bars of 2/4 are one and a half blocks
+    assert "in 2/4 that is a multiple of 4 bars, got 6" in capsys.readouterr().err
+
+
+def test_a_tune_longer_than_a_command_takes_is_cut_and_the_cut_named(tmp_path, capsys):
+    reel = tmp_path / "long_reel.mid"
+    reel.write_bytes(_reel(80))  # 80 bars of 2/4; the song commands take at most 32 bars of it
+    out = tmp_path / "infilled.mid"
+    args = ["infill", "--vae", "debug", "--from", str(reel), "--blocks", "2", "--seed", "1", "--out", str(out)]
+    assert generate.main(args) == 0
+    err = capsys.readouterr().err
+    assert "note: used bars 1-32 of the 80 bars of 'long_reel' (2/4)" in err, err  # --from-bars: at most 32
+    assert round(pretty_midi.PrettyMIDI(str(out)).get_end_time()) == 32
