@@ -252,6 +252,8 @@ class ExploreService:
                 else ""
             )
         )
+        if sheet.reading_notes:  # what reading the file changed or left out
+            summary += "; " + "; ".join(sheet.reading_notes)
         svg = svg_mini_roll(sheet, 480, 84, title=f"{side}: {sheet.title}", css_class="cz-roll cz-source-roll")
         return ExploreSource(side, sheet, summary, svg)
 

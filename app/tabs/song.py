@@ -520,7 +520,9 @@ class SongTab:
         """Updates that put a version of the song on the page."""
         note = "" if self.studio.has_audio else " · <i>audio unavailable on this server</i>"
         return {
-            self.status: ok_markdown(message + note + status.kept_note([result.kept])),
+            self.status: ok_markdown(
+                message + note + reading_note(result.sheet.reading_notes) + status.kept_note([result.kept])
+            ),
             self.version_line: version_markdown(version, len(history)),
             self.timeline: st.timeline_update(result.widget_blocks(), selected),
             self.audio: result.audio_file,
@@ -717,6 +719,11 @@ class SongTab:
             return self._only_status(crash_markdown("undoing", err))
         message = f"Undid version {current.number} ({_md_escape(current.action)}): back to version {previous.number}"
         return self._shown(result, previous, list(history[:-1]), message)
+
+
+def reading_note(notes: list[str]) -> str:
+    """What reading the file changed or left out, for the status line (HTML; "" when nothing)."""
+    return "".join(f"<br>ℹ️ {_md_escape(n[:1].upper() + n[1:])}" for n in notes)
 
 
 def optional_chord_status(text: str | None) -> str:

@@ -38,9 +38,9 @@ def load_source(spec: str, track: int | None, start_bar: int, bars: int | None, 
     else:
         whole = read_piece(spec, melody_track=track)  # the whole file, as read
     used = prepare_source(whole, start_bar, bars, max_bars)
-    note = cut_note(whole, used, start_bar)
-    if note:
-        print(f"note: {note}", file=sys.stderr)
+    for note in [*whole.reading_notes, cut_note(whole, used, start_bar)]:
+        if note:
+            print(f"note: {note}", file=sys.stderr)
     return used
 
 

@@ -7,7 +7,7 @@ Two layouts are understood:
   each onset), and chords are recognised beat by beat from the other tracks.
 
 Times are quantised to sixteenth steps from MIDI ticks, so tempo changes do not
-move notes; the first tempo and time signature are kept on the Melody.
+move notes; the tempo map is kept on the Melody (``tempo_changes``) with the meter after any pickup.
 """
 
 from __future__ import annotations
@@ -163,8 +163,13 @@ def _skyline(onsets: dict[int, tuple[int, int, int]], limit: int) -> list[Note]:
     return notes
 
 
-def read_midi(source: bytes | str | Path, melody_track: int | None = None, title: str = "") -> LeadSheet:
+def read_midi(
+    source: bytes | str | Path, melody_track: int | None = None, title: str = "", one_meter: bool = False
+) -> LeadSheet:
     """Read a MIDI file (path or bytes) into a LeadSheet (see module doc).
+
+    ``one_meter`` (the studio's reading of a user's file): the tune stops where the meter first changes to bars of
+    another length, and ``reading_notes`` says where and why (the corpus readers keep the whole tune).
 
     Raises MidiReadError with a readable message for empty, non-MIDI, damaged,
     oversized, drum-only or note-less files, or a bad ``melody_track``.
@@ -191,36 +196,46 @@ def read_midi(source: bytes | str | Path, melody_track: int | None = None, title
     pickup = 0 if bar_start == first_step else next_downbeat - first_step
     origin = first_step if pickup else bar_start
     signatures = sorted(pm.time_signature_changes, key=lambda ts: ts.time)
-    if not pickup and len(signatures) >= 2:
-        # A pickup may be written as a short first bar (e.g. 1/4 then 4/4), as our own export does.
+    if len(signatures) >= 2:
+        # A pickup written as a short first bar (1/4 or 2/4 before 4/4, as notation programs and our own export
+        # write it): the meter is the one after it, and the tune starts at its first note.
         first, second = signatures[0], signatures[1]
         first_bar = first.numerator * 16 // first.denominator
-        second_start = _steps_of(pm, second.time)
+        first_at, second_at = _steps_of(pm, first.time), _steps_of(pm, second.time)
         if (
-            second_start - first_step == first_bar
+            second_at - first_at == first_bar
             and first_bar < second.numerator * 16 // second.denominator
-            and first_step == _steps_of(pm, first.time)
+            and first_at <= first_step < second_at
         ):
-            pickup, signatures = first_bar, signatures[1:]
+            pickup, origin, signatures = second_at - first_step, first_step, signatures[1:]
 
     last_step = max(_steps_of(pm, n.end) for n in melody_inst.notes) - origin
     if last_step > MAX_STEPS:
         raise MidiReadError(f"The melody is {last_step // 16} bars long; the limit is {MAX_STEPS // 16} bars")
     num_steps = max(last_step, 1)
+    ts = signatures[0] if signatures else None
+    time_signature = (ts.numerator, ts.denominator) if ts else (4, 4)
+    reading_notes: list[str] = []
+    if one_meter:
+        num_steps = _stop_at_meter_change(pm, signatures, origin, pickup, num_steps, reading_notes)
 
     onsets: dict[int, tuple[int, int, int]] = {}
     for n in melody_inst.notes:
         start = _steps_of(pm, n.start) - origin
         end = _steps_of(pm, n.end) - origin
-        if start < 0:
+        if start < 0 or start >= num_steps:
             continue
         if start not in onsets or n.pitch > onsets[start][0]:
             onsets[start] = (n.pitch, end, n.velocity)
     notes = _skyline(onsets, num_steps)
 
-    tempo = float(pm.get_tempo_changes()[1][0]) if len(pm.get_tempo_changes()[1]) else 120.0
-    ts = signatures[0] if signatures else None
-    time_signature = (ts.numerator, ts.denominator) if ts else (4, 4)
+    tempo, tempo_changes = _tempo_map(pm, origin, num_steps)
+    if tempo_changes:
+        low, high = min(tempo, *(b for _, b in tempo_changes)), max(tempo, *(b for _, b in tempo_changes))
+        reading_notes.append(
+            f"its tempo changes between {low:g} and {high:g} BPM: the MIDI you download keeps them; the models work on "
+            "a steady grid of sixteenths"
+        )
     key = None
     if pm.key_signature_changes:
         import pretty_midi
@@ -230,11 +245,51 @@ def read_midi(source: bytes | str | Path, melody_track: int | None = None, title
             .replace(" Major", "")
             .replace(" minor", "m")
         )
-    melody = Melody(notes, num_steps, round(tempo, 2), time_signature, pickup, key)
+    melody = Melody(notes, num_steps, round(tempo, 2), time_signature, pickup, key, tempo_changes)
 
     others = [inst for i, inst in enumerate(pm.instruments) if i != melody_track and not inst.is_drum]
     chords = _recognise_chords(pm, others, origin, num_steps, align=pickup)
-    return LeadSheet(melody, chords, title)
+    return LeadSheet(melody, chords, title, reading_notes)
+
+
+def _stop_at_meter_change(pm, signatures, origin: int, pickup: int, num_steps: int, notes: list[str]) -> int:
+    """The steps of the tune up to its first change to a meter with bars of another length (the studio's models
+    work in one meter: bars of 3/4 read on a 4/4 grid would put every bar line in the wrong place); says so in
+    ``notes``."""
+    if not signatures:
+        return num_steps
+    main = signatures[0].numerator * 16 // signatures[0].denominator
+    for change in signatures[1:]:
+        at = _steps_of(pm, change.time) - origin
+        if at <= 0 or at >= num_steps:
+            continue
+        if change.numerator * 16 // change.denominator != main:
+            bar = (at - pickup) // main + 1
+            first = signatures[0]
+            notes.append(
+                f"stopped at bar {bar}: the meter changes there from {first.numerator}/{first.denominator} to "
+                f"{change.numerator}/{change.denominator}, and the models work in one meter; "
+                f"the {bar - 1} bars before it are loaded"
+            )
+            return at
+    return num_steps
+
+
+def _tempo_map(pm, origin: int, num_steps: int) -> tuple[float, tuple[tuple[int, float], ...]]:
+    """The tempo at the tune's first step and its later changes (step, BPM), rounded to 0.01 BPM."""
+    times, tempi = pm.get_tempo_changes()
+    if not len(tempi):
+        return 120.0, ()
+    tempo = float(tempi[0])
+    changes: list[tuple[int, float]] = []
+    for time, bpm in zip(times, tempi):
+        step = _steps_of(pm, float(time)) - origin
+        bpm = round(float(bpm), 2)
+        if step <= 0:
+            tempo = bpm
+        elif step < num_steps and bpm != (changes[-1][1] if changes else tempo):
+            changes.append((step, bpm))
+    return tempo, tuple(changes)
 
 
 def _recognise_chords(

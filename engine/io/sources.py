@@ -81,7 +81,7 @@ def read_piece(source: bytes | str | Path, melody_track: int | None = None, titl
         _check_number("Melody track", melody_track, 0, 65_535, integer=True)
         melody_track = int(melody_track)
     default_title = Path(source).stem if isinstance(source, (str, Path)) else ""
-    return read_midi(data, melody_track=melody_track, title=title or default_title)
+    return read_midi(data, melody_track=melody_track, title=title or default_title, one_meter=True)
 
 
 def cut_note(whole: LeadSheet, used: LeadSheet, start_bar: int = 0) -> str | None:

@@ -85,6 +85,8 @@ class Melody:
 
     ``num_steps`` is the length of the piece in steps (notes end at or before it).
     ``pickup_steps`` is the length of an anacrusis before the first downbeat.
+    ``tempo_changes``: (step, BPM) after step 0, where a file read had a tempo map (``tempo_bpm`` is the tempo at
+    step 0); the models work on the steady grid of steps, the MIDI written keeps the map.
     """
 
     notes: list[Note] = field(default_factory=list)
@@ -93,6 +95,7 @@ class Melody:
     time_signature: tuple[int, int] = (4, 4)
     pickup_steps: int = 0
     key: str | None = None
+    tempo_changes: tuple[tuple[int, float], ...] = ()
 
     @property
     def steps_per_bar(self) -> int:
@@ -118,7 +121,17 @@ class Melody:
             for n in self.notes
             if start <= n.start < end
         ]
-        return replace(self, notes=notes, num_steps=num_steps, pickup_steps=0)
+        tempo = self.tempo_bpm
+        for step, bpm in self.tempo_changes:
+            if step <= start:
+                tempo = bpm  # the tempo in effect where the part starts
+        changes = tuple((step - start, bpm) for step, bpm in self.tempo_changes if start < step < end)
+        return replace(self, notes=notes, num_steps=num_steps, pickup_steps=0, tempo_bpm=tempo, tempo_changes=changes)
+
+    def tempo_range(self) -> tuple[float, float]:
+        """The slowest and fastest tempo of the melody (BPM)."""
+        tempi = [self.tempo_bpm, *(bpm for _, bpm in self.tempo_changes)]
+        return min(tempi), max(tempi)
 
 
 @dataclass
@@ -128,6 +141,8 @@ class LeadSheet:
     melody: Melody
     chords: ChordProgression = field(default_factory=ChordProgression)
     title: str = ""
+    # What reading a file changed or left out, in words for the user ("stopped at bar 5: ...").
+    reading_notes: list[str] = field(default_factory=list)
 
     def cropped(self, start: int, num_steps: int) -> LeadSheet:
         chords = [
@@ -135,4 +150,6 @@ class LeadSheet:
             for c in self.chords.chords
             if c.end > start and c.start < start + num_steps
         ]
-        return LeadSheet(self.melody.cropped(start, num_steps), ChordProgression(chords), self.title)
+        return LeadSheet(
+            self.melody.cropped(start, num_steps), ChordProgression(chords), self.title, list(self.reading_notes)
+        )

@@ -10,12 +10,14 @@ import io
 import math
 import re
 import wave
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pretty_midi
 
-from engine.music import Chord, LeadSheet
+from engine.music import Chord, LeadSheet, Melody
+from engine.music.constants import STEPS_PER_BEAT
 
 MIDI_RESOLUTION = 480  # ticks per quarter note: a sixteenth is 120 ticks
 MELODY_TRACK_NAME = "Melody"
@@ -55,7 +57,23 @@ def chord_voicing(chord: Chord) -> list[int]:
     return [bass, *upper]
 
 
+def _step_clock(pm: pretty_midi.PrettyMIDI, melody: Melody) -> Callable[[float], float]:
+    """Seconds of a step: the steady grid at ``melody.tempo_bpm``, or, with a tempo map (``tempo_changes``), the map
+    written into ``pm`` (its tempo events) and read back through it, so notes sit on the same ticks either way."""
+    if not melody.tempo_changes:
+        sps = melody.seconds_per_step
+        return lambda step: step * sps
+    ticks_per_step = MIDI_RESOLUTION // STEPS_PER_BEAT
+    tempi = [(0, float(melody.tempo_bpm))] + [(int(s) * ticks_per_step, float(b)) for s, b in melody.tempo_changes]
+    # pretty_midi writes its tempo events from _tick_scales (tick, seconds per tick); no public setter exists.
+    pm._tick_scales = [(tick, 60.0 / (bpm * MIDI_RESOLUTION)) for tick, bpm in tempi]
+    last_tick = (melody.num_steps + 1) * ticks_per_step
+    pm._update_tick_to_time(last_tick)
+    return lambda step: float(pm.tick_to_time(int(round(step * ticks_per_step))))
+
+
 def _time_signatures(num: int, den: int, pickup_steps: int, seconds_per_step: float, steps_per_bar: int):
+    # seconds_per_step: of the first step (the pickup is at the first tempo)
     """Time signature changes; a pickup becomes a short first bar (e.g. 1/4) so bar lines align."""
     if 0 < pickup_steps < steps_per_bar:
         g = math.gcd(pickup_steps, 16)
@@ -96,10 +114,10 @@ def leadsheet_to_pretty_midi(
     ``accompaniment_program`` is not None, "Chords" (block chords held for each chord span).
     """
     melody = sheet.melody
-    sps = melody.seconds_per_step
     pm = pretty_midi.PrettyMIDI(resolution=MIDI_RESOLUTION, initial_tempo=float(melody.tempo_bpm))
+    at = _step_clock(pm, melody)
     num, den = melody.time_signature
-    pm.time_signature_changes = _time_signatures(num, den, melody.pickup_steps, sps, melody.steps_per_bar)
+    pm.time_signature_changes = _time_signatures(num, den, melody.pickup_steps, at(1), melody.steps_per_bar)
     key_sig = _key_signature(melody.key)
     if key_sig is not None:
         pm.key_signature_changes = [key_sig]
@@ -112,8 +130,8 @@ def leadsheet_to_pretty_midi(
             pretty_midi.Note(
                 velocity=int(np.clip(note.velocity, 1, 127)),
                 pitch=int(note.pitch),
-                start=note.start * sps,
-                end=note.end * sps,
+                start=at(note.start),
+                end=at(note.end),
             )
         )
     pm.instruments.append(lead)
@@ -126,7 +144,7 @@ def leadsheet_to_pretty_midi(
                 continue
             for pitch in chord_voicing(chord):
                 chords_track.notes.append(
-                    pretty_midi.Note(velocity=velocity, pitch=pitch, start=chord.start * sps, end=chord.end * sps)
+                    pretty_midi.Note(velocity=velocity, pitch=pitch, start=at(chord.start), end=at(chord.end))
                 )
         if chords_track.notes:
             pm.instruments.append(chords_track)

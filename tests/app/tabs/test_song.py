@@ -391,3 +391,18 @@ def test_the_tab_is_registered_with_its_api(studio):
     config = demo.get_config_file()
     ids = {c.get("props", {}).get("elem_id") for c in config["components"]}
     assert {"cz-tab-song", "cz-song-timeline", "cz-song-audio", "cz-song-roll", "cz-song-midi", "cz-song-grid"} <= ids
+
+
+def test_loading_a_real_piano_file_says_where_it_stopped_and_keeps_its_tempo_map(tab, tmp_path):
+    from tests.midi_factory import piano_piece
+
+    path = tmp_path / "piano.mid"
+    path.write_bytes(piano_piece())
+    service = tab.service
+    result = service.load("Upload MIDI", None, str(path), None, 0, 8, None, None, "real", "piano.mid")
+    assert result.sheet.melody.time_signature == (4, 4) and result.sheet.melody.pickup_steps == 0  # cut to bars
+    assert any("stopped at bar 5" in n for n in result.sheet.reading_notes)
+    tempi = pretty_midi.PrettyMIDI(result.midi_path).get_tempo_changes()[1]
+    assert [round(t, 2) for t in tempi] == [96.0, 74.0, 135.0]
+    out = tab.load("Upload MIDI", None, str(path), None, 0, 8, None, None, None, None)
+    assert "Stopped at bar 5" in out[tab.status] and "74 and 135 BPM" in out[tab.status], out[tab.status]
