@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gradio as gr
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 
 from app.api_inputs import StudioBlocks
 from app.components.control_report import REPORT_CSS
@@ -108,10 +110,14 @@ def launch_kwargs() -> dict:
     """Theme, CSS and the upload size limit for ``demo.launch`` (Gradio 6 takes them there, not in ``gr.Blocks``).
 
     ``max_file_size`` makes the server refuse uploads over the MIDI limit (4 MB) before
-    they are stored; the browser shows Gradio's "file too large" message.
+    they are stored; the browser shows Gradio's "file too large" message. ``app_kwargs`` adds gzip.
     """
     return {
         "theme": THEME,
         "css": STUDIO_CSS + EXPLORE_CSS + SONG_CSS + EMOTION_CSS + PAD_CSS + REPORT_CSS,
         "max_file_size": MAX_UPLOAD_BYTES,
+        # The page (870 KB of HTML) and its JSON go out gzipped: Gradio's own Brotli middleware is registered with
+        # an empty exclusion pattern when no MCP server runs, which matches every path, so it compresses nothing.
+        # Starlette's GZip leaves event streams (the queue's SSE) and binary files alone.
+        "app_kwargs": {"middleware": [Middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)]},
     }
