@@ -16,7 +16,7 @@ from app.tabs.emotion import EMOTION_CSS, EmotionTab
 from app.tabs.explore import EXPLORE_CSS, ExploreTab
 from app.tabs.library import LibraryTab, OpenTargets
 from app.tabs.song import SONG_CSS, SongTab
-from app.tabs.style import StyleTab
+from app.tabs.style import VERDICT_CSS, StyleTab
 
 TITLE = "Cadenza — controllable melody studio"
 
@@ -114,7 +114,7 @@ def launch_kwargs() -> dict:
     """
     return {
         "theme": THEME,
-        "css": STUDIO_CSS + EXPLORE_CSS + SONG_CSS + EMOTION_CSS + PAD_CSS + REPORT_CSS,
+        "css": STUDIO_CSS + EXPLORE_CSS + SONG_CSS + EMOTION_CSS + PAD_CSS + REPORT_CSS + VERDICT_CSS,
         "max_file_size": MAX_UPLOAD_BYTES,
         # The page (870 KB of HTML) and its JSON go out gzipped: Gradio's own Brotli middleware is registered with
         # an empty exclusion pattern when no MCP server runs, which matches every path, so it compresses nothing.

@@ -121,10 +121,9 @@ background: var(--color-accent-soft); }
 .cz-tl-badge { font-size: 10px; font-weight: 700; padding: 1px 5px; border-radius: 8px; background: #f59e0b; \
 color: #111827; }
 .cz-tl-bars { display: flex; gap: 10px; min-height: 18px; font-size: 13px; }
-.cz-tl-bar { display: flex; gap: 4px; align-items: baseline; flex: 1 1 0; min-width: 0; overflow: hidden; \
-white-space: nowrap; }
+.cz-tl-bar { display: flex; flex-wrap: wrap; gap: 0 4px; align-items: baseline; flex: 1 1 0; min-width: 0; }
 .cz-tl-barno { font-size: 10px; color: var(--body-text-color-subdued); font-variant-numeric: tabular-nums; }
-.cz-tl-chord { font-weight: 600; }
+.cz-tl-chord { font-weight: 600; white-space: nowrap; }  /* several chords in a bar wrap, never overlap */
 .cz-fn { display: inline-block; margin-left: 2px; padding: 0 3px; border-radius: 4px; font-size: 10px; \
 font-weight: 700; line-height: 14px; color: white; background: #9ca3af; vertical-align: 1px; }
 .cz-fn-T { background: #16a34a; }

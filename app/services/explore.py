@@ -297,14 +297,16 @@ class ExploreService:
                     )
                 )
             notes.append(
-                dict(
+                dict(  # inside the plot, at its foot: the chord symbols keep the top
                     x=(start + steps / 2) / spb + 1.0,
-                    y=1.0,
+                    y=0.0,
                     xref="x",
                     yref="paper",
                     yanchor="bottom",
+                    yshift=2,
                     text=label,
                     showarrow=False,
+                    bgcolor="rgba(255,251,235,0.85)",
                     font=dict(size=10, color="#b45309"),
                 )
             )

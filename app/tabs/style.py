@@ -39,19 +39,28 @@ from app.services.style import (
 log = logging.getLogger("cadenza.style")
 
 
+VERDICT_CSS = """
+.cz-verdicts { display: flex; flex-wrap: wrap; gap: 4px; margin-top: 4px; }
+.cz-verdict { padding: 1px 8px; border-radius: 10px; border: 1px solid var(--border-color-primary); \
+white-space: nowrap; }
+.cz-verdict.cz-yes { border-color: var(--color-green-300, #86efac); }
+.cz-verdict.cz-no { border-color: var(--color-red-300, #fca5a5); }
+.cz-verdict b { color: var(--body-text-color-subdued); font-weight: 600; }
+"""
+
+
 def verdict_html(result: StyleResult) -> str:
-    """The judge's verdict per window, and how many windows are in the style asked for."""
-    cells = "".join(
-        f"<td title='asked: {md_escape(a)}'>{'✓' if v == a else '✗'} {md_escape(v)}</td>"
-        for a, v in zip(result.asked, result.verdicts)
+    """The judge's verdict per window, and how many windows are in the style asked for: one chip per 2-bar window,
+    wrapping inside the panel however many windows there are."""
+    chips = "".join(
+        f"<span class='cz-verdict {'cz-yes' if v == a else 'cz-no'}' data-window='{i}' title='asked: {md_escape(a)}'>"
+        f"<b>bars {2 * i + 1}-{2 * i + 2}</b> {'✓' if v == a else '✗'} {md_escape(v)}</span>"
+        for i, (a, v) in enumerate(zip(result.asked, result.verdicts))
     )
     hits = sum(v == a for v, a in zip(result.verdicts, result.asked))
     return (
         f"<div class='cz-report'><b>Style judge</b> on the {md_escape(result.model)} piece: "
-        f"{hits} of {len(result.verdicts)} "
-        "windows heard as asked"
-        f"<table><tr>{''.join(f'<th>bars {2 * i + 1}-{2 * i + 2}</th>' for i in range(len(result.verdicts)))}</tr>"
-        f"<tr>{cells}</tr></table></div>"
+        f"{hits} of {len(result.verdicts)} windows heard as asked<div class='cz-verdicts'>{chips}</div></div>"
     )
 
 

@@ -8,6 +8,8 @@ with their symbols written above.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -128,12 +130,23 @@ def _chord_decor(sheet: LeadSheet, compact: bool) -> tuple[list[dict], list[dict
     return chord_bands(sheet.chords, melody.pickup_steps, melody.steps_per_bar, compact)
 
 
+LABEL_PLOT_PX = 900  # the width a roll's plot area is taken to have when chord symbols are spaced
+LABEL_CHAR_PX = 7.5  # a character of a 12 px chord symbol
+LABEL_PAD_PX = 8
+
+
 def chord_bands(
     chords: ChordProgression, pickup: int, spb: int, compact: bool = False
 ) -> tuple[list[dict], list[dict]]:
     """Plotly shapes (alternating bands, one per chord) and annotations (the chord symbols, unless ``compact``)."""
     shapes, annotations = [], []
-    for i, chord in enumerate(sorted(chords.chords, key=lambda c: c.start)):
+    ordered = sorted(chords.chords, key=lambda c: c.start)
+    # A symbol is drawn only where it has room after the previous one (at about LABEL_PLOT_PX across the plot):
+    # short chords in a long piece would otherwise print on top of each other. Their bands stay.
+    bars = max((c.end for c in ordered), default=0) / max(spb, 1) or 1.0
+    px_per_bar = LABEL_PLOT_PX / bars
+    free_from = -math.inf
+    for i, chord in enumerate(ordered):
         if chord.end <= chord.start:
             continue
         x0, x1 = _x_of(chord.start, pickup, spb), _x_of(chord.end, pickup, spb)
@@ -151,7 +164,8 @@ def chord_bands(
                 layer="below",
             )
         )
-        if not compact:
+        if not compact and x0 >= free_from:
+            free_from = x0 + (len(chord.symbol) * LABEL_CHAR_PX + LABEL_PAD_PX) / px_per_bar
             annotations.append(
                 dict(
                     text=chord.symbol,

@@ -39,7 +39,7 @@ def test_generate_gives_four_tracks_audio_and_a_verdict_per_window(tab):
     assert _ok(out, tab), out[tab.status]
     pm = pretty_midi.PrettyMIDI(out[tab.midi])
     assert len(pm.instruments) == 4 and {i.program for i in pm.instruments} == {52}  # choir for chorales
-    assert out[tab.verdict].count("<td") == 3  # one verdict per 2-bar window
+    assert out[tab.verdict].count("data-window=") == 3  # one verdict per 2-bar window
     figure = tab.draw_roll(out[tab.pending_roll])
     assert len(figure.data) == 4  # one trace (colour) per track
 
@@ -72,7 +72,7 @@ def test_style_sets_fitting_instruments_and_they_can_be_changed(tab):
 
 def test_morph_and_transfer(tab, tmp_path):
     out = tab.morph("Trecento", "Irish folk", 4, 1)
-    assert _ok(out, tab) and out[tab.verdict].count("<td") == 4
+    assert _ok(out, tab) and out[tab.verdict].count("data-window=") == 4
     source = tmp_path / "two.mid"
     pm = pretty_midi.PrettyMIDI(initial_tempo=100)
     for base in (72, 48):
@@ -92,7 +92,7 @@ def test_the_gan_over_typed_chords_gives_four_tracks_and_a_verdict(tab):
     assert _ok(out, tab), out[tab.status]
     assert "GAN: Irish folk · 8 bars · seed 4 · chords C G Am F" in out[tab.status]
     assert len(pretty_midi.PrettyMIDI(out[tab.midi]).instruments) == 4
-    assert out[tab.verdict].count("<td") == 4 and "on the GAN piece" in out[tab.verdict]
+    assert out[tab.verdict].count("data-window=") == 4 and "on the GAN piece" in out[tab.verdict]
     assert out[tab.pending_roll].model == "GAN" and out[tab.pending_roll].report["generator"] == "GAN"
     roll = tab.draw_roll(out[tab.pending_roll])
     assert len(roll.data) == 4

@@ -78,3 +78,18 @@ def _timed(fn):
     t0 = time.perf_counter()
     fn()
     return time.perf_counter() - t0
+
+
+def test_chord_symbols_never_print_on_top_of_each_other():
+    from engine.music import ChordProgression
+    from engine.music.chords import make_chord
+    from engine.render.pianoroll import LABEL_CHAR_PX, LABEL_PAD_PX, LABEL_PLOT_PX, chord_bands
+
+    every_beat = ChordProgression([make_chord(("C", "Am7", "F", "G7")[i % 4], i * 4, i * 4 + 4) for i in range(64)])
+    shapes, labels = chord_bands(every_beat, 0, 16)
+    assert len(shapes) == 64 and 0 < len(labels) < 64
+    px_per_bar = LABEL_PLOT_PX / 16
+    for left, right in zip(labels, labels[1:]):
+        assert (right["x"] - left["x"]) * px_per_bar >= len(left["text"]) * LABEL_CHAR_PX + LABEL_PAD_PX
+    one_a_bar = ChordProgression([make_chord(s, i * 16, i * 16 + 16) for i, s in enumerate(["C", "Am", "F", "G"])])
+    assert [a["text"] for a in chord_bands(one_a_bar, 0, 16)[1]] == ["C", "Am", "F", "G"]
