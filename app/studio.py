@@ -9,6 +9,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from app.api_inputs import StudioBlocks
 from app.components.control_report import REPORT_CSS
 from app.components.emotion_pad import PAD_CSS
+from app.components.playback_cursor import CURSOR_CSS, PLAYBACK_JS
 from app.services import Studio
 from app.services.common import MAX_UPLOAD_BYTES
 from app.tabs.compose import ComposeTab
@@ -114,7 +115,8 @@ def launch_kwargs() -> dict:
     """
     return {
         "theme": THEME,
-        "css": STUDIO_CSS + EXPLORE_CSS + SONG_CSS + EMOTION_CSS + PAD_CSS + REPORT_CSS + VERDICT_CSS,
+        "css": STUDIO_CSS + EXPLORE_CSS + SONG_CSS + EMOTION_CSS + PAD_CSS + REPORT_CSS + VERDICT_CSS + CURSOR_CSS,
+        "js": PLAYBACK_JS,  # the playback cursor on the rolls and the score (app/components/playback_cursor.py)
         "max_file_size": MAX_UPLOAD_BYTES,
         # The page (870 KB of HTML) and its JSON go out gzipped: Gradio's own Brotli middleware is registered with
         # an empty exclusion pattern when no MCP server runs, which matches every path, so it compresses nothing.

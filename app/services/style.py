@@ -95,6 +95,7 @@ class StyleResult:
     report: dict[str, Any] = field(default_factory=dict)
     model: str = MUSAE  # the generator that wrote it
     chords: str | None = None  # the progression it was asked over (the GAN's typed chords), None for none
+    tempo: float = STYLE_TEMPO  # of its audio (the playback cursor follows it)
     kept: Kept = NOT_KEPT  # its piece in the owner's library, and the status line saying so
 
     @property
@@ -108,7 +109,7 @@ class StyleResult:
         if self.chords:
             bars = self.tokens.shape[1] // 16
             progression = parse_progression(self.chords, bars, 16)
-        return multitrack_roll_figure(self.tokens, names, self.title, chords=progression)
+        return multitrack_roll_figure(self.tokens, names, self.title, chords=progression, tempo_bpm=self.tempo)
 
 
 class StyleService:
@@ -297,6 +298,7 @@ class StyleService:
             title, piece.tokens, list(piece.asked), list(piece.verdicts), names, str(midi_path), model=model
         )
         result.chords = (controls or {}).get("chords") or None
+        result.tempo = float(tempo)
         result.report = {
             "generator": model,
             "styles_asked": result.asked,

@@ -74,14 +74,24 @@ def _random_seed() -> int:
     return random.randint(0, 99_999)
 
 
-def score_html(svg: str) -> str:
-    """The engraved score for the page (a note when verovio could not draw it)."""
+def score_html(svg: str, timing: dict | None = None) -> str:
+    """The engraved score for the page (a note when verovio could not draw it). ``timing`` (steps per bar, pickup
+    steps, seconds per step) lets the page light the bar the audio is playing."""
     if not svg:
         return (
             "<div class='cz-score-none'>The score could not be drawn for this tune "
             "(its audio and files are fine).</div>"
         )
-    return f"<div class='cz-score'>{svg}</div>"
+    data = ""
+    if timing:
+        data = " " + " ".join(f"data-{key}='{float(value):g}'" for key, value in timing.items())
+    return f"<div class='cz-score'{data}>{svg}</div>"
+
+
+def score_timing(result: EmotionResult) -> dict:
+    """The playback cursor's timing of a tune's score: its steps per bar, pickup and seconds per step."""
+    melody = result.sheet.melody
+    return {"spb": melody.steps_per_bar, "pickup": melody.pickup_steps, "sps": melody.seconds_per_step}
 
 
 class EmotionTab:
@@ -286,7 +296,10 @@ class EmotionTab:
             f"{first.num_bars} bars · {tempos} BPM · "
             f"{seconds:.1f} s{note}"
         ) + status.kept_note([r.kept for r in results])
-        out: dict = {self.status: status.ok_markdown(message), self.pending_scores: [r.svg for r in results]}
+        out: dict = {
+            self.status: status.ok_markdown(message),
+            self.pending_scores: [(r.svg, score_timing(r)) for r in results],
+        }
         for index, box in enumerate(self.boxes):
             if index < len(results):
                 r = results[index]
@@ -310,7 +323,8 @@ class EmotionTab:
         """The scores of the tunes Generate just wrote, one per box; never raises. None keeps the scores shown."""
         if not isinstance(pending, list):
             return [gr.skip() for _ in self.boxes]
-        return [score_html(pending[i]) if i < len(pending) else "" for i in range(len(self.boxes))]
+        scores = [item if isinstance(item, tuple) else (item, None) for item in pending]
+        return [score_html(*scores[i]) if i < len(scores) else "" for i in range(len(self.boxes))]
 
 
 def build_emotion_tab(studio: Studio) -> EmotionTab:

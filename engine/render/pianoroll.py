@@ -13,7 +13,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from engine.music import ChordProgression, LeadSheet
+from engine.music import ChordProgression, LeadSheet, Melody
 from engine.music.constants import note_name
 from engine.render.svg_roll import MIN_PITCH_SPAN
 
@@ -74,6 +74,18 @@ def _empty_figure(height: int, title: str, compact: bool) -> go.Figure:
         ],
     )
     return go.Figure(layout=layout)
+
+
+def playback_meta(melody: Melody, pickup: int | None = None) -> dict:
+    """What the page's playback cursor needs to place the audio's time on the roll's x axis (bars): the steps per
+    bar, the pickup (x = (step - pickup) / steps per bar + 1) and the seconds per step from each tempo change on
+    (``cz_tempo``: [[step, seconds per step], ...]; the audio starts at step 0)."""
+    tempo = [[0, 60.0 / melody.tempo_bpm / 4]] + [[s, 60.0 / b / 4] for s, b in melody.tempo_changes]
+    return {
+        "cz_spb": melody.steps_per_bar,
+        "cz_pickup": melody.pickup_steps if pickup is None else pickup,
+        "cz_tempo": tempo,
+    }
 
 
 def _x_of(step: float, pickup: int, steps_per_bar: int) -> float:
@@ -230,6 +242,7 @@ def piano_roll_figure(
     c_ticks = [p for p in range(int(y0), int(y1) + 1) if p % 12 in labelled and y0 <= p <= y1]
     layout = _layout_base(height, title)
     layout.update(
+        meta=playback_meta(melody),
         margin=dict(l=44, r=10, t=top_margin if top_margin is not None else (46 if title else 26), b=30),
         shapes=shapes,
         annotations=annotations,
@@ -289,9 +302,11 @@ def multitrack_roll_figure(
     height: int = 340,
     steps_per_bar: int = 16,
     chords: ChordProgression | None = None,
+    tempo_bpm: float | None = None,
 ) -> go.Figure:
     """A piano roll of four tracks of tokens (4, steps), one colour and legend entry per track, bars on x; ``chords``
-    (the progression the music was asked over, or None) are drawn as bands with their symbols above."""
+    (the progression the music was asked over, or None) are drawn as bands with their symbols above; ``tempo_bpm``
+    (the audio's) lets the page's playback cursor follow the audio."""
     from engine.music.representation import tokens_to_notes
 
     traces, pitches = [], []
@@ -317,6 +332,8 @@ def multitrack_roll_figure(
     y0, y1 = _pitch_range(pitches)
     layout = _layout_base(height, title)
     shapes, annotations = chord_bands(chords, 0, steps_per_bar) if chords is not None else ([], [])
+    if tempo_bpm:
+        layout["meta"] = {"cz_spb": steps_per_bar, "cz_pickup": 0, "cz_tempo": [[0, 60.0 / tempo_bpm / 4]]}
     layout.update(
         shapes=shapes,
         annotations=annotations,
