@@ -56,6 +56,7 @@ def test_the_bar_playing_is_lit_on_the_emotion_score(page, studio):
     lit = page.locator("#cz-emotion-score1 g.measure.cz-now")
     expect(lit).to_have_count(1, timeout=10_000)
     index = page.evaluate(
-        "() => [...document.querySelectorAll('#cz-emotion-score1 g.measure')].findIndex(m => m.classList.contains('cz-now'))"
+        "() => [...document.querySelectorAll('#cz-emotion-score1 g.measure')]"
+        ".findIndex((m) => m.classList.contains('cz-now'))"
     )
     assert index == (2 if pickup else 1)
