@@ -37,6 +37,13 @@ border: 1px solid var(--color-red-200, #fecaca); }
 .cz-status.cz-okay { background: var(--color-green-50, #f0fdf4); color: var(--color-green-800, #166534); \
 border: 1px solid var(--color-green-200, #bbf7d0); }
 #cz-generate { margin-top: 4px; }
+/* Result files: the whole name shows (it wraps), and results carry no "remove" cross (they are not uploads). */
+.file-preview td.filename { display: table-cell; white-space: normal; overflow-wrap: anywhere; }
+.file-preview td.filename .stem, .file-preview td.filename .ext { display: inline; white-space: normal; \
+overflow: visible; text-overflow: clip; max-width: none; }
+#cz-lib-files button[aria-label="Remove this file"], #cz-lib-files button[aria-label="Remove file"],
+[id^="cz-midi"] button[aria-label="Remove this file"], [id^="cz-wav"] button[aria-label="Remove this file"] \
+{ display: none; }
 """
 
 THEME = gr.themes.Soft(primary_hue="indigo", secondary_hue="amber")
