@@ -313,7 +313,8 @@ class Library:
         return self.get(owner, piece_id)
 
     def rename(self, owner: str, piece_id: str, title: Any) -> Piece:
-        """Give one of ``owner``'s pieces a new title."""
+        """Give one of ``owner``'s pieces a new title (the piece is checked before the title)."""
+        self.get(owner, piece_id)
         return self._update(owner, piece_id, title=check_title(title))
 
     def star(self, owner: str, piece_id: str, starred: bool = True) -> Piece:

@@ -18,8 +18,10 @@ import shutil
 import tempfile
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,6 +130,34 @@ class Shared:
             for audio, path in zip(audios, paths)
         ]
         return [str(job.result()) for job in jobs]
+
+
+# ---------------------------------------------------------------- stages of a long job
+
+# Who hears the stages of the job running in this thread (the page's progress bar), set by the tab around a call.
+_STAGE_LISTENER: ContextVar[Callable[[float, str], None] | None] = ContextVar("cadenza_stage", default=None)
+
+
+def report_stage(fraction: float, text: str) -> None:
+    """Tell the page what the job is doing ("drawing tune 2 of 4", "rendering the audio") and how far it is
+    (0..1); nothing happens outside a page event. Never raises."""
+    listener = _STAGE_LISTENER.get()
+    if listener is None:
+        return
+    try:
+        listener(max(0.0, min(1.0, fraction)), text)
+    except Exception:  # noqa: BLE001 - a progress bar must never break the job
+        log.debug("stage report failed", exc_info=True)
+
+
+@contextmanager
+def stages(listener: Callable[[float, str], None] | None) -> Iterator[None]:
+    """Within the block, :func:`report_stage` calls go to ``listener`` (e.g. ``gr.Progress``'s ``(fraction, desc)``)."""
+    token = _STAGE_LISTENER.set(listener)
+    try:
+        yield
+    finally:
+        _STAGE_LISTENER.reset(token)
 
 
 # ---------------------------------------------------------------- number checks

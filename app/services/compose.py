@@ -35,6 +35,7 @@ from app.services.common import (
     float_in,
     int_in,
     melody_program,
+    report_stage,
 )
 from app.services.emotion import FeelingSummary, check_feeling, describe_point, express
 from app.services.keeper import NOT_KEPT, Kept, audio_name
@@ -263,6 +264,7 @@ class ComposeService:
         extra = {"register_shift": feeling.template.register_shift} if feeling is not None else {}
 
         out_dir = self.shared.take_dir(session_id)
+        report_stage(0.1, f"drawing {variations} melod{'ies' if variations != 1 else 'y'}")
         with self.shared.model_lock:
             output = self.pipeline(
                 rhythm=rhythm,
@@ -296,6 +298,7 @@ class ComposeService:
             result.report = melody_report(result.sheet, drawn_onsets=drawn, key=key, tempo_bpm=tempo)
         synthesizer = self.shared.synthesizer
         if synthesizer is not None:
+            report_stage(0.6, "rendering the audio")
             # All variations at once: the synth's engines take one each (one alone is cut in time).
             rate, audios = render_leadsheets(
                 sheets, program=program, accompaniment_program=acc_program, synthesizer=synthesizer

@@ -32,6 +32,7 @@ from app.services.common import (
     int_in,
     melody_program,
     number,
+    report_stage,
 )
 from app.services.keeper import NOT_KEPT, Kept, audio_name
 from engine.eval.report import emotion_report
@@ -375,14 +376,22 @@ class EmotionService:
             raise InputError(f"Instrument must be an instrument name, got {instrument!r}")
         program = melody_program(instrument or DEFAULT_INSTRUMENT)
         self._ready()
-        with self.shared.model_lock:
-            output = self.pipeline(valence=valence, arousal=arousal, num_bars=bars, seed=seed, num_samples=variations)
+        tunes = []
+        for index in range(variations):  # one at a time (variation i is seed + i either way): the page sees each
+            report_stage(0.8 * index / variations, f"drawing tune {index + 1} of {variations}")
+            with self.shared.model_lock:
+                output = self.pipeline(
+                    valence=valence, arousal=arousal, num_bars=bars, seed=seed + index, num_samples=1
+                )
+            tunes += list(output.samples)
         summary = describe_point(valence, arousal)
         out_dir = self.shared.take_dir(session_id)
+        report_stage(0.8, "engraving the scores")
         results = [
             self._result(index, tune, summary, program, instrument or DEFAULT_INSTRUMENT, out_dir, bars)
-            for index, tune in enumerate(output.samples, start=1)
+            for index, tune in enumerate(tunes, start=1)
         ]
+        report_stage(0.9, "rendering the audio")
         self._render(results, program, out_dir)
         for result in results:
             result.kept = self.shared.keeper.keep(

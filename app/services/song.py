@@ -43,6 +43,7 @@ from app.services.common import (
     float_in,
     int_in,
     melody_program,
+    report_stage,
     upload_tracks,
 )
 from app.services.explore import SOURCE_EXAMPLE, SOURCE_LAST, SOURCE_UPLOAD
@@ -379,6 +380,7 @@ class SongService:
         )
         audio, audio_file = None, None
         if self.shared.synthesizer is not None:
+            report_stage(0.7, "rendering the audio")
             audio = render_leadsheet(
                 sheet, program=program, accompaniment_program=acc, synthesizer=self.shared.synthesizer
             )
@@ -431,6 +433,7 @@ class SongService:
         if rhythm is not None and (not isinstance(rhythm, str) or "x" not in rhythm.lower()):
             raise InputError("The rhythm grid is empty: click at least one cell, or let the model choose the rhythm")
         self._ready()
+        report_stage(0.1, f"writing {bars} bars")
         with self.shared.model_lock:
             output = self.song_pipeline(
                 chords.strip(),
@@ -549,6 +552,7 @@ class SongService:
             if not check.ok:
                 raise InputError(f"Chords for the new bars: {check.message}")
         self._ready()
+        report_stage(0.1, f"writing {add} more bars")
         with self.shared.model_lock:
             output = self.continue_pipeline(
                 sheet, add, chords=typed or None, key=estimate_key(sheet), seed=seed, temperature=temperature
@@ -595,6 +599,7 @@ class SongService:
             rhythm = {block: grid_rhythm for block in chosen}
         seed, temperature, _ = self._common(seed, temperature, instrument)
         self._ready()
+        report_stage(0.1, f"rewriting block{'s' if len(chosen) != 1 else ''} {blocks_text(chosen)}")
         with self.shared.model_lock:
             output = self.infill_pipeline(
                 sheet,

@@ -31,6 +31,7 @@ from app.services.common import (
     float_in,
     int_in,
     melody_program,
+    report_stage,
 )
 from app.services.keeper import NOT_KEPT, Kept, audio_name
 from engine.io.multitrack import midi_windows
@@ -210,6 +211,7 @@ class StyleService:
         seed = int_in("Seed", 0 if seed in (None, "") else seed, 0, MAX_SEED)  # a cleared box: 0
         progression = check_style_chords(chords) if model == GAN else None
         names = self.instruments_for(style, instruments)
+        report_stage(0.1, f"drawing {bars} bars of {style}")
         with self.shared.model_lock:
             output = pipeline(style, bars, seed, chords=progression) if model == GAN else pipeline(style, bars, seed)
         piece = output.samples[0]
@@ -238,6 +240,7 @@ class StyleService:
         steps = int_in("Morph steps", steps, MORPH_MIN_STEPS, MORPH_MAX_STEPS)
         seed = int_in("Seed", 0 if seed in (None, "") else seed, 0, MAX_SEED)
         names = self.instruments_for(b, instruments)
+        report_stage(0.1, f"morphing {a} into {b}")
         with self.shared.model_lock:
             piece = self.pipeline.morph(a, b, steps, seed).samples[0]
         asked = {"action": "morph", "style_a": a, "style_b": b, "steps": steps, "seed": seed}
@@ -265,6 +268,7 @@ class StyleService:
         source = check_upload(file)
         names = self.instruments_for(target, instruments)
         windows, tempo = midi_windows(source)  # 2..4 voices, else an error naming the count
+        report_stage(0.1, f"moving the piece toward {target}")
         with self.shared.model_lock:
             piece = self.pipeline.transfer(windows, target, strength).samples[0]
         asked = {"action": "transfer", "style": target, "strength": strength}
@@ -307,6 +311,7 @@ class StyleService:
         }
         synthesizer = self.shared.synthesizer
         if synthesizer is not None:
+            report_stage(0.7, "rendering the audio")
             audio = synthesizer.render(pm)
             result.audio_file = self.shared.player_files([audio], synthesizer.sample_rate, [out_dir / stem])[0]
             result.wav_path = str(write_wav(out_dir / f"{stem}.wav", audio, synthesizer.sample_rate))

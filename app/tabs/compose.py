@@ -36,8 +36,9 @@ from app.components import step_grid as sg
 from app.components.audio_first import WAIT_FOR_AUDIO_JS
 from app.components.control_report import report_html
 from app.components.emotion_pad import feeling_panel
+from app.components.progress import PROGRESS, progress_listener
 from app.services import Studio
-from app.services.common import NO_ACCOMPANIMENT, InputError, flag
+from app.services.common import NO_ACCOMPANIMENT, InputError, flag, stages
 from app.services.compose import (
     MAX_TEMPERATURE,
     MAX_TEMPO,
@@ -361,7 +362,7 @@ class ComposeTab:
             self.generate_outputs,
             api_name="compose",
             concurrency_limit=1,
-            show_progress="minimal",
+            show_progress="full",
             show_progress_on=[self.status],
             scroll_to_output=True,
         ).then(None, js=WAIT_FOR_AUDIO_JS, **plumbing).then(
@@ -475,6 +476,7 @@ class ComposeTab:
         use_feeling: Any = False,
         feeling: Any = None,
         request: gr.Request | None = None,
+        progress: Any = PROGRESS,
     ) -> dict:
         """What the Generate button calls: a dict {component: update}; never raises.
 
@@ -498,20 +500,21 @@ class ComposeTab:
             rhythm = sg.to_rhythm(grid_value, bars)
             if sg.count_onsets(rhythm) == 0:
                 raise InputError("The rhythm grid is empty: click at least one cell to place a note onset")
-            results = self.studio.compose(
-                rhythm=rhythm,
-                chords=chords_text or "",
-                num_bars=bars,
-                key=key or "",
-                tempo=tempo,
-                instrument=instrument or "",
-                accompaniment=accompaniment,
-                seed=0 if seed is None else seed,
-                temperature=temperature,
-                variations=variations,
-                session_id=self.studio.session_of(request),
-                emotion=emotion,
-            )
+            with stages(progress_listener(progress)):
+                results = self.studio.compose(
+                    rhythm=rhythm,
+                    chords=chords_text or "",
+                    num_bars=bars,
+                    key=key or "",
+                    tempo=tempo,
+                    instrument=instrument or "",
+                    accompaniment=accompaniment,
+                    seed=0 if seed is None else seed,
+                    temperature=temperature,
+                    variations=variations,
+                    session_id=self.studio.session_of(request),
+                    emotion=emotion,
+                )
         except InputError as err:
             return {self.status: error_markdown(str(err)), self.pending_rolls: None}
         except Exception as err:  # noqa: BLE001 - the page must survive anything

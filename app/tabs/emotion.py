@@ -38,8 +38,9 @@ from app.components import status
 from app.components.audio_first import WAIT_FOR_AUDIO_JS
 from app.components.control_report import report_html
 from app.components.emotion_pad import feeling_help, feeling_panel, set_point_js
+from app.components.progress import PROGRESS, progress_listener
 from app.services import Studio
-from app.services.common import InputError
+from app.services.common import InputError, stages
 from app.services.emotion import (
     EMOTION_MAX_BARS,
     EMOTION_MAX_VARIATIONS,
@@ -259,7 +260,7 @@ class EmotionTab:
             self.generate_outputs,
             api_name="emotion",
             concurrency_limit=1,
-            show_progress="minimal",
+            show_progress="full",
             show_progress_on=[self.status],
         ).then(None, js=WAIT_FOR_AUDIO_JS, **quick).then(
             self.draw_scores, [self.pending_scores], self.score_outputs, **quick
@@ -272,14 +273,22 @@ class EmotionTab:
         return {self.status: message, self.pending_scores: None}
 
     def generate(
-        self, feeling: Any, bars: Any, seed: Any, instrument: Any, variations: Any, request: gr.Request | None = None
+        self,
+        feeling: Any,
+        bars: Any,
+        seed: Any,
+        instrument: Any,
+        variations: Any,
+        request: gr.Request | None = None,
+        progress: Any = PROGRESS,
     ) -> dict:
         """The Generate button (API ``/emotion``): a dict {component: update}; never raises."""
         started = time.perf_counter()
         try:
-            results = self.service.generate(
-                feeling, bars, seed, instrument, variations, self.studio.session_of(request)
-            )
+            with stages(progress_listener(progress)):
+                results = self.service.generate(
+                    feeling, bars, seed, instrument, variations, self.studio.session_of(request)
+                )
         except InputError as err:
             return self._only_status(error_markdown(str(err)))
         except Exception as err:  # noqa: BLE001 - the page must survive anything

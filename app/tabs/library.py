@@ -17,6 +17,7 @@ from typing import Any
 
 import gradio as gr
 
+from app import api_inputs as ai
 from app.components import status
 from app.services import MAX_TEMPO, MIN_TEMPO, Studio
 from app.services.common import KEYS, InputError
@@ -75,7 +76,7 @@ class LibraryTab:
             self.query = gr.Textbox(
                 "", label="Search titles and tabs", placeholder="e.g. happy, song, C G", scale=3, elem_id="cz-lib-q"
             )
-            self.tab_filter = gr.Dropdown([ALL, *TAB_NAMES.values()], value=ALL, label="Tab", scale=1)
+            self.tab_filter = ai.Dropdown([ALL, *TAB_NAMES.values()], value=ALL, label="Tab", scale=1)
             self.starred = gr.Checkbox(False, label="★ starred only", scale=1)
             self.refresh_button = gr.Button("↻ Refresh", scale=0, elem_id="cz-lib-refresh")
         self.status = gr.HTML("", elem_id="cz-lib-status")

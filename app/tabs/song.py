@@ -44,8 +44,9 @@ from app.components import status
 from app.components import step_grid as sg
 from app.components.audio_first import WAIT_FOR_AUDIO_JS
 from app.components.control_report import report_html
+from app.components.progress import PROGRESS, progress_listener
 from app.services import Studio
-from app.services.common import MAX_UPLOAD_BYTES, InputError, check_chords, flag
+from app.services.common import MAX_UPLOAD_BYTES, InputError, check_chords, flag, stages
 from app.services.explore import SOURCE_EXAMPLE, SOURCE_UPLOAD
 from app.services.song import (
     MAX_ADD_BARS,
@@ -453,7 +454,7 @@ class SongTab:
         )
         self.file.clear(lambda: gr.Dropdown(choices=[], value=None), None, self.track, **quick)
 
-        busy = dict(concurrency_limit=1, show_progress="minimal", show_progress_on=[self.status])
+        busy = dict(concurrency_limit=1, show_progress="full", show_progress_on=[self.status])
         actions = (
             (self.new_button, self.new_song, self.new_inputs, "song_new"),
             (self.load_button, self.load, self.load_inputs, "song_load"),
@@ -542,13 +543,15 @@ class SongTab:
         current: SongVersion | None,
         history: list | None,
         selected=(),
+        progress: Any = None,
     ) -> dict:
         """Run one action (``run(file_name)``); on success the result becomes the new version. Never raises."""
         started = time.perf_counter()
         current = current if isinstance(current, SongVersion) else None
         number = current.number + 1 if current else 1
         try:
-            result = run(f"cadenza_song_v{number}.mid")
+            with stages(progress_listener(progress)):
+                result = run(f"cadenza_song_v{number}.mid")
         except InputError as err:
             return self._only_status(error_markdown(str(err), f"Can't {what}"))
         except Exception as err:  # noqa: BLE001 - the page must survive anything
@@ -578,6 +581,7 @@ class SongTab:
         current=None,
         history=None,
         request: gr.Request | None = None,
+        progress: Any = PROGRESS,
     ) -> dict:
         """The New song button (API ``/song_new``); never raises."""
 
@@ -597,7 +601,9 @@ class SongTab:
                 file_name,
             )
 
-        return self._act("make the song", "making the song", run, lambda r: "new song", current, history)
+        return self._act(
+            "make the song", "making the song", run, lambda r: "new song", current, history, progress=progress
+        )
 
     def load(
         self,
@@ -612,6 +618,7 @@ class SongTab:
         current=None,
         history=None,
         request: gr.Request | None = None,
+        progress: Any = PROGRESS,
     ) -> dict:
         """The Load button (API ``/song_load``); never raises."""
 
@@ -630,7 +637,13 @@ class SongTab:
             )
 
         return self._act(
-            "load the tune", "loading the tune", run, lambda r: f"loaded {r.sheet.title}", current, history
+            "load the tune",
+            "loading the tune",
+            run,
+            lambda r: f"loaded {r.sheet.title}",
+            current,
+            history,
+            progress=progress,
         )
 
     def continue_song(
@@ -643,6 +656,7 @@ class SongTab:
         current=None,
         history=None,
         request: gr.Request | None = None,
+        progress: Any = PROGRESS,
     ) -> dict:
         """The Continue button (API ``/song_continue``); never raises."""
         sheet = current.sheet if isinstance(current, SongVersion) else None
@@ -655,7 +669,7 @@ class SongTab:
         def action(result: SongResult) -> str:
             return f"continued by {len(result.changed) * 2} bars"
 
-        return self._act("continue the song", "continuing the song", run, action, current, history)
+        return self._act("continue the song", "continuing the song", run, action, current, history, progress=progress)
 
     def infill(
         self,
@@ -668,6 +682,7 @@ class SongTab:
         current=None,
         history=None,
         request: gr.Request | None = None,
+        progress: Any = PROGRESS,
     ) -> dict:
         """The Infill selected button (API ``/song_infill``; the selection is 0-based); never raises.
 
@@ -692,7 +707,7 @@ class SongTab:
             return f"infilled block{'s' if len(result.changed) > 1 else ''} {blocks_text(result.changed)}"
 
         selected = parse_selection_quiet(selection)
-        return self._act("infill", "rewriting the blocks", run, action, current, history, selected)
+        return self._act("infill", "rewriting the blocks", run, action, current, history, selected, progress=progress)
 
     def undo(self, instrument, current=None, history=None, request: gr.Request | None = None) -> dict:
         """The Undo button (API ``/song_undo``): back to the previous version; never raises."""

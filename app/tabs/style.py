@@ -21,9 +21,10 @@ import gradio as gr
 
 from app import api_inputs as ai
 from app.components.audio_first import WAIT_FOR_AUDIO_JS
+from app.components.progress import PROGRESS, progress_listener
 from app.components.status import crash_markdown, error_markdown, kept_note, md_escape, ok_markdown
 from app.services import Studio
-from app.services.common import InputError, melody_instruments
+from app.services.common import InputError, melody_instruments, stages
 from app.services.style import (
     GAN,
     MORPH_MAX_STEPS,
@@ -183,7 +184,7 @@ class StyleTab:
 
     def _wire(self) -> None:
         quick = dict(queue=False, show_progress="hidden", api_visibility="private")  # UI plumbing, not API
-        busy = dict(concurrency_limit=1, show_progress="minimal", show_progress_on=[self.status])
+        busy = dict(concurrency_limit=1, show_progress="full", show_progress_on=[self.status])
         self.style.change(self.default_instruments, [self.style], self.instruments, **quick)
         self.model.change(self.chords_box, [self.model], [self.chords], **quick)
         self.dice.click(lambda: random.randint(0, 99_999), None, self.seed, **quick)
@@ -224,9 +225,10 @@ class StyleTab:
         """The chord box shows while the GAN is chosen (MusAE takes no chords)."""
         return gr.Textbox(visible=model == GAN)
 
-    def _run(self, action: str, call) -> dict:
+    def _run(self, action: str, call, progress: Any = None) -> dict:
         try:
-            result = call()
+            with stages(progress_listener(progress)):
+                result = call()
         except InputError as err:
             return {self.status: error_markdown(str(err), f"Can't {action}"), self.pending_roll: None}
         except Exception as err:  # noqa: BLE001 - the page must survive anything
@@ -257,6 +259,7 @@ class StyleTab:
         model=None,
         chords=None,
         request: gr.Request | None = None,
+        progress: Any = PROGRESS,
     ) -> dict:
         """The Generate button (API ``/style_generate``): ``model`` "MusAE" or "GAN" (None: the tab's default),
         ``chords`` the GAN's progression (ignored by MusAE); never raises."""
@@ -271,6 +274,7 @@ class StyleTab:
                 model=model,
                 chords=chords,
             ),
+            progress=progress,
         )
 
     def morph(
@@ -284,6 +288,7 @@ class StyleTab:
         inst3=None,
         inst4=None,
         request: gr.Request | None = None,
+        progress: Any = PROGRESS,
     ) -> dict:
         """The Morph button (API ``/style_morph``); never raises."""
         return self._run(
@@ -291,10 +296,20 @@ class StyleTab:
             lambda: self.service.morph(
                 style_a, style_b, steps, seed, [inst1, inst2, inst3, inst4], self.studio.session_of(request)
             ),
+            progress=progress,
         )
 
     def transfer(
-        self, file, target, strength, inst1=None, inst2=None, inst3=None, inst4=None, request: gr.Request | None = None
+        self,
+        file,
+        target,
+        strength,
+        inst1=None,
+        inst2=None,
+        inst3=None,
+        inst4=None,
+        request: gr.Request | None = None,
+        progress: Any = PROGRESS,
     ) -> dict:
         """The Transfer button (API ``/style_transfer``); never raises."""
         return self._run(
@@ -302,6 +317,7 @@ class StyleTab:
             lambda: self.service.transfer(
                 file, target, strength, [inst1, inst2, inst3, inst4], self.studio.session_of(request)
             ),
+            progress=progress,
         )
 
     def draw_roll(self, pending: StyleResult | None) -> Any:

@@ -94,6 +94,7 @@ from tests.conftest import make_nottingham_midi  # noqa: E402
 pytestmark = pytest.mark.slow
 
 SENT: Counter[str] = Counter()  # bad inputs sent, per endpoint
+LIBRARY_IDS: dict[str, str] = {}  # filled by the client fixture: "own", "deleted", "other" (another client's)
 GENERIC = "upstream Gradio app has raised an exception"
 CRASH = "Something went wrong"
 SONG_BLOCKS = 5  # the session's song while fuzzing: 8 bars made, then continued by 2
@@ -113,9 +114,15 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def url(tmp_path_factory) -> str:
     """The studio with the debug models on a free port, in this process (closed after the module)."""
+    from app.library import Library
     from app.studio import build_studio, launch_kwargs
 
-    studio = Studio.load("debug", device="cpu", cache_dir=tmp_path_factory.mktemp("fuzz_studio"))
+    studio = Studio.load(
+        "debug",
+        device="cpu",
+        cache_dir=tmp_path_factory.mktemp("fuzz_studio"),
+        library=Library(tmp_path_factory.mktemp("fuzz_library")),
+    )
     demo = build_studio(studio)
     port = _free_port()
     demo.queue(default_concurrency_limit=1).launch(
@@ -152,6 +159,17 @@ def client(url) -> Client:
     assert "cz-okay" in made[0], made[0]
     grown = api.predict(add_bars=2, api_name="/song_continue")
     assert "10 bars" in grown[1], grown[1]
+    # Library ids the fuzzing needs: one of this client's pieces, one it deleted, one of another client's.
+    assert "cz-okay" in api.predict(num_bars=2, variations=2, api_name="/compose")[0]
+    own = api.predict("", "All", False, api_name="/library_list")[1]
+    assert len(own) >= 3  # the song and the two melodies
+    LIBRARY_IDS["own"] = own[0]["id"]
+    deleted = own[-1]["id"]
+    assert "cz-okay" in api.predict(deleted, api_name="/library_delete")[0]
+    LIBRARY_IDS["deleted"] = deleted
+    other = Client(url, verbose=False, download_files=False)
+    assert "cz-okay" in other.predict(num_bars=2, api_name="/compose")[0]
+    LIBRARY_IDS["other"] = other.predict("", "All", False, api_name="/library_list")[1][0]["id"]
     return api
 
 
@@ -460,6 +478,34 @@ def _style_endpoints(folder: Path) -> dict[str, list[Case]]:
     }
 
 
+def _library_endpoints() -> dict[str, list[Case]]:
+    """The library verbs: ids that are not this client's pieces (another client's, deleted, path-like, huge, wrong
+    types), titles that are empty or too long, searches too long, unknown tabs, starred that is no true/false."""
+    ids = st.one_of(
+        st.sampled_from([LIBRARY_IDS.get("other", "0" * 32), LIBRARY_IDS.get("deleted", "1" * 32), "f" * 32]),
+        st.sampled_from(["../../etc/passwd", "/etc/passwd", "..", "", " ", "%2e%2e/x", "A" * 32, "0" * 31]),
+        st.text(max_size=40),
+        st.text(min_size=300, max_size=600),
+        ANYTHING,
+    )
+    piece = Case("piece_id", bad(ids, lambda v: v is None or str(v) != LIBRARY_IDS.get("own")), ("piece",))
+    titles = st.one_of(st.none(), st.just(""), st.text(alphabet=" \t\n\x00\x07", max_size=8), st.text(min_size=121))
+    own = {"piece_id": LIBRARY_IDS.get("own", "")}
+    return {
+        "/library_list": [
+            Case("query", st.text(min_size=201, max_size=400), ("search",)),
+            Case("tab", bad(ANYTHING, lambda v: v not in (None, "", "All")), ("tab",)),
+            Case("starred", bad(ANYTHING, lambda v: not isinstance(v, bool)), ("starred",)),
+        ],
+        "/library_get": [piece],
+        "/library_rename": [
+            Case(piece.param, piece.values, piece.words, {"title": "ok"}),
+            Case("title", titles, ("title",), own),
+        ],
+        "/library_delete": [piece],
+    }
+
+
 def endpoints(folder: Path) -> dict[str, list[Case]]:
     """Every API verb with the cases of its arguments (compose_rolls takes none)."""
     instruments = list(Studio.melody_instruments())
@@ -630,6 +676,7 @@ def endpoints(folder: Path) -> dict[str, list[Case]]:
         ],
         "/song_undo": [_instrument_case()],
         **_style_endpoints(folder),
+        **_library_endpoints(),
         "/emotion": [
             Case(
                 "feeling",
@@ -739,7 +786,11 @@ EXAMPLES = {
     "/style_generate": 25,
     "/style_morph": 25,
     "/style_transfer": 25,
-}  # examples per endpoint: 612 in all
+    "/library_list": 20,
+    "/library_get": 25,
+    "/library_rename": 25,
+    "/library_delete": 20,
+}  # examples per endpoint: 702 in all
 
 
 def test_every_api_endpoint_is_fuzzed(client):
