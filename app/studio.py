@@ -92,7 +92,12 @@ def build_studio(studio: Studio, max_file_age: int = 3600) -> gr.Blocks:
                 getattr(request, "session_hash", None), token, getattr(request, "username", None)
             )
 
-        demo.load(register_owner, [owner_token], [owner_token], queue=False, api_visibility="private").then(
+        loaded = demo.load(register_owner, [owner_token], [owner_token], queue=False, api_visibility="private")
+        # Each tab as it was: the latest song comes back with its versions to undo (every piece is in the Library).
+        loaded.then(song.restore, None, song.outputs, api_visibility="private").then(
+            song.draw_roll, [song.pending_roll], song.roll, queue=False, api_visibility="private"
+        )
+        loaded.then(
             library.refresh,
             [library.query, library.tab_filter, library.starred],
             [library.table, library.ids, library.status],

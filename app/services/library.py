@@ -17,7 +17,7 @@ from typing import Any
 
 from app.library import Library, LibraryError, Piece
 from app.services.common import InputError, Shared, check_chords
-from engine.io.sources import read_source
+from engine.io.sources import read_piece, read_source
 from engine.music import LeadSheet
 from engine.music.limits import COMPOSE_BARS
 
@@ -216,6 +216,26 @@ class LibraryService:
         target = self.shared.take_dir(session_id) / f"{file_title(piece.title)}.mid"
         shutil.copyfile(midi, target)
         return str(target)
+
+    def latest_song(
+        self, session_id: str | None, versions: int = 20
+    ) -> tuple[Piece, list[tuple[int, str, LeadSheet]]] | None:
+        """The owner's most recent song and its last ``versions`` versions as (number, what made it, tune), oldest
+        first; None when they have no song (or it cannot be read back)."""
+        if not self.available or not session_id:
+            return None
+        songs = self.library.list(self.shared.keeper.owner_of(session_id), tab="song", limit=1)
+        if not songs:
+            return None
+        piece = self.get(session_id, songs[0].id)
+        out = []
+        for version in piece.history[-versions:]:
+            midi = version.files.get("song.mid")
+            if midi is None:
+                continue
+            sheet = read_piece(midi.read_bytes(), melody_track=0, title=piece.title, from_start=True)
+            out.append((version.number, version.note or "kept", sheet))
+        return (piece, out) if out else None
 
     def compose_inputs(self, session_id: str | None, piece_id: Any) -> ComposeInputs:
         """What "Open in Compose" puts on the page: a Compose piece's own rhythm and chords; any other piece's

@@ -364,6 +364,7 @@ class SongService:
         note: str = "",
         new_song: bool = False,
         controls: dict[str, Any] | None = None,
+        keep: bool = True,
     ) -> SongResult:
         """A tune ready for the page: its blocks, audio (melody + chords), MIDI in the session folder (and its piano
         roll on demand, :meth:`SongResult.figure`), kept in the owner's library as a new song (``new_song``) or as
@@ -390,6 +391,8 @@ class SongService:
         result = SongResult(
             sheet, key, song_blocks(sheet, key, changed), changed, str(midi_path), title, audio, audio_file, report
         )
+        if not keep:  # a version shown again (a song reopened from the library) is kept already
+            return result
         result.kept = self.shared.keeper.keep_song(
             session_id,
             sheet.title or "Song",

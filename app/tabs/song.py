@@ -534,6 +534,26 @@ class SongTab:
             self.history: history,
         }
 
+    def restore(self, request: gr.Request | None = None) -> dict:
+        """At page load: the owner's latest song from the library, with its versions to undo, as it was; nothing
+        when they have none. Never raises."""
+        try:
+            session = self.studio.session_of(request)
+            found = self.studio.library.latest_song(session)
+            if found is None:
+                return {}
+            piece, versions = found
+            number, action, sheet = versions[-1]
+            result = self.service.present(sheet, [], None, session, f"cadenza_song_v{number}.mid", keep=False)
+            self.studio.keeper.continue_song(session, piece.id)  # the next action adds its next version
+        except Exception:  # noqa: BLE001 - the page loads without it
+            log.exception("restoring the song failed")
+            return {}
+        history = [SongVersion(n, a, s) for n, a, s in versions[:-1]]
+        version = SongVersion(number, action, sheet)
+        message = f"Welcome back: “{_md_escape(piece.title)}”, version {number}, from your Library"
+        return self._shown(result, version, history, message)
+
     def _act(
         self,
         what: str,

@@ -164,12 +164,18 @@ def _skyline(onsets: dict[int, tuple[int, int, int]], limit: int) -> list[Note]:
 
 
 def read_midi(
-    source: bytes | str | Path, melody_track: int | None = None, title: str = "", one_meter: bool = False
+    source: bytes | str | Path,
+    melody_track: int | None = None,
+    title: str = "",
+    one_meter: bool = False,
+    from_start: bool = False,
 ) -> LeadSheet:
     """Read a MIDI file (path or bytes) into a LeadSheet (see module doc).
 
     ``one_meter`` (the studio's reading of a user's file): the tune stops where the meter first changes to bars of
     another length, and ``reading_notes`` says where and why (the corpus readers keep the whole tune).
+    ``from_start`` (a file the studio wrote, read back): step 0 is the file's start, rests before the first note
+    kept; a short first bar is still the pickup.
 
     Raises MidiReadError with a readable message for empty, non-MIDI, damaged,
     oversized, drum-only or note-less files, or a bad ``melody_track``.
@@ -196,18 +202,23 @@ def read_midi(
     pickup = 0 if bar_start == first_step else next_downbeat - first_step
     origin = first_step if pickup else bar_start
     signatures = sorted(pm.time_signature_changes, key=lambda ts: ts.time)
+    short_first_bar = False
     if len(signatures) >= 2:
         # A pickup written as a short first bar (1/4 or 2/4 before 4/4, as notation programs and our own export
-        # write it): the meter is the one after it, and the tune starts at its first note.
+        # write it): the meter is the one after it, and the tune starts at its first note (``from_start``: at the
+        # short bar's start).
         first, second = signatures[0], signatures[1]
         first_bar = first.numerator * 16 // first.denominator
         first_at, second_at = _steps_of(pm, first.time), _steps_of(pm, second.time)
-        if (
-            second_at - first_at == first_bar
-            and first_bar < second.numerator * 16 // second.denominator
-            and first_at <= first_step < second_at
-        ):
-            pickup, origin, signatures = second_at - first_step, first_step, signatures[1:]
+        if second_at - first_at == first_bar and first_bar < second.numerator * 16 // second.denominator:
+            if from_start:
+                pickup, origin, short_first_bar = second_at - first_at, first_at, True
+            elif first_at <= first_step < second_at:
+                pickup, origin, short_first_bar = second_at - first_step, first_step, True
+            if short_first_bar:
+                signatures = signatures[1:]
+    if from_start and not short_first_bar:
+        pickup, origin = 0, 0  # the file's own start: rests before the first note kept
 
     last_step = max(_steps_of(pm, n.end) for n in melody_inst.notes) - origin
     if last_step > MAX_STEPS:

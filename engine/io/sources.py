@@ -60,9 +60,12 @@ def read_source(
     return prepare_source(read_piece(source, melody_track, title), start_bar, num_bars, max_bars)
 
 
-def read_piece(source: bytes | str | Path, melody_track: int | None = None, title: str = "") -> LeadSheet:
+def read_piece(
+    source: bytes | str | Path, melody_track: int | None = None, title: str = "", from_start: bool = False
+) -> LeadSheet:
     """The whole piece in a MIDI file (path or bytes) or an .abc file (its first tune), as read: pickup and all
-    bars (see :func:`read_source` for the errors)."""
+    bars (see :func:`read_source` for the errors); ``from_start``: a file the studio wrote, read back from its first
+    step (see engine.io.midi.read_midi)."""
     if isinstance(source, (str, Path)) and Path(source).suffix.lower() == ".abc":
         path = Path(source)
         if not path.is_file():
@@ -81,7 +84,9 @@ def read_piece(source: bytes | str | Path, melody_track: int | None = None, titl
         _check_number("Melody track", melody_track, 0, 65_535, integer=True)
         melody_track = int(melody_track)
     default_title = Path(source).stem if isinstance(source, (str, Path)) else ""
-    return read_midi(data, melody_track=melody_track, title=title or default_title, one_meter=True)
+    return read_midi(
+        data, melody_track=melody_track, title=title or default_title, one_meter=True, from_start=from_start
+    )
 
 
 def cut_note(whole: LeadSheet, used: LeadSheet, start_bar: int = 0) -> str | None:

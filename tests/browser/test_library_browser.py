@@ -100,6 +100,9 @@ def test_pieces_survive_reload_and_restart_and_open_in_other_tabs(browser, serve
 
         page.reload()
         page.locator("#cz-step-grid .cz-cell").first.wait_for(state="visible", timeout=60_000)
+        page.get_by_role("tab", name="Song").click()  # the song is back as it was, ready to grow
+        expect(page.locator("#cz-song-status")).to_contain_text("Welcome back", timeout=60_000)
+        expect(page.locator("#cz-song-version")).to_contain_text("Version 1")
         rows = _library_rows(page, 3)
         assert sum("Compose" in r for r in rows) == 2 and sum("Song" in r for r in rows) == 1
 

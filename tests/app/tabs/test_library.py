@@ -123,3 +123,23 @@ def test_file_title() -> None:
 def test_when_text() -> None:
     assert when_text(1000.0, 1030.0) == "just now"
     assert when_text(1000.0, 1000.0 + 300) == "5 min ago"
+
+
+def test_a_reload_brings_the_song_back_with_its_versions(demo) -> None:
+    studio, song_tab = demo.cz_library.studio, demo.cz_song
+    studio.keeper.register("before", None)
+    token = studio.keeper.register("before", None)
+    made = studio.song.new_song("C G Am F", 8, "C", seed=3, session_id="before")
+    grown = studio.song.continue_song(made.sheet, 2, seed=4, session_id="before")
+    studio.keeper.register("after", token)  # the same browser after a reload: a new session, the same token
+    out = song_tab.restore(request=_request("after"))
+    assert "Welcome back" in out[song_tab.status] and "version 2" in out[song_tab.status]
+    current, history = out[song_tab.current], out[song_tab.history]
+    assert current.number == 2 and [v.number for v in history] == [1]
+    assert [n.pitch for n in current.sheet.melody.notes] == [n.pitch for n in grown.sheet.melody.notes]
+    assert current.sheet.melody.num_steps == grown.sheet.melody.num_steps
+    # the next action adds the song's next version, not a new piece
+    again = studio.song.continue_song(current.sheet, 2, seed=5, session_id="after")
+    assert again.kept.piece_id == made.kept.piece_id
+    assert studio.keeper.library.get(f"browser:{token}", made.kept.piece_id).num_versions == 3
+    assert song_tab.restore(request=_request("nobody")) == {}  # no song: nothing changes
