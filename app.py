@@ -151,7 +151,11 @@ def main(argv: list[str] | None = None) -> None:
 
     use_single_cpu_thread()  # small step-by-step decodes run faster on one thread; the server keeps the other core
 
-    data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
+    data_dir = (Path(args.data_dir) if args.data_dir else default_data_dir()).expanduser().resolve()
+    cache = default_cache_root().parent.resolve()
+    if data_dir == cache or cache in data_dir.parents:
+        # the cache's sweep deletes old files: the library must never sit inside it
+        parser.error(f"--data-dir {data_dir} is inside the cache folder {cache}, which is swept; choose another")
     try:
         library = Library(data_dir, quota_bytes=int(args.library_mb * 1024 * 1024))
     except Exception as err:  # noqa: BLE001 - a folder we cannot write, a damaged database

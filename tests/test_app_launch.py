@@ -43,3 +43,33 @@ def test_bad_options_stop_with_a_message(capsys):
             app_module.main(argv)
     err = capsys.readouterr().err
     assert "user:password" in err and "--max-storage-mb" in err and "flac" in err
+
+
+def test_an_auth_file_names_several_users(tmp_path):
+    users = tmp_path / "users.txt"
+    users.write_text("# the class\nann:pw-1\n\nben:pw:2\n")
+    assert app_module.read_auth_file(users) == [("ann", "pw-1"), ("ben", "pw:2")]
+    for text, fragment in (("ann\n", "line 1"), ("ann:x\nann:y\n", "given twice"), ("# nobody\n", "names no user")):
+        users.write_text(text)
+        with pytest.raises(ValueError, match=fragment):
+            app_module.read_auth_file(users)
+    with pytest.raises(ValueError, match="cannot read"):
+        app_module.read_auth_file(tmp_path / "missing.txt")
+
+
+def test_the_library_options(monkeypatch, tmp_path):
+    from app.library import default_data_dir
+
+    args = app_module.build_parser().parse_args([])
+    assert args.data_dir is None and args.library_mb == 1000 and args.auth_file is None
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert default_data_dir() == tmp_path / "xdg" / "cadenza"
+    monkeypatch.delenv("XDG_DATA_HOME")
+    assert str(default_data_dir()).endswith(".local/share/cadenza")
+
+
+def test_a_library_inside_the_swept_cache_is_refused(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
+    with pytest.raises(SystemExit):
+        app_module.main(["--checkpoint", "debug", "--no-warmup", "--data-dir", str(tmp_path / "gradio" / "lib")])
+    assert "inside the cache folder" in capsys.readouterr().err
