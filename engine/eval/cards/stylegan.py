@@ -85,7 +85,13 @@ def render_stylegan_card(checkpoint: Path, log_rows: list[dict], evaluation: dic
             else ""
         )
         + ". A window asked for without chords is drawn twice: a sketch, then again from the same noise over the "
-        "triads that fit the sketch, so its voices share a harmony.",
+        "triads that fit the sketch, so its voices share a harmony."
+        + (
+            " Over chords the user gives, the lowest voice strikes a tone of each bar's chord on the bar's first step "
+            "(bass_on_chords)."
+            if getattr(generation, "bass_on_chords", False)
+            else ""
+        ),
         f"- Critic (training only, not shipped): token embedding {cfg.get('critic_embed', '?')}, widths "
         f"{cfg.get('critic_widths', '?')} at resolutions 32, 16, 8, score head {cfg.get('critic_joint', '?')} "
         "channels; its style head reads the window alone, the score head the window with its conditions. "
