@@ -9,6 +9,7 @@ names), so the library's folder is never served to the page.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import time
 from dataclasses import dataclass
@@ -17,9 +18,13 @@ from typing import Any
 
 from app.library import Library, LibraryError, Piece
 from app.services.common import InputError, Shared, check_chords
+from engine.io.midi import load_pretty_midi
 from engine.io.sources import read_piece, read_source
 from engine.music import LeadSheet
 from engine.music.limits import COMPOSE_BARS
+from engine.render.export import write_wav
+
+log = logging.getLogger("cadenza.library")
 
 TAB_NAMES = {
     "compose": "Compose",
@@ -203,9 +208,22 @@ class LibraryService:
             out[name] = str(target)
         audio = next((p for n, p in out.items() if n.startswith("audio.")), None)
         midi = next((out[n] for n in MIDI_NAMES if n in out), None)
-        return PieceFiles(
-            audio, midi, [p for n, p in out.items() if not n.startswith("audio.")] + ([audio] if audio else [])
-        )
+        downloads = [p for n, p in out.items() if not n.startswith("audio.")] + ([audio] if audio else [])
+        wav = self._wav(midi, folder / f"{stem}.wav") if midi is not None else None
+        return PieceFiles(audio, midi, downloads + ([wav] if wav else []))
+
+    def _wav(self, midi: str, path: Path) -> str | None:
+        """The WAV of a piece, rendered again from its MIDI (the library keeps the MIDI and the player's audio, not
+        the ten-times-larger WAV); None without a synthesizer or when the MIDI does not render (logged)."""
+        synthesizer = self.shared.synthesizer
+        if synthesizer is None:
+            return None
+        try:
+            audio = synthesizer.render(load_pretty_midi(Path(midi).read_bytes()))
+            return str(write_wav(path, audio, synthesizer.sample_rate))
+        except Exception:  # noqa: BLE001 - the other files still download
+            log.exception("could not render the WAV of %s", midi)
+            return None
 
     def midi_copy(self, session_id: str | None, piece_id: Any) -> str:
         """A copy of the piece's MIDI in the session's cache, named after the piece (for another tab's upload box)."""

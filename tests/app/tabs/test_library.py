@@ -48,6 +48,8 @@ def test_list_select_rename_star_delete_undo(demo) -> None:
     assert shown[0] == ids[1] and "seed 7" in shown[2]
     downloads = shown[4]
     assert any(p.endswith(".mid") for p in downloads) and all(Path(p).is_file() for p in downloads)
+    if studio.has_audio:  # the WAV is rendered again from the MIDI: the library keeps the smaller player audio
+        assert any(p.endswith(".wav") and Path(p).stat().st_size > 44 for p in downloads)
     # the copies live in the session's cache, never in the library's folder
     assert all(not Path(p).resolve().is_relative_to(studio.keeper.library.data_dir) for p in downloads)
     out = tab.rename(ids[1], "My first melody", request=_request("lib"))
