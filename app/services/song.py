@@ -40,6 +40,7 @@ from app.services.common import (
     choice,
     example_titles,
     example_tune,
+    flag,
     float_in,
     int_in,
     melody_program,
@@ -466,10 +467,14 @@ class SongService:
         instrument: str | None = DEFAULT_INSTRUMENT,
         session_id: str | None = None,
         file_name: str = "cadenza_song.mid",
+        keep_accompaniment: Any = False,
     ) -> SongResult:
         """A tune from an example title, an uploaded MIDI (track, start bar) or the last composed melody,
-        cut to at most ``bars`` (2..32, even) bars of whole 2-bar blocks from ``start_bar``."""
-        sheet = self.read_source(kind, example, file, track, start_bar, bars, last_sheet)
+        cut to at most ``bars`` (2..32, even) bars of whole 2-bar blocks from ``start_bar``. ``keep_accompaniment``:
+        an upload's other tracks play as they are instead of chords from the recognised symbols (bars added later
+        get those chords)."""
+        keep = flag("Keep the file's accompaniment (keep_accompaniment)", keep_accompaniment)
+        sheet = self.read_source(kind, example, file, track, start_bar, bars, last_sheet, keep)
         return self.present(sheet, None, instrument, session_id, file_name, f"loaded {sheet.title or 'a tune'}", True)
 
     def read_source(
@@ -481,6 +486,7 @@ class SongService:
         start_bar: Any = 0,
         bars: Any = 16,
         last_sheet: LeadSheet | None = None,
+        keep_accompaniment: bool = False,
     ) -> LeadSheet:
         """The tune of :meth:`load`, without rendering it."""
         num_bars = self.check_song_bars(bars, MIN_LOAD_BARS)
@@ -504,7 +510,13 @@ class SongService:
                 source if isinstance(source, bytes) else source.read_bytes()
             )  # bytes: read as MIDI whatever the extension
             sheet = read_source(
-                data, melody_track=melody_track, start_bar=start, num_bars=num_bars, title=title, max_bars=MAX_SONG_BARS
+                data,
+                melody_track=melody_track,
+                start_bar=start,
+                num_bars=num_bars,
+                title=title,
+                max_bars=MAX_SONG_BARS,
+                keep_parts=keep_accompaniment,
             )
         elif kind == SOURCE_LAST:
             if not isinstance(last_sheet, LeadSheet):
@@ -562,6 +574,7 @@ class SongService:
             )
         grown = output.samples[0]
         grown.title = sheet.title  # the pipeline's title grows with every action; the version line tells the story
+        grown.parts = sheet.parts  # the file's own accompaniment still plays under the bars it came with
         note = f"continued {add} bars" + (f" over {typed}" if typed else "")
         asked = {"chords": typed, "seed": seed, "temperature": temperature}
         return self.present(grown, output.blocks, instrument, session_id, file_name, note, controls=asked)
@@ -615,6 +628,7 @@ class SongService:
             )
         filled = output.samples[0]
         filled.title = sheet.title
+        filled.parts = sheet.parts  # the file's own accompaniment stays under the rewritten blocks (same chords)
         note = f"rewrote blocks {blocks_text(output.blocks)}"
         asked = {"seed": seed, "temperature": temperature, "rhythm_mode": rhythm_mode}
         return self.present(filled, output.blocks, instrument, session_id, file_name, note, controls=asked)

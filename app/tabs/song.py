@@ -353,6 +353,12 @@ class SongTab:
                     scale=1,
                     min_width=110,
                 )
+            self.keep_accompaniment = gr.Checkbox(
+                False,
+                label="Keep the file's accompaniment",
+                info="its other tracks play as they are, instead of chords from the symbols read in them",
+                elem_id="cz-song-keep-accompaniment",
+            )
 
     # ------------------------------------------------------------------ inputs/outputs
 
@@ -386,6 +392,7 @@ class SongTab:
             self.last_sheet,
             self.current,
             self.history,
+            self.keep_accompaniment,  # last: clients from before it keep working
         ]
 
     @property
@@ -637,10 +644,12 @@ class SongTab:
         last_sheet=None,
         current=None,
         history=None,
+        keep_accompaniment=False,
         request: gr.Request | None = None,
         progress: Any = PROGRESS,
     ) -> dict:
-        """The Load button (API ``/song_load``); never raises."""
+        """The Load button (API ``/song_load``); ``keep_accompaniment``: an upload's other tracks play as they are.
+        Never raises."""
 
         def run(file_name: str) -> SongResult:
             return self.service.load(
@@ -654,6 +663,7 @@ class SongTab:
                 instrument,
                 self.studio.session_of(request),
                 file_name,
+                keep_accompaniment,
             )
 
         return self._act(

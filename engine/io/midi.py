@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.music import Chord, ChordProgression, LeadSheet, Melody, Note
+from engine.music import Chord, ChordProgression, LeadSheet, Melody, Note, Part
 from engine.music.chords import make_chord, recognize_chord
 from engine.music.errors import MidiReadError
 
@@ -169,13 +169,15 @@ def read_midi(
     title: str = "",
     one_meter: bool = False,
     from_start: bool = False,
+    keep_parts: bool = False,
 ) -> LeadSheet:
     """Read a MIDI file (path or bytes) into a LeadSheet (see module doc).
 
     ``one_meter`` (the studio's reading of a user's file): the tune stops where the meter first changes to bars of
     another length, and ``reading_notes`` says where and why (the corpus readers keep the whole tune).
     ``from_start`` (a file the studio wrote, read back): step 0 is the file's start, rests before the first note
-    kept; a short first bar is still the pickup.
+    kept; a short first bar is still the pickup. ``keep_parts``: the other tracks come along as they are
+    (``LeadSheet.parts``), to be played instead of chords from the recognised symbols.
 
     Raises MidiReadError with a readable message for empty, non-MIDI, damaged,
     oversized, drum-only or note-less files, or a bad ``melody_track``.
@@ -260,7 +262,24 @@ def read_midi(
 
     others = [inst for i, inst in enumerate(pm.instruments) if i != melody_track and not inst.is_drum]
     chords = _recognise_chords(pm, others, origin, num_steps, align=pickup)
-    return LeadSheet(melody, chords, title, reading_notes)
+    parts = _parts(pm, melody_track, origin, num_steps) if keep_parts else []
+    return LeadSheet(melody, chords, title, reading_notes, parts)
+
+
+def _parts(pm, melody_track: int, origin: int, num_steps: int) -> list[Part]:
+    """Every track but the melody, as it is, on the tune's step grid (notes starting in 0..num_steps)."""
+    parts = []
+    for index, inst in enumerate(pm.instruments):
+        if index == melody_track:
+            continue
+        notes = []
+        for n in inst.notes:
+            start, end = _steps_of(pm, n.start) - origin, _steps_of(pm, n.end) - origin
+            if 0 <= start < num_steps:
+                notes.append(Note(n.pitch, start, max(start + 1, min(end, num_steps)), n.velocity))
+        if notes:
+            parts.append(Part(inst.name or f"Track {index + 1}", inst.program, inst.is_drum, notes, num_steps))
+    return parts
 
 
 def _stop_at_meter_change(pm, signatures, origin: int, pickup: int, num_steps: int, notes: list[str]) -> int:

@@ -50,22 +50,28 @@ def read_source(
     num_bars: int | None = None,
     title: str = "",
     max_bars: int = EXPLORE_BARS.high,
+    keep_parts: bool = False,
 ) -> LeadSheet:
-    """A MIDI file (path or bytes; a path may also be an .abc file, its first tune) cut by :func:`prepare_source`.
+    """A MIDI file (path or bytes; a path may also be an .abc file, its first tune) cut by :func:`prepare_source`
+    (``keep_parts``: with the file's other tracks, see :func:`read_piece`).
 
     Raises MidiReadError / SourceError (both CadenzaInputError) with a readable
     message for every kind of bad file: missing, empty, not MIDI, damaged or truncated,
     over the size limit, too many tracks (midi_io.MAX_TRACKS) or notes, drums only, no notes.
     """
-    return prepare_source(read_piece(source, melody_track, title), start_bar, num_bars, max_bars)
+    return prepare_source(read_piece(source, melody_track, title, keep_parts=keep_parts), start_bar, num_bars, max_bars)
 
 
 def read_piece(
-    source: bytes | str | Path, melody_track: int | None = None, title: str = "", from_start: bool = False
+    source: bytes | str | Path,
+    melody_track: int | None = None,
+    title: str = "",
+    from_start: bool = False,
+    keep_parts: bool = False,
 ) -> LeadSheet:
     """The whole piece in a MIDI file (path or bytes) or an .abc file (its first tune), as read: pickup and all
     bars (see :func:`read_source` for the errors); ``from_start``: a file the studio wrote, read back from its first
-    step (see engine.io.midi.read_midi)."""
+    step; ``keep_parts``: the file's other tracks come along (see engine.io.midi.read_midi)."""
     if isinstance(source, (str, Path)) and Path(source).suffix.lower() == ".abc":
         path = Path(source)
         if not path.is_file():
@@ -85,7 +91,12 @@ def read_piece(
         melody_track = int(melody_track)
     default_title = Path(source).stem if isinstance(source, (str, Path)) else ""
     return read_midi(
-        data, melody_track=melody_track, title=title or default_title, one_meter=True, from_start=from_start
+        data,
+        melody_track=melody_track,
+        title=title or default_title,
+        one_meter=True,
+        from_start=from_start,
+        keep_parts=keep_parts,
     )
 
 

@@ -3,6 +3,6 @@
 The objects that cross the engine/app boundary are re-exported: ``from engine.music import LeadSheet``.
 """
 
-from engine.music.notes import Chord, ChordProgression, LeadSheet, Melody, Note
+from engine.music.notes import Chord, ChordProgression, LeadSheet, Melody, Note, Part
 
-__all__ = ["Chord", "ChordProgression", "LeadSheet", "Melody", "Note"]
+__all__ = ["Chord", "ChordProgression", "LeadSheet", "Melody", "Note", "Part"]

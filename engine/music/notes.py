@@ -135,6 +135,27 @@ class Melody:
 
 
 @dataclass
+class Part:
+    """A track of the user's file kept as it is (its accompaniment), on the step grid; it covers steps
+    0..``until`` of the tune it came with (bars added later get chords from the chord symbols)."""
+
+    name: str
+    program: int
+    is_drum: bool
+    notes: list[Note] = field(default_factory=list)
+    until: int = 0
+
+    def cropped(self, start: int, num_steps: int) -> Part:
+        end = start + num_steps
+        notes = [
+            Note(n.pitch, n.start - start, min(n.end, end) - start, n.velocity)
+            for n in self.notes
+            if start <= n.start < end
+        ]
+        return replace(self, notes=notes, until=max(0, min(self.until, end) - start))
+
+
+@dataclass
 class LeadSheet:
     """A melody with its chords: what MIDI/ABC reading returns and the pipelines produce."""
 
@@ -143,6 +164,8 @@ class LeadSheet:
     title: str = ""
     # What reading a file changed or left out, in words for the user ("stopped at bar 5: ...").
     reading_notes: list[str] = field(default_factory=list)
+    # The file's other tracks, kept as they are when the user asks for its own accompaniment (else none).
+    parts: list[Part] = field(default_factory=list)
 
     def cropped(self, start: int, num_steps: int) -> LeadSheet:
         chords = [
@@ -151,5 +174,9 @@ class LeadSheet:
             if c.end > start and c.start < start + num_steps
         ]
         return LeadSheet(
-            self.melody.cropped(start, num_steps), ChordProgression(chords), self.title, list(self.reading_notes)
+            self.melody.cropped(start, num_steps),
+            ChordProgression(chords),
+            self.title,
+            list(self.reading_notes),
+            [part.cropped(start, num_steps) for part in self.parts],
         )

@@ -111,7 +111,9 @@ def leadsheet_to_pretty_midi(
     accompaniment_velocity: int = 60,
 ) -> pretty_midi.PrettyMIDI:
     """A two-track MIDI: "Melody" (``program``) and, when there are chords and
-    ``accompaniment_program`` is not None, "Chords" (block chords held for each chord span).
+    ``accompaniment_program`` is not None, "Chords" (block chords held for each chord span). A sheet that keeps its
+    file's own accompaniment (``sheet.parts``) gets those tracks as they were instead, and block chords only after
+    them (over bars added to the tune).
     """
     melody = sheet.melody
     pm = pretty_midi.PrettyMIDI(resolution=MIDI_RESOLUTION, initial_tempo=float(melody.tempo_bpm))
@@ -136,11 +138,23 @@ def leadsheet_to_pretty_midi(
         )
     pm.instruments.append(lead)
 
+    kept_until = min((part.until for part in sheet.parts), default=0)
+    for part in sheet.parts:
+        track = pretty_midi.Instrument(program=int(part.program), is_drum=part.is_drum, name=part.name)
+        track.notes = [
+            pretty_midi.Note(
+                velocity=int(np.clip(n.velocity, 1, 127)), pitch=int(n.pitch), start=at(n.start), end=at(n.end)
+            )
+            for n in part.notes
+            if n.end > n.start
+        ]
+        if track.notes:
+            pm.instruments.append(track)
     if accompaniment_program is not None:
         chords_track = pretty_midi.Instrument(program=int(accompaniment_program), name=CHORDS_TRACK_NAME)
         velocity = int(np.clip(accompaniment_velocity, 1, 127))
         for chord in sorted(sheet.chords.chords, key=lambda c: c.start):
-            if chord.end <= chord.start:
+            if chord.end <= chord.start or chord.start < kept_until:  # the file's own accompaniment plays there
                 continue
             for pitch in chord_voicing(chord):
                 chords_track.notes.append(

@@ -659,6 +659,12 @@ def endpoints(folder: Path) -> dict[str, list[Case]]:
             _number_case("start", lambda v: int_in("S", _or_zero(v), 0, 10_000), ("start",), START_BOX, kind="Example"),
             _number_case("bars", lambda v: SongService.check_song_bars(v, MIN_LOAD_BARS), ("bars",), kind="Example"),
             _instrument_case(),
+            Case(
+                "keep_accompaniment",
+                bad(ANYTHING, lambda v: refused(lambda x: flag("k", x), v)),
+                ("accompaniment",),
+                {"kind": "Example"},
+            ),
         ],
         "/song_tracks": [Case("file", _bad_file_values(folder), ("midi", "file"), file=True)],
         "/song_continue": [
@@ -874,7 +880,7 @@ RAW = [
         "/song_load",
         '{"data": ["Upload MIDI", null, {"path": "../app.py", "meta": {"_type": "gradio.FileData"}}, '
         'null, 0, 16, "Flute", '
-        "null, null, null]}",
+        "null, null, null, false]}",
         ("file",),
     ),
     (

@@ -382,7 +382,7 @@ def test_the_tab_is_registered_with_its_api(studio):
             "temperature",
             "instrument",
         ],
-        "/song_load": ["kind", "example", "file", "track", "start", "bars", "instrument"],
+        "/song_load": ["kind", "example", "file", "track", "start", "bars", "instrument", "keep_accompaniment"],
         "/song_continue": ["add_bars", "chords", "seed", "temperature", "instrument"],
         "/song_infill": ["selection", "rhythm_mode", "grid", "seed", "temperature", "instrument"],
         "/song_undo": ["instrument"],
@@ -406,3 +406,27 @@ def test_loading_a_real_piano_file_says_where_it_stopped_and_keeps_its_tempo_map
     assert [round(t, 2) for t in tempi] == [96.0, 74.0, 135.0]
     out = tab.load("Upload MIDI", None, str(path), None, 0, 8, None, None, None, None)
     assert "Stopped at bar 5" in out[tab.status] and "74 and 135 BPM" in out[tab.status], out[tab.status]
+
+
+def test_keep_the_files_accompaniment_plays_its_left_hand_instead_of_chords(tab, tmp_path):
+    from tests.midi_factory import piano_piece
+
+    path = tmp_path / "piano.mid"
+    path.write_bytes(piano_piece())
+    service = tab.service
+    kept = service.load("Upload MIDI", None, str(path), None, 0, 8, None, None, "acc", "k.mid", True)
+    tracks = {i.name: i for i in pretty_midi.PrettyMIDI(kept.midi_path).instruments}
+    assert set(tracks) == {"Melody", "Piano LH"}  # the left hand as it was, no chords from symbols
+    original = pretty_midi.PrettyMIDI(str(path)).instruments[1]
+    first_bar = sorted(n.pitch for n in original.notes if abs(n.start - original.notes[0].start) < 0.01)
+    assert sorted(n.pitch for n in tracks["Piano LH"].notes if n.start < 0.01) == first_bar
+    plain = service.load("Upload MIDI", None, str(path), None, 0, 8, None, None, "acc", "p.mid", False)
+    assert {i.name for i in pretty_midi.PrettyMIDI(plain.midi_path).instruments} == {"Melody", "Chords"}
+    # bars added later get chords from their symbols; the left hand stays under the bars it came with
+    grown = service.continue_song(kept.sheet, 4, seed=1, session_id="acc")
+    tracks = {i.name: i for i in pretty_midi.PrettyMIDI(grown.midi_path).instruments}
+    end_of_file = max(n.end for n in tracks["Piano LH"].notes)
+    assert set(tracks) == {"Melody", "Piano LH", "Chords"}
+    assert min(n.start for n in tracks["Chords"].notes) >= end_of_file - 0.05
+    with pytest.raises(InputError, match="accompaniment"):
+        service.load("Upload MIDI", None, str(path), None, 0, 8, None, None, "acc", "x.mid", "yes")
