@@ -70,6 +70,7 @@ class Keeper:
         self._owners: dict[str, str] = {}
         self._songs: dict[str, str] = {}  # session -> the library piece its current song is kept in
         self._lock = threading.Lock()
+        self._secret = secrets.token_urlsafe(32)  # without a library: tokens read until this process ends
 
     @property
     def enabled(self) -> bool:
@@ -98,8 +99,6 @@ class Keeper:
         for this process."""
         if self.library is not None:
             return self.library.browser_secret()
-        if not hasattr(self, "_secret"):
-            self._secret = secrets.token_urlsafe(32)
         return self._secret
 
     def sign_in(self, session_id: str | None, username: str | None) -> None:

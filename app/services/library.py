@@ -162,6 +162,11 @@ class LibraryService:
             raise InputError(f"Starred only must be true or false, got {starred_only!r}")
         return self._call(lambda: self.library.list(owner, query, tab_key, starred_only))
 
+    def usage(self, session_id: str | None) -> tuple[int, int]:
+        """(bytes the session owner's pieces take, their quota)."""
+        owner = self._owner(session_id)
+        return self.library.usage(owner), self.library.quota_bytes
+
     def get(self, session_id: str | None, piece_id: Any) -> Piece:
         """One of the owner's pieces with its history."""
         owner = self._owner(session_id)

@@ -230,11 +230,9 @@ class LibraryTab:
         ]
         note = "" if pieces else "Nothing here yet: every melody, song, tune and piece you make is kept here."
         if pieces:
-            used = self.service.library.usage(self.studio.keeper.owner_of(self._session(request)))
-            note = (
-                f"{len(pieces)} piece{'s' if len(pieces) != 1 else ''} · {used / 2**20:.1f} MB of "
-                f"{self.service.library.quota_bytes / 2**20:.0f} MB"
-            )
+            used, quota = self.service.usage(self._session(request))
+            count = f"{len(pieces)} piece{'s' if len(pieces) != 1 else ''}"
+            note = f"{count} · {used / 2**20:.1f} MB of {quota / 2**20:.0f} MB"
         return rows, [p.id for p in pieces], f"<div class='cz-lib-note'>{status.md_escape(note)}</div>"
 
     def _show(self, piece_id: Any, request: gr.Request | None) -> tuple:
