@@ -197,7 +197,7 @@ class LibraryTab:
                 queue=False,
                 **private,
             ).then(self.song_bars, [self.selected], [s.bars], queue=False, **private).then(
-                s.load, s.load_inputs, s.outputs, **private
+                s.load, s.load_inputs, s.outputs, show_progress="full", show_progress_on=[s.status], **private
             ).then(s.draw_roll, [s.pending_roll], s.roll, queue=False, **private)
         if t.style is None:
             buttons["style"].visible = False
