@@ -497,7 +497,9 @@ class ExploreTab:
             box["example"].input(
                 lambda: SOURCE_EXAMPLE, None, box["kind"], queue=False, show_progress="hidden", api_visibility="private"
             )
-            box["kind"].change(preview, preview_inputs, preview_outputs, api_name=f"explore_source_{s}", **quick)
+            # .input, not .change: a source set by the page itself (an upload, "Open in" from the Library) comes with
+            # its own preview; a change event would race it and could show the source before its file arrived.
+            box["kind"].input(preview, preview_inputs, preview_outputs, api_name=f"explore_source_{s}", **quick)
             for trigger in (box["example"].change, box["track"].input, box["start"].change):
                 trigger(preview, preview_inputs, preview_outputs, **plumbing)
         self.bars.change(

@@ -548,14 +548,14 @@ class SongTab:
             session = self.studio.session_of(request)
             found = self.studio.library.latest_song(session)
             if found is None:
-                return {}
+                return {self.status: gr.skip()}  # (an empty dict would read as one output value)
             piece, versions = found
             number, action, sheet = versions[-1]
             result = self.service.present(sheet, [], None, session, f"cadenza_song_v{number}.mid", keep=False)
             self.studio.keeper.continue_song(session, piece.id)  # the next action adds its next version
         except Exception:  # noqa: BLE001 - the page loads without it
             log.exception("restoring the song failed")
-            return {}
+            return {self.status: gr.skip()}
         history = [SongVersion(n, a, s) for n, a, s in versions[:-1]]
         version = SongVersion(number, action, sheet)
         message = f"Welcome back: “{_md_escape(piece.title)}”, version {number}, from your Library"
