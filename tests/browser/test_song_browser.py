@@ -103,8 +103,9 @@ def test_infill_with_nothing_selected_says_so(page):
     open_song(page)
     page.locator("#cz-song-new").click()
     wait_version(page, "Version 1")
+    expect(page.locator(f"{TIMELINE} .cz-block")).to_have_count(8)  # the timeline drawn (it can lag the version line)
     page.locator("#cz-song-infill").click()
     page.locator("#cz-song-status .cz-error").get_by_text("No block selected").wait_for(timeout=60_000)
     # the song is still there
-    assert page.locator(f"{TIMELINE} .cz-block").count() == 8
+    expect(page.locator(f"{TIMELINE} .cz-block")).to_have_count(8)
     assert "Version 1" in page.locator("#cz-song-version").inner_text()
