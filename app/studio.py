@@ -94,10 +94,16 @@ def build_studio(studio: Studio, max_file_age: int = 3600) -> gr.Blocks:
 
         loaded = demo.load(register_owner, [owner_token], [owner_token], queue=False, api_visibility="private")
         # Each tab as it was: the latest song comes back with its versions to undo (every piece is in the Library).
-        # No progress overlay: it would lie over the Song tab's files while the page loads.
-        loaded.then(song.restore, None, song.outputs, api_visibility="private", show_progress="hidden").then(
-            song.draw_roll, [song.pending_roll], song.roll, queue=False, api_visibility="private"
-        )
+        # Only with a library; at once (unqueued) and without a progress overlay, and never over a song already made.
+        if studio.keeper.enabled:
+            loaded.then(
+                song.restore,
+                [song.current],
+                song.outputs,
+                queue=False,
+                show_progress="hidden",
+                api_visibility="private",
+            ).then(song.draw_roll, [song.pending_roll], song.roll, queue=False, api_visibility="private")
         loaded.then(
             library.refresh,
             [library.query, library.tab_filter, library.starred],

@@ -541,9 +541,11 @@ class SongTab:
             self.history: history,
         }
 
-    def restore(self, request: gr.Request | None = None) -> dict:
+    def restore(self, current: Any = None, request: gr.Request | None = None) -> dict:
         """At page load: the owner's latest song from the library, with its versions to undo, as it was; nothing
-        when they have none. Never raises."""
+        when they have none, or when a song is already on the page (``current``). Never raises."""
+        if isinstance(current, SongVersion):
+            return {self.status: gr.skip()}
         try:
             session = self.studio.session_of(request)
             found = self.studio.library.latest_song(session)

@@ -144,5 +144,7 @@ def test_a_reload_brings_the_song_back_with_its_versions(demo) -> None:
     again = studio.song.continue_song(current.sheet, 2, seed=5, session_id="after")
     assert again.kept.piece_id == made.kept.piece_id
     assert studio.keeper.library.get(f"browser:{token}", made.kept.piece_id).num_versions == 3
+    kept = song_tab.restore(current, request=_request("after"))  # a song already on the page stays
+    assert list(kept) == [song_tab.status]
     nothing = song_tab.restore(request=_request("nobody"))  # no song: nothing changes
     assert list(nothing) == [song_tab.status] and nothing[song_tab.status] == gr.skip()
