@@ -101,7 +101,7 @@ from app.services.explore import (
     ExploreSource,
     MapCell,
 )
-from app.services.keeper import Keeper, folder_fingerprint
+from app.services.keeper import Keeper
 from app.services.library import LibraryService
 from app.services.song import (
     MAX_ADD_BARS,
@@ -247,12 +247,12 @@ class Studio:
         style_pipeline: Any | None = None,
         style_gan_pipeline: Any | None = None,
         library: Library | None = None,
-        fingerprints: dict[str, str] | None = None,
+        checkpoints: dict[str, str | Path] | None = None,
     ):
         self.pipeline = pipeline
         # Synthesizer, model lock (the model is not assumed thread-safe), session folders, the players' audio
         # format ("opus", "mp3" or "wav") and the library every result is kept in: one set for all tabs.
-        self.shared = Shared(synthesizer, cache_dir, player_audio, Keeper(library, fingerprints))
+        self.shared = Shared(synthesizer, cache_dir, player_audio, Keeper(library, checkpoints))
         if explore_pipeline is None and getattr(pipeline, "model", None) is not None:
             # The same EC2-VAE serves both tabs: one copy of the weights in memory.
             explore_pipeline = ExplorePipeline(pipeline.model)
@@ -345,7 +345,6 @@ class Studio:
             else ("debug" if debug else default_checkpoint("stylegan")),
             "style_judge": "debug" if debug else default_checkpoint("style_judge"),
         }
-        fingerprints = {family: folder_fingerprint(folder) for family, folder in folders.items()} if library else {}
         return cls(
             pipeline,
             synthesizer,
@@ -355,7 +354,7 @@ class Studio:
             style_pipeline=style,
             style_gan_pipeline=style_gan,
             library=library,
-            fingerprints=fingerprints,
+            checkpoints=folders,
         )
 
     def warm_up(self) -> None:

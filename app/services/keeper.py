@@ -64,9 +64,12 @@ def folder_fingerprint(folder: str | Path) -> str:
 class Keeper:
     """Saves results into ``library`` (None: the studio keeps nothing) for their session's owner."""
 
-    def __init__(self, library: Library | None = None, fingerprints: Mapping[str, str] | None = None):
+    def __init__(self, library: Library | None = None, checkpoints: Mapping[str, str | Path] | None = None):
         self.library = library
-        self.fingerprints = dict(fingerprints or {})
+        # family -> checkpoint folder ("debug" for the tiny models); fingerprinted on first use, not at start-up
+        # (hashing every shipped checkpoint reads tens of MB before the page can open)
+        self.checkpoints = dict(checkpoints or {})
+        self._fingerprints: dict[str, str] = {}
         self._owners: dict[str, str] = {}
         self._songs: dict[str, str] = {}  # session -> the library piece its current song is kept in
         self._lock = threading.Lock()
@@ -75,6 +78,13 @@ class Keeper:
     @property
     def enabled(self) -> bool:
         return self.library is not None
+
+    def fingerprint(self, family: str) -> str:
+        """The fingerprint of ``family``'s checkpoint folder (computed once), "unknown" when the studio has none."""
+        if family not in self._fingerprints:
+            folder = self.checkpoints.get(family)
+            self._fingerprints[family] = "unknown" if folder is None else folder_fingerprint(folder)
+        return self._fingerprints[family]
 
     # -- owners -----------------------------------------------------------------------------
 
@@ -138,7 +148,7 @@ class Keeper:
         if self.library is None or not session_id:
             return NOT_KEPT
         present = {name: path for name, path in files.items() if path is not None}
-        fingerprints = {family: self.fingerprints.get(family, "unknown") for family in families}
+        fingerprints = {family: self.fingerprint(family) for family in families}
         try:
             piece = self.library.save(
                 self.owner_of(session_id), tab, title, present, controls, fingerprints, piece_id=piece_id, note=note

@@ -123,6 +123,8 @@ class LibraryService:
 
     def __init__(self, shared: Shared):
         self.shared = shared
+        # (session, piece, version) -> its WAV rendered once: clicking a row again does not render it again
+        self._wavs: dict[tuple[str | None, str, int], str] = {}
 
     @property
     def library(self) -> Library:
@@ -214,7 +216,12 @@ class LibraryService:
         audio = next((p for n, p in out.items() if n.startswith("audio.")), None)
         midi = next((out[n] for n in MIDI_NAMES if n in out), None)
         downloads = [p for n, p in out.items() if not n.startswith("audio.")] + ([audio] if audio else [])
-        wav = self._wav(midi, folder / f"{stem}.wav") if midi is not None else None
+        key = (session_id, piece.id, chosen.number)
+        wav = self._wavs.get(key)
+        if (wav is None or not Path(wav).is_file()) and midi is not None:
+            wav = self._wav(midi, folder / f"{stem}.wav")
+            if wav is not None:
+                self._wavs[key] = wav
         return PieceFiles(audio, midi, downloads + ([wav] if wav else []))
 
     def _wav(self, midi: str, path: Path) -> str | None:
