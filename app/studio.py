@@ -38,7 +38,7 @@ border: 1px solid var(--color-red-200, #fecaca); }
 border: 1px solid var(--color-green-200, #bbf7d0); }
 #cz-generate { margin-top: 4px; }
 /* Result files: the whole name shows (it wraps), and results carry no "remove" cross (they are not uploads). */
-.file-preview td.filename { display: table-cell; white-space: normal; overflow-wrap: anywhere; }
+.file-preview td.filename { display: table-cell; white-space: normal; overflow-wrap: break-word; min-width: 8em; }
 .file-preview td.filename .stem, .file-preview td.filename .ext { display: inline; white-space: normal; \
 overflow: visible; text-overflow: clip; max-width: none; }
 #cz-lib-files button[aria-label="Remove this file"], #cz-lib-files button[aria-label="Remove file"],
@@ -93,17 +93,24 @@ def build_studio(studio: Studio, max_file_age: int = 3600) -> gr.Blocks:
             )
 
         loaded = demo.load(register_owner, [owner_token], [owner_token], queue=False, api_visibility="private")
-        # Each tab as it was: the latest song comes back with its versions to undo (every piece is in the Library).
-        # Only with a library; at once (unqueued) and without a progress overlay, and never over a song already made.
+        # Each tab as it was: its latest take comes back from the Library with the inputs that made it, and the
+        # latest song with its versions to undo. Only with a library; at once (unqueued), without a progress overlay,
+        # and never over a result already on the page.
         if studio.keeper.enabled:
-            loaded.then(
-                song.restore,
-                [song.current],
-                song.outputs,
-                queue=False,
-                show_progress="hidden",
-                api_visibility="private",
-            ).then(song.draw_roll, [song.pending_roll], song.roll, queue=False, api_visibility="private")
+            quiet = dict(queue=False, show_progress="hidden", api_visibility="private")
+            loaded.then(song.restore, [song.current], song.outputs, **quiet).then(
+                song.draw_roll, [song.pending_roll], song.roll, **quiet
+            )
+            loaded.then(compose.restore, [compose.last_sheets], compose.restore_outputs, **quiet).then(
+                compose.draw_rolls, [compose.pending_rolls], compose.roll_outputs, **quiet
+            )
+            loaded.then(explore.restore, None, explore.restore_outputs, **quiet)
+            loaded.then(emotion.restore, [emotion.pending_scores], emotion.restore_outputs, **quiet).then(
+                emotion.draw_scores, [emotion.pending_scores], emotion.score_outputs, **quiet
+            )
+            loaded.then(style.restore, [style.pending_roll], style.restore_outputs, **quiet).then(
+                style.draw_roll, [style.pending_roll], [style.roll], **quiet
+            )
         loaded.then(
             library.refresh,
             [library.query, library.tab_filter, library.starred],

@@ -15,6 +15,7 @@ into the suggested key without touching chords the user typed.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,14 +40,17 @@ from app.services.common import (
 )
 from app.services.emotion import FeelingSummary, check_feeling, describe_point, express
 from app.services.keeper import NOT_KEPT, Kept, audio_name
+from app.services.library import KeptTake, kept_melody
 from engine.eval.report import melody_report
 from engine.music import LeadSheet
-from engine.music.chords import split_progression_text
+from engine.music.chords import parse_progression, split_progression_text
 from engine.music.limits import COMPOSE_BARS, COMPOSE_TEMPERATURE, TEMPO_BPM
 from engine.music.representation import parse_rhythm_pattern
 from engine.music.tonality import parse_key, pitch_class_of
 from engine.render.audio import render_leadsheets
 from engine.render.export import leadsheet_to_pretty_midi, save_midi, write_wav
+
+log = logging.getLogger("cadenza.compose")
 
 MIN_BARS, MAX_BARS = COMPOSE_BARS.low, COMPOSE_BARS.high
 MIN_TEMPO, MAX_TEMPO = TEMPO_BPM.low, TEMPO_BPM.high
@@ -320,6 +324,7 @@ class ComposeService:
             "accompaniment": accompaniment or NO_ACCOMPANIMENT,
             "temperature": temperature,
             "feeling": None if feeling is None else [feeling.valence, feeling.arousal],
+            "take": out_dir.name,  # the click that made it: a reload brings the whole take back
         }
         for result in results:
             result.kept = self.shared.keeper.keep(
@@ -330,6 +335,47 @@ class ComposeService:
                 {**asked, "seed": result.seed, "variation": result.variation},
                 ("ec2vae", "latent"),
             )
+        return results
+
+    def reopen(self, take: KeptTake) -> list[ComposeResult]:
+        """A kept take as it was made, from its library files (no model runs): each variation's melody read back from
+        its MIDI over the chords that were asked, with its report, audio and downloads."""
+        results: list[ComposeResult] = []
+        for piece, files in zip(take.pieces, take.files):
+            controls = piece.controls
+            if files.midi is None:
+                continue
+            seed, variation = int(controls.get("seed", 0)), int(controls.get("variation", len(results) + 1))
+            sheet = kept_melody(files.midi, f"Variation {variation} (seed {seed})")
+            bars = int(controls.get("num_bars", 1))
+            try:  # the chords as typed (the MIDI holds only their voicing)
+                sheet.chords = parse_progression(str(controls.get("chords", "")), bars, 16)
+            except Exception:  # noqa: BLE001 - then the chords read from the accompaniment stay
+                log.warning("reopening %s: its chords %r do not parse", piece.id, controls.get("chords"))
+            feeling = controls.get("feeling")
+            result = ComposeResult(
+                variation,
+                seed,
+                sheet,
+                files.midi,
+                None,
+                str(controls.get("instrument", "")),
+                str(controls.get("accompaniment", NO_ACCOMPANIMENT)),
+                describe_point(*feeling) if isinstance(feeling, list) and len(feeling) == 2 else None,
+                files.audio,
+                next((f for f in files.downloads if f.endswith(".wav")), None),
+                kept=Kept(piece.id, f"In your library as “{piece.title}”"),
+            )
+            rhythm = controls.get("rhythm")
+            drawn = (
+                np.flatnonzero(np.resize(parse_rhythm_pattern(rhythm), bars * 16)).tolist()
+                if isinstance(rhythm, str)
+                else None
+            )
+            result.report = melody_report(
+                sheet, drawn_onsets=drawn, key=controls.get("key"), tempo_bpm=controls.get("tempo")
+            )
+            results.append(result)
         return results
 
     def warm_up(self) -> None:

@@ -35,7 +35,9 @@ from app.services.common import (
     report_stage,
 )
 from app.services.keeper import NOT_KEPT, Kept, audio_name
+from app.services.library import KeptTake, kept_melody
 from engine.eval.report import emotion_report
+from engine.io.abc import read_abc_text
 from engine.music import LeadSheet
 from engine.music.constants import QUADRANTS
 from engine.music.limits import EMOTION_BARS, EMOTION_VARIATIONS
@@ -410,6 +412,8 @@ class EmotionService:
                     "seed": result.seed,
                     "instrument": instrument or DEFAULT_INSTRUMENT,
                     "variation": result.variation,
+                    "take": out_dir.name,  # the click that made it: a reload brings the whole take back
+                    "abc_raw": result.abc_raw,  # the model's own ABC (the file is the final one)
                 },
                 ("abc_emotion",),
             )
@@ -464,6 +468,52 @@ class EmotionService:
             result.files["wav"] = (
                 player if player.endswith(".wav") else str(write_wav(stem.with_suffix(".wav"), audio, rate))
             )
+
+    def reopen(self, take: KeptTake) -> list[EmotionResult]:
+        """A kept take as it was made, from its library files (no model runs): each tune's ABC, score, report, audio
+        and downloads."""
+        results: list[EmotionResult] = []
+        for piece, files in zip(take.pieces, take.files):
+            controls, stored = piece.controls, piece.files
+            feeling = controls.get("feeling")
+            if "tune.abc" not in stored or files.midi is None or not isinstance(feeling, list) or len(feeling) != 2:
+                continue
+            abc = stored["tune.abc"].read_text(encoding="utf-8")
+            seed, index = int(controls.get("seed", 0)), int(controls.get("variation", len(results) + 1))
+            summary = describe_point(float(feeling[0]), float(feeling[1]))
+            sheet = kept_melody(files.midi, piece.title)
+            if not sheet.melody.key:  # MIDI files name a key only by its signature: the ABC's K: field says it
+                sheet.melody.key = read_abc_text(abc).melody.key
+            tune = EmotionTune(
+                controls.get("abc_raw") or abc,
+                abc,
+                sheet,
+                summary.template,
+                round(sheet.melody.tempo_bpm),
+                {"valence": summary.valence, "arousal": summary.arousal},
+                seed,
+            )
+            kinds = {".abc": "abc", ".mid": "mid", ".musicxml": "musicxml", ".wav": "wav"}
+            copies = {kinds[Path(f).suffix]: f for f in files.downloads if Path(f).suffix in kinds}
+            asked = quadrant_of_point(summary.valence, summary.arousal)
+            judge = getattr(self.pipeline, "judge", None)
+            report = emotion_report(sheet, abc, asked, judge, summary.template.tempo_range)
+            result = EmotionResult(
+                index,
+                seed,
+                tune,
+                summary,
+                score_svg(abc),
+                copies,
+                None,
+                str(controls.get("instrument", DEFAULT_INSTRUMENT)),
+                int(controls.get("num_bars", 0)),
+                files.audio,
+                report,
+                Kept(piece.id, f"In your library as “{piece.title}”"),
+            )
+            results.append(result)
+        return results
 
     def warm_up(self) -> None:
         """One short sad tune (model path, verovio, music21's MusicXML writer, first render); errors go to the

@@ -38,6 +38,7 @@ from app.services.common import (
     upload_tracks,
 )
 from app.services.keeper import NOT_KEPT, Kept, audio_name
+from app.services.library import KeptTake, kept_melody
 from engine.eval.report import melody_report
 from engine.io.sources import prepare_source, read_source
 from engine.music import LeadSheet
@@ -350,7 +351,8 @@ class ExploreService:
             "explore",
             title if len(title) <= 120 else title[:119] + "…",
             {"melody.mid": str(midi_path), audio_name(audio_file): audio_file},
-            controls or {},
+            # the click that made it, and the onsets it was asked to take: a reload shows the take as it was
+            {**(controls or {}), "take": out_dir.name, **({"drawn": drawn} if drawn is not None else {})},
             ("ec2vae",),
         )
         return clip
@@ -594,6 +596,31 @@ class ExploreService:
                 controls={"action": "reharmonise", "a": a.sheet.title, "chords": reharmonise_text.strip()},
             ),
         ]
+
+    def reopen(self, take: KeptTake) -> list[ExploreClip]:
+        """A kept take as it was made, from its library files (no model runs): each clip's melody read back from its
+        MIDI, drawn, measured against the onsets it was asked to take, with its audio and MIDI."""
+        clips = []
+        for piece, files in zip(take.pieces, take.files):
+            if files.midi is None:
+                continue
+            sheet = kept_melody(files.midi, piece.title)
+            drawn = piece.controls.get("drawn")
+            report = melody_report(sheet, drawn_onsets=drawn if isinstance(drawn, list) else None, tempo_bpm=None)
+            clips.append(
+                ExploreClip(
+                    piece.title,
+                    sheet,
+                    piano_roll_figure(sheet, title=piece.title),
+                    files.midi,
+                    None,
+                    len(sheet.melody.notes),
+                    files.audio,
+                    report,
+                    Kept(piece.id, f"In your library as “{piece.title}”"),
+                )
+            )
+        return clips
 
     def warm_up(self) -> None:
         """Read the default examples and build a tiny map (imports, caches); best effort."""

@@ -59,6 +59,25 @@ class ComposeInputs:
     note: str  # what was taken and what was left out
 
 
+@dataclass
+class KeptTake:
+    """The pieces one click made (a take: Compose's variations, Explore's analogies), in the order they were made,
+    each with its files copied for the page."""
+
+    pieces: list[Piece]
+    files: list[PieceFiles]
+
+    @property
+    def controls(self) -> dict[str, Any]:
+        """The first piece's controls (what was asked; each piece adds its own seed or variation)."""
+        return self.pieces[0].controls
+
+
+def kept_melody(midi: str | Path, title: str = "") -> LeadSheet:
+    """A melody the studio wrote, read back from its MIDI file (its first track, from its first step)."""
+    return read_piece(Path(midi).read_bytes(), melody_track=0, title=title, from_start=True)
+
+
 def file_title(title: str, limit: int = 60) -> str:
     """A title as a file name people can read ("Song over C - Am - F - G"): letters, digits, spaces and a few marks
     kept, anything else (slashes, bars, quotes) becomes "-"; "piece" when nothing is left."""
@@ -248,24 +267,44 @@ class LibraryService:
         return str(target)
 
     def latest_song(
-        self, session_id: str | None, versions: int = 20
+        self, session_id: str | None, versions: int = 20, piece_id: Any = None
     ) -> tuple[Piece, list[tuple[int, str, LeadSheet]]] | None:
-        """The owner's most recent song and its last ``versions`` versions as (number, what made it, tune), oldest
-        first; None when they have no song (or it cannot be read back)."""
+        """The owner's most recent song (or their song ``piece_id``) and its last ``versions`` versions as (number,
+        what made it, tune), oldest first; None when they have no song (or it cannot be read back). An id that is
+        not one of their songs is an :class:`InputError`."""
         if not self.available or not session_id:
             return None
-        songs = self.library.list(self.shared.keeper.owner_of(session_id), tab="song", limit=1)
-        if not songs:
-            return None
-        piece = self.get(session_id, songs[0].id)
+        if piece_id is None:
+            songs = self.library.list(self.shared.keeper.owner_of(session_id), tab="song", limit=1)
+            if not songs:
+                return None
+            piece_id = songs[0].id
+        piece = self.get(session_id, piece_id)
+        if piece.tab != "song":
+            raise InputError(f"“{piece.title}” is a {TAB_NAMES.get(piece.tab, piece.tab)} piece, not a song")
         out = []
         for version in piece.history[-versions:]:
             midi = version.files.get("song.mid")
             if midi is None:
                 continue
-            sheet = read_piece(midi.read_bytes(), melody_track=0, title=piece.title, from_start=True)
+            sheet = kept_melody(midi, piece.title)
             out.append((version.number, version.note or "kept", sheet))
         return (piece, out) if out else None
+
+    def latest_take(self, session_id: str | None, tab: str, look_back: int = 24) -> KeptTake | None:
+        """The owner's most recent take in ``tab``: the newest piece made there and the others of the same click
+        (same "take" control; pieces kept before takes were recorded come back alone), oldest first, with copies
+        of their files; None without a library, a session or such a piece."""
+        if not self.available or not session_id:
+            return None
+        owner = self.shared.keeper.owner_of(session_id)
+        recent = sorted(self.library.list(owner, tab=tab, limit=look_back), key=lambda p: p.created, reverse=True)
+        if not recent:
+            return None
+        take = recent[0].controls.get("take")
+        chosen = [p for p in recent if take is not None and p.controls.get("take") == take] or recent[:1]
+        chosen.sort(key=lambda p: (p.created, p.controls.get("variation", 0)))
+        return KeptTake(chosen, [self.files(session_id, p.id) for p in chosen])
 
     def compose_inputs(self, session_id: str | None, piece_id: Any) -> ComposeInputs:
         """What "Open in Compose" puts on the page: a Compose piece's own rhythm and chords; any other piece's

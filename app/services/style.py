@@ -34,12 +34,13 @@ from app.services.common import (
     report_stage,
 )
 from app.services.keeper import NOT_KEPT, Kept, audio_name
+from app.services.library import KeptTake
 from engine.io.multitrack import midi_windows
 from engine.music.chords import parse_progression
 from engine.music.limits import STYLE_BARS, STYLE_MORPH_STEPS
 from engine.paths import default_checkpoint
 from engine.render.export import write_wav
-from engine.render.multitrack import TRACK_NAMES, piece_to_midi, style_instruments
+from engine.render.multitrack import TRACK_NAMES, midi_to_piece, piece_to_midi, style_instruments
 from engine.render.pianoroll import multitrack_roll_figure
 
 log = logging.getLogger("cadenza.style")
@@ -320,9 +321,51 @@ class StyleService:
             "style",
             title,
             {"piece.mid": str(midi_path), audio_name(result.audio_file): result.audio_file},
-            {**(controls or {}), "model": model, "instruments": list(names), "tempo": tempo},
+            {
+                **(controls or {}),
+                "model": model,
+                "instruments": list(names),
+                "tempo": tempo,
+                # what a reload needs to show it again as it was: its length, the styles asked and heard
+                "steps": int(piece.tokens.shape[1]),
+                "asked": result.asked,
+                "verdicts": result.verdicts,
+                "take": out_dir.name,
+            },
             ("musae" if model == MUSAE else "stylegan", "style_judge"),
         )
+        return result
+
+    def reopen(self, take: KeptTake) -> StyleResult | None:
+        """A kept piece as it was made, from its library files (no model runs): its four tracks read back from its
+        MIDI, the judge's verdicts as they were, its audio and downloads; None when it cannot be read."""
+        piece, files = take.pieces[-1], take.files[-1]
+        controls = piece.controls
+        if files.midi is None:
+            return None
+        steps = controls.get("steps")
+        tokens, tempo = midi_to_piece(files.midi, int(steps) if isinstance(steps, int) else None)
+        names = controls.get("instruments")
+        result = StyleResult(
+            piece.title,
+            tokens,
+            [str(v) for v in controls.get("asked", [])],
+            [str(v) for v in controls.get("verdicts", [])],
+            tuple(str(n) for n in names) if isinstance(names, list) and len(names) == 4 else style_instruments(""),
+            files.midi,
+            files.audio,
+            next((f for f in files.downloads if f.endswith(".wav")), None),
+            model=str(controls.get("model", MUSAE)),
+            chords=controls.get("chords") or None,
+            tempo=float(controls.get("tempo", tempo)),
+            kept=Kept(piece.id, f"In your library as “{piece.title}”"),
+        )
+        result.report = {
+            "generator": result.model,
+            "styles_asked": result.asked,
+            "judge_verdicts": result.verdicts,
+            "agreement": round(result.agreement, 4),
+        }
         return result
 
     def warm_up(self) -> None:

@@ -47,6 +47,7 @@ from app.services.compose import (
     MIN_TEMPO,
     ComposeResult,
     same_progression,
+    short_chords,
     transpose_chords,
 )
 from app.services.emotion import articulation_words, check_feeling, feeling_line, parse_point, register_words
@@ -110,7 +111,7 @@ DEFAULT_CHORDS = "C Am F G"
 DEFAULT_TEMPO = 110
 
 
-def _pick(name: str, choices: list[str], default: str) -> str:
+def _pick(name: str, choices: list[str], default: Any) -> Any:
     return name if name in choices else default
 
 
@@ -526,6 +527,72 @@ class ComposeTab:
                 self.pending_rolls: None,
             }
         return self._results_update(results, rhythm, bars, time.perf_counter() - started)
+
+    @property
+    def restore_outputs(self) -> list:
+        """What a reload fills: the results (as Generate does) and the inputs that made them."""
+        return [
+            *self.generate_outputs,
+            self.grid,
+            self.bars,
+            self.chords,
+            self.progression,
+            self.key,
+            self.tempo,
+            self.instrument,
+            self.accompaniment,
+            self.seed,
+            self.temperature,
+            self.variations,
+        ]
+
+    def restore(self, shown: Any = None, request: gr.Request | None = None) -> dict:
+        """At page load: the owner's latest Compose take from the library, its variations and the inputs that made
+        them, as they were; nothing when they have none or the tab already shows a take (``shown``: its sheets).
+        The feeling pad is left alone (moving it suggests a key, tempo and chords): the status names the feeling.
+        Never raises."""
+        if shown:
+            return {self.status: gr.skip()}
+        try:
+            take = self.studio.library.latest_take(self.studio.session_of(request), "compose")
+            results = self.studio.compose_service.reopen(take) if take is not None else []
+        except Exception:  # noqa: BLE001 - the page loads without it
+            log.exception("restoring the Compose take failed")
+            return {self.status: gr.skip()}
+        if take is None or not results:
+            return {self.status: gr.skip()}
+        asked = take.controls
+        rhythm, chords = str(asked.get("rhythm", "")), str(asked.get("chords", ""))
+        bars = int(asked.get("num_bars", sg.DEFAULT_BARS))
+        out = self._results_update(results, rhythm, bars, 0.0)
+        feeling = results[0].feeling
+        out[self.status] = status.ok_markdown(
+            f"Welcome back: your last take from the Library, {len(results)} variation"
+            f"{'s' if len(results) != 1 else ''} over {status.md_escape(short_chords(chords))}, as it was"
+            + (
+                f" (with the feeling {status.md_escape(feeling.prompt_text)}: tick *Use this feeling* and click "
+                "the pad there to use it again)"
+                if feeling is not None
+                else ""
+            )
+        )
+        progression = next((label for label, (text, _) in PROGRESSIONS.items() if text == chords), CUSTOM_PROGRESSION)
+        out.update(
+            {
+                self.grid: gr.HTML(value=rhythm, chords=self.studio.check_chords(chords).bar_labels),
+                self.bars: bars,
+                self.chords: chords,
+                self.progression: progression,
+                self.key: _pick(str(asked.get("key")), self.keys, gr.skip()),
+                self.tempo: asked.get("tempo", gr.skip()),
+                self.instrument: _pick(str(asked.get("instrument")), self.instruments, gr.skip()),
+                self.accompaniment: _pick(str(asked.get("accompaniment")), self.accompaniments, gr.skip()),
+                self.seed: results[0].seed,
+                self.temperature: asked.get("temperature", gr.skip()),
+                self.variations: len(results),
+            }
+        )
+        return out
 
     def draw_rolls(self, sheets: list | None) -> list:
         """Piano rolls for the sheets Generate just made (one per variation box); never raises.

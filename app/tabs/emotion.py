@@ -328,6 +328,42 @@ class EmotionTab:
                 out[box["report"]] = ""
         return out
 
+    @property
+    def restore_outputs(self) -> list:
+        """What a reload fills: the results (as Generate does) and the inputs that made them."""
+        return [*self.generate_outputs, self.pad, self.bars, self.seed, self.instrument, self.variations]
+
+    def restore(self, shown: Any = None, request: gr.Request | None = None) -> dict:
+        """At page load: the owner's latest Emotion take from the library, its tunes (ABC, score, audio, files) and
+        the inputs that made them, as they were; nothing when they have none or the tab already shows tunes
+        (``shown``: their pending scores). Never raises."""
+        if shown:
+            return {self.status: gr.skip()}
+        try:
+            take = self.studio.library.latest_take(self.studio.session_of(request), "emotion")
+            results = self.service.reopen(take) if take is not None else []
+        except Exception:  # noqa: BLE001 - the page loads without it
+            log.exception("restoring the Emotion take failed")
+            return {self.status: gr.skip()}
+        if not results:
+            return {self.status: gr.skip()}
+        out = self._results_update(results, 0.0)
+        first = results[0]
+        out[self.status] = status.ok_markdown(
+            f"Welcome back: your last take from the Library, {len(results)} "
+            f"{status.md_escape(first.summary.prompt_text)} tune{'s' if len(results) != 1 else ''}, as it was"
+        )
+        out.update(
+            {
+                self.pad: f"{first.summary.valence:.2f},{first.summary.arousal:.2f}",
+                self.bars: first.num_bars or gr.skip(),
+                self.seed: first.seed,
+                self.instrument: first.instrument if first.instrument in self.instruments else gr.skip(),
+                self.variations: len(results),
+            }
+        )
+        return out
+
     def draw_scores(self, pending: list | None) -> list:
         """The scores of the tunes Generate just wrote, one per box; never raises. None keeps the scores shown."""
         if not isinstance(pending, list):

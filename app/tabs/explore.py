@@ -913,6 +913,42 @@ class ExploreTab:
             out[box["report"]] = report_html(clip.report)
         return out
 
+    @property
+    def restore_outputs(self) -> list:
+        """What a reload fills: the result areas of interpolation, the map's morph and the analogies."""
+        return [*self.interpolate_outputs, *self.morph_outputs, *self.analogy_outputs]
+
+    def restore(self, request: gr.Request | None = None) -> dict:
+        """At page load: the owner's latest Explore take from the library (an interpolation, a morph or the
+        analogies), shown where it was made, as it was; nothing when they have none. Never raises."""
+        try:
+            take = self.studio.library.latest_take(self.studio.session_of(request), "explore")
+            clips = self.service.reopen(take) if take is not None else []
+        except Exception:  # noqa: BLE001 - the page loads without it
+            log.exception("restoring the Explore take failed")
+            return {self.interp_status: gr.skip()}
+        if take is None or not clips:
+            return {self.interp_status: gr.skip()}
+        asked = take.controls
+        action = asked.get("action")
+        welcome = "Welcome back: your last {} from the Library, as it was"
+        if action in ("analogy", "reharmonise"):
+            out: dict = {
+                self.analogy_status: ok_markdown(welcome.format("analogies") + kept_note([c.kept for c in clips])),
+                self.analogy_results: gr.Row(visible=True),
+            }
+            for box, clip in zip(self.analogy_boxes, clips):
+                out[box["title"]] = f"#### {_md_escape(clip.title)}\n{clip.notes} notes"
+                out[box["audio"]] = clip.audio_file
+                out[box["plot"]] = clip.figure
+                out[box["midi"]] = clip.midi_path
+                out[box["report"]] = report_html(clip.report)
+            return out
+        clip = clips[-1]
+        message = welcome.format("morph" if action == "morph" else "interpolation") + f": {_md_escape(clip.title)}"
+        where = self.morph_outputs if action == "morph" else self.interpolate_outputs
+        return self._clip_outputs(clip, message, *where)
+
     def _no_audio_note(self) -> str:
         return "" if self.studio.has_audio else " · <i>audio unavailable on this server</i>"
 

@@ -19,6 +19,7 @@ import gradio as gr
 
 from app import api_inputs as ai
 from app.components import status
+from app.components.progress import PROGRESS
 from app.services import MAX_TEMPO, MIN_TEMPO, Studio
 from app.services.common import KEYS, InputError
 from app.services.explore import SOURCE_UPLOAD
@@ -197,7 +198,12 @@ class LibraryTab:
                 queue=False,
                 **private,
             ).then(self.song_bars, [self.selected], [s.bars], queue=False, **private).then(
-                s.load, s.load_inputs, s.outputs, show_progress="full", show_progress_on=[s.status], **private
+                self.load_in_song,
+                [self.selected, *s.load_inputs],
+                s.outputs,
+                show_progress="full",
+                show_progress_on=[s.status],
+                **private,
             ).then(s.draw_roll, [s.pending_roll], s.roll, queue=False, **private)
         if t.style is None:
             buttons["style"].visible = False
@@ -373,7 +379,55 @@ class LibraryTab:
         return self.open_upload(piece_id, "explore", request)
 
     def open_in_song(self, piece_id, request: gr.Request | None = None) -> tuple:
+        """A song opens as itself (its versions, see :meth:`load_in_song`); any other piece as Song's upload."""
+        if self._is_song(piece_id, request):
+            return gr.Tabs(selected="song"), *(gr.skip(),) * 4, status.ok_markdown("Opened in Song")
         return self.open_upload(piece_id, "song", request)
+
+    def _is_song(self, piece_id: Any, request: gr.Request | None) -> bool:
+        try:
+            return self.service.get(self._session(request), piece_id).tab == "song"
+        except Exception:  # noqa: BLE001 - then it is opened as an upload, which says what is wrong
+            return False
+
+    def load_in_song(
+        self,
+        piece_id,
+        kind,
+        example,
+        file=None,
+        track=None,
+        start=0,
+        bars=None,
+        instrument=None,
+        last_sheet=None,
+        current=None,
+        history=None,
+        keep_accompaniment=False,
+        request: gr.Request | None = None,
+        progress: Any = PROGRESS,
+    ) -> dict:
+        """After "Open in Song": a song comes back with its versions to undo (its next action adds its next
+        version); any other piece is loaded from Song's upload box as a new song. Never raises."""
+        song = self.targets.song
+        assert song is not None  # wired only when the Song tab is there
+        if self._is_song(piece_id, request):
+            return song.reopen(piece_id, request=request)
+        return song.load(
+            kind,
+            example,
+            file,
+            track,
+            start,
+            bars,
+            instrument,
+            last_sheet,
+            current,
+            history,
+            keep_accompaniment,
+            request=request,
+            progress=progress,
+        )
 
     def open_in_style(self, piece_id, request: gr.Request | None = None) -> tuple:
         return self.open_upload(piece_id, "style", request)

@@ -547,21 +547,37 @@ class SongTab:
         if isinstance(current, SongVersion):
             return {self.status: gr.skip()}
         try:
-            session = self.studio.session_of(request)
-            found = self.studio.library.latest_song(session)
-            if found is None:
-                return {self.status: gr.skip()}  # (an empty dict would read as one output value)
-            piece, versions = found
-            number, action, sheet = versions[-1]
-            result = self.service.present(sheet, [], None, session, f"cadenza_song_v{number}.mid", keep=False)
-            self.studio.keeper.continue_song(session, piece.id)  # the next action adds its next version
+            return self._from_library(self.studio.session_of(request), None, "Welcome back: “{}”, version {}")
         except Exception:  # noqa: BLE001 - the page loads without it
             log.exception("restoring the song failed")
             return {self.status: gr.skip()}
+
+    def reopen(self, piece_id: Any, request: gr.Request | None = None) -> dict:
+        """Library's "Open in Song" on a song: that song as it was, with its versions to undo; the next action adds
+        its next version. Never raises."""
+        try:
+            return self._from_library(self.studio.session_of(request), piece_id, "Opened “{}”, version {}")
+        except InputError as err:
+            return {self.status: error_markdown(str(err), "Can't open the song")}
+        except Exception as err:  # noqa: BLE001 - the page must survive anything
+            log.exception("opening the song failed")
+            return {self.status: status.crash_markdown("opening the song", err)}
+
+    def _from_library(self, session: str | None, piece_id: Any, message: str) -> dict:
+        """A song of the library on the page (its latest versions to undo; None: the owner's latest song)."""
+        found = self.studio.library.latest_song(session, piece_id=piece_id)
+        if found is None:
+            if piece_id is not None:
+                raise InputError("That song's versions could not be read back from the library")
+            return {self.status: gr.skip()}  # (an empty dict would read as one output value)
+        piece, versions = found
+        number, action, sheet = versions[-1]
+        result = self.service.present(sheet, [], None, session, f"cadenza_song_v{number}.mid", keep=False)
+        self.studio.keeper.continue_song(session, piece.id)  # the next action adds its next version
         history = [SongVersion(n, a, s) for n, a, s in versions[:-1]]
         version = SongVersion(number, action, sheet)
-        message = f"Welcome back: “{_md_escape(piece.title)}”, version {number}, from your Library"
-        return self._shown(result, version, history, message)
+        text = message.format(_md_escape(piece.title), number) + ", from your Library"
+        return self._shown(result, version, history, text)
 
     def _act(
         self,

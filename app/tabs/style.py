@@ -185,7 +185,9 @@ class StyleTab:
     def _wire(self) -> None:
         quick = dict(queue=False, show_progress="hidden", api_visibility="private")  # UI plumbing, not API
         busy = dict(concurrency_limit=1, show_progress="full", show_progress_on=[self.status])
-        self.style.change(self.default_instruments, [self.style], self.instruments, **quick)
+        # Only the user's own choice of style sets its instruments (.input): a piece brought back at a reload keeps
+        # the instruments it was played with.
+        self.style.input(self.default_instruments, [self.style], self.instruments, **quick)
         self.model.change(self.chords_box, [self.model], [self.chords], **quick)
         self.dice.click(lambda: random.randint(0, 99_999), None, self.seed, **quick)
         for button, handler, inputs, name in (
@@ -319,6 +321,76 @@ class StyleTab:
             ),
             progress=progress,
         )
+
+    @property
+    def restore_outputs(self) -> list:
+        """What a reload fills: the result (as Generate does) and the inputs that made it."""
+        return [
+            *self.outputs,
+            self.style,
+            self.style_b,
+            self.bars,
+            self.steps,
+            self.seed,
+            self.model,
+            self.chords,
+            self.strength,
+            *self.instruments,
+        ]
+
+    def restore(self, shown: Any = None, request: gr.Request | None = None) -> dict:
+        """At page load: the owner's latest Style piece from the library and the inputs that made it, as they were;
+        nothing when they have none or the tab already shows a piece (``shown``: the piece on the page). Never
+        raises."""
+        if shown is not None:
+            return {self.status: gr.skip()}
+        try:
+            take = self.studio.library.latest_take(self.studio.session_of(request), "style")
+            result = self.service.reopen(take) if take is not None else None
+        except Exception:  # noqa: BLE001 - the page loads without it
+            log.exception("restoring the Style piece failed")
+            return {self.status: gr.skip()}
+        if take is None or result is None:
+            return {self.status: gr.skip()}
+        asked = take.controls
+        styles = self.service.styles
+
+        def known(value: Any) -> Any:
+            return value if value in styles else gr.skip()
+
+        out: dict = {
+            self.status: ok_markdown(f"Welcome back: your last piece from the Library, {md_escape(result.title)}"),
+            self.audio: result.audio_file,
+            self.midi: result.midi_path,
+            self.wav: result.wav_path,
+            self.verdict: verdict_html(result) if result.verdicts else "",
+            self.pending_roll: result,
+            self.model: result.model if result.model in STYLE_MODELS else gr.skip(),
+        }
+        for dropdown, name in zip(self.instruments, result.instruments):
+            out[dropdown] = name if name in self.studio.melody_instruments() else gr.skip()
+        action = asked.get("action")
+        if action == "generate":
+            out.update(
+                {
+                    self.style: known(asked.get("style")),
+                    self.bars: asked.get("num_bars", gr.skip()),
+                    self.seed: asked.get("seed", gr.skip()),
+                    self.chords: asked.get("chords") or "",
+                }
+            )
+        elif action == "morph":
+            out.update(
+                {
+                    self.style: known(asked.get("style_a")),
+                    self.style_b: known(asked.get("style_b")),
+                    self.steps: asked.get("steps", gr.skip()),
+                    self.seed: asked.get("seed", gr.skip()),
+                }
+            )
+        elif action == "transfer":
+            out.update({self.style: known(asked.get("style")), self.strength: asked.get("strength", gr.skip())})
+        return out
 
     def draw_roll(self, pending: StyleResult | None) -> Any:
         """The multitrack roll of the result just heard (chained after the audio)."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pretty_midi
 
-from engine.music.representation import tokens_to_notes
+from engine.music.multitrack import voice_tokens
+from engine.music.representation import REST, tokens_to_notes
 
 TRACK_NAMES = ("Voice 1 (top)", "Voice 2", "Voice 3", "Voice 4 (bass)")
 
@@ -40,6 +41,33 @@ def piece_to_midi(
             instrument.notes.append(pretty_midi.Note(velocity, note.pitch, note.start * seconds, note.end * seconds))
         pm.instruments.append(instrument)
     return pm
+
+
+def midi_to_piece(source: str | bytes, num_steps: int | None = None) -> tuple[np.ndarray, float]:
+    """The inverse of :func:`piece_to_midi`: (tokens (4, steps), tempo) of a four-track file the studio wrote, each
+    track found by its name (a silent track stays silent). ``num_steps``: the piece's length, else its last note's
+    end rounded up to whole 2-bar windows. Raises ValueError for a file without the studio's track names."""
+    from engine.io.midi import load_pretty_midi
+
+    pm = load_pretty_midi(source)
+    tempi = pm.get_tempo_changes()[1]
+    tempo = float(tempi[0]) if len(tempi) else 120.0
+    step = 60.0 / tempo / 4
+    tracks = {inst.name: inst for inst in pm.instruments if inst.name in TRACK_NAMES}
+    if not tracks:
+        raise ValueError("not a four-track piece written by the studio (no track is named after a voice)")
+    if num_steps is None:
+        last = max((n.end for inst in tracks.values() for n in inst.notes), default=0.0)
+        num_steps = max(32, int(np.ceil(round(last / step, 6) / 32)) * 32)
+    rows = []
+    for name in TRACK_NAMES:
+        inst = tracks.get(name)
+        if inst is None:
+            rows.append(np.full(num_steps, REST, dtype=np.int64))
+            continue
+        notes = [(int(round(n.start / step)), int(round(n.end / step)), n.pitch) for n in inst.notes]
+        rows.append(voice_tokens(notes, num_steps))
+    return np.stack(rows), tempo
 
 
 def style_instruments(style: str) -> tuple[str, str, str, str]:

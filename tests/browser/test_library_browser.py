@@ -87,10 +87,21 @@ def _click_row(page, text: str) -> None:
     page.locator("#cz-lib-details").wait_for(state="visible")
 
 
+def _compose_is_back(page) -> None:
+    """Compose shows the take made before the reload: both variations, their audio and rolls, and its seed."""
+    expect(page.locator("#cz-status")).to_contain_text("Welcome back", timeout=60_000)
+    expect(page.locator("#cz-var2")).to_be_visible()
+    expect(page.locator("#cz-var2")).to_contain_text("seed 8")
+    page.locator("#cz-audio2 audio[src]").first.wait_for(state="attached")
+    expect(page.locator("#cz-roll2 .js-plotly-plot")).to_have_count(1, timeout=30_000)
+    expect(page.locator("#cz-seed input")).to_have_value("7")
+
+
 def test_pieces_survive_reload_and_restart_and_open_in_other_tabs(browser, served):
     context, page = _open(browser, served.url)
     try:
-        page.locator("#cz-generate").click()  # 2 variations by default
+        page.locator("#cz-seed input").fill("7")
+        page.locator("#cz-generate").click()  # 2 variations by default: seeds 7 and 8
         status = page.locator("#cz-status .cz-status").first
         status.wait_for(timeout=120_000)
         assert "kept in your Library" in status.inner_text(), status.inner_text()
@@ -100,6 +111,7 @@ def test_pieces_survive_reload_and_restart_and_open_in_other_tabs(browser, serve
 
         page.reload()
         page.locator("#cz-step-grid .cz-cell").first.wait_for(state="visible", timeout=60_000)
+        _compose_is_back(page)
         page.get_by_role("tab", name="Song").click()  # the song is back as it was, ready to grow
         expect(page.locator("#cz-song-status")).to_contain_text("Welcome back", timeout=60_000)
         expect(page.locator("#cz-song-version")).to_contain_text("Version 1")
@@ -109,17 +121,18 @@ def test_pieces_survive_reload_and_restart_and_open_in_other_tabs(browser, serve
         served.restart()
         page.reload()
         page.locator("#cz-step-grid .cz-cell").first.wait_for(state="visible", timeout=60_000)
+        _compose_is_back(page)
         assert _library_rows(page, 3) == rows  # the same pieces, in the same order, after a restart
 
         # the song in Explore as A
         _click_row(page, "Song")
         page.locator("#cz-lib-open-explore-a").click()
         expect(page.locator("#cz-x-a-status")).to_contain_text("Song over C - Am - F - G", timeout=60_000)
-        # Compose's variation 2 (seed 1) in Song
+        # Compose's variation 2 (seed 8) in Song
         page.get_by_role("tab", name="📚 Library").click()
-        _click_row(page, "seed 1")
+        _click_row(page, "seed 8")
         page.locator("#cz-lib-open-song").click()
-        expect(page.locator("#cz-song-status")).to_contain_text("seed 1", timeout=120_000)
+        expect(page.locator("#cz-song-status")).to_contain_text("seed 8", timeout=120_000)
         if os.environ.get("CADENZA_LIBRARY_SCREENSHOT"):
             page.get_by_role("tab", name="📚 Library").click()
             _click_row(page, "Song")

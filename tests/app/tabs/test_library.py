@@ -148,3 +148,85 @@ def test_a_reload_brings_the_song_back_with_its_versions(demo) -> None:
     assert list(kept) == [song_tab.status]
     nothing = song_tab.restore(request=_request("nobody"))  # no song: nothing changes
     assert list(nothing) == [song_tab.status] and nothing[song_tab.status] == gr.skip()
+
+
+def test_a_reload_brings_every_tab_back_as_it_was(demo) -> None:
+    """Compose, Explore, Emotion and Style: the latest take comes back from the library (its files, not a new run),
+    with the inputs that made it; another browser gets nothing; a tab already showing a result keeps it."""
+    studio = demo.cz_library.studio
+    compose, explore, emotion, style = demo.cz_compose, demo.cz_explore, demo.cz_emotion, demo.cz_style
+    token = studio.keeper.register("tabs-before", None)
+    made = studio.compose(RHYTHM, "Am | F G", 2, key="Am", tempo=96, seed=11, variations=2, session_id="tabs-before")
+    first, second = studio.explore.default_examples()
+    a = studio.explore.load_source("A", "Example", first, bars=2)
+    b = studio.explore.load_source("B", "Example", second, bars=2)
+    analogies = studio.explore.analogy(a, b, reharmonise_text="Am F C G", session_id="tabs-before")
+    tunes = studio.emotion.generate("-0.5,-0.5", 8, 3, "Oboe", 2, session_id="tabs-before")
+    piece = studio.style.generate("Trecento", 2, 5, session_id="tabs-before")
+    studio.keeper.register("tabs-after", token)  # the same browser after a reload: a new session, the same token
+    after = _request("tabs-after")
+
+    out = compose.restore(request=after)
+    assert "Welcome back" in out[compose.status] and "2 variations" in out[compose.status]
+    assert out[compose.grid].value == RHYTHM and out[compose.chords] == "Am | F G" and out[compose.bars] == 2
+    assert out[compose.key] == "Am" and out[compose.tempo] == 96 and out[compose.seed] == 11
+    assert out[compose.variations] == 2
+    for result, sheet in zip(made, out[compose.pending_rolls]):
+        notes = [(n.pitch, n.start) for n in sheet.melody.notes]
+        assert notes == [(n.pitch, n.start) for n in result.sheet.melody.notes]
+        assert [c.symbol for c in sheet.chords.chords] == [c.symbol for c in result.sheet.chords.chords]
+    box = compose.variation_boxes[1]
+    assert out[box["column"]].visible and Path(out[box["midi"]]).read_bytes() == Path(made[1].midi_path).read_bytes()
+    assert out[box["midi"]] != made[1].midi_path  # a copy for this session, never the library's own file
+    if studio.has_audio:
+        assert Path(out[box["audio"]]).read_bytes() == Path(made[1].audio_file).read_bytes()
+    assert "rhythm" in out[box["report"]].lower()
+    assert list(compose.restore(out[compose.last_sheets], request=after)) == [compose.status]  # results stay
+
+    out = explore.restore(request=after)
+    assert "analogies" in out[explore.analogy_status] and out[explore.analogy_results].visible
+    for box, clip in zip(explore.analogy_boxes, analogies):
+        assert clip.title in out[box["title"]]
+        assert Path(out[box["midi"]]).read_bytes() == Path(clip.midi_path).read_bytes()
+
+    out = emotion.restore(request=after)
+    assert "Welcome back" in out[emotion.status] and "2 sad tunes" in out[emotion.status]
+    assert out[emotion.pad] == "-0.50,-0.50" and out[emotion.bars] == 8 and out[emotion.seed] == 3
+    assert out[emotion.instrument] == "Oboe" and out[emotion.variations] == 2
+    for box, tune in zip(emotion.boxes, tunes):
+        assert out[box["abc"]] == tune.abc and out[box["raw"]] == tune.abc_raw
+        assert [Path(p).suffix for p in out[box["files"]]] == [Path(p).suffix for p in tune.paths]
+    assert len(out[emotion.pending_scores]) == 2 and "<svg" in out[emotion.pending_scores][0][0]
+
+    out = style.restore(request=after)
+    assert "Welcome back" in out[style.status] and out[style.style] == "Trecento" and out[style.seed] == 5
+    shown = out[style.pending_roll]
+    assert (shown.tokens == piece.tokens).all() and shown.verdicts == piece.verdicts
+    assert shown.instruments == piece.instruments and "windows heard as asked" in out[style.verdict]
+    assert style.draw_roll(shown) is not None
+
+    for tab in (compose, explore, emotion, style):  # another browser has none of them
+        nothing = tab.restore(request=_request("stranger"))
+        assert len(nothing) == 1 and list(nothing.values()) == [gr.skip()]
+
+
+def test_open_in_song_on_a_song_brings_its_versions(demo) -> None:
+    """A song opened from the library is that song, its versions to undo, and grows as its next version; a melody
+    opened in Song is loaded as a new song."""
+    studio, tab, song_tab = demo.cz_library.studio, demo.cz_library, demo.cz_song
+    studio.keeper.register("reopen", None)
+    made = studio.song.new_song("C G Am F", 8, "C", seed=3, session_id="reopen")
+    grown = studio.song.continue_song(made.sheet, 2, seed=4, session_id="reopen")
+    studio.song.new_song("Am F C G", 8, "Am", seed=9, session_id="reopen")  # a later song: not the one opened
+    request = _request("reopen")
+    opened = tab.open_in_song(made.kept.piece_id, request=request)
+    assert opened[0].selected == "song" and all(v == gr.skip() for v in opened[1:5])
+    out = tab.load_in_song(made.kept.piece_id, "Example", None, request=request)
+    assert "Opened" in out[song_tab.status] and "version 2" in out[song_tab.status]
+    assert [n.pitch for n in out[song_tab.current].sheet.melody.notes] == [n.pitch for n in grown.sheet.melody.notes]
+    assert [v.number for v in out[song_tab.history]] == [1]
+    again = studio.song.continue_song(out[song_tab.current].sheet, 2, seed=5, session_id="reopen")
+    assert again.kept.piece_id == made.kept.piece_id  # the opened song's version 3, not a new piece
+    melody = studio.compose(RHYTHM, "C G7", 2, seed=2, variations=1, session_id="reopen")[0]
+    assert not tab._is_song(melody.kept.piece_id, request)  # a melody goes through Song's upload box
+    assert "is a Compose piece, not a song" in song_tab.reopen(melody.kept.piece_id, request=request)[song_tab.status]
