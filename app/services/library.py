@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from engine.io.midi import load_pretty_midi
 from engine.io.sources import read_piece, read_source
 from engine.music import LeadSheet
 from engine.music.limits import COMPOSE_BARS
-from engine.render.export import write_wav
+from engine.render.export import CHORDS_TRACK_NAME, write_wav
 
 log = logging.getLogger("cadenza.library")
 
@@ -73,9 +73,20 @@ class KeptTake:
         return self.pieces[0].controls
 
 
-def kept_melody(midi: str | Path, title: str = "") -> LeadSheet:
-    """A melody the studio wrote, read back from its MIDI file (its first track, from its first step)."""
-    return read_piece(Path(midi).read_bytes(), melody_track=0, title=title, from_start=True)
+def kept_melody(midi: str | Path, title: str = "", parts_until: Any = None) -> LeadSheet:
+    """A melody the studio wrote, read back from its MIDI file (its first track, from its first step).
+
+    ``parts_until``: the tune kept its file's own accompaniment over its first ``parts_until`` steps; those tracks
+    come back as its parts (the studio's block chords over the bars added after them are not a part)."""
+    if not isinstance(parts_until, int) or parts_until <= 0:
+        return read_piece(Path(midi).read_bytes(), melody_track=0, title=title, from_start=True)
+    sheet = read_piece(Path(midi).read_bytes(), melody_track=0, title=title, from_start=True, keep_parts=True)
+    sheet.parts = [
+        replace(part, until=parts_until)
+        for part in sheet.parts
+        if not (part.name == CHORDS_TRACK_NAME and all(n.start >= parts_until for n in part.notes))
+    ]
+    return sheet
 
 
 def file_title(title: str, limit: int = 60) -> str:
@@ -287,7 +298,7 @@ class LibraryService:
             midi = version.files.get("song.mid")
             if midi is None:
                 continue
-            sheet = kept_melody(midi, piece.title)
+            sheet = kept_melody(midi, piece.title, version.controls.get("parts_until"))
             out.append((version.number, version.note or "kept", sheet))
         return (piece, out) if out else None
 

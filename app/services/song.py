@@ -398,7 +398,14 @@ class SongService:
             session_id,
             sheet.title or "Song",
             {"song.mid": str(midi_path), audio_name(audio_file): audio_file},
-            {**(controls or {}), "key": key, "num_bars": result.num_bars, "changed_blocks": changed},
+            {
+                **(controls or {}),
+                "key": key,
+                "num_bars": result.num_bars,
+                "changed_blocks": changed,
+                # the file's own accompaniment plays over its first steps: a reload reads those tracks back as parts
+                **({"parts_until": min(p.until for p in sheet.parts)} if sheet.parts else {}),
+            },
             note,
             new_song,
         )

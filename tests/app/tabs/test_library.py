@@ -230,3 +230,28 @@ def test_open_in_song_on_a_song_brings_its_versions(demo) -> None:
     melody = studio.compose(RHYTHM, "C G7", 2, seed=2, variations=1, session_id="reopen")[0]
     assert not tab._is_song(melody.kept.piece_id, request)  # a melody goes through Song's upload box
     assert "is a Compose piece, not a song" in song_tab.reopen(melody.kept.piece_id, request=request)[song_tab.status]
+
+
+def test_a_reloaded_song_keeps_its_files_accompaniment(demo, tmp_path) -> None:
+    """A song that kept its file's left hand gets it back after a reload (not block chords), and its later bars
+    still get chords from their symbols."""
+    import pretty_midi
+
+    from tests.midi_factory import piano_piece
+
+    studio, song_tab = demo.cz_library.studio, demo.cz_song
+    token = studio.keeper.register("lh-before", None)
+    path = tmp_path / "piano.mid"
+    path.write_bytes(piano_piece())
+    kept = studio.song.load("Upload MIDI", None, str(path), None, 0, 8, None, None, "lh-before", "k.mid", True)
+    grown = studio.song.continue_song(kept.sheet, 2, seed=1, session_id="lh-before")
+    studio.keeper.register("lh-after", token)
+    out = song_tab.restore(request=_request("lh-after"))
+    sheet = out[song_tab.current].sheet
+    assert [p.name for p in sheet.parts] == ["Piano LH"]
+    assert sheet.parts[0].until == grown.sheet.parts[0].until
+    assert [(n.pitch, n.start) for n in sheet.parts[0].notes] == [
+        (n.pitch, n.start) for n in grown.sheet.parts[0].notes
+    ]
+    tracks = {i.name for i in pretty_midi.PrettyMIDI(out[song_tab.midi]).instruments}
+    assert tracks == {"Melody", "Piano LH", "Chords"}  # the left hand, then chords over the 2 bars added
