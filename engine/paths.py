@@ -18,6 +18,7 @@ EXAMPLES_DIR = ASSETS_DIR / "examples"
 DATA_CACHE_DIR = PROJECT_ROOT / "data_cache"
 STYLE_CACHE = DATA_CACHE_DIR / "style_windows.npz"  # python -m engine.data style
 ABC_CACHE = DATA_CACHE_DIR / "abc_tunes.jsonl"  # the labelled ABC tunes (python -m engine.train abc)
+HARMONY_CACHE = DATA_CACHE_DIR / "harmony.npz"  # melodies with their chords, as slots (python -m engine.data harmony)
 
 # The shipped checkpoint of each model family (the folder names under checkpoints/).
 CHECKPOINT_FOLDERS = {
@@ -28,12 +29,13 @@ CHECKPOINT_FOLDERS = {
     "musae": "musae",
     "musae_vae": "musae_vae",
     "stylegan": "stylegan",
+    "harmonizer": "harmonizer",
 }
 
 
 def default_checkpoint(family: str) -> Path:
     """The shipped checkpoint folder of a model family ("ec2vae", "latent", "abc_emotion", "style_judge", "musae",
-    "musae_vae", "stylegan")."""
+    "musae_vae", "stylegan", "harmonizer")."""
     if family not in CHECKPOINT_FOLDERS:
         raise KeyError(f"Unknown model family {family!r}: one of {', '.join(CHECKPOINT_FOLDERS)}")
     return CHECKPOINTS_DIR / CHECKPOINT_FOLDERS[family]

@@ -6,6 +6,7 @@
     python -m engine.evaluate cross-corpus --model NAME=DIR [--model ...] --data NAME=DIR [--data ...] [--json]
     python -m engine.evaluate emotion [--checkpoint DIR] [--samples 100] [--json]
     python -m engine.evaluate style [--data data_cache/style_windows.npz] [--json]
+    python -m engine.evaluate arrange [--data DIR] [--cache data_cache/harmony.npz] [--checkpoint DIR] [--json]
     python -m engine.evaluate card CHECKPOINT [--eval EVAL.json]      (the model card: engine/cli/card.py)
 
 What each suite measures is in its module's docstring; ``--help`` on a subcommand says what data it needs and how
@@ -21,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from engine.cli.card import add_card_arguments, write_model_card
-from engine.eval.suites import cross_corpus, ec2vae, emotion, explore, song, style
+from engine.eval.suites import cross_corpus, ec2vae, emotion, explore, harmony, song, style
 from engine.music.errors import CadenzaInputError
-from engine.paths import DATA_CACHE_DIR, STYLE_CACHE, default_checkpoint
+from engine.paths import DATA_CACHE_DIR, HARMONY_CACHE, STYLE_CACHE, default_checkpoint
 
 
 def _suite_parser(
@@ -117,6 +118,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="windows per style behind MuseGAN's metrics (real, each model's)",
     )
     p.add_argument("--seed", type=int, default=0)
+    p = _suite_parser(sub, "arrange", harmony, "chord suggestion against real chords, an HMM and chord inference")
+    p.add_argument("--data", default=None, help="the Nottingham MIDI folder (tunes with a chord track)")
+    p.add_argument("--cache", default=str(HARMONY_CACHE), help="the harmony cache (the HMM's training tunes)")
+    p.add_argument("--checkpoint", default=None, help="the chord suggester (default: checkpoints/harmonizer)")
+    p.add_argument("--max-tunes", type=int, default=None, help="at most this many held-out tunes")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--workers", type=int, default=2, help="processes reading the held-out tunes")
+    p.add_argument("--no-music21", action="store_true", help="leave out the music21 corpus's tunes and chorales")
     p = sub.add_parser("card", help="write a checkpoint's model card (README.md, evaluation.json beside it)")
     add_card_arguments(p)
     return parser
@@ -154,6 +163,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             _style_checkpoint(args.gan, "stylegan"),
             args.metric_windows,
         )
+    if args.model == "arrange":
+        return {
+            "harmony": harmony.evaluate_harmony(
+                args.data, args.cache, args.checkpoint, args.max_tunes, args.device, args.workers, not args.no_music21
+            )
+        }
     if args.model == "emotion":
         return emotion.evaluate_emotion(
             args.checkpoint, args.samples, args.bars, args.seed, args.device, args.unconstrained
@@ -233,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     except (CadenzaInputError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    if args.json or args.model in ("emotion", "style"):
+    if args.json or args.model in ("emotion", "style", "arrange"):
         print(json.dumps(result, indent=2))
     else:
         print("\n".join(summary(args.model, result)))

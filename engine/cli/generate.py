@@ -17,6 +17,7 @@
     python -m engine.generate style --model gan --style "Bach chorale" [--chords "C G Am F"] --bars 8 --seed 1
         --out X.mid
     python -m engine.generate style-transfer --from A.mid --to "String quartet" --strength 0.8 --out X.mid
+    python -m engine.generate harmonize --from M.mid [--key K] [--alternatives 3] [--progressions 3] --out chords.txt
 
 All take --seed and --wav, and --json to print the files and each result's control report (asked vs
 measured: onsets, chord tones, key, range, tempo; feeling features and the judge for emotion).
@@ -34,6 +35,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from engine.cli.generate_arrange import add_arrange_commands, run_harmonize
 from engine.cli.generate_melody import (
     add_melody_commands,
     run_analogy,
@@ -57,6 +59,7 @@ TASKS: dict[str, Callable[[argparse.Namespace], list[Path]]] = {
     "emotion": run_emotion,
     "style": run_style,
     "style-transfer": run_style_transfer,
+    "harmonize": run_harmonize,
 }
 
 
@@ -65,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="task", required=True)
     add_melody_commands(sub)
     add_style_commands(sub)
+    add_arrange_commands(sub)
     for task_parser in sub.choices.values():  # every task can print its control report
         task_parser.add_argument(
             "--json",

@@ -6,6 +6,7 @@
     python -m engine.train style-judge --data data_cache/style_windows.npz --out checkpoints/style_judge
     python -m engine.train musae [--baseline vae] --data data_cache/style_windows.npz --out checkpoints/musae
     python -m engine.train stylegan --data data_cache/style_windows.npz --out checkpoints/stylegan
+    python -m engine.train harmonizer --data data_cache/harmony.npz --out checkpoints/harmonizer
 
 Every option is a field of the trainer's config (``--help`` lists them with their defaults); the model's sizes are
 the fields of its model config under their own names (e.g. ``--encoder-hidden``), and ``--debug`` trains the model
@@ -22,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from engine.train import abc, ec2vae, latent, musae, style_judge
+from engine.train import abc, ec2vae, harmonizer, latent, musae, style_judge
 from engine.train.common import add_config_options, config_from_args
 from engine.train.stylegan import StyleGANTrainConfig, train_stylegan
 
@@ -51,6 +52,14 @@ def _abc(cfg: abc.AbcTrainConfig) -> str:
 def _style_judge(cfg: style_judge.StyleJudgeTrainConfig) -> str:
     best = style_judge.train_style_judge(cfg)
     return f"best held-out accuracy (balanced over styles): {best['val']['balanced']:.4f} at epoch {best['epoch']}"
+
+
+def _harmonizer(cfg: harmonizer.HarmonizerTrainConfig) -> str:
+    best = harmonizer.train_harmonizer(cfg)
+    return (
+        f"best held-out slot accuracy: {best['val']['all_exact']:.4f} exact, {best['val']['all_root']:.4f} root "
+        f"(epoch {best['epoch']})"
+    )
 
 
 def _musae(cfg: musae.MusAETrainConfig) -> str:
@@ -82,6 +91,11 @@ TRAINERS: dict[str, Trainer] = {
         style_judge.StyleJudgeTrainConfig,
         "the style judge: a classifier of four-track windows trained on real ones only",
         _style_judge,
+    ),
+    "harmonizer": Trainer(
+        harmonizer.HarmonizerTrainConfig,
+        "the chord suggester (Arrange): a melody's chord slots -> a chord per slot",
+        _harmonizer,
     ),
     "musae": Trainer(
         musae.MusAETrainConfig,

@@ -19,6 +19,7 @@ from safetensors.torch import load_file, save_file
 
 from engine.models.abc_lm import AbcLanguageModel, AbcModelConfig, AbcTokenizer
 from engine.models.ec2vae import EC2VAE, EC2VAEConfig
+from engine.models.harmonizer import ChordSuggester, HarmonizerConfig
 from engine.models.latent import LatentModelConfig, LatentSequenceModel
 from engine.models.musae import MusAE, MusAEConfig
 from engine.models.style_gan import StyleGANConfig, StyleGenerator
@@ -35,6 +36,7 @@ KINDS: dict[str, type[torch.nn.Module]] = {
     "style_judge": StyleJudge,
     "musae": MusAE,  # MusAE and its VAE baseline (config["kind"] tells which)
     "stylegan": StyleGenerator,  # the generator only: the critic lives in train_state.pt
+    "harmonizer": ChordSuggester,  # the chord suggester (Arrange)
 }
 
 
@@ -213,5 +215,20 @@ def load_stylegan(directory: str | Path, device: torch.device | str = "cpu") -> 
     """(StyleGenerator in eval mode, config.json); config["styles"] names the style indices in order."""
     meta = read_config(directory, "stylegan")
     model = StyleGenerator(StyleGANConfig.from_dict(meta["config"]))
+    model.load_state_dict(load_weights(directory))
+    return model.to(device).eval(), meta
+
+
+def save_harmonizer(model: ChordSuggester, directory: str | Path, metadata: dict[str, Any] | None = None) -> Path:
+    """Write the chord suggester (model.safetensors + config.json {"model": "harmonizer", "config": {...}})."""
+    return save_model(model, "harmonizer", directory, metadata)
+
+
+def load_harmonizer(
+    directory: str | Path, device: torch.device | str = "cpu"
+) -> tuple[ChordSuggester, CheckpointConfig]:
+    """(ChordSuggester in eval mode, config.json)."""
+    meta = read_config(directory, "harmonizer")
+    model = ChordSuggester(HarmonizerConfig.from_dict(meta["config"]))
     model.load_state_dict(load_weights(directory))
     return model.to(device).eval(), meta

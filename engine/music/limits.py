@@ -77,6 +77,8 @@ EXPLORE_BARS = IntRange(2, 16)  # a source is cut to at most 16 bars (8 windows 
 SONG_BARS = IntRange(8, 32)  # a new song; a song holds at most 16 blocks of 2 bars
 STYLE_BARS = IntRange(2, 16)  # even: 2-bar windows
 EMOTION_BARS = IntRange(8, 32)
+HARMONIZE_BARS = IntRange(1, 32)  # a melody given chords (Arrange): at most 32 bars
+CHORD_ALTERNATIVES = IntRange(1, 5)  # choices shown per chord slot
 EMOTION_VARIATIONS = IntRange(1, 4)
 STYLE_VARIATIONS = IntRange(1, 4)
 

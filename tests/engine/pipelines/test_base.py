@@ -4,16 +4,25 @@ round-trip through generation.json and can be overridden per call."""
 import pytest
 import torch
 
-from engine.pipelines import compose, emotion, song, style, style_gan
+from engine.music.notes import Melody, Note
+from engine.pipelines import compose, emotion, harmonize, song, style, style_gan
 from engine.pipelines.base import GENERATION_FILE, seeded_generator
 from engine.pipelines.compose import ComposePipeline
 from engine.pipelines.decoding import LatentGenerationConfig
 from engine.pipelines.emotion import EmotionPipeline
+from engine.pipelines.harmonize import HarmonizePipeline
 from engine.pipelines.song import SongPipeline
 from engine.pipelines.style import StylePipeline
 from engine.pipelines.style_gan import StyleGANGenerationConfig, StyleGANPipeline
 
 RHYTHM = "x...x...x.x.x..."
+TUNE = Melody([Note(60 + (i * 5) % 12, i * 4, i * 4 + 4) for i in range(16)], 64)
+
+
+def _chords(device: str) -> str:
+    """The suggester's seeded alternative (sample 1) as its symbols."""
+    out = HarmonizePipeline.from_pretrained("debug", device)(TUNE, seed=3, num_samples=2)
+    return " ".join(c.symbol for c in out.samples[1].chords)
 
 
 def _calls(pipeline_name: str, device: str) -> dict:
@@ -24,11 +33,19 @@ def _calls(pipeline_name: str, device: str) -> dict:
         "emotion": lambda: EmotionPipeline.from_pretrained("debug", device)("Q1", num_bars=8, seed=3).samples[0].abc,
         "style": lambda: StylePipeline.from_pretrained("debug", device)("Trecento", 2, seed=3).samples[0].tokens,
         "style_gan": lambda: StyleGANPipeline.from_pretrained("debug", device)("Trecento", 2, seed=3).samples[0].tokens,
+        "harmonize": lambda: _chords(device),
     }
     return calls[pipeline_name]
 
 
-MODULES = {"compose": compose, "song": song, "emotion": emotion, "style": style, "style_gan": style_gan}
+MODULES = {
+    "compose": compose,
+    "song": song,
+    "emotion": emotion,
+    "style": style,
+    "style_gan": style_gan,
+    "harmonize": harmonize,
+}
 
 
 def test_a_seeded_generator_repeats_its_draws_on_its_device():

@@ -1,0 +1,86 @@
+"""The Arrange commands of ``python -m engine.generate``: harmonize (chords for a melody in a MIDI file).
+
+    python -m engine.generate harmonize --from M.mid [--key K] [--bars N] [--alternatives 3] [--progressions 1]
+        [--seed S] --out chords.txt [--json]
+
+The text file holds one line per progression (the most likely first, then seeded alternatives), bars joined by
+"|" as Compose and Song read them, then one line per chord slot with its alternatives and their probabilities.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from engine.io.sources import read_piece
+from engine.music.notes import ChordProgression
+from engine.pipelines.harmonize import HarmonizeOutput, HarmonizePipeline
+
+
+def add_arrange_commands(sub: argparse._SubParsersAction) -> None:
+    """The Arrange commands' parsers."""
+    p = sub.add_parser("harmonize", help="chords for a melody: the most likely progression and alternatives")
+    p.add_argument("--from", dest="source", required=True, help="a MIDI (or .abc) file: its melody track is used")
+    p.add_argument("--track", type=int, default=None, help="the melody's track (default: guessed)")
+    p.add_argument("--key", default=None, help="the melody's key (default: the file's, else estimated)")
+    p.add_argument("--bars", type=int, default=None, help="harmonise the first N bars only (1..32)")
+    p.add_argument("--alternatives", type=int, default=3, help="chords offered per slot (1..5)")
+    p.add_argument("--progressions", type=int, default=1, help="progressions to write: the best, then seeded draws")
+    p.add_argument("--temperature", type=float, default=None, help="of the seeded draws (default: the model's)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--checkpoint", default=None, help="the chord suggester (default: checkpoints/harmonizer)")
+    p.add_argument("--out", required=True, help="text file to write")
+
+
+def progression_text(progression: ChordProgression, steps_per_bar: int, pickup: int, num_steps: int) -> str:
+    """A progression as bars of chord symbols ("G | C D | G"), the pickup's chord first when it has one."""
+    bars: list[list[str]] = []
+    starts = ([0] if pickup else []) + list(range(pickup, num_steps, steps_per_bar))
+    for index, start in enumerate(starts):
+        end = starts[index + 1] if index + 1 < len(starts) else num_steps
+        symbols = [c.symbol for c in progression.chords if c.start < end and c.end > start]
+        bars.append([s for i, s in enumerate(symbols) if i == 0 or s != symbols[i - 1]] or ["N.C."])
+    return " | ".join(" ".join(bar) for bar in bars)
+
+
+def harmonize_report(out: HarmonizeOutput, steps_per_bar: int, pickup: int, num_steps: int) -> dict:
+    """What ``--json`` prints for a harmonisation: the key, each progression as text and the slots' choices."""
+    return {
+        "key": out.key,
+        "progressions": [progression_text(p, steps_per_bar, pickup, num_steps) for p in out.samples],
+        "seeds": out.seeds,
+        "slots": [
+            {"start": c.start, "end": c.end, "bar": c.bar + 1 if c.bar >= 0 else "pickup", "options": c.options}
+            for c in out.choices
+        ],
+    }
+
+
+def run_harmonize(args: argparse.Namespace) -> list[Path]:
+    sheet = read_piece(args.source, args.track)
+    pipe = HarmonizePipeline.from_pretrained(args.checkpoint)
+    out = pipe(
+        sheet,
+        num_bars=args.bars,
+        seed=args.seed,
+        num_samples=args.progressions,
+        key=args.key,
+        temperature=args.temperature,
+        alternatives=args.alternatives,
+    )
+    melody = sheet.melody
+    num_steps = melody.num_steps
+    if args.bars is not None:
+        num_steps = min(num_steps, melody.pickup_steps + args.bars * melody.steps_per_bar)
+    report = harmonize_report(out, melody.steps_per_bar, melody.pickup_steps, num_steps)
+    lines = [f"# key {out.key}; the most likely progression first, then seeded alternatives"]
+    lines += report["progressions"]
+    lines.append("# per chord slot: bar (step range): alternatives with their probabilities")
+    for slot in report["slots"]:
+        options = ", ".join(f"{symbol} {p:.2f}" for symbol, p in slot["options"])
+        lines.append(f"bar {slot['bar']} ({slot['start']}-{slot['end']}): {options}")
+    path = Path(args.out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    args.reports.append(report)
+    return [path]
