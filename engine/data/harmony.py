@@ -114,9 +114,28 @@ def _abc_file(path: str, held_out: bool | None = None) -> list[HarmonyTune]:
     return tunes
 
 
-def chorale_sheet(path: str) -> LeadSheet | None:
-    """A Bach chorale as a lead sheet: the soprano, and per chord slot the chord the four voices sound (None for a
-    file without four parts)."""
+@dataclass
+class Chorale:
+    """A four-part chorale: each voice's notes (soprano first) on the sixteenth grid, its meter and pickup."""
+
+    name: str
+    voices: list[list[Note]]
+    time_signature: tuple[int, int]
+    pickup_steps: int
+
+    @property
+    def num_steps(self) -> int:
+        return max(n.end for voice in self.voices for n in voice)
+
+    @property
+    def soprano(self) -> Melody:
+        return Melody(
+            self.voices[0], self.num_steps, time_signature=self.time_signature, pickup_steps=self.pickup_steps
+        )
+
+
+def read_chorale(path: str) -> Chorale | None:
+    """A chorale of the music21 corpus (None for a file without four parts or without a soprano)."""
     from music21 import converter, meter
 
     with warnings.catch_warnings():
@@ -139,7 +158,6 @@ def chorale_sheet(path: str) -> LeadSheet | None:
         voices.append(sorted(notes, key=lambda n: n.start))
     if not voices[0]:
         return None
-    total = max(n.end for voice in voices for n in voice)
     first_full = next(
         (
             int(round(float(m.offset) * 4))
@@ -148,7 +166,16 @@ def chorale_sheet(path: str) -> LeadSheet | None:
         ),
         0,
     )
-    melody = Melody(voices[0], total, time_signature=(num, den), pickup_steps=first_full % bar_steps)
+    return Chorale(Path(path).name, voices, (num, den), first_full % bar_steps)
+
+
+def chorale_sheet(path: str) -> LeadSheet | None:
+    """A Bach chorale as a lead sheet: the soprano, and per chord slot the chord the four voices sound (None for a
+    file without four parts)."""
+    chorale = read_chorale(path)
+    if chorale is None:
+        return None
+    voices, melody = chorale.voices, chorale.soprano
     chords: list[Chord] = []
     for slot in chord_slots(melody):
         # Bach changes chord on nearly every beat: the slot's chord is the one sounding as it starts (passing notes

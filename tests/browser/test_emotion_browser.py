@@ -90,6 +90,8 @@ def test_preset_moves_the_dot_and_a_bad_seed_only_changes_the_status(page):
     page.locator("#cz-emotion-status .cz-okay").wait_for(timeout=120_000)
     abc = page.locator("#cz-emotion-abc1").inner_text()
     assert "tense" in abc
+    # the score is engraved after the audio has loaded (a chained event): wait for it before the bad seed
+    page.locator("#cz-emotion-score1 .cz-score svg").first.wait_for(state="attached", timeout=60_000)
 
     seed = page.locator("#cz-emotion-seed input")
     seed.fill("-5")

@@ -1,0 +1,277 @@
+"""Arrange: the user's melody on top, note for note, and three lower voices in one of the seven styles.
+
+``ArrangePipeline.from_pretrained(path | "debug")`` loads the style GAN (its generator and judge) and the chord
+suggester; ``pipeline(melody, style, num_bars=None, seed=0, num_samples=1, chords=None)`` returns an
+:class:`ArrangeOutput` whose ``samples`` are :class:`Arrangement` objects, arrangement i drawn with seed ``seed + i``.
+
+How (a first design, measured in the model card and ``python -m engine.evaluate arrange``):
+
+1. **Chords**: the ones given (text in Compose's syntax, or a ChordProgression on the melody's steps), else the
+   suggester's most likely progression.
+2. **Lower voices**: the style GAN writes the piece window by window (2 bars) over the chords, each window conditioned
+   on the one before, and before it is used as the next window's condition, its top voice is replaced by the user's
+   melody: every window after the first is written knowing the melody that came before it.
+3. **Under the melody**: a lower voice's note that would sound at or above the melody note sounding with it moves
+   down by octaves, so the melody stays the top voice.
+4. **Draw and check**: ``candidates`` chains are drawn at once; the kept one has the most windows the style judge
+   hears in the asked style (with the melody on top), then the fewest parallel fifths and octaves against the
+   melody.
+
+``voice``: redraw one lower voice (1, 2 or 3) of ``keep`` (an earlier arrangement), the others kept as they are.
+Melodies in 4/4 and 2/4 (read as 4/4 bars of two 2/4 bars) are arranged; a pickup is kept, preceded by rests to the
+bar line. The melody is tokens on the sixteenth grid: each note keeps its pitch, onset and end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from engine.music import LeadSheet
+from engine.music.chord_vocab import melody_key
+from engine.music.chords import parse_progression
+from engine.music.constants import STEPS_PER_BAR_44
+from engine.music.errors import CadenzaInputError, ChordSymbolError
+from engine.music.harmony import progression_beat_chroma, sounding_pitches
+from engine.music.multitrack import voice_tokens
+from engine.music.notes import Chord, ChordProgression, Melody
+from engine.music.representation import HOLD, tokens_to_notes
+from engine.pipelines.base import GenerationConfig, PipelineOutput, seeded_generator
+from engine.pipelines.harmonize import HarmonizePipeline, melody_for_chords
+from engine.pipelines.style import Judge
+from engine.pipelines.style_gan import StyleGANPipeline
+
+WINDOW = 2 * STEPS_PER_BAR_44
+LOWEST = 28  # E1: a voice moved under the melody never goes below the bass's lowest string
+
+
+@dataclass(frozen=True)
+class ArrangeGenerationConfig(GenerationConfig):
+    """How arrangements are drawn: ``candidates`` chains for the draw and check (the GAN's own sampling settings are
+    its generation.json's)."""
+
+    candidates: int = 8
+
+
+@dataclass
+class Arrangement:
+    """A four-part arrangement: ``tokens`` (4, steps), track 0 the melody moved ``offset`` steps later (the rests
+    before a pickup); the chords (on the melody's own steps) and the judge's verdict per 2-bar window."""
+
+    tokens: np.ndarray
+    style: str
+    chords: ChordProgression
+    verdicts: list[str]
+    offset: int = 0
+    parallels: int = 0  # parallel fifths and octaves between the melody and the lower voices
+
+    @property
+    def agreement(self) -> float:
+        """The share of windows the judge hears in the asked style."""
+        return sum(v == self.style for v in self.verdicts) / max(1, len(self.verdicts))
+
+
+@dataclass
+class ArrangeOutput(PipelineOutput[Arrangement]):
+    """``samples``: one arrangement per seed."""
+
+    key: str = "C"
+    suggested: bool = field(default=False)  # whether the chords came from the suggester
+
+
+def arrangeable(tune: Melody) -> Melody:
+    """The melody on a 4/4 grid (2/4 bars paired into 4/4 bars); raises CadenzaInputError for other meters and for a
+    melody that plays two notes at once."""
+    num, den = tune.time_signature
+    if (num, den) == (2, 4):
+        tune = replace(tune, time_signature=(4, 4))
+    elif (num, den) != (4, 4):
+        raise CadenzaInputError(
+            f"Arrange writes in 4/4 and 2/4; this melody is in {num}/{den}: choose a melody in 4/4 or 2/4"
+        )
+    notes = sorted(tune.notes, key=lambda n: (n.start, n.pitch))
+    overlaps = sum(1 for a, b in zip(notes, notes[1:]) if b.start < a.end)
+    if overlaps:
+        raise CadenzaInputError(
+            f"The melody plays several notes at once ({overlaps} overlapping notes): give a track with one note at a "
+            "time (the tune, not its chords or accompaniment)"
+        )
+    return tune
+
+
+def _progression(chords: str | ChordProgression, tune: Melody) -> ChordProgression:
+    if isinstance(chords, ChordProgression):
+        return chords
+    if not isinstance(chords, str) or not chords.replace("|", " ").strip():
+        raise CadenzaInputError("Chords must be text such as 'C G Am F' (or left out: then they are suggested)")
+    bars = -(-(tune.num_steps - tune.pickup_steps) // STEPS_PER_BAR_44)
+    try:
+        progression = parse_progression(chords, bars, STEPS_PER_BAR_44)
+    except ChordSymbolError as err:
+        raise CadenzaInputError(str(err)) from None
+    return _shifted(progression, tune.pickup_steps)  # typed chords start at bar 1: after the pickup
+
+
+def _shifted(progression: ChordProgression, steps: int) -> ChordProgression:
+    """The progression ``steps`` later."""
+    return ChordProgression(
+        [Chord(c.symbol, c.start + steps, c.end + steps, c.pitch_classes, c.bass) for c in progression.chords]
+    )
+
+
+def under_the_melody(voice: np.ndarray, melody: np.ndarray) -> np.ndarray:
+    """A lower voice (steps,) with each note that sounds at or above the melody notes sounding with it moved down by
+    octaves until it is under them (never below LOWEST)."""
+    out = voice.copy()
+    sounding = sounding_pitches(melody)
+    for note in tokens_to_notes(voice):
+        span = sounding[note.start : note.end]
+        top = span[span >= 0]
+        pitch = note.pitch
+        while top.size and pitch >= top.min() and pitch - 12 >= LOWEST:
+            pitch -= 12
+        out[note.start] = pitch
+    return out
+
+
+def parallels_with(melody: np.ndarray, voice: np.ndarray) -> int:
+    """Parallel fifths and octaves (unisons included) between the melody and a voice: consecutive onsets of both at
+    which the interval (mod 12) is a fifth or an octave both times and both voices move."""
+    top, low = sounding_pitches(melody), sounding_pitches(voice)
+    both = [t for t in range(len(top)) if top[t] >= 0 and low[t] >= 0 and (melody[t] < HOLD or voice[t] < HOLD)]
+    count = 0
+    for a, b in zip(both, both[1:]):
+        first, second = (top[a] - low[a]) % 12, (top[b] - low[b]) % 12
+        if first == second and first in (0, 7) and top[a] != top[b] and low[a] != low[b]:
+            count += 1
+    return count
+
+
+class ArrangePipeline:
+    """The style GAN (lower voices, judge) and the chord suggester."""
+
+    def __init__(
+        self,
+        gan: StyleGANPipeline,
+        harmonizer: HarmonizePipeline,
+        generation: ArrangeGenerationConfig | None = None,
+    ):
+        self.gan, self.harmonizer = gan, harmonizer
+        self.generation = generation or ArrangeGenerationConfig()
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        path_or_name: str | Path | None = None,
+        device: str | None = None,
+        harmonizer: str | Path | HarmonizePipeline | None = None,
+        judge: str | Path | Judge | None = None,
+    ) -> ArrangePipeline:
+        """The style GAN (default: the shipped one; "debug": tiny untrained models) and the suggester (default: the
+        shipped one, or "debug" with a debug GAN)."""
+        gan = StyleGANPipeline.from_pretrained(path_or_name, device, judge)
+        if not isinstance(harmonizer, HarmonizePipeline):
+            default = "debug" if str(path_or_name) == "debug" else None
+            harmonizer = HarmonizePipeline.from_pretrained(harmonizer or default, device)
+        return cls(gan, harmonizer)
+
+    @property
+    def styles(self) -> list[str]:
+        return self.gan.styles
+
+    @property
+    def device(self) -> torch.device:
+        return self.gan.device
+
+    def chords_for(
+        self, melody: LeadSheet | Melody, chords: str | ChordProgression | None
+    ) -> tuple[ChordProgression, bool]:
+        """(the chords to arrange over, whether they were suggested)."""
+        tune = arrangeable(melody_for_chords(melody))
+        if chords is None or (isinstance(chords, str) and not chords.replace("|", " ").strip()):
+            return self.harmonizer(tune).samples[0], True
+        return _progression(chords, tune), False
+
+    @torch.no_grad()
+    def __call__(
+        self,
+        melody: LeadSheet | Melody,
+        style: str,
+        num_bars: int | None = None,
+        seed: int = 0,
+        num_samples: int = 1,
+        chords: str | ChordProgression | None = None,
+        voice: int | None = None,
+        keep: Arrangement | None = None,
+        generation: ArrangeGenerationConfig | None = None,
+    ) -> ArrangeOutput:
+        """Arrangements of a melody (see the module docstring)."""
+        settings = generation or self.generation
+        index = self.gan.style_index(style)
+        tune = arrangeable(melody_for_chords(melody, num_bars))
+        self.gan._checks(seed, num_samples, self.gan.generation.temperature)
+        if voice is not None:
+            if voice not in (1, 2, 3) or keep is None:
+                raise CadenzaInputError("Redraw one of voices 1, 2 or 3 of an arrangement (voice 0 is the melody)")
+            chords = keep.chords
+        progression, suggested = self.chords_for(tune, chords)
+        offset = (STEPS_PER_BAR_44 - tune.pickup_steps % STEPS_PER_BAR_44) % STEPS_PER_BAR_44
+        count = -(-(offset + tune.num_steps) // WINDOW)
+        melody_row = voice_tokens([(n.start + offset, n.end + offset, n.pitch) for n in tune.notes], count * WINDOW)
+        condition = torch.as_tensor(progression_beat_chroma(_shifted(progression, offset), count), device=self.device)
+        samples = [
+            self._draw(index, melody_row, condition, count, seed + i, settings, voice, keep) for i in range(num_samples)
+        ]
+        for sample in samples:
+            sample.chords, sample.offset = progression, offset
+        return ArrangeOutput(samples, [seed + i for i in range(num_samples)], melody_key(tune), suggested)
+
+    def _draw(
+        self,
+        index: int,
+        melody_row: np.ndarray,
+        condition: torch.Tensor,
+        count: int,
+        seed: int,
+        settings: ArrangeGenerationConfig,
+        voice: int | None,
+        keep: Arrangement | None,
+    ) -> Arrangement:
+        chains = max(1, int(settings.candidates))
+        generator = seeded_generator(seed, self.device)
+        styles = torch.full((chains,), index, dtype=torch.long, device=self.device)
+        chords = condition[None].expand(chains, -1, -1, -1)
+        melody = torch.as_tensor(melody_row, device=self.device)
+        previous, windows = None, []
+        for w in range(count):
+            drawn = self.gan.generator.generate(
+                styles, chords[:, w], previous, generator=generator, **self.gan.generation.sampling()
+            )  # (chains, 4, 32)
+            drawn[:, 0] = melody[w * WINDOW : (w + 1) * WINDOW]  # the user's melody on top, as the next one hears it
+            if keep is not None and voice is not None:
+                kept = torch.as_tensor(keep.tokens[:, w * WINDOW : (w + 1) * WINDOW], device=self.device)
+                for track in range(1, 4):
+                    if track != voice:
+                        drawn[:, track] = kept[track]
+            windows.append(drawn)
+            previous = drawn
+        pieces = torch.cat(windows, dim=2).cpu().numpy()  # (chains, 4, steps)
+        for chain in range(chains):
+            for track in range(1, 4):
+                pieces[chain, track] = under_the_melody(pieces[chain, track], melody_row)
+        tensor = torch.as_tensor(pieces, device=self.device)
+        judged = tensor.reshape(chains, 4, count, WINDOW).permute(0, 2, 1, 3).reshape(chains * count, 4, WINDOW)
+        verdicts = self.gan.judge(judged).argmax(1).reshape(chains, count)
+        in_style = (verdicts == index).sum(1).tolist()
+        parallels = [sum(parallels_with(melody_row, pieces[c, t]) for t in range(1, 4)) for c in range(chains)]
+        best = max(range(chains), key=lambda c: (in_style[c], -parallels[c], -c))
+        return Arrangement(
+            pieces[best],
+            self.styles[index],
+            ChordProgression([]),
+            [self.styles[i] for i in verdicts[best].tolist()],
+            parallels=parallels[best],
+        )
