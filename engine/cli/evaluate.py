@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.cli.card import add_card_arguments, write_model_card
-from engine.eval.suites import cross_corpus, ec2vae, emotion, explore, harmony, song, style
+from engine.eval.suites import arrange, cross_corpus, ec2vae, emotion, explore, harmony, song, style
 from engine.music.errors import CadenzaInputError
 from engine.paths import DATA_CACHE_DIR, HARMONY_CACHE, STYLE_CACHE, default_checkpoint
 
@@ -126,6 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu")
     p.add_argument("--workers", type=int, default=2, help="processes reading the held-out tunes")
     p.add_argument("--no-music21", action="store_true", help="leave out the music21 corpus's tunes and chorales")
+    p.add_argument("--gan", default=None, help="the style GAN (default: checkpoints/stylegan; '' skips the arranging)")
+    p.add_argument("--bars", type=int, default=8, help="bars of each melody arranged")
+    p.add_argument("--max-pieces", type=int, default=24, help="held-out chorales and folk tunes arranged (each)")
+    p.add_argument("--style-tunes", type=int, default=4, help="folk tunes arranged in every style")
+    p.add_argument("--seed", type=int, default=0)
     p = sub.add_parser("card", help="write a checkpoint's model card (README.md, evaluation.json beside it)")
     add_card_arguments(p)
     return parser
@@ -164,11 +169,23 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             args.metric_windows,
         )
     if args.model == "arrange":
-        return {
+        result = {
             "harmony": harmony.evaluate_harmony(
                 args.data, args.cache, args.checkpoint, args.max_tunes, args.device, args.workers, not args.no_music21
             )
         }
+        if args.gan != "":
+            result["accompaniment"] = arrange.evaluate_arrange(
+                args.data if not args.no_music21 else None,
+                args.gan,
+                args.checkpoint,
+                args.bars,
+                args.max_pieces,
+                args.style_tunes,
+                args.seed,
+                args.device,
+            )
+        return result
     if args.model == "emotion":
         return emotion.evaluate_emotion(
             args.checkpoint, args.samples, args.bars, args.seed, args.device, args.unconstrained

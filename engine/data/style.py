@@ -42,6 +42,7 @@ import numpy as np
 from tqdm import tqdm
 
 from engine.io.corpus import is_validation
+from engine.music import LeadSheet
 from engine.music.constants import HOLD, TRACKS, WINDOW_STEPS
 from engine.music.multitrack import STYLES, choose_voices, piece_windows, transpose_windows, voice_tokens
 
@@ -129,6 +130,16 @@ def nottingham_windows(path: str) -> np.ndarray:
         log.warning("skipping %s: %s", path, err)
         return np.zeros((0, TRACKS, WINDOW_STEPS), dtype=np.int64)
     melody = sheet.melody
+    starts = list(range(melody.pickup_steps, melody.num_steps, max(1, melody.steps_per_bar)))
+    return piece_windows(list(built_accompaniment(sheet)), starts)
+
+
+def built_accompaniment(sheet: LeadSheet) -> np.ndarray:
+    """A tune's melody (track 0) over two inner voices and a bass built from its chords: (4, steps) tokens. The
+    inner voices are the two highest chord tones below the melody's lowest note (within an octave and a half), the
+    bass the chord's slash bass, else its lowest pitch class counted from C (the root only for chords on C to E: the
+    cache the style models were trained on was built so), between C2 and B2."""
+    melody = sheet.melody
     total = melody.num_steps
     lead = voice_tokens([(n.start, n.end, n.pitch) for n in melody.notes], total)
     low = min((n.pitch for n in melody.notes), default=60)
@@ -138,15 +149,12 @@ def nottingham_windows(path: str) -> np.ndarray:
         if not pcs:
             continue
         root = chord.bass if chord.bass is not None else pcs[0]
-        # Inner voices: the two highest chord tones below the melody's lowest note (within an octave and a half).
         below = sorted((p for p in range(low - 18, low) if p % 12 in pcs), reverse=True)
         if len(below) >= 2:
             alto.append((chord.start, chord.end, below[0]))
             tenor.append((chord.start, chord.end, below[1]))
-        bass.append((chord.start, chord.end, 36 + (root - 36) % 12))  # the root between C2 and B2
-    tracks = [lead, voice_tokens(alto, total), voice_tokens(tenor, total), voice_tokens(bass, total)]
-    starts = list(range(melody.pickup_steps, total, max(1, melody.steps_per_bar)))
-    return piece_windows(tracks, starts)
+        bass.append((chord.start, chord.end, 36 + (root - 36) % 12))
+    return np.stack([lead, voice_tokens(alto, total), voice_tokens(tenor, total), voice_tokens(bass, total)])
 
 
 def abc_melody_windows(path: str) -> np.ndarray:

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from engine.music.notes import Melody, Note
-from engine.pipelines import compose, emotion, harmonize, song, style, style_gan
+from engine.pipelines import arrange, compose, emotion, harmonize, song, style, style_gan
+from engine.pipelines.arrange import ArrangePipeline
 from engine.pipelines.base import GENERATION_FILE, seeded_generator
 from engine.pipelines.compose import ComposePipeline
 from engine.pipelines.decoding import LatentGenerationConfig
@@ -34,6 +35,7 @@ def _calls(pipeline_name: str, device: str) -> dict:
         "style": lambda: StylePipeline.from_pretrained("debug", device)("Trecento", 2, seed=3).samples[0].tokens,
         "style_gan": lambda: StyleGANPipeline.from_pretrained("debug", device)("Trecento", 2, seed=3).samples[0].tokens,
         "harmonize": lambda: _chords(device),
+        "arrange": lambda: ArrangePipeline.from_pretrained("debug", device)(TUNE, "Trecento", seed=3).samples[0].tokens,
     }
     return calls[pipeline_name]
 
@@ -45,6 +47,7 @@ MODULES = {
     "style": style,
     "style_gan": style_gan,
     "harmonize": harmonize,
+    "arrange": arrange,
 }
 
 

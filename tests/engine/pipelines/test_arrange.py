@@ -1,0 +1,70 @@
+"""Arrange (debug models): the melody kept note for note on top, the voices under it, redrawing one voice, refusals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.eval.metrics.voices import melody_kept
+from engine.music.errors import CadenzaInputError
+from engine.music.harmony import sounding_pitches
+from engine.music.notes import Melody, Note
+from engine.music.representation import HOLD, REST
+from engine.pipelines.arrange import ArrangePipeline, parallels_with, under_the_melody
+
+# 8 bars of 4/4 after a one-beat pickup
+TUNE = Melody([Note(72 + (i * 5) % 7, 4 + i * 4, 4 + i * 4 + 3) for i in range(32)], 4 + 128, pickup_steps=4)
+
+
+@pytest.fixture(scope="module")
+def pipe() -> ArrangePipeline:
+    return ArrangePipeline.from_pretrained("debug")
+
+
+def test_the_melody_is_kept_and_stays_on_top(pipe) -> None:
+    out = pipe(TUNE, "English folk", seed=3, num_samples=2, chords="C G Am F")
+    assert out.seeds == [3, 4] and not out.suggested
+    for arrangement in out.samples:
+        assert arrangement.offset == 12 and arrangement.tokens.shape == (4, 160)  # rests to the bar line; 5 windows
+        assert melody_kept(arrangement.tokens, TUNE.notes, arrangement.offset)
+        assert len(arrangement.verdicts) == 5 and arrangement.style == "English folk"
+        pitches = sounding_pitches(arrangement.tokens)
+        top = pitches[0]
+        for low in pitches[1:]:
+            both = (top >= 0) & (low >= 0)
+            assert np.all(low[both] < top[both])
+    assert [c.symbol for c in out.samples[0].chords.chords[:2]] == ["C", "G"]
+    assert out.samples[0].chords.chords[0].start == 4  # typed chords start at bar 1, after the pickup
+
+
+def test_suggested_chords_and_redrawing_one_voice(pipe) -> None:
+    first = pipe(TUNE, "Bach chorale", seed=1).samples[0]
+    assert first.chords.chords  # suggested
+    again = pipe(TUNE, "Bach chorale", seed=9, voice=2, keep=first).samples[0]
+    assert np.array_equal(again.tokens[[0, 1, 3]], first.tokens[[0, 1, 3]])
+    assert not np.array_equal(again.tokens[2], first.tokens[2])
+    with pytest.raises(CadenzaInputError, match="voices 1, 2 or 3"):
+        pipe(TUNE, "Bach chorale", voice=0, keep=first)
+
+
+@pytest.mark.parametrize(
+    "melody, chords, message",
+    [
+        (Melody([Note(60, 0, 12)], 24, time_signature=(3, 4)), None, "4/4 and 2/4; this melody is in 3/4"),
+        (Melody([Note(60, 0, 8), Note(64, 0, 8), Note(67, 8, 16)], 16), None, "several notes at once"),
+        (Melody([Note(60, i * 16, i * 16 + 8) for i in range(64)], 64 * 16), None, "64 bars"),
+        (Melody([], 32), None, "no notes"),
+        (TUNE, "C Hm7 G", "Hm7"),
+    ],
+)
+def test_refusals_name_the_reason(pipe, melody, chords, message) -> None:
+    with pytest.raises(CadenzaInputError, match=message):
+        pipe(melody, "English folk", chords=chords)
+
+
+def test_under_the_melody_and_parallels() -> None:
+    melody = np.array([67, HOLD, HOLD, HOLD, 69, HOLD, HOLD, HOLD])
+    voice = np.array([72, HOLD, HOLD, HOLD, 62, HOLD, REST, REST])
+    assert under_the_melody(voice, melody).tolist() == [60, HOLD, HOLD, HOLD, 62, HOLD, REST, REST]
+    fifths = np.array([60, HOLD, HOLD, HOLD, 62, HOLD, HOLD, HOLD])  # G/C then A/D: parallel fifths
+    assert parallels_with(melody, fifths) == 1
