@@ -12,6 +12,7 @@ from app.components.emotion_pad import PAD_CSS
 from app.components.playback_cursor import CURSOR_CSS, PLAYBACK_JS
 from app.services import Studio
 from app.services.common import MAX_UPLOAD_BYTES
+from app.tabs.arrange import ALTERNATIVES_JS, ARRANGE_CSS, ArrangeTab
 from app.tabs.compose import ComposeTab
 from app.tabs.emotion import EMOTION_CSS, EmotionTab
 from app.tabs.explore import EXPLORE_CSS, ExploreTab
@@ -81,8 +82,10 @@ def build_studio(studio: Studio, max_file_age: int = 3600) -> gr.Blocks:
                 emotion = EmotionTab(studio).build()
             with gr.Tab("Style", id="style", elem_id="cz-tab-style"):
                 style = StyleTab(studio).build()
+            with gr.Tab("Arrange", id="arrange", elem_id="cz-tab-arrange"):
+                arrange = ArrangeTab(studio, last_sheet=compose.last_sheet).build()
             with gr.Tab("📚 Library", id="library", elem_id="cz-tab-library"):
-                library = LibraryTab(studio, OpenTargets(tabs, compose, explore, song, style)).build()
+                library = LibraryTab(studio, OpenTargets(tabs, compose, explore, song, style, arrange)).build()
 
         # Whose pieces: the browser keeps a random owner token (or, with --auth, the user name owns them).
         owner_token = gr.BrowserState(None, storage_key="cadenza_owner", secret=studio.keeper.browser_secret())
@@ -129,6 +132,7 @@ def build_studio(studio: Studio, max_file_age: int = 3600) -> gr.Blocks:
     demo.cz_song = song  # type: ignore[attr-defined]
     demo.cz_emotion = emotion  # type: ignore[attr-defined]
     demo.cz_style = style  # type: ignore[attr-defined]
+    demo.cz_arrange = arrange  # type: ignore[attr-defined]
     demo.cz_library = library  # type: ignore[attr-defined]
     return demo
 
@@ -141,8 +145,17 @@ def launch_kwargs() -> dict:
     """
     return {
         "theme": THEME,
-        "css": STUDIO_CSS + EXPLORE_CSS + SONG_CSS + EMOTION_CSS + PAD_CSS + REPORT_CSS + VERDICT_CSS + CURSOR_CSS,
-        "js": PLAYBACK_JS,  # the playback cursor on the rolls and the score (app/components/playback_cursor.py)
+        "css": STUDIO_CSS
+        + EXPLORE_CSS
+        + SONG_CSS
+        + EMOTION_CSS
+        + PAD_CSS
+        + REPORT_CSS
+        + VERDICT_CSS
+        + CURSOR_CSS
+        + ARRANGE_CSS,
+        # the playback cursor on the rolls and the score (app/components/playback_cursor.py); Arrange's alternatives
+        "js": f"() => {{ ({PLAYBACK_JS.strip()})(); ({ALTERNATIVES_JS.strip()})(); }}",
         "max_file_size": MAX_UPLOAD_BYTES,
         # The page (870 KB of HTML) and its JSON go out gzipped: Gradio's own Brotli middleware is registered with
         # an empty exclusion pattern when no MCP server runs, which matches every path, so it compresses nothing.

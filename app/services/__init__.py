@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from app.library import Library
+from app.services.arrange import ArrangeService
 from app.services.common import (
     DEFAULT_ACCOMPANIMENT,
     DEFAULT_INSTRUMENT,
@@ -121,9 +122,11 @@ from app.services.song import (
 from app.services.style import STYLE_MODELS, StyleResult, StyleService
 from engine.music import LeadSheet
 from engine.paths import default_checkpoint
+from engine.pipelines.arrange import ArrangePipeline
 from engine.pipelines.compose import ComposePipeline
 from engine.pipelines.emotion import EmotionPipeline
 from engine.pipelines.explore import ExplorePipeline
+from engine.pipelines.harmonize import HarmonizePipeline
 from engine.pipelines.style import Judge, StylePipeline
 from engine.pipelines.style_gan import StyleGANPipeline
 from engine.render.audio import get_synthesizer
@@ -248,6 +251,7 @@ class Studio:
         style_gan_pipeline: Any | None = None,
         library: Library | None = None,
         checkpoints: dict[str, str | Path] | None = None,
+        arrange_pipeline: Any | None = None,
     ):
         self.pipeline = pipeline
         # Synthesizer, model lock (the model is not assumed thread-safe), session folders, the players' audio
@@ -268,6 +272,7 @@ class Studio:
         )
         self.emotion = EmotionService(emotion_pipeline, self.shared)
         self.style = StyleService(style_pipeline, self.shared, style_gan_pipeline)
+        self.arrange = ArrangeService(arrange_pipeline, self.shared)
         self.library = LibraryService(self.shared)
         self.tab_services: dict[str, Any] = {
             "compose": self.compose_service,
@@ -275,6 +280,7 @@ class Studio:
             "song": self.song,
             "emotion": self.emotion,
             "style": self.style,
+            "arrange": self.arrange,
         }
 
     # -- construction ---------------------------------------------------------------
@@ -291,6 +297,7 @@ class Studio:
         style_checkpoint: str | Path | None = None,
         stylegan_checkpoint: str | Path | None = None,
         library: Library | None = None,
+        harmonizer_checkpoint: str | Path | None = None,
     ) -> Studio:
         """Build the pipelines (``checkpoint`` may be "debug") and the warm synthesizer.
 
@@ -331,7 +338,14 @@ class Studio:
             else ("debug" if debug else default_checkpoint("stylegan")),
             style,
         )
+        harmonizer = (
+            harmonizer_checkpoint
+            if harmonizer_checkpoint is not None
+            else ("debug" if debug else default_checkpoint("harmonizer"))
+        )
+        arrange = load_arrange_pipeline(harmonizer, style_gan)
         folders = {
+            "harmonizer": harmonizer,
             "ec2vae": checkpoint if checkpoint is not None else default_checkpoint("ec2vae"),
             "latent": "debug" if debug else default_checkpoint("latent"),
             "abc_emotion": emotion_checkpoint
@@ -355,6 +369,7 @@ class Studio:
             style_gan_pipeline=style_gan,
             library=library,
             checkpoints=folders,
+            arrange_pipeline=arrange,
         )
 
     def warm_up(self) -> None:
@@ -511,6 +526,22 @@ def load_style_gan_pipeline(checkpoint: str | Path, style_pipeline: Any | None =
             return StyleGANPipeline.from_pretrained(checkpoint)
     except Exception:  # noqa: BLE001 - a broken GAN must not stop MusAE or the other tabs
         log.exception("Style GAN unavailable: the GAN model at %s did not load", checkpoint)
+        return None
+
+
+def load_arrange_pipeline(harmonizer: str | Path, style_gan: Any | None) -> Any | None:
+    """Arrange's pipeline: the style GAN already loaded and the chord suggester in ``harmonizer`` ("debug": tiny and
+    untrained); None when either is missing or broken (logged: the Arrange tab says it is unavailable)."""
+    if style_gan is None:
+        log.warning("Arrange unavailable: it needs the style GAN")
+        return None
+    if str(harmonizer) != "debug" and not Path(harmonizer).is_dir():
+        log.warning("Arrange unavailable: no chord suggester at %s", harmonizer)
+        return None
+    try:
+        return ArrangePipeline(style_gan, HarmonizePipeline.from_pretrained(harmonizer))
+    except Exception:  # noqa: BLE001 - a broken suggester must not stop the other tabs
+        log.exception("Arrange unavailable: the chord suggester at %s did not load", harmonizer)
         return None
 
 

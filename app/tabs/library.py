@@ -41,6 +41,7 @@ class OpenTargets:
     explore: Any = None
     song: Any = None
     style: Any = None
+    arrange: Any = None
 
 
 def _piece_json(piece: Any) -> dict:
@@ -108,6 +109,7 @@ class LibraryTab:
                     "explore_b": gr.Button("Open in Explore as B", elem_id="cz-lib-open-explore-b"),
                     "song": gr.Button("Open in Song", elem_id="cz-lib-open-song"),
                     "style": gr.Button("Open in Style", elem_id="cz-lib-open-style"),
+                    "arrange": gr.Button("Open in Arrange", elem_id="cz-lib-open-arrange"),
                 }
         self.undo_button = gr.Button("↶ Undo delete", visible=False, elem_id="cz-lib-undo")
         # The API's verbs: hidden buttons whose events carry the API names (the page uses the ones above).
@@ -213,6 +215,25 @@ class LibraryTab:
                 [self.selected],
                 [t.tabs, t.style.upload, self.status],
                 queue=False,
+                **private,
+            )
+        if t.arrange is None:
+            buttons["arrange"].visible = False
+        else:
+            a = t.arrange
+            # the melody goes to Arrange's upload box, then its chords are suggested at once
+            buttons["arrange"].click(
+                self.open_in_arrange,
+                [self.selected],
+                [t.tabs, a.source, a.file, a.track, self.status],
+                queue=False,
+                **private,
+            ).then(
+                a.suggest,
+                [a.source, a.file, a.last_sheet, a.bars, a.track, a.seed],
+                [a.status, a.chords, a.alternatives, a.melody],
+                show_progress="full",
+                show_progress_on=[a.status],
                 **private,
             )
 
@@ -355,7 +376,7 @@ class LibraryTab:
 
     def open_upload(self, piece_id, target: str, request: gr.Request | None = None) -> tuple:
         """Explore, Song or Style get a copy of the piece's MIDI in their upload box; never raises."""
-        count = {"explore": 4, "song": 4, "style": 1}[target]
+        count = {"explore": 4, "song": 4, "style": 1, "arrange": 3}[target]
         try:
             path = self.service.midi_copy(self._session(request), piece_id)
         except InputError as err:
@@ -366,6 +387,8 @@ class LibraryTab:
         tabs = gr.Tabs(selected=target)
         if target == "style":
             return tabs, path, status.ok_markdown("Opened in Style: choose a target style and press Transfer")
+        if target == "arrange":
+            return tabs, SOURCE_UPLOAD, path, None, status.ok_markdown("Opened in Arrange: its chords are suggested")
         return (
             tabs,
             SOURCE_UPLOAD,
@@ -431,6 +454,9 @@ class LibraryTab:
 
     def open_in_style(self, piece_id, request: gr.Request | None = None) -> tuple:
         return self.open_upload(piece_id, "style", request)
+
+    def open_in_arrange(self, piece_id, request: gr.Request | None = None) -> tuple:
+        return self.open_upload(piece_id, "arrange", request)
 
     def song_bars(self, piece_id, request: gr.Request | None = None) -> Any:
         """Song's bars slider set to the piece's length (whole 2-bar blocks, within the song's limit)."""

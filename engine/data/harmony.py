@@ -3,7 +3,9 @@
 Three sources, each tune cut into slots by :mod:`engine.music.chord_vocab` and described in its own key:
 
 * the **Nottingham** tunes (MIDI: a melody track and a chord track);
-* the **O'Neill** and **Ryan's Mammoth** tunes of the music21 corpus that carry chord symbols (ABC ``"G"``);
+* the **O'Neill** and **Ryan's Mammoth** tunes of the music21 corpus that carry chord symbols (ABC ``"G"``): read,
+  but music21's copies hold none (of their 3,068 tunes two have quoted letters, and those are accents and fingerings
+  that music21 reads as annotations, so no tune comes from them);
 * the **Bach chorales** of the music21 corpus: the soprano is the melody, and the chord of each slot is the one the
   four voices sound as it starts, on its first eighth (the bass weighing more).
 
@@ -256,15 +258,16 @@ def save_harmony_cache(tunes: list[HarmonyTune], path: str | Path) -> Path:
 
 def load_harmony_cache(path: str | Path) -> list[HarmonyTune]:
     """The tunes of a cache written by :func:`save_harmony_cache`."""
-    data = np.load(path)
-    bounds = np.concatenate([[0], np.cumsum(data["lengths"])])
+    with np.load(path) as data:  # each key read decompresses its whole array: read each once
+        arrays = {key: data[key] for key in ("features", "labels", "lengths", "names", "sources", "keys")}
+    bounds = np.concatenate([[0], np.cumsum(arrays["lengths"])])
     return [
         HarmonyTune(
-            str(data["names"][i]),
-            str(data["sources"][i]),
-            str(data["keys"][i]),
-            data["features"][bounds[i] : bounds[i + 1]],
-            data["labels"][bounds[i] : bounds[i + 1]],
+            str(arrays["names"][i]),
+            str(arrays["sources"][i]),
+            str(arrays["keys"][i]),
+            arrays["features"][bounds[i] : bounds[i + 1]],
+            arrays["labels"][bounds[i] : bounds[i + 1]],
         )
-        for i in range(len(data["lengths"]))
+        for i in range(len(arrays["lengths"]))
     ]

@@ -85,6 +85,17 @@ def melody_for_chords(melody: LeadSheet | Melody, num_bars: int | None = None) -
     return tune
 
 
+def progression_bars(progression: ChordProgression, tune: Melody) -> list[list[str]]:
+    """The chords of each bar from bar 1 (after a pickup), as Compose's chord box reads them: the symbols sounding in
+    the bar in order, a chord held on written once, "N.C." for a bar without any."""
+    spb = max(1, tune.steps_per_bar)
+    bars = []
+    for start in range(tune.pickup_steps, tune.num_steps, spb):
+        symbols = [c.symbol for c in progression.chords if c.start < start + spb and c.end > start]
+        bars.append([s for i, s in enumerate(symbols) if i == 0 or s != symbols[i - 1]] or ["N.C."])
+    return bars
+
+
 class HarmonizePipeline:
     """The chord suggester with its sampling settings."""
 

@@ -80,3 +80,39 @@ def style_programs(style: str) -> tuple[int, ...]:
     from engine.render.instruments import program_for
 
     return tuple(program_for(name) for name in style_instruments(style))
+
+
+def piece_to_musicxml(tokens: np.ndarray, names: tuple[str, ...] = TRACK_NAMES, tempo_bpm: float = 96.0) -> bytes:
+    """Four staves of MusicXML (music21) from tokens (4, steps) in 4/4 from step 0 (a pickup is written after rests
+    in a whole first bar, so every bar line stays where the audio has it): one part per track, named ``names``, a
+    bass clef for the low ones. Raises ValueError when music21 cannot write it."""
+    import warnings
+
+    from music21 import clef, meter, note, stream, tempo
+    from music21.musicxml.m21ToXml import GeneralObjectExporter
+
+    score = stream.Score()
+    for index, (row, name) in enumerate(zip(tokens, names)):
+        part = stream.Part()
+        part.partName = name
+        part.append(meter.TimeSignature("4/4"))
+        if index == 0:
+            part.append(tempo.MetronomeMark(number=round(float(tempo_bpm))))
+        notes = tokens_to_notes(row)
+        low = np.mean([n.pitch for n in notes]) < 60 if notes else index >= 2
+        part.append(clef.BassClef() if low else clef.TrebleClef())
+        position = 0
+        for n in notes:
+            if n.start > position:
+                part.append(note.Rest(quarterLength=(n.start - position) / 4))
+            part.append(note.Note(n.pitch, quarterLength=(n.end - n.start) / 4))
+            position = n.end
+        if position < row.shape[0]:
+            part.append(note.Rest(quarterLength=(row.shape[0] - position) / 4))
+        score.insert(0, part)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return GeneralObjectExporter(score.makeNotation()).parse()
+    except Exception as err:  # music21 raises many kinds
+        raise ValueError(f"the piece could not be written as MusicXML ({type(err).__name__}: {err})") from None

@@ -61,6 +61,7 @@ from app.services import (  # noqa: E402
     check_feeling,
     check_num_bars,
 )
+from app.services.arrange import SOURCES as ARRANGE_SOURCES  # noqa: E402
 from app.services.common import accompaniment_program, choice, flag, float_in, int_in, melody_program  # noqa: E402
 from app.services.compose import MAX_TEMPERATURE, MAX_TEMPO, MIN_TEMPERATURE, MIN_TEMPO  # noqa: E402
 from app.services.explore import ANALOGY_CHORD_MODES, CHORD_MODES, SOURCE_KINDS  # noqa: E402
@@ -201,6 +202,7 @@ def gradio_sees(component: Any) -> Callable[[Any], Any]:
 SEED_BOX = ai.Number(0, precision=0, minimum=0, maximum=99_999_999, render=False)
 START_BOX = ai.Number(0, precision=0, minimum=0, maximum=10_000, render=False)
 EMOTION_SEED_BOX = ai.Number(0, precision=0, render=False)
+TRACK_BOX = ai.Number(None, precision=0, render=False)
 
 
 def _or_zero(value: Any) -> Any:
@@ -478,6 +480,36 @@ def _style_endpoints(folder: Path) -> dict[str, list[Case]]:
     }
 
 
+def _arrange_endpoints(folder: Path) -> dict[str, list[Case]]:
+    """/arrange_suggest and /arrange: the melody (source, an upload, its bars and track), the chords, the style, the
+    seed and the instruments (a working upload around each case: the API has no last composed melody)."""
+    upload = {"source": "Upload MIDI", "file": ("upload", "tune.mid", None)}
+
+    def track_check(value: Any) -> Any:  # blank: the guessed melody track; else one of tune.mid's two tracks
+        return None if value in (None, "") else int_in("Melody track", value, 0, 1)
+
+    melody = [
+        _choice_case("source", list(ARRANGE_SOURCES), lambda v: choice("source", v, ARRANGE_SOURCES), ("source",)),
+        Case("file", _bad_file_values(folder), ("midi", "file", "track", "notes"), {"source": "Upload MIDI"}, True),
+        _number_case("bars", lambda v: int_in("Bars", v, 1, 32), ("bars",), **upload),
+        _number_case("track", track_check, ("track",), TRACK_BOX, **upload),
+    ]
+    seed = _number_case(
+        "seed", lambda v: int_in("Seed", _or_zero(v), 0, MAX_SEED), ("seed",), EMOTION_SEED_BOX, **upload
+    )
+    style = _choice_case("style", list(STYLES), lambda v: choice("style", v, list(STYLES)), ("style",), **upload)
+    return {
+        "/arrange_suggest": [*melody, seed],
+        "/arrange": [
+            *melody,
+            Case("chords", bad(CHORD_TEXT, _bad_chords(optional=True)), ("chord",), upload),
+            style,
+            seed,
+            *[Case(c.param, c.values, c.words, {**upload, **c.around}) for c in _style_instrument_cases()],
+        ],
+    }
+
+
 def _library_endpoints() -> dict[str, list[Case]]:
     """The library verbs: ids that are not this client's pieces (another client's, deleted, path-like, huge, wrong
     types), titles that are empty or too long, searches too long, unknown tabs, starred that is no true/false."""
@@ -683,6 +715,7 @@ def endpoints(folder: Path) -> dict[str, list[Case]]:
         "/song_undo": [_instrument_case()],
         **_style_endpoints(folder),
         **_library_endpoints(),
+        **_arrange_endpoints(folder),
         "/emotion": [
             Case(
                 "feeling",
@@ -796,7 +829,9 @@ EXAMPLES = {
     "/library_get": 25,
     "/library_rename": 25,
     "/library_delete": 20,
-}  # examples per endpoint: 702 in all
+    "/arrange_suggest": 20,
+    "/arrange": 30,
+}  # examples per endpoint: 752 in all
 
 
 def test_every_api_endpoint_is_fuzzed(client):
