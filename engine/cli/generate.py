@@ -18,6 +18,8 @@
         --out X.mid
     python -m engine.generate style-transfer --from A.mid --to "String quartet" --strength 0.8 --out X.mid
     python -m engine.generate harmonize --from M.mid [--key K] [--alternatives 3] [--progressions 3] --out chords.txt
+    python -m engine.generate arrange --from M.mid --style "Bach chorale" [--chords "G C | D G"] --out A.mid
+        [--musicxml A.musicxml] [--wav A.wav]
 
 All take --seed and --wav, and --json to print the files and each result's control report (asked vs
 measured: onsets, chord tones, key, range, tempo; feeling features and the judge for emotion).
@@ -35,7 +37,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from engine.cli.generate_arrange import add_arrange_commands, run_harmonize
+from engine.cli.generate_arrange import add_arrange_commands, run_arrange, run_harmonize
 from engine.cli.generate_melody import (
     add_melody_commands,
     run_analogy,
@@ -60,6 +62,7 @@ TASKS: dict[str, Callable[[argparse.Namespace], list[Path]]] = {
     "style": run_style,
     "style-transfer": run_style_transfer,
     "harmonize": run_harmonize,
+    "arrange": run_arrange,
 }
 
 

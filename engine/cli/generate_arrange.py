@@ -1,7 +1,10 @@
-"""The Arrange commands of ``python -m engine.generate``: harmonize (chords for a melody in a MIDI file).
+"""The Arrange commands of ``python -m engine.generate``: harmonize (chords for a melody in a MIDI file) and arrange
+(the melody on top, three lower voices in a style).
 
     python -m engine.generate harmonize --from M.mid [--key K] [--bars N] [--alternatives 3] [--progressions 1]
         [--seed S] --out chords.txt [--json]
+    python -m engine.generate arrange --from M.mid --style "Bach chorale" [--chords "G C | D G"] [--bars N]
+        [--seed S] --out A.mid [--musicxml A.musicxml] [--wav A.wav] [--json]
 
 The text file holds one line per progression (the most likely first, then seeded alternatives), bars joined by
 "|" as Compose and Song read them, then one line per chord slot with its alternatives and their probabilities.
@@ -12,9 +15,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from engine.cli.files import write_audio
 from engine.io.sources import read_piece
 from engine.music.notes import ChordProgression
-from engine.pipelines.harmonize import HarmonizeOutput, HarmonizePipeline
+from engine.pipelines.harmonize import HarmonizeOutput, HarmonizePipeline, progression_bars
 
 
 def add_arrange_commands(sub: argparse._SubParsersAction) -> None:
@@ -30,6 +34,20 @@ def add_arrange_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--checkpoint", default=None, help="the chord suggester (default: checkpoints/harmonizer)")
     p.add_argument("--out", required=True, help="text file to write")
+
+    p = sub.add_parser("arrange", help="a melody on top, note for note, and three lower voices in a style")
+    p.add_argument("--from", dest="source", required=True, help="a MIDI (or .abc) file: its melody track is used")
+    p.add_argument("--track", type=int, default=None, help="the melody's track (default: guessed)")
+    p.add_argument("--style", required=True, help='e.g. "Bach chorale", "English folk"')
+    p.add_argument("--chords", default=None, help='"G C | D G" from bar 1 (default: the suggested chords)')
+    p.add_argument("--bars", type=int, default=None, help="arrange the first N bars only (1..32)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help="MIDI file to write (four tracks, the melody first)")
+    p.add_argument("--musicxml", default=None, help="also write the four staves as MusicXML")
+    p.add_argument("--wav", default=None, help="also render audio to this WAV file")
+    p.add_argument("--gan", default=None, help="style GAN checkpoint (default: checkpoints/stylegan)")
+    p.add_argument("--checkpoint", default=None, help="the chord suggester (default: checkpoints/harmonizer)")
+    p.add_argument("--judge", default=None, help="style judge checkpoint (default: checkpoints/style_judge)")
 
 
 def progression_text(progression: ChordProgression, steps_per_bar: int, pickup: int, num_steps: int) -> str:
@@ -84,3 +102,41 @@ def run_harmonize(args: argparse.Namespace) -> list[Path]:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     args.reports.append(report)
     return [path]
+
+
+def run_arrange(args: argparse.Namespace) -> list[Path]:
+    from engine.pipelines.arrange import ArrangePipeline
+    from engine.render.multitrack import piece_to_midi, piece_to_musicxml, style_instruments, style_programs
+
+    sheet = read_piece(args.source, args.track)
+    pipe = ArrangePipeline.from_pretrained(args.gan, harmonizer=args.checkpoint, judge=args.judge)
+    out = pipe(sheet, args.style, num_bars=args.bars, seed=args.seed, chords=args.chords)
+    arrangement = out.samples[0]
+    style = arrangement.style
+    tempo = float(sheet.melody.tempo_bpm)
+    pm = piece_to_midi(arrangement.tokens, tempo, style_programs(style))
+    path = Path(args.out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pm.write(str(path))
+    written = [path]
+    if args.musicxml:
+        xml = Path(args.musicxml)
+        xml.write_bytes(piece_to_musicxml(arrangement.tokens, style_instruments(style), tempo))
+        written.append(xml)
+    if args.wav:
+        written.append(write_audio(pm, args.wav))
+    args.reports.append(
+        {
+            "style": style,
+            "key": out.key,
+            "chords": args.chords
+            or " | ".join(" ".join(bar) for bar in progression_bars(arrangement.chords, sheet.melody)),
+            "chords_suggested": out.suggested,
+            "judge_verdicts": arrangement.verdicts,
+            "in_style": round(arrangement.agreement, 4),
+            "parallels_with_melody": arrangement.parallels,
+            "steps": int(arrangement.tokens.shape[1]),
+            "offset": arrangement.offset,
+        }
+    )
+    return written

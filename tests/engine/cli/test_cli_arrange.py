@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pretty_midi
 import pytest
 
 from engine.cli import generate
@@ -59,3 +60,21 @@ def test_evaluate_arrange_gives_every_figure_for_every_system(trained, capsys) -
     for figures in result["overall"].values():
         assert set(figures) == {"exact", "root", "ctnctr", "pcs", "mctd", "chords_per_bar"}
     assert result["overall"]["hmm"]["exact"] > 0.5  # one tune in twelve keys: the HMM learns it
+
+
+def test_arrange_writes_four_tracks_with_the_melody_on_top(trained, tmp_path, capsys) -> None:
+    folder, _, model = trained
+    out, xml = tmp_path / "a.mid", tmp_path / "a.musicxml"
+    argv = ["arrange", "--from", str(folder / "tune0.mid"), "--style", "English folk", "--gan", "debug"]
+    argv += ["--checkpoint", str(model), "--out", str(out), "--musicxml", str(xml), "--seed", "2", "--json"]
+    assert generate.main(argv) == 0
+    report = json.loads(capsys.readouterr().out)["reports"][0]
+    assert report["style"] == "English folk" and report["chords_suggested"] and len(report["judge_verdicts"]) == 4
+    pm = pretty_midi.PrettyMIDI(str(out))
+    source = pretty_midi.PrettyMIDI(str(folder / "tune0.mid")).instruments[0]
+    assert [(n.pitch, round(n.start, 3)) for n in pm.instruments[0].notes] == [
+        (n.pitch, round(n.start, 3)) for n in source.notes
+    ]
+    assert xml.read_text().count("<part id=") == 4
+    bad = [*argv[:-1], "--chords", "C Hm7"]
+    assert generate.main(bad) == 2 and "Hm7" in capsys.readouterr().err
