@@ -22,13 +22,15 @@
    and generated-file bytes (its own fresh GRADIO_TEMP_DIR) at start and end (bench/load_bench.py).
 10. Style tab: a 4-bar four-track piece by MusAE, and an 8-bar one by the style GAN over typed chords, through
     the API until its audio has arrived (bench/style_bench.py; each skipped without its checkpoint).
+12. Arrange: 8 bars harmonised (``/arrange_suggest``) and arranged as English folk (``/arrange``) through the API
+    until the audio has arrived (bench/arrange_bench.py; skipped without the GAN or the chord suggester).
 11. Library: what keeping each result (MIDI and player audio copied, the row committed) adds to a Compose click,
     in process, with and without a library side by side (bench/library_bench.py).
 
 Targets on 2-core CPUs: p50 <= 300 ms; our render >= 3x faster than midi2audio; RSS <= 1.5 GB;
 Continue and Infill p50 <= 400 ms each; an emotion melody p50 <= 1.0 s; under load no errors and
 the studio's memory grows by 10% at most; a 4-bar MusAE piece p50 <= 500 ms, an 8-bar GAN piece p50 <= 400 ms;
-keeping a result in the library adds at most 30 ms a click (p95).
+keeping a result in the library adds at most 30 ms a click (p95); 8 bars harmonised and arranged p50 <= 800 ms.
 """
 
 from __future__ import annotations
@@ -211,6 +213,9 @@ def main(argv: list[str] | None = None) -> int:
 
         report["style_4_bars"] = style_latency(url, calls=max(5, args.calls // 2))
         report["style_gan_8_bars"] = style_gan_latency(url, calls=max(5, args.calls // 2))
+        from bench.arrange_bench import arrange_latency
+
+        report["arrange_8_bars"] = arrange_latency(url, RHYTHM_8_BARS, CHORDS, calls=max(5, args.calls // 2))
         from bench import browser_latency
 
         if browser_latency.available():

@@ -5,6 +5,7 @@
     python -m engine.evaluate card checkpoints/latent [--eval song.json] [--cross-corpus cross.json]
     python -m engine.evaluate card checkpoints/musae --encoder runs/musae_encoder [--eval style.json]
     python -m engine.evaluate card checkpoints/stylegan [--eval style.json]
+    python -m engine.evaluate card checkpoints/harmonizer [--eval arrange.json]
         [--history docs/training/stylegan_history.md]
 
 Every number in the card is read from config.json, the training log or an evaluation JSON written by
@@ -21,6 +22,7 @@ from pathlib import Path
 from engine.eval.cards.abc import render_abc_card
 from engine.eval.cards.common import write_card
 from engine.eval.cards.ec2vae import render_card
+from engine.eval.cards.harmonizer import render_harmonizer_card
 from engine.eval.cards.latent import render_latent_card
 from engine.eval.cards.musae import render_musae_card
 from engine.eval.cards.style_judge import render_style_judge_card
@@ -62,6 +64,8 @@ def write_model_card(args: argparse.Namespace) -> Path:
         card = render_musae_card(checkpoint, rows, evaluation, Path(args.encoder) if args.encoder else None)
     elif kind == "stylegan":
         card = render_stylegan_card(checkpoint, rows, evaluation)
+    elif kind == "harmonizer":
+        card = render_harmonizer_card(checkpoint, rows, evaluation)
     elif kind == "latent":
         cross = json.loads(Path(args.cross_corpus).read_text()) if args.cross_corpus else None
         card = render_latent_card(checkpoint, rows, evaluation, cross)

@@ -14,8 +14,8 @@ How (a first design, measured in the model card and ``python -m engine.evaluate 
 3. **Under the melody**: a lower voice's note that would sound at or above the melody note sounding with it moves
    down by octaves, so the melody stays the top voice.
 4. **Draw and check**: ``candidates`` chains are drawn at once; the kept one has the most windows the style judge
-   hears in the asked style (with the melody on top), then the fewest parallel fifths and octaves against the
-   melody.
+   hears in the asked style (with the melody on top), then the fewest voice-leading faults (parallel fifths and
+   octaves between any two voices, lower voices crossing above higher ones).
 
 ``voice``: redraw one lower voice (1, 2 or 3) of ``keep`` (an earlier arrangement), the others kept as they are.
 Melodies in 4/4 and 2/4 (read as 4/4 bars of two 2/4 bars) are arranged; a pickup is kept, preceded by rests to the
@@ -138,8 +138,8 @@ def under_the_melody(voice: np.ndarray, melody: np.ndarray) -> np.ndarray:
 
 
 def parallels_with(melody: np.ndarray, voice: np.ndarray) -> int:
-    """Parallel fifths and octaves (unisons included) between the melody and a voice: consecutive onsets of both at
-    which the interval (mod 12) is a fifth or an octave both times and both voices move."""
+    """Parallel fifths and octaves (unisons included) between an upper voice (the melody) and a lower one: consecutive
+    onsets of either at which the interval (mod 12) is a fifth or an octave both times and both voices move."""
     top, low = sounding_pitches(melody), sounding_pitches(voice)
     both = [t for t in range(len(top)) if top[t] >= 0 and low[t] >= 0 and (melody[t] < HOLD or voice[t] < HOLD)]
     count = 0
@@ -148,6 +148,19 @@ def parallels_with(melody: np.ndarray, voice: np.ndarray) -> int:
         if first == second and first in (0, 7) and top[a] != top[b] and low[a] != low[b]:
             count += 1
     return count
+
+
+def voice_leading_faults(tokens: np.ndarray) -> float:
+    """What the draw and check avoids after the style: parallel fifths and octaves between any two voices, plus a
+    quarter for every step at which a lower voice sounds above a higher one."""
+    pitches = sounding_pitches(tokens)
+    parallels = sum(parallels_with(tokens[a], tokens[b]) for a in range(4) for b in range(a + 1, 4))
+    crossed = 0
+    for upper in range(1, 3):
+        for lower in range(upper + 1, 4):
+            both = (pitches[upper] >= 0) & (pitches[lower] >= 0)
+            crossed += int(np.sum(pitches[lower][both] > pitches[upper][both]))
+    return parallels + crossed / 4
 
 
 class ArrangePipeline:
@@ -267,7 +280,8 @@ class ArrangePipeline:
         verdicts = self.gan.judge(judged).argmax(1).reshape(chains, count)
         in_style = (verdicts == index).sum(1).tolist()
         parallels = [sum(parallels_with(melody_row, pieces[c, t]) for t in range(1, 4)) for c in range(chains)]
-        best = max(range(chains), key=lambda c: (in_style[c], -parallels[c], -c))
+        faults = [voice_leading_faults(pieces[c]) for c in range(chains)]
+        best = max(range(chains), key=lambda c: (in_style[c], -faults[c], -c))
         return Arrangement(
             pieces[best],
             self.styles[index],

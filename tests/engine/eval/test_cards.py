@@ -46,3 +46,35 @@ def test_the_card_keeps_the_evaluation_beside_it_and_links_the_history(tmp_path)
     assert "16 of the 40 logged epochs" in card and card.count("\n| ") < 40
     assert "Epochs 1-40 ran at one rate." in card and "[history.md](../docs/history.md)" in card
     assert "Then the next phase" not in card
+
+
+def test_the_chord_suggesters_card_shows_the_model_the_baselines_and_the_real_chords(tmp_path):
+    from engine.models.harmonizer import ChordSuggester, HarmonizerConfig
+    from engine.models.registry import save_harmonizer
+
+    checkpoint = tmp_path / "harmonizer"
+    training = {"tunes": {"bach": 3, "nottingham": 9}, "train_tunes": 10, "val_tunes": 2, "epoch": 5, "epochs": 9}
+    validation = {"all_exact": 0.61, "all_root": 0.7, "bach_exact": 0.4, "nottingham_exact": 0.65}
+    save_harmonizer(
+        ChordSuggester(HarmonizerConfig.debug()), checkpoint, {"training": training, "validation": validation}
+    )
+    figures = {"exact": 0.5, "root": 0.6, "ctnctr": 0.8, "pcs": 0.3, "mctd": 1.2, "chords_per_bar": 1.4}
+    harmony = {
+        "tunes": 2,
+        "slots": 40,
+        "hmm_sharpness": 4.0,
+        "overall": {name: figures for name in ("model", "hmm", "inference", "real")},
+        "per_source": {"bach": {"tunes": 1, "model": figures}},
+    }
+    accompaniment = {
+        "bars": 8,
+        "seed": 0,
+        "chorales": {"pieces": 1, "arranged": {"judge_in_style": 0.9, "melody_kept": 1.0}, "real": {}},
+        "styles": {"tunes": 2, "judge_in_style": {"Trecento": 1.0}},
+    }
+    (tmp_path / "arrange.json").write_text(json.dumps({"harmony": harmony, "accompaniment": accompaniment}))
+    assert card_main([str(checkpoint), "--eval", str(tmp_path / "arrange.json")]) == 0
+    card = (checkpoint / "README.md").read_text()
+    assert "| chord suggester (this model) | 0.5 | 0.6 | 0.8 | 0.3 | 1.2 | 1.4 |" in card
+    assert "| HMM baseline |" in card and "| real chords |" in card and "| bach | 3 |" in card
+    assert "| arranged | 0.9 | 1.0 |" in card and "| Trecento | 1.0 |" in card
