@@ -114,6 +114,9 @@ def build_studio(studio: Studio, max_file_age: int = 3600) -> gr.Blocks:
             loaded.then(style.restore, [style.pending_roll], style.restore_outputs, **quiet).then(
                 style.draw_roll, [style.pending_roll], [style.roll], **quiet
             )
+            loaded.then(arrange.restore, [arrange.current], arrange.restore_outputs, **quiet).then(
+                arrange.draw_roll, [arrange.pending_roll], [arrange.roll], **quiet
+            )
         loaded.then(
             library.refresh,
             [library.query, library.tab_filter, library.starred],

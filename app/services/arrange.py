@@ -30,16 +30,18 @@ from app.services.common import (
     report_stage,
 )
 from app.services.keeper import NOT_KEPT, Kept, audio_name
+from app.services.library import KeptTake
 from app.services.style import STYLE_OWN
 from engine.io.midi import guess_melody_track
 from engine.io.sources import read_piece, source_tracks
 from engine.music import LeadSheet
+from engine.music.chords import parse_progression
 from engine.music.limits import HARMONIZE_BARS
 from engine.music.notes import Chord, ChordProgression
 from engine.pipelines.arrange import Arrangement, arrangeable
 from engine.pipelines.harmonize import melody_for_chords, progression_bars
 from engine.render.export import write_wav
-from engine.render.multitrack import TRACK_NAMES, piece_to_midi, piece_to_musicxml, style_instruments
+from engine.render.multitrack import TRACK_NAMES, midi_to_piece, piece_to_midi, piece_to_musicxml, style_instruments
 from engine.render.pianoroll import multitrack_roll_figure
 
 log = logging.getLogger("cadenza.arrange")
@@ -75,6 +77,7 @@ class ArrangeResult:
     wav_path: str | None = None
     kept: Kept = NOT_KEPT
     report: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
 
     @property
     def verdicts(self) -> list[str]:
@@ -255,7 +258,7 @@ class ArrangeService:
         stem = f"cadenza_arrangement_seed{seed}"
         midi_path = out_dir / f"{stem}.mid"
         pm.write(str(midi_path))
-        result = ArrangeResult(title, arrangement, names, tempo, chords_text, str(midi_path))
+        result = ArrangeResult(title, arrangement, names, tempo, chords_text, str(midi_path), seed=seed)
         report_stage(0.6, "engraving the score")
         try:
             xml = out_dir / f"{stem}.musicxml"
@@ -294,6 +297,7 @@ class ArrangeService:
                 "instruments": list(names),
                 "tempo": tempo,
                 "steps": int(arrangement.tokens.shape[1]),
+                "offset": int(arrangement.offset),
                 "asked": [arrangement.style] * len(arrangement.verdicts),
                 "verdicts": arrangement.verdicts,
                 "model": "GAN",
@@ -302,6 +306,50 @@ class ArrangeService:
             ("stylegan", "harmonizer", "style_judge"),
         )
         return result
+
+    def reopen(self, take: KeptTake) -> ArrangeResult | None:
+        """The latest arrangement kept, as it was made, from its library files (no model runs): its four tracks read
+        back from its MIDI, the judge's verdicts and the chords as they were, its audio and downloads."""
+        piece, files = take.pieces[-1], take.files[-1]
+        controls = piece.controls
+        if files.midi is None:
+            return None
+        steps = controls.get("steps")
+        tokens, tempo = midi_to_piece(files.midi, int(steps) if isinstance(steps, int) else None)
+        names = controls.get("instruments")
+        style = str(controls.get("style", ""))
+        chords_text = str(controls.get("chords", ""))
+        offset = int(controls.get("offset", 0))
+        verdicts = [str(v) for v in controls.get("verdicts", [])]
+        arrangement = Arrangement(tokens, style, self._chords_of(chords_text, tokens, offset), verdicts, offset)
+        result = ArrangeResult(
+            piece.title,
+            arrangement,
+            tuple(str(n) for n in names) if isinstance(names, list) and len(names) == 4 else style_instruments(style),
+            float(controls.get("tempo", tempo)),
+            chords_text,
+            files.midi,
+            next((f for f in files.downloads if f.endswith(".musicxml")), None),
+            files.audio,
+            next((f for f in files.downloads if f.endswith(".wav")), None),
+            Kept(piece.id, f"In your library as “{piece.title}”"),
+        )
+        result.seed = int(controls.get("seed", 0))
+        return result
+
+    @staticmethod
+    def _chords_of(text: str, tokens: np.ndarray, offset: int) -> ChordProgression:
+        """Chords typed from bar 1 on the melody's own steps (a pickup of 16 - offset steps before them); none when
+        the text does not parse."""
+        pickup = (16 - offset) % 16
+        bars = max(1, (tokens.shape[1] - offset - pickup) // 16)
+        try:
+            progression = parse_progression(text, bars, 16)
+        except Exception:  # noqa: BLE001 - the roll is then drawn without its chord labels
+            return ChordProgression([])
+        return ChordProgression(
+            [Chord(c.symbol, c.start + pickup, c.end + pickup, c.pitch_classes, c.bass) for c in progression.chords]
+        )
 
     def warm_up(self) -> None:
         """One short arrangement (first GAN draw, first suggestion, first MusicXML); errors go to the caller."""

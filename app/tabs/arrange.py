@@ -355,6 +355,37 @@ class ArrangeTab:
             self.current: result,
         }
 
+    @property
+    def restore_outputs(self) -> list:
+        """What a reload fills: the arrangement shown (as Arrange does) and the style, chords and seed that made it."""
+        return [*self.result_outputs, self.style, self.chords, self.seed, *self.instruments]
+
+    def restore(self, shown: Any = None, request: gr.Request | None = None) -> dict:
+        """At page load: the owner's latest arrangement from the library, as it was (to hear, see and download; a
+        voice is redrawn after the melody is arranged again); nothing when they have none or one is on the page.
+        Never raises."""
+        if shown is not None:
+            return {self.status: gr.skip()}
+        try:
+            take = self.studio.library.latest_take(self.studio.session_of(request), "arrange")
+            result = self.service.reopen(take) if take is not None else None
+        except Exception:  # noqa: BLE001 - the page loads without it
+            log.exception("restoring the arrangement failed")
+            return {self.status: gr.skip()}
+        if result is None:
+            return {self.status: gr.skip()}
+        out = self._shown(result, "")
+        out[self.status] = ok_markdown(
+            f"Welcome back: your last arrangement from the Library, {md_escape(result.title)}"
+        )
+        out[self.current] = None  # its melody is not on the page: Arrange it again to redraw a voice
+        out[self.style] = result.arrangement.style if result.arrangement.style in self.service.styles else gr.skip()
+        out[self.chords] = result.chords_text
+        out[self.seed] = result.seed
+        for dropdown, name in zip(self.instruments, result.instruments):
+            out[dropdown] = name if name in melody_instruments() else gr.skip()
+        return out
+
     def draw_roll(self, pending: ArrangeResult | None) -> Any:
         """The multitrack roll of the arrangement just heard (chained after the audio)."""
         if pending is None:

@@ -111,3 +111,23 @@ def test_long_files_unknown_chords_and_tracks(demo, tmp_path) -> None:
     status, *_ = tab.suggest("Upload MIDI", str(path), None, 4, 7, 0)
     assert "Melody track must be between 0 and 1" in status
     assert "Nothing composed yet" in tab.suggest("Last composed", None, None, 4, None, 0)[0]
+
+
+def test_a_reload_brings_the_last_arrangement_back(demo) -> None:
+    tab: ArrangeTab = demo.cz_arrange
+    studio = tab.studio
+    token = studio.keeper.register("arr-before", None)
+    melody = studio.compose(RHYTHM, "C G", 2, seed=5, session_id="arr-before")[0]
+    out = tab.arrange(
+        "Last composed", None, melody.sheet, 16, None, "C | G", "Trecento", 6, request=_request("arr-before")
+    )
+    studio.keeper.register("arr-after", token)
+    back = tab.restore(request=_request("arr-after"))
+    assert "Welcome back" in back[tab.status] and back[tab.style] == "Trecento" and back[tab.chords] == "C | G"
+    assert back[tab.seed] == 6 and back[tab.current] is None
+    shown = back[tab.pending_roll]
+    assert (shown.arrangement.tokens == out[tab.current].arrangement.tokens).all()
+    assert [c.symbol for c in shown.arrangement.chords.chords] == ["C", "G"]
+    assert Path(back[tab.midi]).read_bytes() == Path(out[tab.midi]).read_bytes()
+    assert tab.draw_roll(shown) is not None
+    assert list(tab.restore(request=_request("arr-stranger"))) == [tab.status]
