@@ -262,7 +262,7 @@ class ArrangeService:
         report_stage(0.6, "engraving the score")
         try:
             xml = out_dir / f"{stem}.musicxml"
-            xml.write_bytes(piece_to_musicxml(arrangement.tokens, names, tempo))
+            xml.write_bytes(piece_to_musicxml(arrangement.tokens, names, tempo, title))
             result.musicxml_path = str(xml)
         except ValueError as err:  # the arrangement still plays and downloads as MIDI
             log.warning("no MusicXML for %s: %s", title, err)

@@ -121,7 +121,9 @@ def run_arrange(args: argparse.Namespace) -> list[Path]:
     written = [path]
     if args.musicxml:
         xml = Path(args.musicxml)
-        xml.write_bytes(piece_to_musicxml(arrangement.tokens, style_instruments(style), tempo))
+        xml.write_bytes(
+            piece_to_musicxml(arrangement.tokens, style_instruments(style), tempo, f"{path.stem} ({style})")
+        )
         written.append(xml)
     if args.wav:
         written.append(write_audio(pm, args.wav))

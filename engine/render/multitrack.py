@@ -82,19 +82,25 @@ def style_programs(style: str) -> tuple[int, ...]:
     return tuple(program_for(name) for name in style_instruments(style))
 
 
-def piece_to_musicxml(tokens: np.ndarray, names: tuple[str, ...] = TRACK_NAMES, tempo_bpm: float = 96.0) -> bytes:
+def piece_to_musicxml(
+    tokens: np.ndarray, names: tuple[str, ...] = TRACK_NAMES, tempo_bpm: float = 96.0, title: str = "Cadenza"
+) -> bytes:
     """Four staves of MusicXML (music21) from tokens (4, steps) in 4/4 from step 0 (a pickup is written after rests
     in a whole first bar, so every bar line stays where the audio has it): one part per track, named ``names``, a
     bass clef for the low ones. Raises ValueError when music21 cannot write it."""
     import warnings
 
-    from music21 import clef, meter, note, stream, tempo
+    from music21 import clef, instrument, metadata, meter, note, stream, tempo
     from music21.musicxml.m21ToXml import GeneralObjectExporter
 
     score = stream.Score()
+    score.metadata = metadata.Metadata(title=title, composer="Cadenza")
     for index, (row, name) in enumerate(zip(tokens, names)):
         part = stream.Part()
         part.partName = name
+        voice = instrument.Instrument()  # every part names its instrument (MuseScore wants one per part)
+        voice.instrumentName, voice.partName = name, name
+        part.append(voice)
         part.append(meter.TimeSignature("4/4"))
         if index == 0:
             part.append(tempo.MetronomeMark(number=round(float(tempo_bpm))))

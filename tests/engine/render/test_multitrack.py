@@ -54,3 +54,36 @@ def test_length_defaults_to_whole_windows_and_foreign_files_are_refused() -> Non
     other.instruments[0].notes.append(pretty_midi.Note(80, 60, 0.0, 1.0))
     with pytest.raises(ValueError, match="four-track piece"):
         midi_to_piece(_bytes(other))
+
+
+def test_four_staves_of_musicxml_read_by_music21_and_musescore(tmp_path) -> None:
+    import shutil
+    import subprocess
+
+    from music21 import converter
+
+    from engine.render.multitrack import piece_to_musicxml
+
+    tokens = _piece(4, steps=64)
+    path = tmp_path / "piece.musicxml"
+    path.write_bytes(piece_to_musicxml(tokens, ("Violin", "Violin", "Viola", "Cello"), 100.0, "A test"))
+    score = converter.parse(str(path))
+    assert [p.partName for p in score.parts] == ["Violin", "Violin", "Viola", "Cello"]
+    assert "A test" in path.read_text()
+    for part, row in zip(score.parts, tokens):
+        measures = part.getElementsByClass("Measure")
+        assert len(measures) == 4 and all(m.duration.quarterLength == 4.0 for m in measures)  # 4 whole bars
+        heard = [(n.pitch.midi, round(float(n.offset) * 4)) for n in part.stripTies().flatten().notes]
+        assert heard == [(int(p), s) for s, p in enumerate(row) if p < HOLD]  # every note, tied over bar lines
+    if shutil.which("mscore3") is None:
+        pytest.skip("MuseScore 3 (Debian musescore3) is not installed: make test installs it")
+    pdf = tmp_path / "piece.pdf"
+    done = subprocess.run(
+        ["mscore3", "-o", str(pdf), str(path)],
+        env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0 and pdf.stat().st_size > 1000, done.stderr[-500:]
+    assert "Error" not in done.stderr, done.stderr[-500:]
