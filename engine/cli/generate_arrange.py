@@ -17,8 +17,8 @@ from pathlib import Path
 
 from engine.cli.files import write_audio
 from engine.io.sources import read_piece
-from engine.music.notes import ChordProgression
-from engine.pipelines.harmonize import HarmonizeOutput, HarmonizePipeline, progression_bars
+from engine.music.notes import ChordProgression, Melody
+from engine.pipelines.harmonize import HarmonizeOutput, HarmonizePipeline, melody_for_chords, progression_bars
 
 
 def add_arrange_commands(sub: argparse._SubParsersAction) -> None:
@@ -50,22 +50,19 @@ def add_arrange_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--judge", default=None, help="style judge checkpoint (default: checkpoints/style_judge)")
 
 
-def progression_text(progression: ChordProgression, steps_per_bar: int, pickup: int, num_steps: int) -> str:
-    """A progression as bars of chord symbols ("G | C D | G"), the pickup's chord first when it has one."""
-    bars: list[list[str]] = []
-    starts = ([0] if pickup else []) + list(range(pickup, num_steps, steps_per_bar))
-    for index, start in enumerate(starts):
-        end = starts[index + 1] if index + 1 < len(starts) else num_steps
-        symbols = [c.symbol for c in progression.chords if c.start < end and c.end > start]
-        bars.append([s for i, s in enumerate(symbols) if i == 0 or s != symbols[i - 1]] or ["N.C."])
-    return " | ".join(" ".join(bar) for bar in bars)
+def progression_text(progression: ChordProgression, tune: Melody) -> str:
+    """A progression as Compose's chord box reads it, from bar 1 ("G | C D | G"); a pickup's chord, if any, is
+    written first as "(pickup C)"."""
+    text = " | ".join(" ".join(bar) for bar in progression_bars(progression, tune))
+    pickup = [c.symbol for c in progression.chords if c.start < tune.pickup_steps]
+    return f"(pickup {pickup[0]}) {text}" if pickup else text
 
 
-def harmonize_report(out: HarmonizeOutput, steps_per_bar: int, pickup: int, num_steps: int) -> dict:
+def harmonize_report(out: HarmonizeOutput, tune: Melody) -> dict:
     """What ``--json`` prints for a harmonisation: the key, each progression as text and the slots' choices."""
     return {
         "key": out.key,
-        "progressions": [progression_text(p, steps_per_bar, pickup, num_steps) for p in out.samples],
+        "progressions": [progression_text(p, tune) for p in out.samples],
         "seeds": out.seeds,
         "slots": [
             {"start": c.start, "end": c.end, "bar": c.bar + 1 if c.bar >= 0 else "pickup", "options": c.options}
@@ -86,11 +83,7 @@ def run_harmonize(args: argparse.Namespace) -> list[Path]:
         temperature=args.temperature,
         alternatives=args.alternatives,
     )
-    melody = sheet.melody
-    num_steps = melody.num_steps
-    if args.bars is not None:
-        num_steps = min(num_steps, melody.pickup_steps + args.bars * melody.steps_per_bar)
-    report = harmonize_report(out, melody.steps_per_bar, melody.pickup_steps, num_steps)
+    report = harmonize_report(out, melody_for_chords(sheet, args.bars))
     lines = [f"# key {out.key}; the most likely progression first, then seeded alternatives"]
     lines += report["progressions"]
     lines.append("# per chord slot: bar (step range): alternatives with their probabilities")
@@ -131,8 +124,7 @@ def run_arrange(args: argparse.Namespace) -> list[Path]:
         {
             "style": style,
             "key": out.key,
-            "chords": args.chords
-            or " | ".join(" ".join(bar) for bar in progression_bars(arrangement.chords, sheet.melody)),
+            "chords": args.chords or progression_text(arrangement.chords, melody_for_chords(sheet, args.bars)),
             "chords_suggested": out.suggested,
             "judge_verdicts": arrangement.verdicts,
             "in_style": round(arrangement.agreement, 4),

@@ -49,9 +49,10 @@ def harmonisations(tune: HarmonyTune, pipeline: HarmonizePipeline, hmm: ChordHMM
     assert tune.sheet is not None
     melody = tune.sheet.melody
     slots = chord_slots(melody)
-    model = pipeline(melody, key=tune.key, alternatives=1).samples[0]
+    # the whole tune at once (the pipeline's call takes 32 bars at most: a person's request, not the model's limit)
+    model = pipeline.probabilities(melody, tune.key, slots).argmax(-1).tolist()
     return {
-        "model": model,
+        "model": classes_to_progression(model, slots, tune.key),
         "hmm": classes_to_progression(hmm.decode(tune.features), slots, tune.key),
         "inference": infer_chords(melody),
         "real": tune.sheet.chords,
