@@ -11,11 +11,13 @@ How (a first design, measured in the model card and ``python -m engine.evaluate 
 2. **Lower voices**: the style GAN writes the piece window by window (2 bars) over the chords, each window conditioned
    on the one before, and before it is used as the next window's condition, its top voice is replaced by the user's
    melody: every window after the first is written knowing the melody that came before it.
-3. **Under the melody**: a lower voice's note that would sound at or above the melody note sounding with it moves
-   down by octaves, so the melody stays the top voice.
-4. **Draw and check**: ``candidates`` chains are drawn at once; the kept one has the most windows the style judge
-   hears in the asked style (with the melody on top), then the fewest voice-leading faults (parallel fifths and
-   octaves between any two voices, lower voices crossing above higher ones).
+3. **Under the melody**: every note of a lower voice that would sound at or above the melody note sounding with it
+   moves down by octaves, so the melody stays the top voice; a second version of each draw first moves the three
+   lower voices together, window by window, by the octaves that leave the fewest such clashes (so they keep their
+   order: moving one voice alone can cross it under the next).
+4. **Draw and check**: ``candidates`` chains are drawn at once, each in its two versions; the kept one has the most
+   windows the style judge hears in the asked style (with the melody on top), then the fewest voice-leading faults
+   (parallel fifths and octaves between any two voices, lower voices crossing above higher ones).
 
 ``voice``: redraw one lower voice (1, 2 or 3) of ``keep`` (an earlier arrangement), the others kept as they are.
 Melodies in 4/4 and 2/4 (read as 4/4 bars of two 2/4 bars) are arranged; a pickup is kept, preceded by rests to the
@@ -135,6 +137,31 @@ def under_the_melody(voice: np.ndarray, melody: np.ndarray) -> np.ndarray:
             pitch -= 12
         out[note.start] = pitch
     return out
+
+
+def lower_voices_under(piece: np.ndarray, melody: np.ndarray) -> np.ndarray:
+    """The three lower voices of a piece (4, steps) moved together, window by window, down by the octaves (0, 1 or 2)
+    that leave the fewest steps with a lower voice at or above the melody: the voices keep their order (moving one
+    voice alone would cross it under the next); a window's notes move with the window they start in."""
+    out = piece.copy()
+    top = sounding_pitches(melody)
+    lows = sounding_pitches(piece[1:])  # (3, steps)
+    for start in range(0, piece.shape[1], WINDOW):
+        end = min(start + WINDOW, piece.shape[1])
+        onsets = [(t, s) for t in range(1, 4) for s in range(start, end) if piece[t, s] < HOLD]
+        lowest = min((int(piece[t, s]) for t, s in onsets), default=LOWEST + 24)
+        shifts = [k for k in (0, 12, 24) if k == 0 or lowest - k >= LOWEST]
+        shift = min(
+            shifts, key=lambda k: (_clashes(lows[:, start:end] - k, lows[:, start:end] >= 0, top[start:end]), k)
+        )
+        for t, s in onsets:
+            out[t, s] -= shift
+    return out
+
+
+def _clashes(lows: np.ndarray, sounding: np.ndarray, top: np.ndarray) -> int:
+    """Steps at which a sounding lower voice (3, n) is at or above the melody (n,) sounding then."""
+    return int(np.sum((sounding & (top[None, :] >= 0) & (lows >= top[None, :])).any(0)))
 
 
 def parallels_with(melody: np.ndarray, voice: np.ndarray) -> int:
@@ -271,21 +298,29 @@ class ArrangePipeline:
                         drawn[:, track] = kept[track]
             windows.append(drawn)
             previous = drawn
-        pieces = torch.cat(windows, dim=2).cpu().numpy()  # (chains, 4, steps)
+        drawn_pieces = torch.cat(windows, dim=2).cpu().numpy()  # (chains, 4, steps)
+        # Two ways under the melody for every chain: each note alone, or the three voices together first (keeps
+        # their order; the kept voices of a redraw are in place already, so it only moves the redrawn one)
+        variants = []
         for chain in range(chains):
-            for track in range(1, 4):
-                pieces[chain, track] = under_the_melody(pieces[chain, track], melody_row)
+            for together in (False, True) if voice is None else (False,):
+                piece = lower_voices_under(drawn_pieces[chain], melody_row) if together else drawn_pieces[chain].copy()
+                for track in (1, 2, 3) if voice is None else (voice,):
+                    piece[track] = under_the_melody(piece[track], melody_row)
+                variants.append(piece)
+        pieces = np.stack(variants)
+        total = len(pieces)
         tensor = torch.as_tensor(pieces, device=self.device)
-        judged = tensor.reshape(chains, 4, count, WINDOW).permute(0, 2, 1, 3).reshape(chains * count, 4, WINDOW)
-        verdicts = self.gan.judge(judged).argmax(1).reshape(chains, count)
+        judged = tensor.reshape(total, 4, count, WINDOW).permute(0, 2, 1, 3).reshape(total * count, 4, WINDOW)
+        verdicts = self.gan.judge(judged).argmax(1).reshape(total, count)
         in_style = (verdicts == index).sum(1).tolist()
-        parallels = [sum(parallels_with(melody_row, pieces[c, t]) for t in range(1, 4)) for c in range(chains)]
-        faults = [voice_leading_faults(pieces[c]) for c in range(chains)]
-        best = max(range(chains), key=lambda c: (in_style[c], -faults[c], -c))
+        faults = [voice_leading_faults(piece) for piece in pieces]
+        best = max(range(total), key=lambda c: (in_style[c], -faults[c], -c))
+        parallels = sum(parallels_with(melody_row, pieces[best, t]) for t in range(1, 4))
         return Arrangement(
             pieces[best],
             self.styles[index],
             ChordProgression([]),
             [self.styles[i] for i in verdicts[best].tolist()],
-            parallels=parallels[best],
+            parallels=parallels,
         )
