@@ -252,7 +252,11 @@ class LibraryService:
             wav = self._wav(midi, folder / f"{stem}.wav")
             if wav is not None:
                 self._wavs[key] = wav
-        return PieceFiles(audio, midi, downloads + ([wav] if wav else []))
+        # only files that are there as the page gets them (a session's folder can go while a reload restores it)
+        present = [path for path in downloads + ([wav] if wav else []) if Path(path).is_file()]
+        return PieceFiles(
+            audio if audio and Path(audio).is_file() else None, midi if midi and Path(midi).is_file() else None, present
+        )
 
     def _wav(self, midi: str, path: Path) -> str | None:
         """The WAV of a piece, rendered again from its MIDI (the library keeps the MIDI and the player's audio, not
