@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from engine.eval.cards.common import log_table, table
+from engine.eval.cards.common import blank_none, log_table, table
 
 SYSTEM_NAMES = {
     "model": "chord suggester (this model)",
@@ -50,7 +50,12 @@ def arrangement_section(accompaniment: dict) -> list[str]:
         rows = [
             {"": kind, **{f: section.get(kind, {}).get(f) for f in ARRANGE_FIGURES}} for kind in ("arranged", "real")
         ]
-        lines += ["", f"### {label}: {section.get('pieces')} pieces", "", table(rows, ["", *ARRANGE_FIGURES])]
+        lines += [
+            "",
+            f"### {label}: {section.get('pieces')} pieces",
+            "",
+            table(blank_none(rows), ["", *ARRANGE_FIGURES]),
+        ]
     styles = accompaniment.get("styles")
     if styles:
         per_style = [{"style": k, "judge_in_style": v} for k, v in styles.get("judge_in_style", {}).items()]
@@ -119,8 +124,9 @@ def render_harmonizer_card(checkpoint: Path, log_rows: list[dict], evaluation: d
             "",
             "## Against the real chords and two baselines (`python -m engine.evaluate arrange`)",
             "",
-            f"{harmony['tunes']} held-out tunes ({harmony['slots']} slots). Exact and root: per slot against the real "
-            "chords. CTnCTR (chord-tone to non-chord-tone ratio, 1 best), PCS (pitch consistency, higher better), MCTD "
+            f"{harmony['tunes']} held-out tunes ({harmony['slots']} slots); every figure is a mean over tunes (the "
+            "accuracy above is over slots). Exact and root: per slot against the real chords. CTnCTR (chord-tone to "
+            "non-chord-tone ratio, 1 best), PCS (pitch consistency, higher better), MCTD "
             "(melody-chord tonal distance, lower better) and chords per bar as in Yeh et al. (2020). The HMM is fitted "
             f"on the same training tunes (emission sharpness {harmony.get('hmm_sharpness')}).",
             "",
