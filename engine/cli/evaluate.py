@@ -176,7 +176,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         }
         if args.gan != "":
             result["accompaniment"] = arrange.evaluate_arrange(
-                args.data if not args.no_music21 else None,
+                args.data,
                 args.gan,
                 args.checkpoint,
                 args.bars,
@@ -184,6 +184,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 args.style_tunes,
                 args.seed,
                 args.device,
+                not args.no_music21,
             )
         return result
     if args.model == "emotion":

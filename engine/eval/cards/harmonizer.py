@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 from engine.eval.cards.common import blank_none, log_table, table
+from engine.eval.suites.arrange import ARRANGE_FIGURES
+from engine.eval.suites.harmony import HARMONY_FIGURES
 
 SYSTEM_NAMES = {
     "model": "chord suggester (this model)",
@@ -13,24 +15,13 @@ SYSTEM_NAMES = {
     "inference": "engine's chord inference",
     "real": "real chords",
 }
-FIGURES = ("exact", "root", "ctnctr", "pcs", "mctd", "chords_per_bar")
 
 
 def _rows(figures: dict) -> list[dict]:
     return [
-        {"system": SYSTEM_NAMES.get(name, name), **{f: values.get(f) for f in FIGURES}}
+        {"system": SYSTEM_NAMES.get(name, name), **{f: values.get(f) for f in HARMONY_FIGURES}}
         for name, values in figures.items()
     ]
-
-
-ARRANGE_FIGURES = (
-    "judge_in_style",
-    "melody_kept",
-    "lower_chord_tones",
-    "parallels_per_100",
-    "voice_crossing",
-    "beat_chords",
-)
 
 
 def arrangement_section(accompaniment: dict) -> list[str]:
@@ -130,11 +121,16 @@ def render_harmonizer_card(checkpoint: Path, log_rows: list[dict], evaluation: d
             "(melody-chord tonal distance, lower better) and chords per bar as in Yeh et al. (2020). The HMM is fitted "
             f"on the same training tunes (emission sharpness {harmony.get('hmm_sharpness')}).",
             "",
-            table(_rows(harmony["overall"]), ["system", *FIGURES]),
+            table(_rows(harmony["overall"]), ["system", *HARMONY_FIGURES]),
         ]
         for source, figures in harmony.get("per_source", {}).items():
             rest = {k: v for k, v in figures.items() if k != "tunes"}
-            parts += ["", f"### {source} ({figures.get('tunes')} tunes)", "", table(_rows(rest), ["system", *FIGURES])]
+            parts += [
+                "",
+                f"### {source} ({figures.get('tunes')} tunes)",
+                "",
+                table(_rows(rest), ["system", *HARMONY_FIGURES]),
+            ]
     accompaniment = (evaluation or {}).get("accompaniment")
     if accompaniment:
         parts += ["", *arrangement_section(accompaniment)]

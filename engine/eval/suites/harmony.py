@@ -36,7 +36,7 @@ DATA = (
     "(python -m engine.data harmony) for the HMM's training tunes; the music21 corpus comes with the package"
 )
 SYSTEMS = ("model", "hmm", "inference", "real")
-FIGURES = ("exact", "root", "ctnctr", "pcs", "mctd", "chords_per_bar")
+HARMONY_FIGURES = ("exact", "root", "ctnctr", "pcs", "mctd", "chords_per_bar")
 
 
 def _classes(tune: HarmonyTune, progression: ChordProgression) -> np.ndarray:
@@ -78,7 +78,7 @@ def _means(rows: list[dict[str, dict[str, float | None]]]) -> dict[str, dict[str
     out: dict[str, dict[str, float | None]] = {}
     for system in SYSTEMS:
         out[system] = {}
-        for figure in FIGURES:
+        for figure in HARMONY_FIGURES:
             values = [v for r in rows if (v := r[system][figure]) is not None]
             out[system][figure] = round(float(np.mean(values)), 4) if values else None
     return out

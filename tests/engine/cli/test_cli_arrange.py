@@ -52,8 +52,15 @@ def test_harmonize_writes_progressions_and_choices(trained, tmp_path, capsys) ->
 def test_evaluate_arrange_gives_every_figure_for_every_system(trained, capsys) -> None:
     folder, cache, model = trained
     argv = ["arrange", "--data", str(folder), "--cache", str(cache), "--checkpoint", str(model), "--no-music21"]
+    # the debug style GAN on one held-out tune: every accompaniment figure is there (not its quality)
+    argv += ["--gan", "debug", "--max-pieces", "1", "--style-tunes", "1"]
     assert evaluate_main([*argv, "--workers", "1", "--json"]) == 0
-    result = json.loads(capsys.readouterr().out)["harmony"]
+    everything = json.loads(capsys.readouterr().out)
+    result = everything["harmony"]
+    folk = everything["accompaniment"]["folk"]
+    assert folk["pieces"] == 1 and folk["arranged"]["melody_kept"] == 1.0
+    assert set(folk["real"]) >= {"judge_in_style", "parallels_per_100", "voice_crossing", "lower_chord_tones"}
+    assert len(everything["accompaniment"]["styles"]["judge_in_style"]) == 7
     assert result["tunes"] >= 1 and set(result["overall"]) == {"model", "hmm", "inference", "real"}
     real = result["overall"]["real"]
     assert real["exact"] == 1.0 and real["root"] == 1.0  # the real chords against themselves
