@@ -74,7 +74,7 @@ lint: venv
 	$(VENV)/bin/mypy
 
 test: install-test lint
-	$(PY) -m pytest -q tests $(PYTEST_ARGS)
+	$(PY) -m pytest -q --durations=20 tests $(PYTEST_ARGS)
 
 bench: install
 	$(PY) -m bench $(BENCH_ARGS)

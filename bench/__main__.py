@@ -179,10 +179,12 @@ def main(argv: list[str] | None = None) -> int:
     port = free_port()
     # A fresh folder for the studio's uploads, Gradio's cache and its results, so the load test can measure them.
     temp_dir = Path(tempfile.mkdtemp(prefix="cadenza_bench_gradio_"))
+    library_dir = Path(tempfile.mkdtemp(prefix="cadenza_bench_library_"))
     env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", GRADIO_TEMP_DIR=str(temp_dir))
     studio = subprocess.Popen(
         [sys.executable, str(ROOT / "app.py"), "--port", str(port), "--checkpoint", checkpoint]
-        + ["--data-dir", str(temp_dir / "library")],  # the bench's pieces never reach the user's library
+        # the bench's pieces never reach the user's library (nor the swept cache, which the studio refuses to use)
+        + ["--data-dir", str(library_dir)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -234,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         except subprocess.TimeoutExpired:
             studio.kill()
         shutil.rmtree(temp_dir, ignore_errors=True)
+        shutil.rmtree(library_dir, ignore_errors=True)
     report["render"] = render_comparison(checkpoint)
     from bench.library_bench import library_save_cost
 
