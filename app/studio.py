@@ -87,6 +87,11 @@ def build_studio(studio: Studio, max_file_age: int = 3600) -> gr.Blocks:
             with gr.Tab("📚 Library", id="library", elem_id="cz-tab-library"):
                 library = LibraryTab(studio, OpenTargets(tabs, compose, explore, song, style, arrange)).build()
 
+        # "Open in Arrange" under every result of the other tabs.
+        for source_tab in (compose, explore, song, emotion, style):
+            for button, files in source_tab.arrange_sources:
+                arrange.open_from(button, files, tabs)
+
         # Whose pieces: the browser keeps a random owner token (or, with --auth, the user name owns them).
         owner_token = gr.BrowserState(None, storage_key="cadenza_owner", secret=studio.keeper.browser_secret())
 

@@ -30,12 +30,13 @@ CHECKPOINT_FOLDERS = {
     "musae_vae": "musae_vae",
     "stylegan": "stylegan",
     "harmonizer": "harmonizer",
+    "voice_infill": "voice_infill",
 }
 
 
 def default_checkpoint(family: str) -> Path:
     """The shipped checkpoint folder of a model family ("ec2vae", "latent", "abc_emotion", "style_judge", "musae",
-    "musae_vae", "stylegan", "harmonizer")."""
+    "musae_vae", "stylegan", "harmonizer", "voice_infill")."""
     if family not in CHECKPOINT_FOLDERS:
         raise KeyError(f"Unknown model family {family!r}: one of {', '.join(CHECKPOINT_FOLDERS)}")
     return CHECKPOINTS_DIR / CHECKPOINT_FOLDERS[family]

@@ -129,6 +129,7 @@ from engine.pipelines.explore import ExplorePipeline
 from engine.pipelines.harmonize import HarmonizePipeline
 from engine.pipelines.style import Judge, StylePipeline
 from engine.pipelines.style_gan import StyleGANPipeline
+from engine.pipelines.voice_infill import VoiceInfillPipeline
 from engine.render.audio import get_synthesizer
 from engine.render.encode import DEFAULT_PLAYER_FORMAT
 from engine.render.pianoroll import piano_roll_figure
@@ -298,6 +299,7 @@ class Studio:
         stylegan_checkpoint: str | Path | None = None,
         library: Library | None = None,
         harmonizer_checkpoint: str | Path | None = None,
+        infill_checkpoint: str | Path | None = None,
     ) -> Studio:
         """Build the pipelines (``checkpoint`` may be "debug") and the warm synthesizer.
 
@@ -307,7 +309,9 @@ class Studio:
         The Style tab's MusAE comes from ``style_checkpoint`` and its GAN from
         ``stylegan_checkpoint`` (by default "debug" with a "debug" studio, else
         ``checkpoints/musae`` and ``checkpoints/stylegan``); each that is missing or
-        fails to load is unavailable (logged) and the other keeps working.
+        fails to load is unavailable (logged) and the other keeps working. Arrange needs the GAN (its judge) and the
+        chord suggester (``harmonizer_checkpoint``); its lower voices come from the voice infiller
+        (``infill_checkpoint``), or from the GAN where the infiller is missing (logged).
         When no synthesizer can be started (FluidSynth or SoundFont missing) the
         studio still works, without audio, and logs why. Results are kept in ``library`` (None: nothing is kept),
         each with the fingerprints of the checkpoints that made it.
@@ -343,9 +347,15 @@ class Studio:
             if harmonizer_checkpoint is not None
             else ("debug" if debug else default_checkpoint("harmonizer"))
         )
-        arrange = load_arrange_pipeline(harmonizer, style_gan)
+        infiller = (
+            infill_checkpoint
+            if infill_checkpoint is not None
+            else ("debug" if debug else default_checkpoint("voice_infill"))
+        )
+        arrange = load_arrange_pipeline(harmonizer, style_gan, infiller)
         folders = {
             "harmonizer": harmonizer,
+            "voice_infill": infiller,
             "ec2vae": checkpoint if checkpoint is not None else default_checkpoint("ec2vae"),
             "latent": "debug" if debug else default_checkpoint("latent"),
             "abc_emotion": emotion_checkpoint
@@ -529,9 +539,12 @@ def load_style_gan_pipeline(checkpoint: str | Path, style_pipeline: Any | None =
         return None
 
 
-def load_arrange_pipeline(harmonizer: str | Path, style_gan: Any | None) -> Any | None:
-    """Arrange's pipeline: the style GAN already loaded and the chord suggester in ``harmonizer`` ("debug": tiny and
-    untrained); None when either is missing or broken (logged: the Arrange tab says it is unavailable)."""
+def load_arrange_pipeline(
+    harmonizer: str | Path, style_gan: Any | None, infiller: str | Path | None = None
+) -> Any | None:
+    """Arrange's pipeline: the style GAN already loaded, the chord suggester in ``harmonizer`` and the voice infiller in
+    ``infiller`` ("debug": tiny and untrained); None when the GAN or the suggester is missing or broken (logged: the
+    Arrange tab says it is unavailable). Without a working infiller the GAN writes the lower voices (logged)."""
     if style_gan is None:
         log.warning("Arrange unavailable: it needs the style GAN")
         return None
@@ -539,10 +552,21 @@ def load_arrange_pipeline(harmonizer: str | Path, style_gan: Any | None) -> Any 
         log.warning("Arrange unavailable: no chord suggester at %s", harmonizer)
         return None
     try:
-        return ArrangePipeline(style_gan, HarmonizePipeline.from_pretrained(harmonizer))
+        suggester = HarmonizePipeline.from_pretrained(harmonizer)
     except Exception:  # noqa: BLE001 - a broken suggester must not stop the other tabs
         log.exception("Arrange unavailable: the chord suggester at %s did not load", harmonizer)
         return None
+    writer = None
+    if infiller is not None and (str(infiller) == "debug" or Path(infiller).is_dir()):
+        try:
+            writer = VoiceInfillPipeline.from_pretrained(infiller, judge=Judge(style_gan.judge, style_gan.styles))
+        except Exception:  # noqa: BLE001 - the GAN can still write
+            log.exception(
+                "Arrange's voice infiller at %s did not load: the style GAN writes the lower voices", infiller
+            )
+    else:
+        log.warning("No voice infiller at %s: Arrange's lower voices come from the style GAN", infiller)
+    return ArrangePipeline(style_gan, suggester, infiller=writer)
 
 
 def load_emotion_pipeline(checkpoint: str | Path, device: str | None = None) -> Any | None:

@@ -25,6 +25,7 @@ from app.services.common import (
     check_chords,
     check_upload,
     choice,
+    float_in,
     int_in,
     melody_program,
     report_stage,
@@ -33,14 +34,16 @@ from app.services.keeper import NOT_KEPT, Kept, audio_name
 from app.services.library import KeptTake
 from app.services.style import STYLE_OWN
 from engine.io.midi import guess_melody_track
+from engine.io.played import played_melody
 from engine.io.sources import read_piece, source_tracks
 from engine.music import LeadSheet
 from engine.music.chords import parse_progression
+from engine.music.constants import STEPS_PER_BAR_44
 from engine.music.limits import HARMONIZE_BARS
 from engine.music.notes import Chord, ChordProgression
 from engine.pipelines.arrange import Arrangement, arrangeable
 from engine.pipelines.harmonize import melody_for_chords, progression_bars
-from engine.render.export import write_wav
+from engine.render.export import leadsheet_to_pretty_midi, save_midi, write_wav
 from engine.render.multitrack import TRACK_NAMES, midi_to_piece, piece_to_midi, piece_to_musicxml, style_instruments
 from engine.render.pianoroll import multitrack_roll_figure
 
@@ -163,6 +166,17 @@ class ArrangeService:
         if whole.time_signature == (2, 4):
             note += "; 2/4 is arranged as 4/4 bars of two 2/4 bars"
         return LeadSheet(tune, ChordProgression([]), sheet.title or "Melody"), note
+
+    def played_file(self, take: Any, tempo: Any, session_id: str | None = None) -> tuple[str, str]:
+        """(a MIDI file of the melody played on a MIDI keyboard, a note on it): the take (the keyboard widget's
+        JSON) on the sixteenth grid at ``tempo`` BPM (app.components.midi_keyboard.played_melody). Raises InputError
+        naming what is wrong."""
+        tempo = float_in("Tempo", 100 if tempo in (None, "") else tempo, 30, 300)
+        melody = played_melody(take, tempo)
+        bars = melody.num_steps // STEPS_PER_BAR_44
+        path = self.shared.take_dir(session_id) / "played melody.mid"
+        save_midi(leadsheet_to_pretty_midi(LeadSheet(melody, ChordProgression([]), "Played"), 0, None), path)
+        return str(path), f"{len(melody.notes)} notes in {bars} bars at {tempo:g} BPM"
 
     # -- chords ----------------------------------------------------------------------------
 
@@ -300,10 +314,12 @@ class ArrangeService:
                 "offset": int(arrangement.offset),
                 "asked": [arrangement.style] * len(arrangement.verdicts),
                 "verdicts": arrangement.verdicts,
-                "model": "GAN",
+                "model": "Infill" if self.pipeline.writer == "infill" else "GAN",
                 "take": out_dir.name,
             },
-            ("stylegan", "harmonizer", "style_judge"),
+            ("voice_infill", "stylegan", "harmonizer", "style_judge")
+            if self.pipeline.writer == "infill"
+            else ("stylegan", "harmonizer", "style_judge"),
         )
         return result
 
@@ -352,7 +368,7 @@ class ArrangeService:
         )
 
     def warm_up(self) -> None:
-        """One short arrangement (first GAN draw, first suggestion, first MusicXML); errors go to the caller."""
+        """One short arrangement (first draw, first suggestion, first MusicXML); errors go to the caller."""
         if self.pipeline is None:
             return
         from engine.music.notes import Melody, Note

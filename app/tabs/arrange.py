@@ -1,12 +1,13 @@
 """The Arrange tab: chords suggested for the user's own melody, and the melody arranged in any of the seven styles.
 
 Layout and wiring only (the work is app/services/arrange.py). The melody is the last one composed or a track of an
-uploaded MIDI file (the Library's "Open in Arrange" puts a piece there). **Suggest chords** fills the chord box bar by
-bar and lists each bar's alternatives: clicking one puts it in the box (in the browser, no round trip); the box stays
-the user's to edit. **Arrange** writes three lower voices in the chosen style under the melody, which stays on top
-note for note, and gives audio, the multitrack roll with the chords (after the audio), a four-track MIDI, MusicXML
-(four staves) and WAV, with the style judge's verdict per 2-bar window. **Redraw** draws one lower voice again and
-keeps the others. API names: ``/arrange_suggest`` and ``/arrange``.
+uploaded MIDI file (the Library's "Open in Arrange", and the one under every other tab's result, put a piece there).
+**Suggest chords** fills the chord box bar by bar and lists each bar's alternatives: clicking one puts it in the box
+(in the browser, no round trip); the box stays the user's to edit. **Arrange** writes three lower voices in the chosen
+style under the melody, which stays on top note for note, and gives audio, the multitrack roll with the chords (after
+the audio), a four-track MIDI, MusicXML (four staves) and WAV, with the style judge's verdict per 2-bar window.
+**Redraw** draws one lower voice again and keeps the others.
+API names: ``/arrange_suggest`` and ``/arrange``.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ import gradio as gr
 
 from app import api_inputs as ai
 from app.components.audio_first import WAIT_FOR_AUDIO_JS
+from app.components.midi_keyboard import midi_keyboard
 from app.components.progress import PROGRESS, progress_listener
 from app.components.status import crash_markdown, error_markdown, kept_note, md_escape, ok_markdown
 from app.services import Studio
-from app.services.arrange import SOURCE_LAST, SOURCES, VOICE_NAMES, ArrangeResult, Suggestion
+from app.services.arrange import SOURCE_LAST, SOURCE_UPLOAD, SOURCES, VOICE_NAMES, ArrangeResult, Suggestion
 from app.services.common import InputError, melody_instruments, stages
 from app.services.style import STYLE_OWN
 
@@ -111,9 +113,10 @@ class ArrangeTab:
     def build(self) -> ArrangeTab:
         styles = self.service.styles
         gr.Markdown(
-            "Give **your melody** (the last one you composed, or a MIDI file) and Cadenza suggests **chords** for it, "
-            "bar by bar, with alternatives to click; then it **arranges** it in one of seven styles: your melody stays "
-            "on top note for note, three lower voices are written under it over the chords in the box."
+            "Give **your melody** (the last one you composed, a MIDI file, or play it on a MIDI keyboard) and "
+            "Cadenza suggests **chords** for it, bar by bar, with alternatives to click; then it **arranges** it in "
+            "one of seven styles: your melody stays on top note for note, three lower voices are written under it "
+            "over the chords in the box."
             + (
                 ""
                 if self.service.available
@@ -130,6 +133,20 @@ class ArrangeTab:
             self.bars = ai.Slider(
                 1, 32, value=16, step=1, label="Bars (from the start)", elem_id="cz-arr-bars", scale=2
             )
+        # Hidden by the widget itself where the browser has no Web MIDI.
+        with gr.Group(elem_classes=["cz-arr-keyboard"]):
+            with gr.Row(equal_height=True):
+                self.keyboard = midi_keyboard("cz-arr-keyboard")
+                self.keyboard_tempo = ai.Number(
+                    100,
+                    precision=0,
+                    minimum=30,
+                    maximum=300,
+                    label="Tempo of your playing (BPM): notes snap to sixteenths at it",
+                    elem_id="cz-arr-keyboard-tempo",
+                    scale=0,
+                    min_width=220,
+                )
         with gr.Row(equal_height=True):
             self.suggest_button = gr.Button("🎹 Suggest chords", elem_id="cz-arr-suggest", scale=1)
             self.chords = gr.Textbox(
@@ -205,6 +222,7 @@ class ArrangeTab:
         quick = dict(queue=False, show_progress="hidden", api_visibility="private")
         busy = dict(concurrency_limit=1, show_progress="full", show_progress_on=[self.status])
         self.dice.click(lambda: random.randint(0, 99_999), None, self.seed, **quick)
+        self._wire_keyboard()
         self.style.input(self.default_instruments, [self.style], self.instruments, **quick)
         self.suggest_button.click(
             self.suggest,
@@ -238,7 +256,70 @@ class ArrangeTab:
             **busy,
         ).then(None, js=WAIT_FOR_AUDIO_JS, **quick).then(self.draw_roll, [self.pending_roll], [self.roll], **quick)
 
+    def _wire_keyboard(self) -> None:
+        """A take played on a MIDI keyboard becomes a MIDI file in the upload box, and its chords are suggested."""
+        self.keyboard.change(
+            self.take_played,
+            [self.keyboard, self.keyboard_tempo],
+            [self.source, self.file, self.track, self.status],
+            queue=False,
+            api_visibility="private",
+        ).success(
+            self.suggest,
+            [self.source, self.file, self.last_sheet, self.bars, self.track, self.seed],
+            [self.status, self.chords, self.alternatives, self.melody],
+            show_progress="full",
+            show_progress_on=[self.status],
+            api_visibility="private",
+        )
+
+    def take_played(self, take: Any, tempo: Any, request: gr.Request | None = None) -> tuple:
+        """The take played on the keyboard, as a MIDI file in the upload box; raises gr.Error (a message, nothing on
+        the page changed) for an empty or damaged take."""
+        try:
+            path, note = self.service.played_file(take, tempo, self.studio.session_of(request))
+        except InputError as err:
+            raise gr.Error(str(err)) from None
+        return SOURCE_UPLOAD, path, None, ok_markdown(f"Played melody: {md_escape(note)}; suggesting its chords")
+
+    def open_from(self, button: gr.Button, files: gr.File, tabs: gr.Tabs) -> None:
+        """Another tab's "Open in Arrange": ``button`` puts the MIDI in ``files`` (a file or several: the first MIDI)
+        in the upload box, shows this tab and suggests the melody's chords."""
+        button.click(
+            self.open_result,
+            [files],
+            [tabs, self.source, self.file, self.track, self.status],
+            queue=False,
+            api_visibility="private",
+        ).success(
+            self.suggest,
+            [self.source, self.file, self.last_sheet, self.bars, self.track, self.seed],
+            [self.status, self.chords, self.alternatives, self.melody],
+            show_progress="full",
+            show_progress_on=[self.status],
+            api_visibility="private",
+        )
+
     # ------------------------------------------------------------------ handlers
+
+    @staticmethod
+    def open_result(files: Any) -> tuple:
+        """A result's MIDI into the upload box, and this tab shown; raises gr.Error (a message on the page, nothing
+        changed) when there is no MIDI to open yet."""
+        paths = files if isinstance(files, list) else [files]
+        midi = next(
+            (str(p) for p in paths if isinstance(p, str) and p.lower().endswith((".mid", ".midi"))),
+            None,
+        )
+        if midi is None:
+            raise gr.Error("Nothing to open in Arrange yet: make a piece here first (Arrange reads its MIDI file)")
+        return (
+            gr.Tabs(selected="arrange"),
+            SOURCE_UPLOAD,
+            midi,
+            None,
+            ok_markdown("Opened in Arrange: suggesting its chords"),
+        )
 
     def default_instruments(self, style: Any) -> list:
         if style not in self.service.styles:

@@ -36,6 +36,7 @@ from app.components import step_grid as sg
 from app.components.audio_first import WAIT_FOR_AUDIO_JS
 from app.components.control_report import report_html
 from app.components.emotion_pad import feeling_panel
+from app.components.open_in import open_in_arrange_button
 from app.components.progress import PROGRESS, progress_listener
 from app.services import Studio
 from app.services.common import NO_ACCOMPANIMENT, InputError, flag, stages
@@ -134,6 +135,11 @@ class ComposeTab:
         self.variation_boxes: list[dict[str, Any]] = []
 
     # ------------------------------------------------------------------ layout
+
+    @property
+    def arrange_sources(self) -> list[tuple[gr.Button, gr.File]]:
+        """(an "Open in Arrange" button, the MIDI file it opens) of each result here."""
+        return [(box["to_arrange"], box["midi"]) for box in self.variation_boxes]
 
     def build(self) -> ComposeTab:
         default_instrument = _pick("Flute", self.instruments, self.instruments[0])
@@ -249,6 +255,7 @@ class ComposeTab:
                     with gr.Row():
                         midi = gr.File(label="MIDI", interactive=False, elem_id=f"cz-midi{index}", file_types=[".mid"])
                         wav = gr.File(label="WAV", interactive=False, elem_id=f"cz-wav{index}", file_types=[".wav"])
+                    to_arrange = open_in_arrange_button(f"cz-to-arrange{index}")
                     report = gr.HTML("", elem_id=f"cz-report{index}", label="Control report")
                 self.variation_boxes.append(
                     {
@@ -259,6 +266,7 @@ class ComposeTab:
                         "midi": midi,
                         "wav": wav,
                         "report": report,
+                        "to_arrange": to_arrange,
                     }
                 )
 

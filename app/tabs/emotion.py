@@ -38,6 +38,7 @@ from app.components import status
 from app.components.audio_first import WAIT_FOR_AUDIO_JS
 from app.components.control_report import report_html
 from app.components.emotion_pad import feeling_help, feeling_panel, set_point_js
+from app.components.open_in import open_in_arrange_button
 from app.components.progress import PROGRESS, progress_listener
 from app.services import Studio
 from app.services.common import InputError, stages
@@ -105,6 +106,11 @@ class EmotionTab:
         self.boxes: list[dict[str, Any]] = []
 
     # ------------------------------------------------------------------ layout
+
+    @property
+    def arrange_sources(self) -> list[tuple[gr.Button, gr.File]]:
+        """(an "Open in Arrange" button, the MIDI file it opens) of each result here."""
+        return [(box["to_arrange"], box["files"]) for box in self.boxes]
 
     def build(self) -> EmotionTab:
         gr.Markdown(
@@ -196,6 +202,7 @@ class EmotionTab:
                         elem_id=f"cz-emotion-files{index}",
                     )
                     report = gr.HTML("", elem_id=f"cz-emotion-report{index}", label="Control report")
+                    to_arrange = open_in_arrange_button(f"cz-emotion-to-arrange{index}")
             abc = gr.Code(
                 "",
                 label="ABC (copy it into any ABC tool)",
@@ -226,6 +233,7 @@ class EmotionTab:
             "abc": abc,
             "raw": raw,
             "report": report,
+            "to_arrange": to_arrange,
         }
 
     # ------------------------------------------------------------------ events

@@ -30,6 +30,7 @@ from app import api_inputs as ai
 from app.components import latent_map as lm
 from app.components import status
 from app.components.control_report import report_html
+from app.components.open_in import open_in_arrange_button
 from app.services import Studio
 from app.services.common import MAX_UPLOAD_BYTES, InputError, brief, check_chords, flag
 from app.services.explore import (
@@ -125,6 +126,11 @@ class ExploreTab:
 
     # ------------------------------------------------------------------ layout
 
+    @property
+    def arrange_sources(self) -> list[tuple[gr.Button, gr.File]]:
+        """(an "Open in Arrange" button, the MIDI file it opens) of each result here."""
+        return [(self.interp_to_arrange, self.interp_midi), (self.morph_to_arrange, self.morph_midi)]
+
     def build(self) -> ExploreTab:
         self.last_sheet = self._last_sheet if self._last_sheet is not None else gr.State(None)
         defaults = dict(zip(SIDES, self.service.default_examples()))
@@ -209,6 +215,7 @@ class ExploreTab:
                     label="MIDI", interactive=False, elem_id="cz-x-interp-midi", file_types=[".mid"]
                 )
                 self.interp_report = gr.HTML("", elem_id="cz-x-interp-report", label="Control report")
+                self.interp_to_arrange = open_in_arrange_button("cz-x-interp-to-arrange")
 
         # 2. the 2-D map
         with gr.Group(elem_classes=["cz-x-section"]):
@@ -269,6 +276,7 @@ class ExploreTab:
                     label="Morph MIDI", interactive=False, elem_id="cz-x-morph-midi", file_types=[".mid"]
                 )
                 self.morph_report = gr.HTML("", elem_id="cz-x-morph-report", label="Control report")
+                self.morph_to_arrange = open_in_arrange_button("cz-x-morph-to-arrange")
 
         # 3. analogies
         with gr.Group(elem_classes=["cz-x-section"]):

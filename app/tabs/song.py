@@ -44,6 +44,7 @@ from app.components import status
 from app.components import step_grid as sg
 from app.components.audio_first import WAIT_FOR_AUDIO_JS
 from app.components.control_report import report_html
+from app.components.open_in import open_in_arrange_button
 from app.components.progress import PROGRESS, progress_listener
 from app.services import Studio
 from app.services.common import MAX_UPLOAD_BYTES, InputError, check_chords, flag, stages
@@ -142,6 +143,11 @@ class SongTab:
         self._last_sheet = last_sheet
 
     # ------------------------------------------------------------------ layout
+
+    @property
+    def arrange_sources(self) -> list[tuple[gr.Button, gr.File]]:
+        """(an "Open in Arrange" button, the MIDI file it opens) of each result here."""
+        return [(self.to_arrange, self.midi)]
 
     def build(self) -> SongTab:
         self.last_sheet = self._last_sheet if self._last_sheet is not None else gr.State(None)
@@ -264,6 +270,7 @@ class SongTab:
                     buttons=["download"],
                 )
                 self.midi = gr.File(label="MIDI", interactive=False, elem_id="cz-song-midi", file_types=[".mid"])
+                self.to_arrange = open_in_arrange_button("cz-song-to-arrange")
                 self.report = gr.HTML("", elem_id="cz-song-report", label="Control report")
 
         self._wire()

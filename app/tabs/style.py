@@ -21,6 +21,7 @@ import gradio as gr
 
 from app import api_inputs as ai
 from app.components.audio_first import WAIT_FOR_AUDIO_JS
+from app.components.open_in import open_in_arrange_button
 from app.components.progress import PROGRESS, progress_listener
 from app.components.status import crash_markdown, error_markdown, kept_note, md_escape, ok_markdown
 from app.services import Studio
@@ -71,6 +72,11 @@ class StyleTab:
     def __init__(self, studio: Studio):
         self.studio = studio
         self.service = studio.style
+
+    @property
+    def arrange_sources(self) -> list[tuple[gr.Button, gr.File]]:
+        """(an "Open in Arrange" button, the MIDI file it opens) of each result here."""
+        return [(self.to_arrange, self.midi)]
 
     def build(self) -> StyleTab:
         styles = self.service.styles
@@ -175,6 +181,7 @@ class StyleTab:
                     self.midi = gr.File(label="MIDI (four tracks)", interactive=False, elem_id="cz-style-midi")
                     self.wav = gr.File(label="WAV", interactive=False, elem_id="cz-style-wav")
                 self.verdict = gr.HTML("", elem_id="cz-style-verdict")
+                self.to_arrange = open_in_arrange_button("cz-style-to-arrange")
         self._wire()
         return self
 

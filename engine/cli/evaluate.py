@@ -127,6 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=2, help="processes reading the held-out tunes")
     p.add_argument("--no-music21", action="store_true", help="leave out the music21 corpus's tunes and chorales")
     p.add_argument("--gan", default=None, help="the style GAN (default: checkpoints/stylegan; '' skips the arranging)")
+    p.add_argument(
+        "--infiller",
+        default=None,
+        help="the voice infiller that writes the lower voices (default: checkpoints/voice_infill; '': the GAN writes)",
+    )
+    p.add_argument("--no-harmony", action="store_true", help="only the accompaniment (not the chord suggestion)")
     p.add_argument("--bars", type=int, default=8, help="bars of each melody arranged")
     p.add_argument("--max-pieces", type=int, default=24, help="held-out chorales and folk tunes arranged (each)")
     p.add_argument("--style-tunes", type=int, default=4, help="folk tunes arranged in every style")
@@ -169,11 +175,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             args.metric_windows,
         )
     if args.model == "arrange":
-        result = {
-            "harmony": harmony.evaluate_harmony(
+        result = {}
+        if not args.no_harmony:
+            result["harmony"] = harmony.evaluate_harmony(
                 args.data, args.cache, args.checkpoint, args.max_tunes, args.device, args.workers, not args.no_music21
             )
-        }
         if args.gan != "":
             result["accompaniment"] = arrange.evaluate_arrange(
                 args.data,
@@ -185,6 +191,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 args.seed,
                 args.device,
                 not args.no_music21,
+                args.infiller,
             )
         return result
     if args.model == "emotion":

@@ -48,6 +48,11 @@ def add_arrange_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--gan", default=None, help="style GAN checkpoint (default: checkpoints/stylegan)")
     p.add_argument("--checkpoint", default=None, help="the chord suggester (default: checkpoints/harmonizer)")
     p.add_argument("--judge", default=None, help="style judge checkpoint (default: checkpoints/style_judge)")
+    p.add_argument(
+        "--infiller",
+        default=None,
+        help="the voice infiller that writes the lower voices (default: checkpoints/voice_infill; '': the GAN writes)",
+    )
 
 
 def progression_text(progression: ChordProgression, tune: Melody) -> str:
@@ -102,7 +107,9 @@ def run_arrange(args: argparse.Namespace) -> list[Path]:
     from engine.render.multitrack import piece_to_midi, piece_to_musicxml, style_instruments, style_programs
 
     sheet = read_piece(args.source, args.track)
-    pipe = ArrangePipeline.from_pretrained(args.gan, harmonizer=args.checkpoint, judge=args.judge)
+    pipe = ArrangePipeline.from_pretrained(
+        args.gan, harmonizer=args.checkpoint, judge=args.judge, infiller=args.infiller
+    )
     out = pipe(sheet, args.style, num_bars=args.bars, seed=args.seed, chords=args.chords)
     arrangement = out.samples[0]
     style = arrangement.style
@@ -123,6 +130,7 @@ def run_arrange(args: argparse.Namespace) -> list[Path]:
     args.reports.append(
         {
             "style": style,
+            "writer": pipe.writer,
             "key": out.key,
             "chords": args.chords or progression_text(arrangement.chords, melody_for_chords(sheet, args.bars)),
             "chords_suggested": out.suggested,

@@ -7,6 +7,7 @@
     python -m engine.train musae [--baseline vae] --data data_cache/style_windows.npz --out checkpoints/musae
     python -m engine.train stylegan --data data_cache/style_windows.npz --out checkpoints/stylegan
     python -m engine.train harmonizer --data data_cache/harmony.npz --out checkpoints/harmonizer
+    python -m engine.train voice-infill --data data_cache/style_windows.npz --out checkpoints/voice_infill
 
 Every option is a field of the trainer's config (``--help`` lists them with their defaults); the model's sizes are
 the fields of its model config under their own names (e.g. ``--encoder-hidden``), and ``--debug`` trains the model
@@ -23,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from engine.train import abc, ec2vae, harmonizer, latent, musae, style_judge
+from engine.train import abc, ec2vae, harmonizer, latent, musae, style_judge, voice_infill
 from engine.train.common import add_config_options, config_from_args
 from engine.train.stylegan import StyleGANTrainConfig, train_stylegan
 
@@ -62,6 +63,14 @@ def _harmonizer(cfg: harmonizer.HarmonizerTrainConfig) -> str:
     )
 
 
+def _voice_infill(cfg: voice_infill.VoiceInfillTrainConfig) -> str:
+    best = voice_infill.train_voice_infill(cfg)
+    return (
+        f"best held-out loss on the lower voices: {best['val']['loss']:.4f} (accuracy {best['val']['accuracy']:.4f}, "
+        f"epoch {best['epoch']})"
+    )
+
+
 def _musae(cfg: musae.MusAETrainConfig) -> str:
     best = musae.train_musae(cfg)
     return f"best held-out greedy reconstruction: {best['val']['greedy']['mean']:.4f} at epoch {best['epoch']}"
@@ -96,6 +105,11 @@ TRAINERS: dict[str, Trainer] = {
         harmonizer.HarmonizerTrainConfig,
         "the chord suggester (Arrange): a melody's chord slots -> a chord per slot",
         _harmonizer,
+    ),
+    "voice-infill": Trainer(
+        voice_infill.VoiceInfillTrainConfig,
+        "the voice infiller (Arrange): masked voices of a four-voice window, Coconet-style",
+        _voice_infill,
     ),
     "musae": Trainer(
         musae.MusAETrainConfig,

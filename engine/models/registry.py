@@ -24,6 +24,7 @@ from engine.models.latent import LatentModelConfig, LatentSequenceModel
 from engine.models.musae import MusAE, MusAEConfig
 from engine.models.style_gan import StyleGANConfig, StyleGenerator
 from engine.models.style_judge import StyleJudge, StyleJudgeConfig
+from engine.models.voice_infill import VoiceInfillConfig, VoiceInfiller
 
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
@@ -37,6 +38,7 @@ KINDS: dict[str, type[torch.nn.Module]] = {
     "musae": MusAE,  # MusAE and its VAE baseline (config["kind"] tells which)
     "stylegan": StyleGenerator,  # the generator only: the critic lives in train_state.pt
     "harmonizer": ChordSuggester,  # the chord suggester (Arrange)
+    "voice_infill": VoiceInfiller,  # the four-voice infiller (Arrange's lower voices)
 }
 
 
@@ -230,5 +232,15 @@ def load_harmonizer(
     """(ChordSuggester in eval mode, config.json)."""
     meta = read_config(directory, "harmonizer")
     model = ChordSuggester(HarmonizerConfig.from_dict(meta["config"]))
+    model.load_state_dict(load_weights(directory))
+    return model.to(device).eval(), meta
+
+
+def load_voice_infill(
+    directory: str | Path, device: torch.device | str = "cpu"
+) -> tuple[VoiceInfiller, CheckpointConfig]:
+    """(VoiceInfiller in eval mode, config.json); config["styles"] names the style indices in order."""
+    meta = read_config(directory, "voice_infill")
+    model = VoiceInfiller(VoiceInfillConfig.from_dict(meta["config"]))
     model.load_state_dict(load_weights(directory))
     return model.to(device).eval(), meta

@@ -20,13 +20,11 @@ def sounding_pitches(windows: np.ndarray) -> np.ndarray:
     """The MIDI pitch sounding at every step, same shape as ``windows`` (..., steps): SILENT (-1) at rests,
     UNKNOWN (-2) under a HOLD with no onset before it in the window."""
     tokens = np.asarray(windows)
-    out = np.empty(tokens.shape, dtype=np.int64)
-    current = np.full(tokens.shape[:-1], SILENT, dtype=np.int64)
-    for step in range(tokens.shape[-1]):  # a loop over 32 steps, vectorised over windows and tracks
-        token = tokens[..., step]
-        held = np.where(current == SILENT, UNKNOWN if step == 0 else SILENT, current)
-        current = np.where(token < HOLD, token, np.where(token == HOLD, held, SILENT))
-        out[..., step] = current
+    steps = np.arange(tokens.shape[-1])
+    # The last step at or before each step that is not a HOLD (an onset or a rest): -1 where there is none.
+    last = np.maximum.accumulate(np.where(tokens != HOLD, steps, -1), axis=-1)
+    value = np.take_along_axis(tokens, np.maximum(last, 0), axis=-1).astype(np.int64)
+    out: np.ndarray = np.where(last < 0, UNKNOWN, np.where(value < HOLD, value, SILENT))
     return out
 
 

@@ -1,23 +1,30 @@
 """Arrange: the user's melody on top, note for note, and three lower voices in one of the seven styles.
 
-``ArrangePipeline.from_pretrained(path | "debug")`` loads the style GAN (its generator and judge) and the chord
-suggester; ``pipeline(melody, style, num_bars=None, seed=0, num_samples=1, chords=None)`` returns an
-:class:`ArrangeOutput` whose ``samples`` are :class:`Arrangement` objects, arrangement i drawn with seed ``seed + i``.
+``ArrangePipeline.from_pretrained(path | "debug")`` loads the voice infiller (the writer), the style GAN (its judge,
+and the first design's writer) and the chord suggester; ``pipeline(melody, style, num_bars=None, seed=0,
+num_samples=1, chords=None)`` returns an :class:`ArrangeOutput` whose ``samples`` are :class:`Arrangement` objects,
+arrangement i drawn with seed ``seed + i``.
 
-How (a first design, measured in the model card and ``python -m engine.evaluate arrange``):
+How (measured in the model cards and ``python -m engine.evaluate arrange``):
 
 1. **Chords**: the ones given (text in Compose's syntax, or a ChordProgression on the melody's steps), else the
    suggester's most likely progression.
-2. **Lower voices**: the style GAN writes the piece window by window (2 bars) over the chords, each window conditioned
-   on the one before, and before it is used as the next window's condition, its top voice is replaced by the user's
-   melody: every window after the first is written knowing the melody that came before it.
-3. **Under the melody**: every note of a lower voice that would sound at or above the melody note sounding with it
-   moves down by octaves, so the melody stays the top voice; a second version of each draw first moves the three
-   lower voices together, window by window, by the octaves that leave the fewest such clashes (so they keep their
-   order: moving one voice alone can cross it under the next).
-4. **Draw and check**: ``candidates`` chains are drawn at once, each in its two versions; the kept one has the most
-   windows the style judge hears in the asked style (with the melody on top), then the fewest voice-leading faults
-   (parallel fifths and octaves between any two voices, lower voices crossing above higher ones).
+2. **Lower voices**, by the writer:
+
+   * the **voice infiller** (engine.pipelines.voice_infill, Coconet-style): the melody is the known top voice, the
+     three lower voices are masked and filled window by window over the chords, each window knowing the bar before
+     it; a lower voice never strikes at or above the melody note sounding with it. ``candidates`` of its
+     generation.json are drawn at once.
+   * the **style GAN** (when no infiller is loaded: the first design): it writes the piece window by window over the
+     chords, each window conditioned on the one before, and before it is used as the next window's condition, its
+     top voice is replaced by the user's melody. ``candidates`` of :class:`ArrangeGenerationConfig` are drawn, each
+     in two versions: the three lower voices moved together, window by window, by the octaves that leave the fewest
+     notes at or above the melody, or not.
+3. **Under the melody**: every note of a lower voice that would still sound at or above the melody note sounding
+   with it (a held note under a melody that falls) moves down by octaves, so the melody stays the top voice.
+4. **Draw and check**: the kept candidate has the most windows the style judge hears in the asked style (with the
+   melody on top), then the fewest voice-leading faults (parallel fifths and octaves between any two voices, lower
+   voices crossing above higher ones).
 
 ``voice``: redraw one lower voice (1, 2 or 3) of ``keep`` (an earlier arrangement), the others kept as they are.
 Melodies in 4/4 and 2/4 (read as 4/4 bars of two 2/4 bars) are arranged; a pickup is kept, preceded by rests to the
@@ -28,10 +35,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import torch
 
+from engine.models.style_judge import StyleJudge
 from engine.music import LeadSheet
 from engine.music.chord_vocab import melody_key
 from engine.music.chords import parse_progression
@@ -40,11 +49,12 @@ from engine.music.errors import CadenzaInputError, ChordSymbolError
 from engine.music.harmony import progression_beat_chroma, sounding_pitches
 from engine.music.multitrack import voice_tokens
 from engine.music.notes import Chord, ChordProgression, Melody
-from engine.music.representation import HOLD, tokens_to_notes
+from engine.music.representation import HOLD, REST, tokens_to_notes
 from engine.pipelines.base import GenerationConfig, PipelineOutput, seeded_generator
 from engine.pipelines.harmonize import HarmonizePipeline, melody_for_chords
 from engine.pipelines.style import Judge
 from engine.pipelines.style_gan import StyleGANPipeline
+from engine.pipelines.voice_infill import VoiceInfillPipeline
 
 WINDOW = 2 * STEPS_PER_BAR_44
 LOWEST = 28  # E1: a voice moved under the melody never goes below the bass's lowest string
@@ -52,8 +62,8 @@ LOWEST = 28  # E1: a voice moved under the melody never goes below the bass's lo
 
 @dataclass(frozen=True)
 class ArrangeGenerationConfig(GenerationConfig):
-    """How arrangements are drawn: ``candidates`` chains for the draw and check (the GAN's own sampling settings are
-    its generation.json's)."""
+    """How the style GAN's arrangements are drawn: ``candidates`` chains for the draw and check (the GAN's own sampling
+    settings are its generation.json's; the infiller's, its candidates included, are its own generation.json's)."""
 
     candidates: int = 8
 
@@ -191,16 +201,20 @@ def voice_leading_faults(tokens: np.ndarray) -> float:
 
 
 class ArrangePipeline:
-    """The style GAN (lower voices, judge) and the chord suggester."""
+    """The writer of the lower voices (the voice infiller, else the style GAN), the style judge and the chord
+    suggester."""
 
     def __init__(
         self,
         gan: StyleGANPipeline,
         harmonizer: HarmonizePipeline,
         generation: ArrangeGenerationConfig | None = None,
+        infiller: VoiceInfillPipeline | None = None,
     ):
-        self.gan, self.harmonizer = gan, harmonizer
+        self.gan, self.harmonizer, self.infiller = gan, harmonizer, infiller
         self.generation = generation or ArrangeGenerationConfig()
+        if infiller is not None and infiller.styles != gan.styles:
+            raise ValueError(f"the voice infiller knows {infiller.styles}, the style GAN {gan.styles}")
 
     @classmethod
     def from_pretrained(
@@ -209,14 +223,26 @@ class ArrangePipeline:
         device: str | None = None,
         harmonizer: str | Path | HarmonizePipeline | None = None,
         judge: str | Path | Judge | None = None,
+        infiller: str | Path | VoiceInfillPipeline | None = None,
     ) -> ArrangePipeline:
-        """The style GAN (default: the shipped one; "debug": tiny untrained models) and the suggester (default: the
-        shipped one, or "debug" with a debug GAN)."""
+        """The style GAN (default: the shipped one; "debug": tiny untrained models), the suggester (default: the
+        shipped one, or "debug" with a debug GAN) and the voice infiller (default: the shipped one, or "debug" with a
+        debug GAN; "" for none: the GAN writes)."""
         gan = StyleGANPipeline.from_pretrained(path_or_name, device, judge)
+        debug = str(path_or_name) == "debug"
         if not isinstance(harmonizer, HarmonizePipeline):
-            default = "debug" if str(path_or_name) == "debug" else None
-            harmonizer = HarmonizePipeline.from_pretrained(harmonizer or default, device)
-        return cls(gan, harmonizer)
+            harmonizer = HarmonizePipeline.from_pretrained(harmonizer or ("debug" if debug else None), device)
+        if infiller == "":
+            infiller = None
+        elif not isinstance(infiller, VoiceInfillPipeline):
+            shared = Judge(cast(StyleJudge, gan.judge), gan.styles)
+            infiller = VoiceInfillPipeline.from_pretrained(infiller or ("debug" if debug else None), device, shared)
+        return cls(gan, harmonizer, infiller=infiller)
+
+    @property
+    def writer(self) -> str:
+        """Who writes the lower voices: "infill" or "gan"."""
+        return "gan" if self.infiller is None else "infill"
 
     @property
     def styles(self) -> list[str]:
@@ -280,6 +306,49 @@ class ArrangePipeline:
         voice: int | None,
         keep: Arrangement | None,
     ) -> Arrangement:
+        if self.infiller is not None:
+            pieces = self._infilled(index, melody_row, condition, seed, voice, keep)
+        else:
+            pieces = self._gan_drawn(index, melody_row, condition, count, seed, settings, voice, keep)
+        return self._checked(pieces, index, melody_row, count)
+
+    def _infilled(
+        self,
+        index: int,
+        melody_row: np.ndarray,
+        condition: torch.Tensor,
+        seed: int,
+        voice: int | None,
+        keep: Arrangement | None,
+    ) -> np.ndarray:
+        """The infiller's candidates (chains, 4, steps), each lower voice under the melody."""
+        assert self.infiller is not None
+        known = np.full((4, len(melody_row)), REST, dtype=np.int64)
+        known[0] = melody_row
+        hidden = np.zeros(known.shape, dtype=bool)
+        if keep is not None and voice is not None:
+            known[1:] = keep.tokens[1:, : len(melody_row)]
+            hidden[voice] = True
+        else:
+            hidden[1:] = True
+        drawn = self.infiller.fill(known, hidden, index, condition.cpu().numpy(), seed)
+        for piece in drawn:
+            for track in (1, 2, 3) if voice is None else (voice,):
+                piece[track] = under_the_melody(piece[track], melody_row)
+        return drawn
+
+    def _gan_drawn(
+        self,
+        index: int,
+        melody_row: np.ndarray,
+        condition: torch.Tensor,
+        count: int,
+        seed: int,
+        settings: ArrangeGenerationConfig,
+        voice: int | None,
+        keep: Arrangement | None,
+    ) -> np.ndarray:
+        """The style GAN's candidates (2 * chains, 4, steps) in their two versions under the melody."""
         chains = max(1, int(settings.candidates))
         generator = seeded_generator(seed, self.device)
         styles = torch.full((chains,), index, dtype=torch.long, device=self.device)
@@ -308,7 +377,11 @@ class ArrangePipeline:
                 for track in (1, 2, 3) if voice is None else (voice,):
                     piece[track] = under_the_melody(piece[track], melody_row)
                 variants.append(piece)
-        pieces = np.stack(variants)
+        return np.stack(variants)
+
+    def _checked(self, pieces: np.ndarray, index: int, melody_row: np.ndarray, count: int) -> Arrangement:
+        """Draw and check: the candidate (of pieces (total, 4, steps)) the judge hears most in style, then the one with
+        the fewest voice-leading faults."""
         total = len(pieces)
         tensor = torch.as_tensor(pieces, device=self.device)
         judged = tensor.reshape(total, 4, count, WINDOW).permute(0, 2, 1, 3).reshape(total * count, 4, WINDOW)

@@ -154,11 +154,13 @@ def evaluate_arrange(
     seed: int = 0,
     device: str = "cpu",
     music21: bool = True,
+    infiller: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Every figure of the module docstring: arranged and real, per set (``music21``: with the chorales)."""
+    """Every figure of the module docstring: arranged and real, per set (``music21``: with the chorales).
+    ``infiller``: the voice infiller's checkpoint (None: the shipped one; "": the style GAN writes)."""
     started = time.time()
-    pipe = ArrangePipeline.from_pretrained(checkpoint, device=device, harmonizer=harmonizer)
-    result: dict[str, Any] = {"bars": bars, "seed": seed}
+    pipe = ArrangePipeline.from_pretrained(checkpoint, device=device, harmonizer=harmonizer, infiller=infiller)
+    result: dict[str, Any] = {"bars": bars, "seed": seed, "writer": pipe.writer}
     if music21:
         arranged, real = chorale_rows(pipe, bars, seed, max_pieces)
         result["chorales"] = {"pieces": len(arranged), "arranged": _means(arranged), "real": _means(real)}

@@ -131,3 +131,44 @@ def test_a_reload_brings_the_last_arrangement_back(demo) -> None:
     assert Path(back[tab.midi]).read_bytes() == Path(out[tab.midi]).read_bytes()
     assert tab.draw_roll(shown) is not None
     assert list(tab.restore(request=_request("arr-stranger"))) == [tab.status]
+
+
+def test_a_melody_played_on_a_keyboard_is_read_and_arranged(demo) -> None:
+    import json
+
+    tab: ArrangeTab = demo.cz_arrange
+    # 120 BPM: a sixteenth is 125 ms; C D E F G, a quarter each, then a half-note C
+    played = [[60 + step, 1000 + 500 * i, 1000 + 500 * i + 480] for i, step in enumerate((0, 2, 4, 5, 7))]
+    played.append([72, 3500, 4490])
+    take = json.dumps({"notes": played, "stop": 5000, "take": 1})
+    source, path, track, status = tab.take_played(take, 120, request=_request("kbd"))
+    assert source == "Upload MIDI" and track is None and "6 notes in 2 bars at 120 BPM" in status
+    pm = pretty_midi.PrettyMIDI(path)
+    assert [(n.pitch, round(n.start, 3)) for n in pm.instruments[0].notes] == [
+        (60, 0.0),
+        (62, 0.5),
+        (64, 1.0),
+        (65, 1.5),
+        (67, 2.0),
+        (72, 2.5),
+    ]
+    status, chords, _, sheet = tab.suggest(source, path, None, 16, None, 0)
+    assert "Chords for" in status and [n.pitch for n in sheet.melody.notes] == [60, 62, 64, 65, 67, 72]
+    with pytest.raises(gr.Error, match="No notes were played"):
+        tab.take_played(json.dumps({"notes": [], "stop": 1}), 120)
+    with pytest.raises(gr.Error, match="Tempo must be between 30 and 300"):
+        tab.take_played(take, 500)
+
+
+def test_open_in_arrange_takes_a_results_midi(demo, tmp_path) -> None:
+    tab: ArrangeTab = demo.cz_arrange
+    midi = tmp_path / "tune.mid"
+    midi.write_bytes(b"MThd")
+    tabs, source, path, track, status = tab.open_result([str(tmp_path / "tune.abc"), str(midi)])  # Emotion's files
+    assert source == "Upload MIDI" and path == str(midi) and track is None and "Opened in Arrange" in status
+    assert tab.open_result(str(midi))[2] == str(midi)  # one file (Compose, Song, Style, Explore)
+    with pytest.raises(gr.Error, match="Nothing to open in Arrange yet"):
+        tab.open_result(None)
+    # every other tab's results have the button
+    for other in (demo.cz_compose, demo.cz_explore, demo.cz_song, demo.cz_emotion, demo.cz_style):
+        assert other.arrange_sources and all(isinstance(b, gr.Button) for b, _ in other.arrange_sources)

@@ -16,9 +16,12 @@ from engine.pipelines.arrange import ArrangePipeline, parallels_with, under_the_
 TUNE = Melody([Note(72 + (i * 5) % 7, 4 + i * 4, 4 + i * 4 + 3) for i in range(32)], 4 + 128, pickup_steps=4)
 
 
-@pytest.fixture(scope="module")
-def pipe() -> ArrangePipeline:
-    return ArrangePipeline.from_pretrained("debug")
+@pytest.fixture(scope="module", params=["infill", "gan"])
+def pipe(request) -> ArrangePipeline:
+    """Both writers of the lower voices: the voice infiller and the style GAN."""
+    pipe = ArrangePipeline.from_pretrained("debug", infiller=None if request.param == "infill" else "")
+    assert pipe.writer == request.param
+    return pipe
 
 
 def test_the_melody_is_kept_and_stays_on_top(pipe) -> None:
