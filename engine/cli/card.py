@@ -6,6 +6,7 @@
     python -m engine.evaluate card checkpoints/musae --encoder runs/musae_encoder [--eval style.json]
     python -m engine.evaluate card checkpoints/stylegan [--eval style.json]
     python -m engine.evaluate card checkpoints/harmonizer [--eval arrange.json]
+    python -m engine.evaluate card checkpoints/voice_infill [--eval arrange_both.json]
         [--history docs/training/stylegan_history.md]
 
 Every number in the card is read from config.json, the training log or an evaluation JSON written by
@@ -27,6 +28,7 @@ from engine.eval.cards.latent import render_latent_card
 from engine.eval.cards.musae import render_musae_card
 from engine.eval.cards.style_judge import render_style_judge_card
 from engine.eval.cards.stylegan import render_stylegan_card
+from engine.eval.cards.voice_infill import render_voice_infill_card
 
 
 def add_card_arguments(parser: argparse.ArgumentParser) -> None:
@@ -66,6 +68,8 @@ def write_model_card(args: argparse.Namespace) -> Path:
         card = render_stylegan_card(checkpoint, rows, evaluation)
     elif kind == "harmonizer":
         card = render_harmonizer_card(checkpoint, rows, evaluation)
+    elif kind == "voice_infill":
+        card = render_voice_infill_card(checkpoint, rows, evaluation)
     elif kind == "latent":
         cross = json.loads(Path(args.cross_corpus).read_text()) if args.cross_corpus else None
         card = render_latent_card(checkpoint, rows, evaluation, cross)

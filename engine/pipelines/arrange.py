@@ -62,10 +62,13 @@ LOWEST = 28  # E1: a voice moved under the melody never goes below the bass's lo
 
 @dataclass(frozen=True)
 class ArrangeGenerationConfig(GenerationConfig):
-    """How the style GAN's arrangements are drawn: ``candidates`` chains for the draw and check (the GAN's own sampling
-    settings are its generation.json's; the infiller's, its candidates included, are its own generation.json's)."""
+    """How arrangements are drawn: the style GAN's ``candidates`` chains for the draw and check (the GAN's own sampling
+    settings are its generation.json's; the infiller's, its candidates included, are its own generation.json's), and
+    ``repairs``, the infiller's rounds of drawing again the notes that make parallel fifths and octaves."""
 
     candidates: int = 8
+    repairs: int = 4  # the infiller's rounds of drawing the notes in parallel fifths and octaves again
+    repair_iterations: int = 2  # masking rounds per window in each of them
 
 
 @dataclass
@@ -174,17 +177,44 @@ def _clashes(lows: np.ndarray, sounding: np.ndarray, top: np.ndarray) -> int:
     return int(np.sum((sounding & (top[None, :] >= 0) & (lows >= top[None, :])).any(0)))
 
 
-def parallels_with(melody: np.ndarray, voice: np.ndarray) -> int:
-    """Parallel fifths and octaves (unisons included) between an upper voice (the melody) and a lower one: consecutive
+def parallel_steps(upper: np.ndarray, lower: np.ndarray) -> list[int]:
+    """The steps at which two voices (steps,) arrive at a parallel fifth or octave (unisons included): consecutive
     onsets of either at which the interval (mod 12) is a fifth or an octave both times and both voices move."""
-    top, low = sounding_pitches(melody), sounding_pitches(voice)
-    both = [t for t in range(len(top)) if top[t] >= 0 and low[t] >= 0 and (melody[t] < HOLD or voice[t] < HOLD)]
-    count = 0
-    for a, b in zip(both, both[1:]):
-        first, second = (top[a] - low[a]) % 12, (top[b] - low[b]) % 12
-        if first == second and first in (0, 7) and top[a] != top[b] and low[a] != low[b]:
-            count += 1
-    return count
+    top, low = sounding_pitches(upper), sounding_pitches(lower)
+    both = np.flatnonzero((top >= 0) & (low >= 0) & ((upper < HOLD) | (lower < HOLD)))
+    if len(both) < 2:
+        return []
+    interval = (top[both] - low[both]) % 12
+    a, b = both[:-1], both[1:]
+    found = (interval[:-1] == interval[1:]) & np.isin(interval[1:], (0, 7)) & (top[a] != top[b]) & (low[a] != low[b])
+    return [int(step) for step in b[found]]
+
+
+def parallels_with(melody: np.ndarray, voice: np.ndarray) -> int:
+    """Parallel fifths and octaves (unisons included) between an upper voice (the melody) and a lower one
+    (:func:`parallel_steps`)."""
+    return len(parallel_steps(melody, voice))
+
+
+def parallel_notes(tokens: np.ndarray, free: tuple[int, ...]) -> np.ndarray:
+    """(4, steps) bool: the notes to draw again so that no parallel fifth or octave is left: for each, the note that
+    arrives at it in the lower of its two voices that may change (``free``), onset to end."""
+    hidden = np.zeros(tokens.shape, dtype=bool)
+    for a in range(4):
+        for b in range(a + 1, 4):
+            which = b if b in free else (a if a in free else None)
+            if which is None:
+                continue
+            row = tokens[which]
+            for step in parallel_steps(tokens[a], tokens[b]):
+                onsets = np.flatnonzero(row[: step + 1] < HOLD)
+                if not len(onsets):
+                    continue
+                start = int(onsets[-1])
+                after = np.flatnonzero(row[start + 1 :] != HOLD)
+                end = start + 1 + int(after[0]) if len(after) else len(row)
+                hidden[which, start:end] = True
+    return hidden
 
 
 def voice_leading_faults(tokens: np.ndarray) -> float:
@@ -331,7 +361,20 @@ class ArrangePipeline:
             hidden[voice] = True
         else:
             hidden[1:] = True
-        drawn = self.infiller.fill(known, hidden, index, condition.cpu().numpy(), seed)
+        chords = condition.cpu().numpy()
+        drawn = self.infiller.fill(known, hidden, index, chords, seed)
+        # Coconet's way of fixing a draw: the notes that make parallel fifths or octaves are masked and drawn again,
+        # the rest of the piece known; a chain keeps a redraw only when it has fewer faults.
+        free = (1, 2, 3) if voice is None else (voice,)
+        repair = replace(self.infiller.generation, iterations=self.generation.repair_iterations)  # a few cells each
+        for round_ in range(max(0, int(self.generation.repairs))):
+            masks = np.stack([parallel_notes(piece, free) for piece in drawn])
+            if not masks.any():
+                break
+            redrawn = self.infiller.fill(drawn, masks, index, chords, seed + 7919 * (round_ + 1), repair)
+            for chain, piece in enumerate(redrawn):
+                if voice_leading_faults(piece) < voice_leading_faults(drawn[chain]):
+                    drawn[chain] = piece
         for piece in drawn:
             for track in (1, 2, 3) if voice is None else (voice,):
                 piece[track] = under_the_melody(piece[track], melody_row)

@@ -146,28 +146,34 @@ class VoiceInfillPipeline(StyleModel):
         settings: VoiceInfillGenerationConfig | None = None,
         chains: int | None = None,
     ) -> np.ndarray:
-        """``chains`` (default: ``candidates``) pieces (chains, 4, steps) int64: ``known`` (4, steps) tokens where
-        ``hidden`` (4, steps) is False, drawn cells where it is True. ``chords`` (windows, 8, 12) chroma per beat
-        (zeros: none); steps a multiple of 32. A hidden cell of a lower track never strikes at or above the known top
-        track's sounding pitch."""
+        """``chains`` pieces (chains, 4, steps) int64: ``known`` tokens where ``hidden`` is False, drawn cells where it
+        is True. Both are (4, steps), the same for every chain (``chains`` default: ``candidates``), or (chains, 4,
+        steps), one per chain. ``chords`` (windows, 8, 12) chroma per beat (zeros: none); steps a multiple of 32.
+        A hidden cell of a lower track never strikes at or above the top track's sounding pitch where that is known
+        (the first chain's top track, unhidden)."""
         settings = settings or self.generation
-        chains = chains or max(1, int(settings.candidates))
-        steps = known.shape[1]
-        count = steps // WINDOW_STEPS
+        if known.ndim == 2:
+            chains = chains or max(1, int(settings.candidates))
+            known = np.repeat(known[None], chains, axis=0)
+            hidden = np.repeat(hidden[None], chains, axis=0)
+        chains, _, steps = known.shape
         generator = seeded_generator(seed, self.device)
         styles = torch.full((chains,), int(style), dtype=torch.long, device=self.device)
-        top = sounding_pitches(known[0]) if not hidden[0].any() else np.full(steps, -1)
-        pieces = np.repeat(known[None].astype(np.int64), chains, axis=0)
+        top = sounding_pitches(known[0, 0]) if not hidden[:, 0].any() else np.full(steps, -1)
+        pieces = known.astype(np.int64).copy()
         previous = torch.full((chains, 4, WINDOW_STEPS), REST, dtype=torch.long, device=self.device)
-        for w in range(count):
+        for w in range(steps // WINDOW_STEPS):
             span = slice(w * WINDOW_STEPS, (w + 1) * WINDOW_STEPS)
-            window = torch.as_tensor(pieces[:, :, span], device=self.device)
-            mask = torch.as_tensor(hidden[:, span], device=self.device)[None].expand(chains, -1, -1)
-            condition = torch.as_tensor(chords[w], dtype=torch.float32, device=self.device)[None].expand(chains, -1, -1)
-            banned = _above_the_top(top[span], self.device)  # (4, 32, 130)
-            drawn = self._fill_window(window, mask, previous, condition, styles, banned, generator, settings)
-            drawn_np = tidy(drawn.cpu().numpy(), previous[:, :, -1].cpu().numpy())
-            pieces[:, :, span] = np.where(hidden[None, :, span], drawn_np, pieces[:, :, span])
+            if hidden[:, :, span].any():
+                window = torch.as_tensor(pieces[:, :, span], device=self.device)
+                mask = torch.as_tensor(hidden[:, :, span], device=self.device)
+                condition = torch.as_tensor(chords[w], dtype=torch.float32, device=self.device)
+                banned = _above_the_top(top[span], self.device)  # (4, 32, 130)
+                drawn = self._fill_window(
+                    window, mask, previous, condition[None].expand(chains, -1, -1), styles, banned, generator, settings
+                )
+                drawn_np = tidy(drawn.cpu().numpy(), previous[:, :, -1].cpu().numpy())
+                pieces[:, :, span] = np.where(hidden[:, :, span], drawn_np, pieces[:, :, span])
             previous = torch.as_tensor(pieces[:, :, span], device=self.device)
         return pieces
 
@@ -182,26 +188,24 @@ class VoiceInfillPipeline(StyleModel):
         generator: torch.Generator,
         settings: VoiceInfillGenerationConfig,
     ) -> torch.Tensor:
-        """One window (chains, 4, 32) with its masked cells drawn in ``iterations`` rounds."""
+        """One window (chains, 4, 32) with its masked cells (chains, 4, 32) drawn in ``iterations`` rounds."""
         tokens = window.masked_fill(mask, HIDDEN)
         open_cells = mask.clone()
-        total = int(mask[0].sum())
+        total = mask.reshape(len(mask), -1).sum(1)  # (chains,) cells to draw in each chain
         rounds = max(1, int(settings.iterations))
         for r in range(rounds):
             if not open_cells.any():
                 break
             logits = self.model(tokens, previous, chords, styles).masked_fill(banned[None], float("-inf"))
             drawn, confidence = _draw(logits, settings.temperature, settings.top_p, generator)
-            # The share still masked after round r (cosine schedule): none after the last round.
-            still = math.floor(total * math.cos(math.pi / 2 * (r + 1) / rounds)) if r + 1 < rounds else 0
+            # How many cells of each chain stay masked after round r (cosine schedule): none after the last round.
+            share = math.cos(math.pi / 2 * (r + 1) / rounds) if r + 1 < rounds else 0.0
+            still = torch.floor(total * share)
+            # The least confident open cells are masked again; drawn ones and known ones rank last.
             confidence = confidence.masked_fill(~open_cells, float("inf")).reshape(len(tokens), -1)
-            # Keep the most confident; the `still` least confident open cells are masked again.
-            order = confidence.argsort(dim=1)
-            remask = torch.zeros_like(open_cells).reshape(len(tokens), -1)
-            remask.scatter_(1, order[:, :still], True)
-            remask = remask.reshape(open_cells.shape) & open_cells
-            accept = open_cells & ~remask
-            tokens = torch.where(accept, drawn, tokens)
+            rank = confidence.argsort(dim=1).argsort(dim=1)
+            remask = (rank < still[:, None]).reshape(open_cells.shape) & open_cells
+            tokens = torch.where(open_cells & ~remask, drawn, tokens)
             open_cells = remask
         return tokens
 

@@ -78,3 +78,35 @@ def test_the_chord_suggesters_card_shows_the_model_the_baselines_and_the_real_ch
     assert "| chord suggester (this model) | 0.5 | 0.6 | 0.8 | 0.3 | 1.2 | 1.4 |" in card
     assert "| HMM baseline |" in card and "| real chords |" in card and "| bach | 3 |" in card
     assert "| arranged | 0.9 | 1.0 |" in card and "| Trecento | 1.0 |" in card
+
+
+def test_the_voice_infillers_card_puts_it_beside_the_gan_and_the_real_pieces(tmp_path):
+    from engine.models.registry import save_model
+    from engine.models.voice_infill import VoiceInfillConfig, VoiceInfiller
+
+    checkpoint = tmp_path / "voice_infill"
+    training = {"windows": 900, "left_out_for_arrange": 40, "epoch": 3, "epochs": 4, "val_windows": {"a": 10}}
+    validation = {"a_loss": 0.8, "a_accuracy": 0.77, "loss": 0.8, "accuracy": 0.77}
+    model = VoiceInfiller(VoiceInfillConfig.debug())
+    save_model(model, "voice_infill", checkpoint, {"styles": ["a"], "training": training, "validation": validation})
+    infill = {
+        "pieces": 2,
+        "arranged": {"judge_in_style": 0.9, "parallels_per_100": 1.5},
+        "real": {"judge_in_style": 0.8},
+    }
+    gan = {"pieces": 2, "arranged": {"judge_in_style": 0.7, "parallels_per_100": 6.0}, "real": {"judge_in_style": 0.8}}
+    evaluation = {
+        "accompaniment": {
+            "bars": 8,
+            "seed": 0,
+            "chorales": infill,
+            "styles": {"tunes": 1, "judge_in_style": {"a": 1.0}},
+        },
+        "gan": {"accompaniment": {"chorales": gan, "styles": {"tunes": 1, "judge_in_style": {"a": 0.5}}}},
+    }
+    (tmp_path / "both.json").write_text(json.dumps(evaluation))
+    assert card_main([str(checkpoint), "--eval", str(tmp_path / "both.json")]) == 0
+    card = (checkpoint / "README.md").read_text()
+    assert "| a | 10 | 0.8 | 0.77 |" in card and "900 training windows" in card and "40 windows" in card
+    assert "| voice infiller | 0.9 |  |  | 1.5 |" in card and "| style GAN | 0.7 |  |  | 6.0 |" in card
+    assert "| real | 0.8 |" in card and "| a | 1.0 | 0.5 |" in card
