@@ -41,7 +41,7 @@ from engine.music.chords import parse_progression
 from engine.music.constants import STEPS_PER_BAR_44
 from engine.music.limits import HARMONIZE_BARS
 from engine.music.notes import Chord, ChordProgression
-from engine.pipelines.arrange import Arrangement, arrangeable
+from engine.pipelines.arrange import METERS, Arrangement, arrangeable
 from engine.pipelines.harmonize import melody_for_chords, progression_bars
 from engine.render.export import leadsheet_to_pretty_midi, save_midi, write_wav
 from engine.render.multitrack import TRACK_NAMES, midi_to_piece, piece_to_midi, piece_to_musicxml, style_instruments
@@ -97,7 +97,22 @@ class ArrangeResult:
                 for c in arrangement.chords.chords
             ]
         )
-        return multitrack_roll_figure(arrangement.tokens, names, self.title, chords=chords, tempo_bpm=self.tempo)
+        return multitrack_roll_figure(
+            arrangement.tokens,
+            names,
+            self.title,
+            steps_per_bar=arrangement.steps_per_bar,
+            chords=chords,
+            tempo_bpm=self.tempo,
+        )
+
+
+def _write_musicxml(
+    path: Path, tokens: np.ndarray, names: tuple[str, ...], tempo: float, title: str, meter: tuple[int, int]
+) -> Path:
+    """The four staves as MusicXML at ``path``; raises ValueError when music21 cannot write them."""
+    path.write_bytes(piece_to_musicxml(tokens, names, tempo, title, meter))
+    return path
 
 
 class ArrangeService:
@@ -267,25 +282,28 @@ class ArrangeService:
     ) -> ArrangeResult:
         tempo = float(sheet.melody.tempo_bpm)
         programs = tuple(melody_program(n) for n in names)
-        pm = piece_to_midi(arrangement.tokens, tempo, programs)
+        meter = arrangement.time_signature
+        pm = piece_to_midi(arrangement.tokens, tempo, programs, time_signature=meter)
         out_dir = self.shared.take_dir(session_id)
         stem = f"cadenza_arrangement_seed{seed}"
         midi_path = out_dir / f"{stem}.mid"
         pm.write(str(midi_path))
         result = ArrangeResult(title, arrangement, names, tempo, chords_text, str(midi_path), seed=seed)
-        report_stage(0.6, "engraving the score")
-        try:
-            xml = out_dir / f"{stem}.musicxml"
-            xml.write_bytes(piece_to_musicxml(arrangement.tokens, names, tempo, title))
-            result.musicxml_path = str(xml)
-        except ValueError as err:  # the arrangement still plays and downloads as MIDI
-            log.warning("no MusicXML for %s: %s", title, err)
+        # The score is engraved on another thread while the audio renders (music21 holds the GIL, but FluidSynth and
+        # the encoders let it go): the result waits for the slower of the two, not for both.
+        xml = out_dir / f"{stem}.musicxml"
+        engraving = self.shared.in_background(_write_musicxml, xml, arrangement.tokens, names, tempo, title, meter)
         synthesizer = self.shared.synthesizer
         if synthesizer is not None:
             report_stage(0.8, "rendering the audio")
             audio = synthesizer.render(pm)
             result.audio_file = self.shared.player_files([audio], synthesizer.sample_rate, [out_dir / stem])[0]
             result.wav_path = str(write_wav(out_dir / f"{stem}.wav", audio, synthesizer.sample_rate))
+        report_stage(0.9, "engraving the score")
+        try:
+            result.musicxml_path = str(engraving.result())
+        except ValueError as err:  # the arrangement still plays and downloads as MIDI
+            log.warning("no MusicXML for %s: %s", title, err)
         in_style = float(np.mean([v == arrangement.style for v in arrangement.verdicts]))
         result.report = {
             "style": arrangement.style,
@@ -312,6 +330,7 @@ class ArrangeService:
                 "tempo": tempo,
                 "steps": int(arrangement.tokens.shape[1]),
                 "offset": int(arrangement.offset),
+                "time_signature": list(arrangement.time_signature),
                 "asked": [arrangement.style] * len(arrangement.verdicts),
                 "verdicts": arrangement.verdicts,
                 "model": "Infill" if self.pipeline.writer == "infill" else "GAN",
@@ -337,7 +356,15 @@ class ArrangeService:
         chords_text = str(controls.get("chords", ""))
         offset = int(controls.get("offset", 0))
         verdicts = [str(v) for v in controls.get("verdicts", [])]
-        arrangement = Arrangement(tokens, style, self._chords_of(chords_text, tokens, offset), verdicts, offset)
+        kept_meter = controls.get("time_signature")
+        meter = (
+            (int(kept_meter[0]), int(kept_meter[1]))
+            if isinstance(kept_meter, list) and len(kept_meter) == 2 and tuple(kept_meter) in METERS
+            else (4, 4)
+        )
+        bar = meter[0] * 16 // meter[1]
+        chords = self._chords_of(chords_text, tokens, offset, bar)
+        arrangement = Arrangement(tokens, style, chords, verdicts, offset, time_signature=meter)
         result = ArrangeResult(
             piece.title,
             arrangement,
@@ -354,13 +381,13 @@ class ArrangeService:
         return result
 
     @staticmethod
-    def _chords_of(text: str, tokens: np.ndarray, offset: int) -> ChordProgression:
-        """Chords typed from bar 1 on the melody's own steps (a pickup of 16 - offset steps before them); none when
-        the text does not parse."""
-        pickup = (16 - offset) % 16
-        bars = max(1, (tokens.shape[1] - offset - pickup) // 16)
+    def _chords_of(text: str, tokens: np.ndarray, offset: int, bar: int = 16) -> ChordProgression:
+        """Chords typed from bar 1 on the melody's own steps (a pickup of ``bar`` - offset steps before them); none
+        when the text does not parse."""
+        pickup = (bar - offset) % bar
+        bars = max(1, (tokens.shape[1] - offset - pickup) // bar)
         try:
-            progression = parse_progression(text, bars, 16)
+            progression = parse_progression(text, bars, bar)
         except Exception:  # noqa: BLE001 - the roll is then drawn without its chord labels
             return ChordProgression([])
         return ChordProgression(

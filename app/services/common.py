@@ -19,7 +19,7 @@ import tempfile
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -121,6 +121,11 @@ class Shared:
             path = self._sessions.pop(session_id or "_shared", None)
         if path is not None:
             shutil.rmtree(path, ignore_errors=True)
+
+    def in_background(self, work: Callable[..., Any], *args: Any) -> Future:
+        """Run ``work(*args)`` on the encoders' threads (while the caller renders audio, say); the future's result is
+        its return value (or raises its exception)."""
+        return self._encoders.submit(work, *args)
 
     def player_files(self, audios: Sequence[np.ndarray], sample_rate: int, paths: Sequence[str | Path]) -> list[str]:
         """Each audio (int16 or float, (frames,) or (frames, channels)) written for the page's player in

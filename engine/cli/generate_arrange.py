@@ -114,7 +114,8 @@ def run_arrange(args: argparse.Namespace) -> list[Path]:
     arrangement = out.samples[0]
     style = arrangement.style
     tempo = float(sheet.melody.tempo_bpm)
-    pm = piece_to_midi(arrangement.tokens, tempo, style_programs(style))
+    meter = arrangement.time_signature
+    pm = piece_to_midi(arrangement.tokens, tempo, style_programs(style), time_signature=meter)
     path = Path(args.out)
     path.parent.mkdir(parents=True, exist_ok=True)
     pm.write(str(path))
@@ -122,7 +123,7 @@ def run_arrange(args: argparse.Namespace) -> list[Path]:
     if args.musicxml:
         xml = Path(args.musicxml)
         xml.write_bytes(
-            piece_to_musicxml(arrangement.tokens, style_instruments(style), tempo, f"{path.stem} ({style})")
+            piece_to_musicxml(arrangement.tokens, style_instruments(style), tempo, f"{path.stem} ({style})", meter)
         )
         written.append(xml)
     if args.wav:
@@ -139,6 +140,7 @@ def run_arrange(args: argparse.Namespace) -> list[Path]:
             "parallels_with_melody": arrangement.parallels,
             "steps": int(arrangement.tokens.shape[1]),
             "offset": arrangement.offset,
+            "time_signature": f"{meter[0]}/{meter[1]}",
         }
     )
     return written

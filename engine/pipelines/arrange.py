@@ -27,8 +27,10 @@ How (measured in the model cards and ``python -m engine.evaluate arrange``):
    voices crossing above higher ones).
 
 ``voice``: redraw one lower voice (1, 2 or 3) of ``keep`` (an earlier arrangement), the others kept as they are.
-Melodies in 4/4 and 2/4 (read as 4/4 bars of two 2/4 bars) are arranged; a pickup is kept, preceded by rests to the
-bar line. The melody is tokens on the sixteenth grid: each note keeps its pitch, onset and end.
+Melodies in 4/4, 3/4, 6/8 and 2/4 (read as 4/4 bars of two 2/4 bars) are arranged: windows are 32 sixteenths whatever
+the meter, as the style windows the models learnt from (in 3/4 a window spans two bars and two thirds); a pickup is
+kept, preceded by rests to the bar line. The melody is tokens on the sixteenth grid: each note keeps its pitch, onset
+and end.
 """
 
 from __future__ import annotations
@@ -82,6 +84,12 @@ class Arrangement:
     verdicts: list[str]
     offset: int = 0
     parallels: int = 0  # parallel fifths and octaves between the melody and the lower voices
+    time_signature: tuple[int, int] = (4, 4)  # the meter it is written in (2/4 melodies: 4/4)
+
+    @property
+    def steps_per_bar(self) -> int:
+        num, den = self.time_signature
+        return num * 16 // den
 
     @property
     def agreement(self) -> float:
@@ -97,15 +105,18 @@ class ArrangeOutput(PipelineOutput[Arrangement]):
     suggested: bool = field(default=False)  # whether the chords came from the suggester
 
 
+METERS = ((4, 4), (3, 4), (6, 8))  # and 2/4, read as 4/4 bars of two 2/4 bars
+
+
 def arrangeable(tune: Melody) -> Melody:
-    """The melody on a 4/4 grid (2/4 bars paired into 4/4 bars); raises CadenzaInputError for other meters and for a
-    melody that plays two notes at once."""
+    """The melody in a meter Arrange writes (4/4, 3/4, 6/8; 2/4 bars paired into 4/4 bars); raises CadenzaInputError
+    for other meters and for a melody that plays two notes at once."""
     num, den = tune.time_signature
     if (num, den) == (2, 4):
         tune = replace(tune, time_signature=(4, 4))
-    elif (num, den) != (4, 4):
+    elif (num, den) not in METERS:
         raise CadenzaInputError(
-            f"Arrange writes in 4/4 and 2/4; this melody is in {num}/{den}: choose a melody in 4/4 or 2/4"
+            f"Arrange writes in 4/4, 2/4, 3/4 and 6/8; this melody is in {num}/{den}: choose a melody in one of those"
         )
     notes = sorted(tune.notes, key=lambda n: (n.start, n.pitch))
     overlaps = sum(1 for a, b in zip(notes, notes[1:]) if b.start < a.end)
@@ -122,9 +133,10 @@ def _progression(chords: str | ChordProgression, tune: Melody) -> ChordProgressi
         return chords
     if not isinstance(chords, str) or not chords.replace("|", " ").strip():
         raise CadenzaInputError("Chords must be text such as 'C G Am F' (or left out: then they are suggested)")
-    bars = -(-(tune.num_steps - tune.pickup_steps) // STEPS_PER_BAR_44)
+    bar = tune.steps_per_bar
+    bars = -(-(tune.num_steps - tune.pickup_steps) // bar)
     try:
-        progression = parse_progression(chords, bars, STEPS_PER_BAR_44)
+        progression = parse_progression(chords, bars, bar)
     except ChordSymbolError as err:
         raise CadenzaInputError(str(err)) from None
     return _shifted(progression, tune.pickup_steps)  # typed chords start at bar 1: after the pickup
@@ -314,7 +326,8 @@ class ArrangePipeline:
                 raise CadenzaInputError("Redraw one of voices 1, 2 or 3 of an arrangement (voice 0 is the melody)")
             chords = keep.chords
         progression, suggested = self.chords_for(tune, chords)
-        offset = (STEPS_PER_BAR_44 - tune.pickup_steps % STEPS_PER_BAR_44) % STEPS_PER_BAR_44
+        bar = tune.steps_per_bar
+        offset = (bar - tune.pickup_steps % bar) % bar
         count = -(-(offset + tune.num_steps) // WINDOW)
         melody_row = voice_tokens([(n.start + offset, n.end + offset, n.pitch) for n in tune.notes], count * WINDOW)
         condition = torch.as_tensor(progression_beat_chroma(_shifted(progression, offset), count), device=self.device)
@@ -322,7 +335,7 @@ class ArrangePipeline:
             self._draw(index, melody_row, condition, count, seed + i, settings, voice, keep) for i in range(num_samples)
         ]
         for sample in samples:
-            sample.chords, sample.offset = progression, offset
+            sample.chords, sample.offset, sample.time_signature = progression, offset, tune.time_signature
         return ArrangeOutput(samples, [seed + i for i in range(num_samples)], melody_key(tune), suggested)
 
     def _draw(

@@ -29,12 +29,18 @@ DEFAULT_INSTRUMENTS = ("Acoustic Grand Piano",) * 4
 
 
 def piece_to_midi(
-    tokens: np.ndarray, tempo_bpm: float = 96.0, programs: tuple[int, ...] = (0, 0, 0, 0), velocity: int = 80
+    tokens: np.ndarray,
+    tempo_bpm: float = 96.0,
+    programs: tuple[int, ...] = (0, 0, 0, 0),
+    velocity: int = 80,
+    time_signature: tuple[int, int] | None = None,
 ) -> pretty_midi.PrettyMIDI:
     """A MIDI file with one instrument (GM ``programs``) per track (all four, silent ones too) from tokens
-    (4, steps)."""
+    (4, steps); ``time_signature`` written at the start when given (else none: readers take 4/4)."""
     seconds = 60.0 / float(tempo_bpm) / 4
     pm = pretty_midi.PrettyMIDI(initial_tempo=float(tempo_bpm))
+    if time_signature is not None:
+        pm.time_signature_changes = [pretty_midi.TimeSignature(int(time_signature[0]), int(time_signature[1]), 0.0)]
     for track, (row, program) in enumerate(zip(tokens, programs)):
         instrument = pretty_midi.Instrument(program=int(program), name=TRACK_NAMES[track])
         for note in tokens_to_notes(row, velocity=velocity):
@@ -83,11 +89,15 @@ def style_programs(style: str) -> tuple[int, ...]:
 
 
 def piece_to_musicxml(
-    tokens: np.ndarray, names: tuple[str, ...] = TRACK_NAMES, tempo_bpm: float = 96.0, title: str = "Cadenza"
+    tokens: np.ndarray,
+    names: tuple[str, ...] = TRACK_NAMES,
+    tempo_bpm: float = 96.0,
+    title: str = "Cadenza",
+    time_signature: tuple[int, int] = (4, 4),
 ) -> bytes:
-    """Four staves of MusicXML (music21) from tokens (4, steps) in 4/4 from step 0 (a pickup is written after rests
-    in a whole first bar, so every bar line stays where the audio has it): one part per track, named ``names``, a
-    bass clef for the low ones. Raises ValueError when music21 cannot write it."""
+    """Four staves of MusicXML (music21) from tokens (4, steps) in ``time_signature`` from step 0 (a pickup is written
+    after rests in a whole first bar, so every bar line stays where the audio has it): one part per track, named
+    ``names``, a bass clef for the low ones. Raises ValueError when music21 cannot write it."""
     import warnings
 
     from music21 import clef, instrument, metadata, meter, note, stream, tempo
@@ -101,7 +111,7 @@ def piece_to_musicxml(
         voice = instrument.Instrument()  # every part names its instrument (MuseScore wants one per part)
         voice.instrumentName, voice.partName = name, name
         part.append(voice)
-        part.append(meter.TimeSignature("4/4"))
+        part.append(meter.TimeSignature(f"{int(time_signature[0])}/{int(time_signature[1])}"))
         if index == 0:
             part.append(tempo.MetronomeMark(number=round(float(tempo_bpm))))
         notes = tokens_to_notes(row)

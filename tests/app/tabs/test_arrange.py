@@ -172,3 +172,33 @@ def test_open_in_arrange_takes_a_results_midi(demo, tmp_path) -> None:
     # every other tab's results have the button
     for other in (demo.cz_compose, demo.cz_explore, demo.cz_song, demo.cz_emotion, demo.cz_style):
         assert other.arrange_sources and all(isinstance(b, gr.Button) for b, _ in other.arrange_sources)
+
+
+def test_a_waltz_is_arranged_in_three_four_and_comes_back_so(demo, tmp_path) -> None:
+    tab: ArrangeTab = demo.cz_arrange
+    studio = tab.studio
+    token = studio.keeper.register("waltz", None)
+    # 8 bars of 3/4: a dotted half, or a quarter and a half
+    notes = []
+    for bar in range(8):
+        start = bar * 12
+        if bar % 2:
+            notes += [(67 + bar % 3, start, start + 4), (64, start + 4, start + 12)]
+        else:
+            notes.append((60 + bar % 5, start, start + 12))
+    path = tmp_path / "waltz.mid"
+    path.write_bytes(make_nottingham_midi(notes, [("C", (60, 64, 67))] * 8, numerator=3, steps_per_chord=12))
+    status, chords, _, sheet = tab.suggest("Upload MIDI", str(path), None, 16, 0, 0)
+    assert "Chords for" in status and chords.count("|") == 7 and sheet.melody.time_signature == (3, 4)
+    out = tab.arrange("Upload MIDI", str(path), None, 16, 0, chords, "Bach chorale", 2, request=_request("waltz"))
+    result = out[tab.current]
+    assert result.arrangement.time_signature == (3, 4)
+    pm = pretty_midi.PrettyMIDI(out[tab.midi])
+    assert [(t.numerator, t.denominator) for t in pm.time_signature_changes] == [(3, 4)]
+    assert [n.pitch for n in pm.instruments[0].notes] == [p for p, _, _ in notes]
+    xml = Path(out[tab.musicxml]).read_text()
+    assert "<beats>3</beats>" in xml and "<beats>4</beats>" not in xml
+    studio.keeper.register("waltz-again", token)
+    back = tab.restore(request=_request("waltz-again"))
+    assert back[tab.pending_roll].arrangement.time_signature == (3, 4)
+    assert back[tab.pending_roll].arrangement.steps_per_bar == 12

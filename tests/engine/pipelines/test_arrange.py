@@ -53,7 +53,7 @@ def test_suggested_chords_and_redrawing_one_voice(pipe) -> None:
 @pytest.mark.parametrize(
     "melody, chords, message",
     [
-        (Melody([Note(60, 0, 12)], 24, time_signature=(3, 4)), None, "4/4 and 2/4; this melody is in 3/4"),
+        (Melody([Note(60, 0, 20)], 40, time_signature=(5, 8)), None, "3/4 and 6/8; this melody is in 5/8"),
         (Melody([Note(60, 0, 8), Note(64, 0, 8), Note(67, 8, 16)], 16), None, "several notes at once"),
         (Melody([Note(60, i * 16, i * 16 + 8) for i in range(64)], 64 * 16), None, "64 bars"),
         (Melody([], 32), None, "no notes"),
@@ -63,6 +63,22 @@ def test_suggested_chords_and_redrawing_one_voice(pipe) -> None:
 def test_refusals_name_the_reason(pipe, melody, chords, message) -> None:
     with pytest.raises(CadenzaInputError, match=message):
         pipe(melody, "English folk", chords=chords)
+
+
+@pytest.mark.parametrize("meter, chords", [((3, 4), "C | G7 | C | F"), ((6, 8), "G | D")])
+def test_waltzes_and_jigs_keep_their_meter(pipe, meter, chords) -> None:
+    bar = meter[0] * 16 // meter[1]
+    # 4 bars after a one-eighth pickup, a note each beat
+    beat = 4 if meter == (3, 4) else 6
+    notes = [Note(67 + (i * 3) % 5, 2 + i * beat, 2 + i * beat + beat - 1) for i in range(4 * bar // beat)]
+    tune = Melody(notes, 2 + 4 * bar, time_signature=meter, pickup_steps=2)
+    out = pipe(tune, "English folk", seed=1, chords=chords)
+    arrangement = out.samples[0]
+    assert arrangement.time_signature == meter and arrangement.steps_per_bar == bar
+    assert arrangement.offset == bar - 2  # rests to the bar line before the pickup
+    assert melody_kept(arrangement.tokens, tune.notes, arrangement.offset)
+    first, second = arrangement.chords.chords[:2]
+    assert (first.start, second.start) == (2, 2 + bar)  # typed chords: a bar each, in this meter's bars
 
 
 def test_under_the_melody_and_parallels() -> None:
