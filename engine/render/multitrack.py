@@ -129,10 +129,6 @@ def piece_to_musicxml(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            # Notation made once, in place: the exporter's own pass would copy the score and make it again.
-            score.makeNotation(inPlace=True)
-            exporter = GeneralObjectExporter(score)
-            exporter.makeNotation = False
-            return exporter.parse()
+            return GeneralObjectExporter(score.makeNotation()).parse()
     except Exception as err:  # music21 raises many kinds
         raise ValueError(f"the piece could not be written as MusicXML ({type(err).__name__}: {err})") from None
