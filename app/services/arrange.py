@@ -333,11 +333,11 @@ class ArrangeService:
                 "time_signature": list(arrangement.time_signature),
                 "asked": [arrangement.style] * len(arrangement.verdicts),
                 "verdicts": arrangement.verdicts,
-                "model": "Infill" if self.pipeline.writer == "infill" else "GAN",
+                "model": "Infill" if self.pipeline.writer_for(arrangement.style) == "infill" else "GAN",
                 "take": out_dir.name,
             },
             ("voice_infill", "stylegan", "harmonizer", "style_judge")
-            if self.pipeline.writer == "infill"
+            if self.pipeline.writer_for(arrangement.style) == "infill"
             else ("stylegan", "harmonizer", "style_judge"),
         )
         return result

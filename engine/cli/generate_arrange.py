@@ -131,7 +131,7 @@ def run_arrange(args: argparse.Namespace) -> list[Path]:
     args.reports.append(
         {
             "style": style,
-            "writer": pipe.writer,
+            "writer": pipe.writer_for(style),
             "key": out.key,
             "chords": args.chords or progression_text(arrangement.chords, melody_for_chords(sheet, args.bars)),
             "chords_suggested": out.suggested,

@@ -197,7 +197,12 @@ class VoiceInfillPipeline(StyleModel):
             if not open_cells.any():
                 break
             logits = self.model(tokens, previous, chords, styles).masked_fill(banned[None], float("-inf"))
-            drawn, confidence = _draw(logits, settings.temperature, settings.top_p, generator)
+            # Only the open cells are drawn (a repair opens a handful of the window's 512 cells).
+            drawn = tokens.clone()
+            confidence = torch.zeros(tokens.shape, device=tokens.device)
+            drawn[open_cells], confidence[open_cells] = _draw(
+                logits[open_cells], settings.temperature, settings.top_p, generator
+            )
             # How many cells of each chain stay masked after round r (cosine schedule): none after the last round.
             share = math.cos(math.pi / 2 * (r + 1) / rounds) if r + 1 < rounds else 0.0
             still = torch.floor(total * share)

@@ -15,6 +15,7 @@ from engine.pipelines.song import InfillPipeline, SongPipeline
 from engine.pipelines.song_model import SongModel
 from engine.pipelines.style import MusAEGenerationConfig
 from engine.pipelines.style_gan import StyleGANGenerationConfig
+from engine.pipelines.voice_infill import VoiceInfillGenerationConfig
 
 GENERATION = {
     "ec2vae": EC2VAEGenerationConfig,
@@ -23,6 +24,7 @@ GENERATION = {
     "musae": MusAEGenerationConfig,
     "musae_vae": MusAEGenerationConfig,
     "stylegan": StyleGANGenerationConfig,
+    "voice_infill": VoiceInfillGenerationConfig,
 }
 
 
@@ -264,3 +266,31 @@ def test_the_shipped_gans_voices_keep_to_one_key_and_its_tunes_move_by_step(gan_
     assert in_scale_share(windows) >= 0.85
     assert stepwise_share(windows) >= 0.38
     assert repeat_share(windows) <= 0.15
+
+
+def test_the_shipped_arranger_writes_bach_under_a_chorale_melody():
+    """The shipped infiller under the soprano of a chorale it never saw (held out of its training and the chord
+    suggester's): the melody kept, the voices under it, heard as Bach, with few parallels."""
+    from engine.data.harmony import read_chorale
+    from engine.data.style import corpus_root
+    from engine.eval.metrics.voices import melody_kept, parallels_per_100_moves
+    from engine.io.corpus import is_validation
+    from engine.music.harmony import sounding_pitches
+    from engine.pipelines.arrange import ArrangePipeline, arrangeable
+    from engine.pipelines.harmonize import melody_for_chords
+
+    pipe = ArrangePipeline.from_pretrained()
+    assert pipe.writer == "infill" and (default_checkpoint("voice_infill") / "model.safetensors").stat().st_size < 25e6
+    held_out = (p for p in sorted((corpus_root() / "bach").glob("bwv*.mxl")) if is_validation(p.name))
+    chorale = next(c for c in map(read_chorale, map(str, held_out)) if c is not None and c.time_signature == (4, 4))
+    tune = arrangeable(melody_for_chords(chorale.soprano, 8))
+    heard, parallels = [], []
+    for seed in (0, 1):
+        arrangement = pipe(tune, "Bach chorale", seed=seed).samples[0]
+        assert melody_kept(arrangement.tokens, tune.notes, arrangement.offset)
+        pitches = sounding_pitches(arrangement.tokens)
+        both = (pitches[0] >= 0) & (pitches[1:] >= 0)
+        assert (pitches[1:][both] < np.broadcast_to(pitches[0], pitches[1:].shape)[both]).all()
+        heard.append(arrangement.agreement)
+        parallels.append(parallels_per_100_moves(arrangement.tokens))
+    assert np.mean(heard) >= 0.5 and np.mean(parallels) < 3.0  # real chorales: 0.86 and 0.25 (the model card)

@@ -160,7 +160,8 @@ def evaluate_arrange(
     ``infiller``: the voice infiller's checkpoint (None: the shipped one; "": the style GAN writes)."""
     started = time.time()
     pipe = ArrangePipeline.from_pretrained(checkpoint, device=device, harmonizer=harmonizer, infiller=infiller)
-    result: dict[str, Any] = {"bars": bars, "seed": seed, "writer": pipe.writer}
+    writers = {style: pipe.writer_for(style) for style in pipe.styles}
+    result: dict[str, Any] = {"bars": bars, "seed": seed, "writer": pipe.writer, "writers": writers}
     if music21:
         arranged, real = chorale_rows(pipe, bars, seed, max_pieces)
         result["chorales"] = {"pieces": len(arranged), "arranged": _means(arranged), "real": _means(real)}

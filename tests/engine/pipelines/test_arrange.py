@@ -87,3 +87,9 @@ def test_under_the_melody_and_parallels() -> None:
     assert under_the_melody(voice, melody).tolist() == [60, HOLD, HOLD, HOLD, 62, HOLD, REST, REST]
     fifths = np.array([60, HOLD, HOLD, HOLD, 62, HOLD, HOLD, HOLD])  # G/C then A/D: parallel fifths
     assert parallels_with(melody, fifths) == 1
+
+
+def test_english_folk_is_the_gans_and_the_other_styles_the_infillers(pipe) -> None:
+    expected = "gan" if pipe.writer == "gan" else "infill"
+    assert pipe.writer_for("English folk") == "gan"
+    assert all(pipe.writer_for(style) == expected for style in pipe.styles if style != "English folk")
