@@ -26,8 +26,14 @@ def _rows(figures: dict) -> list[dict]:
 
 def arrangement_section(accompaniment: dict) -> list[str]:
     """Arrange's figures (engine/eval/suites/arrange.py): arranged beside real, per set, and the judge per style."""
+    writers = accompaniment.get("writers")
+    by = (
+        "; lower voices by " + ", ".join(f"{style}: {writer}" for style, writer in writers.items())
+        if writers
+        else ", the style GAN's voices under the melody"
+    )
     lines = [
-        "## Arrangements (engine/pipelines/arrange.py, the style GAN's voices under the melody)",
+        f"## Arrangements (engine/pipelines/arrange.py{by})",
         "",
         f"First {accompaniment.get('bars')} bars of each held-out melody, seed {accompaniment.get('seed')}. Judge: "
         "share of 2-bar windows the style judge hears in the asked style; chord tones: lower voices' onsets on the "

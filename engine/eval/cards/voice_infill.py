@@ -10,32 +10,36 @@ from engine.eval.cards.harmonizer import arrangement_section
 from engine.eval.suites.arrange import ARRANGE_FIGURES
 
 
-def _writers_side_by_side(infill: dict, gan: dict) -> list[str]:
-    """The same evaluation with each writer of the lower voices, set by set."""
+def _writers_side_by_side(shipped: dict, gan: dict) -> list[str]:
+    """The same evaluation with Arrange as shipped (each style's writer) and with the GAN writing every style."""
+    writers = shipped.get("writers", {})
     lines = [
-        "## The infiller beside the style GAN (the first design) and the real pieces",
+        "## Arrange as shipped beside the style GAN writing every style (the first design) and the real pieces",
         "",
         "The same melodies, chords and seed; only the writer of the lower voices differs.",
     ]
-    for name, label in (("chorales", "Bach chorales"), ("folk", "English folk")):
-        if name not in infill or name not in gan:
+    for name, label, style in (("chorales", "Bach chorales", "Bach chorale"), ("folk", "English folk", "English folk")):
+        if name not in shipped or name not in gan:
             continue
         rows = [
-            {"": "voice infiller", **infill[name]["arranged"]},
+            {"": f"as shipped ({writers.get(style, 'infill')})", **shipped[name]["arranged"]},
             {"": "style GAN", **gan[name]["arranged"]},
-            {"": "real", **infill[name]["real"]},
+            {"": "real", **shipped[name]["real"]},
         ]
         lines += [
             "",
-            f"### {label} ({infill[name]['pieces']} pieces)",
+            f"### {label} ({shipped[name]['pieces']} pieces)",
             "",
             table(blank_none(rows), ["", *ARRANGE_FIGURES]),
         ]
-    styles_infill = infill.get("styles", {}).get("judge_in_style", {})
+    styles_infill = shipped.get("styles", {}).get("judge_in_style", {})
     styles_gan = gan.get("styles", {}).get("judge_in_style", {})
     if styles_infill and styles_gan:
-        rows = [{"style": s, "voice infiller": v, "style GAN": styles_gan.get(s)} for s, v in styles_infill.items()]
-        lines += ["", "### The judge per style", "", table(blank_none(rows), ["style", "voice infiller", "style GAN"])]
+        rows = [
+            {"style": s, "as shipped": f"{v} ({writers.get(s, 'infill')})", "style GAN": styles_gan.get(s)}
+            for s, v in styles_infill.items()
+        ]
+        lines += ["", "### The judge per style", "", table(blank_none(rows), ["style", "as shipped", "style GAN"])]
     return lines
 
 
@@ -80,7 +84,12 @@ def render_voice_infill_card(checkpoint: Path, log_rows: list[dict], evaluation:
         f"{training.get('transpose_high')} semitones.",
         f"- AdamW lr {training.get('lr')} (one-cycle), batch {training.get('batch_size')}, "
         f"{training.get('steps_per_epoch')} steps an epoch; best epoch {training.get('epoch')} of "
-        f"{training.get('epochs')} ({training.get('step')} steps), on the CPU.",
+        f"{training.get('epochs')} ({training.get('step')} steps), on the CPU"
+        + (
+            " (the run was resumed from its saved state: the log's seconds restart there)."
+            if training.get("resume")
+            else "."
+        ),
         "",
         "## Held-out windows at the best epoch: the three lower voices hidden, the melody known",
         "",
@@ -105,9 +114,12 @@ def render_voice_infill_card(checkpoint: Path, log_rows: list[dict], evaluation:
     accompaniment = (evaluation or {}).get("accompaniment")
     if accompaniment:
         parts += ["", *arrangement_section(accompaniment)]
-        gan = (evaluation or {}).get("gan", {}).get("accompaniment")
+        gan_run = (evaluation or {}).get("gan", {})
+        gan = gan_run.get("accompaniment")
         if gan:
             parts += ["", *_writers_side_by_side(accompaniment, gan)]
+            if gan_run.get("note"):
+                parts += ["", f"The style GAN's figures: {gan_run['note']}."]
     if log_rows:
         parts += [
             "",

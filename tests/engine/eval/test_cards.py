@@ -108,5 +108,5 @@ def test_the_voice_infillers_card_puts_it_beside_the_gan_and_the_real_pieces(tmp
     assert card_main([str(checkpoint), "--eval", str(tmp_path / "both.json")]) == 0
     card = (checkpoint / "README.md").read_text()
     assert "| a | 10 | 0.8 | 0.77 |" in card and "900 training windows" in card and "40 windows" in card
-    assert "| voice infiller | 0.9 |  |  | 1.5 |" in card and "| style GAN | 0.7 |  |  | 6.0 |" in card
-    assert "| real | 0.8 |" in card and "| a | 1.0 | 0.5 |" in card
+    assert "| as shipped (infill) | 0.9 |  |  | 1.5 |" in card and "| style GAN | 0.7 |  |  | 6.0 |" in card
+    assert "| real | 0.8 |" in card and "| a | 1.0 (infill) | 0.5 |" in card
