@@ -122,7 +122,7 @@ from app.services.song import (
 from app.services.style import STYLE_MODELS, StyleResult, StyleService
 from engine.music import LeadSheet
 from engine.paths import default_checkpoint
-from engine.pipelines.arrange import ArrangePipeline
+from engine.pipelines.arrange import ArrangeGenerationConfig, ArrangePipeline
 from engine.pipelines.compose import ComposePipeline
 from engine.pipelines.emotion import EmotionPipeline
 from engine.pipelines.explore import ExplorePipeline
@@ -566,7 +566,9 @@ def load_arrange_pipeline(
             )
     else:
         log.warning("No voice infiller at %s: Arrange's lower voices come from the style GAN", infiller)
-    return ArrangePipeline(style_gan, suggester, infiller=writer)
+    # The debug studio's untrained models: fewer candidates and repairs (the tests' arrangements stay quick).
+    generation = ArrangeGenerationConfig(candidates=2, repairs=1) if str(harmonizer) == "debug" else None
+    return ArrangePipeline(style_gan, suggester, generation, infiller=writer)
 
 
 def load_emotion_pipeline(checkpoint: str | Path, device: str | None = None) -> Any | None:

@@ -9,8 +9,7 @@ from engine.eval.metrics.voices import melody_kept
 from engine.music.errors import CadenzaInputError
 from engine.music.harmony import sounding_pitches
 from engine.music.notes import Melody, Note
-from engine.music.representation import HOLD, REST
-from engine.pipelines.arrange import ArrangePipeline, parallels_with, under_the_melody
+from engine.pipelines.arrange import ArrangePipeline
 
 # 8 bars of 4/4 after a one-beat pickup
 TUNE = Melody([Note(72 + (i * 5) % 7, 4 + i * 4, 4 + i * 4 + 3) for i in range(32)], 4 + 128, pickup_steps=4)
@@ -79,14 +78,6 @@ def test_waltzes_and_jigs_keep_their_meter(pipe, meter, chords) -> None:
     assert melody_kept(arrangement.tokens, tune.notes, arrangement.offset)
     first, second = arrangement.chords.chords[:2]
     assert (first.start, second.start) == (2, 2 + bar)  # typed chords: a bar each, in this meter's bars
-
-
-def test_under_the_melody_and_parallels() -> None:
-    melody = np.array([67, HOLD, HOLD, HOLD, 69, HOLD, HOLD, HOLD])
-    voice = np.array([72, HOLD, HOLD, HOLD, 62, HOLD, REST, REST])
-    assert under_the_melody(voice, melody).tolist() == [60, HOLD, HOLD, HOLD, 62, HOLD, REST, REST]
-    fifths = np.array([60, HOLD, HOLD, HOLD, 62, HOLD, HOLD, HOLD])  # G/C then A/D: parallel fifths
-    assert parallels_with(melody, fifths) == 1
 
 
 def test_english_folk_is_the_gans_and_the_other_styles_the_infillers(pipe) -> None:

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from engine.music.notes import Melody, Note
-from engine.pipelines import arrange, compose, emotion, harmonize, song, style, style_gan
+from engine.pipelines import arrange, compose, emotion, harmonize, song, style, style_gan, voice_infill
 from engine.pipelines.arrange import ArrangePipeline
 from engine.pipelines.base import GENERATION_FILE, seeded_generator
 from engine.pipelines.compose import ComposePipeline
@@ -15,6 +15,7 @@ from engine.pipelines.harmonize import HarmonizePipeline
 from engine.pipelines.song import SongPipeline
 from engine.pipelines.style import StylePipeline
 from engine.pipelines.style_gan import StyleGANGenerationConfig, StyleGANPipeline
+from engine.pipelines.voice_infill import VoiceInfillPipeline
 
 RHYTHM = "x...x...x.x.x..."
 TUNE = Melody([Note(60 + (i * 5) % 12, i * 4, i * 4 + 4) for i in range(16)], 64)
@@ -35,7 +36,13 @@ def _calls(pipeline_name: str, device: str) -> dict:
         "style": lambda: StylePipeline.from_pretrained("debug", device)("Trecento", 2, seed=3).samples[0].tokens,
         "style_gan": lambda: StyleGANPipeline.from_pretrained("debug", device)("Trecento", 2, seed=3).samples[0].tokens,
         "harmonize": lambda: _chords(device),
-        "arrange": lambda: ArrangePipeline.from_pretrained("debug", device)(TUNE, "Trecento", seed=3).samples[0].tokens,
+        # the GAN writing (the infiller's draws are voice_infill's)
+        "arrange": lambda: (
+            ArrangePipeline.from_pretrained("debug", device, infiller="")(TUNE, "Trecento", seed=3).samples[0].tokens
+        ),
+        "voice_infill": lambda: (
+            VoiceInfillPipeline.from_pretrained("debug", device)("Trecento", 2, seed=3).samples[0].tokens
+        ),
     }
     return calls[pipeline_name]
 
@@ -48,6 +55,7 @@ MODULES = {
     "style_gan": style_gan,
     "harmonize": harmonize,
     "arrange": arrange,
+    "voice_infill": voice_infill,
 }
 
 
