@@ -135,6 +135,23 @@ def parse_progression(text: str, num_bars: int, steps_per_bar: int = 16) -> Chor
 TRIADS = ("", "m")
 
 
+@lru_cache(maxsize=64)
+def _chord_table(suffixes: tuple[str, ...] | None) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray]:
+    """Every (root, template) of :data:`CHORD_TEMPLATES` in the order root-major: (symbols, masks (n, 12) float,
+    template sizes (n,), roots (n,))."""
+    templates = [(k, v) for k, v in CHORD_TEMPLATES.items() if suffixes is None or k in suffixes]
+    symbols, masks, sizes, roots = [], [], [], []
+    for root in range(12):
+        for suffix, intervals in templates:
+            mask = np.zeros(12)
+            mask[[(root + i) % 12 for i in intervals]] = 1.0
+            symbols.append(NOTE_NAMES[root] + suffix)
+            masks.append(mask)
+            sizes.append(len(intervals))
+            roots.append(root)
+    return tuple(symbols), np.array(masks), np.array(sizes, dtype=np.float64), np.array(roots)
+
+
 def recognize_chord(
     weights: np.ndarray, min_weight: float = 1e-6, suffixes: tuple[str, ...] | None = None, root_bonus: float = 0.0
 ) -> str:
@@ -142,30 +159,22 @@ def recognize_chord(
 
     Score = weight inside the template - weight outside it - a small penalty for
     template notes that are missing, so a plain triad wins over its 7th chord
-    unless the 7th is actually present.
+    unless the 7th is actually present. Ties go to the lower root, then to the earlier template.
     """
     weights = np.asarray(weights, dtype=np.float64)
     total = weights.sum()
     if total < min_weight:
         return "N.C."
     weights = weights / total
-    best, best_score = "N.C.", -np.inf
-    templates = {k: v for k, v in CHORD_TEMPLATES.items() if suffixes is None or k in suffixes}
-    for root in range(12):
-        for suffix, intervals in templates.items():
-            mask = np.zeros(12, dtype=bool)
-            mask[[(root + i) % 12 for i in intervals]] = True
-            missing = np.sum(weights[mask] < 0.02)
-            score = (
-                weights[mask].sum()
-                - weights[~mask].sum()
-                - 0.15 * missing
-                - 0.01 * len(intervals)
-                + root_bonus * weights[root]
-            )
-            if score > best_score:
-                best, best_score = NOTE_NAMES[root] + suffix, score
-    return best
+    symbols, masks, sizes, roots = _chord_table(suffixes)
+    # All templates at once (one matrix product, not a loop of 12 x templates: reading a MIDI file's chord track
+    # called this per beat and took 0.4 s for 8 bars).
+    inside = masks @ weights
+    outside = (1.0 - masks) @ weights
+    missing = masks @ (weights < 0.02).astype(np.float64)
+    scores = inside - outside - 0.15 * missing - 0.01 * sizes + root_bonus * weights[roots]
+    # Rounded so that templates that fit equally well tie exactly and the first wins (as the loop this replaced meant).
+    return symbols[int(np.argmax(np.round(scores, 9)))]
 
 
 def infer_chords(melody, steps_per_chord: int | None = None) -> ChordProgression:
