@@ -75,3 +75,22 @@ def test_bad_bass_note_is_named():
 def test_a_progression_of_only_bar_lines_is_empty_not_a_crash(text):
     with pytest.raises(ChordSymbolError, match="empty"):
         parse_progression(text, 4)
+
+
+def test_every_template_on_every_root_is_recognised_as_itself():
+    from engine.music.chords import CHORD_TEMPLATES, NOTE_NAMES
+
+    for root in range(12):
+        for suffix, intervals in CHORD_TEMPLATES.items():
+            weights = np.zeros(12)
+            weights[[(root + i) % 12 for i in intervals]] = 1.0
+            symbol = recognize_chord(weights)
+            # A few templates are the same notes (C6 = Am7, dim7 on any of its notes): the same pitch classes suffice.
+            assert parse_chord_symbol(symbol)[0] == parse_chord_symbol(NOTE_NAMES[root] + suffix)[0]
+
+
+def test_a_tie_goes_to_the_lower_root():
+    weights = np.zeros(12)
+    weights[[0, 4]] = 1.0  # C and E: C major and A minor fit equally (each misses one note)
+    assert recognize_chord(weights) == "C"
+    assert recognize_chord(weights, suffixes=("", "m")) == "C"
