@@ -174,6 +174,7 @@ def main(argv: list[str] | None = None) -> None:
             device=None if args.device == "auto" else args.device,
             player_audio=args.player_audio,
             library=library,
+            engrave_in_process=True,  # music21 on a thread slows the audio render beside it (app/services/engraver.py)
         )
     except (FileNotFoundError, ValueError) as err:
         parser.exit(

@@ -22,8 +22,9 @@
    and generated-file bytes (its own fresh GRADIO_TEMP_DIR) at start and end (bench/load_bench.py).
 10. Style tab: a 4-bar four-track piece by MusAE, and an 8-bar one by the style GAN over typed chords, through
     the API until its audio has arrived (bench/style_bench.py; each skipped without its checkpoint).
-12. Arrange: 8 bars harmonised (``/arrange_suggest``) and arranged as English folk (``/arrange``) through the API
-    until the audio has arrived (bench/arrange_bench.py; skipped without the GAN or the chord suggester).
+12. Arrange: 8 bars harmonised (``/arrange_suggest``) and arranged as English folk (``/arrange``) through Gradio's
+    HTTP API in one session until the audio has arrived, and the same through gradio_client (bench/arrange_bench.py;
+    skipped without the GAN or the chord suggester).
 11. Library: what keeping each result (MIDI and player audio copied, the row committed) adds to a Compose click,
     in process, with and without a library side by side (bench/library_bench.py).
 

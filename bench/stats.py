@@ -21,3 +21,28 @@ def player_audio(result: tuple | list, endpoint: str) -> dict:
         if isinstance(value, dict) and str(value.get("path", "")).endswith(PLAYER_SUFFIXES) and value.get("url"):
             return value
     raise RuntimeError(f"{endpoint} returned no audio: {[str(v)[:120] for v in result][:4]}")
+
+
+def http_api_call(http, url: str, api_name: str, data: list, session_hash: str) -> list:
+    """One call of Gradio's HTTP API (``POST {url}gradio_api/call/{api_name}``, then its event stream) in the
+    session ``session_hash``, as curl or the page's own client would make it; the outputs, or RuntimeError naming
+    the endpoint and what the server said.
+
+    Why not gradio_client here: it checks for new stream messages every 50 ms (a sleep in its loop), which added
+    about 0.14 s to every call of a one-line Gradio app on this machine; that is the client's, not the studio's."""
+    import json
+
+    started = http.post(f"{url}gradio_api/call/{api_name}", json={"data": data, "session_hash": session_hash})
+    started.raise_for_status()
+    event_id = started.json()["event_id"]
+    event = None
+    with http.stream("GET", f"{url}gradio_api/call/{api_name}/{event_id}") as stream:
+        for line in stream.iter_lines():
+            if line.startswith("event:"):
+                event = line.split(":", 1)[1].strip()
+            elif line.startswith("data:") and event in ("complete", "error"):
+                payload = line.split(":", 1)[1].strip()
+                if event == "error":
+                    raise RuntimeError(f"/{api_name} failed: {payload[:300]}")
+                return json.loads(payload)
+    raise RuntimeError(f"/{api_name} ended without a result")

