@@ -15,6 +15,7 @@ the earlier ones. Under a known top voice, a lower voice never strikes a pitch a
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,12 +146,15 @@ class VoiceInfillPipeline(StyleModel):
         seed: int,
         settings: VoiceInfillGenerationConfig | None = None,
         chains: int | None = None,
+        choose: Callable[[np.ndarray, int], int] | None = None,
     ) -> np.ndarray:
         """``chains`` pieces (chains, 4, steps) int64: ``known`` tokens where ``hidden`` is False, drawn cells where it
         is True. Both are (4, steps), the same for every chain (``chains`` default: ``candidates``), or (chains, 4,
         steps), one per chain. ``chords`` (windows, 8, 12) chroma per beat (zeros: none); steps a multiple of 32.
         A hidden cell of a lower track never strikes at or above the top track's sounding pitch where that is known
-        (the first chain's top track, unhidden)."""
+        (the first chain's top track, unhidden). ``choose(windows (chains, 4, 32), w) -> chain``: after each window
+        every chain takes the chosen chain's window and goes on from it (a draw and check per window, not per piece).
+        """
         settings = settings or self.generation
         if known.ndim == 2:
             chains = chains or max(1, int(settings.candidates))
@@ -174,6 +178,8 @@ class VoiceInfillPipeline(StyleModel):
                 )
                 drawn_np = tidy(drawn.cpu().numpy(), previous[:, :, -1].cpu().numpy())
                 pieces[:, :, span] = np.where(hidden[:, :, span], drawn_np, pieces[:, :, span])
+                if choose is not None and chains > 1:
+                    pieces[:, :, span] = pieces[choose(pieces[:, :, span], w), :, span][None]
             previous = torch.as_tensor(pieces[:, :, span], device=self.device)
         return pieces
 

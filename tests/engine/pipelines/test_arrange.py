@@ -84,3 +84,27 @@ def test_english_folk_is_the_gans_and_the_other_styles_the_infillers(pipe) -> No
     expected = "gan" if pipe.writer == "gan" else "infill"
     assert pipe.writer_for("English folk") == "gan"
     assert all(pipe.writer_for(style) == expected for style in pipe.styles if style != "English folk")
+
+
+def test_the_infillers_window_choice_prefers_the_style_then_the_fewest_faults() -> None:
+    import torch
+
+    pipe = ArrangePipeline.from_pretrained("debug")
+    index = pipe.gan.style_index("Bach chorale")
+    clean = np.full((4, 32), 129)  # 129: hold
+    clean[:, 0], clean[:, 16] = (72, 67, 64, 48), (74, 65, 62, 50)  # contrary and oblique motion: no parallels
+    fifths = clean.copy()
+    fifths[1, 0], fifths[1, 16] = 65, 67  # alto a fifth under the soprano twice: parallel fifths
+    windows = np.stack([fifths, clean, fifths])
+    heard = {"style": [index] * 3}
+
+    def judge(batch: torch.Tensor) -> torch.Tensor:
+        logits = torch.zeros(len(batch), len(pipe.styles))
+        logits[torch.arange(len(batch)), torch.as_tensor(heard["style"])] = 1.0
+        return logits
+
+    pipe.gan.judge = judge
+    choose = pipe._window_chooser(index)
+    assert choose(windows, 0) == 1  # all heard in style: the one without parallel fifths
+    heard["style"] = [index, (index + 1) % len(pipe.styles), (index + 1) % len(pipe.styles)]
+    assert choose(windows, 0) == 0  # the only one heard in style, faults and all

@@ -62,3 +62,24 @@ def test_tidy_turns_a_hold_with_nothing_to_hold_into_a_rest() -> None:
     tokens = np.array([[HOLD, 60, HOLD, REST, HOLD, HOLD, 62, HOLD]])
     assert tidy(tokens).tolist() == [[REST, 60, HOLD, REST, REST, REST, 62, HOLD]]
     assert tidy(tokens, before=np.array([60])).tolist()[0][0] == HOLD  # held over from the window before
+
+
+def test_a_choice_per_window_makes_every_chain_go_on_from_the_chosen_window(pipe) -> None:
+    known = np.full((4, 96), REST)
+    known[0] = _melody(96)
+    hidden = np.zeros((4, 96), dtype=bool)
+    hidden[1:] = True
+    seen: list[tuple[int, np.ndarray]] = []
+
+    def last_chain(windows: np.ndarray, w: int) -> int:
+        seen.append((w, windows.copy()))
+        return len(windows) - 1
+
+    drawn = pipe.fill(known, hidden, 0, np.zeros((3, 8, 12)), seed=5, chains=3, choose=last_chain)
+    assert [w for w, _ in seen] == [0, 1, 2] and all(windows.shape == (3, 4, 32) for _, windows in seen)
+    assert (drawn == drawn[0]).all()  # every chain took each chosen window
+    for w, windows in seen:
+        assert np.array_equal(drawn[0, :, w * 32 : (w + 1) * 32], windows[-1])
+    free = pipe.fill(known, hidden, 0, np.zeros((3, 8, 12)), seed=5, chains=3)
+    assert np.array_equal(free[2, :, :32], drawn[0, :, :32])  # the first window is the last chain's own draw
+    assert not (free == free[0]).all()  # without a choice the chains differ
