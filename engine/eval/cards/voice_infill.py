@@ -68,9 +68,10 @@ def render_voice_infill_card(checkpoint: Path, log_rows: list[dict], evaluation:
         f"{weights_mb:.2f} MB.",
         f"- Sampling (engine/pipelines/voice_infill.py, generation.json {json.dumps(generation)}): a window at a "
         "time, masked cells drawn in rounds (MaskGIT's cosine schedule: the most confident kept, the rest masked "
-        "again); under a known melody a lower voice never strikes at or above it. Arrange then draws again, the "
-        "rest known, the notes that make parallel fifths or octaves, and keeps the candidate the style judge hears "
-        "most in style, then the one with the fewest voice-leading faults.",
+        "again); under a known melody a lower voice never strikes at or above it. In Arrange the candidates are "
+        "checked after every 2-bar window: all go on from the one the style judge hears in style with the fewest "
+        "voice-leading faults. Arrange then draws again, the rest known, the notes that make parallel fifths or "
+        "octaves, and keeps the candidate the judge hears most in style, then the one with the fewest faults.",
         "",
         "## Data and training (engine/train/voice_infill.py)",
         f"- The style cache's windows ({', '.join(styles)}), split by piece like the style models': "
