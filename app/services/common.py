@@ -119,6 +119,15 @@ class Shared:
         a cached copy of the previous take, and a take's files are never overwritten by the next one."""
         return Path(tempfile.mkdtemp(prefix="take_", dir=self.session_dir(session_id)))
 
+    def made_in_session(self, session_id: str | None, take: Any) -> bool:
+        """Whether the take folder called ``take`` (a kept piece's "take" control) was made in this browser session:
+        a reload starts a new session, so a take of this one is already on the page."""
+        if not isinstance(take, str) or not take or Path(take).name != take:
+            return False
+        with self._sessions_lock:
+            path = self._sessions.get(session_id or "_shared")
+        return path is not None and (path / take).is_dir()
+
     def close_session(self, session_id: str | None) -> None:
         """Delete a session's files (called when the browser tab closes)."""
         with self._sessions_lock:

@@ -309,7 +309,9 @@ class LibraryService:
     def latest_take(self, session_id: str | None, tab: str, look_back: int = 24) -> KeptTake | None:
         """The owner's most recent take in ``tab``: the newest piece made there and the others of the same click
         (same "take" control; pieces kept before takes were recorded come back alone), oldest first, with copies
-        of their files; None without a library, a session or such a piece."""
+        of their files; None without a library, a session or such a piece, or when the newest take was made in this
+        very session (a click that finished before the page's restore did: it is on the page already, and the restore
+        must not cover its status)."""
         if not self.available or not session_id:
             return None
         owner = self.shared.keeper.owner_of(session_id)
@@ -317,6 +319,8 @@ class LibraryService:
         if not recent:
             return None
         take = recent[0].controls.get("take")
+        if self.shared.made_in_session(session_id, take):
+            return None
         chosen = [p for p in recent if take is not None and p.controls.get("take") == take] or recent[:1]
         chosen.sort(key=lambda p: (p.created, p.controls.get("variation", 0)))
         return KeptTake(chosen, [self.files(session_id, p.id) for p in chosen])
