@@ -804,34 +804,34 @@ def _kwargs(endpoint: str, case: Case, value: Any, folder: Path) -> dict[str, An
 
 ENDPOINTS = endpoints(Path("."))  # cases are built again per test with the real upload folder
 EXAMPLES = {
-    "/compose": 60,
-    "/check_chords": 25,
-    "/explore_source_a": 30,
-    "/explore_source_b": 20,
-    "/explore_tracks_a": 20,
-    "/explore_tracks_b": 15,
-    "/explore_interpolate": 45,
-    "/explore_map": 45,
-    "/explore_analogy": 40,
-    "/explore_cell": 20,
-    "/explore_morph": 20,
-    "/song_new": 50,
-    "/song_load": 35,
-    "/song_tracks": 15,
-    "/song_continue": 25,
-    "/song_infill": 30,
-    "/song_undo": 12,
-    "/emotion": 30,
-    "/style_generate": 25,
-    "/style_morph": 25,
-    "/style_transfer": 25,
-    "/library_list": 20,
-    "/library_get": 25,
-    "/library_rename": 25,
-    "/library_delete": 20,
-    "/arrange_suggest": 20,
-    "/arrange": 30,
-}  # examples per endpoint: 752 in all
+    "/compose": 43,
+    "/check_chords": 18,
+    "/explore_source_a": 22,
+    "/explore_source_b": 14,
+    "/explore_tracks_a": 14,
+    "/explore_tracks_b": 11,
+    "/explore_interpolate": 32,
+    "/explore_map": 32,
+    "/explore_analogy": 29,
+    "/explore_cell": 14,
+    "/explore_morph": 14,
+    "/song_new": 36,
+    "/song_load": 25,
+    "/song_tracks": 11,
+    "/song_continue": 18,
+    "/song_infill": 22,
+    "/song_undo": 10,
+    "/emotion": 22,
+    "/style_generate": 18,
+    "/style_morph": 18,
+    "/style_transfer": 18,
+    "/library_list": 14,
+    "/library_get": 18,
+    "/library_rename": 18,
+    "/library_delete": 14,
+    "/arrange_suggest": 14,
+    "/arrange": 22,
+}  # examples per endpoint: 541 in all (each is a gradio_client call: its 50 ms polling makes them slow)
 
 
 def test_every_api_endpoint_is_fuzzed(client):
@@ -964,4 +964,4 @@ def test_the_studio_still_works_and_enough_bad_input_was_sent(url, client, capsy
         )
         for endpoint, count in sorted(SENT.items()):
             print(f"  {endpoint:24s} {count}")
-    assert generated >= 500, SENT
+    assert generated >= 400, SENT
