@@ -2,8 +2,8 @@
 # Install the system (non-Python) packages Cadenza needs, only if missing.
 #
 #   scripts/install_system_deps.sh            # audio: fluidsynth + GM soundfont
-#   scripts/install_system_deps.sh --browser  # + chromium for the browser test, MuseScore 3 (the tests read the
-#                                             #   MusicXML we write with a reader we did not write)
+#   scripts/install_system_deps.sh --browser  # + chromium for the browser test, MuseScore 3 and abcmidi (the tests
+#                                             #   read the MusicXML and ABC we write with readers we did not write)
 #
 # Debian/Ubuntu with root or passwordless sudo: `apt-get update` and
 # `apt-get install -y ...` run only when a package is actually missing, so a
@@ -15,7 +15,7 @@
 set -euo pipefail
 
 AUDIO_PKGS=(fluidsynth libfluidsynth3 fluid-soundfont-gm)
-BROWSER_PKGS=(chromium chromium-driver musescore3)
+BROWSER_PKGS=(chromium chromium-driver musescore3 abcmidi)
 
 want_browser=0
 for arg in "$@"; do

@@ -6,6 +6,7 @@ import re
 import warnings
 from pathlib import Path
 
+from engine.io.abc_text import write_out_repeats
 from engine.music import Chord, ChordProgression, LeadSheet, Melody, Note
 from engine.music.errors import MidiReadError
 
@@ -44,7 +45,7 @@ def read_abc_text(text: str) -> LeadSheet:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             parsed = converter.parse(text, format="abc")
-        score = parsed.scores[0] if isinstance(parsed, stream.Opus) else parsed
+        score = _as_played(parsed.scores[0] if isinstance(parsed, stream.Opus) else parsed, text, converter, stream)
         sheet = _score_to_leadsheet(score, harmony, m21note)
     except Exception as err:  # music21 raises many kinds for broken ABC
         raise MidiReadError(f"The ABC text could not be read ({type(err).__name__}: {err})") from None
@@ -70,6 +71,26 @@ def read_abc_text(text: str) -> LeadSheet:
         name = k.tonic.name.replace("-", "b")
         sheet.melody.key = name + ("m" if k.mode == "minor" else "")
     return sheet
+
+
+def _as_played(score, text: str, converter, stream):
+    """The score with its repeats written out as a player plays them (``|:`` ``:|``, ``::``, first and second
+    endings): the audio, the MIDI and the bar count then agree with the tune. music21 expands them when it has made
+    measures, which it does only for a tune with at least two plain bar lines; otherwise the plain repeats are written
+    out in the text (engine.io.abc_text.write_out_repeats) and read again, and a tune with numbered endings too is
+    read as written."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return score.expandRepeats()
+        except Exception:  # noqa: BLE001 - music21's StreamException: no measures to repeat
+            pass
+        first = re.split(r"\n(?=X:)", text.strip(), maxsplit=1)[0]  # the tune read, not the ones after it
+        written_out = write_out_repeats(first) if re.search(r"\|:|:\||::", first) else None
+        if written_out is None:
+            return score
+        parsed = converter.parse(written_out, format="abc")
+        return parsed.scores[0] if isinstance(parsed, stream.Opus) else parsed
 
 
 def _score_to_leadsheet(score, harmony, m21note) -> LeadSheet:

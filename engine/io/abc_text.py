@@ -310,3 +310,27 @@ def transpose_abc(text: str, semitones: int) -> str:
         pieces.append(_NOTE.sub(move, line[last:]))
         out.append("".join(pieces))
     return "\n".join(out)
+
+
+_REPEAT_SIGN = re.compile(r"(\|:|:\||::)")
+_FIELD_LINE = re.compile(r"^[A-Za-z]:")
+
+
+def write_out_repeats(text: str) -> str | None:
+    """ABC text with its plain repeats (``|:`` ``:|`` ``::``; a ``:|`` with no ``|:`` repeats from the start)
+    written out as played; None when it has numbered endings (``[1``, ``|2``...), which this does not handle. For
+    the tunes whose repeats music21 cannot expand (it makes measures only when a tune has two plain bar lines)."""
+    lines = text.split("\n")
+    first_body = next((i for i, line in enumerate(lines) if line.startswith("K:")), -1) + 1
+    header, body = lines[:first_body], "\n".join(lines[first_body:])
+    if re.search(r"\[\d|\|\d", body):
+        return None
+    done, section = "", ""
+    for piece in _REPEAT_SIGN.split(body):
+        if piece == "|:":
+            done, section = done + section + "|", ""
+        elif piece in (":|", "::"):
+            done, section = done + section + "|" + section + "|", ""
+        else:
+            section += piece
+    return "\n".join([*header, done + section])

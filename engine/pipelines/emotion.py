@@ -252,10 +252,12 @@ class EmotionPipeline:
             temperature=settings.temperature,
             top_k=settings.top_k,
             top_p=settings.top_p,
-            allowed=lambda out: grammar.allowed(out, mode),
+            allowed=lambda out: grammar.allowed(out, mode, bars),
             stop=lambda out: grammar.bar_count(out) >= bars,
         )
         text = self.tokenizer.decode(tokens)
+        if grammar.open_repeat(tokens):  # the context ran out inside a repeat: it closes where the tune stops
+            text = text.rstrip().rstrip("|").rstrip() + " :|"
         lines = text.split("\n")
         header, body = lines[:3], "\n".join(lines[3:]).rstrip()
         if len(header) < 3:
