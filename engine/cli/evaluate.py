@@ -101,6 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--unconstrained", type=int, default=20, help="also sample this many tunes without the token grammar"
     )
+    p.add_argument(
+        "--real",
+        nargs="*",
+        default=None,
+        help="ABC folders of real tunes for the form figures (labelled as for training)",
+    )
+    p.add_argument("--real-cache", default=None, help="their labels' cache (JSON lines; made on the first run)")
     p.add_argument("--device", default="auto")
     p.add_argument("--seed", type=int, default=0)
     p = _suite_parser(sub, "style", style, "the style judge, MusAE and its VAE, the style GAN, MuseGAN's figures")
@@ -196,7 +203,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         return result
     if args.model == "emotion":
         return emotion.evaluate_emotion(
-            args.checkpoint, args.samples, args.bars, args.seed, args.device, args.unconstrained
+            args.checkpoint,
+            args.samples,
+            args.bars,
+            args.seed,
+            args.device,
+            args.unconstrained,
+            args.real,
+            args.real_cache,
         )
     if args.model == "cross-corpus":
         models, corpora = _named(args.models, "--model"), _named(args.data, "--data")

@@ -16,18 +16,28 @@
   template's loudness and whose K: fields are in the template's mode;
 * ``quadrant_accuracy``: share of final tunes the feature judge (trained with the model on the
   labelled real tunes, stored in its config) assigns to the quadrant asked for, beside the judge's
-  own accuracy on held-out real tunes (``judge_accuracy_real``).
+  own accuracy on held-out real tunes (``judge_accuracy_real``); ``quadrant_accuracy_first_draw``:
+  the same for the first readable draw (no draw and check);
+* ``abc2midi_clean``: share of final tunes abc2midi (Debian ``abcmidi``, the reference reader) reads
+  with no error and no warning (None without abc2midi), with what it said about the others;
+* ``form``: per quadrant, for the model's tunes and (``real``: ABC folders, labelled as the training
+  data is) real tunes of the same quadrant label: ``bar_repeat_share`` (neighbouring bars that are the
+  same bar again), ``distinct_bar_share``, ``phrase_form_share`` (tunes built of phrases that come
+  back), ``pitch_class_entropy`` (bits) and, for the model, ``interval_overlap`` with the real tunes'
+  interval histogram (engine.eval.metrics.abc_form).
 """
 
 from __future__ import annotations
 
 import time
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from engine.eval.metrics import abc_form
 from engine.models.feature_judge import FeatureJudge, tune_features
 from engine.pipelines.base import seeded_generator
 
@@ -75,8 +85,12 @@ def evaluate_emotion(
     seed: int = 0,
     device: str = "auto",
     unconstrained: int = 20,
+    real: list[str] | None = None,
+    real_cache: str | None = None,
+    real_per_quadrant: int = 200,
 ) -> dict:
-    """All the figures of the module docstring, as one JSON-ready dict."""
+    """All the figures of the module docstring, as one JSON-ready dict (``real``: ABC folders of labelled real tunes
+    for the form figures, read through ``real_cache``, at most ``real_per_quadrant`` a quadrant)."""
     from engine.models.feature_judge import tune_mode
     from engine.models.registry import CheckpointConfig, read_config
     from engine.music.constants import QUADRANTS
@@ -126,19 +140,18 @@ def evaluate_emotion(
         "seconds_per_tune_p50": round(float(np.median(seconds)), 3),
     }
     first = EmotionPipeline.from_pretrained(path, device, select=False)
-    first_hits = [
-        tune_mode(first(quadrant=q, num_bars=bars, seed=seed + i).samples[0].abc_raw)
-        == ("major" if q in ("Q1", "Q4") else "minor")
-        for q in QUADRANTS
-        for i in range(per_quadrant)
+    first_tunes = [
+        (q, first(quadrant=q, num_bars=bars, seed=seed + i).samples[0]) for q in QUADRANTS for i in range(per_quadrant)
     ]
+    first_hits = [tune_mode(t.abc_raw) == ("major" if q in ("Q1", "Q4") else "minor") for q, t in first_tunes]
     result["mode_accuracy_first_draw"] = round(float(np.mean(first_hits)), 4)
     if judge is not None:
-        read = [(q, tune_features(t.abc)) for q, t in tunes]
-        features = [(q, f) for q, f in read if f is not None]
-        predicted = judge.predict([f for _, f in features])
-        result["quadrant_accuracy"] = round(float(np.mean([p == q for (q, _), p in zip(features, predicted)])), 4)
+        result["quadrant_accuracy"] = _judged(judge, tunes)
+        result["quadrant_accuracy_first_draw"] = _judged(judge, first_tunes)
         result["judge_accuracy_real"] = meta.get("training", {}).get("data_stats", {}).get("judge_accuracy_val")
+    result.update(_reference_reader(tunes))
+    own = {q: [t.abc_raw for t in made[q]] for q in QUADRANTS}
+    result["form"] = form_figures(own, real, real_cache, real_per_quadrant)
     if unconstrained:
         result["parse_success_unconstrained"] = _unconstrained_parse_rate(pipe, unconstrained, bars, seed)
     return result
@@ -165,3 +178,65 @@ def _unconstrained_parse_rate(pipe, count: int, bars: int, seed: int) -> float:
         if tune_features("X:1\n" + pipe.tokenizer.decode(tokens) + "\n") is not None:
             ok += 1
     return round(ok / count, 4)
+
+
+def _judged(judge: FeatureJudge, tunes: list) -> float:
+    """Share of (quadrant, tune) pairs whose final tune the feature judge assigns to the quadrant."""
+    read = [(q, tune_features(t.abc)) for q, t in tunes]
+    features = [(q, f) for q, f in read if f is not None]
+    if not features:
+        return 0.0
+    predicted = judge.predict([f for _, f in features])
+    return round(float(np.mean([p == q for (q, _), p in zip(features, predicted)])), 4)
+
+
+def _reference_reader(tunes: list) -> dict[str, Any]:
+    """abc2midi's verdict on the final tunes: the clean share and up to five of its complaints."""
+    if not abc_form.abc2midi_available():
+        return {"abc2midi_clean": None, "abc2midi_note": "abc2midi is not installed (Debian package abcmidi)"}
+    verdicts = [abc_form.abc2midi_clean(t.abc) for _, t in tunes]
+    said = [text for ok, text in verdicts if not ok][:5]
+    return {"abc2midi_clean": round(float(np.mean([ok for ok, _ in verdicts])), 4), "abc2midi_said": said}
+
+
+def _form_of(texts: list[str]) -> dict[str, float | None]:
+    def mean(values: list[float | None]) -> float | None:
+        kept = [v for v in values if v is not None]
+        return round(float(np.mean(kept)), 4) if kept else None
+
+    pitches = [_pitches(t) for t in texts]
+    return {
+        "tunes": len(texts),
+        "bar_repeat_share": mean([abc_form.bar_repeat_share(t) for t in texts]),
+        "distinct_bar_share": mean([abc_form.distinct_bar_share(t) for t in texts]),
+        "phrase_form_share": mean([float(abc_form.has_phrase_form(t)) for t in texts]),
+        "pitch_class_entropy": mean([abc_form.pitch_class_entropy(p) for p in pitches]),
+    }
+
+
+def _intervals(texts: list[str]) -> np.ndarray:
+    histograms = [abc_form.interval_histogram(_pitches(t)) for t in texts]
+    return np.mean(histograms, axis=0) if histograms else np.zeros(2 * abc_form.INTERVAL_RANGE + 1)
+
+
+def form_figures(
+    model: dict[str, list[str]], real: list[str] | None, cache: str | None, per_quadrant: int = 200
+) -> dict[str, dict]:
+    """Per quadrant: the form figures of the model's tunes (``model``: quadrant -> ABC texts) and, with ``real``
+    ABC folders, of real tunes of the same quadrant label (EMusicGen's rough labels, engine.data.abc), with the
+    overlap of the two interval histograms."""
+    out: dict[str, dict] = {"model": {q: _form_of(texts) for q, texts in model.items()}}
+    if not real:
+        return out
+    from engine.data.abc import label_corpus
+
+    folders: list[str | Path] = list(real)
+    labelled = label_corpus(folders, cache or "data_cache/abc_labelled_eval.jsonl")
+    by_quadrant = {q: [t.text for t in labelled if t.quadrant == q][:per_quadrant] for q in model}
+    out["real"] = {q: _form_of(texts) for q, texts in by_quadrant.items()}
+    out["interval_overlap"] = {
+        q: round(abc_form.histogram_overlap(_intervals(model[q]), _intervals(by_quadrant[q])), 4)
+        for q in model
+        if model[q] and by_quadrant[q]
+    }
+    return out

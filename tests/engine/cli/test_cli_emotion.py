@@ -120,17 +120,24 @@ def test_generate_emotion_names_bad_input(tmp_path, capsys):
     assert "Bars must be between 8 and 32" in capsys.readouterr().err
 
 
-def test_evaluate_emotion_prints_the_figures(capsys):
-    assert (
-        evaluate.main(
-            ["emotion", "--checkpoint", "debug", "--samples", "4", "--bars", "8", "--unconstrained", "2", "--json"]
-        )
-        == 0
-    )
+def test_evaluate_emotion_prints_the_figures(capsys, tmp_path):
+    real = write_corpus(tmp_path / "real", tunes=8)
+    args = ["emotion", "--checkpoint", "debug", "--samples", "4", "--bars", "8", "--unconstrained", "2", "--json"]
+    assert evaluate.main([*args, "--real", str(real), "--real-cache", str(tmp_path / "labels.jsonl")]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["samples"] == 4 and report["parse_success"] == 1.0 and report["template_adherence"] == 1.0
     assert 0 <= report["mode_accuracy_raw"] <= 1 and 0 <= report["arousal_separation"] <= 1
+    assert 0 <= report["mode_accuracy_first_draw"] <= 1
     assert 0 <= report["parse_success_unconstrained"] <= 1
+    if report["abc2midi_clean"] is not None:  # abc2midi installed: the grammar's tunes read clean
+        assert report["abc2midi_clean"] == 1.0, report["abc2midi_said"]
+    form = report["form"]
+    assert set(form["model"]) == {"Q1", "Q2", "Q3", "Q4"}
+    for figures in form["model"].values():
+        assert figures["tunes"] == 1 and figures["bar_repeat_share"] == 0.0  # the grammar never repeats a bar
+        assert 0 < figures["distinct_bar_share"] <= 1 and 0 <= figures["pitch_class_entropy"] <= 3.6
+    assert sum(f["tunes"] for f in form["real"].values()) == 8  # the corpus's tunes, each under its label
+    assert all(0 <= v <= 1 for v in form["interval_overlap"].values())
 
 
 def test_model_card_of_the_abc_model(tmp_path):
