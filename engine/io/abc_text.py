@@ -334,3 +334,23 @@ def write_out_repeats(text: str) -> str | None:
         else:
             section += piece
     return "\n".join([*header, done + section])
+
+
+def tonic_pitch_class(key: str) -> int | None:
+    """The pitch class of a K: value's tonic ("Am" -> 9, "F#dor" -> 6; None for K:none, K:HP)."""
+    parsed = parse_key_field(key)
+    if parsed is None:
+        return None
+    tonic = parsed[0]
+    return (_LETTER_PC[tonic[0]] + (1 if tonic.endswith("#") else -1 if tonic.endswith("b") else 0)) % 12
+
+
+def note_pitch_class(token: str, signature: dict[str, int]) -> int | None:
+    """The pitch class a note token sounds in a key of ``signature`` (see :func:`signature_accidentals`); its own
+    accidental wins (within a bar an earlier accidental would too: not tracked here). None for a rest."""
+    match = _NOTE.match(token.strip())
+    if match is None:
+        return None
+    accidental, letter, _ = match.groups()
+    shift = {"^^": 2, "^": 1, "__": -2, "_": -1, "=": 0}[accidental] if accidental else signature[letter.upper()]
+    return (_LETTER_PC[letter.upper()] + shift) % 12

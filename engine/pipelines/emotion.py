@@ -75,6 +75,7 @@ class EmotionGenerationConfig(GenerationConfig):
     max_key_accidentals: int = 4
     max_attempts: int = 6
     max_bar_repeats: int = 3
+    end_on_tonic: bool = False  # the tune's last note is the key's tonic (a cadence the key analysis hears)
 
 
 class EmotionInputError(CadenzaInputError):
@@ -117,7 +118,7 @@ class EmotionPipeline:
         self.select = select
         self.judge: FeatureJudge | None = None  # set by from_pretrained when the checkpoint has one
         self.tokenizer = tokenizer
-        self._grammars: dict[int, TokenGrammar] = {}
+        self._grammars: dict[tuple[int, bool], TokenGrammar] = {}
         missing = [q for q in QUADRANTS if f"A:{q}" not in tokenizer.index]
         if missing:
             raise ValueError(f"the ABC model has no prompt token for {', '.join(missing)}")
@@ -185,12 +186,14 @@ class EmotionPipeline:
         tunes = [self._one(weights, template, int(num_bars), int(seed) + i, settings) for i in range(int(num_samples))]
         return EmotionOutput(tunes, [int(seed) + i for i in range(int(num_samples))])
 
-    def grammar(self, max_key_accidentals: int | None = None) -> TokenGrammar:
-        """The token grammar for keys of at most ``max_key_accidentals`` sharps or flats (None: this pipeline's)."""
+    def grammar(self, max_key_accidentals: int | None = None, end_on_tonic: bool | None = None) -> TokenGrammar:
+        """The token grammar for keys of at most ``max_key_accidentals`` sharps or flats, ending on the tonic or not
+        (None: this pipeline's settings)."""
         limit = self.generation.max_key_accidentals if max_key_accidentals is None else max_key_accidentals
-        if limit not in self._grammars:
-            self._grammars[limit] = TokenGrammar(self.tokenizer, limit)
-        return self._grammars[limit]
+        tonic = self.generation.end_on_tonic if end_on_tonic is None else end_on_tonic
+        if (limit, tonic) not in self._grammars:
+            self._grammars[(limit, tonic)] = TokenGrammar(self.tokenizer, limit, tonic)
+        return self._grammars[(limit, tonic)]
 
     def _one(
         self,
@@ -242,7 +245,7 @@ class EmotionPipeline:
         of ``mode`` ("major"/"minor"; None: the model's choice)."""
         settings = settings or self.generation
         prompts = [self.tokenizer.encode(f"A:{q}\nB:{bars}\n") for q in weights]
-        grammar = self.grammar(settings.max_key_accidentals)
+        grammar = self.grammar(settings.max_key_accidentals, settings.end_on_tonic)
         budget = self.model.config.context - max(len(p) for p in prompts) - 2
         tokens = self.model.generate(
             prompts,

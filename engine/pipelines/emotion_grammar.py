@@ -7,7 +7,13 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from engine.io.abc_text import key_field_mode, parse_key_field
+from engine.io.abc_text import (
+    key_field_mode,
+    note_pitch_class,
+    parse_key_field,
+    signature_accidentals,
+    tonic_pitch_class,
+)
 from engine.models.abc_lm import AbcTokenizer
 
 _NOTE_TOKEN = re.compile(r"^(?:\^\^|\^|__|_|=)?[A-Ga-gz][,']*(\d*/+\d*|\d+)?-? ?$")
@@ -35,6 +41,7 @@ class BodyState:
     this_bar: tuple[str, ...] = ()
     last: int = -1
     written: int = 0  # bars written (a pickup not counted)
+    key: str = ""  # the K: field's value
 
 
 class TokenGrammar:
@@ -52,8 +59,9 @@ class TokenGrammar:
     they are worth in these folk melodies.
     """
 
-    def __init__(self, tokenizer: AbcTokenizer, max_key_accidentals: int = 4):
+    def __init__(self, tokenizer: AbcTokenizer, max_key_accidentals: int = 4, end_on_tonic: bool = False):
         self.tokenizer = tokenizer
+        self.end_on_tonic = end_on_tonic
         vocab = tokenizer.vocab
         self.newline = tokenizer.index["\n"]
         self.fields = {
@@ -92,6 +100,8 @@ class TokenGrammar:
                     meter = _meter(text[2:])
                 elif text.startswith("L:"):
                     unit = Fraction(text[2:].strip())
+                elif text.startswith("K:"):
+                    st.key = text[2:].strip()
                 if token == self.newline:
                     st.lines += 1
                     st.bar_length = meter / unit
@@ -135,6 +145,9 @@ class TokenGrammar:
                 for i in fits
                 if not (self.durations[i] == left and copy == self.text[i] and len(st.this_bar) + 1 == len(st.last_bar))
             ]
+        final = bars is not None and st.played + (2 if st.open_repeat else 1) >= bars
+        if self.end_on_tonic and final and st.key:
+            fits = self._ending_on_the_tonic(fits, left, st.key)
         at_start = st.used == 0 and st.written == 0 and not st.pickup and not st.this_bar
         pickup_end = st.written == 0 and not st.pickup and st.used > 0
         if left == 0 or pickup_end:
@@ -147,6 +160,33 @@ class TokenGrammar:
             closing = self._bar_lines(st, bars, 2 if st.open_repeat else 1) or sorted(self.bars)
         newline = [self.newline] if st.last in self.bars else []
         return fits + closing + newline
+
+    def _ending_on_the_tonic(self, fits: list[int], left: Fraction, key: str) -> list[int]:
+        """``fits`` in the tune's last bar: the note that ends it must sound the key's tonic (a cadence: folk tunes
+        end on the tonic, and the key is then heard), and a shorter note only where a tonic can still end the bar
+        after it. Unchanged when the vocabulary has no tonic note for this key."""
+        tonic, parsed = tonic_pitch_class(key), parse_key_field(key)
+        if tonic is None or parsed is None:
+            return fits
+        signature = signature_accidentals(parsed[1])
+        endings = frozenset(d for i, d in self.durations.items() if note_pitch_class(self.text[i], signature) == tonic)
+        if not endings:
+            return fits
+        lengths = sorted(set(self.durations.values()))
+        memo: dict[Fraction, bool] = {}
+
+        def can_end(span: Fraction) -> bool:  # notes, then a tonic, can fill ``span`` exactly
+            if span not in memo:
+                memo[span] = span in endings or any(0 < d < span and can_end(span - d) for d in lengths)
+            return memo[span]
+
+        kept = [
+            i
+            for i in fits
+            if (self.durations[i] == left and note_pitch_class(self.text[i], signature) == tonic)
+            or (self.durations[i] < left and can_end(left - self.durations[i]))
+        ]
+        return kept or fits
 
     def _bar_lines(self, st: BodyState, bars: int | None, value: int) -> list[int]:
         """The bar lines that may close a bar worth ``value`` bars as played (0: a pickup or nothing yet)."""

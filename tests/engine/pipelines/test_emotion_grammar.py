@@ -99,3 +99,20 @@ def test_abc2midi_reads_the_walks_without_a_warning(pipe, tmp_path):
         )
         said = run.stdout + run.stderr
         assert run.returncode == 0 and not re.search(r"warning|error", said, re.I), f"{said}\n{text}"
+
+
+def test_with_end_on_tonic_the_last_note_is_the_keys_tonic(pipe):
+    from engine.io.abc_text import note_pitch_class, parse_key_field, signature_accidentals, tonic_pitch_class
+
+    grammar = pipe.grammar(end_on_tonic=True)
+    for seed in range(20):
+        rng = random.Random(seed)
+        tokens: list[int] = []
+        while grammar.bar_count(tokens) < 8 and len(tokens) < 600:
+            tokens.append(rng.choice(grammar.allowed(tokens, None, 8)))
+        notes = [i for i in tokens if i in grammar.durations and pipe.tokenizer.vocab[i].strip()[:1] != "z"]
+        key = grammar.state(tokens).key
+        signature = signature_accidentals(parse_key_field(key)[1])
+        assert note_pitch_class(pipe.tokenizer.vocab[notes[-1]], signature) == tonic_pitch_class(key), (
+            pipe.tokenizer.decode(tokens)
+        )
