@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from engine.io.abc import read_abc_text
 
 HEADER = "X:1\nT:Repeats\nQ:1/4=100\nM:4/4\nL:1/8\nK:G\n"
@@ -40,3 +42,14 @@ def test_repeats_music21_cannot_measure_are_written_out():
     assert _pitches(HEADER + "G2B2 d2B2 :|\n") == [67, 71, 74, 71] * 2  # :| alone repeats from the start
     # Two plain bar lines (one before the first ending): music21 measures it and plays the endings in turn.
     assert _pitches(HEADER + "|:G2B2 d2B2 |[1 c8:|[2 d8|]\n") == [67, 71, 74, 71, 72, 67, 71, 74, 71, 74]
+
+
+def test_the_midi_that_is_played_holds_the_repeated_part_twice():
+    from engine.render.export import leadsheet_to_pretty_midi
+
+    sheet = read_abc_text(HEADER + "|:" + A_PART + ":|" + B_PART + "|]\n")
+    midi = leadsheet_to_pretty_midi(sheet, 0, None)
+    played = [n.pitch for n in sorted(midi.instruments[0].notes, key=lambda n: n.start)]
+    a = [67, 71, 74, 71, 72, 69, 66, 69, 67, 71, 74, 71, 69, 69]
+    assert played[:28] == a + a and len(played) == 28 + 13
+    assert midi.get_end_time() == pytest.approx(12 * 4 * 60 / 100, abs=0.01)  # 12 bars of 4/4 at 100 BPM
