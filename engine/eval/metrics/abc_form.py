@@ -17,9 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.eval.metrics.melody import interval_histogram
+
 _FIELD = re.compile(r"^[A-Za-z]:")
 _BAR_LINE = re.compile(r"\|\]|\[\||\|\||:\|\]?|\|:|::|\|")
-INTERVAL_RANGE = 12  # intervals beyond an octave are counted with the octave
 
 
 def _body(abc: str) -> str:
@@ -77,16 +78,9 @@ def pitch_class_entropy(pitches: Sequence[int]) -> float:
     return float(-(p * np.log2(p)).sum())
 
 
-def interval_histogram(pitches: Sequence[int]) -> np.ndarray:
-    """Share of each melodic interval -12..12 semitones (wider ones clipped to the octave), shape (25,)."""
-    steps = np.clip(np.diff(np.asarray(pitches, dtype=int)), -INTERVAL_RANGE, INTERVAL_RANGE)
-    counts = np.bincount(steps + INTERVAL_RANGE, minlength=2 * INTERVAL_RANGE + 1).astype(float)
-    return counts / counts.sum() if counts.sum() else counts
-
-
-def histogram_overlap(a: np.ndarray, b: np.ndarray) -> float:
-    """Overlap of two normalised histograms: the sum of their minima (1: the same; 0: disjoint)."""
-    return float(np.minimum(a, b).sum())
+def interval_histogram_of(pitches: Sequence[int]) -> np.ndarray:
+    """Share of each melodic interval between ``pitches`` -12..12 semitones (wider ones clipped), shape (25,)."""
+    return interval_histogram(np.diff(np.asarray(pitches, dtype=int)))
 
 
 def abc2midi_available() -> bool:

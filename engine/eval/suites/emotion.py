@@ -38,6 +38,7 @@ import numpy as np
 import torch
 
 from engine.eval.metrics import abc_form
+from engine.eval.metrics.melody import INTERVAL_CLIP, histogram_overlap
 from engine.models.feature_judge import FeatureJudge, tune_features
 from engine.pipelines.base import seeded_generator
 
@@ -215,8 +216,8 @@ def _form_of(texts: list[str]) -> dict[str, float | None]:
 
 
 def _intervals(texts: list[str]) -> np.ndarray:
-    histograms = [abc_form.interval_histogram(_pitches(t)) for t in texts]
-    return np.mean(histograms, axis=0) if histograms else np.zeros(2 * abc_form.INTERVAL_RANGE + 1)
+    histograms = [abc_form.interval_histogram_of(_pitches(t)) for t in texts]
+    return np.mean(histograms, axis=0) if histograms else np.zeros(2 * INTERVAL_CLIP + 1)
 
 
 def form_figures(
@@ -235,7 +236,7 @@ def form_figures(
     by_quadrant = {q: [t.text for t in labelled if t.quadrant == q][:per_quadrant] for q in model}
     out["real"] = {q: _form_of(texts) for q, texts in by_quadrant.items()}
     out["interval_overlap"] = {
-        q: round(abc_form.histogram_overlap(_intervals(model[q]), _intervals(by_quadrant[q])), 4)
+        q: round(histogram_overlap(_intervals(model[q]), _intervals(by_quadrant[q])), 4)
         for q in model
         if model[q] and by_quadrant[q]
     }

@@ -11,11 +11,11 @@ from engine.eval.metrics.abc_form import (
     bar_repeat_share,
     distinct_bar_share,
     has_phrase_form,
-    histogram_overlap,
-    interval_histogram,
+    interval_histogram_of,
     pitch_class_entropy,
     written_bars,
 )
+from engine.eval.metrics.melody import histogram_overlap
 
 HEAD = "X:1\nM:4/4\nL:1/8\nK:G\n"
 LOOP = HEAD + "G2GB G2F2 | G2GBG2F2 | G2GB G2F2 | G2GB G2F2 |]\n"
@@ -43,10 +43,10 @@ def test_entropy_and_interval_histograms():
     assert pitch_class_entropy([60, 72, 60]) == 0.0 and pitch_class_entropy(list(range(60, 72))) == pytest.approx(
         np.log2(12)
     )
-    up = interval_histogram([60, 62, 64, 100])
+    up = interval_histogram_of([60, 62, 64, 100])
     assert up.sum() == pytest.approx(1.0) and up[12 + 2] == pytest.approx(2 / 3) and up[24] == pytest.approx(1 / 3)
     assert histogram_overlap(up, up) == pytest.approx(1.0)
-    assert histogram_overlap(up, interval_histogram([60, 59, 58])) == 0.0
+    assert histogram_overlap(up, interval_histogram_of([60, 59, 58])) == 0.0
 
 
 @pytest.mark.skipif(not abc2midi_available(), reason="abc2midi (Debian abcmidi) is not installed")
