@@ -4,7 +4,8 @@ Pairs are found by element id: a roll ``...roll`` or ``...rollN`` plays with the
 ``...audioN`` (``cz-roll1`` with ``cz-audio1``, ``cz-song-roll`` with ``cz-song-audio``), a score
 ``cz-emotion-scoreN`` with ``cz-emotion-audioN``. A roll says how its bars map to the audio's time in its plotly
 ``layout.meta`` (engine.render.pianoroll.playback_meta: steps per bar, pickup, seconds per step from each tempo
-change); a score in its ``data-spb``, ``data-pickup`` and ``data-sps`` attributes (app.tabs.emotion.score_html).
+change); a score in its ``data-spb``, ``data-pickup`` and ``data-sps`` attributes, and ``data-bars``, the written
+measure of each bar played (app.tabs.emotion.score_html).
 The page polls ten times a second: the cursor shows while the audio is past its start, and goes at its end.
 """
 
@@ -83,6 +84,10 @@ PLAYBACK_JS = """
       const step = audio.currentTime / Number(score.dataset.sps);
       const pickup = Number(score.dataset.pickup), spb = Number(score.dataset.spb);
       index = pickup > 0 ? (step < pickup ? 0 : 1 + Math.floor((step - pickup) / spb)) : Math.floor(step / spb);
+      if (score.dataset.bars) {  // repeats: the bar played -> the measure written
+        const order = score.dataset.bars.split(',').map(Number);
+        index = index < order.length ? order[index] : -1;
+      }
       if (index >= measures.length) index = -1;
     }
     measures.forEach((m, i) => m.classList.toggle('cz-now', i === index));

@@ -50,6 +50,7 @@ from app.services.emotion import (
     EmotionResult,
     feeling_line,
 )
+from engine.io.abc_text import played_measures
 
 log = logging.getLogger("cadenza.emotion")
 
@@ -86,14 +87,23 @@ def score_html(svg: str, timing: dict | None = None) -> str:
         )
     data = ""
     if timing:
-        data = " " + " ".join(f"data-{key}='{float(value):g}'" for key, value in timing.items())
+        data = " " + " ".join(
+            f"data-{key}='{value}'" if isinstance(value, str) else f"data-{key}='{float(value):g}'"
+            for key, value in timing.items()
+        )
     return f"<div class='cz-score'{data}>{svg}</div>"
 
 
 def score_timing(result: EmotionResult) -> dict:
-    """The playback cursor's timing of a tune's score: its steps per bar, pickup and seconds per step."""
+    """The playback cursor's timing of a tune's score: its steps per bar, pickup and seconds per step, and the written
+    measure of each bar as played ("bars": "0,1,0,1,2" for |:A B:|C; the audio plays repeats, the score writes them
+    once)."""
     melody = result.sheet.melody
-    return {"spb": melody.steps_per_bar, "pickup": melody.pickup_steps, "sps": melody.seconds_per_step}
+    timing: dict = {"spb": melody.steps_per_bar, "pickup": melody.pickup_steps, "sps": melody.seconds_per_step}
+    order = played_measures(result.abc) if result.abc else None
+    if order is not None:
+        timing["bars"] = ",".join(str(i) for i in order)
+    return timing
 
 
 class EmotionTab:

@@ -354,3 +354,28 @@ def note_pitch_class(token: str, signature: dict[str, int]) -> int | None:
     accidental, letter, _ = match.groups()
     shift = {"^^": 2, "^": 1, "__": -2, "_": -1, "=": 0}[accidental] if accidental else signature[letter.upper()]
     return (_LETTER_PC[letter.upper()] + shift) % 12
+
+
+_BAR_SIGN = re.compile(r"(\|:|:\||::|\|\]|\|\||\[\||\|)")
+
+
+def played_measures(text: str) -> list[int] | None:
+    """The written measures of an ABC tune's body (0: the first, a pickup included) in the order they are played:
+    ``|:A B:|C`` -> [0, 1, 0, 1, 2]; a ``:|`` with no ``|:`` goes back to the start or to the last ``:|``. None
+    when the tune has numbered endings (``[1``), which this does not follow."""
+    lines = text.split("\n")
+    first_body = next((i for i, line in enumerate(lines) if line.startswith("K:")), -1) + 1
+    body = " ".join(line for line in lines[first_body:] if line.strip() and not re.match(r"^[A-Za-z]:", line))
+    if re.search(r"\[\d|\|\d", body):
+        return None
+    order: list[int] = []
+    written, start = -1, 0
+    for piece in _BAR_SIGN.split(body):
+        if piece in (":|", "::"):
+            order.extend(range(start, written + 1))
+        if piece in ("|:", ":|", "::"):  # the next repeat goes back to here at most
+            start = written + 1
+        elif not _BAR_SIGN.fullmatch(piece) and piece.strip():
+            written += 1
+            order.append(written)
+    return order

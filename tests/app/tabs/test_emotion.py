@@ -304,6 +304,8 @@ def test_no_audio_without_a_synthesizer(studio, tmp_path):
 def test_score_html():
     assert "cz-score" in score_html("<svg></svg>")
     assert "could not be drawn" in score_html("")
+    html = score_html("<svg></svg>", {"spb": 16, "pickup": 0, "sps": 0.125, "bars": "0,1,0,1,2"})
+    assert "data-spb='16'" in html and "data-bars='0,1,0,1,2'" in html  # the measure written for each bar played
 
 
 # ---------------------------------------------------------------- the page

@@ -68,3 +68,13 @@ def test_keys_are_spelled_with_the_fewest_accidentals():
     assert "K:Bdor" in transpose_abc("K:Ador\nA|", 2)
     assert parse_key_field("Ador")[:2] == ("A", 1) and parse_key_field("Bb")[:2] == ("Bb", -2)
     assert parse_key_field("none") is None
+
+
+def test_the_measures_in_the_order_they_are_played():
+    from engine.io.abc_text import played_measures
+
+    head = "X:1\nM:4/4\nL:1/8\nK:G\n"
+    assert played_measures(head + "|:G8|A8:|B8|]\n") == [0, 1, 0, 1, 2]
+    assert played_measures(head + "D2|:G8|A8:|\nB8|]\n") == [0, 1, 2, 1, 2, 3]  # the pickup is played once
+    assert played_measures(head + "G8|A8:|B8|c8::d8|e8:|\n") == [0, 1, 0, 1, 2, 3, 2, 3, 4, 5, 4, 5]
+    assert played_measures(head + "|:G8|[1A8:|[2B8|]\n") is None  # numbered endings: not followed
