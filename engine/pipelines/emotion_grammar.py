@@ -4,7 +4,7 @@ with whole bars."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from engine.io.abc_text import (
@@ -42,6 +42,8 @@ class BodyState:
     last: int = -1
     written: int = 0  # bars written (a pickup not counted)
     key: str = ""  # the K: field's value
+    meter: Fraction = Fraction(4, 4)
+    unit: Fraction = Fraction(1, 8)
 
 
 class TokenGrammar:
@@ -62,6 +64,7 @@ class TokenGrammar:
     def __init__(self, tokenizer: AbcTokenizer, max_key_accidentals: int = 4, end_on_tonic: bool = False):
         self.tokenizer = tokenizer
         self.end_on_tonic = end_on_tonic
+        self._last: tuple[tuple[int, ...], BodyState] = ((), BodyState())  # the last state asked for (see state)
         vocab = tokenizer.vocab
         self.newline = tokenizer.index["\n"]
         self.fields = {
@@ -89,42 +92,51 @@ class TokenGrammar:
                 self.bar_kind[i] = BAR_KINDS[token.strip()]
 
     def state(self, tokens: list[int]) -> BodyState:
-        """The :class:`BodyState` after ``tokens`` (the header and the body so far)."""
-        vocab = self.tokenizer.vocab
-        st = BodyState(last=tokens[-1] if tokens else self.newline)
-        meter, unit = Fraction(4, 4), Fraction(1, 8)
-        for token in tokens:
-            if st.lines < 3:
-                text = vocab[token]
-                if text.startswith("M:"):
-                    meter = _meter(text[2:])
-                elif text.startswith("L:"):
-                    unit = Fraction(text[2:].strip())
-                elif text.startswith("K:"):
-                    st.key = text[2:].strip()
-                if token == self.newline:
-                    st.lines += 1
-                    st.bar_length = meter / unit
-                continue
-            if token in self.durations:
-                st.used += self.durations[token]
-                st.this_bar += (self.text[token],)
-            elif token in self.bars:
-                kind = self.bar_kind[token]
-                if st.used == 0 and st.written == 0 and not st.pickup:
-                    pass  # a bar line before any note: the tune opens with |: (or a plain |)
-                elif st.written == 0 and not st.pickup and st.used < st.bar_length:
-                    st.pickup = True
-                else:
-                    st.played += 2 if st.open_repeat else 1
-                    st.written += 1
-                    st.last_bar = st.this_bar
-                st.used, st.this_bar = Fraction(0), ()
-                if kind in ("open", "both"):
-                    st.open_repeat = True
-                elif kind == "close":
-                    st.open_repeat = False
+        """The :class:`BodyState` after ``tokens`` (the header and the body so far). Sampling asks after every token
+        for one token more: the state is carried on from the last call's when ``tokens`` begin with its tokens."""
+        known, before = self._last
+        if len(tokens) >= len(known) and tuple(tokens[: len(known)]) == known:
+            st, start = replace(before), len(known)
+        else:
+            st, start = BodyState(), 0
+        for token in tokens[start:]:
+            self._advance(st, token)
+        st.last = tokens[-1] if tokens else self.newline
+        self._last = (tuple(tokens), replace(st))
         return st
+
+    def _advance(self, st: BodyState, token: int) -> None:
+        """``st`` after one token more (in place)."""
+        if st.lines < 3:
+            text = self.tokenizer.vocab[token]
+            if text.startswith("M:"):
+                st.meter = _meter(text[2:])
+            elif text.startswith("L:"):
+                st.unit = Fraction(text[2:].strip())
+            elif text.startswith("K:"):
+                st.key = text[2:].strip()
+            if token == self.newline:
+                st.lines += 1
+                st.bar_length = st.meter / st.unit
+            return
+        if token in self.durations:
+            st.used += self.durations[token]
+            st.this_bar += (self.text[token],)
+        elif token in self.bars:
+            kind = self.bar_kind[token]
+            if st.used == 0 and st.written == 0 and not st.pickup:
+                pass  # a bar line before any note: the tune opens with |: (or a plain |)
+            elif st.written == 0 and not st.pickup and st.used < st.bar_length:
+                st.pickup = True
+            else:
+                st.played += 2 if st.open_repeat else 1
+                st.written += 1
+                st.last_bar = st.this_bar
+            st.used, st.this_bar = Fraction(0), ()
+            if kind in ("open", "both"):
+                st.open_repeat = True
+            elif kind == "close":
+                st.open_repeat = False
 
     def allowed(self, tokens: list[int], mode: str | None = None, bars: int | None = None) -> list[int]:
         """The ids that may follow ``tokens``; ``mode`` ("major"/"minor") restricts the key field to keys of that

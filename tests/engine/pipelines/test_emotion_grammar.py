@@ -116,3 +116,13 @@ def test_with_end_on_tonic_the_last_note_is_the_keys_tonic(pipe):
         assert note_pitch_class(pipe.tokenizer.vocab[notes[-1]], signature) == tonic_pitch_class(key), (
             pipe.tokenizer.decode(tokens)
         )
+
+
+def test_the_state_carried_on_token_by_token_is_the_state_read_from_scratch(pipe):
+    from engine.pipelines.emotion_grammar import TokenGrammar
+
+    carried = TokenGrammar(pipe.tokenizer)
+    tokens, _ = _walk(pipe, 16, 7)
+    for n in range(0, len(tokens) + 1, 7):
+        assert carried.state(tokens[:n]) == TokenGrammar(pipe.tokenizer).state(tokens[:n])
+    assert carried.state(tokens[:5]) == TokenGrammar(pipe.tokenizer).state(tokens[:5])  # going back: read again
