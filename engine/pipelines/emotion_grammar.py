@@ -90,6 +90,13 @@ class TokenGrammar:
             elif _BAR_TOKEN.match(token):
                 self.bars.add(i)
                 self.bar_kind[i] = BAR_KINDS[token.strip()]
+        lengths: dict[Fraction, list[int]] = {}
+        self._by_text: dict[str, list[int]] = {}
+        for i, length in self.durations.items():
+            lengths.setdefault(length, []).append(i)
+            self._by_text.setdefault(self.text[i], []).append(i)
+        self._by_length = sorted(lengths.items())
+        self._tonics: dict[str, frozenset[int]] = {}  # K: value -> the note tokens sounding its tonic
 
     def state(self, tokens: list[int]) -> BodyState:
         """The :class:`BodyState` after ``tokens`` (the header and the body so far). Sampling asks after every token
@@ -149,14 +156,13 @@ class TokenGrammar:
                 return self.keys[mode]
             return self.fields["MLK"[st.lines]]
         left = st.bar_length - st.used
-        fits = [i for i, d in self.durations.items() if 0 < d <= left]
-        if st.last_bar:  # the note that would end this bar as a copy of the last one is not offered
-            copy = st.last_bar[len(st.this_bar)] if _prefix(st.this_bar, st.last_bar) else None
-            fits = [
-                i
-                for i in fits
-                if not (self.durations[i] == left and copy == self.text[i] and len(st.this_bar) + 1 == len(st.last_bar))
-            ]
+        # Notes by length, shortest first (a few dozen lengths, not the thousands of note tokens, are compared).
+        fits = [i for length, ids in self._by_length if 0 < length <= left for i in ids]
+        if st.last_bar and _prefix(st.this_bar, st.last_bar) and len(st.this_bar) + 1 == len(st.last_bar):
+            # The note that would end this bar as a copy of the last one is not offered.
+            copy = st.last_bar[-1]
+            banned = {i for i in self._by_text.get(copy, ()) if self.durations[i] == left}
+            fits = [i for i in fits if i not in banned]
         final = bars is not None and st.played + (2 if st.open_repeat else 1) >= bars
         if self.end_on_tonic and final and st.key:
             fits = self._ending_on_the_tonic(fits, left, st.key)
@@ -177,11 +183,14 @@ class TokenGrammar:
         """``fits`` in the tune's last bar: the note that ends it must sound the key's tonic (a cadence: folk tunes
         end on the tonic, and the key is then heard), and a shorter note only where a tonic can still end the bar
         after it. Unchanged when the vocabulary has no tonic note for this key."""
-        tonic, parsed = tonic_pitch_class(key), parse_key_field(key)
-        if tonic is None or parsed is None:
-            return fits
-        signature = signature_accidentals(parsed[1])
-        endings = frozenset(d for i, d in self.durations.items() if note_pitch_class(self.text[i], signature) == tonic)
+        if key not in self._tonics:
+            tonic, parsed = tonic_pitch_class(key), parse_key_field(key)
+            signature = signature_accidentals(parsed[1]) if parsed is not None else {}
+            self._tonics[key] = frozenset(
+                i for i in self.durations if tonic is not None and note_pitch_class(self.text[i], signature) == tonic
+            )
+        on_tonic = self._tonics[key]
+        endings = frozenset(self.durations[i] for i in on_tonic)
         if not endings:
             return fits
         lengths = sorted(set(self.durations.values()))
@@ -195,7 +204,7 @@ class TokenGrammar:
         kept = [
             i
             for i in fits
-            if (self.durations[i] == left and note_pitch_class(self.text[i], signature) == tonic)
+            if (self.durations[i] == left and i in on_tonic)
             or (self.durations[i] < left and can_end(left - self.durations[i]))
         ]
         return kept or fits
