@@ -140,11 +140,6 @@ class Shared:
         audio render (see app.services.engraver); the future's result is its return value (or raises)."""
         return self.engraver.submit(work, *args)
 
-    def in_background(self, work: Callable[..., Any], *args: Any) -> Future:
-        """Run ``work(*args)`` on the encoders' threads (while the caller renders audio, say); the future's result is
-        its return value (or raises its exception)."""
-        return self._encoders.submit(work, *args)
-
     def player_files(self, audios: Sequence[np.ndarray], sample_rate: int, paths: Sequence[str | Path]) -> list[str]:
         """Each audio (int16 or float, (frames,) or (frames, channels)) written for the page's player in
         ``player_format`` at its path (the suffix becomes the format's), two at a time; returns the paths written."""
