@@ -193,7 +193,7 @@ class TokenGrammar:
         endings = frozenset(self.durations[i] for i in on_tonic)
         if not endings:
             return fits
-        lengths = sorted(set(self.durations.values()))
+        lengths = [length for length, _ in self._by_length]
         memo: dict[Fraction, bool] = {}
 
         def can_end(span: Fraction) -> bool:  # notes, then a tonic, can fill ``span`` exactly
