@@ -32,8 +32,9 @@ def read_abc_file(path: str | Path) -> list[LeadSheet]:
     return [s for s in sheets if s.melody.notes]
 
 
-def read_abc_text(text: str) -> LeadSheet:
-    """The first tune of ABC text as a LeadSheet (tempo from its Q: field; key from music21's reading of K:).
+def read_abc_text(text: str, as_played: bool = True) -> LeadSheet:
+    """The first tune of ABC text as a LeadSheet (tempo from its Q: field; key from music21's reading of K:), its
+    repeats written out as played (``as_played``; False: as written, only to check that it reads).
 
     Raises MidiReadError when music21 cannot read it or it holds no notes."""
     from music21 import converter, harmony, stream
@@ -45,7 +46,9 @@ def read_abc_text(text: str) -> LeadSheet:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             parsed = converter.parse(text, format="abc")
-        score = _as_played(parsed.scores[0] if isinstance(parsed, stream.Opus) else parsed, text, converter, stream)
+        score = parsed.scores[0] if isinstance(parsed, stream.Opus) else parsed
+        if as_played:
+            score = _as_played(score, text, converter, stream)
         sheet = _score_to_leadsheet(score, harmony, m21note)
     except Exception as err:  # music21 raises many kinds for broken ABC
         raise MidiReadError(f"The ABC text could not be read ({type(err).__name__}: {err})") from None

@@ -280,7 +280,7 @@ class EmotionPipeline:
         attempts: int = 1,
     ) -> EmotionTune:
         """The template on a raw tune: parallel mode, register shift, tempo (Q:), loudness and articulation."""
-        read_abc_text(raw)  # raises if music21 cannot read the model's own tune
+        read_abc_text(raw, as_played=False)  # raises if music21 cannot read the model's own tune
         text = set_mode(raw, template.mode) if template.mode else raw
         if template.register_shift:
             text = transpose_abc(text, template.register_shift)
