@@ -67,7 +67,7 @@ def read_abc_text(text: str, as_played: bool = True) -> LeadSheet:
     marks = flat.getElementsByClass(m21tempo.MetronomeMark)
     if marks:
         # A tempo in words only ("Lively") has no number: float(None) raises TypeError, as it always has.
-        sheet.melody.tempo_bpm = float(marks[0].getQuarterBPM())
+        sheet.melody.tempo_bpm = float(marks[0].getQuarterBPM())  # type: ignore[arg-type]  # see the line above
     signatures = flat.getElementsByClass(m21key.KeySignature)
     if signatures:
         k = signatures[0].asKey() if not isinstance(signatures[0], m21key.Key) else signatures[0]
