@@ -332,14 +332,17 @@ class ArrangePipeline:
 
     def _window_chooser(self, index: int) -> Callable[[np.ndarray, int], int]:
         """The infiller's choice among its chains' windows (chains, 4, 32): heard in style ``index`` by the judge,
-        then the fewest voice-leading faults, then the judge's probability of the style."""
+        then the fewest lower voices left silent (a silent voice makes no parallels: without this the choice favoured
+        it, and a string quartet lost its second violin), then the fewest voice-leading faults, then the judge's
+        probability of the style."""
 
         def choose(windows: np.ndarray, w: int) -> int:
             logits = self.gan.judge(torch.as_tensor(windows, device=self.device))
             verdicts = logits.argmax(1).tolist()
             likely = torch.softmax(logits, -1)[:, index].tolist()
+            silent = [int((window[1:] == REST).all(axis=1).sum()) for window in windows]
             faults = [voice_leading_faults(window) for window in windows]
-            return max(range(len(windows)), key=lambda c: (verdicts[c] == index, -faults[c], likely[c]))
+            return max(range(len(windows)), key=lambda c: (verdicts[c] == index, -silent[c], -faults[c], likely[c]))
 
         return choose
 

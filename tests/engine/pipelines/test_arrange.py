@@ -91,7 +91,7 @@ def test_the_infillers_window_choice_prefers_the_style_then_the_fewest_faults() 
 
     pipe = ArrangePipeline.from_pretrained("debug")
     index = pipe.gan.style_index("Bach chorale")
-    clean = np.full((4, 32), 129)  # 129: hold
+    clean = np.full((4, 32), 128)  # 128: hold (each note lasts to the next)
     clean[:, 0], clean[:, 16] = (72, 67, 64, 48), (74, 65, 62, 50)  # contrary and oblique motion: no parallels
     fifths = clean.copy()
     fifths[1, 0], fifths[1, 16] = 65, 67  # alto a fifth under the soprano twice: parallel fifths
@@ -108,3 +108,7 @@ def test_the_infillers_window_choice_prefers_the_style_then_the_fewest_faults() 
     assert choose(windows, 0) == 1  # all heard in style: the one without parallel fifths
     heard["style"] = [index, (index + 1) % len(pipe.styles), (index + 1) % len(pipe.styles)]
     assert choose(windows, 0) == 0  # the only one heard in style, faults and all
+    silent_alto = clean.copy()
+    silent_alto[1] = 129  # REST all through: no parallels, but a voice missing
+    heard["style"] = [index] * 3
+    assert choose(np.stack([silent_alto, fifths, silent_alto]), 0) == 1  # every voice sounding beats fewer faults
