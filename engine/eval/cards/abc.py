@@ -75,8 +75,9 @@ def render_abc_card(checkpoint: Path, log_rows: list[dict], evaluation: dict | N
             table(_figures(evaluation), ["figure", "measured", "before", "EMusicGen (published)"]),
             "",
             "`before`: the same command on the grammar of the issue that set these targets (no repeat pairing, no "
-            "bar-copy ban, bars counted as written), where it was run. EMusicGen's 0.91 is a listening test of its "
-            "full template (people, not this feature judge): the nearest published figure, not the same measure.",
+            f"bar-copy ban, bars counted as written; {evaluation.get('before', {}).get('samples', 'not')} tunes). "
+            "EMusicGen's 0.91 is a listening test of its full template (people, not this feature judge): the nearest "
+            "published figure, not the same measure.",
             *_form_section(evaluation.get("form", {})),
             "",
             evaluation_note("python -m engine.evaluate emotion --samples 400 --real NOTTINGHAM_ABC --json"),
