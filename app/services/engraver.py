@@ -4,7 +4,7 @@ Why a process: writing MusicXML with music21 is pure Python (about 0.25 s for an
 On a thread it holds the GIL while FluidSynth renders the audio, and the render's Python event loop, which gives the
 GIL back at every FluidSynth call, then waits up to a switch interval each time to get it again: the render took
 about 0.35 s instead of 0.08 s. Measured in-process (``ArrangeService.arrange``, English folk, 8 bars, 2-core CPU,
-5 calls): median 0.83 s with the thread, 0.48 s with the process.
+5 calls, twice): median 0.84 s with the thread, 0.50-0.55 s with the process.
 
 The process is started with ``spawn`` (not ``fork``: the studio's process has torch's and Gradio's threads) on the
 first job, or by :meth:`Engraver.warm`. If it dies, the job and every later one run on a thread instead.
