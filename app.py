@@ -87,6 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"where the library of pieces is kept (default {default_data_dir()})",
     )
     parser.add_argument(
+        "--database",
+        default=os.environ.get("CADENZA_DATABASE_URL"),
+        metavar="URL",
+        help="keep the library's rows in this database (e.g. postgresql://user@host/cadenza; default: SQLite in "
+        "--data-dir), shared by several studio processes (docs/deploy.md); the files stay in --data-dir",
+    )
+    parser.add_argument(
         "--library-mb",
         type=float,
         default=DEFAULT_QUOTA_MB,
@@ -157,10 +164,13 @@ def main(argv: list[str] | None = None) -> None:
         # the cache's sweep deletes old files: the library must never sit inside it
         parser.error(f"--data-dir {data_dir} is inside the cache folder {cache}, which is swept; choose another")
     try:
-        library = Library(data_dir, quota_bytes=int(args.library_mb * 1024 * 1024))
-    except Exception as err:  # noqa: BLE001 - a folder we cannot write, a damaged database
-        parser.exit(2, f"error: cannot open the library in {data_dir}: {err}\n")
-    report = library.check()  # unfinished saves swept, rows whose files went missing hidden (and logged)
+        library = Library(data_dir, quota_bytes=int(args.library_mb * 1024 * 1024), database_url=args.database)
+    except Exception as err:  # noqa: BLE001 - a folder we cannot write, a damaged database, a database not there
+        where = f"the database {args.database}" if args.database else data_dir
+        parser.exit(2, f"error: cannot open the library in {where}: {err}\n")
+    # Unfinished saves swept, rows whose files went missing hidden (and logged); folders younger than ten minutes are
+    # left alone: another studio process sharing this library may be placing them.
+    report = library.check(min_age_s=600)
     logging.getLogger("cadenza.library").info(
         "library: %s, %d pieces%s",
         data_dir,

@@ -4,6 +4,7 @@
 #   scripts/install_system_deps.sh            # audio: fluidsynth + GM soundfont
 #   scripts/install_system_deps.sh --browser  # + chromium for the browser test, MuseScore 3 and abcmidi (the tests
 #                                             #   read the MusicXML and ABC we write with readers we did not write)
+#                                             #   and PostgreSQL (the library's tests run on it as well as SQLite)
 #
 # Debian/Ubuntu with root or passwordless sudo: `apt-get update` and
 # `apt-get install -y ...` run only when a package is actually missing, so a
@@ -15,7 +16,7 @@
 set -euo pipefail
 
 AUDIO_PKGS=(fluidsynth libfluidsynth3 fluid-soundfont-gm)
-BROWSER_PKGS=(chromium chromium-driver musescore3 abcmidi)
+BROWSER_PKGS=(chromium chromium-driver musescore3 abcmidi postgresql)
 
 want_browser=0
 for arg in "$@"; do

@@ -1,7 +1,8 @@
 """``python -m app.library list --data-dir DIR [--json]``: every piece of every owner, for scripts and backups.
 
 ``python -m app.library check --data-dir DIR`` runs the start-up check (unfinished folders removed, rows whose
-files are missing hidden) and prints what it found.
+files are missing hidden) and prints what it found. ``--database URL``: the library the studio keeps in that database
+(``python app.py --database``), its files still under ``--data-dir``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m app.library", description="The studio's library of pieces")
     parser.add_argument("command", choices=("list", "check"))
     parser.add_argument("--data-dir", default=None, help=f"the studio's data folder (default {default_data_dir()})")
+    parser.add_argument("--database", default=None, help="the database URL the studio was given (default: SQLite)")
     parser.add_argument("--json", action="store_true", help="print JSON (list: one object per piece)")
     return parser
 
@@ -27,10 +29,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
-    if not (data_dir / "library.sqlite3").is_file():
+    if args.database is None and not (data_dir / "library.sqlite3").is_file():
         print(f"error: no library in {data_dir} (the studio creates it on first start)", file=sys.stderr)
         return 2
-    library = Library(data_dir)
+    try:
+        library = Library(data_dir, database_url=args.database)
+    except Exception as err:  # noqa: BLE001 - a bad URL, a database that does not answer
+        print(f"error: cannot open the library: {err}", file=sys.stderr)
+        return 2
     try:
         if args.command == "check":
             report = library.check()

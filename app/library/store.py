@@ -12,7 +12,11 @@ committed (:func:`app.library.files.place_files`), so a ``kill -9`` at any momen
 version or none of it; :meth:`Library.check`, run at start, removes unfinished folders and hides rows
 whose files went missing (reporting both).
 
-The store speaks SQLAlchemy Core, so the same code can later run on another database; SQLite is the default.
+The store speaks SQLAlchemy Core: SQLite in the data folder by default, or any database SQLAlchemy reaches by URL
+(``database_url``, e.g. ``postgresql+psycopg://user@host/cadenza``), which several studio processes behind a proxy
+share (docs/deploy.md). The files stay in ``data_dir/files``, a folder every process must see. Across processes:
+adding a version locks its piece's row (``SELECT ... FOR UPDATE``) from reading its number to committing it, and the
+start-up check leaves alone folders younger than ``min_age_s`` (another process may be placing them).
 """
 
 from __future__ import annotations
@@ -186,15 +190,16 @@ class Library:
     full library purges that owner's deleted pieces first). Safe to share between threads.
     """
 
-    def __init__(self, data_dir: str | Path, quota_bytes: int = DEFAULT_QUOTA_MB * 1024 * 1024):
+    def __init__(
+        self, data_dir: str | Path, quota_bytes: int = DEFAULT_QUOTA_MB * 1024 * 1024, database_url: str | None = None
+    ):
         if quota_bytes <= 0:
             raise ValueError(f"The library quota must be positive, got {quota_bytes} bytes")
         self.data_dir = Path(data_dir).expanduser().resolve()
         self.files_dir = self.data_dir / "files"
         self.files_dir.mkdir(parents=True, exist_ok=True)
         self.quota_bytes = int(quota_bytes)
-        self.engine = sa.create_engine(f"sqlite:///{self.data_dir / 'library.sqlite3'}")
-        sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.engine = database_engine(database_url, self.data_dir)
         metadata.create_all(self.engine)
         self._write_lock = threading.Lock()  # one writer at a time: quota checks and version numbers stay exact
 
@@ -263,17 +268,18 @@ class Library:
                         f"Your library is full: {used / 2**20:.1f} MB of {self.quota_bytes / 2**20:.0f} MB used, and "
                         f"this piece needs {incoming / 2**20:.2f} MB. Delete some pieces to keep new ones"
                     )
-            if piece_id is None:
-                piece_id, number = uuid.uuid4().hex, 1
-            else:
+            if piece_id is not None:
                 piece_id = check_piece_id(piece_id)
-                with self.engine.begin() as db:
-                    row = self._row(db, owner, piece_id)
-                number = row.versions + 1
-            sizes = place_files(files, self._folder(owner, piece_id, number))
-            size = sum(sizes.values())
+            placed: Path | None = None
             try:
                 with self.engine.begin() as db:
+                    if piece_id is None:
+                        piece_id, number = uuid.uuid4().hex, 1
+                    else:  # the row stays locked until this version is committed: another process waits its turn
+                        number = self._row(db, owner, piece_id, lock=True).versions + 1
+                    sizes = place_files(files, self._folder(owner, piece_id, number))
+                    placed = self._folder(owner, piece_id, number)
+                    size = sum(sizes.values())
                     if number == 1:
                         db.execute(
                             pieces.insert().values(
@@ -307,8 +313,9 @@ class Library:
                             fingerprints=_json(dict(fingerprints or {})),
                         )
                     )
-            except BaseException:
-                remove_folder(self._folder(owner, piece_id, number))
+            except BaseException:  # the row never committed: its files go too
+                if placed is not None:
+                    remove_folder(placed)
                 raise
         return self.get(owner, piece_id)
 
@@ -384,10 +391,10 @@ class Library:
 
     # -- reading --------------------------------------------------------------------------
 
-    def _row(self, db: Any, owner: str, piece_id: str, allow_deleted: bool = False) -> Any:
-        row = db.execute(
-            sa.select(pieces).where(pieces.c.id == piece_id, pieces.c.owner == owner, pieces.c.hidden.is_(None))
-        ).first()
+    def _row(self, db: Any, owner: str, piece_id: str, allow_deleted: bool = False, lock: bool = False) -> Any:
+        """``owner``'s piece row (``lock``: held until ``db``'s transaction ends, on databases that lock rows)."""
+        query = sa.select(pieces).where(pieces.c.id == piece_id, pieces.c.owner == owner, pieces.c.hidden.is_(None))
+        row = db.execute(query.with_for_update() if lock else query).first()
         if row is None or (row.deleted is not None and not allow_deleted):
             raise LibraryError(f"No piece with id {piece_id!r} in your library")
         return row
@@ -475,9 +482,12 @@ class Library:
 
     # -- start-up check -------------------------------------------------------------------
 
-    def check(self) -> CheckReport:
-        """Remove unfinished and orphaned folders; hide rows whose files are missing. Run at start."""
+    def check(self, min_age_s: float = 0.0) -> CheckReport:
+        """Remove unfinished and orphaned folders; hide rows whose files are missing. Run at start. Folders changed
+        less than ``min_age_s`` seconds ago are left alone: another studio process sharing the library may be
+        placing them (its row not yet committed)."""
         report = CheckReport()
+        cutoff = time.time() - min_age_s
         with self._write_lock:
             with self.engine.connect() as db:
                 rows = db.execute(sa.select(pieces.c.id, pieces.c.owner, pieces.c.hidden, pieces.c.versions)).all()
@@ -501,18 +511,20 @@ class Library:
             for shard in self.files_dir.iterdir() if self.files_dir.is_dir() else []:
                 for entry in shard.iterdir() if shard.is_dir() else []:
                     if entry.name.startswith(TMP_PREFIX) or entry.name not in known:
-                        report.removed_folders.append(str(entry.relative_to(self.data_dir)))
-                        shutil.rmtree(entry, ignore_errors=True)
+                        if not _changed_since(entry, cutoff):
+                            report.removed_folders.append(str(entry.relative_to(self.data_dir)))
+                            shutil.rmtree(entry, ignore_errors=True)
                         continue
                     numbers = {f"v{n}" for n in range(1, known[entry.name] + 1)}
                     for folder in entry.iterdir():
-                        if folder.name not in numbers:  # unfinished, or placed by a save whose row never committed
+                        # unfinished, or placed by a save whose row never committed
+                        if folder.name not in numbers and not _changed_since(folder, cutoff):
                             report.removed_folders.append(str(folder.relative_to(self.data_dir)))
                             shutil.rmtree(folder, ignore_errors=True)
         for piece_id in report.hidden:
             log.warning("library: piece %s has missing files; hidden from its owner", piece_id)
-        for folder in report.removed_folders:
-            log.warning("library: removed the unfinished or orphaned folder %s", folder)
+        for removed in report.removed_folders:
+            log.warning("library: removed the unfinished or orphaned folder %s", removed)
         return report
 
     def close(self) -> None:
@@ -523,6 +535,32 @@ def _check_owner(owner: Any) -> str:
     if not isinstance(owner, str) or not owner or len(owner) > 200:
         raise LibraryError("No owner for this request: reload the page")
     return owner
+
+
+def _changed_since(path: Path, cutoff: float) -> bool:
+    try:
+        return path.stat().st_mtime > cutoff
+    except FileNotFoundError:  # removed meanwhile by another process
+        return True
+
+
+def database_engine(url: str | None, data_dir: Path) -> sa.Engine:
+    """The library's database: ``library.sqlite3`` in ``data_dir`` (None), or the database at ``url`` (any SQLAlchemy
+    URL; ``postgresql://`` uses psycopg 3). Raises ValueError naming a URL SQLAlchemy cannot read."""
+    if url is None:
+        engine = sa.create_engine(f"sqlite:///{data_dir / 'library.sqlite3'}")
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        raise ValueError(f"--database {url!r} is not a database URL (e.g. postgresql://user@host/cadenza)") from None
+    if parsed.drivername == "postgresql":  # SQLAlchemy's default driver is psycopg2; we ship psycopg 3
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    engine = sa.create_engine(parsed, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

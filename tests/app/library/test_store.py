@@ -28,8 +28,9 @@ def _files(tmp_path: Path, name: str = "take", size: int = 100) -> dict[str, Pat
 
 
 @pytest.fixture
-def library(tmp_path: Path) -> Library:
-    lib = Library(tmp_path / "data")
+def library(tmp_path: Path, database_url: str | None) -> Library:
+    """A library on each database the studio runs on: SQLite, then PostgreSQL (tests/app/library/conftest.py)."""
+    lib = Library(tmp_path / "data", database_url=database_url)
     yield lib
     lib.close()
 
@@ -118,8 +119,8 @@ def test_bad_titles_are_refused(library: Library, tmp_path: Path, title: object)
     assert library.get("alice", piece.id).title == "ok"
 
 
-def test_quota_says_when_full_and_purges_deleted_pieces_first(tmp_path: Path) -> None:
-    lib = Library(tmp_path / "data", quota_bytes=1000)
+def test_quota_says_when_full_and_purges_deleted_pieces_first(tmp_path: Path, database_url: str | None) -> None:
+    lib = Library(tmp_path / "data", quota_bytes=1000, database_url=database_url)
     first = lib.save("alice", "compose", "one", _files(tmp_path, "1", 200))  # 604 bytes
     with pytest.raises(LibraryFull, match="Your library is full"):
         lib.save("alice", "compose", "two", _files(tmp_path, "2", 200))
@@ -192,7 +193,8 @@ def test_kill_9_during_saves_leaves_no_half_piece(tmp_path: Path) -> None:
 def test_cli_lists_every_piece_as_json(library: Library, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     a = library.save("alice", "compose", "A", _files(tmp_path, "a"))
     b = library.save("bob", "emotion", "B", _files(tmp_path, "b"))
-    assert library_cli(["list", "--data-dir", str(library.data_dir), "--json"]) == 0
+    database = [] if library.engine.dialect.name == "sqlite" else ["--database", library.engine.url.render_as_string()]
+    assert library_cli(["list", "--data-dir", str(library.data_dir), "--json", *database]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert {(r["id"], r["owner"], r["title"], r["tab"]) for r in rows} == {
         (a.id, "alice", "A", "compose"),
@@ -211,3 +213,50 @@ def test_reassign_and_a_stable_browser_secret(library: Library, tmp_path: Path) 
     secret = library.browser_secret()
     assert len(secret) >= 32 and Library(library.data_dir).browser_secret() == secret
     assert oct((library.data_dir / "browser_secret").stat().st_mode & 0o777) == "0o600"
+
+
+def test_two_processes_adding_versions_to_one_piece_never_share_a_number(
+    tmp_path: Path, database_url: str | None
+) -> None:
+    if database_url is None:
+        pytest.skip("across processes SQLite relies on the version's primary key: the second writer's save fails")
+    import threading
+
+    first = Library(tmp_path / "data", database_url=database_url)
+    second = Library(tmp_path / "data", database_url=database_url)  # its own engine and lock: another process
+    piece = first.save("alice", "song", "one song", _files(tmp_path, "0"))
+    errors: list[BaseException] = []
+
+    def add(lib: Library, name: str) -> None:
+        try:
+            for i in range(8):
+                lib.save("alice", "song", "one song", _files(tmp_path, f"{name}{i}"), piece_id=piece.id)
+        except BaseException as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=add, args=(lib, name)) for lib, name in ((first, "a"), (second, "b"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    history = first.get("alice", piece.id).history
+    assert [v.number for v in history] == list(range(1, 18))
+    assert all(all(path.is_file() for path in v.files.values()) for v in history)
+    first.close()
+    second.close()
+
+
+def test_the_start_check_leaves_young_folders_to_the_process_placing_them(library: Library, tmp_path: Path) -> None:
+    keep = library.save("alice", "compose", "keep", _files(tmp_path, "k"))
+    placing = keep.files["melody.mid"].parents[1] / "v2"  # another process is placing version 2 right now
+    placing.mkdir()
+    assert library.check(min_age_s=600).clean and placing.is_dir()
+    old = time.time() - 3600
+    os.utime(placing, (old, old))  # an hour later it is still there: that process died
+    assert library.check(min_age_s=600).removed_folders == [str(placing.relative_to(library.data_dir))]
+
+
+def test_a_database_url_that_is_not_one_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="not a database URL"):
+        Library(tmp_path / "data", database_url="postgres ql:/nowhere")
