@@ -108,6 +108,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="ABC folders of real tunes for the form figures (labelled as for training)",
     )
     p.add_argument("--real-cache", default=None, help="their labels' cache (JSON lines; made on the first run)")
+    p.add_argument(
+        "--variant",
+        action="append",
+        default=None,
+        metavar='"NAME=VALUE ..."',
+        help="sampling settings to compare on the first draw beside the shipped ones (repeat), "
+        'e.g. "guidance=0 keep_mode_third=false"',
+    )
+    p.add_argument("--sweep-samples", type=int, default=100, help="tunes per variant (and the shipped settings)")
     p.add_argument("--device", default="auto")
     p.add_argument("--seed", type=int, default=0)
     p = _suite_parser(sub, "style", style, "the style judge, MusAE and its VAE, the style GAN, MuseGAN's figures")
@@ -211,6 +220,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             args.unconstrained,
             args.real,
             args.real_cache,
+            variants=args.variant,
+            sweep_samples=args.sweep_samples,
         )
     if args.model == "cross-corpus":
         models, corpora = _named(args.models, "--model"), _named(args.data, "--data")

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -119,6 +119,7 @@ class Block(nn.Module):
     def __init__(self, c: AbcModelConfig):
         super().__init__()
         self.heads = c.heads
+        self.context = c.context
         self.norm1 = nn.LayerNorm(c.d_model)
         self.qkv = nn.Linear(c.d_model, 3 * c.d_model)
         self.proj = nn.Linear(c.d_model, c.d_model)
@@ -127,15 +128,19 @@ class Block(nn.Module):
         self.dropout = nn.Dropout(c.dropout)
         self.attn_dropout = c.dropout
 
-    def forward(self, x: torch.Tensor, cache: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
-        """x (B, T, D); with ``cache`` ({"k", "v"} of earlier positions, updated in place) T may be 1."""
+    def forward(self, x: torch.Tensor, cache: dict[str, torch.Tensor] | None = None, offset: int = 0) -> torch.Tensor:
+        """x (B, T, D) at positions ``offset``..; with ``cache`` ({"k", "v"}: (B, H, context, D/H) buffers holding
+        the earlier positions, written in place) T may be 1."""
         b, t, d = x.shape
         q, k, v = self.qkv(self.norm1(x)).split(d, dim=-1)
         q, k, v = (z.view(b, t, self.heads, d // self.heads).transpose(1, 2) for z in (q, k, v))  # (B, H, T, d/H)
         if cache is not None:
-            if "k" in cache:
-                k, v = torch.cat([cache["k"], k], 2), torch.cat([cache["v"], v], 2)
-            cache["k"], cache["v"] = k, v
+            if "k" not in cache:  # room for the whole context: written in place, not copied again at every token
+                shape = (b, self.heads, self.context, d // self.heads)
+                cache["k"], cache["v"] = k.new_zeros(shape), v.new_zeros(shape)
+            cache["k"][:, :, offset : offset + t] = k
+            cache["v"][:, :, offset : offset + t] = v
+            k, v = cache["k"][:, :, : offset + t], cache["v"][:, :, : offset + t]
         causal = cache is None or t > 1
         y = F.scaled_dot_product_attention(
             q, k, v, is_causal=causal, dropout_p=self.attn_dropout if self.training else 0.0
@@ -178,7 +183,7 @@ class AbcLanguageModel(nn.Module):
             raise ValueError(f"at most {self.config.context} tokens, got {offset + t}")
         x = self.tokens(ids) + self.positions(torch.arange(offset, offset + t, device=ids.device))
         for i, block in enumerate(self.blocks):
-            x = block(x, None if caches is None else caches[i])
+            x = block(x, None if caches is None else caches[i], offset)
         logits: torch.Tensor = self.head(self.norm(x))
         return logits
 
@@ -200,21 +205,34 @@ class AbcLanguageModel(nn.Module):
         top_p: float,
         allowed: Callable[[list[int]], Sequence[int] | None] | None = None,
         stop: Callable[[list[int]], bool] | None = None,
+        guidance: float = 0.0,
+        boost: Callable[[list[int]], tuple[Collection[int], float] | None] | None = None,
     ) -> list[int]:
         """Sample one continuation shared by all ``prompts``: at every step the next-token logits of the
-        prompts are mixed with ``weights`` (summing to 1), one token is drawn (top-k, then top-p, at
-        ``temperature``) and appended to every prompt. ``allowed(tokens_so_far)`` may restrict the next
-        token to some ids (None: any). Stops at the end token, after ``max_tokens``, when the context is
-        full, or when ``stop(tokens_so_far)`` says so."""
+        prompts are mixed with ``weights`` (summing to 1; a prompt may have weight 0), one token is drawn
+        (top-k, then top-p, at ``temperature``) and appended to every prompt. ``allowed(tokens_so_far)`` may
+        restrict the next token to some ids (None: any). Stops at the end token, after ``max_tokens``, when the
+        context is full, or when ``stop(tokens_so_far)`` says so.
+
+        ``guidance`` g > 0 (see :func:`guided_log_probs`) steers toward what tells the weighted prompts apart
+        from all the prompts given: log p(x | c) + g (log p(x | c) - log p(x)), with p(x) the even mixture of
+        every prompt's next-token distribution (classifier-free guidance with the model's own prompts as the
+        unconditional: the model is not retrained). ``boost(tokens_so_far)`` may name ids whose log-probability is
+        raised by a value (before the temperature)."""
         self.eval()
         device = self.device
-        caches: list[list[dict[str, torch.Tensor]]] = [[{} for _ in self.blocks] for _ in prompts]
         mix = torch.tensor(weights, dtype=torch.float32, device=device)
-        logits = torch.stack([self(torch.tensor([p], device=device), caches[i])[0, -1] for i, p in enumerate(prompts)])
+        step_all = self._prompt_stepper(prompts)
+        logits = step_all(None)
         lengths = [len(p) for p in prompts]
         out: list[int] = []
         for _ in range(max_tokens):
-            mixed = (mix[:, None] * logits).sum(0) / max(temperature, 1e-6)
+            mixed = guided_log_probs(logits, mix, guidance) if guidance > 0 else (mix[:, None] * logits).sum(0)
+            raised = boost(out) if boost is not None else None
+            if raised is not None and raised[0]:
+                mixed = mixed.clone()
+                mixed[list(raised[0])] += raised[1]
+            mixed = mixed / max(temperature, 1e-6)
             permitted = allowed(out) if allowed is not None else None
             if permitted is not None:
                 mask = torch.full_like(mixed, -math.inf)
@@ -226,10 +244,54 @@ class AbcLanguageModel(nn.Module):
             out.append(token)
             if stop is not None and stop(out):
                 break
-            step = torch.tensor([[token]], device=device)
-            logits = torch.stack([self(step, caches[i], lengths[i])[0, -1] for i in range(len(prompts))])
+            logits = step_all(token)
             lengths = [n + 1 for n in lengths]
         return out
+
+    def _prompt_stepper(self, prompts: list[list[int]]) -> Callable[[int | None], torch.Tensor]:
+        """A function that feeds the next token to every prompt (None: the prompts themselves) and returns their
+        next-token logits (P, V). Prompts of one length run as one batch (the quadrant prompts are: one token
+        each); otherwise one by one."""
+        device = self.device
+        if len({len(p) for p in prompts}) == 1:
+            cache: list[dict[str, torch.Tensor]] = [{} for _ in self.blocks]
+            offset = [0]
+
+            def batched(token: int | None) -> torch.Tensor:
+                ids = torch.tensor(prompts, device=device) if token is None else torch.full((len(prompts), 1), token)
+                logits: torch.Tensor = self(ids.to(device), cache, offset[0])[:, -1]
+                offset[0] += ids.shape[1]
+                return logits
+
+            return batched
+        caches: list[list[dict[str, torch.Tensor]]] = [[{} for _ in self.blocks] for _ in prompts]
+        lengths = [len(p) for p in prompts]
+
+        def one_by_one(token: int | None) -> torch.Tensor:
+            if token is None:
+                return torch.stack(
+                    [self(torch.tensor([p], device=device), caches[i])[0, -1] for i, p in enumerate(prompts)]
+                )
+            step = torch.tensor([[token]], device=device)
+            logits = torch.stack([self(step, caches[i], lengths[i])[0, -1] for i in range(len(prompts))])
+            for i in range(len(lengths)):
+                lengths[i] += 1
+            return logits
+
+        return one_by_one
+
+
+def guided_log_probs(logits: torch.Tensor, weights: torch.Tensor, guidance: float) -> torch.Tensor:
+    """Guided next-token log-probabilities (V,) from the prompts' logits (P, V) and their weights (P,).
+
+    The conditional is the weighted mix of the prompts' log-probabilities; the unconditional log p(x) is the log
+    of the even mixture of all P distributions (each prompt equally likely). The difference is the model's own
+    log p(c | x) - log p(c): guidance g samples from p(x | c) p(c | x)^g, so tokens that make the asked prompt
+    more recognisable gain and tokens every prompt likes equally keep their odds."""
+    log_probs = F.log_softmax(logits.float(), -1)
+    conditional = (weights[:, None] * log_probs).sum(0)
+    unconditional = torch.logsumexp(log_probs, 0) - math.log(log_probs.shape[0])
+    return conditional + guidance * (conditional - unconditional)
 
 
 def _sample_top(logits: torch.Tensor, top_k: int, top_p: float, generator: torch.Generator) -> int:

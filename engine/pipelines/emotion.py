@@ -10,10 +10,19 @@ listener hears most: tempo, mode, register and loudness.
   (:class:`TokenGrammar`): header fields in order (M, L, K), then notes and rests that fit the
   bar, bar lines only where a bar is full, so every tune is readable ABC with whole bars; it
   stops after the bars asked for. Keys have at most four sharps or flats.
+* **Steering toward the asked feeling** (the model is not retrained; each setting in ``generation.json``, measured
+  side by side in the model card): *guidance* mixes the asked quadrant's next-token log-probabilities with those of
+  the quadrant across both axes (``guidance_against="opposite"``; "all": the four quadrants), so
+  log p(x | asked) + g (log p(x | asked) - log p(x | asked or opposite)): tokens that tell the asked feeling apart
+  gain, tokens both like keep their odds (classifier-free guidance with the model's own prompts as the
+  unconditional); *keep_mode_third*: the grammar never writes the other mode's third (A natural in F minor: the
+  model, made to write a key of the asked mode, sometimes wrote the other mode throughout in accidentals);
+  *home_emphasis*: notes on the key's tonic and fifth gain that much log-probability, so the key analysis hears the
+  written key rather than its relative major or minor.
 * **Draw and check.** A tune whose notes music21's key analysis does not hear in the asked mode
   (minor for sad and tense, major for happy and calm), or that plays one bar more than three
-  times in a row, is drawn again (up to ``max_attempts``; then the first readable draw is kept):
-  the model alone writes the asked mode about four times in five.
+  times in a row, is drawn again (up to ``max_attempts``; then the first readable draw is kept): a
+  safety net behind the steering.
 * **Between the anchors.** A point (valence, arousal), each -1..1, picks its quadrant; within
   ``BLEND_ZONE`` of an axis the next-token logits of the two quadrants on either side are mixed
   in proportion to the distance (at the axis half and half), so the melody moves smoothly across.
@@ -66,7 +75,8 @@ class EmotionGenerationConfig(GenerationConfig):
     EMusicGen's sampling (``temperature`` 1.2, ``top_k`` 8, ``top_p`` 0.8) inside the token grammar, in keys of at
     most ``max_key_accidentals`` sharps or flats (transposition taught the model keys like D#m, which folk players
     rarely read and whose melodies it writes worse); the draw and check: up to ``max_attempts`` draws of a tune, a tune
-    that plays one bar more than ``max_bar_repeats`` times in a row (or misses the asked mode) drawn again.
+    that plays one bar more than ``max_bar_repeats`` times in a row (or misses the asked mode) drawn again. The
+    steering (``guidance``, ``guidance_against``, ``keep_mode_third``, ``home_emphasis``): see the module docstring.
     """
 
     temperature: float = 1.2
@@ -76,6 +86,21 @@ class EmotionGenerationConfig(GenerationConfig):
     max_attempts: int = 6
     max_bar_repeats: int = 3
     end_on_tonic: bool = False  # the tune's last note is the key's tonic (a cadence the key analysis hears)
+    keep_mode_third: bool = False  # never the other mode's third (A natural in F minor): the mode stays the asked one
+    # Self-guidance toward the asked quadrant against all four (AbcLanguageModel.generate); 0: the prompt alone.
+    guidance: float = 0.0
+    # "all": against the four quadrants' mixture; "opposite": against the quadrant across both axes (half the cost)
+    guidance_against: str = "all"
+    home_emphasis: float = 0.0  # log-probability added to notes on the key's tonic and fifth
+
+    def __post_init__(self) -> None:
+        if self.guidance_against not in ("all", "opposite"):
+            raise ValueError(f"guidance_against is 'all' or 'opposite', not {self.guidance_against!r}")
+        if self.guidance < 0:
+            raise ValueError(f"guidance must be >= 0, not {self.guidance}")
+
+
+OPPOSITE = {"Q1": "Q3", "Q2": "Q4", "Q3": "Q1", "Q4": "Q2"}  # across both axes: the feeling least like it
 
 
 class EmotionInputError(CadenzaInputError):
@@ -118,7 +143,7 @@ class EmotionPipeline:
         self.select = select
         self.judge: FeatureJudge | None = None  # set by from_pretrained when the checkpoint has one
         self.tokenizer = tokenizer
-        self._grammars: dict[tuple[int, bool], TokenGrammar] = {}
+        self._grammars: dict[tuple[int, bool, bool], TokenGrammar] = {}
         missing = [q for q in QUADRANTS if f"A:{q}" not in tokenizer.index]
         if missing:
             raise ValueError(f"the ABC model has no prompt token for {', '.join(missing)}")
@@ -186,14 +211,14 @@ class EmotionPipeline:
         tunes = [self._one(weights, template, int(num_bars), int(seed) + i, settings) for i in range(int(num_samples))]
         return EmotionOutput(tunes, [int(seed) + i for i in range(int(num_samples))])
 
-    def grammar(self, max_key_accidentals: int | None = None, end_on_tonic: bool | None = None) -> TokenGrammar:
-        """The token grammar for keys of at most ``max_key_accidentals`` sharps or flats, ending on the tonic or not
-        (None: this pipeline's settings)."""
-        limit = self.generation.max_key_accidentals if max_key_accidentals is None else max_key_accidentals
-        tonic = self.generation.end_on_tonic if end_on_tonic is None else end_on_tonic
-        if (limit, tonic) not in self._grammars:
-            self._grammars[(limit, tonic)] = TokenGrammar(self.tokenizer, limit, tonic)
-        return self._grammars[(limit, tonic)]
+    def grammar(self, settings: EmotionGenerationConfig | None = None) -> TokenGrammar:
+        """The token grammar for ``settings`` (None: this pipeline's): keys of at most ``max_key_accidentals`` sharps
+        or flats, ending on the tonic or not, keeping the mode's third or not."""
+        settings = settings or self.generation
+        rules = (settings.max_key_accidentals, settings.end_on_tonic, settings.keep_mode_third)
+        if rules not in self._grammars:
+            self._grammars[rules] = TokenGrammar(self.tokenizer, *rules)
+        return self._grammars[rules]
 
     def _one(
         self,
@@ -244,12 +269,17 @@ class EmotionPipeline:
         """The model's own tune (before the template) as ABC text, for the prompt quadrant(s) ``weights``, in a key
         of ``mode`` ("major"/"minor"; None: the model's choice)."""
         settings = settings or self.generation
-        prompts = [self.tokenizer.encode(f"A:{q}\nB:{bars}\n") for q in weights]
-        grammar = self.grammar(settings.max_key_accidentals, settings.end_on_tonic)
+        # With guidance every quadrant is prompted (the asked ones weighted): the others make the unconditional.
+        quadrants = list(weights)
+        if settings.guidance > 0:
+            against = QUADRANTS if settings.guidance_against == "all" else [OPPOSITE[q] for q in weights]
+            quadrants += [q for q in against if q not in quadrants]
+        prompts = [self.tokenizer.encode(f"A:{q}\nB:{bars}\n") for q in quadrants]
+        grammar = self.grammar(settings)
         budget = self.model.config.context - max(len(p) for p in prompts) - 2
         tokens = self.model.generate(
             prompts,
-            list(weights.values()),
+            [weights.get(q, 0.0) for q in quadrants],
             budget,
             generator,
             temperature=settings.temperature,
@@ -257,6 +287,8 @@ class EmotionPipeline:
             top_p=settings.top_p,
             allowed=lambda out: grammar.allowed(out, mode, bars),
             stop=lambda out: grammar.bar_count(out) >= bars,
+            guidance=settings.guidance,
+            boost=(lambda out: (grammar.home_notes(out), settings.home_emphasis)) if settings.home_emphasis else None,
         )
         text = self.tokenizer.decode(tokens)
         if grammar.open_repeat(tokens):  # the context ran out inside a repeat: it closes where the tune stops

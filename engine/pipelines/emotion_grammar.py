@@ -61,9 +61,16 @@ class TokenGrammar:
     they are worth in these folk melodies.
     """
 
-    def __init__(self, tokenizer: AbcTokenizer, max_key_accidentals: int = 4, end_on_tonic: bool = False):
+    def __init__(
+        self,
+        tokenizer: AbcTokenizer,
+        max_key_accidentals: int = 4,
+        end_on_tonic: bool = False,
+        keep_mode_third: bool = False,
+    ):
         self.tokenizer = tokenizer
         self.end_on_tonic = end_on_tonic
+        self.keep_mode_third = keep_mode_third
         self._last: tuple[tuple[int, ...], BodyState] = ((), BodyState())  # the last state asked for (see state)
         vocab = tokenizer.vocab
         self.newline = tokenizer.index["\n"]
@@ -97,6 +104,9 @@ class TokenGrammar:
             self._by_text.setdefault(self.text[i], []).append(i)
         self._by_length = sorted(lengths.items())
         self._tonics: dict[str, frozenset[int]] = {}  # K: value -> the note tokens sounding its tonic
+        # K: value -> the note tokens sounding the other mode's third; its tonic or fifth
+        self._other_thirds: dict[str, frozenset[int]] = {}
+        self._home: dict[str, frozenset[int]] = {}
 
     def state(self, tokens: list[int]) -> BodyState:
         """The :class:`BodyState` after ``tokens`` (the header and the body so far). Sampling asks after every token
@@ -163,6 +173,9 @@ class TokenGrammar:
             copy = st.last_bar[-1]
             banned = {i for i in self._by_text.get(copy, ()) if self.durations[i] == left}
             fits = [i for i in fits if i not in banned]
+        if self.keep_mode_third and st.key:
+            other = self._other_third(st.key)
+            fits = [i for i in fits if i not in other]
         final = bars is not None and st.played + (2 if st.open_repeat else 1) >= bars
         if self.end_on_tonic and final and st.key:
             fits = self._ending_on_the_tonic(fits, left, st.key)
@@ -208,6 +221,43 @@ class TokenGrammar:
             or (self.durations[i] < left and can_end(left - self.durations[i]))
         ]
         return kept or fits
+
+    def home_notes(self, tokens: list[int]) -> frozenset[int]:
+        """The note tokens sounding the tonic or the fifth of the tune's key once the body has begun (empty before):
+        where the key analysis hears a key's home."""
+        st = self.state(tokens)
+        if st.lines < 3 or not st.key:
+            return frozenset()
+        if st.key not in self._home:
+            tonic, parsed = tonic_pitch_class(st.key), parse_key_field(st.key)
+            if tonic is None or parsed is None:
+                self._home[st.key] = frozenset()
+            else:
+                signature = signature_accidentals(parsed[1])
+                self._home[st.key] = frozenset(
+                    i for i in self.durations if note_pitch_class(self.text[i], signature) in (tonic, (tonic + 7) % 12)
+                )
+        return self._home[st.key]
+
+    def _other_third(self, key: str) -> frozenset[int]:
+        """The note tokens whose own accidental makes them sound the third of the other mode on the key's tonic (A
+        natural in F minor, A flat in F major): the third is what makes a tune major or minor, and the model, made to
+        write a key of the asked mode, sometimes writes the other mode's third throughout. Notes without an accidental
+        follow the signature (the asked mode's third), and no accidental carried through a bar can make the other
+        third when none of these is written."""
+        if key not in self._other_thirds:
+            tonic, parsed = tonic_pitch_class(key), parse_key_field(key)
+            if tonic is None or parsed is None:
+                self._other_thirds[key] = frozenset()
+            else:
+                third = (tonic + (4 if key_field_mode(key) == "minor" else 3)) % 12
+                signature = signature_accidentals(parsed[1])
+                self._other_thirds[key] = frozenset(
+                    i
+                    for i in self.durations
+                    if self.text[i][0] in "^_=" and note_pitch_class(self.text[i], signature) == third
+                )
+        return self._other_thirds[key]
 
     def _bar_lines(self, st: BodyState, bars: int | None, value: int) -> list[int]:
         """The bar lines that may close a bar worth ``value`` bars as played (0: a pickup or nothing yet)."""

@@ -67,20 +67,26 @@ def render_abc_card(checkpoint: Path, log_rows: list[dict], evaluation: dict | N
             "",
             f"{evaluation.get('samples', '?')} tunes of {evaluation.get('bars', '?')} bars, a quarter per quadrant, "
             "fixed seeds. The pipeline draws a tune again when music21 cannot read it, when its notes do not sound "
-            "in the asked mode or when one bar repeats more than three times in a row: `mode_accuracy_raw` is "
-            "measured after that check, `mode_accuracy_first_draw` "
-            f"({evaluation.get('mode_accuracy_first_draw', '?')}) on the first readable draw, the model alone; the "
-            f"check costs {evaluation.get('draws_per_tune_mean', '?')} draws per tune on average.",
+            "in the asked mode or when one bar repeats more than three times in a row: `mode_accuracy_raw` and "
+            "`quadrant_accuracy` are measured after that check, the `first_draw` figures on the first readable draw "
+            "(no check); the check costs "
+            f"{evaluation.get('draws_per_tune_mean', '?')} draws per tune on average.",
+            *_sampling_section(evaluation.get("generation")),
             "",
-            table(_figures(evaluation), ["figure", "measured", "before", "EMusicGen (published)"]),
+            table(_figures(evaluation), ["figure", "measured", *FIGURE_COLUMNS.values(), "EMusicGen (published)"]),
             "",
-            "`before`: the same command on the grammar of the issue that set these targets (no repeat pairing, no "
-            f"bar-copy ban, bars counted as written; {evaluation.get('before', {}).get('samples', 'not')} tunes). "
-            "EMusicGen's 0.91 is a listening test of its full template (people, not this feature judge): the nearest "
-            "published figure, not the same measure.",
+            "`grammar, no steering`: the same command with the token grammar alone (repeats paired, no bar copied, "
+            f"bars counted as played; {evaluation.get('grammar_only', {}).get('samples', 'not')} tunes). `before`: "
+            "the grammar of the issue that set these targets (no repeat pairing, no bar-copy ban, bars counted as "
+            f"written; {evaluation.get('before', {}).get('samples', 'not')} tunes). EMusicGen's 0.91 is a listening "
+            "test of its full template (people, not this feature judge): the nearest published figure, not the same "
+            "measure.",
+            *_sweep_section(evaluation.get("sweep", {})),
             *_form_section(evaluation.get("form", {})),
             "",
-            evaluation_note("python -m engine.evaluate emotion --samples 400 --real NOTTINGHAM_ABC --json"),
+            evaluation_note(
+                "python -m engine.evaluate emotion --samples 400 --real NOTTINGHAM_ABC --variant ... --json"
+            ),
         ]
     if log_rows:
         keys = ["epoch", "step", "train_nll_per_token", "val_nll_per_token", "val_bits_per_char"]
@@ -93,7 +99,9 @@ def render_abc_card(checkpoint: Path, log_rows: list[dict], evaluation: dict | N
         "python -m engine.train abc --data "
         + " ".join(training.get("data", ["DIR"]))
         + " --out checkpoints/abc_emotion --procs 2",
-        "python -m engine.evaluate emotion --samples 400 --real NOTTINGHAM_ABC --json > emotion.json",
+        "python -m engine.evaluate emotion --samples 400 --real NOTTINGHAM_ABC --json \\",
+        '  --variant "guidance=0 keep_mode_third=false home_emphasis=0" --variant home_emphasis=0 \\',
+        "  --variant guidance_against=all > emotion.json",
         "python -m engine.evaluate card checkpoints/abc_emotion --eval emotion.json",
         "```",
         "",
@@ -117,17 +125,57 @@ CARD_FIGURES = (
 PUBLISHED = {"quadrant_accuracy": "0.91 (listeners)"}
 
 
+FIGURE_COLUMNS = {"grammar_only": "grammar, no steering", "before": "before"}  # evaluation key -> column
+
+
 def _figures(evaluation: dict) -> list[dict]:
-    before = evaluation.get("before", {})
     return [
         {
             "figure": key.replace("_", " "),
             "measured": evaluation[key],
-            "before": before.get(key, ""),
+            **{column: evaluation.get(run, {}).get(key, "") for run, column in FIGURE_COLUMNS.items()},
             "EMusicGen (published)": PUBLISHED.get(key, ""),
         }
         for key in CARD_FIGURES
         if key in evaluation
+    ]
+
+
+def _sampling_section(generation: dict | None) -> list[str]:
+    """The sampling settings the evaluation ran with (the checkpoint's generation.json)."""
+    if not generation:
+        return []
+    settings = ", ".join(f"`{name}` {value}" for name, value in generation.items())
+    return [
+        "",
+        f"Sampling (`generation.json`): {settings}. The steering (`guidance`, `guidance_against`, `keep_mode_third`, "
+        "`home_emphasis`) is described in engine/pipelines/emotion.py; the model is not retrained for it.",
+    ]
+
+
+def _sweep_section(sweep: dict) -> list[str]:
+    """First draws under each sampling variant on the same seeds (``--variant``), the shipped settings first."""
+    if not sweep:
+        return []
+    rows = []
+    for name, figures in sweep.items():
+        per = figures.get("per_quadrant", {})
+        rows.append(
+            {
+                "settings": "shipped" if name == "shipped" else f"`{name}`",
+                "mode": figures.get("mode_accuracy_first_draw"),
+                "quadrant (judge)": figures.get("quadrant_accuracy_first_draw"),
+                **{f"{q} mode / judge": f"{v.get('mode')} / {v.get('quadrant')}" for q, v in sorted(per.items())},
+                "pitch sd Q1..Q4": " ".join(str(v.get("pitch_sd")) for _, v in sorted(per.items())),
+                "s / tune": figures.get("seconds_per_tune_p50"),
+            }
+        )
+    columns = list(rows[0])
+    return [
+        "",
+        "### The first draw under each sampling variant (`--variant`, the same seeds)",
+        "",
+        table(rows, columns),
     ]
 
 

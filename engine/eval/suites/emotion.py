@@ -24,7 +24,10 @@
   data is) real tunes of the same quadrant label: ``bar_repeat_share`` (neighbouring bars that are the
   same bar again), ``distinct_bar_share``, ``phrase_form_share`` (tunes built of phrases that come
   back), ``pitch_class_entropy`` (bits) and, for the model, ``interval_overlap`` with the real tunes'
-  interval histogram (engine.eval.metrics.abc_form).
+  interval histogram (engine.eval.metrics.abc_form);
+* ``sweep`` (``variants``: sampling settings to compare, e.g. ``guidance=3 keep_mode_third=true``): for each, the
+  first-draw figures (mode, quadrant, per quadrant, pitch spread, bar repetition, seconds per tune) on the same seeds,
+  the shipped settings first (:func:`first_draw_sweep`).
 """
 
 from __future__ import annotations
@@ -89,9 +92,12 @@ def evaluate_emotion(
     real: list[str] | None = None,
     real_cache: str | None = None,
     real_per_quadrant: int = 200,
+    variants: list[str] | None = None,
+    sweep_samples: int = 100,
 ) -> dict:
     """All the figures of the module docstring, as one JSON-ready dict (``real``: ABC folders of labelled real tunes
-    for the form figures, read through ``real_cache``, at most ``real_per_quadrant`` a quadrant)."""
+    for the form figures, read through ``real_cache``, at most ``real_per_quadrant`` a quadrant; ``variants``: sampling
+    settings for the sweep, ``sweep_samples`` tunes each)."""
     from engine.models.feature_judge import tune_mode
     from engine.models.registry import CheckpointConfig, read_config
     from engine.music.constants import QUADRANTS
@@ -100,6 +106,8 @@ def evaluate_emotion(
 
     path = checkpoint or default_checkpoint("abc_emotion")
     pipe = EmotionPipeline.from_pretrained(path, device)
+    for text in variants or []:  # a mistyped setting is named before the long run, not after it
+        parse_variant(text, pipe.generation)
     meta: CheckpointConfig | dict[str, Any] = read_config(path, "abc_emotion") if str(path) != "debug" else {}
     judge = FeatureJudge.from_dict(meta["judge"]) if "judge" in meta else None
     per_quadrant = max(1, samples // len(QUADRANTS))
@@ -153,6 +161,10 @@ def evaluate_emotion(
     result.update(_reference_reader(tunes))
     own = {q: [t.abc_raw for t in made[q]] for q in QUADRANTS}
     result["form"] = form_figures(own, real, real_cache, real_per_quadrant)
+    result["generation"] = pipe.generation.to_dict()
+    if variants:
+        sweep_per_quadrant = max(1, sweep_samples // len(QUADRANTS))
+        result["sweep"] = first_draw_sweep(first, judge, variants, sweep_per_quadrant, bars, seed)
     if unconstrained:
         result["parse_success_unconstrained"] = _unconstrained_parse_rate(pipe, unconstrained, bars, seed)
     return result
@@ -240,4 +252,82 @@ def form_figures(
         for q in model
         if model[q] and by_quadrant[q]
     }
+    return out
+
+
+def parse_variant(text: str, base):
+    """Sampling settings from ``"name=value name=value"`` over ``base`` (an EmotionGenerationConfig): numbers and
+    true/false as their types; an unknown name or a value of the wrong type raises CadenzaInputError naming it."""
+    import dataclasses
+
+    from engine.music.errors import CadenzaInputError
+
+    fields = {f.name: f for f in dataclasses.fields(base)}
+    changes: dict[str, Any] = {}
+    for item in text.split():
+        name, _, value = item.partition("=")
+        if name not in fields:
+            raise CadenzaInputError(f"unknown sampling setting '{name}' (known: {', '.join(fields)})")
+        current = getattr(base, name)
+        try:
+            if isinstance(current, bool):
+                changes[name] = {"true": True, "1": True, "false": False, "0": False}[value.lower()]
+            else:
+                changes[name] = type(current)(value)
+        except (KeyError, ValueError):
+            raise CadenzaInputError(f"'{item}': {name} takes a {type(current).__name__}") from None
+    return dataclasses.replace(base, **changes)
+
+
+def first_draw_sweep(pipe, judge: FeatureJudge | None, variants: list[str], per_quadrant: int, bars: int, seed: int):
+    """For each variant of the sampling settings (see :func:`parse_variant`; the pipeline's own first), the model's
+    first readable draw on the same seeds: mode and quadrant accuracy overall and per quadrant, mean pitch spread,
+    neighbouring bars repeated, distinct bars and seconds per tune."""
+    from engine.models.feature_judge import tune_mode
+    from engine.music.constants import QUADRANTS
+
+    out: dict[str, dict] = {}
+    for text in ["shipped", *variants]:
+        settings = pipe.generation if text == "shipped" else parse_variant(text, pipe.generation)
+        rows: dict[str, list[tuple[bool, bool, float, float, float]]] = {q: [] for q in QUADRANTS}
+        seconds = []
+        for q in QUADRANTS:
+            for i in range(per_quadrant):
+                started = time.perf_counter()
+                tune = pipe(quadrant=q, num_bars=bars, seed=seed + i, generation=settings).samples[0]
+                seconds.append(time.perf_counter() - started)
+                features = tune_features(tune.abc)
+                judged = judge is not None and features is not None and judge.predict([features])[0] == q
+                rows[q].append(
+                    (
+                        tune_mode(tune.abc_raw) == ("major" if q in ("Q1", "Q4") else "minor"),
+                        judged,
+                        features["pitch_sd"] if features else 0.0,
+                        abc_form.bar_repeat_share(tune.abc_raw) or 0.0,
+                        abc_form.distinct_bar_share(tune.abc_raw) or 0.0,
+                    )
+                )
+
+        def mean(values) -> float:
+            return round(float(np.mean(list(values))), 4)
+
+        every = [row for q in QUADRANTS for row in rows[q]]
+        out[text] = {
+            "settings": {k: v for k, v in settings.to_dict().items() if v != getattr(pipe.generation, k)}
+            if text != "shipped"
+            else settings.to_dict(),
+            "mode_accuracy_first_draw": mean(r[0] for r in every),
+            "quadrant_accuracy_first_draw": mean(r[1] for r in every),
+            "per_quadrant": {
+                q: {
+                    "mode": mean(r[0] for r in rows[q]),
+                    "quadrant": mean(r[1] for r in rows[q]),
+                    "pitch_sd": round(float(np.mean([r[2] for r in rows[q]])), 3),
+                    "bar_repeat_share": mean(r[3] for r in rows[q]),
+                    "distinct_bar_share": mean(r[4] for r in rows[q]),
+                }
+                for q in QUADRANTS
+            },
+            "seconds_per_tune_p50": round(float(np.median(seconds)), 3),
+        }
     return out

@@ -123,8 +123,19 @@ def test_generate_emotion_names_bad_input(tmp_path, capsys):
 def test_evaluate_emotion_prints_the_figures(capsys, tmp_path):
     real = write_corpus(tmp_path / "real", tunes=8)
     args = ["emotion", "--checkpoint", "debug", "--samples", "4", "--bars", "8", "--unconstrained", "2", "--json"]
-    assert evaluate.main([*args, "--real", str(real), "--real-cache", str(tmp_path / "labels.jsonl")]) == 0
+    sweep = ["--variant", "guidance=2 keep_mode_third=true", "--variant", "home_emphasis=0.5", "--sweep-samples", "4"]
+    assert evaluate.main([*args, "--real", str(real), "--real-cache", str(tmp_path / "labels.jsonl"), *sweep]) == 0
     report = json.loads(capsys.readouterr().out)
+    assert list(report["sweep"]) == ["shipped", "guidance=2 keep_mode_third=true", "home_emphasis=0.5"]
+    assert report["sweep"]["guidance=2 keep_mode_third=true"]["settings"] == {"guidance": 2.0, "keep_mode_third": True}
+    for figures in report["sweep"].values():
+        assert 0 <= figures["mode_accuracy_first_draw"] <= 1 and set(figures["per_quadrant"]) == {
+            "Q1",
+            "Q2",
+            "Q3",
+            "Q4",
+        }
+    assert report["generation"] == report["sweep"]["shipped"]["settings"]
     assert report["samples"] == 4 and report["parse_success"] == 1.0 and report["template_adherence"] == 1.0
     assert 0 <= report["mode_accuracy_raw"] <= 1 and 0 <= report["arousal_separation"] <= 1
     assert 0 <= report["mode_accuracy_first_draw"] <= 1
@@ -138,6 +149,14 @@ def test_evaluate_emotion_prints_the_figures(capsys, tmp_path):
         assert 0 < figures["distinct_bar_share"] <= 1 and 0 <= figures["pitch_class_entropy"] <= 3.6
     assert sum(f["tunes"] for f in form["real"].values()) == 8  # the corpus's tunes, each under its label
     assert all(0 <= v <= 1 for v in form["interval_overlap"].values())
+
+
+def test_evaluate_emotion_names_an_unknown_sampling_setting(capsys):
+    args = ["emotion", "--checkpoint", "debug", "--samples", "4", "--bars", "8", "--unconstrained", "0"]
+    assert evaluate.main([*args, "--variant", "guidence=2"]) == 2
+    assert "unknown sampling setting 'guidence'" in capsys.readouterr().err
+    assert evaluate.main([*args, "--variant", "keep_mode_third=maybe"]) == 2
+    assert "keep_mode_third takes a bool" in capsys.readouterr().err
 
 
 def test_model_card_of_the_abc_model(tmp_path):
@@ -164,12 +183,24 @@ def test_model_card_of_the_abc_model(tmp_path):
         ]
     )
     evaluation = tmp_path / "eval.json"
-    evaluation.write_text(json.dumps({"parse_success": 0.5}))
+    quadrant = {"mode": 0.9, "quadrant": 0.8, "pitch_sd": 4.1}
+    sweep = {
+        "shipped": {"mode_accuracy_first_draw": 0.9, "per_quadrant": {q: quadrant for q in ("Q1", "Q2", "Q3", "Q4")}},
+        "guidance=0": {"mode_accuracy_first_draw": 0.8, "per_quadrant": {"Q1": quadrant}},
+    }
+    figures = {
+        "parse_success": 0.5,
+        "grammar_only": {"parse_success": 0.7},
+        "generation": {"guidance": 3.0},
+        "sweep": sweep,
+    }
+    evaluation.write_text(json.dumps(figures))
     assert card_main([str(out), "--eval", str(evaluation)]) == 0
     card = (out / "README.md").read_text()
     config = json.loads((out / "config.json").read_text())
-    assert "# ABC emotion model" in card and "| parse success | 0.5 |" in card
-    assert json.loads((out / "evaluation.json").read_text()) == {"parse_success": 0.5}  # every figure, beside the card
+    assert "# ABC emotion model" in card and "| parse success | 0.5 | 0.7 |" in card
+    assert "`guidance` 3.0" in card and "| `guidance=0` | 0.8 |" in card and "| shipped | 0.9 |" in card
+    assert json.loads((out / "evaluation.json").read_text()) == figures  # every figure, beside the card
     assert "[`evaluation.json`](evaluation.json)" in card
     assert f"{config['training']['data_stats']['tunes']} tunes" in card and "| train |" in card
 

@@ -2,7 +2,7 @@
 
 import torch
 
-from engine.models.abc_lm import AbcLanguageModel, AbcModelConfig, AbcTokenizer, split_tokens
+from engine.models.abc_lm import AbcLanguageModel, AbcModelConfig, AbcTokenizer, guided_log_probs, split_tokens
 from engine.models.registry import load_abc_model, save_abc_model
 
 SAMPLING = dict(temperature=1.2, top_k=8, top_p=0.8)  # EMusicGen's (engine.pipelines.emotion)
@@ -58,6 +58,62 @@ def test_generation_follows_the_allowed_tokens_and_the_seed():
         [prompt, prompt], [0.5, 0.5], 12, torch.Generator().manual_seed(3), allowed=lambda out: notes, **SAMPLING
     )
     assert len(a) == 12 and set(a) <= set(notes) and a == b  # two equal prompts mixed = one prompt
+
+
+def test_prompts_of_one_length_run_as_one_batch_with_the_logits_of_each_alone():
+    torch.manual_seed(0)
+    tokenizer = AbcTokenizer.build(TEXTS, min_count=1)
+    model = AbcLanguageModel(AbcModelConfig.debug(len(tokenizer))).eval()
+    prompts = [tokenizer.encode(f"A:{q}\nB:8\n") for q in ("Q1", "Q3")]
+    together = model._prompt_stepper(prompts)
+    alone = [model._prompt_stepper([p]) for p in prompts]
+    uneven = model._prompt_stepper([prompts[0], prompts[1] + [tokenizer.index["G"]]])  # one by one
+    first = together(None)
+    assert torch.allclose(first, torch.cat([step(None) for step in alone]), atol=1e-5)
+    assert torch.allclose(uneven(None)[0], first[0], atol=1e-5)
+    for token in ("M:6/8", "\n", "L:1/8"):
+        step = together(tokenizer.index[token])
+        assert torch.allclose(step, torch.cat([a(tokenizer.index[token]) for a in alone]), atol=1e-5)
+
+
+def test_guidance_favours_what_tells_the_asked_prompt_apart():
+    # Three tokens, two prompts: both like token 0 equally; token 1 is the asked prompt's, token 2 the other's.
+    probs = torch.tensor([[0.5, 0.4, 0.1], [0.5, 0.1, 0.4]])
+    logits = probs.log()
+    weights = torch.tensor([1.0, 0.0])
+    plain = guided_log_probs(logits, weights, 0.0).softmax(-1)
+    guided = guided_log_probs(logits, weights, 3.0).softmax(-1)
+    assert torch.allclose(plain, probs[0], atol=1e-6)  # no guidance: the asked prompt's own distribution
+    assert guided[1] > plain[1] and guided[2] < plain[2]
+    # Token 0, equally liked, keeps its odds against token 1 as the asked prompt has them, times p(asked | token)^g.
+    odds = guided[1] / guided[0]
+    assert abs(float(odds) - (0.4 / 0.5) * ((0.4 / 0.25) / (0.5 / 0.5)) ** 3) < 1e-3
+
+
+def test_guided_generation_follows_the_allowed_tokens_and_the_seed():
+    torch.manual_seed(0)
+    tokenizer = AbcTokenizer.build(TEXTS, min_count=1)
+    model = AbcLanguageModel(AbcModelConfig.debug(len(tokenizer)))
+    prompts = [tokenizer.encode(f"A:{q}\nB:8\n") for q in ("Q1", "Q3")]
+    notes = [tokenizer.index[t] for t in ("G", "A", "B ")]
+
+    def draw(guidance: float) -> list[int]:
+        return model.generate(
+            prompts,
+            [1.0, 0.0],
+            16,
+            torch.Generator().manual_seed(5),
+            allowed=lambda out: notes,
+            guidance=guidance,
+            **SAMPLING,
+        )
+
+    plain = model.generate(
+        [prompts[0]], [1.0], 16, torch.Generator().manual_seed(5), allowed=lambda out: notes, **SAMPLING
+    )
+    assert draw(0.0) == plain  # a prompt of weight 0 changes nothing without guidance
+    guided = draw(4.0)
+    assert len(guided) == 16 and set(guided) <= set(notes) and guided == draw(4.0)
 
 
 def test_checkpoint_round_trip(tmp_path):

@@ -157,3 +157,40 @@ def test_a_pickup_bar_is_not_one_of_the_bars_asked_for(pipe):
     assert grammar.bar_count(full) == 1
     no_pickup = encode("M:4/4\nL:1/8\nK:Am\nc2e2c2e2|")
     assert grammar.bar_count(no_pickup) == 1
+
+
+@pytest.mark.parametrize(
+    ("against", "weights", "prompted"),
+    [
+        ("opposite", {"Q3": 1.0}, {"Q3": 1.0, "Q1": 0.0}),
+        ("all", {"Q3": 1.0}, {"Q3": 1.0, "Q1": 0.0, "Q2": 0.0, "Q4": 0.0}),
+        ("opposite", {"Q1": 0.7, "Q2": 0.3}, {"Q1": 0.7, "Q2": 0.3, "Q3": 0.0, "Q4": 0.0}),
+    ],
+)
+def test_guidance_prompts_the_asked_quadrants_against_the_others(pipe, monkeypatch, against, weights, prompted):
+    import torch
+
+    seen = {}
+    generate = pipe.model.generate
+
+    def spy(prompts, mix, *args, **kwargs):
+        quadrants = [pipe.tokenizer.decode(p).split("\n")[0][2:] for p in prompts]
+        seen.update(zip(quadrants, mix), guidance=kwargs["guidance"])
+        return generate(prompts, mix, *args, **kwargs)
+
+    monkeypatch.setattr(pipe.model, "generate", spy)
+    settings = pipe.generation.override(guidance=2.5, guidance_against=against)
+    abc = pipe.sample_abc(weights, 8, torch.Generator().manual_seed(0), None, settings)
+    assert seen == {**prompted, "guidance": 2.5} and abc.startswith("X:1\n")
+    seen.clear()
+    plain = pipe.sample_abc(weights, 8, torch.Generator().manual_seed(0), None, settings.override(guidance=0.0))
+    assert seen == {**weights, "guidance": 0.0} and plain.startswith("X:1\n")  # no guidance: the asked ones only
+
+
+def test_sampling_settings_out_of_range_are_refused():
+    from engine.pipelines.emotion import EmotionGenerationConfig
+
+    with pytest.raises(ValueError, match="guidance_against"):
+        EmotionGenerationConfig(guidance_against="nearest")
+    with pytest.raises(ValueError, match="guidance must be"):
+        EmotionGenerationConfig(guidance=-1.0)

@@ -104,7 +104,7 @@ def test_abc2midi_reads_the_walks_without_a_warning(pipe, tmp_path):
 def test_with_end_on_tonic_the_last_note_is_the_keys_tonic(pipe):
     from engine.io.abc_text import note_pitch_class, parse_key_field, signature_accidentals, tonic_pitch_class
 
-    grammar = pipe.grammar(end_on_tonic=True)
+    grammar = pipe.grammar(pipe.generation.override(end_on_tonic=True))
     for seed in range(20):
         rng = random.Random(seed)
         tokens: list[int] = []
@@ -126,3 +126,22 @@ def test_the_state_carried_on_token_by_token_is_the_state_read_from_scratch(pipe
     for n in range(0, len(tokens) + 1, 7):
         assert carried.state(tokens[:n]) == TokenGrammar(pipe.tokenizer).state(tokens[:n])
     assert carried.state(tokens[:5]) == TokenGrammar(pipe.tokenizer).state(tokens[:5])  # going back: read again
+
+
+def test_keeping_the_mode_third_never_offers_the_other_modes_third():
+    from engine.models.abc_lm import AbcTokenizer
+    from engine.pipelines.emotion_grammar import TokenGrammar
+
+    texts = [
+        f"A:Q1\nB:4\nM:4/4\nL:1/8\nK:{key}\nA2 ^c2 =c2 _B2|^A2 B2 =B2 _d2|^G2 G2 _A2 =F2|^F2 F2 =G2 _G2|]\n"
+        for key in ("Am", "G", "F", "Dm")
+    ]
+    tokenizer = AbcTokenizer.build(texts, min_count=1)
+    kept, free = TokenGrammar(tokenizer, keep_mode_third=True), TokenGrammar(tokenizer)
+    other_third = {"Am": {"^c", "_d"}, "G": {"_B", "^A"}, "F": {"_A", "^G"}, "Dm": {"^F", "_G"}}
+    for key, wrong in other_third.items():
+        tokens = tokenizer.encode(f"M:4/4\nL:1/8\nK:{key}\n")[1:]
+        offered = {tokenizer.vocab[i].rstrip("0123456789/ ") for i in kept.allowed(tokens)}
+        offered_free = {tokenizer.vocab[i].rstrip("0123456789/ ") for i in free.allowed(tokens)}
+        assert wrong <= offered_free and not wrong & offered, key
+        assert {"=c", "=F", "^A"} - wrong <= offered  # other accidentals stay: only the third is kept
