@@ -171,9 +171,13 @@ def _sweep_section(sweep: dict) -> list[str]:
             }
         )
     columns = list(rows[0])
+    tunes = next(iter(sweep.values())).get("tunes", "?")
     return [
         "",
-        "### The first draw under each sampling variant (`--variant`, the same seeds)",
+        "### The first draw under each sampling variant (`--variant`)",
+        "",
+        f"{tunes} tunes each, the first seeds of the main run in every quadrant; they compare the variants with each "
+        "other (the main run's first-draw figures, over all its seeds, are the ones to quote).",
         "",
         table(rows, columns),
     ]
@@ -184,18 +188,23 @@ def _form_section(form: dict) -> list[str]:
     model, real = form.get("model", {}), form.get("real", {})
     if not model:
         return []
-    before = form.get("before_model", {})
+    before, grammar_only = form.get("before_model", {}), form.get("grammar_only_model", {})
+    overlaps = {
+        "model": form.get("interval_overlap", {}),
+        "grammar only": form.get("grammar_only_interval_overlap", {}),
+    }
     keys = ("bar_repeat_share", "distinct_bar_share", "phrase_form_share", "pitch_class_entropy")
     rows = []
     for quadrant in sorted(model):
         for label, figures in (
             ("model", model[quadrant]),
+            ("grammar only", grammar_only.get(quadrant)),
             ("model before", before.get(quadrant)),
             ("real", real.get(quadrant)),
         ):
             if figures:
                 row = {"quadrant": quadrant, "tunes": label, **{k: figures.get(k) for k in keys}}
-                row["interval_overlap"] = form.get("interval_overlap", {}).get(quadrant, "") if label == "model" else ""
+                row["interval_overlap"] = overlaps.get(label, {}).get(quadrant, "")
                 rows.append(row)
     return [
         "",

@@ -316,6 +316,7 @@ def first_draw_sweep(pipe, judge: FeatureJudge | None, variants: list[str], per_
             "settings": {k: v for k, v in settings.to_dict().items() if v != getattr(pipe.generation, k)}
             if text != "shipped"
             else settings.to_dict(),
+            "tunes": len(every),
             "mode_accuracy_first_draw": mean(r[0] for r in every),
             "quadrant_accuracy_first_draw": mean(r[1] for r in every),
             "per_quadrant": {
