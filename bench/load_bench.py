@@ -124,7 +124,9 @@ def _client_loop(url: str, index: int, clock: _Clock, start: threading.Barrier, 
         tally.error(f"connect: {type(err).__name__}: {err}")
         start.wait()
         return
-    with httpx.Client(timeout=CALL_TIMEOUT_S) as http:
+    # The page's cookies go with its audio fetches, as a browser's do: behind the replicas' proxy (scripts/
+    # serve_replicas.sh) the route cookie sends them to the studio process that made the file.
+    with httpx.Client(timeout=CALL_TIMEOUT_S, cookies=client.cookies) as http:
         start.wait()
         call = 0
         while time.monotonic() < clock.deadline:
