@@ -18,7 +18,8 @@ listener hears most: tempo, mode, register and loudness.
   unconditional); *keep_mode_third*: the grammar never writes the other mode's third (A natural in F minor: the
   model, made to write a key of the asked mode, sometimes wrote the other mode throughout in accidentals);
   *home_emphasis*: notes on the key's tonic and fifth gain that much log-probability, so the key analysis hears the
-  written key rather than its relative major or minor.
+  written key rather than its relative major or minor (measured and not shipped: sad tunes grew static and were heard
+  in major more often; see the model card's experiments).
 * **Draw and check.** A tune whose notes music21's key analysis does not hear in the asked mode
   (minor for sad and tense, major for happy and calm), or that plays one bar more than three
   times in a row, is drawn again (up to ``max_attempts``; then the first readable draw is kept): a
@@ -87,7 +88,7 @@ class EmotionGenerationConfig(GenerationConfig):
     max_bar_repeats: int = 3
     end_on_tonic: bool = False  # the tune's last note is the key's tonic (a cadence the key analysis hears)
     keep_mode_third: bool = False  # never the other mode's third (A natural in F minor): the mode stays the asked one
-    # Self-guidance toward the asked quadrant against all four (AbcLanguageModel.generate); 0: the prompt alone.
+    # Guidance toward the asked quadrant against the prompts of guidance_against (AbcLanguageModel.generate); 0: none.
     guidance: float = 0.0
     # "all": against the four quadrants' mixture; "opposite": against the quadrant across both axes (half the cost)
     guidance_against: str = "all"
