@@ -145,3 +145,19 @@ def test_keeping_the_mode_third_never_offers_the_other_modes_third():
         offered_free = {tokenizer.vocab[i].rstrip("0123456789/ ") for i in free.allowed(tokens)}
         assert wrong <= offered_free and not wrong & offered, key
         assert {"=c", "=F", "^A"} - wrong <= offered  # other accidentals stay: only the third is kept
+
+
+def test_home_notes_are_the_keys_tonic_and_fifth_once_the_body_begins():
+    from engine.io.abc_text import note_pitch_class, parse_key_field, signature_accidentals, tonic_pitch_class
+    from engine.models.abc_lm import AbcTokenizer
+    from engine.pipelines.emotion_grammar import TokenGrammar
+
+    texts = [f"A:Q1\nB:4\nM:4/4\nL:1/8\nK:{key}\nA2 ^c2 =c2 _B2|D2 E2 F2 G2|^F2 B2 e2 d2|]\n" for key in ("Am", "D")]
+    tokenizer = AbcTokenizer.build(texts, min_count=1)
+    grammar = TokenGrammar(tokenizer)
+    assert grammar.home_notes(tokenizer.encode("M:4/4\nL:1/8\n")[1:]) == frozenset()  # no key yet
+    for key in ("Am", "D"):
+        home = grammar.home_notes(tokenizer.encode(f"M:4/4\nL:1/8\nK:{key}\n")[1:])
+        tonic, signature = tonic_pitch_class(key), signature_accidentals(parse_key_field(key)[1])
+        sounding = {note_pitch_class(tokenizer.vocab[i], signature) for i in home}
+        assert home and sounding == {tonic, (tonic + 7) % 12}, key
