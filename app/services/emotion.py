@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -388,13 +389,17 @@ class EmotionService:
             tunes += list(output.samples)
         summary = describe_point(valence, arousal)
         out_dir = self.shared.take_dir(session_id)
-        report_stage(0.8, "engraving the scores")
+        report_stage(0.8, "engraving the scores and rendering the audio")
+        # The MusicXML (music21, pure Python) is written on the engraver's process while this thread draws the scores
+        # and renders the audio: on one thread the two took turns (app/services/engraver.py says why).
+        scores = [self.shared.engrave(abc_to_musicxml, tune.abc) for tune in tunes]
         results = [
             self._result(index, tune, summary, program, instrument or DEFAULT_INSTRUMENT, out_dir, bars)
             for index, tune in enumerate(tunes, start=1)
         ]
-        report_stage(0.9, "rendering the audio")
         self._render(results, program, out_dir)
+        for result, score in zip(results, scores):
+            self._attach_musicxml(result, score, out_dir)
         for result in results:
             result.kept = self.shared.keeper.keep(
                 session_id,
@@ -429,8 +434,8 @@ class EmotionService:
         out_dir: Path,
         bars: int,
     ) -> EmotionResult:
-        """The tune's score and files (.abc, .mid, .musicxml; the .wav comes with the audio)."""
-        stem = out_dir / f"cadenza_emotion_var{index}_seed{tune.seed}"
+        """The tune's score, report and files (.abc, .mid; the .musicxml and the .wav come later)."""
+        stem = _stem(out_dir, index, tune.seed)
         files = {"abc": str(_write_text(stem.with_suffix(".abc"), tune.abc))}
         files["mid"] = str(
             save_midi(
@@ -438,15 +443,9 @@ class EmotionService:
                 stem.with_suffix(".mid"),
             )
         )
-        try:
-            xml = stem.with_suffix(".musicxml")
-            xml.write_bytes(abc_to_musicxml(tune.abc))
-            files["musicxml"] = str(xml)
-        except InputError as err:  # music21 reads the tune but cannot always write it (e.g. a note too long): no file
-            log.warning("no MusicXML for variation %d: %s", index, err)
         asked = quadrant_of_point(tune.template.valence, tune.template.arousal)
         report = emotion_report(
-            tune.sheet, tune.abc, asked, getattr(self.pipeline, "judge", None), tune.template.tempo_range
+            tune.sheet, tune.abc, asked, getattr(self.pipeline, "judge", None), tune.template.tempo_range, tune.heard
         )
         return EmotionResult(
             index, tune.seed, tune, summary, score_svg(tune.abc), files, None, instrument, bars, report=report
@@ -461,13 +460,23 @@ class EmotionService:
         rate, audios = render_leadsheets(
             [r.sheet for r in results], program=program, accompaniment_program=None, synthesizer=synthesizer
         )
-        stems = [out_dir / f"cadenza_emotion_var{r.variation}_seed{r.seed}" for r in results]
+        stems = [_stem(out_dir, r.variation, r.seed) for r in results]
         players = self.shared.player_files(audios, rate, stems)
         for result, audio, player, stem in zip(results, audios, players, stems):
             result.audio, result.audio_file = (rate, audio), player
             result.files["wav"] = (
                 player if player.endswith(".wav") else str(write_wav(stem.with_suffix(".wav"), audio, rate))
             )
+
+    @staticmethod
+    def _attach_musicxml(result: EmotionResult, score: Future, out_dir: Path) -> None:
+        """The tune's .musicxml from the engraver's job ``score`` (its bytes); none when music21 could not write it."""
+        try:
+            xml = _stem(out_dir, result.variation, result.seed).with_suffix(".musicxml")
+            xml.write_bytes(score.result())
+            result.files["musicxml"] = str(xml)
+        except InputError as err:  # music21 reads the tune but cannot always write it (e.g. a note too long): no file
+            log.warning("no MusicXML for variation %d: %s", result.variation, err)
 
     def reopen(self, take: KeptTake) -> list[EmotionResult]:
         """A kept take as it was made, from its library files (no model runs): each tune's ABC, score, report, audio
@@ -521,6 +530,11 @@ class EmotionService:
         if self.pipeline is None:
             return
         self.generate("Q3", EMOTION_MIN_BARS, 0, DEFAULT_INSTRUMENT, 1)
+
+
+def _stem(out_dir: Path, variation: int, seed: int) -> Path:
+    """A tune's files' path without suffix."""
+    return out_dir / f"cadenza_emotion_var{variation}_seed{seed}"
 
 
 def _write_text(path: Path, text: str) -> Path:

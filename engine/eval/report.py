@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from engine.eval.metrics.melody import chord_tone_steps
-from engine.models.feature_judge import FeatureJudge, tune_features, tune_mode
+from engine.models.feature_judge import FeatureJudge, TuneHearing, hear_tune
 from engine.music import LeadSheet, Note
 from engine.music.constants import note_name
 from engine.music.representation import melody_to_tokens
@@ -99,22 +99,24 @@ def emotion_report(
     asked_quadrant: str,
     judge: FeatureJudge | None = None,
     tempo_range: tuple[float, float] | None = None,
+    heard: TuneHearing | None = None,
 ) -> dict[str, Any]:
     """An emotion tune's report: :func:`melody_report` plus the features the feeling sets and the judge's quadrant
-    (``judge``: an :class:`engine.models.feature_judge.FeatureJudge`, or None)."""
+    (``judge``: an :class:`engine.models.feature_judge.FeatureJudge`, or None; ``heard``: the ABC's key analysis and
+    features when the caller has them, else the ABC is read here)."""
+    heard = heard if heard is not None else hear_tune(abc)
     report = melody_report(sheet)
     pitches = [n.pitch for n in sheet.melody.notes]
     report["emotion"] = {
         "asked": asked_quadrant,
         "tempo_range": list(tempo_range) if tempo_range else None,
-        "mode_heard": tune_mode(abc),
+        "mode_heard": heard.mode,
         "mean_pitch": round(float(np.mean(pitches)), 2) if pitches else None,
         "pitch_sd": round(float(np.std(pitches)), 3) if pitches else None,
         "velocity": round(float(np.mean([n.velocity for n in sheet.melody.notes])), 1) if pitches else None,
         "judged": None,
     }
     if judge is not None:
-        features = tune_features(abc)
-        if features is not None:
-            report["emotion"]["judged"] = str(judge.predict([features])[0])
+        if heard.features is not None:
+            report["emotion"]["judged"] = str(judge.predict([heard.features])[0])
     return report

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -21,29 +22,57 @@ from engine.music.constants import QUADRANTS
 FEATURES = ("analysed_major", "pitch_sd", "pitch_mean", "notes_per_bar")
 
 
-def tune_features(abc: str) -> dict[str, float] | None:
-    """The judge's features of an ABC tune, or None when music21 reads no notes from it."""
-    from music21 import converter
+@dataclass(frozen=True)
+class TuneHearing:
+    """What the judge hears in one ABC tune: music21's key-analysis mode and the judge's features (None when music21
+    reads no notes)."""
+
+    mode: str | None  # "major" / "minor"
+    features: dict[str, float] | None
+
+
+def key_mode(score: Any) -> str:
+    """ "major" / "minor": the mode of music21's key analysis (``score.analyze("key")``, Aarden-Essen profiles) of a
+    Score's notes. The same analysis, without building a Key object for each of the 23 other keys it ranks (which
+    takes most of its 30 ms)."""
+    from music21.analysis.discrete import analysisClassFromMethodName
+
+    method = analysisClassFromMethodName("key")
+    assert method is not None  # music21 always knows "key"
+    solution, _ = method().process(score.flatten())
+    return str(solution[1])
+
+
+def hear_tune(abc: str, score: Any | None = None) -> TuneHearing:
+    """The mode and features of an ABC tune as written (``score``: its Score from
+    ``engine.io.abc.parse_abc_score`` when the caller has parsed it already, else the text is parsed)."""
+    from engine.io.abc import parse_abc_score
 
     try:
+        score = parse_abc_score(abc) if score is None else score
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            score = converter.parse(abc, format="abc")
             pitches = [p.midi for n in score.flatten().notes for p in n.pitches]
             if not pitches:
-                return None
-            # music21's parse union: ABC reads as a Score (an Opus has no .parts: it raises, caught below)
-            parts = score.parts if score.parts else [score]  # type: ignore[union-attr]
+                return TuneHearing(None, None)
+            parts = score.parts if score.parts else [score]
             bars = len(parts[0].getElementsByClass("Measure")) or 1
-            mode = score.analyze("key").mode
+            mode = key_mode(score)
     except Exception:  # music21 raises many kinds for broken ABC
-        return None
-    return {
+        return TuneHearing(None, None)
+    features = {
         "analysed_major": float(mode == "major"),
         "pitch_sd": float(np.std(pitches)),
         "pitch_mean": float(np.mean(pitches)),
         "notes_per_bar": len(pitches) / bars,
     }
+    return TuneHearing(mode, features)
+
+
+def tune_features(abc: str, score: Any | None = None) -> dict[str, float] | None:
+    """The judge's features of an ABC tune, or None when music21 reads no notes from it (``score``: see
+    :func:`hear_tune`)."""
+    return hear_tune(abc, score).features
 
 
 def feature_matrix(rows: list[dict[str, float]]) -> np.ndarray:
@@ -114,13 +143,7 @@ def features_of_row(row) -> dict[str, float]:
     }
 
 
-def tune_mode(abc: str) -> str | None:
-    """ "major" / "minor" of music21's key analysis of an ABC tune (None when it cannot be read)."""
-    from music21 import converter  # slow to import: only when a tune is analysed
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return str(converter.parse(abc, format="abc").analyze("key").mode)
-    except Exception:  # music21 raises many kinds for broken ABC
-        return None
+def tune_mode(abc: str, score: Any | None = None) -> str | None:
+    """ "major" / "minor" of music21's key analysis of an ABC tune (None when it cannot be read or holds no notes;
+    ``score``: see :func:`hear_tune`)."""
+    return hear_tune(abc, score).mode

@@ -45,11 +45,11 @@ from pathlib import Path
 
 import torch
 
-from engine.io.abc import read_abc_text
+from engine.io.abc import parse_abc_score, read_abc_text
 from engine.io.abc_text import transpose_abc
 from engine.models.abc_lm import AbcLanguageModel, AbcModelConfig, AbcTokenizer
 from engine.models.device import resolve_device
-from engine.models.feature_judge import FeatureJudge, tune_mode
+from engine.models.feature_judge import FeatureJudge, TuneHearing, hear_tune, tune_mode
 from engine.models.registry import load_abc_model
 from engine.music import LeadSheet
 from engine.music.constants import QUADRANTS
@@ -110,7 +110,9 @@ class EmotionInputError(CadenzaInputError):
 
 @dataclass
 class EmotionTune:
-    """One melody: the model's ABC, the final ABC (template applied), the LeadSheet heard, and how it was made."""
+    """One melody: the model's ABC, the final ABC (template applied), the LeadSheet heard, and how it was made;
+    ``heard_raw`` and ``heard``: the key analysis and the judge's features of the model's ABC and of the final ABC
+    (None when not analysed), worked out from the parses that read the tune."""
 
     abc_raw: str
     abc: str
@@ -120,6 +122,8 @@ class EmotionTune:
     prompt: dict[str, float]
     seed: int
     attempts: int = 1
+    heard_raw: TuneHearing | None = None
+    heard: TuneHearing | None = None
 
 
 @dataclass
@@ -241,7 +245,7 @@ class EmotionPipeline:
             except CadenzaInputError as err:  # unreadable, or no notes: draw again
                 errors.append(str(err))
                 continue
-            if not self.select or self.fits(raw, prompt_mode(weights), settings.max_bar_repeats):
+            if not self.select or self.fits(raw, prompt_mode(weights), settings.max_bar_repeats, tune.heard_raw):
                 return tune
             fallback = fallback or tune
         if fallback is not None:
@@ -250,14 +254,16 @@ class EmotionPipeline:
             f"The model wrote no readable tune in {settings.max_attempts} tries (seed {seed}): {errors[-1]}"
         )
 
-    def fits(self, raw: str, mode: str | None, max_bar_repeats: int | None = None) -> bool:
+    def fits(
+        self, raw: str, mode: str | None, max_bar_repeats: int | None = None, heard: TuneHearing | None = None
+    ) -> bool:
         """Whether the model's own tune carries the asked valence and is not stuck: music21's key analysis of its
         notes gives ``mode`` (any mode when None) and no bar sounds more than ``max_bar_repeats`` (None: the
-        generation config's) times in a row."""
+        generation config's) times in a row. ``heard``: the raw tune's analysis when the caller has it."""
         limit = self.generation.max_bar_repeats if max_bar_repeats is None else max_bar_repeats
         if longest_bar_repeat(raw) > limit:
             return False
-        return mode is None or tune_mode(raw) == mode
+        return mode is None or (heard.mode if heard is not None else tune_mode(raw)) == mode
 
     def sample_abc(
         self,
@@ -312,8 +318,10 @@ class EmotionPipeline:
         seed: int,
         attempts: int = 1,
     ) -> EmotionTune:
-        """The template on a raw tune: parallel mode, register shift, tempo (Q:), loudness and articulation."""
-        read_abc_text(raw, as_played=False)  # raises if music21 cannot read the model's own tune
+        """The template on a raw tune: parallel mode, register shift, tempo (Q:), loudness and articulation. Each text
+        is parsed once (music21 is the slow part of a draw): the parse that reads it is the one analysed."""
+        raw_score = parse_abc_score(raw)
+        read_abc_text(raw, as_played=False, score=raw_score)  # raises if music21 cannot read the model's own tune
         text = set_mode(raw, template.mode) if template.mode else raw
         if template.register_shift:
             text = transpose_abc(text, template.register_shift)
@@ -325,11 +333,13 @@ class EmotionPipeline:
             f"arousal {template.arousal:+.2f})\nQ:1/4={tempo}\n",
             1,
         )
-        sheet = read_abc_text(text)
+        score = parse_abc_score(text)
+        sheet = read_abc_text(text, score=score)
         sheet.melody.tempo_bpm = float(tempo)
         sheet.melody.notes = template.express(sheet.melody.notes)
         sheet.title = f"{name.capitalize()} · seed {seed}"
-        return EmotionTune(raw, text, sheet, template, tempo, dict(weights), seed, attempts)
+        heard_raw, heard = hear_tune(raw, raw_score), hear_tune(text, score)
+        return EmotionTune(raw, text, sheet, template, tempo, dict(weights), seed, attempts, heard_raw, heard)
 
 
 def longest_bar_repeat(abc: str) -> int:

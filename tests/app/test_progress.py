@@ -55,7 +55,7 @@ def test_every_tab_reports_its_stages(tabs):
     emotion.generate("Q1", 8, 0, None, 3, progress=progress)
     texts = [t for _, t in progress.calls]
     assert texts[:3] == ["drawing tune 1 of 3", "drawing tune 2 of 3", "drawing tune 3 of 3"]
-    assert "engraving the scores" in texts
+    assert "engraving the scores and rendering the audio" in texts
     fractions = [f for f, _ in progress.calls]
     assert fractions == sorted(fractions)  # the bar only moves forward
     progress = FakeProgress()

@@ -3,7 +3,7 @@
 import pytest
 
 from engine.io.abc import read_abc_text
-from engine.models.feature_judge import tune_mode
+from engine.models.feature_judge import hear_tune, tune_mode
 from engine.music.errors import CadenzaInputError
 from engine.pipelines.emotion import EmotionPipeline, longest_bar_repeat
 from engine.pipelines.emotion_template import ANCHORS, CORNERS, prompt_weights, set_mode, template_at
@@ -194,3 +194,8 @@ def test_sampling_settings_out_of_range_are_refused():
         EmotionGenerationConfig(guidance_against="nearest")
     with pytest.raises(ValueError, match="guidance must be"):
         EmotionGenerationConfig(guidance=-1.0)
+
+
+def test_a_tune_carries_what_its_own_texts_are_heard_as(pipe):
+    tune = pipe(quadrant="Q3", num_bars=8, seed=4).samples[0]
+    assert tune.heard_raw == hear_tune(tune.abc_raw) and tune.heard == hear_tune(tune.abc)
