@@ -30,6 +30,8 @@ as :data:`InputError`) with a message that can be shown as-is.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -401,6 +403,20 @@ class Studio:
                 service.warm_up()
             except Exception:  # noqa: BLE001 - warm-up is best effort
                 log.exception("%s warm-up failed (the studio still starts)", name)
+
+    def warm_up_in_background(self) -> threading.Thread:
+        """:meth:`warm_up` on a daemon thread, so the page is served while it runs: a request that comes first waits
+        for the model lock (held by the warm-up's generation) instead of failing, and is then as fast as any later
+        one. Returns the thread (joined by tests and benchmarks)."""
+
+        def run() -> None:
+            started = time.perf_counter()
+            self.warm_up()
+            log.info("warm-up done in %.1f s", time.perf_counter() - started)
+
+        thread = threading.Thread(target=run, name="cadenza-warm-up", daemon=True)
+        thread.start()
+        return thread
 
     # -- shared resources --------------------------------------------------------------
 

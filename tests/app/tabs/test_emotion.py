@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from pathlib import Path
 
 import gradio as gr
@@ -360,3 +361,23 @@ def test_build_studio_has_the_emotion_tab(studio):
 
 def test_warm_up(studio):
     studio.emotion.warm_up()
+
+
+def test_the_warm_up_runs_beside_requests(studio, monkeypatch):
+    """app.py warms up beside the server: a request made meanwhile is answered, and the warm-up still finishes."""
+    started, release = threading.Event(), threading.Event()
+    warmed: list[str] = []
+
+    def slow_compose_warm_up() -> None:  # the first service's warm-up, held until the request below is answered
+        started.set()
+        release.wait(60)
+        warmed.append(threading.current_thread().name)
+
+    monkeypatch.setattr(studio.compose_service, "warm_up", slow_compose_warm_up)
+    thread = studio.warm_up_in_background()
+    assert started.wait(60)
+    results = studio.emotion.generate("Q1", 8, 5, None, 1)  # while the warm-up is under way
+    assert results and results[0].abc and thread.is_alive()
+    release.set()
+    thread.join(120)
+    assert not thread.is_alive() and warmed == ["cadenza-warm-up"]
