@@ -70,6 +70,7 @@ def exposure_warning(host: str, auth: tuple[str, str] | list[tuple[str, str]] | 
 def build_parser() -> argparse.ArgumentParser:
     from app.library import DEFAULT_QUOTA_MB, default_data_dir
     from app.storage import DEFAULT_MAX_AGE_S, DEFAULT_MAX_MB
+    from engine.pipelines.batching import DEFAULT_MAX_BATCH
     from engine.render.encode import DEFAULT_PLAYER_FORMAT, PLAYER_FORMATS
 
     parser = argparse.ArgumentParser(description="Cadenza — controllable melody studio")
@@ -105,6 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
         help='EC2-VAE folder (default: the shipped checkpoints/ec2vae), or "debug" for tiny untrained models',
     )
     parser.add_argument("--device", default="auto", help='"auto", "cpu", "cuda", ...')
+    parser.add_argument(
+        "--max-batch",
+        type=int,
+        default=int(os.environ.get("CADENZA_MAX_BATCH", DEFAULT_MAX_BATCH)),
+        help=f"Compose requests decoded together at most, 1 to 64 (default {DEFAULT_MAX_BATCH}; 1: one at a time)",
+    )
     parser.add_argument(
         "--no-warmup",
         action="store_true",
@@ -142,6 +149,8 @@ def main(argv: list[str] | None = None) -> None:
             auth = users + ([auth] if isinstance(auth, tuple) and auth[0] not in {u for u, _ in users} else [])
     except ValueError as err:
         parser.error(str(err))
+    if not 1 <= args.max_batch <= 64:
+        parser.error(f"--max-batch must be between 1 and 64, not {args.max_batch}")
     if args.max_storage_mb <= 0 or args.max_file_age <= 0 or args.library_mb <= 0:
         parser.error("--max-storage-mb, --max-file-age and --library-mb must be positive")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -189,6 +198,7 @@ def main(argv: list[str] | None = None) -> None:
             player_audio=args.player_audio,
             library=library,
             engrave_in_process=True,  # music21 on a thread slows the audio render beside it (app/services/engraver.py)
+            max_batch=args.max_batch,
         )
     except (FileNotFoundError, ValueError) as err:
         parser.exit(

@@ -40,6 +40,7 @@ from app.services.arrange import ArrangeService
 from app.services.common import (
     DEFAULT_ACCOMPANIMENT,
     DEFAULT_INSTRUMENT,
+    DEFAULT_MAX_BATCH,
     KEYS,
     MAX_SEED,
     MAX_UPLOAD_BYTES,
@@ -257,12 +258,18 @@ class Studio:
         checkpoints: dict[str, str | Path] | None = None,
         arrange_pipeline: Any | None = None,
         engrave_in_process: bool = False,
+        max_batch: int = DEFAULT_MAX_BATCH,
     ):
         self.pipeline = pipeline
         # Synthesizer, model lock (the model is not assumed thread-safe), session folders, the players' audio
         # format ("opus", "mp3" or "wav") and the library every result is kept in: one set for all tabs.
         self.shared = Shared(
-            synthesizer, cache_dir, player_audio, Keeper(library, checkpoints), Engraver(engrave_in_process)
+            synthesizer,
+            cache_dir,
+            player_audio,
+            Keeper(library, checkpoints),
+            Engraver(engrave_in_process),
+            max_batch,
         )
         if explore_pipeline is None and getattr(pipeline, "model", None) is not None:
             # The same EC2-VAE serves both tabs: one copy of the weights in memory.
@@ -307,6 +314,7 @@ class Studio:
         harmonizer_checkpoint: str | Path | None = None,
         infill_checkpoint: str | Path | None = None,
         engrave_in_process: bool = False,
+        max_batch: int = DEFAULT_MAX_BATCH,
     ) -> Studio:
         """Build the pipelines (``checkpoint`` may be "debug") and the warm synthesizer.
 
@@ -322,7 +330,8 @@ class Studio:
         When no synthesizer can be started (FluidSynth or SoundFont missing) the
         studio still works, without audio, and logs why. Results are kept in ``library`` (None: nothing is kept),
         each with the fingerprints of the checkpoints that made it. ``engrave_in_process``: scores are written on a
-        worker process (the served studio; see app.services.engraver), else on a thread.
+        worker process (the served studio; see app.services.engraver), else on a thread. ``max_batch``: requests decoded
+        together at most (1: one at a time; see app.services.compose).
         """
         if device in (None, "", "auto"):
             device = None
@@ -389,6 +398,7 @@ class Studio:
             checkpoints=folders,
             arrange_pipeline=arrange,
             engrave_in_process=engrave_in_process,
+            max_batch=max_batch,
         )
 
     def warm_up(self) -> None:

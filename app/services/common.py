@@ -38,6 +38,7 @@ from engine.music.chords import parse_chord_symbol, split_progression_text
 from engine.music.errors import CadenzaInputError
 from engine.music.limits import SEED
 from engine.music.tonality import KEYS as _PIPELINE_KEYS
+from engine.pipelines.batching import DEFAULT_MAX_BATCH
 from engine.render.encode import DEFAULT_PLAYER_FORMAT, player_format, write_player_audio
 from engine.render.instruments import (
     ACCOMPANIMENT_INSTRUMENTS,
@@ -85,8 +86,14 @@ class Shared:
         player_audio: str = DEFAULT_PLAYER_FORMAT,
         keeper: Keeper | None = None,
         engraver: Engraver | None = None,
+        max_batch: int = DEFAULT_MAX_BATCH,
     ):
         self.synthesizer = synthesizer
+        # Requests for one model that arrive together are decoded as one batch of at most this many (1: one at a
+        # time); the tabs of batched models admit as many requests at once (engine.pipelines.batching).
+        if not 1 <= int(max_batch) <= 64:
+            raise ValueError(f"max_batch must be between 1 and 64, not {max_batch}")
+        self.max_batch = int(max_batch)
         # Scores (music21) are written off the request's thread: on a worker process in the served studio.
         self.engraver = engraver if engraver is not None else Engraver()
         # Every result goes to its owner's library as it is made (a Keeper without a library keeps nothing).

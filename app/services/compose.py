@@ -47,6 +47,8 @@ from engine.music.chords import parse_progression, split_progression_text
 from engine.music.limits import COMPOSE_BARS, COMPOSE_TEMPERATURE, TEMPO_BPM
 from engine.music.representation import parse_rhythm_pattern
 from engine.music.tonality import parse_key, pitch_class_of
+from engine.pipelines.batching import MicroBatcher
+from engine.pipelines.compose import ComposeRequest
 from engine.render.audio import render_leadsheets
 from engine.render.export import leadsheet_to_pretty_midi, save_midi, write_wav
 
@@ -198,6 +200,11 @@ class FeelingSettings:
         return self.summary.arousal
 
 
+# How long an idle model waits for company before it decodes a lone request (requests arriving while a batch runs make
+# up the next one without waiting): a few milliseconds, nothing a person notices.
+BATCH_WINDOW_S = 0.003
+
+
 class ComposeService:
     """Compose-tab service around a ``ComposePipeline`` (anything with its call signature).
 
@@ -208,6 +215,16 @@ class ComposeService:
     def __init__(self, pipeline: Any, shared: Shared):
         self.pipeline = pipeline
         self.shared = shared
+        # People pressing Generate together share the model's work (ComposePipeline.run_many): each gets what it
+        # would get alone. A pipeline without run_many (an older or a test one) is called one request at a time.
+        self.batcher: MicroBatcher[ComposeRequest, Any] | None = None
+        if callable(getattr(pipeline, "run_many", None)) and shared.max_batch > 1:
+            self.batcher = MicroBatcher(pipeline.run_many, shared.max_batch, BATCH_WINDOW_S, shared.model_lock)
+
+    @property
+    def concurrency(self) -> int:
+        """How many Compose requests the page's queue lets in at once (the batch size; 1 without batching)."""
+        return self.shared.max_batch if self.batcher is not None else 1
 
     @property
     def default_temperature(self) -> float:
@@ -269,18 +286,22 @@ class ComposeService:
 
         out_dir = self.shared.take_dir(session_id)
         report_stage(0.1, f"drawing {variations} melod{'ies' if variations != 1 else 'y'}")
-        with self.shared.model_lock:
-            output = self.pipeline(
-                rhythm=rhythm,
-                chords=chords,
-                num_bars=num_bars,
-                key=key,
-                tempo_bpm=tempo,
-                seed=seed,
-                temperature=temperature,
-                num_samples=variations,
-                **extra,
-            )
+        if self.batcher is not None:
+            request = ComposeRequest(rhythm, chords, num_bars, key, tempo, seed, temperature, variations, **extra)
+            output = self.batcher(request)
+        else:
+            with self.shared.model_lock:
+                output = self.pipeline(
+                    rhythm=rhythm,
+                    chords=chords,
+                    num_bars=num_bars,
+                    key=key,
+                    tempo_bpm=tempo,
+                    seed=seed,
+                    temperature=temperature,
+                    num_samples=variations,
+                    **extra,
+                )
         sheets = list(output.samples)
         if feeling is not None:
             for sheet in sheets:

@@ -370,7 +370,8 @@ class ComposeTab:
             self.generate_inputs,
             self.generate_outputs,
             api_name="compose",
-            concurrency_limit=1,
+            # Several people's requests at once, decoded as one batch (app/services/compose.py's batcher)
+            concurrency_limit=self.studio.compose_service.concurrency,
             show_progress="full",
             show_progress_on=[self.status],
             scroll_to_output=True,

@@ -27,6 +27,7 @@ Shapes: B batch, W windows, Zp / Zr latent sizes, K mixture components, D model 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import torch
@@ -124,21 +125,43 @@ class Mixture:
         """The mixture's mean (B, W, Z): what an MSE regressor would predict."""
         return (F.softmax(self.logits, -1).unsqueeze(-1) * self.mean).sum(-2)
 
-    def sample(self, generator: torch.Generator | None = None, temperature: float = 1.0) -> torch.Tensor:
+    def sample(self, generator: Generators = None, temperature: float = 1.0) -> torch.Tensor:
         """One draw per window: (B, W, Z). ``temperature`` sharpens the component choice and scales
-        the spread (0: the heaviest component's mean)."""
+        the spread (0: the heaviest component's mean). ``generator``: one for all rows, or (generator, rows) groups
+        in row order (several requests in one batch, each drawing from its own as it would alone)."""
         if temperature <= 0:
             return self.mode()
         probs = F.softmax(self.logits / temperature, -1)  # (B, W, K)
-        # Drawn on the generator's device (the model's, as the pipelines make it; the CPU without one).
-        where = generator.device if generator is not None else torch.device("cpu")
-        flat = probs.reshape(-1, probs.shape[-1]).to(where)
-        choice = torch.multinomial(flat, 1, generator=generator).view(probs.shape[:-1]).to(self.mean.device)
-        index = choice[..., None, None].expand(-1, -1, 1, self.mean.shape[-1])
-        mean = torch.gather(self.mean, 2, index).squeeze(2)
-        sigma = torch.gather(self.log_sigma, 2, index).squeeze(2).exp()
-        noise = torch.randn(mean.shape, generator=generator, device=where).to(mean.device)
-        return mean + temperature * sigma * noise
+        draws, start = [], 0
+        for group_generator, rows in generator_groups(generator, probs.shape[0]):
+            # Drawn on the generator's device (the model's, as the pipelines make it; the CPU without one).
+            where = group_generator.device if group_generator is not None else torch.device("cpu")
+            part = slice(start, start + rows)
+            group_probs, mean = probs[part], self.mean[part]
+            flat = group_probs.reshape(-1, probs.shape[-1]).to(where)
+            choice = torch.multinomial(flat, 1, generator=group_generator).view(group_probs.shape[:-1]).to(mean.device)
+            index = choice[..., None, None].expand(-1, -1, 1, mean.shape[-1])
+            picked = torch.gather(mean, 2, index).squeeze(2)
+            sigma = torch.gather(self.log_sigma[part], 2, index).squeeze(2).exp()
+            noise = torch.randn(picked.shape, generator=group_generator, device=where).to(picked.device)
+            draws.append(picked + temperature * sigma * noise)
+            start += rows
+        return draws[0] if len(draws) == 1 else torch.cat(draws)
+
+
+# How a batch's rows draw their randomness: one generator (or None: torch's global one) for every row, or a list of
+# (generator, rows) groups in row order, so that requests batched together each get what they would alone.
+Generators = torch.Generator | None | Sequence[tuple[torch.Generator | None, int]]
+
+
+def generator_groups(generator: Generators, rows: int) -> list[tuple[torch.Generator | None, int]]:
+    """``generator`` as (generator, rows) groups covering ``rows`` rows (raises ValueError when they do not)."""
+    if generator is None or isinstance(generator, torch.Generator):
+        return [(generator, rows)]
+    groups = list(generator)
+    if sum(n for _, n in groups) != rows or any(n <= 0 for _, n in groups):
+        raise ValueError(f"generator groups of {[n for _, n in groups]} rows do not cover a batch of {rows}")
+    return groups
 
 
 class MixtureHead(nn.Module):
@@ -214,7 +237,7 @@ class LatentSequenceModel(nn.Module):
     def sample(
         self,
         batch: LatentBatch,
-        generator: torch.Generator | None = None,
+        generator: Generators = None,
         temperature: float = 1.0,
         order: str = "left_to_right",
     ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -223,7 +246,8 @@ class LatentSequenceModel(nn.Module):
         Windows are filled one at a time (``order``: "left_to_right", or "outside_in" which
         alternates between the two ends of each unknown span, so an infill leans on both
         neighbours); within a window the rhythm latent (if unknown) comes first, then the
-        pitch latent given it. Known latents come back unchanged.
+        pitch latent given it. Known latents come back unchanged. ``generator``: see :meth:`Mixture.sample` (with
+        groups, every row of a group must have the same unknowns, so each group draws what it would alone).
         """
         self.eval()
         z_p, z_r = batch.z_pitch.clone(), batch.z_rhythm.clone()

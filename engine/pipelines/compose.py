@@ -21,6 +21,7 @@ each window's pitch latent is drawn from EC2-VAE's prior N(0, I) and decoded at
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -48,7 +49,7 @@ from engine.pipelines.decoding import (
     decode_windows,
     join_cost,
 )
-from engine.pipelines.song_model import SongModel, TuneLatents
+from engine.pipelines.song_model import SongJob, SongModel, TuneLatents
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,49 @@ def _checked_scale(key: str) -> tuple[int, ...]:
 @dataclass
 class ComposeOutput(PipelineOutput[LeadSheet]):
     """``samples``: one melody (a LeadSheet) per variation, variation i drawn with ``seeds[i]``."""
+
+
+@dataclass(frozen=True)
+class ComposeRequest:
+    """The arguments of one :class:`ComposePipeline` call, so several can run as one batch (``run_many``)."""
+
+    rhythm: str
+    chords: str
+    num_bars: int
+    key: str = "C"
+    tempo_bpm: float = 120.0
+    seed: int = 0
+    temperature: float | None = None
+    num_samples: int = 1
+    register_shift: int = 0
+    generation: MelodyGenerationConfig | None = None
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A checked request as the model's conditions: rhythm classes (T,), chroma (T, 12), T whole windows."""
+
+    settings: MelodyGenerationConfig
+    rhythm_classes: np.ndarray
+    chroma: np.ndarray
+    scale: tuple[int, ...]
+    functions: np.ndarray | None
+    progression: ChordProgression
+    num_steps: int
+    seed: int
+    num_samples: int
+    register_shift: int
+    tempo_bpm: float
+    key: str
+
+    def leadsheet(self, tokens: np.ndarray, index: int) -> LeadSheet:
+        """Variation ``index`` (0-based) from its tokens (T,): the asked steps, moved by the register shift."""
+        notes = [
+            replace(n, pitch=_octave_into_range(n.pitch + self.register_shift))
+            for n in tokens_to_notes(tokens[: self.num_steps])
+        ]
+        melody = Melody(notes, self.num_steps, self.tempo_bpm, (4, 4), 0, self.key)
+        return LeadSheet(melody, self.progression, title=f"Variation {index + 1} (seed {self.seed + index})")
 
 
 class ComposePipeline:
@@ -142,7 +186,6 @@ class ComposePipeline:
         return np.resize(onsets, int(num_bars) * STEPS_PER_BAR_44)
 
     # --------------------------------------------------------------- inference
-    @torch.no_grad()
     def __call__(
         self,
         rhythm: str,
@@ -159,37 +202,87 @@ class ComposePipeline:
         """Melodies whose onsets are exactly the 'x' steps of ``rhythm`` over ``chords``; ``register_shift``
         (-24, -12, 0, 12 or 24 semitones) moves the finished melody by whole octaves (an emotion's register).
         ``temperature`` (None: the generation config's) and ``generation`` override this pipeline's settings."""
-        settings = (generation or self.generation).override(temperature=temperature)
-        onsets = self.validate(rhythm, num_bars, tempo_bpm, seed, settings.temperature, num_samples)
-        if register_shift not in (-24, -12, 0, 12, 24):
-            raise CadenzaInputError(
-                f"Register shift must be a whole number of octaves from -24 to 24 semitones (got {register_shift!r})"
-            )
-        num_bars, seed, num_samples = int(num_bars), int(seed), int(num_samples)
-        scale = _checked_scale(key)
-        progression = parse_progression(chords, num_bars, STEPS_PER_BAR_44)
+        request = ComposeRequest(
+            rhythm, chords, num_bars, key, tempo_bpm, seed, temperature, num_samples, register_shift, generation
+        )
+        result = self.run_many([request])[0]
+        if isinstance(result, CadenzaInputError):
+            raise result
+        return result
 
+    @torch.no_grad()
+    def run_many(self, requests: Sequence[ComposeRequest]) -> list[ComposeOutput | CadenzaInputError]:
+        """Several calls as one batch (requests from different people arriving together): with the latent model, the
+        melodies of every request are sampled and decoded in shared batches (engine.pipelines.song_model's
+        ``generate_many``), each drawing from its own seed's generator, so each request gets exactly the melodies it
+        would get alone. A request with bad input gets its own error in its place; the others still run."""
+        prepared: list[_Prepared | CadenzaInputError] = []
+        for request in requests:
+            try:
+                prepared.append(self._prepare(request))
+            except CadenzaInputError as err:
+                prepared.append(err)
+        draws = [(p, p.seed + i) for p in prepared if isinstance(p, _Prepared) for i in range(p.num_samples)]
+        if self.song_model is not None:
+            jobs = [self._latent_job(p, seeded_generator(seed, self.device)) for p, seed in draws]
+            tokens = [t.reshape(-1) for t in self.song_model.generate_many(jobs)]
+        else:
+            tokens = [
+                self.sample_tokens(
+                    p.rhythm_classes,
+                    p.chroma,
+                    p.scale,
+                    p.settings.temperature,
+                    seeded_generator(seed, self.device),
+                    p.functions,
+                    p.settings,
+                )
+                for p, seed in draws
+            ]
+        melodies = iter(tokens)
+        outputs: list[ComposeOutput | CadenzaInputError] = []
+        for p in prepared:
+            if isinstance(p, CadenzaInputError):
+                outputs.append(p)
+                continue
+            sheets = [p.leadsheet(next(melodies), index) for index in range(p.num_samples)]
+            outputs.append(ComposeOutput(sheets, [p.seed + i for i in range(p.num_samples)]))
+        return outputs
+
+    def _prepare(self, request: ComposeRequest) -> _Prepared:
+        """A request checked (raises CadenzaInputError) and turned into the model's conditions."""
+        settings = (request.generation or self.generation).override(temperature=request.temperature)
+        onsets = self.validate(
+            request.rhythm, request.num_bars, request.tempo_bpm, request.seed, settings.temperature, request.num_samples
+        )
+        if request.register_shift not in (-24, -12, 0, 12, 24):
+            raise CadenzaInputError(
+                "Register shift must be a whole number of octaves from -24 to 24 semitones "
+                f"(got {request.register_shift!r})"
+            )
+        num_bars = int(request.num_bars)
+        scale = _checked_scale(request.key)
+        progression = parse_progression(request.chords, num_bars, STEPS_PER_BAR_44)
         num_steps = num_bars * STEPS_PER_BAR_44
         padded = -(-num_steps // WINDOW_STEPS) * WINDOW_STEPS  # odd bar counts: pad to whole windows
         onset_mask = np.zeros(padded, dtype=bool)
         onset_mask[:num_steps] = onsets
-        rhythm_classes = onsets_to_rhythm(onset_mask)
         chroma = progression.chroma(padded)
-        functions = SongModel.functions(progression, key, padded // WINDOW_STEPS) if self.song_model else None
-
-        leadsheets = []
-        for index in range(num_samples):
-            generator = seeded_generator(seed + index, self.device)
-            tokens = self.sample_tokens(
-                rhythm_classes, chroma, scale, settings.temperature, generator, functions, settings
-            )
-            notes = [
-                replace(n, pitch=_octave_into_range(n.pitch + register_shift))
-                for n in tokens_to_notes(tokens[:num_steps])
-            ]
-            melody = Melody(notes, num_steps, float(tempo_bpm), (4, 4), 0, key)
-            leadsheets.append(LeadSheet(melody, progression, title=f"Variation {index + 1} (seed {seed + index})"))
-        return ComposeOutput(leadsheets, [seed + i for i in range(num_samples)])
+        functions = SongModel.functions(progression, request.key, padded // WINDOW_STEPS) if self.song_model else None
+        return _Prepared(
+            settings,
+            onsets_to_rhythm(onset_mask),
+            chroma,
+            scale,
+            functions,
+            progression,
+            num_steps,
+            int(request.seed),
+            int(request.num_samples),
+            int(request.register_shift),
+            float(request.tempo_bpm),
+            request.key,
+        )
 
     @torch.no_grad()
     def sample_tokens(
@@ -214,14 +307,26 @@ class ComposePipeline:
         settings = generation or self.generation
         controls = settings.controls(scale)
         if self.song_model is not None:
-            return self._sample_with_latent_model(
-                windows_rhythm, windows_chroma, controls, temperature, generator, functions, settings
-            )
+            job = self._song_job(windows_rhythm, windows_chroma, controls, temperature, generator, functions, settings)
+            return self.song_model.generate_many([job])[0].reshape(-1)
         return self._sample_from_prior(
             windows_rhythm, windows_chroma, controls, temperature, generator, settings.candidates
         )
 
-    def _sample_with_latent_model(
+    def _latent_job(self, p: _Prepared, generator: torch.Generator) -> SongJob:
+        """One melody of a prepared request as the latent model's job (what :meth:`sample_tokens` would run)."""
+        num_windows = len(p.rhythm_classes) // WINDOW_STEPS
+        return self._song_job(
+            p.rhythm_classes.reshape(num_windows, WINDOW_STEPS),
+            p.chroma.reshape(num_windows, WINDOW_STEPS, 12),
+            p.settings.controls(p.scale),
+            p.settings.temperature,
+            generator,
+            p.functions,
+            p.settings,
+        )
+
+    def _song_job(
         self,
         rhythm: np.ndarray,
         chroma: np.ndarray,
@@ -230,7 +335,8 @@ class ComposePipeline:
         generator: torch.Generator,
         functions: np.ndarray | None,
         settings: MelodyGenerationConfig,
-    ) -> np.ndarray:
+    ) -> SongJob:
+        """Every window of a tune to fill: rhythm (W, 32) classes, chroma (W, 32, 12)."""
         song = self.song_model
         assert song is not None  # called only with the latent model
         w = len(rhythm)
@@ -240,7 +346,7 @@ class ComposePipeline:
         base = TuneLatents(np.full((w, WINDOW_STEPS), REST, np.int64), chroma, *zeros)
         # The drawn rhythm is known as a pattern; its latent is sampled (a placeholder melody's would carry false
         # pitch).
-        tokens = song.generate(
+        return SongJob(
             base,
             range(w),
             rhythm,
@@ -254,7 +360,6 @@ class ComposePipeline:
             settings.decode_temperature,
             settings.candidates,
         )
-        return tokens.reshape(-1)
 
     def _sample_from_prior(
         self,

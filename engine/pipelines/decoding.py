@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -111,22 +112,26 @@ def decode_windows(
     z_rhythm: torch.Tensor,
     chroma: np.ndarray,
     rhythm: np.ndarray | None,
-    controls: DecodeControls,
+    controls: DecodeControls | Sequence[DecodeControls],
     temperature: float = 0.0,
     generator: torch.Generator | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Melody tokens for N windows -> (tokens (N, 32) int64, rhythm classes used (N, 32)).
 
     z_pitch (N, Zp), z_rhythm (N, Zr), chroma (N, 32, 12); ``rhythm`` (N, 32) classes, or None
-    to take the rhythm decoder's (greedy). ``temperature`` 0 decodes pitches greedily.
+    to take the rhythm decoder's (greedy). ``temperature`` 0 decodes pitches greedily. ``controls``: one for every
+    window, or one per window (several requests in one batch; their ``repeat_penalty`` must agree).
     """
+    per_window = [controls] * len(z_pitch) if isinstance(controls, DecodeControls) else list(controls)
+    if len(per_window) != len(z_pitch) or len({c.repeat_penalty for c in per_window}) > 1:
+        raise ValueError("decode_windows needs one DecodeControls, or one per window with the same repeat_penalty")
     device = vae.device
     z_pitch, z_rhythm = z_pitch.to(device), z_rhythm.to(device)
     if rhythm is None:
         _, decoded = vae.decode_rhythm(z_rhythm)
         rhythm = decoded.cpu().numpy()
     rhythm = np.asarray(rhythm, dtype=np.int64)
-    bias = torch.stack([controls.logit_bias(r, c) for r, c in zip(rhythm, chroma)]).to(device)
+    bias = torch.stack([c.logit_bias(r, ch) for c, r, ch in zip(per_window, rhythm, chroma)]).to(device)
     chroma_t = torch.from_numpy(np.ascontiguousarray(chroma, dtype=np.float32)).to(device)
     rhythm_t = torch.from_numpy(rhythm).to(device)
     _, tokens = vae.decode_pitch(
@@ -137,7 +142,7 @@ def decode_windows(
         temperature=temperature,
         logit_bias=bias,
         generator=generator,
-        repeat_penalty=controls.repeat_penalty,
+        repeat_penalty=per_window[0].repeat_penalty if per_window else 0.0,
     )
     return tokens.cpu().numpy(), rhythm
 

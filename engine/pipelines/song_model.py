@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -141,6 +141,43 @@ def rhythm_classes(rhythm: str, num_bars: int) -> np.ndarray:
     return onsets_to_rhythm(np.resize(onsets, num_bars * STEPS_PER_BAR_44))
 
 
+@dataclass(frozen=True)
+class SongJob:
+    """The arguments of one :meth:`SongModel.generate` call, so several can run as one batch."""
+
+    base: TuneLatents
+    targets: Sequence[int]
+    rhythm: np.ndarray
+    known_pattern: np.ndarray
+    known_rhythm: np.ndarray
+    functions: np.ndarray
+    controls: DecodeControls
+    generator: torch.Generator
+    temperature: float
+    order: str
+    decode_temperature: float = 0.0
+    candidates: int | None = None
+
+    def batch_key(self, default_candidates: int) -> tuple | None:
+        """Jobs with equal keys share a batch; None: this job runs alone. Sharing needs the same blocks, unknowns and
+        settings (every row of a batch is filled at the same positions) and greedy decoding (a sampled decode draws
+        from one generator for all rows)."""
+        if self.decode_temperature > 0:
+            return None
+        given = self.known_pattern[sorted(int(t) for t in self.targets)]
+        return (
+            self.base.num_blocks,
+            tuple(sorted(int(t) for t in self.targets)),
+            self.known_pattern.tobytes(),
+            np.asarray(self.known_rhythm, bool).tobytes(),
+            bool(given.all()),
+            float(self.temperature),
+            self.order,
+            self.candidates if self.candidates is not None else default_candidates,
+            self.controls.repeat_penalty,
+        )
+
+
 class SongModel:
     """EC2-VAE + the latent sequence model, and the work the song pipelines share. Plain class, not a Module."""
 
@@ -236,23 +273,8 @@ class SongModel:
         z_* (W, Z) (any values where unknown); known_* (W,) bool; rhythm (W, 32) classes;
         chroma (W, 32, 12) per step; functions (W, 8).
         """
-        device = self.latent.device
-        w = len(known_pitch)
-
-        def rep(array, dtype=None) -> torch.Tensor:
-            t = array if isinstance(array, torch.Tensor) else torch.as_tensor(np.asarray(array), dtype=dtype)
-            return t.to(device).unsqueeze(0).expand(rows, *t.shape).clone()
-
-        batch = LatentBatch(
-            rep(z_pitch.float()),
-            rep(z_rhythm.float()),
-            rep(beat_chroma(chroma.astype(np.float32))),
-            rep(functions, torch.int64),
-            rep(rhythm, torch.int64),
-            rep(known_pitch, torch.bool),
-            rep(known_rhythm, torch.bool),
-            rep(known_pattern, torch.bool),
-            torch.ones(rows, w, dtype=torch.bool, device=device),
+        batch = self._latent_rows(
+            z_pitch, z_rhythm, known_pitch, known_rhythm, rhythm, known_pattern, chroma, functions, rows
         )
         return self.latent.sample(batch, generator=generator, temperature=temperature, order=order)
 
@@ -275,44 +297,122 @@ class SongModel:
         model's), the one joining its neighbours best kept. ``rhythm`` (W, 32) is forced on target blocks where
         ``known_pattern``. ``temperature`` scales the latent sampling, ``decode_temperature`` the decoder's
         (0: greedy)."""
-        w = base.num_blocks
-        targets = sorted(int(t) for t in targets)
+        job = SongJob(
+            base, targets, rhythm, known_pattern, known_rhythm, functions, controls, generator, temperature, order
+        )
+        return self.generate_many([replace(job, decode_temperature=decode_temperature, candidates=candidates)])[0]
+
+    def generate_many(self, jobs: Sequence[SongJob]) -> list[np.ndarray]:
+        """:meth:`generate` for several jobs: those that can share a batch (the same blocks, unknowns and settings,
+        greedy decoding) are sampled and decoded together, each drawing from its own generator, so each gets the
+        tokens it would get alone; the others run one by one."""
+        results: list[np.ndarray | None] = [None] * len(jobs)
+        groups: dict[object, list[int]] = {}
+        for index, job in enumerate(jobs):
+            groups.setdefault(job.batch_key(self.candidates) or ("alone", index), []).append(index)
+        for indices in groups.values():
+            for index, tokens in zip(indices, self._generate_together([jobs[i] for i in indices])):
+                results[index] = tokens
+        return [r for r in results if r is not None]
+
+    def _generate_together(self, jobs: Sequence[SongJob]) -> list[np.ndarray]:
+        """Jobs of one batch key (or a single job): one latent batch, one decoder batch."""
+        first = jobs[0]
+        w = first.base.num_blocks
+        targets = sorted(int(t) for t in first.targets)
         known_p = np.ones(w, bool)
         known_p[targets] = False
-        k = self.candidates if candidates is None else candidates
-        z_p, z_r = self.fill(
-            base.z_pitch,
-            base.z_rhythm,
-            known_p,
-            known_rhythm,
-            rhythm,
-            known_pattern,
-            base.chroma,
-            functions,
-            generator,
-            temperature,
-            order,
-            rows=k,
+        k = self.candidates if first.candidates is None else first.candidates
+        filled = [
+            self._latent_rows(
+                job.base.z_pitch,
+                job.base.z_rhythm,
+                known_p,
+                job.known_rhythm,
+                job.rhythm,
+                job.known_pattern,
+                job.base.chroma,
+                job.functions,
+                k,
+            )
+            for job in jobs
+        ]
+        names = [f.name for f in fields(LatentBatch)]
+        batch = (
+            filled[0] if len(jobs) == 1 else LatentBatch(*(torch.cat([getattr(b, n) for b in filled]) for n in names))
         )
-        # Decode every candidate's target blocks in one batch: (k * len(targets), ...).
+        groups = [(job.generator, k) for job in jobs]
+        z_p, z_r = self.latent.sample(
+            batch,
+            generator=groups[0][0] if len(jobs) == 1 else groups,
+            temperature=first.temperature,
+            order=first.order,
+        )
+        # Decode every candidate's target blocks in one batch: (jobs * k * len(targets), ...).
         zp = z_p[:, targets].reshape(-1, z_p.shape[-1])
         zr = z_r[:, targets].reshape(-1, z_r.shape[-1])
-        chroma = np.tile(base.chroma[targets], (k, 1, 1))
-        forced = np.all(known_pattern[targets])
-        given = np.tile(rhythm[targets], (k, 1)) if forced else None
-        if given is None and known_pattern[targets].any():
-            # Some blocks have a given rhythm, some not: decode the rhythm, then put the given ones back.
-            _, decoded = self.vae.decode_rhythm(zr.to(self.device))
-            given = decoded.cpu().numpy()
-            mask = np.tile(known_pattern[targets], k)
-            given[mask] = np.tile(rhythm[targets], (k, 1))[mask]
-        tokens, _ = decode_windows(self.vae, zp, zr, chroma, given, controls, decode_temperature, generator)
-        tokens = tokens.reshape(k, len(targets), WINDOW_STEPS)
+        chroma = np.concatenate([np.tile(job.base.chroma[targets], (k, 1, 1)) for job in jobs])
+        controls = [job.controls for job in jobs for _ in range(k * len(targets))]
+        given_rhythms: list[np.ndarray | None] = []
+        for index, job in enumerate(jobs):
+            given = np.tile(job.rhythm[targets], (k, 1)) if np.all(job.known_pattern[targets]) else None
+            if given is None and job.known_pattern[targets].any():
+                # Some blocks have a given rhythm, some not: decode the rhythm, then put the given ones back.
+                rows = slice(index * k * len(targets), (index + 1) * k * len(targets))
+                _, decoded = self.vae.decode_rhythm(zr[rows].to(self.device))
+                given = decoded.cpu().numpy()
+                mask = np.tile(job.known_pattern[targets], k)
+                given[mask] = np.tile(job.rhythm[targets], (k, 1))[mask]
+            given_rhythms.append(given)
+        # The batch key makes them alike: all given, or none
+        given_all = (
+            np.concatenate([g for g in given_rhythms if g is not None]) if given_rhythms[0] is not None else None
+        )
+        tokens, _ = decode_windows(
+            self.vae, zp, zr, chroma, given_all, controls, first.decode_temperature, first.generator
+        )
+        tokens = tokens.reshape(len(jobs), k, len(targets), WINDOW_STEPS)
+        return [self._best(job, targets, tokens[index], k) for index, job in enumerate(jobs)]
+
+    def _latent_rows(
+        self,
+        z_pitch: torch.Tensor,
+        z_rhythm: torch.Tensor,
+        known_pitch: np.ndarray,
+        known_rhythm: np.ndarray,
+        rhythm: np.ndarray,
+        known_pattern: np.ndarray,
+        chroma: np.ndarray,
+        functions: np.ndarray,
+        rows: int,
+    ) -> LatentBatch:
+        """``rows`` copies of one tune's latent-model inputs (arguments as :meth:`fill`'s)."""
+        device = self.latent.device
+        w = len(known_pitch)
+
+        def rep(array, dtype=None) -> torch.Tensor:
+            t = array if isinstance(array, torch.Tensor) else torch.as_tensor(np.asarray(array), dtype=dtype)
+            return t.to(device).unsqueeze(0).expand(rows, *t.shape).clone()
+
+        return LatentBatch(
+            rep(z_pitch.float()),
+            rep(z_rhythm.float()),
+            rep(beat_chroma(chroma.astype(np.float32))),
+            rep(functions, torch.int64),
+            rep(rhythm, torch.int64),
+            rep(known_pitch, torch.bool),
+            rep(known_rhythm, torch.bool),
+            rep(known_pattern, torch.bool),
+            torch.ones(rows, w, dtype=torch.bool, device=device),
+        )
+
+    def _best(self, job: SongJob, targets: list[int], tokens: np.ndarray, k: int) -> np.ndarray:
+        """The candidate (of ``tokens`` (k, targets, 32)) whose target blocks join their neighbours best."""
         best, best_cost = None, np.inf
         for c in range(k):
-            candidate = base.tokens.copy()
+            candidate = job.base.tokens.copy()
             candidate[targets] = tokens[c]
-            cost = self._joins(candidate, targets, controls.scale)
+            cost = self._joins(candidate, targets, job.controls.scale)
             if cost < best_cost:
                 best, best_cost = candidate, cost
         assert best is not None  # at least one candidate, and join costs are finite

@@ -417,3 +417,40 @@ def test_a_new_take_with_the_same_seed_gets_new_files_and_keeps_the_old(tab):
     if first[boxes[0]["audio"]] is not None:
         old_audio, new_audio = Path(first[boxes[0]["audio"]]), Path(second[boxes[0]["audio"]])
         assert old_audio != new_audio and old_audio.read_bytes() != new_audio.read_bytes()
+
+
+def test_people_composing_at_once_share_batches_and_get_their_own_melodies(studio, monkeypatch):
+    """Compose requests arriving together are decoded as one batch (the service's MicroBatcher, admitted several at a
+    time by the page's queue), and each gets the melodies it gets alone, with its own audio and files."""
+    import threading
+
+    service = studio.compose_service
+    assert service.batcher is not None and service.concurrency == studio.shared.max_batch > 1
+    monkeypatch.setattr(service.batcher, "window_s", 0.3)  # everyone below arrives within the leader's wait
+    calls = [
+        dict(seed=seed, key=key, chords=chords)
+        for seed, key, chords in [(1, "C", "C G7"), (2, "G", "G D"), (3, "C", "C G7"), (9, "F", "F C7")]
+    ]
+    alone = [service.compose(RHYTHM, c["chords"], 2, c["key"], 120, "Flute", None, c["seed"], 0.8, 2) for c in calls]
+    before = service.batcher.stats.requests
+    together: list = [None] * len(calls)
+    go = threading.Barrier(len(calls))
+
+    def press(index: int, call: dict) -> None:
+        go.wait()
+        together[index] = service.compose(
+            RHYTHM, call["chords"], 2, call["key"], 120, "Flute", None, call["seed"], 0.8, 2
+        )
+
+    threads = [threading.Thread(target=press, args=item) for item in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert service.batcher.stats.requests == before + len(calls) and max(service.batcher.stats.sizes) == len(calls)
+    for mine, theirs in zip(together, alone):
+        assert [r.seed for r in mine] == [r.seed for r in theirs]
+        assert [[(n.pitch, n.start) for n in r.sheet.melody.notes] for r in mine] == [
+            [(n.pitch, n.start) for n in r.sheet.melody.notes] for r in theirs
+        ]
+        assert {r.midi_path for r in mine}.isdisjoint(r.midi_path for r in theirs)  # each take its own files

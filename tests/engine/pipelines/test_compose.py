@@ -4,7 +4,7 @@ import pytest
 from engine.music.errors import CadenzaInputError, ChordSymbolError, RhythmPatternError
 from engine.music.representation import parse_rhythm_pattern
 from engine.music.tonality import scale_pitch_classes
-from engine.pipelines.compose import ComposePipeline
+from engine.pipelines.compose import ComposePipeline, ComposeRequest
 from engine.pipelines.decoding import EC2VAEGenerationConfig
 
 PATTERN = "x...x...x.x.x...|x.......x..x.x..|x.x.x.x.x...x...|x...............|x..x..x.x...x...|x...x...x...x..."
@@ -85,3 +85,30 @@ def test_chord_tone_bias_pulls_onsets_onto_the_chord():
     off = ComposePipeline(strong.model, generation=prior.override(chord_tone_bias=0.0))
     sheets = off(PATTERN, "C Am F G", 6, seed=2, temperature=1.0, num_samples=3).samples
     assert any(n.pitch % 12 not in s.chords.at(n.start).pitch_classes for s in sheets for n in s.melody.notes)
+
+
+def _notes(sheet):
+    return [(n.pitch, n.start, n.end) for n in sheet.melody.notes]
+
+
+def test_requests_batched_together_get_what_they_would_alone(pipe):
+    """run_many: mixed requests (seeds, keys, chords, temperatures, lengths, variations, a register shift) decoded in
+    shared batches give each request exactly its melodies alone; a bad request gets its own error."""
+    requests = [
+        ComposeRequest(PATTERN, "C Am F G", 6, "C", 120, seed=3),
+        ComposeRequest(PATTERN, "G Em C D", 6, "G", 100, seed=4, num_samples=2),
+        ComposeRequest(PATTERN, "C Am F G", 6, "Am", 120, seed=3, temperature=0.9),
+        ComposeRequest("x.x.x.x.x.x.x.x.", "F C", 4, "F", 90, seed=8, register_shift=-12),
+        ComposeRequest(PATTERN, "C H7", 6, seed=1),  # an unknown chord: its own error
+        ComposeRequest(PATTERN, "C Am F G", 6, "C", 120, seed=5),
+    ]
+    together = pipe.run_many(requests)
+    assert isinstance(together[4], ChordSymbolError)
+    for request, batched in zip(requests, together):
+        if isinstance(batched, CadenzaInputError):
+            continue
+        alone = pipe.run_many([request])[0]
+        assert batched.seeds == alone.seeds
+        assert [_notes(s) for s in batched.samples] == [_notes(s) for s in alone.samples]
+    # and a call is a batch of one: variation 2 of seed 4 is seed 5's first
+    assert _notes(together[1].samples[1]) == _notes(pipe(PATTERN, "G Em C D", 6, "G", 100, seed=5).samples[0])

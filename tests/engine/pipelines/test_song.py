@@ -6,9 +6,12 @@ import pytest
 from engine.music import LeadSheet, Melody, Note
 from engine.music.chords import parse_progression
 from engine.music.errors import CadenzaInputError, ChordSymbolError
-from engine.music.representation import melody_to_tokens, parse_rhythm_pattern
+from engine.music.representation import melody_to_tokens, parse_rhythm_pattern, tokens_to_rhythm
+from engine.music.tonality import scale_pitch_classes
+from engine.pipelines.base import seeded_generator
+from engine.pipelines.decoding import LatentGenerationConfig
 from engine.pipelines.song import ContinuePipeline, InfillPipeline, SongPipeline
-from engine.pipelines.song_model import SongModel, prepare_tune
+from engine.pipelines.song_model import SongJob, SongModel, prepare_tune
 
 BAR = "x...x...x.x.x..."
 
@@ -132,3 +135,36 @@ def test_prepare_tune_cuts_whole_blocks_up_to_32_bars(tune):
     assert prepare_tune(long, start_bar=2, num_bars=8).melody.num_steps == 128
     with pytest.raises(CadenzaInputError, match="between 2 and 32"):
         prepare_tune(long, num_bars=40)
+
+
+def test_jobs_batched_together_get_what_they_would_alone(model, tune):
+    """SongModel.generate_many: infill jobs (some rhythms given, some not; different seeds and key controls) sampled
+    and decoded in one batch give each job its tokens alone; a sampled decode runs alone."""
+    base = model.encode(tune)
+    count = base.num_blocks
+    pattern = tokens_to_rhythm(base.tokens)
+    known_pattern = np.array([True, True, False, True])  # block 1's rhythm kept, block 2's drawn
+    functions = model.functions(tune.chords, "G", count)
+    decoding = LatentGenerationConfig()
+
+    def job(seed, key="G", decode_temperature=0.0):
+        return SongJob(
+            base,
+            [1, 2],
+            pattern,
+            known_pattern,
+            np.ones(count, bool),
+            functions,
+            decoding.controls(scale_pitch_classes(key)),
+            seeded_generator(seed, "cpu"),
+            0.8,
+            "outside_in",
+            decode_temperature,
+        )
+
+    jobs = [job(1), job(2, "D"), job(3), job(4, decode_temperature=0.7)]
+    assert jobs[0].batch_key(4) == jobs[1].batch_key(4) and jobs[3].batch_key(4) is None
+    together = model.generate_many(jobs)
+    alone = [model.generate_many([j])[0] for j in [job(1), job(2, "D"), job(3), job(4, decode_temperature=0.7)]]
+    assert all(np.array_equal(a, b) for a, b in zip(together, alone))
+    assert not np.array_equal(together[0], together[2])  # different seeds, different tunes
