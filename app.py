@@ -153,6 +153,11 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"--max-batch must be between 1 and 64, not {args.max_batch}")
     if args.max_storage_mb <= 0 or args.max_file_age <= 0 or args.library_mb <= 0:
         parser.error("--max-storage-mb, --max-file-age and --library-mb must be positive")
+    from app import memory
+
+    # Before the worker threads exist: two malloc arenas, and freed pages given back every 10 s (app/memory.py)
+    memory.limit_arenas(2)
+    memory.start_trimming(10.0)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     warning = exposure_warning(args.host, auth)

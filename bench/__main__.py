@@ -18,7 +18,8 @@
 8. Player audio: the 8-bar piece in each player format (Opus, MP3, WAV): bytes, encode time and
    distances to the WAV (bench/audio_codecs.py).
 9. Load: 32 concurrent gradio_client clients composing 8 bars (and fetching the audio) for 60 s
-   (``--load-seconds``, 0 skips; ``--load-clients``): errors, p50/p95, calls/s, the studio's VmRSS
+   (``--load-seconds``, 0 skips; ``--load-clients``), on a fresh studio for each configuration side by side: one
+   request at a time (``--max-batch 1``) and batched (the default): errors, p50/p95, calls/s, the studio's VmRSS
    and generated-file bytes (its own fresh GRADIO_TEMP_DIR) at start and end (bench/load_bench.py).
 10. Style tab: a 4-bar four-track piece by MusAE, and an 8-bar one by the style GAN over typed chords, through
     the API until its audio has arrived (bench/style_bench.py; each skipped without its checkpoint).
@@ -29,8 +30,9 @@
     in process, with and without a library side by side (bench/library_bench.py).
 
 Targets on 2-core CPUs: p50 <= 300 ms; our render >= 3x faster than midi2audio; RSS <= 1.5 GB;
-Continue and Infill p50 <= 400 ms each; an emotion melody p50 <= 1.0 s; under load no errors and
-the studio's memory grows by 10% at most; a 4-bar MusAE piece p50 <= 500 ms, an 8-bar GAN piece p50 <= 400 ms;
+Continue and Infill p50 <= 400 ms each; an emotion melody p50 <= 1.0 s; under load batched: no errors, the
+studio's memory grows by 10% at most, throughput at least 3x one-at-a-time's and p95 <= 4 s;
+a 4-bar MusAE piece p50 <= 500 ms, an 8-bar GAN piece p50 <= 400 ms;
 keeping a result in the library adds at most 30 ms a click (p95); 8 bars harmonised and arranged p50 <= 800 ms.
 """
 
@@ -40,39 +42,18 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-from bench.stats import percentile, player_audio
+from bench.stats import free_port, percentile, player_audio, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 RHYTHM_8_BARS = "|".join(["x...x...x.x.x...", "x.......x..x.x..", "x.x.x.x.x...x...", "x...x...x......."] * 2)
 CHORDS = "C Am F G"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(url: str, process: subprocess.Popen, timeout: float = 180.0) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the studio exited with code {process.returncode} before it served {url}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError(f"the studio did not answer at {url} within {timeout:.0f} s")
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -182,19 +163,24 @@ def main(argv: list[str] | None = None) -> int:
     temp_dir = Path(tempfile.mkdtemp(prefix="cadenza_bench_gradio_"))
     library_dir = Path(tempfile.mkdtemp(prefix="cadenza_bench_library_"))
     env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", GRADIO_TEMP_DIR=str(temp_dir))
-    studio = subprocess.Popen(
-        [sys.executable, str(ROOT / "app.py"), "--port", str(port), "--checkpoint", checkpoint]
-        # the bench's pieces never reach the user's library (nor the swept cache, which the studio refuses to use)
-        + ["--data-dir", str(library_dir)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    log_path = library_dir / "studio.log"
+    with open(log_path, "wb") as log_file:
+        studio = subprocess.Popen(
+            [sys.executable, str(ROOT / "app.py"), "--port", str(port), "--checkpoint", checkpoint]
+            # the bench's pieces never reach the user's library (nor the swept cache, which the studio refuses to use)
+            + ["--data-dir", str(library_dir)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log_file,
+        )
     report: dict = {"checkpoint": checkpoint, "cpu_count": os.cpu_count()}
     try:
         url = f"http://127.0.0.1:{port}/"
         wait_for(url, studio)
+        from bench.load_bench import wait_for_warm_up
+
+        wait_for_warm_up(log_path)  # app.py warms up beside the starting server: time a quiet studio
         from gradio_client import Client
 
         report["click_to_audio_8_bars"] = click_to_audio(url, args.calls)
@@ -226,10 +212,6 @@ def main(argv: list[str] | None = None) -> int:
         else:
             report["browser_click_to_wav_8_bars"] = "skipped: chromium or Playwright missing (make test installs them)"
         report["studio_peak_rss_mb"] = round(peak_rss_mb(studio.pid), 1)
-        if args.load_seconds > 0:  # last: its memory and files do not colour the figures above
-            from bench.load_bench import load_test
-
-            report["load"] = load_test(url, studio.pid, temp_dir, clients=args.load_clients, seconds=args.load_seconds)
     finally:
         studio.terminate()
         try:
@@ -238,6 +220,10 @@ def main(argv: list[str] | None = None) -> int:
             studio.kill()
         shutil.rmtree(temp_dir, ignore_errors=True)
         shutil.rmtree(library_dir, ignore_errors=True)
+    if args.load_seconds > 0:  # a fresh studio per configuration: its memory and files colour no other figure
+        from bench.load_bench import load_comparison
+
+        report["load"] = load_comparison(checkpoint, clients=args.load_clients, seconds=args.load_seconds)
     report["render"] = render_comparison(checkpoint)
     from bench.library_bench import library_save_cost
 
@@ -268,9 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         report["targets"]["style_gan_8_bars_p50_le_400ms"] = report["style_gan_8_bars"]["p50_ms"] <= 400
     report["targets"]["library_save_p95_le_30ms"] = report["library_save"]["save_ms_per_click_p95"] <= 30
     if "load" in report:
-        report["targets"]["load_no_errors"] = report["load"]["errors"] == 0
-        growth = report["load"]["rss_growth_pct"]
-        report["targets"]["load_rss_growth_le_10pct"] = growth is not None and growth <= 10
+        report["targets"].update({f"load_{name}": met for name, met in report["load"]["targets"].items()})
     print(json.dumps(report, indent=2))
     return 0
 

@@ -46,3 +46,30 @@ def http_api_call(http, url: str, api_name: str, data: list, session_hash: str) 
                     raise RuntimeError(f"/{api_name} failed: {payload[:300]}")
                 return json.loads(payload)
     raise RuntimeError(f"/{api_name} ended without a result")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def wait_for(url: str, process, timeout: float = 180.0) -> None:
+    """Until ``url`` answers (raises when the studio ``process`` exits first or ``timeout`` seconds pass)."""
+    import time
+    import urllib.request
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the studio exited with code {process.returncode} before it served {url}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"the studio did not answer at {url} within {timeout:.0f} s")

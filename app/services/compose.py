@@ -287,6 +287,11 @@ class ComposeService:
         out_dir = self.shared.take_dir(session_id)
         report_stage(0.1, f"drawing {variations} melod{'ies' if variations != 1 else 'y'}")
         if self.batcher is not None:
+            ahead = self.batcher.waiting
+            if ahead:  # Gradio's queue shows the place in line up to here; this is the wait for the model itself
+                report_stage(
+                    0.1, f"with {ahead} other request{'s' if ahead != 1 else ''} for the model: drawing together"
+                )
             request = ComposeRequest(rhythm, chords, num_bars, key, tempo, seed, temperature, variations, **extra)
             output = self.batcher(request)
         else:
