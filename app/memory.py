@@ -42,9 +42,9 @@ def trim() -> bool:
     return bool(libc is not None and libc.malloc_trim(0) == 1)
 
 
-def start_trimming(interval_s: float = 10.0) -> threading.Thread | None:
-    """:func:`trim` every ``interval_s`` seconds on a daemon thread (None off glibc). A trim takes about a
-    millisecond on this heap."""
+def start_trimming(interval_s: float = 10.0) -> threading.Event | None:
+    """:func:`trim` every ``interval_s`` seconds on a daemon thread until the returned event is set (None off glibc).
+    A trim takes about a millisecond on this heap."""
     if _libc() is None:
         return None
     stop = threading.Event()
@@ -56,6 +56,5 @@ def start_trimming(interval_s: float = 10.0) -> threading.Thread | None:
             except Exception:  # noqa: BLE001 - never take the studio down for a trim
                 log.debug("malloc_trim failed", exc_info=True)
 
-    thread = threading.Thread(target=loop, name="cadenza-malloc-trim", daemon=True)
-    thread.start()
-    return thread
+    threading.Thread(target=loop, name="cadenza-malloc-trim", daemon=True).start()
+    return stop

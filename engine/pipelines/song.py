@@ -25,7 +25,7 @@ variation, the one that joins its neighbours with the smallest leaps is kept.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar, cast
 
@@ -43,12 +43,13 @@ from engine.music.representation import (
 from engine.music.tonality import estimate_key, parse_functions, scale_pitch_classes
 from engine.paths import default_checkpoint
 from engine.pipelines.base import PipelineOutput, seeded_generator
-from engine.pipelines.decoding import LatentGenerationConfig
+from engine.pipelines.decoding import DecodeControls, LatentGenerationConfig
 from engine.pipelines.song_model import (
     BARS_PER_BLOCK,
     MAX_BLOCKS,
     MAX_SONG_BARS,
     SongInputError,
+    SongJob,
     SongModel,
     TuneLatents,
     _check,
@@ -126,6 +127,39 @@ class _SongPipelineBase:
     def _settings(self, temperature: float | None, generation: LatentGenerationConfig | None) -> LatentGenerationConfig:
         return (generation or self.generation).override(temperature=temperature)
 
+    def _draw(
+        self,
+        base: TuneLatents,
+        targets: Sequence[int],
+        pattern: np.ndarray,
+        known_pattern: np.ndarray,
+        known_rhythm: np.ndarray,
+        functions: np.ndarray,
+        controls: DecodeControls,
+        settings: LatentGenerationConfig,
+        order: str,
+        seed: int,
+        num_samples: int,
+    ) -> list[np.ndarray]:
+        """Tokens (W, 32) of ``num_samples`` variations, variation i from seed + i: drawn together in one batch
+        (SongModel.generate_many), each what it would be alone."""
+        job = SongJob(
+            base,
+            targets,
+            pattern,
+            known_pattern,
+            known_rhythm,
+            functions,
+            controls,
+            seeded_generator(seed, self.device),
+            float(settings.temperature),
+            order,
+            settings.decode_temperature,
+            settings.candidates,
+        )
+        jobs = [replace(job, generator=seeded_generator(seed + i, self.device)) for i in range(int(num_samples))]
+        return self.model.generate_many(jobs)
+
 
 class SongPipeline(_SongPipelineBase):
     """A chord progression (and optionally a rhythm and chord functions) -> a new tune of 8..32 bars."""
@@ -172,21 +206,20 @@ class SongPipeline(_SongPipelineBase):
         fn = self.model.functions(progression, key, blocks, per_bar)
         controls = settings.controls(scale)
         sheets = []
-        for i in range(int(num_samples)):
-            tokens = self.model.generate(
-                base,
-                range(blocks),
-                pattern,
-                known_pattern,
-                np.zeros(blocks, bool),
-                fn,
-                controls,
-                seeded_generator(seed + i, self.device),
-                float(settings.temperature),
-                "left_to_right",
-                settings.decode_temperature,
-                settings.candidates,
-            )
+        drawn = self._draw(
+            base,
+            range(blocks),
+            pattern,
+            known_pattern,
+            np.zeros(blocks, bool),
+            fn,
+            controls,
+            settings,
+            "left_to_right",
+            seed,
+            num_samples,
+        )
+        for i, tokens in enumerate(drawn):
             sheets.append(_sheet(tokens, progression, key, tempo_bpm, f"Song {i + 1} (seed {seed + i})"))
         return SongOutput(sheets, [seed + i for i in range(int(num_samples))], list(range(blocks)))
 
@@ -249,21 +282,20 @@ class ContinuePipeline(_SongPipelineBase):
         controls = settings.controls(scale, _range_of(sheet))
         targets = list(range(have, blocks))
         sheets = []
-        for i in range(int(num_samples)):
-            tokens = self.model.generate(
-                base,
-                targets,
-                pattern,
-                known_pattern,
-                known_rhythm,
-                fn,
-                controls,
-                seeded_generator(seed + i, self.device),
-                float(settings.temperature),
-                "left_to_right",
-                settings.decode_temperature,
-                settings.candidates,
-            )
+        drawn = self._draw(
+            base,
+            targets,
+            pattern,
+            known_pattern,
+            known_rhythm,
+            fn,
+            controls,
+            settings,
+            "left_to_right",
+            seed,
+            num_samples,
+        )
+        for tokens in drawn:
             title = sheet.title or "Tune"  # what changed is the caller's to say (the studio keeps a version line)
             sheets.append(_sheet(tokens, progression, key, sheet.melody.tempo_bpm, title, sheet.melody.time_signature))
         return SongOutput(sheets, [seed + i for i in range(int(num_samples))], targets)
@@ -314,21 +346,10 @@ class InfillPipeline(_SongPipelineBase):
         fn = self.model.functions(sheet.chords, key, count)
         controls = settings.controls(scale, _range_of(sheet))
         sheets = []
-        for i in range(int(num_samples)):
-            tokens = self.model.generate(
-                base,
-                targets,
-                pattern,
-                known_pattern,
-                known_rhythm,
-                fn,
-                controls,
-                seeded_generator(seed + i, self.device),
-                float(settings.temperature),
-                "outside_in",
-                settings.decode_temperature,
-                settings.candidates,
-            )
+        drawn = self._draw(
+            base, targets, pattern, known_pattern, known_rhythm, fn, controls, settings, "outside_in", seed, num_samples
+        )
+        for tokens in drawn:
             title = sheet.title or "Tune"
             sheets.append(_sheet(tokens, sheet.chords, key, sheet.melody.tempo_bpm, title, sheet.melody.time_signature))
         return SongOutput(sheets, [seed + i for i in range(int(num_samples))], targets)
