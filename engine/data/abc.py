@@ -51,10 +51,12 @@ def _analyse(args: tuple[str, str, str]) -> dict | None:
     source, title, text = args
     from music21 import converter
 
+    from engine.io.abc import as_abc21
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            score = converter.parse(text, format="abc")
+            score = converter.parse(as_abc21(text), format="abc")
             pitches = [p.midi for n in score.flatten().notes for p in n.pitches]
             if len(pitches) < 8:
                 return None

@@ -46,6 +46,7 @@ from pathlib import Path
 import torch
 
 from engine.io.abc import parse_abc_score, read_abc_text
+from engine.io.abc_spelling import respell_against_key
 from engine.io.abc_text import transpose_abc
 from engine.models.abc_lm import AbcLanguageModel, AbcModelConfig, AbcTokenizer
 from engine.models.device import resolve_device
@@ -318,13 +319,15 @@ class EmotionPipeline:
         seed: int,
         attempts: int = 1,
     ) -> EmotionTune:
-        """The template on a raw tune: parallel mode, register shift, tempo (Q:), loudness and articulation. Each text
+        """The template on a raw tune: parallel mode, register shift, tempo (Q:), loudness and articulation; accidentals
+        against the key's direction respelled (engine.io.abc_spelling). Each text
         is parsed once (music21 is the slow part of a draw): the parse that reads it is the one analysed."""
         raw_score = parse_abc_score(raw)
         read_abc_text(raw, as_played=False, score=raw_score)  # raises if music21 cannot read the model's own tune
         text = set_mode(raw, template.mode) if template.mode else raw
         if template.register_shift:
             text = transpose_abc(text, template.register_shift)
+        text = respell_against_key(text)  # `^G` rather than `_A` in C# minor: the same notes, easier to read
         tempo = template.tempo(generator)
         name = " + ".join(f"{QUADRANT_NAMES[q]} {w:.0%}" if w < 1 else QUADRANT_NAMES[q] for q, w in weights.items())
         text = text.replace(

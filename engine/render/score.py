@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import warnings
 
+from engine.io.abc import as_abc21
 from engine.music.errors import CadenzaInputError
 
 _LOCK = threading.Lock()  # one verovio toolkit, used by one request at a time
@@ -52,7 +53,7 @@ def abc_to_musicxml(abc: str) -> bytes:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            score = converter.parse(abc, format="abc")
+            score = converter.parse(as_abc21(abc), format="abc")
             return GeneralObjectExporter(score).parse()
     except Exception as err:  # music21 raises many kinds for broken ABC
         raise CadenzaInputError(f"The tune could not be written as MusicXML ({type(err).__name__}: {err})") from None

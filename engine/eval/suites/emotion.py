@@ -51,9 +51,11 @@ DATA = "none: the tunes are drawn from the model; the feature judge that hears t
 def _pitches(abc: str) -> list[int]:
     from music21 import converter
 
+    from engine.io.abc import as_abc21
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return [p.midi for n in converter.parse(abc, format="abc").flatten().notes for p in n.pitches]
+        return [p.midi for n in converter.parse(as_abc21(abc), format="abc").flatten().notes for p in n.pitches]
 
 
 def _adheres(tune) -> bool:

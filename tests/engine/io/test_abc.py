@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from engine.eval.metrics.abc_form import abc2midi_available
 from engine.io.abc import read_abc_text
 
 HEADER = "X:1\nT:Repeats\nQ:1/4=100\nM:4/4\nL:1/8\nK:G\n"
@@ -53,3 +54,28 @@ def test_the_midi_that_is_played_holds_the_repeated_part_twice():
     a = [67, 71, 74, 71, 72, 69, 66, 69, 67, 71, 74, 71, 69, 69]
     assert played[:28] == a + a and len(played) == 28 + 13
     assert midi.get_end_time() == pytest.approx(12 * 4 * 60 / 100, abs=0.01)  # 12 bars of 4/4 at 100 BPM
+
+
+CARRIED = "X:1\nM:4/4\nL:1/4\nK:G\n^C C c _B | B f =f F |]\n"
+
+
+def test_an_accidental_holds_to_the_end_of_its_bar_as_abc21_says():
+    """`^C C c` is C# C# c# (ABC 2.1, as abc2midi and abcjs read it; music21 alone would read C# C c); a bar line
+    ends it, the key signature's F# holds until the =f."""
+    assert _pitches(CARRIED) == [61, 61, 73, 70, 71, 78, 77, 65]
+
+
+@pytest.mark.skipif(not abc2midi_available(), reason="abc2midi (Debian abcmidi) is not installed")
+def test_abc2midi_hears_the_same_pitches(tmp_path):
+    import subprocess
+
+    import pretty_midi
+
+    (tmp_path / "t.abc").write_text(CARRIED)
+    subprocess.run(
+        ["abc2midi", str(tmp_path / "t.abc"), "-o", str(tmp_path / "t.mid")], check=True, capture_output=True
+    )
+    notes = sorted(
+        (n.start, n.pitch) for i in pretty_midi.PrettyMIDI(str(tmp_path / "t.mid")).instruments for n in i.notes
+    )
+    assert [p for _, p in notes] == _pitches(CARRIED)
