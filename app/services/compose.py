@@ -200,11 +200,6 @@ class FeelingSettings:
         return self.summary.arousal
 
 
-# How long an idle model waits for company before it decodes a lone request (requests arriving while a batch runs make
-# up the next one without waiting): a few milliseconds, nothing a person notices.
-BATCH_WINDOW_S = 0.003
-
-
 class ComposeService:
     """Compose-tab service around a ``ComposePipeline`` (anything with its call signature).
 
@@ -219,7 +214,7 @@ class ComposeService:
         # would get alone. A pipeline without run_many (an older or a test one) is called one request at a time.
         self.batcher: MicroBatcher[ComposeRequest, Any] | None = None
         if callable(getattr(pipeline, "run_many", None)) and shared.max_batch > 1:
-            self.batcher = MicroBatcher(pipeline.run_many, shared.max_batch, BATCH_WINDOW_S, shared.model_lock)
+            self.batcher = MicroBatcher(pipeline.run_many, shared.max_batch, lock=shared.model_lock)
 
     @property
     def concurrency(self) -> int:

@@ -39,6 +39,8 @@ from engine.io.multitrack import midi_windows
 from engine.music.chords import parse_progression
 from engine.music.limits import STYLE_BARS, STYLE_MORPH_STEPS
 from engine.paths import default_checkpoint
+from engine.pipelines.batching import MicroBatcher
+from engine.pipelines.style_gan import StyleGANRequest
 from engine.render.export import write_wav
 from engine.render.multitrack import TRACK_NAMES, midi_to_piece, piece_to_midi, style_instruments
 from engine.render.pianoroll import multitrack_roll_figure
@@ -122,6 +124,16 @@ class StyleService:
         self.pipeline = pipeline
         self.gan_pipeline = gan_pipeline
         self.shared = shared
+        # The GAN's pieces for people pressing Generate together are drawn as one batch (StyleGANPipeline.run_many),
+        # each what it would be alone.
+        self.gan_batcher: MicroBatcher[StyleGANRequest, Any] | None = None
+        if callable(getattr(gan_pipeline, "run_many", None)) and shared.max_batch > 1:
+            self.gan_batcher = MicroBatcher(gan_pipeline.run_many, shared.max_batch, lock=shared.model_lock)
+
+    @property
+    def concurrency(self) -> int:
+        """How many Generate requests the page's queue lets in at once (the GAN's batch size; 1 without batching)."""
+        return self.shared.max_batch if self.gan_batcher is not None else 1
 
     @property
     def available(self) -> bool:
@@ -213,8 +225,13 @@ class StyleService:
         progression = check_style_chords(chords) if model == GAN else None
         names = self.instruments_for(style, instruments)
         report_stage(0.1, f"drawing {bars} bars of {style}")
-        with self.shared.model_lock:
-            output = pipeline(style, bars, seed, chords=progression) if model == GAN else pipeline(style, bars, seed)
+        if model == GAN and self.gan_batcher is not None:
+            output = self.gan_batcher(StyleGANRequest(style, bars, seed, chords=progression))
+        else:
+            with self.shared.model_lock:
+                output = (
+                    pipeline(style, bars, seed, chords=progression) if model == GAN else pipeline(style, bars, seed)
+                )
         piece = output.samples[0]
         title = f"{model}: {style} · {bars} bars · seed {seed}"
         if progression:

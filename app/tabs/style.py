@@ -217,7 +217,10 @@ class StyleTab:
                 "style_transfer",
             ),
         ):
-            button.click(handler, inputs, self.outputs, api_name=name, **busy).then(
+            # Generate admits several people's requests at once: the GAN decodes those that arrive together as one batch
+            # (MusAE's still take turns on the model lock); morph and transfer one at a time.
+            limit = {"concurrency_limit": self.service.concurrency} if name == "style_generate" else {}
+            button.click(handler, inputs, self.outputs, api_name=name, **{**busy, **limit}).then(
                 None, js=WAIT_FOR_AUDIO_JS, **quick
             ).then(self.draw_roll, [self.pending_roll], [self.roll], **quick)
 

@@ -27,13 +27,13 @@ Shapes: B batch, W windows, Zp / Zr latent sizes, K mixture components, D model 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from engine.models.draws import Generators, generator_groups
 from engine.music.constants import BEATS_PER_WINDOW, NUM_RHYTHM_CLASSES, STEPS_PER_BEAT, WINDOW_STEPS
 from engine.music.tonality import NUM_FUNCTIONS
 
@@ -147,21 +147,6 @@ class Mixture:
             draws.append(picked + temperature * sigma * noise)
             start += rows
         return draws[0] if len(draws) == 1 else torch.cat(draws)
-
-
-# How a batch's rows draw their randomness: one generator (or None: torch's global one) for every row, or a list of
-# (generator, rows) groups in row order, so that requests batched together each get what they would alone.
-Generators = torch.Generator | None | Sequence[tuple[torch.Generator | None, int]]
-
-
-def generator_groups(generator: Generators, rows: int) -> list[tuple[torch.Generator | None, int]]:
-    """``generator`` as (generator, rows) groups covering ``rows`` rows (raises ValueError when they do not)."""
-    if generator is None or isinstance(generator, torch.Generator):
-        return [(generator, rows)]
-    groups = list(generator)
-    if sum(n for _, n in groups) != rows or any(n <= 0 for _, n in groups):
-        raise ValueError(f"generator groups of {[n for _, n in groups]} rows do not cover a batch of {rows}")
-    return groups
 
 
 class MixtureHead(nn.Module):

@@ -50,6 +50,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from engine.models.draws import Generators, draw_rows
 from engine.models.sampling import MASK, nucleus, range_mask, range_offsets
 from engine.models.style_gan_layers import ChordSkip, PreviousConditioner, chords_at, has_previous
 from engine.models.style_gan_sampling import (
@@ -176,12 +177,10 @@ class StyleGenerator(nn.Module):
         embedded: torch.Tensor = self.style(style)
         return embedded
 
-    def sample_noise(self, batch: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """(batch, noise_size) standard normal noise, drawn on the generator's device (the CPU without one)."""
-        device = generator.device if generator is not None else None
-        return torch.randn(batch, self.config.noise_size, generator=generator, device=device).to(
-            self.style.weight.device
-        )
+    def sample_noise(self, batch: int, generator: Generators = None) -> torch.Tensor:
+        """(batch, noise_size) standard normal noise, drawn on the generator's device (the CPU without one);
+        ``generator``: one, or (generator, rows) groups (engine.models.draws)."""
+        return draw_rows("randn", (batch, self.config.noise_size), generator, self.style.weight.device)
 
     def forward(
         self,
@@ -264,7 +263,7 @@ class StyleGenerator(nn.Module):
         chords: torch.Tensor | None = None,
         previous: torch.Tensor | None = None,
         temperature: float = 0.0,
-        generator: torch.Generator | None = None,
+        generator: Generators = None,
         noise: torch.Tensor | None = None,
         top_p: float = 1.0,
         harmonise: bool = True,
@@ -331,7 +330,7 @@ class StyleGenerator(nn.Module):
         chords: torch.Tensor | None,
         previous: torch.Tensor | None,
         temperature: float,
-        generator: torch.Generator | None,
+        generator: Generators,
         top_p: float,
         repeat_penalty: float = 0.0,
         leap_penalty: float = 0.0,
@@ -388,7 +387,7 @@ class StyleGenerator(nn.Module):
         chords: torch.Tensor | None = None,
         previous: torch.Tensor | None = None,
         temperature: float = 0.0,
-        generator: torch.Generator | None = None,
+        generator: Generators = None,
         top_p: float = 1.0,
         repeat_penalty: float = 0.0,
         leap_penalty: float = 0.0,
@@ -438,6 +437,6 @@ def rest_bars(onehot: torch.Tensor, rests: torch.Tensor) -> torch.Tensor:
     return out + hold_shift
 
 
-def _uniform(shape: torch.Size, generator: torch.Generator | None) -> torch.Tensor:
-    """Uniform noise in [0, 1) drawn on the generator's device (the CPU without one)."""
-    return torch.rand(shape, generator=generator, device=generator.device if generator is not None else None)
+def _uniform(shape: torch.Size, generator: Generators) -> torch.Tensor:
+    """Uniform noise in [0, 1) drawn on the generator's device (the CPU without one); per row group with groups."""
+    return draw_rows("rand", shape, generator)

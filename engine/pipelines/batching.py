@@ -25,6 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 DEFAULT_MAX_BATCH = 16  # requests decoded together at most (Compose: 16 cost 3.4x one on these CPUs)
+# How long an idle model waits for company before it decodes a lone request (requests arriving while a batch runs make
+# up the next one without waiting): a few milliseconds, nothing a person notices.
+DEFAULT_WINDOW_S = 0.003
 
 Request = TypeVar("Request")
 Result = TypeVar("Result")
@@ -68,7 +71,7 @@ class MicroBatcher(Generic[Request, Result]):
         self,
         run: Callable[[list[Request]], Sequence[Result | BaseException]],
         max_batch: int = 16,
-        window_s: float = 0.005,
+        window_s: float = DEFAULT_WINDOW_S,
         lock: Any | None = None,
     ):
         if max_batch < 1 or window_s < 0:

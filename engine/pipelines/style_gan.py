@@ -16,6 +16,7 @@ alike. How logits become tokens is :class:`StyleGANGenerationConfig` (the checkp
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from engine.models.registry import load_stylegan
 from engine.models.style_gan import StyleGANConfig, StyleGenerator
 from engine.music.chords import parse_progression
 from engine.music.constants import STEPS_PER_BAR_44
-from engine.music.errors import ChordSymbolError
+from engine.music.errors import CadenzaInputError, ChordSymbolError
 from engine.music.harmony import progression_beat_chroma
 from engine.music.multitrack import STYLES
 from engine.paths import default_checkpoint
@@ -160,7 +161,6 @@ class StyleGANPipeline(StyleModel):
             raise StyleInputError(str(err)) from None
         return torch.as_tensor(progression_beat_chroma(progression, int(bars) // 2))
 
-    @torch.no_grad()
     def __call__(
         self,
         style: str,
@@ -175,34 +175,97 @@ class StyleGANPipeline(StyleModel):
         """``num_samples`` pieces of ``num_bars`` bars (even, 2..16) of four-part music in ``style`` over ``chords``
         (a progression such as "C G Am F", or None), piece i drawn with seed + i; ``temperature`` (None: the
         generation config's) and ``generation`` override the settings. ``check``: draw and check (see the module)."""
-        settings = (generation or self.generation).override(temperature=temperature)
-        index, count = self.style_index(style), self._windows(num_bars)
-        condition = self.chord_condition(chords, int(num_bars))
-        self._checks(seed, num_samples, settings.temperature)
-        seeds = [int(seed) + i for i in range(int(num_samples))]
-        return StyleOutput([self._sample(index, count, condition, s, settings, check) for s in seeds], seeds)
+        request = StyleGANRequest(style, num_bars, seed, num_samples, temperature, chords, check, generation)
+        result = self.run_many([request])[0]
+        if isinstance(result, CadenzaInputError):
+            raise result
+        return result
 
-    def _sample(
-        self,
-        index: int,
-        count: int,
-        condition: torch.Tensor | None,
-        seed: int,
-        settings: StyleGANGenerationConfig,
-        check: bool,
-    ) -> StylePiece:
-        generator = seeded_generator(seed, self.device)
-        chains = settings.candidates if check else 1
-        styles = torch.full((chains,), index, dtype=torch.long, device=self.device)
-        if condition is not None:  # every candidate over the same chords
-            condition = condition[None].expand(chains, -1, -1, -1).to(self.device)
+    @torch.no_grad()
+    def run_many(self, requests: Sequence[StyleGANRequest]) -> list[StyleOutput | CadenzaInputError]:
+        """Several calls as one batch: pieces of the same length, settings and kind of condition (chords given or
+        not) are drawn together, any styles and chords, each chain from its own seed's generator, so each request
+        gets exactly the pieces it would get alone. A request with bad input gets its own error in its place."""
+        draws: list[tuple[int, _Draw]] = []  # (request index, one piece to draw)
+        outputs: list[StyleOutput | CadenzaInputError | None] = [None] * len(requests)
+        for number, request in enumerate(requests):
+            try:
+                settings = (request.generation or self.generation).override(temperature=request.temperature)
+                index, count = self.style_index(request.style), self._windows(request.num_bars)
+                condition = self.chord_condition(request.chords, int(request.num_bars))
+                self._checks(request.seed, request.num_samples, settings.temperature)
+            except CadenzaInputError as err:
+                outputs[number] = err
+                continue
+            for i in range(int(request.num_samples)):
+                chains = settings.candidates if request.check else 1
+                draws.append((number, _Draw(index, count, condition, int(request.seed) + i, settings, chains)))
+        groups: dict[tuple, list[int]] = {}
+        for position, (_, draw) in enumerate(draws):
+            groups.setdefault((draw.count, draw.condition is None, draw.settings), []).append(position)
+        pieces: dict[int, StylePiece] = {}
+        for positions in groups.values():
+            together = [draws[p][1] for p in positions]
+            for position, piece in zip(positions, self._sample_together(together)):
+                pieces[position] = piece
+        for number, request in enumerate(requests):
+            if outputs[number] is None:
+                mine = [pieces[p] for p, (owner, _) in enumerate(draws) if owner == number]
+                outputs[number] = StyleOutput(mine, [int(request.seed) + i for i in range(len(mine))])
+        return [out for out in outputs if out is not None]
+
+    def _sample_together(self, draws: Sequence[_Draw]) -> list[StylePiece]:
+        """Pieces of one length, settings and kind of condition: every draw's chains in one batch."""
+        first = draws[0]
+        styles = torch.cat([torch.full((d.chains,), d.index, dtype=torch.long) for d in draws]).to(self.device)
+        condition = None
+        if first.condition is not None:  # every candidate of a piece over its chords
+            given = [(d.condition, d.chains) for d in draws if d.condition is not None]  # all, by the group key
+            condition = torch.cat([c[None].expand(n, -1, -1, -1) for c, n in given]).to(self.device)
+        generators = [(seeded_generator(d.seed, self.device), d.chains) for d in draws]
         tokens = self.generator.generate_chain(
-            styles, count, condition, None, generator=generator, **settings.sampling()
-        )  # (chains, 4, 32 * count)
-        # Chain-major windows (chains * count, 4, 32), as the judge and the draw-and-check choice read them.
-        windows = (
-            tokens.reshape(chains, tokens.shape[1], count, -1)
-            .permute(0, 2, 1, 3)
-            .reshape(chains * count, tokens.shape[1], -1)
-        )
-        return self._best_chain(windows.to(self.device), chains, count, index)
+            styles,
+            first.count,
+            condition,
+            None,
+            generator=generators[0][0] if len(draws) == 1 else generators,
+            **first.settings.sampling(),
+        )  # (all chains, 4, 32 * count)
+        pieces, start = [], 0
+        for draw in draws:
+            mine = tokens[start : start + draw.chains]
+            start += draw.chains
+            # Chain-major windows (chains * count, 4, 32), as the judge and the draw-and-check choice read them.
+            windows = (
+                mine.reshape(draw.chains, mine.shape[1], draw.count, -1)
+                .permute(0, 2, 1, 3)
+                .reshape(draw.chains * draw.count, mine.shape[1], -1)
+            )
+            pieces.append(self._best_chain(windows.to(self.device), draw.chains, draw.count, draw.index))
+        return pieces
+
+
+@dataclass(frozen=True)
+class StyleGANRequest:
+    """The arguments of one :class:`StyleGANPipeline` call, so several can run as one batch (``run_many``)."""
+
+    style: str
+    num_bars: int = 4
+    seed: int = 0
+    num_samples: int = 1
+    temperature: float | None = None
+    chords: str | None = None
+    check: bool = True
+    generation: StyleGANGenerationConfig | None = None
+
+
+@dataclass(frozen=True)
+class _Draw:
+    """One piece to draw: style ``index``, ``count`` windows, the chords' chroma (count, 8, 12) or None, its seed."""
+
+    index: int
+    count: int
+    condition: torch.Tensor | None
+    seed: int
+    settings: StyleGANGenerationConfig
+    chains: int

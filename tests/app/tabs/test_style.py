@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 
 import gradio as gr
+import numpy as np
 import pretty_midi
 import pytest
 
@@ -224,3 +225,32 @@ def test_a_gan_checkpoint_loads_with_the_shared_judge_and_a_broken_one_is_unavai
     assert (
         load_style_gan_pipeline(tmp_path / "broken", studio.style.pipeline) is None
     )  # logged; MusAE and the rest keep working
+
+
+def test_gan_pieces_asked_at_once_share_a_batch_and_are_each_their_own(studio, monkeypatch):
+    """Generate with the GAN from several pages at once: one batch (the service's MicroBatcher), each piece what it is
+    alone; MusAE's requests still take turns."""
+    import threading
+
+    service = studio.style
+    assert service.gan_batcher is not None and service.concurrency == studio.shared.max_batch > 1
+    monkeypatch.setattr(service.gan_batcher, "window_s", 0.3)
+    calls = [("Bach chorale", 4, 1, "C G"), ("Irish folk", 4, 2, None), ("English folk", 4, 3, None)]
+    alone = [service.generate(s, b, seed, model="GAN", chords=c) for s, b, seed, c in calls]
+    before = service.gan_batcher.stats.requests
+    together: list = [None] * len(calls)
+    go = threading.Barrier(len(calls))
+
+    def press(index: int) -> None:
+        style, bars, seed, chords = calls[index]
+        go.wait()
+        together[index] = service.generate(style, bars, seed, model="GAN", chords=chords)
+
+    threads = [threading.Thread(target=press, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert service.gan_batcher.stats.requests == before + len(calls) and max(service.gan_batcher.stats.sizes) == 3
+    for mine, theirs in zip(together, alone):
+        assert np.array_equal(mine.tokens, theirs.tokens) and mine.verdicts == theirs.verdicts

@@ -10,7 +10,7 @@ from engine.models.style_gan import StyleGANConfig, StyleGenerator
 from engine.models.style_judge import StyleJudge, StyleJudgeConfig
 from engine.music.constants import HOLD, NUM_PITCH_TOKENS, REST
 from engine.pipelines.style import StyleInputError, StylePiece
-from engine.pipelines.style_gan import StyleGANPipeline
+from engine.pipelines.style_gan import StyleGANPipeline, StyleGANRequest
 
 STYLES = ["Bach chorale", "Trecento", "Irish folk"]
 
@@ -142,3 +142,25 @@ def test_from_pretrained_checks_the_styles_match_the_judge(tmp_path):
 def test_bad_input_is_named(pipe, call, message):
     with pytest.raises(StyleInputError, match=message):
         call(pipe)
+
+
+def test_requests_batched_together_get_what_they_would_alone(pipe):
+    """run_many: requests in different styles, with and without chords, of different lengths, drawn in shared batches,
+    each get the pieces they get alone; a bad request gets its own error."""
+    requests = [
+        StyleGANRequest("Bach chorale", 4, seed=0),
+        StyleGANRequest("Trecento", 4, seed=1, num_samples=2),
+        StyleGANRequest("Irish folk", 4, seed=2, chords="C G"),
+        StyleGANRequest("Bach chorale", 4, seed=3, chords="Am E"),
+        StyleGANRequest("Bach chorale", 2, seed=4),
+        StyleGANRequest("Polka", 4, seed=5),  # not a style: its own error
+        StyleGANRequest("Bach chorale", 4, seed=6, chords="C Hm7"),  # an unknown chord: its own error
+    ]
+    together = pipe.run_many(requests)
+    assert isinstance(together[5], StyleInputError) and isinstance(together[6], StyleInputError)
+    for request, batched in zip(requests[:5], together[:5]):
+        alone = pipe.run_many([request])[0]
+        assert batched.seeds == alone.seeds and len(batched.samples) == request.num_samples
+        for mine, theirs in zip(batched.samples, alone.samples):
+            assert np.array_equal(mine.tokens, theirs.tokens) and mine.verdicts == theirs.verdicts
+    assert np.array_equal(together[1].samples[1].tokens, pipe("Trecento", 4, seed=2).samples[0].tokens)
