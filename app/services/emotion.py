@@ -42,7 +42,8 @@ from engine.io.abc import read_abc_text
 from engine.music import LeadSheet
 from engine.music.constants import QUADRANTS
 from engine.music.limits import EMOTION_BARS, EMOTION_VARIATIONS
-from engine.pipelines.emotion import EmotionTune
+from engine.pipelines.batching import MicroBatcher
+from engine.pipelines.emotion import EmotionRequest, EmotionTune
 from engine.pipelines.emotion_template import (
     CORNERS,
     QUADRANT_NAMES,
@@ -331,6 +332,16 @@ class EmotionService:
     def __init__(self, pipeline: Any | None, shared: Shared):
         self.pipeline = pipeline
         self.shared = shared
+        # Tunes for people pressing Generate together (and one person's variations) are drawn round by round in
+        # shared batches (EmotionPipeline.run_many), each what it would be alone.
+        self.batcher: MicroBatcher[EmotionRequest, Any] | None = None
+        if callable(getattr(pipeline, "run_many", None)) and shared.max_batch > 1:
+            self.batcher = MicroBatcher(pipeline.run_many, shared.max_batch, lock=shared.model_lock)
+
+    @property
+    def concurrency(self) -> int:
+        """How many Generate requests the page's queue lets in at once (the batch size; 1 without batching)."""
+        return self.shared.max_batch if self.batcher is not None else 1
 
     @property
     def available(self) -> bool:
@@ -380,7 +391,11 @@ class EmotionService:
         program = melody_program(instrument or DEFAULT_INSTRUMENT)
         self._ready()
         tunes = []
-        for index in range(variations):  # one at a time (variation i is seed + i either way): the page sees each
+        if self.batcher is not None:  # every variation at once, with whatever other requests arrive with them
+            report_stage(0.0, f"drawing {variations} tune{'s' if variations != 1 else ''}")
+            request = EmotionRequest(valence=valence, arousal=arousal, num_bars=bars, seed=seed, num_samples=variations)
+            tunes = list(self.batcher(request).samples)
+        for index in range(variations if self.batcher is None else 0):  # variation i is seed + i either way
             report_stage(0.8 * index / variations, f"drawing tune {index + 1} of {variations}")
             with self.shared.model_lock:
                 output = self.pipeline(

@@ -277,7 +277,8 @@ class EmotionTab:
             self.generate_inputs,
             self.generate_outputs,
             api_name="emotion",
-            concurrency_limit=1,
+            # Several people's requests at once, drawn in shared batches (app/services/emotion.py's batcher)
+            concurrency_limit=self.studio.emotion.concurrency,
             show_progress="full",
             show_progress_on=[self.status],
         ).then(None, js=WAIT_FOR_AUDIO_JS, **quick).then(

@@ -219,46 +219,88 @@ class AbcLanguageModel(nn.Module):
         every prompt's next-token distribution (classifier-free guidance with the model's own prompts as the
         unconditional: the model is not retrained). ``boost(tokens_so_far)`` may name ids whose log-probability is
         raised by a value (before the temperature)."""
+        job = GenerationJob(
+            prompts, weights, max_tokens, generator, temperature, top_k, top_p, allowed, stop, guidance, boost
+        )
+        return self.generate_many([job])[0]
+
+    @torch.no_grad()
+    def generate_many(self, jobs: Sequence[GenerationJob]) -> list[list[int]]:
+        """:meth:`generate` for several jobs (several people's tunes, or one person's variations): jobs whose prompts
+        all have one length are decoded as one batch, one row per prompt, each drawing from its own generator, so
+        each gets the tokens it would get alone; a job whose own prompts differ in length runs alone."""
+        results: list[list[int]] = [[] for _ in jobs]
+        groups: dict[object, list[int]] = {}
+        for index, job in enumerate(jobs):
+            lengths = {len(p) for p in job.prompts}
+            groups.setdefault(lengths.pop() if len(lengths) == 1 else ("alone", index), []).append(index)
+        for indices in groups.values():
+            for index, tokens in zip(indices, self._generate_together([jobs[i] for i in indices])):
+                results[index] = tokens
+        return results
+
+    def _generate_together(self, jobs: Sequence[GenerationJob]) -> list[list[int]]:
+        """Jobs whose prompts have one length (or a single job): one KV cache, one forward pass per step; a job that
+        has finished feeds padding until the last one finishes."""
         self.eval()
         device = self.device
-        mix = torch.tensor(weights, dtype=torch.float32, device=device)
-        step_all = self._prompt_stepper(prompts)
+        spans, start = [], 0
+        for job in jobs:
+            spans.append(slice(start, start + len(job.prompts)))
+            start += len(job.prompts)
+        mixes = [torch.tensor(job.weights, dtype=torch.float32, device=device) for job in jobs]
+        step_all = self._prompt_stepper([p for job in jobs for p in job.prompts])
         logits = step_all(None)
-        lengths = [len(p) for p in prompts]
-        out: list[int] = []
-        for _ in range(max_tokens):
-            mixed = guided_log_probs(logits, mix, guidance) if guidance > 0 else (mix[:, None] * logits).sum(0)
-            raised = boost(out) if boost is not None else None
-            if raised is not None and raised[0]:
-                mixed = mixed.clone()
-                mixed[list(raised[0])] += raised[1]
-            mixed = mixed / max(temperature, 1e-6)
-            permitted = allowed(out) if allowed is not None else None
-            if permitted is not None:
-                mask = torch.full_like(mixed, -math.inf)
-                mask[list(permitted)] = 0.0
-                mixed = mixed + mask
-            token = _sample_top(mixed, top_k, top_p, generator)
-            if token == 2 or max(lengths) + 1 >= self.config.context:  # end token, or the context is full
+        outs: list[list[int]] = [[] for _ in jobs]
+        done = [job.max_tokens <= 0 for job in jobs]
+        for step in range(max(job.max_tokens for job in jobs)):
+            fed = []
+            for index, job in enumerate(jobs):
+                if not done[index] and step >= job.max_tokens:
+                    done[index] = True
+                if done[index]:
+                    fed += [0] * len(job.prompts)  # padding: its rows are no longer read
+                    continue
+                token = self._next_token(job, logits[spans[index]], mixes[index], outs[index])
+                longest = max(len(p) for p in job.prompts) + step
+                if token == 2 or longest + 1 >= self.config.context:  # end token, or the context is full
+                    done[index] = True
+                else:
+                    outs[index].append(token)
+                    done[index] = job.stop is not None and job.stop(outs[index])
+                fed += [token] * len(job.prompts)
+            if all(done):
                 break
-            out.append(token)
-            if stop is not None and stop(out):
-                break
-            logits = step_all(token)
-            lengths = [n + 1 for n in lengths]
-        return out
+            logits = step_all(fed)
+        return outs
 
-    def _prompt_stepper(self, prompts: list[list[int]]) -> Callable[[int | None], torch.Tensor]:
-        """A function that feeds the next token to every prompt (None: the prompts themselves) and returns their
-        next-token logits (P, V). Prompts of one length run as one batch (the quadrant prompts are: one token
-        each); otherwise one by one."""
+    @staticmethod
+    def _next_token(job: GenerationJob, logits: torch.Tensor, mix: torch.Tensor, out: list[int]) -> int:
+        """One job's next token from its prompts' logits (P, V): mixed (guided), raised, restricted, drawn."""
+        mixed = guided_log_probs(logits, mix, job.guidance) if job.guidance > 0 else (mix[:, None] * logits).sum(0)
+        raised = job.boost(out) if job.boost is not None else None
+        if raised is not None and raised[0]:
+            mixed = mixed.clone()
+            mixed[list(raised[0])] += raised[1]
+        mixed = mixed / max(job.temperature, 1e-6)
+        permitted = job.allowed(out) if job.allowed is not None else None
+        if permitted is not None:
+            mask = torch.full_like(mixed, -math.inf)
+            mask[list(permitted)] = 0.0
+            mixed = mixed + mask
+        return _sample_top(mixed, job.top_k, job.top_p, job.generator)
+
+    def _prompt_stepper(self, prompts: list[list[int]]) -> Callable[[list[int] | None], torch.Tensor]:
+        """A function that feeds the next token of each prompt (a list, one per prompt; None: the prompts themselves)
+        and returns their next-token logits (P, V). Prompts of one length run as one batch (the quadrant prompts
+        are: one token each); otherwise one by one."""
         device = self.device
         if len({len(p) for p in prompts}) == 1:
             cache: list[dict[str, torch.Tensor]] = [{} for _ in self.blocks]
             offset = [0]
 
-            def batched(token: int | None) -> torch.Tensor:
-                ids = torch.tensor(prompts, device=device) if token is None else torch.full((len(prompts), 1), token)
+            def batched(tokens: list[int] | None) -> torch.Tensor:
+                ids = torch.tensor(prompts, device=device) if tokens is None else torch.tensor(tokens)[:, None]
                 logits: torch.Tensor = self(ids.to(device), cache, offset[0])[:, -1]
                 offset[0] += ids.shape[1]
                 return logits
@@ -267,18 +309,39 @@ class AbcLanguageModel(nn.Module):
         caches: list[list[dict[str, torch.Tensor]]] = [[{} for _ in self.blocks] for _ in prompts]
         lengths = [len(p) for p in prompts]
 
-        def one_by_one(token: int | None) -> torch.Tensor:
-            if token is None:
+        def one_by_one(tokens: list[int] | None) -> torch.Tensor:
+            if tokens is None:
                 return torch.stack(
                     [self(torch.tensor([p], device=device), caches[i])[0, -1] for i, p in enumerate(prompts)]
                 )
-            step = torch.tensor([[token]], device=device)
-            logits = torch.stack([self(step, caches[i], lengths[i])[0, -1] for i in range(len(prompts))])
+            logits = torch.stack(
+                [
+                    self(torch.tensor([[token]], device=device), caches[i], lengths[i])[0, -1]
+                    for i, token in enumerate(tokens)
+                ]
+            )
             for i in range(len(lengths)):
                 lengths[i] += 1
             return logits
 
         return one_by_one
+
+
+@dataclass
+class GenerationJob:
+    """The arguments of one :meth:`AbcLanguageModel.generate` call, so several can run as one batch."""
+
+    prompts: list[list[int]]
+    weights: list[float]
+    max_tokens: int
+    generator: torch.Generator
+    temperature: float
+    top_k: int
+    top_p: float
+    allowed: Callable[[list[int]], Sequence[int] | None] | None = None
+    stop: Callable[[list[int]], bool] | None = None
+    guidance: float = 0.0
+    boost: Callable[[list[int]], tuple[Collection[int], float] | None] | None = None
 
 
 def guided_log_probs(logits: torch.Tensor, weights: torch.Tensor, guidance: float) -> torch.Tensor:

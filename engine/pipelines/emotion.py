@@ -40,7 +40,8 @@ template, so evaluation can tell the model's contribution from the template's.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -48,7 +49,7 @@ import torch
 from engine.io.abc import parse_abc_score, read_abc_text
 from engine.io.abc_spelling import respell_against_key
 from engine.io.abc_text import transpose_abc
-from engine.models.abc_lm import AbcLanguageModel, AbcModelConfig, AbcTokenizer
+from engine.models.abc_lm import AbcLanguageModel, AbcModelConfig, AbcTokenizer, GenerationJob
 from engine.models.device import resolve_device
 from engine.models.feature_judge import FeatureJudge, TuneHearing, hear_tune, tune_mode
 from engine.models.registry import load_abc_model
@@ -57,8 +58,9 @@ from engine.music.constants import QUADRANTS
 from engine.music.errors import CadenzaInputError
 from engine.music.limits import EMOTION_BARS, EMOTION_VARIATIONS, SEED, TEMPERATURE, check_number
 from engine.paths import default_checkpoint
-from engine.pipelines.base import GenerationConfig, PipelineOutput, seeded_generator
+from engine.pipelines.base import PipelineOutput, seeded_generator
 from engine.pipelines.emotion_grammar import TokenGrammar
+from engine.pipelines.emotion_settings import OPPOSITE, EmotionGenerationConfig
 from engine.pipelines.emotion_template import (
     CORNERS,
     QUADRANT_NAMES,
@@ -70,43 +72,22 @@ from engine.pipelines.emotion_template import (
 )
 
 
-@dataclass(frozen=True)
-class EmotionGenerationConfig(GenerationConfig):
-    """How the ABC model samples (checkpoints/abc_emotion/generation.json).
-
-    EMusicGen's sampling (``temperature`` 1.2, ``top_k`` 8, ``top_p`` 0.8) inside the token grammar, in keys of at
-    most ``max_key_accidentals`` sharps or flats (transposition taught the model keys like D#m, which folk players
-    rarely read and whose melodies it writes worse); the draw and check: up to ``max_attempts`` draws of a tune, a tune
-    that plays one bar more than ``max_bar_repeats`` times in a row (or misses the asked mode) drawn again. The
-    steering (``guidance``, ``guidance_against``, ``keep_mode_third``, ``home_emphasis``): see the module docstring.
-    """
-
-    temperature: float = 1.2
-    top_k: int = 8
-    top_p: float = 0.8
-    max_key_accidentals: int = 4
-    max_attempts: int = 6
-    max_bar_repeats: int = 3
-    end_on_tonic: bool = False  # the tune's last note is the key's tonic (a cadence the key analysis hears)
-    keep_mode_third: bool = False  # never the other mode's third (A natural in F minor): the mode stays the asked one
-    # Guidance toward the asked quadrant against the prompts of guidance_against (AbcLanguageModel.generate); 0: none.
-    guidance: float = 0.0
-    # "all": against the four quadrants' mixture; "opposite": against the quadrant across both axes (half the cost)
-    guidance_against: str = "all"
-    home_emphasis: float = 0.0  # log-probability added to notes on the key's tonic and fifth
-
-    def __post_init__(self) -> None:
-        if self.guidance_against not in ("all", "opposite"):
-            raise ValueError(f"guidance_against is 'all' or 'opposite', not {self.guidance_against!r}")
-        if self.guidance < 0:
-            raise ValueError(f"guidance must be >= 0, not {self.guidance}")
-
-
-OPPOSITE = {"Q1": "Q3", "Q2": "Q4", "Q3": "Q1", "Q4": "Q2"}  # across both axes: the feeling least like it
-
-
 class EmotionInputError(CadenzaInputError):
     """A feeling, length or number the emotion pipeline cannot use."""
+
+
+@dataclass(frozen=True)
+class EmotionRequest:
+    """The arguments of one :class:`EmotionPipeline` call, so several can run as one batch (``run_many``)."""
+
+    quadrant: str | None = None
+    valence: float | None = None
+    arousal: float | None = None
+    num_bars: int = 16
+    seed: int = 0
+    num_samples: int = 1
+    temperature: float | None = None
+    generation: EmotionGenerationConfig | None = None
 
 
 @dataclass
@@ -130,6 +111,26 @@ class EmotionTune:
 @dataclass
 class EmotionOutput(PipelineOutput[EmotionTune]):
     """``samples``: one tune per variation, variation i drawn with ``seeds[i]``."""
+
+
+@dataclass
+class _Drawing:
+    """One tune being drawn and checked (EmotionPipeline.run_many): its request, feeling, seed, attempts so far."""
+
+    request: int
+    weights: dict[str, float]
+    template: EmotionTemplate
+    bars: int
+    seed: int
+    settings: EmotionGenerationConfig
+    attempt: int = 0
+    kept: EmotionTune | None = None  # the draw that passed the check
+    fallback: EmotionTune | None = None  # the first readable draw
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def mode(self) -> str | None:
+        return prompt_mode(self.weights)
 
 
 class EmotionPipeline:
@@ -190,7 +191,6 @@ class EmotionPipeline:
         check_number("Arousal", arousal, -1, 1, error=EmotionInputError)
         return float(valence), float(arousal)
 
-    @torch.no_grad()
     def __call__(
         self,
         quadrant: str | None = None,
@@ -204,18 +204,83 @@ class EmotionPipeline:
     ) -> EmotionOutput:
         """``num_samples`` melodies of ``num_bars`` bars for a quadrant or a (valence, arousal) point; variation i
         uses seed + i. A tune music21 cannot read, in the wrong mode or stuck on one bar is drawn again (up to
-        ``max_attempts`` draws; see ``_one``); when none is readable an error names why. ``temperature`` (None: the
-        generation config's) and ``generation`` override this pipeline's sampling settings."""
-        settings = (generation or self.generation).override(temperature=temperature)
-        v, a = self.point(quadrant, valence, arousal)
-        EMOTION_BARS.check("Bars", num_bars, EmotionInputError)
-        SEED.check("Seed", seed, EmotionInputError)
-        EMOTION_VARIATIONS.check("Variations", num_samples, EmotionInputError)
+        ``max_attempts`` draws; see :meth:`run_many`); when none is readable an error names why. ``temperature``
+        (None: the generation config's) and ``generation`` override this pipeline's sampling settings."""
+        request = EmotionRequest(quadrant, valence, arousal, num_bars, seed, num_samples, temperature, generation)
+        result = self.run_many([request])[0]
+        if isinstance(result, CadenzaInputError):
+            raise result
+        return result
+
+    @torch.no_grad()
+    def run_many(self, requests: Sequence[EmotionRequest]) -> list[EmotionOutput | CadenzaInputError]:
+        """Several calls (and each call's variations) drawn together: in each round, every tune still to find is
+        drawn in one batch (AbcLanguageModel.generate_many), its attempt's own generator (seed + 1,000,003 x attempt)
+        giving it exactly what it would get alone. A tune is kept when music21 reads it and (with ``self.select``)
+        it passes :meth:`fits`; after ``max_attempts`` draws the first readable one is kept (a tune that misses the
+        check beats no tune). A request with bad input, or whose tune is never readable, gets its error in place."""
+        outputs: list[EmotionOutput | CadenzaInputError | None] = [None] * len(requests)
+        tunes: list[_Drawing] = []
+        for number, request in enumerate(requests):
+            try:
+                tunes += self._drawings(number, request)
+            except CadenzaInputError as err:
+                outputs[number] = err
+        while todo := [t for t in tunes if t.kept is None and t.attempt < t.settings.max_attempts]:
+            draws = [
+                (
+                    t.weights,
+                    t.bars,
+                    seeded_generator(t.seed + 1_000_003 * t.attempt, self.model.device),
+                    t.mode,
+                    t.settings,
+                )
+                for t in todo
+            ]
+            for tune, draw, raw in zip(todo, draws, self.sample_abc_many(draws)):
+                tune.attempt += 1
+                try:
+                    if isinstance(raw, CadenzaInputError):
+                        raise raw
+                    made = self.apply_template(raw, tune.template, draw[2], tune.weights, tune.seed, tune.attempt)
+                except CadenzaInputError as err:  # unreadable, or no notes: draw again
+                    tune.errors.append(str(err))
+                    continue
+                if not self.select or self.fits(raw, tune.mode, tune.settings.max_bar_repeats, made.heard_raw):
+                    tune.kept = made
+                tune.fallback = tune.fallback or made
+        for number in range(len(requests)):
+            mine = [t for t in tunes if t.request == number]
+            if outputs[number] is not None:
+                continue
+            lost = next((t for t in mine if t.fallback is None), None)
+            if lost is not None:
+                outputs[number] = EmotionInputError(
+                    f"The model wrote no readable tune in {lost.settings.max_attempts} tries (seed {lost.seed}): "
+                    f"{lost.errors[-1]}"
+                )
+                continue
+            kept = [t.kept or t.fallback for t in mine]
+            outputs[number] = EmotionOutput([k for k in kept if k is not None], [t.seed for t in mine])
+        return [out for out in outputs if out is not None]
+
+    def _attempt_generator(self, tune: _Drawing) -> torch.Generator:
+        """The generator of a tune's next attempt: its seed, moved by 1,000,003 per attempt."""
+        return seeded_generator(tune.seed + 1_000_003 * tune.attempt, self.model.device)
+
+    def _drawings(self, number: int, request: EmotionRequest) -> list[_Drawing]:
+        """A request checked (raises EmotionInputError) as one drawing per variation."""
+        settings = (request.generation or self.generation).override(temperature=request.temperature)
+        v, a = self.point(request.quadrant, request.valence, request.arousal)
+        EMOTION_BARS.check("Bars", request.num_bars, EmotionInputError)
+        SEED.check("Seed", request.seed, EmotionInputError)
+        EMOTION_VARIATIONS.check("Variations", request.num_samples, EmotionInputError)
         TEMPERATURE.check("Temperature", settings.temperature, EmotionInputError)
-        weights = prompt_weights(v, a)
-        template = template_at(v, a)
-        tunes = [self._one(weights, template, int(num_bars), int(seed) + i, settings) for i in range(int(num_samples))]
-        return EmotionOutput(tunes, [int(seed) + i for i in range(int(num_samples))])
+        weights, template = prompt_weights(v, a), template_at(v, a)
+        return [
+            _Drawing(number, weights, template, int(request.num_bars), int(request.seed) + i, settings)
+            for i in range(int(request.num_samples))
+        ]
 
     def grammar(self, settings: EmotionGenerationConfig | None = None) -> TokenGrammar:
         """The token grammar for ``settings`` (None: this pipeline's): keys of at most ``max_key_accidentals`` sharps
@@ -225,35 +290,6 @@ class EmotionPipeline:
         if rules not in self._grammars:
             self._grammars[rules] = TokenGrammar(self.tokenizer, *rules)
         return self._grammars[rules]
-
-    def _one(
-        self,
-        weights: dict[str, float],
-        template: EmotionTemplate,
-        bars: int,
-        seed: int,
-        settings: EmotionGenerationConfig | None = None,
-    ) -> EmotionTune:
-        """One tune: draws until music21 reads it and (with ``self.select``) it passes :meth:`fits`; after
-        ``max_attempts`` draws the first readable one is kept (a tune that misses the check beats no tune)."""
-        settings = settings or self.generation
-        errors, fallback = [], None
-        for attempt in range(settings.max_attempts):
-            generator = seeded_generator(seed + 1_000_003 * attempt, self.model.device)
-            raw = self.sample_abc(weights, bars, generator, prompt_mode(weights), settings)
-            try:
-                tune = self.apply_template(raw, template, generator, weights, seed, attempt + 1)
-            except CadenzaInputError as err:  # unreadable, or no notes: draw again
-                errors.append(str(err))
-                continue
-            if not self.select or self.fits(raw, prompt_mode(weights), settings.max_bar_repeats, tune.heard_raw):
-                return tune
-            fallback = fallback or tune
-        if fallback is not None:
-            return fallback
-        raise EmotionInputError(
-            f"The model wrote no readable tune in {settings.max_attempts} tries (seed {seed}): {errors[-1]}"
-        )
 
     def fits(
         self, raw: str, mode: str | None, max_bar_repeats: int | None = None, heard: TuneHearing | None = None
@@ -276,28 +312,61 @@ class EmotionPipeline:
     ) -> str:
         """The model's own tune (before the template) as ABC text, for the prompt quadrant(s) ``weights``, in a key
         of ``mode`` ("major"/"minor"; None: the model's choice)."""
-        settings = settings or self.generation
-        # With guidance every quadrant is prompted (the asked ones weighted): the others make the unconditional.
+        text = self.sample_abc_many([(weights, bars, generator, mode, settings)])[0]
+        if isinstance(text, CadenzaInputError):
+            raise text
+        return text
+
+    def sample_abc_many(self, draws: Sequence[tuple]) -> list[str | CadenzaInputError]:
+        """:meth:`sample_abc` for several draws, each ``(weights, bars, generator, mode, settings)``, decoded as one
+        batch (AbcLanguageModel.generate_many), each what it would be alone; a draw that is no tune (the model
+        stopped inside the header) gets its error in place."""
+        jobs, grammars = [], []
+        for weights, bars, generator, mode, settings in draws:
+            job, grammar = self._abc_job(weights, bars, generator, mode, settings or self.generation)
+            jobs.append(job)
+            grammars.append(grammar)
+        texts: list[str | CadenzaInputError] = []
+        for tokens, grammar in zip(self.model.generate_many(jobs), grammars):
+            try:
+                texts.append(self._abc_text(tokens, grammar))
+            except CadenzaInputError as err:
+                texts.append(err)
+        return texts
+
+    def _abc_job(
+        self,
+        weights: dict[str, float],
+        bars: int,
+        generator: torch.Generator,
+        mode: str | None,
+        settings: EmotionGenerationConfig,
+    ) -> tuple[GenerationJob, TokenGrammar]:
+        """One draw as the model's job: the prompts (with guidance every asked quadrant and those it is steered away
+        from), the grammar's restrictions and stop."""
         quadrants = list(weights)
-        if settings.guidance > 0:
+        if settings.guidance > 0:  # the others make the unconditional
             against = QUADRANTS if settings.guidance_against == "all" else [OPPOSITE[q] for q in weights]
             quadrants += [q for q in against if q not in quadrants]
         prompts = [self.tokenizer.encode(f"A:{q}\nB:{bars}\n") for q in quadrants]
         grammar = self.grammar(settings)
-        budget = self.model.config.context - max(len(p) for p in prompts) - 2
-        tokens = self.model.generate(
+        job = GenerationJob(
             prompts,
             [weights.get(q, 0.0) for q in quadrants],
-            budget,
+            self.model.config.context - max(len(p) for p in prompts) - 2,
             generator,
-            temperature=settings.temperature,
-            top_k=settings.top_k,
-            top_p=settings.top_p,
+            settings.temperature,
+            settings.top_k,
+            settings.top_p,
             allowed=lambda out: grammar.allowed(out, mode, bars),
             stop=lambda out: grammar.bar_count(out) >= bars,
             guidance=settings.guidance,
             boost=(lambda out: (grammar.home_notes(out), settings.home_emphasis)) if settings.home_emphasis else None,
         )
+        return job, grammar
+
+    def _abc_text(self, tokens: list[int], grammar: TokenGrammar) -> str:
+        """The drawn tokens as a whole ABC tune: a repeat the context cut open closed, a final bar line."""
         text = self.tokenizer.decode(tokens)
         if grammar.open_repeat(tokens):  # the context ran out inside a repeat: it closes where the tune stops
             text = text.rstrip().rstrip("|").rstrip() + " :|"

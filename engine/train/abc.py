@@ -32,7 +32,7 @@ from engine.models.abc_lm import AbcLanguageModel, AbcModelConfig, AbcTokenizer
 from engine.models.feature_judge import FeatureJudge, features_of_row
 from engine.music.constants import QUADRANTS
 from engine.paths import ABC_CACHE, default_checkpoint
-from engine.pipelines.emotion import EmotionGenerationConfig
+from engine.pipelines.emotion_settings import EmotionGenerationConfig
 from engine.train.common import ParallelTrainConfig, RunFolder, launch, model_field
 from engine.train.distributed import Rank, barrier, wrap_model
 

@@ -381,3 +381,29 @@ def test_the_warm_up_runs_beside_requests(studio, monkeypatch):
     release.set()
     thread.join(120)
     assert not thread.is_alive() and warmed == ["cadenza-warm-up"]
+
+
+def test_tunes_asked_at_once_share_batches_and_are_each_their_own(studio, monkeypatch):
+    """Generate from several pages at once: their tunes are drawn in shared batches, each what it is alone."""
+    service = studio.emotion
+    assert service.batcher is not None and service.concurrency == studio.shared.max_batch > 1
+    monkeypatch.setattr(service.batcher, "window_s", 0.3)
+    calls = [("Q1", 8, 11, 1), ("Q3", 8, 12, 2), ("-0.2,0.5", 8, 13, 1)]
+    alone = [service.generate(f, b, seed, None, n) for f, b, seed, n in calls]
+    before = service.batcher.stats.requests
+    together: list = [None] * len(calls)
+    go = threading.Barrier(len(calls))
+
+    def press(index: int) -> None:
+        feeling, bars, seed, variations = calls[index]
+        go.wait()
+        together[index] = service.generate(feeling, bars, seed, None, variations)
+
+    threads = [threading.Thread(target=press, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert service.batcher.stats.requests == before + len(calls) and max(service.batcher.stats.sizes) == 3
+    for mine, theirs in zip(together, alone):
+        assert [r.abc for r in mine] == [r.abc for r in theirs] and [r.seed for r in mine] == [r.seed for r in theirs]

@@ -2,7 +2,14 @@
 
 import torch
 
-from engine.models.abc_lm import AbcLanguageModel, AbcModelConfig, AbcTokenizer, guided_log_probs, split_tokens
+from engine.models.abc_lm import (
+    AbcLanguageModel,
+    AbcModelConfig,
+    AbcTokenizer,
+    GenerationJob,
+    guided_log_probs,
+    split_tokens,
+)
 from engine.models.registry import load_abc_model, save_abc_model
 
 SAMPLING = dict(temperature=1.2, top_k=8, top_p=0.8)  # EMusicGen's (engine.pipelines.emotion)
@@ -71,9 +78,9 @@ def test_prompts_of_one_length_run_as_one_batch_with_the_logits_of_each_alone():
     first = together(None)
     assert torch.allclose(first, torch.cat([step(None) for step in alone]), atol=1e-5)
     assert torch.allclose(uneven(None)[0], first[0], atol=1e-5)
-    for token in ("M:6/8", "\n", "L:1/8"):
-        step = together(tokenizer.index[token])
-        assert torch.allclose(step, torch.cat([a(tokenizer.index[token]) for a in alone]), atol=1e-5)
+    for token in ("M:6/8", "\n", "L:1/8"):  # each prompt is fed its own next token (here the same one)
+        step = together([tokenizer.index[token]] * 2)
+        assert torch.allclose(step, torch.cat([a([tokenizer.index[token]]) for a in alone]), atol=1e-5)
 
 
 def test_guidance_favours_what_tells_the_asked_prompt_apart():
@@ -124,3 +131,30 @@ def test_checkpoint_round_trip(tmp_path):
     ids = torch.tensor([tokenizer.encode(TEXTS[1])])
     assert loaded_tokenizer.vocab == tokenizer.vocab and meta["judge"] == {"x": 1}
     assert torch.allclose(model(ids), loaded(ids))
+
+
+def test_jobs_decoded_together_get_what_they_would_alone():
+    """generate_many: jobs with their own prompts, weights, generators, grammars, lengths and guidance, decoded as
+    one batch (a finished job's rows fed padding), each give the tokens they give alone."""
+    torch.manual_seed(0)
+    tokenizer = AbcTokenizer.build(TEXTS, min_count=1)
+    model = AbcLanguageModel(AbcModelConfig.debug(len(tokenizer))).eval()
+    q1, q3 = (tokenizer.encode(f"A:{q}\nB:8\n") for q in ("Q1", "Q3"))
+    notes = [tokenizer.index[n] for n in "ABCDEFG"]
+
+    def job(prompts, weights, seed, max_tokens, guidance=0.0, allowed=None):
+        return GenerationJob(
+            prompts, weights, max_tokens, torch.Generator().manual_seed(seed), 1.2, 8, 0.9, allowed, None, guidance
+        )
+
+    def jobs():
+        return [
+            job([q1], [1.0], 1, 12),
+            job([q3, q1], [1.0, 0.0], 2, 30, guidance=2.0),
+            job([q1, q3], [0.6, 0.4], 3, 5, allowed=lambda out: notes),
+            job([q3], [1.0], 4, 20, allowed=lambda out: notes if len(out) % 2 else None),
+        ]
+
+    together = model.generate_many(jobs())
+    alone = [model.generate_many([j])[0] for j in jobs()]
+    assert together == alone and len({len(t) for t in together}) > 1  # finished at different steps

@@ -5,13 +5,18 @@ import pytest
 from engine.io.abc import read_abc_text
 from engine.models.feature_judge import hear_tune, tune_mode
 from engine.music.errors import CadenzaInputError
-from engine.pipelines.emotion import EmotionPipeline, longest_bar_repeat
+from engine.pipelines.emotion import EmotionPipeline, EmotionRequest, longest_bar_repeat
 from engine.pipelines.emotion_template import ANCHORS, CORNERS, prompt_weights, set_mode, template_at
 
 
 @pytest.fixture(scope="module")
 def pipe():
     return EmotionPipeline.from_pretrained("debug")
+
+
+def _draw_with(monkeypatch, pipe, draw) -> None:
+    """Every draw of the pipeline's rounds made by ``draw(weights, bars, generator, mode, settings)`` (a fixed text)."""
+    monkeypatch.setattr(pipe, "sample_abc_many", lambda draws: [draw(*d) for d in draws])
 
 
 @pytest.mark.parametrize("quadrant", ["Q1", "Q2", "Q3", "Q4"])
@@ -75,17 +80,18 @@ def test_bad_input_is_named(pipe, kwargs, message):
 
 def test_a_tune_music21_rejects_is_drawn_again_then_reported(pipe, monkeypatch):
     calls = []
-    real = pipe.sample_abc
+    real = pipe.sample_abc_many
 
     def broken_first(weights, bars, generator, mode=None, settings=None):
         calls.append(1)
-        return "X:1\nM:4/4\nL:1/8\nK:C\n|]\n" if len(calls) == 1 else real(weights, bars, generator, mode, settings)
+        draw = (weights, bars, generator, mode, settings)
+        return "X:1\nM:4/4\nL:1/8\nK:C\n|]\n" if len(calls) == 1 else real([draw])[0]
 
-    monkeypatch.setattr(pipe, "sample_abc", broken_first)
+    _draw_with(monkeypatch, pipe, broken_first)
     monkeypatch.setattr(pipe, "select", False)  # the untrained model's mode is chance: count readable draws only
     tune = pipe(quadrant="Q1", num_bars=8, seed=2).samples[0]
     assert tune.attempts == 2
-    monkeypatch.setattr(pipe, "sample_abc", lambda weights, bars, generator, mode=None, settings=None: "X:1\nK:C\n")
+    _draw_with(monkeypatch, pipe, lambda weights, bars, generator, mode=None, settings=None: "X:1\nK:C\n")
     with pytest.raises(CadenzaInputError, match=f"no readable tune in {pipe.generation.max_attempts} tries"):
         pipe(quadrant="Q1", num_bars=8, seed=2)
 
@@ -126,7 +132,7 @@ def test_longest_bar_repeat():
 
 def test_a_sad_prompt_draws_again_when_the_notes_sound_major(pipe, monkeypatch):
     draws = iter([MAJOR_TUNE, STUCK_TUNE, MINOR_TUNE])
-    monkeypatch.setattr(pipe, "sample_abc", lambda weights, bars, generator, mode=None, settings=None: next(draws))
+    _draw_with(monkeypatch, pipe, lambda weights, bars, generator, mode=None, settings=None: next(draws))
     tune = pipe(quadrant="Q3", num_bars=8, seed=0).samples[0]
     assert tune.attempts == 3 and tune.abc_raw == MINOR_TUNE
     assert not pipe.fits(MAJOR_TUNE, "minor") and not pipe.fits(STUCK_TUNE, "minor") and pipe.fits(MINOR_TUNE, "minor")
@@ -134,7 +140,7 @@ def test_a_sad_prompt_draws_again_when_the_notes_sound_major(pipe, monkeypatch):
 
 
 def test_when_no_draw_fits_the_first_readable_one_is_kept(pipe, monkeypatch):
-    monkeypatch.setattr(pipe, "sample_abc", lambda weights, bars, generator, mode=None, settings=None: MAJOR_TUNE)
+    _draw_with(monkeypatch, pipe, lambda weights, bars, generator, mode=None, settings=None: MAJOR_TUNE)
     tune = pipe(quadrant="Q3", num_bars=8, seed=0).samples[0]
     assert tune.attempts == 1 and tune.abc_raw == MAJOR_TUNE
 
@@ -171,14 +177,15 @@ def test_guidance_prompts_the_asked_quadrants_against_the_others(pipe, monkeypat
     import torch
 
     seen = {}
-    generate = pipe.model.generate
+    generate_many = pipe.model.generate_many
 
-    def spy(prompts, mix, *args, **kwargs):
-        quadrants = [pipe.tokenizer.decode(p).split("\n")[0][2:] for p in prompts]
-        seen.update(zip(quadrants, mix), guidance=kwargs["guidance"])
-        return generate(prompts, mix, *args, **kwargs)
+    def spy(jobs):
+        for job in jobs:
+            quadrants = [pipe.tokenizer.decode(p).split("\n")[0][2:] for p in job.prompts]
+            seen.update(zip(quadrants, job.weights), guidance=job.guidance)
+        return generate_many(jobs)
 
-    monkeypatch.setattr(pipe.model, "generate", spy)
+    monkeypatch.setattr(pipe.model, "generate_many", spy)
     settings = pipe.generation.override(guidance=2.5, guidance_against=against)
     abc = pipe.sample_abc(weights, 8, torch.Generator().manual_seed(0), None, settings)
     assert seen == {**prompted, "guidance": 2.5} and abc.startswith("X:1\n")
@@ -199,3 +206,26 @@ def test_sampling_settings_out_of_range_are_refused():
 def test_a_tune_carries_what_its_own_texts_are_heard_as(pipe):
     tune = pipe(quadrant="Q3", num_bars=8, seed=4).samples[0]
     assert tune.heard_raw == hear_tune(tune.abc_raw) and tune.heard == hear_tune(tune.abc)
+
+
+def test_requests_and_variations_drawn_together_get_what_they_would_alone(pipe):
+    """run_many: several feelings, lengths and seeds, with variations, drawn round by round in shared batches: each
+    tune is the one drawn alone (the same raw ABC, the same attempts); bad input gets its own error."""
+    requests = [
+        EmotionRequest("Q1", num_bars=8, seed=3),
+        EmotionRequest("Q3", num_bars=8, seed=5, num_samples=2),
+        EmotionRequest(valence=-0.1, arousal=0.6, num_bars=12, seed=7),
+        EmotionRequest("Q5", num_bars=8),  # no such quadrant: its own error
+        EmotionRequest("Q4", num_bars=8, seed=9),
+    ]
+    together = pipe.run_many(requests)
+    assert isinstance(together[3], CadenzaInputError)
+    for request, batched in zip(requests, together):
+        if isinstance(batched, CadenzaInputError):
+            continue
+        alone = [
+            pipe.run_many([EmotionRequest(**{**request.__dict__, "seed": s, "num_samples": 1})])[0]
+            for s in batched.seeds
+        ]
+        assert [t.abc_raw for t in batched.samples] == [a.samples[0].abc_raw for a in alone]
+        assert [t.attempts for t in batched.samples] == [a.samples[0].attempts for a in alone]
