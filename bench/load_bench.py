@@ -151,12 +151,13 @@ def _client_loop(url: str, index: int, clock: _Clock, start: threading.Barrier, 
             call += 1
 
 
-def _settled_storage(temp_dir: Path | None, limit_s: float = 40.0) -> dict:
-    """The storage once the clients' sessions have closed: Gradio ends a session some seconds after its client leaves,
-    and the studio then deletes that session's files. Polled each second until it has not fallen for 5 s (at most
-    ``limit_s``): the "end" figures are what the server keeps, not what the last seconds left in flight."""
+def _settled_storage(temp_dir: Path | None, limit_s: float = 60.0) -> dict:
+    """The storage once the clients' sessions have closed: Gradio ends a session when its heartbeat stops (some
+    seconds after its client leaves), and the studio then deletes that session's files. Polled each second until it
+    has not fallen for 20 s (at most ``limit_s``): the "end" figures are what the server keeps, not what the last
+    seconds left in flight."""
     stored, steady, waited = storage(temp_dir), 0, 0.0
-    while temp_dir is not None and steady < 5 and waited < limit_s:
+    while temp_dir is not None and steady < 20 and waited < limit_s:
         time.sleep(1.0)
         waited += 1.0
         now = storage(temp_dir)
