@@ -227,16 +227,7 @@ class EmotionPipeline:
             except CadenzaInputError as err:
                 outputs[number] = err
         while todo := [t for t in tunes if t.kept is None and t.attempt < t.settings.max_attempts]:
-            draws = [
-                (
-                    t.weights,
-                    t.bars,
-                    seeded_generator(t.seed + 1_000_003 * t.attempt, self.model.device),
-                    t.mode,
-                    t.settings,
-                )
-                for t in todo
-            ]
+            draws = [(t.weights, t.bars, self._attempt_generator(t), t.mode, t.settings) for t in todo]
             for tune, draw, raw in zip(todo, draws, self.sample_abc_many(draws)):
                 tune.attempt += 1
                 try:
