@@ -190,6 +190,7 @@ def test_model_card_of_the_abc_model(tmp_path):
     }
     figures = {
         "parse_success": 0.5,
+        "abc13_reading": {"parse_success": 0.6},
         "grammar_only": {"parse_success": 0.7},
         "generation": {"guidance": 3.0},
         "sweep": sweep,
@@ -198,7 +199,7 @@ def test_model_card_of_the_abc_model(tmp_path):
     assert card_main([str(out), "--eval", str(evaluation)]) == 0
     card = (out / "README.md").read_text()
     config = json.loads((out / "config.json").read_text())
-    assert "# ABC emotion model" in card and "| parse success | 0.5 | 0.7 |" in card
+    assert "# ABC emotion model" in card and "| parse success | 0.5 | 0.6 | 0.7 |" in card
     assert "`guidance` 3.0" in card and "| `guidance=0` | 0.8 |" in card and "| shipped | 0.9 |" in card
     assert json.loads((out / "evaluation.json").read_text()) == figures  # every figure, beside the card
     assert "[`evaluation.json`](evaluation.json)" in card
