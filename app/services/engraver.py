@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from app.worker_process import leave_with_parent
 from engine.render.multitrack import piece_to_musicxml
 
 log = logging.getLogger("cadenza.engraver")
@@ -45,7 +46,11 @@ class Engraver:
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         if in_process:
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=leave_with_parent,  # a studio stopped by a signal leaves no worker behind
+            )
             weakref.finalize(self, self._pool.shutdown, True, cancel_futures=True)
         weakref.finalize(self, self._threads.shutdown, False)
 

@@ -56,3 +56,40 @@ def test_when_the_worker_dies_the_job_and_the_next_run_on_a_thread():
         assert engraver.submit(where_am_i).result(timeout=30) == os.getpid()
     finally:
         engraver.close()
+
+
+def _gone(pid: int) -> bool:
+    """Whether a process has ended (no such process, or a zombie nobody has reaped yet)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return any(line.startswith("State:") and "Z" in line.split()[1] for line in status)
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc")
+def test_the_worker_leaves_when_the_studio_is_killed():
+    """A studio stopped by SIGKILL (or SIGTERM: no exit handlers run either way) leaves no engraving process behind."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = (
+        "import time\n"
+        "from app.services.engraver import Engraver\n"
+        "from tests.app.services.engraver_jobs import where_am_i\n"
+        "print(Engraver(in_process=True).submit(where_am_i).result(timeout=120), flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    studio = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        worker = int(studio.stdout.readline())
+        assert worker != studio.pid and not _gone(worker)
+    finally:
+        studio.send_signal(signal.SIGKILL)
+        studio.wait(30)
+    deadline = time.monotonic() + 20
+    while not _gone(worker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _gone(worker)
