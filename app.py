@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-batch",
         type=int,
         default=int(os.environ.get("CADENZA_MAX_BATCH", DEFAULT_MAX_BATCH)),
-        help=f"Compose requests decoded together at most, 1 to 64 (default {DEFAULT_MAX_BATCH}; 1: one at a time)",
+        help=f"requests decoded together at most (Compose, Emotion, the style GAN), 1 to 64 (default {DEFAULT_MAX_BATCH})",
     )
     parser.add_argument(
         "--no-warmup",
