@@ -110,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-batch",
         type=int,
         default=int(os.environ.get("CADENZA_MAX_BATCH", DEFAULT_MAX_BATCH)),
-        help=f"requests decoded together at most (Compose, Emotion, the style GAN), 1 to 64 (default {DEFAULT_MAX_BATCH})",
+        help=f"requests decoded together at most (Compose, Emotion, the style GAN), 1 to 64 "
+        f"(default {DEFAULT_MAX_BATCH})",
     )
     parser.add_argument(
         "--no-warmup",
