@@ -79,12 +79,14 @@ def test_the_worker_leaves_when_the_studio_is_killed():
         "import time\n"
         "from app.services.engraver import Engraver\n"
         "from tests.app.services.engraver_jobs import where_am_i\n"
-        "print(Engraver(in_process=True).submit(where_am_i).result(timeout=120), flush=True)\n"
+        "print('worker', Engraver(in_process=True).submit(where_am_i).result(timeout=120), flush=True)\n"
         "time.sleep(600)\n"
     )
     studio = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     try:
-        worker = int(studio.stdout.readline())
+        # Libraries may print on import (pyfluidsynth names the library it found): the worker's line is marked
+        line = next(line for line in studio.stdout if line.startswith("worker "))
+        worker = int(line.split()[1])
         assert worker != studio.pid and not _gone(worker)
     finally:
         studio.send_signal(signal.SIGKILL)
